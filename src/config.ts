@@ -1,0 +1,161 @@
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+import { CardauthError } from './errors';
+
+/**
+ * The one place that reads the environment. Every key is declared once below,
+ * with its default and a description: the README's table is generated from
+ * this list (`cardauth config table`) and a test keeps the two equal.
+ *
+ * Sources, later wins: built-in defaults, an optional JSON config file
+ * (`--config FILE`, keys named as the environment variables), the environment.
+ * A bad or missing value stops start-up with one line that names the key.
+ */
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
+const origin = z.string().transform((v, ctx) => {
+  try {
+    const u = new URL(v);
+    if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.origin !== v.replace(/\/$/, '')) throw new Error();
+    return u.origin;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be an origin such as https://mis.example.ru (scheme, host, optional port; no path)' });
+    return z.NEVER;
+  }
+});
+const originList = z.string().transform((v, ctx) => {
+  const parts = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const out: string[] = [];
+  for (const p of parts) {
+    const r = origin.safeParse(p);
+    if (!r.success) {
+      ctx.addIssue({ code: 'custom', message: `"${p}" is not an origin such as https://mis.example.ru` });
+      return z.NEVER;
+    }
+    out.push(r.data);
+  }
+  return out;
+});
+const secret = z.string().min(32, 'must be at least 32 characters of random data');
+const redisUrl = z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL');
+
+interface KeyDef<S extends z.ZodType> {
+  schema: S;
+  default?: string;
+  description: string;
+  secret?: boolean;
+}
+const key = <S extends z.ZodType>(schema: S, description: string, dflt?: string, isSecret = false): KeyDef<S> => ({
+  schema,
+  description,
+  ...(dflt !== undefined ? { default: dflt } : {}),
+  ...(isSecret ? { secret: true } : {}),
+});
+
+/** Server keys. */
+export const SERVER_KEYS = {
+  REDIS_URL: key(redisUrl, 'Redis for sessions, accounts, cards, agents, nonces, lockout counters and the audit stream.'),
+  CARDAUTH_HOST: key(z.string().min(1), 'Address the HTTP server binds to.', '127.0.0.1'),
+  CARDAUTH_PORT: key(int(0, 65535), 'HTTP port (0 picks a free one).', '8080'),
+  CARDAUTH_PUBLIC_ORIGIN: key(origin, 'Origin users open; the `aud` every card statement must name and the only Origin accepted on JSON requests. https makes cookies Secure.'),
+  CARDAUTH_SESSION_SECRET: key(secret, 'Signs the session cookie. Comma-separated to rotate: the first signs, all verify.', undefined, true),
+  CARDAUTH_TRUST_PROXY: key(z.string(), 'Express `trust proxy` value when behind a load balancer (e.g. `1` or `loopback`); empty trusts none.', ''),
+  CARDAUTH_AGENT_URL: key(origin, 'URL of the workstation card agent that the login page calls.', 'http://127.0.0.1:47800'),
+  CARDAUTH_CARD_IDENTIFIES_USER: key(bool, 'After the card step, answer with the login bound to the card so the page can prefill it.', 'true'),
+  CARDAUTH_MAX_CARDS_PER_ACCOUNT: key(int(1, 20), 'Active cards an account may have at once.', '2'),
+  CARDAUTH_NONCE_TTL_SEC: key(int(10, 3600), 'Life of a login nonce handed out by POST /auth/nonce.', '120'),
+  CARDAUTH_STATEMENT_MAX_LIFETIME_SEC: key(int(1, 300), 'Longest `exp - iat` accepted in a card statement.', '30'),
+  CARDAUTH_CLOCK_SKEW_SEC: key(int(0, 60), 'Clock skew tolerated between agent and server.', '5'),
+  CARDAUTH_LOCKOUT_ATTEMPTS: key(int(1, 100), 'Failed password attempts per account within the window that lock it (ИАФ.3, УПД.4).', '5'),
+  CARDAUTH_LOCKOUT_WINDOW_SEC: key(int(1, 86400), 'Window in which failed attempts are counted.', '900'),
+  CARDAUTH_LOCKOUT_DURATION_SEC: key(int(1, 86400), 'How long a locked account stays locked.', '900'),
+  CARDAUTH_IP_ATTEMPTS: key(int(1, 100000), 'Failed logins per client IP within the lockout window before that IP is refused.', '50'),
+  CARDAUTH_SESSION_IDLE_SEC: key(int(10, 86400), 'Idle time after which a session stops being accepted (УПД.8).', '900'),
+  CARDAUTH_SESSION_MAX_SEC: key(int(60, 7 * 86400), 'Absolute session lifetime from login.', '43200'),
+  CARDAUTH_ARGON2_MEMORY_KIB: key(int(8192, 4194304), 'argon2id memory cost for new hashes.', '19456'),
+  CARDAUTH_ARGON2_TIME: key(int(1, 20), 'argon2id iterations for new hashes.', '2'),
+  CARDAUTH_ARGON2_PARALLELISM: key(int(1, 16), 'argon2id lanes for new hashes.', '1'),
+  CARDAUTH_HASH_CONCURRENCY: key(int(1, 256), 'Hashes computed at once; the rest queue (bounds memory under a login flood).', String(availableParallelism())),
+  CARDAUTH_DEMO: key(bool, 'Demo mode: shows the virtual-card tap button on the login page. Never in production.', 'false'),
+} as const;
+
+/** Card agent keys. */
+export const AGENT_KEYS = {
+  CARDAUTH_AGENT_DIR: key(z.string().min(1), 'Agent data folder; holds the private key (mode 0600) and the agent id.', 'var/agent'),
+  CARDAUTH_AGENT_PORT: key(int(0, 65535), 'Loopback port of the agent bridge (127.0.0.1 only).', '47800'),
+  CARDAUTH_AGENT_ORIGINS: key(originList, 'Comma-separated page origins allowed to call the bridge; also the only `aud` values it signs for.'),
+  CARDAUTH_AGENT_SERVER: key(origin, 'cardauth server URL for enrollment and tap-out events.'),
+  CARDAUTH_AGENT_WAIT_SEC: key(int(1, 120), 'How long POST /v1/statement waits for a tap.', '25'),
+  CARDAUTH_AGENT_DEBOUNCE_MS: key(int(0, 10000), 'A card that leaves and returns within this time is the same tap.', '700'),
+  CARDAUTH_AGENT_REVERSED_READERS: key(z.string(), 'Comma-separated substrings of reader names whose UID byte order is reversed.', ''),
+} as const;
+
+type Keys = Record<string, KeyDef<z.ZodType>>;
+type Parsed<K extends Keys> = { readonly [P in keyof K]: z.output<K[P]['schema']> };
+
+export type ServerConfig = Parsed<typeof SERVER_KEYS>;
+export type AgentConfig = Parsed<typeof AGENT_KEYS>;
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+function readConfigFile(file: string): Record<string, string> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new CardauthError('config_invalid', `config file ${file}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const r = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).safeParse(raw);
+  if (!r.success) throw new CardauthError('config_invalid', `config file ${file}: must be a JSON object of KEY: value`);
+  return Object.fromEntries(Object.entries(r.data).map(([k, v]) => [k, String(v)]));
+}
+
+function parse<K extends Keys>(keys: K, env: Env, file?: string): Parsed<K> {
+  const fromFile = file ? readConfigFile(file) : {};
+  for (const k of Object.keys(fromFile)) {
+    if (!(k in keys)) throw new CardauthError('config_invalid', `${k}: unknown key in ${file}`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [name, def] of Object.entries(keys)) {
+    const value = env[name] ?? fromFile[name] ?? def.default;
+    if (value === undefined) throw new CardauthError('config_invalid', `${name}: required, not set`);
+    const r = def.schema.safeParse(value);
+    if (!r.success) {
+      const shown = def.secret ? '' : ` (got "${value}")`;
+      throw new CardauthError('config_invalid', `${name}: ${r.error.issues[0]?.message ?? 'invalid'}${shown}`);
+    }
+    out[name] = r.data;
+  }
+  return Object.freeze(out) as Parsed<K>;
+}
+
+/**
+ * Loads and validates the server configuration.
+ *
+ * @example
+ * const config = loadServerConfig(process.env, args.config);
+ */
+export function loadServerConfig(env: Env, file?: string): ServerConfig {
+  return parse(SERVER_KEYS, env, file);
+}
+
+/** Loads and validates the card agent configuration. */
+export function loadAgentConfig(env: Env, file?: string): AgentConfig {
+  return parse(AGENT_KEYS, env, file);
+}
+
+/** The README table of keys, generated from the definitions above. */
+export function configTable(): string {
+  const rows = (keys: Keys) =>
+    Object.entries(keys).map(([k, d]) => `| \`${k}\` | ${d.default === undefined ? '*required*' : d.default === '' ? '*(empty)*' : `\`${d.default}\``} | ${d.description} |`);
+  return [
+    '| key | default | meaning |',
+    '|---|---|---|',
+    '| **server** | | |',
+    ...rows(SERVER_KEYS),
+    '| **card agent** | | |',
+    ...rows(AGENT_KEYS),
+  ].join('\n');
+}

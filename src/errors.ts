@@ -1,0 +1,102 @@
+/**
+ * Typed errors. Every error that crosses a module boundary carries a stable
+ * `code` from the union below; tests and HTTP clients rely on the code, never
+ * on the message text.
+ *
+ * - `status` is the HTTP status the error maps to.
+ * - `expose` says whether `message` may be shown to the client as is.
+ *
+ * @example
+ * throw new CardauthError('uid_random', 'random (changing) UID cannot identify a card');
+ */
+export type ErrorCode =
+  // request edge
+  | 'bad_request'
+  | 'body_too_large'
+  | 'origin_forbidden'
+  | 'csrf_failed'
+  | 'not_found'
+  | 'unauthenticated'
+  | 'forbidden'
+  // card step
+  | 'card_rejected'
+  | 'nonce_missing'
+  // password step
+  | 'login_failed'
+  | 'locked'
+  | 'card_step_required'
+  // sessions
+  | 'session_locked'
+  | 'session_expired'
+  // UID and card data
+  | 'uid_malformed'
+  | 'uid_length'
+  | 'uid_random'
+  // store
+  | 'login_taken'
+  | 'account_not_found'
+  | 'card_bound'
+  | 'card_revoked'
+  | 'card_limit'
+  | 'card_not_found'
+  | 'agent_not_found'
+  | 'agent_state'
+  | 'rate_limited'
+  // config / cli
+  | 'config_invalid'
+  | 'usage'
+  // infrastructure
+  | 'unavailable'
+  | 'audit_unavailable';
+
+const STATUS: Record<ErrorCode, number> = {
+  bad_request: 400,
+  body_too_large: 413,
+  origin_forbidden: 403,
+  csrf_failed: 403,
+  not_found: 404,
+  unauthenticated: 401,
+  forbidden: 403,
+  card_rejected: 401,
+  nonce_missing: 400,
+  login_failed: 401,
+  locked: 423,
+  card_step_required: 401,
+  session_locked: 401,
+  session_expired: 401,
+  uid_malformed: 400,
+  uid_length: 400,
+  uid_random: 400,
+  login_taken: 409,
+  account_not_found: 404,
+  card_bound: 409,
+  card_revoked: 409,
+  card_limit: 409,
+  card_not_found: 404,
+  agent_not_found: 404,
+  agent_state: 409,
+  rate_limited: 429,
+  config_invalid: 500,
+  usage: 400,
+  unavailable: 503,
+  audit_unavailable: 503,
+};
+
+export class CardauthError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly expose: boolean;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CardauthError';
+    this.code = code;
+    this.status = STATUS[code];
+    this.expose = this.status < 500;
+  }
+}
+
+/** True when `err` is a CardauthError, optionally with the given code. */
+export function isCardauthError(err: unknown, code?: ErrorCode): err is CardauthError {
+  return err instanceof CardauthError && (code === undefined || err.code === code);
+}
