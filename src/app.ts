@@ -1,0 +1,161 @@
+import express, { type Express } from 'express';
+import session from 'express-session';
+import helmet from 'helmet';
+import type Redis from 'ioredis';
+import { RedisStore } from 'connect-redis';
+import { Passport } from 'passport';
+import type { AuditEventInput } from './audit/record';
+import type { Clock } from './clock';
+import type { ServerConfig } from './config';
+import { CardauthError } from './errors';
+import { createAuthRoutes } from './http/auth-routes';
+import { createErrorHandler } from './http/error-handler';
+import { originGuard } from './http/origin-guard';
+import { createPageRoutes, VIEWS_DIR } from './http/page-routes';
+import { requestSource } from './http/request-source';
+import { sessionGuard } from './http/session-guard';
+import type { Logger } from './logger';
+import type { Lockout } from './policy/lockout';
+import type { NonceStore } from './policy/nonces';
+import type { PasswordHasher } from './policy/password-hasher';
+import { createCardPasswordStrategy } from './strategies/card-password';
+import { createStatementVerifier, type AgentLookup } from './strategies/card-statement';
+import { createCardStep } from './strategies/card-step';
+import { createSessionOpener } from './strategies/open-session';
+import { createPasswordStep, type LoginAccount } from './strategies/password-step';
+import type { LoginResult, SessionUser } from './strategies/session-user';
+import './http/session-data';
+
+/** Everything the app needs; only entry points construct Redis and the stores. */
+export interface AppDeps {
+  config: ServerConfig;
+  /** Backs express-session (connect-redis) and the readiness probe. */
+  redis: Redis;
+  clock: Clock;
+  logger: Logger;
+  accounts: {
+    get(id: string): Promise<LoginAccount | null>;
+    findByLogin(login: string): Promise<LoginAccount | null>;
+    recordLogin(id: string, login: { at: number; workstation: string }): Promise<{ at: number; workstation: string } | null>;
+  };
+  cards: { get(uid: string): Promise<{ accountId: string; status: 'active' | 'revoked' } | null> };
+  agents: AgentLookup;
+  audit: { append(input: AuditEventInput): Promise<unknown> };
+  nonces: NonceStore;
+  lockout: Lockout;
+  hasher: Pick<PasswordHasher, 'verify' | 'dummyVerify'>;
+  /** Resolves when Redis and the audit log are usable; rejects otherwise. */
+  ready: () => Promise<void>;
+  /** Extra routes mounted before the error handler (demo tapper, agent endpoints). */
+  extraRoutes?: express.Router[];
+}
+
+/**
+ * Builds the Express app. It never listens, so tests run it on port 0.
+ *
+ * @example
+ * const app = createApp({ config, redis, clock: systemClock, logger, ...createServices({ redis, config, clock }) });
+ * app.listen(config.CARDAUTH_PORT, config.CARDAUTH_HOST);
+ */
+export function createApp(deps: AppDeps): Express {
+  const { config, clock } = deps;
+  const now = () => clock.now();
+  const secure = config.CARDAUTH_PUBLIC_ORIGIN.startsWith('https:');
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('views', VIEWS_DIR);
+  app.set('view engine', 'ejs');
+  if (config.CARDAUTH_TRUST_PROXY) app.set('trust proxy', /^\d+$/.test(config.CARDAUTH_TRUST_PROXY) ? Number(config.CARDAUTH_TRUST_PROXY) : config.CARDAUTH_TRUST_PROXY);
+
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'none'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'"],
+          connectSrc: ["'self'", config.CARDAUTH_AGENT_URL],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          baseUri: ["'none'"],
+        },
+      },
+      strictTransportSecurity: secure,
+    }),
+  );
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', (_req, res) => {
+    deps.ready().then(
+      () => res.json({ status: 'ready' }),
+      (err: unknown) => {
+        deps.logger.warn('not_ready', { err: err instanceof Error ? err.message : String(err) });
+        res.status(503).json({ error: { code: 'unavailable', message: 'not ready' } });
+      },
+    );
+  });
+
+  app.use(express.json({ limit: '16kb', strict: true, type: 'application/json' }));
+  app.use(originGuard(config.CARDAUTH_PUBLIC_ORIGIN));
+
+  app.use(
+    session({
+      name: 'cardauth.sid',
+      secret: config.CARDAUTH_SESSION_SECRET.split(','),
+      store: new RedisStore({ client: deps.redis, prefix: 'sess:', ttl: config.CARDAUTH_SESSION_MAX_SEC, disableTouch: true }),
+      resave: false,
+      saveUninitialized: false,
+      cookie: { httpOnly: true, sameSite: 'strict', secure, path: '/' },
+    }),
+  );
+
+  const passport = new Passport();
+  const verifyStatement = createStatementVerifier({
+    agents: deps.agents,
+    clock,
+    audience: config.CARDAUTH_PUBLIC_ORIGIN,
+    maxLifetimeSec: config.CARDAUTH_STATEMENT_MAX_LIFETIME_SEC,
+    skewSec: config.CARDAUTH_CLOCK_SKEW_SEC,
+  });
+  const cardStep = createCardStep({ verifyStatement, nonces: deps.nonces, cards: deps.cards, lockout: deps.lockout, audit: deps.audit, now });
+  const passwordStep = createPasswordStep({ accounts: deps.accounts, hasher: deps.hasher, lockout: deps.lockout, audit: deps.audit });
+  const openSession = createSessionOpener({ audit: deps.audit, accounts: deps.accounts });
+  const cardStepTtlMs = config.CARDAUTH_NONCE_TTL_SEC * 1000;
+
+  passport.use(
+    'card-password',
+    createCardPasswordStrategy({
+      cardStep,
+      passwordStep,
+      pendingCard: (req) => {
+        const card = req.session.cardStep;
+        return card && now() - card.at <= cardStepTtlMs ? card : undefined;
+      },
+      source: requestSource,
+      now,
+    }),
+  );
+  passport.serializeUser<SessionUser, express.Request>((req, user, done) => {
+    openSession(user as LoginResult, req.sessionID, requestSource(req)).then((s) => {
+      req.session.lastSeen = s.authTime;
+      done(null, s);
+    }, done);
+  });
+  passport.deserializeUser<SessionUser>((s, done) => done(null, s as Express.User));
+
+  app.use(passport.initialize());
+  app.use(passport.session());
+  app.use(sessionGuard({ idleMs: config.CARDAUTH_SESSION_IDLE_SEC * 1000, maxMs: config.CARDAUTH_SESSION_MAX_SEC * 1000, now, audit: deps.audit }));
+
+  app.use(createAuthRoutes({ passport, nonces: deps.nonces, cardStep, accounts: deps.accounts, audit: deps.audit, cardIdentifiesUser: config.CARDAUTH_CARD_IDENTIFIES_USER, now }));
+  app.use(createPageRoutes({ publicOrigin: config.CARDAUTH_PUBLIC_ORIGIN, agentUrl: config.CARDAUTH_AGENT_URL, demo: config.CARDAUTH_DEMO }));
+  for (const r of deps.extraRoutes ?? []) app.use(r);
+
+  app.use((_req, _res, next) => next(new CardauthError('not_found', 'no such page')));
+  app.use(createErrorHandler(deps.logger));
+  return app;
+}

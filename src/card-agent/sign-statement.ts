@@ -1,0 +1,39 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT, type CryptoKey, type KeyObject } from 'jose';
+import type { Clock } from '../clock';
+import { STATEMENT_TYP, type StatementAlg } from '../strategies/card-statement';
+
+export interface StatementSigningKey {
+  agentId: string;
+  alg: StatementAlg;
+  privateKey: CryptoKey | KeyObject | Uint8Array;
+}
+
+export interface StatementClaims {
+  aud: string;
+  nonce: string;
+  uid: string;
+  reader: string;
+  /** Lifetime in seconds; the contract allows at most 30. */
+  lifetimeSec?: number;
+}
+
+/**
+ * Signs a card statement exactly as docs/card-statement.md says:
+ * header `{alg, kid: agentId, typ: "cardauth-card+jwt"}`, payload
+ * `{iss, aud, nonce, uid, reader, iat, exp, jti}`.
+ *
+ * @example
+ * const jws = await signStatement(key, { aud: 'https://mis.example.ru', nonce, uid: '04A22BB25C6180', reader: 'ACR122U 00 00' }, systemClock);
+ */
+export async function signStatement(key: StatementSigningKey, claims: StatementClaims, clock: Clock): Promise<string> {
+  const iat = Math.floor(clock.now() / 1000);
+  return new SignJWT({ nonce: claims.nonce, uid: claims.uid, reader: claims.reader })
+    .setProtectedHeader({ alg: key.alg, kid: key.agentId, typ: STATEMENT_TYP })
+    .setIssuer(key.agentId)
+    .setAudience(claims.aud)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + (claims.lifetimeSec ?? 30))
+    .setJti(randomUUID())
+    .sign(key.privateKey);
+}

@@ -1,0 +1,47 @@
+import type { ErrorRequestHandler, Response } from 'express';
+import { CardauthError } from '../errors';
+import { errorMessage, type Logger } from '../logger';
+import { AccountLockedError } from '../strategies/password-step';
+
+/** Sends `{"error":{"code","message"}}` with the error's status. */
+export function sendError(res: Response, err: CardauthError): void {
+  const body: Record<string, unknown> = { code: err.code, message: err.expose ? err.message : 'service temporarily unavailable' };
+  if (err instanceof AccountLockedError) {
+    const retryAfterSec = Math.ceil(err.retryAfterMs / 1000);
+    body.retryAfterSec = retryAfterSec;
+    res.setHeader('Retry-After', String(retryAfterSec));
+  }
+  if (err.status === 503) res.setHeader('Retry-After', '5');
+  res.status(err.status).json({ error: body });
+}
+
+/** body-parser's own error types. */
+function fromBodyParser(err: unknown): CardauthError | undefined {
+  const type = (err as { type?: unknown } | null)?.type;
+  if (type === 'entity.too.large') return new CardauthError('body_too_large', 'request body too large (16 KB at most)');
+  if (type === 'entity.parse.failed' || type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    return new CardauthError('bad_request', 'request body is not valid JSON');
+  }
+  return undefined;
+}
+
+/**
+ * The last middleware. Typed errors answer with their code; anything else is
+ * an infrastructure failure (Redis, audit): logged without the request body
+ * and answered 503, so the login fails closed. Never a stack trace.
+ */
+export function createErrorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const typed = err instanceof CardauthError ? err : fromBodyParser(err);
+    if (typed && typed.status < 500) {
+      sendError(res, typed);
+      return;
+    }
+    logger.error('request_failed', { method: req.method, path: req.path, code: typed?.code ?? 'unavailable', err: errorMessage(typed?.cause ?? err) });
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    sendError(res, typed ?? new CardauthError('unavailable', 'service temporarily unavailable'));
+  };
+}

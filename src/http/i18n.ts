@@ -1,0 +1,102 @@
+import type { Request, Response } from 'express';
+
+export const LANGS = ['ru', 'en'] as const;
+export type Lang = (typeof LANGS)[number];
+
+/**
+ * Every string a person reads. Russian is the default; English on request
+ * (`?lang=en`, remembered in a cookie). Error texts are short and say what to
+ * do next. Keys starting with `err_` are the API error codes the page maps.
+ */
+const MESSAGES = {
+  ru: {
+    title: 'Вход в МИС',
+    step1: 'Приложите карту к считывателю',
+    step1_hint: 'Карта ЕКП (Единая карта петербуржца) и считыватель этого рабочего места.',
+    waiting: 'Ожидание карты…',
+    reading: 'Карта прочитана, проверяем…',
+    agent_unreachable: 'Программа считывателя не отвечает. Проверьте, что она запущена, и обновите страницу.',
+    card_timeout: 'Карта не приложена. Приложите карту, чтобы продолжить.',
+    step2: 'Введите логин и пароль',
+    login: 'Логин',
+    password: 'Пароль',
+    submit: 'Войти',
+    other_card: 'Другая карта',
+    demo_tap: 'Приложить демо-карту',
+    demo_note: 'Демо-режим: виртуальная карта вместо настоящей.',
+    home_title: 'Вы вошли в систему',
+    signed_in_as: 'Пользователь',
+    roles: 'Роли',
+    signed_in_at: 'Время входа',
+    workstation: 'Рабочее место',
+    previous_login: 'Предыдущий вход',
+    first_login: 'это первый вход',
+    logout: 'Выйти',
+    other_lang: 'English',
+    other_lang_code: 'en',
+    err_card_rejected: 'Карта не принята. Приложите свою карту ещё раз или обратитесь к администратору безопасности.',
+    err_login_failed: 'Вход не выполнен. Проверьте логин и пароль и попробуйте снова.',
+    err_locked: 'Учётная запись временно заблокирована. Повторите через {min} мин. или обратитесь к администратору безопасности.',
+    err_rate_limited: 'Слишком много неудачных попыток с этого рабочего места. Подождите и попробуйте снова.',
+    err_card_step_required: 'Сначала приложите карту.',
+    err_session_expired: 'Сеанс завершён. Войдите снова.',
+    err_unavailable: 'Сервис временно недоступен. Подождите минуту и попробуйте снова.',
+    err_bad_request: 'Проверьте введённые данные и попробуйте снова.',
+    err_generic: 'Не получилось. Обновите страницу и попробуйте снова.',
+  },
+  en: {
+    title: 'MIS sign-in',
+    step1: 'Place your card on the reader',
+    step1_hint: 'Your ЕКП (St. Petersburg resident card) and this workstation’s reader.',
+    waiting: 'Waiting for the card…',
+    reading: 'Card read, checking…',
+    agent_unreachable: 'The card reader program does not answer. Make sure it is running, then reload the page.',
+    card_timeout: 'No card yet. Place your card on the reader to continue.',
+    step2: 'Enter your login and password',
+    login: 'Login',
+    password: 'Password',
+    submit: 'Sign in',
+    other_card: 'Another card',
+    demo_tap: 'Tap the demo card',
+    demo_note: 'Demo mode: a virtual card instead of a real one.',
+    home_title: 'You are signed in',
+    signed_in_as: 'User',
+    roles: 'Roles',
+    signed_in_at: 'Signed in at',
+    workstation: 'Workstation',
+    previous_login: 'Previous sign-in',
+    first_login: 'this is the first sign-in',
+    logout: 'Sign out',
+    other_lang: 'Русский',
+    other_lang_code: 'ru',
+    err_card_rejected: 'Card not accepted. Tap your own card again or contact the security officer.',
+    err_login_failed: 'Sign-in failed. Check your login and password and try again.',
+    err_locked: 'The account is locked for now. Try again in {min} min or contact the security officer.',
+    err_rate_limited: 'Too many failed attempts from this workstation. Wait, then try again.',
+    err_card_step_required: 'Place your card on the reader first.',
+    err_session_expired: 'Your session has ended. Sign in again.',
+    err_unavailable: 'The service is unavailable for now. Wait a minute and try again.',
+    err_bad_request: 'Check what you entered and try again.',
+    err_generic: 'Something went wrong. Reload the page and try again.',
+  },
+} as const satisfies Record<Lang, Record<string, string>>;
+
+export type Messages = (typeof MESSAGES)[Lang];
+export type MessageKey = keyof (typeof MESSAGES)['ru'];
+
+export function messages(lang: Lang): Messages {
+  return MESSAGES[lang];
+}
+
+const isLang = (v: unknown): v is Lang => typeof v === 'string' && (LANGS as readonly string[]).includes(v);
+
+/** Picks the language: `?lang=` (remembered in a cookie), then the cookie, then Russian. */
+export function pickLang(req: Request, res: Response): Lang {
+  const q = req.query.lang;
+  if (isLang(q)) {
+    res.cookie('lang', q, { httpOnly: true, sameSite: 'lax', path: '/', maxAge: 365 * 86400_000 });
+    return q;
+  }
+  const m = /(?:^|;\s*)lang=(ru|en)(?:;|$)/.exec(req.get('cookie') ?? '');
+  return m && isLang(m[1]) ? m[1] : 'ru';
+}

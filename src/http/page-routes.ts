@@ -1,0 +1,61 @@
+import { join } from 'node:path';
+import express, { Router, type Request, type Response } from 'express';
+import type { SessionUser } from '../strategies/session-user';
+import { messages, pickLang, type Lang } from './i18n';
+import { safeRedirectPath } from './safe-redirect';
+
+/** The views folder (templates and static assets), the same from src/ and dist/. */
+export const VIEWS_DIR = join(__dirname, '..', '..', 'views');
+
+export interface PageRoutesDeps {
+  publicOrigin: string;
+  agentUrl: string;
+  demo: boolean;
+}
+
+function formatTime(ms: number, lang: Lang): string {
+  // Clinics in St. Petersburg: show Moscow time; the audit keeps UTC.
+  return new Intl.DateTimeFormat(lang === 'ru' ? 'ru-RU' : 'en-GB', { dateStyle: 'long', timeStyle: 'medium', timeZone: 'Europe/Moscow' }).format(ms);
+}
+
+/** JSON for a `<script type="application/json">` block: `<` escaped so it cannot close the tag. */
+const jsonForScript = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
+
+/**
+ * Server-rendered pages (Russian by default): `/login` and `/home`, and the
+ * static assets under `/assets`. Everything else needs a session (УПД.9).
+ *
+ * @example
+ * app.use(createPageRoutes({ publicOrigin, agentUrl, demo: false }));
+ */
+export function createPageRoutes(deps: PageRoutesDeps): Router {
+  const router = Router();
+  router.use('/assets', express.static(join(VIEWS_DIR, 'assets'), { index: false, fallthrough: false, maxAge: '1h' }));
+
+  router.get('/', (req, res) => res.redirect(303, req.user ? '/home' : '/login'));
+
+  router.get('/login', (req: Request, res: Response) => {
+    const next = safeRedirectPath(req.query.next, '/home');
+    if (req.user) return res.redirect(303, next);
+    const lang = pickLang(req, res);
+    const t = messages(lang);
+    res.render('login', { lang, t, messagesJson: jsonForScript(t), agentUrl: deps.agentUrl, origin: deps.publicOrigin, next, demo: deps.demo });
+  });
+
+  router.get('/home', (req: Request, res: Response) => {
+    const user = req.user as SessionUser | undefined;
+    if (!user) return res.redirect(303, '/login?next=%2Fhome');
+    const lang = pickLang(req, res);
+    res.setHeader('Cache-Control', 'no-store');
+    res.render('home', {
+      lang,
+      t: messages(lang),
+      user,
+      authTimeIso: new Date(user.authTime).toISOString(),
+      authTimeText: formatTime(user.authTime, lang),
+      prevIso: user.previousLogin ? new Date(user.previousLogin.at).toISOString() : '',
+      prevText: user.previousLogin ? formatTime(user.previousLogin.at, lang) : '',
+    });
+  });
+  return router;
+}

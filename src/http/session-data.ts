@@ -1,0 +1,22 @@
+import type {} from 'express-session';
+import type { CardStepResult } from '../strategies/card-step';
+import type { SessionUser } from '../strategies/session-user';
+
+/**
+ * What the session holds besides `passport.user` (see SessionUser).
+ * Module augmentation of express-session's SessionData.
+ */
+declare module 'express-session' {
+  interface SessionData {
+    /** Pre-auth: a nonce was issued to this session (makes it worth saving). */
+    preauthAt?: number;
+    /** Pre-auth: the card step passed; the password step may follow. */
+    cardStep?: CardStepResult;
+    /** Written by Passport on login (see SessionUser). */
+    passport?: { user?: SessionUser };
+    /** Last request seen, ms; refreshed coarsely to keep reads write-free. */
+    lastSeen?: number;
+  }
+}
+
+export {};

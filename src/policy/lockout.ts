@@ -1,0 +1,116 @@
+import type Redis from 'ioredis';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { CardauthError } from '../errors';
+
+export interface LockoutConfig {
+  /** Failures per account within the window that lock it. */
+  attempts: number;
+  windowSec: number;
+  /** How long the account stays locked once the limit is reached. */
+  durationSec: number;
+  /** Failures per client IP within the window before that IP is refused. */
+  ipAttempts: number;
+}
+
+export type LockState = { locked: false } | { locked: true; scope: 'account' | 'ip'; retryAfterMs: number };
+
+export interface LockoutSubject {
+  accountId: string;
+  ip: string;
+}
+
+export interface Lockout {
+  /** Checked before the password is looked at. */
+  check(subject: LockoutSubject): Promise<LockState>;
+  /** Counts a failure; `accountLockedNow` is true on the failure that locked the account. */
+  recordFailure(subject: LockoutSubject): Promise<{ accountLockedNow: boolean }>;
+  /** A failure with no account to charge (an unusable card step): counts against the IP only. */
+  recordIpFailure(ip: string): Promise<void>;
+  /** A successful login clears the account's failure count. */
+  recordSuccess(subject: LockoutSubject): Promise<void>;
+  /** An officer's unlock. */
+  unlock(accountId: string): Promise<void>;
+}
+
+/**
+ * Per-account and per-IP lockout (ИАФ.3, УПД.4) on rate-limiter-flexible's
+ * Redis limiter, shared by every server node. Counting is atomic in Redis.
+ *
+ * The limiter rejects the consume that *exceeds* `points`, so `points` is
+ * `attempts - 1`: the `attempts`-th failure is the one that blocks for
+ * `durationSec`. A Redis failure is `unavailable` (fail closed), never "not
+ * locked".
+ *
+ * @example
+ * const lockout = createLockout({ redis, config: { attempts: 5, windowSec: 900, durationSec: 900, ipAttempts: 50 } });
+ * const state = await lockout.check({ accountId, ip });
+ */
+export function createLockout(deps: { redis: Redis; config: LockoutConfig }): Lockout {
+  const { redis, config } = deps;
+  const account = new RateLimiterRedis({
+    storeClient: redis,
+    keyPrefix: 'rl:acct',
+    points: config.attempts - 1,
+    duration: config.windowSec,
+    blockDuration: config.durationSec,
+  });
+  const ip = new RateLimiterRedis({
+    storeClient: redis,
+    keyPrefix: 'rl:ip',
+    points: config.ipAttempts - 1,
+    duration: config.windowSec,
+    blockDuration: config.windowSec,
+  });
+
+  const unavailable = (err: unknown) => new CardauthError('unavailable', 'lockout store unavailable', { cause: err });
+
+  /** Consumes one point; resolves true when this consume went over the limit. */
+  const consume = async (limiter: RateLimiterRedis, key: string): Promise<boolean> => {
+    try {
+      await limiter.consume(key);
+      return false;
+    } catch (rej) {
+      if (rej instanceof RateLimiterRes) return true;
+      throw unavailable(rej);
+    }
+  };
+  const over = async (limiter: RateLimiterRedis, key: string, limit: number): Promise<number | null> => {
+    let res: RateLimiterRes | null;
+    try {
+      res = await limiter.get(key);
+    } catch (err) {
+      throw unavailable(err);
+    }
+    return res && res.consumedPoints >= limit ? res.msBeforeNext : null;
+  };
+
+  return {
+    async check(s) {
+      const [accountMs, ipMs] = await Promise.all([over(account, s.accountId, config.attempts), over(ip, s.ip, config.ipAttempts)]);
+      if (accountMs !== null) return { locked: true, scope: 'account', retryAfterMs: accountMs };
+      if (ipMs !== null) return { locked: true, scope: 'ip', retryAfterMs: ipMs };
+      return { locked: false };
+    },
+    async recordFailure(s) {
+      const [accountLockedNow] = await Promise.all([consume(account, s.accountId), consume(ip, s.ip)]);
+      return { accountLockedNow };
+    },
+    async recordIpFailure(addr) {
+      await consume(ip, addr);
+    },
+    async recordSuccess(s) {
+      try {
+        await account.delete(s.accountId);
+      } catch (err) {
+        throw unavailable(err);
+      }
+    },
+    async unlock(accountId) {
+      try {
+        await account.delete(accountId);
+      } catch (err) {
+        throw unavailable(err);
+      }
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import type Redis from 'ioredis';
+import { createAuditLog } from './audit/log';
+import type { Clock } from './clock';
+import type { ServerConfig } from './config';
+import { CardauthError } from './errors';
+import { createLockout } from './policy/lockout';
+import { createNonceStore } from './policy/nonces';
+import { createPasswordHasher } from './policy/password-hasher';
+import { createAccountStore } from './store/accounts';
+import { createAgentStore } from './store/agents';
+import { createCardStore } from './store/cards';
+
+/**
+ * Builds every store and policy from one Redis client and the config. Used by
+ * the entry points (server, CLI) and by tests, so they wire things the same way.
+ *
+ * @example
+ * const services = createServices({ redis, config, clock: systemClock });
+ * const app = createApp({ config, redis, clock, logger, ...services });
+ */
+export function createServices(deps: { redis: Redis; config: ServerConfig; clock: Clock }) {
+  const { redis, config, clock } = deps;
+  const audit = createAuditLog({ redis, clock });
+  return {
+    accounts: createAccountStore({ redis, clock }),
+    cards: createCardStore({ redis, clock, maxActivePerAccount: config.CARDAUTH_MAX_CARDS_PER_ACCOUNT }),
+    agents: createAgentStore({ redis, clock }),
+    audit,
+    nonces: createNonceStore({ redis, clock, ttlSec: config.CARDAUTH_NONCE_TTL_SEC }),
+    lockout: createLockout({
+      redis,
+      config: {
+        attempts: config.CARDAUTH_LOCKOUT_ATTEMPTS,
+        windowSec: config.CARDAUTH_LOCKOUT_WINDOW_SEC,
+        durationSec: config.CARDAUTH_LOCKOUT_DURATION_SEC,
+        ipAttempts: config.CARDAUTH_IP_ATTEMPTS,
+      },
+    }),
+    hasher: createPasswordHasher(
+      { memoryKiB: config.CARDAUTH_ARGON2_MEMORY_KIB, time: config.CARDAUTH_ARGON2_TIME, parallelism: config.CARDAUTH_ARGON2_PARALLELISM },
+      config.CARDAUTH_HASH_CONCURRENCY,
+    ),
+    /** Redis answers and the audit stream is appendable (exists as a stream, or not yet). */
+    ready: async () => {
+      let type: string;
+      try {
+        type = await redis.type('audit:log');
+      } catch (err) {
+        throw new CardauthError('unavailable', 'redis unavailable', { cause: err });
+      }
+      if (type !== 'stream' && type !== 'none') throw new CardauthError('audit_unavailable', `audit:log is a ${type}, not a stream`);
+    },
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

@@ -1,0 +1,48 @@
+import type { Request } from 'express';
+import { Strategy as LocalStrategy } from 'passport-local';
+import '../http/session-data';
+import { CardauthError } from '../errors';
+import type { CardStepResult, RequestSource } from './card-step';
+import type { LoginAccount } from './password-step';
+import type { LoginResult } from './session-user';
+
+export interface CardPasswordDeps {
+  cardStep: (input: { statement: string; sessionId: string; source: RequestSource }) => Promise<CardStepResult>;
+  passwordStep: (input: { card: CardStepResult; login: string; password: string; source: RequestSource; sessionId: string }) => Promise<LoginAccount>;
+  /** The card step stored by POST /auth/card, if any (checked for freshness by the caller). */
+  pendingCard: (req: Request) => CardStepResult | undefined;
+  source: (req: Request) => RequestSource;
+  now: () => number;
+}
+
+/**
+ * The `card-password` Passport strategy: card first, then login and password.
+ *
+ * The card comes either from `statement` in the same body (one-shot
+ * `POST /auth/login`) or from the card step already passed in this session
+ * (`POST /auth/card`, then `POST /auth/password`). An ordinary denial is
+ * `fail(error)` with a CardauthError whose `code` the route maps to a status;
+ * an infrastructure failure is `error(err)`, which fails closed with 503.
+ *
+ * @example
+ * passport.use('card-password', createCardPasswordStrategy({ cardStep, passwordStep, pendingCard, source, now: clock.now }));
+ */
+export function createCardPasswordStrategy(deps: CardPasswordDeps): LocalStrategy {
+  if (typeof deps?.cardStep !== 'function' || typeof deps.passwordStep !== 'function') {
+    throw new TypeError('createCardPasswordStrategy: cardStep and passwordStep are required');
+  }
+  return new LocalStrategy({ usernameField: 'login', passwordField: 'password', passReqToCallback: true, session: true }, (req, login, password, done) => {
+    const run = async (): Promise<LoginResult> => {
+      const source = deps.source(req);
+      const statement: unknown = (req.body as Record<string, unknown>).statement;
+      const card = typeof statement === 'string' ? await deps.cardStep({ statement, sessionId: req.sessionID, source }) : deps.pendingCard(req);
+      if (!card) throw new CardauthError('card_step_required', 'present the card first');
+      const account = await deps.passwordStep({ card, login, password, source, sessionId: req.sessionID });
+      return { account, card, authTime: deps.now() };
+    };
+    run().then(
+      (result) => done(null, result),
+      (err: unknown) => (err instanceof CardauthError && err.status < 500 ? done(null, false, err) : done(err)),
+    );
+  });
+}

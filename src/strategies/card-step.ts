@@ -1,0 +1,87 @@
+import type { AuditEventInput } from '../audit/record';
+import { CardauthError } from '../errors';
+import type { Lockout } from '../policy/lockout';
+import type { NonceStore } from '../policy/nonces';
+import type { Uid } from '../policy/uid';
+import { CardRejectedError, type CardStatement } from './card-statement';
+
+/** Where a request came from, for the audit and the per-IP limit. */
+export interface RequestSource {
+  ip: string;
+  userAgent?: string;
+}
+
+/** A card step that passed: the card is on the allow-list of `accountId`. */
+export interface CardStepResult {
+  accountId: string;
+  uid: Uid;
+  agentId: string;
+  workstation: string;
+  reader: string;
+  /** ms since epoch */
+  at: number;
+}
+
+export interface CardStepDeps {
+  verifyStatement: (jws: string) => Promise<CardStatement>;
+  nonces: Pick<NonceStore, 'consume'>;
+  cards: { get(uid: string): Promise<{ accountId: string; status: 'active' | 'revoked' } | null> };
+  lockout: Pick<Lockout, 'check' | 'recordIpFailure'>;
+  audit: { append(input: AuditEventInput): Promise<unknown> };
+  now: () => number;
+}
+
+/**
+ * The card step: statement → single-use nonce → allow-list. Every outcome is
+ * audited as `card.presented`; a refusal is a CardRejectedError whose reason
+ * only the audit sees. An IP over its failure limit is `rate_limited`.
+ * Infrastructure failures propagate as `unavailable` / `audit_unavailable`.
+ *
+ * @example
+ * const cardStep = createCardStep({ verifyStatement, nonces, cards, lockout, audit, now: clock.now });
+ * const card = await cardStep({ statement, sessionId: req.sessionID, source: { ip: req.ip } });
+ */
+export function createCardStep(deps: CardStepDeps) {
+  return async function cardStep(input: { statement: string; sessionId: string; source: RequestSource }): Promise<CardStepResult> {
+    const { statement, sessionId, source } = input;
+    const ipState = await deps.lockout.check({ accountId: '', ip: source.ip });
+    if (ipState.locked) throw new CardauthError('rate_limited', 'too many failed attempts from this address');
+
+    let st: CardStatement | undefined;
+    let accountId: string | undefined;
+    try {
+      st = await deps.verifyStatement(statement);
+      const read = { agentId: st.agentId, uid: st.uid, reader: st.reader };
+      if (!(await deps.nonces.consume(st.nonce, sessionId))) throw new CardRejectedError('replayed_nonce', read);
+      const card = await deps.cards.get(st.uid);
+      if (!card) throw new CardRejectedError('unknown_card', read);
+      if (card.status !== 'active') throw new CardRejectedError('revoked_card', read);
+      accountId = card.accountId;
+    } catch (err) {
+      if (!(err instanceof CardRejectedError)) throw err;
+      await deps.audit.append({
+        type: 'card.presented',
+        outcome: 'failure',
+        reason: err.reason,
+        source: { ...sourceOf(source), ...(err.detail.agentId ? { agentId: err.detail.agentId } : {}), ...(err.detail.reader ? { reader: err.detail.reader } : {}) },
+        ...(err.detail.uid ? { cardUid: err.detail.uid } : {}),
+        sessionId,
+      });
+      await deps.lockout.recordIpFailure(source.ip);
+      throw err;
+    }
+    await deps.audit.append({
+      type: 'card.presented',
+      outcome: 'success',
+      subject: { accountId },
+      source: { ...sourceOf(source), agentId: st.agentId, reader: st.reader },
+      cardUid: st.uid,
+      sessionId,
+    });
+    return { accountId, uid: st.uid, agentId: st.agentId, workstation: st.workstation, reader: st.reader, at: deps.now() };
+  };
+}
+
+export function sourceOf(source: RequestSource): { ip: string; userAgent?: string } {
+  return { ip: source.ip, ...(source.userAgent ? { userAgent: source.userAgent.slice(0, 256) } : {}) };
+}

@@ -1,0 +1,48 @@
+import type { AuditEventInput } from '../audit/record';
+import { sourceOf, type RequestSource } from './card-step';
+import type { LoginResult, SessionUser } from './session-user';
+
+export interface SessionOpenerDeps {
+  audit: { append(input: AuditEventInput): Promise<unknown> };
+  accounts: { recordLogin(id: string, login: { at: number; workstation: string }): Promise<{ at: number; workstation: string } | null> };
+}
+
+/**
+ * Turns a successful login into the session payload. It runs as Passport's
+ * serializer, after the session id was regenerated and before the session
+ * is saved: it writes `session.created` first, so if the audit cannot be
+ * written the session is never saved (no audit record, no session). Then it
+ * stores this login as the account's last one and keeps the previous one to
+ * show the user (УПД.6).
+ *
+ * @example
+ * passport.serializeUser((user, req, done) => openSession(user, req.sessionID, source(req)).then((s) => done(null, s), done));
+ */
+export function createSessionOpener(deps: SessionOpenerDeps) {
+  return async function openSession(result: LoginResult, sessionId: string, source: RequestSource): Promise<SessionUser> {
+    const { account, card, authTime } = result;
+    await deps.audit.append({
+      type: 'session.created',
+      outcome: 'success',
+      subject: { accountId: account.id, login: account.login },
+      source: { ...sourceOf(source), agentId: card.agentId, reader: card.reader, workstation: card.workstation },
+      cardUid: card.uid,
+      sessionId,
+      details: { amr: 'sc pwd' },
+    });
+    const previousLogin = await deps.accounts.recordLogin(account.id, { at: authTime, workstation: card.workstation });
+    return {
+      accountId: account.id,
+      login: account.login,
+      displayName: account.displayName,
+      roles: [...account.roles],
+      amr: ['sc', 'pwd'],
+      authTime,
+      cardUid: card.uid,
+      agentId: card.agentId,
+      workstation: card.workstation,
+      reader: card.reader,
+      previousLogin,
+    };
+  };
+}

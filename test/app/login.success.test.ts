@@ -1,0 +1,101 @@
+import { verifyAuditChain } from '../../src/audit/verify';
+import { signStatement } from '../../src/card-agent/sign-statement';
+import { startRedis, type TestRedis } from '../helpers/redis';
+import { startTestServer, type TestServer, type TestAgent } from '../helpers/app';
+
+const UID = '04A22BB25C6180';
+const PASSWORD = 'Верный-пароль-2026!';
+
+describe('card + password login succeeds', () => {
+  let redis: TestRedis;
+  let srv: TestServer;
+  let agent: TestAgent;
+  beforeAll(async () => {
+    redis = await startRedis();
+    srv = await startTestServer(redis);
+    agent = await srv.agent();
+    await srv.account('ivanova', PASSWORD, UID);
+  });
+  afterAll(async () => {
+    await srv.close();
+    await redis.stop();
+  });
+
+  it('two steps: card answers next=password with the login, password opens a session', async () => {
+    const c = srv.client();
+    const nonce = await c.post('/auth/nonce');
+    expect(nonce.status).toBe(200);
+    expect(nonce.json.nonce).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(Date.parse(nonce.json.expiresAt)).toBeGreaterThan(Date.now());
+    const preauthCookie = c.cookie;
+
+    const statement = await signStatement(agent.key, { aud: srv.config.CARDAUTH_PUBLIC_ORIGIN, nonce: nonce.json.nonce, uid: '04:a2:2b:b2:5c:61:80', reader: 'R' }, srv.clock);
+    const card = await c.post('/auth/card', { statement });
+    expect(card.status).toBe(200);
+    expect(card.json).toEqual({ next: 'password', login: 'ivanova' });
+
+    const pw = await c.post('/auth/password', { login: 'IVANOVA', password: PASSWORD });
+    expect(pw.status).toBe(200);
+    expect(pw.json).toMatchObject({ login: 'ivanova', amr: ['sc', 'pwd'], roles: ['clinician'], previousLogin: null, workstation: 'РМ-101' });
+    expect(c.cookie).not.toBe(preauthCookie); // session id regenerated on login
+
+    const who = await c.get('/auth/session');
+    expect(who.status).toBe(200);
+    expect(who.json.login).toBe('ivanova');
+  });
+
+  it('the session cookie is httpOnly, SameSite=Strict, signed, and not Secure on http', async () => {
+    const c = srv.client();
+    const res = await fetch(srv.url + '/auth/nonce', { method: 'POST', headers: { origin: srv.config.CARDAUTH_PUBLIC_ORIGIN, 'content-type': 'application/json' }, body: '{}' });
+    const cookie = res.headers.getSetCookie().find((x) => x.startsWith('cardauth.sid='))!;
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    expect(cookie).not.toMatch(/Secure/);
+    expect(decodeURIComponent(cookie.split(';')[0]!)).toMatch(/^cardauth\.sid=s:[^.]+\.[A-Za-z0-9+/=_-]+$/);
+    expect(c).toBeDefined();
+  });
+
+  it('stores {accountId, amr, authTime, cardUid, agentId} in Redis and shows the previous login next time', async () => {
+    const c1 = srv.client();
+    expect((await srv.login(c1, agent, UID, 'ivanova', PASSWORD)).status).toBe(200);
+    const c2 = srv.client();
+    const second = await srv.login(c2, agent, UID, 'ivanova', PASSWORD);
+    expect(second.status).toBe(200);
+    expect(second.json.previousLogin).toMatchObject({ workstation: 'РМ-101' });
+
+    const sid = decodeURIComponent(c2.cookie.split('=')[1]!).slice(2).split('.')[0];
+    const stored = JSON.parse((await srv.redis.get(`sess:${sid}`))!);
+    expect(stored.passport.user).toMatchObject({ amr: ['sc', 'pwd'], cardUid: UID, agentId: agent.id });
+    expect(typeof stored.passport.user.accountId).toBe('string');
+    expect(typeof stored.passport.user.authTime).toBe('number');
+    expect(JSON.stringify(stored)).not.toContain(PASSWORD);
+  });
+
+  it('one-shot POST /auth/login does the same with the statement in the body', async () => {
+    const c = srv.client();
+    const statement = await srv.statementFor(c, agent, UID);
+    const res = await c.post('/auth/login', { statement, login: 'ivanova', password: PASSWORD });
+    expect(res.status).toBe(200);
+    expect(res.json.amr).toEqual(['sc', 'pwd']);
+  });
+
+  it('logout ends the session', async () => {
+    const c = srv.client();
+    await srv.login(c, agent, UID, 'ivanova', PASSWORD);
+    expect((await c.post('/auth/logout')).status).toBe(204);
+    const after = await c.get('/auth/session');
+    expect(after.status).toBe(401);
+    expect(after.json.error.code).toBe('unauthenticated');
+  });
+
+  it('the audit chain verifies and never contains the password', async () => {
+    const result = await verifyAuditChain({ redis: srv.redis });
+    expect(result.ok).toBe(true);
+    const entries = await srv.redis.xrange('audit:log', '-', '+');
+    const text = JSON.stringify(entries);
+    expect(text).not.toContain(PASSWORD);
+    expect(text).toContain('session.created');
+    expect(text).toContain('card.presented');
+    expect(text).toContain('password.checked');
+  });
+});

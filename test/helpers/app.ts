@@ -1,0 +1,144 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { exportJWK, generateKeyPair } from 'jose';
+import type Redis from 'ioredis';
+import { createApp } from '../../src/app';
+import type { Clock } from '../../src/clock';
+import { loadServerConfig, type ServerConfig } from '../../src/config';
+import { silentLogger } from '../../src/logger';
+import { connectRedis } from '../../src/redis';
+import { createServices, type Services } from '../../src/services';
+import { signStatement, type StatementSigningKey } from '../../src/card-agent/sign-statement';
+import { freePort, type TestRedis } from './redis';
+
+/** A clock tests move by hand. */
+export function manualClock(start = Date.now()): Clock & { advance(ms: number): void; set(ms: number): void } {
+  let t = start;
+  return { now: () => t, advance: (ms) => void (t += ms), set: (ms) => void (t = ms) };
+}
+
+export const TEST_SECRET = 'test-session-secret-0123456789abcdef';
+
+/** A browser-like client: keeps the session cookie, sends Origin. */
+export class TestClient {
+  cookie = '';
+  constructor(
+    readonly base: string,
+    public origin: string | null = base,
+  ) {}
+
+  async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+    const h: Record<string, string> = { ...headers };
+    if (this.cookie) h.cookie = this.cookie;
+    if (this.origin !== null && !('origin' in h)) h.origin = this.origin;
+    let payload: string | undefined;
+    if (body !== undefined) {
+      payload = typeof body === 'string' ? body : JSON.stringify(body);
+      h['content-type'] ??= 'application/json';
+    }
+    const res = await fetch(this.base + path, { method, headers: h, body: payload, redirect: 'manual' });
+    const set = res.headers.getSetCookie().find((c) => c.startsWith('cardauth.sid='));
+    if (set) this.cookie = set.split(';')[0]!;
+    const text = await res.text();
+    let json: any;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, json, text, headers: res.headers };
+  }
+  post(path: string, body?: unknown, headers?: Record<string, string>) {
+    return this.request('POST', path, body ?? {}, headers);
+  }
+  get(path: string) {
+    return this.request('GET', path);
+  }
+}
+
+export interface TestAgent {
+  id: string;
+  key: StatementSigningKey;
+}
+
+export interface TestServer {
+  url: string;
+  config: ServerConfig;
+  services: Services;
+  redis: Redis;
+  clock: Clock;
+  client(): TestClient;
+  /** Registers (and by default approves) a workstation agent with a fresh Ed25519 or P-256 key. */
+  agent(opts?: { approve?: boolean; alg?: 'EdDSA' | 'ES256'; name?: string }): Promise<TestAgent>;
+  /** Creates an account with a password and binds the given card. */
+  account(login: string, password: string, uid?: string, roles?: string[]): Promise<{ id: string }>;
+  /** Gets a nonce for the client's session and signs a statement for it. */
+  statementFor(client: TestClient, agent: TestAgent, uid: string, claims?: { aud?: string; lifetimeSec?: number; nonce?: string }, clock?: Clock): Promise<string>;
+  /** Full login; returns the response of the password step. */
+  login(client: TestClient, agent: TestAgent, uid: string, login: string, password: string): ReturnType<TestClient['post']>;
+  close(): Promise<void>;
+}
+
+/**
+ * Runs the real app (real Redis, real stores, real argon2) on a free loopback
+ * port, with a config built through the real config loader.
+ */
+export async function startTestServer(redis: TestRedis, opts: { env?: Record<string, string>; clock?: Clock } = {}): Promise<TestServer> {
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const config = loadServerConfig({
+    REDIS_URL: redis.url,
+    CARDAUTH_PORT: String(port),
+    CARDAUTH_PUBLIC_ORIGIN: origin,
+    CARDAUTH_SESSION_SECRET: TEST_SECRET,
+    ...opts.env,
+  });
+  const clock = opts.clock ?? { now: () => Date.now() };
+  const client = connectRedis(redis.url, silentLogger);
+  await new Promise<void>((resolve) => (client.status === 'ready' ? resolve() : client.once('ready', () => resolve())));
+  const services = createServices({ redis: client, config, clock });
+  const app = createApp({ config, redis: client, clock, logger: silentLogger, ...services });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(port, '127.0.0.1', () => resolve(s));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const ts: TestServer = {
+    url,
+    config,
+    services,
+    redis: client,
+    clock,
+    client: () => new TestClient(url, origin),
+    async agent(o = {}) {
+      const alg = o.alg ?? 'EdDSA';
+      const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
+      const agent = await services.agents.register({ name: o.name ?? 'РМ-101', publicJwk: await exportJWK(publicKey) });
+      if (o.approve !== false) await services.agents.approve(agent.id, 'os:test');
+      return { id: agent.id, key: { agentId: agent.id, alg, privateKey } };
+    },
+    async account(login, password, uid, roles = ['clinician']) {
+      const acc = await services.accounts.create({ login, displayName: `Д-р ${login}`, roles: roles as never, passwordHash: await services.hasher.hash(password) });
+      if (uid) await services.cards.bind({ uid, accountId: acc.id, by: 'os:test' });
+      return { id: acc.id };
+    },
+    async statementFor(c, agent, uid, claims = {}, signClock = clock) {
+      const nonce = claims.nonce ?? (await c.post('/auth/nonce')).json.nonce;
+      return signStatement(agent.key, { aud: claims.aud ?? origin, nonce, uid, reader: 'Virtual PCD 00 00', ...(claims.lifetimeSec ? { lifetimeSec: claims.lifetimeSec } : {}) }, signClock);
+    },
+    async login(c, agent, uid, login, password) {
+      const statement = await ts.statementFor(c, agent, uid);
+      const card = await c.post('/auth/card', { statement });
+      if (card.status !== 200) return card;
+      return c.post('/auth/password', { login, password });
+    },
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
+      client.disconnect();
+    },
+  };
+  return ts;
+}

@@ -1,0 +1,144 @@
+// Login page: card step through the workstation agent, then login + password.
+// No inline script (CSP); messages come from the JSON block in the page.
+(function () {
+  'use strict';
+  var root = document.getElementById('login');
+  if (!root) return;
+  var T = JSON.parse(document.getElementById('messages').textContent);
+  var agentUrl = root.dataset.agentUrl;
+  var origin = root.dataset.origin;
+  var next = root.dataset.next || '/home';
+  var stepCard = document.getElementById('step-card');
+  var form = document.getElementById('step-password');
+  var statusEl = document.getElementById('card-status');
+  var errorEl = document.getElementById('error');
+  var loginField = document.getElementById('login-field');
+  var passwordField = document.getElementById('password-field');
+  var generation = 0;
+
+  function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
+  function setStatus(text) { statusEl.textContent = text; }
+  function hideError() { errorEl.hidden = true; errorEl.textContent = ''; }
+  function showError(err) {
+    var code = (err && err.code) || 'generic';
+    var text = T['err_' + code] || T.err_generic;
+    if (code === 'locked') text = text.replace('{min}', String(Math.max(1, Math.ceil((err.retryAfterSec || 60) / 60))));
+    errorEl.textContent = text;
+    errorEl.hidden = false;
+  }
+
+  function api(path, body) {
+    return fetch(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body || {}),
+      credentials: 'same-origin',
+    }).then(function (r) {
+      if (r.status === 204) return {};
+      return r.json().catch(function () { return {}; }).then(function (data) {
+        if (r.ok) return data;
+        var e = new Error('request failed');
+        e.code = (data && data.error && data.error.code) || (r.status >= 500 ? 'unavailable' : 'generic');
+        e.retryAfterSec = data && data.error && data.error.retryAfterSec;
+        throw e;
+      });
+    });
+  }
+
+  function askAgent(nonce) {
+    return fetch(agentUrl + '/v1/statement', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ nonce: nonce, aud: origin }),
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (data) {
+        if (r.ok && data.statement) return data.statement;
+        var e = new Error('agent');
+        e.code = (data && data.error && data.error.code) || 'agent_error';
+        throw e;
+      });
+    });
+  }
+
+  function showCardStep() {
+    form.hidden = true;
+    stepCard.hidden = false;
+    passwordField.value = '';
+  }
+  function showPasswordStep(login) {
+    stepCard.hidden = true;
+    form.hidden = false;
+    if (login) { loginField.value = login; passwordField.focus(); } else { loginField.focus(); }
+  }
+
+  async function cardLoop() {
+    var mine = ++generation;
+    showCardStep();
+    for (;;) {
+      if (mine !== generation) return;
+      setStatus(T.waiting);
+      var nonce;
+      try {
+        nonce = (await api('/auth/nonce')).nonce;
+      } catch (e) {
+        showError(e);
+        await sleep(5000);
+        continue;
+      }
+      var statement;
+      try {
+        statement = await askAgent(nonce);
+      } catch (e) {
+        if (e.code === 'tap_timeout') { setStatus(T.card_timeout); continue; }
+        setStatus(T.agent_unreachable);
+        await sleep(3000);
+        continue;
+      }
+      if (mine !== generation) return;
+      setStatus(T.reading);
+      try {
+        var res = await api('/auth/card', { statement: statement });
+        hideError();
+        showPasswordStep(res.login);
+        return;
+      } catch (e) {
+        showError(e);
+        await sleep(1500);
+      }
+    }
+  }
+
+  form.addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    hideError();
+    var button = document.getElementById('submit');
+    button.disabled = true;
+    api('/auth/password', { login: loginField.value, password: passwordField.value })
+      .then(function () { window.location.assign(next); })
+      .catch(function (e) {
+        passwordField.value = '';
+        showError(e);
+        if (e.code === 'card_step_required' || e.code === 'card_rejected' || e.code === 'session_expired') cardLoop();
+      })
+      .finally(function () { button.disabled = false; });
+  });
+  document.getElementById('restart').addEventListener('click', function () { hideError(); cardLoop(); });
+
+  // Demo mode only: buttons that tap a virtual card on the virtual reader.
+  var demo = document.getElementById('demo-cards');
+  if (demo && root.dataset.demo === 'true') {
+    fetch('/demo/cards', { credentials: 'same-origin' }).then(function (r) { return r.json(); }).then(function (data) {
+      (data.cards || []).forEach(function (c) {
+        var b = document.createElement('button');
+        b.type = 'button';
+        b.className = 'demo-tap';
+        b.dataset.uid = c.uid;
+        b.textContent = T.demo_tap + ': ' + c.label;
+        b.addEventListener('click', function () { api('/demo/tap', { uid: c.uid }).catch(showError); });
+        demo.appendChild(b);
+      });
+    }).catch(function () { /* demo list is optional */ });
+  }
+
+  cardLoop();
+})();
