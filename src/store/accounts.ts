@@ -1,0 +1,312 @@
+import { randomBytes as cryptoRandomBytes } from 'node:crypto';
+import type Redis from 'ioredis';
+import type { Clock } from '../clock';
+import { CardauthError, isCardauthError } from '../errors';
+import { defineScript, guard, pairsToRecord, printable, randomHex } from './script';
+
+/**
+ * Accounts: who may log in, with which roles, and the PHC hash of their
+ * password (never the password).
+ *
+ * Redis layout (one Redis shared by every server node):
+ * - `acct:<id>`: hash, one account. Fields: `id`, `login` (as entered),
+ *   `loginKey` (normalised), `displayName`, `roles` (comma-separated),
+ *   `status`, `passwordHash`, `passwordChangedAt`, `createdAt`, and after the
+ *   first login `lastLoginAt`, `lastLoginWorkstation`.
+ * - `acct:by-login`: hash, normalised login → account id. Its HSETNX inside
+ *   the create script is what makes logins unique across nodes.
+ *
+ * Accounts are never deleted: an id is never reused (ИАФ.1); block instead.
+ */
+
+/** The roles an account can hold. */
+export type Role = 'clinician' | 'security_officer' | 'auditor' | 'chief_admin';
+
+/**
+ * Every role, in display order.
+ *
+ * @example
+ * ROLES.includes('auditor') // => true
+ */
+export const ROLES: readonly Role[] = Object.freeze(['clinician', 'security_officer', 'auditor', 'chief_admin'] as const);
+
+/** A blocked account cannot log in; accounts are blocked, never deleted. */
+export type AccountStatus = 'active' | 'blocked';
+
+/** Where and when an account last logged in (shown at the next login, УПД.6). */
+export interface LoginRecord {
+  /** Milliseconds since the epoch, UTC. */
+  at: number;
+  /** Workstation or agent name the login came from. */
+  workstation: string;
+}
+
+/** One account as stored. */
+export interface Account {
+  /** Immutable, never reused: `acc_` + 16 lowercase hex digits. */
+  id: string;
+  /** The login as entered at creation, for display. Uniqueness uses {@link normaliseLogin}. */
+  login: string;
+  displayName: string;
+  roles: Role[];
+  status: AccountStatus;
+  /** PHC string, e.g. `$argon2id$v=19$m=19456,t=2,p=1$…`. */
+  passwordHash: string;
+  passwordChangedAt: number;
+  createdAt: number;
+  lastLogin?: LoginRecord;
+}
+
+const ACCOUNT_ID = /^acc_[0-9a-f]{16}$/;
+
+/**
+ * True for a well-formed account id. Stores answer "not found" for anything
+ * else without asking Redis, so a crafted id can never name another key.
+ *
+ * @example
+ * isAccountId('acc_0123456789abcdef') // => true
+ * isAccountId('by-login')             // => false
+ */
+export function isAccountId(id: unknown): id is string {
+  return typeof id === 'string' && ACCOUNT_ID.test(id);
+}
+
+/**
+ * The Redis key of an account's hash. The card store checks it exists before
+ * binding a card.
+ *
+ * @example
+ * accountKey('acc_0123456789abcdef') // => 'acct:acc_0123456789abcdef'
+ */
+export function accountKey(id: string): string {
+  return `acct:${id}`;
+}
+
+const LOGIN_INDEX = 'acct:by-login';
+const MAX_LOGIN = 64;
+const MAX_RAW_LOGIN = 256;
+/** Control, format (zero-width and the like), surrogate, private-use and unassigned code points. */
+const NON_PRINTABLE = /\p{C}/u;
+
+/**
+ * Normalises a login for comparison: NFKC, then case folding (approximated by
+ * upper- then lower-casing, so `ß` and `SS` meet), then NFKC again, trimmed.
+ * `Иванов`, `иванов` and fullwidth `ｉｖａｎｏｖ`-style input meet on one key.
+ *
+ * Throws `bad_request` for an empty result, more than 64 code points, or any
+ * control or invisible character (`\p{C}`: zero-width joiners and the like
+ * would let two logins look the same).
+ *
+ * @example
+ * normaliseLogin('  ИВАНОВ ') // => 'иванов'
+ * normaliseLogin('Ｐｅｔｒｏｖ') // => 'petrov'
+ */
+export function normaliseLogin(login: string): string {
+  if (typeof login !== 'string') throw new CardauthError('bad_request', 'login must be a string');
+  if (login.length > MAX_RAW_LOGIN) throw new CardauthError('bad_request', `login must be at most ${MAX_LOGIN} characters`);
+  const folded = login.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC').trim();
+  const length = [...folded].length;
+  if (length === 0) throw new CardauthError('bad_request', 'login must not be empty');
+  if (length > MAX_LOGIN) throw new CardauthError('bad_request', `login must be at most ${MAX_LOGIN} characters`);
+  if (NON_PRINTABLE.test(folded)) throw new CardauthError('bad_request', 'login must not contain control or invisible characters');
+  return folded;
+}
+
+/** A PHC string: `$id[$param=value,...][$salt[$hash]]`, nothing else. */
+const PHC = /^\$[a-z0-9-]{1,32}(\$[A-Za-z0-9+/.=,-]*){1,8}$/;
+
+function assertPhc(hash: unknown): asserts hash is string {
+  // A programming mistake, not bad input: the caller hashes, this store only keeps the result.
+  if (typeof hash !== 'string' || hash.length > 1024 || !PHC.test(hash)) {
+    throw new TypeError('passwordHash must be a PHC hash string (never the password itself)');
+  }
+}
+
+function parseRoles(value: unknown): Role[] {
+  if (!Array.isArray(value) || value.length === 0) throw new CardauthError('bad_request', 'roles must be a non-empty list');
+  for (const r of value) {
+    if (!ROLES.includes(r as Role)) throw new CardauthError('bad_request', `unknown role: ${String(r)}`);
+  }
+  return ROLES.filter((r) => value.includes(r));
+}
+
+function toAccount(h: Record<string, string>): Account | null {
+  if (!h.id || !isAccountId(h.id)) return null;
+  const account: Account = {
+    id: h.id,
+    login: h.login ?? '',
+    displayName: h.displayName ?? '',
+    roles: (h.roles ?? '').split(',').filter((r): r is Role => ROLES.includes(r as Role)),
+    status: h.status === 'active' ? 'active' : 'blocked',
+    passwordHash: h.passwordHash ?? '',
+    passwordChangedAt: Number(h.passwordChangedAt),
+    createdAt: Number(h.createdAt),
+  };
+  if (h.lastLoginAt) account.lastLogin = { at: Number(h.lastLoginAt), workstation: h.lastLoginWorkstation ?? '' };
+  return account;
+}
+
+// KEYS: acct:<id>, acct:by-login. ARGV: loginKey, id, field, value, ...
+const CREATE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return {'id_collision'} end
+if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then return {'login_taken'} end
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+return {'ok'}
+`;
+
+// KEYS: acct:<id>. ARGV: at, workstation. Answers the previous login, if any.
+const RECORD_LOGIN = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'account_not_found'} end
+local prev = redis.call('HMGET', KEYS[1], 'lastLoginAt', 'lastLoginWorkstation')
+redis.call('HSET', KEYS[1], 'lastLoginAt', ARGV[1], 'lastLoginWorkstation', ARGV[2])
+return {'ok', prev[1] or '', prev[2] or ''}
+`;
+
+// KEYS: acct:<id>. ARGV: field, value, ... Updates an existing account only.
+const UPDATE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'account_not_found'} end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return {'ok', unpack(redis.call('HGETALL', KEYS[1]))}
+`;
+
+/** What {@link createAccountStore} needs. */
+export interface AccountStoreDeps {
+  redis: Redis;
+  clock: Clock;
+  /** Source of randomness for ids; defaults to node:crypto. */
+  randomBytes?: (size: number) => Uint8Array;
+}
+
+/** Input to {@link AccountStore.create}. */
+export interface NewAccount {
+  login: string;
+  displayName: string;
+  roles: Role[];
+  /** PHC string from the password hasher. */
+  passwordHash: string;
+}
+
+/** Accounts over a shared Redis; see {@link createAccountStore}. */
+export interface AccountStore {
+  /** Creates an account; `login_taken` when its normalised login exists. */
+  create(input: NewAccount): Promise<Account>;
+  get(id: string): Promise<Account | null>;
+  /** Looks up by normalised login; null also for a login no account could have. */
+  findByLogin(login: string): Promise<Account | null>;
+  /** Every account, sorted by normalised login. */
+  list(): Promise<Account[]>;
+  /** Stores this login as the last one and answers the one before it (УПД.6). */
+  recordLogin(id: string, login: LoginRecord): Promise<LoginRecord | null>;
+  setStatus(id: string, status: AccountStatus): Promise<Account>;
+  /** Replaces the hash and sets `passwordChangedAt` to now. */
+  setPasswordHash(id: string, passwordHash: string): Promise<Account>;
+}
+
+/**
+ * Creates the account store over a shared Redis. Every write is one Lua
+ * script, so concurrent nodes cannot create two accounts with one login or
+ * lose a last-login record.
+ *
+ * @example
+ * const accounts = createAccountStore({ redis, clock: systemClock });
+ * const a = await accounts.create({ login: 'Иванов', displayName: 'Иванов И. И.', roles: ['clinician'], passwordHash });
+ * await accounts.findByLogin('иванов'); // => a
+ * await accounts.recordLogin(a.id, { at: Date.now(), workstation: 'Кабинет 12' }); // => null (first login)
+ */
+export function createAccountStore(deps: AccountStoreDeps): AccountStore {
+  const { redis, clock } = deps;
+  if (!redis || !clock || typeof clock.now !== 'function') throw new TypeError('createAccountStore needs { redis, clock }');
+  const randomBytes = deps.randomBytes ?? cryptoRandomBytes;
+  const create = defineScript(redis, 'cardauthAccountCreate', 2, CREATE);
+  const recordLogin = defineScript(redis, 'cardauthAccountRecordLogin', 1, RECORD_LOGIN);
+  const update = defineScript(redis, 'cardauthAccountUpdate', 1, UPDATE);
+
+  const get = async (id: string): Promise<Account | null> => {
+    if (!isAccountId(id)) return null;
+    return toAccount(await guard(redis.hgetall(accountKey(id))));
+  };
+
+  const updateExisting = async (id: string, fields: (string | number)[]): Promise<Account> => {
+    if (!isAccountId(id)) throw new CardauthError('account_not_found', 'no such account');
+    const [status, ...rest] = await update([accountKey(id)], fields);
+    if (status !== 'ok') throw new CardauthError('account_not_found', 'no such account');
+    const account = toAccount(pairsToRecord(rest));
+    if (!account) throw new CardauthError('unavailable', `account ${id} is unreadable`);
+    return account;
+  };
+
+  return {
+    async create(input) {
+      const loginKey = normaliseLogin(input.login);
+      const login = input.login.trim();
+      const displayName = printable(input.displayName, 'displayName', 128);
+      const roles = parseRoles(input.roles);
+      assertPhc(input.passwordHash);
+      const now = clock.now();
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const id = `acc_${randomHex(randomBytes, 8)}`;
+        const account: Account = { id, login, displayName, roles, status: 'active', passwordHash: input.passwordHash, passwordChangedAt: now, createdAt: now };
+        const [status] = await create(
+          [accountKey(id), LOGIN_INDEX],
+          [
+            loginKey, id,
+            'id', id, 'login', login, 'loginKey', loginKey, 'displayName', displayName, 'roles', roles.join(','),
+            'status', 'active', 'passwordHash', input.passwordHash, 'passwordChangedAt', now, 'createdAt', now,
+          ],
+        );
+        if (status === 'ok') return account;
+        if (status === 'login_taken') throw new CardauthError('login_taken', 'this login is already taken');
+      }
+      throw new CardauthError('unavailable', 'could not allocate an account id');
+    },
+
+    get,
+
+    async findByLogin(login) {
+      let loginKey: string;
+      try {
+        loginKey = normaliseLogin(login);
+      } catch (e) {
+        if (isCardauthError(e, 'bad_request')) return null;
+        throw e;
+      }
+      const id = await guard(redis.hget(LOGIN_INDEX, loginKey));
+      return id ? get(id) : null;
+    },
+
+    async list() {
+      const index = await guard(redis.hgetall(LOGIN_INDEX));
+      const entries = Object.entries(index).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      if (entries.length === 0) return [];
+      const pipeline = redis.pipeline();
+      for (const [, id] of entries) pipeline.hgetall(accountKey(id));
+      const replies = (await guard(pipeline.exec())) ?? [];
+      const out: Account[] = [];
+      for (const [err, h] of replies) {
+        if (err) throw new CardauthError('unavailable', 'store unavailable', { cause: err });
+        const account = toAccount(h as Record<string, string>);
+        if (account) out.push(account);
+      }
+      return out;
+    },
+
+    async recordLogin(id, login) {
+      if (!Number.isSafeInteger(login?.at) || login.at < 0) throw new CardauthError('bad_request', 'at must be a time in ms');
+      const workstation = printable(login.workstation, 'workstation', 128);
+      if (!isAccountId(id)) throw new CardauthError('account_not_found', 'no such account');
+      const [status, at, ws] = await recordLogin([accountKey(id)], [login.at, workstation]);
+      if (status !== 'ok') throw new CardauthError('account_not_found', 'no such account');
+      return at ? { at: Number(at), workstation: String(ws) } : null;
+    },
+
+    async setStatus(id, status) {
+      if (status !== 'active' && status !== 'blocked') throw new CardauthError('bad_request', 'status must be active or blocked');
+      return updateExisting(id, ['status', status]);
+    },
+
+    async setPasswordHash(id, passwordHash) {
+      assertPhc(passwordHash);
+      return updateExisting(id, ['passwordHash', passwordHash, 'passwordChangedAt', clock.now()]);
+    },
+  };
+}

@@ -1,0 +1,291 @@
+import { randomBytes as cryptoRandomBytes } from 'node:crypto';
+import type Redis from 'ioredis';
+import { calculateJwkThumbprint, importJWK } from 'jose';
+import { z } from 'zod';
+import type { Clock } from '../clock';
+import { CardauthError } from '../errors';
+import { defineScript, guard, pairsToRecord, printable, randomHex } from './script';
+
+/**
+ * Workstation card agents: the reader stations whose signed card statements
+ * the server trusts. An agent registers its public key (status `pending`), a
+ * security officer approves it, and anyone with that role can revoke it.
+ *
+ * Redis layout:
+ * - `agent:<id>`: hash, one agent. Fields as in {@link Agent}, with
+ *   `publicJwk` as JSON.
+ * - `agent:by-fp`: hash, JWK thumbprint → agent id. One key registers once,
+ *   even after it is revoked (a revoked key may be compromised).
+ *
+ * Every state change is one Lua script, so two officers on two nodes cannot
+ * both act on the same agent.
+ */
+
+/** Signature algorithms an agent key may use. */
+export type AgentAlg = 'EdDSA' | 'ES256';
+/** Only an approved agent's statements are trusted. */
+export type AgentStatus = 'pending' | 'approved' | 'revoked';
+
+/** An agent's public key, reduced to the members that define it (RFC 7638). */
+export type PublicJwk = { kty: 'OKP'; crv: 'Ed25519'; x: string } | { kty: 'EC'; crv: 'P-256'; x: string; y: string };
+
+/** One registered agent as stored. */
+export interface Agent {
+  /** `ag_` + 16 lowercase hex digits; the `kid` the agent signs with. */
+  id: string;
+  /** Workstation name, 1..64 printable characters. */
+  name: string;
+  publicJwk: PublicJwk;
+  alg: AgentAlg;
+  /** RFC 7638 SHA-256 JWK thumbprint, base64url; officers compare it with the agent's screen. */
+  fingerprint: string;
+  status: AgentStatus;
+  createdAt: number;
+  approvedBy?: string;
+  approvedAt?: number;
+  revokedBy?: string;
+  revokedAt?: number;
+}
+
+/** 32 bytes, base64url without padding. */
+const B64U_32 = z.string('must be a base64url string').regex(/^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/, 'must be 32 bytes, base64url');
+const USE = z.literal('sig', 'must be "sig" when present').optional();
+const KEY_OPS = z.array(z.literal('verify', 'may only list "verify"'), 'may only list "verify"').optional();
+
+const OKP = z.object({
+  kty: z.literal('OKP'),
+  crv: z.literal('Ed25519'),
+  x: B64U_32,
+  alg: z.enum(['EdDSA', 'Ed25519'], 'must be EdDSA for an Ed25519 key').optional(),
+  use: USE,
+  key_ops: KEY_OPS,
+});
+const EC = z.object({
+  kty: z.literal('EC'),
+  crv: z.literal('P-256'),
+  x: B64U_32,
+  y: B64U_32,
+  alg: z.literal('ES256', 'must be ES256 for a P-256 key').optional(),
+  use: USE,
+  key_ops: KEY_OPS,
+});
+
+/** JWK members that only private or symmetric keys carry. */
+const SECRET_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv'];
+
+const refuse = (message: string): never => {
+  throw new CardauthError('bad_request', `publicJwk: ${message}`);
+};
+
+/**
+ * Checks an agent's public key and reduces it to its defining members.
+ * Accepts only Ed25519 (`OKP`, alg EdDSA) and P-256 (`EC`, alg ES256) public
+ * keys; refuses with `bad_request` a private key (any `d`), a symmetric key
+ * (`oct`), RSA, other curves, a mismatched `alg`/`use`/`key_ops`, or a key
+ * jose cannot import (e.g. a point not on P-256).
+ *
+ * @example
+ * const { jwk, alg } = await validatePublicJwk({ kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' });
+ * // alg === 'EdDSA'; jwk has only kty, crv, x
+ */
+export async function validatePublicJwk(jwk: unknown): Promise<{ jwk: PublicJwk; alg: AgentAlg }> {
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return refuse('must be a JWK object');
+  const raw = jwk as Record<string, unknown>;
+  if (raw.kty === 'oct') return refuse('symmetric (oct) keys are not accepted; register a public Ed25519 or P-256 key');
+  const secret = SECRET_MEMBERS.find((m) => m in raw);
+  if (secret) return refuse(`carries private key material ("${secret}"); send only the public key, the private key stays on the workstation`);
+  if (raw.kty === 'RSA') return refuse('RSA keys are not accepted; use Ed25519 or P-256');
+  if (raw.kty === 'EC' && raw.crv !== 'P-256') return refuse(`EC curve ${String(raw.crv)} is not accepted; use P-256`);
+  if (raw.kty === 'OKP' && raw.crv !== 'Ed25519') return refuse(`OKP curve ${String(raw.crv)} is not accepted; use Ed25519`);
+  if (raw.kty !== 'EC' && raw.kty !== 'OKP') return refuse(`key type ${String(raw.kty)} is not accepted; use Ed25519 (OKP) or P-256 (EC)`);
+
+  let canonical: PublicJwk;
+  let alg: AgentAlg;
+  if (raw.kty === 'OKP') {
+    const r = OKP.safeParse(raw);
+    if (!r.success) return refuse(describe(r.error));
+    canonical = { kty: 'OKP', crv: 'Ed25519', x: r.data.x };
+    alg = 'EdDSA';
+  } else {
+    const r = EC.safeParse(raw);
+    if (!r.success) return refuse(describe(r.error));
+    canonical = { kty: 'EC', crv: 'P-256', x: r.data.x, y: r.data.y };
+    alg = 'ES256';
+  }
+  try {
+    await importJWK(canonical, alg);
+  } catch {
+    return refuse(`not a valid ${canonical.crv} public key`);
+  }
+  return { jwk: canonical, alg };
+}
+
+function describe(error: z.ZodError): string {
+  const issue = error.issues[0];
+  return issue ? `${issue.path.join('.') || 'key'} ${issue.message}` : 'invalid key';
+}
+
+const AGENT_ID = /^ag_[0-9a-f]{16}$/;
+const FP_INDEX = 'agent:by-fp';
+const agentKey = (id: string) => `agent:${id}`;
+
+/**
+ * True for a well-formed agent id.
+ *
+ * @example
+ * isAgentId('ag_0123456789abcdef') // => true
+ */
+export function isAgentId(id: unknown): id is string {
+  return typeof id === 'string' && AGENT_ID.test(id);
+}
+
+// KEYS: agent:<id>, agent:by-fp. ARGV: fingerprint, id, field, value, ...
+const REGISTER = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return {'id_collision'} end
+local existing = redis.call('HGET', KEYS[2], ARGV[1])
+if existing then return {'agent_state', existing} end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+return {'ok'}
+`;
+
+// KEYS: agent:<id>. ARGV: by, at. pending -> approved.
+const APPROVE = `
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'agent_not_found'} end
+if status ~= 'pending' then return {'agent_state', status} end
+redis.call('HSET', KEYS[1], 'status', 'approved', 'approvedBy', ARGV[1], 'approvedAt', ARGV[2])
+return {'ok', unpack(redis.call('HGETALL', KEYS[1]))}
+`;
+
+// KEYS: agent:<id>. ARGV: by, at. pending | approved -> revoked.
+const REVOKE = `
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'agent_not_found'} end
+if status == 'revoked' then return {'agent_state', status} end
+redis.call('HSET', KEYS[1], 'status', 'revoked', 'revokedBy', ARGV[1], 'revokedAt', ARGV[2])
+return {'ok', unpack(redis.call('HGETALL', KEYS[1]))}
+`;
+
+function toAgent(h: Record<string, string>): Agent | null {
+  if (!h.id || !isAgentId(h.id) || !h.publicJwk) return null;
+  let publicJwk: PublicJwk;
+  try {
+    publicJwk = JSON.parse(h.publicJwk) as PublicJwk;
+  } catch {
+    return null;
+  }
+  const agent: Agent = {
+    id: h.id,
+    name: h.name ?? '',
+    publicJwk,
+    alg: h.alg === 'ES256' ? 'ES256' : 'EdDSA',
+    fingerprint: h.fingerprint ?? '',
+    status: h.status === 'approved' || h.status === 'pending' ? h.status : 'revoked',
+    createdAt: Number(h.createdAt),
+  };
+  if (h.approvedBy) agent.approvedBy = h.approvedBy;
+  if (h.approvedAt) agent.approvedAt = Number(h.approvedAt);
+  if (h.revokedBy) agent.revokedBy = h.revokedBy;
+  if (h.revokedAt) agent.revokedAt = Number(h.revokedAt);
+  return agent;
+}
+
+/** What {@link createAgentStore} needs. */
+export interface AgentStoreDeps {
+  redis: Redis;
+  clock: Clock;
+  /** Source of randomness for ids; defaults to node:crypto. */
+  randomBytes?: (size: number) => Uint8Array;
+}
+
+/** Input to {@link AgentStore.register}. */
+export interface NewAgent {
+  name: string;
+  /** Checked by {@link validatePublicJwk}. */
+  publicJwk: unknown;
+}
+
+/** Agents over a shared Redis; see {@link createAgentStore}. */
+export interface AgentStore {
+  /** Registers a key as a pending agent; `agent_state` (naming the existing id) if the key is known. */
+  register(input: NewAgent): Promise<Agent>;
+  /** pending → approved; `agent_state` from any other status, `agent_not_found` if unknown. */
+  approve(id: string, by: string): Promise<Agent>;
+  /** pending | approved → revoked; `agent_state` if already revoked, `agent_not_found` if unknown. */
+  revoke(id: string, by: string): Promise<Agent>;
+  get(id: string): Promise<Agent | null>;
+  /** Every agent, oldest first. */
+  list(): Promise<Agent[]>;
+}
+
+/**
+ * Creates the agent store over a shared Redis.
+ *
+ * @example
+ * const agents = createAgentStore({ redis, clock: systemClock });
+ * const a = await agents.register({ name: 'Кабинет 12', publicJwk });
+ * // an officer compares a.fingerprint with the one the workstation shows, then:
+ * await agents.approve(a.id, officer.id);
+ */
+export function createAgentStore(deps: AgentStoreDeps): AgentStore {
+  const { redis, clock } = deps;
+  if (!redis || !clock || typeof clock.now !== 'function') throw new TypeError('createAgentStore needs { redis, clock }');
+  const randomBytes = deps.randomBytes ?? cryptoRandomBytes;
+  const register = defineScript(redis, 'cardauthAgentRegister', 2, REGISTER);
+  const approve = defineScript(redis, 'cardauthAgentApprove', 1, APPROVE);
+  const revoke = defineScript(redis, 'cardauthAgentRevoke', 1, REVOKE);
+
+  const transition = async (script: typeof approve, verb: string, id: string, by: string): Promise<Agent> => {
+    const actor = printable(by, 'by', 128);
+    if (!isAgentId(id)) throw new CardauthError('agent_not_found', 'no such agent');
+    const [status, ...rest] = await script([agentKey(id)], [actor, clock.now()]);
+    if (status === 'agent_not_found') throw new CardauthError('agent_not_found', 'no such agent');
+    if (status === 'agent_state') throw new CardauthError('agent_state', `cannot ${verb} agent ${id}: it is ${String(rest[0])}`);
+    const agent = status === 'ok' ? toAgent(pairsToRecord(rest)) : null;
+    if (!agent) throw new CardauthError('unavailable', `unexpected reply while trying to ${verb} agent ${id}`);
+    return agent;
+  };
+
+  return {
+    async register(input) {
+      const name = printable(input?.name, 'name', 64);
+      const { jwk, alg } = await validatePublicJwk(input.publicJwk);
+      const fingerprint = await calculateJwkThumbprint(jwk, 'sha256');
+      const createdAt = clock.now();
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const id = `ag_${randomHex(randomBytes, 8)}`;
+        const [status, existing] = await register(
+          [agentKey(id), FP_INDEX],
+          [fingerprint, id, 'id', id, 'name', name, 'publicJwk', JSON.stringify(jwk), 'alg', alg, 'fingerprint', fingerprint, 'status', 'pending', 'createdAt', createdAt],
+        );
+        if (status === 'ok') return { id, name, publicJwk: jwk, alg, fingerprint, status: 'pending', createdAt };
+        if (status === 'agent_state') throw new CardauthError('agent_state', `this key is already registered as agent ${String(existing)}`);
+      }
+      throw new CardauthError('unavailable', 'could not allocate an agent id');
+    },
+
+    approve: (id, by) => transition(approve, 'approve', id, by),
+    revoke: (id, by) => transition(revoke, 'revoke', id, by),
+
+    async get(id) {
+      if (!isAgentId(id)) return null;
+      return toAgent(await guard(redis.hgetall(agentKey(id))));
+    },
+
+    async list() {
+      const ids = Object.values(await guard(redis.hgetall(FP_INDEX)));
+      if (ids.length === 0) return [];
+      const pipeline = redis.pipeline();
+      for (const id of ids) pipeline.hgetall(agentKey(id));
+      const replies = (await guard(pipeline.exec())) ?? [];
+      const out: Agent[] = [];
+      for (const [err, h] of replies) {
+        if (err) throw new CardauthError('unavailable', 'store unavailable', { cause: err });
+        const agent = toAgent(h as Record<string, string>);
+        if (agent) out.push(agent);
+      }
+      return out.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    },
+  };
+}

@@ -1,0 +1,264 @@
+import type Redis from 'ioredis';
+import type { Clock } from '../clock';
+import { CardauthError } from '../errors';
+import { normaliseUid, type Uid } from '../policy/uid';
+import { accountKey, isAccountId } from './accounts';
+import { defineScript, guard, pairsToRecord, printable } from './script';
+
+/**
+ * Card bindings: which card UID is allowed for which account (ИАФ.1: a UID
+ * belongs to one account only; ИАФ.3: issue, block and replace lost cards).
+ *
+ * Redis layout:
+ * - `card:<UID>`: hash, the current binding of one UID (uppercase hex, as
+ *   {@link normaliseUid} gives it). Fields as in {@link CardBinding}. A
+ *   revoked binding stays, so the UID cannot quietly come back.
+ * - `card:acct:<accountId>`: hash, UID → `active` | `revoked`, the cards
+ *   currently bound to that account. It counts active cards for the limit.
+ *   When a revoked UID is re-issued to another account it moves here from
+ *   the old account's hash; its history is in the audit log.
+ * - reads `acct:<accountId>` (the account store's hash) to check the account
+ *   exists.
+ *
+ * Both writes are single Lua scripts that touch only the keys they are
+ * given. The binding's current account is read first to name the old
+ * account's index; the script re-checks it and the call retries if another
+ * node changed it in between.
+ */
+
+/** Why a card was revoked. */
+export type RevokeReason = 'lost' | 'stolen' | 'replaced' | 'left' | 'other';
+
+/**
+ * Every revoke reason.
+ *
+ * @example
+ * REVOKE_REASONS.includes('lost') // => true
+ */
+export const REVOKE_REASONS: readonly RevokeReason[] = Object.freeze(['lost', 'stolen', 'replaced', 'left', 'other'] as const);
+
+/** Only an active binding lets a card pass the card step. */
+export type CardStatus = 'active' | 'revoked';
+
+/** The current binding of one UID. */
+export interface CardBinding {
+  uid: Uid;
+  accountId: string;
+  /** Free text for officers, e.g. "ЕКП" or "запасная"; may be empty. */
+  label: string;
+  status: CardStatus;
+  boundAt: number;
+  /** Who bound it (an officer's account id, or a CLI actor). */
+  boundBy: string;
+  revokedAt?: number;
+  revokedBy?: string;
+  revokeReason?: RevokeReason;
+  /** Set when a revoked UID was bound again; why the officer allowed it. */
+  reissueReason?: string;
+}
+
+/** Input to {@link CardStore.bind}. */
+export interface BindInput {
+  /** Hex (any case, with spaces, colons or dashes) or a branded Uid. */
+  uid: string;
+  accountId: string;
+  label?: string;
+  by: string;
+  /** Required to bind a revoked UID again (same or another account). */
+  reissueReason?: string;
+}
+
+/** Input to {@link CardStore.revoke}. */
+export interface RevokeInput {
+  uid: string;
+  reason: RevokeReason;
+  by: string;
+}
+
+/** What {@link createCardStore} needs. */
+export interface CardStoreDeps {
+  redis: Redis;
+  clock: Clock;
+  /** Active cards one account may have at once (CARDAUTH_MAX_CARDS_PER_ACCOUNT). */
+  maxActivePerAccount: number;
+}
+
+/** Card bindings over a shared Redis; see {@link createCardStore}. */
+export interface CardStore {
+  /**
+   * Binds a card to an account. Refuses, in this order: a bad UID (`uid_*`),
+   * `account_not_found`, `card_bound` (active anywhere), `card_revoked`
+   * (revoked and no `reissueReason`), `card_limit`.
+   */
+  bind(input: BindInput): Promise<CardBinding>;
+  /** Revokes an active card; `card_not_found` if never bound or already revoked. */
+  revoke(input: RevokeInput): Promise<CardBinding>;
+  /** The binding of a UID, active or revoked; null if never bound. Throws `uid_*` for a bad UID. */
+  get(uid: string): Promise<CardBinding | null>;
+  /** The account's cards, active and revoked, oldest binding first. */
+  listForAccount(accountId: string): Promise<CardBinding[]>;
+  /** The account's active cards, oldest binding first. */
+  activeForAccount(accountId: string): Promise<CardBinding[]>;
+}
+
+const cardKey = (uid: string) => `card:${uid}`;
+const accountCardsKey = (accountId: string) => `card:acct:${accountId}`;
+const MAX_RETRIES = 8;
+
+// KEYS: card:<uid>, acct:<acc>, card:acct:<acc>, card:acct:<previous acc or acc>
+// ARGV: uid, acc, expected previous acc ('' if unbound), label, now, by, reissueReason ('' if none), max
+const BIND = `
+local current = redis.call('HGET', KEYS[1], 'accountId') or ''
+if current ~= ARGV[3] then return {'retry'} end
+if redis.call('EXISTS', KEYS[2]) == 0 then return {'account_not_found'} end
+local status = redis.call('HGET', KEYS[1], 'status')
+if status == 'active' then return {'card_bound'} end
+local reissue = status == 'revoked'
+if reissue and ARGV[7] == '' then return {'card_revoked'} end
+local active = 0
+local index = redis.call('HGETALL', KEYS[3])
+for i = 2, #index, 2 do
+  if index[i] == 'active' then active = active + 1 end
+end
+if active >= tonumber(ARGV[8]) then return {'card_limit'} end
+if reissue and current ~= ARGV[2] then redis.call('HDEL', KEYS[4], ARGV[1]) end
+local fields = {'uid', ARGV[1], 'accountId', ARGV[2], 'label', ARGV[4], 'status', 'active', 'boundAt', ARGV[5], 'boundBy', ARGV[6]}
+if reissue then
+  fields[#fields + 1] = 'reissueReason'
+  fields[#fields + 1] = ARGV[7]
+end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('HSET', KEYS[3], ARGV[1], 'active')
+return {'ok', unpack(fields)}
+`;
+
+// KEYS: card:<uid>, card:acct:<acc>. ARGV: uid, expected acc, now, by, reason
+const REVOKE = `
+local current = redis.call('HGET', KEYS[1], 'accountId') or ''
+if current ~= ARGV[2] then return {'retry'} end
+if redis.call('HGET', KEYS[1], 'status') ~= 'active' then return {'card_not_found'} end
+redis.call('HSET', KEYS[1], 'status', 'revoked', 'revokedAt', ARGV[3], 'revokedBy', ARGV[4], 'revokeReason', ARGV[5])
+redis.call('HSET', KEYS[2], ARGV[1], 'revoked')
+return {'ok', unpack(redis.call('HGETALL', KEYS[1]))}
+`;
+
+function toBinding(h: Record<string, string>): CardBinding | null {
+  if (!h.uid || !h.accountId) return null;
+  const b: CardBinding = {
+    uid: h.uid as Uid,
+    accountId: h.accountId,
+    label: h.label ?? '',
+    status: h.status === 'active' ? 'active' : 'revoked',
+    boundAt: Number(h.boundAt),
+    boundBy: h.boundBy ?? '',
+  };
+  if (h.revokedAt) b.revokedAt = Number(h.revokedAt);
+  if (h.revokedBy) b.revokedBy = h.revokedBy;
+  if (h.revokeReason) b.revokeReason = h.revokeReason as RevokeReason;
+  if (h.reissueReason) b.reissueReason = h.reissueReason;
+  return b;
+}
+
+const byBoundAt = (a: CardBinding, b: CardBinding) => a.boundAt - b.boundAt || (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0);
+
+/**
+ * Creates the card store over a shared Redis. Binding and revoking are each
+ * one atomic Lua script, so two nodes cannot bind one UID to two accounts or
+ * push an account past its card limit.
+ *
+ * @example
+ * const cards = createCardStore({ redis, clock: systemClock, maxActivePerAccount: 2 });
+ * await cards.bind({ uid: '04:a2:2b:b2:5c:61:80', accountId: a.id, label: 'ЕКП', by: officer.id });
+ * await cards.revoke({ uid: '04A22BB25C6180', reason: 'lost', by: officer.id });
+ * await cards.bind({ uid: '04A22BB25C6180', accountId: a.id, by: officer.id }); // throws card_revoked
+ * await cards.bind({ uid: '04A22BB25C6180', accountId: a.id, by: officer.id, reissueReason: 'card found' }); // re-issued
+ */
+export function createCardStore(deps: CardStoreDeps): CardStore {
+  const { redis, clock, maxActivePerAccount } = deps;
+  if (!redis || !clock || typeof clock.now !== 'function') throw new TypeError('createCardStore needs { redis, clock, maxActivePerAccount }');
+  if (!Number.isInteger(maxActivePerAccount) || maxActivePerAccount < 1) {
+    throw new TypeError('maxActivePerAccount must be a positive integer');
+  }
+  const bind = defineScript(redis, 'cardauthCardBind', 4, BIND);
+  const revoke = defineScript(redis, 'cardauthCardRevoke', 2, REVOKE);
+
+  const read = async (uid: Uid) => toBinding(await guard(redis.hgetall(cardKey(uid))));
+  const currentAccount = async (uid: Uid) => (await guard(redis.hget(cardKey(uid), 'accountId'))) ?? '';
+
+  const listForAccount = async (accountId: string): Promise<CardBinding[]> => {
+    if (!isAccountId(accountId)) return [];
+    const uids = Object.keys(await guard(redis.hgetall(accountCardsKey(accountId))));
+    if (uids.length === 0) return [];
+    const pipeline = redis.pipeline();
+    for (const uid of uids) pipeline.hgetall(cardKey(uid));
+    const replies = (await guard(pipeline.exec())) ?? [];
+    const out: CardBinding[] = [];
+    for (const [err, h] of replies) {
+      if (err) throw new CardauthError('unavailable', 'store unavailable', { cause: err });
+      const b = toBinding(h as Record<string, string>);
+      // A UID re-issued elsewhere between the two reads belongs to its new account.
+      if (b && b.accountId === accountId) out.push(b);
+    }
+    return out.sort(byBoundAt);
+  };
+
+  return {
+    async bind(input) {
+      const uid = normaliseUid(input.uid);
+      if (!isAccountId(input.accountId)) throw new CardauthError('account_not_found', 'no such account');
+      const label = printable(input.label ?? '', 'label', 64, { allowEmpty: true });
+      const by = printable(input.by, 'by', 128);
+      const reissueReason = input.reissueReason === undefined ? '' : printable(input.reissueReason, 'reissueReason', 256);
+      for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+        const previous = await currentAccount(uid);
+        const [status, ...rest] = await bind(
+          [cardKey(uid), accountKey(input.accountId), accountCardsKey(input.accountId), accountCardsKey(previous || input.accountId)],
+          [uid, input.accountId, previous, label, clock.now(), by, reissueReason, maxActivePerAccount],
+        );
+        switch (status) {
+          case 'ok':
+            return toBinding(pairsToRecord(rest)) as CardBinding;
+          case 'retry':
+            continue;
+          case 'account_not_found':
+            throw new CardauthError('account_not_found', 'no such account');
+          case 'card_bound':
+            throw new CardauthError('card_bound', 'this card is already bound to an account');
+          case 'card_revoked':
+            throw new CardauthError('card_revoked', 'this card was revoked; give a reason to re-issue it');
+          case 'card_limit':
+            throw new CardauthError('card_limit', `the account already has ${maxActivePerAccount} active card(s)`);
+          default:
+            throw new CardauthError('unavailable', `unexpected bind reply: ${String(status)}`);
+        }
+      }
+      throw new CardauthError('unavailable', 'card binding kept changing; try again');
+    },
+
+    async revoke(input) {
+      const uid = normaliseUid(input.uid);
+      if (!REVOKE_REASONS.includes(input.reason)) throw new CardauthError('bad_request', `reason must be one of ${REVOKE_REASONS.join(', ')}`);
+      const by = printable(input.by, 'by', 128);
+      for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+        const accountId = await currentAccount(uid);
+        if (!accountId) throw new CardauthError('card_not_found', 'no active binding for this card');
+        const [status, ...rest] = await revoke([cardKey(uid), accountCardsKey(accountId)], [uid, accountId, clock.now(), by, input.reason]);
+        if (status === 'ok') return toBinding(pairsToRecord(rest)) as CardBinding;
+        if (status === 'card_not_found') throw new CardauthError('card_not_found', 'no active binding for this card');
+        if (status !== 'retry') throw new CardauthError('unavailable', `unexpected revoke reply: ${String(status)}`);
+      }
+      throw new CardauthError('unavailable', 'card binding kept changing; try again');
+    },
+
+    async get(uid) {
+      return read(normaliseUid(uid));
+    },
+
+    listForAccount,
+
+    async activeForAccount(accountId) {
+      return (await listForAccount(accountId)).filter((b) => b.status === 'active');
+    },
+  };
+}

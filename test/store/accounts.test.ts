@@ -1,0 +1,210 @@
+import type Redis from 'ioredis';
+import { startRedis, type TestRedis } from '../helpers/redis';
+import { createAccountStore, normaliseLogin, ROLES, type AccountStore } from '../../src/store/accounts';
+import { codeOf, frozenClock, outcomes, PHC, unreachableRedis } from './support';
+
+const codeOfSync = (f: () => unknown) => codeOf(Promise.resolve().then(f));
+
+describe('normaliseLogin', () => {
+  it('folds case, width and compatibility forms onto one key', () => {
+    expect(normaliseLogin('Иванов')).toBe('иванов');
+    expect(normaliseLogin('  ИВАНОВ ')).toBe('иванов');
+    expect(normaliseLogin('Ｐｅｔｒｏｖ')).toBe('petrov'); // fullwidth
+    expect(normaliseLogin('ｉｖａｎｏｖ')).toBe('ivanov');
+    expect(normaliseLogin('Straße')).toBe(normaliseLogin('STRASSE'));
+    expect(normaliseLogin('ﬁlatov')).toBe('filatov'); // ligature
+    expect(normaliseLogin('Ё.Сидоров')).toBe('ё.сидоров');
+  });
+  it('accepts 64 characters and refuses 65 with bad_request', async () => {
+    expect(normaliseLogin('я'.repeat(64))).toBe('я'.repeat(64));
+    expect(await codeOfSync(() => normaliseLogin('я'.repeat(65)))).toBe('bad_request');
+    expect(await codeOfSync(() => normaliseLogin('a'.repeat(10_000)))).toBe('bad_request');
+  });
+  it('refuses empty, control and invisible characters with bad_request', async () => {
+    for (const bad of ['', '   ', 'ivan\u0000ov', 'ivan\nov', 'iva\u200bnov', 'ivan\u202eov', 42 as unknown as string]) {
+      expect(await codeOfSync(() => normaliseLogin(bad))).toBe('bad_request');
+    }
+  });
+});
+
+describe('account store', () => {
+  let redis: TestRedis;
+  let node1: Redis;
+  let node2: Redis;
+  const clock = frozenClock();
+  let accounts: AccountStore;
+  let accounts2: AccountStore;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    node1 = redis.client();
+    node2 = redis.client();
+    accounts = createAccountStore({ redis: node1, clock });
+    accounts2 = createAccountStore({ redis: node2, clock });
+  });
+  afterAll(() => redis.stop());
+  beforeEach(() => node1.flushall());
+
+  const newAccount = (login: string, roles = ['clinician' as const]) => ({ login, displayName: `Д-р ${login}`, roles: [...roles], passwordHash: PHC });
+
+  it('create.success: answers the account with an immutable id and stores it', async () => {
+    const a = await accounts.create({ login: ' Иванов ', displayName: 'Иванов И. И.', roles: ['auditor', 'clinician', 'auditor'], passwordHash: PHC });
+    expect(a).toEqual({
+      id: expect.stringMatching(/^acc_[0-9a-f]{16}$/),
+      login: 'Иванов',
+      displayName: 'Иванов И. И.',
+      roles: ['clinician', 'auditor'],
+      status: 'active',
+      passwordHash: PHC,
+      passwordChangedAt: clock.now(),
+      createdAt: clock.now(),
+    });
+    expect(await accounts2.get(a.id)).toEqual(a);
+  });
+
+  it('create.fail: login_taken for the same login in another case or width', async () => {
+    await accounts.create(newAccount('Иванов'));
+    expect(await codeOf(accounts.create(newAccount('иванов')))).toBe('login_taken');
+    expect(await codeOf(accounts.create(newAccount('ИВАНОВ')))).toBe('login_taken');
+    await accounts.create(newAccount('petrov'));
+    expect(await codeOf(accounts.create(newAccount('Ｐｅｔｒｏｖ')))).toBe('login_taken');
+    await accounts.create(newAccount('Straße'));
+    expect(await codeOf(accounts2.create(newAccount('STRASSE')))).toBe('login_taken');
+  });
+
+  it('create.race: two nodes creating one login in different cases, exactly one wins (20 runs)', async () => {
+    for (let i = 0; i < 20; i++) {
+      const r = await outcomes([accounts.create(newAccount(`Врач${i}`)), accounts2.create(newAccount(`вРАЧ${i}`))]);
+      expect(r).toEqual({ won: 1, codes: ['login_taken'] });
+    }
+    expect(await accounts.list()).toHaveLength(20);
+  });
+
+  it('create.fail: bad_request for an invalid login, display name or roles', async () => {
+    expect(await codeOf(accounts.create(newAccount('')))).toBe('bad_request');
+    expect(await codeOf(accounts.create(newAccount('x'.repeat(65))))).toBe('bad_request');
+    expect(await codeOf(accounts.create({ ...newAccount('a'), displayName: '' }))).toBe('bad_request');
+    expect(await codeOf(accounts.create({ ...newAccount('a'), displayName: 'a\u0007' }))).toBe('bad_request');
+    expect(await codeOf(accounts.create({ ...newAccount('a'), roles: [] }))).toBe('bad_request');
+    expect(await codeOf(accounts.create({ ...newAccount('a'), roles: ['root' as never] }))).toBe('bad_request');
+    expect(await accounts.list()).toEqual([]);
+  });
+
+  it('create.error: TypeError when given something other than a PHC hash (a password, say)', async () => {
+    expect(await codeOf(accounts.create({ ...newAccount('a'), passwordHash: 'correct horse battery staple' }))).toBe('TypeError');
+    expect(await codeOf(accounts.create({ ...newAccount('a'), passwordHash: '' }))).toBe('TypeError');
+    expect(await accounts.list()).toEqual([]);
+  });
+
+  it('create.success: a colliding random id is retried, never overwriting an account', async () => {
+    const seq = [Buffer.alloc(8, 1), Buffer.alloc(8, 1), Buffer.alloc(8, 2)];
+    const store = createAccountStore({ redis: node1, clock, randomBytes: () => seq.shift() as Buffer });
+    const a = await store.create(newAccount('first'));
+    const b = await store.create(newAccount('second'));
+    expect(a.id).toBe('acc_0101010101010101');
+    expect(b.id).toBe('acc_0202020202020202');
+    expect((await store.get(a.id))?.login).toBe('first');
+  });
+
+  it('findByLogin.success: finds the account by any case or width of its login', async () => {
+    const a = await accounts.create(newAccount('Иванов'));
+    const b = await accounts.create(newAccount('petrov'));
+    expect((await accounts2.findByLogin('ИВАНОВ'))?.id).toBe(a.id);
+    expect((await accounts2.findByLogin('Ｐｅｔｒｏｖ'))?.id).toBe(b.id);
+  });
+
+  it('findByLogin.fail: null for an unknown login and for one no account could have', async () => {
+    await accounts.create(newAccount('Иванов'));
+    expect(await accounts.findByLogin('сидоров')).toBeNull();
+    expect(await accounts.findByLogin('x'.repeat(65))).toBeNull();
+    expect(await accounts.findByLogin('')).toBeNull();
+  });
+
+  it('get.fail: null for an unknown or malformed id (never another key)', async () => {
+    await accounts.create(newAccount('Иванов'));
+    expect(await accounts.get('acc_0000000000000000')).toBeNull();
+    expect(await accounts.get('by-login')).toBeNull();
+    expect(await accounts.get('')).toBeNull();
+  });
+
+  it('list.success: every account, sorted by normalised login', async () => {
+    for (const login of ['Сидоров', 'ivanov', 'Abramov', 'андреев']) await accounts.create(newAccount(login));
+    expect((await accounts2.list()).map((a) => a.login)).toEqual(['Abramov', 'ivanov', 'андреев', 'Сидоров']);
+  });
+
+  it('recordLogin.success: answers null the first time, then the previous login', async () => {
+    const a = await accounts.create(newAccount('Иванов'));
+    const t1 = clock.now();
+    expect(await accounts.recordLogin(a.id, { at: t1, workstation: 'Кабинет 12' })).toBeNull();
+    expect(await accounts2.recordLogin(a.id, { at: t1 + 60_000, workstation: 'Регистратура' })).toEqual({ at: t1, workstation: 'Кабинет 12' });
+    expect((await accounts.get(a.id))?.lastLogin).toEqual({ at: t1 + 60_000, workstation: 'Регистратура' });
+  });
+
+  it('recordLogin.race: concurrent logins from two nodes each see a distinct previous login', async () => {
+    const a = await accounts.create(newAccount('Иванов'));
+    const logins = Array.from({ length: 20 }, (_, i) => ({ at: 1_000 + i, workstation: `ws-${i}` }));
+    const prevs = await Promise.all(logins.map((l, i) => (i % 2 ? accounts : accounts2).recordLogin(a.id, l)));
+    const last = (await accounts.get(a.id))?.lastLogin;
+    // Atomic get-and-set forms one chain: every login is someone's "previous" exactly once, except the last.
+    const seen = [...prevs.filter((p) => p !== null), last].map((p) => p?.at).sort((x, y) => Number(x) - Number(y));
+    expect(prevs.filter((p) => p === null)).toHaveLength(1);
+    expect(seen).toEqual(logins.map((l) => l.at));
+  });
+
+  it('recordLogin.fail: account_not_found for an unknown or malformed id; bad_request for a bad record', async () => {
+    expect(await codeOf(accounts.recordLogin('acc_0000000000000000', { at: 1, workstation: 'w' }))).toBe('account_not_found');
+    expect(await codeOf(accounts.recordLogin('by-login', { at: 1, workstation: 'w' }))).toBe('account_not_found');
+    const a = await accounts.create(newAccount('Иванов'));
+    expect(await codeOf(accounts.recordLogin(a.id, { at: Number.NaN, workstation: 'w' }))).toBe('bad_request');
+    expect(await codeOf(accounts.recordLogin(a.id, { at: 1, workstation: '' }))).toBe('bad_request');
+    expect(await accounts.get('acc_0000000000000000')).toBeNull();
+  });
+
+  it('setStatus.success: blocks and unblocks an account', async () => {
+    const a = await accounts.create(newAccount('Иванов'));
+    expect((await accounts.setStatus(a.id, 'blocked')).status).toBe('blocked');
+    expect((await accounts2.get(a.id))?.status).toBe('blocked');
+    expect((await accounts2.setStatus(a.id, 'active')).status).toBe('active');
+  });
+
+  it('setStatus.fail: account_not_found for an unknown id, bad_request for an unknown status', async () => {
+    expect(await codeOf(accounts.setStatus('acc_0000000000000000', 'blocked'))).toBe('account_not_found');
+    expect(await accounts.get('acc_0000000000000000')).toBeNull();
+    const a = await accounts.create(newAccount('Иванов'));
+    expect(await codeOf(accounts.setStatus(a.id, 'deleted' as never))).toBe('bad_request');
+  });
+
+  it('setPasswordHash.success: replaces the hash and moves passwordChangedAt to now', async () => {
+    const a = await accounts.create(newAccount('Иванов'));
+    clock.advance(86_400_000);
+    const newHash = PHC.replace('t=2', 't=3');
+    const b = await accounts.setPasswordHash(a.id, newHash);
+    expect(b).toEqual({ ...a, passwordHash: newHash, passwordChangedAt: a.createdAt + 86_400_000 });
+  });
+
+  it('setPasswordHash.fail: account_not_found for an unknown id; TypeError for a non-PHC value', async () => {
+    expect(await codeOf(accounts.setPasswordHash('acc_0000000000000000', PHC))).toBe('account_not_found');
+    const a = await accounts.create(newAccount('Иванов'));
+    expect(await codeOf(accounts.setPasswordHash(a.id, 'Пароль123456!'))).toBe('TypeError');
+    expect((await accounts.get(a.id))?.passwordHash).toBe(PHC);
+  });
+
+  it('error: unavailable when Redis cannot be reached', async () => {
+    const dead = await unreachableRedis();
+    const store = createAccountStore({ redis: dead, clock });
+    expect(await codeOf(store.create(newAccount('Иванов')))).toBe('unavailable');
+    expect(await codeOf(store.get('acc_0000000000000000'))).toBe('unavailable');
+    expect(await codeOf(store.findByLogin('иванов'))).toBe('unavailable');
+    expect(await codeOf(store.list())).toBe('unavailable');
+    expect(await codeOf(store.recordLogin('acc_0000000000000000', { at: 1, workstation: 'w' }))).toBe('unavailable');
+    dead.disconnect();
+  });
+
+  it('exports every role', () => {
+    expect(ROLES).toEqual(['clinician', 'security_officer', 'auditor', 'chief_admin']);
+  });
+
+  it('construction: TypeError without redis or clock', () => {
+    expect(() => createAccountStore({ redis: node1, clock: undefined as never })).toThrow(TypeError);
+  });
+});

@@ -1,0 +1,262 @@
+import type Redis from 'ioredis';
+import { startRedis, type TestRedis } from '../helpers/redis';
+import { createAccountStore, type AccountStore } from '../../src/store/accounts';
+import { createCardStore, REVOKE_REASONS, type CardStore } from '../../src/store/cards';
+import { codeOf, frozenClock, outcomes, PHC, unreachableRedis } from './support';
+
+describe('card store', () => {
+  let redis: TestRedis;
+  let node1: Redis;
+  let node2: Redis;
+  const clock = frozenClock();
+  let accounts: AccountStore;
+  let cards: CardStore;
+  let cards2: CardStore;
+  let n = 0;
+  const officer = 'acc_00000000000000ff';
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    node1 = redis.client();
+    node2 = redis.client();
+    accounts = createAccountStore({ redis: node1, clock });
+    cards = createCardStore({ redis: node1, clock, maxActivePerAccount: 2 });
+    cards2 = createCardStore({ redis: node2, clock, maxActivePerAccount: 2 });
+  });
+  afterAll(() => redis.stop());
+  beforeEach(() => node1.flushall());
+
+  const account = async () => (await accounts.create({ login: `врач${++n}`, displayName: 'Врач', roles: ['clinician'], passwordHash: PHC })).id;
+  /** A distinct 7-byte UID for each call. */
+  const uid = () => `04${(++n).toString(16).toUpperCase().padStart(12, '0')}`;
+
+  it('bind.success: normalises the UID and stores the binding', async () => {
+    const acc = await account();
+    const b = await cards.bind({ uid: '04:a2:2b:b2:5c:61:80', accountId: acc, label: 'ЕКП', by: officer });
+    expect(b).toEqual({ uid: '04A22BB25C6180', accountId: acc, label: 'ЕКП', status: 'active', boundAt: clock.now(), boundBy: officer });
+    expect(await cards2.get('04 A2 2B B2 5C 61 80')).toEqual(b);
+    expect(await cards2.listForAccount(acc)).toEqual([b]);
+  });
+
+  it('bind.success: the label defaults to empty', async () => {
+    const acc = await account();
+    expect((await cards.bind({ uid: uid(), accountId: acc, by: officer })).label).toBe('');
+  });
+
+  it('bind.fail: uid_random, uid_length and uid_malformed for UIDs that cannot identify a card', async () => {
+    const acc = await account();
+    expect(await codeOf(cards.bind({ uid: '08123456', accountId: acc, by: officer }))).toBe('uid_random');
+    expect(await codeOf(cards.bind({ uid: '0412', accountId: acc, by: officer }))).toBe('uid_length');
+    expect(await codeOf(cards.bind({ uid: 'zz112233', accountId: acc, by: officer }))).toBe('uid_malformed');
+    expect(await cards.listForAccount(acc)).toEqual([]);
+  });
+
+  it('bind.fail: account_not_found for an unknown or malformed account id', async () => {
+    const u = uid();
+    expect(await codeOf(cards.bind({ uid: u, accountId: 'acc_0000000000000000', by: officer }))).toBe('account_not_found');
+    // a crafted id must not name another key (acct:by-login exists once an account does)
+    await account();
+    expect(await codeOf(cards.bind({ uid: u, accountId: 'by-login', by: officer }))).toBe('account_not_found');
+    expect(await cards.get(u)).toBeNull();
+  });
+
+  it('bind.fail: card_bound when the UID is active on this or another account', async () => {
+    const [a, b] = [await account(), await account()];
+    const u = uid();
+    await cards.bind({ uid: u, accountId: a, by: officer });
+    expect(await codeOf(cards.bind({ uid: u, accountId: a, by: officer }))).toBe('card_bound');
+    expect(await codeOf(cards2.bind({ uid: u, accountId: b, by: officer }))).toBe('card_bound');
+    expect(await codeOf(cards2.bind({ uid: u, accountId: b, by: officer, reissueReason: 'found' }))).toBe('card_bound');
+    expect((await cards.get(u))?.accountId).toBe(a);
+    expect(await cards.listForAccount(b)).toEqual([]);
+  });
+
+  it('bind.fail: card_limit at maxActivePerAccount; a revoked card frees a place', async () => {
+    const a = await account();
+    const [u1, u2, u3] = [uid(), uid(), uid()];
+    await cards.bind({ uid: u1, accountId: a, by: officer });
+    await cards.bind({ uid: u2, accountId: a, by: officer });
+    expect(await codeOf(cards.bind({ uid: u3, accountId: a, by: officer }))).toBe('card_limit');
+    expect(await cards.get(u3)).toBeNull();
+    await cards.revoke({ uid: u1, reason: 'lost', by: officer });
+    await cards.bind({ uid: u3, accountId: a, by: officer });
+    expect((await cards.activeForAccount(a)).map((c) => c.uid)).toEqual([u2, u3]);
+  });
+
+  it('bind.fail: card_revoked for a revoked UID without a reissue reason', async () => {
+    const [a, b] = [await account(), await account()];
+    const u = uid();
+    await cards.bind({ uid: u, accountId: a, by: officer });
+    await cards.revoke({ uid: u, reason: 'stolen', by: officer });
+    expect(await codeOf(cards.bind({ uid: u, accountId: a, by: officer }))).toBe('card_revoked');
+    expect(await codeOf(cards2.bind({ uid: u, accountId: b, by: officer }))).toBe('card_revoked');
+    expect(await codeOf(cards2.bind({ uid: u, accountId: b, by: officer, reissueReason: '  ' }))).toBe('bad_request');
+    expect((await cards.get(u))?.status).toBe('revoked');
+  });
+
+  it('bind.fail: bad_request for a bad label or actor', async () => {
+    const a = await account();
+    expect(await codeOf(cards.bind({ uid: uid(), accountId: a, by: officer, label: 'x'.repeat(65) }))).toBe('bad_request');
+    expect(await codeOf(cards.bind({ uid: uid(), accountId: a, by: officer, label: 'a\u0000b' }))).toBe('bad_request');
+    expect(await codeOf(cards.bind({ uid: uid(), accountId: a, by: '' }))).toBe('bad_request');
+    expect(await cards.listForAccount(a)).toEqual([]);
+  });
+
+  it('reissue.success: a revoked UID with a reason moves to another account', async () => {
+    const [a, b] = [await account(), await account()];
+    const u = uid();
+    await cards.bind({ uid: u, accountId: a, by: officer });
+    clock.advance(1000);
+    await cards.revoke({ uid: u, reason: 'left', by: officer });
+    clock.advance(1000);
+    const r = await cards2.bind({ uid: u, accountId: b, label: 'ЕКП', by: 'acc_1111111111111111', reissueReason: 'карта передана новому сотруднику' });
+    expect(r).toEqual({
+      uid: u, accountId: b, label: 'ЕКП', status: 'active', boundAt: clock.now(), boundBy: 'acc_1111111111111111',
+      reissueReason: 'карта передана новому сотруднику',
+    });
+    expect(await cards.get(u)).toEqual(r);
+    expect(await cards.listForAccount(a)).toEqual([]);
+    expect(await cards.listForAccount(b)).toEqual([r]);
+  });
+
+  it('reissue.success: a revoked UID with a reason returns to the same account', async () => {
+    const a = await account();
+    const u = uid();
+    await cards.bind({ uid: u, accountId: a, by: officer });
+    await cards.revoke({ uid: u, reason: 'lost', by: officer });
+    const r = await cards.bind({ uid: u, accountId: a, by: officer, reissueReason: 'карта нашлась' });
+    expect(r.status).toBe('active');
+    expect(r.revokedAt).toBeUndefined();
+    expect(await cards.listForAccount(a)).toEqual([r]);
+  });
+
+  it('reissue.fail: card_limit still applies to a re-issued UID', async () => {
+    const [a, b] = [await account(), await account()];
+    const u = uid();
+    await cards.bind({ uid: u, accountId: a, by: officer });
+    await cards.revoke({ uid: u, reason: 'replaced', by: officer });
+    await cards.bind({ uid: uid(), accountId: b, by: officer });
+    await cards.bind({ uid: uid(), accountId: b, by: officer });
+    expect(await codeOf(cards.bind({ uid: u, accountId: b, by: officer, reissueReason: 'x' }))).toBe('card_limit');
+    expect((await cards.get(u))?.accountId).toBe(a);
+    expect((await cards.listForAccount(a)).map((c) => c.status)).toEqual(['revoked']);
+  });
+
+  it('revoke.success: marks the card revoked with who, when and why; it stays listed', async () => {
+    const a = await account();
+    const u = uid();
+    const bound = await cards.bind({ uid: u, accountId: a, by: officer });
+    clock.advance(5000);
+    const r = await cards2.revoke({ uid: u.toLowerCase(), reason: 'lost', by: 'acc_2222222222222222' });
+    expect(r).toEqual({ ...bound, status: 'revoked', revokedAt: clock.now(), revokedBy: 'acc_2222222222222222', revokeReason: 'lost' });
+    expect(await cards.listForAccount(a)).toEqual([r]);
+    expect(await cards.activeForAccount(a)).toEqual([]);
+  });
+
+  it('revoke.fail: card_not_found for a UID never bound or already revoked', async () => {
+    const a = await account();
+    const u = uid();
+    expect(await codeOf(cards.revoke({ uid: u, reason: 'lost', by: officer }))).toBe('card_not_found');
+    await cards.bind({ uid: u, accountId: a, by: officer });
+    await cards.revoke({ uid: u, reason: 'lost', by: officer });
+    expect(await codeOf(cards.revoke({ uid: u, reason: 'stolen', by: officer }))).toBe('card_not_found');
+    expect((await cards.get(u))?.revokeReason).toBe('lost');
+  });
+
+  it('revoke.fail: bad_request for an unknown reason; uid_* for a bad UID', async () => {
+    const a = await account();
+    const u = uid();
+    await cards.bind({ uid: u, accountId: a, by: officer });
+    expect(await codeOf(cards.revoke({ uid: u, reason: 'bored' as never, by: officer }))).toBe('bad_request');
+    expect(await codeOf(cards.revoke({ uid: '08AABBCC', reason: 'lost', by: officer }))).toBe('uid_random');
+    expect((await cards.get(u))?.status).toBe('active');
+  });
+
+  it('get.fail: null for a UID never bound; uid_malformed for garbage', async () => {
+    expect(await cards.get(uid())).toBeNull();
+    expect(await codeOf(cards.get('not a uid'))).toBe('uid_malformed');
+  });
+
+  it('listForAccount: empty for an unknown or malformed account', async () => {
+    expect(await cards.listForAccount('acc_0000000000000000')).toEqual([]);
+    expect(await cards.activeForAccount('../etc')).toEqual([]);
+  });
+
+  it('bind.race: two nodes binding one UID to different accounts, exactly one wins (20 runs)', async () => {
+    for (let i = 0; i < 20; i++) {
+      const [a, b] = [await account(), await account()];
+      const u = uid();
+      const r = await outcomes([cards.bind({ uid: u, accountId: a, by: officer }), cards2.bind({ uid: u, accountId: b, by: officer })]);
+      expect(r).toEqual({ won: 1, codes: ['card_bound'] });
+      const owner = (await cards.get(u))?.accountId;
+      const lists = [...(await cards.listForAccount(a)), ...(await cards.listForAccount(b))];
+      expect(lists.map((c) => [c.uid, c.accountId])).toEqual([[u, owner]]);
+    }
+  });
+
+  it('bind.race: two nodes binding a 2nd and 3rd card at the limit, exactly one wins (20 runs)', async () => {
+    for (let i = 0; i < 20; i++) {
+      const a = await account();
+      await cards.bind({ uid: uid(), accountId: a, by: officer });
+      const r = await outcomes([cards.bind({ uid: uid(), accountId: a, by: officer }), cards2.bind({ uid: uid(), accountId: a, by: officer })]);
+      expect(r).toEqual({ won: 1, codes: ['card_limit'] });
+      expect(await cards.activeForAccount(a)).toHaveLength(2);
+    }
+  });
+
+  it('bind.race: many concurrent binds to one account stop at the limit', async () => {
+    const a = await account();
+    const r = await outcomes(Array.from({ length: 10 }, (_, i) => (i % 2 ? cards : cards2).bind({ uid: uid(), accountId: a, by: officer })));
+    expect(r.won).toBe(2);
+    expect(r.codes).toEqual(Array(8).fill('card_limit'));
+    expect(await cards.activeForAccount(a)).toHaveLength(2);
+  });
+
+  it('reissue.race: two nodes re-issuing one revoked UID to different accounts, exactly one wins (20 runs)', async () => {
+    for (let i = 0; i < 20; i++) {
+      const [a, b, c] = [await account(), await account(), await account()];
+      const u = uid();
+      await cards.bind({ uid: u, accountId: a, by: officer });
+      await cards.revoke({ uid: u, reason: 'left', by: officer });
+      const r = await outcomes([
+        cards.bind({ uid: u, accountId: b, by: officer, reissueReason: 'new staff' }),
+        cards2.bind({ uid: u, accountId: c, by: officer, reissueReason: 'new staff' }),
+      ]);
+      expect(r).toEqual({ won: 1, codes: ['card_bound'] });
+      const owner = (await cards.get(u))?.accountId;
+      expect([b, c]).toContain(owner);
+      const all = [...(await cards.listForAccount(a)), ...(await cards.listForAccount(b)), ...(await cards.listForAccount(c))];
+      expect(all.map((x) => x.accountId)).toEqual([owner]);
+    }
+  });
+
+  it('revoke.race: two officers revoking one card, exactly one wins (20 runs)', async () => {
+    for (let i = 0; i < 20; i++) {
+      const a = await account();
+      const u = uid();
+      await cards.bind({ uid: u, accountId: a, by: officer });
+      const r = await outcomes([cards.revoke({ uid: u, reason: 'lost', by: officer }), cards2.revoke({ uid: u, reason: 'stolen', by: officer })]);
+      expect(r).toEqual({ won: 1, codes: ['card_not_found'] });
+    }
+  });
+
+  it('error: unavailable when Redis cannot be reached', async () => {
+    const dead = await unreachableRedis();
+    const store = createCardStore({ redis: dead, clock, maxActivePerAccount: 2 });
+    expect(await codeOf(store.bind({ uid: uid(), accountId: 'acc_0000000000000000', by: officer }))).toBe('unavailable');
+    expect(await codeOf(store.revoke({ uid: uid(), reason: 'lost', by: officer }))).toBe('unavailable');
+    expect(await codeOf(store.get(uid()))).toBe('unavailable');
+    expect(await codeOf(store.listForAccount('acc_0000000000000000'))).toBe('unavailable');
+    dead.disconnect();
+  });
+
+  it('construction: TypeError for a missing or non-positive card limit', () => {
+    expect(() => createCardStore({ redis: node1, clock, maxActivePerAccount: 0 })).toThrow(TypeError);
+    expect(() => createCardStore({ redis: node1, clock, maxActivePerAccount: 1.5 })).toThrow(TypeError);
+    expect(() => createCardStore({ redis: node1, clock } as never)).toThrow(TypeError);
+  });
+
+  it('exports every revoke reason', () => {
+    expect(REVOKE_REASONS).toEqual(['lost', 'stolen', 'replaced', 'left', 'other']);
+  });
+});
