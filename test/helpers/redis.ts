@@ -23,8 +23,8 @@ export interface TestRedis {
   dir: string;
   /** A fresh client; closed by stop(). */
   client(): Redis;
-  /** Stops the server (data stays in dir; start() brings it back on the same port). */
-  kill(): Promise<void>;
+  /** Stops the server, SIGTERM by default (data stays in dir; start() brings it back on the same port). */
+  kill(signal?: NodeJS.Signals): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -62,13 +62,13 @@ export async function startRedis(): Promise<TestRedis> {
     });
     await waitReady(port);
   };
-  const kill = async () => {
+  const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
     const p = proc;
     proc = undefined;
     if (!p || p.exitCode !== null) return;
     await new Promise<void>((resolve) => {
       p.once('exit', () => resolve());
-      p.kill('SIGKILL');
+      p.kill(signal);
     });
   };
   await start();

@@ -1,0 +1,185 @@
+import { CompactSign, SignJWT, base64url, exportJWK, generateKeyPair } from 'jose';
+import { signStatement } from '../../src/card-agent/sign-statement';
+import { lastAudit } from '../helpers/audit';
+import { startRedis, type TestRedis } from '../helpers/redis';
+import { manualClock, startTestServer, type TestAgent, type TestClient, type TestServer } from '../helpers/app';
+
+const UID = '04A22BB25C6180';
+const PASSWORD = 'Верный-пароль-2026!';
+
+describe('the card step refuses, with one generic code and the reason in the audit', () => {
+  let redis: TestRedis;
+  let srv: TestServer;
+  let agent: TestAgent;
+  const clock = manualClock();
+  beforeAll(async () => {
+    redis = await startRedis();
+    srv = await startTestServer(redis, { clock, env: { CARDAUTH_IP_ATTEMPTS: '1000' } });
+    agent = await srv.agent();
+    await srv.account('petrov', PASSWORD, UID);
+  });
+  afterAll(async () => {
+    await srv.close();
+    await redis.stop();
+  });
+
+  async function expectRejected(c: TestClient, statement: string, reason: string) {
+    const res = await c.post('/auth/card', { statement });
+    expect(res.status).toBe(401);
+    expect(res.json).toEqual({ error: { code: 'card_rejected', message: 'card not accepted' } });
+    const rec = await lastAudit(srv.redis, 'card.presented');
+    expect(rec).toMatchObject({ outcome: 'failure', reason });
+    return rec!;
+  }
+  const nonceOf = async (c: TestClient) => (await c.post('/auth/nonce')).json.nonce as string;
+  const claims = (nonce: string, uid = UID) => ({ aud: srv.config.CARDAUTH_PUBLIC_ORIGIN, nonce, uid, reader: 'R' });
+
+  it('unknown card', async () => {
+    const c = srv.client();
+    const rec = await expectRejected(c, await srv.statementFor(c, agent, '04112233445566'), 'unknown_card');
+    expect(rec.cardUid).toBe('04112233445566');
+    expect(rec.source.agentId).toBe(agent.id);
+  });
+
+  it('revoked card', async () => {
+    await srv.account('revoked-user', PASSWORD, '04AABBCCDDEEFF');
+    await srv.services.cards.revoke({ uid: '04AABBCCDDEEFF', reason: 'lost', by: 'os:test' });
+    const c = srv.client();
+    await expectRejected(c, await srv.statementFor(c, agent, '04AABBCCDDEEFF'), 'revoked_card');
+  });
+
+  it('pending (unapproved) agent', async () => {
+    const pending = await srv.agent({ approve: false });
+    const c = srv.client();
+    await expectRejected(c, await srv.statementFor(c, pending, UID), 'agent_not_approved');
+  });
+
+  it('revoked agent', async () => {
+    const gone = await srv.agent();
+    await srv.services.agents.revoke(gone.id, 'os:test');
+    const c = srv.client();
+    await expectRejected(c, await srv.statementFor(c, gone, UID), 'agent_not_approved');
+  });
+
+  it('unregistered agent id', async () => {
+    const c = srv.client();
+    const ghost = { ...agent, key: { ...agent.key, agentId: 'ag_0000000000000000' } };
+    await expectRejected(c, await srv.statementFor(c, ghost, UID), 'agent_unknown');
+  });
+
+  it('bad signature: signed by another key under an approved kid', async () => {
+    const { privateKey } = await generateKeyPair('EdDSA');
+    const c = srv.client();
+    const forged = await signStatement({ agentId: agent.id, alg: 'EdDSA', privateKey }, claims(await nonceOf(c)), clock);
+    await expectRejected(c, forged, 'bad_signature');
+  });
+
+  it('alg none', async () => {
+    const c = srv.client();
+    const now = Math.floor(clock.now() / 1000);
+    const header = base64url.encode(JSON.stringify({ alg: 'none', kid: agent.id, typ: 'cardauth-card+jwt' }));
+    const payload = base64url.encode(JSON.stringify({ iss: agent.id, ...claims(await nonceOf(c)), iat: now, exp: now + 30, jti: 'x' }));
+    await expectRejected(c, `${header}.${payload}.`, 'bad_statement');
+  });
+
+  it('HS256 signed with the agent public key as the secret', async () => {
+    const registered = await srv.services.agents.get(agent.id);
+    const c = srv.client();
+    const now = Math.floor(clock.now() / 1000);
+    const forged = await new SignJWT({ nonce: await nonceOf(c), uid: UID, reader: 'R' })
+      .setProtectedHeader({ alg: 'HS256', kid: agent.id, typ: 'cardauth-card+jwt' })
+      .setIssuer(agent.id)
+      .setAudience(srv.config.CARDAUTH_PUBLIC_ORIGIN)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 30)
+      .setJti('x')
+      .sign(new TextEncoder().encode(JSON.stringify(registered!.publicJwk)));
+    await expectRejected(c, forged, 'bad_statement');
+    const rawKey = base64url.decode(String((registered!.publicJwk as { x: string }).x));
+    const forged2 = await new CompactSign(new TextEncoder().encode('{}')).setProtectedHeader({ alg: 'HS256', kid: agent.id, typ: 'cardauth-card+jwt' }).sign(rawKey);
+    await expectRejected(c, forged2, 'bad_statement');
+  });
+
+  it('ES256 agents verify too, and an EdDSA header on an ES256 agent is refused', async () => {
+    const es = await srv.agent({ alg: 'ES256' });
+    const c = srv.client();
+    const ok = await c.post('/auth/card', { statement: await srv.statementFor(c, es, UID) });
+    expect(ok.status).toBe(200);
+    const { privateKey } = await generateKeyPair('EdDSA');
+    const c2 = srv.client();
+    const mixed = await signStatement({ agentId: es.id, alg: 'EdDSA', privateKey }, claims(await nonceOf(c2)), clock);
+    await expectRejected(c2, mixed, 'bad_statement');
+  });
+
+  it('expired statement', async () => {
+    const c = srv.client();
+    const nonce = await nonceOf(c);
+    const past = manualClock(clock.now() - 60_000);
+    await expectRejected(c, await signStatement(agent.key, claims(nonce), past), 'statement_expired');
+  });
+
+  it('statement from the future (beyond the 5 s skew)', async () => {
+    const c = srv.client();
+    const nonce = await nonceOf(c);
+    const future = manualClock(clock.now() + 60_000);
+    await expectRejected(c, await signStatement(agent.key, claims(nonce), future), 'statement_expired');
+  });
+
+  it('a statement valid for longer than 30 s', async () => {
+    const c = srv.client();
+    await expectRejected(c, await signStatement(agent.key, { ...claims(await nonceOf(c)), lifetimeSec: 120 }, clock), 'statement_expired');
+  });
+
+  it('tolerates 5 s of clock skew', async () => {
+    const c = srv.client();
+    const nonce = await nonceOf(c);
+    const ahead = manualClock(clock.now() + 4_000);
+    const res = await c.post('/auth/card', { statement: await signStatement(agent.key, claims(nonce), ahead) });
+    expect(res.status).toBe(200);
+  });
+
+  it('wrong audience', async () => {
+    const c = srv.client();
+    await expectRejected(c, await srv.statementFor(c, agent, UID, { aud: 'https://other.example.ru' }), 'wrong_audience');
+  });
+
+  it('replayed nonce: the same statement twice, and a nonce from another session', async () => {
+    const c = srv.client();
+    const statement = await srv.statementFor(c, agent, UID);
+    expect((await c.post('/auth/card', { statement })).status).toBe(200);
+    await expectRejected(c, statement, 'replayed_nonce');
+
+    const thief = srv.client();
+    await thief.post('/auth/nonce');
+    const victim = srv.client();
+    const stolen = await srv.statementFor(victim, agent, UID);
+    await expectRejected(thief, stolen, 'replayed_nonce');
+  });
+
+  it('malformed and random UIDs', async () => {
+    const c = srv.client();
+    const rec = await expectRejected(c, await signStatement(agent.key, claims(await nonceOf(c), 'zz-not-hex'), clock), 'uid_malformed');
+    expect(rec.cardUid).toBe('zz-not-hex');
+    await expectRejected(c, await signStatement(agent.key, claims(await nonceOf(c), '08A1B2C3'), clock), 'uid_random');
+    await expectRejected(c, await signStatement(agent.key, claims(await nonceOf(c), '04A1B2'), clock), 'uid_length');
+  });
+
+  it('garbage that is not a JWS', async () => {
+    const c = srv.client();
+    await c.post('/auth/nonce');
+    await expectRejected(c, 'not.a.jws', 'bad_statement');
+  });
+
+  it('a refused card leaves no card step behind: the password step then needs a card', async () => {
+    const c = srv.client();
+    await expectRejected(c, await srv.statementFor(c, agent, '04112233445566'), 'unknown_card');
+    const res = await c.post('/auth/password', { login: 'petrov', password: PASSWORD });
+    expect(res.status).toBe(401);
+    expect(res.json.error.code).toBe('card_step_required');
+  });
+
+  it('an unused exportJWK import keeps jose in sync (public keys only are registered)', async () => {
+    const { publicKey } = await generateKeyPair('EdDSA', { extractable: true });
+    expect((await exportJWK(publicKey)).d).toBeUndefined();
+  });
+});

@@ -1,0 +1,111 @@
+import { verifyAuditChain } from '../../src/audit/verify';
+import { auditRecords } from '../helpers/audit';
+import { startRedis, type TestRedis } from '../helpers/redis';
+import { startTestServer, type TestAgent, type TestServer, type TestClient } from '../helpers/app';
+
+const PASSWORD = 'Верный-пароль-2026!';
+const UID = '04000000000021';
+
+async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (ok(v) || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('dependencies fail: the login fails closed with 503 and recovers by itself', () => {
+  let redis: TestRedis;
+  let srv: TestServer;
+  let agent: TestAgent;
+  beforeAll(async () => {
+    redis = await startRedis();
+    srv = await startTestServer(redis);
+    agent = await srv.agent();
+    await srv.account('morozova', PASSWORD, UID);
+  });
+  afterAll(async () => {
+    await srv.close();
+    await redis.stop();
+  });
+
+  it('Redis stopped mid-login: 503 with no stack trace, then a login works again without a restart', async () => {
+    const c = srv.client();
+    const statement = await srv.statementFor(c, agent, UID);
+    await redis.kill();
+
+    const card = await c.post('/auth/card', { statement });
+    expect(card.status).toBe(503);
+    expect(card.json.error.code).toBe('unavailable');
+    expect(card.text).not.toMatch(/\n\s+at |ECONNREFUSED|Redis/);
+    const fresh = srv.client();
+    expect((await fresh.post('/auth/nonce')).status).toBe(503);
+    expect((await srv.client().get('/readyz')).status).toBe(503);
+    expect((await srv.client().get('/healthz')).status).toBe(200);
+
+    await redis.start();
+    const ready = await eventually(() => srv.client().get('/readyz'), (r) => r.status === 200);
+    expect(ready.status).toBe(200);
+    const again = await srv.login(srv.client(), agent, UID, 'morozova', PASSWORD);
+    expect(again.status).toBe(200);
+  });
+
+  it('a session opened before the outage keeps working after it', async () => {
+    const c = srv.client();
+    expect((await srv.login(c, agent, UID, 'morozova', PASSWORD)).status).toBe(200);
+    await redis.kill();
+    expect((await c.get('/auth/session')).status).toBe(503);
+    await redis.start();
+    const back = await eventually(() => c.get('/auth/session'), (r) => r.status === 200);
+    expect(back.json.login).toBe('morozova');
+  });
+
+  async function countLoggedIn(): Promise<number> {
+    const keys = await srv.redis.keys('sess:*');
+    const users = await Promise.all(keys.map(async (k) => JSON.parse((await srv.redis.get(k)) ?? '{}').passport?.user?.login));
+    return users.filter(Boolean).length;
+  }
+
+  async function breakAudit(): Promise<() => Promise<void>> {
+    const admin = redis.client();
+    await admin.rename('audit:log', 'audit:saved');
+    await admin.set('audit:log', 'not a stream');
+    return async () => {
+      await admin.del('audit:log');
+      await admin.rename('audit:saved', 'audit:log');
+    };
+  }
+
+  it('audit unwritable at session creation: 503 and no session', async () => {
+    const c: TestClient = srv.client();
+    const statement = await srv.statementFor(c, agent, UID);
+    expect((await c.post('/auth/card', { statement })).status).toBe(200);
+    const before = await auditRecords(srv.redis, 'session.created');
+    const loggedInBefore = await countLoggedIn();
+
+    const repair = await breakAudit();
+    const res = await c.post('/auth/password', { login: 'morozova', password: PASSWORD });
+    expect(res.status).toBe(503);
+    expect(res.json.error.code).toBe('audit_unavailable');
+    expect((await c.get('/auth/session')).status).toBe(401);
+    expect((await srv.client().get('/readyz')).status).toBe(503);
+    expect(await countLoggedIn()).toBe(loggedInBefore); // no session in Redis holds a new logged-in user
+
+    await repair();
+    expect(await auditRecords(srv.redis, 'session.created')).toHaveLength(before.length);
+    const again = await srv.login(srv.client(), agent, UID, 'morozova', PASSWORD);
+    expect(again.status).toBe(200);
+    expect(await countLoggedIn()).toBe(loggedInBefore + 1);
+  });
+
+  it('audit unwritable at the card step: 503, and the chain still verifies afterwards', async () => {
+    const c = srv.client();
+    const statement = await srv.statementFor(c, agent, UID);
+    const repair = await breakAudit();
+    const res = await c.post('/auth/card', { statement });
+    expect(res.status).toBe(503);
+    await repair();
+    expect((await verifyAuditChain({ redis: srv.redis })).ok).toBe(true);
+  });
+});

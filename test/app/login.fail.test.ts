@@ -1,0 +1,123 @@
+import { lastAudit } from '../helpers/audit';
+import { startRedis, type TestRedis } from '../helpers/redis';
+import { manualClock, startTestServer, type TestAgent, type TestServer } from '../helpers/app';
+
+const PASSWORD = 'Верный-пароль-2026!';
+const GENERIC = { error: { code: 'login_failed', message: 'login failed' } };
+
+describe('the password step refuses with one generic answer', () => {
+  let redis: TestRedis;
+  let srv: TestServer;
+  let agent: TestAgent;
+  const clock = manualClock();
+  beforeAll(async () => {
+    redis = await startRedis();
+    srv = await startTestServer(redis, { clock, env: { CARDAUTH_LOCKOUT_DURATION_SEC: '1', CARDAUTH_IP_ATTEMPTS: '1000' } });
+    agent = await srv.agent();
+    await srv.account('sidorova', PASSWORD, '04000000000001');
+    await srv.account('kuznetsov', 'Другой-пароль-2026!', '04000000000002');
+    await srv.account('lockme', PASSWORD, '04000000000003');
+    const blocked = await srv.account('blocked', PASSWORD, '04000000000004');
+    await srv.services.accounts.setStatus(blocked.id, 'blocked');
+  });
+  afterAll(async () => {
+    await srv.close();
+    await redis.stop();
+  });
+
+  it('wrong password', async () => {
+    const res = await srv.login(srv.client(), agent, '04000000000001', 'sidorova', 'не-тот-пароль');
+    expect(res.status).toBe(401);
+    expect(res.json).toEqual(GENERIC);
+    expect(await lastAudit(srv.redis, 'password.checked')).toMatchObject({ outcome: 'failure', reason: 'wrong_password', cardUid: '04000000000001' });
+  });
+
+  it('unknown account answers exactly like a wrong password', async () => {
+    const res = await srv.login(srv.client(), agent, '04000000000001', 'nobody-here', PASSWORD);
+    expect(res.status).toBe(401);
+    expect(res.json).toEqual(GENERIC);
+    expect(await lastAudit(srv.redis, 'password.checked')).toMatchObject({ outcome: 'failure', reason: 'unknown_account', subject: { login: 'nobody-here' } });
+  });
+
+  it("the card of another account, with that other account's right password", async () => {
+    const res = await srv.login(srv.client(), agent, '04000000000001', 'kuznetsov', 'Другой-пароль-2026!');
+    expect(res.status).toBe(401);
+    expect(res.json).toEqual(GENERIC);
+    expect(await lastAudit(srv.redis, 'password.checked')).toMatchObject({ outcome: 'failure', reason: 'card_mismatch' });
+  });
+
+  it('a blocked account', async () => {
+    const res = await srv.login(srv.client(), agent, '04000000000004', 'blocked', PASSWORD);
+    expect(res.status).toBe(401);
+    expect(res.json).toEqual(GENERIC);
+    expect(await lastAudit(srv.redis, 'password.checked')).toMatchObject({ reason: 'account_blocked' });
+  });
+
+  it('the password step without a card step', async () => {
+    const c = srv.client();
+    await c.post('/auth/nonce');
+    const res = await c.post('/auth/password', { login: 'sidorova', password: PASSWORD });
+    expect(res.status).toBe(401);
+    expect(res.json.error.code).toBe('card_step_required');
+  });
+
+  it('a card step older than the nonce lifetime no longer counts', async () => {
+    const c = srv.client();
+    const statement = await srv.statementFor(c, agent, '04000000000001');
+    expect((await c.post('/auth/card', { statement })).status).toBe(200);
+    clock.advance(srv.config.CARDAUTH_NONCE_TTL_SEC * 1000 + 1);
+    const res = await c.post('/auth/password', { login: 'sidorova', password: PASSWORD });
+    expect(res.json.error.code).toBe('card_step_required');
+  });
+
+  it('locks after 5 failures (even the right password), says for how long, and unlocks when the time is up', async () => {
+    for (let i = 0; i < 5; i++) {
+      const res = await srv.login(srv.client(), agent, '04000000000003', 'lockme', `wrong-${i}`);
+      expect(res.json).toEqual(GENERIC);
+    }
+    expect(await lastAudit(srv.redis, 'account.locked')).toMatchObject({ outcome: 'success', reason: 'failed_attempts' });
+    const locked = await srv.login(srv.client(), agent, '04000000000003', 'lockme', PASSWORD);
+    expect(locked.status).toBe(423);
+    expect(locked.json.error.code).toBe('locked');
+    expect(locked.json.error.retryAfterSec).toBe(1);
+    expect(locked.headers.get('retry-after')).toBe('1');
+    expect(await lastAudit(srv.redis, 'password.checked')).toMatchObject({ outcome: 'failure', reason: 'locked' });
+
+    await new Promise((r) => setTimeout(r, 1100)); // the lock is a Redis TTL, on Redis's clock
+    const after = await srv.login(srv.client(), agent, '04000000000003', 'lockme', PASSWORD);
+    expect(after.status).toBe(200);
+  });
+
+  it('locked is only said after a valid card step: a bad card still gets card_rejected', async () => {
+    const c = srv.client();
+    const res = await c.post('/auth/card', { statement: await srv.statementFor(c, agent, '04FFFFFFFFFFFF') });
+    expect(res.json.error.code).toBe('card_rejected');
+  });
+});
+
+describe('the per-IP limit', () => {
+  let redis: TestRedis;
+  let srv: TestServer;
+  let agent: TestAgent;
+  beforeAll(async () => {
+    redis = await startRedis();
+    srv = await startTestServer(redis, { env: { CARDAUTH_IP_ATTEMPTS: '3' } });
+    agent = await srv.agent();
+    await srv.account('ip-a', PASSWORD, '04000000000011');
+  });
+  afterAll(async () => {
+    await srv.close();
+    await redis.stop();
+  });
+
+  it('refuses the address after its failures, for any card or account', async () => {
+    for (let i = 0; i < 3; i++) {
+      const c = srv.client();
+      await c.post('/auth/card', { statement: await srv.statementFor(c, agent, '04999999999999') });
+    }
+    const c = srv.client();
+    const res = await c.post('/auth/card', { statement: await srv.statementFor(c, agent, '04000000000011') });
+    expect(res.status).toBe(429);
+    expect(res.json.error.code).toBe('rate_limited');
+  });
+});

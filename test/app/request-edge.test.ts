@@ -1,0 +1,119 @@
+import { startRedis, type TestRedis } from '../helpers/redis';
+import { startTestServer, TestClient, type TestServer } from '../helpers/app';
+
+describe('the request edge', () => {
+  let redis: TestRedis;
+  let srv: TestServer;
+  beforeAll(async () => {
+    redis = await startRedis();
+    srv = await startTestServer(redis);
+  });
+  afterAll(async () => {
+    await srv.close();
+    await redis.stop();
+  });
+
+  const noStack = (text: string) => {
+    expect(text).not.toMatch(/\n\s+at /);
+    expect(text).not.toMatch(/node_modules|\/src\//);
+  };
+
+  it.each([
+    ['an object for login (login[$ne]= style)', { login: { $ne: 1 }, password: 'x' }],
+    ['an array for password', { login: 'a', password: ['x'] }],
+    ['a number for login', { login: 42, password: 'x' }],
+    ['a missing password', { login: 'a' }],
+    ['an unknown extra field', { login: 'a', password: 'x', admin: true }],
+    ['an overlong login', { login: 'a'.repeat(65), password: 'x' }],
+  ])('%s gets 400 bad_request', async (_name, body) => {
+    const res = await srv.client().post('/auth/password', body);
+    expect(res.status).toBe(400);
+    expect(res.json.error.code).toBe('bad_request');
+    noStack(res.text);
+  });
+
+  it('a non-string statement gets 400', async () => {
+    const res = await srv.client().post('/auth/card', { statement: { alg: 'none' } });
+    expect(res.status).toBe(400);
+    expect(res.json.error.code).toBe('bad_request');
+  });
+
+  it('invalid JSON gets 400', async () => {
+    const res = await srv.client().post('/auth/password', '{"login":');
+    expect(res.status).toBe(400);
+    expect(res.json.error.code).toBe('bad_request');
+    noStack(res.text);
+  });
+
+  it('a body over 16 KB gets 413', async () => {
+    const res = await srv.client().post('/auth/password', { login: 'a', password: 'x'.repeat(17 * 1024) });
+    expect(res.status).toBe(413);
+    expect(res.json.error.code).toBe('body_too_large');
+    noStack(res.text);
+  });
+
+  it('a form-encoded body is not parsed and gets 400', async () => {
+    const res = await srv.client().post('/auth/password', 'login[$ne]=1&password=x', { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(res.status).toBe(400);
+  });
+
+  it('a missing Origin gets 403', async () => {
+    const c = new TestClient(srv.url, null);
+    const res = await c.post('/auth/nonce');
+    expect(res.status).toBe(403);
+    expect(res.json.error.code).toBe('origin_forbidden');
+  });
+
+  it('a foreign Origin gets 403', async () => {
+    const c = new TestClient(srv.url, 'https://evil.example');
+    const res = await c.post('/auth/password', { login: 'a', password: 'b' });
+    expect(res.status).toBe(403);
+    expect(res.json.error.code).toBe('origin_forbidden');
+  });
+
+  it('session and logout need a session', async () => {
+    expect((await srv.client().get('/auth/session')).json.error.code).toBe('unauthenticated');
+    expect((await srv.client().post('/auth/logout')).status).toBe(401);
+  });
+
+  it('an unknown path gets a JSON 404', async () => {
+    const res = await srv.client().get('/admin');
+    expect(res.status).toBe(404);
+    expect(res.json.error.code).toBe('not_found');
+  });
+
+  it('health and readiness answer', async () => {
+    expect((await srv.client().get('/healthz')).json).toEqual({ status: 'ok' });
+    expect((await srv.client().get('/readyz')).json).toEqual({ status: 'ready' });
+  });
+
+  it('the login page is Russian by default, English on request, with a strict CSP', async () => {
+    const ru = await srv.client().get('/login');
+    expect(ru.status).toBe(200);
+    expect(ru.text).toContain('Приложите карту к считывателю');
+    expect(ru.text).toContain('<html lang="ru">');
+    const csp = ru.headers.get('content-security-policy')!;
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(ru.text).not.toMatch(/<script>(?!<)/); // no inline executable script
+    expect(ru.text).not.toMatch(/ style="/);
+    const en = await srv.client().get('/login?lang=en');
+    expect(en.text).toContain('Place your card on the reader');
+  });
+
+  it('the login page only keeps a same-origin path as the redirect target', async () => {
+    for (const bad of ['//evil.example/x', 'https://evil.example', '/\\evil.example', 'javascript:alert(1)']) {
+      const res = await srv.client().get(`/login?next=${encodeURIComponent(bad)}`);
+      expect(res.text).toContain('data-next="/home"');
+    }
+    const ok = await srv.client().get(`/login?next=${encodeURIComponent('/home?tab=2')}`);
+    expect(ok.text).toContain('data-next="/home?tab=2"');
+  });
+
+  it('the home page sends an anonymous visitor to the login page', async () => {
+    const res = await srv.client().get('/home');
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/login?next=%2Fhome');
+  });
+});
