@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what cardauth needs on Debian 12 + Node 20, as root. Idempotent.
+#   Debian: redis-server, pcscd + vsmartcard-vpcd (virtual reader), libpcsclite-dev
+#           (pcsclite builds against it), chromium (browser tests), iproute2/util-linux
+#           (private network namespaces for pcscd).
+#   npm:    npm ci (runs `prepare`, which builds dist/ so `npx cardauth` works).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PKGS=(redis-server pcscd vsmartcard-vpcd libpcsclite-dev chromium iproute2 util-linux)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "cardauth: installing Debian packages: ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm ci when node_modules is missing or older than the lock file.
+if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "cardauth: npm ci" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+else
+  npm run --silent build
+fi
