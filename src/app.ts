@@ -15,13 +15,17 @@ import { createPageRoutes, VIEWS_DIR } from './http/page-routes';
 import { requestSource } from './http/request-source';
 import { sessionGuard } from './http/session-guard';
 import type { Logger } from './logger';
+import { createAgentRoutes, type AgentRoutesDeps } from './http/agent-routes';
 import type { Lockout } from './policy/lockout';
 import type { NonceStore } from './policy/nonces';
 import type { PasswordHasher } from './policy/password-hasher';
 import { createCardPasswordStrategy } from './strategies/card-password';
-import { createStatementVerifier, type AgentLookup } from './strategies/card-statement';
+import { createAgentJwsVerifier, type AgentLookup } from './strategies/agent-jws';
+import { createStatementVerifier } from './strategies/card-statement';
 import { createCardStep } from './strategies/card-step';
 import { createSessionOpener } from './strategies/open-session';
+import { createTapoutVerifier } from './strategies/tapout-event';
+import type { SessionLocks } from './store/session-locks';
 import { createPasswordStep, type LoginAccount } from './strategies/password-step';
 import type { LoginResult, SessionUser } from './strategies/session-user';
 import './http/session-data';
@@ -39,9 +43,13 @@ export interface AppDeps {
     recordLogin(id: string, login: { at: number; workstation: string }): Promise<{ at: number; workstation: string } | null>;
   };
   cards: { get(uid: string): Promise<{ accountId: string; status: 'active' | 'revoked' } | null> };
-  agents: AgentLookup;
+  agents: AgentLookup & AgentRoutesDeps['agents'];
   audit: { append(input: AuditEventInput): Promise<unknown> };
   nonces: NonceStore;
+  /** Single-use keys (agent event `jti`). */
+  claimOnce: (key: string, ttlSec: number) => Promise<boolean>;
+  locks: SessionLocks;
+  enrollLimit: AgentRoutesDeps['enrollLimit'];
   lockout: Lockout;
   hasher: Pick<PasswordHasher, 'verify' | 'dummyVerify'>;
   /** Resolves when Redis and the audit log are usable; rejects otherwise. */
@@ -100,6 +108,26 @@ export function createApp(deps: AppDeps): Express {
   });
 
   app.use(express.json({ limit: '16kb', strict: true, type: 'application/json' }));
+
+  const verifyAgentJws = createAgentJwsVerifier({
+    agents: deps.agents,
+    clock,
+    audience: config.CARDAUTH_PUBLIC_ORIGIN,
+    maxLifetimeSec: config.CARDAUTH_STATEMENT_MAX_LIFETIME_SEC,
+    skewSec: config.CARDAUTH_CLOCK_SKEW_SEC,
+  });
+  // Agents authenticate by signature, carry no cookie and no Origin: mounted before both.
+  app.use(
+    createAgentRoutes({
+      agents: deps.agents,
+      verifyTapout: createTapoutVerifier(verifyAgentJws, deps.claimOnce),
+      locks: deps.locks,
+      enrollLimit: deps.enrollLimit,
+      audit: deps.audit,
+      now,
+    }),
+  );
+
   app.use(originGuard(config.CARDAUTH_PUBLIC_ORIGIN));
 
   app.use(
@@ -114,16 +142,10 @@ export function createApp(deps: AppDeps): Express {
   );
 
   const passport = new Passport();
-  const verifyStatement = createStatementVerifier({
-    agents: deps.agents,
-    clock,
-    audience: config.CARDAUTH_PUBLIC_ORIGIN,
-    maxLifetimeSec: config.CARDAUTH_STATEMENT_MAX_LIFETIME_SEC,
-    skewSec: config.CARDAUTH_CLOCK_SKEW_SEC,
-  });
+  const verifyStatement = createStatementVerifier(verifyAgentJws);
   const cardStep = createCardStep({ verifyStatement, nonces: deps.nonces, cards: deps.cards, lockout: deps.lockout, audit: deps.audit, now });
   const passwordStep = createPasswordStep({ accounts: deps.accounts, hasher: deps.hasher, lockout: deps.lockout, audit: deps.audit });
-  const openSession = createSessionOpener({ audit: deps.audit, accounts: deps.accounts });
+  const openSession = createSessionOpener({ audit: deps.audit, accounts: deps.accounts, locks: deps.locks, sessionTtlSec: config.CARDAUTH_SESSION_MAX_SEC });
   const cardStepTtlMs = config.CARDAUTH_NONCE_TTL_SEC * 1000;
 
   passport.use(
@@ -149,7 +171,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(passport.initialize());
   app.use(passport.session());
-  app.use(sessionGuard({ idleMs: config.CARDAUTH_SESSION_IDLE_SEC * 1000, maxMs: config.CARDAUTH_SESSION_MAX_SEC * 1000, now, audit: deps.audit }));
+  app.use(sessionGuard({ idleMs: config.CARDAUTH_SESSION_IDLE_SEC * 1000, maxMs: config.CARDAUTH_SESSION_MAX_SEC * 1000, now, audit: deps.audit, locks: deps.locks }));
 
   app.use(createAuthRoutes({ passport, nonces: deps.nonces, cardStep, accounts: deps.accounts, audit: deps.audit, cardIdentifiesUser: config.CARDAUTH_CARD_IDENTIFIES_USER, now }));
   app.use(createPageRoutes({ publicOrigin: config.CARDAUTH_PUBLIC_ORIGIN, agentUrl: config.CARDAUTH_AGENT_URL, demo: config.CARDAUTH_DEMO }));

@@ -4,11 +4,13 @@ import type { Clock } from './clock';
 import type { ServerConfig } from './config';
 import { CardauthError } from './errors';
 import { createLockout } from './policy/lockout';
-import { createNonceStore } from './policy/nonces';
+import { createClaimOnce, createNonceStore } from './policy/nonces';
+import { createRateLimit } from './policy/rate-limit';
 import { createPasswordHasher } from './policy/password-hasher';
 import { createAccountStore } from './store/accounts';
 import { createAgentStore } from './store/agents';
 import { createCardStore } from './store/cards';
+import { createSessionLocks } from './store/session-locks';
 
 /**
  * Builds every store and policy from one Redis client and the config. Used by
@@ -27,6 +29,9 @@ export function createServices(deps: { redis: Redis; config: ServerConfig; clock
     agents: createAgentStore({ redis, clock }),
     audit,
     nonces: createNonceStore({ redis, clock, ttlSec: config.CARDAUTH_NONCE_TTL_SEC }),
+    claimOnce: createClaimOnce(redis),
+    locks: createSessionLocks({ redis }),
+    enrollLimit: createRateLimit({ redis, prefix: 'rl:enroll', points: 10, durationSec: 3600 }),
     lockout: createLockout({
       redis,
       config: {

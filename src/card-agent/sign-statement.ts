@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT, type CryptoKey, type KeyObject } from 'jose';
 import type { Clock } from '../clock';
-import { STATEMENT_TYP, type StatementAlg } from '../strategies/card-statement';
+import type { StatementAlg } from '../strategies/agent-jws';
+import { STATEMENT_TYP } from '../strategies/card-statement';
+import { EVENT_TYP, type TapoutSignal } from '../strategies/tapout-event';
 
 export interface StatementSigningKey {
   agentId: string;
@@ -30,6 +32,30 @@ export async function signStatement(key: StatementSigningKey, claims: StatementC
   const iat = Math.floor(clock.now() / 1000);
   return new SignJWT({ nonce: claims.nonce, uid: claims.uid, reader: claims.reader })
     .setProtectedHeader({ alg: key.alg, kid: key.agentId, typ: STATEMENT_TYP })
+    .setIssuer(key.agentId)
+    .setAudience(claims.aud)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + (claims.lifetimeSec ?? 30))
+    .setJti(randomUUID())
+    .sign(key.privateKey);
+}
+
+/**
+ * Signs a `card.tapout` event (docs/card-statement.md, "Events"): header
+ * `{alg, kid, typ: "cardauth-event+jwt"}`, payload
+ * `{iss, aud, evt: "card.tapout", uid, reader, signal, iat, exp, jti}`.
+ *
+ * @example
+ * await signTapout(key, { aud: server, uid, reader, signal: 'tap' }, systemClock);
+ */
+export async function signTapout(
+  key: StatementSigningKey,
+  claims: { aud: string; uid: string; reader: string; signal: TapoutSignal; lifetimeSec?: number },
+  clock: Clock,
+): Promise<string> {
+  const iat = Math.floor(clock.now() / 1000);
+  return new SignJWT({ evt: 'card.tapout', uid: claims.uid, reader: claims.reader, signal: claims.signal })
+    .setProtectedHeader({ alg: key.alg, kid: key.agentId, typ: EVENT_TYP })
     .setIssuer(key.agentId)
     .setAudience(claims.aud)
     .setIssuedAt(iat)

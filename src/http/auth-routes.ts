@@ -5,7 +5,7 @@ import { CardauthError } from '../errors';
 import type { NonceStore } from '../policy/nonces';
 import type { CardStepResult, RequestSource } from '../strategies/card-step';
 import { LoginFailedError } from '../strategies/password-step';
-import type { SessionUser } from '../strategies/session-user';
+import type { LoginResult, SessionUser } from '../strategies/session-user';
 import { requestSource } from './request-source';
 import { requireUser } from './session-guard';
 import { EmptyBody, LoginBody, parseBody, PasswordBody, StatementBody } from './validate';
@@ -21,6 +21,8 @@ export interface AuthRoutesDeps {
   cardIdentifiesUser: boolean;
   now: () => number;
 }
+
+const MAX_UNLOCK_FAILURES = 3;
 
 /** The JSON shape of a logged-in session, for `GET /auth/session` and a login's answer. */
 export function sessionView(user: SessionUser) {
@@ -65,23 +67,57 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Router {
       delete req.session.cardStep;
       const card = await deps.cardStep({ statement, sessionId: req.sessionID, source: requestSource(req) });
       req.session.cardStep = card;
+      const current = req.user as SessionUser | undefined;
+      if (current && current.accountId !== card.accountId) {
+        // Another clinician's card at an open session: lock it and start their login (fast user switching).
+        await deps.audit.append({ type: 'session.locked', outcome: 'success', reason: 'switch', subject: { accountId: current.accountId, login: current.login }, cardUid: card.uid, sessionId: req.sessionID });
+        req.session.locked = { reason: 'switch', at: deps.now() };
+      }
       const account = deps.cardIdentifiesUser ? await deps.accounts.get(card.accountId) : null;
       res.json({ next: 'password', ...(account ? { login: account.login } : {}) });
     },
   );
 
+  /** A failed unlock of a locked session: counted, and the session ends at the third (УПД.8). */
+  const unlockFailed = async (req: Request, res: Response, locked: SessionUser, err: CardauthError) => {
+    const failures = (req.session.unlockFailures ?? 0) + 1;
+    const subject = { accountId: locked.accountId, login: locked.login };
+    await deps.audit.append({ type: 'session.unlocked', outcome: 'failure', reason: err.code, subject, sessionId: req.sessionID, details: { failures } });
+    if (failures < MAX_UNLOCK_FAILURES) {
+      req.session.unlockFailures = failures;
+      throw err;
+    }
+    await deps.audit.append({ type: 'session.ended', outcome: 'success', reason: 'unlock_failures', subject, sessionId: req.sessionID });
+    await new Promise<void>((resolve, reject) => req.session.destroy((e) => (e ? reject(e) : resolve())));
+    res.locals.sessionEnded = true;
+    throw new CardauthError('session_expired', 'too many failed unlocks; log in again');
+  };
+
   const authenticate = (req: Request, res: Response, next: NextFunction) => {
-    deps.passport.authenticate('card-password', (err: unknown, user: unknown, info: unknown) => {
+    const locked = res.locals.lockedUser as SessionUser | undefined;
+    deps.passport.authenticate('card-password', (err: unknown, user: LoginResult | false, info: unknown) => {
       if (err) return next(err);
-      if (!user) return next(info instanceof CardauthError ? info : new LoginFailedError());
-      req.logIn(user as Express.User, (loginErr) => {
-        if (loginErr) return next(loginErr);
-        // Passport leaves the login result on req.user; answer with what the session stored.
-        const stored = req.session.passport?.user;
-        if (!stored) return next(new Error('session has no user after login'));
-        req.user = stored;
-        res.json(sessionView(stored));
-      });
+      if (!user) {
+        const denial = info instanceof CardauthError ? info : new LoginFailedError();
+        // Only the locked session's own card counts as an unlock attempt; another card is a new login.
+        if (locked && req.session.cardStep?.accountId === locked.accountId) return unlockFailed(req, res, locked, denial).catch(next);
+        return next(denial);
+      }
+      const unlocking = locked && user.account.id === locked.accountId;
+      const before = unlocking
+        ? deps.audit.append({ type: 'session.unlocked', outcome: 'success', subject: { accountId: locked.accountId, login: locked.login }, sessionId: req.sessionID })
+        : Promise.resolve();
+      before.then(() => {
+        // A new session id in every case: the locked one is destroyed by the regeneration.
+        req.logIn(user as Express.User, (loginErr) => {
+          if (loginErr) return next(loginErr);
+          // Passport leaves the login result on req.user; answer with what the session stored.
+          const stored = req.session.passport?.user;
+          if (!stored) return next(new Error('session has no user after login'));
+          req.user = stored;
+          res.json(sessionView(stored));
+        });
+      }, next);
     })(req, res, next);
   };
   router.post(
@@ -107,10 +143,11 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Router {
 
   router.post(
     '/auth/logout',
-    requireUser,
     async (req, res, next) => {
       parseBody(req, EmptyBody);
-      const user = req.user as SessionUser;
+      // A locked session may be signed out from its lock screen.
+      const user = (req.user ?? res.locals.lockedUser) as SessionUser | undefined;
+      if (!user) throw new CardauthError(res.locals.sessionEnded ? 'session_expired' : 'unauthenticated', 'log in first');
       await deps.audit.append({
         type: 'session.logout',
         outcome: 'success',

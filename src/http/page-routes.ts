@@ -34,16 +34,33 @@ export function createPageRoutes(deps: PageRoutesDeps): Router {
 
   router.get('/', (req, res) => res.redirect(303, req.user ? '/home' : '/login'));
 
+  /** The login page; for a locked session, the lock screen (who it is, nothing of the content). */
+  const renderLogin = (req: Request, res: Response, next: string) => {
+    const lang = pickLang(req, res);
+    const t = messages(lang);
+    const locked = res.locals.lockedUser as SessionUser | undefined;
+    res.setHeader('Cache-Control', 'no-store');
+    res.render('login', {
+      lang,
+      t,
+      messagesJson: jsonForScript(t),
+      agentUrl: deps.agentUrl,
+      origin: deps.publicOrigin,
+      next,
+      demo: deps.demo,
+      locked: locked ? { displayName: locked.displayName, login: locked.login } : null,
+    });
+  };
+
   router.get('/login', (req: Request, res: Response) => {
     const next = safeRedirectPath(req.query.next, '/home');
     if (req.user) return res.redirect(303, next);
-    const lang = pickLang(req, res);
-    const t = messages(lang);
-    res.render('login', { lang, t, messagesJson: jsonForScript(t), agentUrl: deps.agentUrl, origin: deps.publicOrigin, next, demo: deps.demo });
+    renderLogin(req, res, next);
   });
 
   router.get('/home', (req: Request, res: Response) => {
     const user = req.user as SessionUser | undefined;
+    if (!user && res.locals.lockedUser) return renderLogin(req, res, '/home');
     if (!user) return res.redirect(303, '/login?next=%2Fhome');
     const lang = pickLang(req, res);
     res.setHeader('Cache-Control', 'no-store');
@@ -51,6 +68,7 @@ export function createPageRoutes(deps: PageRoutesDeps): Router {
       lang,
       t: messages(lang),
       user,
+      agentUrl: deps.agentUrl,
       authTimeIso: new Date(user.authTime).toISOString(),
       authTimeText: formatTime(user.authTime, lang),
       prevIso: user.previousLogin ? new Date(user.previousLogin.at).toISOString() : '',

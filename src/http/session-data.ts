@@ -1,6 +1,7 @@
 import type {} from 'express-session';
 import type { CardStepResult } from '../strategies/card-step';
 import type { SessionUser } from '../strategies/session-user';
+import type { SessionLock } from '../store/session-locks';
 
 /**
  * What the session holds besides `passport.user` (see SessionUser).
@@ -14,6 +15,10 @@ declare module 'express-session' {
     cardStep?: CardStepResult;
     /** Written by Passport on login (see SessionUser). */
     passport?: { user?: SessionUser };
+    /** Set when the session is locked (idle, tap-out, switch); only card + password unlock it. */
+    locked?: SessionLock;
+    /** Failed unlocks of a locked session; the session ends at 3. */
+    unlockFailures?: number;
     /** Last request seen, ms; refreshed coarsely to keep reads write-free. */
     lastSeen?: number;
   }

@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import type { AuditEventInput } from '../audit/record';
 import { CardauthError } from '../errors';
 import type { SessionUser } from '../strategies/session-user';
+import type { SessionLocks } from '../store/session-locks';
 import './session-data';
 
 export interface SessionGuardOptions {
@@ -9,48 +10,72 @@ export interface SessionGuardOptions {
   maxMs: number;
   now: () => number;
   audit: { append(input: AuditEventInput): Promise<unknown> };
+  locks: Pick<SessionLocks, 'touch'>;
 }
 
 /** lastSeen is rewritten at most this often, so most reads do not write the session. */
 const LAST_SEEN_GRANULARITY_MS = 15_000;
 
 /**
- * Server-side session limits (УПД.8): the absolute lifetime from login and
- * the idle timeout. An ended session is audited (`session.ended`), destroyed,
- * and the request goes on as anonymous with `res.locals.sessionEnded` set so
- * `requireUser` can answer `session_expired` instead of `unauthenticated`.
+ * Server-side session limits (УПД.8), on every request with a logged-in session:
+ * - past the absolute lifetime the session ends (`session.ended`, destroyed);
+ * - idle past the timeout it is locked (`session.locked`, reason `idle`);
+ * - a locked session (idle, tap-out, switch) is no longer a user: `req.user`
+ *   is removed and `res.locals.lockedUser` keeps who it was, for the lock
+ *   screen and the unlock (same card + password).
+ * `requireUser` then answers `session_locked` or `session_expired`.
  *
  * @example
- * app.use(passport.session(), sessionGuard({ idleMs, maxMs, now: clock.now, audit }));
+ * app.use(passport.session(), sessionGuard({ idleMs, maxMs, now: clock.now, audit, locks }));
  */
 export function sessionGuard(opts: SessionGuardOptions): RequestHandler {
   return (req, res, next) => {
     const user = req.user as SessionUser | undefined;
     if (!user) return next();
     const now = opts.now();
-    const lastSeen = req.session.lastSeen ?? user.authTime;
-    const reason = now - user.authTime > opts.maxMs ? 'expired' : now - lastSeen > opts.idleMs ? 'idle' : undefined;
-    if (!reason) {
-      if (now - lastSeen > LAST_SEEN_GRANULARITY_MS) req.session.lastSeen = now;
-      return next();
-    }
-    opts.audit
-      .append({ type: 'session.ended', outcome: 'success', reason, subject: { accountId: user.accountId, login: user.login }, sessionId: req.sessionID })
-      .then(
+    const subject = { accountId: user.accountId, login: user.login };
+
+    if (now - user.authTime > opts.maxMs) {
+      opts.audit.append({ type: 'session.ended', outcome: 'success', reason: 'expired', subject, sessionId: req.sessionID }).then(
         () =>
           req.session.destroy((err) => {
             if (err) return next(err);
             delete req.user;
-            res.locals.sessionEnded = reason;
+            res.locals.sessionEnded = true;
             next();
           }),
         next,
       );
+      return;
+    }
+
+    const asLocked = () => {
+      delete req.user;
+      res.locals.lockedUser = user;
+      next();
+    };
+    if (req.session.locked) return asLocked();
+
+    const lastSeen = req.session.lastSeen ?? user.authTime;
+    if (now - lastSeen > opts.idleMs) {
+      opts.audit.append({ type: 'session.locked', outcome: 'success', reason: 'idle', subject, sessionId: req.sessionID }).then(() => {
+        req.session.locked = { reason: 'idle', at: now };
+        asLocked();
+      }, next);
+      return;
+    }
+    if (now - lastSeen > LAST_SEEN_GRANULARITY_MS) {
+      // Patched in Redis rather than saved whole, so it cannot undo a concurrent tap-out lock.
+      opts.locks.touch(req.sessionID, now).then(() => next(), next);
+      return;
+    }
+    next();
   };
 }
 
-/** Lets only an authenticated session through (УПД.9: everything but the login flow needs one). */
+/** Lets only an authenticated, unlocked session through (УПД.9: everything but the login flow needs one). */
 export const requireUser: RequestHandler = (req, res, next) => {
   if (req.user) return next();
+  if (res.locals.lockedUser) return next(new CardauthError('session_locked', 'session locked; present your card and password to unlock'));
   next(res.locals.sessionEnded ? new CardauthError('session_expired', 'session ended; log in again') : new CardauthError('unauthenticated', 'log in first'));
 };

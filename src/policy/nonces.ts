@@ -48,3 +48,21 @@ export function createNonceStore(deps: { redis: Redis; clock: Clock; ttlSec: num
     },
   };
 }
+
+/**
+ * Claims a key once (SET NX with a TTL): true the first time, false after,
+ * across every node. Used for the `jti` of agent events.
+ *
+ * @example
+ * const claimOnce = createClaimOnce(redis);
+ * await claimOnce('jti:ag_1:abc', 600); // true, then false
+ */
+export function createClaimOnce(redis: Redis): (key: string, ttlSec: number) => Promise<boolean> {
+  return async (key, ttlSec) => {
+    try {
+      return (await redis.set(key, '1', 'EX', ttlSec, 'NX')) === 'OK';
+    } catch (err) {
+      throw new CardauthError('unavailable', 'redis unavailable', { cause: err });
+    }
+  };
+}

@@ -3,7 +3,8 @@ import { CardauthError } from '../errors';
 import type { Lockout } from '../policy/lockout';
 import type { NonceStore } from '../policy/nonces';
 import type { Uid } from '../policy/uid';
-import { CardRejectedError, type CardStatement } from './card-statement';
+import { CardRejectedError } from './agent-jws';
+import type { CardStatement } from './card-statement';
 
 /** Where a request came from, for the audit and the per-IP limit. */
 export interface RequestSource {

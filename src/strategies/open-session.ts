@@ -5,6 +5,8 @@ import type { LoginResult, SessionUser } from './session-user';
 export interface SessionOpenerDeps {
   audit: { append(input: AuditEventInput): Promise<unknown> };
   accounts: { recordLogin(id: string, login: { at: number; workstation: string }): Promise<{ at: number; workstation: string } | null> };
+  locks: { bind(sessionId: string, agentId: string, uid: string, ttlSec: number): Promise<void> };
+  sessionTtlSec: number;
 }
 
 /**
@@ -13,7 +15,7 @@ export interface SessionOpenerDeps {
  * is saved: it writes `session.created` first, so if the audit cannot be
  * written the session is never saved (no audit record, no session). Then it
  * stores this login as the account's last one and keeps the previous one to
- * show the user (УПД.6).
+ * show the user (УПД.6), and indexes the session by card and agent for tap-out.
  *
  * @example
  * passport.serializeUser((user, req, done) => openSession(user, req.sessionID, source(req)).then((s) => done(null, s), done));
@@ -30,6 +32,8 @@ export function createSessionOpener(deps: SessionOpenerDeps) {
       sessionId,
       details: { amr: 'sc pwd' },
     });
+    // Indexed by card and agent so a tap-out can find and lock it.
+    await deps.locks.bind(sessionId, card.agentId, card.uid, deps.sessionTtlSec);
     const previousLogin = await deps.accounts.recordLogin(account.id, { at: authTime, workstation: card.workstation });
     return {
       accountId: account.id,

@@ -1,0 +1,89 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { AuditEventInput } from '../audit/record';
+import { CardauthError } from '../errors';
+import { CardRejectedError } from '../strategies/agent-jws';
+import { sourceOf } from '../strategies/card-step';
+import type { TapoutEvent } from '../strategies/tapout-event';
+import type { SessionLock } from '../store/session-locks';
+import { requestSource } from './request-source';
+import { parseBody, StatementBody } from './validate';
+
+export interface AgentRoutesDeps {
+  agents: {
+    register(input: { name: string; publicJwk: unknown }): Promise<{ id: string; fingerprint: string; status: string }>;
+    get(id: string): Promise<{ id: string; status: string; fingerprint: string } | null>;
+  };
+  verifyTapout: (jws: string) => Promise<TapoutEvent>;
+  locks: { lockCard(agentId: string, uid: string, lock: SessionLock): Promise<string[]> };
+  enrollLimit: { take(key: string): Promise<boolean> };
+  audit: { append(input: AuditEventInput): Promise<unknown> };
+  now: () => number;
+}
+
+const EnrollBody = z.strictObject({ name: z.string().min(1).max(64), publicJwk: z.record(z.string(), z.unknown()) });
+const AGENT_ID = /^ag_[0-9a-f]{16}$/;
+
+/**
+ * Endpoints for workstation agents (not browsers: no cookie, no Origin; they
+ * authenticate by signature). `POST /agents/enroll` registers a public key as
+ * a pending agent (rate-limited per IP, audited); `GET /agents/:id/status`
+ * tells an agent whether it is approved; `POST /agents/events` takes a signed
+ * `card.tapout` and locks every session opened with that card at that agent.
+ *
+ * @example
+ * app.use(createAgentRoutes({ agents, verifyTapout, locks, enrollLimit, audit, now: clock.now }));
+ */
+export function createAgentRoutes(deps: AgentRoutesDeps): Router {
+  const router = Router();
+
+  router.post('/agents/enroll', async (req, res) => {
+    const source = requestSource(req);
+    if (!(await deps.enrollLimit.take(source.ip))) throw new CardauthError('rate_limited', 'too many enrollments from this address; try later');
+    const body = parseBody(req, EnrollBody);
+    const agent = await deps.agents.register({ name: body.name, publicJwk: body.publicJwk });
+    await deps.audit.append({
+      type: 'agent.enrolled',
+      outcome: 'success',
+      source: { ...sourceOf(source), agentId: agent.id, workstation: body.name },
+      details: { fingerprint: agent.fingerprint },
+    });
+    res.status(201).json({ id: agent.id, fingerprint: agent.fingerprint, status: agent.status });
+  });
+
+  router.get('/agents/:id/status', async (req, res) => {
+    const id = req.params.id;
+    const agent = AGENT_ID.test(id) ? await deps.agents.get(id) : null;
+    if (!agent) throw new CardauthError('agent_not_found', 'no such agent');
+    res.json({ id: agent.id, status: agent.status, fingerprint: agent.fingerprint });
+  });
+
+  router.post('/agents/events', async (req, res) => {
+    const { statement } = parseBody(req, StatementBody);
+    const source = requestSource(req);
+    let event: TapoutEvent;
+    try {
+      event = await deps.verifyTapout(statement);
+    } catch (err) {
+      if (!(err instanceof CardRejectedError)) throw err;
+      await deps.audit.append({
+        type: 'card.tapout',
+        outcome: 'failure',
+        reason: err.reason,
+        source: { ...sourceOf(source), ...(err.detail.agentId ? { agentId: err.detail.agentId } : {}), ...(err.detail.reader ? { reader: err.detail.reader } : {}) },
+        ...(err.detail.uid ? { cardUid: err.detail.uid } : {}),
+      });
+      throw err;
+    }
+    const reason = event.signal === 'switch' ? 'switch' : 'tapout';
+    const locked = await deps.locks.lockCard(event.agentId, event.uid, { reason, at: deps.now() });
+    const where = { ...sourceOf(source), agentId: event.agentId, reader: event.reader };
+    await deps.audit.append({ type: 'card.tapout', outcome: 'success', source: where, cardUid: event.uid, details: { signal: event.signal, sessionsLocked: locked.length } });
+    for (const sessionId of locked) {
+      await deps.audit.append({ type: 'session.locked', outcome: 'success', reason, source: where, cardUid: event.uid, sessionId });
+    }
+    res.json({ locked: locked.length });
+  });
+
+  return router;
+}

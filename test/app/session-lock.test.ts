@@ -1,0 +1,163 @@
+import { exportJWK, generateKeyPair } from 'jose';
+import { signTapout } from '../../src/card-agent/sign-statement';
+import { lastAudit } from '../helpers/audit';
+import { startRedis, type TestRedis } from '../helpers/redis';
+import { manualClock, startTestServer, TestClient, type TestAgent, type TestServer } from '../helpers/app';
+
+const PW_A = 'Пароль-Алексеевой-1';
+const PW_B = 'Пароль-Борисова-22';
+const CARD_A = '04000000000A01';
+const CARD_B = '04000000000B01';
+
+describe('locked sessions: idle, tap-out, switch; unlock only with the same card and the password', () => {
+  let redis: TestRedis;
+  let srv: TestServer;
+  let agent: TestAgent;
+  const clock = manualClock();
+  beforeAll(async () => {
+    redis = await startRedis();
+    srv = await startTestServer(redis, { clock, env: { CARDAUTH_SESSION_IDLE_SEC: '600', CARDAUTH_IP_ATTEMPTS: '1000', CARDAUTH_LOCKOUT_ATTEMPTS: '20' } });
+    agent = await srv.agent();
+    await srv.account('alekseeva', PW_A, CARD_A);
+    await srv.account('borisov', PW_B, CARD_B);
+  });
+  afterAll(async () => {
+    await srv.close();
+    await redis.stop();
+  });
+
+  const tapout = (uid: string, signal: 'tap' | 'removed' | 'switch' = 'tap', who = agent) =>
+    signTapout(who.key, { aud: srv.config.CARDAUTH_PUBLIC_ORIGIN, uid, reader: 'Virtual PCD 00 00', signal }, clock);
+  const agentPost = (path: string, body: unknown) => new TestClient(srv.url, null).post(path, body);
+
+  async function loggedIn(login = 'alekseeva', uid = CARD_A, pw = PW_A) {
+    const c = srv.client();
+    expect((await srv.login(c, agent, uid, login, pw)).status).toBe(200);
+    return c;
+  }
+
+  it('idle past the timeout locks the session rather than ending it, and hides its content', async () => {
+    const c = await loggedIn();
+    clock.advance(601_000);
+    const res = await c.get('/auth/session');
+    expect(res.status).toBe(401);
+    expect(res.json).toEqual({ error: { code: 'session_locked', message: expect.any(String) } });
+    expect(res.text).not.toContain('alekseeva');
+    expect(await lastAudit(srv.redis, 'session.locked')).toMatchObject({ reason: 'idle' });
+  });
+
+  it('activity within the timeout keeps the session open', async () => {
+    const c = await loggedIn();
+    for (let i = 0; i < 3; i++) {
+      clock.advance(400_000);
+      expect((await c.get('/auth/session')).status).toBe(200);
+    }
+  });
+
+  it('a signed tap-out locks every session of that card at that agent, and only those', async () => {
+    const a1 = await loggedIn();
+    const a2 = await loggedIn();
+    const b = await loggedIn('borisov', CARD_B, PW_B);
+    const res = await agentPost('/agents/events', { statement: await tapout(CARD_A) });
+    expect(res.status).toBe(200);
+    expect(res.json.locked).toBeGreaterThanOrEqual(2);
+    expect((await a1.get('/auth/session')).json.error.code).toBe('session_locked');
+    expect((await a2.get('/auth/session')).json.error.code).toBe('session_locked');
+    expect((await b.get('/auth/session')).status).toBe(200);
+    expect(await lastAudit(srv.redis, 'card.tapout')).toMatchObject({ outcome: 'success', cardUid: CARD_A, details: { signal: 'tap' } });
+    expect(await lastAudit(srv.redis, 'session.locked')).toMatchObject({ reason: 'tapout', cardUid: CARD_A });
+    const page = await a1.get('/home');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('id="locked"');
+  });
+
+  it('a replayed or forged tap-out is refused', async () => {
+    const statement = await tapout(CARD_A);
+    expect((await agentPost('/agents/events', { statement })).status).toBe(200);
+    const again = await agentPost('/agents/events', { statement });
+    expect(again.status).toBe(401);
+    expect(again.json.error.code).toBe('card_rejected');
+    const { privateKey } = await generateKeyPair('EdDSA');
+    const forged = await signTapout({ ...agent.key, privateKey }, { aud: srv.config.CARDAUTH_PUBLIC_ORIGIN, uid: CARD_A, reader: 'R', signal: 'tap' }, clock);
+    expect((await agentPost('/agents/events', { statement: forged })).status).toBe(401);
+    expect(await lastAudit(srv.redis, 'card.tapout')).toMatchObject({ outcome: 'failure', reason: 'bad_signature' });
+  });
+
+  it('unlocks with the same card and the password', async () => {
+    const c = await loggedIn();
+    await agentPost('/agents/events', { statement: await tapout(CARD_A) });
+    const res = await srv.login(c, agent, CARD_A, 'alekseeva', PW_A);
+    expect(res.status).toBe(200);
+    expect((await c.get('/auth/session')).json.login).toBe('alekseeva');
+    expect(await lastAudit(srv.redis, 'session.unlocked')).toMatchObject({ outcome: 'success' });
+  });
+
+  it('ends the session after 3 failed unlocks', async () => {
+    const c = await loggedIn();
+    await agentPost('/agents/events', { statement: await tapout(CARD_A) });
+    for (let i = 1; i <= 2; i++) {
+      const r = await srv.login(c, agent, CARD_A, 'alekseeva', 'wrong');
+      expect(r.json.error.code).toBe('login_failed');
+      expect((await c.get('/auth/session')).json.error.code).toBe('session_locked');
+    }
+    const third = await srv.login(c, agent, CARD_A, 'alekseeva', 'wrong');
+    expect(third.json.error.code).toBe('session_expired');
+    expect((await c.get('/auth/session')).json.error.code).toBe('unauthenticated');
+    expect(await lastAudit(srv.redis, 'session.ended')).toMatchObject({ reason: 'unlock_failures' });
+  });
+
+  it("another clinician's card locks the open session and starts their login (fast user switching)", async () => {
+    const c = await loggedIn();
+    const statement = await srv.statementFor(c, agent, CARD_B);
+    const card = await c.post('/auth/card', { statement });
+    expect(card.json).toEqual({ next: 'password', login: 'borisov' });
+    expect((await c.get('/auth/session')).json.error.code).toBe('session_locked');
+    expect(await lastAudit(srv.redis, 'session.locked')).toMatchObject({ reason: 'switch' });
+    const pw = await c.post('/auth/password', { login: 'borisov', password: PW_B });
+    expect(pw.status).toBe(200);
+    expect((await c.get('/auth/session')).json.login).toBe('borisov');
+  });
+
+  it('a locked session can be signed out from the lock screen', async () => {
+    const c = await loggedIn();
+    await agentPost('/agents/events', { statement: await tapout(CARD_A) });
+    expect((await c.post('/auth/logout')).status).toBe(204);
+    expect((await c.get('/auth/session')).json.error.code).toBe('unauthenticated');
+  });
+});
+
+describe('agent enrollment', () => {
+  let redis: TestRedis;
+  let srv: TestServer;
+  beforeAll(async () => {
+    redis = await startRedis();
+    srv = await startTestServer(redis);
+  });
+  afterAll(async () => {
+    await srv.close();
+    await redis.stop();
+  });
+  const post = (body: unknown) => new TestClient(srv.url, null).post('/agents/enroll', body);
+
+  it('registers a public key as a pending agent with its fingerprint, audited', async () => {
+    const { publicKey } = await generateKeyPair('EdDSA', { extractable: true });
+    const res = await post({ name: 'Регистратура-1', publicJwk: await exportJWK(publicKey) });
+    expect(res.status).toBe(201);
+    expect(res.json).toMatchObject({ id: expect.stringMatching(/^ag_[0-9a-f]{16}$/), status: 'pending', fingerprint: expect.any(String) });
+    const status = await new TestClient(srv.url, null).get(`/agents/${res.json.id}/status`);
+    expect(status.json.status).toBe('pending');
+    expect(await lastAudit(srv.redis, 'agent.enrolled')).toMatchObject({ outcome: 'success', source: { agentId: res.json.id } });
+  });
+
+  it('refuses a private key and garbage with 400', async () => {
+    const { privateKey } = await generateKeyPair('EdDSA', { extractable: true });
+    expect((await post({ name: 'x', publicJwk: await exportJWK(privateKey) })).status).toBe(400);
+    expect((await post({ name: 'x', publicJwk: 'nope' })).status).toBe(400);
+  });
+
+  it('is rate-limited per address', async () => {
+    let last = 0;
+    for (let i = 0; i < 12; i++) last = (await post({ name: `ws-${i}`, publicJwk: { kty: 'oct', k: 'AA' } })).status;
+    expect(last).toBe(429);
+  });
+});
