@@ -34,6 +34,7 @@ async function waitReady(port: number, timeoutMs = 5000): Promise<void> {
   for (;;) {
     // disconnectTimeout 0: ioredis otherwise leaves a 2 s timer behind when the first attempt fails.
     const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, disconnectTimeout: 0 });
+    c.on('error', () => {}); // a refused attempt is expected while redis-server starts
     try {
       await c.connect();
       await c.ping();

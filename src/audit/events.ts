@@ -1,0 +1,106 @@
+/**
+ * The one table of audit event types (domain §7, РСБ.1). Every record in the
+ * audit trail names one of these dotted types, an outcome (`success` or
+ * `failure`) and, for failures, a reason code.
+ *
+ * Where an event lists `reasons`, a record of that type may only carry one of
+ * them; elsewhere any snake_case code is accepted. The README table is
+ * rendered from this object by {@link auditEventsTable}, so add an event here
+ * and nowhere else.
+ *
+ * @example
+ * AUDIT_EVENTS['card.presented'].reasons.includes('revoked_card') // => true
+ */
+export const AUDIT_EVENTS = {
+  // login: card step, password step, lockout
+  'card.presented': {
+    meaning: 'A card statement reached the server (card step of the login).',
+    reasons: [
+      'unknown_card',
+      'revoked_card',
+      'uid_random',
+      'uid_malformed',
+      'uid_length',
+      'bad_statement',
+      'bad_signature',
+      'statement_expired',
+      'wrong_audience',
+      'replayed_nonce',
+      'agent_unknown',
+      'agent_not_approved',
+    ],
+  },
+  'password.checked': {
+    meaning: 'The password step of the login ran.',
+    reasons: ['wrong_password', 'unknown_account', 'card_mismatch', 'account_blocked', 'locked', 'ip_limited'],
+  },
+  'account.locked': { meaning: 'An account was locked after failed attempts (ИАФ.3, УПД.4).' },
+  'account.unlocked': { meaning: 'A locked account was unlocked; `actor` says by whom.' },
+  // sessions
+  'session.created': { meaning: 'Login succeeded and a session was created. Written before the session: no record, no session.' },
+  'session.logout': { meaning: 'The user logged out.' },
+  'session.locked': { meaning: 'A session was locked (УПД.8).', reasons: ['idle', 'tapout', 'switch', 'request'] },
+  'session.unlocked': { meaning: 'An unlock (card + password) of a locked session succeeded or failed.' },
+  'session.ended': { meaning: 'A session was ended other than by logout.', reasons: ['limit', 'admin', 'unlock_failures', 'expired'] },
+  // cards
+  'card.bound': { meaning: 'A card UID was bound to an account.' },
+  'card.revoked': { meaning: 'A card was revoked (reported lost, stolen or broken).' },
+  'card.reissued': { meaning: 'A card was replaced by a new one for the same account.' },
+  'card.tapout': { meaning: 'The agent reported a tap-out or card removal for a card with live sessions.' },
+  // accounts and passwords
+  'account.created': { meaning: 'An account was created.' },
+  'account.blocked': { meaning: 'An account was blocked by an administrator or for inactivity (ИАФ.1).' },
+  'account.unblocked': { meaning: 'A blocked account was unblocked.' },
+  'account.role_changed': { meaning: "An account's role changed." },
+  'password.changed': { meaning: 'A user changed their own password.' },
+  'password.reset': { meaning: 'An administrator reset a password.' },
+  'password.expired': { meaning: 'A password reached its maximum age and must be changed.' },
+  // card agents
+  'agent.enrolled': { meaning: 'A workstation card agent asked to be enrolled.' },
+  'agent.registered': { meaning: "An enrolled agent's public key was registered." },
+  'agent.approved': { meaning: 'An administrator approved an agent; its statements are now accepted.' },
+  'agent.revoked': { meaning: 'An agent was revoked; its statements are refused from now on.' },
+  // the audit trail and configuration
+  'audit.viewed': { meaning: 'Someone read the audit trail.' },
+  'audit.exported': { meaning: 'Someone exported the audit trail.' },
+  'audit.verified': { meaning: 'The hash chain was verified; a failure names the first broken record.' },
+  'audit.write_failed': { meaning: 'An earlier audit write failed (recorded once the trail is writable again).' },
+  'config.changed': { meaning: 'The configuration changed.' },
+} as const satisfies Record<string, { meaning: string; reasons?: readonly string[] }>;
+
+/** A dotted audit event type such as `card.presented`. */
+export type AuditEventType = keyof typeof AUDIT_EVENTS;
+
+/**
+ * Every event type, in table order.
+ *
+ * @example
+ * AUDIT_EVENT_TYPES.includes('session.created') // => true
+ */
+export const AUDIT_EVENT_TYPES = Object.keys(AUDIT_EVENTS) as [AuditEventType, ...AuditEventType[]];
+
+/**
+ * The reason codes a type allows, or `undefined` when any code is accepted.
+ *
+ * @example
+ * auditReasons('session.locked') // => ['idle', 'tapout', 'switch', 'request']
+ */
+export function auditReasons(type: AuditEventType): readonly string[] | undefined {
+  const def: { meaning: string; reasons?: readonly string[] } = AUDIT_EVENTS[type];
+  return def.reasons;
+}
+
+/**
+ * The README table of audit events, rendered from {@link AUDIT_EVENTS}.
+ *
+ * @example
+ * auditEventsTable().split('\n')[0] // => '| event | meaning |'
+ */
+export function auditEventsTable(): string {
+  const rows = AUDIT_EVENT_TYPES.map((type) => {
+    const reasons = auditReasons(type);
+    const tail = reasons ? ` Reasons: ${reasons.map((r) => `\`${r}\``).join(', ')}.` : '';
+    return `| \`${type}\` | ${AUDIT_EVENTS[type].meaning}${tail} |`;
+  });
+  return ['| event | meaning |', '|---|---|', ...rows].join('\n');
+}

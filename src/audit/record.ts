@@ -1,0 +1,301 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { AUDIT_EVENT_TYPES, auditReasons, type AuditEventType } from './events';
+
+/**
+ * The audit record: its shape, input validation, canonical hashing and its
+ * encoding as stream fields. Pure; no Redis here.
+ *
+ * A record is the validated event plus `v`, `seq`, `ts` and `prev`;
+ * `hash` is the SHA-256 of the canonical JSON of all of those (everything
+ * except `hash` itself), so editing any field, the order (`seq`) or the link
+ * (`prev`) changes it.
+ */
+
+/** `prev` of the first record in a chain. */
+export const GENESIS_PREV = '0'.repeat(64);
+
+/** Format version, inside the hashed body so a later format cannot be passed off as this one. */
+export const RECORD_VERSION = 1 as const;
+
+export type AuditOutcome = 'success' | 'failure';
+
+/**
+ * Extra facts about an event: at most 32 keys, each `[A-Za-z][A-Za-z0-9_]*`
+ * up to 64 characters; a key that looks like a secret (`pass`, `pwd`,
+ * `secret`, any case) is refused. Undefined values are dropped (so details
+ * can be spread together).
+ */
+export type AuditDetails = { readonly [key: string]: string | number | boolean | undefined } & { readonly password?: never };
+
+/**
+ * What a caller hands to the audit log.
+ *
+ * - `reason` is a snake_case code (≤ 64), required when `outcome` is
+ *   `failure`, and one of the event's listed reasons where it lists some.
+ * - Free text (`subject.*`, `actor`, `source.*`, `cardUid`, string
+ *   `details`) may come from a request, so it is never refused: control
+ *   characters and lone surrogates become U+FFFD and it is cut to its bound
+ *   (128; `reader` 256, `userAgent` 512, `ip` and `cardUid` 64, details 256),
+ *   ending in `…`. A refusal there would let a client keep its failed
+ *   attempts out of the audit.
+ * - `sessionId` is the raw session id; only its SHA-256 hex is stored
+ *   (`sessionIdHash`).
+ * - Passwords never reach the audit: `password` is `never` at every level
+ *   and any key not listed here is refused at run time.
+ *
+ * A malformed input is a programming mistake and throws `TypeError`; its
+ * message names the path, never the value.
+ */
+export interface AuditEventInput {
+  type: AuditEventType;
+  outcome: AuditOutcome;
+  reason?: string;
+  /** The account, or the claimed login when no account matched. */
+  subject?: { accountId?: string; login?: string; password?: never };
+  /** Who did an administrative action: `os:root`, or an account id. */
+  actor?: string;
+  source?: { agentId?: string; reader?: string; ip?: string; userAgent?: string; workstation?: string; password?: never };
+  /** The card UID when one was presented, as presented. */
+  cardUid?: string;
+  sessionId?: string;
+  details?: AuditDetails;
+  password?: never;
+}
+
+/** A validated, normalised event: what is stored, before chaining. */
+export interface AuditEvent {
+  type: AuditEventType;
+  outcome: AuditOutcome;
+  reason?: string;
+  subject?: { accountId?: string; login?: string };
+  actor?: string;
+  source?: { agentId?: string; reader?: string; ip?: string; userAgent?: string; workstation?: string };
+  cardUid?: string;
+  /** SHA-256 hex of the session id. */
+  sessionIdHash?: string;
+  details?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** A record as stored in the chain. */
+export interface AuditRecord extends AuditEvent {
+  v: typeof RECORD_VERSION;
+  /** 1-based position in the chain. */
+  seq: number;
+  /** ISO-8601 UTC with milliseconds, from the injected clock. */
+  ts: string;
+  /** `hash` of the previous record; {@link GENESIS_PREV} for the first. */
+  prev: string;
+  /** SHA-256 hex of the canonical JSON of every other field. */
+  hash: string;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+// C0, DEL, C1, the JS line separators, and lone surrogates (which UTF-8 would silently rewrite).
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const SECRETISH = /pass|pwd|secret/i;
+
+function clip(s: string, max: number): string {
+  const clean = s.replace(UNSAFE, '\ufffd');
+  const points = Array.from(clean);
+  return points.length <= max ? clean : `${points.slice(0, max - 1).join('')}…`;
+}
+
+const text = (max: number) => z.string().transform((s) => clip(s, max));
+const code = z.string().max(64).regex(/^[a-z][a-z0-9_]*$/, 'must be a snake_case code');
+const detailKey = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'must be [A-Za-z][A-Za-z0-9_]* up to 64 characters')
+  .refine((k) => !SECRETISH.test(k), 'must not name a secret');
+const details = z
+  .record(detailKey, z.union([text(256), z.number(), z.boolean()]).optional())
+  .refine((d) => Object.keys(d).length <= 32, 'at most 32 keys');
+
+const inputSchema = z
+  .strictObject({
+    type: z.enum(AUDIT_EVENT_TYPES),
+    outcome: z.enum(['success', 'failure']),
+    reason: code.optional(),
+    subject: z.strictObject({ accountId: text(128).optional(), login: text(128).optional() }).optional(),
+    actor: text(128).optional(),
+    source: z
+      .strictObject({
+        agentId: text(128).optional(),
+        reader: text(256).optional(),
+        ip: text(64).optional(),
+        userAgent: text(512).optional(),
+        workstation: text(128).optional(),
+      })
+      .optional(),
+    cardUid: text(64).optional(),
+    sessionId: z.string().min(1).max(1024).optional(),
+    details: details.optional(),
+  })
+  .superRefine((e, ctx) => {
+    if (e.outcome === 'failure' && e.reason === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['reason'], message: 'a failure needs a reason code' });
+    }
+    const allowed = auditReasons(e.type);
+    if (e.reason !== undefined && allowed && !allowed.includes(e.reason)) {
+      ctx.addIssue({ code: 'custom', path: ['reason'], message: `not a listed reason of ${e.type}` });
+    }
+  });
+
+/** Drops undefined values and empty objects, so equal events serialise equally. */
+function prune<T>(value: T): T {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const p = prune(v);
+    if (p === undefined || (typeof p === 'object' && p !== null && Object.keys(p).length === 0)) continue;
+    out[k] = p;
+  }
+  return out as T;
+}
+
+/** SHA-256 of a UTF-8 string, lowercase hex. */
+export function sha256Hex(s: string): string {
+  return createHash('sha256').update(s, 'utf8').digest('hex');
+}
+
+/**
+ * Validates and normalises what a caller wants audited. Throws `TypeError`
+ * (see {@link AuditEventInput} for the rules).
+ *
+ * @example
+ * parseAuditInput({ type: 'password.checked', outcome: 'failure', reason: 'wrong_password', subject: { login: 'ivanova' } })
+ */
+export function parseAuditInput(input: AuditEventInput): AuditEvent {
+  const r = inputSchema.safeParse(input);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const path = issue?.path.join('.') || '(input)';
+    throw new TypeError(`audit input ${path}: ${issue?.message ?? 'invalid'}`);
+  }
+  const { sessionId, ...event } = r.data;
+  // prune drops the undefined detail values the input type allows
+  return prune({ ...event, ...(sessionId === undefined ? {} : { sessionIdHash: sha256Hex(sessionId) }) }) as AuditEvent;
+}
+
+/**
+ * Deterministic JSON: object keys sorted (UTF-16 order), undefined members
+ * left out, no whitespace. Refuses values JSON cannot carry exactly
+ * (non-finite numbers, undefined in arrays, functions, bigints).
+ *
+ * @example
+ * canonicalJson({ b: 1, a: { d: true, c: undefined } }) // => '{"a":{"d":true},"b":1}'
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new TypeError('canonicalJson: non-finite number');
+    return JSON.stringify(value);
+  }
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+  }
+  throw new TypeError(`canonicalJson: cannot serialise ${typeof value}`);
+}
+
+/**
+ * The hash of a record body (every field but `hash`).
+ *
+ * @example
+ * recordHash({ v: 1, seq: 1, ts: '2026-03-01T08:00:00.000Z', prev: GENESIS_PREV, type: 'session.logout', outcome: 'success' })
+ */
+export function recordHash(body: object): string {
+  return sha256Hex(canonicalJson(body));
+}
+
+/**
+ * Compares two hex hashes in constant time. Chain hashes are not secret; this
+ * keeps one way of comparing hashes in the project.
+ *
+ * @example
+ * sameHash(record.prev, GENESIS_PREV)
+ */
+export function sameHash(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * Places an event in the chain: adds `v`, `seq`, `ts`, `prev` and the hash.
+ * Throws `TypeError` on a bad position.
+ *
+ * @example
+ * const first = sealRecord(event, { seq: 1, prev: GENESIS_PREV, ts: '2026-03-01T08:00:00.000Z' });
+ * const second = sealRecord(other, { seq: 2, prev: first.hash, ts: '2026-03-01T08:00:01.000Z' });
+ */
+export function sealRecord(event: AuditEvent, at: { seq: number; prev: string; ts: string }): AuditRecord {
+  if (!Number.isSafeInteger(at.seq) || at.seq < 1) throw new TypeError('sealRecord: seq must be a positive integer');
+  if (!HEX64.test(at.prev)) throw new TypeError('sealRecord: prev must be 64 lowercase hex digits');
+  const body = { ...event, v: RECORD_VERSION, seq: at.seq, ts: at.ts, prev: at.prev };
+  return { ...body, hash: recordHash(body) };
+}
+
+/**
+ * The stream layout: exactly two fields, in this order.
+ * - `r`: the canonical JSON of the record without `hash`;
+ * - `h`: `hash`, 64 lowercase hex digits.
+ */
+export const STREAM_FIELD_RECORD = 'r';
+export const STREAM_FIELD_HASH = 'h';
+
+/**
+ * The XADD field/value list of a record.
+ *
+ * @example
+ * await redis.xadd('audit:log', '*', ...toStreamFields(record));
+ */
+export function toStreamFields(record: AuditRecord): [string, string, string, string] {
+  const { hash, ...body } = record;
+  return [STREAM_FIELD_RECORD, canonicalJson(body), STREAM_FIELD_HASH, hash];
+}
+
+/**
+ * A stream entry read back. `ok: false` means it cannot be read as a record
+ * (`seq` given when the JSON at least had one). `intact` says whether the
+ * stored `h` matches the hash recomputed from `r`.
+ */
+export type DecodedEntry = { ok: true; seq: number; prev: string; hash: string; intact: boolean } | { ok: false; seq?: number };
+
+const storedSchema = z.looseObject({
+  v: z.literal(RECORD_VERSION),
+  seq: z.number().int().positive(),
+  ts: z.string(),
+  prev: z.string().regex(HEX64),
+  type: z.string(),
+  outcome: z.enum(['success', 'failure']),
+});
+
+/**
+ * Reads the fields of one stream entry (as XRANGE returns them).
+ *
+ * @example
+ * const [[id, fields]] = await redis.xrevrange('audit:log', '+', '-', 'COUNT', 1);
+ * const head = fromStreamFields(fields);
+ */
+export function fromStreamFields(fields: readonly string[]): DecodedEntry {
+  const [rKey, json, hKey, hash] = fields;
+  if (fields.length !== 4 || rKey !== STREAM_FIELD_RECORD || hKey !== STREAM_FIELD_HASH || json === undefined || hash === undefined) {
+    return { ok: false };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return { ok: false };
+  }
+  const s = storedSchema.safeParse(parsed);
+  if (!s.success) {
+    const seq = (parsed as { seq?: unknown } | null)?.seq;
+    return typeof seq === 'number' && Number.isSafeInteger(seq) ? { ok: false, seq } : { ok: false };
+  }
+  if (!HEX64.test(hash)) return { ok: false, seq: s.data.seq };
+  return { ok: true, seq: s.data.seq, prev: s.data.prev, hash, intact: sameHash(recordHash(parsed as object), hash) };
+}

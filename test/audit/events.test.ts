@@ -1,0 +1,23 @@
+import { AUDIT_EVENTS, AUDIT_EVENT_TYPES, auditEventsTable, auditReasons } from '../../src/audit/events';
+
+describe('audit events table', () => {
+  it('renders one row per event type, in table order', () => {
+    const lines = auditEventsTable().split('\n');
+    expect(lines.slice(0, 2)).toEqual(['| event | meaning |', '|---|---|']);
+    const rowTypes = lines.slice(2).map((l) => /^\| `([^`]+)` \| .+ \|$/.exec(l)?.[1]);
+    expect(rowTypes).toEqual(AUDIT_EVENT_TYPES);
+    expect(AUDIT_EVENT_TYPES).toHaveLength(29);
+  });
+  it('names every type in dotted lower case with a one-line meaning', () => {
+    for (const type of AUDIT_EVENT_TYPES) {
+      expect(type).toMatch(/^[a-z]+\.[a-z_]+$/);
+      expect(AUDIT_EVENTS[type].meaning).toMatch(/^[^|\n]+\.$/);
+    }
+  });
+  it('lists the reasons of the events that have a closed set, in the table too', () => {
+    expect(auditReasons('session.ended')).toEqual(['limit', 'admin', 'unlock_failures', 'expired']);
+    expect(auditReasons('card.bound')).toBeUndefined();
+    expect(auditEventsTable()).toContain('`replayed_nonce`');
+    for (const type of AUDIT_EVENT_TYPES) for (const r of auditReasons(type) ?? []) expect(r).toMatch(/^[a-z][a-z0-9_]*$/);
+  });
+});

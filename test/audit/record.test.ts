@@ -1,0 +1,130 @@
+import {
+  canonicalJson,
+  fromStreamFields,
+  GENESIS_PREV,
+  parseAuditInput,
+  sealRecord,
+  sha256Hex,
+  toStreamFields,
+  type AuditDetails,
+  type AuditEventInput,
+} from '../../src/audit/record';
+
+const TS = '2026-03-01T08:00:00.000Z';
+const base: AuditEventInput = { type: 'password.checked', outcome: 'failure', reason: 'wrong_password' };
+
+/** The error a call throws, or 'no-error'. */
+const thrown = (f: () => unknown): unknown => {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  return 'no-error';
+};
+
+describe('parseAuditInput refuses (TypeError)', () => {
+  it('a password at any level, by type and at run time', () => {
+    const attempts = [
+      // @ts-expect-error password is never
+      { ...base, password: 'hunter2hunter2' } satisfies AuditEventInput,
+      // @ts-expect-error password is never
+      { ...base, subject: { login: 'ivanova', password: 'hunter2hunter2' } } satisfies AuditEventInput,
+      // @ts-expect-error password is never
+      { ...base, source: { ip: '10.0.0.5', password: 'hunter2hunter2' } } satisfies AuditEventInput,
+      // @ts-expect-error password is never
+      { ...base, details: { password: 'hunter2hunter2' } } satisfies AuditEventInput,
+    ];
+    for (const input of attempts) {
+      const e = thrown(() => parseAuditInput(input as unknown as AuditEventInput));
+      expect(e).toBeInstanceOf(TypeError);
+      expect(String((e as Error).message)).not.toContain('hunter2');
+    }
+    // a non-literal object carrying a password does not type-check either
+    const form = { login: 'ivanova', password: 'hunter2hunter2' };
+    // @ts-expect-error password is never
+    expect(thrown(() => parseAuditInput({ ...base, subject: form }))).toBeInstanceOf(TypeError);
+  });
+  it('any other unknown key, and details keys that name a secret', () => {
+    for (const input of [
+      { ...base, extra: 1 },
+      { ...base, subject: { accountId: 'a1', role: 'x' } },
+      { ...base, details: { userPassword: 'x' } },
+      { ...base, details: { pwd: 'x' } },
+      { ...base, details: { apiSecret: 'x' } },
+      { ...base, details: { 'bad key': 'x' } },
+    ]) {
+      expect(thrown(() => parseAuditInput(input as AuditEventInput))).toBeInstanceOf(TypeError);
+    }
+  });
+  it('an overlong, non-code or unlisted reason, and a failure without one', () => {
+    for (const reason of ['x'.repeat(65), 'Wrong Password', 'wrong\npassword', 'not_a_password_reason']) {
+      expect(thrown(() => parseAuditInput({ ...base, reason }))).toBeInstanceOf(TypeError);
+    }
+    expect(thrown(() => parseAuditInput({ type: 'session.logout', outcome: 'failure' }))).toBeInstanceOf(TypeError);
+    expect(thrown(() => parseAuditInput({ type: 'card.bound', outcome: 'failure', reason: 'card_limit' }))).toBe('no-error');
+  });
+  it('an unknown type or outcome, and too many details', () => {
+    expect(thrown(() => parseAuditInput({ ...base, type: 'login.ok' as never }))).toBeInstanceOf(TypeError);
+    expect(thrown(() => parseAuditInput({ ...base, outcome: 'maybe' as never }))).toBeInstanceOf(TypeError);
+    const many = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, i]));
+    expect(thrown(() => parseAuditInput({ ...base, details: many }))).toBeInstanceOf(TypeError);
+  });
+});
+
+describe('parseAuditInput normalises', () => {
+  it('keeps request text but replaces control characters and clips it', () => {
+    const e = parseAuditInput({
+      ...base,
+      subject: { login: `ivanova\r\n${'x'.repeat(300)}` },
+      source: { userAgent: 'Mozilla\u0000/5.0\ud800', ip: '10.0.0.5' },
+      cardUid: 'zz\u001b[31m',
+    });
+    expect(e.subject?.login).toHaveLength(128);
+    expect(e.subject?.login).toMatch(/^ivanova\ufffd\ufffdx+…$/);
+    expect(e.source).toEqual({ userAgent: 'Mozilla\ufffd/5.0\ufffd', ip: '10.0.0.5' });
+    expect(e.cardUid).toBe('zz\ufffd[31m');
+  });
+  it('stores the session id only as its SHA-256', () => {
+    const e = parseAuditInput({ type: 'session.created', outcome: 'success', sessionId: 'raw-session-id' });
+    expect(e).toEqual({ type: 'session.created', outcome: 'success', sessionIdHash: sha256Hex('raw-session-id') });
+    expect(JSON.stringify(e)).not.toContain('raw-session-id');
+  });
+  it('lets details be spread together, dropping undefined values', () => {
+    const extra = { reason2: 'x' } as AuditDetails | undefined;
+    const details: AuditDetails = { ...extra, via: 'cli', attempts: 2, note: undefined };
+    expect(parseAuditInput({ ...base, details }).details).toEqual({ reason2: 'x', via: 'cli', attempts: 2 });
+  });
+  it('drops undefined members and empty objects', () => {
+    expect(parseAuditInput({ type: 'session.logout', outcome: 'success', reason: undefined, subject: {}, source: { ip: undefined } })).toEqual({
+      type: 'session.logout',
+      outcome: 'success',
+    });
+  });
+});
+
+describe('canonical hashing', () => {
+  it('serialises the same data the same way whatever the key order', () => {
+    expect(canonicalJson({ b: 1, a: { d: true, c: undefined, b: 'x' } })).toBe('{"a":{"b":"x","d":true},"b":1}');
+    expect(canonicalJson({ a: { b: 'x', d: true }, b: 1 })).toBe(canonicalJson({ b: 1, a: { d: true, b: 'x' } }));
+    expect(() => canonicalJson({ a: Number.NaN })).toThrow(TypeError);
+  });
+  it('changes the hash when any field, the position or the link changes', () => {
+    const event = parseAuditInput({ ...base, subject: { login: 'ivanova' } });
+    const at = { seq: 1, prev: GENESIS_PREV, ts: TS };
+    const h = sealRecord(event, at).hash;
+    expect(h).toMatch(/^[0-9a-f]{64}$/);
+    expect(sealRecord(parseAuditInput({ ...base, subject: { login: 'ivanova' } }), at).hash).toBe(h);
+    expect(sealRecord(event, { ...at, seq: 2 }).hash).not.toBe(h);
+    expect(sealRecord(event, { ...at, prev: 'f'.repeat(64) }).hash).not.toBe(h);
+    expect(sealRecord(event, { ...at, ts: '2026-03-01T08:00:00.001Z' }).hash).not.toBe(h);
+    expect(sealRecord({ ...event, outcome: 'success' }, at).hash).not.toBe(h);
+  });
+  it('round-trips a record through the stream fields', () => {
+    const record = sealRecord(parseAuditInput({ ...base, details: { attempts: 3, n: 0.1 } }), { seq: 7, prev: 'a'.repeat(64), ts: TS });
+    const fields = toStreamFields(record);
+    expect(fields[0]).toBe('r');
+    expect(fields[2]).toBe('h');
+    expect(fromStreamFields(fields)).toEqual({ ok: true, seq: 7, prev: 'a'.repeat(64), hash: record.hash, intact: true });
+  });
+});
