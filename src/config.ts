@@ -90,6 +90,8 @@ export const AGENT_KEYS = {
   CARDAUTH_AGENT_WAIT_SEC: key(int(1, 120), 'How long POST /v1/statement waits for a tap.', '25'),
   CARDAUTH_AGENT_DEBOUNCE_MS: key(int(0, 10000), 'A card that leaves and returns within this time is the same tap.', '700'),
   CARDAUTH_AGENT_REVERSED_READERS: key(z.string(), 'Comma-separated substrings of reader names whose UID byte order is reversed.', ''),
+  CARDAUTH_AGENT_CONTACT_READERS: key(z.string(), 'Comma-separated substrings of reader names that are contact readers: the card stays in, and its removal locks the session.', ''),
+  CARDAUTH_AGENT_HOST: key(z.enum(['127.0.0.1', '::1']), 'Loopback address of the bridge; never another interface.', '127.0.0.1'),
 } as const;
 
 type Keys = Record<string, KeyDef<z.ZodType>>;
@@ -112,10 +114,15 @@ function readConfigFile(file: string): Record<string, string> {
   return Object.fromEntries(Object.entries(r.data).map(([k, v]) => [k, String(v)]));
 }
 
-function parse<K extends Keys>(keys: K, env: Env, file?: string): Parsed<K> {
+/**
+ * Validates `keys` from the environment, the file and the defaults. A file key
+ * outside `known` (by default `keys`) is refused, so a typo never goes unseen;
+ * a known key that `keys` leaves out is accepted and ignored.
+ */
+function parse<K extends Keys>(keys: K, env: Env, file?: string, known: Keys = keys): Parsed<K> {
   const fromFile = file ? readConfigFile(file) : {};
   for (const k of Object.keys(fromFile)) {
-    if (!(k in keys)) throw new CardauthError('config_invalid', `${k}: unknown key in ${file}`);
+    if (!Object.hasOwn(known, k)) throw new CardauthError('config_invalid', `${k}: unknown key in ${file}`);
   }
   const out: Record<string, unknown> = {};
   for (const [name, def] of Object.entries(keys)) {
@@ -139,6 +146,26 @@ function parse<K extends Keys>(keys: K, env: Env, file?: string): Parsed<K> {
  */
 export function loadServerConfig(env: Env, file?: string): ServerConfig {
   return parse(SERVER_KEYS, env, file);
+}
+
+/**
+ * Loads and validates only the named server keys, for tools that need a few
+ * of them (the CLI needs Redis and the argon2 cost, not the session secret).
+ * The config file may hold any server key; the ones not asked for are not
+ * validated. A name that is not a server key is a programming mistake
+ * (`TypeError`).
+ *
+ * @example
+ * const config = loadServerConfigSubset(['REDIS_URL', 'CARDAUTH_MAX_CARDS_PER_ACCOUNT'], process.env, args.config);
+ * config.REDIS_URL; // 'redis://127.0.0.1:6379'
+ */
+export function loadServerConfigSubset<K extends keyof typeof SERVER_KEYS>(names: readonly K[], env: Env, file?: string): Pick<ServerConfig, K> {
+  const picked: Keys = {};
+  for (const name of names) {
+    if (!Object.hasOwn(SERVER_KEYS, name)) throw new TypeError(`loadServerConfigSubset: ${String(name)} is not a server key`);
+    picked[name] = SERVER_KEYS[name];
+  }
+  return parse(picked, env, file, SERVER_KEYS) as unknown as Pick<ServerConfig, K>;
 }
 
 /** Loads and validates the card agent configuration. */

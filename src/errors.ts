@@ -42,6 +42,8 @@ export type ErrorCode =
   | 'agent_not_found'
   | 'agent_state'
   | 'rate_limited'
+  // card agent
+  | 'tap_timeout'
   // config / cli
   | 'config_invalid'
   | 'usage'
@@ -76,6 +78,7 @@ const STATUS: Record<ErrorCode, number> = {
   agent_not_found: 404,
   agent_state: 409,
   rate_limited: 429,
+  tap_timeout: 408,
   config_invalid: 500,
   usage: 400,
   unavailable: 503,

@@ -1,0 +1,95 @@
+import type { Express } from 'express';
+import type { Clock } from '../clock';
+import { CardauthError } from '../errors';
+import { errorMessage, type Logger } from '../logger';
+import { createBridge, type AgentStatus } from './bridge';
+import type { AgentIdentity } from './keystore';
+import type { ServerClient } from './server-client';
+import { signStatement, signTapout, type StatementSigningKey } from './sign-statement';
+import { TapBroker, type Tap, type TapoutSignal } from './tap-broker';
+
+/** What the agent needs from the PC/SC side (the reader watcher). */
+export interface CardSource {
+  on(event: 'card' | 'removed', listener: (tap: Tap) => void): unknown;
+  status(): { pcscUp: boolean; readers: Array<{ name: string; cardPresent: boolean }> };
+  /** The card currently on a reader, if any. */
+  presentCard(): Tap | undefined;
+}
+
+export interface AgentOptions {
+  origins: readonly string[];
+  waitMs: number;
+  /** Reader-name substrings of contact readers. */
+  contactReaders: readonly string[];
+  identity: AgentIdentity;
+  source: CardSource;
+  server: Pick<ServerClient, 'status' | 'sendEvent'>;
+  /** The server's public origin: the `aud` of tap-out events. */
+  serverOrigin: string;
+  clock: Clock;
+  logger: Logger;
+}
+
+const HOLD_MS = 10_000;
+const STATUS_CACHE_MS = 10_000;
+const TAPOUT_TRIES = 3;
+
+/**
+ * Wires the card agent: the reader watcher feeds the tap broker; the bridge
+ * serves the page; tap-outs are signed and sent to the server (a few tries,
+ * then logged — the page's own checks and the idle lock still apply).
+ *
+ * @example
+ * const agent = createAgent({ origins, waitMs, contactReaders: [], identity, source: watcher, server, serverOrigin, clock, logger });
+ * agent.bridge.listen(47800, '127.0.0.1');
+ */
+export function createAgent(opts: AgentOptions): { bridge: Express; broker: TapBroker; close(): void } {
+  const { identity, clock, logger } = opts;
+  const isContactReader = (reader: string) => opts.contactReaders.some((s) => s && reader.includes(s));
+  const broker = new TapBroker({ clock, holdMs: HOLD_MS, isContactReader, presentCard: () => opts.source.presentCard() });
+  opts.source.on('card', (tap) => broker.onCard(tap));
+  opts.source.on('removed', (tap) => broker.onRemoved(tap));
+
+  const key = (): StatementSigningKey => {
+    if (!identity.agentId) throw new CardauthError('unavailable', 'this agent is not enrolled yet: run `cardauth agent enroll`');
+    return { agentId: identity.agentId, alg: 'EdDSA', privateKey: identity.privateKey };
+  };
+
+  const sendTapout = async (t: { uid: string; reader: string; signal: TapoutSignal }) => {
+    for (let attempt = 1; attempt <= TAPOUT_TRIES; attempt++) {
+      try {
+        const statement = await signTapout(key(), { aud: opts.serverOrigin, uid: t.uid, reader: t.reader, signal: t.signal }, clock);
+        const { locked } = await opts.server.sendEvent(statement);
+        logger.info('tapout_sent', { signal: t.signal, reader: t.reader, locked });
+        return;
+      } catch (err) {
+        logger.warn('tapout_failed', { attempt, err: errorMessage(err) });
+        await new Promise((r) => setTimeout(r, 500 * attempt));
+      }
+    }
+  };
+  broker.on('tapout', (t) => void sendTapout(t));
+
+  let approved: { value: boolean | null; at: number } | undefined;
+  const status = async (): Promise<AgentStatus> => {
+    const now = clock.now();
+    if (identity.agentId && (!approved || now - approved.at > STATUS_CACHE_MS)) {
+      const value = await opts.server.status(identity.agentId).then(
+        (s) => s === 'approved',
+        () => null,
+      );
+      approved = { value, at: now };
+    }
+    return { agentId: identity.agentId ?? null, approved: approved?.value ?? null, ...opts.source.status() };
+  };
+
+  const bridge = createBridge({
+    origins: opts.origins,
+    waitMs: opts.waitMs,
+    broker,
+    sign: (claims) => signStatement(key(), claims, clock),
+    status,
+    logger,
+  });
+  return { bridge, broker, close: () => broker.close() };
+}

@@ -1,0 +1,143 @@
+import { EventEmitter } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeJwt } from 'jose';
+import { createAgent, type CardSource } from '../../src/card-agent/agent';
+import { loadOrCreateIdentity } from '../../src/card-agent/keystore';
+import type { Tap } from '../../src/card-agent/tap-broker';
+import { silentLogger } from '../../src/logger';
+
+// The bridge over real loopback HTTP, fed by a plain event source (the PC/SC
+// side and the whole chain are tested in agent.e2e with real pcscd).
+class FakeSource extends EventEmitter implements CardSource {
+  status() {
+    return { pcscUp: true, readers: [{ name: 'Virtual PCD 00 00', cardPresent: false }] };
+  }
+  presentCard(): Tap | undefined {
+    return undefined;
+  }
+}
+
+const PAGE = 'http://127.0.0.1:8080';
+
+describe('agent bridge', () => {
+  let server: Server;
+  let base: string;
+  let source: FakeSource;
+  let dir: string;
+  const sent: string[] = [];
+  let close: () => void;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cardauth-agent-'));
+    const identity = { ...(await loadOrCreateIdentity(dir)), agentId: 'ag_00000000000000aa' };
+    source = new FakeSource();
+    const agent = createAgent({
+      origins: [PAGE],
+      waitMs: 300,
+      contactReaders: [],
+      identity,
+      source,
+      server: { status: async () => 'approved', sendEvent: async (s) => (sent.push(s), { locked: 1 }) },
+      serverOrigin: PAGE,
+      clock: { now: () => Date.now() },
+      logger: silentLogger,
+    });
+    close = agent.close;
+    server = await new Promise((resolve) => {
+      const s = agent.bridge.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    close();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const req = (path: string, init: RequestInit & { origin?: string | null } = {}) => {
+    const headers: Record<string, string> = { ...(init.headers as Record<string, string>) };
+    if (init.origin !== null) headers.origin = init.origin ?? PAGE;
+    return fetch(base + path, { ...init, headers });
+  };
+  const ask = (nonce = 'n'.repeat(43), aud = PAGE, origin?: string) =>
+    req('/v1/statement', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ nonce, aud }), ...(origin ? { origin } : {}) });
+
+  it('keeps its private key 0600 and generates it only once', async () => {
+    expect(statSync(join(dir, 'agent-key.json')).mode & 0o777).toBe(0o600);
+    const again = await loadOrCreateIdentity(dir);
+    expect(again.fingerprint).toBe((await loadOrCreateIdentity(dir)).fingerprint);
+  });
+
+  it('refuses a foreign Origin and a missing one with 403', async () => {
+    expect((await req('/v1/status', { origin: 'https://evil.example' })).status).toBe(403);
+    expect((await req('/v1/status', { origin: null })).status).toBe(403);
+    expect((await ask(undefined, undefined, 'https://evil.example')).status).toBe(403);
+  });
+
+  it('answers the CORS preflight with the Private Network Access header', async () => {
+    const res = await req('/v1/statement', {
+      method: 'OPTIONS',
+      headers: { 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type', 'access-control-request-private-network': 'true' },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-origin')).toBe(PAGE);
+    expect(res.headers.get('access-control-allow-private-network')).toBe('true');
+    expect(res.headers.get('access-control-allow-headers')).toContain('content-type');
+  });
+
+  it('status shows readers and approval, never a UID', async () => {
+    const res = await req('/v1/status');
+    expect(await res.json()).toEqual({ agentId: 'ag_00000000000000aa', approved: true, pcscUp: true, readers: [{ name: 'Virtual PCD 00 00', cardPresent: false }] });
+  });
+
+  it('long-polls for a tap and answers a signed statement bound to the nonce', async () => {
+    const pending = ask('N'.repeat(43));
+    setTimeout(() => source.emit('card', { uid: '04A22BB25C6180', reader: 'Virtual PCD 00 00', at: Date.now() }), 50);
+    const res = await pending;
+    expect(res.status).toBe(200);
+    const { statement } = await res.json();
+    const claims = decodeJwt(statement);
+    expect(claims).toMatchObject({ iss: 'ag_00000000000000aa', aud: PAGE, nonce: 'N'.repeat(43), uid: '04A22BB25C6180', reader: 'Virtual PCD 00 00' });
+    expect((claims.exp as number) - (claims.iat as number)).toBeLessThanOrEqual(30);
+  });
+
+  it('answers 408 tap_timeout when no card comes', async () => {
+    const res = await ask();
+    expect(res.status).toBe(408);
+    expect((await res.json()).error.code).toBe('tap_timeout');
+  });
+
+  it('refuses an aud other than the asking page, and a malformed body', async () => {
+    expect((await ask(undefined, 'https://other.example')).status).toBe(400);
+    const bad = await req('/v1/statement', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"nonce":{"$ne":1}}' });
+    expect(bad.status).toBe(400);
+  });
+
+  it('sends a signed tap-out to the server when the active card is tapped again', async () => {
+    const pending = ask('T'.repeat(43));
+    setTimeout(() => source.emit('card', { uid: '04111111111111', reader: 'R', at: Date.now() }), 20);
+    expect((await pending).status).toBe(200);
+    source.emit('card', { uid: '04111111111111', reader: 'R', at: Date.now() });
+    for (let i = 0; i < 50 && sent.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(sent).toHaveLength(1);
+    expect(decodeJwt(sent[0]!)).toMatchObject({ evt: 'card.tapout', uid: '04111111111111', signal: 'tap', aud: PAGE });
+  });
+  it('streams card events with no UID', async () => {
+    const ctrl = new AbortController();
+    const res = await req('/v1/events', { signal: ctrl.signal });
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const reader = res.body!.getReader();
+    setTimeout(() => source.emit('card', { uid: '04FFEEDDCCBBAA', reader: 'Virtual PCD 00 00', at: Date.now() }), 50);
+    let text = '';
+    while (!text.includes('event: card')) text += new TextDecoder().decode((await reader.read()).value);
+    ctrl.abort();
+    expect(text).toContain('"reader":"Virtual PCD 00 00"');
+    expect(text).not.toContain('04FFEEDDCCBBAA');
+  });
+
+});

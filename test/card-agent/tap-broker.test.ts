@@ -1,0 +1,88 @@
+import { TapBroker, type Tap } from '../../src/card-agent/tap-broker';
+import { isCardauthError } from '../../src/errors';
+import { manualClock } from '../helpers/app';
+
+// Pure logic: what a tap means. Fed by hand; the PC/SC side has its own tests.
+function setup(contact = false, present?: Tap) {
+  const clock = manualClock(1_000_000);
+  const broker = new TapBroker({ clock, holdMs: 10_000, isContactReader: () => contact, presentCard: () => present });
+  const tapouts: unknown[] = [];
+  broker.on('tapout', (t) => tapouts.push(t));
+  const tap = (uid: string, reader = 'R1'): Tap => ({ uid, reader, at: clock.now() });
+  return { clock, broker, tapouts, tap };
+}
+
+describe('tap broker', () => {
+  it('gives a waiting request the next tap', async () => {
+    const { broker, tap } = setup();
+    const p = broker.nextTap(1000);
+    broker.onCard(tap('04A1'));
+    await expect(p).resolves.toMatchObject({ uid: '04A1' });
+  });
+
+  it('the same card tapped again with nobody waiting is a tap-out', async () => {
+    const { broker, tapouts, tap } = setup();
+    const p = broker.nextTap(1000);
+    broker.onCard(tap('04A1'));
+    await p;
+    broker.onCard(tap('04A1'));
+    expect(tapouts).toEqual([{ uid: '04A1', reader: 'R1', signal: 'tap' }]);
+  });
+
+  it("another card at an open session: tap-out (switch) for the open one, and the new tap is held for the next login", async () => {
+    const { broker, tapouts, tap } = setup();
+    const p = broker.nextTap(1000);
+    broker.onCard(tap('04A1'));
+    await p;
+    broker.onCard(tap('04B2'));
+    expect(tapouts).toEqual([{ uid: '04A1', reader: 'R1', signal: 'switch' }]);
+    await expect(broker.nextTap(1000)).resolves.toMatchObject({ uid: '04B2' });
+  });
+
+  it('a tap-out is not held: the lock screen waits for a new tap', async () => {
+    const { broker, tap } = setup();
+    const p = broker.nextTap(1000);
+    broker.onCard(tap('04A1'));
+    await p;
+    broker.onCard(tap('04A1'));
+    const code = await broker.nextTap(20).then(
+      () => 'resolved',
+      (e: unknown) => (isCardauthError(e) ? e.code : 'untyped'),
+    );
+    expect(code).toBe('tap_timeout');
+  });
+
+  it('a held tap goes stale after holdMs', async () => {
+    const { broker, clock, tap } = setup();
+    broker.onCard(tap('04C3'));
+    clock.advance(10_001);
+    const code = await broker.nextTap(20).catch((e: unknown) => (isCardauthError(e) ? e.code : 'untyped'));
+    expect(code).toBe('tap_timeout');
+  });
+
+  it('a contact reader: the card on it is used at once, and its removal is a tap-out', async () => {
+    const { broker, tapouts, tap } = setup(true, { uid: '04D4', reader: 'ACR38U', at: 0 });
+    await expect(broker.nextTap(1000)).resolves.toMatchObject({ uid: '04D4' });
+    broker.onRemoved(tap('04D4', 'ACR38U'));
+    expect(tapouts).toEqual([{ uid: '04D4', reader: 'ACR38U', signal: 'removed' }]);
+  });
+
+  it('removal from a contactless reader is not a tap-out (removal is reported late)', async () => {
+    const { broker, tapouts, tap } = setup(false);
+    const p = broker.nextTap(1000);
+    broker.onCard(tap('04A1'));
+    await p;
+    broker.onRemoved(tap('04A1'));
+    expect(tapouts).toEqual([]);
+  });
+
+  it('events carry no UID', () => {
+    const { broker, tap } = setup();
+    const seen: unknown[] = [];
+    broker.on('card', (e) => seen.push(e));
+    broker.on('removed', (e) => seen.push(e));
+    broker.onCard(tap('04E5'));
+    broker.onRemoved(tap('04E5'));
+    expect(JSON.stringify(seen)).not.toContain('04E5');
+  });
+});
