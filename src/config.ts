@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { CardauthError } from './errors';
 
@@ -72,12 +71,12 @@ export const SERVER_KEYS = {
   CARDAUTH_LOCKOUT_WINDOW_SEC: key(int(1, 86400), 'Window in which failed attempts are counted.', '900'),
   CARDAUTH_LOCKOUT_DURATION_SEC: key(int(1, 86400), 'How long a locked account stays locked.', '900'),
   CARDAUTH_IP_ATTEMPTS: key(int(1, 100000), 'Failed logins per client IP within the lockout window before that IP is refused.', '50'),
-  CARDAUTH_SESSION_IDLE_SEC: key(int(10, 86400), 'Idle time after which a session stops being accepted (УПД.8).', '900'),
+  CARDAUTH_SESSION_IDLE_SEC: key(int(10, 86400), 'Idle time after which a session is locked; only the same card and the password unlock it (УПД.8).', '900'),
   CARDAUTH_SESSION_MAX_SEC: key(int(60, 7 * 86400), 'Absolute session lifetime from login.', '43200'),
   CARDAUTH_ARGON2_MEMORY_KIB: key(int(8192, 4194304), 'argon2id memory cost for new hashes.', '19456'),
   CARDAUTH_ARGON2_TIME: key(int(1, 20), 'argon2id iterations for new hashes.', '2'),
   CARDAUTH_ARGON2_PARALLELISM: key(int(1, 16), 'argon2id lanes for new hashes.', '1'),
-  CARDAUTH_HASH_CONCURRENCY: key(int(1, 256), 'Hashes computed at once; the rest queue (bounds memory under a login flood).', String(availableParallelism())),
+  CARDAUTH_HASH_CONCURRENCY: key(int(0, 256), 'Hashes computed at once, the rest queue (bounds memory under a login flood); 0 = the number of CPU cores.', '0'),
   CARDAUTH_DEMO: key(bool, 'Demo mode: shows the virtual-card tap button on the login page. Never in production.', 'false'),
 } as const;
 

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type Redis from 'ioredis';
 import { createAuditLog } from './audit/log';
 import type { Clock } from './clock';
@@ -43,7 +44,7 @@ export function createServices(deps: { redis: Redis; config: ServerConfig; clock
     }),
     hasher: createPasswordHasher(
       { memoryKiB: config.CARDAUTH_ARGON2_MEMORY_KIB, time: config.CARDAUTH_ARGON2_TIME, parallelism: config.CARDAUTH_ARGON2_PARALLELISM },
-      config.CARDAUTH_HASH_CONCURRENCY,
+      config.CARDAUTH_HASH_CONCURRENCY || availableParallelism(),
     ),
     /** Redis answers and the audit stream is appendable (exists as a stream, or not yet). */
     ready: async () => {

@@ -100,7 +100,7 @@ describe('agent bridge', () => {
     setTimeout(() => source.emit('card', { uid: '04A22BB25C6180', reader: 'Virtual PCD 00 00', at: Date.now() }), 50);
     const res = await pending;
     expect(res.status).toBe(200);
-    const { statement } = await res.json();
+    const { statement } = (await res.json()) as { statement: string };
     const claims = decodeJwt(statement);
     expect(claims).toMatchObject({ iss: 'ag_00000000000000aa', aud: PAGE, nonce: 'N'.repeat(43), uid: '04A22BB25C6180', reader: 'Virtual PCD 00 00' });
     expect((claims.exp as number) - (claims.iat as number)).toBeLessThanOrEqual(30);
@@ -109,7 +109,7 @@ describe('agent bridge', () => {
   it('answers 408 tap_timeout when no card comes', async () => {
     const res = await ask();
     expect(res.status).toBe(408);
-    expect((await res.json()).error.code).toBe('tap_timeout');
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('tap_timeout');
   });
 
   it('refuses an aud other than the asking page, and a malformed body', async () => {
