@@ -31,6 +31,10 @@ const MESSAGES = {
     err_session_locked: 'Сеанс заблокирован. Приложите карту и введите пароль.',
     signed_in_as: 'Пользователь',
     roles: 'Роли',
+    role_clinician: 'врач',
+    role_security_officer: 'администратор безопасности',
+    role_auditor: 'аудитор',
+    role_chief_admin: 'главный администратор',
     signed_in_at: 'Время входа',
     workstation: 'Рабочее место',
     previous_login: 'Предыдущий вход',
@@ -70,6 +74,10 @@ const MESSAGES = {
     err_session_locked: 'The session is locked. Tap your card and enter your password.',
     signed_in_as: 'User',
     roles: 'Roles',
+    role_clinician: 'clinician',
+    role_security_officer: 'security officer',
+    role_auditor: 'auditor',
+    role_chief_admin: 'chief administrator',
     signed_in_at: 'Signed in at',
     workstation: 'Workstation',
     previous_login: 'Previous sign-in',
@@ -94,6 +102,12 @@ export type MessageKey = keyof (typeof MESSAGES)['ru'];
 
 export function messages(lang: Lang): Messages {
   return MESSAGES[lang];
+}
+
+/** A role's name for people, in the page's language. */
+export function roleName(t: Messages, role: string): string {
+  const key = `role_${role}` as MessageKey;
+  return key in t ? t[key] : role;
 }
 
 const isLang = (v: unknown): v is Lang => typeof v === 'string' && (LANGS as readonly string[]).includes(v);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import express, { Router, type Request, type Response } from 'express';
 import type { SessionUser } from '../strategies/session-user';
-import { messages, pickLang, type Lang } from './i18n';
+import { messages, pickLang, roleName, type Lang } from './i18n';
 import { safeRedirectPath } from './safe-redirect';
 
 /** The views folder (templates and static assets), the same from src/ and dist/. */
@@ -33,6 +33,7 @@ export function createPageRoutes(deps: PageRoutesDeps): Router {
   router.use('/assets', express.static(join(VIEWS_DIR, 'assets'), { index: false, fallthrough: false, maxAge: '1h' }));
 
   router.get('/', (req, res) => res.redirect(303, req.user ? '/home' : '/login'));
+  router.get('/favicon.ico', (_req, res) => res.status(204).end());
 
   /** The login page; for a locked session, the lock screen (who it is, nothing of the content). */
   const renderLogin = (req: Request, res: Response, next: string) => {
@@ -63,10 +64,12 @@ export function createPageRoutes(deps: PageRoutesDeps): Router {
     if (!user && res.locals.lockedUser) return renderLogin(req, res, '/home');
     if (!user) return res.redirect(303, '/login?next=%2Fhome');
     const lang = pickLang(req, res);
+    const t = messages(lang);
     res.setHeader('Cache-Control', 'no-store');
     res.render('home', {
       lang,
-      t: messages(lang),
+      t,
+      roleName: (role: string) => roleName(t, role),
       user,
       agentUrl: deps.agentUrl,
       authTimeIso: new Date(user.authTime).toISOString(),
