@@ -14,7 +14,7 @@ import { originGuard } from './http/origin-guard';
 import { createPageRoutes, VIEWS_DIR } from './http/page-routes';
 import { requestSource } from './http/request-source';
 import { sessionGuard } from './http/session-guard';
-import type { Logger } from './logger';
+import { errorMessage, type Logger } from './logger';
 import { createAgentRoutes, type AgentRoutesDeps } from './http/agent-routes';
 import type { Lockout } from './policy/lockout';
 import type { NonceStore } from './policy/nonces';
@@ -130,14 +130,20 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(originGuard(config.CARDAUTH_PUBLIC_ORIGIN));
 
-  app.use(
-    session({
-      name: 'cardauth.sid',
-      secret: config.CARDAUTH_SESSION_SECRET.split(','),
-      store: new RedisStore({ client: deps.redis, prefix: 'sess:', ttl: config.CARDAUTH_SESSION_MAX_SEC, disableTouch: true }),
-      resave: false,
-      saveUninitialized: false,
-      cookie: { httpOnly: true, sameSite: 'strict', secure, path: '/' },
+  const sessions = session({
+    name: 'cardauth.sid',
+    secret: config.CARDAUTH_SESSION_SECRET.split(','),
+    store: new RedisStore({ client: deps.redis, prefix: 'sess:', ttl: config.CARDAUTH_SESSION_MAX_SEC, disableTouch: true }),
+    resave: false,
+    saveUninitialized: false,
+    cookie: { httpOnly: true, sameSite: 'strict', secure, path: '/' },
+  });
+  app.use((req, res, next) =>
+    sessions(req, res, (err?: unknown) => {
+      // express-session saves after the answer was sent; a failure then (Redis gone) can
+      // only be logged, or it would reach Express's final handler as a stack trace.
+      if (err && res.headersSent) return deps.logger.error('session_save_failed', { path: req.path, err: errorMessage(err) });
+      next(err);
     }),
   );
 

@@ -55,7 +55,8 @@ const key = <S extends z.ZodType>(schema: S, description: string, dflt?: string,
 
 /** Server keys. */
 export const SERVER_KEYS = {
-  REDIS_URL: key(redisUrl, 'Redis for sessions, accounts, cards, agents, nonces, lockout counters and the audit stream.'),
+  // Marked secret: a Redis URL may carry a password, so errors never echo it.
+  REDIS_URL: key(redisUrl, 'Redis for sessions, accounts, cards, agents, nonces, lockout counters and the audit stream.', undefined, true),
   CARDAUTH_HOST: key(z.string().min(1), 'Address the HTTP server binds to.', '127.0.0.1'),
   CARDAUTH_PORT: key(int(0, 65535), 'HTTP port (0 picks a free one).', '8080'),
   CARDAUTH_PUBLIC_ORIGIN: key(origin, 'Origin users open; the `aud` every card statement must name and the only Origin accepted on JSON requests. https makes cookies Secure.'),

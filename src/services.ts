@@ -13,9 +13,43 @@ import { createAgentStore } from './store/agents';
 import { createCardStore } from './store/cards';
 import { createSessionLocks } from './store/session-locks';
 
+/** The keys the stores need; the CLI loads only these (no session secret or public origin). */
+export const STORE_KEYS = [
+  'REDIS_URL',
+  'CARDAUTH_MAX_CARDS_PER_ACCOUNT',
+  'CARDAUTH_ARGON2_MEMORY_KIB',
+  'CARDAUTH_ARGON2_TIME',
+  'CARDAUTH_ARGON2_PARALLELISM',
+  'CARDAUTH_HASH_CONCURRENCY',
+] as const satisfies readonly (keyof ServerConfig)[];
+export type StoresConfig = Pick<ServerConfig, (typeof STORE_KEYS)[number]>;
+
 /**
- * Builds every store and policy from one Redis client and the config. Used by
- * the entry points (server, CLI) and by tests, so they wire things the same way.
+ * The stores an administrator works on: accounts, cards, agents, the audit
+ * log and the password hasher. Shared by the server and the CLI so both are
+ * wired the same way.
+ *
+ * @example
+ * const { accounts, audit } = createStores({ redis, config, clock: systemClock });
+ */
+export function createStores(deps: { redis: Redis; config: StoresConfig; clock: Clock }) {
+  const { redis, config, clock } = deps;
+  return {
+    accounts: createAccountStore({ redis, clock }),
+    cards: createCardStore({ redis, clock, maxActivePerAccount: config.CARDAUTH_MAX_CARDS_PER_ACCOUNT }),
+    agents: createAgentStore({ redis, clock }),
+    audit: createAuditLog({ redis, clock }),
+    hasher: createPasswordHasher(
+      { memoryKiB: config.CARDAUTH_ARGON2_MEMORY_KIB, time: config.CARDAUTH_ARGON2_TIME, parallelism: config.CARDAUTH_ARGON2_PARALLELISM },
+      config.CARDAUTH_HASH_CONCURRENCY || availableParallelism(),
+    ),
+  };
+}
+
+/**
+ * Builds every store and policy the server needs from one Redis client and
+ * the config. Used by the entry point and by tests, so they wire things the
+ * same way.
  *
  * @example
  * const services = createServices({ redis, config, clock: systemClock });
@@ -23,12 +57,8 @@ import { createSessionLocks } from './store/session-locks';
  */
 export function createServices(deps: { redis: Redis; config: ServerConfig; clock: Clock }) {
   const { redis, config, clock } = deps;
-  const audit = createAuditLog({ redis, clock });
   return {
-    accounts: createAccountStore({ redis, clock }),
-    cards: createCardStore({ redis, clock, maxActivePerAccount: config.CARDAUTH_MAX_CARDS_PER_ACCOUNT }),
-    agents: createAgentStore({ redis, clock }),
-    audit,
+    ...createStores(deps),
     nonces: createNonceStore({ redis, clock, ttlSec: config.CARDAUTH_NONCE_TTL_SEC }),
     claimOnce: createClaimOnce(redis),
     locks: createSessionLocks({ redis }),
@@ -42,10 +72,6 @@ export function createServices(deps: { redis: Redis; config: ServerConfig; clock
         ipAttempts: config.CARDAUTH_IP_ATTEMPTS,
       },
     }),
-    hasher: createPasswordHasher(
-      { memoryKiB: config.CARDAUTH_ARGON2_MEMORY_KIB, time: config.CARDAUTH_ARGON2_TIME, parallelism: config.CARDAUTH_ARGON2_PARALLELISM },
-      config.CARDAUTH_HASH_CONCURRENCY || availableParallelism(),
-    ),
     /** Redis answers and the audit stream is appendable (exists as a stream, or not yet). */
     ready: async () => {
       let type: string;

@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import type { Account } from '../store/accounts';
+import { checkValues, flag, loginArg, rolesArg, textArg } from './args';
+import { auditChange, type Command } from './command';
+import { readPasswordLine } from './input';
+import { isoTime, printList, type Column } from './output';
+
+/** An account as the CLI shows it: never the password hash. */
+export interface AccountView {
+  id: string;
+  login: string;
+  displayName: string;
+  roles: string[];
+  status: string;
+  createdAt: string | undefined;
+  passwordChangedAt: string | undefined;
+  lastLoginAt: string | null;
+  lastLoginWorkstation: string | null;
+}
+
+/**
+ * Picks what may be shown (an allow-list, so a new secret field never leaks).
+ *
+ * @example
+ * (await accounts.list()).map(accountView) // no passwordHash in any element
+ */
+export function accountView(a: Account): AccountView {
+  return {
+    id: a.id,
+    login: a.login,
+    displayName: a.displayName,
+    roles: [...a.roles],
+    status: a.status,
+    createdAt: isoTime(a.createdAt),
+    passwordChangedAt: isoTime(a.passwordChangedAt),
+    lastLoginAt: isoTime(a.lastLogin?.at) ?? null,
+    lastLoginWorkstation: a.lastLogin?.workstation ?? null,
+  };
+}
+
+const COLUMNS: Column<AccountView>[] = [
+  { heading: 'LOGIN', cell: (a) => a.login },
+  { heading: 'ID', cell: (a) => a.id },
+  { heading: 'NAME', cell: (a) => a.displayName },
+  { heading: 'ROLES', cell: (a) => a.roles.join(',') },
+  { heading: 'STATUS', cell: (a) => a.status },
+  { heading: 'CREATED', cell: (a) => a.createdAt },
+  { heading: 'LAST LOGIN', cell: (a) => (a.lastLoginAt ? `${a.lastLoginAt} ${a.lastLoginWorkstation ?? ''}` : undefined) },
+];
+
+const CreateArgs = z.object({
+  login: loginArg,
+  name: textArg('name', 128),
+  role: rolesArg,
+  'password-stdin': z.literal(true, { error: 'required: the password is read from stdin, never from the command line' }),
+});
+
+/** `cardauth account create`. */
+export const accountCreate: Command = {
+  path: ['account', 'create'],
+  usage: '--login L --name N --role R [--role R2] --password-stdin',
+  summary: 'create an account; the password is the first line of stdin',
+  details: [
+    '--login L          the login, unique regardless of case (at most 64 characters)',
+    '--name N           display name, e.g. "Иванова А. П."',
+    `--role R           clinician, security_officer, auditor or chief_admin; repeat or comma-separate for several`,
+    '--password-stdin   read the password from the first line of stdin (a pipe, not a terminal)',
+  ].join('\n'),
+  options: { login: { type: 'string' }, name: { type: 'string' }, role: { type: 'string', multiple: true }, 'password-stdin': { type: 'boolean' } },
+  async run(ctx, raw) {
+    const cmd = 'account create';
+    const args = checkValues(cmd, CreateArgs, raw.values);
+    const password = await readPasswordLine(cmd, ctx.io.stdin);
+    return ctx.withServices(async (s) => {
+      const passwordHash = await s.hasher.hash(password);
+      const account = await s.accounts.create({ login: args.login, displayName: args.name, roles: args.role, passwordHash });
+      await auditChange(
+        ctx,
+        s,
+        { type: 'account.created', outcome: 'success', subject: { accountId: account.id, login: account.login }, details: { roles: account.roles.join(',') } },
+        `account ${account.id} (${account.login}) was created`,
+      );
+      ctx.io.stdout.write(`created account ${account.login} (${account.roles.join(', ')})\n${account.id}\n`);
+      return 0;
+    });
+  },
+};
+
+/** `cardauth account list`. */
+export const accountList: Command = {
+  path: ['account', 'list'],
+  usage: '[--json]',
+  summary: 'list accounts (never their password hashes)',
+  options: { json: { type: 'boolean' } },
+  async run(ctx, raw) {
+    const args = checkValues('account list', z.object({ json: flag }), raw.values);
+    return ctx.withServices(async (s) => {
+      const accounts = (await s.accounts.list()).map(accountView);
+      printList(ctx.io.stdout, accounts, COLUMNS, { json: args.json, empty: 'no accounts' });
+      return 0;
+    });
+  },
+};
+
+export const accountCommands: readonly Command[] = [accountCreate, accountList];

@@ -1,0 +1,184 @@
+import { readFileSync, statSync } from 'node:fs';
+import { z } from 'zod';
+import { CardauthError, isCardauthError } from '../errors';
+import { validatePublicJwk, type Agent } from '../store/agents';
+import { agentIdPositional, checkValues, flag, textArg, UsageError } from './args';
+import { auditChange, type Command } from './command';
+import { isoTime, printList, type Column } from './output';
+
+/** An agent as the CLI shows it (the public key itself only by its fingerprint). */
+export interface AgentView {
+  id: string;
+  name: string;
+  status: string;
+  alg: string;
+  fingerprint: string;
+  createdAt: string | undefined;
+  approvedBy: string | null;
+  approvedAt: string | null;
+  revokedBy: string | null;
+  revokedAt: string | null;
+}
+
+/**
+ * An agent for `agent list`, times as ISO strings.
+ *
+ * @example
+ * (await agents.list()).map(agentView)
+ */
+export function agentView(a: Agent): AgentView {
+  return {
+    id: a.id,
+    name: a.name,
+    status: a.status,
+    alg: a.alg,
+    fingerprint: a.fingerprint,
+    createdAt: isoTime(a.createdAt),
+    approvedBy: a.approvedBy ?? null,
+    approvedAt: isoTime(a.approvedAt) ?? null,
+    revokedBy: a.revokedBy ?? null,
+    revokedAt: isoTime(a.revokedAt) ?? null,
+  };
+}
+
+const COLUMNS: Column<AgentView>[] = [
+  { heading: 'ID', cell: (a) => a.id },
+  { heading: 'NAME', cell: (a) => a.name },
+  { heading: 'STATUS', cell: (a) => a.status },
+  { heading: 'FINGERPRINT', cell: (a) => a.fingerprint },
+  { heading: 'APPROVED', cell: (a) => (a.approvedAt ? `${a.approvedAt} ${a.approvedBy ?? ''}`.trim() : undefined) },
+  { heading: 'REVOKED', cell: (a) => (a.revokedAt ? `${a.revokedAt} ${a.revokedBy ?? ''}`.trim() : undefined) },
+];
+
+const MAX_KEY_FILE = 16 * 1024;
+
+/** Reads and checks the public JWK file of `agent register`; every problem names --public-key. */
+async function readPublicKey(cmd: string, file: string) {
+  const bad = (why: string) => new UsageError(`${cmd}: --public-key: ${file}: ${why}`);
+  let text: string;
+  try {
+    if (statSync(file).size > MAX_KEY_FILE) throw bad(`larger than ${MAX_KEY_FILE} bytes; expected one public JWK`);
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw bad(`cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  let jwk: unknown;
+  try {
+    jwk = JSON.parse(text);
+  } catch {
+    throw bad('not JSON; expected one public JWK such as {"kty":"OKP","crv":"Ed25519","x":"…"}');
+  }
+  try {
+    return await validatePublicJwk(jwk);
+  } catch (err) {
+    if (isCardauthError(err, 'bad_request')) throw bad(err.message.replace(/^publicJwk: /, ''));
+    throw err;
+  }
+}
+
+/** `cardauth agent register`. */
+export const agentRegister: Command = {
+  path: ['agent', 'register'],
+  usage: '--name WS --public-key FILE',
+  summary: 'register a workstation agent (status pending); prints its fingerprint, then its id alone on the last line',
+  details: [
+    '--name WS           the workstation name shown to users, e.g. "Кабинет 12"',
+    '--public-key FILE   the agent public key as a JWK: Ed25519 (OKP) or P-256 (EC); never the private key',
+    '',
+    'Compare the fingerprint (RFC 7638 JWK thumbprint) with the one the workstation shows,',
+    'then run: cardauth agent approve ID',
+  ].join('\n'),
+  options: { name: { type: 'string' }, 'public-key': { type: 'string' } },
+  async run(ctx, raw) {
+    const cmd = 'agent register';
+    const args = checkValues(cmd, z.object({ name: textArg('name', 64), 'public-key': z.string({ error: (i) => (i.input === undefined ? 'required' : undefined) }).min(1, 'required') }), raw.values);
+    const { jwk } = await readPublicKey(cmd, args['public-key']);
+    return ctx.withServices(async (s) => {
+      const agent = await s.agents.register({ name: args.name, publicJwk: jwk });
+      await auditChange(
+        ctx,
+        s,
+        { type: 'agent.registered', outcome: 'success', source: { agentId: agent.id, workstation: agent.name }, details: { fingerprint: agent.fingerprint, alg: agent.alg } },
+        `agent ${agent.id} was registered`,
+      );
+      ctx.io.stdout.write(`registered agent "${agent.name}", status ${agent.status}; approve it with: cardauth agent approve ${agent.id}\n`);
+      ctx.io.stdout.write(`fingerprint: ${agent.fingerprint}\n`);
+      ctx.io.stdout.write(`${agent.id}\n`);
+      return 0;
+    });
+  },
+};
+
+/** `cardauth agent approve`. */
+export const agentApprove: Command = {
+  path: ['agent', 'approve'],
+  usage: 'ID [--fingerprint FP]',
+  summary: "approve a pending agent; from now on its card statements are trusted",
+  details: '--fingerprint FP   approve only if the agent key has this fingerprint (as the workstation shows it)',
+  options: { fingerprint: { type: 'string' } },
+  positionals: 1,
+  async run(ctx, raw) {
+    const cmd = 'agent approve';
+    const id = agentIdPositional(cmd, raw.positionals);
+    const args = checkValues(cmd, z.object({ fingerprint: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a base64url SHA-256 thumbprint (43 characters)').optional() }), raw.values);
+    return ctx.withServices(async (s) => {
+      if (args.fingerprint !== undefined) {
+        const found = await s.agents.get(id);
+        if (!found) throw new CardauthError('agent_not_found', `no agent ${id}`);
+        if (found.fingerprint !== args.fingerprint) {
+          throw new CardauthError('agent_state', `agent ${id} has fingerprint ${found.fingerprint}, not the one given; not approved`);
+        }
+      }
+      const agent = await s.agents.approve(id, ctx.actor);
+      await auditChange(
+        ctx,
+        s,
+        { type: 'agent.approved', outcome: 'success', source: { agentId: agent.id, workstation: agent.name }, details: { fingerprint: agent.fingerprint } },
+        `agent ${agent.id} was approved`,
+      );
+      ctx.io.stdout.write(`approved agent ${agent.id} "${agent.name}" (fingerprint ${agent.fingerprint})\n`);
+      return 0;
+    });
+  },
+};
+
+/** `cardauth agent revoke`. */
+export const agentRevoke: Command = {
+  path: ['agent', 'revoke'],
+  usage: 'ID',
+  summary: 'revoke an agent; its statements are refused from now on',
+  options: {},
+  positionals: 1,
+  async run(ctx, raw) {
+    const id = agentIdPositional('agent revoke', raw.positionals);
+    return ctx.withServices(async (s) => {
+      const agent = await s.agents.revoke(id, ctx.actor);
+      await auditChange(
+        ctx,
+        s,
+        { type: 'agent.revoked', outcome: 'success', source: { agentId: agent.id, workstation: agent.name }, details: { fingerprint: agent.fingerprint } },
+        `agent ${agent.id} was revoked`,
+      );
+      ctx.io.stdout.write(`revoked agent ${agent.id} "${agent.name}"\n`);
+      return 0;
+    });
+  },
+};
+
+/** `cardauth agent list`. */
+export const agentList: Command = {
+  path: ['agent', 'list'],
+  usage: '[--json]',
+  summary: 'list agents with their status and key fingerprint',
+  options: { json: { type: 'boolean' } },
+  async run(ctx, raw) {
+    const args = checkValues('agent list', z.object({ json: flag }), raw.values);
+    return ctx.withServices(async (s) => {
+      printList(ctx.io.stdout, (await s.agents.list()).map(agentView), COLUMNS, { json: args.json, empty: 'no agents' });
+      return 0;
+    });
+  },
+};
+
+export const agentCommands: readonly Command[] = [agentRegister, agentApprove, agentRevoke, agentList];

@@ -1,0 +1,92 @@
+import { hostname, userInfo } from 'node:os';
+import type { AuditEventInput } from '../audit/record';
+import type { Clock } from '../clock';
+import type { Env } from '../config';
+import { CardauthError } from '../errors';
+import type { OptionSpecs, RawArgs } from './args';
+import type { In } from './input';
+import { explain, type Out } from './output';
+import type { CliServices } from './services';
+
+/** The process around the CLI, injected so main never reaches for globals. */
+export interface CliIo {
+  stdout: Out;
+  stderr: Out;
+  stdin: In;
+  env: Env;
+  /** Resolves with the first SIGTERM or SIGINT (used by `serve`). */
+  stopSignal(): { signal: Promise<string>; cancel(): void };
+}
+
+/** What a command runs with. */
+export interface CommandContext {
+  io: CliIo;
+  clock: Clock;
+  /** `--config FILE`, when given. */
+  configFile: string | undefined;
+  /** Who is acting, for the audit: `os:<username>`. */
+  actor: string;
+  /** Loads the CLI config, connects to Redis, runs `fn`, and always disconnects. */
+  withServices<T>(fn: (services: CliServices) => Promise<T>): Promise<T>;
+}
+
+/** One CLI command, e.g. `card bind`. */
+export interface Command {
+  /** The words after `cardauth`, e.g. `['card', 'bind']`. */
+  path: readonly string[];
+  /** The arguments part of the usage line, e.g. `--login L --uid HEX`. */
+  usage: string;
+  summary: string;
+  /** Longer help: what each argument means. */
+  details?: string;
+  options: OptionSpecs;
+  /** How many positional words it takes. Default 0. */
+  positionals?: number;
+  /** Runs the command; resolves to the exit code. Throws CardauthError for a refusal. */
+  run(ctx: CommandContext, args: RawArgs): Promise<number>;
+}
+
+/** The command's name for messages, e.g. `card bind`. */
+export const commandName = (c: Pick<Command, 'path'>) => c.path.join(' ');
+
+/**
+ * The actor the CLI acts as in the audit and in `boundBy`/`approvedBy`:
+ * `os:` and the operating-system user name, or `os:uid:<n>` when the user has
+ * no name (a container with an arbitrary uid).
+ *
+ * @example
+ * osActor() // => 'os:ivanova'
+ */
+export function osActor(): string {
+  try {
+    const name = userInfo().username;
+    if (name && name.length <= 100 && !/\p{C}/u.test(name)) return `os:${name}`;
+  } catch {
+    // no passwd entry for this uid
+  }
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  return uid === undefined ? 'os:unknown' : `os:uid:${uid}`;
+}
+
+/**
+ * Records an administrative change in the audit log, after the change was
+ * made (`done` says what was done, e.g. "card X was revoked"). If the record
+ * cannot be written the change stands, and the command fails with
+ * `audit_unavailable` and a message that says both, so the operator can
+ * record it by hand.
+ *
+ * @example
+ * await auditChange(ctx, s, { type: 'card.revoked', outcome: 'success', reason: 'lost', cardUid }, `card ${cardUid} was revoked`);
+ */
+export async function auditChange(ctx: CommandContext, services: Pick<CliServices, 'audit'>, input: Omit<AuditEventInput, 'actor'>, done: string): Promise<void> {
+  try {
+    await services.audit.append({
+      ...input,
+      actor: ctx.actor,
+      details: { ...input.details, via: 'cli', host: hostname() },
+    });
+  } catch (err) {
+    // The message carries the cause; main prints the message alone.
+    throw new CardauthError('audit_unavailable', `${done}, but its audit record (${input.type}) could not be written: ${explain(err)}; record it by hand`);
+  }
+}

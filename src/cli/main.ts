@@ -1,0 +1,193 @@
+import { systemClock, type Clock } from '../clock';
+import { loadServerConfigSubset } from '../config';
+import { CardauthError } from '../errors';
+import { accountCommands } from './account';
+import { agentCommands } from './agent';
+import { parseCommandArgs, UsageError } from './args';
+import { auditCommands } from './audit';
+import { cardCommands } from './card';
+import { commandName, osActor, type CliIo, type Command, type CommandContext } from './command';
+import { configCommands } from './config';
+import { explain } from './output';
+import { connectCliRedis } from './redis';
+import { serve } from './serve';
+import { CLI_KEYS, createCliServices } from './services';
+
+/**
+ * The `cardauth` command line. Exit codes:
+ * - 0: done;
+ * - 1: refused or failed (a domain error such as `login_taken`, Redis
+ *   unreachable, an audit record that could not be written, a broken chain);
+ * - 2: bad usage or bad configuration (the line names the argument or key);
+ * - 70: a bug (an unexpected error), still one line, never a stack trace.
+ */
+
+/** Every command, in help order. */
+export const COMMANDS: readonly Command[] = [...accountCommands, ...cardCommands, ...agentCommands, ...auditCommands, serve, ...configCommands];
+
+const EXIT_OK = 0;
+const EXIT_FAILED = 1;
+const EXIT_USAGE = 2;
+const EXIT_SOFTWARE = 70;
+
+/** The real process. */
+export const processIo: CliIo = {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  // A getter: touching process.stdin opens it, which only `account create` needs.
+  get stdin() {
+    return process.stdin;
+  },
+  env: process.env,
+  stopSignal() {
+    let cancel = () => {};
+    const signal = new Promise<string>((resolve) => {
+      const on = (sig: NodeJS.Signals) => {
+        cancel(); // a second signal gets the default action: the process ends at once
+        resolve(sig);
+      };
+      process.on('SIGTERM', on);
+      process.on('SIGINT', on);
+      cancel = () => {
+        process.off('SIGTERM', on);
+        process.off('SIGINT', on);
+      };
+    });
+    return { signal, cancel: () => cancel() };
+  },
+};
+
+const GROUPS = [...new Set(COMMANDS.map((c) => c.path[0] as string))];
+
+function usageLine(c: Command): string {
+  return `cardauth ${commandName(c)}${c.usage ? ` ${c.usage}` : ''}`;
+}
+
+function topHelp(): string {
+  return [
+    'cardauth: card + password login for the clinic MIS, and its administration',
+    '',
+    'Usage:',
+    ...COMMANDS.map((c) => `  ${usageLine(c)}`),
+    '',
+    'Options for every command:',
+    '  --config FILE   JSON config file (keys as the environment variables; the environment wins)',
+    '  --help, -h      help for cardauth, a command group, or one command',
+    '',
+    'Changes are audited with actor os:<your user name>.',
+    'Exit codes: 0 done, 1 refused or failed, 2 bad usage or configuration.',
+    '',
+  ].join('\n');
+}
+
+function groupHelp(group: string): string {
+  const commands = COMMANDS.filter((c) => c.path[0] === group);
+  return [`Usage:`, ...commands.map((c) => `  ${usageLine(c)}\n      ${c.summary}`), '', `cardauth ${group} COMMAND --help shows one command.`, ''].join('\n');
+}
+
+function commandHelp(c: Command): string {
+  return [`Usage: ${usageLine(c)}`, '', c.summary, ...(c.details ? ['', c.details] : []), ''].join('\n');
+}
+
+/** Leading global options, before the command words. */
+function leadingOptions(argv: readonly string[]): { rest: string[]; help: boolean; config: string | undefined } {
+  let help = false;
+  let config: string | undefined;
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--help' || a === '-h') help = true;
+    else if (a === '--config') {
+      config = argv[++i];
+      if (config === undefined || config.startsWith('-')) throw new UsageError('--config needs a value (a JSON file)');
+    } else if (a.startsWith('--config=')) {
+      config = a.slice('--config='.length);
+      if (config === '') throw new UsageError('--config needs a value (a JSON file)');
+    } else if (a.startsWith('-')) throw new UsageError(`unknown option ${a.split('=')[0]} before the command (see cardauth --help)`);
+    else break;
+  }
+  return { rest: argv.slice(i), help, config };
+}
+
+type Resolved = { help: string } | { command: Command; argv: string[]; config: string | undefined };
+
+function resolve(argv: readonly string[]): Resolved {
+  const lead = leadingOptions(argv);
+  const [group, sub, ...more] = lead.rest;
+  if (group === undefined) {
+    if (lead.help) return { help: topHelp() };
+    throw new UsageError('missing command (see cardauth --help)');
+  }
+  if (!GROUPS.includes(group)) throw new UsageError(`unknown command "${group}" (see cardauth --help)`);
+  const single = COMMANDS.find((c) => c.path.length === 1 && c.path[0] === group);
+  if (single) return { command: single, argv: lead.help ? ['--help', ...lead.rest.slice(1)] : lead.rest.slice(1), config: lead.config };
+  const wantsHelp = lead.help || more.includes('--help') || more.includes('-h');
+  if (sub === undefined || sub.startsWith('-')) {
+    if (wantsHelp || sub === '--help' || sub === '-h') return { help: groupHelp(group) };
+    const names = COMMANDS.filter((c) => c.path[0] === group).map((c) => c.path[1]);
+    throw new UsageError(`${group}: missing command, one of ${names.join(', ')} (see cardauth ${group} --help)`);
+  }
+  const command = COMMANDS.find((c) => c.path[0] === group && c.path[1] === sub);
+  if (!command) throw new UsageError(`${group}: unknown command "${sub}" (see cardauth ${group} --help)`);
+  return { command, argv: lead.help ? ['--help', ...more] : more, config: lead.config };
+}
+
+/** One line for an error, with its exit code. */
+function describe(err: unknown): { line: string; code: number } {
+  if (err instanceof UsageError) return { line: err.message, code: EXIT_USAGE };
+  if (err instanceof CardauthError) {
+    // Infrastructure errors say why (the Redis error); domain errors are their message alone.
+    const text = err.status >= 500 && err.code !== 'config_invalid' ? explain(err) : err.message;
+    return { line: `${err.code}: ${text}`, code: err.code === 'config_invalid' ? EXIT_USAGE : EXIT_FAILED };
+  }
+  return { line: `internal error: ${explain(err)}`, code: EXIT_SOFTWARE };
+}
+
+/**
+ * Runs one `cardauth` command line and resolves to the process exit code.
+ * Results go to stdout; a problem is one `cardauth: …` line on stderr. It
+ * never throws and always closes what it opened (its Redis connection), so
+ * the process exits promptly; `serve` resolves when the server has stopped.
+ *
+ * @example
+ * // bin/cardauth.js
+ * require('../dist/cli/main.js').main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+ */
+export async function main(argv: string[], io: CliIo = processIo, clock: Clock = systemClock): Promise<number> {
+  try {
+    const resolved = resolve(argv);
+    if ('help' in resolved) {
+      io.stdout.write(resolved.help);
+      return EXIT_OK;
+    }
+    const { command } = resolved;
+    const name = commandName(command);
+    const raw = parseCommandArgs(name, resolved.argv, command.options, command.positionals ?? 0);
+    if (raw.values.help === true) {
+      io.stdout.write(commandHelp(command));
+      return EXIT_OK;
+    }
+    if (raw.values.config === '') throw new UsageError(`${name}: --config needs a value (a JSON file)`);
+    const configFile = typeof raw.values.config === 'string' ? raw.values.config : resolved.config;
+    const ctx: CommandContext = {
+      io,
+      clock,
+      configFile,
+      actor: osActor(),
+      async withServices(fn) {
+        const config = loadServerConfigSubset(CLI_KEYS, io.env, configFile);
+        const redis = await connectCliRedis(config.REDIS_URL);
+        try {
+          return await fn(createCliServices({ redis, config, clock }));
+        } finally {
+          redis.disconnect();
+        }
+      },
+    };
+    return await command.run(ctx, raw);
+  } catch (err) {
+    const { line, code } = describe(err);
+    io.stderr.write(`cardauth: ${line.split('\n')[0]}\n`);
+    return code;
+  }
+}

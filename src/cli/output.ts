@@ -1,0 +1,80 @@
+import { errorMessage } from '../logger';
+
+/**
+ * Output helpers for the CLI: results go to stdout (a table, or a JSON array
+ * with `--json`), problems to stderr as one `cardauth: …` line.
+ */
+
+/** Where the CLI writes. */
+export interface Out {
+  write(s: string): unknown;
+}
+
+/** Control, format and other invisible code points: shown as `?` so a stored value cannot drive the terminal. */
+const UNSAFE = /\p{C}/gu;
+
+/** One column of a table: its heading and how to render a row's cell. */
+export interface Column<T> {
+  heading: string;
+  cell(row: T): string | undefined;
+}
+
+const width = (s: string) => [...s].length;
+
+/**
+ * Renders rows as a table aligned with spaces, one row per line, headings in
+ * capitals, empty cells as `-`. Control characters in values become `?`.
+ *
+ * @example
+ * table([{ id: 'ag_1', name: 'РМ-101' }], [{ heading: 'ID', cell: (r) => r.id }, { heading: 'NAME', cell: (r) => r.name }]);
+ * // 'ID    NAME\nag_1  РМ-101\n'
+ */
+export function table<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
+  const cells = rows.map((row) => columns.map((c) => (c.cell(row) || '-').replace(UNSAFE, '?')));
+  const all = [columns.map((c) => c.heading), ...cells];
+  const widths = columns.map((_, i) => Math.max(...all.map((line) => width(line[i] ?? ''))));
+  return all
+    .map((line) => line.map((cell, i) => (i === line.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - width(cell)))).join('  ').trimEnd())
+    .map((line) => `${line}\n`)
+    .join('');
+}
+
+/**
+ * Prints a list: a JSON array (one line) with `--json`, otherwise a table,
+ * or `empty` when there is nothing to show.
+ *
+ * @example
+ * printList(io.stdout, accounts.map(accountView), columns, { json: args.json, empty: 'no accounts' });
+ */
+export function printList<T>(out: Out, rows: readonly T[], columns: readonly Column<T>[], opts: { json: boolean; empty: string }): void {
+  if (opts.json) out.write(`${JSON.stringify(rows)}\n`);
+  else if (rows.length === 0) out.write(`${opts.empty}\n`);
+  else out.write(table(rows, columns));
+}
+
+/**
+ * A time for people: ISO 8601 UTC to the second.
+ *
+ * @example
+ * isoTime(Date.parse('2026-03-02T08:00:00.123Z')) // => '2026-03-02T08:00:00Z'
+ */
+export function isoTime(ms: number | undefined): string | undefined {
+  if (ms === undefined || !Number.isFinite(ms)) return undefined;
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * An error's message followed by its innermost cause, on one line: what went
+ * wrong and why, never a stack.
+ *
+ * @example
+ * explain(new CardauthError('unavailable', 'store unavailable', { cause: new Error('Connection is closed.') }))
+ * // => 'store unavailable (Error: Connection is closed.)'
+ */
+export function explain(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  let root: unknown = err;
+  for (let depth = 0; depth < 8 && root instanceof Error && root.cause !== undefined; depth++) root = root.cause;
+  const text = root === err || (root instanceof Error && message.includes(root.message)) ? message : `${message} (${errorMessage(root)})`;
+  return text.split('\n')[0] as string;
+}

@@ -1,0 +1,35 @@
+import { loadServerConfig } from '../config';
+import { createJsonLogger } from '../logger';
+import { startServer } from '../server';
+import type { Command } from './command';
+
+/**
+ * `cardauth serve`: runs the login server until SIGTERM or SIGINT, then
+ * closes it (requests in flight finish) and disconnects Redis. A second
+ * signal while closing ends the process at once. Logs are JSON lines on
+ * stdout.
+ */
+export const serve: Command = {
+  path: ['serve'],
+  usage: '',
+  summary: 'run the login server until SIGTERM/SIGINT (needs the full server config)',
+  details: 'Listens on CARDAUTH_HOST:CARDAUTH_PORT; see `cardauth config table` for every key.',
+  options: {},
+  async run(ctx) {
+    const config = loadServerConfig(ctx.io.env, ctx.configFile);
+    const logger = createJsonLogger(ctx.io.stdout, () => ctx.clock.now());
+    // Listen for the signal before starting, so a SIGTERM during the wait for Redis still closes cleanly.
+    const stop = ctx.io.stopSignal();
+    let server;
+    try {
+      server = await startServer({ config, logger, clock: ctx.clock });
+    } catch (err) {
+      stop.cancel();
+      throw err;
+    }
+    const signal = await stop.signal;
+    logger.info('stopping', { signal });
+    await server.close();
+    return 0;
+  },
+};

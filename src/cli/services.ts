@@ -1,0 +1,20 @@
+import type Redis from 'ioredis';
+import type { Clock } from '../clock';
+import { createStores, STORE_KEYS, type StoresConfig } from '../services';
+
+/** The server keys the CLI reads: those the stores need, not the session secret or public origin. */
+export const CLI_KEYS = STORE_KEYS;
+export type CliConfig = StoresConfig;
+
+/**
+ * The stores an administrator's command works on (the same wiring as the server's).
+ *
+ * @example
+ * const s = createCliServices({ redis, config, clock: systemClock });
+ * await s.accounts.list();
+ */
+export function createCliServices(deps: { redis: Redis; config: CliConfig; clock: Clock }) {
+  return { redis: deps.redis, ...createStores(deps) };
+}
+
+export type CliServices = ReturnType<typeof createCliServices>;

@@ -1,0 +1,111 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app';
+import type { Clock } from './clock';
+import type { ServerConfig } from './config';
+import { CardauthError } from './errors';
+import { errorMessage, type Logger } from './logger';
+import { connectRedis, whenReady } from './redis';
+import { createServices } from './services';
+
+/** A running server. */
+export interface RunningServer {
+  /** Where it listens, e.g. `http://127.0.0.1:8080`. */
+  url: string;
+  /**
+   * Stops accepting connections, lets requests in flight finish (up to the
+   * grace period, then cuts them), and disconnects Redis. Safe to call twice.
+   */
+  close(): Promise<void>;
+}
+
+export interface StartServerDeps {
+  config: ServerConfig;
+  logger: Logger;
+  clock: Clock;
+  /** How long to wait for Redis before listening anyway. Default 3000 ms. */
+  redisWaitMs?: number;
+  /** How long close() lets requests in flight finish. Default 10000 ms. */
+  shutdownGraceMs?: number;
+}
+
+/**
+ * The server's entry point: the one place that constructs its ioredis client.
+ * It connects Redis, builds the services and the app, and listens on
+ * `CARDAUTH_HOST:CARDAUTH_PORT`, logging `{"event":"listening","url":…}`.
+ *
+ * It waits up to `redisWaitMs` for Redis, then listens anyway: until Redis is
+ * back, `/readyz` answers 503 and logins fail closed with 503, while the
+ * client keeps reconnecting by itself. A Redis error is logged, never thrown
+ * at the process. It installs no signal handlers: the caller (`cardauth
+ * serve`) decides when to call close().
+ *
+ * Rejects with `unavailable` when it cannot listen (e.g. the port is taken),
+ * after disconnecting Redis.
+ *
+ * @example
+ * const server = await startServer({ config: loadServerConfig(process.env), logger: createJsonLogger(process.stdout), clock: systemClock });
+ * process.once('SIGTERM', () => void server.close());
+ */
+export async function startServer(deps: StartServerDeps): Promise<RunningServer> {
+  const { config, logger, clock } = deps;
+  if (!config || !logger || !clock || typeof clock.now !== 'function') throw new TypeError('startServer needs { config, logger, clock }');
+  const redisWaitMs = deps.redisWaitMs ?? 3000;
+  const graceMs = deps.shutdownGraceMs ?? 10_000;
+
+  const redis = connectRedis(config.REDIS_URL, logger);
+  if (!(await whenReady(redis, redisWaitMs))) {
+    logger.warn('redis_not_ready', { waitedMs: redisWaitMs, note: 'listening anyway; /readyz answers 503 until Redis is back' });
+  }
+  const services = createServices({ redis, config, clock });
+  const app = createApp({ config, redis, clock, logger, ...services });
+
+  let server: Server;
+  try {
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(config.CARDAUTH_PORT, config.CARDAUTH_HOST);
+      const onError = (err: Error) => reject(err);
+      s.once('error', onError);
+      s.once('listening', () => {
+        s.off('error', onError);
+        resolve(s);
+      });
+    });
+  } catch (err) {
+    redis.disconnect();
+    const where = `${config.CARDAUTH_HOST}:${config.CARDAUTH_PORT}`;
+    throw new CardauthError('unavailable', `cannot listen on ${where} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+  }
+  // After start-up a server error (rare: e.g. EMFILE on accept) is logged, not thrown at the process.
+  server.on('error', (err) => logger.error('server_error', { err: errorMessage(err) }));
+
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  logger.info('listening', { url });
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await new Promise<void>((resolve) => {
+        const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+        cut.unref();
+        server.close(() => {
+          clearTimeout(cut);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      if (redis.status === 'ready') {
+        try {
+          await redis.quit();
+        } catch {
+          redis.disconnect();
+        }
+      } else {
+        redis.disconnect();
+      }
+      logger.info('stopped', { url });
+    })());
+  return { url, close };
+}

@@ -1,0 +1,114 @@
+import type Redis from 'ioredis';
+import { auditRecords, lastAudit } from '../helpers/audit';
+import { startRedis, type TestRedis } from '../helpers/redis';
+import { cliEnv, OS_ACTOR, oneErrorLine, runCli } from './support';
+
+const UID = '04A22BB25C6180';
+let redis: TestRedis;
+let client: Redis;
+let env: Record<string, string>;
+let accountId: string;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  client = redis.client();
+  env = cliEnv({ REDIS_URL: redis.url });
+  const r = await runCli(['account', 'create', '--login', 'petrov', '--name', 'Петров П. П.', '--role', 'clinician', '--password-stdin'], { env, stdin: 'Пароль-петрова-1\n' });
+  expect(r.code).toBe(0);
+  accountId = r.lines[r.lines.length - 1] as string;
+});
+afterAll(async () => {
+  await redis.stop();
+});
+
+const cards = async (login = 'petrov') => {
+  const r = await runCli(['card', 'list', '--login', login, '--json'], { env });
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout) as Array<Record<string, unknown>>;
+};
+
+describe('card bind, revoke, re-issue', () => {
+  it('binds a UID given with colons and lower case, audited card.bound as os:<user>', async () => {
+    const r = await runCli(['card', 'bind', '--login', 'PETROV', '--uid', '04:a2:2b:b2:5c:61:80', '--label', 'ЕКП'], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(UID);
+    expect(await cards()).toEqual([expect.objectContaining({ uid: UID, accountId, status: 'active', label: 'ЕКП', boundBy: OS_ACTOR })]);
+    expect(await lastAudit(client, 'card.bound')).toMatchObject({ outcome: 'success', actor: OS_ACTOR, cardUid: UID, subject: { accountId, login: 'petrov' }, details: { label: 'ЕКП' } });
+  });
+
+  it('the same UID again: exit 1, card_bound', async () => {
+    const r = await runCli(['card', 'bind', '--login', 'petrov', '--uid', UID], { env });
+    expect(r.code).toBe(1);
+    expect(oneErrorLine(r)).toMatch(/^cardauth: card_bound: /);
+  });
+
+  it('revokes with a reason, audited card.revoked with that reason', async () => {
+    const r = await runCli(['card', 'revoke', '--uid', UID, '--reason', 'lost'], { env });
+    expect(r.code).toBe(0);
+    expect(await cards()).toEqual([expect.objectContaining({ uid: UID, status: 'revoked', revokeReason: 'lost', revokedBy: OS_ACTOR })]);
+    expect(await lastAudit(client, 'card.revoked')).toMatchObject({ outcome: 'success', reason: 'lost', actor: OS_ACTOR, cardUid: UID, subject: { accountId } });
+  });
+
+  it('revoking it again: exit 1, card_not_found', async () => {
+    const r = await runCli(['card', 'revoke', '--uid', UID, '--reason', 'lost'], { env });
+    expect(r.code).toBe(1);
+    expect(oneErrorLine(r)).toMatch(/^cardauth: card_not_found: /);
+  });
+
+  it('a revoked card binds again only with --reissue-reason, audited card.reissued', async () => {
+    const refused = await runCli(['card', 'bind', '--login', 'petrov', '--uid', UID], { env });
+    expect(refused.code).toBe(1);
+    expect(oneErrorLine(refused)).toMatch(/^cardauth: card_revoked: /);
+
+    const r = await runCli(['card', 'bind', '--login', 'petrov', '--uid', UID, '--reissue-reason', 'карта нашлась'], { env });
+    expect(r.code).toBe(0);
+    expect(await cards()).toEqual([expect.objectContaining({ uid: UID, status: 'active', reissueReason: 'карта нашлась' })]);
+    expect(await lastAudit(client, 'card.reissued')).toMatchObject({ actor: OS_ACTOR, cardUid: UID, details: { reissueReason: 'карта нашлась' } });
+  });
+
+  it('the table lists the card', async () => {
+    const r = await runCli(['card', 'list', '--login', 'petrov'], { env });
+    expect(r.code).toBe(0);
+    expect(r.lines[0]).toMatch(/^UID\s+STATUS\s+LABEL\s+BOUND\s+BY\s+REVOKED$/);
+    expect(r.lines[1]).toMatch(new RegExp(`^${UID}\\s+active\\s`));
+  });
+});
+
+describe('card fail', () => {
+  it('refuses UIDs that cannot identify a card with exit 2, naming --uid and the uid code, before touching Redis', async () => {
+    const before = (await auditRecords(client)).length;
+    const cases: Array<[string, string]> = [
+      ['08A1B2C3', 'uid_random'],
+      ['04A22BB25C61', 'uid_length'],
+      ['04A22BB25C618', 'uid_malformed'],
+      ['zz', 'uid_malformed'],
+    ];
+    for (const [uid, code] of cases) {
+      const r = await runCli(['card', 'bind', '--login', 'petrov', '--uid', uid], { env });
+      expect(r.code).toBe(2);
+      expect(oneErrorLine(r)).toMatch(new RegExp(`^cardauth: card bind: --uid: ${code}: `));
+    }
+    expect(await auditRecords(client)).toHaveLength(before);
+  });
+
+  it('an unknown revoke reason: exit 2 naming --reason', async () => {
+    const r = await runCli(['card', 'revoke', '--uid', UID, '--reason', 'misplaced'], { env });
+    expect(r.code).toBe(2);
+    expect(oneErrorLine(r)).toMatch(/^cardauth: card revoke: --reason: "misplaced" is not a reason/);
+    expect((await cards())[0]).toMatchObject({ status: 'active' });
+  });
+
+  it('an unknown login: exit 1, account_not_found', async () => {
+    for (const args of [['card', 'bind', '--login', 'nobody', '--uid', '04112233'], ['card', 'list', '--login', 'nobody']]) {
+      const r = await runCli(args, { env });
+      expect(r.code).toBe(1);
+      expect(oneErrorLine(r)).toMatch(/^cardauth: account_not_found: /);
+    }
+  });
+
+  it('over CARDAUTH_MAX_CARDS_PER_ACCOUNT: exit 1, card_limit', async () => {
+    const r = await runCli(['card', 'bind', '--login', 'petrov', '--uid', '04112233'], { env: { ...env, CARDAUTH_MAX_CARDS_PER_ACCOUNT: '1' } });
+    expect(r.code).toBe(1);
+    expect(oneErrorLine(r)).toMatch(/^cardauth: card_limit: /);
+  });
+});

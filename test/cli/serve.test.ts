@@ -1,0 +1,145 @@
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { freePort, startRedis, type TestRedis } from '../helpers/redis';
+import { cliEnv, spawnCli } from './support';
+
+const SECRET = 'serve-test-session-secret-0123456789abcdef';
+
+interface Served {
+  child: ChildProcessWithoutNullStreams;
+  /** JSON log lines seen so far. */
+  logs: Array<Record<string, unknown>>;
+  stderr: () => string;
+  /** Resolves with the first log line of this event. */
+  event(name: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function serve(env: Record<string, string>): Served {
+  const child = spawnCli(['serve'], env);
+  const logs: Array<Record<string, unknown>> = [];
+  const waiters: Array<() => void> = [];
+  let buffer = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    buffer += d;
+    let nl: number;
+    while ((nl = buffer.indexOf('\n')) !== -1) {
+      logs.push(JSON.parse(buffer.slice(0, nl)) as Record<string, unknown>);
+      buffer = buffer.slice(nl + 1);
+      for (const w of waiters) w();
+    }
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  return {
+    child,
+    logs,
+    stderr: () => stderr,
+    exited,
+    event: (name, timeoutMs = 10_000) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const found = logs.find((l) => l.event === name);
+          if (found) {
+            clearTimeout(timer);
+            resolve(found);
+          }
+        };
+        const timer = setTimeout(() => reject(new Error(`no "${name}" log line within ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs);
+        waiters.push(check);
+        check();
+      }),
+  };
+}
+
+async function envFor(redisUrl: string) {
+  const port = await freePort();
+  return cliEnv({
+    REDIS_URL: redisUrl,
+    CARDAUTH_PORT: String(port),
+    CARDAUTH_PUBLIC_ORIGIN: `http://127.0.0.1:${port}`,
+    CARDAUTH_SESSION_SECRET: SECRET,
+  });
+}
+
+let redis: TestRedis;
+let running: Served | undefined;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterEach(() => {
+  if (running && running.child.exitCode === null && running.child.signalCode === null) running.child.kill('SIGKILL');
+  running = undefined;
+});
+afterAll(async () => {
+  await redis.stop();
+});
+
+describe('cardauth serve', () => {
+  it('logs {event:"listening", url}, answers /healthz and /readyz, and exits 0 on SIGTERM', async () => {
+    const env = await envFor(redis.url);
+    running = serve(env);
+    const listening = await running.event('listening');
+    expect(listening).toMatchObject({ level: 'info', url: `http://127.0.0.1:${env.CARDAUTH_PORT}` });
+    const url = listening.url as string;
+
+    const health = await fetch(`${url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready' });
+
+    running.child.kill('SIGTERM');
+    const started = Date.now();
+    expect(await running.exited).toEqual({ code: 0, signal: null });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(running.logs.map((l) => l.event)).toEqual(['listening', 'stopping', 'stopped']);
+    expect(running.logs[1]).toMatchObject({ signal: 'SIGTERM' });
+    expect(running.stderr()).toBe('');
+  });
+
+  it('SIGINT stops it too', async () => {
+    running = serve(await envFor(redis.url));
+    await running.event('listening');
+    running.child.kill('SIGINT');
+    expect(await running.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('with Redis down it listens anyway after the wait, /readyz is 503 until Redis is back, and it does not crash', async () => {
+    const down = await startRedis();
+    await down.kill();
+    try {
+      running = serve(await envFor(down.url));
+      const listening = await running.event('listening');
+      expect(running.logs.map((l) => l.event)).toEqual(expect.arrayContaining(['redis_error', 'redis_not_ready']));
+      const url = listening.url as string;
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      const notReady = await fetch(`${url}/readyz`);
+      expect(notReady.status).toBe(503);
+      expect(await notReady.json()).toEqual({ error: { code: 'unavailable', message: 'not ready' } });
+
+      await down.start();
+      await running.event('redis_ready');
+      expect((await fetch(`${url}/readyz`)).status).toBe(200);
+
+      running.child.kill('SIGTERM');
+      expect(await running.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      await down.stop();
+    }
+  });
+
+  it('a port in use: one line, exit 1', async () => {
+    const first = serve(await envFor(redis.url));
+    running = first;
+    const listening = await first.event('listening');
+    const port = new URL(listening.url as string).port;
+    const second = serve({ ...(await envFor(redis.url)), CARDAUTH_PORT: port });
+    const exit = await second.exited;
+    expect(exit.code).toBe(1);
+    expect(second.stderr()).toMatch(/^cardauth: unavailable: cannot listen on 127\.0\.0\.1:\d+ \(EADDRINUSE\)[^\n]*\n$/);
+    first.child.kill('SIGTERM');
+    await first.exited;
+  });
+});
