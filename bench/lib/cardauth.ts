@@ -1,0 +1,68 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+
+/**
+ * The code under test is the build in dist/ (`npm run build`), loaded at run
+ * time. src/ is imported for types only (`typeof import(...)`), so the
+ * compiler checks the bench against the current sources while the numbers
+ * are taken on what ships.
+ */
+
+function findRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'cardauth') return dir;
+    if (dirname(dir) === dir) throw new Error(`no cardauth package.json above ${from}`);
+  }
+}
+
+export const ROOT = findRoot(__dirname);
+export const DIST = join(ROOT, 'dist');
+
+const load = <T>(rel: string): T => require(join(DIST, rel)) as T;
+
+export const cardauth = {
+  get app() {
+    return load<typeof import('../../src/app')>('app.js');
+  },
+  get services() {
+    return load<typeof import('../../src/services')>('services.js');
+  },
+  get config() {
+    return load<typeof import('../../src/config')>('config.js');
+  },
+  get redis() {
+    return load<typeof import('../../src/redis')>('redis.js');
+  },
+  get signStatement() {
+    return load<typeof import('../../src/card-agent/sign-statement')>('card-agent/sign-statement.js');
+  },
+  get auditLog() {
+    return load<typeof import('../../src/audit/log')>('audit/log.js');
+  },
+  get auditVerify() {
+    return load<typeof import('../../src/audit/verify')>('audit/verify.js');
+  },
+};
+
+/** src/**.ts files whose dist/**.js is missing or older: the bench would measure stale code. */
+export function staleDistFiles(): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) {
+        const js = join(DIST, relative(join(ROOT, 'src'), p)).replace(/\.ts$/, '.js');
+        if (!existsSync(js) || statSync(js).mtimeMs < statSync(p).mtimeMs) out.push(relative(ROOT, p));
+      }
+    }
+  };
+  walk(join(ROOT, 'src'));
+  return out;
+}
+
+/** Modules loaded from dist-bench/src (would mean a value import of src slipped in). */
+export function strayBenchSrcModules(): string[] {
+  return Object.keys(require.cache).filter((k) => k.includes(`${join('dist-bench', 'src')}`));
+}

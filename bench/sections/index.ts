@@ -1,0 +1,14 @@
+import type { Section } from '../lib/types';
+import { argon2LibsSection } from './argon2-libs';
+import { loginThroughputSection } from './login-throughput';
+import { sessionReadSection } from './session-read';
+import { loginRssSection } from './login-rss';
+import { auditAppendSection } from './audit-append';
+
+/**
+ * The sections, in run order. Each starts and stops what it needs (its own
+ * redis-server, its own server children), so any subset can run alone
+ * (`--only=login,session`). Add a section by writing a `Section` in this
+ * folder and listing it here.
+ */
+export const SECTIONS: Section[] = [argon2LibsSection, loginThroughputSection, sessionReadSection, loginRssSection, auditAppendSection];

@@ -1,0 +1,216 @@
+import { forkChild, profileChild, type Child } from '../lib/children';
+import { Browser, HttpTarget } from '../lib/http';
+import { runFor, type LoadResult } from '../lib/load';
+import { summariseProfile } from '../lib/profile';
+import { CORES, cpuMeter, type CpuReport } from '../lib/proc';
+import { callDelta, freePort, startRedis, type BenchRedis } from '../lib/redis';
+import { BENCH_PASSWORD, login, seed, type LoginTimings, type Seeded } from '../lib/seed';
+import { fmt, median } from '../lib/stats';
+import type { BenchContext, Row, Section } from '../lib/types';
+import type { CardauthServerOptions } from '../servers/cardauth';
+import { startCardauth } from '../servers/cardauth';
+import { ARGON2_PARAMS } from './argon2-libs';
+
+const TARGET = 0.85;
+
+type Bound = { load: LoadResult; cpu: CpuReport };
+type LoginRun = { load: LoadResult; cpu: CpuReport; calls: Array<[string, number]>; signMs: number };
+
+/**
+ * The bare bound: `CORES` argon2id verifies in flight back to back through
+ * @node-rs/argon2, in the runner's process, nothing else running. The
+ * server's hasher runs at most CARDAUTH_HASH_CONCURRENCY (default: CORES)
+ * at once.
+ */
+async function boundRun(durationMs: number, phc: string): Promise<Bound> {
+  const { verify } = require('@node-rs/argon2') as typeof import('@node-rs/argon2');
+  const meter = cpuMeter({ bench: process.pid });
+  const load = await runFor(durationMs, CORES, async () => {
+    if (!(await verify(phc, BENCH_PASSWORD))) throw new Error('verify false');
+  });
+  return { load, cpu: meter() };
+}
+
+/** A server child plus one browser per seeded user. */
+interface Target {
+  child: Child<{ url: string; origin: string }>;
+  browsers: Browser[];
+}
+
+async function startTarget(ctx: BenchContext, redis: BenchRedis, seeded: Seeded, extra: Partial<CardauthServerOptions> = {}): Promise<Target> {
+  const port = await freePort();
+  const child = await forkChild<{ url: string; origin: string }>(ctx.cleanup, 'servers/cardauth.js', { redisUrl: redis.url, port, ...extra } satisfies CardauthServerOptions);
+  const http = new HttpTarget(child.ready.url, seeded.users.length);
+  ctx.cleanup.add('http agent', () => http.close());
+  return { child, browsers: seeded.users.map(() => new Browser(http, child.ready.origin)) };
+}
+
+/** `concurrency` virtual clients, each looping nonce → sign → login as a fresh browser. */
+async function loginRun(t: Target, redis: BenchRedis, seeded: Seeded, ms: number, mode: 'one-shot' | 'two-step' = 'one-shot'): Promise<LoginRun> {
+  const timings: LoginTimings = { signMs: 0 };
+  const calls0 = await redis.commandCalls();
+  const meter = cpuMeter({ server: t.child.pid, redis: redis.pid, loadgen: process.pid });
+  const load = await runFor(ms, t.browsers.length, (w) => login(t.browsers[w]!, seeded.agent, seeded.users[w]!, mode, timings));
+  const cpu = meter();
+  return { load, cpu, calls: callDelta(calls0, await redis.commandCalls()), signMs: timings.signMs };
+}
+
+const per = (ms: number, ops: number) => ms / Math.max(ops, 1);
+const cpuTotal = (cpu: CpuReport) => Object.values(cpu.procs).reduce((a, c) => a + c.main + c.other, 0);
+
+function cpuLine(cpu: CpuReport, ops: number): string {
+  const parts = Object.entries(cpu.procs).map(
+    ([k, c]) => `${k} JS thread ${fmt(per(c.main, ops), 2)} (+ ${fmt(per(c.mainWait, ops), 2)} waiting for a CPU) + other threads ${fmt(per(c.other, ops), 2)}`,
+  );
+  return `CPU ms/login: ${parts.join('; ')}; machine busy ${fmt((cpu.system.busy / cpu.system.total) * 100, 0)}% of ${CORES} cores, ${fmt(((cpu.system.busy - cpuTotal(cpu)) / cpu.system.total) * 100, 0)}% of it outside these processes`;
+}
+
+export const loginThroughputSection: Section = {
+  id: 'login',
+  title: 'full login throughput vs the bare argon2-verify bound',
+  async run(ctx: BenchContext) {
+    const { cleanup } = ctx;
+    const concurrency = 8 * CORES;
+    const redis = await startRedis(cleanup);
+    ctx.log(`seeding ${concurrency} accounts + cards on redis :${redis.port}`);
+    const seeded = await seed({ redisUrl: redis.url, origin: 'http://127.0.0.1:1', count: concurrency, prefix: 'lt' });
+    const main = await startTarget(ctx, redis, seeded);
+
+    const { hash } = require('@node-rs/argon2') as typeof import('@node-rs/argon2');
+    const phc = await hash(BENCH_PASSWORD, { algorithm: 2 as const, memoryCost: ARGON2_PARAMS.memoryKiB, timeCost: ARGON2_PARAMS.time, parallelism: ARGON2_PARAMS.parallelism });
+
+    ctx.log(`warm-up: ${concurrency} clients logging in for ${ctx.ms(1.5)} ms`);
+    const warm = await loginRun(main, redis, seeded, ctx.ms(1.5));
+    if (warm.load.ops === 0) throw new Error(`no login succeeded in warm-up: ${warm.load.firstError}`);
+
+    // Bound and login alternate; each pair ran back to back, so its ratio saw the same machine load.
+    const bounds: Bound[] = [];
+    const logins: LoginRun[] = [];
+    const pairRatios: number[] = [];
+    const runs = 5;
+    for (let i = 0; i < runs; i++) {
+      const b = await boundRun(ctx.ms(2), phc);
+      const l = await loginRun(main, redis, seeded, ctx.ms(3));
+      bounds.push(b);
+      logins.push(l);
+      pairRatios.push(l.load.perSec / b.load.perSec);
+      ctx.log(
+        `pair ${i + 1}/${runs}: bound ${fmt(b.load.perSec, 1)} verifies/s, login ${fmt(l.load.perSec, 1)}/s (p50 ${fmt(l.load.latencyMs.p50, 0)} ms, errors ${l.load.errors}${l.load.firstError ? `: ${l.load.firstError}` : ''}) → ${fmt(pairRatios[i]!, 3)}`,
+      );
+    }
+    const boundMed = median(bounds.map((b) => b.load.perSec));
+    const loginMed = median(logins.map((l) => l.load.perSec));
+    const ratio = median(pairRatios);
+    ctx.shared.boundPerSec = boundMed;
+    ctx.shared.loginPerSec = loginMed;
+
+    ctx.log(`card + password variant (3 requests per login), ${ctx.ms(4)} ms`);
+    const twoStep = await loginRun(main, redis, seeded, ctx.ms(4), 'two-step');
+    const boundAfter = await boundRun(ctx.ms(2), phc);
+
+    // Same load, but server and load generator in this one process (the server child idles).
+    ctx.log(`in-process variant: server in the runner's process, ${ctx.ms(4)} ms`);
+    const inProc = await cleanup.scope(async (c) => {
+      const srv = await startCardauth({ redisUrl: redis.url, port: await freePort() });
+      c.add('in-process server', () => srv.close());
+      const t = new HttpTarget(srv.url, concurrency);
+      c.add('http agent', () => t.close());
+      const bs = seeded.users.map(() => new Browser(t, srv.origin));
+      await runFor(ctx.ms(1), concurrency, (w) => login(bs[w]!, seeded.agent, seeded.users[w]!, 'one-shot'));
+      const meter = cpuMeter({ 'runner (server + loadgen)': process.pid, redis: redis.pid });
+      const load = await runFor(ctx.ms(4), concurrency, (w) => login(bs[w]!, seeded.agent, seeded.users[w]!, 'one-shot'));
+      return { load, cpu: meter() };
+    });
+
+    const mid = logins[Math.max(0, logins.findIndex((l) => l.load.perSec === loginMed))] ?? logins[0]!;
+    const n = mid.load.completed;
+    const boundCpuPerVerify = median(bounds.map((b) => per(b.cpu.procs.bench!.other, b.load.completed)));
+    const perLoginCpu = per(cpuTotal(mid.cpu), n);
+    const loadgenCpu = per(mid.cpu.procs.loadgen!.main + mid.cpu.procs.loadgen!.other, n);
+    const rows: Row[] = [
+      {
+        metric: 'full login (nonce → sign → one-shot /auth/login) vs bare argon2 bound',
+        value: loginMed,
+        unit: 'logins/s',
+        baseline: { label: `${CORES} verifies in flight`, value: boundMed, unit: 'verifies/s' },
+        ratio,
+        target: { op: '>=', value: TARGET, of: 'ratio' },
+        note: `server child, loadgen in runner, ${concurrency} clients; ${runs} alternating pairs (bound ${ctx.ms(2) / 1000} s, login ${ctx.ms(3) / 1000} s): median of pair ratios (ratio of medians ${fmt(loginMed / boundMed, 3)})`,
+      },
+      {
+        metric: 'argon2 share of the CPU a login costs (all processes)',
+        value: perLoginCpu,
+        unit: 'CPU ms/login',
+        baseline: { label: 'bare verify', value: boundCpuPerVerify, unit: 'CPU ms/verify' },
+        ratio: boundCpuPerVerify / perLoginCpu,
+        target: { op: '>=', value: TARGET, of: 'ratio' },
+        note: 'CPU from /proc (server + redis + loadgen), median run: the ratio a CPU-bound box can reach; steadier than req/s',
+      },
+      {
+        metric: 'full login, card + password (3 requests) vs bound',
+        value: twoStep.load.perSec,
+        unit: 'logins/s',
+        baseline: { label: 'bound run just after', value: boundAfter.load.perSec, unit: 'verifies/s' },
+        ratio: twoStep.load.perSec / boundAfter.load.perSec,
+        note: `one ${ctx.ms(4) / 1000} s run; errors ${twoStep.load.errors}`,
+      },
+      {
+        metric: 'full login, server and loadgen in one process vs bound',
+        value: inProc.load.perSec,
+        unit: 'logins/s',
+        baseline: { label: 'median bound', value: boundMed, unit: 'verifies/s' },
+        ratio: inProc.load.perSec / boundMed,
+        note: `one ${ctx.ms(4) / 1000} s run; errors ${inProc.load.errors}`,
+      },
+    ];
+    const details = [
+      `pair ratios: ${pairRatios.map((x) => fmt(x, 3)).join(', ')}`,
+      `bound runs: ${bounds.map((b) => fmt(b.load.perSec, 1)).join(', ')} verifies/s (+ ${fmt(boundAfter.load.perSec, 1)} after the card + password run); argon2 CPU ${fmt(boundCpuPerVerify, 2)} ms per verify, verify wall p50 ${fmt(median(bounds.map((b) => b.load.latencyMs.p50)), 1)} ms`,
+      `login runs: ${logins.map((l) => `${fmt(l.load.perSec, 1)}/s (p50 ${fmt(l.load.latencyMs.p50, 0)} ms, p99 ${fmt(l.load.latencyMs.p99, 0)} ms, ${l.load.errors} errors)`).join('; ')}`,
+      `median login run — ${cpuLine(mid.cpu, n)}`,
+      `  ${fmt(perLoginCpu, 2)} CPU ms per login in all, ${fmt(boundCpuPerVerify, 2)} of them the verify: argon2 is ${fmt((boundCpuPerVerify / perLoginCpu) * 100, 0)}% of a login's CPU here; the load generator (incl. signStatement, ${fmt(per(mid.signMs, n), 2)} ms wall/login) is ${fmt((loadgenCpu / perLoginCpu) * 100, 0)}%`,
+      `  model, if the load generator ran on other machines (CPU-bound case): argon2 share ≈ ${fmt(boundCpuPerVerify / (perLoginCpu - loadgenCpu), 3)} (an estimate, not a measurement)`,
+      `redis commands per login: ${mid.calls.map(([k, v]) => `${k} ${fmt(per(v, n), 2)}`).join(', ')} (${fmt(per(mid.calls.reduce((a, [, v]) => a + v, 0), n), 1)} in all)`,
+      `card + password: p50 ${fmt(twoStep.load.latencyMs.p50, 0)} ms, ${cpuLine(twoStep.cpu, twoStep.load.completed)}`,
+      `in-process: p50 ${fmt(inProc.load.latencyMs.p50, 0)} ms, ${cpuLine(inProc.cpu, inProc.load.completed)}`,
+    ];
+
+    const missed = ratio < TARGET || boundCpuPerVerify / perLoginCpu < TARGET;
+    if (ctx.options.diagnose === true || (ctx.options.diagnose === 'auto' && missed)) {
+      // Where the server's JS thread spends its time during logins.
+      ctx.log(`diagnose: profiling the server's JS thread during ${ctx.ms(4)} ms of logins`);
+      const prof = await profileChild(main.child, () => loginRun(main, redis, seeded, ctx.ms(4)));
+      details.push(`server CPU profile (${fmt(prof.result.load.perSec, 1)} logins/s while profiling):`, ...summariseProfile(prof.profile, prof.result.load.completed).map((l) => `  ${l}`));
+    }
+    if (ctx.options.diagnose === true) {
+      // What-if (only with --diagnose): the same server with ioredis auto-pipelining, alternating with the shipped one.
+      ctx.log(`diagnose: what-if ioredis auto-pipelining, alternating 2 × ${ctx.ms(3)} ms each`);
+      const alt = await startTarget(ctx, redis, seeded, { autoPipelining: true });
+      await loginRun(alt, redis, seeded, ctx.ms(1));
+      const base: LoginRun[] = [];
+      const wi: LoginRun[] = [];
+      for (let i = 0; i < 2; i++) {
+        base.push(await loginRun(main, redis, seeded, ctx.ms(3)));
+        wi.push(await loginRun(alt, redis, seeded, ctx.ms(3)));
+      }
+      await alt.child.stop();
+      const js = (rs: LoginRun[]) => median(rs.map((r) => per(r.cpu.procs.server!.main, r.load.completed)));
+      const rate = (rs: LoginRun[]) => median(rs.map((r) => r.load.perSec));
+      rows.push({
+        metric: 'what-if: ioredis auto-pipelining, server JS-thread CPU per login',
+        value: js(wi),
+        unit: 'ms/login',
+        baseline: { label: 'as shipped', value: js(base), unit: 'ms/login' },
+        ratio: js(wi) / js(base),
+        note: `not the shipped config; logins/s ${fmt(rate(wi), 1)} vs ${fmt(rate(base), 1)} (×${fmt(rate(wi) / rate(base), 2)})`,
+      });
+      details.push(
+        `what-if auto-pipelining: ${cpuLine(wi[0]!.cpu, wi[0]!.load.completed)}`,
+        `  as shipped, same time: ${cpuLine(base[0]!.cpu, base[0]!.load.completed)}`,
+      );
+    }
+    const logged = await main.child.stop<{ warn: number; error: number; first: string[] }>();
+    details.push(`server log: ${logged ? `${logged.warn} warn, ${logged.error} error${logged.first.length ? ` — ${logged.first.join(' | ')}` : ''}` : 'n/a'}`);
+    return { rows, details };
+  },
+};

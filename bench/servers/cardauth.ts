@@ -1,0 +1,103 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../../src/logger';
+import { cardauth } from '../lib/cardauth';
+import { serveRpc } from '../lib/children';
+
+/** The session secret every bench server uses (the bare app signs with the same one). */
+export const BENCH_SECRET = 'bench-session-secret-0123456789abcdef';
+
+export interface CardauthServerOptions {
+  redisUrl: string;
+  /** A free port chosen by the runner: the public origin (the statements' `aud`) must be known before listening. */
+  port: number;
+  /** Extra CARDAUTH_* keys. */
+  env?: Record<string, string>;
+  /**
+   * What-if, not the shipped configuration: turn on ioredis auto-pipelining
+   * on the client connectRedis made (commands issued in one tick share one
+   * write). Used only to test where the login's time goes.
+   */
+  autoPipelining?: boolean;
+}
+
+export interface RunningCardauth {
+  url: string;
+  /** Public origin = url; requests must send it as Origin and statements name it as `aud`. */
+  origin: string;
+  /** warn/error lines the server logged (the first few also go to stderr). */
+  logged(): { warn: number; error: number; first: string[] };
+  close(): Promise<void>;
+}
+
+function countingLogger(tag: string): Logger & { counts: { warn: number; error: number; first: string[] } } {
+  const counts = { warn: 0, error: 0, first: [] as string[] };
+  const line = (level: 'warn' | 'error') => (event: string, fields: Record<string, unknown> = {}) => {
+    counts[level]++;
+    if (counts.first.length < 5) {
+      const s = `${tag} ${level} ${event} ${JSON.stringify(fields).slice(0, 300)}`;
+      counts.first.push(s);
+      process.stderr.write(`${s}\n`);
+    }
+  };
+  return { info() {}, warn: line('warn'), error: line('error'), counts };
+}
+
+/**
+ * The real server, wired like the entry point: loadServerConfig → connectRedis
+ * → createServices → createApp → listen on 127.0.0.1. Used in a child process
+ * (see main below) or in-process.
+ */
+export async function startCardauth(opts: CardauthServerOptions): Promise<RunningCardauth> {
+  const { config: cfg, redis: r, services: s, app: a } = cardauth;
+  const origin = `http://127.0.0.1:${opts.port}`;
+  const config = cfg.loadServerConfig({
+    REDIS_URL: opts.redisUrl,
+    CARDAUTH_HOST: '127.0.0.1',
+    CARDAUTH_PORT: String(opts.port),
+    CARDAUTH_PUBLIC_ORIGIN: origin,
+    CARDAUTH_SESSION_SECRET: BENCH_SECRET,
+    ...opts.env,
+  });
+  const logger = countingLogger(`[cardauth ${process.pid}]`);
+  const redis = r.connectRedis(config.REDIS_URL, logger);
+  if (!(await r.whenReady(redis, 5000))) throw new Error('redis not ready');
+  if (opts.autoPipelining) redis.options.enableAutoPipelining = true;
+  const clock = { now: () => Date.now() };
+  const services = s.createServices({ redis, config, clock });
+  const app = a.createApp({ config, redis, clock, logger, ...services });
+  const server: Server = await new Promise((resolve, reject) => {
+    const srv = app.listen(config.CARDAUTH_PORT, config.CARDAUTH_HOST, (err?: Error) => (err ? reject(err) : resolve(srv)));
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    origin,
+    logged: () => ({ ...logger.counts, first: [...logger.counts.first] }),
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
+      redis.disconnect();
+    },
+  };
+}
+
+if (require.main === module) {
+  void (async () => {
+    const opts = JSON.parse(process.argv[2]!) as CardauthServerOptions;
+    const running = await startCardauth(opts);
+    serveRpc(
+      { logged: () => running.logged() },
+      { url: running.url, origin: running.origin },
+      async () => {
+        await running.close();
+        return running.logged();
+      },
+    );
+  })().catch((err: unknown) => {
+    process.stderr.write(`cardauth bench server: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });
+}
