@@ -89,7 +89,7 @@ export const AGENT_KEYS = {
   CARDAUTH_AGENT_SERVER: key(origin, 'cardauth server URL for enrollment and tap-out events.'),
   CARDAUTH_AGENT_WAIT_SEC: key(int(1, 120), 'How long POST /v1/statement waits for a tap.', '25'),
   CARDAUTH_AGENT_DEBOUNCE_MS: key(int(0, 10000), 'A card that leaves and returns within this time is the same tap.', '700'),
-  CARDAUTH_AGENT_REVERSED_READERS: key(z.string(), 'Comma-separated substrings of reader names whose UID byte order is reversed.', ''),
+  CARDAUTH_AGENT_REVERSED_READERS: key(z.string(), 'Comma-separated exact reader names whose UID byte order is reversed.', ''),
   CARDAUTH_AGENT_CONTACT_READERS: key(z.string(), 'Comma-separated substrings of reader names that are contact readers: the card stays in, and its removal locks the session.', ''),
   CARDAUTH_AGENT_HOST: key(z.enum(['127.0.0.1', '::1']), 'Loopback address of the bridge; never another interface.', '127.0.0.1'),
 } as const;
@@ -160,12 +160,21 @@ export function loadServerConfig(env: Env, file?: string): ServerConfig {
  * config.REDIS_URL; // 'redis://127.0.0.1:6379'
  */
 export function loadServerConfigSubset<K extends keyof typeof SERVER_KEYS>(names: readonly K[], env: Env, file?: string): Pick<ServerConfig, K> {
+  return parse(pick(SERVER_KEYS, names), env, file, SERVER_KEYS) as unknown as Pick<ServerConfig, K>;
+}
+
+/** The same for the card agent's keys (e.g. `agent enroll` needs only the data folder). */
+export function loadAgentConfigSubset<K extends keyof typeof AGENT_KEYS>(names: readonly K[], env: Env, file?: string): Pick<AgentConfig, K> {
+  return parse(pick(AGENT_KEYS, names), env, file, AGENT_KEYS) as unknown as Pick<AgentConfig, K>;
+}
+
+function pick(all: Keys, names: readonly string[]): Keys {
   const picked: Keys = {};
   for (const name of names) {
-    if (!Object.hasOwn(SERVER_KEYS, name)) throw new TypeError(`loadServerConfigSubset: ${String(name)} is not a server key`);
-    picked[name] = SERVER_KEYS[name];
+    if (!Object.hasOwn(all, name)) throw new TypeError(`config subset: ${name} is not a key of this component`);
+    picked[name] = all[name] as Keys[string];
   }
-  return parse(picked, env, file, SERVER_KEYS) as unknown as Pick<ServerConfig, K>;
+  return picked;
 }
 
 /** Loads and validates the card agent configuration. */

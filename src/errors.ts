@@ -32,6 +32,16 @@ export type ErrorCode =
   | 'uid_malformed'
   | 'uid_length'
   | 'uid_random'
+  // card reading at the agent (PC/SC GET DATA status words and transport)
+  | 'card_end_of_data'
+  | 'card_operation_failed'
+  | 'card_function_unsupported'
+  | 'card_class_unsupported'
+  | 'card_status_unknown'
+  | 'card_response_malformed'
+  | 'card_io_failed'
+  | 'card_absent'
+  | 'reader_not_found'
   // store
   | 'login_taken'
   | 'account_not_found'
@@ -69,6 +79,15 @@ const STATUS: Record<ErrorCode, number> = {
   uid_malformed: 400,
   uid_length: 400,
   uid_random: 400,
+  card_end_of_data: 422,
+  card_operation_failed: 422,
+  card_function_unsupported: 422,
+  card_class_unsupported: 422,
+  card_status_unknown: 422,
+  card_response_malformed: 422,
+  card_io_failed: 503,
+  card_absent: 409,
+  reader_not_found: 404,
   login_taken: 409,
   account_not_found: 404,
   card_bound: 409,

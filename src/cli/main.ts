@@ -3,9 +3,11 @@ import { loadServerConfigSubset } from '../config';
 import { CardauthError } from '../errors';
 import { accountCommands } from './account';
 import { agentCommands } from './agent';
+import { agentEnroll, agentRun } from './agent-run';
 import { parseCommandArgs, UsageError } from './args';
 import { auditCommands } from './audit';
 import { cardCommands } from './card';
+import { cardRemove, cardTap } from './card-tap';
 import { commandName, osActor, type CliIo, type Command, type CommandContext } from './command';
 import { configCommands } from './config';
 import { explain } from './output';
@@ -23,7 +25,18 @@ import { CLI_KEYS, createCliServices } from './services';
  */
 
 /** Every command, in help order. */
-export const COMMANDS: readonly Command[] = [...accountCommands, ...cardCommands, ...agentCommands, ...auditCommands, serve, ...configCommands];
+export const COMMANDS: readonly Command[] = [
+  ...accountCommands,
+  ...cardCommands,
+  cardTap,
+  cardRemove,
+  ...agentCommands,
+  agentEnroll,
+  agentRun,
+  ...auditCommands,
+  serve,
+  ...configCommands,
+];
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;

@@ -1,0 +1,85 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Clock } from '../clock';
+import type { AgentConfig } from '../config';
+import { CardauthError } from '../errors';
+import type { Logger } from '../logger';
+import { createAgent } from './agent';
+import { loadOrCreateIdentity } from './keystore';
+import type { PcscLite } from './pcsc';
+import { createReaderWatcher } from './reader-watcher';
+import { createServerClient } from './server-client';
+
+/** The list keys of the agent config, split on commas. */
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/**
+ * The card agent's entry point: the only place that constructs pcsclite. It
+ * loads (or creates) the key, watches every reader, serves the loopback
+ * bridge on CARDAUTH_AGENT_HOST:CARDAUTH_AGENT_PORT and logs
+ * `{"event":"agent_listening",…}` with the fingerprint (never the key).
+ *
+ * @example
+ * const agent = await startAgent({ config: loadAgentConfig(process.env), logger, clock: systemClock });
+ * process.once('SIGTERM', () => void agent.close());
+ */
+export async function startAgent(deps: { config: AgentConfig; logger: Logger; clock: Clock }): Promise<{ url: string; close(): Promise<void> }> {
+  const { config, logger, clock } = deps;
+  const identity = await loadOrCreateIdentity(config.CARDAUTH_AGENT_DIR);
+  // Loaded here, not at import: a native module the server and the CLI never need.
+  const pcsclite = require('pcsclite') as () => PcscLite;
+  const watcher = createReaderWatcher({
+    pcsc: () => pcsclite(),
+    clock,
+    logger,
+    debounceMs: config.CARDAUTH_AGENT_DEBOUNCE_MS,
+    reversedReaders: list(config.CARDAUTH_AGENT_REVERSED_READERS),
+  });
+  watcher.on('read-error', (e) => logger.warn('card_unreadable', { reader: e.reader, code: e.code }));
+  watcher.on('reader', (e) => logger.info('reader', { name: e.name, change: e.change }));
+  watcher.on('pcsc', (e) => logger.info('pcsc', { up: e.up }));
+
+  const agent = createAgent({
+    origins: config.CARDAUTH_AGENT_ORIGINS,
+    waitMs: config.CARDAUTH_AGENT_WAIT_SEC * 1000,
+    contactReaders: list(config.CARDAUTH_AGENT_CONTACT_READERS),
+    identity,
+    source: watcher,
+    server: createServerClient(config.CARDAUTH_AGENT_SERVER),
+    serverOrigin: config.CARDAUTH_AGENT_SERVER,
+    clock,
+    logger,
+  });
+
+  let server: Server;
+  try {
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = agent.bridge.listen(config.CARDAUTH_AGENT_PORT, config.CARDAUTH_AGENT_HOST);
+      s.once('error', reject);
+      s.once('listening', () => resolve(s));
+    });
+  } catch (err) {
+    agent.close();
+    await watcher.close();
+    const where = `${config.CARDAUTH_AGENT_HOST}:${config.CARDAUTH_AGENT_PORT}`;
+    throw new CardauthError('unavailable', `cannot listen on ${where} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+  }
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.CARDAUTH_AGENT_HOST === '::1' ? '[::1]' : '127.0.0.1'}:${port}`;
+  logger.info('agent_listening', { url, agentId: identity.agentId ?? null, fingerprint: identity.fingerprint, enrolled: Boolean(identity.agentId) });
+  if (!identity.agentId) logger.warn('agent_not_enrolled', { hint: 'run: cardauth agent enroll --server URL --name WORKSTATION' });
+
+  return {
+    url,
+    async close() {
+      agent.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await watcher.close();
+    },
+  };
+}
