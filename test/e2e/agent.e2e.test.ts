@@ -1,0 +1,186 @@
+import { decodeJwt } from 'jose';
+import { auditRecords, lastAudit } from '../helpers/audit';
+import { startPcscd, VPCD_READERS, type TestPcscd } from '../helpers/pcscd';
+import { startRedis, freePort, type TestRedis } from '../helpers/redis';
+import { startTestServer, type TestClient, type TestServer } from '../helpers/app';
+import { startTestAgent, type TestAgentProcess } from '../helpers/agent';
+
+// The whole chain, really started: pcscd + vpcd (private namespaces), a virtual
+// card, pcsclite, the agent (reader watcher, broker, bridge, signer), the server.
+const IVANOVA = { login: 'ivanova', password: 'Пароль-Ивановой-2026', uid: '04A22BB25C6180' };
+const PETROV = { login: 'petrov', password: 'Пароль-Петрова-2026', uid: '04B33CC46D7291' };
+const [SLOT0, SLOT1] = VPCD_READERS;
+
+let redis: TestRedis;
+let srv: TestServer;
+let pcscd: TestPcscd;
+let agent: TestAgentProcess;
+
+beforeAll(async () => {
+  pcscd = await startPcscd();
+  redis = await startRedis();
+  const agentPort = await freePort();
+  srv = await startTestServer(redis, { env: { CARDAUTH_AGENT_URL: `http://127.0.0.1:${agentPort}`, CARDAUTH_IP_ATTEMPTS: '1000' } });
+  await srv.account(IVANOVA.login, IVANOVA.password, IVANOVA.uid);
+  await srv.account(PETROV.login, PETROV.password, PETROV.uid);
+  agent = await startTestAgent(srv, { port: agentPort, env: { CARDAUTH_AGENT_CONTACT_READERS: SLOT1, CARDAUTH_AGENT_WAIT_SEC: '8' } });
+  await waitFor(async () => (await status()).readers.length === 2, 'agent sees both readers');
+});
+afterAll(async () => {
+  await agent?.close();
+  await srv?.close();
+  await pcscd?.stop();
+  await redis?.stop();
+});
+
+async function waitFor(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 8000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+const fromPage = (path: string, init: RequestInit = {}, origin = agent.origin) =>
+  fetch(agent.url + path, { ...init, headers: { origin, 'content-type': 'application/json', ...(init.headers as Record<string, string>) } });
+async function status() {
+  return (await (await fromPage('/v1/status')).json()) as { agentId: string; approved: boolean; pcscUp: boolean; readers: Array<{ name: string; cardPresent: boolean }> };
+}
+/** What the login page does: a nonce from the server, then the agent's long poll while the card is tapped. */
+async function statementByTap(c: TestClient, uid: string, slot: 0 | 1 = 0, hold = false): Promise<string> {
+  const { nonce } = (await c.post('/auth/nonce')).json;
+  const pending = fromPage('/v1/statement', { method: 'POST', body: JSON.stringify({ nonce, aud: agent.origin }) });
+  await new Promise((r) => setTimeout(r, 100));
+  await pcscd.tap(uid, slot);
+  const res = await pending;
+  if (!hold) await lift(slot);
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { statement: string }).statement;
+}
+const present = async (slot: 0 | 1) => (await status()).readers.find((r) => r.name === VPCD_READERS[slot])?.cardPresent === true;
+/** Takes the card off and waits until the agent has seen it go, so the next tap is a new one. */
+async function lift(slot: 0 | 1 = 0) {
+  await pcscd.remove(slot);
+  await waitFor(async () => !(await present(slot)), 'card gone');
+  await new Promise((r) => setTimeout(r, 250)); // past the 200 ms debounce
+}
+async function logIn(c: TestClient, who: typeof IVANOVA, slot: 0 | 1 = 0, hold = false) {
+  const card = await c.post('/auth/card', { statement: await statementByTap(c, who.uid, slot, hold) });
+  expect(card.json).toEqual({ next: 'password', login: who.login });
+  const pw = await c.post('/auth/password', { login: who.login, password: who.password });
+  expect(pw.status).toBe(200);
+}
+/** A tap nobody waits for: the card goes on and off the reader. */
+async function bareTap(uid: string, slot: 0 | 1 = 0) {
+  await pcscd.tap(uid, slot);
+  await waitFor(() => present(slot), 'card seen');
+  await new Promise((r) => setTimeout(r, 600)); // a tap lasts a moment: the agent reads it while it lies there
+  await lift(slot);
+}
+
+describe('card agent end to end (real pcscd, vpcd, pcsclite, agent, server)', () => {
+  it('status: both readers, approved, no UID', async () => {
+    const s = await status();
+    expect(s).toMatchObject({ agentId: agent.agentId, approved: true, pcscUp: true });
+    expect(s.readers.map((r) => r.name)).toEqual([SLOT0, SLOT1]);
+    expect(JSON.stringify(s)).not.toContain(IVANOVA.uid);
+  });
+
+  it('tap → signed statement → the card step passes', async () => {
+    const c = srv.client();
+    const statement = await statementByTap(c, IVANOVA.uid);
+    expect(decodeJwt(statement)).toMatchObject({ iss: agent.agentId, aud: agent.origin, uid: IVANOVA.uid, reader: SLOT0 });
+    const res = await c.post('/auth/card', { statement });
+    expect(res.json).toEqual({ next: 'password', login: 'ivanova' });
+  });
+
+  it('a second tap of the same card locks the session (tap-out); card + password unlock it', async () => {
+    const c = srv.client();
+    await logIn(c, IVANOVA);
+    await bareTap(IVANOVA.uid);
+    await waitFor(async () => (await c.get('/auth/session')).status === 401, 'session locked by tap-out');
+    expect((await c.get('/auth/session')).json.error.code).toBe('session_locked');
+    expect(await lastAudit(srv.redis, 'card.tapout')).toMatchObject({ outcome: 'success', cardUid: IVANOVA.uid, details: { signal: 'tap' } });
+    await logIn(c, IVANOVA);
+    expect((await c.get('/auth/session')).json.login).toBe('ivanova');
+    expect(await lastAudit(srv.redis, 'session.unlocked')).toMatchObject({ outcome: 'success' });
+  });
+
+  it("another clinician's card locks the open session and starts their login", async () => {
+    const c = srv.client();
+    await logIn(c, IVANOVA);
+    await bareTap(PETROV.uid); // nobody is waiting: the agent sends a switch tap-out and holds Petrov's tap
+    await waitFor(async () => (await c.get('/auth/session')).status === 401, 'session locked by switch');
+    expect(await lastAudit(srv.redis, 'session.locked')).toMatchObject({ reason: 'switch', cardUid: IVANOVA.uid });
+    // the lock screen asks for a statement: the held tap answers at once, for Petrov
+    const { nonce } = (await c.post('/auth/nonce')).json;
+    const res = await fromPage('/v1/statement', { method: 'POST', body: JSON.stringify({ nonce, aud: agent.origin }) });
+    const { statement } = (await res.json()) as { statement: string };
+    expect((await c.post('/auth/card', { statement })).json.login).toBe('petrov');
+    expect((await c.post('/auth/password', { login: PETROV.login, password: PETROV.password })).status).toBe(200);
+    expect((await c.get('/auth/session')).json.login).toBe('petrov');
+  });
+
+  it('removing a card from a contact reader locks its session', async () => {
+    const c = srv.client();
+    await logIn(c, IVANOVA, 1, true);
+    await pcscd.remove(1);
+    await waitFor(async () => (await c.get('/auth/session')).status === 401, 'session locked by removal');
+    expect(await lastAudit(srv.redis, 'card.tapout')).toMatchObject({ details: { signal: 'removed' } });
+  });
+
+  it('a random UID is refused at the reader, and the agent reads the next card', async () => {
+    const c = srv.client();
+    const { nonce } = (await c.post('/auth/nonce')).json;
+    const pending = fromPage('/v1/statement', { method: 'POST', body: JSON.stringify({ nonce, aud: agent.origin }) });
+    await new Promise((r) => setTimeout(r, 100));
+    await pcscd.tap('08A1B2C3');
+    await new Promise((r) => setTimeout(r, 900));
+    await lift(0);
+    await pcscd.tap(IVANOVA.uid);
+    const res = await pending;
+    await lift(0);
+    const { statement } = (await res.json()) as { statement: string };
+    expect(decodeJwt(statement).uid).toBe(IVANOVA.uid);
+  });
+
+  it('a card answering an error status word is not read, and the agent keeps running', async () => {
+    await pcscd.tap('04C0C0C0C0C0C0', 0, (apdu) => (apdu[1] === 0xca ? Uint8Array.of(0x6a, 0x81) : undefined));
+    await new Promise((r) => setTimeout(r, 900));
+    await lift(0);
+    const c = srv.client();
+    const statement = await statementByTap(c, IVANOVA.uid);
+    expect(decodeJwt(statement).uid).toBe(IVANOVA.uid);
+  });
+
+  it('pcscd killed and restarted: the next tap is read within 2 s of its return', async () => {
+    await pcscd.kill();
+    await waitFor(async () => (await status()).pcscUp === false, 'agent notices pcscd is gone');
+    await pcscd.restart();
+    const back = Date.now();
+    const c = srv.client();
+    const { nonce } = (await c.post('/auth/nonce')).json;
+    const pending = fromPage('/v1/statement', { method: 'POST', body: JSON.stringify({ nonce, aud: agent.origin }) });
+    await pcscd.tap(IVANOVA.uid);
+    const res = await pending;
+    const took = Date.now() - back;
+    await lift(0);
+    expect(res.status).toBe(200);
+    console.log(`pcscd back → statement ready: ${took} ms`);
+    expect(took).toBeLessThan(2000 + 600); // pcscd polls every ~400 ms: the card is seen ~0.5 s after it is put down
+  });
+
+  it('the bridge refuses a foreign Origin and answers the Private Network Access preflight', async () => {
+    expect((await fromPage('/v1/status', {}, 'https://evil.example')).status).toBe(403);
+    const pre = await fetch(agent.url + '/v1/statement', {
+      method: 'OPTIONS',
+      headers: { origin: agent.origin, 'access-control-request-method': 'POST', 'access-control-request-private-network': 'true' },
+    });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-private-network')).toBe('true');
+  });
+
+  it('every step left an audit trail', async () => {
+    const types = new Set((await auditRecords(srv.redis)).map((r) => r.type));
+    for (const t of ['agent.enrolled', 'card.presented', 'password.checked', 'session.created', 'card.tapout', 'session.locked', 'session.unlocked']) expect(types).toContain(t);
+  });
+});
