@@ -73,7 +73,9 @@ export function createBridge(deps: BridgeDeps): Express {
     if (!parsed.success) throw new CardauthError('bad_request', `invalid field: ${parsed.error.issues[0]?.path.join('.') || 'body'}`);
     const { nonce, aud } = parsed.data;
     if (aud !== req.get('origin')) throw new CardauthError('bad_request', 'aud must be the origin of the page asking');
-    const tap = await deps.broker.nextTap(deps.waitMs);
+    const gone = new AbortController();
+    res.on('close', () => gone.abort()); // the page closed or navigated away: give up the wait
+    const tap = await deps.broker.nextTap(deps.waitMs, gone.signal);
     const statement = await deps.sign({ aud, nonce, uid: tap.uid, reader: tap.reader });
     res.setHeader('Cache-Control', 'no-store');
     res.json({ statement });

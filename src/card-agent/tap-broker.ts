@@ -88,8 +88,12 @@ export class TapBroker extends EventEmitter {
     }
   }
 
-  /** The next tap: a held one still fresh, a card on a contact reader, or the next to come. */
-  nextTap(timeoutMs: number): Promise<Tap> {
+  /**
+   * The next tap: a held one still fresh, a card on a contact reader, or the
+   * next to come. `signal` withdraws the request (the page went away), so a
+   * closed tab never takes the next clinician's tap.
+   */
+  nextTap(timeoutMs: number, signal?: AbortSignal): Promise<Tap> {
     const now = this.opts.clock.now();
     const held = this.held;
     this.held = undefined;
@@ -103,15 +107,24 @@ export class TapBroker extends EventEmitter {
       return Promise.resolve(present);
     }
     return new Promise<Tap>((resolve, reject) => {
-      const waiter: Waiter = {
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          const i = this.waiters.indexOf(waiter);
-          if (i >= 0) this.waiters.splice(i, 1);
-          reject(new CardauthError('tap_timeout', 'no card was tapped in time'));
-        }, timeoutMs),
+      const withdraw = (err: Error) => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        clearTimeout(waiter.timer);
+        signal?.removeEventListener('abort', onAbort);
+        reject(err);
       };
+      const onAbort = () => withdraw(new CardauthError('tap_timeout', 'the request was withdrawn'));
+      const waiter: Waiter = {
+        resolve: (tap) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(tap);
+        },
+        reject,
+        timer: setTimeout(() => withdraw(new CardauthError('tap_timeout', 'no card was tapped in time')), timeoutMs),
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort);
       this.waiters.push(waiter);
     });
   }

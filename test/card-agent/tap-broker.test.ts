@@ -86,3 +86,16 @@ describe('tap broker', () => {
     expect(JSON.stringify(seen)).not.toContain('04E5');
   });
 });
+
+describe('tap broker: withdrawn requests', () => {
+  it('a request withdrawn before the tap does not take it; the next request does', async () => {
+    const { broker, tap } = setup();
+    const gone = new AbortController();
+    const stale = broker.nextTap(1000, gone.signal).catch((e: unknown) => (isCardauthError(e) ? e.code : 'untyped'));
+    gone.abort();
+    expect(await stale).toBe('tap_timeout');
+    const fresh = broker.nextTap(1000);
+    broker.onCard(tap('04F1'));
+    await expect(fresh).resolves.toMatchObject({ uid: '04F1' });
+  });
+});

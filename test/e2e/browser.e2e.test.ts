@@ -1,0 +1,93 @@
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser';
+import { startPcscd, type TestPcscd } from '../helpers/pcscd';
+import { startRedis, freePort, type TestRedis } from '../helpers/redis';
+import { startTestServer, type TestServer } from '../helpers/app';
+import { startTestAgent, type TestAgentProcess } from '../helpers/agent';
+
+// The clinician's flow in Chromium on the real chain: page → agent → pcscd/vpcd → server.
+const CLINICIAN = { login: 'vasilieva', password: 'Пароль-Васильевой-2026', uid: '04B0B0B0B0B0B0' };
+
+let redis: TestRedis;
+let srv: TestServer;
+let pcscd: TestPcscd;
+let agent: TestAgentProcess;
+let browser: Browser;
+
+beforeAll(async () => {
+  pcscd = await startPcscd();
+  redis = await startRedis();
+  const agentPort = await freePort();
+  srv = await startTestServer(redis, { env: { CARDAUTH_AGENT_URL: `http://127.0.0.1:${agentPort}` } });
+  await srv.account(CLINICIAN.login, CLINICIAN.password, CLINICIAN.uid);
+  agent = await startTestAgent(srv, { port: agentPort });
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  await agent?.close();
+  await srv?.close();
+  await pcscd?.stop();
+  await redis?.stop();
+});
+
+/** A tap as a person does it: the card lies on the reader a moment, then leaves. */
+async function tap(uid: string) {
+  await pcscd.tap(uid);
+  await new Promise((r) => setTimeout(r, 1200));
+  await pcscd.remove(0);
+  await new Promise((r) => setTimeout(r, 800));
+}
+const statusText = (page: Page) => page.textContent('#card-status');
+
+it('opens the login page, taps the card, types the password, sees the logged-in page; a second tap shows the lock screen', async () => {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${srv.url}/login`);
+  expect(await page.textContent('h1')).toBe('Приложите карту к считывателю');
+  await page.waitForFunction("document.getElementById('card-status').textContent.includes('Ожидание карты')");
+  expect(await statusText(page)).toContain('Ожидание карты');
+
+  await tap(CLINICIAN.uid);
+  await page.waitForSelector('#step-password:not([hidden])');
+  expect(await page.inputValue('#login-field')).toBe(CLINICIAN.login); // the card identified the user
+  await page.fill('#password-field', CLINICIAN.password);
+  await page.click('#submit');
+
+  await page.waitForURL('**/home');
+  expect(await page.textContent('h1')).toBe('Вы вошли в систему');
+  expect(await page.textContent('#who')).toContain(CLINICIAN.login);
+  expect(await page.textContent('#previous-login')).toContain('первый вход');
+
+  await tap(CLINICIAN.uid); // tap-out
+  await page.waitForSelector('#locked', { timeout: 10_000 });
+  expect(await page.textContent('#locked h1')).toBe('Сеанс заблокирован');
+  expect(await page.$('#home')).toBeNull(); // nothing of the session's content
+  expect(await page.$('#who')).toBeNull();
+  expect(errors).toEqual([]);
+
+  // unlock on the lock screen with the same card and the password
+  await page.waitForFunction("document.getElementById('card-status').textContent.includes('Ожидание карты')");
+  await tap(CLINICIAN.uid);
+  await page.waitForSelector('#step-password:not([hidden])');
+  await page.fill('#password-field', CLINICIAN.password);
+  await page.click('#submit');
+  await page.waitForURL('**/home');
+  await page.waitForSelector('#home');
+  expect(await page.textContent('#previous-login')).not.toContain('первый вход');
+});
+
+it('shows a wrong password as a short message that says what to do, in Russian', async () => {
+  const page = await browser.newPage();
+  page.on('console', (m) => console.log('page:', m.text()));
+  await page.goto(`${srv.url}/login`);
+  await page.waitForFunction("document.getElementById('card-status').textContent.includes('Ожидание карты')");
+  await tap(CLINICIAN.uid);
+  await page.waitForSelector('#step-password:not([hidden])');
+  await page.fill('#password-field', 'не тот пароль');
+  await page.click('#submit');
+  await page.waitForSelector('#error:not([hidden])');
+  expect(await page.textContent('#error')).toBe('Вход не выполнен. Проверьте логин и пароль и попробуйте снова.');
+  expect(await page.inputValue('#password-field')).toBe('');
+});
