@@ -84,7 +84,8 @@ export function createApp(deps: AppDeps): Express {
           scriptSrc: ["'self'"],
           styleSrc: ["'self'"],
           imgSrc: ["'self'"],
-          connectSrc: ["'self'", config.CARDAUTH_AGENT_URL],
+          // Terminal servers: the page looks for its user's agent among loopback ports.
+          connectSrc: ["'self'", config.CARDAUTH_AGENT_URL, ...(config.CARDAUTH_AGENT_PORTS ? ['http://127.0.0.1:*'] : [])],
           formAction: ["'self'"],
           frameAncestors: ["'none'"],
           baseUri: ["'none'"],
@@ -180,7 +181,14 @@ export function createApp(deps: AppDeps): Express {
   app.use(sessionGuard({ idleMs: config.CARDAUTH_SESSION_IDLE_SEC * 1000, maxMs: config.CARDAUTH_SESSION_MAX_SEC * 1000, now, audit: deps.audit, locks: deps.locks }));
 
   app.use(createAuthRoutes({ passport, nonces: deps.nonces, cardStep, accounts: deps.accounts, audit: deps.audit, cardIdentifiesUser: config.CARDAUTH_CARD_IDENTIFIES_USER, now }));
-  app.use(createPageRoutes({ publicOrigin: config.CARDAUTH_PUBLIC_ORIGIN, agentUrl: config.CARDAUTH_AGENT_URL, demo: config.CARDAUTH_DEMO }));
+  app.use(
+    createPageRoutes({
+      publicOrigin: config.CARDAUTH_PUBLIC_ORIGIN,
+      agentUrl: config.CARDAUTH_AGENT_URL,
+      agentPorts: config.CARDAUTH_AGENT_PORTS ? `${config.CARDAUTH_AGENT_PORTS.from}-${config.CARDAUTH_AGENT_PORTS.to}` : '',
+      demo: config.CARDAUTH_DEMO,
+    }),
+  );
   for (const r of deps.extraRoutes ?? []) app.use(r);
 
   app.use((_req, _res, next) => next(new CardauthError('not_found', 'no such page')));

@@ -37,6 +37,26 @@ const originList = z.string().transform((v, ctx) => {
   }
   return out;
 });
+/** A port `47800`, or a range `47800-47831` (at most 256 ports). */
+const portRange = z.string().transform((v, ctx) => {
+  const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(v.trim());
+  const from = Number(m?.[1]);
+  const to = m?.[2] === undefined ? from : Number(m[2]);
+  if (!m || from > 65535 || to > 65535 || to < from || to - from > 255) {
+    ctx.addIssue({ code: 'custom', message: 'must be a port such as 47800 or a range such as 47800-47831 (at most 256 ports)' });
+    return z.NEVER;
+  }
+  return { from, to };
+});
+const optionalPortRange = z.string().transform((v, ctx) => {
+  if (v.trim() === '') return null;
+  const r = portRange.safeParse(v);
+  if (!r.success) {
+    ctx.addIssue({ code: 'custom', message: r.error.issues[0]?.message ?? 'invalid' });
+    return z.NEVER;
+  }
+  return r.data;
+});
 const secret = z.string().min(32, 'must be at least 32 characters of random data');
 const redisUrl = z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL');
 
@@ -63,6 +83,7 @@ export const SERVER_KEYS = {
   CARDAUTH_SESSION_SECRET: key(secret, 'Signs the session cookie. Comma-separated to rotate: the first signs, all verify.', undefined, true),
   CARDAUTH_TRUST_PROXY: key(z.string(), 'Express `trust proxy` value when behind a load balancer (e.g. `1` or `loopback`); empty trusts none.', ''),
   CARDAUTH_AGENT_URL: key(origin, 'URL of the workstation card agent that the login page calls.', 'http://127.0.0.1:47800'),
+  CARDAUTH_AGENT_PORTS: key(optionalPortRange, 'Terminal servers: the range of loopback ports the agents of user sessions use (e.g. `47800-47831`); the page finds the one agent that answers for its user. Empty: use CARDAUTH_AGENT_URL.', ''),
   CARDAUTH_CARD_IDENTIFIES_USER: key(bool, 'After the card step, answer with the login bound to the card so the page can prefill it.', 'true'),
   CARDAUTH_MAX_CARDS_PER_ACCOUNT: key(int(1, 20), 'Active cards an account may have at once.', '2'),
   CARDAUTH_NONCE_TTL_SEC: key(int(10, 3600), 'Life of a login nonce handed out by POST /auth/nonce.', '120'),
@@ -79,12 +100,14 @@ export const SERVER_KEYS = {
   CARDAUTH_ARGON2_PARALLELISM: key(int(1, 16), 'argon2id lanes for new hashes.', '1'),
   CARDAUTH_HASH_CONCURRENCY: key(int(0, 256), 'Hashes computed at once, the rest queue (bounds memory under a login flood); 0 = the number of CPU cores.', '0'),
   CARDAUTH_DEMO: key(bool, 'Demo mode: shows the virtual-card tap button on the login page. Never in production.', 'false'),
+  CARDAUTH_DEMO_VPCD_DIR: key(z.string().min(1), 'Demo mode only: folder of the virtual reader (`cardauth demo`) whose relay socket `vpcd-slot0.sock` POST /demo/tap puts cards on.', 'var/demo'),
 } as const;
 
 /** Card agent keys. */
 export const AGENT_KEYS = {
   CARDAUTH_AGENT_DIR: key(z.string().min(1), 'Agent data folder; holds the private key (mode 0600) and the agent id.', 'var/agent'),
-  CARDAUTH_AGENT_PORT: key(int(0, 65535), 'Loopback port of the agent bridge (127.0.0.1 only).', '47800'),
+  CARDAUTH_AGENT_PORT: key(portRange, 'Loopback port of the agent bridge (127.0.0.1 only); a range `A-B` takes the first free one (terminal servers: one agent per user session).', '47800'),
+  CARDAUTH_AGENT_SAME_USER: key(bool, "Terminal servers: serve only the agent's own OS user's browser (Linux: checked through /proc/net/tcp).", 'false'),
   CARDAUTH_AGENT_ORIGINS: key(originList, 'Comma-separated page origins allowed to call the bridge; also the only `aud` values it signs for.'),
   CARDAUTH_AGENT_SERVER: key(origin, 'cardauth server URL for enrollment and tap-out events.'),
   CARDAUTH_AGENT_WAIT_SEC: key(int(1, 120), 'How long POST /v1/statement waits for a tap.', '25'),

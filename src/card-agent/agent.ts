@@ -2,7 +2,7 @@ import type { Express } from 'express';
 import type { Clock } from '../clock';
 import { CardauthError } from '../errors';
 import { errorMessage, type Logger } from '../logger';
-import { createBridge, type AgentStatus } from './bridge';
+import { createBridge, type AgentStatus, type BridgeDeps } from './bridge';
 import type { AgentIdentity } from './keystore';
 import type { ServerClient } from './server-client';
 import { signStatement, signTapout, type StatementSigningKey } from './sign-statement';
@@ -28,6 +28,8 @@ export interface AgentOptions {
   serverOrigin: string;
   clock: Clock;
   logger: Logger;
+  /** Terminal servers: serve only connections of the agent's own user (see createBridge). */
+  samePeer?: BridgeDeps['samePeer'];
 }
 
 const HOLD_MS = 10_000;
@@ -90,6 +92,7 @@ export function createAgent(opts: AgentOptions): { bridge: Express; broker: TapB
     sign: (claims) => signStatement(key(), claims, clock),
     status,
     logger,
+    ...(opts.samePeer ? { samePeer: opts.samePeer } : {}),
   });
   return { bridge, broker, close: () => broker.close() };
 }

@@ -23,6 +23,11 @@ export interface BridgeDeps {
   sign: (claims: { aud: string; nonce: string; uid: string; reader: string }) => Promise<string>;
   status: () => Promise<AgentStatus>;
   logger: Logger;
+  /**
+   * On a terminal server every user shares 127.0.0.1: when set, a request is
+   * served only if this says its connection belongs to the agent's own user.
+   */
+  samePeer?: (socket: { remoteAddress?: string | undefined; remotePort?: number | undefined }) => boolean;
 }
 
 const StatementRequest = z.strictObject({ nonce: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/), aud: z.string().max(256) });
@@ -38,6 +43,8 @@ const StatementRequest = z.strictObject({ nonce: z.string().regex(/^[A-Za-z0-9_-
  *   `{statement}` or 408 `tap_timeout`;
  * - `GET /v1/events`: Server-Sent Events `reader`, `card`, `removed` — no UID.
  *
+ * With `samePeer` (terminal servers), another OS user's browser gets 403.
+ *
  * @example
  * createBridge({ origins, waitMs: 25_000, broker, sign, status, logger }).listen(47800, '127.0.0.1');
  */
@@ -47,6 +54,7 @@ export function createBridge(deps: BridgeDeps): Express {
   app.disable('x-powered-by');
 
   app.use((req: Request, res: Response, next: NextFunction) => {
+    if (deps.samePeer && !deps.samePeer(req.socket)) return next(new CardauthError('forbidden', 'this agent serves another user'));
     const origin = req.get('origin');
     if (!origin || !origins.has(origin)) return next(new CardauthError('origin_forbidden', 'origin not allowed'));
     res.setHeader('Access-Control-Allow-Origin', origin);

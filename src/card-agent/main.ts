@@ -8,7 +8,18 @@ import { createAgent } from './agent';
 import { loadOrCreateIdentity } from './keystore';
 import type { PcscLite } from './pcsc';
 import { createReaderWatcher } from './reader-watcher';
+import { peerUid } from './peer-user';
 import { createServerClient } from './server-client';
+
+/** Only the agent's own OS user may use it (terminal servers share 127.0.0.1 between users). */
+function sameUserCheck(): (socket: { remoteAddress?: string | undefined; remotePort?: number | undefined }) => boolean {
+  const me = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  if (process.platform !== 'linux' || me === undefined) {
+    // Windows: the equivalent is GetExtendedTcpTable (owning PID) + ProcessIdToSessionId; see docs/workstations.md.
+    throw new CardauthError('config_invalid', 'CARDAUTH_AGENT_SAME_USER: only supported on Linux for now; see docs/workstations.md');
+  }
+  return (socket) => peerUid(socket.remoteAddress, socket.remotePort) === me;
+}
 
 /** The list keys of the agent config, split on commas. */
 const list = (v: string) =>
@@ -53,22 +64,33 @@ export async function startAgent(deps: { config: AgentConfig; logger: Logger; cl
     serverOrigin: config.CARDAUTH_AGENT_SERVER,
     clock,
     logger,
+    ...(config.CARDAUTH_AGENT_SAME_USER ? { samePeer: sameUserCheck() } : {}),
   });
 
-  let server: Server;
-  try {
-    server = await new Promise<Server>((resolve, reject) => {
-      const s = agent.bridge.listen(config.CARDAUTH_AGENT_PORT, config.CARDAUTH_AGENT_HOST);
+  const listen = (port: number) =>
+    new Promise<Server>((resolve, reject) => {
+      const s = agent.bridge.listen(port, config.CARDAUTH_AGENT_HOST);
       s.once('error', reject);
       s.once('listening', () => resolve(s));
     });
-  } catch (err) {
+  // A range (terminal servers: one agent per user session) takes the first free port.
+  const { from, to } = config.CARDAUTH_AGENT_PORT;
+  let server: Server | undefined;
+  let lastError: unknown;
+  for (let port = from; port <= to && !server; port++) {
+    server = await listen(port).catch((err: unknown) => {
+      lastError = err;
+      return undefined;
+    });
+  }
+  if (!server) {
     agent.close();
     await watcher.close();
-    const where = `${config.CARDAUTH_AGENT_HOST}:${config.CARDAUTH_AGENT_PORT}`;
-    throw new CardauthError('unavailable', `cannot listen on ${where} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+    const where = `${config.CARDAUTH_AGENT_HOST}:${from === to ? from : `${from}-${to}`}`;
+    throw new CardauthError('unavailable', `cannot listen on ${where} (${(lastError as NodeJS.ErrnoException)?.code ?? 'error'})`, { cause: lastError });
   }
-  const { port } = server.address() as AddressInfo;
+  const bound = server;
+  const { port } = bound.address() as AddressInfo;
   const url = `http://${config.CARDAUTH_AGENT_HOST === '::1' ? '[::1]' : '127.0.0.1'}:${port}`;
   logger.info('agent_listening', { url, agentId: identity.agentId ?? null, fingerprint: identity.fingerprint, enrolled: Boolean(identity.agentId) });
   if (!identity.agentId) logger.warn('agent_not_enrolled', { hint: 'run: cardauth agent enroll --server URL --name WORKSTATION' });
@@ -77,8 +99,8 @@ export async function startAgent(deps: { config: AgentConfig; logger: Logger; cl
     url,
     async close() {
       agent.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      bound.closeAllConnections();
+      await new Promise<void>((resolve) => bound.close(() => resolve()));
       await watcher.close();
     },
   };

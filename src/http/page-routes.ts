@@ -10,6 +10,8 @@ export const VIEWS_DIR = join(__dirname, '..', '..', 'views');
 export interface PageRoutesDeps {
   publicOrigin: string;
   agentUrl: string;
+  /** `A-B` when the page must find its user's agent among loopback ports (terminal servers), else empty. */
+  agentPorts: string;
   demo: boolean;
 }
 
@@ -46,6 +48,7 @@ export function createPageRoutes(deps: PageRoutesDeps): Router {
       t,
       messagesJson: jsonForScript(t),
       agentUrl: deps.agentUrl,
+      agentPorts: deps.agentPorts,
       origin: deps.publicOrigin,
       next,
       demo: deps.demo,
@@ -70,6 +73,7 @@ export function createPageRoutes(deps: PageRoutesDeps): Router {
       lang,
       t,
       roleName: (role: string) => roleName(t, role),
+      agentPorts: deps.agentPorts,
       user,
       agentUrl: deps.agentUrl,
       authTimeIso: new Date(user.authTime).toISOString(),

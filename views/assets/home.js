@@ -20,7 +20,7 @@
   }
   setInterval(check, 20000);
   // The card agent reports taps; a tap here may be a tap-out or another clinician.
-  var agentUrl = home.dataset.agentUrl;
+  var agentUrl = (home.dataset.agentPorts && sessionStorage.getItem('cardauth.agentUrl')) || home.dataset.agentUrl;
   if (agentUrl && window.EventSource) {
     var es = new EventSource(agentUrl + '/v1/events');
     es.addEventListener('card', function () { setTimeout(check, 400); });

@@ -6,6 +6,7 @@
   if (!root) return;
   var T = JSON.parse(document.getElementById('messages').textContent);
   var agentUrl = root.dataset.agentUrl;
+  var agentPorts = root.dataset.agentPorts;
   var origin = root.dataset.origin;
   var next = root.dataset.next || '/home';
   var stepCard = document.getElementById('step-card');
@@ -45,11 +46,36 @@
     });
   }
 
+  // Terminal servers: one agent per user session, each on its own loopback port.
+  // Only this user's agent answers (the others refuse another user); remember it.
+  function findAgent() {
+    if (!agentPorts) return Promise.resolve(agentUrl);
+    var known = sessionStorage.getItem('cardauth.agentUrl');
+    if (known) return Promise.resolve(known);
+    var range = agentPorts.split('-').map(Number);
+    var probes = [];
+    for (var p = range[0]; p <= range[1]; p++) {
+      (function (url) {
+        probes.push(fetch(url + '/v1/status', { signal: AbortSignal.timeout(2000) }).then(function (r) {
+          if (!r.ok) throw new Error('not mine');
+          return url;
+        }));
+      })('http://127.0.0.1:' + p);
+    }
+    return Promise.any(probes).then(function (url) {
+      sessionStorage.setItem('cardauth.agentUrl', url);
+      return url;
+    });
+  }
+
   function askAgent(nonce) {
-    return fetch(agentUrl + '/v1/statement', {
+    return findAgent().then(function (url) {
+      agentUrl = url;
+      return fetch(agentUrl + '/v1/statement', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ nonce: nonce, aud: origin }),
+      });
     }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (data) {
         if (r.ok && data.statement) return data.statement;
@@ -57,6 +83,9 @@
         e.code = (data && data.error && data.error.code) || 'agent_error';
         throw e;
       });
+    }, function (err) {
+      sessionStorage.removeItem('cardauth.agentUrl'); // the agent moved or stopped: look again next time
+      throw err;
     });
   }
 
