@@ -95,6 +95,8 @@ export const SERVER_KEYS = {
   CARDAUTH_IP_ATTEMPTS: key(int(1, 100000), 'Failed logins per client IP within the lockout window before that IP is refused.', '50'),
   CARDAUTH_SESSION_IDLE_SEC: key(int(10, 86400), 'Idle time after which a session is locked; only the same card and the password unlock it (УПД.8).', '900'),
   CARDAUTH_SESSION_MAX_SEC: key(int(60, 7 * 86400), 'Absolute session lifetime from login.', '43200'),
+  CARDAUTH_PASSWORD_MIN_LENGTH: key(int(6, 256), 'Shortest password accepted when one is set (ИАФ.3: 12; the older class-3 profile: 6).', '12'),
+  CARDAUTH_PASSWORD_MIN_ALPHABET: key(int(10, 200), 'Smallest alphabet a new password must draw from: Latin and Cyrillic cases 26/33 each, digits 10, punctuation 33 (ИАФ.3: 70; older profile: 30).', '70'),
   CARDAUTH_ARGON2_MEMORY_KIB: key(int(8192, 4194304), 'argon2id memory cost for new hashes.', '19456'),
   CARDAUTH_ARGON2_TIME: key(int(1, 20), 'argon2id iterations for new hashes.', '2'),
   CARDAUTH_ARGON2_PARALLELISM: key(int(1, 16), 'argon2id lanes for new hashes.', '1'),

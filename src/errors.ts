@@ -48,6 +48,7 @@ export type ErrorCode =
   | 'card_bound'
   | 'card_revoked'
   | 'card_limit'
+  | 'password_weak'
   | 'card_not_found'
   | 'agent_not_found'
   | 'agent_state'
@@ -93,6 +94,7 @@ const STATUS: Record<ErrorCode, number> = {
   card_bound: 409,
   card_revoked: 409,
   card_limit: 409,
+  password_weak: 400,
   card_not_found: 404,
   agent_not_found: 404,
   agent_state: 409,

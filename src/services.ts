@@ -21,6 +21,8 @@ export const STORE_KEYS = [
   'CARDAUTH_ARGON2_TIME',
   'CARDAUTH_ARGON2_PARALLELISM',
   'CARDAUTH_HASH_CONCURRENCY',
+  'CARDAUTH_PASSWORD_MIN_LENGTH',
+  'CARDAUTH_PASSWORD_MIN_ALPHABET',
 ] as const satisfies readonly (keyof ServerConfig)[];
 export type StoresConfig = Pick<ServerConfig, (typeof STORE_KEYS)[number]>;
 
@@ -43,6 +45,8 @@ export function createStores(deps: { redis: Redis; config: StoresConfig; clock: 
       { memoryKiB: config.CARDAUTH_ARGON2_MEMORY_KIB, time: config.CARDAUTH_ARGON2_TIME, parallelism: config.CARDAUTH_ARGON2_PARALLELISM },
       config.CARDAUTH_HASH_CONCURRENCY || availableParallelism(),
     ),
+    /** ИАФ.3 rules for a password being set. */
+    passwordPolicy: { minLength: config.CARDAUTH_PASSWORD_MIN_LENGTH, minAlphabet: config.CARDAUTH_PASSWORD_MIN_ALPHABET },
   };
 }
 

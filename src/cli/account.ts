@@ -1,3 +1,4 @@
+import { checkPassword } from '../policy/password-policy';
 import { z } from 'zod';
 import type { Account } from '../store/accounts';
 import { checkValues, flag, loginArg, rolesArg, textArg } from './args';
@@ -72,6 +73,7 @@ export const accountCreate: Command = {
     const args = checkValues(cmd, CreateArgs, raw.values);
     const password = await readPasswordLine(cmd, ctx.io.stdin);
     return ctx.withServices(async (s) => {
+      checkPassword(password, s.passwordPolicy);
       const passwordHash = await s.hasher.hash(password);
       const account = await s.accounts.create({ login: args.login, displayName: args.name, roles: args.role, passwordHash });
       await auditChange(

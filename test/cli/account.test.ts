@@ -39,15 +39,28 @@ describe('account create success', () => {
   });
 
   it('strips a trailing CRLF, and takes a last line without newline as is', async () => {
-    const crlf = await create('crlf-user', 'pass word with spaces \r\n');
+    const crlf = await create('crlf-user', 'Pass word with spaces 1 \r\n');
     expect(crlf.code).toBe(0);
     const a = await client.hgetall(`acct:${crlf.lines[crlf.lines.length - 1]}`);
-    expect(await verify(a.passwordHash as string, 'pass word with spaces ')).toBe(true);
+    expect(await verify(a.passwordHash as string, 'Pass word with spaces 1 ')).toBe(true);
 
-    const bare = await create('bare-user', 'no-newline-at-end');
+    const bare = await create('bare-user', 'No-newline-at-end-1');
     expect(bare.code).toBe(0);
     const b = await client.hgetall(`acct:${bare.lines[bare.lines.length - 1]}`);
-    expect(await verify(b.passwordHash as string, 'no-newline-at-end')).toBe(true);
+    expect(await verify(b.passwordHash as string, 'No-newline-at-end-1')).toBe(true);
+  });
+});
+
+describe('account create: password policy (ИАФ.3)', () => {
+  it.each([
+    ['too short', 'Коротк-1'],
+    ['a small alphabet (Latin letters and digits only: 62)', 'abcdefGHIJKL123456'],
+  ])('refuses %s with exit 1 and password_weak, and creates nothing', async (_why, password) => {
+    const r = await create('weak-user', `${password}\n`);
+    expect(r.code).toBe(1);
+    expect(oneErrorLine(r)).toMatch(/^cardauth: password_weak: the password must be at least 12 characters/);
+    expect(oneErrorLine(r)).not.toContain(password);
+    expect(await client.hget('acct:by-login', 'weak-user')).toBeNull();
   });
 });
 
@@ -76,7 +89,7 @@ describe('account list', () => {
 describe('account create fail', () => {
   it('a login taken in another case: exit 1, login_taken, nothing audited', async () => {
     const before = (await auditRecords(client)).length;
-    const r = await create('ИВАНОВА', 'another-password\n');
+    const r = await create('ИВАНОВА', 'Another-password-2\n');
     expect(r.code).toBe(1);
     expect(oneErrorLine(r)).toMatch(/^cardauth: login_taken: /);
     expect(r.stdout).toBe('');
@@ -119,7 +132,7 @@ describe('account create error', () => {
     await client.rename('audit:log', 'audit:log:saved');
     await client.set('audit:log', 'not a stream');
     try {
-      const r = await create('unaudited', 'some-password\n');
+      const r = await create('unaudited', 'Some-password-3\n');
       expect(r.code).toBe(1);
       const line = oneErrorLine(r);
       expect(line).toMatch(/^cardauth: audit_unavailable: account acc_[0-9a-f]{16} \(unaudited\) was created, but its audit record \(account\.created\) could not be written/);
