@@ -92,6 +92,7 @@ export function createAgent(opts: AgentOptions): { bridge: Express; broker: TapB
     sign: (claims) => signStatement(key(), claims, clock),
     status,
     logger,
+    now: () => clock.now(),
     ...(opts.samePeer ? { samePeer: opts.samePeer } : {}),
   });
   return { bridge, broker, close: () => broker.close() };

@@ -23,6 +23,7 @@ export interface BridgeDeps {
   sign: (claims: { aud: string; nonce: string; uid: string; reader: string }) => Promise<string>;
   status: () => Promise<AgentStatus>;
   logger: Logger;
+  now: () => number;
   /**
    * On a terminal server every user shares 127.0.0.1: when set, a request is
    * served only if this says its connection belongs to the agent's own user.
@@ -85,6 +86,8 @@ export function createBridge(deps: BridgeDeps): Express {
     res.on('close', () => gone.abort()); // the page closed or navigated away: give up the wait
     const tap = await deps.broker.nextTap(deps.waitMs, gone.signal);
     const statement = await deps.sign({ aud, nonce, uid: tap.uid, reader: tap.reader });
+    // From pcscd reporting the card to a signed statement (the bench reads this; no UID).
+    deps.logger.info('statement_signed', { reader: tap.reader, msSinceCard: deps.now() - tap.at });
     res.setHeader('Cache-Control', 'no-store');
     res.json({ statement });
   });

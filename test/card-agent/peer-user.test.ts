@@ -24,6 +24,7 @@ describe('same-user bridge (Linux /proc/net/tcp)', () => {
       sign: async () => 'x',
       status: async () => ({ agentId: null, approved: null, pcscUp: true, readers: [] }),
       logger: silentLogger,
+      now: () => Date.now(),
       samePeer: (socket) => peerUid(socket.remoteAddress, socket.remotePort) === me,
     });
     server = await new Promise((resolve) => {
