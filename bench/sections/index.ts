@@ -4,6 +4,7 @@ import { loginThroughputSection } from './login-throughput';
 import { sessionReadSection } from './session-read';
 import { loginRssSection } from './login-rss';
 import { auditAppendSection } from './audit-append';
+import { agentSection } from './agent';
 
 /**
  * The sections, in run order. Each starts and stops what it needs (its own
@@ -11,4 +12,4 @@ import { auditAppendSection } from './audit-append';
  * (`--only=login,session`). Add a section by writing a `Section` in this
  * folder and listing it here.
  */
-export const SECTIONS: Section[] = [argon2LibsSection, loginThroughputSection, sessionReadSection, loginRssSection, auditAppendSection];
+export const SECTIONS: Section[] = [argon2LibsSection, loginThroughputSection, sessionReadSection, loginRssSection, auditAppendSection, agentSection];

@@ -87,7 +87,7 @@ export function createBridge(deps: BridgeDeps): Express {
     const tap = await deps.broker.nextTap(deps.waitMs, gone.signal);
     const statement = await deps.sign({ aud, nonce, uid: tap.uid, reader: tap.reader });
     // From pcscd reporting the card to a signed statement (the bench reads this; no UID).
-    deps.logger.info('statement_signed', { reader: tap.reader, msSinceCard: deps.now() - tap.at });
+    deps.logger.info('statement_signed', { reader: tap.reader, msSinceCard: deps.now() - tap.at, ...(tap.readMs !== undefined ? { readMs: tap.readMs } : {}) });
     res.setHeader('Cache-Control', 'no-store');
     res.json({ statement });
   });

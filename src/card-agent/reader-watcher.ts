@@ -11,6 +11,8 @@ export interface CardEvent {
   readonly reader: string;
   readonly uid: Uid;
   readonly at: number;
+  /** On `card`: how long the read itself took (connect, GET DATA, disconnect), ms. */
+  readonly readMs?: number;
 }
 
 /** A reader appeared (plugged in, pcscd back) or disappeared. */
@@ -236,7 +238,7 @@ export function createReaderWatcher(options: ReaderWatcherOptions): ReaderWatche
     return leaving.at;
   };
 
-  const onUid = (slot: Slot, uid: Uid, at: number) => {
+  const onUid = (slot: Slot, uid: Uid, at: number, readMs: number) => {
     if (slot.tap && slot.tap.uid === uid) {
       // The same card: it bounced (left and came back within debounceMs), or
       // it stayed while the context was rebuilt. Still the same tap.
@@ -250,7 +252,7 @@ export function createReaderWatcher(options: ReaderWatcherOptions): ReaderWatche
     }
     slot.tap = { uid, at };
     logger.info('card_read', { reader: slot.name, uid: maskUid(uid) });
-    emit('card', Object.freeze({ reader: slot.name, uid, at }));
+    emit('card', Object.freeze({ reader: slot.name, uid, at, readMs }));
   };
 
   const arrive = (slot: Slot, s: Session, reader: PcscReader, at: number) => {
@@ -258,9 +260,10 @@ export function createReaderWatcher(options: ReaderWatcherOptions): ReaderWatche
     void enqueue(slot, async () => {
       if (s.dead || closed || slot.reader !== reader) return;
       try {
+        const started = clock.now();
         const uid = await readUid(reader, { reversed: reversed.has(slot.name) });
         if (s.dead || closed) return;
-        onUid(slot, uid, at);
+        onUid(slot, uid, at, clock.now() - started);
       } catch (err) {
         if (s.dead || closed) return; // the context went away under the read; it will be redone
         const code: ErrorCode = isCardauthError(err) ? err.code : 'card_io_failed';

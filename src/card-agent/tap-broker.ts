@@ -8,6 +8,8 @@ export interface Tap {
   uid: string;
   /** ms since epoch */
   at: number;
+  /** How long reading the card took, when known (for the latency log). */
+  readMs?: number;
 }
 
 export type TapoutSignal = 'tap' | 'removed' | 'switch';
