@@ -1,6 +1,9 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
+import { DEMO_CARDS } from './demo/fixtures';
+import { createDemoTapper } from './demo/tapper';
+import { createDemoRoutes } from './http/demo-routes';
 import type { Clock } from './clock';
 import type { ServerConfig } from './config';
 import { CardauthError } from './errors';
@@ -40,6 +43,8 @@ export interface StartServerDeps {
  * at the process. It installs no signal handlers: the caller (`cardauth
  * serve`) decides when to call close().
  *
+ * With CARDAUTH_DEMO it also mounts the demo routes (src/http/demo-routes.ts).
+ *
  * Rejects with `unavailable` when it cannot listen (e.g. the port is taken),
  * after disconnecting Redis.
  *
@@ -58,7 +63,13 @@ export async function startServer(deps: StartServerDeps): Promise<RunningServer>
     logger.warn('redis_not_ready', { waitedMs: redisWaitMs, note: 'listening anyway; /readyz answers 503 until Redis is back' });
   }
   const services = createServices({ redis, config, clock });
-  const app = createApp({ config, redis, clock, logger, ...services });
+  const extraRoutes = [];
+  if (config.CARDAUTH_DEMO) {
+    // Demo only: tap buttons on the login page put virtual cards on the demo's virtual reader.
+    logger.warn('demo_mode', { vpcdDir: config.CARDAUTH_DEMO_VPCD_DIR, note: 'POST /demo/tap is on; never run demo mode in production' });
+    extraRoutes.push(createDemoRoutes({ cards: DEMO_CARDS, tap: createDemoTapper({ dir: config.CARDAUTH_DEMO_VPCD_DIR }).tap }));
+  }
+  const app = createApp({ config, redis, clock, logger, ...services, extraRoutes });
 
   let server: Server;
   try {

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { z } from 'zod';
 import { createVirtualCard, VPCD_PORTS } from '../card-agent/vpcd-card';
+import { relaySocketPath } from '../demo/virtual-reader';
 import { CardauthError } from '../errors';
 import { checkValues, flag } from './args';
 import type { Command } from './command';
@@ -23,7 +24,7 @@ const common = {
  */
 function vpcdTarget(vpcd: string | undefined, slot: 0 | 1, stateDir: string): { path: string } | { host: string; port: number } {
   if (vpcd === undefined) {
-    const relay = join(stateDir, `vpcd-slot${slot}.sock`);
+    const relay = relaySocketPath(stateDir, slot);
     return existsSync(relay) ? { path: relay } : { host: '127.0.0.1', port: VPCD_PORTS[slot] };
   }
   const m = /^([A-Za-z0-9.:[\]-]+):(\d{1,5})$/.exec(vpcd);

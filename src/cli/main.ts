@@ -10,6 +10,7 @@ import { cardCommands } from './card';
 import { cardRemove, cardTap } from './card-tap';
 import { commandName, osActor, type CliIo, type Command, type CommandContext } from './command';
 import { configCommands } from './config';
+import { demo } from './demo';
 import { explain } from './output';
 import { connectCliRedis } from './redis';
 import { serve } from './serve';
@@ -35,6 +36,7 @@ export const COMMANDS: readonly Command[] = [
   agentRun,
   ...auditCommands,
   serve,
+  demo,
   ...configCommands,
 ];
 
