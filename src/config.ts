@@ -202,6 +202,19 @@ function pick(all: Keys, names: readonly string[]): Keys {
   return picked;
 }
 
+/** The keys the stores need; the CLI loads only these (no session secret or public origin). */
+export const STORE_KEYS = [
+  'REDIS_URL',
+  'CARDAUTH_MAX_CARDS_PER_ACCOUNT',
+  'CARDAUTH_ARGON2_MEMORY_KIB',
+  'CARDAUTH_ARGON2_TIME',
+  'CARDAUTH_ARGON2_PARALLELISM',
+  'CARDAUTH_HASH_CONCURRENCY',
+  'CARDAUTH_PASSWORD_MIN_LENGTH',
+  'CARDAUTH_PASSWORD_MIN_ALPHABET',
+] as const satisfies readonly (keyof ServerConfig)[];
+export type StoresConfig = Pick<ServerConfig, (typeof STORE_KEYS)[number]>;
+
 /** Loads and validates the card agent configuration. */
 export function loadAgentConfig(env: Env, file?: string): AgentConfig {
   return parse(AGENT_KEYS, env, file);

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import type Redis from 'ioredis';
 import { createAuditLog } from './audit/log';
 import type { Clock } from './clock';
-import type { ServerConfig } from './config';
+import type { ServerConfig, StoresConfig } from './config';
 import { CardauthError } from './errors';
 import { createLockout } from './policy/lockout';
 import { createClaimOnce, createNonceStore } from './policy/nonces';
@@ -12,19 +12,6 @@ import { createAccountStore } from './store/accounts';
 import { createAgentStore } from './store/agents';
 import { createCardStore } from './store/cards';
 import { createSessionLocks } from './store/session-locks';
-
-/** The keys the stores need; the CLI loads only these (no session secret or public origin). */
-export const STORE_KEYS = [
-  'REDIS_URL',
-  'CARDAUTH_MAX_CARDS_PER_ACCOUNT',
-  'CARDAUTH_ARGON2_MEMORY_KIB',
-  'CARDAUTH_ARGON2_TIME',
-  'CARDAUTH_ARGON2_PARALLELISM',
-  'CARDAUTH_HASH_CONCURRENCY',
-  'CARDAUTH_PASSWORD_MIN_LENGTH',
-  'CARDAUTH_PASSWORD_MIN_ALPHABET',
-] as const satisfies readonly (keyof ServerConfig)[];
-export type StoresConfig = Pick<ServerConfig, (typeof STORE_KEYS)[number]>;
 
 /**
  * The stores an administrator works on: accounts, cards, agents, the audit

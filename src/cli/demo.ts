@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
 import { z } from 'zod';
 import { DEMO_ACCOUNTS, DEMO_CARDS } from '../demo/fixtures';
-import { startDemo, type RunningDemo } from '../demo/run';
+import type { RunningDemo } from '../demo/run';
 import { CardauthError } from '../errors';
 import { checkValues } from './args';
 import type { Command } from './command';
@@ -81,6 +81,7 @@ export const demo: Command = {
     out.write('cardauth demo: starting…\n');
     let running: RunningDemo;
     try {
+      const { startDemo } = require('../demo/run') as typeof import('../demo/run');
       running = await startDemo({
         varDir: args.var,
         port: args.port,

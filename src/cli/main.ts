@@ -12,9 +12,8 @@ import { commandName, osActor, type CliIo, type Command, type CommandContext } f
 import { configCommands } from './config';
 import { demo } from './demo';
 import { explain } from './output';
-import { connectCliRedis } from './redis';
 import { serve } from './serve';
-import { CLI_KEYS, createCliServices } from './services';
+import { STORE_KEYS } from '../config';
 
 /**
  * The `cardauth` command line. Exit codes:
@@ -190,7 +189,10 @@ export async function main(argv: string[], io: CliIo = processIo, clock: Clock =
       configFile,
       actor: osActor(),
       async withServices(fn) {
-        const config = loadServerConfigSubset(CLI_KEYS, io.env, configFile);
+        const config = loadServerConfigSubset(STORE_KEYS, io.env, configFile);
+        // Loaded on use: `agent run` on a workstation never needs Redis, argon2 or the stores.
+        const { connectCliRedis } = require('./redis') as typeof import('./redis');
+        const { createCliServices } = require('./services') as typeof import('./services');
         const redis = await connectCliRedis(config.REDIS_URL);
         try {
           return await fn(createCliServices({ redis, config, clock }));

@@ -1,6 +1,5 @@
 import { loadServerConfig } from '../config';
 import { createJsonLogger } from '../logger';
-import { startServer } from '../server';
 import type { Command } from './command';
 
 /**
@@ -22,6 +21,7 @@ export const serve: Command = {
     const stop = ctx.io.stopSignal();
     let server;
     try {
+      const { startServer } = require('../server') as typeof import('../server'); // the server stack, only for serve
       server = await startServer({ config, logger, clock: ctx.clock });
     } catch (err) {
       stop.cancel();

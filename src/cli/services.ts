@@ -1,6 +1,7 @@
 import type Redis from 'ioredis';
 import type { Clock } from '../clock';
-import { createStores, STORE_KEYS, type StoresConfig } from '../services';
+import { STORE_KEYS, type StoresConfig } from '../config';
+import { createStores } from '../services';
 
 /** The server keys the CLI reads: those the stores need, not the session secret or public origin. */
 export const CLI_KEYS = STORE_KEYS;

@@ -3,11 +3,11 @@ import { accessSync, constants, createWriteStream, existsSync, mkdirSync, readFi
 import { createServer } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
 import type { Clock } from '../clock';
-import { loadServerConfigSubset, type Env } from '../config';
+import { loadServerConfigSubset, STORE_KEYS, type Env } from '../config';
 import { CardauthError } from '../errors';
 import { loadOrCreateIdentity, saveEnrollment } from '../card-agent/keystore';
 import { connectCliRedis } from '../cli/redis';
-import { createStores, STORE_KEYS } from '../services';
+import { createStores } from '../services';
 import { createLineLog, describeExit, spawnChild, withSbin, type Child, type LineLog } from './child-process';
 import { startRedisServer, type RunningRedis } from './redis-server';
 import { seedDemo } from './seed';

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { loadOrCreateIdentity, type AgentIdentity } from '../../src/card-agent/keystore';
 import { systemClock } from '../../src/clock';
-import { loadServerConfigSubset } from '../../src/config';
+import { loadServerConfigSubset, STORE_KEYS } from '../../src/config';
 import { DEMO_ACCOUNTS, DEMO_CARDS } from '../../src/demo/fixtures';
 import { seedDemo } from '../../src/demo/seed';
 import { isCardauthError } from '../../src/errors';
 import { checkPassword } from '../../src/policy/password-policy';
-import { createStores, STORE_KEYS } from '../../src/services';
+import { createStores } from '../../src/services';
 import { startRedis, type TestRedis } from '../helpers/redis';
 
 let redis: TestRedis;
