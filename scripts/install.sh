@@ -18,6 +18,14 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# vsmartcard-vpcd installs a reader config for the system pcscd, which would make a
+# system pcscd listen on TCP 35963/35964 on every interface. cardauth only runs vpcd in
+# its own private namespaces (with its own config), so the system-wide file is set aside.
+if [[ -f /etc/reader.conf.d/vpcd ]]; then
+  mv /etc/reader.conf.d/vpcd /etc/reader.conf.d/vpcd.disabled-by-cardauth
+  echo "cardauth: moved /etc/reader.conf.d/vpcd aside (the system pcscd must not open vpcd's TCP ports)" >&2
+fi
+
 # npm ci when node_modules is missing or older than the lock file.
 if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "cardauth: npm ci" >&2
