@@ -1,6 +1,5 @@
 import express, { type Express } from 'express';
 import session from 'express-session';
-import helmet from 'helmet';
 import type Redis from 'ioredis';
 import { RedisStore } from 'connect-redis';
 import { Passport } from 'passport';
@@ -13,6 +12,7 @@ import { createErrorHandler } from './http/error-handler';
 import { originGuard } from './http/origin-guard';
 import { createPageRoutes, VIEWS_DIR } from './http/page-routes';
 import { requestSource } from './http/request-source';
+import { securityHeaders } from './http/security-headers';
 import { sessionGuard } from './http/session-guard';
 import { errorMessage, type Logger } from './logger';
 import { createAgentRoutes, type AgentRoutesDeps } from './http/agent-routes';
@@ -29,6 +29,9 @@ import type { SessionLocks } from './store/session-locks';
 import { createPasswordStep, type LoginAccount } from './strategies/password-step';
 import type { LoginResult, SessionUser } from './strategies/session-user';
 import './http/session-data';
+
+/** Every agent route is under /agents/ (case-insensitive, as the router matches). */
+const AGENT_PATH = /^\/agents\//i;
 
 /** Everything the app needs; only entry points construct Redis and the stores. */
 export interface AppDeps {
@@ -76,7 +79,7 @@ export function createApp(deps: AppDeps): Express {
   if (config.CARDAUTH_TRUST_PROXY) app.set('trust proxy', /^\d+$/.test(config.CARDAUTH_TRUST_PROXY) ? Number(config.CARDAUTH_TRUST_PROXY) : config.CARDAUTH_TRUST_PROXY);
 
   app.use(
-    helmet({
+    securityHeaders({
       contentSecurityPolicy: {
         useDefaults: false,
         directives: {
@@ -108,8 +111,6 @@ export function createApp(deps: AppDeps): Express {
     );
   });
 
-  app.use(express.json({ limit: '16kb', strict: true, type: 'application/json' }));
-
   const verifyAgentJws = createAgentJwsVerifier({
     agents: deps.agents,
     clock,
@@ -117,8 +118,14 @@ export function createApp(deps: AppDeps): Express {
     maxLifetimeSec: config.CARDAUTH_STATEMENT_MAX_LIFETIME_SEC,
     skewSec: config.CARDAUTH_CLOCK_SKEW_SEC,
   });
-  // Agents authenticate by signature, carry no cookie and no Origin: mounted before both.
-  app.use(
+  // Before the session: the JSON body parser, the agents' endpoints (they authenticate by
+  // signature and carry no cookie and no Origin, so they come before both) and the Origin check
+  // of every other write. A read (GET/HEAD) outside /agents/ needs none of the three — nothing to
+  // parse, no agent route, no Origin check for a read — and skips them in one step: pages and
+  // GET /auth/session, the hot path, pass only helmet, the session and the routes.
+  const beforeSession = express.Router();
+  beforeSession.use(express.json({ limit: '16kb', strict: true, type: 'application/json' }));
+  beforeSession.use(
     createAgentRoutes({
       agents: deps.agents,
       verifyTapout: createTapoutVerifier(verifyAgentJws, deps.claimOnce),
@@ -128,8 +135,8 @@ export function createApp(deps: AppDeps): Express {
       now,
     }),
   );
-
-  app.use(originGuard(config.CARDAUTH_PUBLIC_ORIGIN));
+  beforeSession.use(originGuard(config.CARDAUTH_PUBLIC_ORIGIN));
+  app.use((req, res, next) => ((req.method === 'GET' || req.method === 'HEAD') && !AGENT_PATH.test(req.path) ? next() : beforeSession(req, res, next)));
 
   const sessions = session({
     name: 'cardauth.sid',

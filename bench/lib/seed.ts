@@ -66,17 +66,38 @@ export interface LoginTimings {
 const clock = { now: () => Date.now() };
 
 /**
- * One whole login as a fresh browser would do it: POST /auth/nonce →
- * signStatement (what the card agent does) → POST /auth/login (one shot) or
- * POST /auth/card + POST /auth/password. Throws unless every step is 200 and
- * the session names the user.
+ * What a browser holds just before it submits a login: the pre-auth session
+ * cookie that POST /auth/nonce set, and the card statement the agent signed
+ * for that nonce. A statement lives 30 s and a nonce 120 s: prepare right
+ * before use.
  */
-export async function login(b: Browser, agent: StatementSigningKey, user: BenchUser, mode: 'one-shot' | 'two-step', timings?: LoginTimings): Promise<void> {
+export interface PreparedLogin {
+  cookie: string;
+  statement: string;
+}
+
+/**
+ * The part of a login that is not the server's login work: POST /auth/nonce
+ * as a fresh browser (keeps the cookie) and signStatement (the workstation
+ * agent's job, on another machine in production).
+ */
+export async function prepareLogin(b: Browser, agent: StatementSigningKey, user: BenchUser, timings?: LoginTimings): Promise<PreparedLogin> {
   b.cookie = '';
   const { nonce } = await b.postJson<{ nonce: string }>('/auth/nonce', {});
   const t = performance.now();
   const statement = await cardauth.signStatement.signStatement(agent, { aud: b.origin, nonce, uid: user.uid, reader: 'Virtual PCD 00 00' }, clock);
   if (timings) timings.signMs += performance.now() - t;
+  return { cookie: b.cookie, statement };
+}
+
+/**
+ * Submits a prepared login: POST /auth/login (one shot) or POST /auth/card +
+ * POST /auth/password. Throws unless every step is 200 and the session
+ * names the user.
+ */
+export async function submitLogin(b: Browser, prepared: PreparedLogin, user: BenchUser, mode: 'one-shot' | 'two-step'): Promise<void> {
+  b.cookie = prepared.cookie;
+  const { statement } = prepared;
   let view: { login?: string };
   if (mode === 'one-shot') {
     view = await b.postJson('/auth/login', { statement, login: user.login, password: BENCH_PASSWORD });
@@ -85,4 +106,13 @@ export async function login(b: Browser, agent: StatementSigningKey, user: BenchU
     view = await b.postJson('/auth/password', { login: user.login, password: BENCH_PASSWORD });
   }
   if (view.login !== user.login) throw new Error(`login answered ${JSON.stringify(view).slice(0, 200)}`);
+}
+
+/**
+ * One whole login as a fresh browser would do it: POST /auth/nonce →
+ * signStatement (what the card agent does) → POST /auth/login (one shot) or
+ * POST /auth/card + POST /auth/password.
+ */
+export async function login(b: Browser, agent: StatementSigningKey, user: BenchUser, mode: 'one-shot' | 'two-step', timings?: LoginTimings): Promise<void> {
+  await submitLogin(b, await prepareLogin(b, agent, user, timings), user, mode);
 }

@@ -5,8 +5,7 @@ import {
   fromStreamFields,
   GENESIS_PREV,
   parseAuditInput,
-  sealRecord,
-  toStreamFields,
+  sealRecordFields,
   type AuditEvent,
   type AuditEventInput,
   type AuditRecord,
@@ -175,16 +174,14 @@ export function createAuditLog({ redis, clock, key = 'audit:log' }: AuditLogDeps
       let head = known === undefined ? await readHead() : known;
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const records: AuditRecord[] = [];
+        const fields: string[] = [];
         let prev = head;
         for (const { event, ts } of batch) {
-          const record = sealRecord(event, { seq: prev ? prev.seq + 1 : 1, prev: prev ? prev.hash : GENESIS_PREV, ts });
+          const { record, fields: [, r, , h] } = sealRecordFields(event, { seq: prev ? prev.seq + 1 : 1, prev: prev ? prev.hash : GENESIS_PREV, ts });
           records.push(record);
+          fields.push(r, h);
           prev = record;
         }
-        const fields = records.flatMap((record) => {
-          const [, r, , h] = toStreamFields(record);
-          return [r, h];
-        });
         const reply = await redisCall('write', () => script[COMMAND](key, head ? head.hash : '', ...fields));
         if (!Array.isArray(reply) || (reply[0] !== 1 && reply[0] !== 0)) {
           throw new CardauthError('audit_unavailable', 'audit write: unexpected reply from the append script');

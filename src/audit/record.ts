@@ -97,6 +97,8 @@ const SECRETISH = /pass|pwd|secret/i;
 
 function clip(s: string, max: number): string {
   const clean = s.replace(UNSAFE, '\ufffd');
+  // At most `length` code points: a string this short fits without counting them.
+  if (clean.length <= max) return clean;
   const points = Array.from(clean);
   return points.length <= max ? clean : `${points.slice(0, max - 1).join('')}…`;
 }
@@ -232,10 +234,24 @@ export function sameHash(a: string, b: string): boolean {
  * const second = sealRecord(other, { seq: 2, prev: first.hash, ts: '2026-03-01T08:00:01.000Z' });
  */
 export function sealRecord(event: AuditEvent, at: { seq: number; prev: string; ts: string }): AuditRecord {
+  return sealRecordFields(event, at).record;
+}
+
+/**
+ * {@link sealRecord} and {@link toStreamFields} at once, building the
+ * canonical JSON only once (the audit log's write path).
+ *
+ * @example
+ * const { record, fields } = sealRecordFields(event, { seq: 1, prev: GENESIS_PREV, ts: '2026-03-01T08:00:00.000Z' });
+ * await redis.xadd('audit:log', '*', ...fields);
+ */
+export function sealRecordFields(event: AuditEvent, at: { seq: number; prev: string; ts: string }): { record: AuditRecord; fields: [string, string, string, string] } {
   if (!Number.isSafeInteger(at.seq) || at.seq < 1) throw new TypeError('sealRecord: seq must be a positive integer');
   if (!HEX64.test(at.prev)) throw new TypeError('sealRecord: prev must be 64 lowercase hex digits');
   const body = { ...event, v: RECORD_VERSION, seq: at.seq, ts: at.ts, prev: at.prev };
-  return { ...body, hash: recordHash(body) };
+  const json = canonicalJson(body);
+  const hash = sha256Hex(json);
+  return { record: { ...body, hash }, fields: [STREAM_FIELD_RECORD, json, STREAM_FIELD_HASH, hash] };
 }
 
 /**

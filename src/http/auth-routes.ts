@@ -49,6 +49,11 @@ export function sessionView(user: SessionUser) {
 export function createAuthRoutes(deps: AuthRoutesDeps): Router {
   const router = Router();
 
+  // First: the most frequent request (the home page polls it), so it is matched before the others.
+  router.get('/auth/session', requireUser, (req, res) => {
+    res.json(sessionView(req.user as SessionUser));
+  });
+
   router.post(
     '/auth/nonce',
     async (req, res) => {
@@ -136,10 +141,6 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Router {
     },
     authenticate,
   );
-
-  router.get('/auth/session', requireUser, (req, res) => {
-    res.json(sessionView(req.user as SessionUser));
-  });
 
   router.post(
     '/auth/logout',

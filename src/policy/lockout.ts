@@ -20,8 +20,16 @@ export interface LockoutSubject {
 }
 
 export interface Lockout {
-  /** Checked before the password is looked at. */
+  /** Checked before the password is looked at: the account and the IP. */
   check(subject: LockoutSubject): Promise<LockState>;
+  /** The IP only: the card step, before any account is known. */
+  checkIp(ip: string): Promise<LockState>;
+  /**
+   * The account only: for a password step in the same request as a card
+   * step whose `checkIp` passed (the one-shot login), so that one request
+   * does not read the IP limit twice.
+   */
+  checkAccount(accountId: string): Promise<LockState>;
   /** Counts a failure; `accountLockedNow` is true on the failure that locked the account. */
   recordFailure(subject: LockoutSubject): Promise<{ accountLockedNow: boolean }>;
   /** A failure with no account to charge (an unusable card step): counts against the IP only. */
@@ -39,11 +47,13 @@ export interface Lockout {
  * The limiter rejects the consume that *exceeds* `points`, so `points` is
  * `attempts - 1`: the `attempts`-th failure is the one that blocks for
  * `durationSec`. A Redis failure is `unavailable` (fail closed), never "not
- * locked".
+ * locked". Each read is one rate-limiter-flexible `get` (MULTI GET PTTL
+ * EXEC, one round trip); `check` sends its two at once.
  *
  * @example
  * const lockout = createLockout({ redis, config: { attempts: 5, windowSec: 900, durationSec: 900, ipAttempts: 50 } });
  * const state = await lockout.check({ accountId, ip });
+ * const ipOnly = await lockout.checkIp(ip); // the card step
  */
 export function createLockout(deps: { redis: Redis; config: LockoutConfig }): Lockout {
   const { redis, config } = deps;
@@ -84,12 +94,22 @@ export function createLockout(deps: { redis: Redis; config: LockoutConfig }): Lo
     return res && res.consumedPoints >= limit ? res.msBeforeNext : null;
   };
 
+  const state = (accountMs: number | null, ipMs: number | null): LockState => {
+    if (accountMs !== null) return { locked: true, scope: 'account', retryAfterMs: accountMs };
+    if (ipMs !== null) return { locked: true, scope: 'ip', retryAfterMs: ipMs };
+    return { locked: false };
+  };
+
   return {
     async check(s) {
       const [accountMs, ipMs] = await Promise.all([over(account, s.accountId, config.attempts), over(ip, s.ip, config.ipAttempts)]);
-      if (accountMs !== null) return { locked: true, scope: 'account', retryAfterMs: accountMs };
-      if (ipMs !== null) return { locked: true, scope: 'ip', retryAfterMs: ipMs };
-      return { locked: false };
+      return state(accountMs, ipMs);
+    },
+    async checkIp(addr) {
+      return state(null, await over(ip, addr, config.ipAttempts));
+    },
+    async checkAccount(accountId) {
+      return state(await over(account, accountId, config.attempts), null);
     },
     async recordFailure(s) {
       const [accountLockedNow] = await Promise.all([consume(account, s.accountId), consume(ip, s.ip)]);

@@ -162,6 +162,17 @@ redis.call('HSET', KEYS[1], 'lastLoginAt', ARGV[1], 'lastLoginWorkstation', ARGV
 return {'ok', prev[1] or '', prev[2] or ''}
 `;
 
+// KEYS: acct:by-login. ARGV: loginKey. Answers {'ok', id, field, value, ...} of
+// the account the index names — one round trip for the login lookup of every
+// password step. Unlike the other scripts it reads a key not in KEYS, the hash
+// named by the index value (fine on one Redis, not on a Redis Cluster), and
+// only for a well-formed account id.
+const FIND_BY_LOGIN = `
+local id = redis.call('HGET', KEYS[1], ARGV[1])
+if not id or #id ~= 20 or not string.match(id, '^acc_[0-9a-f]+$') then return {'account_not_found'} end
+return {'ok', id, unpack(redis.call('HGETALL', 'acct:' .. id))}
+`;
+
 // KEYS: acct:<id>. ARGV: field, value, ... Updates an existing account only.
 const UPDATE = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'account_not_found'} end
@@ -220,6 +231,7 @@ export function createAccountStore(deps: AccountStoreDeps): AccountStore {
   const create = defineScript(redis, 'cardauthAccountCreate', 2, CREATE);
   const recordLogin = defineScript(redis, 'cardauthAccountRecordLogin', 1, RECORD_LOGIN);
   const update = defineScript(redis, 'cardauthAccountUpdate', 1, UPDATE);
+  const findByLogin = defineScript(redis, 'cardauthAccountFindByLogin', 1, FIND_BY_LOGIN);
 
   const get = async (id: string): Promise<Account | null> => {
     if (!isAccountId(id)) return null;
@@ -270,8 +282,10 @@ export function createAccountStore(deps: AccountStoreDeps): AccountStore {
         if (isCardauthError(e, 'bad_request')) return null;
         throw e;
       }
-      const id = await guard(redis.hget(LOGIN_INDEX, loginKey));
-      return id ? get(id) : null;
+      const [status, id, ...fields] = await findByLogin([LOGIN_INDEX], [loginKey]);
+      if (status !== 'ok' || !isAccountId(id)) return null;
+      const account = toAccount(pairsToRecord(fields));
+      return account && account.id === id ? account : null;
     },
 
     async list() {

@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { defineScript, guard } from './script';
+import { defineScript } from './script';
 
 /** Why a session was locked (УПД.8). */
 export type LockReason = 'idle' | 'tapout' | 'switch' | 'request';
@@ -51,6 +51,14 @@ redis.call('SET', KEYS[1], cjson.encode(s), 'KEEPTTL')
 return {'ok'}
 `;
 
+// KEYS: the card's index. ARGV: session id, ttl. Adds and (re)sets the TTL
+// atomically, in one round trip.
+const BIND = `
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return {'ok'}
+`;
+
 const indexKey = (agentId: string, uid: string) => `sessidx:${agentId}:${uid}`;
 
 /**
@@ -66,10 +74,10 @@ export function createSessionLocks(deps: { redis: Redis; prefix?: string }): Ses
   const prefix = deps.prefix ?? 'sess:';
   const lockCard = defineScript(redis, 'cardauthLockCard', 1, LOCK_CARD);
   const touch = defineScript(redis, 'cardauthSessionTouch', 1, TOUCH);
+  const bind = defineScript(redis, 'cardauthSessionBind', 1, BIND);
   return {
     async bind(sessionId, agentId, uid, ttlSec) {
-      const key = indexKey(agentId, uid);
-      await guard(redis.multi().sadd(key, sessionId).expire(key, ttlSec).exec());
+      await bind([indexKey(agentId, uid)], [sessionId, ttlSec]);
     },
     async lockCard(agentId, uid, lock) {
       return (await lockCard([indexKey(agentId, uid)], [prefix, lock.reason, lock.at])).map(String);

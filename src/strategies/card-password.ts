@@ -7,8 +7,9 @@ import type { LoginAccount } from './password-step';
 import type { LoginResult } from './session-user';
 
 export interface CardPasswordDeps {
+  /** Checks the IP limit before anything else (createCardStep does), so a one-shot password step need not read it again. */
   cardStep: (input: { statement: string; sessionId: string; source: RequestSource }) => Promise<CardStepResult>;
-  passwordStep: (input: { card: CardStepResult; login: string; password: string; source: RequestSource; sessionId: string }) => Promise<LoginAccount>;
+  passwordStep: (input: { card: CardStepResult; login: string; password: string; source: RequestSource; sessionId: string; ipChecked?: boolean }) => Promise<LoginAccount>;
   /** The card step stored by POST /auth/card, if any (checked for freshness by the caller). */
   pendingCard: (req: Request) => CardStepResult | undefined;
   source: (req: Request) => RequestSource;
@@ -35,9 +36,11 @@ export function createCardPasswordStrategy(deps: CardPasswordDeps): LocalStrateg
     const run = async (): Promise<LoginResult> => {
       const source = deps.source(req);
       const statement: unknown = (req.body as Record<string, unknown>).statement;
-      const card = typeof statement === 'string' ? await deps.cardStep({ statement, sessionId: req.sessionID, source }) : deps.pendingCard(req);
+      const oneShot = typeof statement === 'string';
+      const card = oneShot ? await deps.cardStep({ statement, sessionId: req.sessionID, source }) : deps.pendingCard(req);
       if (!card) throw new CardauthError('card_step_required', 'present the card first');
-      const account = await deps.passwordStep({ card, login, password, source, sessionId: req.sessionID });
+      // One shot: the card step has just checked this request's IP; the password step checks the account.
+      const account = await deps.passwordStep({ card, login, password, source, sessionId: req.sessionID, ipChecked: oneShot });
       return { account, card, authTime: deps.now() };
     };
     run().then(

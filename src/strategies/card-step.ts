@@ -27,7 +27,7 @@ export interface CardStepDeps {
   verifyStatement: (jws: string) => Promise<CardStatement>;
   nonces: Pick<NonceStore, 'consume'>;
   cards: { get(uid: string): Promise<{ accountId: string; status: 'active' | 'revoked' } | null> };
-  lockout: Pick<Lockout, 'check' | 'recordIpFailure'>;
+  lockout: Pick<Lockout, 'checkIp' | 'recordIpFailure'>;
   audit: { append(input: AuditEventInput): Promise<unknown> };
   now: () => number;
 }
@@ -45,7 +45,7 @@ export interface CardStepDeps {
 export function createCardStep(deps: CardStepDeps) {
   return async function cardStep(input: { statement: string; sessionId: string; source: RequestSource }): Promise<CardStepResult> {
     const { statement, sessionId, source } = input;
-    const ipState = await deps.lockout.check({ accountId: '', ip: source.ip });
+    const ipState = await deps.lockout.checkIp(source.ip);
     if (ipState.locked) throw new CardauthError('rate_limited', 'too many failed attempts from this address');
 
     let st: CardStatement | undefined;

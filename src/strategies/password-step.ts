@@ -31,13 +31,14 @@ export class AccountLockedError extends CardauthError {
 export interface PasswordStepDeps {
   accounts: { findByLogin(login: string): Promise<LoginAccount | null> };
   hasher: Pick<PasswordHasher, 'verify' | 'dummyVerify'>;
-  lockout: Pick<Lockout, 'check' | 'recordFailure' | 'recordSuccess'>;
+  lockout: Pick<Lockout, 'check' | 'checkAccount' | 'recordFailure' | 'recordSuccess'>;
   audit: { append(input: AuditEventInput): Promise<unknown> };
 }
 
 /**
  * The password step, after a passed card step, in this order:
- * 1. lockout check (account of the card, and the client IP);
+ * 1. lockout check (account of the card, and the client IP — unless
+ *    `ipChecked`: the card step of this same request has just checked it);
  * 2. the login must name the card's account, active — otherwise a dummy
  *    argon2 verify and the same failure as a wrong password;
  * 3. argon2id verify;
@@ -54,6 +55,12 @@ export function createPasswordStep(deps: PasswordStepDeps) {
     password: string;
     source: RequestSource;
     sessionId: string;
+    /**
+     * True only when the card step ran in this same request and its IP check
+     * passed (one-shot login); then only the account is read. The two-step
+     * flow's password request leaves it unset and checks both.
+     */
+    ipChecked?: boolean;
   }): Promise<LoginAccount> {
     const { card, login, password, source, sessionId } = input;
     const subject = { accountId: card.accountId, ip: source.ip };
@@ -68,7 +75,7 @@ export function createPasswordStep(deps: PasswordStepDeps) {
         sessionId,
       });
 
-    const lock = await deps.lockout.check(subject);
+    const lock = input.ipChecked === true ? await deps.lockout.checkAccount(card.accountId) : await deps.lockout.check(subject);
     if (lock.locked) {
       await record('failure', lock.scope === 'ip' ? 'ip_limited' : 'locked');
       if (lock.scope === 'ip') throw new CardauthError('rate_limited', 'too many failed attempts from this address');

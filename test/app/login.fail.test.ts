@@ -121,3 +121,32 @@ describe('the per-IP limit', () => {
     expect(res.json.error.code).toBe('rate_limited');
   });
 });
+
+describe('the per-IP limit in the card + password flow', () => {
+  let redis: TestRedis;
+  let srv: TestServer;
+  let agent: TestAgent;
+  beforeAll(async () => {
+    redis = await startRedis();
+    srv = await startTestServer(redis, { env: { CARDAUTH_IP_ATTEMPTS: '3' } });
+    agent = await srv.agent();
+    await srv.account('ip-b', PASSWORD, '04000000000021');
+  });
+  afterAll(async () => {
+    await srv.close();
+    await redis.stop();
+  });
+
+  it('checks the IP again at the password request: failures after the card step refuse it', async () => {
+    const c = srv.client();
+    expect((await c.post('/auth/card', { statement: await srv.statementFor(c, agent, '04000000000021') })).status).toBe(200);
+    for (let i = 0; i < 3; i++) {
+      const other = srv.client();
+      await other.post('/auth/card', { statement: await srv.statementFor(other, agent, '04999999999999') });
+    }
+    const res = await c.post('/auth/password', { login: 'ip-b', password: PASSWORD });
+    expect(res.status).toBe(429);
+    expect(res.json.error.code).toBe('rate_limited');
+    expect(await lastAudit(srv.redis, 'password.checked')).toMatchObject({ outcome: 'failure', reason: 'ip_limited' });
+  });
+});

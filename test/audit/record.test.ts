@@ -4,6 +4,7 @@ import {
   GENESIS_PREV,
   parseAuditInput,
   sealRecord,
+  sealRecordFields,
   sha256Hex,
   toStreamFields,
   type AuditDetails,
@@ -119,6 +120,14 @@ describe('canonical hashing', () => {
     expect(sealRecord(event, { ...at, prev: 'f'.repeat(64) }).hash).not.toBe(h);
     expect(sealRecord(event, { ...at, ts: '2026-03-01T08:00:00.001Z' }).hash).not.toBe(h);
     expect(sealRecord({ ...event, outcome: 'success' }, at).hash).not.toBe(h);
+  });
+  it('sealRecordFields gives the record of sealRecord and the fields of toStreamFields', () => {
+    const event = parseAuditInput({ ...base, details: { attempts: 3, n: 0.1 } });
+    const at = { seq: 7, prev: 'a'.repeat(64), ts: TS };
+    const { record, fields } = sealRecordFields(event, at);
+    expect(record).toEqual(sealRecord(event, at));
+    expect(fields).toEqual(toStreamFields(record));
+    expect(() => sealRecordFields(event, { ...at, seq: 0 })).toThrow(TypeError);
   });
   it('round-trips a record through the stream fields', () => {
     const record = sealRecord(parseAuditInput({ ...base, details: { attempts: 3, n: 0.1 } }), { seq: 7, prev: 'a'.repeat(64), ts: TS });

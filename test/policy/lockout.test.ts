@@ -54,11 +54,27 @@ describe('lockout (real Redis)', () => {
     expect(await lockout.check({ accountId: 'acc_other', ip: '192.0.2.8' })).toEqual({ locked: false });
   });
 
+  it('checkIp reads only the IP limit and checkAccount only the account', async () => {
+    const lockout = createLockout({ redis: r.client(), config: { attempts: 2, windowSec: 60, durationSec: 60, ipAttempts: 3 } });
+    const s = { accountId: 'acc_split', ip: '192.0.2.20' };
+    await lockout.recordFailure(s);
+    await lockout.recordFailure(s);
+    expect(await lockout.checkAccount(s.accountId)).toMatchObject({ locked: true, scope: 'account' });
+    expect(await lockout.checkIp(s.ip)).toEqual({ locked: false });
+    await lockout.recordIpFailure(s.ip);
+    expect(await lockout.checkIp(s.ip)).toMatchObject({ locked: true, scope: 'ip' });
+    expect(await lockout.checkAccount('acc_other')).toEqual({ locked: false });
+    const state = await lockout.checkIp(s.ip);
+    if (state.locked) expect(state.retryAfterMs).toBeGreaterThan(59_000);
+  });
+
   it('fails closed with unavailable when Redis is down', async () => {
     const dead = new Redis({ port: r.port, host: '127.0.0.1', lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
     const lockout = createLockout({ redis: dead, config: { attempts: 5, windowSec: 60, durationSec: 60, ipAttempts: 50 } });
     const err = await lockout.check(subject('down')).catch((e: unknown) => e);
     expect(isCardauthError(err, 'unavailable')).toBe(true);
+    expect(isCardauthError(await lockout.checkIp('192.0.2.1').catch((e: unknown) => e), 'unavailable')).toBe(true);
+    expect(isCardauthError(await lockout.checkAccount('acc_down').catch((e: unknown) => e), 'unavailable')).toBe(true);
     dead.disconnect();
   });
 });

@@ -120,6 +120,13 @@ describe('account store', () => {
     expect(await accounts.findByLogin('')).toBeNull();
   });
 
+  it('findByLogin.fail: null when the index names no account or a malformed id (never another key)', async () => {
+    await node1.hset('acct:by-login', 'ghost', 'acc_0000000000000001', 'odd', 'by-login', 'short', 'acc_01');
+    await node1.hset('acct:by-login', 'wrong', 'acc_0000000000000002');
+    await node1.hset('acct:acc_0000000000000002', 'id', 'acc_0000000000000003', 'login', 'wrong');
+    for (const login of ['ghost', 'odd', 'short', 'wrong']) expect(await accounts.findByLogin(login)).toBeNull();
+  });
+
   it('get.fail: null for an unknown or malformed id (never another key)', async () => {
     await accounts.create(newAccount('Иванов'));
     expect(await accounts.get('acc_0000000000000000')).toBeNull();

@@ -28,6 +28,10 @@ function setup(opts: { account?: LoginAccount | null; lock?: LockState; password
         calls.push('check');
         return opts.lock ?? { locked: false };
       },
+      checkAccount: async () => {
+        calls.push('checkAccount');
+        return opts.lock ?? { locked: false };
+      },
       recordFailure: async () => {
         calls.push('recordFailure');
         return { accountLockedNow: false };
@@ -61,6 +65,18 @@ describe('password step order', () => {
     const { step, calls } = setup({ account, passwordOk: true, lock: { locked: true, scope: 'account', retryAfterMs: 5000 } });
     expect(code(await step(input).catch((e) => e))).toBe('locked');
     expect(calls).toEqual(['check', 'audit:password.checked:locked']);
+  });
+
+  it('one shot (ipChecked): the card step of the same request checked the IP, so only the account is checked, still first', async () => {
+    const { step, calls } = setup({ account, passwordOk: true });
+    await expect(step({ ...input, ipChecked: true })).resolves.toBe(account);
+    expect(calls).toEqual(['checkAccount', 'findByLogin', 'verify', 'recordSuccess', 'audit:password.checked:success']);
+  });
+
+  it('one shot, account locked: stops before looking at the password', async () => {
+    const { step, calls } = setup({ account, passwordOk: true, lock: { locked: true, scope: 'account', retryAfterMs: 5000 } });
+    expect(code(await step({ ...input, ipChecked: true }).catch((e) => e))).toBe('locked');
+    expect(calls).toEqual(['checkAccount', 'audit:password.checked:locked']);
   });
 
   it('unknown account still costs a (dummy) argon2 verify', async () => {
