@@ -24,7 +24,7 @@ import { createLineLog, spawnChild, type Child, type LineLog } from './child-pro
  *   (atomically) at `/proc/<pcscd pid>/root/run/pcscd/pcscd.comm` on every
  *   (re)start. Give it to a client process in its environment before it loads
  *   pcsclite, e.g. `PCSCLITE_CSOCK_NAME=var/demo/pcscd.comm cardauth agent run`.
- * - Virtual cards reach vpcd through a relay: a tiny `node -e` process started
+ * - Virtual cards reach vpcd through a relay: a tiny `python3 -c` process started
  *   with `nsenter -t <pcscd pid> -n`, listening on Unix sockets
  *   `vpcd-slot0.sock` / `vpcd-slot1.sock` in the reader's folder (the
  *   filesystem is shared) and forwarding each connection to
@@ -101,25 +101,62 @@ const NS_SCRIPT = [
   'exec pcscd --foreground --info --apdu --config "$1"',
 ].join('\n');
 
-// Runs inside pcscd's network namespace; plain JS on purpose (node -e).
+// Runs inside pcscd's network namespace (python3 -c). Python, not Node, for one socket
+// option: vpcd writes each frame's 2-byte length and its payload in two send() calls, so
+// with Nagle on its side and delayed ACK on ours every message waited ~40 ms. Re-arming
+// TCP_QUICKACK around each recv() ACKs at once (measured: a GET DATA went from ~44 ms to
+// ~1 ms). Node cannot set TCP_QUICKACK.
 const RELAY_SCRIPT = `
-const net = require('net');
-const fs = require('fs');
-const routes = JSON.parse(process.env.RELAY_ROUTES);
-let listening = 0;
-routes.forEach(([path, port]) => {
-  try { fs.unlinkSync(path); } catch (e) {}
-  const server = net.createServer((client) => {
-    const upstream = net.connect(port, '127.0.0.1');
-    const both = () => { client.destroy(); upstream.destroy(); };
-    client.on('error', both); upstream.on('error', both);
-    client.on('close', both); upstream.on('close', both);
-    client.pipe(upstream); upstream.pipe(client);
-  });
-  server.listen(path, () => { if (++listening === routes.length) process.stdout.write('relay ready\\n'); });
-});
-process.stdin.on('end', () => process.exit(0));
-process.stdin.resume();
+import json, os, socket, sys, threading
+
+def pump(src, dst, quick):
+    try:
+        while True:
+            if quick:
+                src.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+            data = src.recv(65536)
+            if quick:
+                src.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+            if not data:
+                break
+            dst.sendall(data)
+    except OSError:
+        pass
+    for s in (src, dst):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+def serve(path, port, ready):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(8)
+    ready.release()
+    while True:
+        client, _ = srv.accept()
+        try:
+            up = socket.create_connection(('127.0.0.1', port))
+        except OSError:
+            client.close()
+            continue
+        up.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        threading.Thread(target=pump, args=(client, up, False), daemon=True).start()
+        threading.Thread(target=pump, args=(up, client, True), daemon=True).start()
+
+routes = json.loads(os.environ['RELAY_ROUTES'])
+ready = threading.Semaphore(0)
+for path, port in routes:
+    threading.Thread(target=serve, args=(path, port, ready), daemon=True).start()
+for _ in routes:
+    ready.acquire()
+sys.stdout.write('relay ready\\n')
+sys.stdout.flush()
+sys.stdin.read()
 `;
 
 /** sun_path holds 108 bytes including the final NUL. */
@@ -218,7 +255,7 @@ export async function startVirtualReader(options: VirtualReaderOptions): Promise
     const r = spawnChild({
       name: 'vpcd-relay',
       command: 'nsenter',
-      args: ['-t', String(pid), '-n', '--', process.execPath, '-e', RELAY_SCRIPT],
+      args: ['-t', String(pid), '-n', '--', '/usr/bin/python3', '-c', RELAY_SCRIPT], // Debian's python3 (install.sh)
       stdin: 'pipe', // closes when this process dies: the relay exits
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', RELAY_ROUTES: JSON.stringify(sockets.map((s, i) => [s, VPCD_PORTS[i]])) },
       log,
