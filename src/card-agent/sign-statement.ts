@@ -20,6 +20,20 @@ export interface StatementClaims {
   lifetimeSec?: number;
 }
 
+/** Signs an agent JWS of type `typ`: `iss` = `kid` = the agent id, `aud`, `iat`, `exp` (≤ 30 s), a fresh `jti`. */
+function signAgentJwt(key: StatementSigningKey, typ: string, payload: Record<string, string>, aud: string, lifetimeSec: number, clock: Clock): Promise<string> {
+  const iat = Math.floor(clock.now() / 1000);
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: key.alg, kid: key.agentId, typ })
+    .setIssuer(key.agentId)
+    .setAudience(aud)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + lifetimeSec)
+    .setJti(randomUUID())
+    .sign(key.privateKey);
+}
+
+
 /**
  * Signs a card statement exactly as docs/card-statement.md says:
  * header `{alg, kid: agentId, typ: "cardauth-card+jwt"}`, payload
@@ -29,15 +43,7 @@ export interface StatementClaims {
  * const jws = await signStatement(key, { aud: 'https://mis.example.ru', nonce, uid: '04A22BB25C6180', reader: 'ACR122U 00 00' }, systemClock);
  */
 export async function signStatement(key: StatementSigningKey, claims: StatementClaims, clock: Clock): Promise<string> {
-  const iat = Math.floor(clock.now() / 1000);
-  return new SignJWT({ nonce: claims.nonce, uid: claims.uid, reader: claims.reader })
-    .setProtectedHeader({ alg: key.alg, kid: key.agentId, typ: STATEMENT_TYP })
-    .setIssuer(key.agentId)
-    .setAudience(claims.aud)
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + (claims.lifetimeSec ?? 30))
-    .setJti(randomUUID())
-    .sign(key.privateKey);
+  return signAgentJwt(key, STATEMENT_TYP, { nonce: claims.nonce, uid: claims.uid, reader: claims.reader }, claims.aud, claims.lifetimeSec ?? 30, clock);
 }
 
 /**
@@ -53,13 +59,5 @@ export async function signTapout(
   claims: { aud: string; uid: string; reader: string; signal: TapoutSignal; lifetimeSec?: number },
   clock: Clock,
 ): Promise<string> {
-  const iat = Math.floor(clock.now() / 1000);
-  return new SignJWT({ evt: 'card.tapout', uid: claims.uid, reader: claims.reader, signal: claims.signal })
-    .setProtectedHeader({ alg: key.alg, kid: key.agentId, typ: EVENT_TYP })
-    .setIssuer(key.agentId)
-    .setAudience(claims.aud)
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + (claims.lifetimeSec ?? 30))
-    .setJti(randomUUID())
-    .sign(key.privateKey);
+  return signAgentJwt(key, EVENT_TYP, { evt: 'card.tapout', uid: claims.uid, reader: claims.reader, signal: claims.signal }, claims.aud, claims.lifetimeSec ?? 30, clock);
 }

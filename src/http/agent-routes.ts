@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { AuditEventInput } from '../audit/record';
 import { CardauthError } from '../errors';
-import { CardRejectedError } from '../strategies/agent-jws';
+import { CardRejectedError, rejectionAudit } from '../strategies/agent-jws';
 import { sourceOf } from '../strategies/card-step';
 import type { TapoutEvent } from '../strategies/tapout-event';
 import type { SessionLock } from '../store/session-locks';
@@ -70,8 +70,7 @@ export function createAgentRoutes(deps: AgentRoutesDeps): Router {
         type: 'card.tapout',
         outcome: 'failure',
         reason: err.reason,
-        source: { ...sourceOf(source), ...(err.detail.agentId ? { agentId: err.detail.agentId } : {}), ...(err.detail.reader ? { reader: err.detail.reader } : {}) },
-        ...(err.detail.uid ? { cardUid: err.detail.uid } : {}),
+        ...rejectionAudit(err, sourceOf(source)),
       });
       throw err;
     }

@@ -35,6 +35,21 @@ export class CardRejectedError extends CardauthError {
   }
 }
 
+/**
+ * The audit fields of a refused statement: the request's source plus what
+ * could be read of the statement (agent, reader, claimed UID).
+ *
+ * @example
+ * await audit.append({ type: 'card.presented', outcome: 'failure', reason: err.reason, ...rejectionAudit(err, source) });
+ */
+export function rejectionAudit(err: CardRejectedError, source: { ip: string; userAgent?: string }) {
+  const { agentId, reader, uid } = err.detail;
+  return {
+    source: { ...source, ...(agentId ? { agentId } : {}), ...(reader ? { reader } : {}) },
+    ...(uid ? { cardUid: uid } : {}),
+  };
+}
+
 /** What the verifier needs to know of an agent. */
 export interface StatementAgent {
   id: string;

@@ -3,7 +3,7 @@ import { CardauthError } from '../errors';
 import type { Lockout } from '../policy/lockout';
 import type { NonceStore } from '../policy/nonces';
 import type { Uid } from '../policy/uid';
-import { CardRejectedError } from './agent-jws';
+import { CardRejectedError, rejectionAudit } from './agent-jws';
 import type { CardStatement } from './card-statement';
 
 /** Where a request came from, for the audit and the per-IP limit. */
@@ -64,8 +64,7 @@ export function createCardStep(deps: CardStepDeps) {
         type: 'card.presented',
         outcome: 'failure',
         reason: err.reason,
-        source: { ...sourceOf(source), ...(err.detail.agentId ? { agentId: err.detail.agentId } : {}), ...(err.detail.reader ? { reader: err.detail.reader } : {}) },
-        ...(err.detail.uid ? { cardUid: err.detail.uid } : {}),
+        ...rejectionAudit(err, sourceOf(source)),
         sessionId,
       });
       await deps.lockout.recordIpFailure(source.ip);
