@@ -62,7 +62,7 @@ export async function startServer(deps: StartServerDeps): Promise<RunningServer>
   if (!(await whenReady(redis, redisWaitMs))) {
     logger.warn('redis_not_ready', { waitedMs: redisWaitMs, note: 'listening anyway; /readyz answers 503 until Redis is back' });
   }
-  const services = createServices({ redis, config, clock });
+  const services = createServices({ redis, config, clock, logger });
   const extraRoutes = [];
   if (config.CARDAUTH_DEMO) {
     // Demo only: tap buttons on the login page put virtual cards on the demo's virtual reader.

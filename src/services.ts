@@ -1,6 +1,8 @@
 import { availableParallelism } from 'node:os';
 import type Redis from 'ioredis';
 import { createAuditLog } from './audit/log';
+import { withWriteFailureRecord } from './audit/write-failures';
+import { silentLogger, type Logger } from './logger';
 import type { Clock } from './clock';
 import type { ServerConfig, StoresConfig } from './config';
 import { CardauthError } from './errors';
@@ -46,10 +48,13 @@ export function createStores(deps: { redis: Redis; config: StoresConfig; clock: 
  * const services = createServices({ redis, config, clock: systemClock });
  * const app = createApp({ config, redis, clock, logger, ...services });
  */
-export function createServices(deps: { redis: Redis; config: ServerConfig; clock: Clock }) {
+export function createServices(deps: { redis: Redis; config: ServerConfig; clock: Clock; logger?: Logger }) {
   const { redis, config, clock } = deps;
+  const stores = createStores(deps);
   return {
-    ...createStores(deps),
+    ...stores,
+    // РСБ.5: a failed audit write is alerted in the log and recorded once the trail is back.
+    audit: withWriteFailureRecord(stores.audit, { logger: deps.logger ?? silentLogger, clock }),
     nonces: createNonceStore({ redis, clock, ttlSec: config.CARDAUTH_NONCE_TTL_SEC }),
     claimOnce: createClaimOnce(redis),
     locks: createSessionLocks({ redis }),

@@ -64,7 +64,7 @@ export const AUDIT_EVENTS = {
   'audit.viewed': { meaning: 'Someone read the audit trail.' },
   'audit.exported': { meaning: 'Someone exported the audit trail.' },
   'audit.verified': { meaning: 'The hash chain was verified; a failure names the first broken record.' },
-  'audit.write_failed': { meaning: 'An earlier audit write failed (recorded once the trail is writable again).' },
+  'audit.write_failed': { meaning: 'Audit writes failed (those logins failed closed); recorded with their count and start once the trail is writable again (РСБ.5).', reasons: ['trail_unwritable'] },
   'config.changed': { meaning: 'The configuration changed.' },
 } as const satisfies Record<string, { meaning: string; reasons?: readonly string[] }>;
 

@@ -1,5 +1,5 @@
 import { verifyAuditChain } from '../../src/audit/verify';
-import { auditRecords } from '../helpers/audit';
+import { auditRecords, lastAudit } from '../helpers/audit';
 import { startRedis, type TestRedis } from '../helpers/redis';
 import { startTestServer, type TestAgent, type TestServer, type TestClient } from '../helpers/app';
 
@@ -106,6 +106,42 @@ describe('dependencies fail: the login fails closed with 503 and recovers by its
     const res = await c.post('/auth/card', { statement });
     expect(res.status).toBe(503);
     await repair();
+    expect((await verifyAuditChain({ redis: srv.redis })).ok).toBe(true);
+  });
+});
+
+describe('РСБ.5: failed audit writes are recorded once the trail is back', () => {
+  let redis: TestRedis;
+  let srv: TestServer;
+  let agent: TestAgent;
+  beforeAll(async () => {
+    redis = await startRedis();
+    srv = await startTestServer(redis);
+    agent = await srv.agent();
+    await srv.account('morozova', PASSWORD, UID);
+  });
+  afterAll(async () => {
+    await srv.close();
+    await redis.stop();
+  });
+
+  it('counts the failures while the trail is unwritable and appends audit.write_failed after the next good record', async () => {
+    const admin = redis.client();
+    expect((await srv.login(srv.client(), agent, UID, 'morozova', PASSWORD)).status).toBe(200); // the trail exists
+    const c = srv.client();
+    const statement = await srv.statementFor(c, agent, UID);
+    await admin.rename('audit:log', 'audit:saved');
+    await admin.set('audit:log', 'not a stream');
+    expect((await c.post('/auth/card', { statement })).status).toBe(503);
+    const c2 = srv.client();
+    expect((await c2.post('/auth/card', { statement: await srv.statementFor(c2, agent, UID) })).status).toBe(503);
+    await admin.del('audit:log');
+    await admin.rename('audit:saved', 'audit:log');
+
+    expect((await srv.login(srv.client(), agent, UID, 'morozova', PASSWORD)).status).toBe(200);
+    const rec = await lastAudit(srv.redis, 'audit.write_failed');
+    expect(rec).toMatchObject({ outcome: 'failure', reason: 'trail_unwritable', details: { failedWrites: 2 } });
+    expect(Date.parse(rec!.details.since)).not.toBeNaN();
     expect((await verifyAuditChain({ redis: srv.redis })).ok).toBe(true);
   });
 });
