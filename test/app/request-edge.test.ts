@@ -117,3 +117,31 @@ describe('the request edge', () => {
     expect(res.headers.get('location')).toBe('/login?next=%2Fhome');
   });
 });
+
+describe('security headers', () => {
+  let redis: TestRedis;
+  let srv: TestServer;
+  beforeAll(async () => {
+    redis = await startRedis();
+    srv = await startTestServer(redis);
+  });
+  afterAll(async () => {
+    await srv.close();
+    await redis.stop();
+  });
+
+  it('JSON answers carry a deny-all CSP, nosniff, CORP and no referrer', async () => {
+    const res = await srv.client().get('/auth/session');
+    expect(res.headers.get('content-security-policy')).toBe("default-src 'none';frame-ancestors 'none'");
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('cross-origin-resource-policy')).toBe('same-origin');
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+  });
+
+  it('pages carry the full set, with scripts and styles only from the origin', async () => {
+    const res = await srv.client().get('/login');
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+    expect(res.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+  });
+});
