@@ -124,3 +124,20 @@ export class CardauthError extends Error {
 export function isCardauthError(err: unknown, code?: ErrorCode): err is CardauthError {
   return err instanceof CardauthError && (code === undefined || err.code === code);
 }
+
+/**
+ * Runs a Redis call and turns an infrastructure failure (connection lost,
+ * timeout, script error) into `CardauthError('unavailable')`, so callers fail
+ * closed with a 503 and never mistake an outage for a denial.
+ *
+ * @example
+ * const raw = await guard(redis.hgetall('acct:acc_0123456789abcdef'));
+ */
+export async function guard<T>(p: Promise<T>, what = 'store'): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    if (isCardauthError(e)) throw e;
+    throw new CardauthError('unavailable', `${what} unavailable`, { cause: e });
+  }
+}

@@ -5,7 +5,7 @@ import { withWriteFailureRecord } from './audit/write-failures';
 import { silentLogger, type Logger } from './logger';
 import type { Clock } from './clock';
 import type { ServerConfig, StoresConfig } from './config';
-import { CardauthError } from './errors';
+import { CardauthError, guard } from './errors';
 import { createLockout } from './policy/lockout';
 import { createClaimOnce, createNonceStore } from './policy/nonces';
 import { createRateLimit } from './policy/rate-limit';
@@ -70,12 +70,7 @@ export function createServices(deps: { redis: Redis; config: ServerConfig; clock
     }),
     /** Redis answers and the audit stream is appendable (exists as a stream, or not yet). */
     ready: async () => {
-      let type: string;
-      try {
-        type = await redis.type('audit:log');
-      } catch (err) {
-        throw new CardauthError('unavailable', 'redis unavailable', { cause: err });
-      }
+      const type = await guard(redis.type('audit:log'), 'redis');
       if (type !== 'stream' && type !== 'none') throw new CardauthError('audit_unavailable', `audit:log is a ${type}, not a stream`);
     },
   };

@@ -1,6 +1,7 @@
 import type Redis from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { CardauthError } from '../errors';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
+import { guard } from '../errors';
+import { consumeWithin } from './rate-limit';
 
 export interface LockoutConfig {
   /** Failures per account within the window that lock it. */
@@ -72,25 +73,10 @@ export function createLockout(deps: { redis: Redis; config: LockoutConfig }): Lo
     blockDuration: config.windowSec,
   });
 
-  const unavailable = (err: unknown) => new CardauthError('unavailable', 'lockout store unavailable', { cause: err });
-
   /** Consumes one point; resolves true when this consume went over the limit. */
-  const consume = async (limiter: RateLimiterRedis, key: string): Promise<boolean> => {
-    try {
-      await limiter.consume(key);
-      return false;
-    } catch (rej) {
-      if (rej instanceof RateLimiterRes) return true;
-      throw unavailable(rej);
-    }
-  };
+  const consume = async (limiter: RateLimiterRedis, key: string): Promise<boolean> => !(await consumeWithin(limiter, key));
   const over = async (limiter: RateLimiterRedis, key: string, limit: number): Promise<number | null> => {
-    let res: RateLimiterRes | null;
-    try {
-      res = await limiter.get(key);
-    } catch (err) {
-      throw unavailable(err);
-    }
+    const res = await guard(limiter.get(key), 'lockout store');
     return res && res.consumedPoints >= limit ? res.msBeforeNext : null;
   };
 
@@ -119,18 +105,10 @@ export function createLockout(deps: { redis: Redis; config: LockoutConfig }): Lo
       await consume(ip, addr);
     },
     async recordSuccess(s) {
-      try {
-        await account.delete(s.accountId);
-      } catch (err) {
-        throw unavailable(err);
-      }
+      await guard(account.delete(s.accountId), 'lockout store');
     },
     async unlock(accountId) {
-      try {
-        await account.delete(accountId);
-      } catch (err) {
-        throw unavailable(err);
-      }
+      await guard(account.delete(accountId), 'lockout store');
     },
   };
 }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type Redis from 'ioredis';
 import type { Clock } from '../clock';
-import { CardauthError } from '../errors';
+import { guard } from '../errors';
 
 export interface NonceStore {
   /** A fresh single-use nonce bound to this session. */
@@ -26,23 +26,15 @@ const NONCE_RE = /^[A-Za-z0-9_-]{43}$/;
  */
 export function createNonceStore(deps: { redis: Redis; clock: Clock; ttlSec: number }): NonceStore {
   const { redis, clock, ttlSec } = deps;
-  const wrap = async <T>(op: () => Promise<T>): Promise<T> => {
-    try {
-      return await op();
-    } catch (err) {
-      throw new CardauthError('unavailable', 'nonce store unavailable', { cause: err });
-    }
-  };
   return {
-    issue: (sessionId) =>
-      wrap(async () => {
-        const nonce = randomBytes(32).toString('base64url');
-        await redis.set(`nonce:${nonce}`, sessionTag(sessionId).toString('hex'), 'EX', ttlSec);
-        return { nonce, expiresAt: clock.now() + ttlSec * 1000 };
-      }),
+    async issue(sessionId) {
+      const nonce = randomBytes(32).toString('base64url');
+      await guard(redis.set(`nonce:${nonce}`, sessionTag(sessionId).toString('hex'), 'EX', ttlSec), 'nonce store');
+      return { nonce, expiresAt: clock.now() + ttlSec * 1000 };
+    },
     consume: async (nonce, sessionId) => {
       if (!NONCE_RE.test(nonce)) return false;
-      const stored = await wrap(() => redis.getdel(`nonce:${nonce}`));
+      const stored = await guard(redis.getdel(`nonce:${nonce}`), 'nonce store');
       if (stored === null || stored.length !== 64) return false;
       return timingSafeEqual(Buffer.from(stored, 'hex'), sessionTag(sessionId));
     },
@@ -58,11 +50,5 @@ export function createNonceStore(deps: { redis: Redis; clock: Clock; ttlSec: num
  * await claimOnce('jti:ag_1:abc', 600); // true, then false
  */
 export function createClaimOnce(redis: Redis): (key: string, ttlSec: number) => Promise<boolean> {
-  return async (key, ttlSec) => {
-    try {
-      return (await redis.set(key, '1', 'EX', ttlSec, 'NX')) === 'OK';
-    } catch (err) {
-      throw new CardauthError('unavailable', 'redis unavailable', { cause: err });
-    }
-  };
+  return async (key, ttlSec) => (await guard(redis.set(key, '1', 'EX', ttlSec, 'NX'), 'redis')) === 'OK';
 }

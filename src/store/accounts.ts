@@ -1,8 +1,8 @@
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
 import type { Clock } from '../clock';
-import { CardauthError, isCardauthError } from '../errors';
-import { defineScript, guard, pairsToRecord, printable, randomHex } from './script';
+import { CardauthError, guard, isCardauthError } from '../errors';
+import { defineScript, pairsToRecord, printable, randomHex } from './script';
 
 /**
  * Accounts: who may log in, with which roles, and the PHC hash of their

@@ -3,8 +3,8 @@ import type Redis from 'ioredis';
 import { calculateJwkThumbprint, importJWK } from 'jose';
 import { z } from 'zod';
 import type { Clock } from '../clock';
-import { CardauthError } from '../errors';
-import { defineScript, guard, pairsToRecord, printable, randomHex } from './script';
+import { CardauthError, guard } from '../errors';
+import { defineScript, pairsToRecord, printable, randomHex } from './script';
 
 /**
  * Workstation card agents: the reader stations whose signed card statements

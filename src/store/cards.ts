@@ -1,9 +1,9 @@
 import type Redis from 'ioredis';
 import type { Clock } from '../clock';
-import { CardauthError } from '../errors';
+import { CardauthError, guard } from '../errors';
 import { normaliseUid, type Uid } from '../policy/uid';
 import { accountKey, isAccountId } from './accounts';
-import { defineScript, guard, pairsToRecord, printable } from './script';
+import { defineScript, pairsToRecord, printable } from './script';
 
 /**
  * Card bindings: which card UID is allowed for which account (ИАФ.1: a UID

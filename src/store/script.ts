@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { CardauthError, isCardauthError } from '../errors';
+import { CardauthError, guard } from '../errors';
 
 /** A registered Lua script: call it with its keys and arguments. */
 export type Script = (keys: readonly string[], args: readonly (string | number)[]) => Promise<unknown[]>;
@@ -28,23 +28,6 @@ export function defineScript(redis: Redis, name: string, numberOfKeys: number, l
     if (!Array.isArray(reply)) throw new CardauthError('unavailable', `${name}: unexpected reply from Redis`);
     return reply as unknown[];
   };
-}
-
-/**
- * Runs a Redis call and turns an infrastructure failure (connection lost,
- * timeout, script error) into `CardauthError('unavailable')`, so callers fail
- * closed with a 503 and never mistake an outage for a denial.
- *
- * @example
- * const raw = await guard(redis.hgetall('acct:acc_0123456789abcdef'));
- */
-export async function guard<T>(p: Promise<T>): Promise<T> {
-  try {
-    return await p;
-  } catch (e) {
-    if (isCardauthError(e)) throw e;
-    throw new CardauthError('unavailable', 'store unavailable', { cause: e });
-  }
 }
 
 /**
