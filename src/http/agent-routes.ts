@@ -3,7 +3,6 @@ import { z } from 'zod';
 import type { AuditEventInput } from '../audit/record';
 import { CardauthError } from '../errors';
 import { CardRejectedError, rejectionAudit } from '../strategies/agent-jws';
-import { sourceOf } from '../strategies/card-step';
 import type { TapoutEvent } from '../strategies/tapout-event';
 import type { SessionLock } from '../store/session-locks';
 import { requestSource } from './request-source';
@@ -45,7 +44,7 @@ export function createAgentRoutes(deps: AgentRoutesDeps): Router {
     await deps.audit.append({
       type: 'agent.enrolled',
       outcome: 'success',
-      source: { ...sourceOf(source), agentId: agent.id, workstation: body.name },
+      source: { ...source, agentId: agent.id, workstation: body.name },
       details: { fingerprint: agent.fingerprint },
     });
     res.status(201).json({ id: agent.id, fingerprint: agent.fingerprint, status: agent.status });
@@ -70,13 +69,13 @@ export function createAgentRoutes(deps: AgentRoutesDeps): Router {
         type: 'card.tapout',
         outcome: 'failure',
         reason: err.reason,
-        ...rejectionAudit(err, sourceOf(source)),
+        ...rejectionAudit(err, source),
       });
       throw err;
     }
     const reason = event.signal === 'switch' ? 'switch' : 'tapout';
     const locked = await deps.locks.lockCard(event.agentId, event.uid, { reason, at: deps.now() });
-    const where = { ...sourceOf(source), agentId: event.agentId, reader: event.reader };
+    const where = { ...source, agentId: event.agentId, reader: event.reader };
     await deps.audit.append({ type: 'card.tapout', outcome: 'success', source: where, cardUid: event.uid, details: { signal: event.signal, sessionsLocked: locked.length } });
     for (const sessionId of locked) {
       await deps.audit.append({ type: 'session.locked', outcome: 'success', reason, source: where, cardUid: event.uid, sessionId });

@@ -64,7 +64,7 @@ export function createCardStep(deps: CardStepDeps) {
         type: 'card.presented',
         outcome: 'failure',
         reason: err.reason,
-        ...rejectionAudit(err, sourceOf(source)),
+        ...rejectionAudit(err, source),
         sessionId,
       });
       await deps.lockout.recordIpFailure(source.ip);
@@ -74,14 +74,10 @@ export function createCardStep(deps: CardStepDeps) {
       type: 'card.presented',
       outcome: 'success',
       subject: { accountId },
-      source: { ...sourceOf(source), agentId: st.agentId, reader: st.reader },
+      source: { ...source, agentId: st.agentId, reader: st.reader },
       cardUid: st.uid,
       sessionId,
     });
     return { accountId, uid: st.uid, agentId: st.agentId, workstation: st.workstation, reader: st.reader, at: deps.now() };
   };
-}
-
-export function sourceOf(source: RequestSource): { ip: string; userAgent?: string } {
-  return { ip: source.ip, ...(source.userAgent ? { userAgent: source.userAgent.slice(0, 256) } : {}) };
 }

@@ -1,5 +1,5 @@
 import type { AuditEventInput } from '../audit/record';
-import { sourceOf, type RequestSource } from './card-step';
+import type { RequestSource } from './card-step';
 import type { LoginResult, SessionUser } from './session-user';
 
 export interface SessionOpenerDeps {
@@ -27,7 +27,7 @@ export function createSessionOpener(deps: SessionOpenerDeps) {
       type: 'session.created',
       outcome: 'success',
       subject: { accountId: account.id, login: account.login },
-      source: { ...sourceOf(source), agentId: card.agentId, reader: card.reader, workstation: card.workstation },
+      source: { ...source, agentId: card.agentId, reader: card.reader, workstation: card.workstation },
       cardUid: card.uid,
       sessionId,
       details: { amr: 'sc pwd' },

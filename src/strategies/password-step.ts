@@ -2,7 +2,7 @@ import type { AuditEventInput } from '../audit/record';
 import { CardauthError } from '../errors';
 import type { Lockout } from '../policy/lockout';
 import type { PasswordHasher } from '../policy/password-hasher';
-import { sourceOf, type CardStepResult, type RequestSource } from './card-step';
+import type { CardStepResult, RequestSource } from './card-step';
 
 /** The account fields the password step reads. */
 export interface LoginAccount {
@@ -64,13 +64,13 @@ export function createPasswordStep(deps: PasswordStepDeps) {
   }): Promise<LoginAccount> {
     const { card, login, password, source, sessionId } = input;
     const subject = { accountId: card.accountId, ip: source.ip };
-    const record = (outcome: 'success' | 'failure', reason?: string, accountId = card.accountId) =>
+    const record = (outcome: 'success' | 'failure', reason?: string) =>
       deps.audit.append({
         type: 'password.checked',
         outcome,
         ...(reason ? { reason } : {}),
-        subject: { accountId, login: login.slice(0, 128) },
-        source: { ...sourceOf(source), agentId: card.agentId, reader: card.reader },
+        subject: { accountId: card.accountId, login },
+        source: { ...source, agentId: card.agentId, reader: card.reader },
         cardUid: card.uid,
         sessionId,
       });
@@ -93,7 +93,7 @@ export function createPasswordStep(deps: PasswordStepDeps) {
       const { accountLockedNow } = await deps.lockout.recordFailure(subject);
       await record('failure', reason ?? 'wrong_password');
       if (accountLockedNow) {
-        await deps.audit.append({ type: 'account.locked', outcome: 'success', reason: 'failed_attempts', subject: { accountId: card.accountId }, source: sourceOf(source) });
+        await deps.audit.append({ type: 'account.locked', outcome: 'success', reason: 'failed_attempts', subject: { accountId: card.accountId }, source });
       }
       throw new LoginFailedError();
     }
