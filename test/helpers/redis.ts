@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
+import { startRedisServer, type RunningRedis } from '../../src/demo/redis-server';
 
 /** A free loopback TCP port (redis-server's --port 0 disables TCP, so pick one). */
 export function freePort(): Promise<number> {
@@ -29,48 +29,22 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-async function waitReady(port: number, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    // disconnectTimeout 0: ioredis otherwise leaves a 2 s timer behind when the first attempt fails.
-    const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, disconnectTimeout: 0 });
-    c.on('error', () => {}); // a refused attempt is expected while redis-server starts
-    try {
-      await c.connect();
-      await c.ping();
-      c.disconnect();
-      return;
-    } catch (e) {
-      c.disconnect();
-      if (Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
-
 /**
  * Starts a real redis-server on a free loopback port with its own temp dir
- * and append-only file.
+ * and append-only file (the same runner as the demo, src/demo/redis-server.ts).
  */
 export async function startRedis(): Promise<TestRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'cardauth-redis-'));
-  let proc: ChildProcess | undefined;
+  let running: RunningRedis | undefined;
   const clients: Redis[] = [];
   const start = async () => {
-    proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--protected-mode', 'yes'], {
-      stdio: 'ignore',
-    });
-    await waitReady(port);
+    running = await startRedisServer({ dir, port });
   };
   const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
-    const p = proc;
-    proc = undefined;
-    if (!p || p.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      p.once('exit', () => resolve());
-      p.kill(signal);
-    });
+    const r = running;
+    running = undefined;
+    if (r) await r.child.stop(signal);
   };
   await start();
   return {
