@@ -77,54 +77,12 @@ export function createApp(deps: AppDeps): Express {
   const secure = config.CARDAUTH_PUBLIC_ORIGIN.startsWith('https:');
   const app = express();
   app.disable('x-powered-by');
+  // Every answer is per user and never cached (API: no-store below; pages set it), so an
+  // ETag would only cost a SHA-1 of each body.
+  app.set('etag', false);
   app.set('views', VIEWS_DIR);
   app.set('view engine', 'ejs');
   if (config.CARDAUTH_TRUST_PROXY) app.set('trust proxy', /^\d+$/.test(config.CARDAUTH_TRUST_PROXY) ? Number(config.CARDAUTH_TRUST_PROXY) : config.CARDAUTH_TRUST_PROXY);
-
-  // Pages get helmet's full set; JSON answers get what matters for an API (OWASP REST):
-  // a deny-all CSP, nosniff, CORP, no referrer, HSTS on https — fewer bytes on the hot path.
-  const apiHeaders = securityHeaders({
-    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-    strictTransportSecurity: secure,
-    crossOriginOpenerPolicy: false,
-    originAgentCluster: false,
-    xDnsPrefetchControl: false,
-    xDownloadOptions: false,
-    xFrameOptions: false,
-    xPermittedCrossDomainPolicies: false,
-    xXssProtection: false,
-  });
-  const pageHeaders = securityHeaders({
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'none'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'"],
-        // Terminal servers: the page looks for its user's agent among loopback ports.
-        connectSrc: ["'self'", config.CARDAUTH_AGENT_URL, ...(config.CARDAUTH_AGENT_PORTS ? ['http://127.0.0.1:*'] : [])],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-      },
-    },
-    strictTransportSecurity: secure,
-  });
-  app.use((req, res, next) => (API_PATH.test(req.path) ? apiHeaders : pageHeaders)(req, res, next));
-
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', (_req, res) => {
-    deps.ready().then(
-      () => res.json({ status: 'ready' }),
-      (err: unknown) => {
-        deps.logger.warn('not_ready', { err: err instanceof Error ? err.message : String(err) });
-        res.status(503).json({ error: { code: 'unavailable', message: 'not ready' } });
-      },
-    );
-  });
 
   const verifyAgentJws = createAgentJwsVerifier({
     agents: deps.agents,
@@ -151,7 +109,61 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   beforeSession.use(originGuard(config.CARDAUTH_PUBLIC_ORIGIN));
-  app.use((req, res, next) => ((req.method === 'GET' || req.method === 'HEAD') && !AGENT_PATH.test(req.path) ? next() : beforeSession(req, res, next)));
+
+  // Pages get helmet's full set; JSON answers get what matters for an API (OWASP REST):
+  // a deny-all CSP, nosniff, CORP, no referrer, HSTS on https, and no-store (they carry
+  // personal data and one-time nonces) — fewer bytes on the hot path.
+  const setApiHeaders = securityHeaders(
+    {
+      contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+      strictTransportSecurity: secure,
+      crossOriginOpenerPolicy: false,
+      originAgentCluster: false,
+      xDnsPrefetchControl: false,
+      xDownloadOptions: false,
+      xFrameOptions: false,
+      xPermittedCrossDomainPolicies: false,
+      xXssProtection: false,
+    },
+    { 'Cache-Control': 'no-store' },
+  );
+  const setPageHeaders = securityHeaders({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'"],
+        // Terminal servers: the page looks for its user's agent among loopback ports.
+        connectSrc: ["'self'", config.CARDAUTH_AGENT_URL, ...(config.CARDAUTH_AGENT_PORTS ? ['http://127.0.0.1:*'] : [])],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+    },
+    strictTransportSecurity: secure,
+  });
+  // The first layer, for every request: its security headers, then the writes' steps.
+  app.use((req, res, next) => {
+    const path = req.path;
+    (API_PATH.test(path) ? setApiHeaders : setPageHeaders)(res);
+    if ((req.method === 'GET' || req.method === 'HEAD') && !AGENT_PATH.test(path)) return next();
+    beforeSession(req, res, next);
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', (_req, res) => {
+    deps.ready().then(
+      () => res.json({ status: 'ready' }),
+      (err: unknown) => {
+        deps.logger.warn('not_ready', { err: err instanceof Error ? err.message : String(err) });
+        res.status(503).json({ error: { code: 'unavailable', message: 'not ready' } });
+      },
+    );
+  });
 
   const sessions = session({
     name: 'cardauth.sid',

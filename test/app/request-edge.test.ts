@@ -130,8 +130,10 @@ describe('security headers', () => {
     await redis.stop();
   });
 
-  it('JSON answers carry a deny-all CSP, nosniff, CORP and no referrer', async () => {
+  it('JSON answers carry a deny-all CSP, nosniff, CORP, no referrer, no-store and no ETag', async () => {
     const res = await srv.client().get('/auth/session');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('etag')).toBeNull();
     expect(res.headers.get('content-security-policy')).toBe("default-src 'none';frame-ancestors 'none'");
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('cross-origin-resource-policy')).toBe('same-origin');

@@ -8,12 +8,13 @@ const OPTIONS: HelmetOptions = {
   strictTransportSecurity: true,
 };
 
-/** The headers a middleware leaves on a fresh response. */
-function headersAfter(mw: (req: never, res: never, next: (err?: unknown) => void) => void): Record<string, unknown> {
-  const req = new IncomingMessage(new Socket());
-  const res = new ServerResponse(req);
+const freshResponse = () => new ServerResponse(new IncomingMessage(new Socket()));
+
+/** The headers helmet's middleware leaves on a fresh response. */
+function helmetHeaders(options: HelmetOptions): Record<string, unknown> {
+  const res = freshResponse();
   let nexted = false;
-  mw(req as never, res as never, (err) => {
+  helmet(options)(res.req as never, res as never, (err?: unknown) => {
     if (err) throw err;
     nexted = true;
   });
@@ -21,13 +22,25 @@ function headersAfter(mw: (req: never, res: never, next: (err?: unknown) => void
   return res.getHeaders();
 }
 
+/** The headers our setter leaves on a fresh response. */
+function headersSetBy(set: (res: ServerResponse) => void): Record<string, unknown> {
+  const res = freshResponse();
+  set(res);
+  return res.getHeaders();
+}
+
 describe('securityHeaders', () => {
   it('success: sets exactly the headers helmet sets with the same options', () => {
-    const ours = headersAfter(securityHeaders(OPTIONS));
-    expect(ours).toEqual(headersAfter(helmet(OPTIONS)));
+    const ours = headersSetBy(securityHeaders(OPTIONS));
+    expect(ours).toEqual(helmetHeaders(OPTIONS));
     expect(ours['content-security-policy']).toBe("default-src 'none';script-src 'self';frame-ancestors 'none'");
     expect(ours['strict-transport-security']).toBeDefined();
     expect(ours['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('success: extra headers are set after helmet\'s', () => {
+    const ours = headersSetBy(securityHeaders(OPTIONS, { 'Cache-Control': 'no-store' }));
+    expect(ours).toEqual({ ...helmetHeaders(OPTIONS), 'cache-control': 'no-store' });
   });
 
   it('TypeError at start-up for a CSP directive computed per request (a nonce)', () => {
