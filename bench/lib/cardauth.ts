@@ -34,6 +34,9 @@ export const cardauth = {
   get redis() {
     return load<typeof import('../../src/redis')>('redis.js');
   },
+  get passwordHasher() {
+    return load<typeof import('../../src/policy/password-hasher')>('policy/password-hasher.js');
+  },
   get signStatement() {
     return load<typeof import('../../src/card-agent/sign-statement')>('card-agent/sign-statement.js');
   },

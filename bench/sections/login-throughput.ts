@@ -7,6 +7,7 @@ import { callDelta, freePort, startRedis, type BenchRedis } from '../lib/redis';
 import { BENCH_PASSWORD, prepareLogin, seed, submitLogin, type PreparedLogin, type Seeded } from '../lib/seed';
 import { fmt, median } from '../lib/stats';
 import type { BenchContext, Row, Section } from '../lib/types';
+import type { Argon2OnlyOptions } from '../servers/argon2-only';
 import type { CardauthServerOptions } from '../servers/cardauth';
 import { startCardauth } from '../servers/cardauth';
 import { ARGON2_PARAMS } from './argon2-libs';
@@ -38,6 +39,39 @@ async function boundRun(durationMs: number, phc: string): Promise<Bound> {
     if (!(await verify(phc, BENCH_PASSWORD))) throw new Error('verify false');
   });
   return { load, cpu: meter() };
+}
+
+/**
+ * The ceiling: the same clients and the same one-shot body against a server
+ * that only parses it and runs cardauth's hasher (servers/argon2-only.ts),
+ * alternating with the bound. No login can beat this on this machine.
+ */
+async function ceilingRuns(ctx: BenchContext, seeded: Seeded, statement: string, phc: string, pairs: number): Promise<{ ratios: number[]; runs: Array<{ load: LoadResult; cpu: CpuReport }> }> {
+  return ctx.cleanup.scope(async (c) => {
+    const child = await forkChild<{ url: string }>(c, 'servers/argon2-only.js', { phc, params: ARGON2_PARAMS } satisfies Argon2OnlyOptions);
+    const http = new HttpTarget(child.ready.url, seeded.users.length);
+    c.add('http agent', () => http.close());
+    const browsers = seeded.users.map(() => new Browser(http, child.ready.url));
+    const run = (ms: number) => {
+      const meter = cpuMeter({ server: child.pid, loadgen: process.pid });
+      return runFor(ms, browsers.length, async (w) => {
+        const user = seeded.users[w]!;
+        const view = await browsers[w]!.postJson<{ login?: string }>('/auth/login', { statement, login: user.login, password: BENCH_PASSWORD });
+        if (view.login !== user.login) throw new Error(`argon2-only answered ${JSON.stringify(view).slice(0, 200)}`);
+      }).then((load) => ({ load, cpu: meter() }));
+    };
+    await run(ctx.ms(1));
+    const ratios: number[] = [];
+    const runs: Array<{ load: LoadResult; cpu: CpuReport }> = [];
+    for (let i = 0; i < pairs; i++) {
+      const b = await boundRun(ctx.ms(2), phc);
+      const r = await run(ctx.ms(3));
+      runs.push(r);
+      ratios.push(r.load.perSec / b.load.perSec);
+    }
+    await child.stop();
+    return { ratios, runs };
+  });
 }
 
 /** A server child plus one browser per seeded user. */
@@ -172,6 +206,11 @@ export const loginThroughputSection: Section = {
     ctx.shared.boundPerSec = boundMed;
     ctx.shared.loginPerSec = loginMed;
 
+    ctx.log(`ceiling: the same clients against a server that only runs the hasher, 3 alternating pairs`);
+    const sample = await prepareLogin(main.browsers[0]!, seeded.agent, seeded.users[0]!);
+    const ceiling = await ceilingRuns(ctx, seeded, sample.statement, phc, 3);
+    const ceilingMid = ceiling.runs[ceiling.runs.findIndex((r) => r.load.perSec === median(ceiling.runs.map((x) => x.load.perSec)))] ?? ceiling.runs[0]!;
+
     ctx.log(`card + password variant (2 timed requests per login), ${ctx.ms(4)} ms`);
     const twoStep = await loginRun(main, redis, seeded, ctx.ms(4), expect, 'two-step');
     const boundAfter = await boundRun(ctx.ms(2), phc);
@@ -214,6 +253,14 @@ export const loginThroughputSection: Section = {
         note: 'CPU from /proc (server + redis + loadgen) inside the timed window, median run: the ratio a CPU-bound box can reach; steadier than req/s',
       },
       {
+        metric: 'ceiling: HTTP + argon2 only (no Redis, session, statement, audit) vs bound',
+        value: median(ceiling.runs.map((r) => r.load.perSec)),
+        unit: 'logins/s',
+        baseline: { label: 'bound, alternating', value: median(ceiling.runs.map((r, i) => r.load.perSec / ceiling.ratios[i]!)), unit: 'verifies/s' },
+        ratio: median(ceiling.ratios),
+        note: `servers/argon2-only.ts: Express + express.json + cardauth's hasher, the same ${concurrency} clients and one-shot body; 3 alternating pairs, median of pair ratios (${ceiling.ratios.map((x) => fmt(x, 3)).join(', ')}). The most any login can reach here`,
+      },
+      {
         metric: 'full login, card + password (2 requests) vs bound',
         value: twoStep.load.perSec,
         unit: 'logins/s',
@@ -239,6 +286,7 @@ export const loginThroughputSection: Section = {
       `  ${fmt(perLoginCpu, 2)} CPU ms per login in all, ${fmt(boundCpuPerVerify, 2)} of them the verify: argon2 is ${fmt((boundCpuPerVerify / perLoginCpu) * 100, 0)}% of a login's CPU here; the load generator (HTTP client only: nonce and signing were done before the window) is ${fmt((loadgenCpu / perLoginCpu) * 100, 0)}%`,
       `  model, if the load generator ran on other machines (CPU-bound case): argon2 share ≈ ${fmt(boundCpuPerVerify / (perLoginCpu - loadgenCpu), 3)} (an estimate, not a measurement)`,
       `redis commands per login: ${mid.calls.map(([k, v]) => `${k} ${fmt(per(v, n), 2)}`).join(', ')} (${fmt(per(mid.calls.reduce((a, [, v]) => a + v, 0), n), 1)} in all)`,
+      `ceiling (HTTP + argon2 only), median run — ${cpuLine(ceilingMid.cpu, ceilingMid.load.completed)}`,
       `card + password: p50 ${fmt(twoStep.load.latencyMs.p50, 0)} ms, ${cpuLine(twoStep.cpu, twoStep.load.completed)}`,
       `in-process: p50 ${fmt(inProc.load.latencyMs.p50, 0)} ms, ${cpuLine(inProc.cpu, inProc.load.completed)}`,
     ];

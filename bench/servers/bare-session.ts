@@ -1,5 +1,3 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { RedisStore } from 'connect-redis';
 import express from 'express';
 import session from 'express-session';
@@ -7,6 +5,7 @@ import Redis from 'ioredis';
 import { Passport } from 'passport';
 import type { SessionUser } from '../../src/strategies/session-user';
 import { serveRpc } from '../lib/children';
+import { listenLoopback } from '../lib/listen';
 import { BENCH_SECRET } from './cardauth';
 
 /**
@@ -58,16 +57,11 @@ export async function startBare(opts: BareOptions): Promise<{ url: string; close
     }
     res.json(req.user);
   });
-  const server: Server = await new Promise((resolve, reject) => {
-    const srv = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(srv)));
-  });
+  const listening = await listenLoopback(app);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: listening.url,
     async close() {
-      await new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      });
+      await listening.close();
       redis.disconnect();
     },
   };

@@ -1,8 +1,7 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../src/logger';
 import { cardauth } from '../lib/cardauth';
 import { serveRpc } from '../lib/children';
+import { listenLoopback } from '../lib/listen';
 
 /** The session secret every bench server uses (the bare app signs with the same one). */
 export const BENCH_SECRET = 'bench-session-secret-0123456789abcdef';
@@ -66,19 +65,13 @@ export async function startCardauth(opts: CardauthServerOptions): Promise<Runnin
   const clock = { now: () => Date.now() };
   const services = s.createServices({ redis, config, clock });
   const app = a.createApp({ config, redis, clock, logger, ...services });
-  const server: Server = await new Promise((resolve, reject) => {
-    const srv = app.listen(config.CARDAUTH_PORT, config.CARDAUTH_HOST, (err?: Error) => (err ? reject(err) : resolve(srv)));
-  });
-  const port = (server.address() as AddressInfo).port;
+  const listening = await listenLoopback(app, config.CARDAUTH_PORT);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: listening.url,
     origin,
     logged: () => ({ ...logger.counts, first: [...logger.counts.first] }),
     async close() {
-      await new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      });
+      await listening.close();
       redis.disconnect();
     },
   };
