@@ -13,7 +13,11 @@ export interface LockoutConfig {
   ipAttempts: number;
 }
 
-export type LockState = { locked: false } | { locked: true; scope: 'account' | 'ip'; retryAfterMs: number };
+/**
+ * `accountFailures` (failures counted in the window) is there whenever the
+ * account was read, so a success with none to clear can skip the write.
+ */
+export type LockState = { locked: false; accountFailures?: number } | { locked: true; scope: 'account' | 'ip'; retryAfterMs: number };
 
 export interface LockoutSubject {
   accountId: string;
@@ -35,7 +39,7 @@ export interface Lockout {
   recordFailure(subject: LockoutSubject): Promise<{ accountLockedNow: boolean }>;
   /** A failure with no account to charge (an unusable card step): counts against the IP only. */
   recordIpFailure(ip: string): Promise<void>;
-  /** A successful login clears the account's failure count. */
+  /** A successful login clears the account's failure count (callers may skip it when `accountFailures` was 0). */
   recordSuccess(subject: LockoutSubject): Promise<void>;
   /** An officer's unlock. */
   unlock(accountId: string): Promise<void>;
@@ -75,27 +79,29 @@ export function createLockout(deps: { redis: Redis; config: LockoutConfig }): Lo
 
   /** Consumes one point; resolves true when this consume went over the limit. */
   const consume = async (limiter: RateLimiterRedis, key: string): Promise<boolean> => !(await consumeWithin(limiter, key));
-  const over = async (limiter: RateLimiterRedis, key: string, limit: number): Promise<number | null> => {
+  /** Failures counted for `key` and how long until the limiter forgets them. */
+  const read = async (limiter: RateLimiterRedis, key: string) => {
     const res = await guard(limiter.get(key), 'lockout store');
-    return res && res.consumedPoints >= limit ? res.msBeforeNext : null;
+    return { count: res?.consumedPoints ?? 0, ms: res?.msBeforeNext ?? 0 };
   };
+  type Read = Awaited<ReturnType<typeof read>>;
 
-  const state = (accountMs: number | null, ipMs: number | null): LockState => {
-    if (accountMs !== null) return { locked: true, scope: 'account', retryAfterMs: accountMs };
-    if (ipMs !== null) return { locked: true, scope: 'ip', retryAfterMs: ipMs };
-    return { locked: false };
+  const state = (acct: Read | null, ipRead: Read | null): LockState => {
+    if (acct && acct.count >= config.attempts) return { locked: true, scope: 'account', retryAfterMs: acct.ms };
+    if (ipRead && ipRead.count >= config.ipAttempts) return { locked: true, scope: 'ip', retryAfterMs: ipRead.ms };
+    return acct ? { locked: false, accountFailures: acct.count } : { locked: false };
   };
 
   return {
     async check(s) {
-      const [accountMs, ipMs] = await Promise.all([over(account, s.accountId, config.attempts), over(ip, s.ip, config.ipAttempts)]);
-      return state(accountMs, ipMs);
+      const [acct, ipRead] = await Promise.all([read(account, s.accountId), read(ip, s.ip)]);
+      return state(acct, ipRead);
     },
     async checkIp(addr) {
-      return state(null, await over(ip, addr, config.ipAttempts));
+      return state(null, await read(ip, addr));
     },
     async checkAccount(accountId) {
-      return state(await over(account, accountId, config.attempts), null);
+      return state(await read(account, accountId), null);
     },
     async recordFailure(s) {
       const [accountLockedNow] = await Promise.all([consume(account, s.accountId), consume(ip, s.ip)]);

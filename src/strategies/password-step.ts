@@ -42,7 +42,8 @@ export interface PasswordStepDeps {
  * 2. the login must name the card's account, active — otherwise a dummy
  *    argon2 verify and the same failure as a wrong password;
  * 3. argon2id verify;
- * 4. the attempt is recorded (lockout counter and `password.checked`).
+ * 4. the attempt is recorded (lockout counter — a success clears it only
+ *    when there was something to clear — and `password.checked`).
  *
  * @example
  * const passwordStep = createPasswordStep({ accounts, hasher, lockout, audit });
@@ -97,7 +98,8 @@ export function createPasswordStep(deps: PasswordStepDeps) {
       }
       throw new LoginFailedError();
     }
-    await deps.lockout.recordSuccess(subject);
+    // Nothing to clear when the check found no failures (a failure racing in meanwhile stays counted).
+    if (lock.accountFailures !== 0) await deps.lockout.recordSuccess(subject);
     await record('success');
     return account;
   };

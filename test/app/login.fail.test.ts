@@ -17,6 +17,7 @@ describe('the password step refuses with one generic answer', () => {
     await srv.account('sidorova', PASSWORD, '04000000000001');
     await srv.account('kuznetsov', 'Другой-пароль-2026!', '04000000000002');
     await srv.account('lockme', PASSWORD, '04000000000003');
+    await srv.account('recovers', PASSWORD, '04000000000005');
     const blocked = await srv.account('blocked', PASSWORD, '04000000000004');
     await srv.services.accounts.setStatus(blocked.id, 'blocked');
   });
@@ -86,6 +87,16 @@ describe('the password step refuses with one generic answer', () => {
     await new Promise((r) => setTimeout(r, 1100)); // the lock is a Redis TTL, on Redis's clock
     const after = await srv.login(srv.client(), agent, '04000000000003', 'lockme', PASSWORD);
     expect(after.status).toBe(200);
+  });
+
+  it('a success clears the failures before it: 4 failures, a success, 4 more failures do not lock', async () => {
+    const fail4 = async () => {
+      for (let i = 0; i < 4; i++) expect((await srv.login(srv.client(), agent, '04000000000005', 'recovers', `wrong-${i}`)).json).toEqual(GENERIC);
+    };
+    await fail4();
+    expect((await srv.login(srv.client(), agent, '04000000000005', 'recovers', PASSWORD)).status).toBe(200);
+    await fail4();
+    expect((await srv.login(srv.client(), agent, '04000000000005', 'recovers', PASSWORD)).status).toBe(200);
   });
 
   it('locked is only said after a valid card step: a bad card still gets card_rejected', async () => {

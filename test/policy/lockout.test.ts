@@ -17,7 +17,7 @@ describe('lockout (real Redis)', () => {
     const s = subject('five');
     for (let i = 1; i <= 4; i++) {
       expect(await lockout.recordFailure(s)).toEqual({ accountLockedNow: false });
-      expect(await lockout.check(s)).toEqual({ locked: false });
+      expect(await lockout.check(s)).toEqual({ locked: false, accountFailures: i });
     }
     expect(await lockout.recordFailure(s)).toEqual({ accountLockedNow: true });
     const state = await lockout.check(s);
@@ -32,7 +32,7 @@ describe('lockout (real Redis)', () => {
     await lockout.recordFailure(s);
     expect((await lockout.check(s)).locked).toBe(true);
     await new Promise((res) => setTimeout(res, 1100)); // Redis expires the block by its own clock
-    expect(await lockout.check(s)).toEqual({ locked: false });
+    expect(await lockout.check(s)).toEqual({ locked: false, accountFailures: 0 });
   });
 
   it('a success clears the count and an officer unlock ends a lock', async () => {
@@ -44,14 +44,14 @@ describe('lockout (real Redis)', () => {
     await lockout.recordFailure(s);
     expect((await lockout.check(s)).locked).toBe(true);
     await lockout.unlock(s.accountId);
-    expect(await lockout.check(s)).toEqual({ locked: false });
+    expect(await lockout.check(s)).toEqual({ locked: false, accountFailures: 0 });
   });
 
   it('refuses an IP over its limit whatever the account', async () => {
     const lockout = createLockout({ redis: r.client(), config: { attempts: 100, windowSec: 60, durationSec: 60, ipAttempts: 3 } });
     for (let i = 0; i < 3; i++) await lockout.recordIpFailure('192.0.2.7');
     expect(await lockout.check({ accountId: 'acc_other', ip: '192.0.2.7' })).toMatchObject({ locked: true, scope: 'ip' });
-    expect(await lockout.check({ accountId: 'acc_other', ip: '192.0.2.8' })).toEqual({ locked: false });
+    expect(await lockout.check({ accountId: 'acc_other', ip: '192.0.2.8' })).toEqual({ locked: false, accountFailures: 0 });
   });
 
   it('checkIp reads only the IP limit and checkAccount only the account', async () => {
@@ -63,7 +63,7 @@ describe('lockout (real Redis)', () => {
     expect(await lockout.checkIp(s.ip)).toEqual({ locked: false });
     await lockout.recordIpFailure(s.ip);
     expect(await lockout.checkIp(s.ip)).toMatchObject({ locked: true, scope: 'ip' });
-    expect(await lockout.checkAccount('acc_other')).toEqual({ locked: false });
+    expect(await lockout.checkAccount('acc_other')).toEqual({ locked: false, accountFailures: 0 });
     const state = await lockout.checkIp(s.ip);
     if (state.locked) expect(state.retryAfterMs).toBeGreaterThan(59_000);
   });

@@ -61,6 +61,18 @@ describe('password step order', () => {
     expect(calls).toEqual(['check', 'findByLogin', 'verify', 'recordSuccess', 'audit:password.checked:success']);
   });
 
+  it('success with no failures counted: nothing to clear, so no lockout write', async () => {
+    const { step, calls } = setup({ account, passwordOk: true, lock: { locked: false, accountFailures: 0 } });
+    await expect(step(input)).resolves.toBe(account);
+    expect(calls).toEqual(['check', 'findByLogin', 'verify', 'audit:password.checked:success']);
+  });
+
+  it('success after counted failures: clears them', async () => {
+    const { step, calls } = setup({ account, passwordOk: true, lock: { locked: false, accountFailures: 2 } });
+    await expect(step(input)).resolves.toBe(account);
+    expect(calls).toEqual(['check', 'findByLogin', 'verify', 'recordSuccess', 'audit:password.checked:success']);
+  });
+
   it('locked: stops before looking at the password', async () => {
     const { step, calls } = setup({ account, passwordOk: true, lock: { locked: true, scope: 'account', retryAfterMs: 5000 } });
     expect(code(await step(input).catch((e) => e))).toBe('locked');
