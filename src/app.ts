@@ -7,7 +7,7 @@ import type { AuditEventInput } from './audit/record';
 import type { Clock } from './clock';
 import type { ServerConfig } from './config';
 import { CardauthError } from './errors';
-import { createAuthRoutes } from './http/auth-routes';
+import { createAuthRoutes, showSession } from './http/auth-routes';
 import { createErrorHandler } from './http/error-handler';
 import { originGuard } from './http/origin-guard';
 import { createPageRoutes, VIEWS_DIR } from './http/page-routes';
@@ -214,6 +214,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(passport.session());
   app.use(sessionGuard({ idleMs: config.CARDAUTH_SESSION_IDLE_SEC * 1000, maxMs: config.CARDAUTH_SESSION_MAX_SEC * 1000, now, audit: deps.audit, locks: deps.locks }));
 
+  app.get('/auth/session', ...showSession);
   app.use(createAuthRoutes({ passport, nonces: deps.nonces, cardStep, accounts: deps.accounts, audit: deps.audit, cardIdentifiesUser: config.CARDAUTH_CARD_IDENTIFIES_USER, now }));
   app.use(
     createPageRoutes({

@@ -1,4 +1,4 @@
-import { Router, type Request, type Response, type NextFunction } from 'express';
+import { Router, type Request, type RequestHandler, type Response, type NextFunction } from 'express';
 import type { PassportStatic } from 'passport';
 import type { AuditEventInput } from '../audit/record';
 import { CardauthError } from '../errors';
@@ -38,21 +38,30 @@ export function sessionView(user: SessionUser) {
 }
 
 /**
- * The login flow's JSON API (Express 5 routes rejected promises to the error
- * handler):
+ * `GET /auth/session`: who is logged in. The most frequent request (the home
+ * page polls it), so the app mounts it on its own, ahead of the routers.
+ *
+ * @example
+ * app.get('/auth/session', ...showSession);
+ */
+export const showSession: RequestHandler[] = [
+  requireUser,
+  (req, res) => {
+    res.json(sessionView(req.user as SessionUser));
+  },
+];
+
+/**
+ * The rest of the login flow's JSON API (Express 5 routes rejected promises
+ * to the error handler):
  * `POST /auth/nonce`, `POST /auth/card`, `POST /auth/password`,
- * `POST /auth/login` (one shot), `GET /auth/session`, `POST /auth/logout`.
+ * `POST /auth/login` (one shot), `POST /auth/logout`.
  *
  * @example
  * app.use(createAuthRoutes({ passport, nonces, cardStep, accounts, audit, cardIdentifiesUser: true, now: clock.now }));
  */
 export function createAuthRoutes(deps: AuthRoutesDeps): Router {
   const router = Router();
-
-  // First: the most frequent request (the home page polls it), so it is matched before the others.
-  router.get('/auth/session', requireUser, (req, res) => {
-    res.json(sessionView(req.user as SessionUser));
-  });
 
   router.post(
     '/auth/nonce',
