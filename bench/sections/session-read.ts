@@ -70,8 +70,10 @@ export const sessionReadSection: Section = {
     await measure(bareBrowsers, bare.pid, ctx.ms(1.5));
 
     const runs = { app: [] as Array<{ load: LoadResult; cpu: CpuReport }>, bare: [] as Array<{ load: LoadResult; cpu: CpuReport }> };
-    const pairs = 6;
-    const win = ctx.ms(1.5);
+    // Many short pairs: the machine's load drifts over seconds, so short windows side by side
+    // see the same load, and the median of 16 pair ratios is steadier than of 6 long ones.
+    const pairs = 16;
+    const win = ctx.ms(0.75);
     const pairRatios: number[] = [];
     for (let i = 0; i < pairs; i++) {
       // A B, B A, A B, B A: a drift in machine load hits both sides equally.
