@@ -7,7 +7,7 @@ import type { CardStepResult, RequestSource } from '../strategies/card-step';
 import { LoginFailedError } from '../strategies/password-step';
 import type { LoginResult, SessionUser } from '../strategies/session-user';
 import { requestSource } from './request-source';
-import { requireUser } from './session-guard';
+import { noUserError, requireUser } from './session-guard';
 import { EmptyBody, LoginBody, parseBody, PasswordBody, StatementBody } from './validate';
 import './session-data';
 
@@ -157,7 +157,7 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Router {
       parseBody(req, EmptyBody);
       // A locked session may be signed out from its lock screen.
       const user = (req.user ?? res.locals.lockedUser) as SessionUser | undefined;
-      if (!user) throw new CardauthError(res.locals.sessionEnded ? 'session_expired' : 'unauthenticated', 'log in first');
+      if (!user) throw noUserError(res);
       await deps.audit.append({
         type: 'session.logout',
         outcome: 'success',

@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import type { AuditEventInput } from '../audit/record';
 import { CardauthError } from '../errors';
 import type { SessionUser } from '../strategies/session-user';
@@ -73,9 +73,13 @@ export function sessionGuard(opts: SessionGuardOptions): RequestHandler {
   };
 }
 
+/** Why a request has no user: its session just ended, or it never logged in. */
+export const noUserError = (res: Response): CardauthError =>
+  res.locals.sessionEnded ? new CardauthError('session_expired', 'session ended; log in again') : new CardauthError('unauthenticated', 'log in first');
+
 /** Lets only an authenticated, unlocked session through (УПД.9: everything but the login flow needs one). */
 export const requireUser: RequestHandler = (req, res, next) => {
   if (req.user) return next();
   if (res.locals.lockedUser) return next(new CardauthError('session_locked', 'session locked; present your card and password to unlock'));
-  next(res.locals.sessionEnded ? new CardauthError('session_expired', 'session ended; log in again') : new CardauthError('unauthenticated', 'log in first'));
+  next(noUserError(res));
 };

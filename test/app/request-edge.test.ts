@@ -73,7 +73,9 @@ describe('the request edge', () => {
 
   it('session and logout need a session', async () => {
     expect((await srv.client().get('/auth/session')).json.error.code).toBe('unauthenticated');
-    expect((await srv.client().post('/auth/logout')).status).toBe(401);
+    const logout = await srv.client().post('/auth/logout');
+    expect(logout.status).toBe(401);
+    expect(logout.json.error.code).toBe('unauthenticated');
   });
 
   it('an unknown path gets a JSON 404', async () => {

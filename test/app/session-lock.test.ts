@@ -54,6 +54,28 @@ describe('locked sessions: idle, tap-out, switch; unlock only with the same card
     }
   });
 
+  it('past the absolute lifetime (12 h) an active session ends: session_expired, audited, and the cookie is spent', async () => {
+    const c = await loggedIn();
+    for (let t = 0; t + 590_000 < 12 * 3600_000; t += 590_000) {
+      clock.advance(590_000);
+      expect((await c.get('/auth/session')).status).toBe(200);
+    }
+    clock.advance(600_000);
+    const res = await c.get('/auth/session');
+    expect(res.status).toBe(401);
+    expect(res.json.error.code).toBe('session_expired');
+    expect(await lastAudit(srv.redis, 'session.ended')).toMatchObject({ reason: 'expired', subject: { login: 'alekseeva' } });
+    expect((await c.get('/auth/session')).json.error.code).toBe('unauthenticated');
+  });
+
+  it('a sign-out that finds its session past the lifetime says session_expired', async () => {
+    const c = await loggedIn();
+    clock.advance(12 * 3600_000 + 1000);
+    const res = await c.post('/auth/logout');
+    expect(res.status).toBe(401);
+    expect(res.json.error.code).toBe('session_expired');
+  });
+
   it('a signed tap-out locks every session of that card at that agent, and only those', async () => {
     const a1 = await loggedIn();
     const a2 = await loggedIn();
