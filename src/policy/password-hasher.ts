@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { hash, verify } from '@node-rs/argon2';
+import * as nodeRsArgon2 from '@node-rs/argon2';
 import { limitConcurrency } from './limit-concurrency';
 
 /** argon2id cost parameters (RFC 9106; OWASP's m=19 MiB, t=2, p=1 by default). */
@@ -32,7 +32,13 @@ export interface PasswordHasher {
  * const phc = await hasher.hash('correct horse battery staple');
  * await hasher.verify(phc, 'correct horse battery staple'); // true
  */
-export function createPasswordHasher(params: Argon2Params, concurrency: number): PasswordHasher {
+export function createPasswordHasher(
+  params: Argon2Params,
+  concurrency: number,
+  /** The argon2 implementation; tests pass a fake to watch the cap. */
+  argon2: Pick<typeof nodeRsArgon2, 'hash' | 'verify'> = nodeRsArgon2,
+): PasswordHasher {
+  const { hash, verify } = argon2;
   const limit = limitConcurrency(concurrency);
   // Algorithm.Argon2id is an ambient const enum that is empty at run time; 2 is its value.
   const options = { algorithm: 2 as const, memoryCost: params.memoryKiB, timeCost: params.time, parallelism: params.parallelism };
@@ -49,7 +55,11 @@ export function createPasswordHasher(params: Argon2Params, concurrency: number):
     hash: (password) => limit(() => hash(password, options)),
     verify: verifySafe,
     async dummyVerify(password) {
-      dummy ??= hash(randomBytes(32), options);
+      // Made once, under the cap like every hash; a failed attempt is not kept.
+      dummy ??= limit(() => hash(randomBytes(32), options)).catch((err: unknown) => {
+        dummy = undefined;
+        throw err;
+      });
       await verifySafe(await dummy, password);
       return false;
     },

@@ -1,6 +1,5 @@
 import * as nodeArgon2 from 'argon2';
 import { createPasswordHasher } from '../../src/policy/password-hasher';
-import { limitConcurrency } from '../../src/policy/limit-concurrency';
 
 const params = { memoryKiB: 19456, time: 2, parallelism: 1 };
 
@@ -29,18 +28,47 @@ describe('password hasher', () => {
     await expect(hasher.dummyVerify('anything')).resolves.toBe(false);
   });
 
-  it('runs no more than the concurrency cap at once', async () => {
-    const limit = limitConcurrency(2);
+  it('runs no more than the concurrency cap of hashes, verifies and dummy verifies at once', async () => {
     let running = 0;
     let peak = 0;
-    const task = () =>
-      limit(async () => {
-        running++;
-        peak = Math.max(peak, running);
-        await new Promise((r) => setImmediate(r));
-        running--;
-      });
-    await Promise.all(Array.from({ length: 10 }, task));
+    let started = 0;
+    const gates: Array<() => void> = [];
+    const work = async <T>(value: T): Promise<T> => {
+      running++;
+      started++;
+      peak = Math.max(peak, running);
+      await new Promise<void>((resolve) => gates.push(resolve));
+      running--;
+      return value;
+    };
+    const fake = { hash: () => work('$argon2id$fake'), verify: () => work(true) };
+    const capped = createPasswordHasher(params, 2, fake as never);
+    const all = Promise.all([...Array.from({ length: 6 }, () => capped.verify('$argon2id$x', 'p')), capped.hash('p'), capped.dummyVerify('p')]);
+    // Open the gates one at a time; after each, the cap must still hold.
+    while (started < 9 || running > 0) {
+      await new Promise((r) => setImmediate(r));
+      expect(running).toBeLessThanOrEqual(2);
+      gates.shift()?.();
+    }
+    await all;
     expect(peak).toBe(2);
+    expect(started).toBe(9); // 6 verifies, 1 hash, and the dummy's own hash + verify
+  });
+
+  it('a dummy hash that failed is made again at the next dummy verify, not kept', async () => {
+    let hashes = 0;
+    const fake = {
+      hash: async () => {
+        hashes++;
+        if (hashes === 1) throw new Error('out of memory');
+        return '$argon2id$fake';
+      },
+      verify: async () => true,
+    };
+    const flaky = createPasswordHasher(params, 2, fake as never);
+    await expect(flaky.dummyVerify('p')).rejects.toThrow('out of memory');
+    await expect(flaky.dummyVerify('p')).resolves.toBe(false);
+    await expect(flaky.dummyVerify('p')).resolves.toBe(false);
+    expect(hashes).toBe(2);
   });
 });
