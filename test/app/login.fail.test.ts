@@ -1,3 +1,4 @@
+import { generateKeyPair } from 'jose';
 import { lastAudit } from '../helpers/audit';
 import { startRedis, type TestRedis } from '../helpers/redis';
 import { manualClock, startTestServer, type TestAgent, type TestServer } from '../helpers/app';
@@ -99,10 +100,17 @@ describe('the password step refuses with one generic answer', () => {
     expect((await srv.login(srv.client(), agent, '04000000000005', 'recovers', PASSWORD)).status).toBe(200);
   });
 
-  it('locked is only said after a valid card step: a bad card still gets card_rejected', async () => {
+  it('locked is only said after a valid card step: a forged statement for a locked account\'s card gets card_rejected', async () => {
+    await srv.account('lockedcard', PASSWORD, '04000000000006');
+    for (let i = 0; i < 5; i++) expect((await srv.login(srv.client(), agent, '04000000000006', 'lockedcard', `wrong-${i}`)).json).toEqual(GENERIC);
+    // Locked now (for 1 s). Signed by a key that is not the agent's: refused as a card, the lock not mentioned.
+    const { privateKey } = await generateKeyPair('EdDSA');
     const c = srv.client();
-    const res = await c.post('/auth/card', { statement: await srv.statementFor(c, agent, '04FFFFFFFFFFFF') });
+    const res = await c.post('/auth/card', { statement: await srv.statementFor(c, { ...agent, key: { ...agent.key, privateKey } }, '04000000000006') });
+    expect(res.status).toBe(401);
     expect(res.json.error.code).toBe('card_rejected');
+    // With its real card, the lock is said.
+    expect((await srv.login(srv.client(), agent, '04000000000006', 'lockedcard', PASSWORD)).json.error.code).toBe('locked');
   });
 });
 

@@ -30,9 +30,9 @@ describe('locked sessions: idle, tap-out, switch; unlock only with the same card
     signTapout(who.key, { aud: srv.config.CARDAUTH_PUBLIC_ORIGIN, uid, reader: 'Virtual PCD 00 00', signal }, clock);
   const agentPost = (path: string, body: unknown) => new TestClient(srv.url, null).post(path, body);
 
-  async function loggedIn(login = 'alekseeva', uid = CARD_A, pw = PW_A) {
+  async function loggedIn(login = 'alekseeva', uid = CARD_A, pw = PW_A, at = agent) {
     const c = srv.client();
-    expect((await srv.login(c, agent, uid, login, pw)).status).toBe(200);
+    expect((await srv.login(c, at, uid, login, pw)).status).toBe(200);
     return c;
   }
 
@@ -80,12 +80,14 @@ describe('locked sessions: idle, tap-out, switch; unlock only with the same card
     const a1 = await loggedIn();
     const a2 = await loggedIn();
     const b = await loggedIn('borisov', CARD_B, PW_B);
+    const elsewhere = await loggedIn('alekseeva', CARD_A, PW_A, await srv.agent({ name: 'РМ-202' }));
     const res = await agentPost('/agents/events', { statement: await tapout(CARD_A) });
     expect(res.status).toBe(200);
     expect(res.json.locked).toBeGreaterThanOrEqual(2);
     expect((await a1.get('/auth/session')).json.error.code).toBe('session_locked');
     expect((await a2.get('/auth/session')).json.error.code).toBe('session_locked');
     expect((await b.get('/auth/session')).status).toBe(200);
+    expect((await elsewhere.get('/auth/session')).status).toBe(200); // the same card at another workstation
     expect(await lastAudit(srv.redis, 'card.tapout')).toMatchObject({ outcome: 'success', cardUid: CARD_A, details: { signal: 'tap' } });
     expect(await lastAudit(srv.redis, 'session.locked')).toMatchObject({ reason: 'tapout', cardUid: CARD_A });
     const page = await a1.get('/home');

@@ -68,13 +68,30 @@ describe('lockout (real Redis)', () => {
     if (state.locked) expect(state.retryAfterMs).toBeGreaterThan(59_000);
   });
 
-  it('fails closed with unavailable when Redis is down', async () => {
-    const dead = new Redis({ port: r.port, host: '127.0.0.1', lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    const lockout = createLockout({ redis: dead, config: { attempts: 5, windowSec: 60, durationSec: 60, ipAttempts: 50 } });
-    const err = await lockout.check(subject('down')).catch((e: unknown) => e);
-    expect(isCardauthError(err, 'unavailable')).toBe(true);
-    expect(isCardauthError(await lockout.checkIp('192.0.2.1').catch((e: unknown) => e), 'unavailable')).toBe(true);
-    expect(isCardauthError(await lockout.checkAccount('acc_down').catch((e: unknown) => e), 'unavailable')).toBe(true);
-    dead.disconnect();
+  it('fails closed with unavailable while Redis is down, and counts again once it is back', async () => {
+    const client = new Redis({ port: r.port, host: '127.0.0.1', enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: () => 50 });
+    client.on('error', () => undefined);
+    const status = (want: (s: string) => boolean) =>
+      new Promise<void>((resolve) => {
+        const poll = () => (want(client.status) ? resolve() : setTimeout(poll, 10));
+        poll();
+      });
+    await status((s) => s === 'ready');
+    const lockout = createLockout({ redis: client, config: { attempts: 5, windowSec: 60, durationSec: 60, ipAttempts: 50 } });
+    const s = subject('down');
+    await lockout.recordFailure(s);
+
+    await r.kill();
+    await status((st) => st !== 'ready');
+    const code = async (p: Promise<unknown>) => p.then(() => 'no-error', (e: unknown) => (isCardauthError(e) ? e.code : 'untyped'));
+    expect(await code(lockout.check(s))).toBe('unavailable');
+    expect(await code(lockout.checkIp(s.ip))).toBe('unavailable');
+    expect(await code(lockout.checkAccount(s.accountId))).toBe('unavailable');
+    expect(await code(lockout.recordFailure(s))).toBe('unavailable');
+
+    await r.start();
+    await status((st) => st === 'ready');
+    expect(await lockout.check(s)).toEqual({ locked: false, accountFailures: 1 }); // the failure before the outage, kept on disk
+    client.disconnect();
   });
 });

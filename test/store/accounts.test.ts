@@ -213,5 +213,6 @@ describe('account store', () => {
 
   it('construction: TypeError without redis or clock', () => {
     expect(() => createAccountStore({ redis: node1, clock: undefined as never })).toThrow(TypeError);
+    expect(() => createAccountStore({ redis: undefined as never, clock: frozenClock(0) })).toThrow(TypeError);
   });
 });
