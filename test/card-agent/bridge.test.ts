@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeJwt } from 'jose';
+import { importJWK, jwtVerify, type CryptoKey } from 'jose';
 import { createAgent, type CardSource } from '../../src/card-agent/agent';
 import { loadOrCreateIdentity } from '../../src/card-agent/keystore';
 import type { Tap } from '../../src/card-agent/tap-broker';
@@ -13,11 +13,13 @@ import { silentLogger } from '../../src/logger';
 // The bridge over real loopback HTTP, fed by a plain event source (the PC/SC
 // side and the whole chain are tested in agent.e2e with real pcscd).
 class FakeSource extends EventEmitter implements CardSource {
+  /** The card lying on the reader, as the reader watcher would report it. */
+  present: Tap | undefined;
   status() {
-    return { pcscUp: true, readers: [{ name: 'Virtual PCD 00 00', cardPresent: false }] };
+    return { pcscUp: true, readers: [{ name: 'Virtual PCD 00 00', cardPresent: this.present !== undefined }] };
   }
   presentCard(): Tap | undefined {
-    return undefined;
+    return this.present;
   }
 }
 
@@ -30,10 +32,12 @@ describe('agent bridge', () => {
   let dir: string;
   const sent: string[] = [];
   let close: () => void;
+  let agentKey: CryptoKey;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cardauth-agent-'));
     const identity = { ...(await loadOrCreateIdentity(dir)), agentId: 'ag_00000000000000aa' };
+    agentKey = (await importJWK(identity.publicJwk, 'EdDSA')) as CryptoKey;
     source = new FakeSource();
     const agent = createAgent({
       origins: [PAGE],
@@ -91,8 +95,25 @@ describe('agent bridge', () => {
   });
 
   it('status shows readers and approval, never a UID', async () => {
-    const res = await req('/v1/status');
-    expect(await res.json()).toEqual({ agentId: 'ag_00000000000000aa', approved: true, pcscUp: true, readers: [{ name: 'Virtual PCD 00 00', cardPresent: false }] });
+    const idle = await req('/v1/status');
+    expect(await idle.json()).toEqual({ agentId: 'ag_00000000000000aa', approved: true, pcscUp: true, readers: [{ name: 'Virtual PCD 00 00', cardPresent: false }] });
+    // A card is tapped (the agent now holds its UID as the active card) and stays on the reader.
+    const uid = '04C0FFEE123456';
+    const card = { uid, reader: 'Virtual PCD 00 00', at: Date.now() };
+    const pending = ask('S'.repeat(43));
+    setTimeout(() => {
+      source.present = card;
+      source.emit('card', card);
+    }, 50);
+    try {
+      expect((await pending).status).toBe(200);
+      const res = await req('/v1/status');
+      const text = await res.text();
+      expect(JSON.parse(text)).toEqual({ agentId: 'ag_00000000000000aa', approved: true, pcscUp: true, readers: [{ name: 'Virtual PCD 00 00', cardPresent: true }] });
+      expect(text).not.toContain(uid);
+    } finally {
+      source.present = undefined;
+    }
   });
 
   it('long-polls for a tap and answers a signed statement bound to the nonce', async () => {
@@ -101,7 +122,15 @@ describe('agent bridge', () => {
     const res = await pending;
     expect(res.status).toBe(200);
     const { statement } = (await res.json()) as { statement: string };
-    const claims = decodeJwt(statement);
+    // Signed by this agent's key (EdDSA only), for this page, by this agent.
+    const { payload: claims, protectedHeader } = await jwtVerify(statement, agentKey, {
+      algorithms: ['EdDSA'],
+      issuer: 'ag_00000000000000aa',
+      audience: PAGE,
+      typ: 'cardauth-card+jwt',
+      requiredClaims: ['iat', 'exp', 'jti', 'nonce', 'uid', 'reader'],
+    });
+    expect(protectedHeader).toMatchObject({ alg: 'EdDSA', kid: 'ag_00000000000000aa', typ: 'cardauth-card+jwt' });
     expect(claims).toMatchObject({ iss: 'ag_00000000000000aa', aud: PAGE, nonce: 'N'.repeat(43), uid: '04A22BB25C6180', reader: 'Virtual PCD 00 00' });
     expect((claims.exp as number) - (claims.iat as number)).toBeLessThanOrEqual(30);
   });
@@ -125,7 +154,16 @@ describe('agent bridge', () => {
     source.emit('card', { uid: '04111111111111', reader: 'R', at: Date.now() });
     for (let i = 0; i < 50 && sent.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(sent).toHaveLength(1);
-    expect(decodeJwt(sent[0]!)).toMatchObject({ evt: 'card.tapout', uid: '04111111111111', signal: 'tap', aud: PAGE });
+    const { payload, protectedHeader } = await jwtVerify(sent[0]!, agentKey, {
+      algorithms: ['EdDSA'],
+      issuer: 'ag_00000000000000aa',
+      audience: PAGE,
+      typ: 'cardauth-event+jwt',
+      requiredClaims: ['iat', 'exp', 'jti', 'evt', 'uid', 'reader', 'signal'],
+    });
+    expect(protectedHeader).toMatchObject({ alg: 'EdDSA', kid: 'ag_00000000000000aa', typ: 'cardauth-event+jwt' });
+    expect(payload).toMatchObject({ iss: 'ag_00000000000000aa', evt: 'card.tapout', uid: '04111111111111', reader: 'R', signal: 'tap', aud: PAGE });
+    expect((payload.exp as number) - (payload.iat as number)).toBeLessThanOrEqual(30);
   });
   it('streams card events with no UID', async () => {
     const ctrl = new AbortController();

@@ -78,11 +78,17 @@ describe('tap broker', () => {
 
   it('events carry no UID', () => {
     const { broker, tap } = setup();
-    const seen: unknown[] = [];
-    broker.on('card', (e) => seen.push(e));
-    broker.on('removed', (e) => seen.push(e));
+    const seen: Array<[string, unknown]> = [];
+    broker.on('card', (e) => seen.push(['card', e]));
+    broker.on('removed', (e) => seen.push(['removed', e]));
     broker.onCard(tap('04E5'));
     broker.onRemoved(tap('04E5'));
+    // Both events were emitted, exactly these, with only reader and time…
+    expect(seen).toEqual([
+      ['card', { reader: 'R1', at: 1_000_000 }],
+      ['removed', { reader: 'R1', at: 1_000_000 }],
+    ]);
+    // …and the UID is nowhere in them.
     expect(JSON.stringify(seen)).not.toContain('04E5');
   });
 });

@@ -78,11 +78,22 @@ async function bareTap(uid: string, slot: 0 | 1 = 0) {
 }
 
 describe('card agent end to end (real pcscd, vpcd, pcsclite, agent, server)', () => {
-  it('status: both readers, approved, no UID', async () => {
-    const s = await status();
-    expect(s).toMatchObject({ agentId: agent.agentId, approved: true, pcscUp: true });
-    expect(s.readers.map((r) => r.name)).toEqual([SLOT0, SLOT1]);
-    expect(JSON.stringify(s)).not.toContain(IVANOVA.uid);
+  it('status: both readers, approved, no UID even while a tapped card lies on the reader', async () => {
+    const c = srv.client();
+    await statementByTap(c, IVANOVA.uid, 0, true); // read and signed; the card stays on slot 0
+    try {
+      await waitFor(() => present(0), 'card seen on slot 0');
+      const text = await (await fromPage('/v1/status')).text();
+      const s = JSON.parse(text) as Awaited<ReturnType<typeof status>>;
+      expect(s).toMatchObject({ agentId: agent.agentId, approved: true, pcscUp: true });
+      expect(s.readers).toEqual([
+        { name: SLOT0, cardPresent: true },
+        { name: SLOT1, cardPresent: false },
+      ]);
+      expect(text).not.toContain(IVANOVA.uid);
+    } finally {
+      await lift(0);
+    }
   });
 
   it('tap → signed statement → the card step passes', async () => {
@@ -123,9 +134,18 @@ describe('card agent end to end (real pcscd, vpcd, pcsclite, agent, server)', ()
   it('removing a card from a contact reader locks its session', async () => {
     const c = srv.client();
     await logIn(c, IVANOVA, 1, true);
+    const { sessionIdHash } = (await lastAudit(srv.redis, 'session.created'))!;
+    expect(sessionIdHash).toEqual(expect.any(String));
+    const lockedBefore = (await auditRecords(srv.redis, 'session.locked')).length;
     await pcscd.remove(1);
     await waitFor(async () => (await c.get('/auth/session')).status === 401, 'session locked by removal');
-    expect(await lastAudit(srv.redis, 'card.tapout')).toMatchObject({ details: { signal: 'removed' } });
+    // Locked (card + password unlock it), not ended.
+    expect((await c.get('/auth/session')).json.error.code).toBe('session_locked');
+    expect(await lastAudit(srv.redis, 'card.tapout')).toMatchObject({ outcome: 'success', cardUid: IVANOVA.uid, details: { signal: 'removed' } });
+    // A session.locked record for this very session, reason tapout, written by this removal.
+    const lockedNow = (await auditRecords(srv.redis, 'session.locked')).slice(lockedBefore);
+    expect(lockedNow).toContainEqual(expect.objectContaining({ outcome: 'success', reason: 'tapout', cardUid: IVANOVA.uid, sessionIdHash }));
+    for (const r of lockedNow) expect(r).toMatchObject({ reason: 'tapout', cardUid: IVANOVA.uid });
   });
 
   it('a random UID is refused at the reader, and the agent reads the next card', async () => {
@@ -152,21 +172,22 @@ describe('card agent end to end (real pcscd, vpcd, pcsclite, agent, server)', ()
     expect(decodeJwt(statement).uid).toBe(IVANOVA.uid);
   });
 
-  it('pcscd killed and restarted: the next tap is read within 2 s of its return', async () => {
+  // Recovery only: how fast is for the benchmarks, not for a test. The agent's
+  // own long poll (CARDAUTH_AGENT_WAIT_SEC, 8 s) is the failure deadline.
+  it('pcscd killed and restarted: the agent recovers, and the next tap is read and works end to end', async () => {
     await pcscd.kill();
     await waitFor(async () => (await status()).pcscUp === false, 'agent notices pcscd is gone');
     await pcscd.restart();
-    const back = Date.now();
     const c = srv.client();
     const { nonce } = (await c.post('/auth/nonce')).json;
     const pending = fromPage('/v1/statement', { method: 'POST', body: JSON.stringify({ nonce, aud: agent.origin }) });
     await pcscd.tap(IVANOVA.uid);
     const res = await pending;
-    const took = Date.now() - back;
     await lift(0);
     expect(res.status).toBe(200);
-    console.log(`pcscd back → statement ready: ${took} ms`);
-    expect(took).toBeLessThan(2000 + 600); // pcscd polls every ~400 ms: the card is seen ~0.5 s after it is put down
+    expect((await status()).pcscUp).toBe(true);
+    const { statement } = (await res.json()) as { statement: string };
+    expect((await c.post('/auth/card', { statement })).json).toEqual({ next: 'password', login: 'ivanova' });
   });
 
   it('the bridge refuses a foreign Origin and answers the Private Network Access preflight', async () => {
