@@ -143,8 +143,12 @@ describe('agent fail', () => {
 
   it('a private key is never echoed', async () => {
     const priv = ed25519().privateKey.export({ format: 'jwk' });
+    expect(priv.d).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const r = await runCli(['agent', 'register', '--name', 'X', '--public-key', keyFile(priv)], { env });
+    expect(r.code).toBe(2);
+    expect(oneErrorLine(r)).toMatch(/^cardauth: agent register: --public-key: /);
     expect(r.stderr).not.toContain(priv.d as string);
+    expect(r.stdout).not.toContain(priv.d as string);
   });
 
   it('a malformed or missing ID: exit 2; an unknown one: exit 1, agent_not_found', async () => {

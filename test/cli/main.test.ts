@@ -88,9 +88,18 @@ describe('configuration errors: exit 2 naming the key', () => {
   });
 
   it('serve needs the session secret and public origin; the other commands do not', async () => {
-    const r = await runCli(['serve'], { env: deadEnv });
-    expect(r.code).toBe(2);
-    expect(oneErrorLine(r)).toMatch(/^cardauth: config_invalid: CARDAUTH_PUBLIC_ORIGIN: required/);
+    const noOrigin = await runCli(['serve'], { env: deadEnv });
+    expect(noOrigin.code).toBe(2);
+    expect(oneErrorLine(noOrigin)).toBe('cardauth: config_invalid: CARDAUTH_PUBLIC_ORIGIN: required, not set');
+    expect(noOrigin.stdout).toBe('');
+    const noSecret = await runCli(['serve'], { env: { ...deadEnv, CARDAUTH_PUBLIC_ORIGIN: 'https://mis.example.ru' } });
+    expect(noSecret.code).toBe(2);
+    expect(oneErrorLine(noSecret)).toBe('cardauth: config_invalid: CARDAUTH_SESSION_SECRET: required, not set');
+    expect(noSecret.stdout).toBe('');
+    // Neither key set: another command passes its configuration and gets as far as Redis.
+    const other = await runCli(['agent', 'list'], { env: deadEnv });
+    expect(other.code).toBe(1);
+    expect(oneErrorLine(other)).toMatch(/^cardauth: unavailable: cannot reach Redis /);
   });
 });
 
@@ -106,7 +115,15 @@ describe('Redis unreachable', () => {
     const port = await freePort();
     const r = await runCli(['agent', 'list'], { env: cliEnv({ REDIS_URL: `redis://app:hunter2-secret@127.0.0.1:${port}` }) });
     expect(r.code).toBe(1);
+    expect(oneErrorLine(r)).toMatch(new RegExp(`^cardauth: unavailable: cannot reach Redis at redis://127\\.0\\.0\\.1:${port}: `));
     expect(r.stderr).not.toContain('hunter2');
+    expect(r.stdout).not.toContain('hunter2');
+    // Nor when the URL is refused as malformed.
+    const bad = await runCli(['agent', 'list'], { env: cliEnv({ REDIS_URL: `http://app:hunter2-secret@127.0.0.1:${port}` }) });
+    expect(bad.code).toBe(2);
+    expect(oneErrorLine(bad)).toMatch(/^cardauth: config_invalid: REDIS_URL: /);
+    expect(bad.stderr).not.toContain('hunter2');
+    expect(bad.stdout).not.toContain('hunter2');
   });
 });
 

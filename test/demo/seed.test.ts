@@ -5,11 +5,12 @@ import type Redis from 'ioredis';
 import { loadOrCreateIdentity, type AgentIdentity } from '../../src/card-agent/keystore';
 import { systemClock } from '../../src/clock';
 import { loadServerConfigSubset, STORE_KEYS } from '../../src/config';
-import { DEMO_ACCOUNTS, DEMO_CARDS } from '../../src/demo/fixtures';
+import { DEMO_ACCOUNTS, DEMO_CARDS, DEMO_OFFICER } from '../../src/demo/fixtures';
 import { seedDemo } from '../../src/demo/seed';
 import { isCardauthError } from '../../src/errors';
 import { checkPassword } from '../../src/policy/password-policy';
 import { createStores } from '../../src/services';
+import { auditRecords } from '../helpers/audit';
 import { startRedis, type TestRedis } from '../helpers/redis';
 
 let redis: TestRedis;
@@ -34,12 +35,34 @@ afterAll(async () => {
 
 const seed = (key: { agentId?: string } = {}) => seedDemo({ ...stores, actor: 'os:test' }, { ...identity, ...key });
 
+/** The change an audit record stands for, in the words of {@link seedDemo}'s `changes`. */
+function changeOf(r: Record<string, any>): string {
+  switch (r.type) {
+    case 'account.created':
+      return `account ${r.subject?.login}`;
+    case 'password.reset':
+      return `password of ${r.subject?.login}`;
+    case 'card.bound':
+      return `card ${r.cardUid}`;
+    case 'card.revoked':
+      return `revocation of ${r.cardUid}`;
+    case 'agent.registered':
+      return `agent ${r.source?.agentId}`;
+    case 'agent.approved':
+      return `approval of ${r.source?.agentId}`;
+    default:
+      return `unexpected ${r.type}`;
+  }
+}
+
 describe('seedDemo', () => {
   let agentId: string;
+  let firstChanges: string[];
 
   it('creates the accounts, binds and revokes the cards, and approves the agent, as the security officer', async () => {
     const { changes, agent } = await seed();
     agentId = agent.id;
+    firstChanges = changes;
     expect(changes).toEqual(expect.arrayContaining(['account ivanova', 'card 04A22BB25C6180', 'revocation of 04C1D2E3F40511', `agent ${agent.id}`, `approval of ${agent.id}`]));
     const officer = await stores.accounts.findByLogin('security');
     expect(officer?.roles).toEqual(['security_officer']);
@@ -59,10 +82,17 @@ describe('seedDemo', () => {
   });
 
   it('audits every change, with the officer as the actor after its own account', async () => {
-    const entries = await client.xrange('audit:log', '-', '+');
-    const types = entries.map(([, fields]) => fields.join(' ')).join('\n');
-    for (const t of ['account.created', 'card.bound', 'card.revoked', 'agent.registered', 'agent.approved']) expect(types).toContain(t);
-    expect(types).toContain('os:test'); // the officer's own account
+    const records = await auditRecords(client); // a fresh Redis: only the first run's records
+    for (const t of ['account.created', 'card.bound', 'card.revoked', 'agent.registered', 'agent.approved']) expect(records.map((r) => r.type)).toContain(t);
+    // One record per change, in the order the changes were made.
+    expect(firstChanges.length).toBeGreaterThan(0);
+    expect(records).toHaveLength(firstChanges.length);
+    expect(records.map(changeOf)).toEqual(firstChanges);
+    // The officer's own account comes first, by the one who runs the seed; everything after it is by the officer.
+    const officer = (await stores.accounts.findByLogin(DEMO_OFFICER))!;
+    const own = records.findIndex((r) => r.type === 'account.created' && r.subject?.accountId === officer.id);
+    expect(own).toBe(0);
+    expect(records.map((r, i) => `${i} ${r.type} ${r.actor}`)).toEqual(records.map((r, i) => `${i} ${r.type} ${i <= own ? 'os:test' : officer.id}`));
   });
 
   it('is idempotent: a second run changes nothing', async () => {
