@@ -12,6 +12,8 @@ const PAGE = 'http://127.0.0.1:9'; // the page origin the agent trusts (no page 
 const UID = '04A22BB25C6180';
 const TARGET_MS = 30;
 const TARGET_IDLE_MIB = 80;
+/** Issue 3: after pcscd returns, the next tap is read again within 2 s. */
+const TARGET_RECOVERY_MS = 2000;
 
 type VirtualReaderModule = typeof import('../../src/demo/virtual-reader');
 type KeystoreModule = typeof import('../../src/card-agent/keystore');
@@ -148,6 +150,29 @@ export const agentSection: Section = {
     const bareMs = bareLog.filter((l) => l.startsWith('read ')).map((l) => Number(l.split(' ')[1]));
     if (bareMs.length < taps / 2) throw new Error(`the bare reader read only ${bareMs.length} of ${taps} taps`);
 
+    // Recovery: pcscd killed and started again; from pcscd being back to the next signed statement.
+    const restarts = 3;
+    ctx.log(`${restarts} pcscd restarts: pcscd back → next statement`);
+    const recoveryMs: number[] = [];
+    for (let i = 0; i < restarts; i++) {
+      const lost = agentLog.filter((l) => l.includes('"pcsc_lost"')).length;
+      await reader.kill();
+      await until(() => agentLog.filter((l) => l.includes('"pcsc_lost"')).length > lost, 'the agent notices pcscd is gone');
+      await reader.restart();
+      const back = performance.now();
+      const pending = fetch(`http://127.0.0.1:${port}/v1/statement`, {
+        method: 'POST',
+        headers: { origin: PAGE, 'content-type': 'application/json' },
+        body: JSON.stringify({ nonce: `bench-restart-${String(i).padStart(6, '0')}`, aud: PAGE }),
+      });
+      await reader.tap(UID);
+      const res = await pending;
+      if (res.status !== 200) throw new Error(`statement request after a pcscd restart answered ${res.status}`);
+      await res.arrayBuffer();
+      recoveryMs.push(performance.now() - back);
+      await lift();
+    }
+
     const row = (metric: string, xs: number[], p: number, baseline: number[], label: string, judged: boolean) => {
       const v = p === 50 ? median(xs) : percentile(xs, p);
       const b = p === 50 ? median(baseline) : percentile(baseline, p);
@@ -166,6 +191,15 @@ export const agentSection: Section = {
         row('tap → statement, median', agentMs, 50, bareMs, 'bare pcsclite read', true),
         row('tap → statement, p95', agentMs, 95, bareMs, 'bare pcsclite read p95', true),
         row("agent's own time (total − card I/O), median", ownMs, 50, bareMs, 'bare pcsclite read', false),
+        {
+          metric: 'pcscd restarted → next statement, worst',
+          value: Math.max(...recoveryMs),
+          unit: 'ms',
+          baseline: { label: 'median', value: median(recoveryMs), unit: 'ms' },
+          ratio: Math.max(...recoveryMs) / median(recoveryMs),
+          target: { op: '<', value: TARGET_RECOVERY_MS, of: 'value' },
+          note: `${restarts} restarts; from pcscd ready again to the signed statement of a tap made then (includes pcscd's ~0.4 s until it reports the card): ${recoveryMs.map((x) => fmt(x, 0)).join(', ')} ms`,
+        },
         {
           metric: 'agent idle RSS',
           value: idle,
