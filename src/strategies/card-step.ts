@@ -53,8 +53,9 @@ export function createCardStep(deps: CardStepDeps) {
     try {
       st = await deps.verifyStatement(statement);
       const read = { agentId: st.agentId, uid: st.uid, reader: st.reader };
-      if (!(await deps.nonces.consume(st.nonce, sessionId))) throw new CardRejectedError('replayed_nonce', read);
-      const card = await deps.cards.get(st.uid);
+      // Consuming the nonce and reading the card are independent: one wave, judged in this order.
+      const [fresh, card] = await Promise.all([deps.nonces.consume(st.nonce, sessionId), deps.cards.get(st.uid)]);
+      if (!fresh) throw new CardRejectedError('replayed_nonce', read);
       if (!card) throw new CardRejectedError('unknown_card', read);
       if (card.status !== 'active') throw new CardRejectedError('revoked_card', read);
       accountId = card.accountId;
