@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what cardauth needs on Debian 12 + Node 20, as root. Idempotent.
-#   Debian: redis-server, pcscd + vsmartcard-vpcd (virtual reader), libpcsclite-dev
-#           (pcsclite builds against it), chromium (browser tests), iproute2/util-linux
-#           (private network namespaces for pcscd), python3 (the virtual card relay).
+#   Debian: redis-server, pcscd + vsmartcard-vpcd (virtual reader), libpcsclite-dev,
+#           g++ and make (pcsclite and argon2 build with node-gyp), chromium (browser
+#           tests), iproute2/util-linux (private network namespaces for pcscd), python3
+#           (node-gyp, and the virtual card relay).
 #   npm:    npm ci (runs `prepare`, which builds dist/ so `npx cardauth` works).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(redis-server pcscd vsmartcard-vpcd libpcsclite-dev chromium iproute2 util-linux python3)
+PKGS=(redis-server pcscd vsmartcard-vpcd libpcsclite-dev g++ make chromium iproute2 util-linux python3)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
