@@ -77,7 +77,7 @@ describe('dependencies fail: the login fails closed with 503 and recovers by its
     };
   }
 
-  it('audit unwritable at session creation: 503 and no session', async () => {
+  it('audit unwritable at the password step: 503 and no session (session.created itself failing: test/strategies/open-session)', async () => {
     const c: TestClient = srv.client();
     const statement = await srv.statementFor(c, agent, UID);
     expect((await c.post('/auth/card', { statement })).status).toBe(200);

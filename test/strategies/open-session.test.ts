@@ -1,0 +1,65 @@
+import { createSessionOpener } from '../../src/strategies/open-session';
+import type { LoginResult } from '../../src/strategies/session-user';
+import { CardauthError } from '../../src/errors';
+
+// White-box: what the session opener does, in which order, with plain fakes that log calls.
+function setup(opts: { auditFails?: boolean } = {}) {
+  const calls: string[] = [];
+  const open = createSessionOpener({
+    audit: {
+      append: async (e) => {
+        calls.push(`audit:${e.type}`);
+        if (opts.auditFails) throw new CardauthError('audit_unavailable', 'audit write failed');
+      },
+    },
+    locks: {
+      bind: async (sessionId, agentId, uid, ttl) => {
+        calls.push(`bind:${sessionId}:${agentId}:${uid}:${ttl}`);
+      },
+    },
+    accounts: {
+      recordLogin: async (id, login) => {
+        calls.push(`recordLogin:${id}:${login.at}:${login.workstation}`);
+        return { at: 1_000, workstation: 'Кабинет 3' };
+      },
+    },
+    sessionTtlSec: 43_200,
+  });
+  return { open, calls };
+}
+
+const result: LoginResult = {
+  account: { id: 'acc_1', login: 'ivanova', displayName: 'Иванова А. П.', roles: ['clinician'], status: 'active', passwordHash: '$argon2id$x' },
+  card: { accountId: 'acc_1', uid: '04A22BB25C6180' as LoginResult['card']['uid'], agentId: 'ag_1', workstation: 'Кабинет 12', reader: 'R', at: 5_000 },
+  authTime: 6_000,
+};
+
+describe('session opener', () => {
+  it('success: session.created first, then the tap-out index and the last login; the payload keeps the previous login and no password hash', async () => {
+    const { open, calls } = setup();
+    const user = await open(result, 'sid-1', { ip: '127.0.0.1' });
+    expect(calls[0]).toBe('audit:session.created');
+    expect(calls.slice(1).sort()).toEqual(['bind:sid-1:ag_1:04A22BB25C6180:43200', 'recordLogin:acc_1:6000:Кабинет 12']);
+    expect(user).toEqual({
+      accountId: 'acc_1',
+      login: 'ivanova',
+      displayName: 'Иванова А. П.',
+      roles: ['clinician'],
+      amr: ['sc', 'pwd'],
+      authTime: 6_000,
+      cardUid: '04A22BB25C6180',
+      agentId: 'ag_1',
+      workstation: 'Кабинет 12',
+      reader: 'R',
+      previousLogin: { at: 1_000, workstation: 'Кабинет 3' },
+    });
+  });
+
+  it('no audit record, no session: a failed session.created rejects before anything of the session is stored', async () => {
+    const { open, calls } = setup({ auditFails: true });
+    const err = await open(result, 'sid-2', { ip: '127.0.0.1' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CardauthError);
+    expect((err as CardauthError).code).toBe('audit_unavailable');
+    expect(calls).toEqual(['audit:session.created']);
+  });
+});
