@@ -36,6 +36,19 @@ const API_PATH = /^\/(?:auth|agents|demo)\/|^\/(?:healthz|readyz)$/i;
 /** Every agent route is under /agents/ (case-insensitive, as the router matches). */
 const AGENT_PATH = /^\/agents\//i;
 
+/** The largest request body accepted, whatever its Content-Type. */
+const MAX_BODY_BYTES = 16 * 1024;
+
+/**
+ * A declared body over MAX_BODY_BYTES gets 413 before anything reads it. The JSON parser
+ * enforces the same limit on what it reads (a chunked JSON body too); any other body is never
+ * read, so only its Content-Length needs the check.
+ */
+const limitBody: express.RequestHandler = (req, _res, next) => {
+  if (Number(req.headers['content-length']) > MAX_BODY_BYTES) return next(new CardauthError('body_too_large', 'request body too large (16 KB at most)'));
+  next();
+};
+
 /** Everything the app needs; only entry points construct Redis and the stores. */
 export interface AppDeps {
   config: ServerConfig;
@@ -91,13 +104,14 @@ export function createApp(deps: AppDeps): Express {
     maxLifetimeSec: config.CARDAUTH_STATEMENT_MAX_LIFETIME_SEC,
     skewSec: config.CARDAUTH_CLOCK_SKEW_SEC,
   });
-  // Before the session: the JSON body parser, the agents' endpoints (they authenticate by
-  // signature and carry no cookie and no Origin, so they come before both) and the Origin check
-  // of every other write. A read (GET/HEAD) outside /agents/ needs none of the three — nothing to
-  // parse, no agent route, no Origin check for a read — and skips them in one step: pages and
-  // GET /auth/session, the hot path, pass only helmet, the session and the routes.
+  // Before the session: the body limit and the JSON body parser, the agents' endpoints (they
+  // authenticate by signature and carry no cookie and no Origin, so they come before both) and the
+  // Origin check of every other write. A read (GET/HEAD) outside /agents/ needs none of these —
+  // nothing to parse, no agent route, no Origin check for a read — and skips them in one step:
+  // pages and GET /auth/session, the hot path, pass only helmet, the session and the routes.
   const beforeSession = express.Router();
-  beforeSession.use(express.json({ limit: '16kb', strict: true, type: 'application/json' }));
+  beforeSession.use(limitBody);
+  beforeSession.use(express.json({ limit: MAX_BODY_BYTES, strict: true, type: 'application/json' }));
   beforeSession.use(
     createAgentRoutes({
       agents: deps.agents,
@@ -167,7 +181,7 @@ export function createApp(deps: AppDeps): Express {
 
   const sessions = session({
     name: 'cardauth.sid',
-    secret: config.CARDAUTH_SESSION_SECRET.split(','),
+    secret: [...config.CARDAUTH_SESSION_SECRET],
     store: new RedisStore({ client: deps.redis, prefix: 'sess:', ttl: config.CARDAUTH_SESSION_MAX_SEC, disableTouch: true }),
     resave: false,
     saveUninitialized: false,

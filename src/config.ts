@@ -57,7 +57,18 @@ const optionalPortRange = z.string().transform((v, ctx) => {
   }
   return r.data;
 });
-const secret = z.string().min(32, 'must be at least 32 characters of random data');
+const SECRET_MIN = 32;
+/** Comma-separated secrets (rotation: the first signs, all verify), each at least 32 characters. */
+const secretList = z.string().transform((v, ctx) => {
+  const secrets = v.split(',');
+  for (const [i, s] of secrets.entries()) {
+    if (s.length >= SECRET_MIN) continue;
+    const which = secrets.length > 1 ? `secret ${i + 1} of ${secrets.length}` : 'the secret';
+    ctx.addIssue({ code: 'custom', message: `${which} is ${s === '' ? 'empty (a stray comma?)' : 'too short'}; each must be at least ${SECRET_MIN} characters of random data` });
+    return z.NEVER;
+  }
+  return Object.freeze(secrets);
+});
 const redisUrl = z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL');
 
 interface KeyDef<S extends z.ZodType> {
@@ -79,9 +90,9 @@ export const SERVER_KEYS = {
   REDIS_URL: key(redisUrl, 'Redis for sessions, accounts, cards, agents, nonces, lockout counters and the audit stream.', undefined, true),
   CARDAUTH_HOST: key(z.string().min(1), 'Address the HTTP server binds to.', '127.0.0.1'),
   CARDAUTH_PORT: key(int(0, 65535), 'HTTP port (0 picks a free one).', '8080'),
-  CARDAUTH_PUBLIC_ORIGIN: key(origin, 'Origin users open; the `aud` every card statement must name and the only Origin accepted on JSON requests. https makes cookies Secure.'),
-  CARDAUTH_SESSION_SECRET: key(secret, 'Signs the session cookie. Comma-separated to rotate: the first signs, all verify.', undefined, true),
-  CARDAUTH_TRUST_PROXY: key(z.string(), 'Express `trust proxy` value when behind a load balancer (e.g. `1` or `loopback`); empty trusts none.', ''),
+  CARDAUTH_PUBLIC_ORIGIN: key(origin, 'Origin users open; the `aud` every card statement must name and the only Origin accepted on JSON requests. https makes cookies Secure and needs CARDAUTH_TRUST_PROXY.'),
+  CARDAUTH_SESSION_SECRET: key(secretList, 'Signs the session cookie. Comma-separated to rotate: the first signs, all verify; each at least 32 characters.', undefined, true),
+  CARDAUTH_TRUST_PROXY: key(z.string(), 'Express `trust proxy` value when behind a load balancer (e.g. `1` or `loopback`); empty trusts none. Required with an https CARDAUTH_PUBLIC_ORIGIN: the server speaks plain HTTP and sees https only in the X-Forwarded-Proto of a proxy it trusts.', ''),
   CARDAUTH_AGENT_URL: key(origin, 'URL of the workstation card agent that the login page calls.', 'http://127.0.0.1:47800'),
   CARDAUTH_AGENT_PORTS: key(optionalPortRange, 'Terminal servers: the range of loopback ports the agents of user sessions use (e.g. `47800-47831`); the page finds the one agent that answers for its user. Empty: use CARDAUTH_AGENT_URL.', ''),
   CARDAUTH_CARD_IDENTIFIES_USER: key(bool, 'After the card step, answer with the login bound to the card so the page can prefill it.', 'true'),
@@ -170,7 +181,17 @@ function parse<K extends Keys>(keys: K, env: Env, file?: string, known: Keys = k
  * const config = loadServerConfig(process.env, args.config);
  */
 export function loadServerConfig(env: Env, file?: string): ServerConfig {
-  return parse(SERVER_KEYS, env, file);
+  const config = parse(SERVER_KEYS, env, file);
+  // The server listens on plain HTTP (src/server.ts). With an https origin the session cookie is
+  // Secure, and express-session sets it only on a request Express sees as secure: one a trusted
+  // proxy marks X-Forwarded-Proto: https. Trusting none ('' or 0 hops), no login would get a cookie.
+  if (config.CARDAUTH_PUBLIC_ORIGIN.startsWith('https:') && (config.CARDAUTH_TRUST_PROXY === '' || config.CARDAUTH_TRUST_PROXY === '0')) {
+    throw new CardauthError(
+      'config_invalid',
+      'CARDAUTH_TRUST_PROXY: required when CARDAUTH_PUBLIC_ORIGIN is https: the server speaks plain HTTP, so the Secure session cookie is set only behind a trusted proxy that sends X-Forwarded-Proto (e.g. `1` or `loopback`)',
+    );
+  }
+  return config;
 }
 
 /**

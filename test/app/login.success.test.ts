@@ -6,19 +6,32 @@ import { startTestServer, type TestServer, type TestAgent } from '../helpers/app
 const UID = '04A22BB25C6180';
 const PASSWORD = 'Верный-пароль-2026!';
 
-describe('card + password login succeeds', () => {
+/**
+ * In the enclosing describe: a server of its own (config `env` on top of the test defaults),
+ * with an approved agent and ivanova's account bound to UID, handed to `use` before the tests.
+ */
+function serverWithIvanova(env: Record<string, string>, use: (srv: TestServer, agent: TestAgent) => void) {
   let redis: TestRedis;
   let srv: TestServer;
-  let agent: TestAgent;
   beforeAll(async () => {
     redis = await startRedis();
-    srv = await startTestServer(redis);
-    agent = await srv.agent();
+    srv = await startTestServer(redis, { env });
+    const agent = await srv.agent();
     await srv.account('ivanova', PASSWORD, UID);
+    use(srv, agent);
   });
   afterAll(async () => {
     await srv.close();
     await redis.stop();
+  });
+}
+
+describe('card + password login succeeds', () => {
+  let srv: TestServer;
+  let agent: TestAgent;
+  serverWithIvanova({}, (s, a) => {
+    srv = s;
+    agent = a;
   });
 
   it('two steps: card answers next=password with the login, password opens a session', async () => {
@@ -97,5 +110,50 @@ describe('card + password login succeeds', () => {
     expect(text).toContain('session.created');
     expect(text).toContain('card.presented');
     expect(text).toContain('password.checked');
+  });
+});
+
+describe('behind a trusted proxy with an https public origin, login succeeds', () => {
+  const ORIGIN = 'https://mis.example.ru';
+  let srv: TestServer;
+  let agent: TestAgent;
+  serverWithIvanova({ CARDAUTH_PUBLIC_ORIGIN: ORIGIN, CARDAUTH_TRUST_PROXY: 'loopback' }, (s, a) => {
+    srv = s;
+    agent = a;
+  });
+
+  it('the session cookie of a login through the proxy is Secure, HttpOnly and SameSite=Strict', async () => {
+    const c = srv.client({ 'x-forwarded-proto': 'https' });
+    expect(c.origin).toBe(ORIGIN);
+    const res = await srv.login(c, agent, UID, 'ivanova', PASSWORD);
+    expect(res.status).toBe(200);
+    const cookie = res.headers.getSetCookie().find((x) => x.startsWith('cardauth.sid='));
+    expect(cookie).toBeDefined();
+    const attributes = cookie!.split(';').map((a) => a.trim().toLowerCase());
+    expect(attributes).toEqual(expect.arrayContaining(['secure', 'httponly', 'samesite=strict']));
+    expect((await c.get('/auth/session')).json.login).toBe('ivanova');
+  });
+});
+
+describe('with CARDAUTH_CARD_IDENTIFIES_USER=false, login succeeds', () => {
+  let srv: TestServer;
+  let agent: TestAgent;
+  serverWithIvanova({ CARDAUTH_CARD_IDENTIFIES_USER: 'false' }, (s, a) => {
+    srv = s;
+    agent = a;
+  });
+
+  it('the card step answers only next=password, and the password step logs in', async () => {
+    const c = srv.client();
+    const statement = await srv.statementFor(c, agent, UID);
+    const card = await c.post('/auth/card', { statement });
+    expect(card.status).toBe(200);
+    expect(card.json).toEqual({ next: 'password' });
+    expect((await c.get('/auth/session')).status).toBe(401);
+
+    const pw = await c.post('/auth/password', { login: 'ivanova', password: PASSWORD });
+    expect(pw.status).toBe(200);
+    expect(pw.json).toMatchObject({ login: 'ivanova', amr: ['sc', 'pwd'] });
+    expect((await c.get('/auth/session')).json.login).toBe('ivanova');
   });
 });

@@ -52,6 +52,16 @@ describe('the request edge', () => {
     noStack(res.text);
   });
 
+  it.each([
+    ['text/plain', 'x'.repeat(20 * 1024)],
+    ['application/x-www-form-urlencoded', `login=a&password=${'x'.repeat(20 * 1024)}`],
+  ])('a body over 16 KB sent as %s gets 413 too', async (type, body) => {
+    const res = await srv.client().post('/auth/password', body, { 'content-type': type });
+    expect(res.status).toBe(413);
+    expect(res.json.error.code).toBe('body_too_large');
+    noStack(res.text);
+  });
+
   it('a form-encoded body is not parsed and gets 400', async () => {
     const res = await srv.client().post('/auth/password', 'login[$ne]=1&password=x', { 'content-type': 'application/x-www-form-urlencoded' });
     expect(res.status).toBe(400);
@@ -87,6 +97,19 @@ describe('the request edge', () => {
   it('health and readiness answer', async () => {
     expect((await srv.client().get('/healthz')).json).toEqual({ status: 'ok' });
     expect((await srv.client().get('/readyz')).json).toEqual({ status: 'ready' });
+  });
+
+  it('readiness answers 503 while the audit head is unreadable, and 200 once it is removed', async () => {
+    const garbage = await srv.redis.xadd('audit:log', '*', 'r', 'garbage', 'h', 'x');
+    const broken = await srv.client().get('/readyz');
+    expect(broken.status).toBe(503);
+    expect(broken.json.error.code).toBe('unavailable');
+    noStack(broken.text);
+
+    await srv.redis.xdel('audit:log', garbage!);
+    const repaired = await srv.client().get('/readyz');
+    expect(repaired.status).toBe(200);
+    expect(repaired.json).toEqual({ status: 'ready' });
   });
 
   it('the login page is Russian by default, English on request, with a strict CSP', async () => {

@@ -19,16 +19,17 @@ export function manualClock(start = Date.now()): Clock & { advance(ms: number): 
 
 export const TEST_SECRET = 'test-session-secret-0123456789abcdef';
 
-/** A browser-like client: keeps the session cookie, sends Origin. */
+/** A browser-like client: keeps the session cookie, sends Origin (and `headers` on every request). */
 export class TestClient {
   cookie = '';
   constructor(
     readonly base: string,
     public origin: string | null = base,
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {}
 
   async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-    const h: Record<string, string> = { ...headers };
+    const h: Record<string, string> = { ...this.headers, ...headers };
     if (this.cookie) h.cookie = this.cookie;
     if (this.origin !== null && !('origin' in h)) h.origin = this.origin;
     let payload: string | undefined;
@@ -67,7 +68,8 @@ export interface TestServer {
   services: Services;
   redis: Redis;
   clock: Clock;
-  client(): TestClient;
+  /** A client that sends the configured public origin as Origin, and `headers` on every request. */
+  client(headers?: Record<string, string>): TestClient;
   /** Registers (and by default approves) a workstation agent with a fresh Ed25519 or P-256 key. */
   agent(opts?: { approve?: boolean; alg?: 'EdDSA' | 'ES256'; name?: string }): Promise<TestAgent>;
   /** Creates an account with a password and binds the given card. */
@@ -109,7 +111,7 @@ export async function startTestServer(redis: TestRedis, opts: { env?: Record<str
     services,
     redis: client,
     clock,
-    client: () => new TestClient(url, origin),
+    client: (headers) => new TestClient(url, config.CARDAUTH_PUBLIC_ORIGIN, headers),
     async agent(o = {}) {
       const alg = o.alg ?? 'EdDSA';
       const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
@@ -124,7 +126,7 @@ export async function startTestServer(redis: TestRedis, opts: { env?: Record<str
     },
     async statementFor(c, agent, uid, claims = {}, signClock = clock) {
       const nonce = claims.nonce ?? (await c.post('/auth/nonce')).json.nonce;
-      return signStatement(agent.key, { aud: claims.aud ?? origin, nonce, uid, reader: 'Virtual PCD 00 00', ...(claims.lifetimeSec ? { lifetimeSec: claims.lifetimeSec } : {}) }, signClock);
+      return signStatement(agent.key, { aud: claims.aud ?? config.CARDAUTH_PUBLIC_ORIGIN, nonce, uid, reader: 'Virtual PCD 00 00', ...(claims.lifetimeSec ? { lifetimeSec: claims.lifetimeSec } : {}) }, signClock);
     },
     async login(c, agent, uid, login, password) {
       const statement = await ts.statementFor(c, agent, uid);
