@@ -213,6 +213,7 @@ export function createApp(deps: AppDeps): Express {
         return card && now() - card.at <= cardStepTtlMs ? card : undefined;
       },
       source: requestSource,
+      audit: deps.audit,
       now,
     }),
   );

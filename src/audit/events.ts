@@ -28,11 +28,12 @@ export const AUDIT_EVENTS = {
       'replayed_nonce',
       'agent_unknown',
       'agent_not_approved',
+      'ip_limited',
     ],
   },
   'password.checked': {
     meaning: 'The password step of the login ran.',
-    reasons: ['wrong_password', 'unknown_account', 'card_mismatch', 'account_blocked', 'locked', 'ip_limited'],
+    reasons: ['wrong_password', 'unknown_account', 'card_mismatch', 'account_blocked', 'locked', 'ip_limited', 'no_card_step'],
   },
   'account.locked': { meaning: 'An account was locked after failed attempts (ИАФ.3, УПД.4).' },
   'account.unlocked': { meaning: 'A locked account was unlocked; `actor` says by whom.' },
@@ -45,7 +46,7 @@ export const AUDIT_EVENTS = {
   // cards
   'card.bound': { meaning: 'A card UID was bound to an account.' },
   'card.revoked': { meaning: 'A card was revoked (reported lost, stolen or broken).' },
-  'card.reissued': { meaning: 'A card was replaced by a new one for the same account.' },
+  'card.reissued': { meaning: 'A revoked card UID was bound again, deliberately, with a reason (to the same or another account).' },
   'card.tapout': { meaning: 'The agent reported a tap-out or card removal for a card with live sessions.' },
   // accounts and passwords
   'account.created': { meaning: 'An account was created.' },

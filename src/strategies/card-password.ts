@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import { Strategy as LocalStrategy } from 'passport-local';
 import '../http/session-data';
+import type { AuditEventInput } from '../audit/record';
 import { CardauthError } from '../errors';
 import type { CardStepResult, RequestSource } from './card-step';
 import type { LoginAccount } from './password-step';
@@ -13,6 +14,8 @@ export interface CardPasswordDeps {
   /** The card step stored by POST /auth/card, if any (checked for freshness by the caller). */
   pendingCard: (req: Request) => CardStepResult | undefined;
   source: (req: Request) => RequestSource;
+  /** Records a password step that came without a (fresh) card step. */
+  audit: { append(input: AuditEventInput): Promise<unknown> };
   now: () => number;
 }
 
@@ -26,7 +29,7 @@ export interface CardPasswordDeps {
  * an infrastructure failure is `error(err)`, which fails closed with 503.
  *
  * @example
- * passport.use('card-password', createCardPasswordStrategy({ cardStep, passwordStep, pendingCard, source, now: clock.now }));
+ * passport.use('card-password', createCardPasswordStrategy({ cardStep, passwordStep, pendingCard, source, audit, now: clock.now }));
  */
 export function createCardPasswordStrategy(deps: CardPasswordDeps): LocalStrategy {
   if (typeof deps?.cardStep !== 'function' || typeof deps.passwordStep !== 'function') {
@@ -38,7 +41,10 @@ export function createCardPasswordStrategy(deps: CardPasswordDeps): LocalStrateg
       const statement: unknown = (req.body as Record<string, unknown>).statement;
       const oneShot = typeof statement === 'string';
       const card = oneShot ? await deps.cardStep({ statement, sessionId: req.sessionID, source }) : deps.pendingCard(req);
-      if (!card) throw new CardauthError('card_step_required', 'present the card first');
+      if (!card) {
+        await deps.audit.append({ type: 'password.checked', outcome: 'failure', reason: 'no_card_step', subject: { login }, source, sessionId: req.sessionID });
+        throw new CardauthError('card_step_required', 'present the card first');
+      }
       // One shot: the card step has just checked this request's IP; the password step checks the account.
       const account = await deps.passwordStep({ card, login, password, source, sessionId: req.sessionID, ipChecked: oneShot });
       return { account, card, authTime: deps.now() };

@@ -35,7 +35,8 @@ export interface CardStepDeps {
 /**
  * The card step: statement → single-use nonce → allow-list. Every outcome is
  * audited as `card.presented`; a refusal is a CardRejectedError whose reason
- * only the audit sees. An IP over its failure limit is `rate_limited`.
+ * only the audit sees. An IP over its failure limit is `rate_limited`
+ * (audited as `ip_limited`, the statement left unread).
  * Infrastructure failures propagate as `unavailable` / `audit_unavailable`.
  *
  * @example
@@ -46,7 +47,11 @@ export function createCardStep(deps: CardStepDeps) {
   return async function cardStep(input: { statement: string; sessionId: string; source: RequestSource }): Promise<CardStepResult> {
     const { statement, sessionId, source } = input;
     const ipState = await deps.lockout.checkIp(source.ip);
-    if (ipState.locked) throw new CardauthError('rate_limited', 'too many failed attempts from this address');
+    if (ipState.locked) {
+      // Refused before the statement is even read: only where it came from is known.
+      await deps.audit.append({ type: 'card.presented', outcome: 'failure', reason: 'ip_limited', source, sessionId });
+      throw new CardauthError('rate_limited', 'too many failed attempts from this address');
+    }
 
     let st: CardStatement | undefined;
     let accountId: string | undefined;

@@ -61,6 +61,7 @@ describe('the password step refuses with one generic answer', () => {
     const res = await c.post('/auth/password', { login: 'sidorova', password: PASSWORD });
     expect(res.status).toBe(401);
     expect(res.json.error.code).toBe('card_step_required');
+    expect(await lastAudit(srv.redis, 'password.checked')).toMatchObject({ outcome: 'failure', reason: 'no_card_step', subject: { login: 'sidorova' } });
   });
 
   it('a card step older than the nonce lifetime no longer counts', async () => {
@@ -138,6 +139,10 @@ describe('the per-IP limit', () => {
     const res = await c.post('/auth/card', { statement: await srv.statementFor(c, agent, '04000000000011') });
     expect(res.status).toBe(429);
     expect(res.json.error.code).toBe('rate_limited');
+    // Audited too, with where it came from and nothing of the statement (it was not read).
+    const rec = await lastAudit(srv.redis, 'card.presented');
+    expect(rec).toMatchObject({ outcome: 'failure', reason: 'ip_limited', source: { ip: expect.any(String) } });
+    expect(rec).not.toHaveProperty('cardUid');
   });
 });
 
