@@ -19,6 +19,13 @@ export interface AuthRoutesDeps {
   audit: { append(input: AuditEventInput): Promise<unknown> };
   /** Answer the card's login after the card step (CARDAUTH_CARD_IDENTIFIES_USER). */
   cardIdentifiesUser: boolean;
+  /**
+   * How long a login in progress keeps its session (the nonce lifetime): a
+   * session that never logs in is gone from Redis after this, not after the
+   * full session lifetime. Each step restarts it; the login's new session
+   * does not inherit it.
+   */
+  preauthTtlMs: number;
   now: () => number;
 }
 
@@ -58,15 +65,21 @@ export const showSession: RequestHandler[] = [
  * `POST /auth/login` (one shot), `POST /auth/logout`.
  *
  * @example
- * app.use(createAuthRoutes({ passport, nonces, cardStep, accounts, audit, cardIdentifiesUser: true, now: clock.now }));
+ * app.use(createAuthRoutes({ passport, nonces, cardStep, accounts, audit, cardIdentifiesUser: true, preauthTtlMs: 120_000, now: clock.now }));
  */
 export function createAuthRoutes(deps: AuthRoutesDeps): Router {
   const router = Router();
+
+  /** A session with no login yet lives only as long as a login step stays valid; a logged-in (or locked) one keeps its own. */
+  const preauthLifetime = (req: Request) => {
+    if (!req.session.passport?.user) req.session.cookie.maxAge = deps.preauthTtlMs;
+  };
 
   router.post(
     '/auth/nonce',
     async (req, res) => {
       parseBody(req, EmptyBody);
+      preauthLifetime(req);
       req.session.preauthAt = deps.now();
       delete req.session.cardStep;
       const { nonce, expiresAt } = await deps.nonces.issue(req.sessionID);
@@ -78,6 +91,7 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Router {
     '/auth/card',
     async (req, res) => {
       const { statement } = parseBody(req, StatementBody);
+      preauthLifetime(req);
       delete req.session.cardStep;
       const card = await deps.cardStep({ statement, sessionId: req.sessionID, source: requestSource(req) });
       req.session.cardStep = card;

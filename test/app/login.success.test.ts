@@ -58,14 +58,33 @@ describe('card + password login succeeds', () => {
   });
 
   it('the session cookie is httpOnly, SameSite=Strict, signed, and not Secure on http', async () => {
-    const c = srv.client();
     const res = await fetch(srv.url + '/auth/nonce', { method: 'POST', headers: { origin: srv.config.CARDAUTH_PUBLIC_ORIGIN, 'content-type': 'application/json' }, body: '{}' });
     const cookie = res.headers.getSetCookie().find((x) => x.startsWith('cardauth.sid='))!;
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Strict/);
     expect(cookie).not.toMatch(/Secure/);
     expect(decodeURIComponent(cookie.split(';')[0]!)).toMatch(/^cardauth\.sid=s:[^.]+\.[A-Za-z0-9+/=_-]+$/);
-    expect(c).toBeDefined();
+  });
+
+  it('a login in progress lives only as long as a nonce; the logged-in session gets the full lifetime, and keeps it', async () => {
+    const sidOf = (cookie: string) => decodeURIComponent(cookie.split('=')[1]!).slice(2).split('.')[0];
+    const { CARDAUTH_NONCE_TTL_SEC: nonceTtl, CARDAUTH_SESSION_MAX_SEC: maxTtl } = srv.config;
+    const c = srv.client();
+    const statement = await srv.statementFor(c, agent, UID); // POST /auth/nonce
+    const preauth = await srv.redis.ttl(`sess:${sidOf(c.cookie)}`);
+    expect(preauth).toBeGreaterThan(0);
+    expect(preauth).toBeLessThanOrEqual(nonceTtl);
+    expect((await c.post('/auth/card', { statement })).status).toBe(200);
+    expect(await srv.redis.ttl(`sess:${sidOf(c.cookie)}`)).toBeLessThanOrEqual(nonceTtl);
+
+    const res = await c.post('/auth/password', { login: 'ivanova', password: PASSWORD });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('set-cookie')).not.toMatch(/Expires=/i); // a browser-session cookie again
+    const loggedIn = sidOf(c.cookie);
+    expect(await srv.redis.ttl(`sess:${loggedIn}`)).toBeGreaterThan(maxTtl - 60);
+    // A new login attempt on it (the lock screen asks for a nonce) does not shorten it.
+    expect((await c.post('/auth/nonce')).status).toBe(200);
+    expect(await srv.redis.ttl(`sess:${loggedIn}`)).toBeGreaterThan(maxTtl - 60);
   });
 
   it('stores {accountId, amr, authTime, cardUid, agentId} in Redis and shows the previous login next time', async () => {
