@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { CardauthError } from './errors';
 
@@ -69,6 +70,21 @@ const secretList = z.string().transform((v, ctx) => {
   }
   return Object.freeze(secrets);
 });
+/** An Express `trust proxy` value: empty, a hop count, or names, addresses and CIDR ranges, comma-separated. */
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+const proxyAddress = (token: string): boolean => {
+  if (PROXY_NAMES.has(token)) return true;
+  const [ip = '', bits, ...rest] = token.split('/');
+  const family = isIP(ip);
+  if (family === 0 || rest.length > 0) return false;
+  return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+};
+const trustProxy = z
+  .string()
+  .refine(
+    (v) => v === '' || /^\d+$/.test(v) || v.split(',').every((t) => proxyAddress(t.trim())),
+    'must be a hop count, or loopback, linklocal, uniquelocal, IP addresses and CIDR ranges, comma-separated',
+  );
 const redisUrl = z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL');
 
 interface KeyDef<S extends z.ZodType> {
@@ -92,7 +108,7 @@ export const SERVER_KEYS = {
   CARDAUTH_PORT: key(int(0, 65535), 'HTTP port (0 picks a free one).', '8080'),
   CARDAUTH_PUBLIC_ORIGIN: key(origin, 'Origin users open; the `aud` every card statement must name and the only Origin accepted on JSON requests. https makes cookies Secure and needs CARDAUTH_TRUST_PROXY.'),
   CARDAUTH_SESSION_SECRET: key(secretList, 'Signs the session cookie. Comma-separated to rotate: the first signs, all verify; each at least 32 characters.', undefined, true),
-  CARDAUTH_TRUST_PROXY: key(z.string(), 'Express `trust proxy` value when behind a load balancer (e.g. `1` or `loopback`); empty trusts none. Required with an https CARDAUTH_PUBLIC_ORIGIN: the server speaks plain HTTP and sees https only in the X-Forwarded-Proto of a proxy it trusts.', ''),
+  CARDAUTH_TRUST_PROXY: key(trustProxy, 'Express `trust proxy` value when behind a load balancer (e.g. `1` or `loopback`); empty trusts none. Required with an https CARDAUTH_PUBLIC_ORIGIN: the server speaks plain HTTP and sees https only in the X-Forwarded-Proto of a proxy it trusts.', ''),
   CARDAUTH_AGENT_URL: key(origin, 'URL of the workstation card agent that the login page calls.', 'http://127.0.0.1:47800'),
   CARDAUTH_AGENT_PORTS: key(optionalPortRange, 'Terminal servers: the range of loopback ports the agents of user sessions use (e.g. `47800-47831`); the page finds the one agent that answers for its user. Empty: use CARDAUTH_AGENT_URL.', ''),
   CARDAUTH_CARD_IDENTIFIES_USER: key(bool, 'After the card step, answer with the login bound to the card so the page can prefill it.', 'true'),

@@ -1,3 +1,4 @@
+import express from 'express';
 import { loadServerConfig, type Env } from '../src/config';
 import { CardauthError } from '../src/errors';
 
@@ -64,5 +65,18 @@ describe('an https CARDAUTH_PUBLIC_ORIGIN', () => {
 
   it('an http origin needs no trusted proxy', () => {
     expect(loadServerConfig(BASE).CARDAUTH_TRUST_PROXY).toBe('');
+  });
+});
+
+describe('CARDAUTH_TRUST_PROXY', () => {
+  it.each(['2', 'loopback', '10.0.0.0/8, loopback', '192.0.2.7', 'fd00::/8,127.0.0.1'])('%p loads, and Express accepts it', (trust) => {
+    const config = loadServerConfig({ ...BASE, CARDAUTH_TRUST_PROXY: trust });
+    const app = express();
+    expect(() => app.set('trust proxy', /^\d+$/.test(trust) ? Number(trust) : trust)).not.toThrow();
+    expect(config.CARDAUTH_TRUST_PROXY).toBe(trust);
+  });
+
+  it.each(['true', 'proxy.example.ru', '10.0.0.0/33', '10.0.0.1/8/8', 'loopback,,'])('%p is refused at load, naming the key (Express would throw at start)', (trust) => {
+    expectRefused({ ...BASE, CARDAUTH_TRUST_PROXY: trust }, 'CARDAUTH_TRUST_PROXY');
   });
 });
