@@ -239,9 +239,13 @@ function pick(all: Keys, names: readonly string[]): Keys {
   return picked;
 }
 
-/** The keys the stores need; the CLI loads only these (no session secret or public origin). */
+/** The keys the stores and the lockout need; the CLI loads only these (no session secret or public origin). */
 export const STORE_KEYS = [
   'REDIS_URL',
+  'CARDAUTH_LOCKOUT_ATTEMPTS',
+  'CARDAUTH_LOCKOUT_WINDOW_SEC',
+  'CARDAUTH_LOCKOUT_DURATION_SEC',
+  'CARDAUTH_IP_ATTEMPTS',
   'CARDAUTH_MAX_CARDS_PER_ACCOUNT',
   'CARDAUTH_ARGON2_MEMORY_KIB',
   'CARDAUTH_ARGON2_TIME',

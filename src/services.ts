@@ -17,7 +17,7 @@ import { createSessionLocks } from './store/session-locks';
 
 /**
  * The stores an administrator works on: accounts, cards, agents, the audit
- * log and the password hasher. Shared by the server and the CLI so both are
+ * log, the password hasher and the lockout. Shared by the server and the CLI so both are
  * wired the same way.
  *
  * @example
@@ -36,6 +36,16 @@ export function createStores(deps: { redis: Redis; config: StoresConfig; clock: 
     ),
     /** ИАФ.3 rules for a password being set. */
     passwordPolicy: { minLength: config.CARDAUTH_PASSWORD_MIN_LENGTH, minAlphabet: config.CARDAUTH_PASSWORD_MIN_ALPHABET },
+    /** Failure counts and locks: the server checks them, an officer ends them (`account unlock`). */
+    lockout: createLockout({
+      redis,
+      config: {
+        attempts: config.CARDAUTH_LOCKOUT_ATTEMPTS,
+        windowSec: config.CARDAUTH_LOCKOUT_WINDOW_SEC,
+        durationSec: config.CARDAUTH_LOCKOUT_DURATION_SEC,
+        ipAttempts: config.CARDAUTH_IP_ATTEMPTS,
+      },
+    }),
   };
 }
 
@@ -59,15 +69,6 @@ export function createServices(deps: { redis: Redis; config: ServerConfig; clock
     claimOnce: createClaimOnce(redis),
     locks: createSessionLocks({ redis }),
     enrollLimit: createRateLimit({ redis, prefix: 'rl:enroll', points: 10, durationSec: 3600 }),
-    lockout: createLockout({
-      redis,
-      config: {
-        attempts: config.CARDAUTH_LOCKOUT_ATTEMPTS,
-        windowSec: config.CARDAUTH_LOCKOUT_WINDOW_SEC,
-        durationSec: config.CARDAUTH_LOCKOUT_DURATION_SEC,
-        ipAttempts: config.CARDAUTH_IP_ATTEMPTS,
-      },
-    }),
     /**
      * Redis answers and the audit stream is appendable: it is a stream (or not there yet) and
      * its last record is readable, since every append chains onto it. Two commands, TYPE and

@@ -1,10 +1,12 @@
 import { checkPassword } from '../policy/password-policy';
 import { z } from 'zod';
+import { CardauthError } from '../errors';
 import type { Account } from '../store/accounts';
 import { checkValues, flag, loginArg, rolesArg, textArg } from './args';
 import { auditChange, type Command } from './command';
 import { readPasswordLine } from './input';
 import { isoTime, printList, type Column } from './output';
+import type { CliServices } from './services';
 
 /** An account as the CLI shows it: never the password hash. */
 export interface AccountView {
@@ -49,6 +51,18 @@ const COLUMNS: Column<AccountView>[] = [
   { heading: 'LAST LOGIN', cell: (a) => (a.lastLoginAt ? `${a.lastLoginAt} ${a.lastLoginWorkstation ?? ''}` : undefined) },
 ];
 
+/**
+ * The account with this login (any case), or `account_not_found`.
+ *
+ * @example
+ * const account = await accountByLogin(services, 'ivanova');
+ */
+export async function accountByLogin(s: Pick<CliServices, 'accounts'>, login: string): Promise<Account> {
+  const account = await s.accounts.findByLogin(login);
+  if (!account) throw new CardauthError('account_not_found', `no account with login "${login}"`);
+  return account;
+}
+
 const CreateArgs = z.object({
   login: loginArg,
   name: textArg('name', 128),
@@ -72,7 +86,7 @@ export const accountCreate: Command = {
     const cmd = 'account create';
     const args = checkValues(cmd, CreateArgs, raw.values);
     const password = await readPasswordLine(cmd, ctx.io.stdin);
-    return ctx.withServices(async (s) => {
+    return ctx.withChanges(async (s) => {
       checkPassword(password, s.passwordPolicy);
       const passwordHash = await s.hasher.hash(password);
       const account = await s.accounts.create({ login: args.login, displayName: args.name, roles: args.role, passwordHash });
@@ -83,6 +97,44 @@ export const accountCreate: Command = {
         `account ${account.id} (${account.login}) was created`,
       );
       ctx.io.stdout.write(`created account ${account.login} (${account.roles.join(', ')})\n${account.id}\n`);
+      return 0;
+    });
+  },
+};
+
+/** `cardauth account unlock`. */
+export const accountUnlock: Command = {
+  path: ['account', 'unlock'],
+  usage: '--login L',
+  summary: 'end the lockout of an account locked after failed password attempts',
+  details: [
+    '--login L   the account',
+    '',
+    'Clears the failed attempts counted against the account, so it can log in at once;',
+    'audited as account.unlocked. The limit on a client IP is not touched.',
+  ].join('\n'),
+  options: { login: { type: 'string' } },
+  async run(ctx, raw) {
+    const args = checkValues('account unlock', z.object({ login: loginArg }), raw.values);
+    return ctx.withChanges(async (s) => {
+      const account = await accountByLogin(s, args.login);
+      const state = await s.lockout.checkAccount(account.id);
+      if (!state.locked && !state.accountFailures) {
+        ctx.io.stdout.write(`account ${account.login} is not locked and has no failed attempts counted; nothing was changed\n`);
+        return 0;
+      }
+      const n = state.locked ? 0 : (state.accountFailures ?? 0);
+      const [details, note] = state.locked
+        ? [{ wasLocked: true, remainingSec: Math.ceil(state.retryAfterMs / 1000) }, '']
+        : [{ wasLocked: false, failures: n }, `; it was not locked, ${n} failed attempt${n === 1 ? '' : 's'} cleared`];
+      await s.lockout.unlock(account.id);
+      await auditChange(
+        ctx,
+        s,
+        { type: 'account.unlocked', outcome: 'success', subject: { accountId: account.id, login: account.login }, details },
+        `account ${account.id} (${account.login}) was unlocked`,
+      );
+      ctx.io.stdout.write(`unlocked account ${account.login} (${account.id})${note}\n`);
       return 0;
     });
   },
@@ -104,4 +156,4 @@ export const accountList: Command = {
   },
 };
 
-export const accountCommands: readonly Command[] = [accountCreate, accountList];
+export const accountCommands: readonly Command[] = [accountCreate, accountUnlock, accountList];

@@ -94,7 +94,7 @@ export const agentRegister: Command = {
     const cmd = 'agent register';
     const args = checkValues(cmd, z.object({ name: textArg('name', 64), 'public-key': z.string({ error: (i) => (i.input === undefined ? 'required' : undefined) }).min(1, 'required') }), raw.values);
     const { jwk } = await readPublicKey(cmd, args['public-key']);
-    return ctx.withServices(async (s) => {
+    return ctx.withChanges(async (s) => {
       const agent = await s.agents.register({ name: args.name, publicJwk: jwk });
       await auditChange(
         ctx,
@@ -115,14 +115,17 @@ export const agentApprove: Command = {
   path: ['agent', 'approve'],
   usage: 'ID [--fingerprint FP]',
   summary: "approve a pending agent; from now on its card statements are trusted",
-  details: '--fingerprint FP   approve only if the agent key has this fingerprint (as the workstation shows it)',
+  details: [
+    '--fingerprint FP   approve only if the agent key has this fingerprint (as the workstation shows it);',
+    '                   write --fingerprint=FP when it starts with "-"',
+  ].join('\n'),
   options: { fingerprint: { type: 'string' } },
   positionals: 1,
   async run(ctx, raw) {
     const cmd = 'agent approve';
     const id = agentIdPositional(cmd, raw.positionals);
     const args = checkValues(cmd, z.object({ fingerprint: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a base64url SHA-256 thumbprint (43 characters)').optional() }), raw.values);
-    return ctx.withServices(async (s) => {
+    return ctx.withChanges(async (s) => {
       if (args.fingerprint !== undefined) {
         const found = await s.agents.get(id);
         if (!found) throw new CardauthError('agent_not_found', `no agent ${id}`);
@@ -152,7 +155,7 @@ export const agentRevoke: Command = {
   positionals: 1,
   async run(ctx, raw) {
     const id = agentIdPositional('agent revoke', raw.positionals);
-    return ctx.withServices(async (s) => {
+    return ctx.withChanges(async (s) => {
       const agent = await s.agents.revoke(id, ctx.actor);
       await auditChange(
         ctx,

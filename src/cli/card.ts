@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { CardauthError } from '../errors';
 import { REVOKE_REASONS, type CardBinding } from '../store/cards';
-import type { CliServices } from './services';
+import { accountByLogin } from './account';
 import { checkValues, flag, loginArg, revokeReasonArg, textArg, uidArg } from './args';
 import { auditChange, type Command } from './command';
 import { isoTime, printList, type Column } from './output';
@@ -50,12 +49,6 @@ const COLUMNS: Column<CardView>[] = [
   { heading: 'REVOKED', cell: (c) => (c.revokedAt ? `${c.revokedAt} ${c.revokeReason ?? ''} ${c.revokedBy ?? ''}`.trim() : undefined) },
 ];
 
-async function accountByLogin(s: CliServices, login: string) {
-  const account = await s.accounts.findByLogin(login);
-  if (!account) throw new CardauthError('account_not_found', `no account with login "${login}"`);
-  return account;
-}
-
 const BindArgs = z.object({
   login: loginArg,
   uid: uidArg,
@@ -77,7 +70,7 @@ export const cardBind: Command = {
   options: { login: { type: 'string' }, uid: { type: 'string' }, label: { type: 'string' }, 'reissue-reason': { type: 'string' } },
   async run(ctx, raw) {
     const args = checkValues('card bind', BindArgs, raw.values);
-    return ctx.withServices(async (s) => {
+    return ctx.withChanges(async (s) => {
       const account = await accountByLogin(s, args.login);
       const reissueReason = args['reissue-reason'];
       const binding = await s.cards.bind({
@@ -115,7 +108,7 @@ export const cardRevoke: Command = {
   options: { uid: { type: 'string' }, reason: { type: 'string' } },
   async run(ctx, raw) {
     const args = checkValues('card revoke', z.object({ uid: uidArg, reason: revokeReasonArg }), raw.values);
-    return ctx.withServices(async (s) => {
+    return ctx.withChanges(async (s) => {
       const binding = await s.cards.revoke({ uid: args.uid, reason: args.reason, by: ctx.actor });
       await auditChange(
         ctx,

@@ -1,4 +1,5 @@
 import { hostname, userInfo } from 'node:os';
+import type { AuditLog } from '../audit/log';
 import type { AuditEventInput } from '../audit/record';
 import type { Clock } from '../clock';
 import type { Env } from '../config';
@@ -28,6 +29,12 @@ export interface CommandContext {
   actor: string;
   /** Loads the CLI config, connects to Redis, runs `fn`, and always disconnects. */
   withServices<T>(fn: (services: CliServices) => Promise<T>): Promise<T>;
+  /**
+   * {@link CommandContext.withServices} for a command that changes something:
+   * runs `fn` only once {@link requireAuditTrail} has found the audit trail
+   * usable, so that no change is made that could not be audited.
+   */
+  withChanges<T>(fn: (services: CliServices) => Promise<T>): Promise<T>;
 }
 
 /** One CLI command, e.g. `card bind`. */
@@ -69,8 +76,27 @@ export function osActor(): string {
 }
 
 /**
+ * Fails closed before a change: reads the audit trail's head, and when that
+ * fails (Redis down, `audit:log` not a stream, an unreadable last record)
+ * refuses with `audit_unavailable` and a message that says nothing was
+ * changed. A trail that passes can still fail the append after the change
+ * (see {@link auditChange}); this only narrows that window to the change itself.
+ *
+ * @example
+ * await requireAuditTrail(services.audit); // then change, then auditChange(…)
+ */
+export async function requireAuditTrail(audit: Pick<AuditLog, 'head'>): Promise<void> {
+  try {
+    await audit.head();
+  } catch (err) {
+    throw new CardauthError('audit_unavailable', `nothing was changed: the audit trail is not usable (${explain(err)})`, { cause: err });
+  }
+}
+
+/**
  * Records an administrative change in the audit log, after the change was
- * made (`done` says what was done, e.g. "card X was revoked"). If the record
+ * made (`done` says what was done, e.g. "card X was revoked"), inside
+ * {@link CommandContext.withChanges}, which checked the trail first. If the record
  * cannot be written the change stands, and the command fails with
  * `audit_unavailable` and a message that says both, so the operator can
  * record it by hand.

@@ -8,12 +8,11 @@ import { parseCommandArgs, UsageError } from './args';
 import { auditCommands } from './audit';
 import { cardCommands } from './card';
 import { cardRemove, cardTap } from './card-tap';
-import { commandName, osActor, type CliIo, type Command, type CommandContext } from './command';
+import { commandName, osActor, requireAuditTrail, type CliIo, type Command, type CommandContext } from './command';
 import { configCommands } from './config';
 import { demo } from './demo';
 import { explain } from './output';
 import { serve } from './serve';
-import { STORE_KEYS } from '../config';
 
 /**
  * The `cardauth` command line. Exit codes:
@@ -88,7 +87,7 @@ function topHelp(): string {
     '  --config FILE   JSON config file (keys as the environment variables; the environment wins)',
     '  --help, -h      help for cardauth, a command group, or one command',
     '',
-    'Changes are audited with actor os:<your user name>.',
+    'Changes are audited with actor os:<your user name>, and refused (nothing changed) while the audit trail is unusable.',
     'Exit codes: 0 done, 1 refused or failed, 2 bad usage or configuration.',
     '',
   ].join('\n');
@@ -189,16 +188,22 @@ export async function main(argv: string[], io: CliIo = processIo, clock: Clock =
       configFile,
       actor: osActor(),
       async withServices(fn) {
-        const config = loadServerConfigSubset(STORE_KEYS, io.env, configFile);
         // Loaded on use: `agent run` on a workstation never needs Redis, argon2 or the stores.
         const { connectCliRedis } = require('./redis') as typeof import('./redis');
-        const { createCliServices } = require('./services') as typeof import('./services');
+        const { createCliServices, CLI_KEYS } = require('./services') as typeof import('./services');
+        const config = loadServerConfigSubset(CLI_KEYS, io.env, configFile);
         const redis = await connectCliRedis(config.REDIS_URL);
         try {
           return await fn(createCliServices({ redis, config, clock }));
         } finally {
           redis.disconnect();
         }
+      },
+      withChanges(fn) {
+        return ctx.withServices(async (services) => {
+          await requireAuditTrail(services.audit);
+          return fn(services);
+        });
       },
     };
     return await command.run(ctx, raw);

@@ -3,16 +3,18 @@ import type { Clock } from '../clock';
 import { STORE_KEYS, type StoresConfig } from '../config';
 import { createStores } from '../services';
 
-/** The server keys the CLI reads: those the stores need, not the session secret or public origin. */
+/** The server keys the CLI reads: those the stores and the lockout need, not the session secret or public origin. */
 export const CLI_KEYS = STORE_KEYS;
 export type CliConfig = StoresConfig;
 
 /**
- * The stores an administrator's command works on (the same wiring as the server's).
+ * The stores an administrator's command works on (the same wiring as the
+ * server's), including the lockout that `account unlock` ends.
  *
  * @example
  * const s = createCliServices({ redis, config, clock: systemClock });
  * await s.accounts.list();
+ * await s.lockout.unlock(accountId);
  */
 export function createCliServices(deps: { redis: Redis; config: CliConfig; clock: Clock }) {
   return { redis: deps.redis, ...createStores(deps) };

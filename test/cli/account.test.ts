@@ -1,8 +1,11 @@
 import { verify } from '@node-rs/argon2';
 import type Redis from 'ioredis';
+import { loadServerConfig } from '../../src/config';
+import type { Lockout } from '../../src/policy/lockout';
+import { createServices } from '../../src/services';
 import { auditRecords, lastAudit } from '../helpers/audit';
 import { startRedis, type TestRedis } from '../helpers/redis';
-import { cliEnv, OS_ACTOR, oneErrorLine, runCli } from './support';
+import { cliEnv, expectRefusedUnaudited, OS_ACTOR, oneErrorLine, runCli, withAuditUnusable } from './support';
 
 let redis: TestRedis;
 let client: Redis;
@@ -128,18 +131,90 @@ describe('account create fail', () => {
 });
 
 describe('account create error', () => {
-  it('the audit cannot be written: exit 1, and the message says the account was created anyway', async () => {
-    await client.rename('audit:log', 'audit:log:saved');
-    await client.set('audit:log', 'not a stream');
-    try {
-      const r = await create('unaudited', 'Some-password-3\n');
-      expect(r.code).toBe(1);
-      const line = oneErrorLine(r);
-      expect(line).toMatch(/^cardauth: audit_unavailable: account acc_[0-9a-f]{16} \(unaudited\) was created, but its audit record \(account\.created\) could not be written/);
-      expect(await client.hget('acct:by-login', 'unaudited')).toMatch(/^acc_/);
-    } finally {
-      await client.del('audit:log');
-      await client.rename('audit:log:saved', 'audit:log');
+  it('the audit trail is unusable: exit 1, the message says nothing was changed, and no account is created', async () => {
+    const r = await withAuditUnusable(client, () => create('unaudited', 'Some-password-3\n'));
+    expectRefusedUnaudited(r);
+    expect(await client.hget('acct:by-login', 'unaudited')).toBeNull();
+  });
+});
+
+describe('account unlock', () => {
+  // The server's own wiring (createServices over loadServerConfig), so the account is locked as a login locks it;
+  // a lockout key off its default, given to the server and the CLI alike.
+  const lockoutEnv = { CARDAUTH_LOCKOUT_ATTEMPTS: '3' };
+  const config = () =>
+    loadServerConfig({ REDIS_URL: redis.url, CARDAUTH_PUBLIC_ORIGIN: 'http://127.0.0.1:8080', CARDAUTH_SESSION_SECRET: 'cli-test-session-secret-0123456789abcdef', ...lockoutEnv });
+  const unlock = (args: string[]) => runCli(['account', 'unlock', ...args], { env: { ...env, ...lockoutEnv } });
+  let lockout: Lockout;
+  beforeAll(() => {
+    lockout = createServices({ redis: client, config: config(), clock: { now: () => Date.now() } }).lockout;
+  });
+
+  const createdId = async (login: string) => {
+    const r = await create(login, 'Lockout-test-password-5\n');
+    expect(r.code).toBe(0);
+    return r.lines[r.lines.length - 1] as string;
+  };
+
+  it('success: ends a lockout reached through failed attempts (at the configured count), audited account.unlocked as os:<user>', async () => {
+    const id = await createdId('locked-out');
+    const subject = { accountId: id, ip: '192.0.2.10' };
+    expect(config().CARDAUTH_LOCKOUT_ATTEMPTS).toBe(3);
+    for (let i = 1; i < config().CARDAUTH_LOCKOUT_ATTEMPTS; i++) expect(await lockout.recordFailure(subject)).toEqual({ accountLockedNow: false });
+    expect(await lockout.recordFailure(subject)).toEqual({ accountLockedNow: true });
+    expect(await lockout.checkAccount(id)).toMatchObject({ locked: true, scope: 'account' });
+
+    const r = await unlock(['--login', 'LOCKED-OUT']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`unlocked account locked-out (${id})\n`);
+    expect(await lockout.checkAccount(id)).toEqual({ locked: false, accountFailures: 0 });
+    expect(await lastAudit(client, 'account.unlocked')).toMatchObject({
+      outcome: 'success',
+      actor: OS_ACTOR,
+      subject: { accountId: id, login: 'locked-out' },
+      details: { via: 'cli', wasLocked: true, remainingSec: expect.any(Number) },
+    });
+  });
+
+  it('success: failed attempts short of a lock are cleared and audited; an account with none is left alone, unaudited', async () => {
+    const id = await createdId('one-failure');
+    await lockout.recordFailure({ accountId: id, ip: '192.0.2.11' });
+    const r = await unlock(['--login', 'one-failure']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`unlocked account one-failure (${id}); it was not locked, 1 failed attempt cleared\n`);
+    expect(await lockout.checkAccount(id)).toEqual({ locked: false, accountFailures: 0 });
+    expect(await lastAudit(client, 'account.unlocked')).toMatchObject({ actor: OS_ACTOR, subject: { accountId: id }, details: { wasLocked: false, failures: 1 } });
+
+    const before = (await auditRecords(client)).length;
+    const again = await unlock(['--login', 'one-failure']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe('account one-failure is not locked and has no failed attempts counted; nothing was changed\n');
+    expect(await auditRecords(client)).toHaveLength(before);
+  });
+
+  it('fail: an unknown login is exit 1, account_not_found, one line, nothing audited', async () => {
+    const before = (await auditRecords(client)).length;
+    const r = await unlock(['--login', 'nobody']);
+    expect(r.code).toBe(1);
+    expect(oneErrorLine(r)).toBe('cardauth: account_not_found: no account with login "nobody"');
+    expect(r.stdout).toBe('');
+    expect(await auditRecords(client)).toHaveLength(before);
+  });
+
+  it('fail: bad arguments are exit 2, one line naming the argument', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [[], /^cardauth: account unlock: --login: required$/],
+      [['--login'], /^cardauth: account unlock: --login needs a value/],
+      [['--login', 'a\u200bb'], /^cardauth: account unlock: --login: /],
+      [['--login', 'x', 'extra'], /^cardauth: account unlock: unexpected argument "extra"$/],
+      [['--login', 'x', '--uid', '04112233'], /^cardauth: account unlock: unknown option --uid$/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await unlock(args);
+      expect(r.code).toBe(2);
+      expect(oneErrorLine(r)).toMatch(message);
+      expect(r.stdout).toBe('');
     }
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { auditRecords, lastAudit } from '../helpers/audit';
 import { startRedis, type TestRedis } from '../helpers/redis';
-import { cliEnv, OS_ACTOR, oneErrorLine, runCli } from './support';
+import { cliEnv, expectRefusedUnaudited, OS_ACTOR, oneErrorLine, runCli, withAuditUnusable } from './support';
 
 let redis: TestRedis;
 let client: Redis;
@@ -74,14 +74,14 @@ describe('agent register, approve, revoke', () => {
 
   it('approve --fingerprint that does not match: exit 1 and still pending', async () => {
     const other = thumbprint(ed25519().publicKey.export({ format: 'jwk' }));
-    const r = await runCli(['agent', 'approve', id, '--fingerprint', other], { env });
+    const r = await runCli(['agent', 'approve', id, `--fingerprint=${other}`], { env });
     expect(r.code).toBe(1);
     expect(oneErrorLine(r)).toMatch(/^cardauth: agent_state: /);
     expect((await listAgents())[0]).toMatchObject({ status: 'pending' });
   });
 
   it('approves with the matching fingerprint, approvedBy os:<user>; audited agent.approved', async () => {
-    const r = await runCli(['agent', 'approve', id, '--fingerprint', thumbprint(jwk)], { env });
+    const r = await runCli(['agent', 'approve', id, `--fingerprint=${thumbprint(jwk)}`], { env });
     expect(r.code).toBe(0);
     expect((await listAgents())[0]).toMatchObject({ status: 'approved', approvedBy: OS_ACTOR, approvedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
     expect(await lastAudit(client, 'agent.approved')).toMatchObject({ actor: OS_ACTOR, source: { agentId: id } });
@@ -160,5 +160,24 @@ describe('agent fail', () => {
     const r = await runCli(['agent', 'approve', 'ag_0123456789abcdef'], { env });
     expect(r.code).toBe(1);
     expect(oneErrorLine(r)).toMatch(/^cardauth: agent_not_found: /);
+  });
+});
+
+describe('agent error', () => {
+  it('the audit trail is unusable: register and approve exit 1 saying nothing was changed, and change nothing', async () => {
+    const pending = await runCli(['agent', 'register', '--name', 'Процедурная', '--public-key', keyFile(ed25519().publicKey.export({ format: 'jwk' }))], { env });
+    expect(pending.code).toBe(0);
+    const id = pending.lines[pending.lines.length - 1] as string;
+    const before = await listAgents();
+
+    const jwk = ed25519().publicKey.export({ format: 'jwk' });
+    const register = await withAuditUnusable(client, () => runCli(['agent', 'register', '--name', 'Неаудированная', '--public-key', keyFile(jwk)], { env }));
+    expectRefusedUnaudited(register);
+    expect(await client.hget('agent:by-fp', thumbprint(jwk))).toBeNull();
+
+    const approve = await withAuditUnusable(client, () => runCli(['agent', 'approve', id], { env }));
+    expectRefusedUnaudited(approve);
+    expect(await listAgents()).toEqual(before);
+    expect(before.find((a) => a.id === id)).toMatchObject({ status: 'pending' });
   });
 });

@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import { auditRecords, lastAudit } from '../helpers/audit';
 import { startRedis, type TestRedis } from '../helpers/redis';
-import { cliEnv, OS_ACTOR, oneErrorLine, runCli } from './support';
+import { cliEnv, expectRefusedUnaudited, OS_ACTOR, oneErrorLine, runCli, withAuditUnusable } from './support';
 
 const UID = '04A22BB25C6180';
 let redis: TestRedis;
@@ -110,5 +110,18 @@ describe('card fail', () => {
     const r = await runCli(['card', 'bind', '--login', 'petrov', '--uid', '04112233'], { env: { ...env, CARDAUTH_MAX_CARDS_PER_ACCOUNT: '1' } });
     expect(r.code).toBe(1);
     expect(oneErrorLine(r)).toMatch(/^cardauth: card_limit: /);
+  });
+});
+
+describe('card error', () => {
+  it('the audit trail is unusable: bind and revoke exit 1 saying nothing was changed, and change nothing', async () => {
+    const before = await cards();
+    const bind = await withAuditUnusable(client, () => runCli(['card', 'bind', '--login', 'petrov', '--uid', '04556677'], { env }));
+    expectRefusedUnaudited(bind);
+    expect(await client.exists('card:04556677')).toBe(0);
+    const revoke = await withAuditUnusable(client, () => runCli(['card', 'revoke', '--uid', UID, '--reason', 'stolen'], { env }));
+    expectRefusedUnaudited(revoke);
+    expect(await cards()).toEqual(before);
+    expect(before).toEqual([expect.objectContaining({ uid: UID, status: 'active' })]);
   });
 });

@@ -19,7 +19,7 @@ describe('help', () => {
     const r = await runCli(['--help'], { env: deadEnv });
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
-    for (const c of ['account create', 'account list', 'card bind', 'card revoke', 'card list', 'agent register', 'agent approve', 'agent revoke', 'agent list', 'audit verify', 'serve', 'config table']) {
+    for (const c of ['account create', 'account unlock', 'account list', 'card bind', 'card revoke', 'card list', 'agent register', 'agent approve', 'agent revoke', 'agent list', 'audit verify', 'serve', 'config table']) {
       expect(r.stdout).toContain(`cardauth ${c}`);
     }
   });
