@@ -32,11 +32,10 @@ export function createSessionOpener(deps: SessionOpenerDeps) {
       sessionId,
       details: { amr: 'sc pwd' },
     });
-    // Indexed by card and agent so a tap-out can find and lock it; and this login kept as the last one.
-    const [, previousLogin] = await Promise.all([
-      deps.locks.bind(sessionId, card.agentId, card.uid, deps.sessionTtlSec),
-      deps.accounts.recordLogin(account.id, { at: authTime, workstation: card.workstation }),
-    ]);
+    // Indexed by card and agent so a tap-out can find and lock it. Then, and only then, this
+    // login becomes the account's last one: a session that failed here must not show as a login.
+    await deps.locks.bind(sessionId, card.agentId, card.uid, deps.sessionTtlSec);
+    const previousLogin = await deps.accounts.recordLogin(account.id, { at: authTime, workstation: card.workstation });
     return {
       accountId: account.id,
       login: account.login,

@@ -3,7 +3,7 @@ import type { LoginResult } from '../../src/strategies/session-user';
 import { CardauthError } from '../../src/errors';
 
 // White-box: what the session opener does, in which order, with plain fakes that log calls.
-function setup(opts: { auditFails?: boolean } = {}) {
+function setup(opts: { auditFails?: boolean; bindFails?: boolean } = {}) {
   const calls: string[] = [];
   const open = createSessionOpener({
     audit: {
@@ -15,6 +15,7 @@ function setup(opts: { auditFails?: boolean } = {}) {
     locks: {
       bind: async (sessionId, agentId, uid, ttl) => {
         calls.push(`bind:${sessionId}:${agentId}:${uid}:${ttl}`);
+        if (opts.bindFails) throw new CardauthError('unavailable', 'store unavailable');
       },
     },
     accounts: {
@@ -35,11 +36,10 @@ const result: LoginResult = {
 };
 
 describe('session opener', () => {
-  it('success: session.created first, then the tap-out index and the last login; the payload keeps the previous login and no password hash', async () => {
+  it('success: session.created, then the tap-out index, then the last login; the payload keeps the previous login and no password hash', async () => {
     const { open, calls } = setup();
     const user = await open(result, 'sid-1', { ip: '127.0.0.1' });
-    expect(calls[0]).toBe('audit:session.created');
-    expect(calls.slice(1).sort()).toEqual(['bind:sid-1:ag_1:04A22BB25C6180:43200', 'recordLogin:acc_1:6000:Кабинет 12']);
+    expect(calls).toEqual(['audit:session.created', 'bind:sid-1:ag_1:04A22BB25C6180:43200', 'recordLogin:acc_1:6000:Кабинет 12']);
     expect(user).toEqual({
       accountId: 'acc_1',
       login: 'ivanova',
@@ -61,5 +61,12 @@ describe('session opener', () => {
     expect(err).toBeInstanceOf(CardauthError);
     expect((err as CardauthError).code).toBe('audit_unavailable');
     expect(calls).toEqual(['audit:session.created']);
+  });
+
+  it('a tap-out index that cannot be written fails the login before it is recorded as the last one', async () => {
+    const { open, calls } = setup({ bindFails: true });
+    const err = await open(result, 'sid-3', { ip: '127.0.0.1' }).catch((e: unknown) => e);
+    expect((err as CardauthError).code).toBe('unavailable');
+    expect(calls).toEqual(['audit:session.created', 'bind:sid-3:ag_1:04A22BB25C6180:43200']);
   });
 });
