@@ -1,5 +1,5 @@
 import { CompactSign, SignJWT, base64url, generateKeyPair } from 'jose';
-import { signStatement, signTapout } from '../../src/card-agent/sign-statement';
+import { signStatement } from '../../src/card-agent/sign-statement';
 import { lastAudit } from '../helpers/audit';
 import { startRedis, type TestRedis } from '../helpers/redis';
 import { manualClock, startTestServer, type TestAgent, type TestClient, type TestServer } from '../helpers/app';
@@ -178,7 +178,7 @@ describe('the card step refuses, with one generic code and the reason in the aud
     expect(res.json.error.code).toBe('card_step_required');
   });
 
-  it("the agent's own key, but iss names another agent, or the JWS is a tap-out rather than a card statement", async () => {
+  it("the agent's own key, but iss names another agent, or typ is an agent event rather than a card statement", async () => {
     const c = srv.client();
     const now = Math.floor(clock.now() / 1000);
     const otherIss = await new SignJWT({ nonce: await nonceOf(c), uid: UID, reader: 'R' })
@@ -190,7 +190,15 @@ describe('the card step refuses, with one generic code and the reason in the aud
       .setJti('iss-1')
       .sign(agent.key.privateKey);
     await expectRejected(c, otherIss, 'bad_statement');
-    const tapout = await signTapout(agent.key, { aud: srv.config.CARDAUTH_PUBLIC_ORIGIN, uid: UID, reader: 'R', signal: 'tap' }, clock);
-    await expectRejected(c, tapout, 'bad_statement');
+    // Every claim of a card statement, but typed as an agent event (a tap-out): only typ differs.
+    const otherTyp = await new SignJWT({ nonce: await nonceOf(c), uid: UID, reader: 'R' })
+      .setProtectedHeader({ alg: 'EdDSA', kid: agent.id, typ: 'cardauth-event+jwt' })
+      .setIssuer(agent.id)
+      .setAudience(srv.config.CARDAUTH_PUBLIC_ORIGIN)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 30)
+      .setJti('typ-1')
+      .sign(agent.key.privateKey);
+    await expectRejected(c, otherTyp, 'bad_statement');
   });
 });

@@ -101,16 +101,32 @@ describe('the password step refuses with one generic answer', () => {
     expect((await srv.login(srv.client(), agent, '04000000000005', 'recovers', PASSWORD)).status).toBe(200);
   });
 
-  it('locked is only said after a valid card step: a forged statement for a locked account\'s card gets card_rejected', async () => {
+});
+
+describe('a locked account is only said after a valid card step', () => {
+  let redis: TestRedis;
+  let srv: TestServer;
+  let agent: TestAgent;
+  beforeAll(async () => {
+    redis = await startRedis();
+    // A lock long enough that no slow machine sees it end during the test.
+    srv = await startTestServer(redis, { env: { CARDAUTH_LOCKOUT_DURATION_SEC: '600', CARDAUTH_IP_ATTEMPTS: '1000' } });
+    agent = await srv.agent();
     await srv.account('lockedcard', PASSWORD, '04000000000006');
+  });
+  afterAll(async () => {
+    await srv.close();
+    await redis.stop();
+  });
+
+  it('a forged statement for a locked account\'s card gets card_rejected; its real card then gets locked', async () => {
     for (let i = 0; i < 5; i++) expect((await srv.login(srv.client(), agent, '04000000000006', 'lockedcard', `wrong-${i}`)).json).toEqual(GENERIC);
-    // Locked now (for 1 s). Signed by a key that is not the agent's: refused as a card, the lock not mentioned.
+    // Signed by a key that is not the agent's: refused as a card, the lock not mentioned.
     const { privateKey } = await generateKeyPair('EdDSA');
     const c = srv.client();
     const res = await c.post('/auth/card', { statement: await srv.statementFor(c, { ...agent, key: { ...agent.key, privateKey } }, '04000000000006') });
     expect(res.status).toBe(401);
     expect(res.json.error.code).toBe('card_rejected');
-    // With its real card, the lock is said.
     expect((await srv.login(srv.client(), agent, '04000000000006', 'lockedcard', PASSWORD)).json.error.code).toBe('locked');
   });
 });
