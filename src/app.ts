@@ -8,7 +8,7 @@ import type { Clock } from './clock';
 import type { ServerConfig } from './config';
 import { CardauthError } from './errors';
 import { createAuthRoutes, showSession } from './http/auth-routes';
-import { createErrorHandler } from './http/error-handler';
+import { bodyTooLarge, createErrorHandler } from './http/error-handler';
 import { originGuard } from './http/origin-guard';
 import { createPageRoutes, VIEWS_DIR } from './http/page-routes';
 import { requestSource } from './http/request-source';
@@ -45,7 +45,7 @@ const MAX_BODY_BYTES = 16 * 1024;
  * read, so only its Content-Length needs the check.
  */
 const limitBody: express.RequestHandler = (req, _res, next) => {
-  if (Number(req.headers['content-length']) > MAX_BODY_BYTES) return next(new CardauthError('body_too_large', 'request body too large (16 KB at most)'));
+  if (Number(req.headers['content-length']) > MAX_BODY_BYTES) return next(bodyTooLarge());
   next();
 };
 
@@ -90,12 +90,13 @@ export function createApp(deps: AppDeps): Express {
   const secure = config.CARDAUTH_PUBLIC_ORIGIN.startsWith('https:');
   const app = express();
   app.disable('x-powered-by');
-  // Every answer is per user and never cached (API: no-store below; pages set it), so an
-  // ETag would only cost a SHA-1 of each body.
+  // The `etag` setting covers only what res.send answers (res.json, res.render): JSON (no-store,
+  // below), pages (no-store, set by page-routes) and errors, none worth revalidating, so an ETag
+  // would only cost a SHA-1 of each body. Static /assets are cached and keep serve-static's ETag.
   app.set('etag', false);
   app.set('views', VIEWS_DIR);
   app.set('view engine', 'ejs');
-  if (config.CARDAUTH_TRUST_PROXY) app.set('trust proxy', /^\d+$/.test(config.CARDAUTH_TRUST_PROXY) ? Number(config.CARDAUTH_TRUST_PROXY) : config.CARDAUTH_TRUST_PROXY);
+  if (config.CARDAUTH_TRUST_PROXY !== false) app.set('trust proxy', config.CARDAUTH_TRUST_PROXY);
 
   const verifyAgentJws = createAgentJwsVerifier({
     agents: deps.agents,

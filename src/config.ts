@@ -70,7 +70,11 @@ const secretList = z.string().transform((v, ctx) => {
   }
   return Object.freeze(secrets);
 });
-/** An Express `trust proxy` value: empty, a hop count, or names, addresses and CIDR ranges, comma-separated. */
+/**
+ * An Express `trust proxy` setting, parsed once into the value `app.set('trust proxy', …)` takes:
+ * a hop count (a number, at least 1), names, addresses and CIDR ranges (the string, comma-separated),
+ * or `false` (Express's own default) for none, which empty and 0 hops both mean.
+ */
 const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 const proxyAddress = (token: string): boolean => {
   if (PROXY_NAMES.has(token)) return true;
@@ -79,12 +83,13 @@ const proxyAddress = (token: string): boolean => {
   if (family === 0 || rest.length > 0) return false;
   return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
 };
-const trustProxy = z
-  .string()
-  .refine(
-    (v) => v === '' || /^\d+$/.test(v) || v.split(',').every((t) => proxyAddress(t.trim())),
-    'must be a hop count, or loopback, linklocal, uniquelocal, IP addresses and CIDR ranges, comma-separated',
-  );
+const trustProxy = z.string().transform((v, ctx): number | string | false => {
+  if (v === '') return false;
+  if (/^\d+$/.test(v)) return Number(v) || false;
+  if (v.split(',').every((t) => proxyAddress(t.trim()))) return v;
+  ctx.addIssue({ code: 'custom', message: 'must be a hop count, or loopback, linklocal, uniquelocal, IP addresses and CIDR ranges, comma-separated' });
+  return z.NEVER;
+});
 const redisUrl = z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL');
 
 interface KeyDef<S extends z.ZodType> {
@@ -108,12 +113,12 @@ export const SERVER_KEYS = {
   CARDAUTH_PORT: key(int(0, 65535), 'HTTP port (0 picks a free one).', '8080'),
   CARDAUTH_PUBLIC_ORIGIN: key(origin, 'Origin users open; the `aud` every card statement must name and the only Origin accepted on JSON requests. https makes cookies Secure and needs CARDAUTH_TRUST_PROXY.'),
   CARDAUTH_SESSION_SECRET: key(secretList, 'Signs the session cookie. Comma-separated to rotate: the first signs, all verify; each at least 32 characters.', undefined, true),
-  CARDAUTH_TRUST_PROXY: key(trustProxy, 'Express `trust proxy` value when behind a load balancer (e.g. `1` or `loopback`); empty trusts none. Required with an https CARDAUTH_PUBLIC_ORIGIN: the server speaks plain HTTP and sees https only in the X-Forwarded-Proto of a proxy it trusts.', ''),
+  CARDAUTH_TRUST_PROXY: key(trustProxy, 'Express `trust proxy` value when behind a load balancer (e.g. `1` or `loopback`); empty or `0` trusts none. Required with an https CARDAUTH_PUBLIC_ORIGIN: the server speaks plain HTTP and sees https only in the X-Forwarded-Proto of a proxy it trusts.', ''),
   CARDAUTH_AGENT_URL: key(origin, 'URL of the workstation card agent that the login page calls.', 'http://127.0.0.1:47800'),
   CARDAUTH_AGENT_PORTS: key(optionalPortRange, 'Terminal servers: the range of loopback ports the agents of user sessions use (e.g. `47800-47831`); the page finds the one agent that answers for its user. Empty: use CARDAUTH_AGENT_URL.', ''),
   CARDAUTH_CARD_IDENTIFIES_USER: key(bool, 'After the card step, answer with the login bound to the card so the page can prefill it.', 'true'),
   CARDAUTH_MAX_CARDS_PER_ACCOUNT: key(int(1, 20), 'Active cards an account may have at once.', '2'),
-  CARDAUTH_NONCE_TTL_SEC: key(int(10, 3600), 'Life of a login nonce handed out by POST /auth/nonce.', '120'),
+  CARDAUTH_NONCE_TTL_SEC: key(int(10, 3600), 'Life of a login nonce handed out by POST /auth/nonce. A session not logged in yet also ends (cookie and Redis entry) this long after its last POST /auth/nonce or /auth/card.', '120'),
   CARDAUTH_STATEMENT_MAX_LIFETIME_SEC: key(int(1, 300), 'Longest `exp - iat` accepted in a card statement.', '30'),
   CARDAUTH_CLOCK_SKEW_SEC: key(int(0, 60), 'Clock skew tolerated between agent and server.', '5'),
   CARDAUTH_LOCKOUT_ATTEMPTS: key(int(1, 100), 'Failed password attempts per account within the window that lock it (ИАФ.3, УПД.4).', '5'),
@@ -200,8 +205,8 @@ export function loadServerConfig(env: Env, file?: string): ServerConfig {
   const config = parse(SERVER_KEYS, env, file);
   // The server listens on plain HTTP (src/server.ts). With an https origin the session cookie is
   // Secure, and express-session sets it only on a request Express sees as secure: one a trusted
-  // proxy marks X-Forwarded-Proto: https. Trusting none ('' or 0 hops), no login would get a cookie.
-  if (config.CARDAUTH_PUBLIC_ORIGIN.startsWith('https:') && (config.CARDAUTH_TRUST_PROXY === '' || config.CARDAUTH_TRUST_PROXY === '0')) {
+  // proxy marks X-Forwarded-Proto: https. Trusting none (false: empty or 0 hops), no login would get a cookie.
+  if (config.CARDAUTH_PUBLIC_ORIGIN.startsWith('https:') && config.CARDAUTH_TRUST_PROXY === false) {
     throw new CardauthError(
       'config_invalid',
       'CARDAUTH_TRUST_PROXY: required when CARDAUTH_PUBLIC_ORIGIN is https: the server speaks plain HTTP, so the Secure session cookie is set only behind a trusted proxy that sends X-Forwarded-Proto (e.g. `1` or `loopback`)',

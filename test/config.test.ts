@@ -52,28 +52,53 @@ describe('an https CARDAUTH_PUBLIC_ORIGIN', () => {
     ['unset', {}],
     ['empty', { CARDAUTH_TRUST_PROXY: '' }],
     ['0 hops', { CARDAUTH_TRUST_PROXY: '0' }],
+    ['0 hops written 00', { CARDAUTH_TRUST_PROXY: '00' }],
   ])('without a trusted proxy (%s) is refused, naming CARDAUTH_TRUST_PROXY and the origin', (_name, env) => {
     const err = expectRefused({ ...https, ...env }, 'CARDAUTH_TRUST_PROXY');
     expect(err.message).toContain('CARDAUTH_PUBLIC_ORIGIN');
   });
 
-  it.each(['1', 'loopback'])('with CARDAUTH_TRUST_PROXY=%s loads', (trust) => {
+  it.each([
+    ['1', 1],
+    ['loopback', 'loopback'],
+  ])('with CARDAUTH_TRUST_PROXY=%s loads', (trust, parsed) => {
     const config = loadServerConfig({ ...https, CARDAUTH_TRUST_PROXY: trust });
     expect(config.CARDAUTH_PUBLIC_ORIGIN).toBe('https://mis.example.ru');
-    expect(config.CARDAUTH_TRUST_PROXY).toBe(trust);
+    expect(config.CARDAUTH_TRUST_PROXY).toBe(parsed);
   });
 
   it('an http origin needs no trusted proxy', () => {
-    expect(loadServerConfig(BASE).CARDAUTH_TRUST_PROXY).toBe('');
+    expect(loadServerConfig(BASE).CARDAUTH_TRUST_PROXY).toBe(false);
   });
 });
 
 describe('CARDAUTH_TRUST_PROXY', () => {
-  it.each(['2', 'loopback', '10.0.0.0/8, loopback', '192.0.2.7', 'fd00::/8,127.0.0.1'])('%p loads, and Express accepts it', (trust) => {
-    const config = loadServerConfig({ ...BASE, CARDAUTH_TRUST_PROXY: trust });
+  /** Whether the app trusts a proxy at `addr` as hop `hop` (0 is the one nearest the server). */
+  const trusts = (value: number | string, addr: string, hop: number) => {
     const app = express();
-    expect(() => app.set('trust proxy', /^\d+$/.test(trust) ? Number(trust) : trust)).not.toThrow();
-    expect(config.CARDAUTH_TRUST_PROXY).toBe(trust);
+    app.set('trust proxy', value);
+    return (app.get('trust proxy fn') as (addr: string, hop: number) => boolean)(addr, hop);
+  };
+
+  it.each<[string, number | string, string, string]>([
+    ['2', 2, '198.51.100.9', '198.51.100.9'],
+    ['02', 2, '198.51.100.9', '198.51.100.9'],
+    ['loopback', 'loopback', '127.0.0.1', '192.0.2.7'],
+    ['10.0.0.0/8, loopback', '10.0.0.0/8, loopback', '10.1.2.3', '11.1.2.3'],
+    ['192.0.2.7', '192.0.2.7', '192.0.2.7', '192.0.2.8'],
+    ['fd00::/8,127.0.0.1', 'fd00::/8,127.0.0.1', 'fd00::1', '::1'],
+  ])('%p loads as the value Express takes, and Express trusts what it names', (trust, parsed, trusted, untrusted) => {
+    const value = loadServerConfig({ ...BASE, CARDAUTH_TRUST_PROXY: trust }).CARDAUTH_TRUST_PROXY;
+    expect(value).toBe(parsed);
+    if (value === false) throw new Error('parsed as trusting none');
+    expect(trusts(value, trusted, 0)).toBe(true);
+    // A hop count trusts any address, up to that many hops; a list trusts only what it names.
+    expect(trusts(value, untrusted, typeof value === 'number' ? value : 0)).toBe(false);
+  });
+
+  it.each(['', '0', '00'])('%p loads as false, trusting none, as Express does by default', (trust) => {
+    expect(loadServerConfig({ ...BASE, CARDAUTH_TRUST_PROXY: trust }).CARDAUTH_TRUST_PROXY).toBe(false);
+    expect(express().get('trust proxy')).toBe(false);
   });
 
   it.each(['true', 'proxy.example.ru', '10.0.0.0/33', '10.0.0.1/8/8', 'loopback,,'])('%p is refused at load, naming the key (Express would throw at start)', (trust) => {

@@ -25,6 +25,9 @@ const plainHex = (uid: string) => uid.replace(/[\s:-]/g, '').toUpperCase();
  *   the public Origin; only a demo card can be tapped (`bad_request`
  *   otherwise); 503 `unavailable` when the virtual reader is not running.
  *
+ * Like every /demo/ path, the answers get createApp's API headers
+ * (`Cache-Control: no-store` among them); this router sets none of its own.
+ *
  * The tap is not audited here: it stands for a hand and a card; what the
  * agent and the card step do with it is.
  *
@@ -37,7 +40,6 @@ export function createDemoRoutes(deps: DemoRoutesDeps): Router {
   const router = Router();
 
   router.get('/demo/cards', (_req, res) => {
-    res.setHeader('Cache-Control', 'no-store');
     res.json({ cards });
   });
 

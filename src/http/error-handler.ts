@@ -15,10 +15,13 @@ export function sendError(res: Response, err: CardauthError): void {
   res.status(err.status).json({ error: body });
 }
 
+/** A body over the 16 KB limit, whoever finds it: the app's Content-Length check or the JSON parser. */
+export const bodyTooLarge = (): CardauthError => new CardauthError('body_too_large', 'request body too large (16 KB at most)');
+
 /** body-parser's own error types. */
 function fromBodyParser(err: unknown): CardauthError | undefined {
   const type = (err as { type?: unknown } | null)?.type;
-  if (type === 'entity.too.large') return new CardauthError('body_too_large', 'request body too large (16 KB at most)');
+  if (type === 'entity.too.large') return bodyTooLarge();
   if (type === 'entity.parse.failed' || type === 'encoding.unsupported' || type === 'charset.unsupported') {
     return new CardauthError('bad_request', 'request body is not valid JSON');
   }

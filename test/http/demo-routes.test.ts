@@ -52,9 +52,10 @@ describe('demo routes with CARDAUTH_DEMO=true', () => {
     client = await serve({ CARDAUTH_DEMO: 'true', CARDAUTH_DEMO_VPCD_DIR: reader.dir });
   });
 
-  it('GET /demo/cards lists every demo card with its label', async () => {
+  it('GET /demo/cards lists every demo card with its label, no-store like every API answer', async () => {
     const r = await client.get('/demo/cards');
     expect(r.status).toBe(200);
+    expect(r.headers.get('cache-control')).toBe('no-store');
     expect(r.json).toEqual({ cards: DEMO_CARDS.map((c) => ({ uid: c.uid, label: c.label })) });
     expect(r.json.cards).toContainEqual({ uid: '04A22BB25C6180', label: 'Иванова (ЕКП)' });
   });
