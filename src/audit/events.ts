@@ -36,7 +36,7 @@ export const AUDIT_EVENTS = {
     reasons: ['wrong_password', 'unknown_account', 'card_mismatch', 'account_blocked', 'locked', 'ip_limited', 'no_card_step'],
   },
   'account.locked': { meaning: 'An account was locked after failed attempts (ИАФ.3, УПД.4).' },
-  'account.unlocked': { meaning: 'A locked account was unlocked; `actor` says by whom.' },
+  'account.unlocked': { meaning: "An account's failed password attempts were cleared, ending any lock on it; `actor` says by whom." },
   // sessions
   'session.created': { meaning: 'Login succeeded and a session was created. Written before the session: no record, no session.' },
   'session.logout': { meaning: 'The user logged out.' },

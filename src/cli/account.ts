@@ -106,12 +106,16 @@ export const accountCreate: Command = {
 export const accountUnlock: Command = {
   path: ['account', 'unlock'],
   usage: '--login L',
-  summary: 'end the lockout of an account locked after failed password attempts',
+  summary: "clear an account's failed password attempts, ending its lockout if it is locked",
   details: [
     '--login L   the account',
     '',
     'Clears the failed attempts counted against the account, so it can log in at once;',
     'audited as account.unlocked. The limit on a client IP is not touched.',
+    '',
+    "Whether the account was locked is judged with this command's CARDAUTH_LOCKOUT_ATTEMPTS:",
+    "run it with the server's configuration (the same environment or --config FILE), so that",
+    "its message and the record's wasLocked agree with the server. The attempts are cleared either way.",
   ].join('\n'),
   options: { login: { type: 'string' } },
   async run(ctx, raw) {

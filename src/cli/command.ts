@@ -77,10 +77,13 @@ export function osActor(): string {
 
 /**
  * Fails closed before a change: reads the audit trail's head, and when that
- * fails (Redis down, `audit:log` not a stream, an unreadable last record)
- * refuses with `audit_unavailable` and a message that says nothing was
- * changed. A trail that passes can still fail the append after the change
- * (see {@link auditChange}); this only narrows that window to the change itself.
+ * fails (`audit:log` not a stream, an unreadable last record, the connection
+ * lost since it was made) refuses with `audit_unavailable` and a message that
+ * says nothing was changed. Redis unreachable never gets this far: the CLI's
+ * connect (`connectCliRedis` in ./redis) fails first, with `unavailable: cannot
+ * reach Redis at …`, before anything is read or changed. A trail that passes
+ * can still fail the append after the change (see {@link auditChange}); this
+ * only narrows that window to the change itself.
  *
  * @example
  * await requireAuditTrail(services.audit); // then change, then auditChange(…)

@@ -1,5 +1,5 @@
 import { verifyAuditChain } from '../../src/audit/verify';
-import { auditRecords, lastAudit } from '../helpers/audit';
+import { auditRecords, lastAudit, withAuditUnusable } from '../helpers/audit';
 import { startRedis, type TestRedis } from '../helpers/redis';
 import { startTestServer, type TestAgent, type TestServer, type TestClient } from '../helpers/app';
 
@@ -67,16 +67,6 @@ describe('dependencies fail: the login fails closed with 503 and recovers by its
     return users.filter(Boolean).length;
   }
 
-  async function breakAudit(): Promise<() => Promise<void>> {
-    const admin = redis.client();
-    await admin.rename('audit:log', 'audit:saved');
-    await admin.set('audit:log', 'not a stream');
-    return async () => {
-      await admin.del('audit:log');
-      await admin.rename('audit:saved', 'audit:log');
-    };
-  }
-
   it('audit unwritable at the password step: 503 and no session (session.created itself failing: test/strategies/open-session)', async () => {
     const c: TestClient = srv.client();
     const statement = await srv.statementFor(c, agent, UID);
@@ -84,15 +74,15 @@ describe('dependencies fail: the login fails closed with 503 and recovers by its
     const before = await auditRecords(srv.redis, 'session.created');
     const loggedInBefore = await countLoggedIn();
 
-    const repair = await breakAudit();
-    const res = await c.post('/auth/password', { login: 'morozova', password: PASSWORD });
-    expect(res.status).toBe(503);
-    expect(res.json.error.code).toBe('audit_unavailable');
-    expect((await c.get('/auth/session')).status).toBe(401);
-    expect((await srv.client().get('/readyz')).status).toBe(503);
-    expect(await countLoggedIn()).toBe(loggedInBefore); // no session in Redis holds a new logged-in user
+    await withAuditUnusable(redis.client(), async () => {
+      const res = await c.post('/auth/password', { login: 'morozova', password: PASSWORD });
+      expect(res.status).toBe(503);
+      expect(res.json.error.code).toBe('audit_unavailable');
+      expect((await c.get('/auth/session')).status).toBe(401);
+      expect((await srv.client().get('/readyz')).status).toBe(503);
+      expect(await countLoggedIn()).toBe(loggedInBefore); // no session in Redis holds a new logged-in user
+    });
 
-    await repair();
     expect(await auditRecords(srv.redis, 'session.created')).toHaveLength(before.length);
     const again = await srv.login(srv.client(), agent, UID, 'morozova', PASSWORD);
     expect(again.status).toBe(200);
@@ -102,10 +92,8 @@ describe('dependencies fail: the login fails closed with 503 and recovers by its
   it('audit unwritable at the card step: 503, and the chain still verifies afterwards', async () => {
     const c = srv.client();
     const statement = await srv.statementFor(c, agent, UID);
-    const repair = await breakAudit();
-    const res = await c.post('/auth/card', { statement });
+    const res = await withAuditUnusable(redis.client(), () => c.post('/auth/card', { statement }));
     expect(res.status).toBe(503);
-    await repair();
     expect((await verifyAuditChain({ redis: srv.redis })).ok).toBe(true);
   });
 });
@@ -126,17 +114,14 @@ describe('РСБ.5: failed audit writes are recorded once the trail is back', ()
   });
 
   it('counts the failures while the trail is unwritable and appends audit.write_failed after the next good record', async () => {
-    const admin = redis.client();
     expect((await srv.login(srv.client(), agent, UID, 'morozova', PASSWORD)).status).toBe(200); // the trail exists
     const c = srv.client();
     const statement = await srv.statementFor(c, agent, UID);
-    await admin.rename('audit:log', 'audit:saved');
-    await admin.set('audit:log', 'not a stream');
-    expect((await c.post('/auth/card', { statement })).status).toBe(503);
-    const c2 = srv.client();
-    expect((await c2.post('/auth/card', { statement: await srv.statementFor(c2, agent, UID) })).status).toBe(503);
-    await admin.del('audit:log');
-    await admin.rename('audit:saved', 'audit:log');
+    await withAuditUnusable(redis.client(), async () => {
+      expect((await c.post('/auth/card', { statement })).status).toBe(503);
+      const c2 = srv.client();
+      expect((await c2.post('/auth/card', { statement: await srv.statementFor(c2, agent, UID) })).status).toBe(503);
+    });
 
     expect((await srv.login(srv.client(), agent, UID, 'morozova', PASSWORD)).status).toBe(200);
     const rec = await lastAudit(srv.redis, 'audit.write_failed');

@@ -3,9 +3,9 @@ import type Redis from 'ioredis';
 import { loadServerConfig } from '../../src/config';
 import type { Lockout } from '../../src/policy/lockout';
 import { createServices } from '../../src/services';
-import { auditRecords, lastAudit } from '../helpers/audit';
+import { auditRecords, lastAudit, withAuditUnusable } from '../helpers/audit';
 import { startRedis, type TestRedis } from '../helpers/redis';
-import { cliEnv, expectRefusedUnaudited, OS_ACTOR, oneErrorLine, runCli, withAuditUnusable } from './support';
+import { cliEnv, expectRefusedUnaudited, OS_ACTOR, oneErrorLine, runCli } from './support';
 
 let redis: TestRedis;
 let client: Redis;
@@ -191,6 +191,22 @@ describe('account unlock', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toBe('account one-failure is not locked and has no failed attempts counted; nothing was changed\n');
     expect(await auditRecords(client)).toHaveLength(before);
+  });
+
+  it("success: a CLI configured unlike the server still ends the server's lock; wasLocked is judged by the CLI's own count, as its help says", async () => {
+    const id = await createdId('locked-elsewhere');
+    for (let i = 0; i < 3; i++) await lockout.recordFailure({ accountId: id, ip: '192.0.2.12' });
+    expect(await lockout.checkAccount(id)).toMatchObject({ locked: true, scope: 'account' });
+
+    const r = await runCli(['account', 'unlock', '--login', 'locked-elsewhere'], { env }); // CARDAUTH_LOCKOUT_ATTEMPTS: the default 5
+    expect(r.code).toBe(0);
+    expect(await lockout.checkAccount(id)).toEqual({ locked: false, accountFailures: 0 });
+    expect(await lastAudit(client, 'account.unlocked')).toMatchObject({ subject: { accountId: id }, details: { wasLocked: false, failures: 3 } });
+
+    const help = await runCli(['account', 'unlock', '--help'], { env });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("judged with this command's CARDAUTH_LOCKOUT_ATTEMPTS");
+    expect(help.stdout).toContain("run it with the server's configuration (the same environment or --config FILE)");
   });
 
   it('fail: an unknown login is exit 1, account_not_found, one line, nothing audited', async () => {

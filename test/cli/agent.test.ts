@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
-import { auditRecords, lastAudit } from '../helpers/audit';
+import { auditRecords, lastAudit, withAuditUnusable } from '../helpers/audit';
 import { startRedis, type TestRedis } from '../helpers/redis';
-import { cliEnv, expectRefusedUnaudited, OS_ACTOR, oneErrorLine, runCli, withAuditUnusable } from './support';
+import { cliEnv, expectRefusedUnaudited, OS_ACTOR, oneErrorLine, runCli } from './support';
 
 let redis: TestRedis;
 let client: Redis;

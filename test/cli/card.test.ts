@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
-import { auditRecords, lastAudit } from '../helpers/audit';
+import { auditRecords, lastAudit, withAuditUnusable } from '../helpers/audit';
 import { startRedis, type TestRedis } from '../helpers/redis';
-import { cliEnv, expectRefusedUnaudited, OS_ACTOR, oneErrorLine, runCli, withAuditUnusable } from './support';
+import { cliEnv, expectRefusedUnaudited, OS_ACTOR, oneErrorLine, runCli } from './support';
 
 const UID = '04A22BB25C6180';
 let redis: TestRedis;

@@ -111,6 +111,13 @@ describe('Redis unreachable', () => {
     expect(r.ms).toBeLessThan(5000);
   });
 
+  it('a change fails at the connect, before the audit check: unavailable, not audit_unavailable', async () => {
+    const r = await runCli(['card', 'revoke', '--uid', '04112233', '--reason', 'lost'], { env: deadEnv });
+    expect(r.code).toBe(1);
+    expect(oneErrorLine(r)).toMatch(/^cardauth: unavailable: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+: /);
+    expect(r.stdout).toBe('');
+  });
+
   it('never prints the Redis password', async () => {
     const port = await freePort();
     const r = await runCli(['agent', 'list'], { env: cliEnv({ REDIS_URL: `redis://app:hunter2-secret@127.0.0.1:${port}` }) });

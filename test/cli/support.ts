@@ -2,7 +2,6 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import type Redis from 'ioredis';
 
 /**
  * Runs the BUILT command line, `node bin/cardauth.js …`, as a child process,
@@ -92,23 +91,6 @@ export function oneErrorLine(r: CliResult): string {
   expect(lines[0]).toMatch(/^cardauth: /);
   expect(r.stderr).not.toMatch(/\n\s+at /);
   return lines[0] as string;
-}
-
-/**
- * Runs `fn` while the audit trail is unusable: `audit:log` is a string, not a
- * stream, so reading its head fails as a damaged trail does. The real stream
- * is put back afterwards.
- */
-export async function withAuditUnusable<T>(client: Pick<Redis, 'rename' | 'set' | 'del' | 'exists'>, fn: () => Promise<T>): Promise<T> {
-  const saved = (await client.exists('audit:log')) === 1;
-  if (saved) await client.rename('audit:log', 'audit:log:saved');
-  await client.set('audit:log', 'not a stream');
-  try {
-    return await fn();
-  } finally {
-    await client.del('audit:log');
-    if (saved) await client.rename('audit:log:saved', 'audit:log');
-  }
 }
 
 /** The refusal of a change made while the audit trail is unusable: exit 1, one line saying nothing was changed. */
