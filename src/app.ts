@@ -23,6 +23,7 @@ import { createCardPasswordStrategy } from './strategies/card-password';
 import { createAgentJwsVerifier, type AgentLookup } from './strategies/agent-jws';
 import { createStatementVerifier } from './strategies/card-statement';
 import { createCardStep } from './strategies/card-step';
+import { createIpLimit } from './strategies/ip-limit';
 import { createSessionOpener } from './strategies/open-session';
 import { createTapoutVerifier } from './strategies/tapout-event';
 import type { SessionLocks } from './store/session-locks';
@@ -199,7 +200,8 @@ export function createApp(deps: AppDeps): Express {
 
   const passport = new Passport();
   const verifyStatement = createStatementVerifier(verifyAgentJws);
-  const cardStep = createCardStep({ verifyStatement, nonces: deps.nonces, cards: deps.cards, lockout: deps.lockout, audit: deps.audit, now });
+  const ipLimit = createIpLimit({ lockout: deps.lockout, audit: deps.audit, claimOnce: deps.claimOnce });
+  const cardStep = createCardStep({ verifyStatement, nonces: deps.nonces, cards: deps.cards, ipLimit, audit: deps.audit, now });
   const passwordStep = createPasswordStep({ accounts: deps.accounts, hasher: deps.hasher, lockout: deps.lockout, audit: deps.audit });
   const openSession = createSessionOpener({ audit: deps.audit, accounts: deps.accounts, locks: deps.locks, sessionTtlSec: config.CARDAUTH_SESSION_MAX_SEC });
   const cardStepTtlMs = config.CARDAUTH_NONCE_TTL_SEC * 1000;
@@ -215,6 +217,7 @@ export function createApp(deps: AppDeps): Express {
       },
       source: requestSource,
       audit: deps.audit,
+      ipLimit,
       now,
     }),
   );

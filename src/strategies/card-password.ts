@@ -4,6 +4,7 @@ import '../http/session-data';
 import type { AuditEventInput } from '../audit/record';
 import { CardauthError } from '../errors';
 import type { CardStepResult, RequestSource } from './card-step';
+import type { IpLimit } from './ip-limit';
 import type { LoginAccount } from './password-step';
 import type { LoginResult } from './session-user';
 
@@ -14,8 +15,10 @@ export interface CardPasswordDeps {
   /** The card step stored by POST /auth/card, if any (checked for freshness by the caller). */
   pendingCard: (req: Request) => CardStepResult | undefined;
   source: (req: Request) => RequestSource;
-  /** Records a password step that came without a (fresh) card step. */
+  /** Records a password step that came without a (fresh) card step... */
   audit: { append(input: AuditEventInput): Promise<unknown> };
+  /** ...which is charged to the client IP, as a refused card is. */
+  ipLimit: Pick<IpLimit, 'check' | 'recordFailure'>;
   now: () => number;
 }
 
@@ -29,7 +32,7 @@ export interface CardPasswordDeps {
  * an infrastructure failure is `error(err)`, which fails closed with 503.
  *
  * @example
- * passport.use('card-password', createCardPasswordStrategy({ cardStep, passwordStep, pendingCard, source, audit, now: clock.now }));
+ * passport.use('card-password', createCardPasswordStrategy({ cardStep, passwordStep, pendingCard, source, audit, ipLimit, now: clock.now }));
  */
 export function createCardPasswordStrategy(deps: CardPasswordDeps): LocalStrategy {
   if (typeof deps?.cardStep !== 'function' || typeof deps.passwordStep !== 'function') {
@@ -42,7 +45,9 @@ export function createCardPasswordStrategy(deps: CardPasswordDeps): LocalStrateg
       const oneShot = typeof statement === 'string';
       const card = oneShot ? await deps.cardStep({ statement, sessionId: req.sessionID, source }) : deps.pendingCard(req);
       if (!card) {
+        await deps.ipLimit.check('password.checked', source, req.sessionID);
         await deps.audit.append({ type: 'password.checked', outcome: 'failure', reason: 'no_card_step', subject: { login }, source, sessionId: req.sessionID });
+        await deps.ipLimit.recordFailure(source.ip);
         throw new CardauthError('card_step_required', 'present the card first');
       }
       // One shot: the card step has just checked this request's IP; the password step checks the account.

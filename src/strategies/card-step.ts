@@ -1,9 +1,8 @@
 import type { AuditEventInput } from '../audit/record';
-import { CardauthError } from '../errors';
-import type { Lockout } from '../policy/lockout';
 import type { NonceStore } from '../policy/nonces';
 import type { Uid } from '../policy/uid';
 import { CardRejectedError, rejectionAudit } from './agent-jws';
+import type { IpLimit } from './ip-limit';
 import type { CardStatement } from './card-statement';
 
 /** Where a request came from, for the audit and the per-IP limit. */
@@ -27,7 +26,8 @@ export interface CardStepDeps {
   verifyStatement: (jws: string) => Promise<CardStatement>;
   nonces: Pick<NonceStore, 'consume'>;
   cards: { get(uid: string): Promise<{ accountId: string; status: 'active' | 'revoked' } | null> };
-  lockout: Pick<Lockout, 'checkIp' | 'recordIpFailure'>;
+  /** The client IP's failure limit: checked first, charged with every refusal. */
+  ipLimit: Pick<IpLimit, 'check' | 'recordFailure'>;
   audit: { append(input: AuditEventInput): Promise<unknown> };
   now: () => number;
 }
@@ -36,22 +36,17 @@ export interface CardStepDeps {
  * The card step: statement → single-use nonce → allow-list. Every outcome is
  * audited as `card.presented`; a refusal is a CardRejectedError whose reason
  * only the audit sees. An IP over its failure limit is `rate_limited`
- * (audited as `ip_limited`, the statement left unread).
+ * before the statement is read (see createIpLimit).
  * Infrastructure failures propagate as `unavailable` / `audit_unavailable`.
  *
  * @example
- * const cardStep = createCardStep({ verifyStatement, nonces, cards, lockout, audit, now: clock.now });
+ * const cardStep = createCardStep({ verifyStatement, nonces, cards, ipLimit, audit, now: clock.now });
  * const card = await cardStep({ statement, sessionId: req.sessionID, source: { ip: req.ip } });
  */
 export function createCardStep(deps: CardStepDeps) {
   return async function cardStep(input: { statement: string; sessionId: string; source: RequestSource }): Promise<CardStepResult> {
     const { statement, sessionId, source } = input;
-    const ipState = await deps.lockout.checkIp(source.ip);
-    if (ipState.locked) {
-      // Refused before the statement is even read: only where it came from is known.
-      await deps.audit.append({ type: 'card.presented', outcome: 'failure', reason: 'ip_limited', source, sessionId });
-      throw new CardauthError('rate_limited', 'too many failed attempts from this address');
-    }
+    await deps.ipLimit.check('card.presented', source, sessionId);
 
     let st: CardStatement | undefined;
     let accountId: string | undefined;
@@ -73,7 +68,7 @@ export function createCardStep(deps: CardStepDeps) {
         ...rejectionAudit(err, source),
         sessionId,
       });
-      await deps.lockout.recordIpFailure(source.ip);
+      await deps.ipLimit.recordFailure(source.ip);
       throw err;
     }
     await deps.audit.append({

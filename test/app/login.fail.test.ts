@@ -1,30 +1,22 @@
 import { generateKeyPair } from 'jose';
-import { lastAudit } from '../helpers/audit';
-import { startRedis, type TestRedis } from '../helpers/redis';
-import { manualClock, startTestServer, type TestAgent, type TestServer } from '../helpers/app';
+import { auditRecords, lastAudit } from '../helpers/audit';
+import { manualClock, suiteServer, type TestAgent, type TestServer } from '../helpers/app';
 
 const PASSWORD = 'Верный-пароль-2026!';
 const GENERIC = { error: { code: 'login_failed', message: 'login failed' } };
 
 describe('the password step refuses with one generic answer', () => {
-  let redis: TestRedis;
   let srv: TestServer;
   let agent: TestAgent;
   const clock = manualClock();
-  beforeAll(async () => {
-    redis = await startRedis();
-    srv = await startTestServer(redis, { clock, env: { CARDAUTH_LOCKOUT_DURATION_SEC: '1', CARDAUTH_IP_ATTEMPTS: '1000' } });
-    agent = await srv.agent();
+  suiteServer({ clock, env: { CARDAUTH_LOCKOUT_DURATION_SEC: '1', CARDAUTH_IP_ATTEMPTS: '1000' } }, async (s, a) => {
+    [srv, agent] = [s, a];
     await srv.account('sidorova', PASSWORD, '04000000000001');
     await srv.account('kuznetsov', 'Другой-пароль-2026!', '04000000000002');
     await srv.account('lockme', PASSWORD, '04000000000003');
     await srv.account('recovers', PASSWORD, '04000000000005');
     const blocked = await srv.account('blocked', PASSWORD, '04000000000004');
     await srv.services.accounts.setStatus(blocked.id, 'blocked');
-  });
-  afterAll(async () => {
-    await srv.close();
-    await redis.stop();
   });
 
   it('wrong password', async () => {
@@ -104,19 +96,12 @@ describe('the password step refuses with one generic answer', () => {
 });
 
 describe('a locked account is only said after a valid card step', () => {
-  let redis: TestRedis;
   let srv: TestServer;
   let agent: TestAgent;
-  beforeAll(async () => {
-    redis = await startRedis();
-    // A lock long enough that no slow machine sees it end during the test.
-    srv = await startTestServer(redis, { env: { CARDAUTH_LOCKOUT_DURATION_SEC: '600', CARDAUTH_IP_ATTEMPTS: '1000' } });
-    agent = await srv.agent();
+  // A lock long enough that no slow machine sees it end during the test.
+  suiteServer({ env: { CARDAUTH_LOCKOUT_DURATION_SEC: '600', CARDAUTH_IP_ATTEMPTS: '1000' } }, async (s, a) => {
+    [srv, agent] = [s, a];
     await srv.account('lockedcard', PASSWORD, '04000000000006');
-  });
-  afterAll(async () => {
-    await srv.close();
-    await redis.stop();
   });
 
   it('a forged statement for a locked account\'s card gets card_rejected; its real card then gets locked', async () => {
@@ -132,18 +117,11 @@ describe('a locked account is only said after a valid card step', () => {
 });
 
 describe('the per-IP limit', () => {
-  let redis: TestRedis;
   let srv: TestServer;
   let agent: TestAgent;
-  beforeAll(async () => {
-    redis = await startRedis();
-    srv = await startTestServer(redis, { env: { CARDAUTH_IP_ATTEMPTS: '3' } });
-    agent = await srv.agent();
+  suiteServer({ env: { CARDAUTH_IP_ATTEMPTS: '3' } }, async (s, a) => {
+    [srv, agent] = [s, a];
     await srv.account('ip-a', PASSWORD, '04000000000011');
-  });
-  afterAll(async () => {
-    await srv.close();
-    await redis.stop();
   });
 
   it('refuses the address after its failures, for any card or account', async () => {
@@ -155,26 +133,46 @@ describe('the per-IP limit', () => {
     const res = await c.post('/auth/card', { statement: await srv.statementFor(c, agent, '04000000000011') });
     expect(res.status).toBe(429);
     expect(res.json.error.code).toBe('rate_limited');
-    // Audited too, with where it came from and nothing of the statement (it was not read).
+    // Audited too, with where it came from and nothing of the statement (it was not read)...
     const rec = await lastAudit(srv.redis, 'card.presented');
     expect(rec).toMatchObject({ outcome: 'failure', reason: 'ip_limited', source: { ip: expect.any(String) } });
     expect(rec).not.toHaveProperty('cardUid');
+    // ...once per lock period: a client that keeps trying is refused without growing the trail.
+    const limited = async () => (await auditRecords(srv.redis, 'card.presented')).filter((r) => r.reason === 'ip_limited').length;
+    for (let i = 0; i < 3; i++) {
+      const again = srv.client();
+      expect((await again.post('/auth/card', { statement: await srv.statementFor(again, agent, '04000000000011') })).status).toBe(429);
+    }
+    expect(await limited()).toBe(1);
+  });
+});
+
+describe('a password step with no card step counts against the address', () => {
+  let srv: TestServer;
+  let agent: TestAgent;
+  suiteServer({ env: { CARDAUTH_IP_ATTEMPTS: '3' } }, async (s, a) => {
+    [srv, agent] = [s, a];
+    await srv.account('ip-c', PASSWORD, '04000000000031');
+  });
+
+  it('three password requests without a card step, and the address is refused', async () => {
+    for (let i = 0; i < 3; i++) {
+      const res = await srv.client().post('/auth/password', { login: 'ip-c', password: PASSWORD });
+      expect(res.json.error.code).toBe('card_step_required');
+    }
+    expect((await auditRecords(srv.redis, 'password.checked')).filter((r) => r.reason === 'no_card_step')).toHaveLength(3);
+    const c = srv.client();
+    expect((await c.post('/auth/card', { statement: await srv.statementFor(c, agent, '04000000000031') })).json.error.code).toBe('rate_limited');
+    expect((await srv.client().post('/auth/password', { login: 'ip-c', password: PASSWORD })).json.error.code).toBe('rate_limited');
   });
 });
 
 describe('the per-IP limit in the card + password flow', () => {
-  let redis: TestRedis;
   let srv: TestServer;
   let agent: TestAgent;
-  beforeAll(async () => {
-    redis = await startRedis();
-    srv = await startTestServer(redis, { env: { CARDAUTH_IP_ATTEMPTS: '3' } });
-    agent = await srv.agent();
+  suiteServer({ env: { CARDAUTH_IP_ATTEMPTS: '3' } }, async (s, a) => {
+    [srv, agent] = [s, a];
     await srv.account('ip-b', PASSWORD, '04000000000021');
-  });
-  afterAll(async () => {
-    await srv.close();
-    await redis.stop();
   });
 
   it('checks the IP again at the password request: failures after the card step refuse it', async () => {

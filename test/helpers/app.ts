@@ -9,7 +9,7 @@ import { silentLogger } from '../../src/logger';
 import { connectRedis } from '../../src/redis';
 import { createServices, type Services } from '../../src/services';
 import { signStatement, type StatementSigningKey } from '../../src/card-agent/sign-statement';
-import { freePort, type TestRedis } from './redis';
+import { freePort, startRedis, type TestRedis } from './redis';
 
 /** A clock tests move by hand. */
 export function manualClock(start = Date.now()): Clock & { advance(ms: number): void; set(ms: number): void } {
@@ -144,3 +144,31 @@ export async function startTestServer(redis: TestRedis, opts: { env?: Record<str
   };
   return ts;
 }
+
+/**
+ * In the enclosing describe: a real Redis and a test server of their own,
+ * started before its tests (with `opts`, and an approved agent) and stopped
+ * after them. `ready` gets them once they run, to keep and to seed.
+ *
+ * @example
+ * let srv: TestServer;
+ * let agent: TestAgent;
+ * suiteServer({ env: { CARDAUTH_IP_ATTEMPTS: '3' } }, async (s, a) => {
+ *   [srv, agent] = [s, a];
+ *   await srv.account('ivanova', PASSWORD, UID);
+ * });
+ */
+export function suiteServer(opts: { env?: Record<string, string>; clock?: Clock }, ready: (srv: TestServer, agent: TestAgent) => Promise<void> | void): void {
+  let redis: TestRedis | undefined;
+  let srv: TestServer | undefined;
+  beforeAll(async () => {
+    redis = await startRedis();
+    srv = await startTestServer(redis, opts);
+    await ready(srv, await srv.agent());
+  });
+  afterAll(async () => {
+    await srv?.close();
+    await redis?.stop();
+  });
+}
+
