@@ -1,26 +1,18 @@
 import { CompactSign, SignJWT, base64url, generateKeyPair } from 'jose';
 import { signStatement } from '../../src/card-agent/sign-statement';
 import { lastAudit } from '../helpers/audit';
-import { startRedis, type TestRedis } from '../helpers/redis';
-import { manualClock, startTestServer, type TestAgent, type TestClient, type TestServer } from '../helpers/app';
+import { manualClock, suiteServer, type TestAgent, type TestClient, type TestServer } from '../helpers/app';
 
 const UID = '04A22BB25C6180';
 const PASSWORD = 'Верный-пароль-2026!';
 
 describe('the card step refuses, with one generic code and the reason in the audit', () => {
-  let redis: TestRedis;
   let srv: TestServer;
   let agent: TestAgent;
   const clock = manualClock();
-  beforeAll(async () => {
-    redis = await startRedis();
-    srv = await startTestServer(redis, { clock, env: { CARDAUTH_IP_ATTEMPTS: '1000' } });
-    agent = await srv.agent();
+  suiteServer({ clock, env: { CARDAUTH_IP_ATTEMPTS: '1000' } }, async (s, a) => {
+    [srv, agent] = [s, a];
     await srv.account('petrov', PASSWORD, UID);
-  });
-  afterAll(async () => {
-    await srv.close();
-    await redis.stop();
   });
 
   async function expectRejected(c: TestClient, statement: string, reason: string) {

@@ -1,7 +1,7 @@
 import { verifyAuditChain } from '../../src/audit/verify';
 import { auditRecords, lastAudit, withAuditUnusable } from '../helpers/audit';
-import { startRedis, type TestRedis } from '../helpers/redis';
-import { startTestServer, type TestAgent, type TestServer, type TestClient } from '../helpers/app';
+import type { TestRedis } from '../helpers/redis';
+import { suiteServer, type TestAgent, type TestServer, type TestClient } from '../helpers/app';
 
 const PASSWORD = 'Верный-пароль-2026!';
 const UID = '04000000000021';
@@ -16,18 +16,12 @@ async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, tim
 }
 
 describe('dependencies fail: the login fails closed with 503 and recovers by itself', () => {
-  let redis: TestRedis;
   let srv: TestServer;
   let agent: TestAgent;
-  beforeAll(async () => {
-    redis = await startRedis();
-    srv = await startTestServer(redis);
-    agent = await srv.agent();
+  let redis: TestRedis;
+  suiteServer({}, async (s, a, r) => {
+    [srv, agent, redis] = [s, a, r];
     await srv.account('morozova', PASSWORD, UID);
-  });
-  afterAll(async () => {
-    await srv.close();
-    await redis.stop();
   });
 
   it('Redis stopped mid-login: 503 with no stack trace, then a login works again without a restart', async () => {
@@ -99,25 +93,18 @@ describe('dependencies fail: the login fails closed with 503 and recovers by its
 });
 
 describe('РСБ.5: failed audit writes are recorded once the trail is back', () => {
-  let redis: TestRedis;
   let srv: TestServer;
   let agent: TestAgent;
-  beforeAll(async () => {
-    redis = await startRedis();
-    srv = await startTestServer(redis);
-    agent = await srv.agent();
+  suiteServer({}, async (s, a) => {
+    [srv, agent] = [s, a];
     await srv.account('morozova', PASSWORD, UID);
-  });
-  afterAll(async () => {
-    await srv.close();
-    await redis.stop();
   });
 
   it('counts the failures while the trail is unwritable and appends audit.write_failed after the next good record', async () => {
     expect((await srv.login(srv.client(), agent, UID, 'morozova', PASSWORD)).status).toBe(200); // the trail exists
     const c = srv.client();
     const statement = await srv.statementFor(c, agent, UID);
-    await withAuditUnusable(redis.client(), async () => {
+    await withAuditUnusable(srv.redis, async () => {
       expect((await c.post('/auth/card', { statement })).status).toBe(503);
       const c2 = srv.client();
       expect((await c2.post('/auth/card', { statement: await srv.statementFor(c2, agent, UID) })).status).toBe(503);

@@ -1,28 +1,15 @@
 import { verifyAuditChain } from '../../src/audit/verify';
 import { signStatement } from '../../src/card-agent/sign-statement';
-import { startRedis, type TestRedis } from '../helpers/redis';
-import { startTestServer, type TestServer, type TestAgent } from '../helpers/app';
+import { suiteServer, type TestServer, type TestAgent } from '../helpers/app';
 
 const UID = '04A22BB25C6180';
 const PASSWORD = 'Верный-пароль-2026!';
 
-/**
- * In the enclosing describe: a server of its own (config `env` on top of the test defaults),
- * with an approved agent and ivanova's account bound to UID, handed to `use` before the tests.
- */
+/** In the enclosing describe: a server of its own (config `env` on top of the test defaults), with ivanova's account bound to UID. */
 function serverWithIvanova(env: Record<string, string>, use: (srv: TestServer, agent: TestAgent) => void) {
-  let redis: TestRedis;
-  let srv: TestServer;
-  beforeAll(async () => {
-    redis = await startRedis();
-    srv = await startTestServer(redis, { env });
-    const agent = await srv.agent();
+  suiteServer({ env }, async (srv, agent) => {
     await srv.account('ivanova', PASSWORD, UID);
     use(srv, agent);
-  });
-  afterAll(async () => {
-    await srv.close();
-    await redis.stop();
   });
 }
 

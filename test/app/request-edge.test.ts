@@ -1,16 +1,9 @@
-import { startRedis, type TestRedis } from '../helpers/redis';
-import { startTestServer, TestClient, type TestServer } from '../helpers/app';
+import { suiteServer, TestClient, type TestServer } from '../helpers/app';
 
 describe('the request edge', () => {
-  let redis: TestRedis;
   let srv: TestServer;
-  beforeAll(async () => {
-    redis = await startRedis();
-    srv = await startTestServer(redis);
-  });
-  afterAll(async () => {
-    await srv.close();
-    await redis.stop();
+  suiteServer({}, async (s) => {
+    srv = s;
   });
 
   const noStack = (text: string) => {
@@ -144,15 +137,9 @@ describe('the request edge', () => {
 });
 
 describe('security headers', () => {
-  let redis: TestRedis;
   let srv: TestServer;
-  beforeAll(async () => {
-    redis = await startRedis();
-    srv = await startTestServer(redis);
-  });
-  afterAll(async () => {
-    await srv.close();
-    await redis.stop();
+  suiteServer({}, async (s) => {
+    srv = s;
   });
 
   it('JSON answers carry a deny-all CSP, nosniff, CORP, no referrer, no-store and no ETag', async () => {

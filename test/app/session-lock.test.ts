@@ -1,8 +1,7 @@
 import { exportJWK, generateKeyPair } from 'jose';
 import { signTapout } from '../../src/card-agent/sign-statement';
 import { lastAudit } from '../helpers/audit';
-import { startRedis, type TestRedis } from '../helpers/redis';
-import { manualClock, startTestServer, TestClient, type TestAgent, type TestServer } from '../helpers/app';
+import { manualClock, suiteServer, TestClient, type TestAgent, type TestServer } from '../helpers/app';
 
 const PW_A = 'Пароль-Алексеевой-1';
 const PW_B = 'Пароль-Борисова-22';
@@ -10,20 +9,13 @@ const CARD_A = '04000000000A01';
 const CARD_B = '04000000000B01';
 
 describe('locked sessions: idle, tap-out, switch; unlock only with the same card and the password', () => {
-  let redis: TestRedis;
   let srv: TestServer;
   let agent: TestAgent;
   const clock = manualClock();
-  beforeAll(async () => {
-    redis = await startRedis();
-    srv = await startTestServer(redis, { clock, env: { CARDAUTH_SESSION_IDLE_SEC: '600', CARDAUTH_IP_ATTEMPTS: '1000', CARDAUTH_LOCKOUT_ATTEMPTS: '20' } });
-    agent = await srv.agent();
+  suiteServer({ clock, env: { CARDAUTH_SESSION_IDLE_SEC: '600', CARDAUTH_IP_ATTEMPTS: '1000', CARDAUTH_LOCKOUT_ATTEMPTS: '20' } }, async (s, a) => {
+    [srv, agent] = [s, a];
     await srv.account('alekseeva', PW_A, CARD_A);
     await srv.account('borisov', PW_B, CARD_B);
-  });
-  afterAll(async () => {
-    await srv.close();
-    await redis.stop();
   });
 
   const tapout = (uid: string, signal: 'tap' | 'removed' | 'switch' = 'tap', who = agent) =>
@@ -151,15 +143,9 @@ describe('locked sessions: idle, tap-out, switch; unlock only with the same card
 });
 
 describe('agent enrollment', () => {
-  let redis: TestRedis;
   let srv: TestServer;
-  beforeAll(async () => {
-    redis = await startRedis();
-    srv = await startTestServer(redis);
-  });
-  afterAll(async () => {
-    await srv.close();
-    await redis.stop();
+  suiteServer({}, async (s) => {
+    srv = s;
   });
   const post = (body: unknown) => new TestClient(srv.url, null).post('/agents/enroll', body);
 

@@ -148,7 +148,8 @@ export async function startTestServer(redis: TestRedis, opts: { env?: Record<str
 /**
  * In the enclosing describe: a real Redis and a test server of their own,
  * started before its tests (with `opts`, and an approved agent) and stopped
- * after them. `ready` gets them once they run, to keep and to seed.
+ * after them. `ready` gets them once they run, to keep and to seed (and the
+ * Redis, for a test that stops it).
  *
  * @example
  * let srv: TestServer;
@@ -158,13 +159,13 @@ export async function startTestServer(redis: TestRedis, opts: { env?: Record<str
  *   await srv.account('ivanova', PASSWORD, UID);
  * });
  */
-export function suiteServer(opts: { env?: Record<string, string>; clock?: Clock }, ready: (srv: TestServer, agent: TestAgent) => Promise<void> | void): void {
+export function suiteServer(opts: { env?: Record<string, string>; clock?: Clock }, ready: (srv: TestServer, agent: TestAgent, redis: TestRedis) => Promise<void> | void): void {
   let redis: TestRedis | undefined;
   let srv: TestServer | undefined;
   beforeAll(async () => {
     redis = await startRedis();
     srv = await startTestServer(redis, opts);
-    await ready(srv, await srv.agent());
+    await ready(srv, await srv.agent(), redis);
   });
   afterAll(async () => {
     await srv?.close();
