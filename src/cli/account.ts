@@ -111,34 +111,28 @@ export const accountUnlock: Command = {
     '--login L   the account',
     '',
     'Clears the failed attempts counted against the account, so it can log in at once;',
-    'audited as account.unlocked. The limit on a client IP is not touched.',
-    '',
-    "Whether the account was locked is judged with this command's CARDAUTH_LOCKOUT_ATTEMPTS:",
-    "run it with the server's configuration (the same environment or --config FILE), so that",
-    "its message and the record's wasLocked agree with the server. The attempts are cleared either way.",
+    'audited as account.unlocked with the count and the time the lock had left, as stored.',
+    'The limit on a client IP is not touched.',
   ].join('\n'),
   options: { login: { type: 'string' } },
   async run(ctx, raw) {
     const args = checkValues('account unlock', z.object({ login: loginArg }), raw.values);
     return ctx.withChanges(async (s) => {
       const account = await accountByLogin(s, args.login);
-      const state = await s.lockout.checkAccount(account.id);
-      if (!state.locked && !state.accountFailures) {
-        ctx.io.stdout.write(`account ${account.login} is not locked and has no failed attempts counted; nothing was changed\n`);
+      // Facts as stored, not judged here: whether that count is a lock is the server's setting.
+      const { failures, msLeft } = await s.lockout.accountCount(account.id);
+      if (failures === 0) {
+        ctx.io.stdout.write(`account ${account.login} has no failed attempts counted; nothing was changed\n`);
         return 0;
       }
-      const n = state.locked ? 0 : (state.accountFailures ?? 0);
-      const [details, note] = state.locked
-        ? [{ wasLocked: true, remainingSec: Math.ceil(state.retryAfterMs / 1000) }, '']
-        : [{ wasLocked: false, failures: n }, `; it was not locked, ${n} failed attempt${n === 1 ? '' : 's'} cleared`];
       await s.lockout.unlock(account.id);
       await auditChange(
         ctx,
         s,
-        { type: 'account.unlocked', outcome: 'success', subject: { accountId: account.id, login: account.login }, details },
+        { type: 'account.unlocked', outcome: 'success', subject: { accountId: account.id, login: account.login }, details: { failures, remainingSec: Math.ceil(msLeft / 1000) } },
         `account ${account.id} (${account.login}) was unlocked`,
       );
-      ctx.io.stdout.write(`unlocked account ${account.login} (${account.id})${note}\n`);
+      ctx.io.stdout.write(`unlocked account ${account.login} (${account.id}): ${failures} failed attempt${failures === 1 ? '' : 's'} cleared\n`);
       return 0;
     });
   },

@@ -41,6 +41,11 @@ export interface Lockout {
   recordIpFailure(ip: string): Promise<void>;
   /** A successful login clears the account's failure count (callers may skip it when `accountFailures` was 0). */
   recordSuccess(subject: LockoutSubject): Promise<void>;
+  /**
+   * The account's count as stored, judged by nothing: failures counted and
+   * ms until Redis forgets them (or the lock ends). For an officer's unlock.
+   */
+  accountCount(accountId: string): Promise<{ failures: number; msLeft: number }>;
   /** An officer's unlock. */
   unlock(accountId: string): Promise<void>;
 }
@@ -112,6 +117,10 @@ export function createLockout(deps: { redis: Redis; config: LockoutConfig }): Lo
     },
     async recordSuccess(s) {
       await guard(account.delete(s.accountId), 'lockout store');
+    },
+    async accountCount(accountId) {
+      const { count, ms } = await read(account, accountId);
+      return { failures: count, msLeft: ms };
     },
     async unlock(accountId) {
       await guard(account.delete(accountId), 'lockout store');

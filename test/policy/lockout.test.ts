@@ -35,6 +35,20 @@ describe('lockout (real Redis)', () => {
     expect(await lockout.check(s)).toEqual({ locked: false, accountFailures: 0 });
   });
 
+  it('accountCount answers the count and the time left as stored, locked or not', async () => {
+    const lockout = createLockout({ redis: r.client(), config: { attempts: 2, windowSec: 60, durationSec: 600, ipAttempts: 1000 } });
+    const s = subject('count');
+    expect(await lockout.accountCount(s.accountId)).toEqual({ failures: 0, msLeft: 0 });
+    await lockout.recordFailure(s);
+    const one = await lockout.accountCount(s.accountId);
+    expect(one.failures).toBe(1);
+    expect(one.msLeft).toBeGreaterThan(59_000); // the window
+    await lockout.recordFailure(s);
+    const locked = await lockout.accountCount(s.accountId);
+    expect(locked.failures).toBe(2);
+    expect(locked.msLeft).toBeGreaterThan(599_000); // the lock
+  });
+
   it('a success clears the count and an officer unlock ends a lock', async () => {
     const lockout = createLockout({ redis: r.client(), config: { attempts: 2, windowSec: 60, durationSec: 60, ipAttempts: 1000 } });
     const s = subject('clear');
