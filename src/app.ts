@@ -7,7 +7,7 @@ import type { AuditEventInput } from './audit/record';
 import type { Clock } from './clock';
 import type { ServerConfig } from './config';
 import { CardauthError } from './errors';
-import { createAuthRoutes, showSession } from './http/auth-routes';
+import { createAuthRoutes, showSession, type AuthRoutesDeps } from './http/auth-routes';
 import { bodyTooLarge, createErrorHandler } from './http/error-handler';
 import { originGuard } from './http/origin-guard';
 import { createPageRoutes, VIEWS_DIR } from './http/page-routes';
@@ -70,6 +70,8 @@ export interface AppDeps {
   claimOnce: (key: string, ttlSec: number) => Promise<boolean>;
   locks: SessionLocks;
   enrollLimit: AgentRoutesDeps['enrollLimit'];
+  /** Logins started per client IP (POST /auth/nonce). */
+  nonceLimit: AuthRoutesDeps['nonceLimit'];
   lockout: Lockout;
   hasher: Pick<PasswordHasher, 'verify' | 'dummyVerify'>;
   /** Resolves when Redis and the audit log are usable; rejects otherwise. */
@@ -234,7 +236,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(sessionGuard({ idleMs: config.CARDAUTH_SESSION_IDLE_SEC * 1000, maxMs: config.CARDAUTH_SESSION_MAX_SEC * 1000, now, audit: deps.audit, locks: deps.locks }));
 
   app.get('/auth/session', ...showSession);
-  app.use(createAuthRoutes({ passport, nonces: deps.nonces, cardStep, accounts: deps.accounts, audit: deps.audit, cardIdentifiesUser: config.CARDAUTH_CARD_IDENTIFIES_USER, preauthTtlMs: cardStepTtlMs, now }));
+  app.use(createAuthRoutes({ passport, nonces: deps.nonces, nonceLimit: deps.nonceLimit, cardStep, accounts: deps.accounts, audit: deps.audit, cardIdentifiesUser: config.CARDAUTH_CARD_IDENTIFIES_USER, preauthTtlMs: cardStepTtlMs, now }));
   app.use(
     createPageRoutes({
       publicOrigin: config.CARDAUTH_PUBLIC_ORIGIN,

@@ -118,6 +118,7 @@ export const SERVER_KEYS = {
   CARDAUTH_AGENT_PORTS: key(optionalPortRange, 'Terminal servers: the range of loopback ports the agents of user sessions use (e.g. `47800-47831`); the page finds the one agent that answers for its user. Empty: use CARDAUTH_AGENT_URL.', ''),
   CARDAUTH_CARD_IDENTIFIES_USER: key(bool, 'After the card step, answer with the login bound to the card so the page can prefill it.', 'true'),
   CARDAUTH_MAX_CARDS_PER_ACCOUNT: key(int(1, 20), 'Active cards an account may have at once.', '2'),
+  CARDAUTH_NONCE_PER_MIN: key(int(1, 1000000), 'Logins a client IP may start per minute (POST /auth/nonce), so a flood cannot fill Redis with sessions in progress; a terminal server counts as one IP for all its users.', '600'),
   CARDAUTH_NONCE_TTL_SEC: key(int(10, 3600), 'Life of a login nonce handed out by POST /auth/nonce. A session not logged in yet also ends (cookie and Redis entry) this long after its last POST /auth/nonce or /auth/card.', '120'),
   CARDAUTH_STATEMENT_MAX_LIFETIME_SEC: key(int(1, 300), 'Longest `exp - iat` accepted in a card statement.', '30'),
   CARDAUTH_CLOCK_SKEW_SEC: key(int(0, 60), 'Clock skew tolerated between agent and server.', '5'),

@@ -69,6 +69,7 @@ export function createServices(deps: { redis: Redis; config: ServerConfig; clock
     claimOnce: createClaimOnce(redis),
     locks: createSessionLocks({ redis }),
     enrollLimit: createRateLimit({ redis, prefix: 'rl:enroll', points: 10, durationSec: 3600 }),
+    nonceLimit: createRateLimit({ redis, prefix: 'rl:nonce', points: config.CARDAUTH_NONCE_PER_MIN, durationSec: 60 }),
     /**
      * Redis answers and the audit stream is appendable: it is a stream (or not there yet) and
      * its last record is readable, since every append chains onto it. Two commands, TYPE and

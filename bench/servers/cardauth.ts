@@ -56,6 +56,8 @@ export async function startCardauth(opts: CardauthServerOptions): Promise<Runnin
     CARDAUTH_PORT: String(opts.port),
     CARDAUTH_PUBLIC_ORIGIN: origin,
     CARDAUTH_SESSION_SECRET: BENCH_SECRET,
+    // The load generator is one address standing for many workstations.
+    CARDAUTH_NONCE_PER_MIN: '1000000',
     ...opts.env,
   });
   const logger = countingLogger(`[cardauth ${process.pid}]`);

@@ -14,6 +14,8 @@ import './session-data';
 export interface AuthRoutesDeps {
   passport: Pick<PassportStatic, 'authenticate'>;
   nonces: Pick<NonceStore, 'issue'>;
+  /** Logins a client IP may start (POST /auth/nonce), shared by every node. */
+  nonceLimit: { take(key: string): Promise<boolean> };
   cardStep: (input: { statement: string; sessionId: string; source: RequestSource }) => Promise<CardStepResult>;
   accounts: { get(id: string): Promise<{ login: string } | null> };
   audit: { append(input: AuditEventInput): Promise<unknown> };
@@ -65,7 +67,7 @@ export const showSession: RequestHandler[] = [
  * `POST /auth/login` (one shot), `POST /auth/logout`.
  *
  * @example
- * app.use(createAuthRoutes({ passport, nonces, cardStep, accounts, audit, cardIdentifiesUser: true, preauthTtlMs: 120_000, now: clock.now }));
+ * app.use(createAuthRoutes({ passport, nonces, nonceLimit, cardStep, accounts, audit, cardIdentifiesUser: true, preauthTtlMs: 120_000, now: clock.now }));
  */
 export function createAuthRoutes(deps: AuthRoutesDeps): Router {
   const router = Router();
@@ -79,6 +81,7 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Router {
     '/auth/nonce',
     async (req, res) => {
       parseBody(req, EmptyBody);
+      if (!(await deps.nonceLimit.take(requestSource(req).ip))) throw new CardauthError('rate_limited', 'too many logins started from this address');
       preauthLifetime(req);
       req.session.preauthAt = deps.now();
       delete req.session.cardStep;

@@ -167,6 +167,23 @@ describe('a password step with no card step counts against the address', () => {
   });
 });
 
+describe('logins started per address', () => {
+  let srv: TestServer;
+  // Behind a trusted proxy, so each test client can stand for its own address.
+  suiteServer({ env: { CARDAUTH_NONCE_PER_MIN: '3', CARDAUTH_TRUST_PROXY: 'loopback' } }, (s) => {
+    srv = s;
+  });
+
+  it('an address that starts too many logins in a minute gets rate_limited; another address does not', async () => {
+    const from = (ip: string) => srv.client({ 'x-forwarded-for': ip });
+    for (let i = 0; i < 3; i++) expect((await from('192.0.2.50').post('/auth/nonce')).status).toBe(200);
+    const refused = await from('192.0.2.50').post('/auth/nonce');
+    expect(refused.status).toBe(429);
+    expect(refused.json.error.code).toBe('rate_limited');
+    expect((await from('192.0.2.51').post('/auth/nonce')).status).toBe(200);
+  });
+});
+
 describe('the per-IP limit in the card + password flow', () => {
   let srv: TestServer;
   let agent: TestAgent;
