@@ -86,7 +86,8 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Router {
       req.session.preauthAt = deps.now();
       delete req.session.cardStep;
       const { nonce, expiresAt } = await deps.nonces.issue(req.sessionID);
-      res.json({ nonce, expiresAt: new Date(expiresAt).toISOString() });
+      // expiresInSec, unlike expiresAt, needs no clock shared with the server.
+      res.json({ nonce, expiresAt: new Date(expiresAt).toISOString(), expiresInSec: Math.round((expiresAt - deps.now()) / 1000) });
     },
   );
 

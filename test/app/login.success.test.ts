@@ -27,6 +27,7 @@ describe('card + password login succeeds', () => {
     expect(nonce.status).toBe(200);
     expect(nonce.json.nonce).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(Date.parse(nonce.json.expiresAt)).toBeGreaterThan(Date.now());
+    expect(nonce.json.expiresInSec).toBe(srv.config.CARDAUTH_NONCE_TTL_SEC);
     const preauthCookie = c.cookie;
 
     const statement = await signStatement(agent.key, { aud: srv.config.CARDAUTH_PUBLIC_ORIGIN, nonce: nonce.json.nonce, uid: '04:a2:2b:b2:5c:61:80', reader: 'R' }, srv.clock);

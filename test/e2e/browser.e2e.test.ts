@@ -91,3 +91,29 @@ it('shows a wrong password as a short message that says what to do, in Russian',
   expect(await page.textContent('#error')).toBe('Вход не выполнен. Проверьте логин и пароль и попробуйте снова.');
   expect(await page.inputValue('#password-field')).toBe('');
 });
+
+it('an idle login page keeps its nonce across the agent\'s waits instead of asking for one per wait', async () => {
+  const page = await browser.newPage();
+  const nonceRequests: number[] = [];
+  const asked: string[] = [];
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && r.url().endsWith('/auth/nonce')) nonceRequests.push(Date.now());
+  });
+  // The agent's long poll runs out at once, four times: the page asks again with the nonce it holds.
+  let waits = 0;
+  await page.route(`${srv.config.CARDAUTH_AGENT_URL}/v1/statement`, async (route) => {
+    asked.push((JSON.parse(route.request().postData() ?? '{}') as { nonce: string }).nonce);
+    if (++waits <= 4) return route.fulfill({ status: 408, contentType: 'application/json', body: JSON.stringify({ error: { code: 'tap_timeout', message: 'no card' } }) });
+    return route.continue();
+  });
+  await page.goto(`${srv.url}/login`);
+  await page.waitForFunction("document.getElementById('card-status').textContent.includes('Ожидание карты')");
+  for (const deadline = Date.now() + 10_000; asked.length < 5 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+  expect(asked.length).toBeGreaterThanOrEqual(5);
+  expect(new Set(asked.slice(0, 5)).size).toBe(1); // one nonce for all five waits
+  expect(nonceRequests).toHaveLength(1);
+  // And it still works: a tap now signs that nonce, and the card step passes.
+  await tap(CLINICIAN.uid);
+  await page.waitForSelector('#step-password:not([hidden])');
+  await page.close();
+});

@@ -16,6 +16,10 @@
   var loginField = document.getElementById('login-field');
   var passwordField = document.getElementById('password-field');
   var generation = 0;
+  // A nonce is kept for half its life while no card comes (the agent's wait runs out, or it
+  // is unreachable): an idle page asks for one a minute or so, not one per wait.
+  var nonce = null;
+  var nonceUntil = 0;
 
   function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
   function setStatus(text) { statusEl.textContent = text; }
@@ -106,13 +110,17 @@
     for (;;) {
       if (mine !== generation) return;
       setStatus(T.waiting);
-      var nonce;
-      try {
-        nonce = (await api('/auth/nonce')).nonce;
-      } catch (e) {
-        showError(e);
-        await sleep(5000);
-        continue;
+      if (!nonce || performance.now() >= nonceUntil) {
+        try {
+          var issued = await api('/auth/nonce');
+          nonce = issued.nonce;
+          nonceUntil = performance.now() + (issued.expiresInSec * 1000) / 2;
+        } catch (e) {
+          nonce = null;
+          showError(e);
+          await sleep(5000);
+          continue;
+        }
       }
       var statement;
       try {
@@ -125,6 +133,7 @@
       }
       if (mine !== generation) return;
       setStatus(T.reading);
+      nonce = null; // presented with this statement: used, whatever the answer
       try {
         var res = await api('/auth/card', { statement: statement });
         hideError();
