@@ -34,6 +34,9 @@ export const cardauth = {
   get redis() {
     return load<typeof import('../../src/redis')>('redis.js');
   },
+  get ports() {
+    return load<typeof import('../../src/demo/ports')>('demo/ports.js');
+  },
   get passwordHasher() {
     return load<typeof import('../../src/policy/password-hasher')>('policy/password-hasher.js');
   },

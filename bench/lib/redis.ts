@@ -1,23 +1,14 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
+import { cardauth } from './cardauth';
 import type { Cleanup } from './cleanup';
 import { sleep } from './stats';
 
-/** A free loopback TCP port (redis-server's --port 0 disables TCP, so pick one). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
+/** A free loopback TCP port: cardauth's own (dist/demo/ports.js). */
+export const freePort = (): Promise<number> => cardauth.ports.freePort();
 
 export interface BenchRedis {
   url: string;

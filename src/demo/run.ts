@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
 import type { Clock } from '../clock';
 import { loadServerConfigSubset, STORE_KEYS, type Env } from '../config';
@@ -8,6 +7,7 @@ import { CardauthError } from '../errors';
 import { loadOrCreateIdentity, saveEnrollment } from '../card-agent/keystore';
 import { connectCliRedis } from '../cli/redis';
 import { createStores } from '../services';
+import { portFree } from './ports';
 import { createLineLog, describeExit, spawnChild, withSbin, type Child, type LineLog } from './child-process';
 import { startRedisServer, type RunningRedis } from './redis-server';
 import { seedDemo } from './seed';
@@ -77,14 +77,6 @@ function onPath(name: string, env: Env): boolean {
     } catch {
       return false;
     }
-  });
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const s = createServer();
-    s.once('error', () => done(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => done(true)));
   });
 }
 
