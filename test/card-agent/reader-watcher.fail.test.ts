@@ -1,11 +1,8 @@
-import pcsclite = require('pcsclite');
 import type { Responder } from '../../src/card-agent/vpcd-card';
-import { createReaderWatcher, type ReaderWatcher } from '../../src/card-agent/reader-watcher';
+import type { ReaderWatcher } from '../../src/card-agent/reader-watcher';
 import type { ErrorCode } from '../../src/errors';
-import { silentLogger } from '../../src/logger';
-import { systemClock } from '../../src/clock';
-import { startPcscd, VPCD_READERS, type TestPcscd } from '../helpers/pcscd';
-import { recordEvents, waitUntil } from './watcher-events';
+import { VPCD_READERS, type TestPcscd } from '../helpers/pcscd';
+import { liftCard, watchVirtualReaders, type EventRecorder } from './watcher-events';
 
 // Real pcscd + vpcd + pcsclite; misbehaving readers are virtual cards whose
 // `respond` answers GET DATA with the status word under test.
@@ -13,14 +10,12 @@ const [SLOT0, SLOT1] = VPCD_READERS;
 
 let pcscd: TestPcscd;
 let watcher: ReaderWatcher;
-let rec: ReturnType<typeof recordEvents>;
+let rec: EventRecorder;
 
-const cardPresent = (reader: string) => watcher.status().readers.find((r) => r.name === reader)?.cardPresent === true;
-
-async function lift(slot: 0 | 1 = 0) {
-  await pcscd.remove(slot);
-  await waitUntil(() => !cardPresent(VPCD_READERS[slot]), `card off ${VPCD_READERS[slot]}`);
-}
+watchVirtualReaders({}, (p, w, r) => {
+  [pcscd, watcher, rec] = [p, w, r];
+});
+const lift = (slot: 0 | 1 = 0) => liftCard(pcscd, watcher, slot);
 
 /** After a failure the watcher still reads the next good tap. */
 async function expectStillReading(slot: 0 | 1 = 0) {
@@ -35,19 +30,6 @@ const answer =
   (apdu) =>
     apdu[0] === 0xff && apdu[1] === 0xca ? Uint8Array.from(bytes) : undefined;
 
-beforeAll(async () => {
-  pcscd = await startPcscd();
-  watcher = createReaderWatcher({ pcsc: () => pcsclite(), clock: systemClock, logger: silentLogger, debounceMs: 200 });
-  rec = recordEvents(watcher);
-  await rec.waitFor('reader', (r) => r.name === SLOT1);
-});
-
-afterAll(async () => {
-  await watcher?.close();
-  await pcscd?.stop();
-});
-
-beforeEach(() => rec.mark());
 
 describe('reader-watcher.fail (real pcscd + vpcd)', () => {
   it('a random UID (4 bytes starting 08) gives read-error uid_random, then the next tap reads', async () => {

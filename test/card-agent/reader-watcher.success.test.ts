@@ -3,43 +3,20 @@ import type { CardSource } from '../../src/card-agent/agent';
 import { createReaderWatcher, type ReaderWatcher } from '../../src/card-agent/reader-watcher';
 import { silentLogger } from '../../src/logger';
 import { systemClock } from '../../src/clock';
-import { startPcscd, VPCD_READERS, type TestPcscd } from '../helpers/pcscd';
-import { recordEvents, waitUntil, sleep } from './watcher-events';
+import { VPCD_READERS, type TestPcscd } from '../helpers/pcscd';
+import { liftCard, recordEvents, sleep, waitUntil, watchVirtualReaders, type EventRecorder } from './watcher-events';
 
 // Real pcscd + vpcd + pcsclite; no PC/SC mocks (test/helpers/pcscd.ts).
 const [SLOT0, SLOT1] = VPCD_READERS;
 
 let pcscd: TestPcscd;
 let watcher: ReaderWatcher;
-let rec: ReturnType<typeof recordEvents>;
+let rec: EventRecorder;
 
-const cardPresent = (reader: string) => watcher.status().readers.find((r) => r.name === reader)?.cardPresent === true;
-
-/** Takes the card off and waits until the watcher has seen it go (so the next tap is a fresh arrival). */
-async function lift(slot: 0 | 1 = 0) {
-  await pcscd.remove(slot);
-  await waitUntil(() => !cardPresent(VPCD_READERS[slot]), `card off ${VPCD_READERS[slot]}`);
-}
-
-beforeAll(async () => {
-  pcscd = await startPcscd();
-  watcher = createReaderWatcher({
-    pcsc: () => pcsclite(),
-    clock: systemClock,
-    logger: silentLogger,
-    debounceMs: 200,
-    reversedReaders: [SLOT1],
-  });
-  rec = recordEvents(watcher);
-  await rec.waitFor('reader', (r) => r.name === SLOT1);
+watchVirtualReaders({ reversedReaders: [SLOT1] }, (p, w, r) => {
+  [pcscd, watcher, rec] = [p, w, r];
 });
-
-afterAll(async () => {
-  await watcher?.close();
-  await pcscd?.stop();
-});
-
-beforeEach(() => rec.mark());
+const lift = (slot: 0 | 1 = 0) => liftCard(pcscd, watcher, slot);
 
 describe('reader-watcher.success (real pcscd + vpcd)', () => {
   it('announces both vpcd readers and reports PC/SC up', () => {

@@ -1,4 +1,8 @@
-import type { ReaderWatcher, ReaderWatcherEvents } from '../../src/card-agent/reader-watcher';
+import pcsclite = require('pcsclite');
+import { createReaderWatcher, type ReaderWatcher, type ReaderWatcherEvents, type ReaderWatcherOptions } from '../../src/card-agent/reader-watcher';
+import { systemClock } from '../../src/clock';
+import { silentLogger } from '../../src/logger';
+import { startPcscd, VPCD_READERS, type TestPcscd } from '../helpers/pcscd';
 
 export type Recorded = { [E in keyof ReaderWatcherEvents]: { type: E; payload: ReaderWatcherEvents[E]; t: number } }[keyof ReaderWatcherEvents];
 
@@ -69,3 +73,42 @@ export async function waitUntil(cond: () => boolean, what: string, timeoutMs = 5
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export type EventRecorder = ReturnType<typeof recordEvents>;
+
+/**
+ * For a test file: a real pcscd + vpcd and a reader watcher on the real
+ * pcsclite (debounce 200 ms unless `options` says otherwise), started before
+ * the tests once both vpcd readers are announced, and closed after them.
+ * Each test starts recording at a fresh mark. `ready` gets all three.
+ *
+ * @example
+ * watchVirtualReaders({ reversedReaders: [SLOT1] }, (p, w, r) => ([pcscd, watcher, rec] = [p, w, r]));
+ */
+export function watchVirtualReaders(
+  options: Partial<ReaderWatcherOptions>,
+  ready: (pcscd: TestPcscd, watcher: ReaderWatcher, rec: EventRecorder) => void,
+): void {
+  let pcscd: TestPcscd | undefined;
+  let watcher: ReaderWatcher | undefined;
+  let rec: EventRecorder | undefined;
+  beforeAll(async () => {
+    pcscd = await startPcscd();
+    watcher = createReaderWatcher({ pcsc: () => pcsclite(), clock: systemClock, logger: silentLogger, debounceMs: 200, ...options });
+    rec = recordEvents(watcher);
+    await rec.waitFor('reader', (r) => r.name === VPCD_READERS[1]);
+    ready(pcscd, watcher, rec);
+  });
+  afterAll(async () => {
+    await watcher?.close();
+    await pcscd?.stop();
+  });
+  beforeEach(() => rec?.mark());
+}
+
+/** Takes the card off `slot` and waits until the watcher has seen it go (so the next tap is a fresh arrival). */
+export async function liftCard(pcscd: TestPcscd, watcher: ReaderWatcher, slot: 0 | 1 = 0): Promise<void> {
+  await pcscd.remove(slot);
+  const reader = VPCD_READERS[slot];
+  await waitUntil(() => watcher.status().readers.find((r) => r.name === reader)?.cardPresent !== true, `card off ${reader}`);
+}
