@@ -87,6 +87,17 @@ describe('the request edge', () => {
     expect(res.json.error.code).toBe('not_found');
   });
 
+  it.each([
+    ['a missing asset', '/assets/nope.js', 404, 'not_found'],
+    ['a path escaping the assets folder', '/assets/%2e%2e%2fapp.ts', 403, 'forbidden'],
+    ['an undecodable URL parameter', '/agents/%E0/status', 400, 'bad_request'],
+  ])('%s (%s) is the client\'s fault: %d %s, never a 503', async (_what, path, status, code) => {
+    const res = await srv.client().get(path);
+    expect(res.status).toBe(status);
+    expect(res.json.error.code).toBe(code);
+    noStack(res.text);
+  });
+
   it('health and readiness answer', async () => {
     expect((await srv.client().get('/healthz')).json).toEqual({ status: 'ok' });
     expect((await srv.client().get('/readyz')).json).toEqual({ status: 'ready' });
