@@ -17,9 +17,17 @@ export interface SessionGuardOptions {
 const LAST_SEEN_GRANULARITY_MS = 15_000;
 
 /**
+ * A page's own periodic check sends this header (value `1`): it is not the
+ * user's activity, so it does not keep the session from the idle lock.
+ */
+export const BACKGROUND_HEADER = 'x-cardauth-background';
+
+/**
  * Server-side session limits (УПД.8), on every request with a logged-in session:
  * - past the absolute lifetime the session ends (`session.ended`, destroyed);
  * - idle past the timeout it is locked (`session.locked`, reason `idle`);
+ *   a request marked {@link BACKGROUND_HEADER} is checked like any other
+ *   but does not count as activity;
  * - a locked session (idle, tap-out, switch) is no longer a user: `req.user`
  *   is removed and `res.locals.lockedUser` keeps who it was, for the lock
  *   screen and the unlock (same card + password).
@@ -64,7 +72,7 @@ export function sessionGuard(opts: SessionGuardOptions): RequestHandler {
       }, next);
       return;
     }
-    if (now - lastSeen > LAST_SEEN_GRANULARITY_MS) {
+    if (now - lastSeen > LAST_SEEN_GRANULARITY_MS && req.get(BACKGROUND_HEADER) !== '1') {
       // Patched in Redis rather than saved whole, so it cannot undo a concurrent tap-out lock.
       opts.locks.touch(req.sessionID, now).then(() => next(), next);
       return;

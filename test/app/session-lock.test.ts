@@ -46,6 +46,19 @@ describe('locked sessions: idle, tap-out, switch; unlock only with the same card
     }
   });
 
+  it('background checks do not count as activity: an unattended page still locks when idle', async () => {
+    const c = await loggedIn();
+    for (let i = 0; i < 2; i++) {
+      clock.advance(290_000);
+      expect((await c.get('/auth/session', { 'x-cardauth-background': '1' })).status).toBe(200);
+    }
+    clock.advance(30_000);
+    const res = await c.get('/auth/session', { 'x-cardauth-background': '1' });
+    expect(res.status).toBe(401);
+    expect(res.json.error.code).toBe('session_locked');
+    expect(await lastAudit(srv.redis, 'session.locked')).toMatchObject({ reason: 'idle' });
+  });
+
   it('past the absolute lifetime (12 h) an active session ends: session_expired, audited, and the cookie is spent', async () => {
     const c = await loggedIn();
     for (let t = 0; t + 590_000 < 12 * 3600_000; t += 590_000) {

@@ -52,8 +52,8 @@ export class TestClient {
   post(path: string, body?: unknown, headers?: Record<string, string>) {
     return this.request('POST', path, body ?? {}, headers);
   }
-  get(path: string) {
-    return this.request('GET', path);
+  get(path: string, headers?: Record<string, string>) {
+    return this.request('GET', path, undefined, headers);
   }
 }
 

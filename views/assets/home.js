@@ -14,7 +14,8 @@
   var home = document.getElementById('home');
   if (!home) return;
   function check() {
-    return fetch('/auth/session', { credentials: 'same-origin' }).then(function (r) {
+    // Marked as a background check: it must not keep an unattended session from the idle lock.
+    return fetch('/auth/session', { credentials: 'same-origin', headers: { 'x-cardauth-background': '1' } }).then(function (r) {
       if (r.status === 401) window.location.reload(); // the server shows the lock screen or the login page
     }).catch(function () { /* offline: try again later */ });
   }
