@@ -112,11 +112,11 @@ export function roleName(t: Messages, role: string): string {
 
 const isLang = (v: unknown): v is Lang => typeof v === 'string' && (LANGS as readonly string[]).includes(v);
 
-/** Picks the language: `?lang=` (remembered in a cookie), then the cookie, then Russian. */
+/** Picks the language: `?lang=` (remembered in a cookie, Secure over https), then the cookie, then Russian. */
 export function pickLang(req: Request, res: Response): Lang {
   const q = req.query.lang;
   if (isLang(q)) {
-    res.cookie('lang', q, { httpOnly: true, sameSite: 'lax', path: '/', maxAge: 365 * 86400_000 });
+    res.cookie('lang', q, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: '/', maxAge: 365 * 86400_000 });
     return q;
   }
   const m = /(?:^|;\s*)lang=(ru|en)(?:;|$)/.exec(req.get('cookie') ?? '');

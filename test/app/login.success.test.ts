@@ -140,6 +140,12 @@ describe('behind a trusted proxy with an https public origin, login succeeds', (
     expect(attributes).toEqual(expect.arrayContaining(['secure', 'httponly', 'samesite=strict']));
     expect((await c.get('/auth/session')).json.login).toBe('ivanova');
   });
+
+  it('the language cookie set through the proxy is Secure too', async () => {
+    const res = await srv.client({ 'x-forwarded-proto': 'https' }).get('/login?lang=en');
+    const cookie = res.headers.getSetCookie().find((x) => x.startsWith('lang='));
+    expect(cookie?.split(';').map((a) => a.trim().toLowerCase())).toEqual(expect.arrayContaining(['lang=en', 'secure', 'httponly']));
+  });
 });
 
 describe('with CARDAUTH_CARD_IDENTIFIES_USER=false, login succeeds', () => {
