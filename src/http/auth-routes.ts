@@ -3,6 +3,7 @@ import type { PassportStatic } from 'passport';
 import type { AuditEventInput } from '../audit/record';
 import { CardauthError } from '../errors';
 import type { NonceStore } from '../policy/nonces';
+import type { LoginDenial } from '../strategies/card-password';
 import type { CardStepResult, RequestSource } from '../strategies/card-step';
 import { LoginFailedError } from '../strategies/password-step';
 import type { LoginResult, SessionUser } from '../strategies/session-user';
@@ -102,7 +103,15 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Router {
       const current = req.user as SessionUser | undefined;
       if (current && current.accountId !== card.accountId) {
         // Another clinician's card at an open session: lock it and start their login (fast user switching).
-        await deps.audit.append({ type: 'session.locked', outcome: 'success', reason: 'switch', subject: { accountId: current.accountId, login: current.login }, cardUid: card.uid, sessionId: req.sessionID });
+        await deps.audit.append({
+          type: 'session.locked',
+          outcome: 'success',
+          reason: 'switch',
+          subject: { accountId: current.accountId, login: current.login },
+          source: { ...requestSource(req), agentId: card.agentId, reader: card.reader },
+          cardUid: card.uid,
+          sessionId: req.sessionID,
+        });
         req.session.locked = { reason: 'switch', at: deps.now() };
       }
       const account = deps.cardIdentifiesUser ? await deps.accounts.get(card.accountId) : null;
@@ -110,16 +119,27 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Router {
     },
   );
 
+  /** The locked session's own card: only it unlocks, and only its failures count (УПД.8). */
+  const isLockedCard = (locked: SessionUser, card: CardStepResult | undefined): card is CardStepResult =>
+    card !== undefined && card.accountId === locked.accountId && card.uid === locked.cardUid;
+  /** Who an unlock attempt is about, and from where, for its audit records. */
+  const unlockAudit = (req: Request, locked: SessionUser, card: CardStepResult) => ({
+    subject: { accountId: locked.accountId, login: locked.login },
+    source: { ...requestSource(req), agentId: card.agentId, reader: card.reader },
+    cardUid: card.uid,
+    sessionId: req.sessionID,
+  });
+
   /** A failed unlock of a locked session: counted, and the session ends at the third (УПД.8). */
-  const unlockFailed = async (req: Request, res: Response, locked: SessionUser, err: CardauthError) => {
+  const unlockFailed = async (req: Request, res: Response, locked: SessionUser, card: CardStepResult, err: CardauthError) => {
     const failures = (req.session.unlockFailures ?? 0) + 1;
-    const subject = { accountId: locked.accountId, login: locked.login };
-    await deps.audit.append({ type: 'session.unlocked', outcome: 'failure', reason: err.code, subject, sessionId: req.sessionID, details: { failures } });
+    const about = unlockAudit(req, locked, card);
+    await deps.audit.append({ type: 'session.unlocked', outcome: 'failure', reason: err.code, ...about, details: { failures } });
     if (failures < MAX_UNLOCK_FAILURES) {
       req.session.unlockFailures = failures;
       throw err;
     }
-    await deps.audit.append({ type: 'session.ended', outcome: 'success', reason: 'unlock_failures', subject, sessionId: req.sessionID });
+    await deps.audit.append({ type: 'session.ended', outcome: 'success', reason: 'unlock_failures', ...about });
     await new Promise<void>((resolve, reject) => req.session.destroy((e) => (e ? reject(e) : resolve())));
     res.locals.sessionEnded = true;
     throw new CardauthError('session_expired', 'too many failed unlocks; log in again');
@@ -130,15 +150,16 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Router {
     deps.passport.authenticate('card-password', (err: unknown, user: LoginResult | false, info: unknown) => {
       if (err) return next(err);
       if (!user) {
-        const denial = info instanceof CardauthError ? info : new LoginFailedError();
+        const denial = info as LoginDenial | undefined;
+        const error = denial?.error instanceof CardauthError ? denial.error : new LoginFailedError();
         // Only the locked session's own card counts as an unlock attempt; another card is a new login.
-        if (locked && req.session.cardStep?.accountId === locked.accountId) return unlockFailed(req, res, locked, denial).catch(next);
-        return next(denial);
+        if (locked && isLockedCard(locked, denial?.card)) return unlockFailed(req, res, locked, denial.card, error).catch(next);
+        return next(error);
       }
-      const unlocking = locked && user.account.id === locked.accountId;
-      const before = unlocking
-        ? deps.audit.append({ type: 'session.unlocked', outcome: 'success', subject: { accountId: locked.accountId, login: locked.login }, sessionId: req.sessionID })
-        : Promise.resolve();
+      const before =
+        locked && isLockedCard(locked, user.card)
+          ? deps.audit.append({ type: 'session.unlocked', outcome: 'success', ...unlockAudit(req, locked, user.card) })
+          : Promise.resolve();
       before.then(() => {
         // A new session id in every case: the locked one is destroyed by the regeneration.
         req.logIn(user as Express.User, (loginErr) => {

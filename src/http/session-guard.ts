@@ -3,6 +3,7 @@ import type { AuditEventInput } from '../audit/record';
 import { CardauthError } from '../errors';
 import type { SessionUser } from '../strategies/session-user';
 import type { SessionLocks } from '../store/session-locks';
+import { requestSource } from './request-source';
 import './session-data';
 
 export interface SessionGuardOptions {
@@ -41,10 +42,10 @@ export function sessionGuard(opts: SessionGuardOptions): RequestHandler {
     const user = req.user as SessionUser | undefined;
     if (!user) return next();
     const now = opts.now();
-    const subject = { accountId: user.accountId, login: user.login };
+    const about = () => ({ subject: { accountId: user.accountId, login: user.login }, source: { ...requestSource(req), agentId: user.agentId }, sessionId: req.sessionID });
 
     if (now - user.authTime > opts.maxMs) {
-      opts.audit.append({ type: 'session.ended', outcome: 'success', reason: 'expired', subject, sessionId: req.sessionID }).then(
+      opts.audit.append({ type: 'session.ended', outcome: 'success', reason: 'expired', ...about() }).then(
         () =>
           req.session.destroy((err) => {
             if (err) return next(err);
@@ -66,7 +67,7 @@ export function sessionGuard(opts: SessionGuardOptions): RequestHandler {
 
     const lastSeen = req.session.lastSeen ?? user.authTime;
     if (now - lastSeen > opts.idleMs) {
-      opts.audit.append({ type: 'session.locked', outcome: 'success', reason: 'idle', subject, sessionId: req.sessionID }).then(() => {
+      opts.audit.append({ type: 'session.locked', outcome: 'success', reason: 'idle', ...about() }).then(() => {
         req.session.locked = { reason: 'idle', at: now };
         asLocked();
       }, next);

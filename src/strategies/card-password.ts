@@ -23,12 +23,24 @@ export interface CardPasswordDeps {
 }
 
 /**
+ * What a denied login hands to the route (Passport's `info`): the refusal,
+ * and the card whose step passed, if one did (the route counts a failed
+ * unlock only for the locked session's own card).
+ */
+export interface LoginDenial {
+  /** passport-local's `info.message`: the error's message. */
+  message: string;
+  error: CardauthError;
+  card?: CardStepResult;
+}
+
+/**
  * The `card-password` Passport strategy: card first, then login and password.
  *
  * The card comes either from `statement` in the same body (one-shot
  * `POST /auth/login`) or from the card step already passed in this session
  * (`POST /auth/card`, then `POST /auth/password`). An ordinary denial is
- * `fail(error)` with a CardauthError whose `code` the route maps to a status;
+ * `fail(denial)` with a {@link LoginDenial} whose error `code` the route maps to a status;
  * an infrastructure failure is `error(err)`, which fails closed with 503.
  *
  * @example
@@ -39,11 +51,12 @@ export function createCardPasswordStrategy(deps: CardPasswordDeps): LocalStrateg
     throw new TypeError('createCardPasswordStrategy: cardStep and passwordStep are required');
   }
   return new LocalStrategy({ usernameField: 'login', passwordField: 'password', passReqToCallback: true, session: true }, (req, login, password, done) => {
+    let card: CardStepResult | undefined;
     const run = async (): Promise<LoginResult> => {
       const source = deps.source(req);
       const statement: unknown = (req.body as Record<string, unknown>).statement;
       const oneShot = typeof statement === 'string';
-      const card = oneShot ? await deps.cardStep({ statement, sessionId: req.sessionID, source }) : deps.pendingCard(req);
+      card = oneShot ? await deps.cardStep({ statement, sessionId: req.sessionID, source }) : deps.pendingCard(req);
       if (!card) {
         await deps.ipLimit.check('password.checked', source, req.sessionID);
         await deps.audit.append({ type: 'password.checked', outcome: 'failure', reason: 'no_card_step', subject: { login }, source, sessionId: req.sessionID });
@@ -56,7 +69,11 @@ export function createCardPasswordStrategy(deps: CardPasswordDeps): LocalStrateg
     };
     run().then(
       (result) => done(null, result),
-      (err: unknown) => (err instanceof CardauthError && err.status < 500 ? done(null, false, err) : done(err)),
+      (err: unknown) => {
+        if (!(err instanceof CardauthError) || err.status >= 500) return done(err);
+        const denial: LoginDenial = { message: err.message, error: err, ...(card ? { card } : {}) };
+        done(null, false, denial);
+      },
     );
   });
 }

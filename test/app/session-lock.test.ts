@@ -1,12 +1,13 @@
 import { exportJWK, generateKeyPair } from 'jose';
 import { signTapout } from '../../src/card-agent/sign-statement';
-import { lastAudit } from '../helpers/audit';
+import { auditRecords, lastAudit } from '../helpers/audit';
 import { manualClock, suiteServer, TestClient, type TestAgent, type TestServer } from '../helpers/app';
 
 const PW_A = 'Пароль-Алексеевой-1';
 const PW_B = 'Пароль-Борисова-22';
 const CARD_A = '04000000000A01';
 const CARD_B = '04000000000B01';
+const CARD_A2 = '04000000000A02';
 
 describe('locked sessions: idle, tap-out, switch; unlock only with the same card and the password', () => {
   let srv: TestServer;
@@ -35,7 +36,7 @@ describe('locked sessions: idle, tap-out, switch; unlock only with the same card
     expect(res.status).toBe(401);
     expect(res.json).toEqual({ error: { code: 'session_locked', message: expect.any(String) } });
     expect(res.text).not.toContain('alekseeva');
-    expect(await lastAudit(srv.redis, 'session.locked')).toMatchObject({ reason: 'idle' });
+    expect(await lastAudit(srv.redis, 'session.locked')).toMatchObject({ reason: 'idle', source: { agentId: agent.id, ip: expect.any(String) } });
   });
 
   it('activity within the timeout keeps the session open', async () => {
@@ -69,7 +70,7 @@ describe('locked sessions: idle, tap-out, switch; unlock only with the same card
     const res = await c.get('/auth/session');
     expect(res.status).toBe(401);
     expect(res.json.error.code).toBe('session_expired');
-    expect(await lastAudit(srv.redis, 'session.ended')).toMatchObject({ reason: 'expired', subject: { login: 'alekseeva' } });
+    expect(await lastAudit(srv.redis, 'session.ended')).toMatchObject({ reason: 'expired', subject: { login: 'alekseeva' }, source: { agentId: agent.id, ip: expect.any(String) } });
     expect((await c.get('/auth/session')).json.error.code).toBe('unauthenticated');
   });
 
@@ -121,6 +122,40 @@ describe('locked sessions: idle, tap-out, switch; unlock only with the same card
     expect(await lastAudit(srv.redis, 'session.unlocked')).toMatchObject({ outcome: 'success' });
   });
 
+  it('an unlock is audited with the card and where it came from', async () => {
+    const c = await loggedIn();
+    await agentPost('/agents/events', { statement: await tapout(CARD_A) });
+    expect((await srv.login(c, agent, CARD_A, 'alekseeva', 'wrong')).status).toBe(401);
+    const from = { agentId: agent.id, reader: 'Virtual PCD 00 00', ip: expect.any(String) };
+    expect(await lastAudit(srv.redis, 'session.unlocked')).toMatchObject({ outcome: 'failure', cardUid: CARD_A, source: from });
+    expect((await srv.login(c, agent, CARD_A, 'alekseeva', PW_A)).status).toBe(200);
+    expect(await lastAudit(srv.redis, 'session.unlocked')).toMatchObject({ outcome: 'success', cardUid: CARD_A, source: from });
+  });
+
+  it('one-shot logins count as unlock attempts too: the third failure ends the session', async () => {
+    const c = await loggedIn();
+    await agentPost('/agents/events', { statement: await tapout(CARD_A) });
+    const oneShot = async () => c.post('/auth/login', { statement: await srv.statementFor(c, agent, CARD_A), login: 'alekseeva', password: 'wrong' });
+    expect((await oneShot()).json.error.code).toBe('login_failed');
+    expect((await oneShot()).json.error.code).toBe('login_failed');
+    expect((await oneShot()).json.error.code).toBe('session_expired');
+    expect((await c.get('/auth/session')).json.error.code).toBe('unauthenticated');
+  });
+
+  it("the account's other card does not unlock: it starts a new login, and the locked session is gone", async () => {
+    const c = await loggedIn();
+    const { id } = (await srv.services.accounts.findByLogin('alekseeva'))!;
+    await srv.services.cards.bind({ uid: CARD_A2, accountId: id, by: 'os:test' });
+    await agentPost('/agents/events', { statement: await tapout(CARD_A) });
+    const before = (await auditRecords(srv.redis)).length;
+    const res = await srv.login(c, agent, CARD_A2, 'alekseeva', PW_A);
+    expect(res.status).toBe(200);
+    const since = (await auditRecords(srv.redis)).slice(before).map((r) => r.type);
+    expect(since).toContain('session.created');
+    expect(since).not.toContain('session.unlocked');
+    expect((await c.get('/auth/session')).json.login).toBe('alekseeva');
+  });
+
   it('ends the session after 3 failed unlocks', async () => {
     const c = await loggedIn();
     await agentPost('/agents/events', { statement: await tapout(CARD_A) });
@@ -141,7 +176,7 @@ describe('locked sessions: idle, tap-out, switch; unlock only with the same card
     const card = await c.post('/auth/card', { statement });
     expect(card.json).toEqual({ next: 'password', login: 'borisov' });
     expect((await c.get('/auth/session')).json.error.code).toBe('session_locked');
-    expect(await lastAudit(srv.redis, 'session.locked')).toMatchObject({ reason: 'switch' });
+    expect(await lastAudit(srv.redis, 'session.locked')).toMatchObject({ reason: 'switch', cardUid: CARD_B, source: { agentId: agent.id, ip: expect.any(String) } });
     const pw = await c.post('/auth/password', { login: 'borisov', password: PW_B });
     expect(pw.status).toBe(200);
     expect((await c.get('/auth/session')).json.login).toBe('borisov');
