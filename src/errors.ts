@@ -41,6 +41,7 @@ export type ErrorCode =
   | 'card_response_malformed'
   | 'card_io_failed'
   | 'card_absent'
+  | 'card_unreadable'
   | 'reader_not_found'
   // store
   | 'login_taken'
@@ -88,6 +89,7 @@ const STATUS: Record<ErrorCode, number> = {
   card_response_malformed: 422,
   card_io_failed: 503,
   card_absent: 409,
+  card_unreadable: 422,
   reader_not_found: 404,
   login_taken: 409,
   account_not_found: 404,

@@ -6,11 +6,12 @@ import { createBridge, type AgentStatus, type BridgeDeps } from './bridge';
 import type { AgentIdentity } from './keystore';
 import type { ServerClient } from './server-client';
 import { signStatement, signTapout, type StatementSigningKey } from './sign-statement';
-import { TapBroker, type Tap, type TapoutSignal } from './tap-broker';
+import { TapBroker, type ReadFailure, type Tap, type TapoutSignal } from './tap-broker';
 
 /** What the agent needs from the PC/SC side (the reader watcher). */
 export interface CardSource {
   on(event: 'card' | 'removed', listener: (tap: Tap) => void): unknown;
+  on(event: 'read-error', listener: (failure: ReadFailure) => void): unknown;
   status(): { pcscUp: boolean; readers: Array<{ name: string; cardPresent: boolean }> };
   /** The card currently on a reader, if any. */
   presentCard(): Tap | undefined;
@@ -51,6 +52,7 @@ export function createAgent(opts: AgentOptions): { bridge: Express; broker: TapB
   const broker = new TapBroker({ clock, holdMs: HOLD_MS, isContactReader, presentCard: () => opts.source.presentCard() });
   opts.source.on('card', (tap) => broker.onCard(tap));
   opts.source.on('removed', (tap) => broker.onRemoved(tap));
+  opts.source.on('read-error', (failure) => broker.onReadError(failure));
 
   const key = (): StatementSigningKey => {
     if (!identity.agentId) throw new CardauthError('unavailable', 'this agent is not enrolled yet: run `cardauth agent enroll`');

@@ -41,7 +41,7 @@ const StatementRequest = z.strictObject({ nonce: z.string().regex(/^[A-Za-z0-9_-
  *
  * - `GET /v1/status`: readers, card present, agent id, approved — no UID;
  * - `POST /v1/statement {nonce, aud}`: long-polls for a tap, answers
- *   `{statement}` or 408 `tap_timeout`;
+ *   `{statement}`, 408 `tap_timeout`, or 422 `card_unreadable`;
  * - `GET /v1/events`: Server-Sent Events `reader`, `card`, `removed` — no UID.
  *
  * With `samePeer` (terminal servers), another OS user's browser gets 403.
@@ -87,7 +87,12 @@ export function createBridge(deps: BridgeDeps): Express {
     const tap = await deps.broker.nextTap(deps.waitMs, gone.signal);
     const statement = await deps.sign({ aud, nonce, uid: tap.uid, reader: tap.reader });
     // From pcscd reporting the card to a signed statement (the bench reads this; no UID).
-    deps.logger.info('statement_signed', { reader: tap.reader, msSinceCard: deps.now() - tap.at, ...(tap.readMs !== undefined ? { readMs: tap.readMs } : {}) });
+    deps.logger.info('statement_signed', {
+      reader: tap.reader,
+      msSinceCard: deps.now() - tap.at,
+      ...(tap.readMs !== undefined ? { readMs: tap.readMs } : {}),
+      ...(tap.inadmissible ? { inadmissible: true } : {}),
+    });
     res.setHeader('Cache-Control', 'no-store');
     res.json({ statement });
   });

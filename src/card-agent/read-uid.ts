@@ -3,6 +3,23 @@ import { normaliseUid, type Uid } from '../policy/uid';
 import { MAX_RESPONSE_LENGTH, getUidCommand, parseGetUidResponse } from './apdu';
 import { isCardGone, type PcscReader } from './pcsc';
 
+/** The most UID bytes passed on as read when they are not admissible; more is not a UID at all. */
+const MAX_PRESENTED_BYTES = 32;
+
+/**
+ * A UID was read but cannot identify a card (`uid_random`, `uid_length`).
+ * It keeps the bytes as read, uppercase hex, so that the presentation can
+ * still be signed and audited by the server, which refuses it.
+ */
+export class InadmissibleUidError extends CardauthError {
+  constructor(
+    cause: CardauthError,
+    readonly presentedUid: string,
+  ) {
+    super(cause.code, cause.message, { cause });
+  }
+}
+
 /** Options for {@link readUid}. */
 export interface ReadUidOptions {
   /**
@@ -22,7 +39,8 @@ export interface ReadUidOptions {
  * - a status-word code (`card_end_of_data`, `card_operation_failed`,
  *   `card_function_unsupported`, `card_class_unsupported`,
  *   `card_status_unknown`) or `card_response_malformed`;
- * - `uid_random`, `uid_length`, `uid_malformed` from {@link normaliseUid};
+ * - `uid_random`, `uid_length` from {@link normaliseUid}, as an
+ *   {@link InadmissibleUidError} carrying the bytes read (up to 32);
  * - `card_absent` when the card left before it could be read;
  * - `card_io_failed` for any other PC/SC failure (message carries the code).
  *
@@ -40,7 +58,12 @@ export async function readUid(reader: PcscReader, options: ReadUidOptions = {}):
     throw new CardauthError('card_io_failed', `PC/SC: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
   if (options.reversed) raw.reverse();
-  return normaliseUid(raw);
+  try {
+    return normaliseUid(raw);
+  } catch (e) {
+    if (isCardauthError(e) && raw.length <= MAX_PRESENTED_BYTES) throw new InadmissibleUidError(e, raw.toString('hex').toUpperCase());
+    throw e;
+  }
 }
 
 async function exchange(reader: PcscReader): Promise<Buffer> {

@@ -4,7 +4,7 @@ import { CardauthError, isCardauthError, type ErrorCode } from '../errors';
 import { errorMessage, type Logger } from '../logger';
 import { maskUid, type Uid } from '../policy/uid';
 import { isServiceGone, type PcscLite, type PcscReader, type PcscStatus } from './pcsc';
-import { readUid } from './read-uid';
+import { InadmissibleUidError, readUid } from './read-uid';
 
 /** One card on one reader. `at` is when it arrived (or, for `removed`, left), ms since epoch. */
 export interface CardEvent {
@@ -28,6 +28,8 @@ export interface ReadErrorEvent {
   readonly code: ErrorCode;
   readonly message: string;
   readonly at: number;
+  /** For `uid_random` and `uid_length`: the UID bytes as read, uppercase hex (see InadmissibleUidError). */
+  readonly presentedUid?: string;
 }
 
 /** pcscd became reachable or went away. */
@@ -273,7 +275,8 @@ export function createReaderWatcher(options: ReaderWatcherOptions): ReaderWatche
           return;
         }
         logger.warn('card_read_failed', { reader: slot.name, code, message });
-        emit('read-error', Object.freeze({ reader: slot.name, code, message, at }));
+        const presented = err instanceof InadmissibleUidError ? { presentedUid: err.presentedUid } : {};
+        emit('read-error', Object.freeze({ reader: slot.name, code, message, at, ...presented }));
       }
     });
   };

@@ -10,6 +10,20 @@ export interface Tap {
   at: number;
   /** How long reading the card took, when known (for the latency log). */
   readMs?: number;
+  /**
+   * The UID was read but cannot identify a card (a random ID, a wrong
+   * length): it is still handed to a waiting page, so the server refuses and
+   * audits it, but it never opens or closes a session here.
+   */
+  inadmissible?: true;
+}
+
+/** A card the watcher saw but could not turn into a usable UID. */
+export interface ReadFailure {
+  reader: string;
+  at: number;
+  /** The bytes read, when there were some but they are not an admissible UID. */
+  presentedUid?: string;
 }
 
 export type TapoutSignal = 'tap' | 'removed' | 'switch';
@@ -26,6 +40,7 @@ export interface TapBrokerOptions {
 
 interface Waiter {
   resolve(tap: Tap): void;
+  /** Withdraws the request: stops its timer and rejects it. */
   reject(err: Error): void;
   timer: NodeJS.Timeout;
 }
@@ -41,6 +56,9 @@ interface Waiter {
  * - Another card tapped while one is active emits `tapout` (signal `switch`)
  *   for the active one and is held for the login the page will start.
  * - A tap nobody waits for is held `holdMs` for the next request.
+ * - A card that could not be read fails the waiting request with
+ *   `card_unreadable`, so the page can ask for it again; one whose UID is
+ *   not admissible is handed on (see `Tap.inadmissible`).
  *
  * Events: `tapout` ({uid, reader, signal}), `card` and `removed` (no UID; for
  * the page's event stream).
@@ -61,13 +79,7 @@ export class TapBroker extends EventEmitter {
 
   onCard(tap: Tap): void {
     this.emit('card', { reader: tap.reader, at: tap.at });
-    const waiter = this.waiters.shift();
-    if (waiter) {
-      clearTimeout(waiter.timer);
-      this.active = tap;
-      waiter.resolve(tap);
-      return;
-    }
+    if (this.handTo(tap)) return;
     const active = this.active;
     if (active && active.uid === tap.uid) {
       this.active = undefined;
@@ -80,6 +92,26 @@ export class TapBroker extends EventEmitter {
       this.emit('tapout', { uid: active.uid, reader: active.reader, signal: 'switch' satisfies TapoutSignal });
     }
     this.held = tap;
+  }
+
+  /** A read that failed: see the class notes. Nothing to do when nobody waits. */
+  onReadError(failure: ReadFailure): void {
+    if (failure.presentedUid !== undefined) {
+      const tap: Tap = { reader: failure.reader, uid: failure.presentedUid, at: failure.at, inadmissible: true };
+      if (!this.handTo(tap)) this.held = tap;
+      return;
+    }
+    this.waiters.shift()?.reject(new CardauthError('card_unreadable', 'the card on the reader could not be read; place it again'));
+  }
+
+  /** Gives `tap` to the oldest waiting request, if there is one; an admissible card becomes the active one. */
+  private handTo(tap: Tap): boolean {
+    const waiter = this.waiters.shift();
+    if (!waiter) return false;
+    clearTimeout(waiter.timer);
+    if (!tap.inadmissible) this.active = tap;
+    waiter.resolve(tap);
+    return true;
   }
 
   onRemoved(tap: Tap): void {
@@ -100,7 +132,7 @@ export class TapBroker extends EventEmitter {
     const held = this.held;
     this.held = undefined;
     if (held && now - held.at <= this.opts.holdMs) {
-      this.active = held;
+      if (!held.inadmissible) this.active = held;
       return Promise.resolve(held);
     }
     const present = this.opts.presentCard();
@@ -122,7 +154,7 @@ export class TapBroker extends EventEmitter {
           signal?.removeEventListener('abort', onAbort);
           resolve(tap);
         },
-        reject,
+        reject: withdraw,
         timer: setTimeout(() => withdraw(new CardauthError('tap_timeout', 'no card was tapped in time')), timeoutMs),
       };
       if (signal?.aborted) return onAbort();
@@ -133,9 +165,6 @@ export class TapBroker extends EventEmitter {
 
   /** Cancels every waiting request (shutdown). */
   close(): void {
-    for (const w of this.waiters.splice(0)) {
-      clearTimeout(w.timer);
-      w.reject(new CardauthError('unavailable', 'agent shutting down'));
-    }
+    for (const w of this.waiters.splice(0)) w.reject(new CardauthError('unavailable', 'agent shutting down'));
   }
 }

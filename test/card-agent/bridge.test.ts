@@ -135,6 +135,24 @@ describe('agent bridge', () => {
     expect((claims.exp as number) - (claims.iat as number)).toBeLessThanOrEqual(30);
   });
 
+  it('answers 422 card_unreadable when the card on the reader could not be read', async () => {
+    const pending = ask('U'.repeat(43));
+    setTimeout(() => source.emit('read-error', { reader: 'Virtual PCD 00 00', code: 'card_operation_failed', message: 'SW 63 00', at: Date.now() }), 50);
+    const res = await pending;
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('card_unreadable');
+  });
+
+  it('signs a random UID as read, so that the server can refuse and audit it', async () => {
+    const pending = ask('R'.repeat(43));
+    setTimeout(() => source.emit('read-error', { reader: 'Virtual PCD 00 00', code: 'uid_random', message: 'random', at: Date.now(), presentedUid: '08A1B2C3' }), 50);
+    const res = await pending;
+    expect(res.status).toBe(200);
+    const { statement } = (await res.json()) as { statement: string };
+    const { payload } = await jwtVerify(statement, agentKey, { algorithms: ['EdDSA'], audience: PAGE, typ: 'cardauth-card+jwt' });
+    expect(payload).toMatchObject({ uid: '08A1B2C3', nonce: 'R'.repeat(43) });
+  });
+
   it('answers 408 tap_timeout when no card comes', async () => {
     const res = await ask();
     expect(res.status).toBe(408);

@@ -35,7 +35,8 @@ describe('reader-watcher.fail (real pcscd + vpcd)', () => {
   it('a random UID (4 bytes starting 08) gives read-error uid_random, then the next tap reads', async () => {
     await pcscd.tap('08A1B2C3');
     const err = await rec.waitFor('read-error');
-    expect(err).toEqual({ reader: SLOT0, code: 'uid_random', message: expect.any(String), at: expect.any(Number) });
+    // The bytes as read travel on (to be signed and refused by the server), never in the message.
+    expect(err).toEqual({ reader: SLOT0, code: 'uid_random', message: expect.any(String), at: expect.any(Number), presentedUid: '08A1B2C3' });
     expect(err.message).not.toContain('A1B2C3');
     await lift();
     expect(rec.since('card')).toHaveLength(0);
@@ -45,7 +46,7 @@ describe('reader-watcher.fail (real pcscd + vpcd)', () => {
 
   it('a UID of a length MIFARE does not have gives uid_length', async () => {
     await pcscd.tap('0411223344');
-    await expect(rec.waitFor('read-error')).resolves.toMatchObject({ code: 'uid_length' });
+    await expect(rec.waitFor('read-error')).resolves.toMatchObject({ code: 'uid_length', presentedUid: '0411223344' });
     await lift();
     await expectStillReading();
   });
@@ -64,6 +65,7 @@ describe('reader-watcher.fail (real pcscd + vpcd)', () => {
     await pcscd.tap('04A22BB25C6180', 0, respond);
     const err = await rec.waitFor('read-error');
     expect(err).toMatchObject({ reader: SLOT0, code });
+    expect(err).not.toHaveProperty('presentedUid');
     expect(err.message).toContain(swHex);
     await lift();
     expect(rec.since('card')).toHaveLength(0);

@@ -93,6 +93,47 @@ describe('tap broker', () => {
   });
 });
 
+describe('tap broker: cards that cannot be used', () => {
+  it('a card that could not be read fails the waiting request with card_unreadable; the next request gets the next tap', async () => {
+    const { broker, tap } = setup();
+    const p = broker.nextTap(1000);
+    broker.onReadError({ reader: 'R1', at: 0 });
+    await expect(p).rejects.toMatchObject({ code: 'card_unreadable' });
+    const again = broker.nextTap(1000);
+    broker.onCard(tap('04A1'));
+    await expect(again).resolves.toMatchObject({ uid: '04A1' });
+  });
+
+  it('with nobody waiting, an unreadable card is dropped, not held', async () => {
+    const { broker, tap } = setup();
+    broker.onReadError({ reader: 'R1', at: 0 });
+    const p = broker.nextTap(1000);
+    broker.onCard(tap('04A1'));
+    await expect(p).resolves.toMatchObject({ uid: '04A1' });
+  });
+
+  it('an inadmissible UID goes to the waiting request as read, but opens no session: tapped again it is no tap-out', async () => {
+    const { broker, tapouts } = setup();
+    const p = broker.nextTap(1000);
+    broker.onReadError({ reader: 'R1', at: 0, presentedUid: '08A1B2C3' });
+    await expect(p).resolves.toEqual({ reader: 'R1', uid: '08A1B2C3', at: 0, inadmissible: true });
+    broker.onReadError({ reader: 'R1', at: 0, presentedUid: '08D4E5F6' });
+    expect(tapouts).toEqual([]);
+  });
+
+  it('an inadmissible UID at an open session does not lock it; it is held for the next request', async () => {
+    const { broker, tapouts, tap, clock } = setup();
+    const p = broker.nextTap(1000);
+    broker.onCard(tap('04A1'));
+    await p;
+    broker.onReadError({ reader: 'R1', at: clock.now(), presentedUid: '08A1B2C3' });
+    expect(tapouts).toEqual([]);
+    await expect(broker.nextTap(1000)).resolves.toMatchObject({ uid: '08A1B2C3', inadmissible: true });
+    broker.onCard(tap('04A1'));
+    expect(tapouts).toEqual([{ uid: '04A1', reader: 'R1', signal: 'tap' }]);
+  });
+});
+
 describe('tap broker: withdrawn requests', () => {
   it('a request withdrawn before the tap does not take it; the next request does', async () => {
     const { broker, tap } = setup();

@@ -148,28 +148,28 @@ describe('card agent end to end (real pcscd, vpcd, pcsclite, agent, server)', ()
     for (const r of lockedNow) expect(r).toMatchObject({ reason: 'tapout', cardUid: IVANOVA.uid });
   });
 
-  it('a random UID is refused at the reader, and the agent reads the next card', async () => {
+  it('a random UID is signed as read; the server refuses it and audits uid_random; the agent reads the next card', async () => {
+    const c = srv.client();
+    const statement = await statementByTap(c, '08A1B2C3');
+    expect(decodeJwt(statement).uid).toBe('08A1B2C3');
+    const res = await c.post('/auth/card', { statement });
+    expect(res.status).toBe(401);
+    expect(res.json.error.code).toBe('card_rejected');
+    expect(await lastAudit(srv.redis, 'card.presented')).toMatchObject({ outcome: 'failure', reason: 'uid_random', cardUid: '08A1B2C3', source: { agentId: agent.agentId } });
+    expect(decodeJwt(await statementByTap(srv.client(), IVANOVA.uid)).uid).toBe(IVANOVA.uid);
+  });
+
+  it('a card answering an error status word fails the waiting page with 422 card_unreadable, and the agent keeps reading', async () => {
     const c = srv.client();
     const { nonce } = (await c.post('/auth/nonce')).json;
     const pending = fromPage('/v1/statement', { method: 'POST', body: JSON.stringify({ nonce, aud: agent.origin }) });
     await new Promise((r) => setTimeout(r, 100));
-    await pcscd.tap('08A1B2C3');
-    await new Promise((r) => setTimeout(r, 900));
-    await lift(0);
-    await pcscd.tap(IVANOVA.uid);
+    await pcscd.tap('04C0C0C0C0C0C0', 0, (apdu) => (apdu[1] === 0xca ? Uint8Array.of(0x6a, 0x81) : undefined));
     const res = await pending;
     await lift(0);
-    const { statement } = (await res.json()) as { statement: string };
-    expect(decodeJwt(statement).uid).toBe(IVANOVA.uid);
-  });
-
-  it('a card answering an error status word is not read, and the agent keeps running', async () => {
-    await pcscd.tap('04C0C0C0C0C0C0', 0, (apdu) => (apdu[1] === 0xca ? Uint8Array.of(0x6a, 0x81) : undefined));
-    await new Promise((r) => setTimeout(r, 900));
-    await lift(0);
-    const c = srv.client();
-    const statement = await statementByTap(c, IVANOVA.uid);
-    expect(decodeJwt(statement).uid).toBe(IVANOVA.uid);
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('card_unreadable');
+    expect(decodeJwt(await statementByTap(c, IVANOVA.uid)).uid).toBe(IVANOVA.uid);
   });
 
   // Recovery only: how fast is for the benchmarks, not for a test. The agent's
