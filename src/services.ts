@@ -14,6 +14,7 @@ import { createAccountStore } from './store/accounts';
 import { createAgentStore } from './store/agents';
 import { createCardStore } from './store/cards';
 import { createSessionLocks } from './store/session-locks';
+import { createSessionSweep } from './store/session-sweep';
 
 /**
  * The stores an administrator works on: accounts, cards, agents, the audit
@@ -36,6 +37,8 @@ export function createStores(deps: { redis: Redis; config: StoresConfig; clock: 
     ),
     /** ИАФ.3 rules for a password being set. */
     passwordPolicy: { minLength: config.CARDAUTH_PASSWORD_MIN_LENGTH, minAlphabet: config.CARDAUTH_PASSWORD_MIN_ALPHABET },
+    /** Ends the open sessions of a revoked card or agent (`card revoke`, `agent revoke`). */
+    sessions: createSessionSweep({ redis }),
     /** Failure counts and locks: the server checks them, an officer ends them (`account unlock`). */
     lockout: createLockout({
       redis,

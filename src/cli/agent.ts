@@ -4,6 +4,7 @@ import { CardauthError, isCardauthError } from '../errors';
 import { validatePublicJwk, type Agent } from '../store/agents';
 import { agentIdPositional, checkValues, flag, textArg, UsageError } from './args';
 import { auditChange, type Command } from './command';
+import { endSessions } from './end-sessions';
 import { isoTime, printList, type Column } from './output';
 
 /** An agent as the CLI shows it (the public key itself only by its fingerprint). */
@@ -150,7 +151,7 @@ export const agentApprove: Command = {
 export const agentRevoke: Command = {
   path: ['agent', 'revoke'],
   usage: 'ID',
-  summary: 'revoke an agent; its statements are refused from now on',
+  summary: 'revoke an agent; its statements are refused from now on, and the sessions opened through it end',
   options: {},
   positionals: 1,
   async run(ctx, raw) {
@@ -163,7 +164,8 @@ export const agentRevoke: Command = {
         { type: 'agent.revoked', outcome: 'success', source: { agentId: agent.id, workstation: agent.name }, details: { fingerprint: agent.fingerprint } },
         `agent ${agent.id} was revoked`,
       );
-      ctx.io.stdout.write(`revoked agent ${agent.id} "${agent.name}"\n`);
+      const ended = await endSessions(ctx, s, { agentId: agent.id }, 'agent_revoked');
+      ctx.io.stdout.write(`revoked agent ${agent.id} "${agent.name}"; ${ended}\n`);
       return 0;
     });
   },

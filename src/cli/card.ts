@@ -3,6 +3,7 @@ import { REVOKE_REASONS, type CardBinding } from '../store/cards';
 import { accountByLogin } from './account';
 import { checkValues, flag, loginArg, revokeReasonArg, textArg, uidArg } from './args';
 import { auditChange, type Command } from './command';
+import { endSessions } from './end-sessions';
 import { isoTime, printList, type Column } from './output';
 
 /** A binding as the CLI shows it. */
@@ -104,7 +105,7 @@ export const cardBind: Command = {
 export const cardRevoke: Command = {
   path: ['card', 'revoke'],
   usage: `--uid HEX --reason ${REVOKE_REASONS.join('|')}`,
-  summary: 'revoke a card; it stops passing the card step at once',
+  summary: 'revoke a card; it stops passing the card step at once, and its open sessions end',
   options: { uid: { type: 'string' }, reason: { type: 'string' } },
   async run(ctx, raw) {
     const args = checkValues('card revoke', z.object({ uid: uidArg, reason: revokeReasonArg }), raw.values);
@@ -116,7 +117,8 @@ export const cardRevoke: Command = {
         { type: 'card.revoked', outcome: 'success', reason: args.reason, subject: { accountId: binding.accountId }, cardUid: binding.uid },
         `card ${binding.uid} was revoked`,
       );
-      ctx.io.stdout.write(`revoked card ${binding.uid} of ${binding.accountId} (${args.reason})\n`);
+      const ended = await endSessions(ctx, s, { cardUid: binding.uid }, 'card_revoked');
+      ctx.io.stdout.write(`revoked card ${binding.uid} of ${binding.accountId} (${args.reason}); ${ended}\n`);
       return 0;
     });
   },

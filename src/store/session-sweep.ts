@@ -1,0 +1,71 @@
+import type Redis from 'ioredis';
+import { guard } from '../errors';
+
+/** Which logged-in sessions to end: those opened with this card, or through this agent. */
+export type SessionMatch = { cardUid: string } | { agentId: string };
+
+/** A session that was ended: its id (for the audit, which stores only its hash) and whose it was. */
+export interface EndedSession {
+  sessionId: string;
+  accountId: string;
+  login: string;
+}
+
+export interface SessionSweep {
+  /**
+   * Ends every logged-in (or locked) session that matches, on every node: its
+   * Redis key is deleted, so its next request finds no session. Answers the
+   * sessions ended.
+   */
+  end(match: SessionMatch): Promise<EndedSession[]>;
+}
+
+/** The logged-in user of a stored connect-redis session, if it has one. */
+function userOf(raw: string | null): { accountId: string; login: string; cardUid?: unknown; agentId?: unknown } | undefined {
+  if (raw === null) return undefined;
+  try {
+    const user = (JSON.parse(raw) as { passport?: { user?: unknown } }).passport?.user as Record<string, unknown> | undefined;
+    return user && typeof user.accountId === 'string' && typeof user.login === 'string' ? (user as { accountId: string; login: string }) : undefined;
+  } catch {
+    return undefined; // not a session this server wrote; not ours to end
+  }
+}
+
+/**
+ * Ends sessions by card or by agent, for an officer revoking either (a
+ * stolen card must not keep a session that was opened with it). An
+ * administrative sweep, not a login path: it SCANs the session keys (SCAN
+ * returns every key present for its whole run, so no session opened before
+ * the revocation is missed, and logins after it are refused) and reads them
+ * in batches. A request already in flight that rewrites its whole session
+ * could put it back; the sweep can be repeated.
+ *
+ * @example
+ * const sweep = createSessionSweep({ redis });
+ * const ended = await sweep.end({ cardUid: '04A22BB25C6180' });
+ */
+export function createSessionSweep(deps: { redis: Pick<Redis, 'scan' | 'mget' | 'del'>; prefix?: string }): SessionSweep {
+  const { redis } = deps;
+  const prefix = deps.prefix ?? 'sess:';
+  return {
+    async end(match) {
+      const matches = (u: { cardUid?: unknown; agentId?: unknown }) => ('cardUid' in match ? u.cardUid === match.cardUid : u.agentId === match.agentId);
+      const ended: EndedSession[] = [];
+      let cursor = '0';
+      do {
+        const [next, keys] = await guard(redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500), 'sessions');
+        cursor = next;
+        if (keys.length === 0) continue;
+        const values = await guard(redis.mget(...keys), 'sessions');
+        const hit = keys.flatMap((key, i) => {
+          const user = userOf(values[i] ?? null);
+          return user && matches(user) ? [{ key, sessionId: key.slice(prefix.length), accountId: user.accountId, login: user.login }] : [];
+        });
+        if (hit.length === 0) continue;
+        await guard(redis.del(...hit.map((h) => h.key)), 'sessions');
+        ended.push(...hit.map(({ sessionId, accountId, login }) => ({ sessionId, accountId, login })));
+      } while (cursor !== '0');
+      return ended;
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import { lastAudit } from '../helpers/audit';
+import { suiteServer, type TestAgent, type TestServer } from '../helpers/app';
+import type { TestRedis } from '../helpers/redis';
+import { cliEnv, OS_ACTOR, runCli } from './support';
+
+// A revoked factor ends the sessions it opened: the officer's command against the server's Redis.
+describe('revoking a card or an agent ends its open sessions', () => {
+  let srv: TestServer;
+  let agent: TestAgent;
+  let env: Record<string, string>;
+  suiteServer({ env: { CARDAUTH_IP_ATTEMPTS: '1000' } }, async (s, a, redis: TestRedis) => {
+    [srv, agent] = [s, a];
+    env = cliEnv({ REDIS_URL: redis.url });
+    await srv.account('ivanova', 'Пароль-Ивановой-1', '04A1A1A1A1A1A1');
+    await srv.account('petrov', 'Пароль-Петрова-22', '04B2B2B2B2B2B2');
+  });
+
+  const loggedIn = async (login: string, uid: string, password: string, at = agent) => {
+    const c = srv.client();
+    expect((await srv.login(c, at, uid, login, password)).status).toBe(200);
+    return c;
+  };
+
+  it('card revoke: both sessions of that card end, audited session.ended (admin); another card keeps its session', async () => {
+    const [a1, a2] = [await loggedIn('ivanova', '04A1A1A1A1A1A1', 'Пароль-Ивановой-1'), await loggedIn('ivanova', '04A1A1A1A1A1A1', 'Пароль-Ивановой-1')];
+    const b = await loggedIn('petrov', '04B2B2B2B2B2B2', 'Пароль-Петрова-22');
+
+    const r = await runCli(['card', 'revoke', '--uid', '04A1A1A1A1A1A1', '--reason', 'stolen'], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('2 open session(s) ended');
+
+    expect((await a1.get('/auth/session')).json.error.code).toBe('unauthenticated');
+    expect((await a2.get('/auth/session')).json.error.code).toBe('unauthenticated');
+    expect((await b.get('/auth/session')).json.login).toBe('petrov');
+    expect(await lastAudit(srv.redis, 'session.ended')).toMatchObject({
+      reason: 'admin',
+      actor: OS_ACTOR,
+      subject: { login: 'ivanova' },
+      cardUid: '04A1A1A1A1A1A1',
+      sessionIdHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      details: { cause: 'card_revoked' },
+    });
+  });
+
+  it('agent revoke: the sessions opened through it end; one opened at another workstation stays', async () => {
+    const other = await srv.agent({ name: 'РМ-202' });
+    const here = await loggedIn('petrov', '04B2B2B2B2B2B2', 'Пароль-Петрова-22');
+    const there = await loggedIn('petrov', '04B2B2B2B2B2B2', 'Пароль-Петрова-22', other);
+
+    const r = await runCli(['agent', 'revoke', agent.id], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/[1-9]\d* open session\(s\) ended/);
+
+    expect((await here.get('/auth/session')).json.error.code).toBe('unauthenticated');
+    expect((await there.get('/auth/session')).json.login).toBe('petrov');
+    expect(await lastAudit(srv.redis, 'session.ended')).toMatchObject({ reason: 'admin', actor: OS_ACTOR, source: { agentId: agent.id }, details: { cause: 'agent_revoked' } });
+  });
+});
