@@ -4,7 +4,9 @@
  * `failure`) and, for failures, a reason code.
  *
  * Where an event lists `reasons`, a record of that type may only carry one of
- * them; elsewhere any snake_case code is accepted. The README table is
+ * them; elsewhere any snake_case code is accepted. `later` marks a type that
+ * nothing writes yet: it is reserved for the command or page that will make
+ * that change (a test keeps the mark true). The README table is
  * rendered from this object by {@link auditEventsTable}, so add an event here
  * and nowhere else.
  *
@@ -50,24 +52,24 @@ export const AUDIT_EVENTS = {
   'card.tapout': { meaning: 'The agent reported a tap-out or card removal for a card with live sessions.' },
   // accounts and passwords
   'account.created': { meaning: 'An account was created.' },
-  'account.blocked': { meaning: 'An account was blocked by an administrator or for inactivity (ИАФ.1).' },
-  'account.unblocked': { meaning: 'A blocked account was unblocked.' },
-  'account.role_changed': { meaning: "An account's role changed." },
-  'password.changed': { meaning: 'A user changed their own password.' },
+  'account.blocked': { meaning: 'An account was blocked by an administrator or for inactivity (ИАФ.1).', later: true },
+  'account.unblocked': { meaning: 'A blocked account was unblocked.', later: true },
+  'account.role_changed': { meaning: "An account's role changed.", later: true },
+  'password.changed': { meaning: 'A user changed their own password.', later: true },
   'password.reset': { meaning: 'An administrator reset a password.' },
-  'password.expired': { meaning: 'A password reached its maximum age and must be changed.' },
+  'password.expired': { meaning: 'A password reached its maximum age and must be changed.', later: true },
   // card agents
   'agent.enrolled': { meaning: 'A workstation card agent asked to be enrolled.' },
   'agent.registered': { meaning: "An enrolled agent's public key was registered." },
   'agent.approved': { meaning: 'An administrator approved an agent; its statements are now accepted.' },
   'agent.revoked': { meaning: 'An agent was revoked; its statements are refused from now on.' },
   // the audit trail and configuration
-  'audit.viewed': { meaning: 'Someone read the audit trail.' },
-  'audit.exported': { meaning: 'Someone exported the audit trail.' },
+  'audit.viewed': { meaning: 'Someone read the audit trail.', later: true },
+  'audit.exported': { meaning: 'Someone exported the audit trail.', later: true },
   'audit.verified': { meaning: 'The hash chain was verified; a failure names the first broken record.' },
   'audit.write_failed': { meaning: 'Audit writes failed (those logins failed closed); recorded with their count and start once the trail is writable again (РСБ.5).', reasons: ['trail_unwritable'] },
-  'config.changed': { meaning: 'The configuration changed.' },
-} as const satisfies Record<string, { meaning: string; reasons?: readonly string[] }>;
+  'config.changed': { meaning: 'The configuration changed.', later: true },
+} as const satisfies Record<string, { meaning: string; reasons?: readonly string[]; later?: true }>;
 
 /** A dotted audit event type such as `card.presented`. */
 export type AuditEventType = keyof typeof AUDIT_EVENTS;
@@ -92,6 +94,17 @@ export function auditReasons(type: AuditEventType): readonly string[] | undefine
 }
 
 /**
+ * True for a type nothing writes yet (see {@link AUDIT_EVENTS}).
+ *
+ * @example
+ * notWrittenYet('audit.exported') // => true
+ */
+export function notWrittenYet(type: AuditEventType): boolean {
+  const def: { later?: true } = AUDIT_EVENTS[type];
+  return def.later === true;
+}
+
+/**
  * The README table of audit events, rendered from {@link AUDIT_EVENTS}.
  *
  * @example
@@ -101,7 +114,8 @@ export function auditEventsTable(): string {
   const rows = AUDIT_EVENT_TYPES.map((type) => {
     const reasons = auditReasons(type);
     const tail = reasons ? ` Reasons: ${reasons.map((r) => `\`${r}\``).join(', ')}.` : '';
-    return `| \`${type}\` | ${AUDIT_EVENTS[type].meaning}${tail} |`;
+    const later = notWrittenYet(type) ? ' *Not written yet: reserved for the command that will make this change.*' : '';
+    return `| \`${type}\` | ${AUDIT_EVENTS[type].meaning}${tail}${later} |`;
   });
   return ['| event | meaning |', '|---|---|', ...rows].join('\n');
 }
