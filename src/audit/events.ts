@@ -100,7 +100,7 @@ export function auditReasons(type: AuditEventType): readonly string[] | undefine
  * notWrittenYet('audit.exported') // => true
  */
 export function notWrittenYet(type: AuditEventType): boolean {
-  const def: { later?: true } = AUDIT_EVENTS[type];
+  const def: { meaning: string; later?: true } = AUDIT_EVENTS[type];
   return def.later === true;
 }
 
