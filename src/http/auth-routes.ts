@@ -8,6 +8,7 @@ import type { CardStepResult, RequestSource } from '../strategies/card-step';
 import { LoginFailedError } from '../strategies/password-step';
 import type { LoginResult, SessionUser } from '../strategies/session-user';
 import { requestSource } from './request-source';
+import { saveSession } from './save-session';
 import { noUserError, requireUser } from './session-guard';
 import { EmptyBody, LoginBody, parseBody, PasswordBody, StatementBody } from './validate';
 import './session-data';
@@ -87,6 +88,7 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Router {
       req.session.preauthAt = deps.now();
       delete req.session.cardStep;
       const { nonce, expiresAt } = await deps.nonces.issue(req.sessionID);
+      await saveSession(req);
       // expiresInSec, unlike expiresAt, needs no clock shared with the server.
       res.json({ nonce, expiresAt: new Date(expiresAt).toISOString(), expiresInSec: Math.round((expiresAt - deps.now()) / 1000) });
     },
@@ -115,6 +117,7 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Router {
         req.session.locked = { reason: 'switch', at: deps.now() };
       }
       const account = deps.cardIdentifiesUser ? await deps.accounts.get(card.accountId) : null;
+      await saveSession(req);
       res.json({ next: 'password', ...(account ? { login: account.login } : {}) });
     },
   );
@@ -137,6 +140,7 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Router {
     await deps.audit.append({ type: 'session.unlocked', outcome: 'failure', reason: err.code, ...about, details: { failures } });
     if (failures < MAX_UNLOCK_FAILURES) {
       req.session.unlockFailures = failures;
+      await saveSession(req);
       throw err;
     }
     await deps.audit.append({ type: 'session.ended', outcome: 'success', reason: 'unlock_failures', ...about });

@@ -4,6 +4,7 @@ import { CardauthError } from '../errors';
 import type { SessionUser } from '../strategies/session-user';
 import type { SessionLocks } from '../store/session-locks';
 import { requestSource } from './request-source';
+import { saveSession } from './save-session';
 import './session-data';
 
 export interface SessionGuardOptions {
@@ -67,10 +68,13 @@ export function sessionGuard(opts: SessionGuardOptions): RequestHandler {
 
     const lastSeen = req.session.lastSeen ?? user.authTime;
     if (now - lastSeen > opts.idleMs) {
-      opts.audit.append({ type: 'session.locked', outcome: 'success', reason: 'idle', ...about() }).then(() => {
-        req.session.locked = { reason: 'idle', at: now };
-        asLocked();
-      }, next);
+      opts.audit
+        .append({ type: 'session.locked', outcome: 'success', reason: 'idle', ...about() })
+        .then(() => {
+          req.session.locked = { reason: 'idle', at: now };
+          return saveSession(req);
+        })
+        .then(asLocked, next);
       return;
     }
     if (now - lastSeen > LAST_SEEN_GRANULARITY_MS && req.get(BACKGROUND_HEADER) !== '1') {

@@ -1,7 +1,7 @@
 import { verifyAuditChain } from '../../src/audit/verify';
 import { auditRecords, lastAudit, withAuditUnusable } from '../helpers/audit';
 import type { TestRedis } from '../helpers/redis';
-import { suiteServer, type TestAgent, type TestServer, type TestClient } from '../helpers/app';
+import { startTestServer, suiteServer, type TestAgent, type TestServer, type TestClient } from '../helpers/app';
 
 const PASSWORD = 'Верный-пароль-2026!';
 const UID = '04000000000021';
@@ -115,5 +115,40 @@ describe('РСБ.5: failed audit writes are recorded once the trail is back', ()
     expect(rec).toMatchObject({ outcome: 'failure', reason: 'trail_unwritable', details: { failedWrites: 2 } });
     expect(Date.parse(rec!.details.since)).not.toBeNaN();
     expect((await verifyAuditChain({ redis: srv.redis })).ok).toBe(true);
+  });
+});
+
+describe('a session Redis will not store: the step answers 503, never a 200 for a session that does not exist', () => {
+  const UID_S = '04000000000022';
+  let srv: TestServer;
+  let agent: TestAgent;
+  let redis: TestRedis;
+  let limited: TestServer;
+  suiteServer({}, async (s, a, r) => {
+    [srv, agent, redis] = [s, a, r];
+    await srv.account('sokolova', PASSWORD, UID_S);
+    // A second node on the same Redis, as a user that may read everything and write everything but sessions.
+    await redis.client().call('ACL', 'SETUSER', 'nosess', 'on', '>nosess-pw', '%R~*', '~nonce:*', '~rl:*', '~audit:*', '+@all');
+    limited = await startTestServer({ ...redis, url: `redis://nosess:nosess-pw@127.0.0.1:${redis.port}` });
+  });
+  afterAll(() => limited?.close());
+
+  it('POST /auth/nonce: 503, although the nonce itself was stored', async () => {
+    const before = (await redis.client().keys('nonce:*')).length;
+    const res = await limited.client().post('/auth/nonce');
+    expect(res.status).toBe(503);
+    expect(res.json.error.code).toBe('unavailable');
+    expect(await redis.client().keys('nonce:*')).toHaveLength(before + 1);
+    expect(await redis.client().keys('sess:*')).toEqual([]);
+  });
+
+  it('POST /auth/card: 503, although the card step itself passed', async () => {
+    const c = srv.client();
+    const statement = await srv.statementFor(c, agent, UID_S, { aud: limited.config.CARDAUTH_PUBLIC_ORIGIN });
+    const there = limited.client();
+    there.cookie = c.cookie;
+    const res = await there.post('/auth/card', { statement });
+    expect(res.status).toBe(503);
+    expect(await lastAudit(srv.redis, 'card.presented')).toMatchObject({ outcome: 'success', cardUid: UID_S });
   });
 });
