@@ -46,6 +46,7 @@ export function createPageRoutes(deps: PageRoutesDeps): Router {
     res.render('login', {
       lang,
       t,
+      pageTitle: locked ? t.page_title_locked : t.title,
       messagesJson: jsonForScript(t),
       agentUrl: deps.agentUrl,
       agentPorts: deps.agentPorts,
@@ -72,6 +73,9 @@ export function createPageRoutes(deps: PageRoutesDeps): Router {
     res.render('home', {
       lang,
       t,
+      pageTitle: t.page_title_home,
+      // home.js needs only its own texts
+      messagesJson: jsonForScript({ logout_failed: t.logout_failed }),
       roleName: (role: string) => roleName(t, role),
       agentPorts: deps.agentPorts,
       user,

@@ -4,6 +4,7 @@ import { startPcscd, type TestPcscd } from '../helpers/pcscd';
 import { startRedis, freePort, type TestRedis } from '../helpers/redis';
 import { startTestServer, type TestServer } from '../helpers/app';
 import { startTestAgent, type TestAgentProcess } from '../helpers/agent';
+import { withAuditUnusable } from '../helpers/audit';
 
 // The clinician's flow in Chromium on the real chain: page → agent → pcscd/vpcd → server.
 const CLINICIAN = { login: 'vasilieva', password: 'Пароль-Васильевой-2026', uid: '04B0B0B0B0B0B0' };
@@ -39,6 +40,14 @@ async function tap(uid: string) {
   await new Promise((r) => setTimeout(r, 800));
 }
 const statusText = (page: Page) => page.textContent('#card-status');
+/** Card step passed and the password typed, ready to submit. */
+async function toPasswordStep(page: Page, password = CLINICIAN.password) {
+  await page.goto(`${srv.url}/login`);
+  await page.waitForFunction("document.getElementById('card-status').textContent.includes('Ожидание карты')");
+  await tap(CLINICIAN.uid);
+  await page.waitForSelector('#step-password:not([hidden])');
+  await page.fill('#password-field', password);
+}
 
 it('opens the login page, taps the card, types the password, sees the logged-in page; a second tap shows the lock screen', async () => {
   const page = await browser.newPage();
@@ -115,5 +124,90 @@ it('an idle login page keeps its nonce across the agent\'s waits instead of aski
   // And it still works: a tap now signs that nonce, and the card step passes.
   await tap(CLINICIAN.uid);
   await page.waitForSelector('#step-password:not([hidden])');
+  await page.close();
+});
+
+it('a 503 at the password step (audit trail unwritable) says the service is unavailable and keeps the password for a retry', async () => {
+  const page = await browser.newPage();
+  await toPasswordStep(page);
+  await withAuditUnusable(redis.client(), async () => {
+    await page.click('#submit');
+    await page.waitForSelector('#error:not([hidden])');
+  });
+  // The server answered 503 audit_unavailable: not "reload the page", and the password is still there.
+  expect(await page.textContent('#error')).toBe('Сервис временно недоступен. Попробуйте ещё раз через минуту. Если это продолжается, обратитесь в техподдержку.');
+  expect(await page.inputValue('#password-field')).toBe(CLINICIAN.password);
+  await page.click('#submit'); // the trail is back: the same password, sent again, signs in
+  await page.waitForURL('**/home');
+  await page.close();
+});
+
+it('a failed sign-out says so on the page and stays there; signing out again works', async () => {
+  const page = await browser.newPage();
+  await toPasswordStep(page);
+  await page.click('#submit');
+  await page.waitForURL('**/home');
+  expect(await page.title()).toBe('МИС — вы вошли в систему');
+  expect(await page.getAttribute('a.lang', 'hreflang')).toBe('en');
+  expect(await page.getAttribute('a.lang', 'lang')).toBe('en');
+  await withAuditUnusable(redis.client(), async () => {
+    await page.click('#logout-form button');
+    await page.waitForSelector('#logout-error:not([hidden])');
+  });
+  expect(await page.getAttribute('#logout-error', 'role')).toBe('alert');
+  expect(await page.textContent('#logout-error')).toBe('Не удалось выйти. Приложите карту, чтобы заблокировать сеанс, или попробуйте ещё раз.');
+  expect(new URL(page.url()).pathname).toBe('/home');
+  expect(await page.textContent('#who')).toContain(CLINICIAN.login); // still signed in, and it shows
+  await page.click('#logout-form button');
+  await page.waitForURL('**/login');
+  expect(await page.textContent('h1')).toBe('Приложите карту к считывателю');
+  await page.close();
+});
+
+it('the page opened at another address than the public origin says so', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${srv.url.replace('127.0.0.1', 'localhost')}/login`); // the server refuses this Origin
+  await page.waitForSelector('#error:not([hidden])');
+  expect(await page.textContent('#error')).toBe('Страница входа открыта не по тому адресу. Откройте МИС по ярлыку или обратитесь к администратору.');
+  await page.close();
+});
+
+it('the card status says what the agent answered, once each, and keeps waiting; "another card" puts focus on the card step', async () => {
+  const page = await browser.newPage();
+  // Every text #card-status takes once the page runs (not the one it is served with).
+  await page.addInitScript({
+    content: `window.statuses = [];
+      document.addEventListener('DOMContentLoaded', () => {
+        new MutationObserver((records) => {
+          for (const r of records) r.addedNodes.forEach((n) => window.statuses.push(n.textContent));
+        }).observe(document.getElementById('card-status'), { childList: true });
+      });`,
+  });
+  // The agent: no card in time, then a card it could not read, then not reachable once, then itself.
+  let calls = 0;
+  await page.route(`${srv.config.CARDAUTH_AGENT_URL}/v1/statement`, async (route) => {
+    const n = ++calls;
+    if (n === 1) return route.fulfill({ status: 408, contentType: 'application/json', body: JSON.stringify({ error: { code: 'tap_timeout', message: 'no card' } }) });
+    if (n === 2) return route.fulfill({ status: 422, contentType: 'application/json', body: JSON.stringify({ error: { code: 'card_unreadable', message: 'could not read' } }) });
+    if (n === 3) return route.abort('connectionrefused');
+    return route.continue();
+  });
+  await page.goto(`${srv.url}/login`);
+  // A function, not a string: the page's CSP forbids eval, which a polled string predicate needs.
+  await page.waitForFunction(() => (globalThis as unknown as { statuses: string[] }).statuses.includes('Ожидание карты…'), undefined, { timeout: 15_000 });
+  await new Promise((r) => setTimeout(r, 300)); // the real agent's wait has started
+  await tap(CLINICIAN.uid);
+  await page.waitForSelector('#step-password:not([hidden])');
+  expect(await page.evaluate('window.statuses')).toEqual([
+    'Карта не приложена. Приложите карту, чтобы продолжить.',
+    'Карта не прочитана. Приложите её ещё раз и держите неподвижно.',
+    'Программа считывателя не отвечает. Если это продолжается больше минуты, обратитесь в техподдержку.',
+    'Ожидание карты…', // the agent answers again
+    'Карта прочитана, проверяем…',
+  ]);
+  expect(calls).toBe(4);
+
+  await page.click('#restart');
+  expect(await page.evaluate('document.activeElement.id')).toBe('card-heading');
   await page.close();
 });

@@ -2,12 +2,29 @@
 // card, idle) and show the lock screen. No inline script (CSP).
 (function () {
   'use strict';
+  // Texts come from the JSON block in the page (no inline script).
+  var messagesEl = document.getElementById('messages');
+  var T = messagesEl ? JSON.parse(messagesEl.textContent) : {};
   var form = document.getElementById('logout-form');
   if (form) {
+    var logoutError = document.getElementById('logout-error');
+    var button = form.querySelector('button');
+    var failed = function () {
+      logoutError.textContent = T.logout_failed;
+      logoutError.hidden = false;
+    };
     form.addEventListener('submit', function (ev) {
       ev.preventDefault();
+      logoutError.hidden = true;
+      logoutError.textContent = ''; // a second failure is announced again
+      button.disabled = true;
       fetch('/auth/logout', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', credentials: 'same-origin' })
-        .finally(function () { window.location.assign('/login'); });
+        .then(function (r) {
+          // Signed out, or no session any more (ended or locked): the login page shows what is next.
+          if (r.status === 204 || r.status === 401) return window.location.assign('/login');
+          failed();
+        }, failed)
+        .finally(function () { button.disabled = false; });
     });
   }
 

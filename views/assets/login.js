@@ -15,23 +15,31 @@
   var errorEl = document.getElementById('error');
   var loginField = document.getElementById('login-field');
   var passwordField = document.getElementById('password-field');
+  var cardHeading = document.getElementById('card-heading');
   var generation = 0;
+  // The error on screen came from a failed nonce request: hidden once a nonce comes again.
+  var nonceErrorShown = false;
+  // The last contact with the agent failed: its message stays until the agent answers again.
+  var agentTrouble = false;
   // A nonce is kept for half its life while no card comes (the agent's wait runs out, or it
   // is unreachable): an idle page asks for one a minute or so, not one per wait.
   var nonce = null;
   var nonceUntil = 0;
 
   function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
-  function setStatus(text) { statusEl.textContent = text; }
-  function hideError() { errorEl.hidden = true; errorEl.textContent = ''; }
+  // The same text again is not set again: the live region would announce it once more.
+  function setStatus(text) { if (statusEl.textContent !== text) statusEl.textContent = text; }
+  function hideError() { errorEl.hidden = true; errorEl.textContent = ''; nonceErrorShown = false; }
   function showError(err) {
     var code = (err && err.code) || 'generic';
     var text = T['err_' + code] || T.err_generic;
     if (code === 'locked') text = text.replace('{min}', String(Math.max(1, Math.ceil((err.retryAfterSec || 60) / 60))));
     errorEl.textContent = text;
     errorEl.hidden = false;
+    nonceErrorShown = false;
   }
 
+  // Any server failure (5xx, whatever its code, or no answer at all) is `unavailable` for people.
   function api(path, body) {
     return fetch(path, {
       method: 'POST',
@@ -43,10 +51,16 @@
       return r.json().catch(function () { return {}; }).then(function (data) {
         if (r.ok) return data;
         var e = new Error('request failed');
-        e.code = (data && data.error && data.error.code) || (r.status >= 500 ? 'unavailable' : 'generic');
+        e.status = r.status;
+        e.code = r.status >= 500 ? 'unavailable' : (data && data.error && data.error.code) || 'generic';
         e.retryAfterSec = data && data.error && data.error.retryAfterSec;
         throw e;
       });
+    }, function () {
+      var e = new Error('no answer');
+      e.status = 0;
+      e.code = 'unavailable';
+      throw e;
     });
   }
 
@@ -84,19 +98,47 @@
       return r.json().catch(function () { return {}; }).then(function (data) {
         if (r.ok && data.statement) return data.statement;
         var e = new Error('agent');
+        e.status = r.status;
         e.code = (data && data.error && data.error.code) || 'agent_error';
         throw e;
       });
-    }, function (err) {
+    }, function () {
       sessionStorage.removeItem('cardauth.agentUrl'); // the agent moved or stopped: look again next time
-      throw err;
+      var e = new Error('agent unreachable');
+      e.status = 0;
+      e.code = 'agent_unreachable';
+      throw e;
     });
   }
 
+  /** After a failed contact: does the agent answer again, enrolled? (A quick check, not the long wait.) */
+  function agentAnswers() {
+    return findAgent().then(function (url) {
+      return fetch(url + '/v1/status', { signal: AbortSignal.timeout(2000) });
+    }).then(function (r) {
+      if (!r.ok) return false;
+      return r.json().then(function (s) { return Boolean(s && s.agentId); }, function () { return false; });
+    }, function () {
+      sessionStorage.removeItem('cardauth.agentUrl');
+      return false;
+    });
+  }
+
+  /** What the page says when the agent could not give a statement (not a timeout, not an unreadable card). */
+  function agentProblemText(e) {
+    if (e.status === 403 || e.status === 503 || e.code === 'origin_forbidden' || e.code === 'forbidden' || e.code === 'unavailable') {
+      return T.agent_not_set_up; // refused this page, or not enrolled yet: the security officer sets it up
+    }
+    return T.agent_unreachable;
+  }
+
   function showCardStep() {
+    var fromPassword = !form.hidden;
     form.hidden = true;
     stepCard.hidden = false;
     passwordField.value = '';
+    // Back from the password step: the focused field is gone; take focus to the card step.
+    if (fromPassword && cardHeading) cardHeading.focus();
   }
   function showPasswordStep(login) {
     stepCard.hidden = true;
@@ -107,27 +149,41 @@
   async function cardLoop() {
     var mine = ++generation;
     showCardStep();
+    // Set here and after the agent answers again, not on every round: a status shown
+    // (no card yet, agent down) stays until something changes.
+    if (!agentTrouble) setStatus(T.waiting);
     for (;;) {
       if (mine !== generation) return;
-      setStatus(T.waiting);
       if (!nonce || performance.now() >= nonceUntil) {
         try {
           var issued = await api('/auth/nonce');
           nonce = issued.nonce;
           nonceUntil = performance.now() + (issued.expiresInSec * 1000) / 2;
+          if (nonceErrorShown) hideError(); // the service is back
         } catch (e) {
           nonce = null;
           showError(e);
+          nonceErrorShown = true;
           await sleep(5000);
           continue;
         }
+      }
+      if (mine !== generation) return;
+      if (agentTrouble) {
+        if (!(await agentAnswers())) { await sleep(3000); continue; }
+        if (mine !== generation) return;
+        agentTrouble = false;
+        setStatus(T.waiting);
       }
       var statement;
       try {
         statement = await askAgent(nonce);
       } catch (e) {
+        if (mine !== generation) return;
         if (e.code === 'tap_timeout') { setStatus(T.card_timeout); continue; }
-        setStatus(T.agent_unreachable);
+        if (e.code === 'card_unreadable') { setStatus(T.card_unreadable); continue; } // wait for the next tap
+        agentTrouble = true;
+        setStatus(agentProblemText(e));
         await sleep(3000);
         continue;
       }
@@ -142,6 +198,7 @@
       } catch (e) {
         showError(e);
         await sleep(1500);
+        setStatus(T.waiting); // the card was answered; wait for the next one
       }
     }
   }
@@ -154,9 +211,12 @@
     api('/auth/password', { login: loginField.value, password: passwordField.value })
       .then(function () { window.location.assign(next); })
       .catch(function (e) {
-        passwordField.value = '';
+        // The session ended (third failed unlock): the server now shows the login page.
+        if (e.code === 'session_expired') { window.location.reload(); return; }
+        // The server failed, not the password: keep it, the user can just send it again.
+        if (e.code !== 'unavailable') passwordField.value = '';
         showError(e);
-        if (e.code === 'card_step_required' || e.code === 'card_rejected' || e.code === 'session_expired') cardLoop();
+        if (e.code === 'card_step_required' || e.code === 'card_rejected') cardLoop();
       })
       .finally(function () { button.disabled = false; });
   });
