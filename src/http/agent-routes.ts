@@ -10,7 +10,7 @@ import { parseBody, StatementBody } from './validate';
 
 export interface AgentRoutesDeps {
   agents: {
-    register(input: { name: string; publicJwk: unknown }): Promise<{ id: string; fingerprint: string; status: string }>;
+    register(input: { name: string; publicJwk: unknown; resumePending?: boolean }): Promise<{ id: string; fingerprint: string; status: string; resumed?: true }>;
     get(id: string): Promise<{ id: string; status: string; fingerprint: string } | null>;
   };
   verifyTapout: (jws: string) => Promise<TapoutEvent>;
@@ -40,12 +40,13 @@ export function createAgentRoutes(deps: AgentRoutesDeps): Router {
     const source = requestSource(req);
     if (!(await deps.enrollLimit.take(source.ip))) throw new CardauthError('rate_limited', 'too many enrollments from this address; try later');
     const body = parseBody(req, EnrollBody);
-    const agent = await deps.agents.register({ name: body.name, publicJwk: body.publicJwk });
+    // A retry of an enrollment whose answer or audit record was lost completes it (resumePending).
+    const agent = await deps.agents.register({ name: body.name, publicJwk: body.publicJwk, resumePending: true });
     await deps.audit.append({
       type: 'agent.enrolled',
       outcome: 'success',
       source: { ...source, agentId: agent.id, workstation: body.name },
-      details: { fingerprint: agent.fingerprint },
+      details: { fingerprint: agent.fingerprint, ...(agent.resumed ? { resumed: true } : {}) },
     });
     res.status(201).json({ id: agent.id, fingerprint: agent.fingerprint, status: agent.status });
   });

@@ -204,12 +204,19 @@ export interface NewAgent {
   name: string;
   /** Checked by {@link validatePublicJwk}. */
   publicJwk: unknown;
+  /**
+   * A workstation retrying its enrollment: when this key is already a
+   * pending agent of the same name, answer that agent (`resumed: true`)
+   * instead of `agent_state`, so a first attempt whose answer or audit
+   * record was lost can be completed.
+   */
+  resumePending?: boolean;
 }
 
 /** Agents over a shared Redis; see {@link createAgentStore}. */
 export interface AgentStore {
-  /** Registers a key as a pending agent; `agent_state` (naming the existing id) if the key is known. */
-  register(input: NewAgent): Promise<Agent>;
+  /** Registers a key as a pending agent; `agent_state` (naming the existing id) if the key is known (but see `resumePending`). */
+  register(input: NewAgent): Promise<Agent & { resumed?: true }>;
   /** pending → approved; `agent_state` from any other status, `agent_not_found` if unknown. */
   approve(id: string, by: string): Promise<Agent>;
   /** pending | approved → revoked; `agent_state` if already revoked, `agent_not_found` if unknown. */
@@ -260,7 +267,11 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
           [fingerprint, id, 'id', id, 'name', name, 'publicJwk', JSON.stringify(jwk), 'alg', alg, 'fingerprint', fingerprint, 'status', 'pending', 'createdAt', createdAt],
         );
         if (status === 'ok') return { id, name, publicJwk: jwk, alg, fingerprint, status: 'pending', createdAt };
-        if (status === 'agent_state') throw new CardauthError('agent_state', `this key is already registered as agent ${String(existing)}`);
+        if (status === 'agent_state') {
+          const prior = input.resumePending ? await this.get(String(existing)) : null;
+          if (prior && prior.status === 'pending' && prior.name === name) return { ...prior, resumed: true };
+          throw new CardauthError('agent_state', `this key is already registered as agent ${String(existing)}`);
+        }
       }
       throw new CardauthError('unavailable', 'could not allocate an agent id');
     },

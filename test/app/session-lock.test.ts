@@ -1,6 +1,6 @@
 import { exportJWK, generateKeyPair } from 'jose';
 import { signTapout } from '../../src/card-agent/sign-statement';
-import { auditRecords, lastAudit } from '../helpers/audit';
+import { auditRecords, lastAudit, withAuditUnusable } from '../helpers/audit';
 import { manualClock, suiteServer, TestClient, type TestAgent, type TestServer } from '../helpers/app';
 
 const PW_A = 'Пароль-Алексеевой-1';
@@ -205,6 +205,20 @@ describe('agent enrollment', () => {
     const status = await new TestClient(srv.url, null).get(`/agents/${res.json.id}/status`);
     expect(status.json.status).toBe('pending');
     expect(await lastAudit(srv.redis, 'agent.enrolled')).toMatchObject({ outcome: 'success', source: { agentId: res.json.id } });
+  });
+
+  it('a retry completes an enrollment whose audit record failed; an approved key or another name is not taken over', async () => {
+    const { publicKey } = await generateKeyPair('EdDSA', { extractable: true });
+    const publicJwk = await exportJWK(publicKey);
+    const lost = await withAuditUnusable(srv.redis, () => post({ name: 'Регистратура-2', publicJwk }));
+    expect(lost.status).toBe(503);
+    const retry = await post({ name: 'Регистратура-2', publicJwk });
+    expect(retry.status).toBe(201);
+    expect(retry.json.status).toBe('pending');
+    expect(await lastAudit(srv.redis, 'agent.enrolled')).toMatchObject({ source: { agentId: retry.json.id }, details: { resumed: true } });
+    expect((await post({ name: 'Чужое имя', publicJwk })).json.error.code).toBe('agent_state');
+    await srv.services.agents.approve(retry.json.id, 'os:test');
+    expect((await post({ name: 'Регистратура-2', publicJwk })).json.error.code).toBe('agent_state');
   });
 
   it('refuses a private key and garbage with 400', async () => {
