@@ -75,6 +75,10 @@ export function createAgentRoutes(deps: AgentRoutesDeps): Router {
       throw err;
     }
     const reason = event.signal === 'switch' ? 'switch' : 'tapout';
+    // Lock first, then record: the lock protects an unattended session, so it does not wait for
+    // the audit. If a record then fails (503), the agent's retry finds nothing left to lock and
+    // those session.locked records stay missing; the failed writes are counted in the next
+    // audit.write_failed record (РСБ.5).
     const locked = await deps.locks.lockCard(event.agentId, event.uid, { reason, at: deps.now() });
     const where = { ...source, agentId: event.agentId, reader: event.reader };
     await deps.audit.append({ type: 'card.tapout', outcome: 'success', source: where, cardUid: event.uid, details: { signal: event.signal, sessionsLocked: locked.length } });
