@@ -152,11 +152,19 @@ export const agentRevoke: Command = {
   path: ['agent', 'revoke'],
   usage: 'ID',
   summary: 'revoke an agent; its statements are refused from now on, and the sessions opened through it end',
+  details: 'An agent that is already revoked is not revoked again, but the sessions opened through it are still ended (safe to repeat).',
   options: {},
   positionals: 1,
   async run(ctx, raw) {
     const id = agentIdPositional('agent revoke', raw.positionals);
     return ctx.withChanges(async (s) => {
+      const prior = await s.agents.get(id);
+      if (prior?.status === 'revoked') {
+        // Already revoked (perhaps by a run that failed before its sessions were ended): end them now.
+        const ended = await endSessions(ctx, s, { agentId: prior.id }, 'agent_revoked');
+        ctx.io.stdout.write(`agent ${prior.id} "${prior.name}" was already revoked; ${ended}\n`);
+        return 0;
+      }
       const agent = await s.agents.revoke(id, ctx.actor);
       await auditChange(
         ctx,

@@ -106,10 +106,18 @@ export const cardRevoke: Command = {
   path: ['card', 'revoke'],
   usage: `--uid HEX --reason ${REVOKE_REASONS.join('|')}`,
   summary: 'revoke a card; it stops passing the card step at once, and its open sessions end',
+  details: 'A card that is already revoked is not revoked again, but its open sessions are still ended (safe to repeat).',
   options: { uid: { type: 'string' }, reason: { type: 'string' } },
   async run(ctx, raw) {
     const args = checkValues('card revoke', z.object({ uid: uidArg, reason: revokeReasonArg }), raw.values);
     return ctx.withChanges(async (s) => {
+      const prior = await s.cards.get(args.uid);
+      if (prior?.status === 'revoked') {
+        // Already revoked (perhaps by a run that failed before its sessions were ended): end them now.
+        const ended = await endSessions(ctx, s, { cardUid: prior.uid }, 'card_revoked');
+        ctx.io.stdout.write(`card ${prior.uid} of ${prior.accountId} was already revoked (${prior.revokeReason ?? 'other'}); ${ended}\n`);
+        return 0;
+      }
       const binding = await s.cards.revoke({ uid: args.uid, reason: args.reason, by: ctx.actor });
       await auditChange(
         ctx,

@@ -102,14 +102,16 @@ describe('agent register, approve, revoke', () => {
     expect(r.lines[1]).toContain(OS_ACTOR);
   });
 
-  it('revokes; audited agent.revoked; revoking again is agent_state', async () => {
+  it('revokes; audited agent.revoked; revoking again changes nothing but is no error', async () => {
     const r = await runCli(['agent', 'revoke', id], { env });
     expect(r.code).toBe(0);
     expect((await listAgents())[0]).toMatchObject({ status: 'revoked', revokedBy: OS_ACTOR });
     expect(await lastAudit(client, 'agent.revoked')).toMatchObject({ actor: OS_ACTOR, source: { agentId: id } });
+    const revokedRecords = (await auditRecords(client, 'agent.revoked')).length;
     const again = await runCli(['agent', 'revoke', id], { env });
-    expect(again.code).toBe(1);
-    expect(oneErrorLine(again)).toMatch(/^cardauth: agent_state: /);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(new RegExp(`agent ${id} ".*" was already revoked; no open session`));
+    expect(await auditRecords(client, 'agent.revoked')).toHaveLength(revokedRecords);
   });
 
   it('registers a P-256 key as ES256', async () => {

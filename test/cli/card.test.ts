@@ -49,10 +49,16 @@ describe('card bind, revoke, re-issue', () => {
     expect(await lastAudit(client, 'card.revoked')).toMatchObject({ outcome: 'success', reason: 'lost', actor: OS_ACTOR, cardUid: UID, subject: { accountId } });
   });
 
-  it('revoking it again: exit 1, card_not_found', async () => {
-    const r = await runCli(['card', 'revoke', '--uid', UID, '--reason', 'lost'], { env });
-    expect(r.code).toBe(1);
-    expect(oneErrorLine(r)).toMatch(/^cardauth: card_not_found: /);
+  it('revoking it again changes nothing but is no error (its sessions are swept again); a UID never bound is card_not_found', async () => {
+    const records = (await auditRecords(client)).length;
+    const r = await runCli(['card', 'revoke', '--uid', UID, '--reason', 'stolen'], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`card ${UID} of ${accountId} was already revoked (lost); no open session`);
+    expect(await cards()).toEqual([expect.objectContaining({ uid: UID, status: 'revoked', revokeReason: 'lost' })]);
+    expect(await auditRecords(client)).toHaveLength(records);
+    const unknown = await runCli(['card', 'revoke', '--uid', '04FEFEFEFEFEFE', '--reason', 'lost'], { env });
+    expect(unknown.code).toBe(1);
+    expect(oneErrorLine(unknown)).toMatch(/^cardauth: card_not_found: /);
   });
 
   it('a revoked card binds again only with --reissue-reason, audited card.reissued', async () => {

@@ -42,6 +42,18 @@ describe('revoking a card or an agent ends its open sessions', () => {
     });
   });
 
+  it('a card revoked by a run that stopped before its sweep: revoking again ends the sessions left', async () => {
+    await srv.account('orlova', 'Пароль-Орловой-333', '04C3C3C3C3C3C3');
+    const left = await loggedIn('orlova', '04C3C3C3C3C3C3', 'Пароль-Орловой-333');
+    await srv.services.cards.revoke({ uid: '04C3C3C3C3C3C3', reason: 'lost', by: 'os:test' }); // the revoke alone, as if the sweep had failed
+    expect((await left.get('/auth/session')).json.login).toBe('orlova');
+
+    const r = await runCli(['card', 'revoke', '--uid', '04C3C3C3C3C3C3', '--reason', 'lost'], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('was already revoked (lost); 1 open session(s) ended');
+    expect((await left.get('/auth/session')).json.error.code).toBe('unauthenticated');
+  });
+
   it('agent revoke: the sessions opened through it end; one opened at another workstation stays', async () => {
     const other = await srv.agent({ name: 'РМ-202' });
     const here = await loggedIn('petrov', '04B2B2B2B2B2B2', 'Пароль-Петрова-22');
