@@ -92,6 +92,7 @@ export function createAgent(opts: AgentOptions): { bridge: Express; broker: TapB
     waitMs: opts.waitMs,
     broker,
     sign: (claims) => signStatement(key(), claims, clock),
+    canSign: () => void key(),
     status,
     logger,
     now: () => clock.now(),

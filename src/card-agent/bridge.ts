@@ -21,6 +21,8 @@ export interface BridgeDeps {
   broker: TapBroker;
   /** Signs a card statement for this tap (docs/card-statement.md). */
   sign: (claims: { aud: string; nonce: string; uid: string; reader: string }) => Promise<string>;
+  /** Throws (e.g. `unavailable`: not enrolled) when no statement could be signed, so a page is refused before it waits for a tap. */
+  canSign?: () => void;
   status: () => Promise<AgentStatus>;
   logger: Logger;
   now: () => number;
@@ -82,6 +84,7 @@ export function createBridge(deps: BridgeDeps): Express {
     if (!parsed.success) throw new CardauthError('bad_request', `invalid field: ${parsed.error.issues[0]?.path.join('.') || 'body'}`);
     const { nonce, aud } = parsed.data;
     if (aud !== req.get('origin')) throw new CardauthError('bad_request', 'aud must be the origin of the page asking');
+    deps.canSign?.();
     const gone = new AbortController();
     res.on('close', () => gone.abort()); // the page closed or navigated away: give up the wait
     const tap = await deps.broker.nextTap(deps.waitMs, gone.signal);

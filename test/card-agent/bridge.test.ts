@@ -197,3 +197,38 @@ describe('agent bridge', () => {
   });
 
 });
+
+describe('agent bridge, not enrolled yet', () => {
+  it('refuses a statement request at once with 503 unavailable, and the tap that follows stays for the next request', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cardauth-agent-'));
+    const source = new FakeSource();
+    const identity = await loadOrCreateIdentity(dir); // no agentId: never enrolled
+    const agent = createAgent({
+      origins: [PAGE],
+      waitMs: 2000,
+      contactReaders: [],
+      identity,
+      source,
+      server: { status: async () => 'pending', sendEvent: async () => ({ locked: 0 }) },
+      serverOrigin: PAGE,
+      clock: { now: () => Date.now() },
+      logger: silentLogger,
+    });
+    const server: Server = await new Promise((resolve) => {
+      const s = agent.bridge.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/statement`;
+      const res = await fetch(url, { method: 'POST', headers: { origin: PAGE, 'content-type': 'application/json' }, body: JSON.stringify({ nonce: 'n'.repeat(43), aud: PAGE }) });
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unavailable');
+      source.emit('card', { uid: '04A22BB25C6180', reader: 'Virtual PCD 00 00', at: Date.now() });
+      await expect(agent.broker.nextTap(100)).resolves.toMatchObject({ uid: '04A22BB25C6180' });
+    } finally {
+      agent.close();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
