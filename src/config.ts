@@ -13,7 +13,14 @@ import { CardauthError } from './errors';
  * A bad or missing value stops start-up with one line that names the key.
  */
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A plain decimal integer in [min, max]: no sign, point, exponent, hex, spaces or empty (which Number() would take as 0). */
+const int = (min: number, max: number) =>
+  z.string().transform((v, ctx) => {
+    const n = /^\d+$/.test(v) ? Number(v) : NaN;
+    if (n >= min && n <= max) return n;
+    ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}` });
+    return z.NEVER;
+  });
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const origin = z.string().transform((v, ctx) => {
   try {
@@ -36,15 +43,20 @@ const originList = z.string().transform((v, ctx) => {
     }
     out.push(r.data);
   }
+  if (out.length === 0) {
+    // An empty list would make the agent refuse every page.
+    ctx.addIssue({ code: 'custom', message: 'must name at least one origin such as https://mis.example.ru' });
+    return z.NEVER;
+  }
   return out;
 });
-/** A port `47800`, or a range `47800-47831` (at most 256 ports). */
+/** A port `47800`, or a range `47800-47831` (at most 256 ports); never port 0, which no page could find. */
 const portRange = z.string().transform((v, ctx) => {
   const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(v.trim());
   const from = Number(m?.[1]);
   const to = m?.[2] === undefined ? from : Number(m[2]);
-  if (!m || from > 65535 || to > 65535 || to < from || to - from > 255) {
-    ctx.addIssue({ code: 'custom', message: 'must be a port such as 47800 or a range such as 47800-47831 (at most 256 ports)' });
+  if (!m || from < 1 || from > 65535 || to > 65535 || to < from || to - from > 255) {
+    ctx.addIssue({ code: 'custom', message: 'must be a port from 1 to 65535 such as 47800, or a range from low to high such as 47800-47831 (at most 256 ports)' });
     return z.NEVER;
   }
   return { from, to };
@@ -90,7 +102,15 @@ const trustProxy = z.string().transform((v, ctx): number | string | false => {
   ctx.addIssue({ code: 'custom', message: 'must be a hop count, or loopback, linklocal, uniquelocal, IP addresses and CIDR ranges, comma-separated' });
   return z.NEVER;
 });
-const redisUrl = z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL');
+/** A redis:// or rediss:// URL with a host, as ioredis parses it (WHATWG URL); `redis://` alone would silently mean localhost. */
+const redisUrl = z.string().refine((v) => {
+  if (!/^rediss?:\/\//.test(v)) return false;
+  try {
+    return new URL(v).hostname !== '';
+  } catch {
+    return false;
+  }
+}, 'must be a redis:// or rediss:// URL with a host, such as redis://127.0.0.1:6379');
 
 interface KeyDef<S extends z.ZodType> {
   schema: S;
@@ -160,12 +180,47 @@ export type AgentConfig = Parsed<typeof AGENT_KEYS>;
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
+/** Conflicts between keys, checked whenever all the keys involved are loaded; the message names each. */
+const CROSS_CHECKS: readonly { keys: readonly string[]; problem: (c: Record<string, unknown>) => string | undefined }[] = [
+  {
+    keys: ['CARDAUTH_SESSION_IDLE_SEC', 'CARDAUTH_SESSION_MAX_SEC'],
+    problem: (c) =>
+      (c.CARDAUTH_SESSION_IDLE_SEC as number) < (c.CARDAUTH_SESSION_MAX_SEC as number)
+        ? undefined
+        : `CARDAUTH_SESSION_IDLE_SEC: must be less than CARDAUTH_SESSION_MAX_SEC, or the idle lock never comes (got ${String(c.CARDAUTH_SESSION_IDLE_SEC)} and ${String(c.CARDAUTH_SESSION_MAX_SEC)})`,
+  },
+];
+
+/**
+ * Where JSON.parse stopped, in words of our own: its message quotes the text
+ * around the mistake, which may be a secret, so only a position is reported.
+ */
+function jsonErrorWhere(text: string, message: string): string {
+  if (text.trim() === '') return 'is empty, not a JSON object';
+  const at = /at position (\d+)/.exec(message);
+  if (at) {
+    const before = text.slice(0, Number(at[1]));
+    const line = before.split('\n').length;
+    const column = before.length - before.lastIndexOf('\n');
+    return `not valid JSON at line ${line} column ${column}`;
+  }
+  if (message.includes('Unexpected end of JSON input')) return 'not valid JSON (it ends too early)';
+  return 'not valid JSON';
+}
+
 function readConfigFile(file: string): Record<string, string> {
-  let raw: unknown;
+  let text: string;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    // Windows Notepad may save UTF-8 with a byte-order mark, which JSON.parse refuses.
+    text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   } catch (e) {
     throw new CardauthError('config_invalid', `config file ${file}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new CardauthError('config_invalid', `config file ${file}: ${jsonErrorWhere(text, (e as Error).message)}`);
   }
   const r = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).safeParse(raw);
   if (!r.success) throw new CardauthError('config_invalid', `config file ${file}: must be a JSON object of KEY: value`);
@@ -185,13 +240,27 @@ function parse<K extends Keys>(keys: K, env: Env, file?: string, known: Keys = k
   const out: Record<string, unknown> = {};
   for (const [name, def] of Object.entries(keys)) {
     const value = env[name] ?? fromFile[name] ?? def.default;
-    if (value === undefined) throw new CardauthError('config_invalid', `${name}: required, not set`);
+    if (value === undefined) {
+      throw new CardauthError('config_invalid', `${name}: required, not set (set it in the environment or in --config FILE; see \`cardauth config table\`)`);
+    }
+    // An exported but empty variable is a mistake (it would hide the file and the default), except
+    // for the keys whose default is empty: for them empty has a documented meaning (none).
+    if (value.trim() === '' && def.default !== '') {
+      const where = env[name] !== undefined ? 'the environment; unset it or give it a value' : file;
+      throw new CardauthError('config_invalid', `${name}: is set but empty in ${where}`);
+    }
     const r = def.schema.safeParse(value);
     if (!r.success) {
       const shown = def.secret ? '' : ` (got "${value}")`;
       throw new CardauthError('config_invalid', `${name}: ${r.error.issues[0]?.message ?? 'invalid'}${shown}`);
     }
     out[name] = r.data;
+  }
+  for (const check of CROSS_CHECKS) {
+    if (check.keys.every((k) => Object.hasOwn(out, k))) {
+      const problem = check.problem(out);
+      if (problem) throw new CardauthError('config_invalid', problem);
+    }
   }
   return Object.freeze(out) as Parsed<K>;
 }

@@ -1,15 +1,31 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import express from 'express';
-import { loadServerConfig, type Env } from '../src/config';
+import { loadAgentConfig, loadServerConfig, type Env } from '../src/config';
 import { CardauthError } from '../src/errors';
 
 const LONG = 'a-session-secret-of-32-characters';
 const OTHER = 'another-secret-of-32-characters!';
 const BASE = { REDIS_URL: 'redis://127.0.0.1:6379', CARDAUTH_PUBLIC_ORIGIN: 'http://127.0.0.1:8080', CARDAUTH_SESSION_SECRET: LONG };
 
-/** The error loadServerConfig refuses `env` with (fails the test if it accepts it). */
-function refusal(env: Env): CardauthError {
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'cardauth-config-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A config file holding `text` as is. */
+function configFile(name: string, text: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+/** The error loadServerConfig refuses `env` (and `file`) with (fails the test if it accepts it). */
+function refusal(env: Env, file?: string, load: (env: Env, file?: string) => unknown = loadServerConfig): CardauthError {
   try {
-    loadServerConfig(env);
+    load(env, file);
   } catch (e) {
     expect(e).toBeInstanceOf(CardauthError);
     return e as CardauthError;
@@ -18,8 +34,8 @@ function refusal(env: Env): CardauthError {
 }
 
 /** One config_invalid line that starts with `key`. */
-function expectRefused(env: Env, key: string): CardauthError {
-  const err = refusal(env);
+function expectRefused(env: Env, key: string, file?: string, load?: (env: Env, file?: string) => unknown): CardauthError {
+  const err = refusal(env, file, load);
   expect(err.code).toBe('config_invalid');
   expect(err.message.startsWith(`${key}: `)).toBe(true);
   expect(err.message).not.toContain('\n');
@@ -103,5 +119,134 @@ describe('CARDAUTH_TRUST_PROXY', () => {
 
   it.each(['true', 'proxy.example.ru', '10.0.0.0/33', '10.0.0.1/8/8', 'loopback,,'])('%p is refused at load, naming the key (Express would throw at start)', (trust) => {
     expectRefused({ ...BASE, CARDAUTH_TRUST_PROXY: trust }, 'CARDAUTH_TRUST_PROXY');
+  });
+});
+
+describe('number keys', () => {
+  it.each(['0x50', '1e3', '5.0', '-1', '+80', ' 80', '80 ', '65536', '1_000'])('CARDAUTH_PORT=%p is refused, naming the key and the range', (port) => {
+    const err = expectRefused({ ...BASE, CARDAUTH_PORT: port }, 'CARDAUTH_PORT');
+    expect(err.message).toContain('must be a whole number from 0 to 65535');
+  });
+
+  it.each([
+    ['an empty', ''],
+    ['a blank', ' '],
+  ])('%s CARDAUTH_PORT is refused as set but empty, not taken as port 0', (_name, port) => {
+    const err = expectRefused({ ...BASE, CARDAUTH_PORT: port }, 'CARDAUTH_PORT');
+    expect(err.message).toBe('CARDAUTH_PORT: is set but empty in the environment; unset it or give it a value');
+  });
+
+  it('a whole number below the minimum is refused with the range', () => {
+    const err = expectRefused({ ...BASE, CARDAUTH_MAX_CARDS_PER_ACCOUNT: '0' }, 'CARDAUTH_MAX_CARDS_PER_ACCOUNT');
+    expect(err.message).toBe('CARDAUTH_MAX_CARDS_PER_ACCOUNT: must be a whole number from 1 to 20 (got "0")');
+  });
+});
+
+describe('empty values', () => {
+  it('an exported empty variable does not silently hide the config file; where empty is the documented value, it keeps that meaning', () => {
+    const file = configFile('ports.json', JSON.stringify({ CARDAUTH_PORT: 9090, CARDAUTH_AGENT_PORTS: '47800-47831' }));
+    expect(loadServerConfig(BASE, file).CARDAUTH_PORT).toBe(9090);
+    const err = expectRefused({ ...BASE, CARDAUTH_PORT: '' }, 'CARDAUTH_PORT', file);
+    expect(err.message).toContain('is set but empty in the environment');
+    // CARDAUTH_AGENT_PORTS: empty means "use CARDAUTH_AGENT_URL", so an empty variable still overrides the file.
+    expect(loadServerConfig({ ...BASE, CARDAUTH_AGENT_PORTS: '' }, file).CARDAUTH_AGENT_PORTS).toBeNull();
+  });
+
+  it('an empty value in the config file is refused, naming the key and the file', () => {
+    const file = configFile('empty-host.json', JSON.stringify({ CARDAUTH_HOST: '' }));
+    expect(expectRefused(BASE, 'CARDAUTH_HOST', file).message).toBe(`CARDAUTH_HOST: is set but empty in ${file}`);
+  });
+
+  it.each(['CARDAUTH_PUBLIC_ORIGIN', 'REDIS_URL', 'CARDAUTH_SESSION_SECRET', 'CARDAUTH_DEMO', 'CARDAUTH_HOST'])('an empty %s is refused as set but empty', (key) => {
+    expect(expectRefused({ ...BASE, [key]: '' }, key).message).toContain(': is set but empty in the environment');
+  });
+
+  it('a required key that is missing says where to set it', () => {
+    const { REDIS_URL: _unset, ...noRedis } = BASE;
+    expect(expectRefused(noRedis, 'REDIS_URL').message).toBe('REDIS_URL: required, not set (set it in the environment or in --config FILE; see `cardauth config table`)');
+  });
+});
+
+describe('a config file that is not valid JSON', () => {
+  const SECRET = 'k8Jd93hsKq-very-secret-value-of-32-chars';
+
+  it('is refused without quoting the file: the parser quotes the text around the mistake, a secret included', () => {
+    const file = configFile('unquoted.json', `{\n  "REDIS_URL": "redis://127.0.0.1:6379",\n  "CARDAUTH_SESSION_SECRET": ${SECRET}\n}\n`);
+    const err = refusal({}, file);
+    expect(err.code).toBe('config_invalid');
+    expect(err.message).toBe(`config file ${file}: not valid JSON`);
+    expect(err.message).not.toContain('k8Jd');
+  });
+
+  it('says the line and column when the parser gives a position', () => {
+    const file = configFile('trailing-comma.json', `{\n  "CARDAUTH_SESSION_SECRET": "${SECRET}",\n}\n`);
+    const err = refusal({}, file);
+    expect(err.message).toBe(`config file ${file}: not valid JSON at line 3 column 1`);
+  });
+
+  it.each([
+    ['empty', '', 'is empty, not a JSON object'],
+    ['cut short', `{"CARDAUTH_SESSION_SECRET": "${SECRET}`, 'not valid JSON'],
+  ])('%s: says so, without the text', (_name, text, said) => {
+    const file = configFile('short.json', text);
+    const err = refusal({}, file);
+    expect(err.message.startsWith(`config file ${file}: ${said}`)).toBe(true);
+    expect(err.message).not.toContain('k8Jd');
+    expect(err.message).not.toContain('JSON input');
+  });
+});
+
+describe('a config file saved with a UTF-8 byte-order mark (Windows Notepad)', () => {
+  it('is read like one without', () => {
+    const file = configFile('bom.json', `\uFEFF${JSON.stringify(BASE)}`);
+    expect(loadServerConfig({}, file).REDIS_URL).toBe(BASE.REDIS_URL);
+  });
+});
+
+describe('CARDAUTH_SESSION_IDLE_SEC and CARDAUTH_SESSION_MAX_SEC', () => {
+  it.each([
+    ['900', '900'],
+    ['3600', '600'],
+  ])('idle %s with max %s is refused, naming both keys', (idle, max) => {
+    const err = expectRefused({ ...BASE, CARDAUTH_SESSION_IDLE_SEC: idle, CARDAUTH_SESSION_MAX_SEC: max }, 'CARDAUTH_SESSION_IDLE_SEC');
+    expect(err.message).toContain('must be less than CARDAUTH_SESSION_MAX_SEC');
+    expect(err.message).toContain(`(got ${idle} and ${max})`);
+  });
+
+  it('an idle time above the default max is refused, an idle time below a given max loads', () => {
+    expectRefused({ ...BASE, CARDAUTH_SESSION_IDLE_SEC: '86400' }, 'CARDAUTH_SESSION_IDLE_SEC');
+    const config = loadServerConfig({ ...BASE, CARDAUTH_SESSION_IDLE_SEC: '86400', CARDAUTH_SESSION_MAX_SEC: '86401' });
+    expect([config.CARDAUTH_SESSION_IDLE_SEC, config.CARDAUTH_SESSION_MAX_SEC]).toEqual([86400, 86401]);
+  });
+});
+
+describe('REDIS_URL', () => {
+  it.each(['redis://', 'rediss://', 'redis:///0', 'redis://:hunter2-secret@', 'redis://:hunter2-secret@:6379'])('%p (no host) is refused, never echoing it', (url) => {
+    const err = expectRefused({ ...BASE, REDIS_URL: url }, 'REDIS_URL');
+    expect(err.message).toBe('REDIS_URL: must be a redis:// or rediss:// URL with a host, such as redis://127.0.0.1:6379');
+    expect(err.message).not.toContain('hunter2');
+  });
+});
+
+describe('card agent keys', () => {
+  const AGENT = { CARDAUTH_AGENT_ORIGINS: 'https://mis.example.ru', CARDAUTH_AGENT_SERVER: 'https://cardauth.example.ru' };
+
+  it.each([' , ', ',', ' ,,, '])('CARDAUTH_AGENT_ORIGINS=%p (no origin) is refused: the agent would refuse every page', (origins) => {
+    const err = expectRefused({ ...AGENT, CARDAUTH_AGENT_ORIGINS: origins }, 'CARDAUTH_AGENT_ORIGINS', undefined, loadAgentConfig);
+    expect(err.message).toContain('must name at least one origin');
+  });
+
+  it('an empty CARDAUTH_AGENT_ORIGINS is refused as set but empty', () => {
+    const err = expectRefused({ ...AGENT, CARDAUTH_AGENT_ORIGINS: '' }, 'CARDAUTH_AGENT_ORIGINS', undefined, loadAgentConfig);
+    expect(err.message).toContain('is set but empty');
+  });
+
+  it.each(['0', '00', '0-31', '47801-47800'])('CARDAUTH_AGENT_PORT=%p is refused: ports start at 1 and a range goes low to high', (port) => {
+    const err = expectRefused({ ...AGENT, CARDAUTH_AGENT_PORT: port }, 'CARDAUTH_AGENT_PORT', undefined, loadAgentConfig);
+    expect(err.message).toContain('must be a port from 1 to 65535 such as 47800, or a range from low to high');
+  });
+
+  it('the server side CARDAUTH_AGENT_PORTS refuses a range from port 0 too', () => {
+    expectRefused({ ...BASE, CARDAUTH_AGENT_PORTS: '0-31' }, 'CARDAUTH_AGENT_PORTS');
   });
 });

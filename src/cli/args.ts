@@ -53,7 +53,9 @@ const quoted = (message: string) => /'([^']*)'/.exec(message)?.[1] ?? '';
 /**
  * Splits a command's words with parseArgs (strict: unknown options, a
  * missing value or extra words are refused) and answers one-line usage
- * errors instead of parseArgs' own messages.
+ * errors instead of parseArgs' own messages. An option given twice is
+ * refused too (parseArgs would keep the last value: `--login a --login b`
+ * would act on b), unless its spec says `multiple`; `--help` may repeat.
  *
  * @example
  * parseCommandArgs('card list', ['--login', 'ivanova', '--json'], { login: { type: 'string' }, json: { type: 'boolean' } }, 0);
@@ -61,9 +63,9 @@ const quoted = (message: string) => /'([^']*)'/.exec(message)?.[1] ?? '';
  */
 export function parseCommandArgs(command: string, argv: readonly string[], options: OptionSpecs, maxPositionals: number): RawArgs {
   const all: OptionSpecs = { ...GLOBAL_OPTIONS, ...options };
-  let parsed: RawArgs;
+  let parsed: RawArgs & { tokens: NonNullable<ReturnType<typeof parseArgs>['tokens']> };
   try {
-    parsed = parseArgs({ args: [...argv], options: all, strict: true, allowPositionals: true }) as RawArgs;
+    parsed = parseArgs({ args: [...argv], options: all, strict: true, allowPositionals: true, tokens: true }) as typeof parsed;
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     const message = err instanceof Error ? err.message : String(err);
@@ -77,10 +79,16 @@ export function parseCommandArgs(command: string, argv: readonly string[], optio
     }
     throw new UsageError(`${command}: ${message.split('\n')[0]}`);
   }
+  const seen = new Set<string>();
+  for (const t of parsed.tokens) {
+    if (t.kind !== 'option' || t.name === 'help' || all[t.name]?.multiple) continue;
+    if (seen.has(t.name)) throw new UsageError(`${command}: --${t.name} given twice (give it once)`);
+    seen.add(t.name);
+  }
   if (parsed.positionals.length > maxPositionals) {
     throw new UsageError(`${command}: unexpected argument "${parsed.positionals[maxPositionals]}"`);
   }
-  return parsed;
+  return { values: parsed.values, positionals: parsed.positionals };
 }
 
 /**

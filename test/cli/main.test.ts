@@ -52,6 +52,10 @@ describe('bad arguments: exit 2, one line naming what is wrong, no stack trace',
     [['agent', 'register', '--name', 'X'], /^cardauth: agent register: --public-key: required$/],
     [['--config'], /^cardauth: --config needs a value/],
     [['agent', 'list', '--config='], /^cardauth: agent list: --config needs a value/],
+    [['card', 'bind', '--login', 'ivanova', '--login', 'nobody', '--uid', '04112233'], /^cardauth: card bind: --login given twice \(give it once\)$/],
+    [['card', 'bind', '--login=ivanova', '--uid', '04112233', '--login', 'nobody'], /^cardauth: card bind: --login given twice/],
+    [['card', 'list', '--login', 'x', '--json', '--json'], /^cardauth: card list: --json given twice/],
+    [['agent', 'list', '--config', 'a.json', '--config=b.json'], /^cardauth: agent list: --config given twice/],
   ])('%j', async (args, message) => {
     const r = await runCli(args, { env: deadEnv });
     expect(r.code).toBe(2);
@@ -64,10 +68,25 @@ describe('configuration errors: exit 2 naming the key', () => {
   it('REDIS_URL missing or malformed', async () => {
     const missing = await runCli(['account', 'list'], { env: cliEnv() });
     expect(missing.code).toBe(2);
-    expect(oneErrorLine(missing)).toBe('cardauth: config_invalid: REDIS_URL: required, not set');
+    expect(oneErrorLine(missing)).toBe('cardauth: config_invalid: REDIS_URL: required, not set (set it in the environment or in --config FILE; see `cardauth config table`)');
     const bad = await runCli(['account', 'list'], { env: cliEnv({ REDIS_URL: 'http://127.0.0.1:6379' }) });
     expect(bad.code).toBe(2);
     expect(oneErrorLine(bad)).toMatch(/^cardauth: config_invalid: REDIS_URL: /);
+  });
+
+  it('an exported but empty variable is refused, not taken as a value', async () => {
+    const r = await runCli(['card', 'list', '--login', 'x'], { env: { ...deadEnv, CARDAUTH_MAX_CARDS_PER_ACCOUNT: '' } });
+    expect(r.code).toBe(2);
+    expect(oneErrorLine(r)).toBe('cardauth: config_invalid: CARDAUTH_MAX_CARDS_PER_ACCOUNT: is set but empty in the environment; unset it or give it a value');
+  });
+
+  it('a config file that is not JSON: the position, never the text (which may hold a secret)', async () => {
+    const file = join(dir, 'broken.json');
+    writeFileSync(file, '{\n  "REDIS_URL": redis://:hunter2-secret@127.0.0.1:6379\n}\n');
+    const r = await runCli(['--config', file, 'account', 'list'], { env: cliEnv() });
+    expect(r.code).toBe(2);
+    expect(oneErrorLine(r)).toBe(`cardauth: config_invalid: config file ${file}: not valid JSON`);
+    expect(r.stderr).not.toContain('hunter2');
   });
 
   it('a bad value of a key the command uses', async () => {
@@ -90,11 +109,11 @@ describe('configuration errors: exit 2 naming the key', () => {
   it('serve needs the session secret and public origin; the other commands do not', async () => {
     const noOrigin = await runCli(['serve'], { env: deadEnv });
     expect(noOrigin.code).toBe(2);
-    expect(oneErrorLine(noOrigin)).toBe('cardauth: config_invalid: CARDAUTH_PUBLIC_ORIGIN: required, not set');
+    expect(oneErrorLine(noOrigin)).toBe('cardauth: config_invalid: CARDAUTH_PUBLIC_ORIGIN: required, not set (set it in the environment or in --config FILE; see `cardauth config table`)');
     expect(noOrigin.stdout).toBe('');
     const noSecret = await runCli(['serve'], { env: { ...deadEnv, CARDAUTH_PUBLIC_ORIGIN: 'https://mis.example.ru' } });
     expect(noSecret.code).toBe(2);
-    expect(oneErrorLine(noSecret)).toBe('cardauth: config_invalid: CARDAUTH_SESSION_SECRET: required, not set');
+    expect(oneErrorLine(noSecret)).toBe('cardauth: config_invalid: CARDAUTH_SESSION_SECRET: required, not set (set it in the environment or in --config FILE; see `cardauth config table`)');
     expect(noSecret.stdout).toBe('');
     // Neither key set: another command passes its configuration and gets as far as Redis.
     const other = await runCli(['agent', 'list'], { env: deadEnv });
