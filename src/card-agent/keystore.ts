@@ -1,4 +1,5 @@
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import { CardauthError } from '../errors';
@@ -15,57 +16,136 @@ export interface AgentIdentity {
   server?: string;
 }
 
-const KEY_FILE = 'agent-key.json';
-const ID_FILE = 'agent.json';
+/** The private key, in CARDAUTH_AGENT_DIR. */
+export const KEY_FILE = 'agent-key.json';
+/** The enrollment (agent id and server), in CARDAUTH_AGENT_DIR. */
+export const ID_FILE = 'agent.json';
 
-function readJson(path: string): unknown {
+/** What to do about a damaged key or enrollment file: start over as a new agent. */
+const startOver = (dir: string) => `move ${KEY_FILE} and ${ID_FILE} out of ${dir}, then run \`cardauth agent enroll\` again (a new key is made)`;
+
+const errnoCode = (err: unknown) => (err as NodeJS.ErrnoException).code ?? (err as Error).message.split('\n')[0];
+
+/** A file-system failure in the agent folder, as a config error naming CARDAUTH_AGENT_DIR. */
+function dirError(dir: string, what: string, err: unknown): CardauthError {
+  return new CardauthError('config_invalid', `CARDAUTH_AGENT_DIR ${dir}: cannot ${what} (${errnoCode(err)}); it must be a folder this user can write`, { cause: err });
+}
+
+function readJson(dir: string, name: string): unknown {
+  const path = join(dir, name);
+  let text: string;
   try {
-    return JSON.parse(readFileSync(path, 'utf8'));
+    text = readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new CardauthError('config_invalid', `${path}: unreadable (${(err as Error).message.split('\n')[0]})`);
+    throw dirError(dir, `read ${name}`, err);
   }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new CardauthError('config_invalid', `${path}: not valid JSON (${(err as Error).message.split('\n')[0]}); ${startOver(dir)}`);
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Writes `text` to `dir/name` whole or not at all (mode 0600): a temp file in
+ * the same folder, flushed, then renamed over the target, or with `exclusive`
+ * linked to it (fails with EEXIST if the target exists, which is returned as
+ * `false`). A crash leaves the old file or the new one, never a truncated one.
+ */
+function writeAtomic(dir: string, name: string, text: string, opts: { exclusive?: boolean } = {}): boolean {
+  const path = join(dir, name);
+  const tmp = join(dir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    const fd = openSync(tmp, 'wx', 0o600);
+    try {
+      fchmodSync(fd, 0o600);
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    if (opts.exclusive) linkSync(tmp, path);
+    else renameSync(tmp, path);
+    return true;
+  } catch (err) {
+    if (opts.exclusive && (err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw dirError(dir, `write ${name}`, err);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/** The key file's content: an Ed25519 private JWK, or a config error saying what to do. */
+function privateJwkOf(dir: string, content: unknown): JWK & { d: string; x: string } {
+  if (!isObject(content) || content.kty !== 'OKP' || content.crv !== 'Ed25519' || typeof content.d !== 'string' || typeof content.x !== 'string') {
+    throw new CardauthError('config_invalid', `${join(dir, KEY_FILE)}: not an Ed25519 private key; ${startOver(dir)}`);
+  }
+  return content as JWK & { d: string; x: string };
+}
+
+/** The enrollment file's content: `{agentId, server}`, nothing (not enrolled), or a config error. */
+function enrollmentOf(dir: string, content: unknown): { agentId: string; server: string } | undefined {
+  if (content === undefined) return undefined;
+  if (!isObject(content) || typeof content.agentId !== 'string' || !content.agentId || typeof content.server !== 'string' || !content.server) {
+    throw new CardauthError('config_invalid', `${join(dir, ID_FILE)}: not an agent enrollment (expected {"agentId": …, "server": …}); ${startOver(dir)}`);
+  }
+  return { agentId: content.agentId, server: content.server };
 }
 
 /**
  * Loads the agent's key from its data folder, or generates an Ed25519 key
  * pair on first start. The private key is written with mode 0600 in a 0700
- * folder and never printed; a key file readable by others is refused.
+ * folder and never printed; a key file readable by others is refused. A
+ * damaged key or enrollment file, or a folder that cannot be used, is
+ * `config_invalid` naming the file or CARDAUTH_AGENT_DIR.
  *
  * @example
  * const identity = await loadOrCreateIdentity('/var/lib/cardauth-agent');
  * console.log(identity.fingerprint);
  */
 export async function loadOrCreateIdentity(dir: string): Promise<AgentIdentity> {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
+  } catch (err) {
+    // mkdir of an existing file says EEXIST: it is a file where the folder should be.
+    throw dirError(dir, 'create the folder', (err as NodeJS.ErrnoException).code === 'EEXIST' ? Object.assign(new Error('not a folder'), { code: 'ENOTDIR', cause: err }) : err);
+  }
   const keyPath = join(dir, KEY_FILE);
-  let privateJwk = readJson(keyPath) as JWK | undefined;
-  if (privateJwk === undefined) {
+  let content = readJson(dir, KEY_FILE);
+  if (content === undefined) {
     const pair = await generateKeyPair('EdDSA', { extractable: true });
-    privateJwk = await exportJWK(pair.privateKey);
-    writeFileSync(keyPath, JSON.stringify(privateJwk), { mode: 0o600, flag: 'wx' });
-  } else if (process.platform !== 'win32' && (statSync(keyPath).mode & 0o077) !== 0) {
-    throw new CardauthError('config_invalid', `${keyPath}: the private key must be readable by its owner only (chmod 600)`);
+    // Never replaces a key: if another process made one meanwhile, that one is the key.
+    writeAtomic(dir, KEY_FILE, JSON.stringify(await exportJWK(pair.privateKey)), { exclusive: true });
+    content = readJson(dir, KEY_FILE);
+  } else {
+    let mode: number;
+    try {
+      mode = statSync(keyPath).mode;
+    } catch (err) {
+      throw dirError(dir, `read ${KEY_FILE}`, err);
+    }
+    if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
+      throw new CardauthError('config_invalid', `${keyPath}: the private key must be readable by its owner only (chmod 600)`);
+    }
   }
-  if (privateJwk.kty !== 'OKP' || privateJwk.crv !== 'Ed25519' || typeof privateJwk.d !== 'string' || typeof privateJwk.x !== 'string') {
-    throw new CardauthError('config_invalid', `${keyPath}: not an Ed25519 private key`);
+  const privateJwk = privateJwkOf(dir, content);
+  let privateKey: CryptoKey;
+  try {
+    privateKey = (await importJWK(privateJwk, 'EdDSA')) as CryptoKey;
+  } catch (err) {
+    throw new CardauthError('config_invalid', `${keyPath}: not a usable Ed25519 private key (${(err as Error).message.split('\n')[0]}); ${startOver(dir)}`, { cause: err });
   }
-  const privateKey = (await importJWK(privateJwk, 'EdDSA')) as CryptoKey;
   const publicJwk: JWK = { kty: 'OKP', crv: 'Ed25519', x: privateJwk.x };
   const fingerprint = await calculateJwkThumbprint(publicJwk, 'sha256');
-  const saved = readJson(join(dir, ID_FILE)) as { agentId?: unknown; server?: unknown } | undefined;
-  return {
-    privateKey,
-    publicJwk,
-    fingerprint,
-    ...(typeof saved?.agentId === 'string' ? { agentId: saved.agentId } : {}),
-    ...(typeof saved?.server === 'string' ? { server: saved.server } : {}),
-  };
+  const saved = enrollmentOf(dir, readJson(dir, ID_FILE));
+  return { privateKey, publicJwk, fingerprint, ...saved };
 }
 
-/** Remembers the id the server assigned at enrollment. */
+/** Remembers the id the server assigned at enrollment (replacing the file whole, mode 0600). */
 export function saveEnrollment(dir: string, enrollment: { agentId: string; server: string }): void {
-  const path = join(dir, ID_FILE);
-  writeFileSync(path, JSON.stringify(enrollment, null, 2), { mode: 0o600 });
-  chmodSync(path, 0o600);
+  writeAtomic(dir, ID_FILE, JSON.stringify(enrollment, null, 2));
 }

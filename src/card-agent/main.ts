@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Clock } from '../clock';
 import type { AgentConfig } from '../config';
 import { CardauthError } from '../errors';
-import type { Logger } from '../logger';
+import { errorMessage, type Logger } from '../logger';
 import { createAgent } from './agent';
 import { loadOrCreateIdentity } from './keystore';
 import type { PcscLite } from './pcsc';
@@ -71,7 +71,10 @@ export async function startAgent(deps: { config: AgentConfig; logger: Logger; cl
     new Promise<Server>((resolve, reject) => {
       const s = agent.bridge.listen(port, config.CARDAUTH_AGENT_HOST);
       s.once('error', reject);
-      s.once('listening', () => resolve(s));
+      s.once('listening', () => {
+        s.off('error', reject);
+        resolve(s);
+      });
     });
   // A range (terminal servers: one agent per user session) takes the first free port.
   const { from, to } = config.CARDAUTH_AGENT_PORT;
@@ -90,6 +93,8 @@ export async function startAgent(deps: { config: AgentConfig; logger: Logger; cl
     throw new CardauthError('unavailable', `cannot listen on ${where} (${(lastError as NodeJS.ErrnoException)?.code ?? 'error'})`, { cause: lastError });
   }
   const bound = server;
+  // After start-up a server error (rare: e.g. EMFILE on accept) is logged, not thrown at the process.
+  bound.on('error', (err) => logger.error('agent_server_error', { err: errorMessage(err) }));
   const { port } = bound.address() as AddressInfo;
   const url = `http://${config.CARDAUTH_AGENT_HOST === '::1' ? '[::1]' : '127.0.0.1'}:${port}`;
   logger.info('agent_listening', { url, agentId: identity.agentId ?? null, fingerprint: identity.fingerprint, enrolled: Boolean(identity.agentId) });

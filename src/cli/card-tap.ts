@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { createVirtualCard, VPCD_PORTS } from '../card-agent/vpcd-card';
 import { relaySocketPath } from '../demo/virtual-reader';
@@ -33,6 +33,62 @@ function vpcdTarget(vpcd: string | undefined, slot: 0 | 1, stateDir: string): { 
 }
 
 const pidFile = (stateDir: string, slot: number) => join(stateDir, `card-slot${slot}.pid`);
+
+/**
+ * Writes the pid file whole or not at all: a temp file in the same folder,
+ * then a rename, so `card remove` never reads it half-written (empty).
+ */
+function writePidFile(file: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(tmp, String(process.pid));
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw new CardauthError('config_invalid', `--state-dir: cannot write ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+  }
+}
+
+/** Reads the pid file: its text, or undefined when there is none. */
+function readPidFile(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Removes a stale pid file, unless a new `card tap --hold` replaced it meanwhile. */
+function removeIfUnchanged(file: string, seen: string): void {
+  if (readPidFile(file) === seen) rmSync(file, { force: true });
+}
+
+/** A pid as `card tap --hold` writes it: decimal digits, above 1 (0 and -1 would signal groups or everyone). */
+function parsePid(text: string): number | undefined {
+  if (!/^\d+$/.test(text)) return undefined;
+  const pid = Number(text);
+  return pid > 1 && pid <= 0x7fffffff ? pid : undefined;
+}
+
+/**
+ * Whether `pid` is a `node … cardauth … card tap` process (pids are reused):
+ * on Linux from /proc/PID/cmdline; where there is no /proc the pid is trusted.
+ */
+function cardTapProcess(pid: number): 'card tap' | 'other' | 'gone' {
+  if (!existsSync('/proc/self/cmdline')) return 'card tap';
+  let argv: string[];
+  try {
+    argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return 'gone';
+  }
+  const bin = argv.findIndex((a) => /^cardauth(\.js)?$/.test(basename(a)));
+  if (bin < 1 || !/^node/.test(basename(argv[0] ?? ''))) return 'other';
+  const rest = argv.slice(bin + 1);
+  const card = rest.indexOf('card');
+  return card >= 0 && rest[card + 1] === 'tap' ? 'card tap' : 'other';
+}
 
 /** `cardauth card tap`: a virtual card on the vsmartcard-vpcd reader (tests and the demo). */
 export const cardTap: Command = {
@@ -69,13 +125,19 @@ export const cardTap: Command = {
     }
     ctx.io.stdout.write(`card ${card.uid} on slot ${args.slot}\n`);
     if (args.hold) {
-      mkdirSync(args['state-dir'], { recursive: true });
       const file = pidFile(args['state-dir'], args.slot);
-      writeFileSync(file, String(process.pid));
+      // Listening for SIGTERM before the pid file tells `card remove` whom to signal.
       const stop = ctx.io.stopSignal();
+      try {
+        writePidFile(file);
+      } catch (err) {
+        stop.cancel();
+        await card.remove();
+        throw err;
+      }
       await Promise.race([stop.signal, card.gone]);
       stop.cancel();
-      rmSync(file, { force: true });
+      removeIfUnchanged(file, String(process.pid));
     } else {
       await Promise.race([new Promise((r) => setTimeout(r, args['hold-ms'])), card.gone]);
     }
@@ -94,17 +156,21 @@ export const cardRemove: Command = {
   async run(ctx, raw) {
     const args = checkValues('card remove', z.object({ slot: slotArg, vpcd: z.string().optional(), 'state-dir': z.string().default(DEFAULT_STATE_DIR) }), raw.values);
     const file = pidFile(args['state-dir'], args.slot);
-    let pid: number;
-    try {
-      pid = Number(readFileSync(file, 'utf8'));
-    } catch {
-      throw new CardauthError('card_not_found', `no card held on slot ${args.slot}`);
-    }
+    const text = readPidFile(file);
+    if (text === undefined) throw new CardauthError('card_not_found', `no card held on slot ${args.slot}`);
+    const pid = parsePid(text);
+    // A pid file that is not a pid, or names a process that is not `card tap` (gone, pid reused): stale.
+    const stale = (why: string) => {
+      removeIfUnchanged(file, text);
+      return new CardauthError('card_not_found', `no card held on slot ${args.slot}: ${why}; removed the stale pid file ${file}`);
+    };
+    if (pid === undefined) throw stale('the pid file holds no valid pid');
+    const holder = cardTapProcess(pid);
+    if (holder !== 'card tap') throw stale(holder === 'gone' ? `process ${pid} is gone` : `process ${pid} is not \`cardauth card tap\``);
     try {
       process.kill(pid, 'SIGTERM');
     } catch {
-      rmSync(file, { force: true });
-      throw new CardauthError('card_not_found', `no card held on slot ${args.slot}`);
+      throw stale(`process ${pid} is gone`);
     }
     ctx.io.stdout.write(`removing the card on slot ${args.slot}\n`);
     return 0;
