@@ -110,6 +110,7 @@ function leadingOptions(argv: readonly string[]): { rest: string[]; help: boolea
   for (; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === '--help' || a === '-h') help = true;
+    else if ((a === '--config' || a.startsWith('--config=')) && config !== undefined) throw new UsageError('--config given twice (give it once)');
     else if (a === '--config') {
       config = argv[++i];
       if (config === undefined || config.startsWith('-')) throw new UsageError('--config needs a value (a JSON file)');
@@ -181,6 +182,7 @@ export async function main(argv: string[], io: CliIo = processIo, clock: Clock =
       return EXIT_OK;
     }
     if (raw.values.config === '') throw new UsageError(`${name}: --config needs a value (a JSON file)`);
+    if (typeof raw.values.config === 'string' && resolved.config !== undefined) throw new UsageError(`${name}: --config given twice (give it once)`);
     const configFile = typeof raw.values.config === 'string' ? raw.values.config : resolved.config;
     const ctx: CommandContext = {
       io,

@@ -56,6 +56,8 @@ describe('bad arguments: exit 2, one line naming what is wrong, no stack trace',
     [['card', 'bind', '--login=ivanova', '--uid', '04112233', '--login', 'nobody'], /^cardauth: card bind: --login given twice/],
     [['card', 'list', '--login', 'x', '--json', '--json'], /^cardauth: card list: --json given twice/],
     [['agent', 'list', '--config', 'a.json', '--config=b.json'], /^cardauth: agent list: --config given twice/],
+    [['--config', 'a.json', '--config', 'b.json', 'agent', 'list'], /^cardauth: --config given twice \(give it once\)$/],
+    [['--config=a.json', 'agent', 'list', '--config', 'b.json'], /^cardauth: agent list: --config given twice/],
   ])('%j', async (args, message) => {
     const r = await runCli(args, { env: deadEnv });
     expect(r.code).toBe(2);
