@@ -33,13 +33,18 @@ export interface BridgeDeps {
   samePeer?: (socket: { remoteAddress?: string | undefined; remotePort?: number | undefined }) => boolean;
 }
 
+/** The names the bridge answers to: it listens on loopback only (CARDAUTH_AGENT_HOST). */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+const hostName = (host: string | undefined) => (host ?? '').replace(/:\d+$/, '').toLowerCase();
+
 const StatementRequest = z.strictObject({ nonce: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/), aud: z.string().max(256) });
 
 /**
  * The loopback bridge between the login page and the card agent. Bind it to
  * 127.0.0.1 only. Every request must carry an Origin on the allow-list (any
- * other, or none, gets 403); CORS preflights are answered, including
- * Chromium's Private Network Access header.
+ * other, or none, gets 403) and name a loopback Host (a DNS-rebound name
+ * gets 403 too, whatever its Origin); CORS preflights are answered,
+ * including Chromium's Private Network Access header.
  *
  * - `GET /v1/status`: readers, card present, agent id, approved — no UID;
  * - `POST /v1/statement {nonce, aud}`: long-polls for a tap, answers
@@ -57,6 +62,7 @@ export function createBridge(deps: BridgeDeps): Express {
   app.disable('x-powered-by');
 
   app.use((req: Request, res: Response, next: NextFunction) => {
+    if (!LOOPBACK_HOSTS.has(hostName(req.get('host')))) return next(new CardauthError('forbidden', 'the bridge answers only to 127.0.0.1, localhost or [::1]'));
     if (deps.samePeer && !deps.samePeer(req.socket)) return next(new CardauthError('forbidden', 'this agent serves another user'));
     const origin = req.get('origin');
     if (!origin || !origins.has(origin)) return next(new CardauthError('origin_forbidden', 'origin not allowed'));

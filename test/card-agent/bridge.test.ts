@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Server } from 'node:http';
+import { request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -81,6 +81,19 @@ describe('agent bridge', () => {
     expect((await req('/v1/status', { origin: 'https://evil.example' })).status).toBe(403);
     expect((await req('/v1/status', { origin: null })).status).toBe(403);
     expect((await ask(undefined, undefined, 'https://evil.example')).status).toBe(403);
+  });
+
+  it('refuses a Host that is not a loopback name (DNS rebinding), even with an allowed Origin', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const r = request(`${base}/v1/status`, { headers: { host: 'rebound.example:47800', origin: PAGE } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      r.on('error', reject);
+      r.end();
+    });
+    expect(status).toBe(403);
+    expect((await req('/v1/status')).status).toBe(200);
   });
 
   it('answers the CORS preflight with the Private Network Access header', async () => {
