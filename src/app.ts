@@ -20,6 +20,7 @@ import type { Lockout } from './policy/lockout';
 import type { NonceStore } from './policy/nonces';
 import type { PasswordHasher } from './policy/password-hasher';
 import { createCardPasswordStrategy } from './strategies/card-password';
+import { createFactorCheck } from './strategies/factor-check';
 import { createAgentJwsVerifier, type AgentLookup } from './strategies/agent-jws';
 import { createStatementVerifier } from './strategies/card-statement';
 import { createCardStep } from './strategies/card-step';
@@ -207,6 +208,7 @@ export function createApp(deps: AppDeps): Express {
   const passwordStep = createPasswordStep({ accounts: deps.accounts, hasher: deps.hasher, lockout: deps.lockout, audit: deps.audit });
   const openSession = createSessionOpener({ audit: deps.audit, accounts: deps.accounts, locks: deps.locks, sessionTtlSec: config.CARDAUTH_SESSION_MAX_SEC });
   const cardStepTtlMs = config.CARDAUTH_NONCE_TTL_SEC * 1000;
+  const factorProblem = createFactorCheck({ cards: deps.cards, agents: deps.agents });
 
   passport.use(
     'card-password',
@@ -217,6 +219,7 @@ export function createApp(deps: AppDeps): Express {
         const card = req.session.cardStep;
         return card && now() - card.at <= cardStepTtlMs ? card : undefined;
       },
+      factorProblem,
       source: requestSource,
       audit: deps.audit,
       ipLimit,
@@ -233,7 +236,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(passport.initialize());
   app.use(passport.session());
-  app.use(sessionGuard({ idleMs: config.CARDAUTH_SESSION_IDLE_SEC * 1000, maxMs: config.CARDAUTH_SESSION_MAX_SEC * 1000, now, audit: deps.audit, locks: deps.locks }));
+  app.use(sessionGuard({ idleMs: config.CARDAUTH_SESSION_IDLE_SEC * 1000, maxMs: config.CARDAUTH_SESSION_MAX_SEC * 1000, now, audit: deps.audit, locks: deps.locks, factorProblem }));
 
   app.get('/auth/session', ...showSession);
   app.use(createAuthRoutes({ passport, nonces: deps.nonces, nonceLimit: deps.nonceLimit, cardStep, accounts: deps.accounts, audit: deps.audit, cardIdentifiesUser: config.CARDAUTH_CARD_IDENTIFIES_USER, preauthTtlMs: cardStepTtlMs, now }));

@@ -1,6 +1,7 @@
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { AuditEventInput } from '../audit/record';
 import { CardauthError } from '../errors';
+import type { FactorProblem } from '../strategies/factor-check';
 import type { SessionUser } from '../strategies/session-user';
 import type { SessionLocks } from '../store/session-locks';
 import { requestSource } from './request-source';
@@ -13,6 +14,8 @@ export interface SessionGuardOptions {
   now: () => number;
   audit: { append(input: AuditEventInput): Promise<unknown> };
   locks: Pick<SessionLocks, 'touch'>;
+  /** Whether the session's card and agent still count (createFactorCheck); read at most every 15 s of activity. */
+  factorProblem: (f: { accountId: string; uid: string; agentId: string }) => Promise<FactorProblem | null>;
 }
 
 /** lastSeen is rewritten at most this often, so most reads do not write the session. */
@@ -27,6 +30,11 @@ export const BACKGROUND_HEADER = 'x-cardauth-background';
 /**
  * Server-side session limits (УПД.8), on every request with a logged-in session:
  * - past the absolute lifetime the session ends (`session.ended`, destroyed);
+ * - once its card or agent was revoked it ends too (`session.ended`, reason
+ *   `admin` with the cause), found when lastSeen is older than 15 s, so an
+ *   active session is read again at most every 15 s: this catches what the
+ *   officer's sweep (`card revoke`, `agent revoke`) could not, e.g. a session
+ *   written back by a request in flight;
  * - idle past the timeout it is locked (`session.locked`, reason `idle`);
  *   a request marked {@link BACKGROUND_HEADER} is checked like any other
  *   but does not count as activity;
@@ -36,53 +44,47 @@ export const BACKGROUND_HEADER = 'x-cardauth-background';
  * `requireUser` then answers `session_locked` or `session_expired`.
  *
  * @example
- * app.use(passport.session(), sessionGuard({ idleMs, maxMs, now: clock.now, audit, locks }));
+ * app.use(passport.session(), sessionGuard({ idleMs, maxMs, now: clock.now, audit, locks, factorProblem }));
  */
 export function sessionGuard(opts: SessionGuardOptions): RequestHandler {
+  /** The checks that need Redis (and so a promise); `due`: lastSeen is older than its granularity. */
+  async function check(req: Request, res: Response, user: SessionUser, now: number, lastSeen: number, due: boolean): Promise<void> {
+    const about = { subject: { accountId: user.accountId, login: user.login }, source: { ...requestSource(req), agentId: user.agentId }, sessionId: req.sessionID };
+    const end = async (reason: 'expired' | 'admin', details?: { cause: string }) => {
+      await opts.audit.append({ type: 'session.ended', outcome: 'success', reason, ...about, ...(details ? { details } : {}) });
+      await new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
+      delete req.user;
+      res.locals.sessionEnded = true;
+    };
+    if (now - user.authTime > opts.maxMs) return end('expired');
+    if (due) {
+      const problem = await opts.factorProblem({ accountId: user.accountId, uid: user.cardUid, agentId: user.agentId });
+      if (problem) return end('admin', { cause: problem });
+    }
+    const asLocked = () => {
+      delete req.user;
+      res.locals.lockedUser = user;
+    };
+    if (req.session.locked) return asLocked();
+    if (now - lastSeen > opts.idleMs) {
+      await opts.audit.append({ type: 'session.locked', outcome: 'success', reason: 'idle', ...about });
+      req.session.locked = { reason: 'idle', at: now };
+      await saveSession(req);
+      return asLocked();
+    }
+    // Patched in Redis rather than saved whole, so it cannot undo a concurrent tap-out lock.
+    if (due && req.get(BACKGROUND_HEADER) !== '1') await opts.locks.touch(req.sessionID, now);
+  }
+
   return (req, res, next) => {
     const user = req.user as SessionUser | undefined;
     if (!user) return next();
     const now = opts.now();
-    const about = () => ({ subject: { accountId: user.accountId, login: user.login }, source: { ...requestSource(req), agentId: user.agentId }, sessionId: req.sessionID });
-
-    if (now - user.authTime > opts.maxMs) {
-      opts.audit.append({ type: 'session.ended', outcome: 'success', reason: 'expired', ...about() }).then(
-        () =>
-          req.session.destroy((err) => {
-            if (err) return next(err);
-            delete req.user;
-            res.locals.sessionEnded = true;
-            next();
-          }),
-        next,
-      );
-      return;
-    }
-
-    const asLocked = () => {
-      delete req.user;
-      res.locals.lockedUser = user;
-      next();
-    };
-    if (req.session.locked) return asLocked();
-
     const lastSeen = req.session.lastSeen ?? user.authTime;
-    if (now - lastSeen > opts.idleMs) {
-      opts.audit
-        .append({ type: 'session.locked', outcome: 'success', reason: 'idle', ...about() })
-        .then(() => {
-          req.session.locked = { reason: 'idle', at: now };
-          return saveSession(req);
-        })
-        .then(asLocked, next);
-      return;
-    }
-    if (now - lastSeen > LAST_SEEN_GRANULARITY_MS && req.get(BACKGROUND_HEADER) !== '1') {
-      // Patched in Redis rather than saved whole, so it cannot undo a concurrent tap-out lock.
-      opts.locks.touch(req.sessionID, now).then(() => next(), next);
-      return;
-    }
-    next();
+    const due = now - lastSeen > LAST_SEEN_GRANULARITY_MS;
+    // The hot path (an active, unlocked session seen in the last 15 s): nothing to read or write.
+    if (!due && !req.session.locked && now - lastSeen <= opts.idleMs && now - user.authTime <= opts.maxMs) return next();
+    check(req, res, user, now, lastSeen, due).then(() => next(), next);
   };
 }
 

@@ -4,6 +4,7 @@ import '../http/session-data';
 import type { AuditEventInput } from '../audit/record';
 import { CardauthError } from '../errors';
 import type { CardStepResult, RequestSource } from './card-step';
+import type { FactorProblem } from './factor-check';
 import type { IpLimit } from './ip-limit';
 import type { LoginAccount } from './password-step';
 import type { LoginResult } from './session-user';
@@ -14,6 +15,8 @@ export interface CardPasswordDeps {
   passwordStep: (input: { card: CardStepResult; login: string; password: string; source: RequestSource; sessionId: string; ipChecked?: boolean }) => Promise<LoginAccount>;
   /** The card step stored by POST /auth/card, if any (checked for freshness by the caller). */
   pendingCard: (req: Request) => CardStepResult | undefined;
+  /** Whether a stored card step's card and agent still count (createFactorCheck): revoked since, it is void. */
+  factorProblem: (f: { accountId: string; uid: string; agentId: string }) => Promise<FactorProblem | null>;
   source: (req: Request) => RequestSource;
   /** Records a password step that came without a (fresh) card step... */
   audit: { append(input: AuditEventInput): Promise<unknown> };
@@ -39,7 +42,9 @@ export interface LoginDenial {
  *
  * The card comes either from `statement` in the same body (one-shot
  * `POST /auth/login`) or from the card step already passed in this session
- * (`POST /auth/card`, then `POST /auth/password`). An ordinary denial is
+ * (`POST /auth/card`, then `POST /auth/password`); a stored card step is
+ * void if its card or agent was revoked since (`card_step_required`, audited
+ * `password.checked` with reason `card_revoked` or `agent_revoked`). An ordinary denial is
  * `fail(denial)` with a {@link LoginDenial} whose error `code` the route maps to a status;
  * an infrastructure failure is `error(err)`, which fails closed with 503.
  *
@@ -57,6 +62,11 @@ export function createCardPasswordStrategy(deps: CardPasswordDeps): LocalStrateg
       const statement: unknown = (req.body as Record<string, unknown>).statement;
       const oneShot = typeof statement === 'string';
       card = oneShot ? await deps.cardStep({ statement, sessionId: req.sessionID, source }) : deps.pendingCard(req);
+      const revoked = card && !oneShot ? await deps.factorProblem({ accountId: card.accountId, uid: card.uid, agentId: card.agentId }) : null;
+      if (card && revoked) {
+        await deps.audit.append({ type: 'password.checked', outcome: 'failure', reason: revoked, subject: { accountId: card.accountId, login }, source: { ...source, agentId: card.agentId, reader: card.reader }, cardUid: card.uid, sessionId: req.sessionID });
+        throw new CardauthError('card_step_required', 'present the card again');
+      }
       if (!card) {
         await deps.ipLimit.check('password.checked', source, req.sessionID);
         await deps.audit.append({ type: 'password.checked', outcome: 'failure', reason: 'no_card_step', subject: { login }, source, sessionId: req.sessionID });

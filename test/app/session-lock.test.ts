@@ -82,6 +82,47 @@ describe('locked sessions: idle, tap-out, switch; unlock only with the same card
     expect(res.json.error.code).toBe('session_expired');
   });
 
+  it('a session whose card was revoked (and not swept) ends at its next request after 15 s, audited admin / card_revoked', async () => {
+    await srv.account('gromova', 'Пароль-Громовой-1', '04000000000C01');
+    const c = await loggedIn('gromova', '04000000000C01', 'Пароль-Громовой-1');
+    await srv.services.cards.revoke({ uid: '04000000000C01', reason: 'stolen', by: 'os:test' });
+    clock.advance(16_000);
+    const res = await c.get('/auth/session', { 'x-cardauth-background': '1' });
+    expect(res.json.error.code).toBe('session_expired');
+    expect(await lastAudit(srv.redis, 'session.ended')).toMatchObject({ reason: 'admin', subject: { login: 'gromova' }, details: { cause: 'card_revoked' } });
+    expect((await c.get('/auth/session')).json.error.code).toBe('unauthenticated');
+  });
+
+  it('a session whose agent was revoked ends the same way, even while locked', async () => {
+    const station = await srv.agent({ name: 'РМ-404' });
+    const c = await loggedIn('alekseeva', CARD_A, PW_A, station);
+    await agentPost('/agents/events', { statement: await tapout(CARD_A, 'tap', station) });
+    expect((await c.get('/auth/session')).json.error.code).toBe('session_locked');
+    await srv.services.agents.revoke(station.id, 'os:test');
+    clock.advance(16_000);
+    expect((await c.get('/auth/session')).json.error.code).toBe('session_expired');
+    expect(await lastAudit(srv.redis, 'session.ended')).toMatchObject({ reason: 'admin', details: { cause: 'agent_revoked' } });
+  });
+
+  it('a passed card step is void once its card or agent is revoked: card_step_required, audited', async () => {
+    await srv.account('belova', 'Пароль-Беловой-1', '04000000000D01');
+    const c = srv.client();
+    const statement = await srv.statementFor(c, agent, '04000000000D01');
+    expect((await c.post('/auth/card', { statement })).status).toBe(200);
+    await srv.services.cards.revoke({ uid: '04000000000D01', reason: 'stolen', by: 'os:test' });
+    const res = await c.post('/auth/password', { login: 'belova', password: 'Пароль-Беловой-1' });
+    expect(res.status).toBe(401);
+    expect(res.json.error.code).toBe('card_step_required');
+    expect(await lastAudit(srv.redis, 'password.checked')).toMatchObject({ outcome: 'failure', reason: 'card_revoked', cardUid: '04000000000D01' });
+
+    const station = await srv.agent({ name: 'РМ-505' });
+    const d = srv.client();
+    expect((await d.post('/auth/card', { statement: await srv.statementFor(d, station, CARD_B) })).status).toBe(200);
+    await srv.services.agents.revoke(station.id, 'os:test');
+    expect((await d.post('/auth/password', { login: 'borisov', password: PW_B })).json.error.code).toBe('card_step_required');
+    expect(await lastAudit(srv.redis, 'password.checked')).toMatchObject({ outcome: 'failure', reason: 'agent_revoked' });
+  });
+
   it('a signed tap-out locks every session of that card at that agent, and only those', async () => {
     const a1 = await loggedIn();
     const a2 = await loggedIn();
