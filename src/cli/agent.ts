@@ -4,7 +4,7 @@ import { CardauthError, isCardauthError } from '../errors';
 import { validatePublicJwk, type Agent } from '../store/agents';
 import { agentIdPositional, checkValues, flag, textArg, UsageError } from './args';
 import { auditChange, type Command } from './command';
-import { endSessions } from './end-sessions';
+import { auditEndedSessions, endSessions } from './end-sessions';
 import { isoTime, printList, type Column } from './output';
 
 /** An agent as the CLI shows it (the public key itself only by its fingerprint). */
@@ -161,18 +161,21 @@ export const agentRevoke: Command = {
       const prior = await s.agents.get(id);
       if (prior?.status === 'revoked') {
         // Already revoked (perhaps by a run that failed before its sessions were ended): end them now.
-        const ended = await endSessions(ctx, s, { agentId: prior.id }, 'agent_revoked');
+        const match = { agentId: prior.id };
+        const ended = await auditEndedSessions(ctx, s, await endSessions(s, match), match, 'agent_revoked');
         ctx.io.stdout.write(`agent ${prior.id} "${prior.name}" was already revoked; ${ended}\n`);
         return 0;
       }
       const agent = await s.agents.revoke(id, ctx.actor);
+      const match = { agentId: agent.id };
+      const sessions = await endSessions(s, match);
       await auditChange(
         ctx,
         s,
         { type: 'agent.revoked', outcome: 'success', source: { agentId: agent.id, workstation: agent.name }, details: { fingerprint: agent.fingerprint } },
-        `agent ${agent.id} was revoked`,
+        `agent ${agent.id} was revoked and ${sessions.length} open session(s) ended`,
       );
-      const ended = await endSessions(ctx, s, { agentId: agent.id }, 'agent_revoked');
+      const ended = await auditEndedSessions(ctx, s, sessions, match, 'agent_revoked');
       ctx.io.stdout.write(`revoked agent ${agent.id} "${agent.name}"; ${ended}\n`);
       return 0;
     });

@@ -3,7 +3,7 @@ import { REVOKE_REASONS, type CardBinding } from '../store/cards';
 import { accountByLogin } from './account';
 import { checkValues, flag, loginArg, revokeReasonArg, textArg, uidArg } from './args';
 import { auditChange, type Command } from './command';
-import { endSessions } from './end-sessions';
+import { auditEndedSessions, endSessions } from './end-sessions';
 import { isoTime, printList, type Column } from './output';
 
 /** A binding as the CLI shows it. */
@@ -114,18 +114,21 @@ export const cardRevoke: Command = {
       const prior = await s.cards.get(args.uid);
       if (prior?.status === 'revoked') {
         // Already revoked (perhaps by a run that failed before its sessions were ended): end them now.
-        const ended = await endSessions(ctx, s, { cardUid: prior.uid }, 'card_revoked');
+        const match = { cardUid: prior.uid };
+        const ended = await auditEndedSessions(ctx, s, await endSessions(s, match), match, 'card_revoked');
         ctx.io.stdout.write(`card ${prior.uid} of ${prior.accountId} was already revoked (${prior.revokeReason ?? 'other'}); ${ended}\n`);
         return 0;
       }
       const binding = await s.cards.revoke({ uid: args.uid, reason: args.reason, by: ctx.actor });
+      const match = { cardUid: binding.uid };
+      const sessions = await endSessions(s, match);
       await auditChange(
         ctx,
         s,
         { type: 'card.revoked', outcome: 'success', reason: args.reason, subject: { accountId: binding.accountId }, cardUid: binding.uid },
-        `card ${binding.uid} was revoked`,
+        `card ${binding.uid} was revoked and ${sessions.length} open session(s) ended`,
       );
-      const ended = await endSessions(ctx, s, { cardUid: binding.uid }, 'card_revoked');
+      const ended = await auditEndedSessions(ctx, s, sessions, match, 'card_revoked');
       ctx.io.stdout.write(`revoked card ${binding.uid} of ${binding.accountId} (${args.reason}); ${ended}\n`);
       return 0;
     });
