@@ -98,7 +98,8 @@ export class TapBroker extends EventEmitter {
   onReadError(failure: ReadFailure): void {
     if (failure.presentedUid !== undefined) {
       const tap: Tap = { reader: failure.reader, uid: failure.presentedUid, at: failure.at, inadmissible: true };
-      if (!this.handTo(tap)) this.held = tap;
+      // Held for the next request, but never in place of a usable card held before it.
+      if (!this.handTo(tap) && (!this.held || this.held.inadmissible)) this.held = tap;
       return;
     }
     this.waiters.shift()?.reject(new CardauthError('card_unreadable', 'the card on the reader could not be read; place it again'));

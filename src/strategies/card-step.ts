@@ -5,6 +5,14 @@ import { CardRejectedError, rejectionAudit } from './agent-jws';
 import type { IpLimit } from './ip-limit';
 import type { CardStatement } from './card-statement';
 
+/**
+ * Refusals that are not attempts at anyone's account: a phone or a bank card
+ * brushed past the reader presents a random or odd-length ID, and the agent
+ * passes it on to be audited. They do not count against the client IP, which
+ * on a terminal server is shared by every user.
+ */
+const NOT_AN_ATTEMPT: ReadonlySet<string> = new Set(['uid_random', 'uid_length']);
+
 /** Where a request came from, for the audit and the per-IP limit. */
 export interface RequestSource {
   ip: string;
@@ -35,7 +43,8 @@ export interface CardStepDeps {
 /**
  * The card step: statement → single-use nonce → allow-list. Every outcome is
  * audited as `card.presented`; a refusal is a CardRejectedError whose reason
- * only the audit sees. An IP over its failure limit is `rate_limited`
+ * only the audit sees, and counts against the client IP unless it is a
+ * random or odd-length UID. An IP over its failure limit is `rate_limited`
  * before the statement is read (see createIpLimit).
  * Infrastructure failures propagate as `unavailable` / `audit_unavailable`.
  *
@@ -68,7 +77,7 @@ export function createCardStep(deps: CardStepDeps) {
         ...rejectionAudit(err, source),
         sessionId,
       });
-      await deps.ipLimit.recordFailure(source.ip);
+      if (!NOT_AN_ATTEMPT.has(err.reason)) await deps.ipLimit.recordFailure(source.ip);
       throw err;
     }
     await deps.audit.append({

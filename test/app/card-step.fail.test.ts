@@ -184,3 +184,23 @@ describe('the card step refuses, with one generic code and the reason in the aud
     expect((await c.post('/auth/card', { statement: await handSigned(await nonceOf(c), {}) })).status).toBe(200);
   });
 });
+
+describe('random and odd-length UIDs are audited but do not count against the client IP', () => {
+  let srv: TestServer;
+  let agent: TestAgent;
+  suiteServer({ env: { CARDAUTH_IP_ATTEMPTS: '3' } }, async (s, a) => {
+    [srv, agent] = [s, a];
+  });
+  const present = async (uid: string) => {
+    const c = srv.client();
+    const { nonce } = (await c.post('/auth/nonce')).json;
+    return c.post('/auth/card', { statement: await signStatement(agent.key, { aud: srv.config.CARDAUTH_PUBLIC_ORIGIN, nonce, uid, reader: 'R' }, srv.clock) });
+  };
+
+  it('five phones brushed past the reader leave the address its attempts; unknown cards use them up', async () => {
+    for (const uid of ['08A1B2C3', '08D4E5F6', '0811223344', '08778899', '04A1B2']) expect((await present(uid)).json.error.code).toBe('card_rejected');
+    expect(await lastAudit(srv.redis, 'card.presented')).toMatchObject({ reason: 'uid_length' });
+    for (let i = 0; i < 3; i++) expect((await present(`04000000000F0${i}`)).json.error.code).toBe('card_rejected');
+    expect((await present('04000000000F09')).json.error.code).toBe('rate_limited');
+  });
+});

@@ -112,13 +112,20 @@ describe('tap broker: cards that cannot be used', () => {
     await expect(p).resolves.toMatchObject({ uid: '04A1' });
   });
 
-  it('an inadmissible UID goes to the waiting request as read, but opens no session: tapped again it is no tap-out', async () => {
-    const { broker, tapouts } = setup();
+  it('an inadmissible UID goes to the waiting request as read, but opens no session: a card after it is no switch', async () => {
+    const { broker, tapouts, tap } = setup();
     const p = broker.nextTap(1000);
     broker.onReadError({ reader: 'R1', at: 0, presentedUid: '08A1B2C3' });
     await expect(p).resolves.toEqual({ reader: 'R1', uid: '08A1B2C3', at: 0, inadmissible: true });
-    broker.onReadError({ reader: 'R1', at: 0, presentedUid: '08D4E5F6' });
+    broker.onCard(tap('04A1')); // had the random ID become the active card, this would be a 'switch' tap-out
     expect(tapouts).toEqual([]);
+  });
+
+  it('an inadmissible UID does not take the place of a usable card held before it', async () => {
+    const { broker, tap, clock } = setup();
+    broker.onCard(tap('04A1'));
+    broker.onReadError({ reader: 'R1', at: clock.now(), presentedUid: '08A1B2C3' });
+    await expect(broker.nextTap(1000)).resolves.toMatchObject({ uid: '04A1' });
   });
 
   it('an inadmissible UID at an open session does not lock it; it is held for the next request', async () => {
