@@ -56,7 +56,7 @@ export const AUDIT_EVENTS = {
   'account.unblocked': { meaning: 'A blocked account was unblocked.', later: true },
   'account.role_changed': { meaning: "An account's role changed.", later: true },
   'password.changed': { meaning: 'A user changed their own password.', later: true },
-  'password.reset': { meaning: 'An administrator reset a password.' },
+  'password.reset': { meaning: 'An administrator reset a password; today only the demo does, when it resets its own accounts.', later: true },
   'password.expired': { meaning: 'A password reached its maximum age and must be changed.', later: true },
   // card agents
   'agent.enrolled': { meaning: 'A workstation card agent asked to be enrolled.' },
