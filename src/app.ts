@@ -27,7 +27,7 @@ import { createCardStep } from './strategies/card-step';
 import { createIpLimit } from './strategies/ip-limit';
 import { createSessionOpener } from './strategies/open-session';
 import { createTapoutVerifier } from './strategies/tapout-event';
-import type { SessionLocks } from './store/session-locks';
+import { SESSION_KEY_PREFIX, type SessionLocks } from './store/session-locks';
 import { createPasswordStep, type LoginAccount } from './strategies/password-step';
 import type { LoginResult, SessionUser } from './strategies/session-user';
 import './http/session-data';
@@ -187,7 +187,7 @@ export function createApp(deps: AppDeps): Express {
   const sessions = session({
     name: 'cardauth.sid',
     secret: [...config.CARDAUTH_SESSION_SECRET],
-    store: new RedisStore({ client: deps.redis, prefix: 'sess:', ttl: config.CARDAUTH_SESSION_MAX_SEC, disableTouch: true }),
+    store: new RedisStore({ client: deps.redis, prefix: SESSION_KEY_PREFIX, ttl: config.CARDAUTH_SESSION_MAX_SEC, disableTouch: true }),
     resave: false,
     saveUninitialized: false,
     cookie: { httpOnly: true, sameSite: 'strict', secure, path: '/' },

@@ -243,6 +243,8 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
   const approve = defineScript(redis, 'cardauthAgentApprove', 1, APPROVE);
   const revoke = defineScript(redis, 'cardauthAgentRevoke', 1, REVOKE);
 
+  const get = async (id: string): Promise<Agent | null> => (isAgentId(id) ? toAgent(await guard(redis.hgetall(agentKey(id)))) : null);
+
   const transition = async (script: typeof approve, verb: string, id: string, by: string): Promise<Agent> => {
     const actor = printable(by, 'by', 128);
     if (!isAgentId(id)) throw new CardauthError('agent_not_found', 'no such agent');
@@ -268,7 +270,7 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
         );
         if (status === 'ok') return { id, name, publicJwk: jwk, alg, fingerprint, status: 'pending', createdAt };
         if (status === 'agent_state') {
-          const prior = input.resumePending ? await this.get(String(existing)) : null;
+          const prior = input.resumePending ? await get(String(existing)) : null;
           if (prior && prior.status === 'pending' && prior.name === name) return { ...prior, resumed: true };
           throw new CardauthError('agent_state', `this key is already registered as agent ${String(existing)}`);
         }
@@ -279,10 +281,7 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
     approve: (id, by) => transition(approve, 'approve', id, by),
     revoke: (id, by) => transition(revoke, 'revoke', id, by),
 
-    async get(id) {
-      if (!isAgentId(id)) return null;
-      return toAgent(await guard(redis.hgetall(agentKey(id))));
-    },
+    get,
 
     async list() {
       const ids = Object.values(await guard(redis.hgetall(FP_INDEX)));

@@ -1,6 +1,9 @@
 import type Redis from 'ioredis';
 import { defineScript } from './script';
 
+/** Where connect-redis keeps sessions (`sess:<id>`); the scripts here and the sweep reach them there. */
+export const SESSION_KEY_PREFIX = 'sess:';
+
 /** Why a session was locked (УПД.8). */
 export type LockReason = 'idle' | 'tapout' | 'switch' | 'request';
 
@@ -71,7 +74,7 @@ const indexKey = (agentId: string, uid: string) => `sessidx:${agentId}:${uid}`;
  */
 export function createSessionLocks(deps: { redis: Redis; prefix?: string }): SessionLocks {
   const { redis } = deps;
-  const prefix = deps.prefix ?? 'sess:';
+  const prefix = deps.prefix ?? SESSION_KEY_PREFIX;
   const lockCard = defineScript(redis, 'cardauthLockCard', 1, LOCK_CARD);
   const touch = defineScript(redis, 'cardauthSessionTouch', 1, TOUCH);
   const bind = defineScript(redis, 'cardauthSessionBind', 1, BIND);

@@ -1,5 +1,6 @@
 import type Redis from 'ioredis';
 import { guard } from '../errors';
+import { SESSION_KEY_PREFIX } from './session-locks';
 
 /** Which logged-in sessions to end: those opened with this card, or through this agent. */
 export type SessionMatch = { cardUid: string } | { agentId: string };
@@ -46,7 +47,7 @@ function userOf(raw: string | null): { accountId: string; login: string; cardUid
  */
 export function createSessionSweep(deps: { redis: Pick<Redis, 'scan' | 'mget' | 'del'>; prefix?: string }): SessionSweep {
   const { redis } = deps;
-  const prefix = deps.prefix ?? 'sess:';
+  const prefix = deps.prefix ?? SESSION_KEY_PREFIX;
   return {
     async end(match) {
       const matches = (u: { cardUid?: unknown; agentId?: unknown }) => ('cardUid' in match ? u.cardUid === match.cardUid : u.agentId === match.agentId);

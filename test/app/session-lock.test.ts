@@ -189,8 +189,12 @@ describe('locked sessions: idle, tap-out, switch; unlock only with the same card
     await srv.services.cards.bind({ uid: CARD_A2, accountId: id, by: 'os:test' });
     await agentPost('/agents/events', { statement: await tapout(CARD_A) });
     const before = (await auditRecords(srv.redis)).length;
+    const lockedCookie = c.cookie;
     const res = await srv.login(c, agent, CARD_A2, 'alekseeva', PW_A);
     expect(res.status).toBe(200);
+    const old = srv.client();
+    old.cookie = lockedCookie;
+    expect((await old.get('/auth/session')).json.error.code).toBe('unauthenticated');
     const since = (await auditRecords(srv.redis)).slice(before).map((r) => r.type);
     expect(since).toContain('session.created');
     expect(since).not.toContain('session.unlocked');
