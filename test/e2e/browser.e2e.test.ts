@@ -40,22 +40,39 @@ async function tap(uid: string) {
   await new Promise((r) => setTimeout(r, 800));
 }
 const statusText = (page: Page) => page.textContent('#card-status');
+/**
+ * Waits until the card status shows `text`. A function, not a string: the
+ * page's CSP forbids eval, and Playwright polls a string predicate with it.
+ */
+const waitForStatus = (page: Page, text: string) =>
+  page.waitForFunction((t) => ((globalThis as unknown as { document: { getElementById(id: string): { textContent: string | null } | null } }).document.getElementById('card-status')?.textContent ?? '').includes(t), text);
+
+/** Every page a test opens is closed after it, even when it fails: an open login page would keep asking the agent and take the next test's tap. */
+const pages: Page[] = [];
+async function newPage(): Promise<Page> {
+  const page = await browser.newPage();
+  pages.push(page);
+  return page;
+}
+afterEach(async () => {
+  await Promise.all(pages.splice(0).map((p) => p.close().catch(() => undefined)));
+});
 /** Card step passed and the password typed, ready to submit. */
 async function toPasswordStep(page: Page, password = CLINICIAN.password) {
   await page.goto(`${srv.url}/login`);
-  await page.waitForFunction("document.getElementById('card-status').textContent.includes('Ожидание карты')");
+  await waitForStatus(page, 'Ожидание карты');
   await tap(CLINICIAN.uid);
   await page.waitForSelector('#step-password:not([hidden])');
   await page.fill('#password-field', password);
 }
 
 it('opens the login page, taps the card, types the password, sees the logged-in page; a second tap shows the lock screen', async () => {
-  const page = await browser.newPage();
+  const page = await newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`${srv.url}/login`);
   expect(await page.textContent('h1')).toBe('Приложите карту к считывателю');
-  await page.waitForFunction("document.getElementById('card-status').textContent.includes('Ожидание карты')");
+  await waitForStatus(page, 'Ожидание карты');
   expect(await statusText(page)).toContain('Ожидание карты');
 
   await tap(CLINICIAN.uid);
@@ -77,7 +94,7 @@ it('opens the login page, taps the card, types the password, sees the logged-in 
   expect(errors).toEqual([]);
 
   // unlock on the lock screen with the same card and the password
-  await page.waitForFunction("document.getElementById('card-status').textContent.includes('Ожидание карты')");
+  await waitForStatus(page, 'Ожидание карты');
   await tap(CLINICIAN.uid);
   await page.waitForSelector('#step-password:not([hidden])');
   await page.fill('#password-field', CLINICIAN.password);
@@ -88,10 +105,10 @@ it('opens the login page, taps the card, types the password, sees the logged-in 
 });
 
 it('shows a wrong password as a short message that says what to do, in Russian', async () => {
-  const page = await browser.newPage();
+  const page = await newPage();
   page.on('console', (m) => console.log('page:', m.text()));
   await page.goto(`${srv.url}/login`);
-  await page.waitForFunction("document.getElementById('card-status').textContent.includes('Ожидание карты')");
+  await waitForStatus(page, 'Ожидание карты');
   await tap(CLINICIAN.uid);
   await page.waitForSelector('#step-password:not([hidden])');
   await page.fill('#password-field', 'не тот пароль');
@@ -102,7 +119,7 @@ it('shows a wrong password as a short message that says what to do, in Russian',
 });
 
 it('an idle login page keeps its nonce across the agent\'s waits instead of asking for one per wait', async () => {
-  const page = await browser.newPage();
+  const page = await newPage();
   const nonceRequests: number[] = [];
   const asked: string[] = [];
   page.on('request', (r) => {
@@ -116,7 +133,6 @@ it('an idle login page keeps its nonce across the agent\'s waits instead of aski
     return route.continue();
   });
   await page.goto(`${srv.url}/login`);
-  await page.waitForFunction("document.getElementById('card-status').textContent.includes('Ожидание карты')");
   for (const deadline = Date.now() + 10_000; asked.length < 5 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
   expect(asked.length).toBeGreaterThanOrEqual(5);
   expect(new Set(asked.slice(0, 5)).size).toBe(1); // one nonce for all five waits
@@ -128,7 +144,7 @@ it('an idle login page keeps its nonce across the agent\'s waits instead of aski
 });
 
 it('a 503 at the password step (audit trail unwritable) says the service is unavailable and keeps the password for a retry', async () => {
-  const page = await browser.newPage();
+  const page = await newPage();
   await toPasswordStep(page);
   await withAuditUnusable(redis.client(), async () => {
     await page.click('#submit');
@@ -143,7 +159,7 @@ it('a 503 at the password step (audit trail unwritable) says the service is unav
 });
 
 it('a failed sign-out says so on the page and stays there; signing out again works', async () => {
-  const page = await browser.newPage();
+  const page = await newPage();
   await toPasswordStep(page);
   await page.click('#submit');
   await page.waitForURL('**/home');
@@ -165,7 +181,7 @@ it('a failed sign-out says so on the page and stays there; signing out again wor
 });
 
 it('the page opened at another address than the public origin says so', async () => {
-  const page = await browser.newPage();
+  const page = await newPage();
   await page.goto(`${srv.url.replace('127.0.0.1', 'localhost')}/login`); // the server refuses this Origin
   await page.waitForSelector('#error:not([hidden])');
   expect(await page.textContent('#error')).toBe('Страница входа открыта не по тому адресу. Откройте МИС по ярлыку или обратитесь к администратору.');
@@ -173,7 +189,7 @@ it('the page opened at another address than the public origin says so', async ()
 });
 
 it('the card status says what the agent answered, once each, and keeps waiting; "another card" puts focus on the card step', async () => {
-  const page = await browser.newPage();
+  const page = await newPage();
   // Every text #card-status takes once the page runs (not the one it is served with).
   await page.addInitScript({
     content: `window.statuses = [];
