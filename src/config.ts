@@ -145,7 +145,7 @@ export const SERVER_KEYS = {
   CARDAUTH_LOCKOUT_ATTEMPTS: key(int(1, 100), 'Failed password attempts per account within the window that lock it (ИАФ.3, УПД.4).', '5'),
   CARDAUTH_LOCKOUT_WINDOW_SEC: key(int(1, 86400), 'Window in which failed attempts are counted.', '900'),
   CARDAUTH_LOCKOUT_DURATION_SEC: key(int(1, 86400), 'How long a locked account stays locked.', '900'),
-  CARDAUTH_IP_ATTEMPTS: key(int(1, 100000), 'Failed logins per client IP within the lockout window before that IP is refused.', '50'),
+  CARDAUTH_IP_ATTEMPTS: key(int(1, 100000), 'Failed logins per client IP within the lockout window before that IP is refused. A random or odd-length card ID (a phone, a bank card) is audited but not counted.', '50'),
   CARDAUTH_SESSION_IDLE_SEC: key(int(10, 86400), 'Idle time after which a session is locked; only the same card and the password unlock it (УПД.8).', '900'),
   CARDAUTH_SESSION_MAX_SEC: key(int(60, 7 * 86400), 'Absolute session lifetime from login.', '43200'),
   CARDAUTH_PASSWORD_MIN_LENGTH: key(int(6, 256), 'Shortest password accepted when one is set (ИАФ.3: 12; the older class-3 profile: 6).', '12'),

@@ -99,7 +99,8 @@ export class TapBroker extends EventEmitter {
     if (failure.presentedUid !== undefined) {
       const tap: Tap = { reader: failure.reader, uid: failure.presentedUid, at: failure.at, inadmissible: true };
       // Held for the next request, but never in place of a usable card held before it.
-      if (!this.handTo(tap) && (!this.held || this.held.inadmissible)) this.held = tap;
+      const held = this.held;
+      if (!this.handTo(tap) && (!held || held.inadmissible || failure.at - held.at > this.opts.holdMs)) this.held = tap;
       return;
     }
     this.waiters.shift()?.reject(new CardauthError('card_unreadable', 'the card on the reader could not be read; place it again'));

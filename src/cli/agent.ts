@@ -4,7 +4,7 @@ import { CardauthError, isCardauthError } from '../errors';
 import { validatePublicJwk, type Agent } from '../store/agents';
 import { agentIdPositional, checkValues, flag, textArg, UsageError } from './args';
 import { auditChange, type Command } from './command';
-import { auditEndedSessions, endSessions } from './end-sessions';
+import { auditEndedSessions, endSessions, endSessionsAndRecord } from './end-sessions';
 import { isoTime, printList, type Column } from './output';
 
 /** An agent as the CLI shows it (the public key itself only by its fingerprint). */
@@ -167,15 +167,12 @@ export const agentRevoke: Command = {
         return 0;
       }
       const agent = await s.agents.revoke(id, ctx.actor);
-      const match = { agentId: agent.id };
-      const sessions = await endSessions(s, match);
-      await auditChange(
-        ctx,
-        s,
-        { type: 'agent.revoked', outcome: 'success', source: { agentId: agent.id, workstation: agent.name }, details: { fingerprint: agent.fingerprint } },
-        `agent ${agent.id} was revoked and ${sessions.length} open session(s) ended`,
-      );
-      const ended = await auditEndedSessions(ctx, s, sessions, match, 'agent_revoked');
+      const ended = await endSessionsAndRecord(ctx, s, `agent ${agent.id}`, { agentId: agent.id }, 'agent_revoked', {
+        type: 'agent.revoked',
+        outcome: 'success',
+        source: { agentId: agent.id, workstation: agent.name },
+        details: { fingerprint: agent.fingerprint },
+      });
       ctx.io.stdout.write(`revoked agent ${agent.id} "${agent.name}"; ${ended}\n`);
       return 0;
     });

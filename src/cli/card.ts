@@ -3,7 +3,7 @@ import { REVOKE_REASONS, type CardBinding } from '../store/cards';
 import { accountByLogin } from './account';
 import { checkValues, flag, loginArg, revokeReasonArg, textArg, uidArg } from './args';
 import { auditChange, type Command } from './command';
-import { auditEndedSessions, endSessions } from './end-sessions';
+import { auditEndedSessions, endSessions, endSessionsAndRecord } from './end-sessions';
 import { isoTime, printList, type Column } from './output';
 
 /** A binding as the CLI shows it. */
@@ -120,15 +120,13 @@ export const cardRevoke: Command = {
         return 0;
       }
       const binding = await s.cards.revoke({ uid: args.uid, reason: args.reason, by: ctx.actor });
-      const match = { cardUid: binding.uid };
-      const sessions = await endSessions(s, match);
-      await auditChange(
-        ctx,
-        s,
-        { type: 'card.revoked', outcome: 'success', reason: args.reason, subject: { accountId: binding.accountId }, cardUid: binding.uid },
-        `card ${binding.uid} was revoked and ${sessions.length} open session(s) ended`,
-      );
-      const ended = await auditEndedSessions(ctx, s, sessions, match, 'card_revoked');
+      const ended = await endSessionsAndRecord(ctx, s, `card ${binding.uid}`, { cardUid: binding.uid }, 'card_revoked', {
+        type: 'card.revoked',
+        outcome: 'success',
+        reason: args.reason,
+        subject: { accountId: binding.accountId },
+        cardUid: binding.uid,
+      });
       ctx.io.stdout.write(`revoked card ${binding.uid} of ${binding.accountId} (${args.reason}); ${ended}\n`);
       return 0;
     });

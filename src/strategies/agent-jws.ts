@@ -29,7 +29,8 @@ export type StatementRejectReason =
 export class CardRejectedError extends CardauthError {
   constructor(
     readonly reason: StatementRejectReason,
-    readonly detail: { agentId?: string; uid?: string; reader?: string } = {},
+    /** `nonce`: only of a statement whose signature passed; never audited. */
+    readonly detail: { agentId?: string; uid?: string; reader?: string; nonce?: string } = {},
   ) {
     super('card_rejected', 'card not accepted');
   }

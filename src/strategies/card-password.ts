@@ -64,7 +64,11 @@ export function createCardPasswordStrategy(deps: CardPasswordDeps): LocalStrateg
       card = oneShot ? await deps.cardStep({ statement, sessionId: req.sessionID, source }) : deps.pendingCard(req);
       const revoked = card && !oneShot ? await deps.factorProblem({ accountId: card.accountId, uid: card.uid, agentId: card.agentId }) : null;
       if (card && revoked) {
+        // Void from now on, and charged to the IP like a password step with no card step.
+        delete req.session.cardStep;
+        await deps.ipLimit.check('password.checked', source, req.sessionID);
         await deps.audit.append({ type: 'password.checked', outcome: 'failure', reason: revoked, subject: { accountId: card.accountId, login }, source: { ...source, agentId: card.agentId, reader: card.reader }, cardUid: card.uid, sessionId: req.sessionID });
+        await deps.ipLimit.recordFailure(source.ip);
         throw new CardauthError('card_step_required', 'present the card again');
       }
       if (!card) {

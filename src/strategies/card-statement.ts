@@ -24,7 +24,7 @@ export interface CardStatement {
  * Normalises a UID claim; a bad one is a CardRejectedError with the uid_*
  * reason, keeping what was claimed (cut short) for the audit.
  */
-export function uidClaim(uid: unknown, detail: { agentId: string; reader?: string }): Uid {
+export function uidClaim(uid: unknown, detail: { agentId: string; reader?: string; nonce?: string }): Uid {
   if (typeof uid !== 'string') throw new CardRejectedError('bad_statement', detail);
   try {
     return normaliseUid(uid);
@@ -53,7 +53,8 @@ export function createStatementVerifier(verifyAgentJws: AgentJwsVerifier): (jws:
     return {
       agentId: agent.id,
       workstation: agent.name,
-      uid: uidClaim(uid, detail),
+      // The nonce travels with a uid_* refusal, so the card step can still use it up.
+      uid: uidClaim(uid, { ...detail, nonce }),
       reader,
       nonce,
       jti: payload.jti as string,

@@ -70,14 +70,18 @@ export function createCardStep(deps: CardStepDeps) {
       accountId = card.accountId;
     } catch (err) {
       if (!(err instanceof CardRejectedError)) throw err;
+      // A random or odd-length UID is exempt from the IP count only once: its statement is single-use too.
+      const { nonce } = err.detail;
+      const exempt = NOT_AN_ATTEMPT.has(err.reason) && nonce !== undefined && (await deps.nonces.consume(nonce, sessionId));
+      const reason = NOT_AN_ATTEMPT.has(err.reason) && !exempt ? 'replayed_nonce' : err.reason;
       await deps.audit.append({
         type: 'card.presented',
         outcome: 'failure',
-        reason: err.reason,
+        reason,
         ...rejectionAudit(err, source),
         sessionId,
       });
-      if (!NOT_AN_ATTEMPT.has(err.reason)) await deps.ipLimit.recordFailure(source.ip);
+      if (!exempt) await deps.ipLimit.recordFailure(source.ip);
       throw err;
     }
     await deps.audit.append({

@@ -191,10 +191,13 @@ describe('random and odd-length UIDs are audited but do not count against the cl
   suiteServer({ env: { CARDAUTH_IP_ATTEMPTS: '3' } }, async (s, a) => {
     [srv, agent] = [s, a];
   });
+  const signed = async (c: TestClient, uid: string) => {
+    const { nonce } = (await c.post('/auth/nonce')).json;
+    return signStatement(agent.key, { aud: srv.config.CARDAUTH_PUBLIC_ORIGIN, nonce, uid, reader: 'R' }, srv.clock);
+  };
   const present = async (uid: string) => {
     const c = srv.client();
-    const { nonce } = (await c.post('/auth/nonce')).json;
-    return c.post('/auth/card', { statement: await signStatement(agent.key, { aud: srv.config.CARDAUTH_PUBLIC_ORIGIN, nonce, uid, reader: 'R' }, srv.clock) });
+    return c.post('/auth/card', { statement: await signed(c, uid) });
   };
 
   it('five phones brushed past the reader leave the address its attempts; unknown cards use them up', async () => {
@@ -202,5 +205,24 @@ describe('random and odd-length UIDs are audited but do not count against the cl
     expect(await lastAudit(srv.redis, 'card.presented')).toMatchObject({ reason: 'uid_length' });
     for (let i = 0; i < 3; i++) expect((await present(`04000000000F0${i}`)).json.error.code).toBe('card_rejected');
     expect((await present('04000000000F09')).json.error.code).toBe('rate_limited');
+  });
+});
+
+describe('a random-UID statement is still single-use: a replay is audited replayed_nonce and counted', () => {
+  let srv: TestServer;
+  let agent: TestAgent;
+  suiteServer({ env: { CARDAUTH_IP_ATTEMPTS: '2' } }, async (s, a) => {
+    [srv, agent] = [s, a];
+  });
+
+  it('the first presentation is uid_random and free; its replays use up the address', async () => {
+    const c = srv.client();
+    const { nonce } = (await c.post('/auth/nonce')).json;
+    const phone = await signStatement(agent.key, { aud: srv.config.CARDAUTH_PUBLIC_ORIGIN, nonce, uid: '08A1B2C3', reader: 'R' }, srv.clock);
+    expect((await c.post('/auth/card', { statement: phone })).json.error.code).toBe('card_rejected');
+    expect(await lastAudit(srv.redis, 'card.presented')).toMatchObject({ reason: 'uid_random', cardUid: '08A1B2C3' });
+    for (let i = 0; i < 2; i++) expect((await c.post('/auth/card', { statement: phone })).json.error.code).toBe('card_rejected');
+    expect(await lastAudit(srv.redis, 'card.presented')).toMatchObject({ reason: 'replayed_nonce' });
+    expect((await c.post('/auth/card', { statement: phone })).json.error.code).toBe('rate_limited');
   });
 });

@@ -114,6 +114,9 @@ describe('locked sessions: idle, tap-out, switch; unlock only with the same card
     expect(res.status).toBe(401);
     expect(res.json.error.code).toBe('card_step_required');
     expect(await lastAudit(srv.redis, 'password.checked')).toMatchObject({ outcome: 'failure', reason: 'card_revoked', cardUid: '04000000000D01' });
+    // The void card step is gone from the session: trying again is a password step with no card step.
+    expect((await c.post('/auth/password', { login: 'belova', password: 'Пароль-Беловой-1' })).json.error.code).toBe('card_step_required');
+    expect(await lastAudit(srv.redis, 'password.checked')).toMatchObject({ outcome: 'failure', reason: 'no_card_step' });
 
     const station = await srv.agent({ name: 'РМ-505' });
     const d = srv.client();

@@ -121,6 +121,14 @@ describe('tap broker: cards that cannot be used', () => {
     expect(tapouts).toEqual([]);
   });
 
+  it('a usable card held too long gives way to an inadmissible UID tapped after it', async () => {
+    const { broker, tap, clock } = setup();
+    broker.onCard(tap('04A1'));
+    clock.advance(11_000);
+    broker.onReadError({ reader: 'R1', at: clock.now(), presentedUid: '08A1B2C3' });
+    await expect(broker.nextTap(1000)).resolves.toMatchObject({ uid: '08A1B2C3', inadmissible: true });
+  });
+
   it('an inadmissible UID does not take the place of a usable card held before it', async () => {
     const { broker, tap, clock } = setup();
     broker.onCard(tap('04A1'));

@@ -54,6 +54,25 @@ describe('revoking a card or an agent ends its open sessions', () => {
     expect((await left.get('/auth/session')).json.error.code).toBe('unauthenticated');
   });
 
+  it('when the sessions cannot be ended the revocation is still audited, and the command says to run it again', async () => {
+    await srv.account('zaitseva', 'Пароль-Зайцевой-4', '04D4D4D4D4D4D4');
+    const left = await loggedIn('zaitseva', '04D4D4D4D4D4D4', 'Пароль-Зайцевой-4');
+    // An operator whose Redis user may do everything but SCAN: the revoke works, the sweep cannot.
+    await srv.redis.call('ACL', 'SETUSER', 'noscan', 'on', '>noscan-pw', '~*', '+@all', '-scan');
+    const noScan = cliEnv({ REDIS_URL: env.REDIS_URL!.replace('redis://', 'redis://noscan:noscan-pw@') });
+
+    const r = await runCli(['card', 'revoke', '--uid', '04D4D4D4D4D4D4', '--reason', 'stolen'], { env: noScan });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/card 04D4D4D4D4D4D4 was revoked and audited, but its open sessions could not be ended: .*; run the command again to end them/);
+    expect(await lastAudit(srv.redis, 'card.revoked')).toMatchObject({ reason: 'stolen', cardUid: '04D4D4D4D4D4D4' });
+    expect((await left.get('/auth/session')).json.login).toBe('zaitseva');
+
+    const again = await runCli(['card', 'revoke', '--uid', '04D4D4D4D4D4D4', '--reason', 'stolen'], { env });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('was already revoked (stolen); 1 open session(s) ended');
+    expect((await left.get('/auth/session')).json.error.code).toBe('unauthenticated');
+  });
+
   it('agent revoke: the sessions opened through it end; one opened at another workstation stays', async () => {
     const station = await srv.agent({ name: 'РМ-303' });
     const other = await srv.agent({ name: 'РМ-202' });
