@@ -17,12 +17,12 @@ export interface AgentIdentity {
 }
 
 /** The private key, in CARDAUTH_AGENT_DIR. */
-export const KEY_FILE = 'agent-key.json';
+const KEY_FILE = 'agent-key.json';
 /** The enrollment (agent id and server), in CARDAUTH_AGENT_DIR. */
-export const ID_FILE = 'agent.json';
+const ID_FILE = 'agent.json';
 
-/** What to do about a damaged key or enrollment file: start over as a new agent. */
-const startOver = (dir: string) => `move ${KEY_FILE} and ${ID_FILE} out of ${dir}, then run \`cardauth agent enroll\` again (a new key is made)`;
+/** How to start over as a new agent (a damaged key file, or enrolling again): both files go. */
+export const startOverHint = (dir: string) => `move ${KEY_FILE} and ${ID_FILE} out of ${dir}, then run \`cardauth agent enroll\` again (a new key is made)`;
 
 const errnoCode = (err: unknown) => (err as NodeJS.ErrnoException).code ?? (err as Error).message.split('\n')[0];
 
@@ -43,7 +43,7 @@ function readJson(dir: string, name: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new CardauthError('config_invalid', `${path}: not valid JSON (${(err as Error).message.split('\n')[0]}); ${startOver(dir)}`);
+    throw new CardauthError('config_invalid', `${path}: not valid JSON (${(err as Error).message.split('\n')[0]}); ${startOverHint(dir)}`);
   }
 }
 
@@ -81,7 +81,7 @@ function writeAtomic(dir: string, name: string, text: string, opts: { exclusive?
 /** The key file's content: an Ed25519 private JWK, or a config error saying what to do. */
 function privateJwkOf(dir: string, content: unknown): JWK & { d: string; x: string } {
   if (!isObject(content) || content.kty !== 'OKP' || content.crv !== 'Ed25519' || typeof content.d !== 'string' || typeof content.x !== 'string') {
-    throw new CardauthError('config_invalid', `${join(dir, KEY_FILE)}: not an Ed25519 private key; ${startOver(dir)}`);
+    throw new CardauthError('config_invalid', `${join(dir, KEY_FILE)}: not an Ed25519 private key; ${startOverHint(dir)}`);
   }
   return content as JWK & { d: string; x: string };
 }
@@ -90,7 +90,7 @@ function privateJwkOf(dir: string, content: unknown): JWK & { d: string; x: stri
 function enrollmentOf(dir: string, content: unknown): { agentId: string; server: string } | undefined {
   if (content === undefined) return undefined;
   if (!isObject(content) || typeof content.agentId !== 'string' || !content.agentId || typeof content.server !== 'string' || !content.server) {
-    throw new CardauthError('config_invalid', `${join(dir, ID_FILE)}: not an agent enrollment (expected {"agentId": …, "server": …}); ${startOver(dir)}`);
+    throw new CardauthError('config_invalid', `${join(dir, ID_FILE)}: not an agent enrollment (expected {"agentId": …, "server": …}); ${startOverHint(dir)}`);
   }
   return { agentId: content.agentId, server: content.server };
 }
@@ -137,7 +137,7 @@ export async function loadOrCreateIdentity(dir: string): Promise<AgentIdentity> 
   try {
     privateKey = (await importJWK(privateJwk, 'EdDSA')) as CryptoKey;
   } catch (err) {
-    throw new CardauthError('config_invalid', `${keyPath}: not a usable Ed25519 private key (${(err as Error).message.split('\n')[0]}); ${startOver(dir)}`, { cause: err });
+    throw new CardauthError('config_invalid', `${keyPath}: not a usable Ed25519 private key (${(err as Error).message.split('\n')[0]}); ${startOverHint(dir)}`, { cause: err });
   }
   const publicJwk: JWK = { kty: 'OKP', crv: 'Ed25519', x: privateJwk.x };
   const fingerprint = await calculateJwkThumbprint(publicJwk, 'sha256');

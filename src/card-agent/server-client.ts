@@ -32,7 +32,9 @@ export function createServerClient(serverUrl: string, timeoutMs = 5000) {
     if (!res.ok) {
       const e = ErrorAnswer.safeParse(json);
       if (res.status >= 500 || !e.success) throw new CardauthError('unavailable', `server answered ${res.status}`);
-      throw new CardauthError(res.status === 429 ? 'rate_limited' : res.status === 409 ? 'agent_state' : res.status === 401 ? 'card_rejected' : 'bad_request', `${e.data.error.code}: ${e.data.error.message}`);
+      const code = res.status === 429 ? 'rate_limited' : res.status === 409 ? 'agent_state' : res.status === 401 ? 'card_rejected' : 'bad_request';
+      const theirs = e.data.error.code === code ? '' : ` (${e.data.error.code})`;
+      throw new CardauthError(code, `the server refused${theirs}: ${e.data.error.message}`);
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) throw new CardauthError('unavailable', 'server answered something unexpected');

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { loadAgentConfig, loadAgentConfigSubset } from '../config';
-import { CardauthError } from '../errors';
+import { CardauthError, isCardauthError } from '../errors';
 import { createJsonLogger } from '../logger';
-import { ID_FILE, KEY_FILE, loadOrCreateIdentity, saveEnrollment } from '../card-agent/keystore';
+import { loadOrCreateIdentity, saveEnrollment, startOverHint } from '../card-agent/keystore';
 import { startAgent } from '../card-agent/main';
 import { createServerClient } from '../card-agent/server-client';
 import { checkValues, textArg } from './args';
@@ -44,18 +44,6 @@ const serverUrl = z.string({ error: (i) => (i.input === undefined ? 'required' :
   return z.NEVER;
 });
 
-/**
- * The server client's refusal reads `CODE: message` (the server's code); the
- * CLI prints its own code first, so a repeated code is dropped.
- */
-function refusal(err: unknown, startOver: string): unknown {
-  if (!(err instanceof CardauthError)) return err;
-  const prefix = `${err.code}: `;
-  if (!err.message.startsWith(prefix)) return err;
-  const text = `the server refused: ${err.message.slice(prefix.length)}`;
-  return new CardauthError(err.code, err.code === 'agent_state' ? `${text}; ${startOver}` : text, { cause: err });
-}
-
 /** `cardauth agent enroll`: sends this workstation's public key to the server as a pending agent. */
 export const agentEnroll: Command = {
   path: ['agent', 'enroll'],
@@ -74,15 +62,15 @@ export const agentEnroll: Command = {
     const { CARDAUTH_AGENT_DIR: dir } = loadAgentConfigSubset(['CARDAUTH_AGENT_DIR'], ctx.io.env, ctx.configFile);
     const identity = await loadOrCreateIdentity(dir);
     // The server knows an agent by its key: enrolling again means a new key, so both files go.
-    const startOver = `to enroll again as a new agent, move ${KEY_FILE} and ${ID_FILE} out of ${dir} (CARDAUTH_AGENT_DIR)`;
     if (identity.agentId && identity.server === args.server) {
-      throw new CardauthError('agent_state', `already enrolled with ${args.server} as ${identity.agentId}; fingerprint ${identity.fingerprint}; ${startOver}`);
+      throw new CardauthError('agent_state', `already enrolled with ${args.server} as ${identity.agentId}; fingerprint ${identity.fingerprint}; ${startOverHint(dir)}`);
     }
     let enrolled;
     try {
       enrolled = await createServerClient(args.server).enroll(args.name, identity.publicJwk);
     } catch (err) {
-      throw refusal(err, startOver);
+      if (!isCardauthError(err, 'agent_state')) throw err;
+      throw new CardauthError('agent_state', `${err.message}; ${startOverHint(dir)}`, { cause: err });
     }
     saveEnrollment(dir, { agentId: enrolled.id, server: args.server });
     ctx.io.stdout.write(`enrolled "${args.name}" with ${args.server} as ${enrolled.id}, status ${enrolled.status}\n`);

@@ -41,7 +41,7 @@ describe('agent enroll', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(oneErrorLine(r)).toBe(
-      `cardauth: agent_state: the server refused: this key is already registered as agent ag_0123456789abcdef; to enroll again as a new agent, move agent-key.json and agent.json out of ${dir} (CARDAUTH_AGENT_DIR)`,
+      `cardauth: agent_state: the server refused: this key is already registered as agent ag_0123456789abcdef; move agent-key.json and agent.json out of ${dir}, then run \`cardauth agent enroll\` again (a new key is made)`,
     );
   });
 
@@ -63,7 +63,7 @@ describe('agent enroll', () => {
     const again = await enroll(dir);
     expect(again.code).toBe(1);
     expect(oneErrorLine(again)).toBe(
-      `cardauth: agent_state: already enrolled with ${url} as ag_00000000000000a1; fingerprint ${fingerprint}; to enroll again as a new agent, move agent-key.json and agent.json out of ${dir} (CARDAUTH_AGENT_DIR)`,
+      `cardauth: agent_state: already enrolled with ${url} as ag_00000000000000a1; fingerprint ${fingerprint}; move agent-key.json and agent.json out of ${dir}, then run \`cardauth agent enroll\` again (a new key is made)`,
     );
 
     const aside = join(root, `aside${n}`);
