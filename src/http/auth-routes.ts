@@ -8,8 +8,8 @@ import type { CardStepResult, RequestSource } from '../strategies/card-step';
 import { LoginFailedError } from '../strategies/password-step';
 import type { LoginResult, SessionUser } from '../strategies/session-user';
 import { requestSource } from './request-source';
-import { saveSession } from './save-session';
-import { noUserError, requireUser } from './session-guard';
+import { endSession, noUserError, requireUser } from './session-guard';
+import { destroySession, saveSession } from './session-writes';
 import { EmptyBody, LoginBody, parseBody, PasswordBody, StatementBody } from './validate';
 import './session-data';
 
@@ -143,9 +143,7 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Router {
       await saveSession(req);
       throw err;
     }
-    await deps.audit.append({ type: 'session.ended', outcome: 'success', reason: 'unlock_failures', ...about });
-    await new Promise<void>((resolve, reject) => req.session.destroy((e) => (e ? reject(e) : resolve())));
-    res.locals.sessionEnded = true;
+    await endSession(req, res, deps.audit, { reason: 'unlock_failures', ...about });
     throw new CardauthError('session_expired', 'too many failed unlocks; log in again');
   };
 
@@ -196,7 +194,7 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Router {
 
   router.post(
     '/auth/logout',
-    async (req, res, next) => {
+    async (req, res) => {
       parseBody(req, EmptyBody);
       // A locked session may be signed out from its lock screen.
       const user = (req.user ?? res.locals.lockedUser) as SessionUser | undefined;
@@ -208,10 +206,9 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Router {
         source: { ...requestSource(req), agentId: user.agentId },
         sessionId: req.sessionID,
       });
-      req.logout((err) => {
-        if (err) return next(err);
-        req.session.destroy((destroyErr) => (destroyErr ? next(destroyErr) : res.status(204).end()));
-      });
+      await new Promise<void>((resolve, reject) => req.logout((err) => (err ? reject(err) : resolve())));
+      await destroySession(req);
+      res.status(204).end();
     },
   );
 

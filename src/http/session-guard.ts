@@ -5,7 +5,7 @@ import type { FactorProblem } from '../strategies/factor-check';
 import type { SessionUser } from '../strategies/session-user';
 import type { SessionLocks } from '../store/session-locks';
 import { requestSource } from './request-source';
-import { saveSession } from './save-session';
+import { destroySession, saveSession } from './session-writes';
 import './session-data';
 
 export interface SessionGuardOptions {
@@ -50,12 +50,7 @@ export function sessionGuard(opts: SessionGuardOptions): RequestHandler {
   /** The checks that need Redis (and so a promise); `due`: lastSeen is older than its granularity. */
   async function check(req: Request, res: Response, user: SessionUser, now: number, lastSeen: number, due: boolean): Promise<void> {
     const about = { subject: { accountId: user.accountId, login: user.login }, source: { ...requestSource(req), agentId: user.agentId }, sessionId: req.sessionID };
-    const end = async (reason: 'expired' | 'admin', details?: { cause: string }) => {
-      await opts.audit.append({ type: 'session.ended', outcome: 'success', reason, ...about, ...(details ? { details } : {}) });
-      await new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
-      delete req.user;
-      res.locals.sessionEnded = true;
-    };
+    const end = (reason: 'expired' | 'admin', details?: { cause: string }) => endSession(req, res, opts.audit, { reason, ...about, ...(details ? { details } : {}) });
     if (now - user.authTime > opts.maxMs) return end('expired');
     if (due) {
       const problem = await opts.factorProblem({ accountId: user.accountId, uid: user.cardUid, agentId: user.agentId });
@@ -86,6 +81,26 @@ export function sessionGuard(opts: SessionGuardOptions): RequestHandler {
     if (!due && !req.session.locked && now - lastSeen <= opts.idleMs && now - user.authTime <= opts.maxMs) return next();
     check(req, res, user, now, lastSeen, due).then(() => next(), next);
   };
+}
+
+/**
+ * Ends a session for good: its `session.ended` record first (no record, no
+ * change), then the session is destroyed in Redis, and the request has no
+ * user any more ({@link noUserError} then says `session_expired`).
+ *
+ * @example
+ * await endSession(req, res, audit, { reason: 'unlock_failures', subject, sessionId: req.sessionID });
+ */
+export async function endSession(
+  req: Request,
+  res: Response,
+  audit: { append(input: AuditEventInput): Promise<unknown> },
+  record: Omit<AuditEventInput, 'type' | 'outcome'>,
+): Promise<void> {
+  await audit.append({ type: 'session.ended', outcome: 'success', ...record });
+  await destroySession(req);
+  delete req.user;
+  res.locals.sessionEnded = true;
 }
 
 /** Why a request has no user: its session just ended, or it never logged in. */

@@ -62,18 +62,18 @@ export function createCardPasswordStrategy(deps: CardPasswordDeps): LocalStrateg
       const statement: unknown = (req.body as Record<string, unknown>).statement;
       const oneShot = typeof statement === 'string';
       card = oneShot ? await deps.cardStep({ statement, sessionId: req.sessionID, source }) : deps.pendingCard(req);
+      // A stored card step whose card or agent was revoked since is void, like no card step at all.
       const revoked = card && !oneShot ? await deps.factorProblem({ accountId: card.accountId, uid: card.uid, agentId: card.agentId }) : null;
-      if (card && revoked) {
-        // Void from now on, and charged to the IP like a password step with no card step.
-        delete req.session.cardStep;
+      if (!card || revoked) {
+        if (revoked) delete req.session.cardStep;
         await deps.ipLimit.check('password.checked', source, req.sessionID);
-        await deps.audit.append({ type: 'password.checked', outcome: 'failure', reason: revoked, subject: { accountId: card.accountId, login }, source: { ...source, agentId: card.agentId, reader: card.reader }, cardUid: card.uid, sessionId: req.sessionID });
-        await deps.ipLimit.recordFailure(source.ip);
-        throw new CardauthError('card_step_required', 'present the card again');
-      }
-      if (!card) {
-        await deps.ipLimit.check('password.checked', source, req.sessionID);
-        await deps.audit.append({ type: 'password.checked', outcome: 'failure', reason: 'no_card_step', subject: { login }, source, sessionId: req.sessionID });
+        await deps.audit.append({
+          type: 'password.checked',
+          outcome: 'failure',
+          reason: revoked ?? 'no_card_step',
+          ...(card ? { subject: { accountId: card.accountId, login }, source: { ...source, agentId: card.agentId, reader: card.reader }, cardUid: card.uid } : { subject: { login }, source }),
+          sessionId: req.sessionID,
+        });
         await deps.ipLimit.recordFailure(source.ip);
         throw new CardauthError('card_step_required', 'present the card first');
       }
