@@ -4,7 +4,7 @@ import { CardauthError, isCardauthError } from '../errors';
 import { validatePublicJwk, type Agent } from '../store/agents';
 import { agentIdPositional, checkValues, flag, textArg, UsageError } from './args';
 import { auditChange, type Command } from './command';
-import { auditEndedSessions, endSessions, endSessionsAndRecord } from './end-sessions';
+import { endSessionsOf } from './end-sessions';
 import { isoTime, printList, type Column } from './output';
 
 /** An agent as the CLI shows it (the public key itself only by its fingerprint). */
@@ -161,17 +161,16 @@ export const agentRevoke: Command = {
       const prior = await s.agents.get(id);
       if (prior?.status === 'revoked') {
         // Already revoked (perhaps by a run that failed before its sessions were ended): end them now.
-        const match = { agentId: prior.id };
-        const ended = await auditEndedSessions(ctx, s, await endSessions(s, match), match, 'agent_revoked');
+        const ended = await endSessionsOf(ctx, s, { what: `agent ${prior.id}`, match: { agentId: prior.id }, cause: 'agent_revoked' });
         ctx.io.stdout.write(`agent ${prior.id} "${prior.name}" was already revoked; ${ended}\n`);
         return 0;
       }
       const agent = await s.agents.revoke(id, ctx.actor);
-      const ended = await endSessionsAndRecord(ctx, s, `agent ${agent.id}`, { agentId: agent.id }, 'agent_revoked', {
-        type: 'agent.revoked',
-        outcome: 'success',
-        source: { agentId: agent.id, workstation: agent.name },
-        details: { fingerprint: agent.fingerprint },
+      const ended = await endSessionsOf(ctx, s, {
+        what: `agent ${agent.id}`,
+        match: { agentId: agent.id },
+        cause: 'agent_revoked',
+        revoked: { type: 'agent.revoked', outcome: 'success', source: { agentId: agent.id, workstation: agent.name }, details: { fingerprint: agent.fingerprint } },
       });
       ctx.io.stdout.write(`revoked agent ${agent.id} "${agent.name}"; ${ended}\n`);
       return 0;

@@ -3,7 +3,7 @@ import { REVOKE_REASONS, type CardBinding } from '../store/cards';
 import { accountByLogin } from './account';
 import { checkValues, flag, loginArg, revokeReasonArg, textArg, uidArg } from './args';
 import { auditChange, type Command } from './command';
-import { auditEndedSessions, endSessions, endSessionsAndRecord } from './end-sessions';
+import { endSessionsOf } from './end-sessions';
 import { isoTime, printList, type Column } from './output';
 
 /** A binding as the CLI shows it. */
@@ -114,18 +114,16 @@ export const cardRevoke: Command = {
       const prior = await s.cards.get(args.uid);
       if (prior?.status === 'revoked') {
         // Already revoked (perhaps by a run that failed before its sessions were ended): end them now.
-        const match = { cardUid: prior.uid };
-        const ended = await auditEndedSessions(ctx, s, await endSessions(s, match), match, 'card_revoked');
+        const ended = await endSessionsOf(ctx, s, { what: `card ${prior.uid}`, match: { cardUid: prior.uid }, cause: 'card_revoked' });
         ctx.io.stdout.write(`card ${prior.uid} of ${prior.accountId} was already revoked (${prior.revokeReason ?? 'other'}); ${ended}\n`);
         return 0;
       }
       const binding = await s.cards.revoke({ uid: args.uid, reason: args.reason, by: ctx.actor });
-      const ended = await endSessionsAndRecord(ctx, s, `card ${binding.uid}`, { cardUid: binding.uid }, 'card_revoked', {
-        type: 'card.revoked',
-        outcome: 'success',
-        reason: args.reason,
-        subject: { accountId: binding.accountId },
-        cardUid: binding.uid,
+      const ended = await endSessionsOf(ctx, s, {
+        what: `card ${binding.uid}`,
+        match: { cardUid: binding.uid },
+        cause: 'card_revoked',
+        revoked: { type: 'card.revoked', outcome: 'success', reason: args.reason, subject: { accountId: binding.accountId }, cardUid: binding.uid },
       });
       ctx.io.stdout.write(`revoked card ${binding.uid} of ${binding.accountId} (${args.reason}); ${ended}\n`);
       return 0;
