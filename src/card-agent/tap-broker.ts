@@ -100,10 +100,15 @@ export class TapBroker extends EventEmitter {
       const tap: Tap = { reader: failure.reader, uid: failure.presentedUid, at: failure.at, inadmissible: true };
       // Held for the next request, but never in place of a usable card held before it.
       const held = this.held;
-      if (!this.handTo(tap) && (!held || held.inadmissible || failure.at - held.at > this.opts.holdMs)) this.held = tap;
+      if (!this.handTo(tap) && !(held && !held.inadmissible && this.stillHeld(held, failure.at))) this.held = tap;
       return;
     }
     this.waiters.shift()?.reject(new CardauthError('card_unreadable', 'the card on the reader could not be read; place it again'));
+  }
+
+  /** A held tap is kept for `holdMs`, then it is stale. */
+  private stillHeld(held: Tap, now: number): boolean {
+    return now - held.at <= this.opts.holdMs;
   }
 
   /** Gives `tap` to the oldest waiting request, if there is one; an admissible card becomes the active one. */
@@ -133,7 +138,7 @@ export class TapBroker extends EventEmitter {
     const now = this.opts.clock.now();
     const held = this.held;
     this.held = undefined;
-    if (held && now - held.at <= this.opts.holdMs) {
+    if (held && this.stillHeld(held, now)) {
       if (!held.inadmissible) this.active = held;
       return Promise.resolve(held);
     }
