@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import { CardauthError } from '../errors';
+import { writeWhole } from './write-whole';
 
 /** The agent's identity: an Ed25519 key pair, and the id the server gave it once enrolled. */
 export interface AgentIdentity {
@@ -49,32 +49,12 @@ function readJson(dir: string, name: string): unknown {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/**
- * Writes `text` to `dir/name` whole or not at all (mode 0600): a temp file in
- * the same folder, flushed, then renamed over the target, or with `exclusive`
- * linked to it (fails with EEXIST if the target exists, which is returned as
- * `false`). A crash leaves the old file or the new one, never a truncated one.
- */
+/** Writes `dir/name` whole, mode 0600 (see writeWhole); a file-system failure names CARDAUTH_AGENT_DIR. */
 function writeAtomic(dir: string, name: string, text: string, opts: { exclusive?: boolean } = {}): boolean {
-  const path = join(dir, name);
-  const tmp = join(dir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    const fd = openSync(tmp, 'wx', 0o600);
-    try {
-      fchmodSync(fd, 0o600);
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    if (opts.exclusive) linkSync(tmp, path);
-    else renameSync(tmp, path);
-    return true;
+    return writeWhole(join(dir, name), text, { mode: 0o600, ...opts });
   } catch (err) {
-    if (opts.exclusive && (err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw dirError(dir, `write ${name}`, err);
-  } finally {
-    rmSync(tmp, { force: true });
   }
 }
 

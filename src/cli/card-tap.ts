@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { createVirtualCard, VPCD_PORTS } from '../card-agent/vpcd-card';
+import { writeWhole } from '../card-agent/write-whole';
 import { relaySocketPath } from '../demo/virtual-reader';
 import { CardauthError } from '../errors';
 import { checkValues, flag } from './args';
@@ -39,13 +40,10 @@ const pidFile = (stateDir: string, slot: number) => join(stateDir, `card-slot${s
  * then a rename, so `card remove` never reads it half-written (empty).
  */
 function writePidFile(file: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
   try {
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(tmp, String(process.pid));
-    renameSync(tmp, file);
+    writeWhole(file, String(process.pid));
   } catch (err) {
-    rmSync(tmp, { force: true });
     throw new CardauthError('config_invalid', `--state-dir: cannot write ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
   }
 }
