@@ -1,9 +1,9 @@
 import { decodeJwt } from 'jose';
 import { auditRecords, lastAudit } from '../helpers/audit';
-import { startPcscd, VPCD_READERS, type TestPcscd } from '../helpers/pcscd';
-import { startRedis, freePort, type TestRedis } from '../helpers/redis';
-import { startTestServer, type TestClient, type TestServer } from '../helpers/app';
-import { startTestAgent, type TestAgentProcess } from '../helpers/agent';
+import { VPCD_READERS, type TestPcscd } from '../helpers/pcscd';
+import type { TestClient, TestServer } from '../helpers/app';
+import type { TestAgentProcess } from '../helpers/agent';
+import { suiteChain } from '../helpers/chain';
 
 // The whole chain, really started: pcscd + vpcd (private namespaces), a virtual
 // card, pcsclite, the agent (reader watcher, broker, bridge, signer), the server.
@@ -11,26 +11,15 @@ const IVANOVA = { login: 'ivanova', password: 'Пароль-Ивановой-202
 const PETROV = { login: 'petrov', password: 'Пароль-Петрова-2026', uid: '04B33CC46D7291' };
 const [SLOT0, SLOT1] = VPCD_READERS;
 
-let redis: TestRedis;
 let srv: TestServer;
 let pcscd: TestPcscd;
 let agent: TestAgentProcess;
 
-beforeAll(async () => {
-  pcscd = await startPcscd();
-  redis = await startRedis();
-  const agentPort = await freePort();
-  srv = await startTestServer(redis, { env: { CARDAUTH_AGENT_URL: `http://127.0.0.1:${agentPort}`, CARDAUTH_IP_ATTEMPTS: '1000' } });
+suiteChain({ serverEnv: { CARDAUTH_IP_ATTEMPTS: '1000' }, agentEnv: { CARDAUTH_AGENT_CONTACT_READERS: SLOT1, CARDAUTH_AGENT_WAIT_SEC: '8' } }, async (c) => {
+  ({ pcscd, srv, agent } = c);
   await srv.account(IVANOVA.login, IVANOVA.password, IVANOVA.uid);
   await srv.account(PETROV.login, PETROV.password, PETROV.uid);
-  agent = await startTestAgent(srv, { port: agentPort, env: { CARDAUTH_AGENT_CONTACT_READERS: SLOT1, CARDAUTH_AGENT_WAIT_SEC: '8' } });
   await waitFor(async () => (await status()).readers.length === 2, 'agent sees both readers');
-});
-afterAll(async () => {
-  await agent?.close();
-  await srv?.close();
-  await pcscd?.stop();
-  await redis?.stop();
 });
 
 async function waitFor(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 8000) {

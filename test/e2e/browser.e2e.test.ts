@@ -1,9 +1,9 @@
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/browser';
-import { startPcscd, type TestPcscd } from '../helpers/pcscd';
-import { startRedis, freePort, type TestRedis } from '../helpers/redis';
-import { startTestServer, type TestServer } from '../helpers/app';
-import { startTestAgent, type TestAgentProcess } from '../helpers/agent';
+import type { TestPcscd } from '../helpers/pcscd';
+import type { TestRedis } from '../helpers/redis';
+import type { TestServer } from '../helpers/app';
+import { suiteChain } from '../helpers/chain';
 import { withAuditUnusable } from '../helpers/audit';
 
 // The clinician's flow in Chromium on the real chain: page → agent → pcscd/vpcd → server.
@@ -12,24 +12,15 @@ const CLINICIAN = { login: 'vasilieva', password: 'Пароль-Васильев
 let redis: TestRedis;
 let srv: TestServer;
 let pcscd: TestPcscd;
-let agent: TestAgentProcess;
 let browser: Browser;
 
-beforeAll(async () => {
-  pcscd = await startPcscd();
-  redis = await startRedis();
-  const agentPort = await freePort();
-  srv = await startTestServer(redis, { env: { CARDAUTH_AGENT_URL: `http://127.0.0.1:${agentPort}` } });
+suiteChain({}, async (c) => {
+  ({ pcscd, redis, srv } = c);
   await srv.account(CLINICIAN.login, CLINICIAN.password, CLINICIAN.uid);
-  agent = await startTestAgent(srv, { port: agentPort });
   browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
-  await agent?.close();
-  await srv?.close();
-  await pcscd?.stop();
-  await redis?.stop();
 });
 
 /** A tap as a person does it: the card lies on the reader a moment, then leaves. */
