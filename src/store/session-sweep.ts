@@ -39,7 +39,8 @@ function userOf(raw: string | null): { accountId: string; login: string; cardUid
  * returns every key present for its whole run, so no session opened before
  * the revocation is missed, and logins after it are refused) and reads them
  * in batches. A request already in flight that rewrites its whole session
- * could put it back; the sweep can be repeated.
+ * could put it back; the session guard's own check of the card and agent
+ * (createFactorCheck) ends such a session at its next request after 15 s.
  *
  * @example
  * const sweep = createSessionSweep({ redis });
