@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // Points each worker's PC/SC client at its own socket path before any test file loads pcsclite.
+  setupFiles: ['<rootDir>/test/helpers/pcsc-client.setup.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
     // jose 6 ships ESM only; Jest's CommonJS runtime needs it transformed.

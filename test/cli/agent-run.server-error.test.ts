@@ -6,8 +6,9 @@ import { startAgent } from '../../src/card-agent/main';
 import { loadAgentConfig } from '../../src/config';
 import { freePort } from '../../src/demo/ports';
 
-// `agent run`'s engine as it starts: the real pcsclite and reader watcher. No pcscd runs in the
-// test's own namespace, so the watcher sees the service as not available and keeps retrying.
+// `agent run`'s engine as it starts: the real pcsclite and reader watcher. No test pcscd runs
+// behind this process's PC/SC socket (pcsc-client.ts), so the watcher sees the service as not
+// available and keeps retrying.
 
 describe('agent run: the bridge server after start-up', () => {
   let dir: string;

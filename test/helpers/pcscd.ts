@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Responder, VirtualCard } from '../../src/card-agent/vpcd-card';
 import { startVirtualReader, VPCD_READERS as READERS } from '../../src/demo/virtual-reader';
+import { pointPcscClient } from './pcsc-client';
 
 /**
  * A real pcscd with the vsmartcard `vpcd` virtual reader driver, private to
@@ -11,10 +12,9 @@ import { startVirtualReader, VPCD_READERS as READERS } from '../../src/demo/virt
  * notes on how it works are there).
  *
  * What is test-specific here: the reader lives in a temp dir, and this Jest
- * worker's own PC/SC client is pointed at it. libpcsclite reads
- * `PCSCLITE_CSOCK_NAME` once per process, so each process gets one stable
- * symlink, `$TMPDIR/cardauth-pcsc-<pid>.comm`, set in its real environment
- * with `process.loadEnvFile` (Jest's `process.env` is only a copy).
+ * worker's own PC/SC client is pointed at it through the process's one
+ * client socket path (`pointPcscClient`, set for every test file by the Jest
+ * setup file).
  *
  * Several instances run at once in different processes (Jest workers); one
  * process may have one live instance at a time (the socket path is per
@@ -42,24 +42,6 @@ export interface TestPcscd {
 
 export const VPCD_READERS = READERS;
 
-/** Per-process client socket path; see the notes above. */
-function clientSocketPath(): string {
-  return join(tmpdir(), `cardauth-pcsc-${process.pid}.comm`);
-}
-
-function pointClientAt(link: string, scratch: string): void {
-  const current = process.env.PCSCLITE_CSOCK_NAME;
-  if (current === link) return;
-  if (current !== undefined) {
-    throw new Error(`PCSCLITE_CSOCK_NAME is already "${current}" in this process; libpcsclite reads it once per process, so the test pcscd cannot use "${link}"`);
-  }
-  const file = join(scratch, 'pcsc.env');
-  writeFileSync(file, `PCSCLITE_CSOCK_NAME=${link}\n`);
-  process.loadEnvFile(file); // sets the real environment (Jest's process.env is only a copy)
-  rmSync(file);
-  process.env.PCSCLITE_CSOCK_NAME = link;
-}
-
 /**
  * Starts pcscd + vpcd in private namespaces and points this process's PC/SC
  * client at it.
@@ -73,11 +55,10 @@ function pointClientAt(link: string, scratch: string): void {
  * await pcscd.stop();
  */
 export async function startPcscd(): Promise<TestPcscd> {
-  const link = clientSocketPath();
+  const link = pointPcscClient();
   const dir = mkdtempSync(join(tmpdir(), 'cardauth-pcscd-'));
   let reader;
   try {
-    pointClientAt(link, dir);
     reader = await startVirtualReader({ dir, clientSocket: link });
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
