@@ -4,7 +4,7 @@ import type { AuditEventInput } from '../audit/record';
 import { CardauthError } from '../errors';
 import { CardRejectedError, rejectionAudit } from '../strategies/agent-jws';
 import type { TapoutEvent } from '../strategies/tapout-event';
-import type { SessionLock } from '../store/session-locks';
+import type { SessionLocks } from '../store/session-locks';
 import { requestSource } from './request-source';
 import { parseBody, StatementBody } from './validate';
 
@@ -14,7 +14,7 @@ export interface AgentRoutesDeps {
     get(id: string): Promise<{ id: string; status: string; fingerprint: string } | null>;
   };
   verifyTapout: (jws: string) => Promise<TapoutEvent>;
-  locks: { lockCard(agentId: string, uid: string, lock: SessionLock): Promise<string[]> };
+  locks: Pick<SessionLocks, 'lockCard' | 'recorded'>;
   enrollLimit: { take(key: string): Promise<boolean> };
   audit: { append(input: AuditEventInput): Promise<unknown> };
   now: () => number;
@@ -76,14 +76,23 @@ export function createAgentRoutes(deps: AgentRoutesDeps): Router {
     }
     const reason = event.signal === 'switch' ? 'switch' : 'tapout';
     // Lock first, then record: the lock protects an unattended session, so it does not wait for
-    // the audit. If a record then fails (503), the agent's retry finds nothing left to lock and
-    // those session.locked records stay missing; the failed writes are counted in the next
-    // audit.write_failed record (РСБ.5).
-    const locked = await deps.locks.lockCard(event.agentId, event.uid, { reason, at: deps.now() });
+    // the audit. A lock whose record fails (503) stays noted as unrecorded, and the agent's retry
+    // (or the card's next tap-out at this agent) writes it, with the time of the lock.
+    const { locked, unrecorded } = await deps.locks.lockCard(event.agentId, event.uid, { reason, at: deps.now() });
     const where = { ...source, agentId: event.agentId, reader: event.reader };
     await deps.audit.append({ type: 'card.tapout', outcome: 'success', source: where, cardUid: event.uid, details: { signal: event.signal, sessionsLocked: locked.length } });
-    for (const sessionId of locked) {
-      await deps.audit.append({ type: 'session.locked', outcome: 'success', reason, source: where, cardUid: event.uid, sessionId });
+    for (const lock of unrecorded) {
+      const late = !locked.includes(lock.sessionId);
+      await deps.audit.append({
+        type: 'session.locked',
+        outcome: 'success',
+        reason: lock.reason,
+        source: where,
+        cardUid: event.uid,
+        sessionId: lock.sessionId,
+        ...(late ? { details: { lockedAt: new Date(lock.at).toISOString() } } : {}),
+      });
+      await deps.locks.recorded(event.agentId, event.uid, lock.sessionId);
     }
     res.json({ locked: locked.length });
   });

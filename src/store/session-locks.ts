@@ -1,5 +1,6 @@
 import type Redis from 'ioredis';
-import { defineScript } from './script';
+import { guard } from '../errors';
+import { defineScript, pairsToRecord } from './script';
 
 /** Where connect-redis keeps sessions (`sess:<id>`); the scripts here and the sweep reach them there. */
 export const SESSION_KEY_PREFIX = 'sess:';
@@ -13,11 +14,26 @@ export interface SessionLock {
   at: number;
 }
 
+/** A tap-out lock whose audit record is still to be written. */
+export interface UnrecordedLock extends SessionLock {
+  sessionId: string;
+}
+
+/** How long a lock waits for its `session.locked` record (a later tap-out of the card at that agent writes it). */
+export const UNRECORDED_TTL_SEC = 7 * 24 * 3600;
+
 export interface SessionLocks {
   /** Remembers that a session was opened with this card at this agent (for tap-out). */
   bind(sessionId: string, agentId: string, uid: string, ttlSec: number): Promise<void>;
-  /** Locks every live, unlocked session opened with this card at this agent; answers the ids locked. */
-  lockCard(agentId: string, uid: string, lock: SessionLock): Promise<string[]>;
+  /**
+   * Locks every live, unlocked session opened with this card at this agent.
+   * Answers the ids it locked now, and every lock of this card at this agent
+   * whose `session.locked` record is still to be written: these, and any an
+   * earlier call locked but could not record (until {@link recorded}).
+   */
+  lockCard(agentId: string, uid: string, lock: SessionLock): Promise<{ locked: string[]; unrecorded: UnrecordedLock[] }>;
+  /** The `session.locked` record of this lock was written. */
+  recorded(agentId: string, uid: string, sessionId: string): Promise<void>;
   /** Sets `lastSeen` unless the session is locked, without a whole-session write racing a lock. */
   touch(sessionId: string, at: number): Promise<void>;
 }
@@ -26,6 +42,12 @@ export interface SessionLocks {
 // field in place, atomically, so a tap-out on one node and a request on
 // another cannot overwrite each other's change. (They reach session keys
 // named in ARGV, which a single Redis allows; a Redis Cluster would not.)
+//
+// LOCK_CARD also notes each lock it makes in the card's "unrecorded" hash
+// (sid -> "reason:at") in the same step, and answers the whole hash: a lock
+// does not wait for its audit record, and the note is what lets a later
+// tap-out write a record an earlier one could not (`recorded` clears it).
+// KEYS: the card's index, its unrecorded hash. ARGV: prefix, reason, at, ttl.
 const LOCK_CARD = `
 local sids = redis.call('SMEMBERS', KEYS[1])
 local locked = {}
@@ -38,11 +60,13 @@ for _, sid in ipairs(sids) do
     if type(s.passport) == 'table' and type(s.passport.user) == 'table' and s.locked == nil then
       s.locked = { reason = ARGV[2], at = tonumber(ARGV[3]) }
       redis.call('SET', ARGV[1] .. sid, cjson.encode(s), 'KEEPTTL')
+      redis.call('HSET', KEYS[2], sid, ARGV[2] .. ':' .. ARGV[3])
       table.insert(locked, sid)
     end
   end
 end
-return locked
+if #locked > 0 then redis.call('EXPIRE', KEYS[2], ARGV[4]) end
+return {locked, redis.call('HGETALL', KEYS[2])}
 `;
 const TOUCH = `
 local raw = redis.call('GET', KEYS[1])
@@ -63,6 +87,16 @@ return {'ok'}
 `;
 
 const indexKey = (agentId: string, uid: string) => `sessidx:${agentId}:${uid}`;
+const unrecordedKey = (agentId: string, uid: string) => `sesslocks-unrecorded:${agentId}:${uid}`;
+
+function unrecordedLocks(flat: unknown): UnrecordedLock[] {
+  const out: UnrecordedLock[] = [];
+  for (const [sessionId, value] of Object.entries(pairsToRecord(Array.isArray(flat) ? flat : []))) {
+    const sep = value.lastIndexOf(':');
+    out.push({ sessionId, reason: value.slice(0, sep) as LockReason, at: Number(value.slice(sep + 1)) });
+  }
+  return out.sort((a, b) => a.at - b.at || a.sessionId.localeCompare(b.sessionId));
+}
 
 /**
  * Session locks in Redis, shared by every node: an index of sessions by card
@@ -75,7 +109,7 @@ const indexKey = (agentId: string, uid: string) => `sessidx:${agentId}:${uid}`;
 export function createSessionLocks(deps: { redis: Redis; prefix?: string }): SessionLocks {
   const { redis } = deps;
   const prefix = deps.prefix ?? SESSION_KEY_PREFIX;
-  const lockCard = defineScript(redis, 'cardauthLockCard', 1, LOCK_CARD);
+  const lockCard = defineScript(redis, 'cardauthLockCard', 2, LOCK_CARD);
   const touch = defineScript(redis, 'cardauthSessionTouch', 1, TOUCH);
   const bind = defineScript(redis, 'cardauthSessionBind', 1, BIND);
   return {
@@ -83,7 +117,11 @@ export function createSessionLocks(deps: { redis: Redis; prefix?: string }): Ses
       await bind([indexKey(agentId, uid)], [sessionId, ttlSec]);
     },
     async lockCard(agentId, uid, lock) {
-      return (await lockCard([indexKey(agentId, uid)], [prefix, lock.reason, lock.at])).map(String);
+      const [locked, unrecorded] = await lockCard([indexKey(agentId, uid), unrecordedKey(agentId, uid)], [prefix, lock.reason, lock.at, UNRECORDED_TTL_SEC]);
+      return { locked: (Array.isArray(locked) ? locked : []).map(String), unrecorded: unrecordedLocks(unrecorded) };
+    },
+    async recorded(agentId, uid, sessionId) {
+      await guard(redis.hdel(unrecordedKey(agentId, uid), sessionId));
     },
     async touch(sessionId, at) {
       await touch([prefix + sessionId], [at]);

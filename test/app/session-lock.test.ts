@@ -145,6 +145,32 @@ describe('locked sessions: idle, tap-out, switch; unlock only with the same card
     expect(page.text).toContain('id="locked"');
   });
 
+  it('a tap-out whose records failed still locks (503), and the retry writes each missing session.locked record once', async () => {
+    expect((await agentPost('/agents/events', { statement: await tapout(CARD_A) })).status).toBe(200); // earlier tests' sessions
+    const a1 = await loggedIn();
+    const a2 = await loggedIn();
+    const before = (await auditRecords(srv.redis, 'session.locked')).length;
+    clock.advance(1000);
+    const lockedAt = clock.now();
+    const lost = await withAuditUnusable(srv.redis, async () => agentPost('/agents/events', { statement: await tapout(CARD_A) }));
+    expect(lost.status).toBe(503);
+    expect((await a1.get('/auth/session')).json.error.code).toBe('session_locked'); // the lock did not wait for the audit
+    expect((await a2.get('/auth/session')).json.error.code).toBe('session_locked');
+    expect(await auditRecords(srv.redis, 'session.locked')).toHaveLength(before);
+
+    clock.advance(1000);
+    const retry = await agentPost('/agents/events', { statement: await tapout(CARD_A) });
+    expect(retry.status).toBe(200);
+    expect(retry.json.locked).toBe(0); // nothing new to lock
+    const late = (await auditRecords(srv.redis, 'session.locked')).slice(before);
+    expect(late).toHaveLength(2);
+    expect(new Set(late.map((r) => r.sessionIdHash)).size).toBe(2);
+    for (const r of late) expect(r).toMatchObject({ reason: 'tapout', cardUid: CARD_A, details: { lockedAt: new Date(lockedAt).toISOString() } });
+
+    expect((await agentPost('/agents/events', { statement: await tapout(CARD_A) })).status).toBe(200);
+    expect(await auditRecords(srv.redis, 'session.locked')).toHaveLength(before + 2); // written once
+  });
+
   it('a replayed or forged tap-out is refused', async () => {
     const statement = await tapout(CARD_A);
     expect((await agentPost('/agents/events', { statement })).status).toBe(200);
