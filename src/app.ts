@@ -1,7 +1,6 @@
 import express, { type Express } from 'express';
 import session from 'express-session';
 import type Redis from 'ioredis';
-import { RedisStore } from 'connect-redis';
 import { Passport } from 'passport';
 import type { AuditEventInput } from './audit/record';
 import type { Clock } from './clock';
@@ -27,7 +26,8 @@ import { createCardStep } from './strategies/card-step';
 import { createIpLimit } from './strategies/ip-limit';
 import { createSessionOpener } from './strategies/open-session';
 import { createTapoutVerifier } from './strategies/tapout-event';
-import { SESSION_KEY_PREFIX, type SessionLocks } from './store/session-locks';
+import type { SessionLocks } from './store/session-locks';
+import { createSessionStore } from './store/session-store';
 import { createPasswordStep, type LoginAccount } from './strategies/password-step';
 import type { LoginResult, SessionUser } from './strategies/session-user';
 import './http/session-data';
@@ -187,7 +187,7 @@ export function createApp(deps: AppDeps): Express {
   const sessions = session({
     name: 'cardauth.sid',
     secret: [...config.CARDAUTH_SESSION_SECRET],
-    store: new RedisStore({ client: deps.redis, prefix: SESSION_KEY_PREFIX, ttl: config.CARDAUTH_SESSION_MAX_SEC, disableTouch: true }),
+    store: createSessionStore({ redis: deps.redis, ttlSec: config.CARDAUTH_SESSION_MAX_SEC }),
     resave: false,
     saveUninitialized: false,
     cookie: { httpOnly: true, sameSite: 'strict', secure, path: '/' },

@@ -55,3 +55,27 @@ export async function startRedis(): Promise<TestRedis> {
     },
   };
 }
+
+/**
+ * For a test file: a real redis-server started before its tests and stopped
+ * after them, emptied before each test. Answers the file's client (valid once
+ * the tests run).
+ *
+ * @example
+ * const redis = suiteRedis();
+ * it('…', async () => { await redis().set('k', 'v'); });
+ */
+export function suiteRedis(): () => Redis {
+  let server: TestRedis | undefined;
+  let client: Redis | undefined;
+  beforeAll(async () => {
+    server = await startRedis();
+    client = server.client();
+  });
+  afterAll(() => server?.stop());
+  beforeEach(() => client?.flushall());
+  return () => {
+    if (!client) throw new Error('suiteRedis: the client exists once the tests run');
+    return client;
+  };
+}

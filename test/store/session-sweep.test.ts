@@ -1,17 +1,14 @@
 import type Redis from 'ioredis';
 import { createSessionSweep } from '../../src/store/session-sweep';
-import { startRedis, type TestRedis } from '../helpers/redis';
+import { suiteRedis } from '../helpers/redis';
 import { codeOf, unreachableRedis } from './support';
 
 describe('session sweep', () => {
-  let redis: TestRedis;
+  const redis = suiteRedis();
   let client: Redis;
-  beforeAll(async () => {
-    redis = await startRedis();
-    client = redis.client();
+  beforeEach(() => {
+    client = redis();
   });
-  afterAll(() => redis.stop());
-  beforeEach(() => client.flushall());
 
   /** A session as connect-redis stores it, logged in with this card at this agent. */
   const loggedIn = (sid: string, login: string, cardUid: string, agentId: string) =>

@@ -1,0 +1,70 @@
+import type Redis from 'ioredis';
+import type { SessionData } from 'express-session';
+import { createSessionLocks } from '../../src/store/session-locks';
+import { createSessionStore } from '../../src/store/session-store';
+import { suiteRedis } from '../helpers/redis';
+import { codeOf, unreachableRedis } from './support';
+
+// The express-session store, on a real Redis: connect-redis, except that a
+// whole-session write never undoes a lock another request patched in.
+describe('session store', () => {
+  const redis = suiteRedis();
+  let client: Redis;
+  beforeEach(() => {
+    client = redis();
+  });
+
+  const user = { accountId: 'acc_1', login: 'ivanova', cardUid: '04A1A1A1A1A1A1', agentId: 'ag_1', authTime: 1 };
+  const session = (extra: Record<string, unknown> = {}) =>
+    ({ cookie: { originalMaxAge: 600_000, expires: new Date(Date.now() + 600_000), httpOnly: true, path: '/' }, passport: { user }, ...extra }) as unknown as SessionData;
+  const stored = async (sid: string) => JSON.parse((await client.get(`sess:${sid}`))!) as Record<string, any>;
+
+  it('a request that loaded the session before a tap-out locked it cannot unlock it by saving', async () => {
+    const store = createSessionStore({ redis: client, ttlSec: 3600 });
+    const locks = createSessionLocks({ redis: client });
+    await store.set('s1', session({ lastSeen: 1 }));
+    await locks.bind('s1', 'ag_1', user.cardUid, 3600);
+    const loaded = (await store.get('s1')) as SessionData; // a request in flight on another node
+
+    const { locked } = await locks.lockCard('ag_1', user.cardUid, { reason: 'tapout', at: 1234 });
+    expect(locked).toEqual(['s1']);
+    await store.set('s1', { ...loaded, lastSeen: 2 } as SessionData); // …writes its session back whole
+
+    expect(await stored('s1')).toMatchObject({ locked: { reason: 'tapout', at: 1234 }, lastSeen: 2, passport: { user } });
+  });
+
+  it('otherwise writes the session as given, with the TTL of its cookie', async () => {
+    const store = createSessionStore({ redis: client, ttlSec: 3600 });
+    const given = session({ preauthAt: 5 });
+    await store.set('s2', given);
+    expect(await client.get('sess:s2')).toBe(JSON.stringify(given)); // byte for byte, as connect-redis writes it
+    const ttl = await client.ttl('sess:s2');
+    expect(ttl).toBeGreaterThan(590);
+    expect(ttl).toBeLessThanOrEqual(600);
+    await store.set('s2', session({ locked: { reason: 'idle', at: 7 } }));
+    expect(await stored('s2')).toMatchObject({ locked: { reason: 'idle', at: 7 } });
+  });
+
+  it('a lock stays only on the same user: a session written for nobody, or for someone else, is written as given', async () => {
+    const store = createSessionStore({ redis: client, ttlSec: 3600 });
+    await store.set('s3', session({ locked: { reason: 'tapout', at: 1 } }));
+    await store.set('s3', { cookie: session().cookie, preauthAt: 9 } as unknown as SessionData);
+    expect(await stored('s3')).not.toHaveProperty('locked');
+  });
+
+  it('a damaged record under the key is replaced', async () => {
+    const store = createSessionStore({ redis: client, ttlSec: 3600 });
+    await client.set('sess:s4', 'not json');
+    await store.set('s4', session());
+    expect(await stored('s4')).toMatchObject({ passport: { user } });
+  });
+
+  it('with Redis unreachable the write rejects, typed unavailable (express-session answers 503)', async () => {
+    const down = await unreachableRedis();
+    try {
+      expect(await codeOf(createSessionStore({ redis: down, ttlSec: 3600 }).set('s5', session()))).toBe('unavailable');
+    } finally {
+      down.disconnect();
+    }
+  });
+});
