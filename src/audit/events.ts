@@ -64,8 +64,8 @@ export const AUDIT_EVENTS = {
   'agent.approved': { meaning: 'An administrator approved an agent; its statements are now accepted.' },
   'agent.revoked': { meaning: 'An agent was revoked; its statements are refused from now on.' },
   // the audit trail and configuration
-  'audit.viewed': { meaning: 'Someone read the audit trail.', later: true },
-  'audit.exported': { meaning: 'Someone exported the audit trail.', later: true },
+  'audit.viewed': { meaning: 'Someone read the audit trail (`audit list`): how many records were shown, and the filter.' },
+  'audit.exported': { meaning: 'Someone exported the audit trail (`audit export`): how many records, the format, the file name and the filter.' },
   'audit.verified': { meaning: 'The hash chain was verified; a failure names the first broken record.' },
   'audit.write_failed': { meaning: 'Audit writes failed (those logins failed closed); recorded with their count and start once the trail is writable again (РСБ.5).', reasons: ['trail_unwritable'] },
   'config.changed': { meaning: 'The configuration changed.', later: true },

@@ -276,9 +276,10 @@ export function toStreamFields(record: AuditRecord): [string, string, string, st
 /**
  * A stream entry read back. `ok: false` means it cannot be read as a record
  * (`seq` given when the JSON at least had one). `intact` says whether the
- * stored `h` matches the hash recomputed from `r`.
+ * stored `h` matches the hash recomputed from `r`; `record` is `r` as
+ * stored (only its chain fields checked) with `h` as its `hash`.
  */
-export type DecodedEntry = { ok: true; seq: number; prev: string; hash: string; intact: boolean } | { ok: false; seq?: number };
+export type DecodedEntry = { ok: true; seq: number; prev: string; hash: string; intact: boolean; record: AuditRecord } | { ok: false; seq?: number };
 
 const storedSchema = z.looseObject({
   v: z.literal(RECORD_VERSION),
@@ -313,5 +314,5 @@ export function fromStreamFields(fields: readonly string[]): DecodedEntry {
     return typeof seq === 'number' && Number.isSafeInteger(seq) ? { ok: false, seq } : { ok: false };
   }
   if (!HEX64.test(hash)) return { ok: false, seq: s.data.seq };
-  return { ok: true, seq: s.data.seq, prev: s.data.prev, hash, intact: sameHash(recordHash(parsed as object), hash) };
+  return { ok: true, seq: s.data.seq, prev: s.data.prev, hash, intact: sameHash(recordHash(parsed as object), hash), record: { ...(parsed as Omit<AuditRecord, 'hash'>), hash } };
 }

@@ -2,41 +2,87 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fchmodSync, fsyncSync, linkSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
+/** A file being written whole: nothing shows at its path until {@link StagedFile.commit}. */
+export interface StagedFile {
+  write(chunk: string): void;
+  /** Flushes and puts the file at its path; answers `false` (and leaves the old file) when `exclusive` and one exists. */
+  commit(): boolean;
+  /** Removes what was staged; safe after commit, and to call twice. */
+  discard(): void;
+}
+
 /**
- * Writes `text` to `path` whole or not at all: a temp file in the same
- * folder (mode `mode`), flushed, then renamed over `path`, or with
- * `exclusive` linked to it, which leaves an existing file alone and answers
- * `false`. A crash or a reader at the same moment sees the old file or the
- * new one, never a truncated one. File-system errors are thrown as they are;
- * the caller says what they mean.
+ * Starts writing `path` whole or not at all: a temp file in the same folder
+ * (mode `mode`) takes the writes; `commit` flushes it, then renames it over
+ * `path`, or with `exclusive` links it there, which leaves an existing file
+ * alone. A crash or a reader at the same moment sees the old file or the new
+ * one, never a truncated one. File-system errors are thrown as they are; the
+ * caller says what they mean.
+ *
+ * @example
+ * const file = stageWhole('audit.csv', { mode: 0o600, exclusive: true });
+ * try { for (const line of lines) file.write(line); if (!file.commit()) throw new Error('exists'); } finally { file.discard(); }
+ */
+export function stageWhole(path: string, opts: { mode?: number; exclusive?: boolean } = {}): StagedFile {
+  const mode = opts.mode ?? 0o644;
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  let fd: number | undefined = openSync(tmp, 'wx', mode);
+  const close = () => {
+    if (fd === undefined) return;
+    const open = fd;
+    fd = undefined;
+    closeSync(open);
+  };
+  try {
+    fchmodSync(fd, mode);
+  } catch (err) {
+    close();
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  return {
+    write(chunk) {
+      if (fd === undefined) throw new Error(`stageWhole: ${path} is no longer open`);
+      writeSync(fd, chunk);
+    },
+    commit() {
+      if (fd === undefined) throw new Error(`stageWhole: ${path} is no longer open`);
+      fsyncSync(fd);
+      close();
+      if (!opts.exclusive) {
+        renameSync(tmp, path);
+        return true;
+      }
+      try {
+        linkSync(tmp, path);
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw err;
+      } finally {
+        rmSync(tmp, { force: true });
+      }
+    },
+    discard() {
+      close();
+      rmSync(tmp, { force: true });
+    },
+  };
+}
+
+/**
+ * Writes `text` to `path` whole or not at all ({@link stageWhole}); answers
+ * `false` when `exclusive` and the file exists.
  *
  * @example
  * writeWhole(join(dir, 'agent.json'), JSON.stringify(enrollment), { mode: 0o600 });
  */
 export function writeWhole(path: string, text: string, opts: { mode?: number; exclusive?: boolean } = {}): boolean {
-  const mode = opts.mode ?? 0o644;
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const file = stageWhole(path, opts);
   try {
-    const fd = openSync(tmp, 'wx', mode);
-    try {
-      fchmodSync(fd, mode);
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    if (!opts.exclusive) {
-      renameSync(tmp, path);
-      return true;
-    }
-    try {
-      linkSync(tmp, path);
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw err;
-    }
+    file.write(text);
+    return file.commit();
   } finally {
-    rmSync(tmp, { force: true });
+    file.discard();
   }
 }

@@ -1,7 +1,17 @@
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
+import { z } from 'zod';
+import { AUDIT_EVENT_TYPES, type AuditEventType } from '../audit/events';
+import { AUDIT_EXPORT_FORMATS, exportHeader, exportLine } from '../audit/export-format';
+import { readAudit, type AuditEntry, type AuditFilter } from '../audit/query';
 import type { AuditEventInput } from '../audit/record';
 import { verifyAuditChain } from '../audit/verify';
+import { stageWhole } from '../card-agent/write-whole';
 import { CardauthError } from '../errors';
-import { auditChange, type Command } from './command';
+import { isAgentId } from '../store/agents';
+import { checkValues, flag, UsageError, type OptionSpecs } from './args';
+import { auditAccess, auditChange, type Command } from './command';
+import { explain, isoTime, printList, type Column } from './output';
 
 const records = (n: number) => `${n} record${n === 1 ? '' : 's'}`;
 
@@ -50,4 +60,205 @@ export const auditVerify: Command = {
   },
 };
 
-export const auditCommands: readonly Command[] = [auditVerify];
+// ---- reading the trail: audit list, audit export ----
+
+const DATE = /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+
+/** A date (UTC midnight) or a date and time with its offset; answers ms since epoch. */
+const timeArg = z.string().transform((v, ctx) => {
+  const m = DATE.exec(v);
+  const ms = m ? Date.parse(v.length === 10 ? `${v}T00:00:00Z` : v) : NaN;
+  // Date.parse rolls 2026-02-30 over into March; a date that does not exist is refused instead.
+  const [y, mo, d] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
+  const day = new Date(Date.UTC(y, mo - 1, d));
+  if (!Number.isFinite(ms) || day.getUTCFullYear() !== y || day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d) {
+    ctx.addIssue({ code: 'custom', message: `"${v.slice(0, 40)}" is not a date (2026-11-25) or a time with its offset (2026-11-25T09:00+03:00)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** `session.created,card.*`: event types, or a family of them by its prefix. */
+const typesArg = z.string().transform((v, ctx) => {
+  const types = new Set<AuditEventType>();
+  for (const word of v.split(',').map((w) => w.trim()).filter(Boolean)) {
+    const family = word.endsWith('.*') ? word.slice(0, -1) : undefined;
+    const matched = AUDIT_EVENT_TYPES.filter((t) => (family ? t.startsWith(family) : t === word));
+    if (matched.length === 0) {
+      ctx.addIssue({ code: 'custom', message: `"${word.slice(0, 40)}" is not an audit event type (see the README's table; a family such as session.* works too)` });
+      return z.NEVER;
+    }
+    for (const t of matched) types.add(t);
+  }
+  if (types.size === 0) {
+    ctx.addIssue({ code: 'custom', message: 'required' });
+    return z.NEVER;
+  }
+  return [...types];
+});
+
+const FILTER_OPTIONS = {
+  type: { type: 'string' },
+  outcome: { type: 'string' },
+  login: { type: 'string' },
+  uid: { type: 'string' },
+  agent: { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+} as const satisfies OptionSpecs;
+
+const FILTER_USAGE = '[--type T[,T…]] [--outcome success|failure] [--login L] [--uid HEX] [--agent ID] [--since TIME] [--until TIME]';
+const FILTER_DETAILS = [
+  'Filters (all given must hold):',
+  '  --type      event types, comma-separated; a family by its prefix, e.g. session.*',
+  '  --login     the subject login (case and width ignored)',
+  '  --uid       the card UID as presented (hex; separators ignored)',
+  '  --agent     the workstation agent id (ag_…)',
+  '  --since     from this time on; --until: before this time. A date is UTC midnight',
+  '              (2026-11-25); a time needs its offset (2026-11-25T09:00+03:00).',
+  'The read is audited (audit.viewed / audit.exported) before anything is shown;',
+  'when that record cannot be written, nothing is shown.',
+].join('\n');
+
+const FilterArgs = z
+  .object({
+    type: typesArg.optional(),
+    outcome: z.enum(['success', 'failure'], { error: 'success or failure' }).optional(),
+    login: z.string().trim().min(1, 'empty').max(128, 'at most 128 characters').optional(),
+    uid: z.string().regex(/^[0-9A-Fa-f:\s-]{2,64}$/, 'hex digits, e.g. 04A22BB25C6180').optional(),
+    agent: z.string().refine(isAgentId, 'an agent id: ag_ and 16 hex digits').optional(),
+    since: timeArg.optional(),
+    until: timeArg.optional(),
+  })
+  .refine((a) => a.since === undefined || a.until === undefined || a.since < a.until, { path: ['until'], message: 'must be later than --since' });
+
+function toFilter(a: z.output<typeof FilterArgs>): AuditFilter {
+  const f: AuditFilter = {};
+  if (a.type) f.types = a.type;
+  if (a.outcome) f.outcome = a.outcome;
+  if (a.login !== undefined) f.login = a.login;
+  if (a.uid !== undefined) f.cardUid = a.uid;
+  if (a.agent !== undefined) f.agentId = a.agent;
+  if (a.since !== undefined) f.since = a.since;
+  if (a.until !== undefined) f.until = a.until;
+  return f;
+}
+
+/** The filter as the audit record of the read states it, e.g. `type=session.created outcome=failure`. */
+function describeFilter(raw: Record<string, unknown>): string {
+  const parts = Object.keys(FILTER_OPTIONS).flatMap((k) => (typeof raw[k] === 'string' ? [`${k}=${raw[k] as string}`] : []));
+  return parts.length ? parts.join(' ') : 'all';
+}
+
+const unreadableNote = (n: number) => (n ? `cardauth: ${records(n)} could not be read and ${n === 1 ? 'was' : 'were'} skipped; run cardauth audit verify\n` : '');
+
+const LIST_COLUMNS: Column<AuditEntry>[] = [
+  { heading: 'TIME (UTC)', cell: (e) => isoTime(Date.parse(e.record.ts)) },
+  { heading: 'SEQ', cell: (e) => String(e.record.seq) },
+  { heading: 'EVENT', cell: (e) => e.record.type },
+  { heading: 'OUTCOME', cell: (e) => (e.record.reason ? `${e.record.outcome}: ${e.record.reason}` : e.record.outcome) },
+  { heading: 'LOGIN', cell: (e) => e.record.subject?.login },
+  { heading: 'CARD', cell: (e) => e.record.cardUid },
+  { heading: 'WHERE', cell: (e) => [e.record.source?.workstation ?? e.record.source?.agentId, e.record.source?.ip].filter(Boolean).join(' ') },
+  { heading: 'BY', cell: (e) => e.record.actor },
+  { heading: 'HASH', cell: (e) => (e.intact ? 'ok' : 'ALTERED') },
+];
+
+/** `cardauth audit list`. */
+export const auditList: Command = {
+  path: ['audit', 'list'],
+  usage: `${FILTER_USAGE} [--limit N] [--json]`,
+  summary: 'show the newest audit records that match (default 50), oldest of them first',
+  details: `${FILTER_DETAILS}\n  --limit     how many records at most (1..10000, default 50)`,
+  options: { ...FILTER_OPTIONS, limit: { type: 'string' }, json: { type: 'boolean' } },
+  async run(ctx, raw) {
+    const args = checkValues(
+      'audit list',
+      FilterArgs.and(
+        z.object({
+          limit: z
+            .string()
+            .regex(/^\d{1,5}$/, 'a whole number 1..10000')
+            .transform(Number)
+            .refine((n) => n >= 1 && n <= 10_000, 'a whole number 1..10000')
+            .default(50),
+          json: flag,
+        }),
+      ),
+      raw.values,
+    );
+    return ctx.withChanges(async (s) => {
+      let unreadable = 0;
+      const rows: AuditEntry[] = [];
+      for await (const e of readAudit(s.redis, { filter: toFilter(args), newestFirst: true, limit: args.limit, onUnreadable: () => unreadable++ })) rows.push(e);
+      rows.reverse();
+      await auditAccess(ctx, s, { type: 'audit.viewed', outcome: 'success', details: { count: rows.length, filter: describeFilter(raw.values) } });
+      printList(ctx.io.stdout, rows, LIST_COLUMNS, { json: args.json, empty: 'no audit records match' });
+      ctx.io.stderr.write(unreadableNote(unreadable));
+      return 0;
+    });
+  },
+};
+
+/** `cardauth audit export`. */
+export const auditExport: Command = {
+  path: ['audit', 'export'],
+  usage: `--out FILE [--format jsonl|csv] ${FILTER_USAGE}`,
+  summary: 'write every audit record that matches to a new file (JSON lines or CSV), oldest first',
+  details: [
+    FILTER_DETAILS,
+    '  --out       a new file (never overwritten), mode 600; it appears only when complete',
+    '  --format    jsonl (default: each record as stored, with its hash) or csv (for spreadsheets)',
+  ].join('\n'),
+  options: { ...FILTER_OPTIONS, out: { type: 'string' }, format: { type: 'string' } },
+  async run(ctx, raw) {
+    const args = checkValues(
+      'audit export',
+      FilterArgs.and(
+        z.object({
+          out: z.string({ error: (iss) => (iss.input === undefined ? 'required' : undefined) }).min(1, 'required'),
+          format: z.enum(AUDIT_EXPORT_FORMATS, { error: `one of ${AUDIT_EXPORT_FORMATS.join(', ')}` }).default('jsonl'),
+        }),
+      ),
+      raw.values,
+    );
+    if (existsSync(args.out)) throw new UsageError(`audit export: --out: ${args.out} already exists; name a new file (nothing is overwritten)`);
+    return ctx.withChanges(async (s) => {
+      let file;
+      try {
+        file = stageWhole(args.out, { mode: 0o600, exclusive: true });
+      } catch (err) {
+        throw new UsageError(`audit export: --out: cannot write ${args.out} (${explain(err)})`);
+      }
+      try {
+        let count = 0;
+        let unreadable = 0;
+        const write = (chunk: string) => {
+          try {
+            file.write(chunk);
+          } catch (err) {
+            throw new CardauthError('unavailable', `cannot write ${args.out} (${explain(err)}); nothing was exported`);
+          }
+        };
+        write(exportHeader(args.format));
+        for await (const e of readAudit(s.redis, { filter: toFilter(args), onUnreadable: () => unreadable++ })) {
+          write(exportLine(args.format, e));
+          count++;
+        }
+        await auditAccess(ctx, s, {
+          type: 'audit.exported',
+          outcome: 'success',
+          details: { count, format: args.format, file: basename(args.out), filter: describeFilter(raw.values) },
+        });
+        if (!file.commit()) throw new CardauthError('unavailable', `${args.out} appeared while the export ran; nothing was written (the export was recorded)`);
+        ctx.io.stdout.write(`exported ${records(count)} to ${args.out}\n`);
+        ctx.io.stderr.write(unreadableNote(unreadable));
+        return 0;
+      } finally {
+        file.discard();
+      }
+    });
+  },
+};
+
+export const auditCommands: readonly Command[] = [auditVerify, auditList, auditExport];

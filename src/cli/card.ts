@@ -119,11 +119,13 @@ export const cardRevoke: Command = {
         return 0;
       }
       const binding = await s.cards.revoke({ uid: args.uid, reason: args.reason, by: ctx.actor });
+      // The login too, so an auditor filtering by login sees the card's whole story.
+      const owner = await s.accounts.get(binding.accountId);
       const ended = await endSessionsOf(ctx, s, {
         what: `card ${binding.uid}`,
         match: { cardUid: binding.uid },
         cause: 'card_revoked',
-        revoked: { type: 'card.revoked', outcome: 'success', reason: args.reason, subject: { accountId: binding.accountId }, cardUid: binding.uid },
+        revoked: { type: 'card.revoked', outcome: 'success', reason: args.reason, subject: { accountId: binding.accountId, login: owner?.login }, cardUid: binding.uid },
       });
       ctx.io.stdout.write(`revoked card ${binding.uid} of ${binding.accountId} (${args.reason}); ${ended}\n`);
       return 0;

@@ -109,13 +109,29 @@ export async function requireAuditTrail(audit: Pick<AuditLog, 'head'>): Promise<
  */
 export async function auditChange(ctx: CommandContext, services: Pick<CliServices, 'audit'>, input: Omit<AuditEventInput, 'actor'>, done: string): Promise<void> {
   try {
-    await services.audit.append({
-      ...input,
-      actor: ctx.actor,
-      details: { ...input.details, via: 'cli', host: hostname() },
-    });
+    await appendAsCli(ctx, services, input);
   } catch (err) {
     // The message carries the cause; main prints the message alone.
     throw new CardauthError('audit_unavailable', `${done}, but its audit record (${input.type}) could not be written: ${explain(err)}; record it by hand`);
   }
+}
+
+/**
+ * Records that the audit trail is being read (`audit.viewed`,
+ * `audit.exported`), before anything is shown or written: a read that cannot
+ * be recorded fails with `audit_unavailable` and shows nothing.
+ *
+ * @example
+ * await auditAccess(ctx, s, { type: 'audit.viewed', outcome: 'success', details: { count } });
+ */
+export async function auditAccess(ctx: CommandContext, services: Pick<CliServices, 'audit'>, input: Omit<AuditEventInput, 'actor'>): Promise<void> {
+  try {
+    await appendAsCli(ctx, services, input);
+  } catch (err) {
+    throw new CardauthError('audit_unavailable', `nothing was shown or written: this read of the audit trail could not be recorded (${explain(err)})`);
+  }
+}
+
+function appendAsCli(ctx: CommandContext, services: Pick<CliServices, 'audit'>, input: Omit<AuditEventInput, 'actor'>) {
+  return services.audit.append({ ...input, actor: ctx.actor, details: { ...input.details, via: 'cli', host: hostname() } });
 }

@@ -134,6 +134,6 @@ describe('canonical hashing', () => {
     const fields = toStreamFields(record);
     expect(fields[0]).toBe('r');
     expect(fields[2]).toBe('h');
-    expect(fromStreamFields(fields)).toEqual({ ok: true, seq: 7, prev: 'a'.repeat(64), hash: record.hash, intact: true });
+    expect(fromStreamFields(fields)).toEqual({ ok: true, seq: 7, prev: 'a'.repeat(64), hash: record.hash, intact: true, record });
   });
 });

@@ -1,8 +1,11 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type Redis from 'ioredis';
-import { parseAuditInput, sealRecord, toStreamFields } from '../../src/audit/record';
-import { lastAudit } from '../helpers/audit';
+import { parseAuditInput, recordHash, sealRecord, toStreamFields } from '../../src/audit/record';
+import { auditRecords, lastAudit, withAuditUnusable } from '../helpers/audit';
 import { startRedis, type TestRedis } from '../helpers/redis';
-import { cliEnv, OS_ACTOR, runCli } from './support';
+import { cliEnv, expectRefusedUnaudited, oneErrorLine, OS_ACTOR, runCli } from './support';
 
 let redis: TestRedis;
 let client: Redis;
@@ -88,5 +91,105 @@ describe('audit verify fail', () => {
     expect(damaged.code).toBe(1);
     expect(damaged.lines[0]).toMatch(/^audit chain broken: first broken record seq 1, /);
     expect(damaged.stderr).toMatch(/^cardauth: audit_unavailable: the chain was found broken, but its audit record \(audit\.verified\) could not be written/);
+  });
+});
+
+describe('audit list', () => {
+  const list = (...args: string[]) => runCli(['audit', 'list', ...args], { env });
+
+  it('shows the records as a table, oldest first, and records the view as audit.viewed', async () => {
+    const r = await list();
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.lines[0]).toMatch(/^TIME \(UTC\)\s+SEQ\s+EVENT\s+OUTCOME\s+LOGIN\s+CARD\s+WHERE\s+BY\s+HASH$/);
+    expect(r.lines.slice(1).map((l) => l.split(/\s+/)[2])).toEqual(['account.created', 'card.bound', 'card.revoked', 'card.reissued']);
+    expect(r.lines[3]).toContain('success: stolen');
+    expect(r.lines.slice(1).every((l) => l.endsWith(' ok') && l.includes(OS_ACTOR))).toBe(true);
+    expect(await lastAudit(client, 'audit.viewed')).toMatchObject({ seq: 5, outcome: 'success', actor: OS_ACTOR, details: { count: 4, filter: 'all', via: 'cli' } });
+  });
+
+  it('filters by a type family and a login; --limit keeps the newest; --json gives the records', async () => {
+    const cards = await list('--type', 'card.*', '--login', 'SIDOROVA', '--json');
+    expect(cards.code).toBe(0);
+    const rows = JSON.parse(cards.stdout) as Array<{ id: string; intact: boolean; record: { type: string; seq: number } }>;
+    expect(rows.map((e) => e.record.type)).toEqual(['card.bound', 'card.revoked', 'card.reissued']);
+    expect(rows.every((e) => e.intact && /^\d+-\d+$/.test(e.id))).toBe(true);
+    expect(await lastAudit(client, 'audit.viewed')).toMatchObject({ details: { count: 3, filter: 'type=card.* login=SIDOROVA' } });
+
+    const newest = JSON.parse((await list('--limit', '2', '--json')).stdout) as Array<{ record: { seq: number } }>;
+    expect(newest.map((e) => e.record.seq)).toEqual([4, 5]); // the view just recorded is the newest now
+    expect((await list('--since', '2999-01-01')).lines).toEqual(['no audit records match']);
+  });
+
+  it('refuses bad filters by name (exit 2), and a trail it cannot record the view in (exit 1, nothing shown)', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--type', 'card.lost'], /--type: "card\.lost" is not an audit event type/],
+      [['--since', '2026-02-30'], /--since: "2026-02-30" is not a date/],
+      [['--since', '2026-11-25T09:00'], /--since: .* is not a date .* with its offset/],
+      [['--since', '2026-11-26', '--until', '2026-11-25'], /--until: must be later than --since/],
+      [['--limit', '0'], /--limit: a whole number 1\.\.10000/],
+      [['--outcome', 'maybe'], /--outcome: success or failure/],
+      [['--agent', 'РМ-101'], /--agent: an agent id/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await list(...args);
+      expect(r.code).toBe(2);
+      expect(oneErrorLine(r)).toMatch(message);
+    }
+    const before = (await auditRecords(client)).length;
+    expectRefusedUnaudited(await withAuditUnusable(client, () => list()));
+    expect(await auditRecords(client)).toHaveLength(before);
+  });
+});
+
+describe('audit export', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'cardauth-export-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const exportTo = (...args: string[]) => runCli(['audit', 'export', ...args], { env });
+
+  it('JSON lines: every record as stored, whose hashes check out from the file; mode 600; audited', async () => {
+    const out = join(dir, 'audit.jsonl');
+    const r = await exportTo('--out', out);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`exported 4 records to ${out}\n`);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    const lines = readFileSync(out, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { record: Record<string, unknown> & { hash: string } });
+    expect(lines.map((l) => l.record.seq)).toEqual([1, 2, 3, 4]);
+    for (const { record } of lines) {
+      const { hash, ...body } = record;
+      expect(recordHash(body)).toBe(hash);
+    }
+    expect(await lastAudit(client, 'audit.exported')).toMatchObject({ actor: OS_ACTOR, details: { count: 4, format: 'jsonl', file: 'audit.jsonl', filter: 'all' } });
+  });
+
+  it('CSV for a spreadsheet: BOM, header, a row per matching record', async () => {
+    const out = join(dir, 'revoked.csv');
+    expect((await exportTo('--out', out, '--format', 'csv', '--type', 'card.revoked')).code).toBe(0);
+    const text = readFileSync(out, 'utf8');
+    expect(text.startsWith('\ufeffid,seq,ts,type,')).toBe(true);
+    const rows = text.trimEnd().split('\r\n');
+    expect(rows).toHaveLength(2);
+    expect(rows[1]).toContain(',card.revoked,success,stolen,');
+  });
+
+  it('never overwrites a file (exit 2), writes nothing when the export cannot be recorded, and leaves no temp file', async () => {
+    const out = join(dir, 'kept.jsonl');
+    writeFileSync(out, 'mine\n');
+    const r = await exportTo('--out', out);
+    expect(r.code).toBe(2);
+    expect(oneErrorLine(r)).toMatch(/--out: .*kept\.jsonl already exists/);
+    expect(readFileSync(out, 'utf8')).toBe('mine\n');
+
+    const fresh = join(dir, 'fresh.jsonl');
+    expectRefusedUnaudited(await withAuditUnusable(client, () => exportTo('--out', fresh)));
+    expect(readdirSync(dir)).toEqual(['kept.jsonl']);
+
+    const nowhere = await exportTo('--out', join(dir, 'no-such-folder', 'a.jsonl'));
+    expect(nowhere.code).toBe(2);
+    expect(oneErrorLine(nowhere)).toMatch(/--out: cannot write .*ENOENT/);
+    expect(await auditRecords(client, 'audit.exported')).toEqual([]);
   });
 });

@@ -42,11 +42,11 @@ describe('card bind, revoke, re-issue', () => {
     expect(oneErrorLine(r)).toMatch(/^cardauth: card_bound: /);
   });
 
-  it('revokes with a reason, audited card.revoked with that reason', async () => {
+  it("revokes with a reason, audited card.revoked with that reason and the owner's login", async () => {
     const r = await runCli(['card', 'revoke', '--uid', UID, '--reason', 'lost'], { env });
     expect(r.code).toBe(0);
     expect(await cards()).toEqual([expect.objectContaining({ uid: UID, status: 'revoked', revokeReason: 'lost', revokedBy: OS_ACTOR })]);
-    expect(await lastAudit(client, 'card.revoked')).toMatchObject({ outcome: 'success', reason: 'lost', actor: OS_ACTOR, cardUid: UID, subject: { accountId } });
+    expect(await lastAudit(client, 'card.revoked')).toMatchObject({ outcome: 'success', reason: 'lost', actor: OS_ACTOR, cardUid: UID, subject: { accountId, login: 'petrov' } });
   });
 
   it('revoking it again changes nothing but is no error (its sessions are swept again); a UID never bound is card_not_found', async () => {

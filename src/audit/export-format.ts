@@ -1,0 +1,67 @@
+import type { AuditEntry } from './query';
+
+/**
+ * How `cardauth audit export` writes records:
+ *
+ * - `jsonl`: one JSON object per line, `{"id", "intact", "record"}`, the
+ *   record exactly as stored with its `hash`, so its hash can be checked
+ *   again from the file (`canonicalJson` of the record without `hash`);
+ * - `csv`: RFC 4180 with CRLF, UTF-8 with a byte-order mark so that Excel
+ *   shows Cyrillic, one column per field, `details` as JSON. A cell that a
+ *   spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first)
+ *   gets a leading `'`: logins and user agents come from requests.
+ */
+export const AUDIT_EXPORT_FORMATS = ['jsonl', 'csv'] as const;
+export type AuditExportFormat = (typeof AUDIT_EXPORT_FORMATS)[number];
+
+const CSV_COLUMNS: ReadonlyArray<[string, (e: AuditEntry) => unknown]> = [
+  ['id', (e) => e.id],
+  ['seq', (e) => e.record.seq],
+  ['ts', (e) => e.record.ts],
+  ['type', (e) => e.record.type],
+  ['outcome', (e) => e.record.outcome],
+  ['reason', (e) => e.record.reason],
+  ['actor', (e) => e.record.actor],
+  ['login', (e) => e.record.subject?.login],
+  ['account_id', (e) => e.record.subject?.accountId],
+  ['card_uid', (e) => e.record.cardUid],
+  ['agent_id', (e) => e.record.source?.agentId],
+  ['workstation', (e) => e.record.source?.workstation],
+  ['reader', (e) => e.record.source?.reader],
+  ['ip', (e) => e.record.source?.ip],
+  ['user_agent', (e) => e.record.source?.userAgent],
+  ['session_id_hash', (e) => e.record.sessionIdHash],
+  ['details', (e) => (e.record.details === undefined ? undefined : JSON.stringify(e.record.details))],
+  ['intact', (e) => e.intact],
+  ['hash', (e) => e.record.hash],
+];
+
+/**
+ * One CSV cell: quoted when it holds a comma, quote or line break, and
+ * defused when a spreadsheet would read it as a formula.
+ *
+ * @example
+ * csvCell('=HYPERLINK("x")') // => `"'=HYPERLINK(""x"")"`
+ */
+export function csvCell(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  let s = typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** What the file starts with: the BOM and header for CSV, nothing for JSON lines. */
+export function exportHeader(format: AuditExportFormat): string {
+  return format === 'csv' ? `\ufeff${CSV_COLUMNS.map(([name]) => name).join(',')}\r\n` : '';
+}
+
+/**
+ * One record as a line of the export.
+ *
+ * @example
+ * exportLine('jsonl', entry) // => '{"id":"1764…-0","intact":true,"record":{…}}\n'
+ */
+export function exportLine(format: AuditExportFormat, entry: AuditEntry): string {
+  if (format === 'jsonl') return `${JSON.stringify({ id: entry.id, intact: entry.intact, record: entry.record })}\n`;
+  return `${CSV_COLUMNS.map(([, cell]) => csvCell(cell(entry))).join(',')}\r\n`;
+}

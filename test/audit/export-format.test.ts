@@ -1,0 +1,50 @@
+import { csvCell, exportHeader, exportLine } from '../../src/audit/export-format';
+import type { AuditEntry } from '../../src/audit/query';
+
+const entry: AuditEntry = {
+  id: '1764057600000-0',
+  intact: true,
+  record: {
+    v: 1,
+    seq: 7,
+    ts: '2026-11-25T08:00:00.000Z',
+    prev: '0'.repeat(64),
+    hash: 'a'.repeat(64),
+    type: 'password.checked',
+    outcome: 'failure',
+    reason: 'wrong_password',
+    subject: { login: '=HYPERLINK("http://evil","Иванова")' },
+    source: { ip: '10.0.0.7', userAgent: 'Mozilla/5.0, "quoted"', workstation: 'РМ-101' },
+    cardUid: '04A22BB25C6180',
+    details: { failures: 2 },
+  },
+};
+
+describe('audit export formats', () => {
+  it('CSV: a BOM and a header, then one CRLF row per record with every column in order', () => {
+    const header = exportHeader('csv');
+    expect(header.startsWith('\ufeffid,seq,ts,type,outcome,reason,')).toBe(true);
+    expect(header.endsWith(',intact,hash\r\n')).toBe(true);
+    const row = exportLine('csv', entry);
+    expect(row).toBe(
+      '1764057600000-0,7,2026-11-25T08:00:00.000Z,password.checked,failure,wrong_password,,' +
+        `"'=HYPERLINK(""http://evil"",""Иванова"")",,04A22BB25C6180,,РМ-101,,10.0.0.7,"Mozilla/5.0, ""quoted""",,"{""failures"":2}",true,${'a'.repeat(64)}\r\n`,
+    );
+    expect(header.split(',')).toHaveLength(row.split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/).length);
+  });
+
+  it('CSV cells: formula starts are defused, line breaks quoted, nothing else touched', () => {
+    for (const s of ['+7 999', '-1', '@SUM(A1)', '\tx', '\rx']) expect(csvCell(s).replace(/^"/, '').startsWith("'")).toBe(true);
+    expect(csvCell('a\nb')).toBe('"a\nb"');
+    expect(csvCell('ivanova')).toBe('ivanova');
+    expect(csvCell(undefined)).toBe('');
+    expect(csvCell(12)).toBe('12');
+  });
+
+  it('JSON lines: the record exactly as stored, with its id and intact flag', () => {
+    expect(exportHeader('jsonl')).toBe('');
+    const line = exportLine('jsonl', entry);
+    expect(line.endsWith('\n')).toBe(true);
+    expect(JSON.parse(line)).toEqual({ id: entry.id, intact: true, record: entry.record });
+  });
+});
