@@ -1,3 +1,7 @@
+// Each worker points its PC/SC client at its own socket (test/helpers/pcsc-client.ts); a value
+// from the shell would reach every worker first and cannot be replaced there.
+delete process.env.PCSCLITE_CSOCK_NAME;
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',

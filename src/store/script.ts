@@ -11,8 +11,9 @@ export type Script = (keys: readonly string[], args: readonly (string | number)[
  * client's command interleaves, which is what lets several server nodes share
  * one Redis without racing.
  *
- * Scripts in this folder answer with an array whose first element is `'ok'`
- * or an error code, followed by data; they touch only the keys they are given.
+ * Scripts in this folder answer with an array, most of them with `'ok'` or
+ * an error code first, followed by data; they touch only the keys they are
+ * given (and session keys named in ARGV, see session-locks.ts).
  *
  * @example
  * const bump = defineScript(redis, 'cardauthExampleBump', 1, "return {'ok', redis.call('INCR', KEYS[1])}");

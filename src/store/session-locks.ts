@@ -43,23 +43,33 @@ export interface SessionLocks {
 // another cannot overwrite each other's change. (They reach session keys
 // named in ARGV, which a single Redis allows; a Redis Cluster would not.)
 //
-// LOCK_CARD also notes each lock it makes in the card's "unrecorded" hash
-// (sid -> "reason:at") in the same step, and answers the whole hash: a lock
-// does not wait for its audit record, and the note is what lets a later
-// tap-out write a record an earlier one could not (`recorded` clears it).
+// LOCK_CARD splices the lock onto the end of the session JSON (which has no
+// `locked` key yet), so the rest is stored byte for byte (cjson would turn []
+// into {} and round long numbers). It also notes each
+// lock it makes in the card's "unrecorded" hash (sid -> "reason:at"), in the
+// same step, and answers every note: a lock does not wait for its audit
+// record, and the note is what lets a later tap-out write a record an
+// earlier one could not (`recorded` clears it). Records are written at least
+// once: two tap-outs of one card at the same moment may both write one.
 // KEYS: the card's index, its unrecorded hash. ARGV: prefix, reason, at, ttl.
 const LOCK_CARD = `
-local sids = redis.call('SMEMBERS', KEYS[1])
 local locked = {}
-for _, sid in ipairs(sids) do
+for _, sid in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local raw = redis.call('GET', ARGV[1] .. sid)
   if not raw then
     redis.call('SREM', KEYS[1], sid)
   else
     local s = cjson.decode(raw)
     if type(s.passport) == 'table' and type(s.passport.user) == 'table' and s.locked == nil then
-      s.locked = { reason = ARGV[2], at = tonumber(ARGV[3]) }
-      redis.call('SET', ARGV[1] .. sid, cjson.encode(s), 'KEEPTTL')
+      local lock = { reason = ARGV[2], at = tonumber(ARGV[3]) }
+      local patched
+      if string.sub(raw, -1) == '}' then
+        patched = string.sub(raw, 1, -2) .. ',"locked":' .. cjson.encode(lock) .. '}'
+      else
+        s.locked = lock
+        patched = cjson.encode(s)
+      end
+      redis.call('SET', ARGV[1] .. sid, patched, 'KEEPTTL')
       redis.call('HSET', KEYS[2], sid, ARGV[2] .. ':' .. ARGV[3])
       table.insert(locked, sid)
     end
@@ -89,6 +99,7 @@ return {'ok'}
 const indexKey = (agentId: string, uid: string) => `sessidx:${agentId}:${uid}`;
 const unrecordedKey = (agentId: string, uid: string) => `sesslocks-unrecorded:${agentId}:${uid}`;
 
+/** The unrecorded hash as HGETALL answers it (`[sid, "reason:at", …]`), oldest lock first. */
 function unrecordedLocks(flat: unknown): UnrecordedLock[] {
   const out: UnrecordedLock[] = [];
   for (const [sessionId, value] of Object.entries(pairsToRecord(Array.isArray(flat) ? flat : []))) {
@@ -117,7 +128,8 @@ export function createSessionLocks(deps: { redis: Redis; prefix?: string }): Ses
       await bind([indexKey(agentId, uid)], [sessionId, ttlSec]);
     },
     async lockCard(agentId, uid, lock) {
-      const [locked, unrecorded] = await lockCard([indexKey(agentId, uid), unrecordedKey(agentId, uid)], [prefix, lock.reason, lock.at, UNRECORDED_TTL_SEC]);
+      const keys = [indexKey(agentId, uid), unrecordedKey(agentId, uid)];
+      const [locked, unrecorded] = await lockCard(keys, [prefix, lock.reason, lock.at, UNRECORDED_TTL_SEC]);
       return { locked: (Array.isArray(locked) ? locked : []).map(String), unrecorded: unrecordedLocks(unrecorded) };
     },
     async recorded(agentId, uid, sessionId) {

@@ -7,22 +7,24 @@ import { defineScript } from './script';
 // another node may have patched a lock into that JSON since this request read
 // it (session-locks.ts); a plain SET would then unlock the session. This
 // script keeps the stored lock when the new JSON is the same user's and has
-// none. A lock is only ever lifted by a new session id (an unlock logs in
-// again, which regenerates the session), never by a write to the same one.
-// The plain-text search skips decoding a record that holds no lock.
-// KEYS: the session key. ARGV: the JSON, the TTL in seconds (0: none).
+// none: the caller names that user (ARGV[3], empty when the new session is
+// locked or has no user), and the stored `locked` object is spliced onto the
+// end of the new JSON, which Lua never decodes or re-encodes (cjson would
+// turn [] into {} and round numbers). A lock is lifted only by a new session
+// id (an unlock logs in again, which regenerates the session) or by a write
+// that holds no user any more (logout).
+// KEYS: the session key. ARGV: the JSON, the TTL in seconds (0: none), the account id or ''.
 const SAVE = `
 local json = ARGV[1]
-local raw = redis.call('GET', KEYS[1])
-if raw and string.find(raw, '"locked":', 1, true) then
-  local okOld, old = pcall(cjson.decode, raw)
-  local new = cjson.decode(json)
-  if okOld and type(old) == 'table' and old.locked ~= nil and new.locked == nil
-    and type(old.passport) == 'table' and type(old.passport.user) == 'table'
-    and type(new.passport) == 'table' and type(new.passport.user) == 'table'
-    and old.passport.user.accountId == new.passport.user.accountId then
-    new.locked = old.locked
-    json = cjson.encode(new)
+if ARGV[3] ~= '' then
+  local raw = redis.call('GET', KEYS[1])
+  if raw and string.find(raw, '"locked":', 1, true) then
+    local ok, old = pcall(cjson.decode, raw)
+    if ok and type(old) == 'table' and type(old.locked) == 'table'
+      and type(old.passport) == 'table' and type(old.passport.user) == 'table'
+      and old.passport.user.accountId == ARGV[3] then
+      json = string.sub(json, 1, -2) .. ',"locked":' .. cjson.encode(old.locked) .. '}'
+    end
   end
 end
 if tonumber(ARGV[2]) > 0 then
@@ -32,6 +34,13 @@ else
 end
 return {'ok'}
 `;
+
+/** The account a session JSON is logged in as, when it carries no lock of its own: whose stored lock a write must keep. */
+function unlockedUser(json: string): string {
+  const s = JSON.parse(json) as { locked?: unknown; passport?: { user?: { accountId?: unknown } } };
+  const id = s.passport?.user?.accountId;
+  return s.locked === undefined && typeof id === 'string' && json.endsWith('}') ? id : '';
+}
 
 /**
  * The express-session store: connect-redis 8 on ioredis, sessions under
@@ -49,7 +58,7 @@ export function createSessionStore(deps: { redis: Redis; ttlSec: number }): Redi
   store.client = {
     ...store.client,
     async set(key, value, ttl) {
-      await save([key], [value, ttl ?? 0]);
+      await save([key], [value, ttl ?? 0, unlockedUser(value)]);
       return 'OK';
     },
   };

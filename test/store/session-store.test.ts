@@ -45,18 +45,36 @@ describe('session store', () => {
     expect(await stored('s2')).toMatchObject({ locked: { reason: 'idle', at: 7 } });
   });
 
-  it('a lock stays only on the same user: a session written for nobody, or for someone else, is written as given', async () => {
+  it('a lock stays only on the same user: a session written for nobody (logout), or for someone else, is written as given', async () => {
     const store = createSessionStore({ redis: client, ttlSec: 3600 });
     await store.set('s3', session({ locked: { reason: 'tapout', at: 1 } }));
     await store.set('s3', { cookie: session().cookie, preauthAt: 9 } as unknown as SessionData);
     expect(await stored('s3')).not.toHaveProperty('locked');
+
+    await store.set('s3', session({ locked: { reason: 'tapout', at: 1 } }));
+    const someoneElse = { ...session(), passport: { user: { ...user, accountId: 'acc_2', login: 'petrov' } } } as unknown as SessionData;
+    await store.set('s3', someoneElse);
+    expect(await client.get('sess:s3')).toBe(JSON.stringify(someoneElse));
   });
 
-  it('a damaged record under the key is replaced', async () => {
+  it('a kept lock leaves the rest of the JSON byte for byte (no re-encoding: empty arrays, long numbers)', async () => {
     const store = createSessionStore({ redis: client, ttlSec: 3600 });
-    await client.set('sess:s4', 'not json');
-    await store.set('s4', session());
-    expect(await stored('s4')).toMatchObject({ passport: { user } });
+    await store.set('s6', session({ locked: { reason: 'switch', at: 1764126274123 } }));
+    const written = session({ lastSeen: 1764126274999, list: [], big: 12345678901234567, path: 'a/b' });
+    await store.set('s6', written);
+    const raw = (await client.get('sess:s6'))!;
+    expect(raw.startsWith(JSON.stringify(written).slice(0, -1))).toBe(true);
+    expect(JSON.parse(raw)).toEqual({ ...JSON.parse(JSON.stringify(written)), locked: { reason: 'switch', at: 1764126274123 } });
+  });
+
+  it('a damaged record under the key is replaced, even one that mentions a lock', async () => {
+    const store = createSessionStore({ redis: client, ttlSec: 3600 });
+    for (const damaged of ['not json', '{"locked": {"reason": "tapout"', '"locked":']) {
+      await client.set('sess:s4', damaged);
+      await store.set('s4', session());
+      expect(await stored('s4')).toMatchObject({ passport: { user } });
+      expect(await stored('s4')).not.toHaveProperty('locked');
+    }
   });
 
   it('with Redis unreachable the write rejects, typed unavailable (express-session answers 503)', async () => {
