@@ -6,8 +6,12 @@ import type { AuditEntry } from './query';
  * - `jsonl`: one JSON object per line, `{"id", "intact", "record"}`, the
  *   record exactly as stored with its `hash`, so its hash can be checked
  *   again from the file (`canonicalJson` of the record without `hash`);
- * - `csv`: RFC 4180 with CRLF, UTF-8 with a byte-order mark so that Excel
- *   shows Cyrillic, one column per field, `details` as JSON. A cell that a
+ * - `csv`: for the spreadsheets of a Russian office: `;` between cells
+ *   (what Excel expects in the Russian locale, where `,` is the decimal
+ *   mark), CRLF, UTF-8 with a byte-order mark so that Excel shows Cyrillic,
+ *   one column per field, `details` as JSON. Otherwise RFC 4180: a cell
+ *   holding `;`, `,`, a quote, a tab or a line break is quoted, so that it
+ *   stays one cell whichever separator a program guesses. A cell that a
  *   spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first)
  *   gets a leading `'`: logins and user agents come from requests.
  */
@@ -42,17 +46,18 @@ const CSV_COLUMNS: ReadonlyArray<[string, (e: AuditEntry) => unknown]> = [
  *
  * @example
  * csvCell('=HYPERLINK("x")') // => `"'=HYPERLINK(""x"")"`
+ * csvCell('x;=1') // => '"x;=1"' (one cell, never split)
  */
 export function csvCell(value: unknown): string {
   if (value === undefined || value === null) return '';
   let s = typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  return /[";,\t\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /** What the file starts with: the BOM and header for CSV, nothing for JSON lines. */
 export function exportHeader(format: AuditExportFormat): string {
-  return format === 'csv' ? `\ufeff${CSV_COLUMNS.map(([name]) => name).join(',')}\r\n` : '';
+  return format === 'csv' ? `\ufeff${CSV_COLUMNS.map(([name]) => name).join(';')}\r\n` : '';
 }
 
 /**
@@ -63,5 +68,5 @@ export function exportHeader(format: AuditExportFormat): string {
  */
 export function exportLine(format: AuditExportFormat, entry: AuditEntry): string {
   if (format === 'jsonl') return `${JSON.stringify({ id: entry.id, intact: entry.intact, record: entry.record })}\n`;
-  return `${CSV_COLUMNS.map(([, cell]) => csvCell(cell(entry))).join(',')}\r\n`;
+  return `${CSV_COLUMNS.map(([, cell]) => csvCell(cell(entry))).join(';')}\r\n`;
 }

@@ -1,5 +1,6 @@
 import type Redis from 'ioredis';
 import { CardauthError } from '../errors';
+import { foldLogin } from '../store/accounts';
 import type { AuditEventType } from './events';
 import { fromStreamFields, type AuditOutcome, type AuditRecord } from './record';
 
@@ -33,7 +34,6 @@ export interface AuditEntry {
   intact: boolean;
 }
 
-const foldLogin = (s: string) => s.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC').trim();
 const foldUid = (s: string) => s.replace(/[\s:-]/g, '').toUpperCase();
 
 /**

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fsyncSync, linkSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, fchmodSync, fsyncSync, linkSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** A file being written whole: nothing shows at its path until {@link StagedFile.commit}. */
@@ -14,8 +14,8 @@ export interface StagedFile {
 /**
  * Starts writing `path` whole or not at all: a temp file in the same folder
  * (mode `mode`) takes the writes; `commit` flushes it, then renames it over
- * `path`, or with `exclusive` links it there, which leaves an existing file
- * alone. A crash or a reader at the same moment sees the old file or the new
+ * `path`, or with `exclusive` links it there (copies it, on a file system
+ * without hard links), which leaves an existing file alone. A crash or a reader at the same moment sees the old file or the new
  * one, never a truncated one. File-system errors are thrown as they are; the
  * caller says what they mean.
  *
@@ -43,7 +43,9 @@ export function stageWhole(path: string, opts: { mode?: number; exclusive?: bool
   return {
     write(chunk) {
       if (fd === undefined) throw new Error(`stageWhole: ${path} is no longer open`);
-      writeSync(fd, chunk);
+      // writeSync may write less than asked (a nearly full disk) without an error: write the rest.
+      const bytes = Buffer.from(chunk, 'utf8');
+      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
     },
     commit() {
       if (fd === undefined) throw new Error(`stageWhole: ${path} is no longer open`);
@@ -57,8 +59,11 @@ export function stageWhole(path: string, opts: { mode?: number; exclusive?: bool
         linkSync(tmp, path);
         return true;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-        throw err;
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') return false;
+        // File systems without hard links (FAT on a USB stick): an exclusive copy instead.
+        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
+        return copyExclusive(tmp, path);
       } finally {
         rmSync(tmp, { force: true });
       }
@@ -68,6 +73,18 @@ export function stageWhole(path: string, opts: { mode?: number; exclusive?: bool
       rmSync(tmp, { force: true });
     },
   };
+}
+
+/** Copies `from` to a new `to`; `false` when `to` exists. A copy that fails part way is removed. */
+function copyExclusive(from: string, to: string): boolean {
+  try {
+    copyFileSync(from, to, constants.COPYFILE_EXCL);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    rmSync(to, { force: true });
+    throw err;
+  }
 }
 
 /**

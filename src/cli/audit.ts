@@ -1,12 +1,12 @@
-import { existsSync } from 'node:fs';
-import { basename } from 'node:path';
+import { lstatSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { AUDIT_EVENT_TYPES, type AuditEventType } from '../audit/events';
 import { AUDIT_EXPORT_FORMATS, exportHeader, exportLine } from '../audit/export-format';
 import { readAudit, type AuditEntry, type AuditFilter } from '../audit/query';
 import type { AuditEventInput } from '../audit/record';
 import { verifyAuditChain } from '../audit/verify';
-import { stageWhole } from '../card-agent/write-whole';
+import { stageWhole, type StagedFile } from '../card-agent/write-whole';
 import { CardauthError } from '../errors';
 import { isAgentId } from '../store/agents';
 import { checkValues, flag, UsageError, type OptionSpecs } from './args';
@@ -125,7 +125,7 @@ const FilterArgs = z
     type: typesArg.optional(),
     outcome: z.enum(['success', 'failure'], { error: 'success or failure' }).optional(),
     login: z.string().trim().min(1, 'empty').max(128, 'at most 128 characters').optional(),
-    uid: z.string().regex(/^[0-9A-Fa-f:\s-]{2,64}$/, 'hex digits, e.g. 04A22BB25C6180').optional(),
+    uid: z.string().regex(/^[\s:-]*(?:[0-9A-Fa-f][\s:-]*){2,32}$/, 'hex digits, e.g. 04A22BB25C6180').optional(),
     agent: z.string().refine(isAgentId, 'an agent id: ag_ and 16 hex digits').optional(),
     since: timeArg.optional(),
     until: timeArg.optional(),
@@ -207,7 +207,7 @@ export const auditExport: Command = {
   summary: 'write every audit record that matches to a new file (JSON lines or CSV), oldest first',
   details: [
     FILTER_DETAILS,
-    '  --out       a new file (never overwritten), mode 600; it appears only when complete',
+    '  --out       a new file (never overwritten), mode 600; it appears only when complete and recorded',
     '  --format    jsonl (default: each record as stored, with its hash) or csv (for spreadsheets)',
   ].join('\n'),
   options: { ...FILTER_OPTIONS, out: { type: 'string' }, format: { type: 'string' } },
@@ -222,14 +222,21 @@ export const auditExport: Command = {
       ),
       raw.values,
     );
-    if (existsSync(args.out)) throw new UsageError(`audit export: --out: ${args.out} already exists; name a new file (nothing is overwritten)`);
+    const out = resolve(args.out);
+    // lstat, not exists: a dangling symlink is there too, and the exclusive link would refuse it at the end.
+    if (lstatSync(out, { throwIfNoEntry: false })) throw new UsageError(`audit export: --out: ${out} already exists; name a new file (nothing is overwritten)`);
     return ctx.withChanges(async (s) => {
-      let file;
+      let file: StagedFile;
       try {
-        file = stageWhole(args.out, { mode: 0o600, exclusive: true });
+        file = stageWhole(out, { mode: 0o600, exclusive: true });
       } catch (err) {
-        throw new UsageError(`audit export: --out: cannot write ${args.out} (${explain(err)})`);
+        throw new UsageError(`audit export: --out: cannot write ${out} (${explain(err)})`);
       }
+      // Ctrl-C stops the export between records and removes what was staged (node skips `finally` on a signal).
+      const stop = ctx.io.stopSignal();
+      let stopped: string | undefined;
+      void stop.signal.then((sig) => (stopped = sig));
+      const cannotWrite = (err: unknown) => new CardauthError('unavailable', `cannot write ${out} (${explain(err)}); nothing was exported`);
       try {
         let count = 0;
         let unreadable = 0;
@@ -237,24 +244,42 @@ export const auditExport: Command = {
           try {
             file.write(chunk);
           } catch (err) {
-            throw new CardauthError('unavailable', `cannot write ${args.out} (${explain(err)}); nothing was exported`);
+            throw cannotWrite(err);
           }
         };
         write(exportHeader(args.format));
         for await (const e of readAudit(s.redis, { filter: toFilter(args), onUnreadable: () => unreadable++ })) {
+          if (stopped) break;
           write(exportLine(args.format, e));
           count++;
         }
-        await auditAccess(ctx, s, {
-          type: 'audit.exported',
-          outcome: 'success',
-          details: { count, format: args.format, file: basename(args.out), filter: describeFilter(raw.values) },
-        });
-        if (!file.commit()) throw new CardauthError('unavailable', `${args.out} appeared while the export ran; nothing was written (the export was recorded)`);
-        ctx.io.stdout.write(`exported ${records(count)} to ${args.out}\n`);
+        if (stopped) {
+          ctx.io.stderr.write(`cardauth: export stopped (${stopped}); nothing was written\n`);
+          return 130;
+        }
+        let placed: boolean;
+        try {
+          placed = file.commit();
+        } catch (err) {
+          throw cannotWrite(err);
+        }
+        if (!placed) throw new CardauthError('unavailable', `${out} appeared while the export ran; nothing was exported`);
+        // No record, no export: the file goes again when its record cannot be written.
+        try {
+          await auditAccess(ctx, s, {
+            type: 'audit.exported',
+            outcome: 'success',
+            details: { count, format: args.format, file: out, filter: describeFilter(raw.values) },
+          });
+        } catch (err) {
+          rmSync(out, { force: true });
+          throw err;
+        }
+        ctx.io.stdout.write(`exported ${records(count)} to ${out}\n`);
         ctx.io.stderr.write(unreadableNote(unreadable));
         return 0;
       } finally {
+        stop.cancel();
         file.discard();
       }
     });

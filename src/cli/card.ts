@@ -118,14 +118,15 @@ export const cardRevoke: Command = {
         ctx.io.stdout.write(`card ${prior.uid} of ${prior.accountId} was already revoked (${prior.revokeReason ?? 'other'}); ${ended}\n`);
         return 0;
       }
+      // The owner's login goes into the record too, so an auditor filtering by login sees the card's
+      // whole story. Read before the change: nothing may fail between the change and its record.
+      const owner = prior ? await s.accounts.get(prior.accountId) : null;
       const binding = await s.cards.revoke({ uid: args.uid, reason: args.reason, by: ctx.actor });
-      // The login too, so an auditor filtering by login sees the card's whole story.
-      const owner = await s.accounts.get(binding.accountId);
       const ended = await endSessionsOf(ctx, s, {
         what: `card ${binding.uid}`,
         match: { cardUid: binding.uid },
         cause: 'card_revoked',
-        revoked: { type: 'card.revoked', outcome: 'success', reason: args.reason, subject: { accountId: binding.accountId, login: owner?.login }, cardUid: binding.uid },
+        revoked: { type: 'card.revoked', outcome: 'success', reason: args.reason, subject: { accountId: binding.accountId, login: owner?.id === binding.accountId ? owner.login : undefined }, cardUid: binding.uid },
       });
       ctx.io.stdout.write(`revoked card ${binding.uid} of ${binding.accountId} (${args.reason}); ${ended}\n`);
       return 0;

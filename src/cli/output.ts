@@ -16,8 +16,11 @@ const UNSAFE = /\p{C}/gu;
 /** One column of a table: its heading and how to render a row's cell. */
 export interface Column<T> {
   heading: string;
+  /** The cell's text. Rows read back from storage may hold anything; a value that is not text is shown as JSON. */
   cell(row: T): string | undefined;
 }
+
+const cellText = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : (JSON.stringify(v) ?? String(v)));
 
 const width = (s: string) => [...s].length;
 
@@ -30,7 +33,7 @@ const width = (s: string) => [...s].length;
  * // 'ID    NAME\nag_1  РМ-101\n'
  */
 export function table<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
-  const cells = rows.map((row) => columns.map((c) => (c.cell(row) || '-').replace(UNSAFE, '?')));
+  const cells = rows.map((row) => columns.map((c) => (cellText(c.cell(row)) || '-').replace(UNSAFE, '?')));
   const all = [columns.map((c) => c.heading), ...cells];
   const widths = columns.map((_, i) => Math.max(...all.map((line) => width(line[i] ?? ''))));
   return all
@@ -47,9 +50,22 @@ export function table<T>(rows: readonly T[], columns: readonly Column<T>[]): str
  * printList(io.stdout, accounts.map(accountView), columns, { json: args.json, empty: 'no accounts' });
  */
 export function printList<T>(out: Out, rows: readonly T[], columns: readonly Column<T>[], opts: { json: boolean; empty: string }): void {
-  if (opts.json) out.write(`${JSON.stringify(rows)}\n`);
+  if (opts.json) out.write(`${terminalSafeJson(rows)}\n`);
   else if (rows.length === 0) out.write(`${opts.empty}\n`);
   else out.write(table(rows, columns));
+}
+
+/**
+ * JSON with every control, format or unassigned code point written as a
+ * `\\u` escape: the same data, but nothing that can drive a terminal or
+ * reorder the text (C1 controls, bidi overrides) reaches it raw.
+ *
+ * @example
+ * terminalSafeJson(['a\u202eb']) // => '["a\\u202eb"]'
+ */
+export function terminalSafeJson(value: unknown): string {
+  // One code point at a time; a code point beyond U+FFFF becomes its two escaped halves.
+  return JSON.stringify(value).replace(UNSAFE, (c) => c.split('').map((u) => `\\u${u.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''));
 }
 
 /**

@@ -89,6 +89,17 @@ const MAX_RAW_LOGIN = 256;
 const NON_PRINTABLE = /\p{C}/u;
 
 /**
+ * The folding that makes two logins the same: NFKC, case folded, trimmed.
+ * {@link normaliseLogin} also checks the result; this never throws.
+ *
+ * @example
+ * foldLogin('Ｐｅｔｒｏｖ ') // => 'petrov'
+ */
+export function foldLogin(login: string): string {
+  return login.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC').trim();
+}
+
+/**
  * Normalises a login for comparison: NFKC, then case folding (approximated by
  * upper- then lower-casing, so `ß` and `SS` meet), then NFKC again, trimmed.
  * `Иванов`, `иванов` and fullwidth `ｉｖａｎｏｖ`-style input meet on one key.
@@ -104,7 +115,7 @@ const NON_PRINTABLE = /\p{C}/u;
 export function normaliseLogin(login: string): string {
   if (typeof login !== 'string') throw new CardauthError('bad_request', 'login must be a string');
   if (login.length > MAX_RAW_LOGIN) throw new CardauthError('bad_request', `login must be at most ${MAX_LOGIN} characters`);
-  const folded = login.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC').trim();
+  const folded = foldLogin(login);
   const length = [...folded].length;
   if (length === 0) throw new CardauthError('bad_request', 'login must not be empty');
   if (length > MAX_LOGIN) throw new CardauthError('bad_request', `login must be at most ${MAX_LOGIN} characters`);

@@ -21,20 +21,22 @@ const entry: AuditEntry = {
 };
 
 describe('audit export formats', () => {
-  it('CSV: a BOM and a header, then one CRLF row per record with every column in order', () => {
+  it('CSV: a BOM and a header, then one CRLF row per record with every column in order, ; between cells', () => {
     const header = exportHeader('csv');
-    expect(header.startsWith('\ufeffid,seq,ts,type,outcome,reason,')).toBe(true);
-    expect(header.endsWith(',intact,hash\r\n')).toBe(true);
+    expect(header.startsWith('\ufeffid;seq;ts;type;outcome;reason;')).toBe(true);
+    expect(header.endsWith(';intact;hash\r\n')).toBe(true);
     const row = exportLine('csv', entry);
     expect(row).toBe(
-      '1764057600000-0,7,2026-11-25T08:00:00.000Z,password.checked,failure,wrong_password,,' +
-        `"'=HYPERLINK(""http://evil"",""Иванова"")",,04A22BB25C6180,,РМ-101,,10.0.0.7,"Mozilla/5.0, ""quoted""",,"{""failures"":2}",true,${'a'.repeat(64)}\r\n`,
+      '1764057600000-0;7;2026-11-25T08:00:00.000Z;password.checked;failure;wrong_password;;' +
+        `"'=HYPERLINK(""http://evil"",""Иванова"")";;04A22BB25C6180;;РМ-101;;10.0.0.7;"Mozilla/5.0, ""quoted""";;"{""failures"":2}";true;${'a'.repeat(64)}\r\n`,
     );
-    expect(header.split(',')).toHaveLength(row.split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/).length);
+    expect(header.split(';')).toHaveLength(row.split(/;(?=(?:[^"]*"[^"]*")*[^"]*$)/).length);
   });
 
-  it('CSV cells: formula starts are defused, line breaks quoted, nothing else touched', () => {
+  it('CSV cells: formula starts are defused; a cell holding either separator is quoted, so no program splits it into a formula', () => {
     for (const s of ['+7 999', '-1', '@SUM(A1)', '\tx', '\rx']) expect(csvCell(s).replace(/^"/, '').startsWith("'")).toBe(true);
+    expect(csvCell("x;=cmd|' /C calc'!A0;")).toBe(`"x;=cmd|' /C calc'!A0;"`);
+    expect(csvCell('x,=1')).toBe('"x,=1"');
     expect(csvCell('a\nb')).toBe('"a\nb"');
     expect(csvCell('ivanova')).toBe('ivanova');
     expect(csvCell(undefined)).toBe('');

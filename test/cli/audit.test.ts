@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
@@ -142,6 +142,41 @@ describe('audit list', () => {
   });
 });
 
+/** Runs `fn` while Redis refuses writes (out of memory) but still answers reads. */
+async function withWritesRefused<T>(fn: () => Promise<T>): Promise<T> {
+  await client.config('SET', 'maxmemory-policy', 'noeviction');
+  await client.config('SET', 'maxmemory', '1');
+  try {
+    return await fn();
+  } finally {
+    await client.config('SET', 'maxmemory', '0');
+  }
+}
+
+describe('audit list, unusual trails', () => {
+  it('a record damaged in Redis (a number where a login was) is still listed, marked ALTERED', async () => {
+    const [[, fields]] = (await client.xrange('audit:log', '-', '+', 'COUNT', 1)) as [[string, string[]]];
+    const damaged = { ...JSON.parse(fields[1]!), subject: { login: 42 } };
+    await client.xadd('audit:log', '*', 'r', JSON.stringify(damaged), 'h', fields[3]!);
+    const r = await runCli(['audit', 'list'], { env });
+    expect(r.code).toBe(0);
+    expect(r.lines[r.lines.length - 1]).toMatch(/account\.created\s+success\s+42\s.*ALTERED$/);
+  });
+
+  it('when its audit.viewed record cannot be written, nothing is shown (exit 1)', async () => {
+    const r = await withWritesRefused(() => runCli(['audit', 'list'], { env }));
+    expect(r.code).toBe(1);
+    expect(oneErrorLine(r)).toMatch(/^cardauth: audit_unavailable: nothing was shown or written: this read of the audit trail could not be recorded/);
+    expect(r.stdout).toBe('');
+  });
+
+  it("refuses a UID filter that holds no hex digits", async () => {
+    const r = await runCli(['audit', 'list', '--uid', '::'], { env });
+    expect(r.code).toBe(2);
+    expect(oneErrorLine(r)).toMatch(/--uid: hex digits/);
+  });
+});
+
 describe('audit export', () => {
   let dir: string;
   beforeEach(() => {
@@ -162,17 +197,17 @@ describe('audit export', () => {
       const { hash, ...body } = record;
       expect(recordHash(body)).toBe(hash);
     }
-    expect(await lastAudit(client, 'audit.exported')).toMatchObject({ actor: OS_ACTOR, details: { count: 4, format: 'jsonl', file: 'audit.jsonl', filter: 'all' } });
+    expect(await lastAudit(client, 'audit.exported')).toMatchObject({ actor: OS_ACTOR, details: { count: 4, format: 'jsonl', file: out, filter: 'all' } });
   });
 
   it('CSV for a spreadsheet: BOM, header, a row per matching record', async () => {
     const out = join(dir, 'revoked.csv');
     expect((await exportTo('--out', out, '--format', 'csv', '--type', 'card.revoked')).code).toBe(0);
     const text = readFileSync(out, 'utf8');
-    expect(text.startsWith('\ufeffid,seq,ts,type,')).toBe(true);
+    expect(text.startsWith('\ufeffid;seq;ts;type;')).toBe(true);
     const rows = text.trimEnd().split('\r\n');
     expect(rows).toHaveLength(2);
-    expect(rows[1]).toContain(',card.revoked,success,stolen,');
+    expect(rows[1]).toContain(';card.revoked;success;stolen;');
   });
 
   it('never overwrites a file (exit 2), writes nothing when the export cannot be recorded, and leaves no temp file', async () => {
@@ -186,6 +221,16 @@ describe('audit export', () => {
     const fresh = join(dir, 'fresh.jsonl');
     expectRefusedUnaudited(await withAuditUnusable(client, () => exportTo('--out', fresh)));
     expect(readdirSync(dir)).toEqual(['kept.jsonl']);
+
+    symlinkSync(join(dir, 'missing-target'), join(dir, 'dangling.jsonl'));
+    const dangling = await exportTo('--out', join(dir, 'dangling.jsonl'));
+    expect(dangling.code).toBe(2);
+    expect(oneErrorLine(dangling)).toMatch(/dangling\.jsonl already exists/);
+
+    const unrecorded = await withWritesRefused(() => exportTo('--out', fresh));
+    expect(unrecorded.code).toBe(1);
+    expect(oneErrorLine(unrecorded)).toMatch(/^cardauth: audit_unavailable: nothing was shown or written/);
+    expect(readdirSync(dir).sort()).toEqual(['dangling.jsonl', 'kept.jsonl']);
 
     const nowhere = await exportTo('--out', join(dir, 'no-such-folder', 'a.jsonl'));
     expect(nowhere.code).toBe(2);
