@@ -10,7 +10,7 @@ import { stageWhole, type StagedFile } from '../card-agent/write-whole';
 import { CardauthError } from '../errors';
 import { isAgentId } from '../store/agents';
 import { checkValues, flag, UsageError, type OptionSpecs } from './args';
-import { auditAccess, auditChange, type Command } from './command';
+import { auditAccess, auditChange, requireAuditTrail, type Command } from './command';
 import { explain, isoTime, printList, type Column } from './output';
 
 const records = (n: number) => `${n} record${n === 1 ? '' : 's'}`;
@@ -187,7 +187,8 @@ export const auditList: Command = {
       ),
       raw.values,
     );
-    return ctx.withChanges(async (s) => {
+    return ctx.withServices(async (s) => {
+      await requireAuditTrail(s.audit, 'nothing was shown');
       let unreadable = 0;
       const rows: AuditEntry[] = [];
       for await (const e of readAudit(s.redis, { filter: toFilter(args), newestFirst: true, limit: args.limit, onUnreadable: () => unreadable++ })) rows.push(e);
@@ -225,7 +226,8 @@ export const auditExport: Command = {
     const out = resolve(args.out);
     // lstat, not exists: a dangling symlink is there too, and the exclusive link would refuse it at the end.
     if (lstatSync(out, { throwIfNoEntry: false })) throw new UsageError(`audit export: --out: ${out} already exists; name a new file (nothing is overwritten)`);
-    return ctx.withChanges(async (s) => {
+    return ctx.withServices(async (s) => {
+      await requireAuditTrail(s.audit, 'nothing was exported');
       let file: StagedFile;
       try {
         file = stageWhole(out, { mode: 0o600, exclusive: true });

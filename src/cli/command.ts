@@ -76,7 +76,8 @@ export function osActor(): string {
 }
 
 /**
- * Fails closed before a change: reads the audit trail's head, and when that
+ * Fails closed before a change (or an audited read, which passes `nothing`
+ * as 'nothing was shown'): reads the audit trail's head, and when that
  * fails (`audit:log` not a stream, an unreadable last record, the connection
  * lost since it was made) refuses with `audit_unavailable` and a message that
  * says nothing was changed. Redis unreachable never gets this far: the CLI's
@@ -88,11 +89,11 @@ export function osActor(): string {
  * @example
  * await requireAuditTrail(services.audit); // then change, then auditChange(…)
  */
-export async function requireAuditTrail(audit: Pick<AuditLog, 'head'>): Promise<void> {
+export async function requireAuditTrail(audit: Pick<AuditLog, 'head'>, nothing = 'nothing was changed'): Promise<void> {
   try {
     await audit.head();
   } catch (err) {
-    throw new CardauthError('audit_unavailable', `nothing was changed: the audit trail is not usable (${explain(err)})`, { cause: err });
+    throw new CardauthError('audit_unavailable', `${nothing}: the audit trail is not usable (${explain(err)})`, { cause: err });
   }
 }
 

@@ -5,7 +5,7 @@ import type Redis from 'ioredis';
 import { parseAuditInput, recordHash, sealRecord, toStreamFields } from '../../src/audit/record';
 import { auditRecords, lastAudit, withAuditUnusable } from '../helpers/audit';
 import { startRedis, type TestRedis } from '../helpers/redis';
-import { cliEnv, expectRefusedUnaudited, oneErrorLine, OS_ACTOR, runCli } from './support';
+import { cliEnv, oneErrorLine, OS_ACTOR, runCli } from './support';
 
 let redis: TestRedis;
 let client: Redis;
@@ -137,7 +137,10 @@ describe('audit list', () => {
       expect(oneErrorLine(r)).toMatch(message);
     }
     const before = (await auditRecords(client)).length;
-    expectRefusedUnaudited(await withAuditUnusable(client, () => list()));
+    const refused = await withAuditUnusable(client, () => list());
+    expect(refused.code).toBe(1);
+    expect(oneErrorLine(refused)).toMatch(/^cardauth: audit_unavailable: nothing was shown: the audit trail is not usable \(/);
+    expect(refused.stdout).toBe('');
     expect(await auditRecords(client)).toHaveLength(before);
   });
 });
@@ -219,7 +222,9 @@ describe('audit export', () => {
     expect(readFileSync(out, 'utf8')).toBe('mine\n');
 
     const fresh = join(dir, 'fresh.jsonl');
-    expectRefusedUnaudited(await withAuditUnusable(client, () => exportTo('--out', fresh)));
+    const refused = await withAuditUnusable(client, () => exportTo('--out', fresh));
+    expect(refused.code).toBe(1);
+    expect(oneErrorLine(refused)).toMatch(/^cardauth: audit_unavailable: nothing was exported: the audit trail is not usable \(/);
     expect(readdirSync(dir)).toEqual(['kept.jsonl']);
 
     symlinkSync(join(dir, 'missing-target'), join(dir, 'dangling.jsonl'));
