@@ -13,8 +13,14 @@ import { defineScript } from './script';
 // turn [] into {} and round numbers). A lock is lifted only by a new session
 // id (an unlock logs in again, which regenerates the session) or by a write
 // that holds no user any more (logout).
-// KEYS: the session key. ARGV: the JSON, the TTL in seconds (0: none), the account id or ''.
+//
+// It also refuses to bring back a session that was ended (logout, a failed
+// unlock, a revocation sweep): ending one leaves a short-lived marker, and a
+// request still in flight that writes its session back finds it and writes
+// nothing, where a plain SET would have logged that browser in again.
+// KEYS: the session key, its ended marker. ARGV: the JSON, the TTL in seconds (0: none), the account id or ''.
 const SAVE = `
+if redis.call('EXISTS', KEYS[2]) == 1 then return {'ended'} end
 local json = ARGV[1]
 if ARGV[3] ~= '' then
   local raw = redis.call('GET', KEYS[1])
@@ -35,6 +41,37 @@ end
 return {'ok'}
 `;
 
+// ARGV: the session key prefix, the marker prefix, the marker TTL, then the session ids.
+const END = `
+for i = 4, #ARGV do
+  redis.call('DEL', ARGV[1] .. ARGV[i])
+  redis.call('SET', ARGV[2] .. ARGV[i], '1', 'EX', ARGV[3])
+end
+return {'ok'}
+`;
+
+/** Where the marker of an ended session lives (not under `sess:`, which the sweep scans). */
+const ENDED_PREFIX = 'sessended:';
+/** Longer than any request can be in flight (Node's own request timeout is 300 s). */
+const ENDED_TTL_SEC = 600;
+const endedKey = (sessionId: string) => ENDED_PREFIX + sessionId;
+
+/**
+ * Ends sessions by id: deletes them and marks them ended for a while, so
+ * that a request still in flight cannot write one back (see SAVE). Used by
+ * the store's destroy and by the revocation sweep.
+ *
+ * @example
+ * const end = defineSessionEnd(redis);
+ * await end(['Xk3…']);
+ */
+export function defineSessionEnd(redis: Redis): (sessionIds: readonly string[]) => Promise<void> {
+  const end = defineScript(redis, 'cardauthSessionEnd', 0, END);
+  return async (sessionIds) => {
+    if (sessionIds.length) await end([], [SESSION_KEY_PREFIX, ENDED_PREFIX, ENDED_TTL_SEC, ...sessionIds]);
+  };
+}
+
 /** The account a session JSON is logged in as, when it carries no lock of its own: whose stored lock a write must keep. */
 function unlockedUser(json: string): string {
   const s = JSON.parse(json) as { locked?: unknown; passport?: { user?: { accountId?: unknown } } };
@@ -45,8 +82,9 @@ function unlockedUser(json: string): string {
 /**
  * The express-session store: connect-redis 8 on ioredis, sessions under
  * `sess:<id>` for at most `ttlSec` (the cookie's own expiry when it has one),
- * with one change: its whole-session write cannot undo a lock that another
- * request or node wrote in the meantime. No touch: the session guard patches
+ * with two changes: its whole-session write cannot undo a lock that another
+ * request or node wrote in the meantime, nor bring back a session that was
+ * ended. No touch: the session guard patches
  * `lastSeen` itself.
  *
  * @example
@@ -54,12 +92,18 @@ function unlockedUser(json: string): string {
  */
 export function createSessionStore(deps: { redis: Redis; ttlSec: number }): RedisStore {
   const store = new RedisStore({ client: deps.redis, prefix: SESSION_KEY_PREFIX, ttl: deps.ttlSec, disableTouch: true });
-  const save = defineScript(deps.redis, 'cardauthSessionSave', 1, SAVE);
+  const save = defineScript(deps.redis, 'cardauthSessionSave', 2, SAVE);
+  const end = defineSessionEnd(deps.redis);
+  const idOf = (key: string) => key.slice(SESSION_KEY_PREFIX.length);
   store.client = {
     ...store.client,
     async set(key, value, ttl) {
-      await save([key], [value, ttl ?? 0, unlockedUser(value)]);
+      await save([key, endedKey(idOf(key))], [value, ttl ?? 0, unlockedUser(value)]);
       return 'OK';
+    },
+    async del(keys) {
+      await end(keys.map(idOf));
+      return keys.length;
     },
   };
   return store;

@@ -1,6 +1,7 @@
 import type Redis from 'ioredis';
 import { guard } from '../errors';
 import { SESSION_KEY_PREFIX } from './session-locks';
+import { defineSessionEnd } from './session-store';
 
 /** Which logged-in sessions to end: those opened with this card, or through this agent. */
 export type SessionMatch = { cardUid: string } | { agentId: string };
@@ -38,17 +39,19 @@ function userOf(raw: string | null): { accountId: string; login: string; cardUid
  * administrative sweep, not a login path: it SCANs the session keys (SCAN
  * returns every key present for its whole run, so no session opened before
  * the revocation is missed, and logins after it are refused) and reads them
- * in batches. A request already in flight that rewrites its whole session
- * could put it back; the session guard's own check of the card and agent
- * (createFactorCheck) ends such a session at its next request after 15 s.
+ * in batches. Each session is ended as the store ends one (deleted and
+ * marked ended), so a request already in flight cannot write it back; the
+ * session guard's own check of the card and agent (createFactorCheck) is a
+ * second line behind that.
  *
  * @example
  * const sweep = createSessionSweep({ redis });
  * const ended = await sweep.end({ cardUid: '04A22BB25C6180' });
  */
-export function createSessionSweep(deps: { redis: Pick<Redis, 'scan' | 'mget' | 'del'>; prefix?: string }): SessionSweep {
+export function createSessionSweep(deps: { redis: Redis }): SessionSweep {
   const { redis } = deps;
-  const prefix = deps.prefix ?? SESSION_KEY_PREFIX;
+  const prefix = SESSION_KEY_PREFIX;
+  const endSessions = defineSessionEnd(redis);
   return {
     async end(match) {
       const matches = (u: { cardUid?: unknown; agentId?: unknown }) => ('cardUid' in match ? u.cardUid === match.cardUid : u.agentId === match.agentId);
@@ -64,7 +67,7 @@ export function createSessionSweep(deps: { redis: Pick<Redis, 'scan' | 'mget' | 
           return user && matches(user) ? [{ key, sessionId: key.slice(prefix.length), accountId: user.accountId, login: user.login }] : [];
         });
         if (hit.length === 0) continue;
-        await guard(redis.del(...hit.map((h) => h.key)), 'sessions');
+        await guard(endSessions(hit.map((h) => h.sessionId)), 'sessions');
         ended.push(...hit.map(({ sessionId, accountId, login }) => ({ sessionId, accountId, login })));
       } while (cursor !== '0');
       return ended;

@@ -2,6 +2,7 @@ import type Redis from 'ioredis';
 import type { SessionData } from 'express-session';
 import { createSessionLocks } from '../../src/store/session-locks';
 import { createSessionStore } from '../../src/store/session-store';
+import { createSessionSweep } from '../../src/store/session-sweep';
 import { suiteRedis } from '../helpers/redis';
 import { codeOf, unreachableRedis } from './support';
 
@@ -75,6 +76,24 @@ describe('session store', () => {
       expect(await stored('s4')).toMatchObject({ passport: { user } });
       expect(await stored('s4')).not.toHaveProperty('locked');
     }
+  });
+
+  it('an ended session stays ended: a request still in flight cannot write it back', async () => {
+    const store = createSessionStore({ redis: client, ttlSec: 3600 });
+    await store.set('s7', session());
+    const loaded = (await store.get('s7')) as SessionData; // a request in flight
+    await store.destroy('s7'); // logout, or a failed unlock, on another request
+    await store.set('s7', { ...loaded, lastSeen: 3 } as SessionData);
+    expect(await client.get('sess:s7')).toBeNull();
+    expect(await client.ttl('sessended:s7')).toBeGreaterThan(0);
+
+    await store.set('s8', session());
+    await createSessionSweep({ redis: client }).end({ cardUid: user.cardUid }); // a revocation
+    await store.set('s8', session({ lastSeen: 4 }));
+    expect(await client.get('sess:s8')).toBeNull();
+
+    await store.set('s9', session()); // other sessions are untouched
+    expect(await stored('s9')).toMatchObject({ passport: { user } });
   });
 
   it('with Redis unreachable the write rejects, typed unavailable (express-session answers 503)', async () => {

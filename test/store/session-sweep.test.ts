@@ -29,7 +29,7 @@ describe('session sweep', () => {
       { sessionId: 's1', accountId: 'acc_ivanova', login: 'ivanova' },
       { sessionId: 's2', accountId: 'acc_ivanova', login: 'ivanova' },
     ]);
-    expect((await client.keys('*')).sort()).toEqual(['acct:x', 'sess:junk', 'sess:pre', 'sess:s3', 'sess:s4']);
+    expect((await client.keys('*')).sort()).toEqual(['acct:x', 'sess:junk', 'sess:pre', 'sess:s3', 'sess:s4', 'sessended:s1', 'sessended:s2']); // ended, and marked so
   });
 
   it('ends every session opened through the agent', async () => {
