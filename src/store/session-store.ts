@@ -84,8 +84,7 @@ function unlockedUser(json: string): string {
  * `sess:<id>` for at most `ttlSec` (the cookie's own expiry when it has one),
  * with two changes: its whole-session write cannot undo a lock that another
  * request or node wrote in the meantime, nor bring back a session that was
- * ended. No touch: the session guard patches
- * `lastSeen` itself.
+ * ended. No touch: the session guard patches `lastSeen` itself.
  *
  * @example
  * app.use(session({ store: createSessionStore({ redis, ttlSec: 43_200 }), secret, resave: false, saveUninitialized: false }));
