@@ -328,6 +328,7 @@ export const STORE_KEYS = [
   'CARDAUTH_HASH_CONCURRENCY',
   'CARDAUTH_PASSWORD_MIN_LENGTH',
   'CARDAUTH_PASSWORD_MIN_ALPHABET',
+  'CARDAUTH_SESSION_MAX_SEC',
 ] as const satisfies readonly (keyof ServerConfig)[];
 export type StoresConfig = Pick<ServerConfig, (typeof STORE_KEYS)[number]>;
 

@@ -3,8 +3,8 @@ import type { Logger } from './logger';
 
 /**
  * The one ioredis client of an entry point. Commands fail fast while Redis
- * is down (no offline queue, one retry), so a login answers 503 at once
- * instead of hanging; the client keeps reconnecting in the background and
+ * is down (no offline queue, one retry), and after 5 s when it stops
+ * answering, so a login answers 503 instead of hanging; the client keeps reconnecting in the background and
  * the service recovers by itself when Redis returns.
  *
  * @example
@@ -15,6 +15,8 @@ export function connectRedis(url: string, logger: Logger): Redis {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
+    // A Redis that stops answering fails each command after 5 s (503) instead of holding it.
+    commandTimeout: 5000,
     // ioredis otherwise keeps a 2 s timer after a failed connect, delaying shutdown.
     disconnectTimeout: 0,
     retryStrategy: (times) => Math.min(100 * times, 1000),

@@ -66,6 +66,8 @@ export interface AuditReadOptions {
   newestFirst?: boolean;
   /** Stop after this many matches. Default: no limit. */
   limit?: number;
+  /** Asked after each batch; `true` ends the read there (e.g. on Ctrl-C, when a narrow filter matches nothing for long). */
+  stop?: () => boolean;
   /** Called with the stream id of each entry that cannot be read as a record (it is skipped). */
   onUnreadable?: (id: string) => void;
   /** The stream key. Default `audit:log`. */
@@ -104,7 +106,7 @@ export async function* readAudit(redis: Pick<Redis, 'xrange' | 'xrevrange'>, opt
       yield { id, record: decoded.record, intact: decoded.intact };
       if (++found >= limit) return;
     }
-    if (entries.length < batch) return;
+    if (entries.length < batch || opts.stop?.()) return;
     from = `(${entries[entries.length - 1]![0]}`; // exclusive: the next batch starts after the last one read
   }
 }

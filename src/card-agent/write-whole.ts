@@ -75,10 +75,16 @@ export function stageWhole(path: string, opts: { mode?: number; exclusive?: bool
   };
 }
 
-/** Copies `from` to a new `to`; `false` when `to` exists. A copy that fails part way is removed. */
+/** Copies `from` to a new `to` and flushes it; `false` when `to` exists. A copy that fails part way is removed (a crash mid-copy can leave it partial: no hard links, no atomic step). */
 function copyExclusive(from: string, to: string): boolean {
   try {
     copyFileSync(from, to, constants.COPYFILE_EXCL);
+    const fd = openSync(to, 'r+');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;

@@ -1,4 +1,4 @@
-import { lstatSync, rmSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { AUDIT_EVENT_TYPES, type AuditEventType } from '../audit/events';
@@ -10,7 +10,8 @@ import { stageWhole, type StagedFile } from '../card-agent/write-whole';
 import { CardauthError } from '../errors';
 import { isAgentId } from '../store/agents';
 import { checkValues, flag, UsageError, type OptionSpecs } from './args';
-import { auditAccess, auditChange, requireAuditTrail, type Command } from './command';
+import { auditAccess, auditChange, requireAuditTrail, type Command, type CommandContext } from './command';
+import type { CliServices } from './services';
 import { explain, isoTime, printList, type Column } from './output';
 
 const records = (n: number) => `${n} record${n === 1 ? '' : 's'}`;
@@ -201,6 +202,11 @@ export const auditList: Command = {
   },
 };
 
+/** Best effort, after a success record: the export's file did not appear after all. */
+async function recordUnplaced(ctx: CommandContext, s: Pick<CliServices, 'audit'>, details: Record<string, string | number>): Promise<void> {
+  await auditAccess(ctx, s, { type: 'audit.exported', outcome: 'failure', reason: 'file_not_written', details }).catch(() => undefined);
+}
+
 /** `cardauth audit export`. */
 export const auditExport: Command = {
   path: ['audit', 'export'],
@@ -250,8 +256,9 @@ export const auditExport: Command = {
           }
         };
         write(exportHeader(args.format));
-        for await (const e of readAudit(s.redis, { filter: toFilter(args), onUnreadable: () => unreadable++ })) {
-          if (stopped) break;
+        const isStopped = () => stopped !== undefined;
+        for await (const e of readAudit(s.redis, { filter: toFilter(args), stop: isStopped, onUnreadable: () => unreadable++ })) {
+          if (isStopped()) break;
           write(exportLine(args.format, e));
           count++;
         }
@@ -259,23 +266,21 @@ export const auditExport: Command = {
           ctx.io.stderr.write(`cardauth: export stopped (${stopped}); nothing was written\n`);
           return 130;
         }
+        // Recorded before the file appears: if anything stops it between the two, the trail
+        // over-reports an export rather than missing one. A file that then fails to appear is
+        // recorded as a failure too (if the trail takes it).
+        const about = { count, format: args.format, file: out, filter: describeFilter(raw.values) };
+        await auditAccess(ctx, s, { type: 'audit.exported', outcome: 'success', details: about });
         let placed: boolean;
         try {
           placed = file.commit();
         } catch (err) {
+          await recordUnplaced(ctx, s, about);
           throw cannotWrite(err);
         }
-        if (!placed) throw new CardauthError('unavailable', `${out} appeared while the export ran; nothing was exported`);
-        // No record, no export: the file goes again when its record cannot be written.
-        try {
-          await auditAccess(ctx, s, {
-            type: 'audit.exported',
-            outcome: 'success',
-            details: { count, format: args.format, file: out, filter: describeFilter(raw.values) },
-          });
-        } catch (err) {
-          rmSync(out, { force: true });
-          throw err;
+        if (!placed) {
+          await recordUnplaced(ctx, s, about);
+          throw new CardauthError('unavailable', `${out} appeared while the export ran; nothing was exported`);
         }
         ctx.io.stdout.write(`exported ${records(count)} to ${out}\n`);
         ctx.io.stderr.write(unreadableNote(unreadable));

@@ -52,23 +52,24 @@ return {'ok'}
 
 /** Where the marker of an ended session lives (not under `sess:`, which the sweep scans). */
 const ENDED_PREFIX = 'sessended:';
-/** Longer than any request can be in flight (Node's own request timeout is 300 s). */
-const ENDED_TTL_SEC = 600;
 const endedKey = (sessionId: string) => ENDED_PREFIX + sessionId;
 
 /**
- * Ends sessions by id: deletes them and marks them ended for a while, so
- * that a request still in flight cannot write one back (see SAVE). Used by
- * the store's destroy and by the revocation sweep.
+ * Ends sessions by id: deletes them and marks them ended for `ttlSec`, so
+ * that a request still in flight cannot write one back (see SAVE). Give it
+ * the session lifetime (CARDAUTH_SESSION_MAX_SEC): a write held up in a
+ * stalled Redis still runs when Redis wakes, and past that lifetime the
+ * session guard ends any session anyway. A marker is about 140 bytes. Used
+ * by the store's destroy and by the revocation sweep.
  *
  * @example
- * const end = defineSessionEnd(redis);
+ * const end = defineSessionEnd(redis, config.CARDAUTH_SESSION_MAX_SEC);
  * await end(['Xk3…']);
  */
-export function defineSessionEnd(redis: Redis): (sessionIds: readonly string[]) => Promise<void> {
+export function defineSessionEnd(redis: Redis, ttlSec: number): (sessionIds: readonly string[]) => Promise<void> {
   const end = defineScript(redis, 'cardauthSessionEnd', 0, END);
   return async (sessionIds) => {
-    if (sessionIds.length) await end([], [SESSION_KEY_PREFIX, ENDED_PREFIX, ENDED_TTL_SEC, ...sessionIds]);
+    if (sessionIds.length) await end([], [SESSION_KEY_PREFIX, ENDED_PREFIX, ttlSec, ...sessionIds]);
   };
 }
 
@@ -92,8 +93,11 @@ function unlockedUser(json: string): string {
 export function createSessionStore(deps: { redis: Redis; ttlSec: number }): RedisStore {
   const store = new RedisStore({ client: deps.redis, prefix: SESSION_KEY_PREFIX, ttl: deps.ttlSec, disableTouch: true });
   const save = defineScript(deps.redis, 'cardauthSessionSave', 2, SAVE);
-  const end = defineSessionEnd(deps.redis);
-  const idOf = (key: string) => key.slice(SESSION_KEY_PREFIX.length);
+  const end = defineSessionEnd(deps.redis, deps.ttlSec);
+  const idOf = (key: string) => {
+    if (!key.startsWith(SESSION_KEY_PREFIX)) throw new TypeError(`session store: "${key.slice(0, 40)}" is not a session key`);
+    return key.slice(SESSION_KEY_PREFIX.length);
+  };
   store.client = {
     ...store.client,
     async set(key, value, ttl) {

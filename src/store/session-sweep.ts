@@ -48,10 +48,10 @@ function userOf(raw: string | null): { accountId: string; login: string; cardUid
  * const sweep = createSessionSweep({ redis });
  * const ended = await sweep.end({ cardUid: '04A22BB25C6180' });
  */
-export function createSessionSweep(deps: { redis: Redis }): SessionSweep {
+export function createSessionSweep(deps: { redis: Redis; sessionMaxSec: number }): SessionSweep {
   const { redis } = deps;
   const prefix = SESSION_KEY_PREFIX;
-  const endSessions = defineSessionEnd(redis);
+  const endSessions = defineSessionEnd(redis, deps.sessionMaxSec);
   return {
     async end(match) {
       const matches = (u: { cardUid?: unknown; agentId?: unknown }) => ('cardUid' in match ? u.cardUid === match.cardUid : u.agentId === match.agentId);

@@ -68,6 +68,14 @@ describe('reading the audit trail', () => {
     expect(await seqs({ newestFirst: true, filter: { login: 'ivanova' }, limit: 2, batch: 1 })).toEqual([6, 4]);
   });
 
+  it('stop() ends the read after the batch it was asked on, even when nothing matched', async () => {
+    await seed();
+    let asked = 0;
+    const out = await seqs({ filter: { login: 'nobody' }, batch: 2, stop: () => ++asked >= 2 });
+    expect(out).toEqual([]);
+    expect(asked).toBe(2); // two batches of the three were read
+  });
+
   it('an unreadable entry is skipped and reported by id; an edited one is read with intact false', async () => {
     await seed();
     const badId = (await redis().xadd('audit:log', '*', 'r', '{not json', 'h', '0'.repeat(64))) as string;

@@ -23,7 +23,7 @@ describe('session sweep', () => {
     await client.set('sess:junk', 'not json');
     await client.set('acct:x', JSON.stringify({ passport: { user: { accountId: 'a', login: 'x', cardUid: '04A1A1A1A1A1A1' } } }));
 
-    const ended = await createSessionSweep({ redis: client }).end({ cardUid: '04A1A1A1A1A1A1' });
+    const ended = await createSessionSweep({ redis: client, sessionMaxSec: 3600 }).end({ cardUid: '04A1A1A1A1A1A1' });
 
     expect(ended.sort((a, b) => a.sessionId.localeCompare(b.sessionId))).toEqual([
       { sessionId: 's1', accountId: 'acc_ivanova', login: 'ivanova' },
@@ -36,7 +36,7 @@ describe('session sweep', () => {
     await loggedIn('s1', 'ivanova', '04A1A1A1A1A1A1', 'ag_1');
     await loggedIn('s2', 'petrov', '04C3C3C3C3C3C3', 'ag_1');
     await loggedIn('s3', 'ivanova', '04A1A1A1A1A1A1', 'ag_2');
-    const ended = await createSessionSweep({ redis: client }).end({ agentId: 'ag_1' });
+    const ended = await createSessionSweep({ redis: client, sessionMaxSec: 3600 }).end({ agentId: 'ag_1' });
     expect(ended.map((e) => e.sessionId).sort()).toEqual(['s1', 's2']);
     expect(await client.keys('sess:*')).toEqual(['sess:s3']);
   });
@@ -44,13 +44,13 @@ describe('session sweep', () => {
   it('finds sessions across many SCAN pages', async () => {
     for (let i = 0; i < 1200; i++) await client.set(`sess:other${i}`, JSON.stringify({ passport: { user: { accountId: 'a', login: 'x', cardUid: '04D4D4D4D4D4D4', agentId: 'ag_9' } } }));
     for (let i = 0; i < 3; i++) await loggedIn(`hit${i}`, 'ivanova', '04A1A1A1A1A1A1', 'ag_1');
-    expect(await createSessionSweep({ redis: client }).end({ cardUid: '04A1A1A1A1A1A1' })).toHaveLength(3);
+    expect(await createSessionSweep({ redis: client, sessionMaxSec: 3600 }).end({ cardUid: '04A1A1A1A1A1A1' })).toHaveLength(3);
   });
 
   it('Redis down: unavailable, not an empty answer', async () => {
     const down = await unreachableRedis();
     try {
-      expect(await codeOf(createSessionSweep({ redis: down }).end({ cardUid: '04A1A1A1A1A1A1' }))).toBe('unavailable');
+      expect(await codeOf(createSessionSweep({ redis: down, sessionMaxSec: 3600 }).end({ cardUid: '04A1A1A1A1A1A1' }))).toBe('unavailable');
     } finally {
       down.disconnect();
     }
