@@ -52,8 +52,8 @@ export const AUDIT_EVENTS = {
   'card.tapout': { meaning: 'The agent reported a tap-out or card removal for a card with live sessions.' },
   // accounts and passwords
   'account.created': { meaning: 'An account was created.' },
-  'account.blocked': { meaning: 'An account was blocked by an administrator or for inactivity (ИАФ.1).', later: true },
-  'account.unblocked': { meaning: 'A blocked account was unblocked.', later: true },
+  'account.blocked': { meaning: 'An account was blocked (`account block`; ИАФ.1); its open sessions end, each with its own `session.ended`.' },
+  'account.unblocked': { meaning: 'A blocked account was unblocked (`account unblock`).' },
   'account.role_changed': { meaning: "An account's role changed.", later: true },
   'password.changed': { meaning: 'A user changed their own password.', later: true },
   'password.reset': { meaning: 'An administrator reset a password; today only the demo does, when it resets its own accounts.', later: true },

@@ -4,6 +4,7 @@ import { CardauthError } from '../errors';
 import type { Account } from '../store/accounts';
 import { checkValues, flag, loginArg, rolesArg, textArg } from './args';
 import { auditChange, type Command } from './command';
+import { endSessionsOf } from './end-sessions';
 import { readPasswordLine } from './input';
 import { isoTime, printList, type Column } from './output';
 import type { CliServices } from './services';
@@ -154,4 +155,71 @@ export const accountList: Command = {
   },
 };
 
-export const accountCommands: readonly Command[] = [accountCreate, accountUnlock, accountList];
+/** `cardauth account block`. */
+export const accountBlock: Command = {
+  path: ['account', 'block'],
+  usage: '--login L [--note T]',
+  summary: 'block an account (it cannot log in; its open sessions end at once); accounts are never deleted',
+  details: [
+    '--login L   the account',
+    '--note T    why, for the audit (e.g. "уволена 25.11"), up to 200 characters',
+    '',
+    'Audited as account.blocked, then one session.ended (reason admin, cause',
+    'account_blocked) per session ended. Safe to repeat: an account already',
+    'blocked only has its sessions ended.',
+  ].join('\n'),
+  options: { login: { type: 'string' }, note: { type: 'string' } },
+  async run(ctx, raw) {
+    const args = checkValues('account block', z.object({ login: loginArg, note: textArg('note', 200).optional() }), raw.values);
+    return ctx.withChanges(async (s) => {
+      const account = await accountByLogin(s, args.login);
+      const subject = { accountId: account.id, login: account.login };
+      const what = `account ${account.login}`;
+      const match = { accountId: account.id };
+      if (account.status === 'blocked') {
+        const ended = await endSessionsOf(ctx, s, { what, match, cause: 'account_blocked' });
+        ctx.io.stdout.write(`account ${account.login} (${account.id}) was already blocked; ${ended}\n`);
+        return 0;
+      }
+      await s.accounts.setStatus(account.id, 'blocked');
+      const ended = await endSessionsOf(ctx, s, {
+        what,
+        match,
+        cause: 'account_blocked',
+        revoked: { type: 'account.blocked', outcome: 'success', subject, details: { note: args.note } },
+      });
+      ctx.io.stdout.write(`blocked account ${account.login} (${account.id}); ${ended}\n`);
+      return 0;
+    });
+  },
+};
+
+/** `cardauth account unblock`. */
+export const accountUnblock: Command = {
+  path: ['account', 'unblock'],
+  usage: '--login L [--note T]',
+  summary: 'unblock a blocked account, so it can log in again with its card and password',
+  details: ['--login L   the account', '--note T    why, for the audit, up to 200 characters', '', 'Audited as account.unblocked.'].join('\n'),
+  options: { login: { type: 'string' }, note: { type: 'string' } },
+  async run(ctx, raw) {
+    const args = checkValues('account unblock', z.object({ login: loginArg, note: textArg('note', 200).optional() }), raw.values);
+    return ctx.withChanges(async (s) => {
+      const account = await accountByLogin(s, args.login);
+      if (account.status === 'active') {
+        ctx.io.stdout.write(`account ${account.login} is not blocked; nothing was changed\n`);
+        return 0;
+      }
+      await s.accounts.setStatus(account.id, 'active');
+      await auditChange(
+        ctx,
+        s,
+        { type: 'account.unblocked', outcome: 'success', subject: { accountId: account.id, login: account.login }, details: { note: args.note } },
+        `account ${account.id} (${account.login}) was unblocked`,
+      );
+      ctx.io.stdout.write(`unblocked account ${account.login} (${account.id})\n`);
+      return 0;
+    });
+  },
+};
+
+export const accountCommands: readonly Command[] = [accountCreate, accountUnlock, accountBlock, accountUnblock, accountList];

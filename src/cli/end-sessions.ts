@@ -6,20 +6,23 @@ import { explain } from './output';
 import type { CliServices } from './services';
 
 export interface RevokedFactor {
-  /** For messages, e.g. `card 04A2…` or `agent ag_…`. */
+  /** For messages, e.g. `card 04A2…`, `agent ag_…` or `account ivanova`. */
   what: string;
   match: SessionMatch;
-  cause: 'card_revoked' | 'agent_revoked';
-  /** The revocation's own record; absent when the card or agent was already revoked (a repeat). */
+  cause: 'card_revoked' | 'agent_revoked' | 'account_blocked';
+  /** The change's own record (the revocation or the block); absent when it was made before (a repeat). */
   revoked?: Omit<AuditEventInput, 'actor'>;
 }
 
+const DONE: Record<RevokedFactor['cause'], string> = { card_revoked: 'revoked', agent_revoked: 'revoked', account_blocked: 'blocked' };
+
 /**
- * What `card revoke` and `agent revoke` do once the store has revoked (or
- * found revoked) a card or agent: end the sessions opened with it, then
- * write the revocation's record, then one `session.ended` (reason `admin`,
- * with the cause) per session. A revoked factor must not leave a session
- * running for the rest of its 12 hours, so the sessions end before any
+ * What `card revoke`, `agent revoke` and `account block` do once the store
+ * has revoked (or found revoked) a card or agent, or blocked an account: end
+ * the sessions opened with it, then write the change's record, then one
+ * `session.ended` (reason `admin`, with the cause) per session. A revoked
+ * factor or a blocked account must not leave a session running for the rest
+ * of its 12 hours, so the sessions end before any
  * record; if they cannot be ended, the revocation is still recorded and the
  * command fails saying to run it again (a repeat only ends the sessions).
  * Answers the phrase for the command's output.
@@ -29,15 +32,16 @@ export interface RevokedFactor {
  */
 export async function endSessionsOf(ctx: CommandContext, s: Pick<CliServices, 'sessions' | 'audit'>, f: RevokedFactor): Promise<string> {
   const { what, match, cause, revoked } = f;
+  const verb = DONE[cause];
   let ended;
   try {
     ended = await s.sessions.end(match);
   } catch (err) {
-    if (revoked) await auditChange(ctx, s, revoked, `${what} was revoked (its open sessions could not be ended)`);
-    const done = revoked ? 'was revoked and audited' : 'is revoked';
+    if (revoked) await auditChange(ctx, s, revoked, `${what} was ${verb} (its open sessions could not be ended)`);
+    const done = revoked ? `was ${verb} and audited` : `is ${verb}`;
     throw new CardauthError('unavailable', `${what} ${done}, but its open sessions could not be ended: ${explain(err)}; run the command again to end them`, { cause: err });
   }
-  if (revoked) await auditChange(ctx, s, revoked, `${what} was revoked and ${ended.length} open session(s) ended`);
+  if (revoked) await auditChange(ctx, s, revoked, `${what} was ${verb} and ${ended.length} open session(s) ended`);
   for (const e of ended) {
     await auditChange(
       ctx,
@@ -48,7 +52,7 @@ export async function endSessionsOf(ctx: CommandContext, s: Pick<CliServices, 's
         reason: 'admin',
         subject: { accountId: e.accountId, login: e.login },
         sessionId: e.sessionId,
-        ...('cardUid' in match ? { cardUid: match.cardUid } : { source: { agentId: match.agentId } }),
+        ...('cardUid' in match ? { cardUid: match.cardUid } : 'agentId' in match ? { source: { agentId: match.agentId } } : {}),
         details: { cause },
       },
       `${ended.length} open session(s) were ended, but not all of their session.ended records were written`,

@@ -3,8 +3,8 @@ import { guard } from '../errors';
 import { SESSION_KEY_PREFIX } from './session-locks';
 import { defineSessionEnd } from './session-store';
 
-/** Which logged-in sessions to end: those opened with this card, or through this agent. */
-export type SessionMatch = { cardUid: string } | { agentId: string };
+/** Which logged-in sessions to end: those of this account, opened with this card, or through this agent. */
+export type SessionMatch = { accountId: string } | { cardUid: string } | { agentId: string };
 
 /** A session that was ended: its id (for the audit, which stores only its hash) and whose it was. */
 export interface EndedSession {
@@ -34,8 +34,9 @@ function userOf(raw: string | null): { accountId: string; login: string; cardUid
 }
 
 /**
- * Ends sessions by card or by agent, for an officer revoking either (a
- * stolen card must not keep a session that was opened with it). An
+ * Ends sessions by account, card or agent, for an officer blocking or
+ * revoking one (a stolen card must not keep a session that was opened with
+ * it). An
  * administrative sweep, not a login path: it SCANs the session keys (SCAN
  * returns every key present for its whole run, so no session opened before
  * the revocation is missed, and logins after it are refused) and reads them
@@ -54,7 +55,8 @@ export function createSessionSweep(deps: { redis: Redis; sessionMaxSec: number }
   const endSessions = defineSessionEnd(redis, deps.sessionMaxSec);
   return {
     async end(match) {
-      const matches = (u: { cardUid?: unknown; agentId?: unknown }) => ('cardUid' in match ? u.cardUid === match.cardUid : u.agentId === match.agentId);
+      const matches = (u: { accountId: string; cardUid?: unknown; agentId?: unknown }) =>
+        'accountId' in match ? u.accountId === match.accountId : 'cardUid' in match ? u.cardUid === match.cardUid : u.agentId === match.agentId;
       const ended: EndedSession[] = [];
       let cursor = '0';
       do {

@@ -1,15 +1,23 @@
 /** Why the factors of a passed card step, or of an open session, no longer count. */
-export type FactorProblem = 'card_revoked' | 'agent_revoked';
+export type FactorProblem = 'account_blocked' | 'card_revoked' | 'agent_revoked';
 
 export interface FactorCheckDeps {
+  /**
+   * Given, a blocked account counts as a problem too. The session guard
+   * gives it; the password step does not, because it refuses a blocked
+   * account itself with the one generic failure (a different answer there
+   * would tell a blocked account from a wrong password).
+   */
+  accounts?: { get(id: string): Promise<{ status: string } | null> };
   cards: { get(uid: string): Promise<{ accountId: string; status: 'active' | 'revoked' } | null> };
   agents: { get(id: string): Promise<{ status: string } | null> };
 }
 
 /**
- * Reads again whether a card step's card and agent still count: the card
- * still active on the same account, the agent still approved. An officer
- * may have revoked either since the statement was checked; a card step
+ * Reads again whether a card step's account (when `accounts` is given),
+ * card and agent still count: the account not blocked, the card still
+ * active on it, the agent still approved. An officer may have blocked or revoked one since the statement
+ * was checked; a card step
  * waits up to CARDAUTH_NONCE_TTL_SEC for its password, and a session lives
  * for hours. Answers `null` when both still count. Store failures propagate
  * (`unavailable`, fail closed).
@@ -20,7 +28,8 @@ export interface FactorCheckDeps {
  */
 export function createFactorCheck(deps: FactorCheckDeps) {
   return async function factorProblem(f: { accountId: string; uid: string; agentId: string }): Promise<FactorProblem | null> {
-    const [card, agent] = await Promise.all([deps.cards.get(f.uid), deps.agents.get(f.agentId)]);
+    const [account, card, agent] = await Promise.all([deps.accounts?.get(f.accountId), deps.cards.get(f.uid), deps.agents.get(f.agentId)]);
+    if (deps.accounts && (!account || account.status !== 'active')) return 'account_blocked';
     if (!card || card.status !== 'active' || card.accountId !== f.accountId) return 'card_revoked';
     if (!agent || agent.status !== 'approved') return 'agent_revoked';
     return null;

@@ -93,6 +93,15 @@ describe('locked sessions: idle, tap-out, switch; unlock only with the same card
     expect((await c.get('/auth/session')).json.error.code).toBe('unauthenticated');
   });
 
+  it('a session whose account was blocked (and not swept) ends the same way, audited admin / account_blocked', async () => {
+    const { id } = await srv.account('zaitseva', 'Пароль-Зайцевой-1', '04000000000C02');
+    const c = await loggedIn('zaitseva', '04000000000C02', 'Пароль-Зайцевой-1');
+    await srv.services.accounts.setStatus(id, 'blocked');
+    clock.advance(16_000);
+    expect((await c.get('/auth/session')).json.error.code).toBe('session_expired');
+    expect(await lastAudit(srv.redis, 'session.ended')).toMatchObject({ reason: 'admin', subject: { login: 'zaitseva' }, details: { cause: 'account_blocked' } });
+  });
+
   it('a session whose agent was revoked ends the same way, even while locked', async () => {
     const station = await srv.agent({ name: 'РМ-404' });
     const c = await loggedIn('alekseeva', CARD_A, PW_A, station);

@@ -231,3 +231,63 @@ describe('account unlock', () => {
     }
   });
 });
+
+describe('account block and unblock', () => {
+  const block = (...args: string[]) => runCli(['account', 'block', ...args], { env });
+  const unblock = (...args: string[]) => runCli(['account', 'unblock', ...args], { env });
+  /** A logged-in session as connect-redis stores it. */
+  const session = (sid: string, accountId: string, login: string) =>
+    client.set(`sess:${sid}`, JSON.stringify({ cookie: {}, passport: { user: { accountId, login, cardUid: '04A1A1A1A1A1A1', agentId: 'ag_1' } } }), 'EX', 600);
+
+  it('blocks: the status changes, the open sessions end (and stay ended), each audited; a repeat only ends sessions', async () => {
+    const made = await create('blocked-one', 'Block-test-password-7\n');
+    const id = made.lines[made.lines.length - 1] as string;
+    await session('sb1', id, 'blocked-one');
+    await session('sb2', id, 'blocked-one');
+    await session('other', 'acc_0000000000000000', 'someone');
+
+    const r = await block('--login', 'BLOCKED-ONE', '--note', 'уволена 25.11');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`blocked account blocked-one (${id}); 2 open session(s) ended\n`);
+    expect(JSON.parse((await runCli(['account', 'list', '--json'], { env })).stdout).find((a: { id: string }) => a.id === id).status).toBe('blocked');
+    expect(await client.exists('sess:sb1', 'sess:sb2')).toBe(0);
+    expect(await client.exists('sessended:sb1', 'sessended:sb2')).toBe(2);
+    expect(await client.exists('sess:other')).toBe(1);
+    expect(await lastAudit(client, 'account.blocked')).toMatchObject({ actor: OS_ACTOR, subject: { accountId: id, login: 'blocked-one' }, details: { note: 'уволена 25.11', via: 'cli' } });
+    const ended = (await auditRecords(client, 'session.ended')).slice(-2);
+    expect(ended).toEqual([expect.objectContaining({ reason: 'admin', subject: { accountId: id, login: 'blocked-one' }, details: expect.objectContaining({ cause: 'account_blocked' }) }), expect.anything()]);
+
+    await session('sb3', id, 'blocked-one'); // e.g. a login that was already past its checks
+    const blocks = (await auditRecords(client, 'account.blocked')).length;
+    const again = await block('--login', 'blocked-one');
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe(`account blocked-one (${id}) was already blocked; 1 open session(s) ended\n`);
+    expect(await auditRecords(client, 'account.blocked')).toHaveLength(blocks);
+  });
+
+  it('unblocks, audited; unblocking an active account changes nothing', async () => {
+    const made = await create('unblocked-one', 'Unblock-test-password-8\n');
+    const id = made.lines[made.lines.length - 1] as string;
+    expect((await block('--login', 'unblocked-one')).code).toBe(0);
+    const r = await unblock('--login', 'unblocked-one', '--note', 'вернулась');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`unblocked account unblocked-one (${id})\n`);
+    expect(await lastAudit(client, 'account.unblocked')).toMatchObject({ actor: OS_ACTOR, subject: { accountId: id }, details: { note: 'вернулась' } });
+    const count = (await auditRecords(client, 'account.unblocked')).length;
+    const again = await unblock('--login', 'unblocked-one');
+    expect(again.stdout).toBe('account unblocked-one is not blocked; nothing was changed\n');
+    expect(await auditRecords(client, 'account.unblocked')).toHaveLength(count);
+  });
+
+  it('refuses an unknown login (exit 1), bad arguments (exit 2), and an unusable trail (nothing changed)', async () => {
+    const unknown = await block('--login', 'nobody-here');
+    expect(unknown.code).toBe(1);
+    expect(oneErrorLine(unknown)).toMatch(/^cardauth: account_not_found: /);
+    const bad = await block();
+    expect(bad.code).toBe(2);
+    expect(oneErrorLine(bad)).toMatch(/account block: --login: required/);
+    await create('kept-active', 'Kept-active-password-9\n');
+    expectRefusedUnaudited(await withAuditUnusable(client, () => block('--login', 'kept-active')));
+    expect(JSON.parse((await runCli(['account', 'list', '--json'], { env })).stdout).find((a: { login: string }) => a.login === 'kept-active').status).toBe('active');
+  });
+});

@@ -1,12 +1,17 @@
 import { createFactorCheck } from '../../src/strategies/factor-check';
 
-// Pure logic over plain fakes of the two stores.
-function check(card: { accountId: string; status: 'active' | 'revoked' } | null, agent: { status: string } | null) {
-  return createFactorCheck({ cards: { get: async () => card }, agents: { get: async () => agent } })({ accountId: 'acc_1', uid: '04A1A1A1A1A1A1', agentId: 'ag_1' });
+// Pure logic over plain fakes of the three stores.
+const ACTIVE = { status: 'active' };
+function check(card: { accountId: string; status: 'active' | 'revoked' } | null, agent: { status: string } | null, account: { status: string } | null = ACTIVE) {
+  return createFactorCheck({ accounts: { get: async () => account }, cards: { get: async () => card }, agents: { get: async () => agent } })({
+    accountId: 'acc_1',
+    uid: '04A1A1A1A1A1A1',
+    agentId: 'ag_1',
+  });
 }
 
 describe('factor check', () => {
-  it('answers null while the card is active on the same account and the agent approved', async () => {
+  it('answers null while the account is active, the card active on it and the agent approved', async () => {
     expect(await check({ accountId: 'acc_1', status: 'active' }, { status: 'approved' })).toBeNull();
   });
   it.each([
@@ -18,5 +23,13 @@ describe('factor check', () => {
   });
   it.each([['revoked', { status: 'revoked' }], ['pending', { status: 'pending' }], ['gone', null]])('an agent %s: agent_revoked', async (_what, agent) => {
     expect(await check({ accountId: 'acc_1', status: 'active' }, agent)).toBe('agent_revoked');
+  });
+  it.each([['blocked', { status: 'blocked' }], ['gone', null]])('an account %s: account_blocked, whatever its card and agent', async (_what, account) => {
+    expect(await check({ accountId: 'acc_1', status: 'active' }, { status: 'approved' }, account)).toBe('account_blocked');
+    expect(await check(null, null, account)).toBe('account_blocked');
+  });
+  it('without the accounts store (the password step) the account is not looked at: the step refuses it generically itself', async () => {
+    const check = createFactorCheck({ cards: { get: async () => ({ accountId: 'acc_1', status: 'active' as const }) }, agents: { get: async () => ({ status: 'approved' }) } });
+    expect(await check({ accountId: 'acc_1', uid: '04A1A1A1A1A1A1', agentId: 'ag_1' })).toBeNull();
   });
 });
