@@ -186,7 +186,7 @@ export const accountBlock: Command = {
         what,
         match,
         cause: 'account_blocked',
-        revoked: { type: 'account.blocked', outcome: 'success', subject, details: { note: args.note } },
+        change: { type: 'account.blocked', outcome: 'success', subject, details: { note: args.note } },
       });
       ctx.io.stdout.write(`blocked account ${account.login} (${account.id}); ${ended}\n`);
       return 0;

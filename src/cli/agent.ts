@@ -170,7 +170,7 @@ export const agentRevoke: Command = {
         what: `agent ${agent.id}`,
         match: { agentId: agent.id },
         cause: 'agent_revoked',
-        revoked: { type: 'agent.revoked', outcome: 'success', source: { agentId: agent.id, workstation: agent.name }, details: { fingerprint: agent.fingerprint } },
+        change: { type: 'agent.revoked', outcome: 'success', source: { agentId: agent.id, workstation: agent.name }, details: { fingerprint: agent.fingerprint } },
       });
       ctx.io.stdout.write(`revoked agent ${agent.id} "${agent.name}"; ${ended}\n`);
       return 0;

@@ -126,7 +126,7 @@ export const cardRevoke: Command = {
         what: `card ${binding.uid}`,
         match: { cardUid: binding.uid },
         cause: 'card_revoked',
-        revoked: { type: 'card.revoked', outcome: 'success', reason: args.reason, subject: { accountId: binding.accountId, login: owner?.id === binding.accountId ? owner.login : undefined }, cardUid: binding.uid },
+        change: { type: 'card.revoked', outcome: 'success', reason: args.reason, subject: { accountId: binding.accountId, login: owner?.id === binding.accountId ? owner.login : undefined }, cardUid: binding.uid },
       });
       ctx.io.stdout.write(`revoked card ${binding.uid} of ${binding.accountId} (${args.reason}); ${ended}\n`);
       return 0;

@@ -5,16 +5,17 @@ import { auditChange, type CommandContext } from './command';
 import { explain } from './output';
 import type { CliServices } from './services';
 
-export interface RevokedFactor {
+/** What ended the sessions: a card or agent revoked, or an account blocked. */
+export interface EndedBy {
   /** For messages, e.g. `card 04A2…`, `agent ag_…` or `account ivanova`. */
   what: string;
   match: SessionMatch;
   cause: 'card_revoked' | 'agent_revoked' | 'account_blocked';
   /** The change's own record (the revocation or the block); absent when it was made before (a repeat). */
-  revoked?: Omit<AuditEventInput, 'actor'>;
+  change?: Omit<AuditEventInput, 'actor'>;
 }
 
-const DONE: Record<RevokedFactor['cause'], string> = { card_revoked: 'revoked', agent_revoked: 'revoked', account_blocked: 'blocked' };
+const DONE: Record<EndedBy['cause'], string> = { card_revoked: 'revoked', agent_revoked: 'revoked', account_blocked: 'blocked' };
 
 /**
  * What `card revoke`, `agent revoke` and `account block` do once the store
@@ -28,20 +29,20 @@ const DONE: Record<RevokedFactor['cause'], string> = { card_revoked: 'revoked', 
  * Answers the phrase for the command's output.
  *
  * @example
- * const ended = await endSessionsOf(ctx, s, { what: `card ${uid}`, match: { cardUid: uid }, cause: 'card_revoked', revoked: record });
+ * const ended = await endSessionsOf(ctx, s, { what: `card ${uid}`, match: { cardUid: uid }, cause: 'card_revoked', change: record });
  */
-export async function endSessionsOf(ctx: CommandContext, s: Pick<CliServices, 'sessions' | 'audit'>, f: RevokedFactor): Promise<string> {
-  const { what, match, cause, revoked } = f;
+export async function endSessionsOf(ctx: CommandContext, s: Pick<CliServices, 'sessions' | 'audit'>, f: EndedBy): Promise<string> {
+  const { what, match, cause, change } = f;
   const verb = DONE[cause];
   let ended;
   try {
     ended = await s.sessions.end(match);
   } catch (err) {
-    if (revoked) await auditChange(ctx, s, revoked, `${what} was ${verb} (its open sessions could not be ended)`);
-    const done = revoked ? `was ${verb} and audited` : `is ${verb}`;
+    if (change) await auditChange(ctx, s, change, `${what} was ${verb} (its open sessions could not be ended)`);
+    const done = change ? `was ${verb} and audited` : `is ${verb}`;
     throw new CardauthError('unavailable', `${what} ${done}, but its open sessions could not be ended: ${explain(err)}; run the command again to end them`, { cause: err });
   }
-  if (revoked) await auditChange(ctx, s, revoked, `${what} was ${verb} and ${ended.length} open session(s) ended`);
+  if (change) await auditChange(ctx, s, change, `${what} was ${verb} and ${ended.length} open session(s) ended`);
   for (const e of ended) {
     await auditChange(
       ctx,

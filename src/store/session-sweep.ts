@@ -42,8 +42,8 @@ function userOf(raw: string | null): { accountId: string; login: string; cardUid
  * the revocation is missed, and logins after it are refused) and reads them
  * in batches. Each session is ended as the store ends one (deleted and
  * marked ended), so a request already in flight cannot write it back; the
- * session guard's own check of the card and agent (createFactorCheck) is a
- * second line behind that.
+ * session guard's own check of the account, card and agent
+ * (createFactorCheck) is a second line behind that.
  *
  * @example
  * const sweep = createSessionSweep({ redis });
@@ -66,7 +66,7 @@ export function createSessionSweep(deps: { redis: Redis; sessionMaxSec: number }
         const values = await guard(redis.mget(...keys), 'sessions');
         const hit = keys.flatMap((key, i) => {
           const user = userOf(values[i] ?? null);
-          return user && matches(user) ? [{ key, sessionId: key.slice(prefix.length), accountId: user.accountId, login: user.login }] : [];
+          return user && matches(user) ? [{ sessionId: key.slice(prefix.length), accountId: user.accountId, login: user.login }] : [];
         });
         if (hit.length === 0) continue;
         await guard(endSessions(hit.map((h) => h.sessionId)), 'sessions');
