@@ -37,7 +37,7 @@ export function createStores(deps: { redis: Redis; config: StoresConfig; clock: 
     ),
     /** ИАФ.3 rules for a password being set. */
     passwordPolicy: { minLength: config.CARDAUTH_PASSWORD_MIN_LENGTH, minAlphabet: config.CARDAUTH_PASSWORD_MIN_ALPHABET },
-    /** Ends the open sessions of a revoked card or agent (`card revoke`, `agent revoke`). */
+    /** Ends the open sessions of a blocked account or a revoked card or agent (`account block`, `card revoke`, `agent revoke`). */
     sessions: createSessionSweep({ redis, sessionMaxSec: config.CARDAUTH_SESSION_MAX_SEC }),
     /** Failure counts and locks: the server checks them, an officer ends them (`account unlock`). */
     lockout: createLockout({

@@ -80,7 +80,7 @@ export function osActor(): string {
  * as 'nothing was shown'): reads the audit trail's head, and when that
  * fails (`audit:log` not a stream, an unreadable last record, the connection
  * lost since it was made) refuses with `audit_unavailable` and a message that
- * says nothing was changed. Redis unreachable never gets this far: the CLI's
+ * starts with `nothing` (by default 'nothing was changed'). Redis unreachable never gets this far: the CLI's
  * connect (`connectCliRedis` in ./redis) fails first, with `unavailable: cannot
  * reach Redis at …`, before anything is read or changed. A trail that passes
  * can still fail the append after the change (see {@link auditChange}); this

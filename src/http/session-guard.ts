@@ -14,7 +14,7 @@ export interface SessionGuardOptions {
   now: () => number;
   audit: { append(input: AuditEventInput): Promise<unknown> };
   locks: Pick<SessionLocks, 'touch'>;
-  /** Whether the session's card and agent still count (createFactorCheck); read at most every 15 s of activity. */
+  /** Whether the session's account, card and agent still count (createFactorCheck); read at most every 15 s of activity. */
   factorProblem: (f: { accountId: string; uid: string; agentId: string }) => Promise<FactorProblem | null>;
 }
 
@@ -30,11 +30,12 @@ export const BACKGROUND_HEADER = 'x-cardauth-background';
 /**
  * Server-side session limits (УПД.8), on every request with a logged-in session:
  * - past the absolute lifetime the session ends (`session.ended`, destroyed);
- * - once its card or agent was revoked it ends too (`session.ended`, reason
- *   `admin` with the cause), found when lastSeen is older than 15 s, so an
- *   active session is read again at most every 15 s: this catches what the
- *   officer's sweep (`card revoke`, `agent revoke`) could not, e.g. a session
- *   written back by a request in flight;
+ * - once its account was blocked or its card or agent revoked it ends too
+ *   (`session.ended`, reason `admin` with the cause), found when lastSeen is
+ *   older than 15 s, so an active session is read again at most every 15 s:
+ *   this catches what the officer's sweep (`account block`, `card revoke`,
+ *   `agent revoke`) could not, e.g. a login that passed its checks just
+ *   before the block;
  * - idle past the timeout it is locked (`session.locked`, reason `idle`);
  *   a request marked {@link BACKGROUND_HEADER} is checked like any other
  *   but does not count as activity;

@@ -16,10 +16,10 @@ export interface FactorCheckDeps {
 /**
  * Reads again whether a card step's account (when `accounts` is given),
  * card and agent still count: the account not blocked, the card still
- * active on it, the agent still approved. An officer may have blocked or revoked one since the statement
- * was checked; a card step
- * waits up to CARDAUTH_NONCE_TTL_SEC for its password, and a session lives
- * for hours. Answers `null` when both still count. Store failures propagate
+ * active on it, the agent still approved. An officer may have blocked or
+ * revoked one since the statement was checked; a card step waits up to
+ * CARDAUTH_NONCE_TTL_SEC for its password, and a session lives for hours.
+ * Answers `null` when all still count. Store failures propagate
  * (`unavailable`, fail closed).
  *
  * @example
