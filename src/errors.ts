@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'login_failed'
   | 'locked'
   | 'card_step_required'
+  | 'attempt_in_progress'
   // sessions
   | 'session_locked'
   | 'session_expired'
@@ -76,6 +77,7 @@ const STATUS: Record<ErrorCode, number> = {
   login_failed: 401,
   locked: 423,
   card_step_required: 401,
+  attempt_in_progress: 409,
   session_locked: 401,
   session_expired: 401,
   uid_malformed: 400,

@@ -39,7 +39,7 @@ export function createStores(deps: { redis: Redis; config: StoresConfig; clock: 
     passwordPolicy: { minLength: config.CARDAUTH_PASSWORD_MIN_LENGTH, minAlphabet: config.CARDAUTH_PASSWORD_MIN_ALPHABET },
     /** Ends the open sessions of a blocked account or a revoked card or agent (`account block`, `card revoke`, `agent revoke`). */
     sessions: createSessionSweep({ redis, sessionMaxSec: config.CARDAUTH_SESSION_MAX_SEC }),
-    /** Failure counts and locks: the server checks them, an officer ends them (`account unlock`). */
+    /** Every attempt count and lock (the attempts policy): the server takes from them, an officer ends them (`account unlock`). */
     lockout: createLockout({
       redis,
       config: {
@@ -47,6 +47,12 @@ export function createStores(deps: { redis: Redis; config: StoresConfig; clock: 
         windowSec: config.CARDAUTH_LOCKOUT_WINDOW_SEC,
         durationSec: config.CARDAUTH_LOCKOUT_DURATION_SEC,
         ipAttempts: config.CARDAUTH_IP_ATTEMPTS,
+        cardStepAttempts: config.CARDAUTH_CARD_STEP_ATTEMPTS,
+        // A stored card step lives as long as its nonce (createApp's cardStepTtlMs).
+        cardStepTtlSec: config.CARDAUTH_NONCE_TTL_SEC,
+        ipJunkAttempts: config.CARDAUTH_IP_JUNK_ATTEMPTS,
+        sessionJunkAttempts: config.CARDAUTH_SESSION_JUNK_ATTEMPTS,
+        sessionMaxSec: config.CARDAUTH_SESSION_MAX_SEC,
       },
     }),
   };

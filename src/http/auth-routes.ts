@@ -20,6 +20,8 @@ export interface AuthRoutesDeps {
   nonceLimit: { take(key: string): Promise<boolean> };
   cardStep: (input: { statement: string; sessionId: string; source: RequestSource }) => Promise<CardStepResult>;
   accounts: { get(id: string): Promise<{ login: string } | null> };
+  /** Counts a failed unlock of a locked session atomically (the attempts policy); answers the count so far. */
+  unlockFailure: (sessionId: string) => Promise<number>;
   audit: { append(input: AuditEventInput): Promise<unknown> };
   /** Answer the card's login after the card step (CARDAUTH_CARD_IDENTIFIES_USER). */
   cardIdentifiesUser: boolean;
@@ -69,7 +71,7 @@ export const showSession: RequestHandler[] = [
  * `POST /auth/login` (one shot), `POST /auth/logout`.
  *
  * @example
- * app.use(createAuthRoutes({ passport, nonces, nonceLimit, cardStep, accounts, audit, cardIdentifiesUser: true, preauthTtlMs: 120_000, now: clock.now }));
+ * app.use(createAuthRoutes({ passport, nonces, nonceLimit, cardStep, accounts, unlockFailure: lockout.unlockFailure, audit, cardIdentifiesUser: true, preauthTtlMs: 120_000, now: clock.now }));
  */
 export function createAuthRoutes(deps: AuthRoutesDeps): Router {
   const router = Router();
@@ -133,16 +135,16 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Router {
     sessionId: req.sessionID,
   });
 
-  /** A failed unlock of a locked session: counted, and the session ends at the third (УПД.8). */
+  /**
+   * A failed unlock of a locked session: counted atomically in Redis (requests in parallel each
+   * get their own count), and the session ends at the third (УПД.8), or at any later one a request
+   * still in flight brings.
+   */
   const unlockFailed = async (req: Request, res: Response, locked: SessionUser, card: CardStepResult, err: CardauthError) => {
-    const failures = (req.session.unlockFailures ?? 0) + 1;
+    const failures = await deps.unlockFailure(req.sessionID);
     const about = unlockAudit(req, locked, card);
     await deps.audit.append({ type: 'session.unlocked', outcome: 'failure', reason: err.code, ...about, details: { failures } });
-    if (failures < MAX_UNLOCK_FAILURES) {
-      req.session.unlockFailures = failures;
-      await saveSession(req);
-      throw err;
-    }
+    if (failures < MAX_UNLOCK_FAILURES) throw err;
     await endSession(req, res, deps.audit, { reason: 'unlock_failures', ...about });
     throw new CardauthError('session_expired', 'too many failed unlocks; log in again');
   };
@@ -155,7 +157,8 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Router {
         const denial = info as LoginDenial | undefined;
         const error = denial?.error instanceof CardauthError ? denial.error : new LoginFailedError();
         // Only the locked session's own card counts as an unlock attempt; another card is a new login.
-        if (locked && isLockedCard(locked, denial?.card)) return unlockFailed(req, res, locked, denial.card, error).catch(next);
+        // An attempt refused because another is in flight in this session was not judged: not counted.
+        if (locked && isLockedCard(locked, denial?.card) && error.code !== 'attempt_in_progress') return unlockFailed(req, res, locked, denial.card, error).catch(next);
         return next(error);
       }
       const before =

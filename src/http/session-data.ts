@@ -17,8 +17,6 @@ declare module 'express-session' {
     passport?: { user?: SessionUser };
     /** Set when the session is locked (idle, tap-out, switch); only card + password unlock it. */
     locked?: SessionLock;
-    /** Failed unlocks of a locked session; the session ends at 3. */
-    unlockFailures?: number;
     /** Last request seen, ms; refreshed coarsely to keep reads write-free. */
     lastSeen?: number;
   }

@@ -1,48 +1,81 @@
+import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
-import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { guard } from '../errors';
-import { consumeWithin } from './rate-limit';
+import { defineScript, randomHex } from '../store/script';
 
 export interface LockoutConfig {
-  /** Failures per account within the window that lock it. */
+  /** Password attempts per account within the window; the last one locks it unless it succeeds. */
   attempts: number;
   windowSec: number;
-  /** How long the account stays locked once the limit is reached. */
+  /** How long a locked account stays locked. */
   durationSec: number;
-  /** Failures per client IP within the window before that IP is refused. */
+  /** Refused logins per client IP within the window before that IP is refused. */
   ipAttempts: number;
+  /** Password attempts one passed card step allows (0: no limit of its own). */
+  cardStepAttempts: number;
+  /** How long a card step's attempt count is kept (the card step's own life). */
+  cardStepTtlSec: number;
+  /** Refusals with no verified signature behind them (junk) per client IP within the window. */
+  ipJunkAttempts: number;
+  /** The same per session. */
+  sessionJunkAttempts: number;
+  /** How long an unlock-failure count is kept (the session lifetime). */
+  sessionMaxSec: number;
 }
 
-/**
- * `accountFailures` (failures counted in the window) is there whenever the
- * account was read, so a success with none to clear can skip the write.
- */
-export type LockState = { locked: false; accountFailures?: number } | { locked: true; scope: 'account' | 'ip'; retryAfterMs: number };
-
-export interface LockoutSubject {
+/** Who a password attempt is about. */
+export interface AttemptSubject {
   accountId: string;
   ip: string;
+  sessionId: string;
+  /** The stored card step this attempt uses (its `at`); absent in a one-shot login, whose card step is this request's. */
+  cardStepAt?: number;
 }
 
+/** How a password attempt ended (see {@link Lockout.end}). */
+export type AttemptOutcome = 'success' | 'failure' | 'void';
+
+/** A password attempt that may run, or why not. */
+export type AttemptStart =
+  | {
+      ok: true;
+      /** This attempt took the account's last one: a failure now leaves the account locked. */
+      lastAttempt: boolean;
+      /** Hand it back to {@link Lockout.end}. */
+      token: string;
+    }
+  | { ok: false; refused: 'busy' }
+  | { ok: false; refused: 'card_step_used_up' }
+  | { ok: false; refused: 'account' | 'ip'; retryAfterMs: number };
+
+/** The card step's gate: refused outright, or open (and whether junk from this IP is over its budget). */
+export type GateState = { locked: true; scope: 'ip' | 'session'; retryAfterMs: number } | { locked: false; junkLimited: false } | { locked: false; junkLimited: true; retryAfterMs: number };
+
 export interface Lockout {
-  /** Checked before the password is looked at: the account and the IP. */
-  check(subject: LockoutSubject): Promise<LockState>;
-  /** The IP only: the card step, before any account is known. */
-  checkIp(ip: string): Promise<LockState>;
   /**
-   * The account only: for a password step in the same request as a card
-   * step whose `checkIp` passed (the one-shot login), so that one request
-   * does not read the IP limit twice.
+   * Takes one password attempt, atomically and before the password is
+   * looked at, from the account's and the client IP's budgets and from the
+   * session's card step; refused when the session already has an attempt in
+   * flight, the card step's attempts are used up, or a budget is spent.
    */
-  checkAccount(accountId: string): Promise<LockState>;
-  /** Counts a failure; `accountLockedNow` is true on the failure that locked the account. */
-  recordFailure(subject: LockoutSubject): Promise<{ accountLockedNow: boolean }>;
-  /** A failure with no account to charge (an unusable card step): counts against the IP only. */
-  recordIpFailure(ip: string): Promise<void>;
-  /** A successful login clears the account's failure count (callers may skip it when `accountFailures` was 0). */
-  recordSuccess(subject: LockoutSubject): Promise<void>;
+  begin(subject: AttemptSubject): Promise<AttemptStart>;
   /**
-   * The account's count as stored, judged by nothing: failures counted and
+   * Ends an attempt, so the session may try again. `failure` keeps it
+   * counted; `void` (nothing was judged: a store failed) gives it back to
+   * the account and the IP; `success` gives it back to the IP and clears the
+   * account's failures (only someone with both factors can do that).
+   */
+  end(subject: AttemptSubject, token: string, outcome: AttemptOutcome): Promise<void>;
+  /** The card step's gate, read before the statement: the IP's login budget, and the junk budgets of the IP and the session. */
+  gate(ip: string, sessionId: string): Promise<GateState>;
+  /** A refusal backed by a verified signature (a real card at a real reader): counts against the IP. */
+  recordIpFailure(ip: string): Promise<void>;
+  /** A refusal with no verified signature behind it: counts under the junk budgets, never the IP's login budget. */
+  recordJunk(ip: string, sessionId: string): Promise<void>;
+  /** A failed unlock of a locked session, counted atomically: the count so far. */
+  unlockFailure(sessionId: string): Promise<number>;
+  /**
+   * The account's count as stored, judged by nothing: attempts counted and
    * ms until Redis forgets them (or the lock ends). For an officer's unlock.
    */
   accountCount(accountId: string): Promise<{ failures: number; msLeft: number }>;
@@ -50,80 +83,181 @@ export interface Lockout {
   unlock(accountId: string): Promise<void>;
 }
 
+/** Increments a budget key; the take that reaches `max` holds the key for `blockMs`, the first starts the window. */
+const TAKE_LUA = `
+local function take(key, max, windowMs, blockMs)
+  local n = redis.call('INCR', key)
+  if n >= max then redis.call('PEXPIRE', key, blockMs)
+  elseif n == 1 then redis.call('PEXPIRE', key, windowMs) end
+  return n
+end
+local function count(key) return tonumber(redis.call('GET', key) or '0') end
+local function left(key, fallback)
+  local ms = redis.call('PTTL', key)
+  if ms < 0 then return tonumber(fallback) end
+  return ms
+end
+`;
+
 /**
- * Per-account and per-IP lockout (ИАФ.3, УПД.4) on rate-limiter-flexible's
- * Redis limiter, shared by every server node. Counting is atomic in Redis.
+ * KEYS: in-flight, card-step count, account, IP.
+ * ARGV: token, busyMs, cardStepMax (0: none), cardStepMs, accountMax, windowMs, lockMs, ipMax, ipBlockMs.
+ */
+const BEGIN_LUA = `${TAKE_LUA}
+if redis.call('EXISTS', KEYS[1]) == 1 then return {'busy', 0, 0} end
+local csMax = tonumber(ARGV[3])
+if csMax > 0 and count(KEYS[2]) >= csMax then return {'card_step_used_up', 0, 0} end
+local accountMax, ipMax = tonumber(ARGV[5]), tonumber(ARGV[8])
+if count(KEYS[3]) >= accountMax then return {'account', left(KEYS[3], ARGV[7]), 0} end
+if count(KEYS[4]) >= ipMax then return {'ip', left(KEYS[4], ARGV[9]), 0} end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if csMax > 0 and redis.call('INCR', KEYS[2]) == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[4]) end
+local n = take(KEYS[3], accountMax, ARGV[6], ARGV[7])
+take(KEYS[4], ipMax, ARGV[6], ARGV[9])
+return {'ok', 0, n >= accountMax and 1 or 0}
+`;
+
+/** KEYS: in-flight, account, IP. ARGV: token, outcome (see Lockout.end). */
+const END_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+local function giveBack(key)
+  local n = tonumber(redis.call('GET', key) or '0')
+  if n <= 1 then redis.call('DEL', key) else redis.call('DECR', key) end
+end
+if ARGV[2] == 'success' then
+  redis.call('DEL', KEYS[2])
+  giveBack(KEYS[3])
+elseif ARGV[2] == 'void' then
+  giveBack(KEYS[2])
+  giveBack(KEYS[3])
+end
+return {'ok'}
+`;
+
+/** KEYS: IP, IP junk, session junk. Answers count and ms left of each. */
+const GATE_LUA = `${TAKE_LUA}
+local out = {}
+for k = 1, 3 do
+  out[#out + 1] = count(KEYS[k])
+  out[#out + 1] = left(KEYS[k], 0)
+end
+return out
+`;
+
+/** KEYS: the budgets to take from. ARGV: per key, max, windowMs, blockMs. */
+const RECORD_LUA = `${TAKE_LUA}
+for k = 1, #KEYS do
+  local a = (k - 1) * 3
+  take(KEYS[k], tonumber(ARGV[a + 1]), ARGV[a + 2], ARGV[a + 3])
+end
+return {'ok'}
+`;
+
+/** KEYS: a counter. ARGV: its life in ms, from the first count. Answers the count. */
+const COUNT_LUA = `
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return {n}
+`;
+
+/** An attempt in flight holds its session this long at most (a node that dies mid-attempt frees it then). */
+const IN_FLIGHT_MS = 60_000;
+
+/**
+ * The attempts policy (ИАФ.3, УПД.4, УПД.8): every count a login keeps, in
+ * Redis, shared by every server node. Like authelia's regulation, one place
+ * owns them all:
  *
- * The limiter rejects the consume that *exceeds* `points`, so `points` is
- * `attempts - 1`: the `attempts`-th failure is the one that blocks for
- * `durationSec`. A Redis failure is `unavailable` (fail closed), never "not
- * locked". Each read is one rate-limiter-flexible `get` (MULTI GET PTTL
- * EXEC, one round trip); `check` sends its two at once.
+ * - `rl:acct:<account>`: password attempts on the account;
+ * - `rl:ip:<ip>`: refused logins from the IP (password attempts, and card
+ *   statements refused after their signature verified);
+ * - `rl:junk:ip:<ip>` and `rl:junk:sess:<session>`: refusals with no
+ *   verified signature behind them (junk statements, a password with no card
+ *   step). They have budgets of their own, so junk cannot lock out the users
+ *   behind one address;
+ * - `pw:busy:<session>`: the one password attempt in flight in a session;
+ * - `pw:cs:<session>:<card step>`: password attempts on one card step;
+ * - `rl:unlock:<session>`: failed unlocks of a locked session.
+ *
+ * A password attempt is taken **before** the verify, atomically, from the
+ * account and the IP at once, and given back when it succeeds (which also
+ * clears the account's failures): N attempts in parallel are counted one by
+ * one, and the ones over the budget are refused without a verify. A correct
+ * password that arrives when the budget is spent is refused too. Each operation is one Lua script (one round trip). A Redis
+ * failure is `unavailable` (fail closed), never "not locked".
+ *
+ * The counters are integers with a TTL, the layout rate-limiter-flexible
+ * used for the account and IP before, so counts survive an upgrade.
  *
  * @example
- * const lockout = createLockout({ redis, config: { attempts: 5, windowSec: 900, durationSec: 900, ipAttempts: 50 } });
- * const state = await lockout.check({ accountId, ip });
- * const ipOnly = await lockout.checkIp(ip); // the card step
+ * const lockout = createLockout({ redis, config });
+ * const start = await lockout.begin({ accountId, ip, sessionId, cardStepAt });
+ * if (start.ok) await lockout.end(subject, start.token, passwordOk ? 'success' : 'failure');
  */
-export function createLockout(deps: { redis: Redis; config: LockoutConfig }): Lockout {
+export function createLockout(deps: { redis: Redis; config: LockoutConfig; randomBytes?: (size: number) => Uint8Array }): Lockout {
   const { redis, config } = deps;
-  const account = new RateLimiterRedis({
-    storeClient: redis,
-    keyPrefix: 'rl:acct',
-    points: config.attempts - 1,
-    duration: config.windowSec,
-    blockDuration: config.durationSec,
-  });
-  const ip = new RateLimiterRedis({
-    storeClient: redis,
-    keyPrefix: 'rl:ip',
-    points: config.ipAttempts - 1,
-    duration: config.windowSec,
-    blockDuration: config.windowSec,
-  });
+  const randomBytes = deps.randomBytes ?? cryptoRandomBytes;
+  const beginScript = defineScript(redis, 'cardauthAttemptBegin', 4, BEGIN_LUA);
+  const endScript = defineScript(redis, 'cardauthAttemptEnd', 3, END_LUA);
+  const gateScript = defineScript(redis, 'cardauthAttemptGate', 3, GATE_LUA);
+  const record1 = defineScript(redis, 'cardauthAttemptRecord1', 1, RECORD_LUA);
+  const record2 = defineScript(redis, 'cardauthAttemptRecord2', 2, RECORD_LUA);
+  const countScript = defineScript(redis, 'cardauthAttemptCount', 1, COUNT_LUA);
 
-  /** Consumes one point; resolves true when this consume went over the limit. */
-  const consume = async (limiter: RateLimiterRedis, key: string): Promise<boolean> => !(await consumeWithin(limiter, key));
-  /** Failures counted for `key` and how long until the limiter forgets them. */
-  const read = async (limiter: RateLimiterRedis, key: string) => {
-    const res = await guard(limiter.get(key), 'lockout store');
-    return { count: res?.consumedPoints ?? 0, ms: res?.msBeforeNext ?? 0 };
+  const windowMs = config.windowSec * 1000;
+  const lockMs = config.durationSec * 1000;
+  const keys = {
+    account: (id: string) => `rl:acct:${id}`,
+    ip: (ip: string) => `rl:ip:${ip}`,
+    junkIp: (ip: string) => `rl:junk:ip:${ip}`,
+    junkSession: (sid: string) => `rl:junk:sess:${sid}`,
+    busy: (sid: string) => `pw:busy:${sid}`,
+    cardStep: (sid: string, at: number | undefined) => `pw:cs:${sid}:${at ?? 0}`,
+    unlock: (sid: string) => `rl:unlock:${sid}`,
   };
-  type Read = Awaited<ReturnType<typeof read>>;
-
-  const state = (acct: Read | null, ipRead: Read | null): LockState => {
-    if (acct && acct.count >= config.attempts) return { locked: true, scope: 'account', retryAfterMs: acct.ms };
-    if (ipRead && ipRead.count >= config.ipAttempts) return { locked: true, scope: 'ip', retryAfterMs: ipRead.ms };
-    return acct ? { locked: false, accountFailures: acct.count } : { locked: false };
-  };
+  /** A budget as RECORD_LUA takes it: the IP's login budget blocks for the window, as the junk ones do. */
+  const budget = (max: number) => [max, windowMs, windowMs];
 
   return {
-    async check(s) {
-      const [acct, ipRead] = await Promise.all([read(account, s.accountId), read(ip, s.ip)]);
-      return state(acct, ipRead);
+    async begin(s) {
+      const token = randomHex(randomBytes, 16);
+      const [status, ms, last] = await beginScript(
+        [keys.busy(s.sessionId), keys.cardStep(s.sessionId, s.cardStepAt), keys.account(s.accountId), keys.ip(s.ip)],
+        [token, IN_FLIGHT_MS, s.cardStepAt === undefined ? 0 : config.cardStepAttempts, config.cardStepTtlSec * 1000, config.attempts, windowMs, lockMs, config.ipAttempts, windowMs],
+      );
+      if (status === 'ok') return { ok: true, lastAttempt: Number(last) === 1, token };
+      if (status === 'busy') return { ok: false, refused: 'busy' };
+      if (status === 'card_step_used_up') return { ok: false, refused: 'card_step_used_up' };
+      return { ok: false, refused: status === 'account' ? 'account' : 'ip', retryAfterMs: Number(ms) };
     },
-    async checkIp(addr) {
-      return state(null, await read(ip, addr));
+    async end(s, token, outcome) {
+      await endScript([keys.busy(s.sessionId), keys.account(s.accountId), keys.ip(s.ip)], [token, outcome]);
     },
-    async checkAccount(accountId) {
-      return state(await read(account, accountId), null);
+    async gate(ip, sessionId) {
+      const r = (await gateScript([keys.ip(ip), keys.junkIp(ip), keys.junkSession(sessionId)], [])).map(Number);
+      const [ipCount = 0, ipMs = 0, junkIpCount = 0, junkIpMs = 0, junkSessCount = 0, junkSessMs = 0] = r;
+      if (ipCount >= config.ipAttempts) return { locked: true, scope: 'ip', retryAfterMs: ipMs };
+      if (junkSessCount >= config.sessionJunkAttempts) return { locked: true, scope: 'session', retryAfterMs: junkSessMs };
+      if (junkIpCount >= config.ipJunkAttempts) return { locked: false, junkLimited: true, retryAfterMs: junkIpMs };
+      return { locked: false, junkLimited: false };
     },
-    async recordFailure(s) {
-      const [accountLockedNow] = await Promise.all([consume(account, s.accountId), consume(ip, s.ip)]);
-      return { accountLockedNow };
+    async recordIpFailure(ip) {
+      await record1([keys.ip(ip)], budget(config.ipAttempts));
     },
-    async recordIpFailure(addr) {
-      await consume(ip, addr);
+    async recordJunk(ip, sessionId) {
+      await record2([keys.junkIp(ip), keys.junkSession(sessionId)], [...budget(config.ipJunkAttempts), ...budget(config.sessionJunkAttempts)]);
     },
-    async recordSuccess(s) {
-      await guard(account.delete(s.accountId), 'lockout store');
+    async unlockFailure(sessionId) {
+      const [n] = await countScript([keys.unlock(sessionId)], [config.sessionMaxSec * 1000]);
+      return Number(n);
     },
     async accountCount(accountId) {
-      const { count, ms } = await read(account, accountId);
-      return { failures: count, msLeft: ms };
+      const key = keys.account(accountId);
+      const [count, ms] = await guard(Promise.all([redis.get(key), redis.pttl(key)]), 'lockout store');
+      return { failures: Number(count ?? 0), msLeft: Math.max(0, ms) };
     },
     async unlock(accountId) {
-      await guard(account.delete(accountId), 'lockout store');
+      await guard(redis.del(keys.account(accountId)), 'lockout store');
     },
   };
 }

@@ -29,8 +29,12 @@ export type StatementRejectReason =
 export class CardRejectedError extends CardauthError {
   constructor(
     readonly reason: StatementRejectReason,
-    /** `nonce`: only of a statement whose signature passed; never audited. */
-    readonly detail: { agentId?: string; uid?: string; reader?: string; nonce?: string } = {},
+    /**
+     * `nonce`: only of a statement whose signature passed; never audited.
+     * `signed`: the signature verified (an approved agent signed it), so the
+     * refusal is a real card at a real reader, not junk anyone can send.
+     */
+    readonly detail: { agentId?: string; uid?: string; reader?: string; nonce?: string; signed?: true } = {},
   ) {
     super('card_rejected', 'card not accepted');
   }
@@ -143,12 +147,15 @@ export function createAgentJwsVerifier(opts: AgentJwsOptions) {
         requiredClaims: ['iss', 'aud', 'iat', 'exp', 'jti', ...claims],
       }));
     } catch (err) {
-      throw new CardRejectedError(reasonFromJose(err), { agentId: kid });
+      // jose checks the claims only after the signature verified.
+      const signed = err instanceof joseErrors.JWTClaimValidationFailed || err instanceof joseErrors.JWTExpired;
+      throw new CardRejectedError(reasonFromJose(err), { agentId: kid, ...(signed ? { signed: true as const } : {}) });
     }
     const { iat, exp, jti } = payload;
-    if (typeof iat !== 'number' || typeof exp !== 'number' || !claimString(jti, 128)) throw new CardRejectedError('bad_statement', { agentId: kid });
+    const signed = { agentId: kid, signed: true as const };
+    if (typeof iat !== 'number' || typeof exp !== 'number' || !claimString(jti, 128)) throw new CardRejectedError('bad_statement', signed);
     const nowSec = clock.now() / 1000;
-    if (exp - iat > maxLifetimeSec || exp <= iat || iat > nowSec + skewSec) throw new CardRejectedError('statement_expired', { agentId: kid });
+    if (exp - iat > maxLifetimeSec || exp <= iat || iat > nowSec + skewSec) throw new CardRejectedError('statement_expired', signed);
     return { agent, payload: payload as JWTPayload & Record<string, unknown> };
   };
 }

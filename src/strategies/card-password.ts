@@ -6,22 +6,22 @@ import { CardauthError } from '../errors';
 import type { CardStepResult, RequestSource } from './card-step';
 import type { FactorProblem } from './factor-check';
 import type { IpLimit } from './ip-limit';
-import type { LoginAccount } from './password-step';
+import { CardStepUsedUpError, type LoginAccount } from './password-step';
 import type { LoginResult } from './session-user';
 
 export interface CardPasswordDeps {
   /** Checks the IP limit before anything else (createCardStep does), so a one-shot password step need not read it again. */
   cardStep: (input: { statement: string; sessionId: string; source: RequestSource }) => Promise<CardStepResult>;
-  passwordStep: (input: { card: CardStepResult; login: string; password: string; source: RequestSource; sessionId: string; ipChecked?: boolean }) => Promise<LoginAccount>;
+  passwordStep: (input: { card: CardStepResult; login: string; password: string; source: RequestSource; sessionId: string; oneShot?: boolean }) => Promise<LoginAccount>;
   /** The card step stored by POST /auth/card, if any (checked for freshness by the caller). */
   pendingCard: (req: Request) => CardStepResult | undefined;
   /** Whether a stored card step's card and agent still count (createFactorCheck): revoked since, it is void. */
   factorProblem: (f: { accountId: string; uid: string; agentId: string }) => Promise<FactorProblem | null>;
   source: (req: Request) => RequestSource;
-  /** Records a password step that came without a (fresh) card step... */
+  /** Records a password step that came without a usable card step... */
   audit: { append(input: AuditEventInput): Promise<unknown> };
-  /** ...which is charged to the client IP, as a refused card is. */
-  ipLimit: Pick<IpLimit, 'check' | 'recordFailure'>;
+  /** ...which is junk: charged to the junk budgets of the IP and the session, as a junk statement is. */
+  ipLimit: Pick<IpLimit, 'check' | 'junk'>;
   now: () => number;
 }
 
@@ -43,8 +43,11 @@ export interface LoginDenial {
  * The card comes either from `statement` in the same body (one-shot
  * `POST /auth/login`) or from the card step already passed in this session
  * (`POST /auth/card`, then `POST /auth/password`); a stored card step is
- * void if its card or agent was revoked since (`card_step_required`, audited
- * `password.checked` with reason `card_revoked` or `agent_revoked`). An ordinary denial is
+ * void if its card or agent was revoked since, or once its password attempts
+ * are used up (`card_step_required`, audited `password.checked` with reason
+ * `card_revoked`, `agent_revoked` or `card_step_used_up`). A password with no
+ * usable card step is junk: it spends the junk budgets, never the IP's login
+ * budget (see createIpLimit). An ordinary denial is
  * `fail(denial)` with a {@link LoginDenial} whose error `code` the route maps to a status;
  * an infrastructure failure is `error(err)`, which fails closed with 503.
  *
@@ -57,29 +60,43 @@ export function createCardPasswordStrategy(deps: CardPasswordDeps): LocalStrateg
   }
   return new LocalStrategy({ usernameField: 'login', passwordField: 'password', passReqToCallback: true, session: true }, (req, login, password, done) => {
     let card: CardStepResult | undefined;
+    const source = deps.source(req);
+    /**
+     * A password with no usable card step: junk, refused with `card_step_required`. The card
+     * (if any) is only audited: with no usable card step, nothing was judged, so the denial
+     * carries no card and the route does not count it as a failed unlock.
+     */
+    const noCardStep = async (reason: string): Promise<never> => {
+      const stale = card;
+      card = undefined;
+      delete req.session.cardStep;
+      const gate = await deps.ipLimit.check('password.checked', source, req.sessionID);
+      await deps.ipLimit.junk('password.checked', source, req.sessionID, gate);
+      await deps.audit.append({
+        type: 'password.checked',
+        outcome: 'failure',
+        reason,
+        ...(stale ? { subject: { accountId: stale.accountId, login }, source: { ...source, agentId: stale.agentId, reader: stale.reader }, cardUid: stale.uid } : { subject: { login }, source }),
+        sessionId: req.sessionID,
+      });
+      throw new CardauthError('card_step_required', 'present the card first');
+    };
     const run = async (): Promise<LoginResult> => {
-      const source = deps.source(req);
       const statement: unknown = (req.body as Record<string, unknown>).statement;
       const oneShot = typeof statement === 'string';
       card = oneShot ? await deps.cardStep({ statement, sessionId: req.sessionID, source }) : deps.pendingCard(req);
+      if (!card) return noCardStep('no_card_step');
       // A stored card step whose card or agent was revoked since is void, like no card step at all.
-      const revoked = card && !oneShot ? await deps.factorProblem({ accountId: card.accountId, uid: card.uid, agentId: card.agentId }) : null;
-      if (!card || revoked) {
-        if (revoked) delete req.session.cardStep;
-        await deps.ipLimit.check('password.checked', source, req.sessionID);
-        await deps.audit.append({
-          type: 'password.checked',
-          outcome: 'failure',
-          reason: revoked ?? 'no_card_step',
-          ...(card ? { subject: { accountId: card.accountId, login }, source: { ...source, agentId: card.agentId, reader: card.reader }, cardUid: card.uid } : { subject: { login }, source }),
-          sessionId: req.sessionID,
-        });
-        await deps.ipLimit.recordFailure(source.ip);
-        throw new CardauthError('card_step_required', 'present the card first');
+      const revoked = oneShot ? null : await deps.factorProblem({ accountId: card.accountId, uid: card.uid, agentId: card.agentId });
+      if (revoked) return noCardStep(revoked);
+      try {
+        const account = await deps.passwordStep({ card, login, password, source, sessionId: req.sessionID, oneShot });
+        return { account, card, authTime: deps.now() };
+      } catch (err) {
+        // Its password attempts used up, a stored card step is void too.
+        if (err instanceof CardStepUsedUpError) return noCardStep('card_step_used_up');
+        throw err;
       }
-      // One shot: the card step has just checked this request's IP; the password step checks the account.
-      const account = await deps.passwordStep({ card, login, password, source, sessionId: req.sessionID, ipChecked: oneShot });
-      return { account, card, authTime: deps.now() };
     };
     run().then(
       (result) => done(null, result),

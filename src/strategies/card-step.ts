@@ -34,8 +34,8 @@ export interface CardStepDeps {
   verifyStatement: (jws: string) => Promise<CardStatement>;
   nonces: Pick<NonceStore, 'consume'>;
   cards: { get(uid: string): Promise<{ accountId: string; status: 'active' | 'revoked' } | null> };
-  /** The client IP's failure limit: checked first, charged with every refusal. */
-  ipLimit: Pick<IpLimit, 'check' | 'recordFailure'>;
+  /** The client's limits: checked first; a refusal is charged to the IP, or as junk when no verified signature backs it. */
+  ipLimit: Pick<IpLimit, 'check' | 'recordFailure' | 'junk'>;
   audit: { append(input: AuditEventInput): Promise<unknown> };
   now: () => number;
 }
@@ -43,9 +43,11 @@ export interface CardStepDeps {
 /**
  * The card step: statement → single-use nonce → allow-list. Every outcome is
  * audited as `card.presented`; a refusal is a CardRejectedError whose reason
- * only the audit sees, and counts against the client IP unless it is a
- * random or odd-length UID. An IP over its failure limit is `rate_limited`
- * before the statement is read (see createIpLimit).
+ * only the audit sees. A refusal of a statement whose signature verified
+ * counts against the client IP, unless it is a random or odd-length UID; one
+ * that failed before (junk anyone can send) counts under the junk budgets
+ * instead, so junk cannot lock out an address. An IP over its failure limit
+ * is `rate_limited` before the statement is read (see createIpLimit).
  * Infrastructure failures propagate as `unavailable` / `audit_unavailable`.
  *
  * @example
@@ -55,13 +57,13 @@ export interface CardStepDeps {
 export function createCardStep(deps: CardStepDeps) {
   return async function cardStep(input: { statement: string; sessionId: string; source: RequestSource }): Promise<CardStepResult> {
     const { statement, sessionId, source } = input;
-    await deps.ipLimit.check('card.presented', source, sessionId);
+    const gate = await deps.ipLimit.check('card.presented', source, sessionId);
 
     let st: CardStatement | undefined;
     let accountId: string | undefined;
     try {
       st = await deps.verifyStatement(statement);
-      const read = { agentId: st.agentId, uid: st.uid, reader: st.reader };
+      const read = { agentId: st.agentId, uid: st.uid, reader: st.reader, signed: true as const };
       // Consuming the nonce and reading the card are independent: one wave, judged in this order.
       const [fresh, card] = await Promise.all([deps.nonces.consume(st.nonce, sessionId), deps.cards.get(st.uid)]);
       if (!fresh) throw new CardRejectedError('replayed_nonce', read);
@@ -70,9 +72,12 @@ export function createCardStep(deps: CardStepDeps) {
       accountId = card.accountId;
     } catch (err) {
       if (!(err instanceof CardRejectedError)) throw err;
+      const signed = err.detail.signed === true;
+      // Junk is charged before it is recorded: over the IP's junk budget it is refused unrecorded (rate_limited).
+      if (!signed) await deps.ipLimit.junk('card.presented', source, sessionId, gate);
       // A random or odd-length UID is exempt from the IP count only once: its statement is single-use too.
       const { nonce } = err.detail;
-      const exempt = NOT_AN_ATTEMPT.has(err.reason) && nonce !== undefined && (await deps.nonces.consume(nonce, sessionId));
+      const exempt = signed && NOT_AN_ATTEMPT.has(err.reason) && nonce !== undefined && (await deps.nonces.consume(nonce, sessionId));
       const reason = NOT_AN_ATTEMPT.has(err.reason) && !exempt ? 'replayed_nonce' : err.reason;
       await deps.audit.append({
         type: 'card.presented',
@@ -81,7 +86,7 @@ export function createCardStep(deps: CardStepDeps) {
         ...rejectionAudit(err, source),
         sessionId,
       });
-      if (!exempt) await deps.ipLimit.recordFailure(source.ip);
+      if (signed && !exempt) await deps.ipLimit.recordFailure(source.ip);
       throw err;
     }
     await deps.audit.append({

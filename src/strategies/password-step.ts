@@ -28,22 +28,42 @@ export class AccountLockedError extends CardauthError {
   }
 }
 
+/** The session already has a password attempt in flight: one at a time. */
+export class AttemptInProgressError extends CardauthError {
+  constructor() {
+    super('attempt_in_progress', 'a password attempt is already running in this session; wait for its answer');
+  }
+}
+
+/** The stored card step's password attempts are used up: the card must be presented again (the strategy audits it). */
+export class CardStepUsedUpError extends CardauthError {
+  constructor() {
+    super('card_step_required', 'present the card again');
+  }
+}
+
 export interface PasswordStepDeps {
   accounts: { findByLogin(login: string): Promise<LoginAccount | null> };
   hasher: Pick<PasswordHasher, 'verify' | 'dummyVerify'>;
-  lockout: Pick<Lockout, 'check' | 'checkAccount' | 'recordFailure' | 'recordSuccess'>;
+  lockout: Pick<Lockout, 'begin' | 'end'>;
   audit: { append(input: AuditEventInput): Promise<unknown> };
 }
 
 /**
  * The password step, after a passed card step, in this order:
- * 1. lockout check (account of the card, and the client IP — unless
- *    `ipChecked`: the card step of this same request has just checked it);
- * 2. the login must name the card's account, active — otherwise a dummy
+ * 1. one attempt is taken, atomically, from the account of the card and the
+ *    client IP (and from the stored card step, unless `oneShot`), before the
+ *    password is looked at; refused when a budget is spent, when the card
+ *    step's attempts are used up (`card_step_required`), or when this session
+ *    already has an attempt in flight (`attempt_in_progress`, unaudited:
+ *    nothing was checked);
+ * 2. the login must name the card's account, active: otherwise a dummy
  *    argon2 verify and the same failure as a wrong password;
  * 3. argon2id verify;
- * 4. the attempt is recorded (lockout counter — a success clears it only
- *    when there was something to clear — and `password.checked`).
+ * 4. the attempt ends: a success gives it back and clears the account's
+ *    failures (a store failing before any verdict gives it back too); a failure that took the
+ *    account's last attempt records `account.locked`. `password.checked`
+ *    records every outcome.
  *
  * @example
  * const passwordStep = createPasswordStep({ accounts, hasher, lockout, audit });
@@ -56,15 +76,11 @@ export function createPasswordStep(deps: PasswordStepDeps) {
     password: string;
     source: RequestSource;
     sessionId: string;
-    /**
-     * True only when the card step ran in this same request and its IP check
-     * passed (one-shot login); then only the account is read. The two-step
-     * flow's password request leaves it unset and checks both.
-     */
-    ipChecked?: boolean;
+    /** The card step ran in this same request (`POST /auth/login`): it has no stored attempts to count. */
+    oneShot?: boolean;
   }): Promise<LoginAccount> {
     const { card, login, password, source, sessionId } = input;
-    const subject = { accountId: card.accountId, ip: source.ip };
+    const subject = { accountId: card.accountId, ip: source.ip, sessionId, ...(input.oneShot ? {} : { cardStepAt: card.at }) };
     const record = (outcome: 'success' | 'failure', reason?: string) =>
       deps.audit.append({
         type: 'password.checked',
@@ -76,30 +92,39 @@ export function createPasswordStep(deps: PasswordStepDeps) {
         sessionId,
       });
 
-    const lock = input.ipChecked === true ? await deps.lockout.checkAccount(card.accountId) : await deps.lockout.check(subject);
-    if (lock.locked) {
-      await record('failure', lock.scope === 'ip' ? 'ip_limited' : 'locked');
-      if (lock.scope === 'ip') throw new CardauthError('rate_limited', 'too many failed attempts from this address');
-      throw new AccountLockedError(lock.retryAfterMs);
+    const start = await deps.lockout.begin(subject);
+    if (!start.ok) {
+      if (start.refused === 'busy') throw new AttemptInProgressError();
+      // The strategy records it, as a password with no usable card step.
+      if (start.refused === 'card_step_used_up') throw new CardStepUsedUpError();
+      await record('failure', start.refused === 'ip' ? 'ip_limited' : 'locked');
+      if (start.refused === 'ip') throw new CardauthError('rate_limited', 'too many failed attempts from this address');
+      throw new AccountLockedError(start.retryAfterMs);
     }
 
-    const account = await deps.accounts.findByLogin(login);
+    let account: LoginAccount | null;
     let reason: string | undefined;
-    if (!account) reason = 'unknown_account';
-    else if (account.id !== card.accountId) reason = 'card_mismatch';
-    else if (account.status !== 'active') reason = 'account_blocked';
-
-    const ok = reason === undefined && account ? await deps.hasher.verify(account.passwordHash, password) : await deps.hasher.dummyVerify(password);
+    let ok: boolean;
+    try {
+      account = await deps.accounts.findByLogin(login);
+      if (!account) reason = 'unknown_account';
+      else if (account.id !== card.accountId) reason = 'card_mismatch';
+      else if (account.status !== 'active') reason = 'account_blocked';
+      ok = reason === undefined && account ? await deps.hasher.verify(account.passwordHash, password) : await deps.hasher.dummyVerify(password);
+    } catch (err) {
+      // Nothing was judged (a store or the hasher failed): the attempt goes back.
+      await deps.lockout.end(subject, start.token, 'void').catch(() => undefined);
+      throw err;
+    }
+    // The session may try again; only a success gives the attempt back.
+    await deps.lockout.end(subject, start.token, ok ? 'success' : 'failure');
     if (!ok || !account) {
-      const { accountLockedNow } = await deps.lockout.recordFailure(subject);
       await record('failure', reason ?? 'wrong_password');
-      if (accountLockedNow) {
+      if (start.lastAttempt) {
         await deps.audit.append({ type: 'account.locked', outcome: 'success', reason: 'failed_attempts', subject: { accountId: card.accountId }, source });
       }
       throw new LoginFailedError();
     }
-    // Nothing to clear when the check found no failures (a failure racing in meanwhile stays counted).
-    if (lock.accountFailures !== 0) await deps.lockout.recordSuccess(subject);
     await record('success');
     return account;
   };

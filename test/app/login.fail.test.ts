@@ -147,7 +147,7 @@ describe('the per-IP limit', () => {
   });
 });
 
-describe('a password step with no card step counts against the address', () => {
+describe('a password step with no card step is junk: it cannot lock out the address', () => {
   let srv: TestServer;
   let agent: TestAgent;
   suiteServer({ env: { CARDAUTH_IP_ATTEMPTS: '3' } }, async (s, a) => {
@@ -155,15 +155,13 @@ describe('a password step with no card step counts against the address', () => {
     await srv.account('ip-c', PASSWORD, '04000000000031');
   });
 
-  it('three password requests without a card step, and the address is refused', async () => {
-    for (let i = 0; i < 3; i++) {
+  it('60 password requests without a card step are audited, and a real login from the address still passes', async () => {
+    for (let i = 0; i < 60; i++) {
       const res = await srv.client().post('/auth/password', { login: 'ip-c', password: PASSWORD });
       expect(res.json.error.code).toBe('card_step_required');
     }
-    expect((await auditRecords(srv.redis, 'password.checked')).filter((r) => r.reason === 'no_card_step')).toHaveLength(3);
-    const c = srv.client();
-    expect((await c.post('/auth/card', { statement: await srv.statementFor(c, agent, '04000000000031') })).json.error.code).toBe('rate_limited');
-    expect((await srv.client().post('/auth/password', { login: 'ip-c', password: PASSWORD })).json.error.code).toBe('rate_limited');
+    expect((await auditRecords(srv.redis, 'password.checked')).filter((r) => r.reason === 'no_card_step')).toHaveLength(60);
+    expect((await srv.login(srv.client(), agent, '04000000000031', 'ip-c', PASSWORD)).status).toBe(200);
   });
 });
 

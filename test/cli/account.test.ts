@@ -3,6 +3,7 @@ import type Redis from 'ioredis';
 import { loadServerConfig } from '../../src/config';
 import type { Lockout } from '../../src/policy/lockout';
 import { createServices } from '../../src/services';
+import { failAttempt } from '../helpers/attempts';
 import { auditRecords, lastAudit, withAuditUnusable } from '../helpers/audit';
 import { startRedis, type TestRedis } from '../helpers/redis';
 import { cliEnv, expectRefusedUnaudited, OS_ACTOR, oneErrorLine, runCli } from './support';
@@ -160,15 +161,15 @@ describe('account unlock', () => {
     const id = await createdId('locked-out');
     const subject = { accountId: id, ip: '192.0.2.10' };
     expect(config().CARDAUTH_LOCKOUT_ATTEMPTS).toBe(3);
-    for (let i = 1; i < config().CARDAUTH_LOCKOUT_ATTEMPTS; i++) expect(await lockout.recordFailure(subject)).toEqual({ accountLockedNow: false });
-    expect(await lockout.recordFailure(subject)).toEqual({ accountLockedNow: true });
-    expect(await lockout.checkAccount(id)).toMatchObject({ locked: true, scope: 'account' });
+    for (let i = 1; i < config().CARDAUTH_LOCKOUT_ATTEMPTS; i++) expect(await failAttempt(lockout, subject)).toBe(false);
+    expect(await failAttempt(lockout, subject)).toBe(true);
+    expect(await lockout.accountCount(id)).toMatchObject({ failures: 3 });
 
     const r = await unlock(['--login', 'LOCKED-OUT']);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(`unlocked account locked-out (${id}): 3 failed attempts cleared\n`);
-    expect(await lockout.checkAccount(id)).toEqual({ locked: false, accountFailures: 0 });
+    expect(await lockout.accountCount(id)).toEqual({ failures: 0, msLeft: 0 });
     expect(await lastAudit(client, 'account.unlocked')).toMatchObject({
       outcome: 'success',
       actor: OS_ACTOR,
@@ -179,11 +180,11 @@ describe('account unlock', () => {
 
   it('success: failed attempts short of a lock are cleared and audited; an account with none is left alone, unaudited', async () => {
     const id = await createdId('one-failure');
-    await lockout.recordFailure({ accountId: id, ip: '192.0.2.11' });
+    await failAttempt(lockout, { accountId: id, ip: '192.0.2.11' });
     const r = await unlock(['--login', 'one-failure']);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`unlocked account one-failure (${id}): 1 failed attempt cleared\n`);
-    expect(await lockout.checkAccount(id)).toEqual({ locked: false, accountFailures: 0 });
+    expect(await lockout.accountCount(id)).toEqual({ failures: 0, msLeft: 0 });
     expect(await lastAudit(client, 'account.unlocked')).toMatchObject({ actor: OS_ACTOR, subject: { accountId: id }, details: { failures: 1, remainingSec: expect.any(Number) } });
 
     const before = (await auditRecords(client)).length;
@@ -195,12 +196,12 @@ describe('account unlock', () => {
 
   it("success: a CLI configured unlike the server still ends the server's lock, and records the count as stored", async () => {
     const id = await createdId('locked-elsewhere');
-    for (let i = 0; i < 3; i++) await lockout.recordFailure({ accountId: id, ip: '192.0.2.12' });
-    expect(await lockout.checkAccount(id)).toMatchObject({ locked: true, scope: 'account' });
+    for (let i = 0; i < 3; i++) await failAttempt(lockout, { accountId: id, ip: '192.0.2.12' });
+    expect(await lockout.accountCount(id)).toMatchObject({ failures: 3 });
 
     const r = await runCli(['account', 'unlock', '--login', 'locked-elsewhere'], { env }); // CARDAUTH_LOCKOUT_ATTEMPTS: the default 5
     expect(r.code).toBe(0);
-    expect(await lockout.checkAccount(id)).toEqual({ locked: false, accountFailures: 0 });
+    expect(await lockout.accountCount(id)).toEqual({ failures: 0, msLeft: 0 });
     const rec = await lastAudit(client, 'account.unlocked');
     expect(rec).toMatchObject({ subject: { accountId: id }, details: { failures: 3 } });
     expect(rec?.details?.remainingSec).toBeGreaterThan(800); // the server's 900 s lock, as Redis holds it

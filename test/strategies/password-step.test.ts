@@ -1,11 +1,12 @@
 import { createPasswordStep, type LoginAccount } from '../../src/strategies/password-step';
 import type { CardStepResult } from '../../src/strategies/card-step';
-import type { LockState } from '../../src/policy/lockout';
+import type { AttemptStart, AttemptSubject } from '../../src/policy/lockout';
 import { isCardauthError } from '../../src/errors';
 
 // White-box: the order of the password step, with plain fakes that log calls.
-function setup(opts: { account?: LoginAccount | null; lock?: LockState; passwordOk?: boolean }) {
+function setup(opts: { account?: LoginAccount | null; start?: AttemptStart; passwordOk?: boolean; verifyThrows?: boolean }) {
   const calls: string[] = [];
+  const subjects: AttemptSubject[] = [];
   const step = createPasswordStep({
     accounts: {
       findByLogin: async () => {
@@ -16,6 +17,7 @@ function setup(opts: { account?: LoginAccount | null; lock?: LockState; password
     hasher: {
       verify: async () => {
         calls.push('verify');
+        if (opts.verifyThrows) throw new Error('hasher failed');
         return opts.passwordOk ?? false;
       },
       dummyVerify: async () => {
@@ -24,20 +26,13 @@ function setup(opts: { account?: LoginAccount | null; lock?: LockState; password
       },
     },
     lockout: {
-      check: async () => {
-        calls.push('check');
-        return opts.lock ?? { locked: false };
+      begin: async (s) => {
+        calls.push('begin');
+        subjects.push(s);
+        return opts.start ?? { ok: true, lastAttempt: false, token: 't' };
       },
-      checkAccount: async () => {
-        calls.push('checkAccount');
-        return opts.lock ?? { locked: false };
-      },
-      recordFailure: async () => {
-        calls.push('recordFailure');
-        return { accountLockedNow: false };
-      },
-      recordSuccess: async () => {
-        calls.push('recordSuccess');
+      end: async (_s, token, outcome) => {
+        calls.push(`end:${token}:${outcome}`);
       },
     },
     audit: {
@@ -46,55 +41,80 @@ function setup(opts: { account?: LoginAccount | null; lock?: LockState; password
       },
     },
   });
-  return { step, calls };
+  return { step, calls, subjects };
 }
 
-const card: CardStepResult = { accountId: 'acc_1', uid: '04A22BB25C6180' as CardStepResult['uid'], agentId: 'ag_1', workstation: 'W', reader: 'R', at: 0 };
+const card: CardStepResult = { accountId: 'acc_1', uid: '04A22BB25C6180' as CardStepResult['uid'], agentId: 'ag_1', workstation: 'W', reader: 'R', at: 1234 };
 const account: LoginAccount = { id: 'acc_1', login: 'a', displayName: 'A', roles: ['clinician'], status: 'active', passwordHash: '$argon2id$x' };
 const input = { card, login: 'a', password: 'p', source: { ip: '127.0.0.1' }, sessionId: 's' };
 const code = (e: unknown) => (isCardauthError(e) ? e.code : 'untyped');
 
 describe('password step order', () => {
-  it('success: lockout check, then lookup, then verify, then record', async () => {
-    const { step, calls } = setup({ account, passwordOk: true });
+  it('success: the attempt is taken first, then lookup, verify, and ended as a success before the record', async () => {
+    const { step, calls, subjects } = setup({ account, passwordOk: true });
     await expect(step(input)).resolves.toBe(account);
-    expect(calls).toEqual(['check', 'findByLogin', 'verify', 'recordSuccess', 'audit:password.checked:success']);
+    expect(calls).toEqual(['begin', 'findByLogin', 'verify', 'end:t:success', 'audit:password.checked:success']);
+    expect(subjects).toEqual([{ accountId: 'acc_1', ip: '127.0.0.1', sessionId: 's', cardStepAt: 1234 }]);
   });
 
-  it('success with no failures counted: nothing to clear, so no lockout write', async () => {
-    const { step, calls } = setup({ account, passwordOk: true, lock: { locked: false, accountFailures: 0 } });
-    await expect(step(input)).resolves.toBe(account);
-    expect(calls).toEqual(['check', 'findByLogin', 'verify', 'audit:password.checked:success']);
+  it('a wrong password keeps its attempt', async () => {
+    const { step, calls } = setup({ account, passwordOk: false });
+    expect(code(await step(input).catch((e) => e))).toBe('login_failed');
+    expect(calls).toEqual(['begin', 'findByLogin', 'verify', 'end:t:failure', 'audit:password.checked:wrong_password']);
   });
 
-  it('success after counted failures: clears them', async () => {
-    const { step, calls } = setup({ account, passwordOk: true, lock: { locked: false, accountFailures: 2 } });
-    await expect(step(input)).resolves.toBe(account);
-    expect(calls).toEqual(['check', 'findByLogin', 'verify', 'recordSuccess', 'audit:password.checked:success']);
+  it("a failure that took the account's last attempt records the lock", async () => {
+    const { step, calls } = setup({ account, passwordOk: false, start: { ok: true, lastAttempt: true, token: 't' } });
+    expect(code(await step(input).catch((e) => e))).toBe('login_failed');
+    expect(calls).toEqual(['begin', 'findByLogin', 'verify', 'end:t:failure', 'audit:password.checked:wrong_password', 'audit:account.locked:failed_attempts']);
   });
 
-  it('locked: stops before looking at the password', async () => {
-    const { step, calls } = setup({ account, passwordOk: true, lock: { locked: true, scope: 'account', retryAfterMs: 5000 } });
+  it('the last attempt succeeding is no lock: it is given back and nothing is locked', async () => {
+    const { step, calls } = setup({ account, passwordOk: true, start: { ok: true, lastAttempt: true, token: 't' } });
+    await expect(step(input)).resolves.toBe(account);
+    expect(calls).not.toContain('audit:account.locked:failed_attempts');
+  });
+
+  it('locked: stops before looking at the password, even a right one', async () => {
+    const { step, calls } = setup({ account, passwordOk: true, start: { ok: false, refused: 'account', retryAfterMs: 5000 } });
     expect(code(await step(input).catch((e) => e))).toBe('locked');
-    expect(calls).toEqual(['check', 'audit:password.checked:locked']);
+    expect(calls).toEqual(['begin', 'audit:password.checked:locked']);
   });
 
-  it('one shot (ipChecked): the card step of the same request checked the IP, so only the account is checked, still first', async () => {
-    const { step, calls } = setup({ account, passwordOk: true });
-    await expect(step({ ...input, ipChecked: true })).resolves.toBe(account);
-    expect(calls).toEqual(['checkAccount', 'findByLogin', 'verify', 'recordSuccess', 'audit:password.checked:success']);
+  it('IP over its budget: rate_limited before the password', async () => {
+    const { step, calls } = setup({ account, passwordOk: true, start: { ok: false, refused: 'ip', retryAfterMs: 5000 } });
+    expect(code(await step(input).catch((e) => e))).toBe('rate_limited');
+    expect(calls).toEqual(['begin', 'audit:password.checked:ip_limited']);
   });
 
-  it('one shot, account locked: stops before looking at the password', async () => {
-    const { step, calls } = setup({ account, passwordOk: true, lock: { locked: true, scope: 'account', retryAfterMs: 5000 } });
-    expect(code(await step({ ...input, ipChecked: true }).catch((e) => e))).toBe('locked');
-    expect(calls).toEqual(['checkAccount', 'audit:password.checked:locked']);
+  it('another attempt in flight in this session: attempt_in_progress, nothing read, nothing recorded', async () => {
+    const { step, calls } = setup({ account, passwordOk: true, start: { ok: false, refused: 'busy' } });
+    expect(code(await step(input).catch((e) => e))).toBe('attempt_in_progress');
+    expect(calls).toEqual(['begin']);
   });
 
-  it('unknown account still costs a (dummy) argon2 verify', async () => {
+  it("the card step's attempts used up: card_step_required, left to the strategy to record", async () => {
+    const { step, calls } = setup({ account, passwordOk: true, start: { ok: false, refused: 'card_step_used_up' } });
+    expect(code(await step(input).catch((e) => e))).toBe('card_step_required');
+    expect(calls).toEqual(['begin']);
+  });
+
+  it('one shot: the card step is this request, so no stored card step is counted', async () => {
+    const { step, subjects } = setup({ account, passwordOk: true });
+    await step({ ...input, oneShot: true });
+    expect(subjects).toEqual([{ accountId: 'acc_1', ip: '127.0.0.1', sessionId: 's' }]);
+  });
+
+  it('a hasher failure gives the attempt back: nothing was judged', async () => {
+    const { step, calls } = setup({ account, verifyThrows: true });
+    await expect(step(input)).rejects.toThrow('hasher failed');
+    expect(calls).toEqual(['begin', 'findByLogin', 'verify', 'end:t:void']);
+  });
+
+  it('unknown account still costs a (dummy) argon2 verify, and the attempt', async () => {
     const { step, calls } = setup({ account: null });
     expect(code(await step(input).catch((e) => e))).toBe('login_failed');
-    expect(calls).toEqual(['check', 'findByLogin', 'dummyVerify', 'recordFailure', 'audit:password.checked:unknown_account']);
+    expect(calls).toEqual(['begin', 'findByLogin', 'dummyVerify', 'end:t:failure', 'audit:password.checked:unknown_account']);
   });
 
   it('a login of another account than the card costs a dummy verify and the same failure', async () => {
