@@ -94,6 +94,37 @@ describe('audit verify fail', () => {
   });
 });
 
+describe('audit verify and audit list: stored text rewritten to the same value', () => {
+  // JSON.parse reads each rewrite as the stored record; only the text gives it away.
+  const rewrites: Array<[string, (json: string) => string]> = [
+    ['extra whitespace', (json) => json.replace(/,"/g, ', "')],
+    ['keys reordered', (json) => json.replace(/^\{("actor":"[^"]*"),(.*)\}$/, '{$2,$1}')],
+    ['an escape for a plain letter', (json) => json.replace('"actor"', '"\\u0061ctor"')],
+    ['a duplicate key whose first copy says another thing', (json) => json.replace('{', '{"actor":"os:someone-else",')],
+  ];
+
+  it('each is reported broken (hash_mismatch) by audit verify and shown as ALTERED by audit list', async () => {
+    const entries = await client.xrange('audit:log', '-', '+');
+    const json = (entries[1] as [string, string[]])[1][1] as string;
+    for (const [name, rewrite] of rewrites) {
+      const rewritten = rewrite(json);
+      expect([name, rewritten]).not.toEqual([name, json]);
+      expect(JSON.parse(rewritten)).toEqual(JSON.parse(json));
+      // Rebuild the stream with record 2's text rewritten and its hash kept (a stream entry cannot be changed in place).
+      await client.del('audit:log');
+      const ids: string[] = [];
+      for (const [i, [, f]] of entries.entries()) ids.push((await client.xadd('audit:log', '*', ...(i === 1 ? ['r', rewritten, 'h', f[3] as string] : f))) as string);
+
+      const r = await verifyCli();
+      expect([name, r.code, r.lines[0]]).toEqual([name, 1, `audit chain broken: first broken record seq 2, id ${ids[1]}, reason hash_mismatch (1 record intact before it)`]);
+      const listed = await runCli(['audit', 'list'], { env });
+      expect(listed.code).toBe(0);
+      const hashColumn = listed.lines.slice(1).map((l) => [l.split(/\s+/)[1], l.split(/\s+/).pop()]);
+      expect([name, hashColumn]).toEqual([name, [['1', 'ok'], ['2', 'ALTERED'], ['3', 'ok'], ['4', 'ok'], ['5', 'ok']]]);
+    }
+  });
+});
+
 describe('audit list', () => {
   const list = (...args: string[]) => runCli(['audit', 'list', ...args], { env });
 
