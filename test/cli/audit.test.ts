@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { parseAuditInput, recordHash, sealRecord, toStreamFields } from '../../src/audit/record';
+import { startTestServer } from '../helpers/app';
 import { auditRecords, lastAudit, withAuditUnusable } from '../helpers/audit';
 import { startRedis, type TestRedis } from '../helpers/redis';
 import { cliEnv, oneErrorLine, OS_ACTOR, runCli } from './support';
@@ -232,6 +233,39 @@ describe('audit export', () => {
       expect(recordHash(body)).toBe(hash);
     }
     expect(await lastAudit(client, 'audit.exported')).toMatchObject({ actor: OS_ACTOR, details: { count: 4, format: 'jsonl', file: out, filter: 'all' } });
+  });
+
+  it('a look-alike login planted through a no_card_step failure: \\u escapes in both files; the JSON lines still check out', async () => {
+    const planted = 'sido\u200brova\u202e\u2066\u2069\ufeff';
+    const srv = await startTestServer(redis);
+    try {
+      const c = srv.client();
+      await c.post('/auth/nonce');
+      expect((await c.post('/auth/password', { login: planted, password: 'Пароль-сидоровой-1' })).json.error.code).toBe('card_step_required');
+    } finally {
+      await srv.close();
+    }
+    expect(await lastAudit(client, 'password.checked')).toMatchObject({ reason: 'no_card_step', subject: { login: planted } });
+    const INVISIBLE = /\p{Cf}/u;
+    const shown = 'sido\\u200brova\\u202e\\u2066\\u2069\\ufeff';
+
+    const jsonl = join(dir, 'audit.jsonl');
+    expect((await exportTo('--out', jsonl)).code).toBe(0);
+    const text = readFileSync(jsonl, 'utf8');
+    expect(text).not.toMatch(INVISIBLE);
+    expect(text).toContain(`"login":"${shown}"`);
+    const records = text.trimEnd().split('\n').map((l) => (JSON.parse(l) as { record: Record<string, unknown> & { hash: string } }).record);
+    expect(records[4]).toMatchObject({ type: 'password.checked', subject: { login: planted } });
+    for (const { hash, ...body } of records) expect(recordHash(body)).toBe(hash);
+
+    const csv = join(dir, 'audit.csv');
+    expect((await exportTo('--out', csv, '--format', 'csv')).code).toBe(0);
+    const sheet = readFileSync(csv, 'utf8');
+    expect(sheet.startsWith('\ufeffid;seq;')).toBe(true);
+    expect(sheet.slice(1)).not.toMatch(INVISIBLE);
+    expect(sheet).toContain(`;password.checked;failure;no_card_step;;${shown};`);
+
+    expect((await verifyCli()).lines[0]).toBe('audit chain intact: 7 records');
   });
 
   it('CSV for a spreadsheet: BOM, header, a row per matching record', async () => {
