@@ -1,11 +1,13 @@
+import { escapeInvisible } from '../escape-invisible';
 import type { AuditEntry } from './query';
 
 /**
  * How `cardauth audit export` writes records:
  *
  * - `jsonl`: one JSON object per line, `{"id", "intact", "record"}`, the
- *   record exactly as stored with its `hash`, so its hash can be checked
- *   again from the file (`canonicalJson` of the record without `hash`);
+ *   record as stored with its `hash`, so its hash can be checked again from
+ *   the file: parse the line and hash `canonicalJson` of the record without
+ *   `hash` (not the bytes of the line, which are not the canonical text);
  * - `csv`: for the spreadsheets of a Russian office: `;` between cells
  *   (what Excel expects in the Russian locale, where `,` is the decimal
  *   mark), CRLF, UTF-8 with a byte-order mark so that Excel shows Cyrillic,
@@ -14,6 +16,13 @@ import type { AuditEntry } from './query';
  *   stays one cell whichever separator a program guesses. A cell that a
  *   spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first)
  *   gets a leading `'`: logins and user agents come from requests.
+ *
+ * In both, an invisible or text-reordering character (bidi overrides and
+ * isolates, zero-width characters, other controls: see `escapeInvisible`)
+ * is written as a `\uXXXX` escape, as the CLI shows it, so that a look-alike
+ * login (a claimed login is recorded as typed) cannot pass for another in the
+ * file. In JSON lines these are JSON escapes: the record parses to exactly
+ * what is stored, and its hash checks out.
  */
 export const AUDIT_EXPORT_FORMATS = ['jsonl', 'csv'] as const;
 export type AuditExportFormat = (typeof AUDIT_EXPORT_FORMATS)[number];
@@ -41,16 +50,18 @@ const CSV_COLUMNS: ReadonlyArray<[string, (e: AuditEntry) => unknown]> = [
 ];
 
 /**
- * One CSV cell: quoted when it holds a comma, quote or line break, and
- * defused when a spreadsheet would read it as a formula.
+ * One CSV cell: invisible characters escaped, quoted when it holds a comma,
+ * quote or line break, and defused when a spreadsheet would read it as a
+ * formula.
  *
  * @example
  * csvCell('=HYPERLINK("x")') // => `"'=HYPERLINK(""x"")"`
  * csvCell('x;=1') // => '"x;=1"' (one cell, never split)
+ * csvCell('admin\u200b') // => 'admin\\u200b'
  */
 export function csvCell(value: unknown): string {
   if (value === undefined || value === null) return '';
-  let s = typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  let s = escapeInvisible(typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value));
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[";,\t\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
@@ -67,6 +78,6 @@ export function exportHeader(format: AuditExportFormat): string {
  * exportLine('jsonl', entry) // => '{"id":"1764…-0","intact":true,"record":{…}}\n'
  */
 export function exportLine(format: AuditExportFormat, entry: AuditEntry): string {
-  if (format === 'jsonl') return `${JSON.stringify({ id: entry.id, intact: entry.intact, record: entry.record })}\n`;
+  if (format === 'jsonl') return `${escapeInvisible(JSON.stringify({ id: entry.id, intact: entry.intact, record: entry.record }))}\n`;
   return `${CSV_COLUMNS.map(([, cell]) => csvCell(cell(entry))).join(';')}\r\n`;
 }

@@ -30,7 +30,7 @@ export interface AuditEntry {
   /** The Redis stream id. */
   id: string;
   record: AuditRecord;
-  /** Whether the record's hash matches its content (the link to the one before is `audit verify`'s job). */
+  /** Whether the record's stored text is its canonical JSON and its hash matches it (the link to the one before is `audit verify`'s job). */
   intact: boolean;
 }
 

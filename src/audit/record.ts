@@ -275,9 +275,10 @@ export function toStreamFields(record: AuditRecord): [string, string, string, st
 
 /**
  * A stream entry read back. `ok: false` means it cannot be read as a record
- * (`seq` given when the JSON at least had one). `intact` says whether the
- * stored `h` matches the hash recomputed from `r`; `record` is `r` as
- * stored (only its chain fields checked) with `h` as its `hash`.
+ * (`seq` given when the JSON at least had one). `intact` says whether `r`
+ * is, byte for byte, the canonical JSON of its own value and `h` its hash;
+ * `record` is `r` as stored (only its chain fields checked) with `h` as its
+ * `hash`.
  */
 export type DecodedEntry = { ok: true; seq: number; prev: string; hash: string; intact: boolean; record: AuditRecord } | { ok: false; seq?: number };
 
@@ -292,6 +293,13 @@ const storedSchema = z.looseObject({
 
 /**
  * Reads the fields of one stream entry (as XRANGE returns them).
+ *
+ * The hash covers the stored text, and that text must be the canonical JSON
+ * of the value it parses to. Hashing only the parsed value would let the
+ * text be rewritten (whitespace, key order, `\u` escapes, a duplicate key
+ * whose first copy another parser would read) without breaking the hash.
+ * The check costs one parse and one re-encoding, as recomputing the hash
+ * did.
  *
  * @example
  * const [[id, fields]] = await redis.xrevrange('audit:log', '+', '-', 'COUNT', 1);
@@ -314,5 +322,6 @@ export function fromStreamFields(fields: readonly string[]): DecodedEntry {
     return typeof seq === 'number' && Number.isSafeInteger(seq) ? { ok: false, seq } : { ok: false };
   }
   if (!HEX64.test(hash)) return { ok: false, seq: s.data.seq };
-  return { ok: true, seq: s.data.seq, prev: s.data.prev, hash, intact: sameHash(recordHash(parsed as object), hash), record: { ...(parsed as Omit<AuditRecord, 'hash'>), hash } };
+  const intact = canonicalJson(parsed) === json && sameHash(sha256Hex(json), hash);
+  return { ok: true, seq: s.data.seq, prev: s.data.prev, hash, intact, record: { ...(parsed as Omit<AuditRecord, 'hash'>), hash } };
 }

@@ -28,7 +28,9 @@ export interface AuditVerifyDeps {
  *
  * - `malformed`: not exactly the fields `r`, `h`; `r` not JSON or missing
  *   `v`, `seq`, `ts`, `prev`, `type`, `outcome`; `h` not 64 hex digits;
- * - `hash_mismatch`: `h` is not the hash of `r` (a field was edited);
+ * - `hash_mismatch`: `r` is not, byte for byte, the canonical JSON of its
+ *   own value, or `h` is not its hash (a field was edited, or the text
+ *   rewritten: whitespace, key order, escapes, a duplicate key);
  * - `seq_gap`: `seq` is not one more than the last good record's (a record
  *   deleted, reordered or inserted);
  * - `prev_mismatch`: `prev` is not the last good record's hash (a record

@@ -23,7 +23,8 @@ export const auditVerify: Command = {
   summary: 'walk the audit hash chain; exit 0 when intact, 1 naming the first broken record',
   details: [
     'Checks every record of the audit stream from the first: its hash, its seq and its link',
-    'to the one before. The run itself is then audited as audit.verified.',
+    "to the one before. A record's text must be, byte for byte, the canonical JSON its hash",
+    'was made from. The run itself is then audited as audit.verified.',
     'Not detected: records cut from the end, or a tail rewritten consistently;',
     'keep the printed head hash somewhere else to compare later.',
   ].join('\n'),

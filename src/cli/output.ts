@@ -1,3 +1,4 @@
+import { escapeInvisible } from '../escape-invisible';
 import { errorMessage } from '../logger';
 
 /**
@@ -64,8 +65,7 @@ export function printList<T>(out: Out, rows: readonly T[], columns: readonly Col
  * terminalSafeJson(['a\u202eb']) // => '["a\\u202eb"]'
  */
 export function terminalSafeJson(value: unknown): string {
-  // One code point at a time; a code point beyond U+FFFF becomes its two escaped halves.
-  return JSON.stringify(value).replace(UNSAFE, (c) => c.split('').map((u) => `\\u${u.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''));
+  return escapeInvisible(JSON.stringify(value));
 }
 
 /**

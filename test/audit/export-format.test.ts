@@ -1,5 +1,6 @@
 import { csvCell, exportHeader, exportLine } from '../../src/audit/export-format';
 import type { AuditEntry } from '../../src/audit/query';
+import { canonicalJson, GENESIS_PREV, parseAuditInput, sealRecord, sha256Hex } from '../../src/audit/record';
 
 const entry: AuditEntry = {
   id: '1764057600000-0',
@@ -48,5 +49,41 @@ describe('audit export formats', () => {
     const line = exportLine('jsonl', entry);
     expect(line.endsWith('\n')).toBe(true);
     expect(JSON.parse(line)).toEqual({ id: entry.id, intact: true, record: entry.record });
+  });
+});
+
+describe('audit export formats: invisible and bidi characters', () => {
+  // A look-alike of ivanova, as a no_card_step failure records a claimed login: typed, only controls replaced.
+  const planted = 'iva\u200bnova\u202e\u2066\u2067\u2068\u2069\ufeff\u{E0041}';
+  const INVISIBLE = /[\p{Cf}\u2066-\u2069\ufeff]/u;
+  const record = sealRecord(
+    parseAuditInput({ type: 'password.checked', outcome: 'failure', reason: 'no_card_step', subject: { login: planted }, source: { userAgent: '=1\u202e', ip: '10.0.0.7' } }),
+    { seq: 1, prev: GENESIS_PREV, ts: '2026-11-25T08:00:00.000Z' },
+  );
+  const planting: AuditEntry = { id: '1764057600000-0', intact: true, record };
+
+  it('the record really holds them raw (control)', () => {
+    expect(record.subject?.login).toBe(planted);
+    expect(canonicalJson(record)).toMatch(INVISIBLE);
+  });
+
+  it('JSON lines: written as \\u escapes; the record parses back as stored and its hash checks out from the file', () => {
+    const line = exportLine('jsonl', planting);
+    expect(line).not.toMatch(INVISIBLE);
+    expect(line).toContain('"login":"iva\\u200bnova\\u202e\\u2066\\u2067\\u2068\\u2069\\ufeff\\udb40\\udc41"');
+    const parsed = JSON.parse(line) as { record: typeof record };
+    expect(parsed.record).toEqual(record);
+    const { hash, ...body } = parsed.record;
+    expect(sha256Hex(canonicalJson(body))).toBe(hash);
+  });
+
+  it('CSV: written as \\u escapes, the BOM kept at the start, cells still split by ; and formulas still defused', () => {
+    const text = exportHeader('csv') + exportLine('csv', planting);
+    expect(text.startsWith('\ufeffid;')).toBe(true);
+    expect(text.slice(1)).not.toMatch(INVISIBLE);
+    expect(text).toContain(';iva\\u200bnova\\u202e\\u2066\\u2067\\u2068\\u2069\\ufeff\\udb40\\udc41;');
+    expect(text).toContain(";'=1\\u202e;");
+    expect(csvCell('\u202e=cmd')).toBe('\\u202e=cmd');
+    expect(csvCell('=\u200b1')).toBe("'=\\u200b1");
   });
 });

@@ -136,4 +136,24 @@ describe('canonical hashing', () => {
     expect(fields[2]).toBe('h');
     expect(fromStreamFields(fields)).toEqual({ ok: true, seq: 7, prev: 'a'.repeat(64), hash: record.hash, intact: true, record });
   });
+  it('a record with invisible characters in its text is canonical as written, and reads back intact', () => {
+    const record = sealRecord(parseAuditInput({ ...base, subject: { login: 'ivanova\u202e\u200b\u2066\ufeff' } }), { seq: 1, prev: GENESIS_PREV, ts: TS });
+    expect(fromStreamFields(toStreamFields(record))).toMatchObject({ ok: true, intact: true, record });
+  });
+});
+
+describe('fromStreamFields: stored text rewritten to the same value is not intact', () => {
+  const record = sealRecord(parseAuditInput({ ...base, subject: { login: 'ivanova' } }), { seq: 3, prev: 'a'.repeat(64), ts: TS });
+  const [, json, , hash] = toStreamFields(record);
+  it.each<[string, string]>([
+    ['extra whitespace', json.replace(',', ', ')],
+    ['keys reordered', `{${json.slice(1, -1).split(',').reverse().join(',')}}`],
+    ['an escape for a plain letter', json.replace('"failure"', '"f\\u0061ilure"')],
+    ['a duplicate key, its first copy another value', json.replace('{', '{"outcome":"success",')],
+  ])('%s: with the old hash, and with its own hash', (_name, rewritten) => {
+    expect(rewritten).not.toBe(json);
+    expect(JSON.parse(rewritten)).toEqual(JSON.parse(json));
+    expect(fromStreamFields(['r', rewritten, 'h', hash])).toMatchObject({ ok: true, seq: 3, intact: false });
+    expect(fromStreamFields(['r', rewritten, 'h', sha256Hex(rewritten)])).toMatchObject({ ok: true, seq: 3, intact: false });
+  });
 });

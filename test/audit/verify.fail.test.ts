@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import { isCardauthError } from '../../src/errors';
 import { createAuditLog } from '../../src/audit/log';
-import { canonicalJson, parseAuditInput, recordHash, sealRecord, toStreamFields } from '../../src/audit/record';
+import { canonicalJson, parseAuditInput, recordHash, sealRecord, sha256Hex, toStreamFields } from '../../src/audit/record';
 import { verifyAuditChain } from '../../src/audit/verify';
 import { startRedis, type TestRedis } from '../helpers/redis';
 
@@ -51,6 +51,30 @@ describe('verifyAuditChain finds the first broken record', () => {
     (edited[2] as string[])[1] = canonicalJson({ ...bodyOf(2), outcome: 'success' });
     const { ids, result } = await verifyCopy(edited);
     expect(result).toEqual({ ok: false, count: 2, firstBroken: { seq: 3, id: ids[2], reason: 'hash_mismatch' } });
+  });
+
+  // The same value in other text: JSON.parse reads each as the stored record, so only the text gives it away.
+  it.each<[string, (json: string) => string]>([
+    ['extra whitespace', (json) => json.replace(/,/g, ', ')],
+    ['keys reordered', (json) => json.replace(/^\{("outcome":"failure"),(.*)\}$/, '{$2,$1}')],
+    ['an escape for a plain letter', (json) => json.replace('"failure"', '"f\\u0061ilure"')],
+    ['a duplicate key whose first copy says another thing', (json) => json.replace('{', '{"outcome":"success",')],
+  ])('stored text rewritten to the same value (%s): hash_mismatch at that record', async (_name, rewrite) => {
+    const json = fieldsOf(2)[1] as string;
+    const rewritten = rewrite(json);
+    expect(rewritten).not.toBe(json);
+    expect(JSON.parse(rewritten)).toEqual(bodyOf(2));
+    const edited = source.map(([, f], i) => (i === 2 ? ['r', rewritten, 'h', f[3] as string] : f));
+    const { ids, result } = await verifyCopy(edited);
+    expect(result).toEqual({ ok: false, count: 2, firstBroken: { seq: 3, id: ids[2], reason: 'hash_mismatch' } });
+  });
+
+  it('the head rewritten and re-hashed over its own text: hash_mismatch, though nothing links to it', async () => {
+    const last = source.length - 1;
+    const rewritten = (fieldsOf(last)[1] as string).replace(/,/g, ', ');
+    const edited = source.map(([, f], i) => (i === last ? ['r', rewritten, 'h', sha256Hex(rewritten)] : f));
+    const { ids, result } = await verifyCopy(edited);
+    expect(result).toEqual({ ok: false, count: last, firstBroken: { seq: last + 1, id: ids[last], reason: 'hash_mismatch' } });
   });
 
   it('an edited and re-hashed record: prev_mismatch at the next one', async () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { parseAuditInput, recordHash, sealRecord, toStreamFields } from '../../src/audit/record';
+import { startTestServer } from '../helpers/app';
 import { auditRecords, lastAudit, withAuditUnusable } from '../helpers/audit';
 import { startRedis, type TestRedis } from '../helpers/redis';
 import { cliEnv, oneErrorLine, OS_ACTOR, runCli } from './support';
@@ -91,6 +92,37 @@ describe('audit verify fail', () => {
     expect(damaged.code).toBe(1);
     expect(damaged.lines[0]).toMatch(/^audit chain broken: first broken record seq 1, /);
     expect(damaged.stderr).toMatch(/^cardauth: audit_unavailable: the chain was found broken, but its audit record \(audit\.verified\) could not be written/);
+  });
+});
+
+describe('audit verify and audit list: stored text rewritten to the same value', () => {
+  // JSON.parse reads each rewrite as the stored record; only the text gives it away.
+  const rewrites: Array<[string, (json: string) => string]> = [
+    ['extra whitespace', (json) => json.replace(/,"/g, ', "')],
+    ['keys reordered', (json) => json.replace(/^\{("actor":"[^"]*"),(.*)\}$/, '{$2,$1}')],
+    ['an escape for a plain letter', (json) => json.replace('"actor"', '"\\u0061ctor"')],
+    ['a duplicate key whose first copy says another thing', (json) => json.replace('{', '{"actor":"os:someone-else",')],
+  ];
+
+  it('each is reported broken (hash_mismatch) by audit verify and shown as ALTERED by audit list', async () => {
+    const entries = await client.xrange('audit:log', '-', '+');
+    const json = (entries[1] as [string, string[]])[1][1] as string;
+    for (const [name, rewrite] of rewrites) {
+      const rewritten = rewrite(json);
+      expect([name, rewritten]).not.toEqual([name, json]);
+      expect(JSON.parse(rewritten)).toEqual(JSON.parse(json));
+      // Rebuild the stream with record 2's text rewritten and its hash kept (a stream entry cannot be changed in place).
+      await client.del('audit:log');
+      const ids: string[] = [];
+      for (const [i, [, f]] of entries.entries()) ids.push((await client.xadd('audit:log', '*', ...(i === 1 ? ['r', rewritten, 'h', f[3] as string] : f))) as string);
+
+      const r = await verifyCli();
+      expect([name, r.code, r.lines[0]]).toEqual([name, 1, `audit chain broken: first broken record seq 2, id ${ids[1]}, reason hash_mismatch (1 record intact before it)`]);
+      const listed = await runCli(['audit', 'list'], { env });
+      expect(listed.code).toBe(0);
+      const hashColumn = listed.lines.slice(1).map((l) => [l.split(/\s+/)[1], l.split(/\s+/).pop()]);
+      expect([name, hashColumn]).toEqual([name, [['1', 'ok'], ['2', 'ALTERED'], ['3', 'ok'], ['4', 'ok'], ['5', 'ok']]]);
+    }
   });
 });
 
@@ -201,6 +233,39 @@ describe('audit export', () => {
       expect(recordHash(body)).toBe(hash);
     }
     expect(await lastAudit(client, 'audit.exported')).toMatchObject({ actor: OS_ACTOR, details: { count: 4, format: 'jsonl', file: out, filter: 'all' } });
+  });
+
+  it('a look-alike login planted through a no_card_step failure: \\u escapes in both files; the JSON lines still check out', async () => {
+    const planted = 'sido\u200brova\u202e\u2066\u2069\ufeff';
+    const srv = await startTestServer(redis);
+    try {
+      const c = srv.client();
+      await c.post('/auth/nonce');
+      expect((await c.post('/auth/password', { login: planted, password: 'Пароль-сидоровой-1' })).json.error.code).toBe('card_step_required');
+    } finally {
+      await srv.close();
+    }
+    expect(await lastAudit(client, 'password.checked')).toMatchObject({ reason: 'no_card_step', subject: { login: planted } });
+    const INVISIBLE = /\p{Cf}/u;
+    const shown = 'sido\\u200brova\\u202e\\u2066\\u2069\\ufeff';
+
+    const jsonl = join(dir, 'audit.jsonl');
+    expect((await exportTo('--out', jsonl)).code).toBe(0);
+    const text = readFileSync(jsonl, 'utf8');
+    expect(text).not.toMatch(INVISIBLE);
+    expect(text).toContain(`"login":"${shown}"`);
+    const records = text.trimEnd().split('\n').map((l) => (JSON.parse(l) as { record: Record<string, unknown> & { hash: string } }).record);
+    expect(records[4]).toMatchObject({ type: 'password.checked', subject: { login: planted } });
+    for (const { hash, ...body } of records) expect(recordHash(body)).toBe(hash);
+
+    const csv = join(dir, 'audit.csv');
+    expect((await exportTo('--out', csv, '--format', 'csv')).code).toBe(0);
+    const sheet = readFileSync(csv, 'utf8');
+    expect(sheet.startsWith('\ufeffid;seq;')).toBe(true);
+    expect(sheet.slice(1)).not.toMatch(INVISIBLE);
+    expect(sheet).toContain(`;password.checked;failure;no_card_step;;${shown};`);
+
+    expect((await verifyCli()).lines[0]).toBe('audit chain intact: 7 records');
   });
 
   it('CSV for a spreadsheet: BOM, header, a row per matching record', async () => {
