@@ -233,39 +233,46 @@ function readConfigFile(file: string): Record<string, string> {
 /**
  * Validates `keys` from the environment, the file and the defaults. A file key
  * outside `known` (by default `keys`) is refused, so a typo never goes unseen;
- * a known key that `keys` leaves out is accepted and ignored.
+ * a known key that `keys` leaves out is accepted and ignored. Every bad key is
+ * reported at once, one line each (like authelia's validator), so an operator
+ * fixes a config in one pass; a cross-key check runs only when its keys are
+ * good on their own.
  */
 function parse<K extends Keys>(keys: K, env: Env, file?: string, known: Keys = keys): Parsed<K> {
   const fromFile = file ? readConfigFile(file) : {};
+  const problems: string[] = [];
   for (const k of Object.keys(fromFile)) {
-    if (!Object.hasOwn(known, k)) throw new CardauthError('config_invalid', `${k}: unknown key in ${file}`);
+    if (!Object.hasOwn(known, k)) problems.push(`${k}: unknown key in ${file}`);
   }
   const out: Record<string, unknown> = {};
   for (const [name, def] of Object.entries(keys)) {
-    const value = env[name] ?? fromFile[name] ?? def.default;
-    if (value === undefined) {
-      throw new CardauthError('config_invalid', `${name}: required, not set (set it in the environment or in --config FILE; see \`cardauth config table\`)`);
-    }
-    // An exported but empty variable is a mistake (it would hide the file and the default), except
-    // for the keys whose default is empty: for them empty has a documented meaning (none).
-    if (value.trim() === '' && def.default !== '') {
-      const where = env[name] !== undefined ? 'the environment; unset it or give it a value' : file;
-      throw new CardauthError('config_invalid', `${name}: is set but empty in ${where}`);
-    }
-    const r = def.schema.safeParse(value);
-    if (!r.success) {
-      const shown = def.secret ? '' : ` (got "${value}")`;
-      throw new CardauthError('config_invalid', `${name}: ${r.error.issues[0]?.message ?? 'invalid'}${shown}`);
-    }
-    out[name] = r.data;
+    const problem = checkKey(name, def, env, fromFile, file, out);
+    if (problem) problems.push(problem);
   }
   for (const check of CROSS_CHECKS) {
     if (check.keys.every((k) => Object.hasOwn(out, k))) {
       const problem = check.problem(out);
-      if (problem) throw new CardauthError('config_invalid', problem);
+      if (problem) problems.push(problem);
     }
   }
+  if (problems.length > 0) throw new CardauthError('config_invalid', problems.join('\n'));
   return Object.freeze(out) as Parsed<K>;
+}
+
+/** Validates one key into `out`; answers its problem, if any, as one line naming the key. */
+function checkKey(name: string, def: Keys[string], env: Env, fromFile: Record<string, string>, file: string | undefined, out: Record<string, unknown>): string | undefined {
+  const value = env[name] ?? fromFile[name] ?? def.default;
+  if (value === undefined) return `${name}: required, not set (set it in the environment or in --config FILE; see \`cardauth config table\`)`;
+  // An exported but empty variable is a mistake (it would hide the file and the default), except
+  // for the keys whose default is empty: for them empty has a documented meaning (none).
+  if (value.trim() === '' && def.default !== '') {
+    const where = env[name] !== undefined ? 'the environment; unset it or give it a value' : file;
+    return `${name}: is set but empty in ${where}`;
+  }
+  const r = def.schema.safeParse(value);
+  if (!r.success) return `${name}: ${r.error.issues[0]?.message ?? 'invalid'}${def.secret ? '' : ` (got "${value}")`}`;
+  out[name] = r.data;
+  return undefined;
 }
 
 /**

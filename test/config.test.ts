@@ -220,6 +220,15 @@ describe('CARDAUTH_SESSION_IDLE_SEC and CARDAUTH_SESSION_MAX_SEC', () => {
   });
 });
 
+describe('several bad keys', () => {
+  it('are all reported at once, one line each, and a cross-key check only on keys good on their own', () => {
+    const file = configFile('two-bad.json', JSON.stringify({ CARDAUTH_PORT: 'eighty', CARDAUTH_TYPO: '1' }));
+    const err = refusal({ ...BASE, CARDAUTH_PUBLIC_ORIGIN: 'not-an-origin', CARDAUTH_SESSION_IDLE_SEC: 'x', CARDAUTH_SESSION_MAX_SEC: '60' }, file);
+    expect(err.code).toBe('config_invalid');
+    expect(err.message.split('\n').map((l) => l.split(':')[0])).toEqual(['CARDAUTH_TYPO', 'CARDAUTH_PORT', 'CARDAUTH_PUBLIC_ORIGIN', 'CARDAUTH_SESSION_IDLE_SEC']);
+  });
+});
+
 describe('REDIS_URL', () => {
   it.each(['redis://', 'rediss://', 'redis:///0', 'redis://:hunter2-secret@', 'redis://:hunter2-secret@:6379'])('%p (no host) is refused, never echoing it', (url) => {
     const err = expectRefused({ ...BASE, REDIS_URL: url }, 'REDIS_URL');

@@ -146,20 +146,21 @@ function resolve(argv: readonly string[]): Resolved {
   return { command, argv: lead.help ? ['--help', ...more] : more, config: lead.config };
 }
 
-/** One line for an error, with its exit code. */
-function describe(err: unknown): { line: string; code: number } {
-  if (err instanceof UsageError) return { line: err.message, code: EXIT_USAGE };
+/** The lines for an error, with its exit code: one line, or one per bad key of a config. */
+function describe(err: unknown): { lines: string[]; code: number } {
+  const first = (text: string) => text.split('\n')[0] ?? '';
+  if (err instanceof UsageError) return { lines: [first(err.message)], code: EXIT_USAGE };
   if (err instanceof CardauthError) {
+    if (err.code === 'config_invalid') return { lines: err.message.split('\n').map((l) => `${err.code}: ${l}`), code: EXIT_USAGE };
     // Infrastructure errors say why (the Redis error); domain errors are their message alone.
-    const text = err.status >= 500 && err.code !== 'config_invalid' ? explain(err) : err.message;
-    return { line: `${err.code}: ${text}`, code: err.code === 'config_invalid' ? EXIT_USAGE : EXIT_FAILED };
+    return { lines: [`${err.code}: ${first(err.status >= 500 ? explain(err) : err.message)}`], code: EXIT_FAILED };
   }
-  return { line: `internal error: ${explain(err)}`, code: EXIT_SOFTWARE };
+  return { lines: [`internal error: ${first(explain(err))}`], code: EXIT_SOFTWARE };
 }
 
 /**
  * Runs one `cardauth` command line and resolves to the process exit code.
- * Results go to stdout; a problem is one `cardauth: …` line on stderr. It
+ * Results go to stdout; a problem is one `cardauth: …` line on stderr (a bad config: one per bad key). It
  * never throws and always closes what it opened (its Redis connection), so
  * the process exits promptly; `serve` resolves when the server has stopped.
  *
@@ -210,8 +211,8 @@ export async function main(argv: string[], io: CliIo = processIo, clock: Clock =
     };
     return await command.run(ctx, raw);
   } catch (err) {
-    const { line, code } = describe(err);
-    io.stderr.write(`cardauth: ${line.split('\n')[0]}\n`);
+    const { lines, code } = describe(err);
+    io.stderr.write(lines.map((l) => `cardauth: ${l}\n`).join(''));
     return code;
   }
 }

@@ -82,6 +82,16 @@ describe('configuration errors: exit 2 naming the key', () => {
     expect(oneErrorLine(r)).toBe('cardauth: config_invalid: CARDAUTH_MAX_CARDS_PER_ACCOUNT: is set but empty in the environment; unset it or give it a value');
   });
 
+  it('every bad key at once, one line each, so one pass fixes the config', async () => {
+    const r = await runCli(['card', 'list', '--login', 'x'], { env: { ...deadEnv, CARDAUTH_MAX_CARDS_PER_ACCOUNT: '0', CARDAUTH_LOCKOUT_ATTEMPTS: 'many' } });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.split('\n').filter(Boolean)).toEqual([
+      'cardauth: config_invalid: CARDAUTH_LOCKOUT_ATTEMPTS: must be a whole number from 1 to 100 (got "many")',
+      'cardauth: config_invalid: CARDAUTH_MAX_CARDS_PER_ACCOUNT: must be a whole number from 1 to 20 (got "0")',
+    ]);
+  });
+
   it('a config file that is not JSON: the position, never the text (which may hold a secret)', async () => {
     const file = join(dir, 'broken.json');
     writeFileSync(file, '{\n  "REDIS_URL": redis://:hunter2-secret@127.0.0.1:6379\n}\n');
@@ -109,10 +119,14 @@ describe('configuration errors: exit 2 naming the key', () => {
   });
 
   it('serve needs the session secret and public origin; the other commands do not', async () => {
-    const noOrigin = await runCli(['serve'], { env: deadEnv });
-    expect(noOrigin.code).toBe(2);
-    expect(oneErrorLine(noOrigin)).toBe('cardauth: config_invalid: CARDAUTH_PUBLIC_ORIGIN: required, not set (set it in the environment or in --config FILE; see `cardauth config table`)');
-    expect(noOrigin.stdout).toBe('');
+    // Neither set: both are named, one line each.
+    const neither = await runCli(['serve'], { env: deadEnv });
+    expect(neither.code).toBe(2);
+    expect(neither.stderr.split('\n').filter(Boolean)).toEqual([
+      'cardauth: config_invalid: CARDAUTH_PUBLIC_ORIGIN: required, not set (set it in the environment or in --config FILE; see `cardauth config table`)',
+      'cardauth: config_invalid: CARDAUTH_SESSION_SECRET: required, not set (set it in the environment or in --config FILE; see `cardauth config table`)',
+    ]);
+    expect(neither.stdout).toBe('');
     const noSecret = await runCli(['serve'], { env: { ...deadEnv, CARDAUTH_PUBLIC_ORIGIN: 'https://mis.example.ru' } });
     expect(noSecret.code).toBe(2);
     expect(oneErrorLine(noSecret)).toBe('cardauth: config_invalid: CARDAUTH_SESSION_SECRET: required, not set (set it in the environment or in --config FILE; see `cardauth config table`)');
