@@ -16,7 +16,8 @@
 export const AUDIT_EVENTS = {
   // login: card step, password step, lockout
   'card.presented': {
-    meaning: 'A card statement reached the server (card step of the login).',
+    meaning:
+      "A card statement reached the server (card step of the login). `workstation_mismatch`: it came from a client IP its agent's workstation was not seen at (CARDAUTH_WORKSTATION_IP_EXEMPT).",
     reasons: [
       'unknown_card',
       'revoked_card',
@@ -30,6 +31,7 @@ export const AUDIT_EVENTS = {
       'replayed_nonce',
       'agent_unknown',
       'agent_not_approved',
+      'workstation_mismatch',
       'ip_limited',
     ],
   },

@@ -4,15 +4,13 @@ import type { AuditEventInput } from '../audit/record';
 import { CardauthError } from '../errors';
 import { CardRejectedError, rejectionAudit } from '../strategies/agent-jws';
 import type { TapoutEvent } from '../strategies/tapout-event';
+import type { AgentStore } from '../store/agents';
 import type { SessionLocks } from '../store/session-locks';
 import { requestSource } from './request-source';
 import { parseBody, StatementBody } from './validate';
 
 export interface AgentRoutesDeps {
-  agents: {
-    register(input: { name: string; publicJwk: unknown; resumePending?: boolean }): Promise<{ id: string; fingerprint: string; status: string; resumed?: true }>;
-    get(id: string): Promise<{ id: string; status: string; fingerprint: string } | null>;
-  };
+  agents: Pick<AgentStore, 'register' | 'get' | 'recordSeen'>;
   verifyTapout: (jws: string) => Promise<TapoutEvent>;
   locks: Pick<SessionLocks, 'lockCard' | 'recorded'>;
   enrollLimit: { take(key: string): Promise<boolean> };
@@ -29,6 +27,9 @@ const AGENT_ID = /^ag_[0-9a-f]{16}$/;
  * a pending agent (rate-limited per IP, audited); `GET /agents/:id/status`
  * tells an agent whether it is approved; `POST /agents/events` takes a signed
  * `card.tapout` and locks every session opened with that card at that agent.
+ * An enrollment and a verified event record the client IP as one the agent's
+ * workstation was seen at (see createWorkstationIpCheck); nothing
+ * unauthenticated does.
  *
  * @example
  * app.use(createAgentRoutes({ agents, verifyTapout, locks, enrollLimit, audit, now: clock.now }));
@@ -41,7 +42,7 @@ export function createAgentRoutes(deps: AgentRoutesDeps): Router {
     if (!(await deps.enrollLimit.take(source.ip))) throw new CardauthError('rate_limited', 'too many enrollments from this address; try later');
     const body = parseBody(req, EnrollBody);
     // A retry of an enrollment whose answer or audit record was lost completes it (resumePending).
-    const agent = await deps.agents.register({ name: body.name, publicJwk: body.publicJwk, resumePending: true });
+    const agent = await deps.agents.register({ name: body.name, publicJwk: body.publicJwk, resumePending: true, ip: source.ip });
     await deps.audit.append({
       type: 'agent.enrolled',
       outcome: 'success',
@@ -94,6 +95,8 @@ export function createAgentRoutes(deps: AgentRoutesDeps): Router {
       });
       await deps.locks.recorded(event.agentId, event.uid, lock.sessionId);
     }
+    // Signed by the agent: its workstation is at this IP now (after a DHCP change, this re-admits its card steps).
+    await deps.agents.recordSeen(event.agentId, source.ip);
     res.json({ locked: locked.length });
   });
 
