@@ -73,6 +73,9 @@ export interface AppDeps {
   claimOnce: (key: string, ttlSec: number) => Promise<boolean>;
   locks: SessionLocks;
   enrollLimit: AgentRoutesDeps['enrollLimit'];
+  /** Agent events per client IP (POST /agents/events). */
+  eventLimit: AgentRoutesDeps['eventLimit'];
+  eventRefusals: AgentRoutesDeps['eventRefusals'];
   /** Logins started per client IP (POST /auth/nonce). */
   nonceLimit: AuthRoutesDeps['nonceLimit'];
   lockout: Lockout;
@@ -125,6 +128,8 @@ export function createApp(deps: AppDeps): Express {
       verifyTapout: createTapoutVerifier(verifyAgentJws, deps.claimOnce),
       locks: deps.locks,
       enrollLimit: deps.enrollLimit,
+      eventLimit: deps.eventLimit,
+      eventRefusals: deps.eventRefusals,
       audit: deps.audit,
       now,
     }),

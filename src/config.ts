@@ -154,6 +154,11 @@ export const SERVER_KEYS = {
     "A card step is accepted only from a client IP its agent's workstation was seen at (its enrollment, its signed tap-out events; the 16 most recent are kept). Client IPs listed here (comma-separated addresses and CIDR ranges, e.g. `10.20.0.0/16`) are exempt, for any agent: NAT or terminal servers whose browsers and agents reach the server from different addresses. `0.0.0.0/0,::/0` turns the check off.",
     '',
   ),
+  CARDAUTH_AGENT_EVENTS_PER_MIN: key(
+    int(1, 1000000),
+    'Agent events (POST /agents/events, signed tap-outs) a client IP may send per minute; over it 429 `rate_limited`. A terminal server or a NAT counts as one IP for all its agents. Refused events are audited once per IP and minute, with a count.',
+    '120',
+  ),
   CARDAUTH_STATEMENT_MAX_LIFETIME_SEC: key(int(1, 300), 'Longest `exp - iat` accepted in a card statement.', '30'),
   CARDAUTH_CLOCK_SKEW_SEC: key(int(0, 60), 'Clock skew tolerated between agent and server.', '5'),
   CARDAUTH_LOCKOUT_ATTEMPTS: key(int(1, 100), 'Failed password attempts per account within the window that lock it (ИАФ.3, УПД.4).', '5'),

@@ -51,7 +51,10 @@ export const AUDIT_EVENTS = {
   'card.bound': { meaning: 'A card UID was bound to an account.' },
   'card.revoked': { meaning: 'A card was revoked (reported lost, stolen or broken).' },
   'card.reissued': { meaning: 'A revoked card UID was bound again, deliberately, with a reason (to the same or another account).' },
-  'card.tapout': { meaning: 'The agent reported a tap-out or card removal for a card with live sessions.' },
+  'card.tapout': {
+    meaning:
+      'The agent reported a tap-out or card removal for a card with live sessions. A refused event (a reason as for `card.presented`) is recorded only as the first of its client IP in a minute; the later ones are counted, and `details.unrecordedRefusals` of the IP\'s next record says how many (its first refusal of a later minute, or its one `rate_limited` record of a minute in which it went over CARDAUTH_AGENT_EVENTS_PER_MIN).',
+  },
   // accounts and passwords
   'account.created': { meaning: 'An account was created.' },
   'account.blocked': { meaning: 'An account was blocked (`account block`; ИАФ.1); its open sessions end, each with its own `session.ended`.' },
