@@ -26,6 +26,8 @@ import { createCardStep } from './strategies/card-step';
 import { createIpLimit } from './strategies/ip-limit';
 import { createSessionOpener } from './strategies/open-session';
 import { createTapoutVerifier } from './strategies/tapout-event';
+import { createWorkstationIpCheck } from './strategies/workstation-ip';
+import type { AgentStore } from './store/agents';
 import type { SessionLocks } from './store/session-locks';
 import { createSessionStore } from './store/session-store';
 import { createPasswordStep, type LoginAccount } from './strategies/password-step';
@@ -64,13 +66,16 @@ export interface AppDeps {
     recordLogin(id: string, login: { at: number; workstation: string }): Promise<{ at: number; workstation: string } | null>;
   };
   cards: { get(uid: string): Promise<{ accountId: string; status: 'active' | 'revoked' } | null> };
-  agents: AgentLookup & AgentRoutesDeps['agents'];
+  agents: AgentLookup & AgentRoutesDeps['agents'] & Pick<AgentStore, 'seenAt'>;
   audit: { append(input: AuditEventInput): Promise<unknown> };
   nonces: NonceStore;
   /** Single-use keys (agent event `jti`). */
   claimOnce: (key: string, ttlSec: number) => Promise<boolean>;
   locks: SessionLocks;
   enrollLimit: AgentRoutesDeps['enrollLimit'];
+  /** Agent events per client IP (POST /agents/events). */
+  eventLimit: AgentRoutesDeps['eventLimit'];
+  eventRefusals: AgentRoutesDeps['eventRefusals'];
   /** Logins started per client IP (POST /auth/nonce). */
   nonceLimit: AuthRoutesDeps['nonceLimit'];
   lockout: Lockout;
@@ -123,6 +128,8 @@ export function createApp(deps: AppDeps): Express {
       verifyTapout: createTapoutVerifier(verifyAgentJws, deps.claimOnce),
       locks: deps.locks,
       enrollLimit: deps.enrollLimit,
+      eventLimit: deps.eventLimit,
+      eventRefusals: deps.eventRefusals,
       audit: deps.audit,
       now,
     }),
@@ -204,7 +211,8 @@ export function createApp(deps: AppDeps): Express {
   const passport = new Passport();
   const verifyStatement = createStatementVerifier(verifyAgentJws);
   const ipLimit = createIpLimit({ lockout: deps.lockout, audit: deps.audit, claimOnce: deps.claimOnce });
-  const cardStep = createCardStep({ verifyStatement, nonces: deps.nonces, cards: deps.cards, ipLimit, audit: deps.audit, now });
+  const workstationSeenAt = createWorkstationIpCheck({ agents: deps.agents, exempt: config.CARDAUTH_WORKSTATION_IP_EXEMPT });
+  const cardStep = createCardStep({ verifyStatement, nonces: deps.nonces, cards: deps.cards, workstationSeenAt, ipLimit, audit: deps.audit, now });
   const passwordStep = createPasswordStep({ accounts: deps.accounts, hasher: deps.hasher, lockout: deps.lockout, audit: deps.audit });
   const openSession = createSessionOpener({ audit: deps.audit, accounts: deps.accounts, locks: deps.locks, sessionTtlSec: config.CARDAUTH_SESSION_MAX_SEC });
   const cardStepTtlMs = config.CARDAUTH_NONCE_TTL_SEC * 1000;

@@ -88,18 +88,27 @@ const secretList = z.string().transform((v, ctx) => {
  * or `false` (Express's own default) for none, which empty and 0 hops both mean.
  */
 const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
-const proxyAddress = (token: string): boolean => {
-  if (PROXY_NAMES.has(token)) return true;
+/** An IP address, or a CIDR range `address/bits`. */
+const isIpRange = (token: string): boolean => {
   const [ip = '', bits, ...rest] = token.split('/');
   const family = isIP(ip);
   if (family === 0 || rest.length > 0) return false;
   return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
 };
+const proxyAddress = (token: string): boolean => PROXY_NAMES.has(token) || isIpRange(token);
 const trustProxy = z.string().transform((v, ctx): number | string | false => {
   if (v === '') return false;
   if (/^\d+$/.test(v)) return Number(v) || false;
   if (v.split(',').every((t) => proxyAddress(t.trim()))) return v;
   ctx.addIssue({ code: 'custom', message: 'must be a hop count, or loopback, linklocal, uniquelocal, IP addresses and CIDR ranges, comma-separated' });
+  return z.NEVER;
+});
+/** Comma-separated IP addresses and CIDR ranges; empty for none. */
+const ipRangeList = z.string().transform((v, ctx): readonly string[] => {
+  const ranges = v.split(',').map((t) => t.trim()).filter(Boolean);
+  const bad = ranges.find((t) => !isIpRange(t));
+  if (bad === undefined) return Object.freeze(ranges);
+  ctx.addIssue({ code: 'custom', message: `"${bad}" is not an IP address or a CIDR range such as 10.20.0.0/16` });
   return z.NEVER;
 });
 /** A redis:// or rediss:// URL with a host, as ioredis parses it (WHATWG URL); `redis://` alone would silently mean localhost. */
@@ -140,6 +149,16 @@ export const SERVER_KEYS = {
   CARDAUTH_MAX_CARDS_PER_ACCOUNT: key(int(1, 20), 'Active cards an account may have at once.', '2'),
   CARDAUTH_NONCE_PER_MIN: key(int(1, 1000000), 'Logins a client IP may start per minute (POST /auth/nonce), so a flood cannot fill Redis with sessions in progress; a terminal server counts as one IP for all its users.', '600'),
   CARDAUTH_NONCE_TTL_SEC: key(int(10, 3600), 'Life of a login nonce handed out by POST /auth/nonce. A session not logged in yet also ends (cookie and Redis entry) this long after its last POST /auth/nonce or /auth/card.', '120'),
+  CARDAUTH_WORKSTATION_IP_EXEMPT: key(
+    ipRangeList,
+    "A card step is accepted only from a client IP its agent's workstation was seen at (its enrollment, its signed tap-out events; the 16 most recent are kept). Client IPs listed here (comma-separated addresses and CIDR ranges, e.g. `10.20.0.0/16`) are exempt, for any agent: NAT or terminal servers whose browsers and agents reach the server from different addresses. `0.0.0.0/0,::/0` turns the check off.",
+    '',
+  ),
+  CARDAUTH_AGENT_EVENTS_PER_MIN: key(
+    int(1, 1000000),
+    'Agent events (POST /agents/events, signed tap-outs) a client IP may send per minute; over it 429 `rate_limited`. A terminal server or a NAT counts as one IP for all its agents. Refused events are audited once per IP and minute, with a count.',
+    '120',
+  ),
   CARDAUTH_STATEMENT_MAX_LIFETIME_SEC: key(int(1, 300), 'Longest `exp - iat` accepted in a card statement.', '30'),
   CARDAUTH_CLOCK_SKEW_SEC: key(int(0, 60), 'Clock skew tolerated between agent and server.', '5'),
   CARDAUTH_LOCKOUT_ATTEMPTS: key(int(1, 100), 'Password attempts per account within the window (ИАФ.3, УПД.4). Each is taken before the password is checked, atomically across nodes, and given back when the password is right; a failed last one locks the account, and a right password arriving after that is refused too.', '5'),

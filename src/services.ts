@@ -9,6 +9,7 @@ import { CardauthError, guard } from './errors';
 import { createLockout } from './policy/lockout';
 import { createClaimOnce, createNonceStore } from './policy/nonces';
 import { createRateLimit } from './policy/rate-limit';
+import { createRefusalTally } from './policy/refusal-tally';
 import { createPasswordHasher } from './policy/password-hasher';
 import { createAccountStore } from './store/accounts';
 import { createAgentStore } from './store/agents';
@@ -78,6 +79,8 @@ export function createServices(deps: { redis: Redis; config: ServerConfig; clock
     claimOnce: createClaimOnce(redis),
     locks: createSessionLocks({ redis }),
     enrollLimit: createRateLimit({ redis, prefix: 'rl:enroll', points: 10, durationSec: 3600 }),
+    eventLimit: createRateLimit({ redis, prefix: 'rl:event', points: config.CARDAUTH_AGENT_EVENTS_PER_MIN, durationSec: 60 }),
+    eventRefusals: createRefusalTally({ redis, clock, prefix: 'rt:event', windowSec: 60 }),
     nonceLimit: createRateLimit({ redis, prefix: 'rl:nonce', points: config.CARDAUTH_NONCE_PER_MIN, durationSec: 60 }),
     /**
      * Redis answers and the audit stream is appendable: it is a stream (or not there yet) and

@@ -122,6 +122,20 @@ describe('CARDAUTH_TRUST_PROXY', () => {
   });
 });
 
+describe('CARDAUTH_WORKSTATION_IP_EXEMPT', () => {
+  it('is empty by default: every card step is checked against its workstation', () => {
+    expect(loadServerConfig(BASE).CARDAUTH_WORKSTATION_IP_EXEMPT).toEqual([]);
+  });
+
+  it('loads addresses and CIDR ranges, trimmed', () => {
+    expect(loadServerConfig({ ...BASE, CARDAUTH_WORKSTATION_IP_EXEMPT: ' 10.20.0.0/16, 192.0.2.7 ,2001:db8::/32' }).CARDAUTH_WORKSTATION_IP_EXEMPT).toEqual(['10.20.0.0/16', '192.0.2.7', '2001:db8::/32']);
+  });
+
+  it.each(['loopback', '10.0.0.0/33', '10.0.0.1/8/8', 'ws-12.clinic.local', '10.0.0/8'])('%p is refused, naming the key and the entry', (v) => {
+    expect(expectRefused({ ...BASE, CARDAUTH_WORKSTATION_IP_EXEMPT: v }, 'CARDAUTH_WORKSTATION_IP_EXEMPT').message).toContain(`"${v}" is not an IP address or a CIDR range`);
+  });
+});
+
 describe('number keys', () => {
   it.each(['0x50', '1e3', '5.0', '-1', '+80', ' 80', '80 ', '65536', '1_000'])('CARDAUTH_PORT=%p is refused, naming the key and the range', (port) => {
     const err = expectRefused({ ...BASE, CARDAUTH_PORT: port }, 'CARDAUTH_PORT');

@@ -40,7 +40,7 @@ export async function seed(opts: { redisUrl: string; origin: string; count: numb
     if (!(await cardauth.redis.whenReady(redis, 5000))) throw new Error('seed: redis not ready');
     const services = cardauth.services.createServices({ redis, config, clock: { now: () => Date.now() } });
     const { publicKey, privateKey } = await generateKeyPair('EdDSA', { extractable: true });
-    const agent = await services.agents.register({ name: 'РМ-bench', publicJwk: await exportJWK(publicKey) });
+    const agent = await services.agents.register({ name: 'РМ-bench', publicJwk: await exportJWK(publicKey), ip: '127.0.0.1' });
     await services.agents.approve(agent.id, 'os:bench');
     const passwordHash = await services.hasher.hash(BENCH_PASSWORD);
     const users: BenchUser[] = Array.from({ length: opts.count }, (_, i) => ({ login: `${opts.prefix}${i}`, uid: uidFor(i) }));

@@ -16,7 +16,8 @@
 export const AUDIT_EVENTS = {
   // login: card step, password step, lockout
   'card.presented': {
-    meaning: 'A card statement reached the server (card step of the login).',
+    meaning:
+      "A card statement reached the server (card step of the login). `workstation_mismatch`: it came from a client IP its agent's workstation was not seen at (CARDAUTH_WORKSTATION_IP_EXEMPT).",
     reasons: [
       'unknown_card',
       'revoked_card',
@@ -30,6 +31,7 @@ export const AUDIT_EVENTS = {
       'replayed_nonce',
       'agent_unknown',
       'agent_not_approved',
+      'workstation_mismatch',
       'ip_limited',
       'junk_limited',
     ],
@@ -50,7 +52,10 @@ export const AUDIT_EVENTS = {
   'card.bound': { meaning: 'A card UID was bound to an account.' },
   'card.revoked': { meaning: 'A card was revoked (reported lost, stolen or broken).' },
   'card.reissued': { meaning: 'A revoked card UID was bound again, deliberately, with a reason (to the same or another account).' },
-  'card.tapout': { meaning: 'The agent reported a tap-out or card removal for a card with live sessions.' },
+  'card.tapout': {
+    meaning:
+      'The agent reported a tap-out or card removal for a card with live sessions. A refused event (a reason as for `card.presented`) is recorded only as the first of its client IP in a minute; the later ones are counted, and `details.unrecordedRefusals` of the IP\'s next record says how many (its first refusal of a later minute, or its one `rate_limited` record of a minute in which it went over CARDAUTH_AGENT_EVENTS_PER_MIN).',
+  },
   // accounts and passwords
   'account.created': { meaning: 'An account was created.' },
   'account.blocked': { meaning: 'An account was blocked (`account block`; ИАФ.1); its open sessions end, each with its own `session.ended`.' },

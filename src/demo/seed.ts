@@ -44,7 +44,9 @@ export interface SeedResult {
  * - each `active` card is bound to its account; each `revoked` card is bound,
  *   then revoked as lost; `unknown` cards stay unbound;
  * - the demo agent's key is registered and approved (re-registered if Redis
- *   was wiped while the key folder stayed).
+ *   was wiped while the key folder stayed), and its workstation is seen at
+ *   127.0.0.1, where the demo's browser presents its statements from (a
+ *   workstation enrolling over HTTP gets this from its enrollment).
  *
  * Refuses with `agent_state` when the demo agent was revoked (delete its key
  * folder to get a new one).
@@ -121,5 +123,6 @@ export async function seedDemo(deps: SeedDeps, agentKey: DemoAgentKey): Promise<
     await audit.append({ type: 'agent.approved', outcome: 'success', actor: by, source: { agentId: agent.id, workstation: agent.name }, details: { fingerprint: agent.fingerprint, ...via } });
     changes.push(`approval of ${agent.id}`);
   }
+  await agents.recordSeen(agent.id, '127.0.0.1');
   return { changes, agent };
 }

@@ -3,19 +3,23 @@ import { z } from 'zod';
 import type { AuditEventInput } from '../audit/record';
 import { CardauthError } from '../errors';
 import { CardRejectedError, rejectionAudit } from '../strategies/agent-jws';
+import type { RefusalTally } from '../policy/refusal-tally';
 import type { TapoutEvent } from '../strategies/tapout-event';
+import type { AgentStore } from '../store/agents';
 import type { SessionLocks } from '../store/session-locks';
 import { requestSource } from './request-source';
 import { parseBody, StatementBody } from './validate';
 
 export interface AgentRoutesDeps {
-  agents: {
-    register(input: { name: string; publicJwk: unknown; resumePending?: boolean }): Promise<{ id: string; fingerprint: string; status: string; resumed?: true }>;
-    get(id: string): Promise<{ id: string; status: string; fingerprint: string } | null>;
-  };
+  agents: Pick<AgentStore, 'register' | 'get' | 'recordSeen'>;
   verifyTapout: (jws: string) => Promise<TapoutEvent>;
   locks: Pick<SessionLocks, 'lockCard' | 'recorded'>;
+  /** Enrollments per client IP (a quota per hour). */
   enrollLimit: { take(key: string): Promise<boolean> };
+  /** Events per client IP (CARDAUTH_AGENT_EVENTS_PER_MIN). */
+  eventLimit: { take(key: string): Promise<boolean> };
+  /** Which refused events get their own audit record (per client IP and minute). */
+  eventRefusals: Pick<RefusalTally, 'refused' | 'overLimit'>;
   audit: { append(input: AuditEventInput): Promise<unknown> };
   now: () => number;
 }
@@ -26,22 +30,26 @@ const AGENT_ID = /^ag_[0-9a-f]{16}$/;
 /**
  * Endpoints for workstation agents (not browsers: no cookie, no Origin; they
  * authenticate by signature). `POST /agents/enroll` registers a public key as
- * a pending agent (rate-limited per IP, audited); `GET /agents/:id/status`
- * tells an agent whether it is approved; `POST /agents/events` takes a signed
- * `card.tapout` and locks every session opened with that card at that agent.
+ * a pending agent (a quota per IP, taken only by a well-formed JSON body;
+ * audited); `GET /agents/:id/status` tells an agent whether it is approved;
+ * `POST /agents/events` takes a signed `card.tapout` (rate-limited per IP) and
+ * locks every session opened with that card at that agent. An enrollment and
+ * a verified event record the client IP as one the agent's workstation was
+ * seen at (see createWorkstationIpCheck); nothing unauthenticated does.
  *
  * @example
- * app.use(createAgentRoutes({ agents, verifyTapout, locks, enrollLimit, audit, now: clock.now }));
+ * app.use(createAgentRoutes({ agents, verifyTapout, locks, enrollLimit, eventLimit, eventRefusals, audit, now: clock.now }));
  */
 export function createAgentRoutes(deps: AgentRoutesDeps): Router {
   const router = Router();
 
   router.post('/agents/enroll', async (req, res) => {
+    // The body first: junk, or a cross-site form or text/plain POST (never parsed as JSON), takes nothing from the quota.
+    const body = parseBody(req, EnrollBody);
     const source = requestSource(req);
     if (!(await deps.enrollLimit.take(source.ip))) throw new CardauthError('rate_limited', 'too many enrollments from this address; try later');
-    const body = parseBody(req, EnrollBody);
     // A retry of an enrollment whose answer or audit record was lost completes it (resumePending).
-    const agent = await deps.agents.register({ name: body.name, publicJwk: body.publicJwk, resumePending: true });
+    const agent = await deps.agents.register({ name: body.name, publicJwk: body.publicJwk, resumePending: true, ip: source.ip });
     await deps.audit.append({
       type: 'agent.enrolled',
       outcome: 'success',
@@ -61,17 +69,22 @@ export function createAgentRoutes(deps: AgentRoutesDeps): Router {
   router.post('/agents/events', async (req, res) => {
     const { statement } = parseBody(req, StatementBody);
     const source = requestSource(req);
+    const unrecordedRefusals = (n: number) => (n > 0 ? { details: { unrecordedRefusals: n } } : {});
+    if (!(await deps.eventLimit.take(source.ip))) {
+      const over = await deps.eventRefusals.overLimit(source.ip);
+      if (over.record) await deps.audit.append({ type: 'card.tapout', outcome: 'failure', reason: 'rate_limited', source, ...unrecordedRefusals(over.unrecorded) });
+      throw new CardauthError('rate_limited', 'too many agent events from this address; try later');
+    }
     let event: TapoutEvent;
     try {
       event = await deps.verifyTapout(statement);
     } catch (err) {
       if (!(err instanceof CardRejectedError)) throw err;
-      await deps.audit.append({
-        type: 'card.tapout',
-        outcome: 'failure',
-        reason: err.reason,
-        ...rejectionAudit(err, source),
-      });
+      // Anyone can send junk here: only the first refusal per IP and window gets a record, the rest a count.
+      const tally = await deps.eventRefusals.refused(source.ip);
+      if (tally.record) {
+        await deps.audit.append({ type: 'card.tapout', outcome: 'failure', reason: err.reason, ...rejectionAudit(err, source), ...unrecordedRefusals(tally.unrecorded) });
+      }
       throw err;
     }
     const reason = event.signal === 'switch' ? 'switch' : 'tapout';
@@ -94,6 +107,8 @@ export function createAgentRoutes(deps: AgentRoutesDeps): Router {
       });
       await deps.locks.recorded(event.agentId, event.uid, lock.sessionId);
     }
+    // Signed by the agent: its workstation is at this IP now (after a DHCP change, this re-admits its card steps).
+    await deps.agents.recordSeen(event.agentId, source.ip);
     res.json({ locked: locked.length });
   });
 

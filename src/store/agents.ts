@@ -16,6 +16,9 @@ import { defineScript, pairsToRecord, printable, randomHex } from './script';
  *   `publicJwk` as JSON.
  * - `agent:by-fp`: hash, JWK thumbprint → agent id. One key registers once,
  *   even after it is revoked (a revoked key may be compromised).
+ * - `agent:<id>:ips`: sorted set, the client IPs its workstation was seen at
+ *   (its enrollment, its signed events) → last seen (ms); only the
+ *   {@link SEEN_IPS_KEPT} most recent stay, so an old DHCP lease ages out.
  *
  * Every state change is one Lua script, so two officers on two nodes cannot
  * both act on the same agent.
@@ -128,6 +131,10 @@ function describe(error: z.ZodError): string {
 const AGENT_ID = /^ag_[0-9a-f]{16}$/;
 const FP_INDEX = 'agent:by-fp';
 const agentKey = (id: string) => `agent:${id}`;
+const seenKey = (id: string) => `agent:${id}:ips`;
+
+/** How many of its most recent client IPs an agent's workstation keeps. */
+export const SEEN_IPS_KEPT = 16;
 
 /**
  * True for a well-formed agent id.
@@ -139,13 +146,27 @@ export function isAgentId(id: unknown): id is string {
   return typeof id === 'string' && AGENT_ID.test(id);
 }
 
-// KEYS: agent:<id>, agent:by-fp. ARGV: fingerprint, id, field, value, ...
+// Adds ARGV[1] (an IP, seen at ARGV[2]) to the seen set KEYS[n], keeping the most recent.
+const SEEN = (n: number) => `
+redis.call('ZADD', KEYS[${n}], ARGV[2], ARGV[1])
+redis.call('ZREMRANGEBYRANK', KEYS[${n}], 0, -${SEEN_IPS_KEPT + 1})
+`;
+
+// KEYS: agent:<id>, agent:by-fp, agent:<id>:ips. ARGV: ip ('' for none), createdAt, fingerprint, id, field, value, ...
 const REGISTER = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'id_collision'} end
-local existing = redis.call('HGET', KEYS[2], ARGV[1])
+local existing = redis.call('HGET', KEYS[2], ARGV[3])
 if existing then return {'agent_state', existing} end
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+if ARGV[1] ~= '' then${SEEN(3)}end
+return {'ok'}
+`;
+
+// KEYS: agent:<id>, agent:<id>:ips. ARGV: ip, at. Only for an agent that exists.
+const RECORD_SEEN = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'agent_not_found'} end
+${SEEN(2)}
 return {'ok'}
 `;
 
@@ -211,6 +232,12 @@ export interface NewAgent {
    * record was lost can be completed.
    */
   resumePending?: boolean;
+  /**
+   * The client IP the enrollment came from: the first IP the workstation is
+   * seen at (see {@link AgentStore.recordSeen}). Not recorded when an
+   * enrollment only resumes a pending one: the public key is no secret.
+   */
+  ip?: string;
 }
 
 /** Agents over a shared Redis; see {@link createAgentStore}. */
@@ -222,6 +249,14 @@ export interface AgentStore {
   /** pending | approved → revoked; `agent_state` if already revoked, `agent_not_found` if unknown. */
   revoke(id: string, by: string): Promise<Agent>;
   get(id: string): Promise<Agent | null>;
+  /**
+   * Notes that the agent's workstation was seen at client IP `ip` now (a
+   * signed event of it verified); keeps the {@link SEEN_IPS_KEPT} most
+   * recent IPs. `agent_not_found` if unknown.
+   */
+  recordSeen(id: string, ip: string): Promise<void>;
+  /** True when the agent's workstation was seen at `ip` (one of its kept IPs). */
+  seenAt(id: string, ip: string): Promise<boolean>;
   /** Every agent, oldest first. */
   list(): Promise<Agent[]>;
 }
@@ -239,7 +274,8 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
   const { redis, clock } = deps;
   if (!redis || !clock || typeof clock.now !== 'function') throw new TypeError('createAgentStore needs { redis, clock }');
   const randomBytes = deps.randomBytes ?? cryptoRandomBytes;
-  const register = defineScript(redis, 'cardauthAgentRegister', 2, REGISTER);
+  const register = defineScript(redis, 'cardauthAgentRegister', 3, REGISTER);
+  const recordSeen = defineScript(redis, 'cardauthAgentRecordSeen', 2, RECORD_SEEN);
   const approve = defineScript(redis, 'cardauthAgentApprove', 1, APPROVE);
   const revoke = defineScript(redis, 'cardauthAgentRevoke', 1, REVOKE);
 
@@ -259,14 +295,15 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
   return {
     async register(input) {
       const name = printable(input?.name, 'name', 64);
+      const ip = input.ip === undefined ? '' : printable(input.ip, 'ip', 64);
       const { jwk, alg } = await validatePublicJwk(input.publicJwk);
       const fingerprint = await calculateJwkThumbprint(jwk, 'sha256');
       const createdAt = clock.now();
       for (let attempt = 0; attempt < 3; attempt++) {
         const id = `ag_${randomHex(randomBytes, 8)}`;
         const [status, existing] = await register(
-          [agentKey(id), FP_INDEX],
-          [fingerprint, id, 'id', id, 'name', name, 'publicJwk', JSON.stringify(jwk), 'alg', alg, 'fingerprint', fingerprint, 'status', 'pending', 'createdAt', createdAt],
+          [agentKey(id), FP_INDEX, seenKey(id)],
+          [ip, createdAt, fingerprint, id, 'id', id, 'name', name, 'publicJwk', JSON.stringify(jwk), 'alg', alg, 'fingerprint', fingerprint, 'status', 'pending', 'createdAt', createdAt],
         );
         if (status === 'ok') return { id, name, publicJwk: jwk, alg, fingerprint, status: 'pending', createdAt };
         if (status === 'agent_state') {
@@ -282,6 +319,13 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
     revoke: (id, by) => transition(revoke, 'revoke', id, by),
 
     get,
+
+    async recordSeen(id, ip) {
+      const [status] = isAgentId(id) ? await recordSeen([agentKey(id), seenKey(id)], [printable(ip, 'ip', 64), clock.now()]) : ['agent_not_found'];
+      if (status === 'agent_not_found') throw new CardauthError('agent_not_found', 'no such agent');
+    },
+
+    seenAt: async (id, ip) => isAgentId(id) && (await guard(redis.zscore(seenKey(id), ip))) !== null,
 
     async list() {
       const ids = Object.values(await guard(redis.hgetall(FP_INDEX)));

@@ -19,7 +19,8 @@ export type StatementRejectReason =
   | 'uid_length'
   | 'uid_random'
   | 'unknown_card'
-  | 'revoked_card';
+  | 'revoked_card'
+  | 'workstation_mismatch';
 
 /**
  * A refused agent statement. The client always sees the one generic

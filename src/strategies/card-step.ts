@@ -34,6 +34,8 @@ export interface CardStepDeps {
   verifyStatement: (jws: string) => Promise<CardStatement>;
   nonces: Pick<NonceStore, 'consume'>;
   cards: { get(uid: string): Promise<{ accountId: string; status: 'active' | 'revoked' } | null> };
+  /** True when the agent's workstation was seen at this client IP, or the IP is exempt (see createWorkstationIpCheck). */
+  workstationSeenAt: (agentId: string, ip: string) => Promise<boolean>;
   /** The client's limits: checked first; a refusal is charged to the IP, or as junk when no verified signature backs it. */
   ipLimit: Pick<IpLimit, 'check' | 'recordFailure' | 'junk'>;
   audit: { append(input: AuditEventInput): Promise<unknown> };
@@ -41,7 +43,9 @@ export interface CardStepDeps {
 }
 
 /**
- * The card step: statement → single-use nonce → allow-list. Every outcome is
+ * The card step: statement → single-use nonce → the agent's workstation was
+ * seen at the client IP (a statement carried elsewhere is `workstation_mismatch`)
+ * → allow-list. Every outcome is
  * audited as `card.presented`; a refusal is a CardRejectedError whose reason
  * only the audit sees. A refusal of a statement whose signature verified
  * counts against the client IP, unless it is a random or odd-length UID; one
@@ -51,7 +55,7 @@ export interface CardStepDeps {
  * Infrastructure failures propagate as `unavailable` / `audit_unavailable`.
  *
  * @example
- * const cardStep = createCardStep({ verifyStatement, nonces, cards, ipLimit, audit, now: clock.now });
+ * const cardStep = createCardStep({ verifyStatement, nonces, cards, workstationSeenAt, ipLimit, audit, now: clock.now });
  * const card = await cardStep({ statement, sessionId: req.sessionID, source: { ip: req.ip } });
  */
 export function createCardStep(deps: CardStepDeps) {
@@ -64,9 +68,10 @@ export function createCardStep(deps: CardStepDeps) {
     try {
       st = await deps.verifyStatement(statement);
       const read = { agentId: st.agentId, uid: st.uid, reader: st.reader, signed: true as const };
-      // Consuming the nonce and reading the card are independent: one wave, judged in this order.
-      const [fresh, card] = await Promise.all([deps.nonces.consume(st.nonce, sessionId), deps.cards.get(st.uid)]);
+      // Consuming the nonce and reading the workstation's IPs and the card are independent: one wave, judged in this order.
+      const [fresh, seen, card] = await Promise.all([deps.nonces.consume(st.nonce, sessionId), deps.workstationSeenAt(st.agentId, source.ip), deps.cards.get(st.uid)]);
       if (!fresh) throw new CardRejectedError('replayed_nonce', read);
+      if (!seen) throw new CardRejectedError('workstation_mismatch', read);
       if (!card) throw new CardRejectedError('unknown_card', read);
       if (card.status !== 'active') throw new CardRejectedError('revoked_card', read);
       accountId = card.accountId;

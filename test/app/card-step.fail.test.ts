@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { CompactSign, SignJWT, base64url, generateKeyPair } from 'jose';
-import { signStatement } from '../../src/card-agent/sign-statement';
+import { CompactSign, SignJWT, base64url, exportJWK, generateKeyPair } from 'jose';
+import { signStatement, signTapout } from '../../src/card-agent/sign-statement';
 import { lastAudit } from '../helpers/audit';
-import { manualClock, suiteServer, type TestAgent, type TestClient, type TestServer } from '../helpers/app';
+import { manualClock, suiteServer, TestClient, type TestAgent, type TestServer } from '../helpers/app';
 
 const UID = '04A22BB25C6180';
 const PASSWORD = 'Верный-пароль-2026!';
@@ -224,5 +224,72 @@ describe('a random-UID statement is still single-use: a replay is audited replay
     for (let i = 0; i < 2; i++) expect((await c.post('/auth/card', { statement: phone })).json.error.code).toBe('card_rejected');
     expect(await lastAudit(srv.redis, 'card.presented')).toMatchObject({ reason: 'replayed_nonce' });
     expect((await c.post('/auth/card', { statement: phone })).json.error.code).toBe('rate_limited');
+  });
+});
+
+describe('the card step is tied to the workstation: only from a client IP its agent was seen at', () => {
+  let srv: TestServer;
+  // Behind a trusted proxy, so each test client can stand for its own address (X-Forwarded-For).
+  suiteServer({ env: { CARDAUTH_TRUST_PROXY: 'loopback', CARDAUTH_WORKSTATION_IP_EXEMPT: '10.20.0.0/16, 2001:db8::/32' } }, async (s) => {
+    srv = s;
+    await srv.account('sidorova', PASSWORD, UID);
+  });
+  const WORKSTATION = '192.0.2.10';
+  const ELSEWHERE = '198.51.100.7';
+  const from = (ip: string) => srv.client({ 'x-forwarded-for': ip });
+  const agentAt = (ip: string) => new TestClient(srv.url, null, { 'x-forwarded-for': ip });
+
+  /** Enrolls a fresh key over HTTP from `ip`, as `cardauth agent enroll` does, and approves it. */
+  async function enrolledFrom(ip: string): Promise<TestAgent> {
+    const { publicKey, privateKey } = await generateKeyPair('EdDSA', { extractable: true });
+    const res = await agentAt(ip).post('/agents/enroll', { name: 'Кабинет 12', publicJwk: await exportJWK(publicKey) });
+    expect(res.status).toBe(201);
+    await srv.services.agents.approve(res.json.id, 'os:officer');
+    return { id: res.json.id, key: { agentId: res.json.id, alg: 'EdDSA', privateKey } };
+  }
+  const present = async (agent: TestAgent, ip: string) => {
+    const c = from(ip);
+    return c.post('/auth/card', { statement: await srv.statementFor(c, agent, UID) });
+  };
+  const tapoutFrom = async (agent: TestAgent, ip: string, key = agent.key) =>
+    agentAt(ip).post('/agents/events', { statement: await signTapout(key, { aud: srv.config.CARDAUTH_PUBLIC_ORIGIN, uid: UID, reader: 'R', signal: 'tap' }, srv.clock) });
+
+  it('a statement presented from an IP the workstation was never seen at is refused, generic, audited workstation_mismatch', async () => {
+    const agent = await enrolledFrom(WORKSTATION);
+    const res = await present(agent, ELSEWHERE);
+    expect(res.status).toBe(401);
+    expect(res.json).toEqual({ error: { code: 'card_rejected', message: 'card not accepted' } });
+    expect(await lastAudit(srv.redis, 'card.presented')).toMatchObject({ outcome: 'failure', reason: 'workstation_mismatch', cardUid: UID, source: { ip: ELSEWHERE, agentId: agent.id } });
+  });
+
+  it('from the IP it enrolled from, the card step passes, and the one-shot login too', async () => {
+    const agent = await enrolledFrom(WORKSTATION);
+    expect((await present(agent, WORKSTATION)).json).toEqual({ next: 'password', login: 'sidorova' });
+    expect(await lastAudit(srv.redis, 'card.presented')).toMatchObject({ outcome: 'success', source: { ip: WORKSTATION, agentId: agent.id } });
+    const c = from(WORKSTATION);
+    expect((await c.post('/auth/login', { statement: await srv.statementFor(c, agent, UID), login: 'sidorova', password: PASSWORD })).status).toBe(200);
+    const d = from(ELSEWHERE);
+    expect((await d.post('/auth/login', { statement: await srv.statementFor(d, agent, UID), login: 'sidorova', password: PASSWORD })).json.error.code).toBe('card_rejected');
+  });
+
+  it('a verified tap-out records its IP (the workstation moved); a forged one, or a status request, does not', async () => {
+    const agent = await enrolledFrom(WORKSTATION);
+    const MOVED = '203.0.113.40';
+    expect((await agentAt(MOVED).get(`/agents/${agent.id}/status`)).status).toBe(200);
+    const { privateKey } = await generateKeyPair('EdDSA');
+    expect((await tapoutFrom(agent, MOVED, { ...agent.key, privateKey })).status).toBe(401);
+    expect((await present(agent, MOVED)).status).toBe(401);
+    expect(await lastAudit(srv.redis, 'card.presented')).toMatchObject({ reason: 'workstation_mismatch' });
+
+    expect((await tapoutFrom(agent, MOVED)).status).toBe(200);
+    expect((await present(agent, MOVED)).status).toBe(200);
+    expect((await present(agent, WORKSTATION)).status).toBe(200); // the old address is kept too (the 16 most recent)
+  });
+
+  it('an exempt range (CARDAUTH_WORKSTATION_IP_EXEMPT: NAT, terminal servers) lets any approved agent through', async () => {
+    const agent = await enrolledFrom(WORKSTATION);
+    expect((await present(agent, '10.20.3.4')).status).toBe(200);
+    expect((await present(agent, '2001:db8::7')).status).toBe(200);
+    expect((await present(agent, '10.21.0.1')).json.error.code).toBe('card_rejected');
   });
 });

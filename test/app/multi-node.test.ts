@@ -34,7 +34,7 @@ describe('two server processes on one Redis (behind a load balancer)', () => {
     admin = redis.client();
     const services = createServices({ redis: admin, config: loadServerConfig(env), clock: { now: () => Date.now() } });
     const { publicKey, privateKey } = await generateKeyPair('EdDSA', { extractable: true });
-    const agent = await services.agents.register({ name: 'РМ-узлы', publicJwk: await exportJWK(publicKey) });
+    const agent = await services.agents.register({ name: 'РМ-узлы', publicJwk: await exportJWK(publicKey), ip: '127.0.0.1' });
     await services.agents.approve(agent.id, 'os:test');
     key = { agentId: agent.id, alg: 'EdDSA', privateKey };
     const hash = await services.hasher.hash(PASSWORD);

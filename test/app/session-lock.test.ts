@@ -186,6 +186,7 @@ describe('locked sessions: idle, tap-out, switch; unlock only with the same card
     const again = await agentPost('/agents/events', { statement });
     expect(again.status).toBe(401);
     expect(again.json.error.code).toBe('card_rejected');
+    clock.advance(60_000); // a new minute: only the first refused event of an address in a minute is recorded
     const { privateKey } = await generateKeyPair('EdDSA');
     const forged = await signTapout({ ...agent.key, privateKey }, { aud: srv.config.CARDAUTH_PUBLIC_ORIGIN, uid: CARD_A, reader: 'R', signal: 'tap' }, clock);
     expect((await agentPost('/agents/events', { statement: forged })).status).toBe(401);

@@ -67,6 +67,7 @@ describe('seedDemo', () => {
     const officer = await stores.accounts.findByLogin('security');
     expect(officer?.roles).toEqual(['security_officer']);
     expect(agent).toMatchObject({ status: 'approved', approvedBy: officer!.id, fingerprint: identity.fingerprint });
+    expect(await stores.agents.seenAt(agent.id, '127.0.0.1')).toBe(true); // where the demo's browser presents its statements from
 
     for (const a of DEMO_ACCOUNTS) {
       const account = await stores.accounts.findByLogin(a.login);

@@ -70,7 +70,7 @@ export interface TestServer {
   clock: Clock;
   /** A client that sends the configured public origin as Origin, and `headers` on every request. */
   client(headers?: Record<string, string>): TestClient;
-  /** Registers (and by default approves) a workstation agent with a fresh Ed25519 or P-256 key. */
+  /** Registers (and by default approves) a workstation agent with a fresh Ed25519 or P-256 key, seen at 127.0.0.1. */
   agent(opts?: { approve?: boolean; alg?: 'EdDSA' | 'ES256'; name?: string }): Promise<TestAgent>;
   /** Creates an account with a password and binds the given card. */
   account(login: string, password: string, uid?: string, roles?: string[]): Promise<{ id: string }>;
@@ -115,7 +115,8 @@ export async function startTestServer(redis: TestRedis, opts: { env?: Record<str
     async agent(o = {}) {
       const alg = o.alg ?? 'EdDSA';
       const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
-      const agent = await services.agents.register({ name: o.name ?? 'РМ-101', publicJwk: await exportJWK(publicKey) });
+      // Seen at 127.0.0.1, where the test clients present its statements from (as an enrollment over HTTP records).
+      const agent = await services.agents.register({ name: o.name ?? 'РМ-101', publicJwk: await exportJWK(publicKey), ip: '127.0.0.1' });
       if (o.approve !== false) await services.agents.approve(agent.id, 'os:test');
       return { id: agent.id, key: { agentId: agent.id, alg, privateKey } };
     },

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, createHash } from 'node:crypto';
 import type Redis from 'ioredis';
 import { startRedis, type TestRedis } from '../helpers/redis';
-import { createAgentStore, validatePublicJwk, type AgentStore } from '../../src/store/agents';
+import { createAgentStore, SEEN_IPS_KEPT, validatePublicJwk, type AgentStore } from '../../src/store/agents';
 import { codeOf, frozenClock, outcomes, unreachableRedis } from './support';
 
 const jwkOf = (type: 'ed25519' | 'p256' | 'p384' | 'secp256k1' | 'rsa' | 'x25519', part: 'public' | 'private' = 'public') => {
@@ -210,12 +210,51 @@ describe('agent store', () => {
     expect((await agents2.list())[0]).toEqual(a);
   });
 
+  it('seen IPs: the enrollment IP, then each one recorded; a resumed enrollment adds none (the public key is no secret)', async () => {
+    const jwk = jwkOf('ed25519');
+    const a = await agents.register({ name: 'ws', publicJwk: jwk, ip: '192.0.2.10' });
+    expect(await agents2.seenAt(a.id, '192.0.2.10')).toBe(true);
+    expect(await agents2.seenAt(a.id, '192.0.2.11')).toBe(false);
+    expect((await agents.register({ name: 'ws', publicJwk: jwk, resumePending: true, ip: '198.51.100.7' })).resumed).toBe(true);
+    expect(await agents.seenAt(a.id, '198.51.100.7')).toBe(false);
+    await agents2.recordSeen(a.id, '192.0.2.11');
+    expect(await agents.seenAt(a.id, '192.0.2.11')).toBe(true);
+    const b = await agents.register({ name: 'other', publicJwk: jwkOf('p256') });
+    expect(await agents.seenAt(b.id, '192.0.2.10')).toBe(false); // per agent, and none without an ip
+  });
+
+  it(`seen IPs: only the ${SEEN_IPS_KEPT} most recently seen are kept, so an old DHCP lease ages out`, async () => {
+    const a = await agents.register({ name: 'ws', publicJwk: jwkOf('ed25519'), ip: '10.0.0.0' });
+    for (let i = 1; i <= SEEN_IPS_KEPT; i++) {
+      clock.advance(1000);
+      await agents.recordSeen(a.id, `10.0.0.${i}`);
+      if (i === 8) {
+        clock.advance(1000);
+        await agents.recordSeen(a.id, '10.0.0.0'); // seen again: now among the recent
+      }
+    }
+    expect(await agents.seenAt(a.id, '10.0.0.1')).toBe(false);
+    for (const ip of ['10.0.0.0', '10.0.0.2', `10.0.0.${SEEN_IPS_KEPT}`]) expect(await agents.seenAt(a.id, ip)).toBe(true);
+    expect(await node1.zcard(`agent:${a.id}:ips`)).toBe(SEEN_IPS_KEPT);
+  });
+
+  it('seen IPs: agent_not_found for an unknown agent, which gets no set; bad_request for a bad ip', async () => {
+    expect(await codeOf(agents.recordSeen('ag_0000000000000000', '192.0.2.1'))).toBe('agent_not_found');
+    expect(await codeOf(agents.recordSeen('nope', '192.0.2.1'))).toBe('agent_not_found');
+    expect(await node1.exists('agent:ag_0000000000000000:ips')).toBe(0);
+    expect(await agents.seenAt('nope', '192.0.2.1')).toBe(false);
+    const a = await agents.register({ name: 'ws', publicJwk: jwkOf('ed25519') });
+    expect(await codeOf(agents.recordSeen(a.id, ''))).toBe('bad_request');
+  });
+
   it('error: unavailable when Redis cannot be reached', async () => {
     const dead = await unreachableRedis();
     const store = createAgentStore({ redis: dead, clock });
     expect(await codeOf(store.register({ name: 'ws', publicJwk: jwkOf('ed25519') }))).toBe('unavailable');
     expect(await codeOf(store.approve('ag_0000000000000000', officer))).toBe('unavailable');
     expect(await codeOf(store.list())).toBe('unavailable');
+    expect(await codeOf(store.recordSeen('ag_0000000000000000', '192.0.2.1'))).toBe('unavailable');
+    expect(await codeOf(store.seenAt('ag_0000000000000000', '192.0.2.1'))).toBe('unavailable');
     dead.disconnect();
   });
 });
