@@ -48,7 +48,8 @@ const StatementRequest = z.strictObject({ nonce: z.string().regex(/^[A-Za-z0-9_-
  *
  * - `GET /v1/status`: readers, card present, agent id, approved — no UID;
  * - `POST /v1/statement {nonce, aud}`: long-polls for a tap, answers
- *   `{statement}`, 408 `tap_timeout`, or 422 `card_unreadable`;
+ *   `{statement}`, 408 `tap_timeout`, 422 `card_unreadable`, or 409
+ *   `superseded` when a newer request came (one waits at a time);
  * - `GET /v1/events`: Server-Sent Events `reader`, `card`, `removed` — no UID.
  *
  * With `samePeer` (terminal servers), another OS user's browser gets 403.

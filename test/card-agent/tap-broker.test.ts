@@ -11,6 +11,8 @@ function setup(contact = false, present?: Tap) {
   const tap = (uid: string, reader = 'R1'): Tap => ({ uid, reader, at: clock.now() });
   return { clock, broker, tapouts, tap };
 }
+/** The UID a request got, or the code it failed with. */
+const outcome = (p: Promise<Tap>) => p.then((t) => t.uid, (e: unknown) => (isCardauthError(e) ? e.code : 'untyped'));
 
 describe('tap broker', () => {
   it('gives a waiting request the next tap', async () => {
@@ -159,5 +161,16 @@ describe('tap broker: withdrawn requests', () => {
     const fresh = broker.nextTap(1000);
     broker.onCard(tap('04F1'));
     await expect(fresh).resolves.toMatchObject({ uid: '04F1' });
+  });
+});
+
+describe('tap broker: one request waits at a time', () => {
+  it('a newer request supersedes the one waiting, which fails with superseded; the tap goes to the newer one', async () => {
+    const { broker, tap } = setup();
+    const hidden = outcome(broker.nextTap(1000));
+    const page = outcome(broker.nextTap(1000));
+    expect(await hidden).toBe('superseded');
+    broker.onCard(tap('04A1'));
+    expect(await page).toBe('04A1');
   });
 });

@@ -161,6 +161,28 @@ describe('card agent end to end (real pcscd, vpcd, pcsclite, agent, server)', ()
     expect(decodeJwt(await statementByTap(c, IVANOVA.uid)).uid).toBe(IVANOVA.uid);
   });
 
+  it('one statement request waits at a time: a second one supersedes the first (409 superseded), and the tap goes to the second', async () => {
+    // The first might be a program on this machine sending the allowed Origin ahead of the page.
+    const ask = async (c: TestClient) => {
+      const { nonce } = (await c.post('/auth/nonce')).json as { nonce: string };
+      return { nonce, answer: fromPage('/v1/statement', { method: 'POST', body: JSON.stringify({ nonce, aud: agent.origin }) }) };
+    };
+    const hidden = await ask(srv.client());
+    await new Promise((r) => setTimeout(r, 100)); // it waits at the agent
+    const page = srv.client();
+    const second = await ask(page);
+    const first = await hidden.answer;
+    expect(first.status).toBe(409);
+    expect(((await first.json()) as { error: { code: string } }).error.code).toBe('superseded');
+    await pcscd.tap(PETROV.uid);
+    const res = await second.answer;
+    await lift(0);
+    expect(res.status).toBe(200);
+    const { statement } = (await res.json()) as { statement: string };
+    expect(decodeJwt(statement)).toMatchObject({ nonce: second.nonce, uid: PETROV.uid });
+    expect((await page.post('/auth/card', { statement })).json).toEqual({ next: 'password', login: 'petrov' });
+  });
+
   // Recovery only: how fast is for the benchmarks, not for a test. The agent's
   // own long poll (CARDAUTH_AGENT_WAIT_SEC, 8 s) is the failure deadline.
   it('pcscd killed and restarted: the agent recovers, and the next tap is read and works end to end', async () => {

@@ -218,3 +218,32 @@ it('the card status says what the agent answered, once each, and keeps waiting; 
   expect(await page.evaluate('document.activeElement.id')).toBe('card-heading');
   await page.close();
 });
+
+it('a statement request from elsewhere takes the reader: the page says so, does not ask again by itself, and takes it back on request', async () => {
+  const page = await newPage();
+  const asked = page.waitForRequest(`${srv.config.CARDAUTH_AGENT_URL}/v1/statement`);
+  await page.goto(`${srv.url}/login`);
+  await asked;
+  await new Promise((r) => setTimeout(r, 300)); // the page's request waits at the agent
+  // Another program on this machine sends the allowed Origin: it becomes the one request waiting.
+  const other = fetch(`${srv.config.CARDAUTH_AGENT_URL}/v1/statement`, {
+    method: 'POST',
+    headers: { origin: srv.config.CARDAUTH_PUBLIC_ORIGIN, 'content-type': 'application/json' },
+    body: JSON.stringify({ nonce: 'o'.repeat(43), aud: srv.config.CARDAUTH_PUBLIC_ORIGIN }),
+  });
+  await waitForStatus(page, 'Считыватель карт занят другим окном или программой');
+  expect(await page.isVisible('#take-back')).toBe(true);
+  expect(await page.textContent('#take-back')).toBe('Вернуть считыватель сюда');
+  // The page did not ask again: the tap goes to the other request (a page asking again would have superseded it).
+  await tap(CLINICIAN.uid);
+  expect((await other).status).toBe(200);
+  // Taken back: the page waits again, and the next tap is its own.
+  await page.click('#take-back');
+  await waitForStatus(page, 'Ожидание карты');
+  expect(await page.isVisible('#take-back')).toBe(false);
+  await new Promise((r) => setTimeout(r, 300));
+  await tap(CLINICIAN.uid);
+  await page.waitForSelector('#step-password:not([hidden])');
+  expect(await page.inputValue('#login-field')).toBe(CLINICIAN.login);
+});
+
