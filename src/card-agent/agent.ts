@@ -40,7 +40,8 @@ const TAPOUT_TRIES = 3;
 /**
  * Wires the card agent: the reader watcher feeds the tap broker; the bridge
  * serves the page; tap-outs are signed and sent to the server (a few tries,
- * then logged — the page's own checks and the idle lock still apply).
+ * then logged — the page's own checks and the idle lock still apply). A
+ * tap-out that locked no session goes back to the broker as a plain tap.
  *
  * @example
  * const agent = createAgent({ origins, waitMs, contactReaders: [], identity, source: watcher, server, serverOrigin, clock, logger });
@@ -65,6 +66,7 @@ export function createAgent(opts: AgentOptions): { bridge: Express; broker: TapB
         const statement = await signTapout(key(), { aud: opts.serverOrigin, uid: t.uid, reader: t.reader, signal: t.signal }, clock);
         const { locked } = await opts.server.sendEvent(statement);
         logger.info('tapout_sent', { signal: t.signal, reader: t.reader, locked });
+        if (locked === 0 && t.signal === 'tap') broker.tapoutLockedNothing(t.uid);
         return;
       } catch (err) {
         logger.warn('tapout_failed', { attempt, err: errorMessage(err) });

@@ -52,10 +52,14 @@ interface Waiter {
  * - One statement request waits at a time: a new one supersedes the one
  *   waiting, which fails with `superseded`. A program that asked first (on a
  *   terminal server, another user's) cannot sit unseen ahead of the page.
- * - The request waiting gets the next tap; that card becomes the
- *   workstation's active card (its session is open).
- * - The active card tapped again with nobody waiting is a tap-out; a
- *   contact card removed is one too. Both emit `tapout`.
+ * - The active card (the one whose session is open here) tapped again is a
+ *   tap-out, always, even while a request waits: a stale second login tab
+ *   never turns the clinician's tap-out into a fresh login. A contact card
+ *   removed is a tap-out too. Both emit `tapout`. The request keeps waiting,
+ *   unless the server says the tap-out locked nothing (see
+ *   {@link TapBroker.tapoutLockedNothing}).
+ * - The request waiting gets any other tap; that card becomes the
+ *   workstation's active card.
  * - Another card tapped while one is active and no request waits emits
  *   `tapout` (signal `switch`) for the active one and is held for the login
  *   the page will start.
@@ -76,6 +80,8 @@ export class TapBroker extends EventEmitter {
   private waiter: Waiter | undefined;
   private held: Tap | undefined;
   private active: Tap | undefined;
+  /** The tap that was the last tap-out, until another card comes (see tapoutLockedNothing). */
+  private tappedOut: Tap | undefined;
 
   constructor(private readonly opts: TapBrokerOptions) {
     super();
@@ -83,14 +89,17 @@ export class TapBroker extends EventEmitter {
 
   onCard(tap: Tap): void {
     this.emit('card', { reader: tap.reader, at: tap.at });
-    if (this.handTo(tap)) return;
+    this.tappedOut = undefined;
     const active = this.active;
+    // Before any waiting request: the active card again is a tap-out.
     if (active && active.uid === tap.uid) {
       this.active = undefined;
       this.held = undefined;
+      this.tappedOut = tap;
       this.emit('tapout', { uid: tap.uid, reader: tap.reader, signal: 'tap' satisfies TapoutSignal });
       return;
     }
+    if (this.handTo(tap)) return;
     if (active) {
       this.active = undefined;
       this.emit('tapout', { uid: active.uid, reader: active.reader, signal: 'switch' satisfies TapoutSignal });
@@ -98,8 +107,24 @@ export class TapBroker extends EventEmitter {
     this.held = tap;
   }
 
+  /**
+   * The server answered the tap-out of `uid` (signal `tap`): it locked no
+   * session, so none of that card was open here (it ended, idled into the
+   * lock screen, or its login never finished). The tap was a plain tap after
+   * all: it goes to the waiting request, or is held, unless another card came
+   * since or it is older than `holdMs`. (The lock screen after an idle lock
+   * takes one tap, not two.)
+   */
+  tapoutLockedNothing(uid: string): void {
+    const tap = this.tappedOut;
+    this.tappedOut = undefined;
+    if (!tap || tap.uid !== uid || !this.stillHeld(tap, this.opts.clock.now())) return;
+    if (!this.handTo(tap)) this.held = tap;
+  }
+
   /** A read that failed: see the class notes. Nothing to do when nobody waits. */
   onReadError(failure: ReadFailure): void {
+    this.tappedOut = undefined;
     if (failure.presentedUid !== undefined) {
       const tap: Tap = { reader: failure.reader, uid: failure.presentedUid, at: failure.at, inadmissible: true };
       // Held for the next request, but never in place of a usable card held before it.

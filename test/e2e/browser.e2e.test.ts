@@ -1,4 +1,4 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/browser';
 import type { TestPcscd } from '../helpers/pcscd';
 import type { TestRedis } from '../helpers/redis';
@@ -38,15 +38,24 @@ const statusText = (page: Page) => page.textContent('#card-status');
 const waitForStatus = (page: Page, text: string) =>
   page.waitForFunction((t) => ((globalThis as unknown as { document: { getElementById(id: string): { textContent: string | null } | null } }).document.getElementById('card-status')?.textContent ?? '').includes(t), text);
 
-/** Every page a test opens is closed after it, even when it fails: an open login page would keep asking the agent and take the next test's tap. */
-const pages: Page[] = [];
+/**
+ * Every page a test opens is closed after it, even when it fails: an open login page would keep asking the agent and take
+ * the next test's tap. Its session ends too (so each page has a context of its own, which outlives a page the test closes):
+ * the card of a session open here, tapped again, is that session's tap-out.
+ */
+const contexts: BrowserContext[] = [];
 async function newPage(): Promise<Page> {
-  const page = await browser.newPage();
-  pages.push(page);
-  return page;
+  const context = await browser.newContext();
+  contexts.push(context);
+  return context.newPage();
 }
 afterEach(async () => {
-  await Promise.all(pages.splice(0).map((p) => p.close().catch(() => undefined)));
+  await Promise.all(
+    contexts.splice(0).map(async (context) => {
+      await context.request.post(`${srv.url}/auth/logout`, { headers: { origin: srv.config.CARDAUTH_PUBLIC_ORIGIN }, data: {} }).catch(() => undefined);
+      await context.close().catch(() => undefined);
+    }),
+  );
 });
 /** Card step passed and the password typed, ready to submit. */
 async function toPasswordStep(page: Page, password = CLINICIAN.password) {
