@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { CardauthError } from '../errors';
 import { createErrorHandler } from '../http/error-handler';
 import type { Logger } from '../logger';
+import type { SamePeer } from './peer-user';
 import type { TapBroker } from './tap-broker';
 
 /** What `GET /v1/status` shows: never a UID. */
@@ -30,7 +31,7 @@ export interface BridgeDeps {
    * On a terminal server every user shares 127.0.0.1: when set, a request is
    * served only if this says its connection belongs to the agent's own user.
    */
-  samePeer?: (socket: { remoteAddress?: string | undefined; remotePort?: number | undefined }) => boolean;
+  samePeer?: SamePeer;
 }
 
 /** The names the bridge answers to: it listens on loopback only (CARDAUTH_AGENT_HOST). */
