@@ -23,6 +23,12 @@ export interface AgentOptions {
   /** Reader-name substrings of contact readers. */
   contactReaders: readonly string[];
   identity: AgentIdentity;
+  /**
+   * Not enrolled at start: the enrollment written since, if any (see
+   * keystore's enrollmentSince). Asked when a request needs the agent id,
+   * until there is one; never once enrolled.
+   */
+  enrollment?: () => { agentId: string } | undefined;
   source: CardSource;
   server: Pick<ServerClient, 'status' | 'sendEvent'>;
   /** The server's public origin: the `aud` of tap-out events. */
@@ -55,9 +61,18 @@ export function createAgent(opts: AgentOptions): { bridge: Express; broker: TapB
   opts.source.on('removed', (tap) => broker.onRemoved(tap));
   opts.source.on('read-error', (failure) => broker.onReadError(failure));
 
+  let agentId = identity.agentId;
+  /** The agent id: the one it started with, or one `cardauth agent enroll` gave it since (no restart needed). */
+  const enrolledId = (): string | undefined => {
+    if (agentId || !opts.enrollment) return agentId;
+    agentId = opts.enrollment()?.agentId;
+    if (agentId) logger.info('agent_enrolled', { agentId, fingerprint: identity.fingerprint });
+    return agentId;
+  };
   const key = (): StatementSigningKey => {
-    if (!identity.agentId) throw new CardauthError('unavailable', 'this agent is not enrolled yet: run `cardauth agent enroll`');
-    return { agentId: identity.agentId, alg: 'EdDSA', privateKey: identity.privateKey };
+    const id = enrolledId();
+    if (!id) throw new CardauthError('unavailable', 'this agent is not enrolled yet: run `cardauth agent enroll`');
+    return { agentId: id, alg: 'EdDSA', privateKey: identity.privateKey };
   };
 
   const sendTapout = async (t: { uid: string; reader: string; signal: TapoutSignal }) => {
@@ -79,14 +94,21 @@ export function createAgent(opts: AgentOptions): { bridge: Express; broker: TapB
   let approved: { value: boolean | null; at: number } | undefined;
   const status = async (): Promise<AgentStatus> => {
     const now = clock.now();
-    if (identity.agentId && (!approved || now - approved.at > STATUS_CACHE_MS)) {
-      const value = await opts.server.status(identity.agentId).then(
+    let id: string | undefined;
+    try {
+      id = enrolledId();
+    } catch (err) {
+      // A statement request says why (and the log has it); the status just shows no usable id.
+      logger.warn('agent_enrollment_unusable', { err: errorMessage(err) });
+    }
+    if (id && (!approved || now - approved.at > STATUS_CACHE_MS)) {
+      const value = await opts.server.status(id).then(
         (s) => s === 'approved',
         () => null,
       );
       approved = { value, at: now };
     }
-    return { agentId: identity.agentId ?? null, approved: approved?.value ?? null, ...opts.source.status() };
+    return { agentId: id ?? null, approved: approved?.value ?? null, ...opts.source.status() };
   };
 
   const bridge = createBridge({

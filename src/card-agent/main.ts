@@ -5,7 +5,7 @@ import type { AgentConfig } from '../config';
 import { CardauthError } from '../errors';
 import { errorMessage, type Logger } from '../logger';
 import { createAgent } from './agent';
-import { loadOrCreateIdentity } from './keystore';
+import { enrollmentSince, loadOrCreateIdentity } from './keystore';
 import type { PcscLite } from './pcsc';
 import { createReaderWatcher } from './reader-watcher';
 import { sameUserCheck } from './peer-user';
@@ -50,6 +50,7 @@ export async function startAgent(deps: { config: AgentConfig; logger: Logger; cl
     waitMs: config.CARDAUTH_AGENT_WAIT_SEC * 1000,
     contactReaders: list(config.CARDAUTH_AGENT_CONTACT_READERS),
     identity,
+    ...(identity.agentId ? {} : { enrollment: enrollmentSince(config.CARDAUTH_AGENT_DIR, identity.publicJwk) }),
     source: watcher,
     server: createServerClient(config.CARDAUTH_AGENT_SERVER),
     serverOrigin: config.CARDAUTH_AGENT_SERVER,
@@ -89,7 +90,7 @@ export async function startAgent(deps: { config: AgentConfig; logger: Logger; cl
   const { port } = bound.address() as AddressInfo;
   const url = `http://${config.CARDAUTH_AGENT_HOST === '::1' ? '[::1]' : '127.0.0.1'}:${port}`;
   logger.info('agent_listening', { url, agentId: identity.agentId ?? null, fingerprint: identity.fingerprint, enrolled: Boolean(identity.agentId), sameUser: Boolean(samePeer) });
-  if (!identity.agentId) logger.warn('agent_not_enrolled', { hint: 'run: cardauth agent enroll --server URL --name WORKSTATION' });
+  if (!identity.agentId) logger.warn('agent_not_enrolled', { hint: 'run: cardauth agent enroll --server URL --name WORKSTATION (this agent takes it up without a restart)' });
 
   return {
     url,
