@@ -22,6 +22,8 @@ const int = (min: number, max: number) =>
     return z.NEVER;
   });
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
+/** `auto`, or a yes/no as `bool` takes it. */
+const autoOrBool = z.union([z.literal('auto'), bool], { error: 'must be auto, true or false' });
 const origin = z.string().transform((v, ctx) => {
   try {
     const u = new URL(v);
@@ -184,7 +186,11 @@ export const SERVER_KEYS = {
 export const AGENT_KEYS = {
   CARDAUTH_AGENT_DIR: key(z.string().min(1), 'Agent data folder; holds the private key (mode 0600) and the agent id.', 'var/agent'),
   CARDAUTH_AGENT_PORT: key(portRange, 'Loopback port of the agent bridge (127.0.0.1 only); a range `A-B` takes the first free one (terminal servers: one agent per user session).', '47800'),
-  CARDAUTH_AGENT_SAME_USER: key(bool, "Terminal servers: serve only the agent's own OS user's browser (Linux: checked through /proc/net/tcp).", 'false'),
+  CARDAUTH_AGENT_SAME_USER: key(
+    autoOrBool,
+    "Serve only the agent's own OS user (on a terminal server every user shares 127.0.0.1). `auto`: on where the OS can tell (Linux, through /proc/net/tcp); elsewhere off, with a warning at start. `true`: required; the agent does not start where the OS cannot tell (Windows for now). `false`: off. See docs/workstations.md.",
+    'auto',
+  ),
   CARDAUTH_AGENT_ORIGINS: key(originList, 'Comma-separated page origins allowed to call the bridge; also the only `aud` values it signs for.'),
   CARDAUTH_AGENT_SERVER: key(origin, 'cardauth server URL for enrollment and tap-out events.'),
   CARDAUTH_AGENT_WAIT_SEC: key(int(1, 120), 'How long POST /v1/statement waits for a tap.', '25'),

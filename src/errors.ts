@@ -57,6 +57,7 @@ export type ErrorCode =
   | 'rate_limited'
   // card agent
   | 'tap_timeout'
+  | 'superseded'
   // config / cli
   | 'config_invalid'
   | 'usage'
@@ -104,6 +105,7 @@ const STATUS: Record<ErrorCode, number> = {
   agent_state: 409,
   rate_limited: 429,
   tap_timeout: 408,
+  superseded: 409,
   config_invalid: 500,
   usage: 400,
   unavailable: 503,

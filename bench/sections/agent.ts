@@ -10,6 +10,12 @@ import type { Section } from '../lib/types';
 
 const PAGE = 'http://127.0.0.1:9'; // the page origin the agent trusts (no page is served)
 const UID = '04A22BB25C6180';
+/**
+ * The agent's taps use two cards in turn: the card of the last statement
+ * tapped again is a tap-out first, and with no server here to answer that it
+ * locked nothing, it would never reach the waiting request.
+ */
+const CARDS = [UID, '04B33CC46D7291'] as const;
 const TARGET_MS = 30;
 const TARGET_IDLE_MIB = 80;
 /** Issue 3: after pcscd returns, the next tap is read again within 2 s. */
@@ -136,7 +142,7 @@ export const agentSection: Section = {
         body: JSON.stringify({ nonce: `bench-nonce-${String(i).padStart(6, '0')}`, aud: PAGE }),
       });
       await sleep(50);
-      await reader.tap(UID);
+      await reader.tap(CARDS[i % 2]!);
       const res = await pending;
       if (res.status !== 200) throw new Error(`statement request answered ${res.status}`);
       await res.arrayBuffer();
@@ -165,7 +171,7 @@ export const agentSection: Section = {
         headers: { origin: PAGE, 'content-type': 'application/json' },
         body: JSON.stringify({ nonce: `bench-restart-${String(i).padStart(6, '0')}`, aud: PAGE }),
       });
-      await reader.tap(UID);
+      await reader.tap(CARDS[(taps + i) % 2]!);
       const res = await pending;
       if (res.status !== 200) throw new Error(`statement request after a pcscd restart answered ${res.status}`);
       await res.arrayBuffer();

@@ -23,6 +23,12 @@ export interface AgentOptions {
   /** Reader-name substrings of contact readers. */
   contactReaders: readonly string[];
   identity: AgentIdentity;
+  /**
+   * Not enrolled at start: the enrollment written since, if any (see
+   * keystore's enrollmentSince). Asked when a request needs the agent id,
+   * until there is one; never once enrolled.
+   */
+  enrollment?: () => { agentId: string } | undefined;
   source: CardSource;
   server: Pick<ServerClient, 'status' | 'sendEvent'>;
   /** The server's public origin: the `aud` of tap-out events. */
@@ -40,7 +46,8 @@ const TAPOUT_TRIES = 3;
 /**
  * Wires the card agent: the reader watcher feeds the tap broker; the bridge
  * serves the page; tap-outs are signed and sent to the server (a few tries,
- * then logged — the page's own checks and the idle lock still apply).
+ * then logged — the page's own checks and the idle lock still apply). A
+ * tap-out that locked no session goes back to the broker as a plain tap.
  *
  * @example
  * const agent = createAgent({ origins, waitMs, contactReaders: [], identity, source: watcher, server, serverOrigin, clock, logger });
@@ -54,9 +61,18 @@ export function createAgent(opts: AgentOptions): { bridge: Express; broker: TapB
   opts.source.on('removed', (tap) => broker.onRemoved(tap));
   opts.source.on('read-error', (failure) => broker.onReadError(failure));
 
+  let agentId = identity.agentId;
+  /** The agent id: the one it started with, or one `cardauth agent enroll` gave it since (no restart needed). */
+  const enrolledId = (): string | undefined => {
+    if (agentId || !opts.enrollment) return agentId;
+    agentId = opts.enrollment()?.agentId;
+    if (agentId) logger.info('agent_enrolled', { agentId, fingerprint: identity.fingerprint });
+    return agentId;
+  };
   const key = (): StatementSigningKey => {
-    if (!identity.agentId) throw new CardauthError('unavailable', 'this agent is not enrolled yet: run `cardauth agent enroll`');
-    return { agentId: identity.agentId, alg: 'EdDSA', privateKey: identity.privateKey };
+    const id = enrolledId();
+    if (!id) throw new CardauthError('unavailable', 'this agent is not enrolled yet: run `cardauth agent enroll`');
+    return { agentId: id, alg: 'EdDSA', privateKey: identity.privateKey };
   };
 
   const sendTapout = async (t: { uid: string; reader: string; signal: TapoutSignal }) => {
@@ -65,6 +81,7 @@ export function createAgent(opts: AgentOptions): { bridge: Express; broker: TapB
         const statement = await signTapout(key(), { aud: opts.serverOrigin, uid: t.uid, reader: t.reader, signal: t.signal }, clock);
         const { locked } = await opts.server.sendEvent(statement);
         logger.info('tapout_sent', { signal: t.signal, reader: t.reader, locked });
+        if (locked === 0 && t.signal === 'tap') broker.tapoutLockedNothing(t.uid);
         return;
       } catch (err) {
         logger.warn('tapout_failed', { attempt, err: errorMessage(err) });
@@ -77,14 +94,21 @@ export function createAgent(opts: AgentOptions): { bridge: Express; broker: TapB
   let approved: { value: boolean | null; at: number } | undefined;
   const status = async (): Promise<AgentStatus> => {
     const now = clock.now();
-    if (identity.agentId && (!approved || now - approved.at > STATUS_CACHE_MS)) {
-      const value = await opts.server.status(identity.agentId).then(
+    let id: string | undefined;
+    try {
+      id = enrolledId();
+    } catch (err) {
+      // A statement request says why (and the log has it); the status just shows no usable id.
+      logger.warn('agent_enrollment_unusable', { err: errorMessage(err) });
+    }
+    if (id && (!approved || now - approved.at > STATUS_CACHE_MS)) {
+      const value = await opts.server.status(id).then(
         (s) => s === 'approved',
         () => null,
       );
       approved = { value, at: now };
     }
-    return { agentId: identity.agentId ?? null, approved: approved?.value ?? null, ...opts.source.status() };
+    return { agentId: id ?? null, approved: approved?.value ?? null, ...opts.source.status() };
   };
 
   const bridge = createBridge({

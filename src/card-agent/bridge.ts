@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { CardauthError } from '../errors';
 import { createErrorHandler } from '../http/error-handler';
 import type { Logger } from '../logger';
+import type { SamePeer } from './peer-user';
 import type { TapBroker } from './tap-broker';
 
 /** What `GET /v1/status` shows: never a UID. */
@@ -30,7 +31,7 @@ export interface BridgeDeps {
    * On a terminal server every user shares 127.0.0.1: when set, a request is
    * served only if this says its connection belongs to the agent's own user.
    */
-  samePeer?: (socket: { remoteAddress?: string | undefined; remotePort?: number | undefined }) => boolean;
+  samePeer?: SamePeer;
 }
 
 /** The names the bridge answers to: it listens on loopback only (CARDAUTH_AGENT_HOST). */
@@ -48,7 +49,8 @@ const StatementRequest = z.strictObject({ nonce: z.string().regex(/^[A-Za-z0-9_-
  *
  * - `GET /v1/status`: readers, card present, agent id, approved — no UID;
  * - `POST /v1/statement {nonce, aud}`: long-polls for a tap, answers
- *   `{statement}`, 408 `tap_timeout`, or 422 `card_unreadable`;
+ *   `{statement}`, 408 `tap_timeout`, 422 `card_unreadable`, or 409
+ *   `superseded` when a newer request came (one waits at a time);
  * - `GET /v1/events`: Server-Sent Events `reader`, `card`, `removed` — no UID.
  *
  * With `samePeer` (terminal servers), another OS user's browser gets 403.

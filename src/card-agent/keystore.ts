@@ -129,3 +129,45 @@ export async function loadOrCreateIdentity(dir: string): Promise<AgentIdentity> 
 export function saveEnrollment(dir: string, enrollment: { agentId: string; server: string }): void {
   writeAtomic(dir, ID_FILE, JSON.stringify(enrollment, null, 2));
 }
+
+/**
+ * For an agent started before `cardauth agent enroll`: the enrollment that
+ * command wrote since, or nothing yet. Asking costs one stat of `agent.json`
+ * until it is there. Then the key file must still hold the key this process
+ * signs with (`publicJwk`): when someone started over (moved both files out
+ * and enrolled a new key), the id on disk names another key, and this is
+ * `unavailable`, saying to restart the agent. A file refused once is refused
+ * again, without reading it, until it changes (inode, size, mtime).
+ *
+ * @example
+ * const enrolled = enrollmentSince(dir, identity.publicJwk);
+ * enrolled()?.agentId; // undefined until `cardauth agent enroll` ran
+ */
+export function enrollmentSince(dir: string, publicJwk: JWK): () => { agentId: string; server: string } | undefined {
+  // The last refusal, and the file it came from: an unchanged file is refused again without reading it.
+  let refused: { stamp: string; err: unknown } | undefined;
+  return () => {
+    let stamp: string;
+    try {
+      const st = statSync(join(dir, ID_FILE));
+      stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw dirError(dir, `read ${ID_FILE}`, err);
+    }
+    if (refused?.stamp === stamp) throw refused.err;
+    try {
+      const enrollment = enrollmentOf(dir, readJson(dir, ID_FILE));
+      if (enrollment && privateJwkOf(dir, readJson(dir, KEY_FILE)).x !== publicJwk.x) {
+        throw new CardauthError(
+          'unavailable',
+          `${join(dir, ID_FILE)} enrolls ${enrollment.agentId} for another key than the one this agent runs with (${join(dir, KEY_FILE)} was replaced): restart the agent`,
+        );
+      }
+      return enrollment;
+    } catch (err) {
+      refused = { stamp, err };
+      throw err;
+    }
+  };
+}

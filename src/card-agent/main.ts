@@ -5,21 +5,11 @@ import type { AgentConfig } from '../config';
 import { CardauthError } from '../errors';
 import { errorMessage, type Logger } from '../logger';
 import { createAgent } from './agent';
-import { loadOrCreateIdentity } from './keystore';
+import { enrollmentSince, loadOrCreateIdentity } from './keystore';
 import type { PcscLite } from './pcsc';
 import { createReaderWatcher } from './reader-watcher';
-import { peerUid } from './peer-user';
+import { sameUserCheck } from './peer-user';
 import { createServerClient } from './server-client';
-
-/** Only the agent's own OS user may use it (terminal servers share 127.0.0.1 between users). */
-function sameUserCheck(): (socket: { remoteAddress?: string | undefined; remotePort?: number | undefined }) => boolean {
-  const me = typeof process.getuid === 'function' ? process.getuid() : undefined;
-  if (process.platform !== 'linux' || me === undefined) {
-    // Windows: the equivalent is GetExtendedTcpTable (owning PID) + ProcessIdToSessionId; see docs/workstations.md.
-    throw new CardauthError('config_invalid', 'CARDAUTH_AGENT_SAME_USER: only supported on Linux for now; see docs/workstations.md');
-  }
-  return (socket) => peerUid(socket.remoteAddress, socket.remotePort) === me;
-}
 
 /** The list keys of the agent config, split on commas. */
 const list = (v: string) =>
@@ -40,6 +30,7 @@ const list = (v: string) =>
  */
 export async function startAgent(deps: { config: AgentConfig; logger: Logger; clock: Clock }): Promise<{ url: string; close(): Promise<void> }> {
   const { config, logger, clock } = deps;
+  const samePeer = sameUserCheck(config.CARDAUTH_AGENT_SAME_USER, logger);
   const identity = await loadOrCreateIdentity(config.CARDAUTH_AGENT_DIR);
   // Loaded here, not at import: a native module the server and the CLI never need.
   const pcsclite = require('pcsclite') as () => PcscLite;
@@ -59,12 +50,13 @@ export async function startAgent(deps: { config: AgentConfig; logger: Logger; cl
     waitMs: config.CARDAUTH_AGENT_WAIT_SEC * 1000,
     contactReaders: list(config.CARDAUTH_AGENT_CONTACT_READERS),
     identity,
+    ...(identity.agentId ? {} : { enrollment: enrollmentSince(config.CARDAUTH_AGENT_DIR, identity.publicJwk) }),
     source: watcher,
     server: createServerClient(config.CARDAUTH_AGENT_SERVER),
     serverOrigin: config.CARDAUTH_AGENT_SERVER,
     clock,
     logger,
-    ...(config.CARDAUTH_AGENT_SAME_USER ? { samePeer: sameUserCheck() } : {}),
+    ...(samePeer ? { samePeer } : {}),
   });
 
   const listen = (port: number) =>
@@ -97,8 +89,8 @@ export async function startAgent(deps: { config: AgentConfig; logger: Logger; cl
   bound.on('error', (err) => logger.error('agent_server_error', { err: errorMessage(err) }));
   const { port } = bound.address() as AddressInfo;
   const url = `http://${config.CARDAUTH_AGENT_HOST === '::1' ? '[::1]' : '127.0.0.1'}:${port}`;
-  logger.info('agent_listening', { url, agentId: identity.agentId ?? null, fingerprint: identity.fingerprint, enrolled: Boolean(identity.agentId) });
-  if (!identity.agentId) logger.warn('agent_not_enrolled', { hint: 'run: cardauth agent enroll --server URL --name WORKSTATION' });
+  logger.info('agent_listening', { url, agentId: identity.agentId ?? null, fingerprint: identity.fingerprint, enrolled: Boolean(identity.agentId), sameUser: Boolean(samePeer) });
+  if (!identity.agentId) logger.warn('agent_not_enrolled', { hint: 'run: cardauth agent enroll --server URL --name WORKSTATION (this agent takes it up without a restart)' });
 
   return {
     url,

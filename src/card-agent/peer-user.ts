@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { CardauthError } from '../errors';
+import type { Logger } from '../logger';
 
 /** `127.0.0.1` → `0100007F` as /proc/net/tcp writes it (little-endian hex). */
 function procHex4(ip: string): string | undefined {
@@ -52,3 +54,37 @@ export function peerUid(remoteAddress: string | undefined, remotePort: number | 
   }
   return undefined;
 }
+
+/** Tells whether a connection to the bridge belongs to the agent's own OS user (see createBridge's `samePeer`). */
+export type SamePeer = (socket: { remoteAddress?: string | undefined; remotePort?: number | undefined }) => boolean;
+
+/**
+ * The bridge's same-user check for CARDAUTH_AGENT_SAME_USER on this OS.
+ * Where the OS can tell the user of a loopback connection (Linux), `auto`
+ * and `true` check it. Elsewhere (Windows for now) `true` is a config
+ * error, and `auto` runs without the check and logs a warning naming the
+ * risk. `false` runs without it.
+ *
+ * @example
+ * const samePeer = sameUserCheck(config.CARDAUTH_AGENT_SAME_USER, logger);
+ */
+export function sameUserCheck(
+  setting: 'auto' | boolean,
+  logger: Pick<Logger, 'warn'>,
+  os: { platform: NodeJS.Platform; uid: number | undefined } = { platform: process.platform, uid: process.getuid?.() },
+): SamePeer | undefined {
+  if (setting === false) return undefined;
+  const me = os.uid;
+  if (os.platform === 'linux' && me !== undefined) return (socket) => peerUid(socket.remoteAddress, socket.remotePort) === me;
+  // Windows: the equivalent is GetExtendedTcpTable (owning PID) + ProcessIdToSessionId; see docs/workstations.md.
+  if (setting === true) {
+    throw new CardauthError('config_invalid', `CARDAUTH_AGENT_SAME_USER: true, but on ${os.platform} the agent cannot tell which user a loopback connection belongs to (only on Linux, for now); see docs/workstations.md`);
+  }
+  logger.warn('agent_same_user_unchecked', {
+    platform: os.platform,
+    risk: "any local program, another OS user's on a terminal server too, can reach this agent's loopback port and ask it for card statements",
+    hint: 'see docs/workstations.md; CARDAUTH_AGENT_SAME_USER=false on a single-user workstation',
+  });
+  return undefined;
+}
+

@@ -49,12 +49,20 @@ interface Waiter {
  * Decides what a tap means. It keeps no PC/SC state of its own: the reader
  * watcher feeds it `card` and `removed`, the bridge asks it for taps.
  *
- * - A page waiting for a statement gets the next tap; that card becomes the
- *   workstation's active card (its session is open).
- * - The active card tapped again with nobody waiting is a tap-out; a
- *   contact card removed is one too. Both emit `tapout`.
- * - Another card tapped while one is active emits `tapout` (signal `switch`)
- *   for the active one and is held for the login the page will start.
+ * - One statement request waits at a time: a new one supersedes the one
+ *   waiting, which fails with `superseded`. A program that asked first (on a
+ *   terminal server, another user's) cannot sit unseen ahead of the page.
+ * - The active card (the one whose session is open here) tapped again is a
+ *   tap-out, always, even while a request waits: a stale second login tab
+ *   never turns the clinician's tap-out into a fresh login. A contact card
+ *   removed is a tap-out too. Both emit `tapout`. The request keeps waiting,
+ *   unless the server says the tap-out locked nothing (see
+ *   {@link TapBroker.tapoutLockedNothing}).
+ * - The request waiting gets any other tap; that card becomes the
+ *   workstation's active card.
+ * - Another card tapped while one is active and no request waits emits
+ *   `tapout` (signal `switch`) for the active one and is held for the login
+ *   the page will start.
  * - A tap nobody waits for is held `holdMs` for the next request.
  * - A card that could not be read fails the waiting request with
  *   `card_unreadable`, so the page can ask for it again; one whose UID is
@@ -69,9 +77,11 @@ interface Waiter {
  * const tap = await broker.nextTap(25_000);
  */
 export class TapBroker extends EventEmitter {
-  private readonly waiters: Waiter[] = [];
+  private waiter: Waiter | undefined;
   private held: Tap | undefined;
   private active: Tap | undefined;
+  /** The tap that was the last tap-out, until another card comes (see tapoutLockedNothing). */
+  private tappedOut: Tap | undefined;
 
   constructor(private readonly opts: TapBrokerOptions) {
     super();
@@ -79,14 +89,17 @@ export class TapBroker extends EventEmitter {
 
   onCard(tap: Tap): void {
     this.emit('card', { reader: tap.reader, at: tap.at });
-    if (this.handTo(tap)) return;
+    this.tappedOut = undefined;
     const active = this.active;
+    // Before any waiting request: the active card again is a tap-out.
     if (active && active.uid === tap.uid) {
       this.active = undefined;
       this.held = undefined;
+      this.tappedOut = tap;
       this.emit('tapout', { uid: tap.uid, reader: tap.reader, signal: 'tap' satisfies TapoutSignal });
       return;
     }
+    if (this.handTo(tap)) return;
     if (active) {
       this.active = undefined;
       this.emit('tapout', { uid: active.uid, reader: active.reader, signal: 'switch' satisfies TapoutSignal });
@@ -94,8 +107,24 @@ export class TapBroker extends EventEmitter {
     this.held = tap;
   }
 
+  /**
+   * The server answered the tap-out of `uid` (signal `tap`): it locked no
+   * session, so none of that card was open here (it ended, idled into the
+   * lock screen, or its login never finished). The tap was a plain tap after
+   * all: it goes to the waiting request, or is held, unless another card came
+   * since or it is older than `holdMs`. (The lock screen after an idle lock
+   * takes one tap, not two.)
+   */
+  tapoutLockedNothing(uid: string): void {
+    const tap = this.tappedOut;
+    this.tappedOut = undefined;
+    if (!tap || tap.uid !== uid || !this.stillHeld(tap, this.opts.clock.now())) return;
+    if (!this.handTo(tap)) this.held = tap;
+  }
+
   /** A read that failed: see the class notes. Nothing to do when nobody waits. */
   onReadError(failure: ReadFailure): void {
+    this.tappedOut = undefined;
     if (failure.presentedUid !== undefined) {
       const tap: Tap = { reader: failure.reader, uid: failure.presentedUid, at: failure.at, inadmissible: true };
       // Held for the next request, but never in place of a usable card held before it.
@@ -103,7 +132,7 @@ export class TapBroker extends EventEmitter {
       if (!this.handTo(tap) && !(held && !held.inadmissible && this.stillHeld(held, failure.at))) this.held = tap;
       return;
     }
-    this.waiters.shift()?.reject(new CardauthError('card_unreadable', 'the card on the reader could not be read; place it again'));
+    this.waiter?.reject(new CardauthError('card_unreadable', 'the card on the reader could not be read; place it again'));
   }
 
   /** A held tap is kept for `holdMs`, then it is stale. */
@@ -111,10 +140,11 @@ export class TapBroker extends EventEmitter {
     return now - held.at <= this.opts.holdMs;
   }
 
-  /** Gives `tap` to the oldest waiting request, if there is one; an admissible card becomes the active one. */
+  /** Gives `tap` to the waiting request, if there is one; an admissible card becomes the active one. */
   private handTo(tap: Tap): boolean {
-    const waiter = this.waiters.shift();
+    const waiter = this.waiter;
     if (!waiter) return false;
+    this.waiter = undefined;
     clearTimeout(waiter.timer);
     if (!tap.inadmissible) this.active = tap;
     waiter.resolve(tap);
@@ -132,9 +162,11 @@ export class TapBroker extends EventEmitter {
   /**
    * The next tap: a held one still fresh, a card on a contact reader, or the
    * next to come. `signal` withdraws the request (the page went away), so a
-   * closed tab never takes the next clinician's tap.
+   * closed tab never takes the next clinician's tap. A request still waiting
+   * from before fails with `superseded`: only the newest one waits.
    */
   nextTap(timeoutMs: number, signal?: AbortSignal): Promise<Tap> {
+    this.waiter?.reject(new CardauthError('superseded', 'another statement request (another window or program) took the card reader'));
     const now = this.opts.clock.now();
     const held = this.held;
     this.held = undefined;
@@ -149,8 +181,7 @@ export class TapBroker extends EventEmitter {
     }
     return new Promise<Tap>((resolve, reject) => {
       const withdraw = (err: Error) => {
-        const i = this.waiters.indexOf(waiter);
-        if (i >= 0) this.waiters.splice(i, 1);
+        if (this.waiter === waiter) this.waiter = undefined;
         clearTimeout(waiter.timer);
         signal?.removeEventListener('abort', onAbort);
         reject(err);
@@ -166,12 +197,12 @@ export class TapBroker extends EventEmitter {
       };
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort);
-      this.waiters.push(waiter);
+      this.waiter = waiter;
     });
   }
 
-  /** Cancels every waiting request (shutdown). */
+  /** Cancels the waiting request (shutdown). */
   close(): void {
-    for (const w of this.waiters.splice(0)) w.reject(new CardauthError('unavailable', 'agent shutting down'));
+    this.waiter?.reject(new CardauthError('unavailable', 'agent shutting down'));
   }
 }

@@ -276,6 +276,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         CARDAUTH_AGENT_PORT: String(options.agentPort),
         CARDAUTH_AGENT_ORIGINS: url,
         CARDAUTH_AGENT_SERVER: url,
+        // The demo runs as root; the person trying it opens the page in a browser running as their own user.
+        CARDAUTH_AGENT_SAME_USER: 'false',
         PCSCLITE_CSOCK_NAME: reader.clientSocket,
       },
       deathSignal: 'SIGTERM',

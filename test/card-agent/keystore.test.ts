@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadOrCreateIdentity, saveEnrollment } from '../../src/card-agent/keystore';
+import { enrollmentSince, loadOrCreateIdentity, saveEnrollment } from '../../src/card-agent/keystore';
 import { CardauthError } from '../../src/errors';
 
 let root: string;
@@ -101,3 +101,25 @@ describe('agent key store: writes whole files', () => {
     expect(await loadOrCreateIdentity(dir)).toMatchObject({ fingerprint: first.fingerprint, agentId: 'ag_fedcba9876543210', server: 'https://b.example.ru' });
   });
 });
+
+describe('agent key store: an enrollment written after the agent started', () => {
+  it('is nothing until `agent enroll` writes it, then the enrollment', async () => {
+    const dir = agentDir();
+    const enrolled = enrollmentSince(dir, (await loadOrCreateIdentity(dir)).publicJwk);
+    expect(enrolled()).toBeUndefined();
+    saveEnrollment(dir, { agentId: 'ag_0123456789abcdef', server: 'https://a.example.ru' });
+    expect(enrolled()).toEqual({ agentId: 'ag_0123456789abcdef', server: 'https://a.example.ru' });
+  });
+
+  it('is refused (unavailable, saying to restart) when the key file now holds another key than the one the agent runs with', async () => {
+    const dir = agentDir();
+    const enrolled = enrollmentSince(dir, (await loadOrCreateIdentity(dir)).publicJwk);
+    rmSync(join(dir, 'agent-key.json'));
+    await loadOrCreateIdentity(dir); // started over: a new key
+    saveEnrollment(dir, { agentId: 'ag_0123456789abcdef', server: 'https://a.example.ru' });
+    for (let i = 0; i < 2; i++) {
+      expect(enrolled).toThrow(expect.objectContaining({ code: 'unavailable', message: expect.stringContaining('restart the agent') }));
+    }
+  });
+});
+

@@ -1,13 +1,11 @@
-import { execFile } from 'node:child_process';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { promisify } from 'node:util';
 import { createBridge } from '../../src/card-agent/bridge';
-import { peerUid } from '../../src/card-agent/peer-user';
+import { peerUid, sameUserCheck } from '../../src/card-agent/peer-user';
 import { TapBroker } from '../../src/card-agent/tap-broker';
 import { silentLogger } from '../../src/logger';
+import { statusAsUser } from '../helpers/as-user';
 
-const run = promisify(execFile);
 const PAGE = 'http://127.0.0.1:8080';
 
 // Terminal servers: users share 127.0.0.1, so an agent serves only its own user's browser.
@@ -37,12 +35,7 @@ describe('same-user bridge (Linux /proc/net/tcp)', () => {
     await new Promise((r) => server.close(r));
   });
 
-  const fetchAs = async (uid: number) => {
-    const script = `fetch(${JSON.stringify(url)}, { headers: { origin: ${JSON.stringify(PAGE)} } }).then((r) => console.log(r.status), () => console.log('error'))`;
-    const args = uid === me ? [process.execPath, '-e', script] : ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', process.execPath, '-e', script];
-    const { stdout } = await run(args[0]!, args.slice(1));
-    return stdout.trim();
-  };
+  const fetchAs = (uid: number) => statusAsUser(uid, url, PAGE);
 
   it("serves the agent's own user", async () => {
     expect(await fetchAs(me)).toBe('200');
@@ -57,3 +50,37 @@ describe('same-user bridge (Linux /proc/net/tcp)', () => {
     expect(peerUid(undefined, undefined)).toBeUndefined();
   });
 });
+
+describe('CARDAUTH_AGENT_SAME_USER on each OS', () => {
+  const logged = () => {
+    const lines: Array<[string, Record<string, unknown> | undefined]> = [];
+    return { lines, warn: (event: string, fields?: Record<string, unknown>) => void lines.push([event, fields]) };
+  };
+  const linux = { platform: 'linux' as const, uid: 1000 };
+  const windows = { platform: 'win32' as const, uid: undefined };
+
+  it('auto and true check the user where the OS can tell (Linux); false does not', () => {
+    const log = logged();
+    expect(sameUserCheck('auto', log, linux)).toEqual(expect.any(Function));
+    expect(sameUserCheck(true, log, linux)).toEqual(expect.any(Function));
+    expect(sameUserCheck(false, log, linux)).toBeUndefined();
+    expect(log.lines).toEqual([]);
+  });
+
+  it('auto where the OS cannot tell (Windows): no check, and a warning that names the risk', () => {
+    const log = logged();
+    expect(sameUserCheck('auto', log, windows)).toBeUndefined();
+    expect(log.lines).toEqual([['agent_same_user_unchecked', expect.objectContaining({ platform: 'win32', risk: expect.stringContaining('another OS user') })]]);
+  });
+
+  it('true where the OS cannot tell: the agent does not start (config_invalid)', () => {
+    expect(() => sameUserCheck(true, logged(), windows)).toThrow(expect.objectContaining({ code: 'config_invalid' }));
+  });
+
+  it('false where the OS cannot tell: no check, no warning', () => {
+    const log = logged();
+    expect(sameUserCheck(false, log, windows)).toBeUndefined();
+    expect(log.lines).toEqual([]);
+  });
+});
+

@@ -11,6 +11,8 @@ function setup(contact = false, present?: Tap) {
   const tap = (uid: string, reader = 'R1'): Tap => ({ uid, reader, at: clock.now() });
   return { clock, broker, tapouts, tap };
 }
+/** The UID a request got, or the code it failed with. */
+const outcome = (p: Promise<Tap>) => p.then((t) => t.uid, (e: unknown) => (isCardauthError(e) ? e.code : 'untyped'));
 
 describe('tap broker', () => {
   it('gives a waiting request the next tap', async () => {
@@ -161,3 +163,67 @@ describe('tap broker: withdrawn requests', () => {
     await expect(fresh).resolves.toMatchObject({ uid: '04F1' });
   });
 });
+
+describe('tap broker: one request waits at a time', () => {
+  it('a newer request supersedes the one waiting, which fails with superseded; the tap goes to the newer one', async () => {
+    const { broker, tap } = setup();
+    const hidden = outcome(broker.nextTap(1000));
+    const page = outcome(broker.nextTap(1000));
+    expect(await hidden).toBe('superseded');
+    broker.onCard(tap('04A1'));
+    expect(await page).toBe('04A1');
+  });
+});
+
+describe('tap broker: tap-out comes first', () => {
+  /** 04A1 tapped for a login: it is the active card. */
+  async function activeCard() {
+    const t = setup();
+    const p = t.broker.nextTap(1000);
+    t.broker.onCard(t.tap('04A1'));
+    await p;
+    return t;
+  }
+
+  it('the active card tapped again while a request waits is a tap-out; the request does not get it and keeps waiting for another card', async () => {
+    const { broker, tapouts, tap } = await activeCard();
+    let got: string | undefined;
+    const waiting = outcome(broker.nextTap(1000)).then((r) => (got = r));
+    broker.onCard(tap('04A1'));
+    expect(tapouts).toEqual([{ uid: '04A1', reader: 'R1', signal: 'tap' }]);
+    await Promise.resolve();
+    expect(got).toBeUndefined();
+    broker.onCard(tap('04B2'));
+    expect(await waiting).toBe('04B2');
+    expect(tapouts).toHaveLength(1); // the tapped-out card is no longer active: no switch
+  });
+
+  it('a tap-out that locked nothing (no session of the card was open) goes to the waiting request after all', async () => {
+    const { broker, tap } = await activeCard();
+    const waiting = outcome(broker.nextTap(1000));
+    broker.onCard(tap('04A1'));
+    broker.tapoutLockedNothing('04A1');
+    expect(await waiting).toBe('04A1');
+  });
+
+  it('…and with nobody waiting it is held for the next request', async () => {
+    const { broker, tap } = await activeCard();
+    broker.onCard(tap('04A1'));
+    broker.tapoutLockedNothing('04A1');
+    expect(await outcome(broker.nextTap(1000))).toBe('04A1');
+  });
+
+  it('…but not once another card came, nor after holdMs', async () => {
+    const { broker, tap, clock } = await activeCard();
+    broker.onCard(tap('04A1'));
+    broker.onCard(tap('04B2')); // held: nobody waits
+    broker.tapoutLockedNothing('04A1');
+    expect(await outcome(broker.nextTap(1000))).toBe('04B2');
+
+    broker.onCard(tap('04B2')); // 04B2 is active now: a tap-out
+    clock.advance(10_001);
+    broker.tapoutLockedNothing('04B2');
+    expect(await outcome(broker.nextTap(20))).toBe('tap_timeout');
+  });
+});
+

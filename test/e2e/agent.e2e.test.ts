@@ -103,6 +103,8 @@ describe('card agent end to end (real pcscd, vpcd, pcsclite, agent, server)', ()
     await logIn(c, IVANOVA);
     expect((await c.get('/auth/session')).json.login).toBe('ivanova');
     expect(await lastAudit(srv.redis, 'session.unlocked')).toMatchObject({ outcome: 'success' });
+    // No session of hers left open here: the next test's tap of her card would be its tap-out.
+    expect((await c.post('/auth/logout')).status).toBe(204);
   });
 
   it("another clinician's card locks the open session and starts their login", async () => {
@@ -159,6 +161,46 @@ describe('card agent end to end (real pcscd, vpcd, pcsclite, agent, server)', ()
     expect(res.status).toBe(422);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('card_unreadable');
     expect(decodeJwt(await statementByTap(c, IVANOVA.uid)).uid).toBe(IVANOVA.uid);
+  });
+
+  it('one statement request waits at a time: a second one supersedes the first (409 superseded), and the tap goes to the second', async () => {
+    // The first might be a program on this machine sending the allowed Origin ahead of the page.
+    const ask = async (c: TestClient) => {
+      const { nonce } = (await c.post('/auth/nonce')).json as { nonce: string };
+      return { nonce, answer: fromPage('/v1/statement', { method: 'POST', body: JSON.stringify({ nonce, aud: agent.origin }) }) };
+    };
+    const hidden = await ask(srv.client());
+    await new Promise((r) => setTimeout(r, 100)); // it waits at the agent
+    const page = srv.client();
+    const second = await ask(page);
+    const first = await hidden.answer;
+    expect(first.status).toBe(409);
+    expect(((await first.json()) as { error: { code: string } }).error.code).toBe('superseded');
+    await pcscd.tap(PETROV.uid);
+    const res = await second.answer;
+    await lift(0);
+    expect(res.status).toBe(200);
+    const { statement } = (await res.json()) as { statement: string };
+    expect(decodeJwt(statement)).toMatchObject({ nonce: second.nonce, uid: PETROV.uid });
+    expect((await page.post('/auth/card', { statement })).json).toEqual({ next: 'password', login: 'petrov' });
+  });
+
+  it('the active card tapped again while a request waits is still a tap-out: its session locks, and the request gets the next card, not that one', async () => {
+    const c = srv.client();
+    await logIn(c, IVANOVA);
+    // A second login tab left open: its request waits.
+    const { nonce } = (await srv.client().post('/auth/nonce')).json as { nonce: string };
+    const stale = fromPage('/v1/statement', { method: 'POST', body: JSON.stringify({ nonce, aud: agent.origin }) });
+    await new Promise((r) => setTimeout(r, 100));
+    await bareTap(IVANOVA.uid);
+    await waitFor(async () => (await c.get('/auth/session')).status === 401, 'session locked by tap-out');
+    expect((await c.get('/auth/session')).json.error.code).toBe('session_locked');
+    expect(await lastAudit(srv.redis, 'card.tapout')).toMatchObject({ cardUid: IVANOVA.uid, details: { signal: 'tap', sessionsLocked: 1 } });
+    await pcscd.tap(PETROV.uid);
+    const res = await stale;
+    await lift(0);
+    expect(res.status).toBe(200);
+    expect(decodeJwt(((await res.json()) as { statement: string }).statement)).toMatchObject({ nonce, uid: PETROV.uid });
   });
 
   // Recovery only: how fast is for the benchmarks, not for a test. The agent's

@@ -1,4 +1,4 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/browser';
 import type { TestPcscd } from '../helpers/pcscd';
 import type { TestRedis } from '../helpers/redis';
@@ -38,15 +38,24 @@ const statusText = (page: Page) => page.textContent('#card-status');
 const waitForStatus = (page: Page, text: string) =>
   page.waitForFunction((t) => ((globalThis as unknown as { document: { getElementById(id: string): { textContent: string | null } | null } }).document.getElementById('card-status')?.textContent ?? '').includes(t), text);
 
-/** Every page a test opens is closed after it, even when it fails: an open login page would keep asking the agent and take the next test's tap. */
-const pages: Page[] = [];
+/**
+ * Every page a test opens is closed after it, even when it fails: an open login page would keep asking the agent and take
+ * the next test's tap. Its session ends too (so each page has a context of its own, which outlives a page the test closes):
+ * the card of a session open here, tapped again, is that session's tap-out.
+ */
+const contexts: BrowserContext[] = [];
 async function newPage(): Promise<Page> {
-  const page = await browser.newPage();
-  pages.push(page);
-  return page;
+  const context = await browser.newContext();
+  contexts.push(context);
+  return context.newPage();
 }
 afterEach(async () => {
-  await Promise.all(pages.splice(0).map((p) => p.close().catch(() => undefined)));
+  await Promise.all(
+    contexts.splice(0).map(async (context) => {
+      await context.request.post(`${srv.url}/auth/logout`, { headers: { origin: srv.config.CARDAUTH_PUBLIC_ORIGIN }, data: {} }).catch(() => undefined);
+      await context.close().catch(() => undefined);
+    }),
+  );
 });
 /** Card step passed and the password typed, ready to submit. */
 async function toPasswordStep(page: Page, password = CLINICIAN.password) {
@@ -218,3 +227,32 @@ it('the card status says what the agent answered, once each, and keeps waiting; 
   expect(await page.evaluate('document.activeElement.id')).toBe('card-heading');
   await page.close();
 });
+
+it('a statement request from elsewhere takes the reader: the page says so, does not ask again by itself, and takes it back on request', async () => {
+  const page = await newPage();
+  const asked = page.waitForRequest(`${srv.config.CARDAUTH_AGENT_URL}/v1/statement`);
+  await page.goto(`${srv.url}/login`);
+  await asked;
+  await new Promise((r) => setTimeout(r, 300)); // the page's request waits at the agent
+  // Another program on this machine sends the allowed Origin: it becomes the one request waiting.
+  const other = fetch(`${srv.config.CARDAUTH_AGENT_URL}/v1/statement`, {
+    method: 'POST',
+    headers: { origin: srv.config.CARDAUTH_PUBLIC_ORIGIN, 'content-type': 'application/json' },
+    body: JSON.stringify({ nonce: 'o'.repeat(43), aud: srv.config.CARDAUTH_PUBLIC_ORIGIN }),
+  });
+  await waitForStatus(page, 'Считыватель карт занят другим окном или программой');
+  expect(await page.isVisible('#take-back')).toBe(true);
+  expect(await page.textContent('#take-back')).toBe('Вернуть считыватель сюда');
+  // The page did not ask again: the tap goes to the other request (a page asking again would have superseded it).
+  await tap(CLINICIAN.uid);
+  expect((await other).status).toBe(200);
+  // Taken back: the page waits again, and the next tap is its own.
+  await page.click('#take-back');
+  await waitForStatus(page, 'Ожидание карты');
+  expect(await page.isVisible('#take-back')).toBe(false);
+  await new Promise((r) => setTimeout(r, 300));
+  await tap(CLINICIAN.uid);
+  await page.waitForSelector('#step-password:not([hidden])');
+  expect(await page.inputValue('#login-field')).toBe(CLINICIAN.login);
+});
+

@@ -17,17 +17,10 @@ export interface TestAgentProcess {
   close(): Promise<void>;
 }
 
-/**
- * The real card agent entry point (startAgent: real pcsclite against the
- * test pcscd, whose socket the pcscd helper put in the environment), enrolled
- * with the test server over HTTP and approved by an officer.
- */
-export async function startTestAgent(srv: TestServer, opts: { env?: Record<string, string>; logger?: Logger; port?: number } = {}): Promise<TestAgentProcess> {
-  const dir = mkdtempSync(join(tmpdir(), 'cardauth-agent-'));
-  const identity = await loadOrCreateIdentity(dir);
-  const enrolled = await createServerClient(srv.url).enroll('РМ-e2e', identity.publicJwk);
-  saveEnrollment(dir, { agentId: enrolled.id, server: srv.url });
-  await srv.services.agents.approve(enrolled.id, 'os:officer');
+type AgentOpts = { env?: Record<string, string>; logger?: Logger; port?: number };
+
+/** startAgent (as `agent run` starts it) on the agent folder `dir`, for the test server; close() also removes `dir`. */
+async function runAgent(srv: TestServer, dir: string, opts: AgentOpts): Promise<{ url: string; origin: string; close(): Promise<void> }> {
   const origin = srv.config.CARDAUTH_PUBLIC_ORIGIN;
   const port = opts.port ?? (await freePort());
   const config = loadAgentConfig({
@@ -41,11 +34,33 @@ export async function startTestAgent(srv: TestServer, opts: { env?: Record<strin
   const agent = await startAgent({ config, logger: opts.logger ?? silentLogger, clock: { now: () => Date.now() } });
   return {
     url: agent.url,
-    agentId: enrolled.id,
     origin,
     async close() {
       await agent.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The real card agent entry point (startAgent: real pcsclite against the
+ * test pcscd, whose socket the pcscd helper put in the environment), enrolled
+ * with the test server over HTTP and approved by an officer.
+ */
+export async function startTestAgent(srv: TestServer, opts: AgentOpts = {}): Promise<TestAgentProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'cardauth-agent-'));
+  const identity = await loadOrCreateIdentity(dir);
+  const enrolled = await createServerClient(srv.url).enroll('РМ-e2e', identity.publicJwk);
+  saveEnrollment(dir, { agentId: enrolled.id, server: srv.url });
+  await srv.services.agents.approve(enrolled.id, 'os:officer');
+  return { ...(await runAgent(srv, dir, opts)), agentId: enrolled.id };
+}
+
+/**
+ * The same agent, started before anyone enrolled it: `dir` is its
+ * CARDAUTH_AGENT_DIR, where `cardauth agent enroll` may write while it runs.
+ */
+export async function startUnenrolledAgent(srv: TestServer, opts: AgentOpts = {}): Promise<{ url: string; origin: string; dir: string; close(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'cardauth-agent-'));
+  return { ...(await runAgent(srv, dir, opts)), dir };
 }

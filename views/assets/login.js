@@ -16,6 +16,7 @@
   var loginField = document.getElementById('login-field');
   var passwordField = document.getElementById('password-field');
   var cardHeading = document.getElementById('card-heading');
+  var takeBack = document.getElementById('take-back');
   var generation = 0;
   // The error on screen came from a failed nonce request: hidden once a nonce comes again.
   var nonceErrorShown = false;
@@ -149,6 +150,7 @@
   async function cardLoop() {
     var mine = ++generation;
     showCardStep();
+    takeBack.hidden = true;
     // Set here and after the agent answers again, not on every round: a status shown
     // (no card yet, agent down) stays until something changes.
     if (!agentTrouble) setStatus(T.waiting);
@@ -182,6 +184,9 @@
         if (mine !== generation) return;
         if (e.code === 'tap_timeout') { setStatus(T.card_timeout); continue; }
         if (e.code === 'card_unreadable') { setStatus(T.card_unreadable); continue; } // wait for the next tap
+        // A newer request took the reader (another tab, or a program): say so, and ask again only when
+        // the user says so. Asking again at once, two pages would take it from each other for ever.
+        if (e.code === 'superseded') { setStatus(T.card_superseded); takeBack.hidden = false; return; }
         agentTrouble = true;
         setStatus(agentProblemText(e));
         await sleep(3000);
@@ -221,6 +226,7 @@
       .finally(function () { button.disabled = false; });
   });
   document.getElementById('restart').addEventListener('click', function () { hideError(); cardLoop(); });
+  takeBack.addEventListener('click', function () { cardLoop(); if (cardHeading) cardHeading.focus(); });
 
   // Demo mode only: buttons that tap a virtual card on the virtual reader.
   var demo = document.getElementById('demo-cards');
