@@ -3,12 +3,13 @@
 #   Debian: redis-server, pcscd + vsmartcard-vpcd (virtual reader), libpcsclite-dev,
 #           g++ and make (pcsclite and argon2 build with node-gyp), chromium (browser
 #           tests), iproute2/util-linux (private network namespaces for pcscd), python3
-#           (node-gyp, and the virtual card relay).
+#           (node-gyp, and the virtual card relay), nginx (the forward-auth tests run their
+#           own, on loopback; the system's nginx service is not wanted).
 #   npm:    npm ci (runs `prepare`, which builds dist/ so `npx cardauth` works).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(redis-server pcscd vsmartcard-vpcd libpcsclite-dev g++ make chromium iproute2 util-linux python3)
+PKGS=(redis-server pcscd vsmartcard-vpcd libpcsclite-dev g++ make chromium iproute2 util-linux python3 nginx)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -17,6 +18,13 @@ if ((${#missing[@]})); then
   echo "cardauth: installing Debian packages: ${missing[*]}" >&2
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian starts a newly installed nginx with its default site on port 80 of every interface.
+  # The tests start their own nginx; the system service is stopped and disabled, only when
+  # this script installed it (an nginx that was already there is left alone).
+  if [[ " ${missing[*]} " == *" nginx "* && -d /run/systemd/system ]]; then
+    systemctl disable --now nginx >/dev/null 2>&1 || true
+    echo "cardauth: stopped and disabled the system nginx service (the tests run their own nginx)" >&2
+  fi
 fi
 
 # vsmartcard-vpcd installs a reader config for the system pcscd, which would make a

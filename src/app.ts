@@ -8,6 +8,7 @@ import type { ServerConfig } from './config';
 import { CardauthError } from './errors';
 import { createAuthRoutes, showSession, type AuthRoutesDeps } from './http/auth-routes';
 import { bodyTooLarge, createErrorHandler } from './http/error-handler';
+import { forwardAuth } from './http/forward-auth';
 import { originGuard } from './http/origin-guard';
 import { createPageRoutes, VIEWS_DIR } from './http/page-routes';
 import { requestSource } from './http/request-source';
@@ -118,7 +119,8 @@ export function createApp(deps: AppDeps): Express {
   // authenticate by signature and carry no cookie and no Origin, so they come before both) and the
   // Origin check of every other write. A read (GET/HEAD) outside /agents/ needs none of these —
   // nothing to parse, no agent route, no Origin check for a read — and skips them in one step:
-  // pages and GET /auth/session, the hot path, pass only helmet, the session and the routes.
+  // pages, GET /auth/session and GET /auth/forward, the hot paths, pass only helmet, the session
+  // and the routes.
   const beforeSession = express.Router();
   beforeSession.use(limitBody);
   beforeSession.use(express.json({ limit: MAX_BODY_BYTES, strict: true, type: 'application/json' }));
@@ -247,7 +249,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(passport.session());
   app.use(sessionGuard({ idleMs: config.CARDAUTH_SESSION_IDLE_SEC * 1000, maxMs: config.CARDAUTH_SESSION_MAX_SEC * 1000, now, audit: deps.audit, locks: deps.locks, factorProblem: sessionFactorProblem }));
 
+  // The hot paths, ahead of the routers: the pages' session check and a reverse proxy's.
   app.get('/auth/session', ...showSession);
+  app.get('/auth/forward', forwardAuth);
   app.use(createAuthRoutes({ passport, nonces: deps.nonces, nonceLimit: deps.nonceLimit, cardStep, accounts: deps.accounts, unlockFailure: (sid) => deps.lockout.unlockFailure(sid), audit: deps.audit, cardIdentifiesUser: config.CARDAUTH_CARD_IDENTIFIES_USER, preauthTtlMs: cardStepTtlMs, now }));
   app.use(
     createPageRoutes({

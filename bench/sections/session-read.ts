@@ -21,7 +21,7 @@ function sessionIdOf(cookie: string): string {
 
 export const sessionReadSection: Section = {
   id: 'session',
-  title: 'authenticated GET /auth/session vs a bare Express + session + passport app',
+  title: 'authenticated GET /auth/session vs a bare Express + session + passport app; GET /auth/forward vs GET /auth/session',
   async run(ctx) {
     const { cleanup } = ctx;
     const redis = await startRedis(cleanup);
@@ -52,8 +52,8 @@ export const sessionReadSection: Section = {
     await check(appBrowsers);
     await check(bareBrowsers);
 
-    const get = (bs: Browser[]) => async (w: number) => {
-      await bs[w]!.getOk('/auth/session');
+    const get = (bs: Browser[], path = '/auth/session') => async (w: number) => {
+      await bs[w]!.getOk(path);
     };
     const calls = { app: new Map<string, number>(), bare: new Map<string, number>() };
     const measure = async (bs: Browser[], pid: number, ms: number) => {
@@ -75,20 +75,45 @@ export const sessionReadSection: Section = {
     const pairs = 16;
     const win = ctx.ms(0.75);
     const pairRatios: number[] = [];
-    for (let i = 0; i < pairs; i++) {
-      // A B, B A, A B, B A: a drift in machine load hits both sides equally.
-      const runApp = () => measure(appBrowsers, app.pid, win).then((r) => runs.app.push(r));
-      const runBare = () => measure(bareBrowsers, bare.pid, win).then((r) => runs.bare.push(r));
-      if (i % 2 === 0) {
-        await runApp();
-        await runBare();
-      } else {
-        await runBare();
-        await runApp();
+    /** `n` pairs of `a` and `b` side by side, A B, B A, A B, …: a drift in machine load hits both sides equally. */
+    const abba = async (n: number, a: () => Promise<unknown>, b: () => Promise<unknown>, done: (i: number) => void) => {
+      for (let i = 0; i < n; i++) {
+        if (i % 2 === 0) {
+          await a();
+          await b();
+        } else {
+          await b();
+          await a();
+        }
+        done(i);
       }
-      pairRatios.push(runs.app[i]!.load.perSec / runs.bare[i]!.load.perSec);
-      ctx.log(`pair ${i + 1}/${pairs}: cardauth ${fmt(runs.app[i]!.load.perSec)} req/s, bare ${fmt(runs.bare[i]!.load.perSec)} req/s`);
-    }
+    };
+    await abba(
+      pairs,
+      () => measure(appBrowsers, app.pid, win).then((r) => runs.app.push(r)),
+      () => measure(bareBrowsers, bare.pid, win).then((r) => runs.bare.push(r)),
+      (i) => {
+        pairRatios.push(runs.app[i]!.load.perSec / runs.bare[i]!.load.perSec);
+        ctx.log(`pair ${i + 1}/${pairs}: cardauth ${fmt(runs.app[i]!.load.perSec)} req/s, bare ${fmt(runs.bare[i]!.load.perSec)} req/s`);
+      },
+    );
+
+    // A reverse proxy's check (GET /auth/forward) against the pages' own (GET /auth/session): the same
+    // server, the same sessions, pairs side by side as above. Both are hot paths; the check must not cost more.
+    await appBrowsers[0]!.getOk('/auth/forward');
+    const fwdPairs = 8;
+    const fwd = { forward: [] as LoadResult[], session: [] as LoadResult[], ratios: [] as number[] };
+    await abba(
+      fwdPairs,
+      () => runFor(win, CONNECTIONS, get(appBrowsers, '/auth/forward')).then((r) => fwd.forward.push(r)),
+      () => runFor(win, CONNECTIONS, get(appBrowsers)).then((r) => fwd.session.push(r)),
+      (i) => {
+        fwd.ratios.push(fwd.forward[i]!.perSec / fwd.session[i]!.perSec);
+        ctx.log(`forward pair ${i + 1}/${fwdPairs}: /auth/forward ${fmt(fwd.forward[i]!.perSec)} req/s, /auth/session ${fmt(fwd.session[i]!.perSec)} req/s`);
+      },
+    );
+    const fwdErrors = [...fwd.forward, ...fwd.session].reduce((a, r) => a + r.errors, 0);
+
     const appMed = median(runs.app.map((r) => r.load.perSec));
     const bareMed = median(runs.bare.map((r) => r.load.perSec));
     const ratio = median(pairRatios);
@@ -96,7 +121,7 @@ export const sessionReadSection: Section = {
     const appCpu = median(runs.app.map(cpuPerReq));
     const bareCpu = median(runs.bare.map(cpuPerReq));
     const errors = [...runs.app, ...runs.bare].reduce((a, r) => a + r.load.errors, 0);
-    const firstError = [...runs.app, ...runs.bare].find((r) => r.load.firstError)?.load.firstError;
+    const firstError = [...runs.app, ...runs.bare].map((r) => r.load).concat(fwd.forward, fwd.session).find((r) => r.firstError)?.firstError;
 
     const rows: Row[] = [
       {
@@ -107,6 +132,15 @@ export const sessionReadSection: Section = {
         ratio,
         target: { op: '>=', value: TARGET, of: 'ratio' },
         note: `${CONNECTIONS} keep-alive connections, ABBA ×${pairs / 2}, ${win / 1000} s each: median of pair ratios (ratio of medians ${fmt(appMed / bareMed, 3)}); errors ${errors}`,
+      },
+      {
+        metric: 'GET /auth/forward vs GET /auth/session (same server, same sessions)',
+        value: median(fwd.forward.map((r) => r.perSec)),
+        unit: 'req/s',
+        baseline: { label: 'GET /auth/session', value: median(fwd.session.map((r) => r.perSec)), unit: 'req/s' },
+        ratio: median(fwd.ratios),
+        target: { op: '>=', value: TARGET, of: 'ratio' },
+        note: `${CONNECTIONS} keep-alive connections, ABBA ×${fwdPairs / 2}, ${win / 1000} s each: median of pair ratios; errors ${fwdErrors}`,
       },
       {
         metric: 'server JS-thread CPU per GET, bare ÷ cardauth',

@@ -2,6 +2,17 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import { CardauthError } from '../errors';
 
+/** Parses `value` with a zod schema: `bad_request` naming the first bad `what` (or `whole`), never its value. */
+function parseWith<S extends z.ZodType>(value: unknown, schema: S, what: string, whole: string): z.output<S> {
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const field = issue?.path.join('.') || whole;
+    throw new CardauthError('bad_request', `invalid ${what}: ${field}`);
+  }
+  return r.data;
+}
+
 /**
  * Parses the JSON body with a zod schema at the edge. A missing body, a
  * non-string where a string is expected (`login[$ne]=` tricks), an unknown
@@ -12,13 +23,18 @@ import { CardauthError } from '../errors';
  * const { login, password } = parseBody(req, PasswordBody);
  */
 export function parseBody<S extends z.ZodType>(req: Request, schema: S): z.output<S> {
-  const r = schema.safeParse(req.body ?? {});
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const field = issue?.path.join('.') || 'body';
-    throw new CardauthError('bad_request', `invalid field: ${field}`);
-  }
-  return r.data;
+  return parseWith(req.body ?? {}, schema, 'field', 'body');
+}
+
+/**
+ * Parses the query string the same way: a repeated parameter (an array), an
+ * unknown one or a bad value is `bad_request` naming the parameter.
+ *
+ * @example
+ * const { role } = parseQuery(req, z.strictObject({ role: z.string().optional() }));
+ */
+export function parseQuery<S extends z.ZodType>(req: Request, schema: S): z.output<S> {
+  return parseWith(req.query, schema, 'query parameter', 'query');
 }
 
 const text = (max: number) => z.string().min(1).max(max);
