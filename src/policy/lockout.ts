@@ -134,14 +134,16 @@ end
 return {'ok'}
 `;
 
-/** KEYS: IP, IP junk, session junk. Answers count and ms left of each. */
+/**
+ * KEYS: IP, IP junk, session junk. ARGV: the max of each. Answers the first
+ * budget spent, in the order IP, session junk, IP junk, with its ms left
+ * ({'open', 0} when none is).
+ */
 const GATE_LUA = `${TAKE_LUA}
-local out = {}
-for k = 1, 3 do
-  out[#out + 1] = count(KEYS[k])
-  out[#out + 1] = left(KEYS[k], 0)
-end
-return out
+if count(KEYS[1]) >= tonumber(ARGV[1]) then return {'ip', left(KEYS[1], 0)} end
+if count(KEYS[3]) >= tonumber(ARGV[3]) then return {'session', left(KEYS[3], 0)} end
+if count(KEYS[2]) >= tonumber(ARGV[2]) then return {'junk', left(KEYS[2], 0)} end
+return {'open', 0}
 `;
 
 /** KEYS: the budgets to take from. ARGV: per key, max, windowMs, blockMs. */
@@ -234,11 +236,11 @@ export function createLockout(deps: { redis: Redis; config: LockoutConfig; rando
       await endScript([keys.busy(s.sessionId), keys.account(s.accountId), keys.ip(s.ip)], [token, outcome]);
     },
     async gate(ip, sessionId) {
-      const r = (await gateScript([keys.ip(ip), keys.junkIp(ip), keys.junkSession(sessionId)], [])).map(Number);
-      const [ipCount = 0, ipMs = 0, junkIpCount = 0, junkIpMs = 0, junkSessCount = 0, junkSessMs = 0] = r;
-      if (ipCount >= config.ipAttempts) return { locked: true, scope: 'ip', retryAfterMs: ipMs };
-      if (junkSessCount >= config.sessionJunkAttempts) return { locked: true, scope: 'session', retryAfterMs: junkSessMs };
-      if (junkIpCount >= config.ipJunkAttempts) return { locked: false, junkLimited: true, retryAfterMs: junkIpMs };
+      const [spent, ms] = await gateScript([keys.ip(ip), keys.junkIp(ip), keys.junkSession(sessionId)], [config.ipAttempts, config.ipJunkAttempts, config.sessionJunkAttempts]);
+      const retryAfterMs = Number(ms);
+      if (spent === 'ip') return { locked: true, scope: 'ip', retryAfterMs };
+      if (spent === 'session') return { locked: true, scope: 'session', retryAfterMs };
+      if (spent === 'junk') return { locked: false, junkLimited: true, retryAfterMs };
       return { locked: false, junkLimited: false };
     },
     async recordIpFailure(ip) {
