@@ -32,10 +32,11 @@ export class CardRejectedError extends CardauthError {
     readonly reason: StatementRejectReason,
     /**
      * `nonce`: only of a statement whose signature passed; never audited.
-     * `signed`: the signature verified (an approved agent signed it), so the
-     * refusal is a real card at a real reader, not junk anyone can send.
+     * `fresh`: the refusal used up a fresh login nonce of this session, so it
+     * needed a card at a reader now (the card step sets it); a refusal without
+     * it is one that anyone holding an old statement, or none, can repeat.
      */
-    readonly detail: { agentId?: string; uid?: string; reader?: string; nonce?: string; signed?: true } = {},
+    readonly detail: { agentId?: string; uid?: string; reader?: string; nonce?: string; fresh?: true } = {},
   ) {
     super('card_rejected', 'card not accepted');
   }
@@ -148,15 +149,12 @@ export function createAgentJwsVerifier(opts: AgentJwsOptions) {
         requiredClaims: ['iss', 'aud', 'iat', 'exp', 'jti', ...claims],
       }));
     } catch (err) {
-      // jose checks the claims only after the signature verified.
-      const signed = err instanceof joseErrors.JWTClaimValidationFailed || err instanceof joseErrors.JWTExpired;
-      throw new CardRejectedError(reasonFromJose(err), { agentId: kid, ...(signed ? { signed: true as const } : {}) });
+      throw new CardRejectedError(reasonFromJose(err), { agentId: kid });
     }
     const { iat, exp, jti } = payload;
-    const signed = { agentId: kid, signed: true as const };
-    if (typeof iat !== 'number' || typeof exp !== 'number' || !claimString(jti, 128)) throw new CardRejectedError('bad_statement', signed);
+    if (typeof iat !== 'number' || typeof exp !== 'number' || !claimString(jti, 128)) throw new CardRejectedError('bad_statement', { agentId: kid });
     const nowSec = clock.now() / 1000;
-    if (exp - iat > maxLifetimeSec || exp <= iat || iat > nowSec + skewSec) throw new CardRejectedError('statement_expired', signed);
+    if (exp - iat > maxLifetimeSec || exp <= iat || iat > nowSec + skewSec) throw new CardRejectedError('statement_expired', { agentId: kid });
     return { agent, payload: payload as JWTPayload & Record<string, unknown> };
   };
 }

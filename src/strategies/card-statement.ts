@@ -24,7 +24,7 @@ export interface CardStatement {
  * Normalises a UID claim; a bad one is a CardRejectedError with the uid_*
  * reason, keeping what was claimed (cut short) for the audit.
  */
-export function uidClaim(uid: unknown, detail: { agentId: string; reader?: string; nonce?: string; signed?: true }): Uid {
+export function uidClaim(uid: unknown, detail: { agentId: string; reader?: string; nonce?: string }): Uid {
   if (typeof uid !== 'string') throw new CardRejectedError('bad_statement', detail);
   try {
     return normaliseUid(uid);
@@ -48,7 +48,7 @@ export function createStatementVerifier(verifyAgentJws: AgentJwsVerifier): (jws:
   return async (jws) => {
     const { agent, payload } = await verifyAgentJws(jws, STATEMENT_TYP, ['nonce', 'uid', 'reader']);
     const { nonce, uid, reader } = payload;
-    const detail = { agentId: agent.id, signed: true as const, ...(claimString(reader, 128) ? { reader } : {}) };
+    const detail = { agentId: agent.id, ...(claimString(reader, 128) ? { reader } : {}) };
     if (!claimString(nonce, 128) || !claimString(reader, 128)) throw new CardRejectedError('bad_statement', detail);
     return {
       agentId: agent.id,

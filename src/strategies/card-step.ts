@@ -36,7 +36,7 @@ export interface CardStepDeps {
   cards: { get(uid: string): Promise<{ accountId: string; status: 'active' | 'revoked' } | null> };
   /** True when the agent's workstation was seen at this client IP, or the IP is exempt (see createWorkstationIpCheck). */
   workstationSeenAt: (agentId: string, ip: string) => Promise<boolean>;
-  /** The client's limits: checked first; a refusal is charged to the IP, or as junk when no verified signature backs it. */
+  /** The client's limits: checked first; a refusal is charged to the IP, or as junk when no fresh nonce backs it. */
   ipLimit: Pick<IpLimit, 'check' | 'recordFailure' | 'junk'>;
   audit: { append(input: AuditEventInput): Promise<unknown> };
   now: () => number;
@@ -47,10 +47,12 @@ export interface CardStepDeps {
  * seen at the client IP (a statement carried elsewhere is `workstation_mismatch`)
  * → allow-list. Every outcome is
  * audited as `card.presented`; a refusal is a CardRejectedError whose reason
- * only the audit sees. A refusal of a statement whose signature verified
- * counts against the client IP, unless it is a random or odd-length UID; one
- * that failed before (junk anyone can send) counts under the junk budgets
- * instead, so junk cannot lock out an address. An IP over its failure limit
+ * only the audit sees. A refusal that used up a fresh nonce of this session
+ * (wrong workstation, unknown or revoked card: a card at a reader now) counts
+ * against the client IP; a random or odd-length UID counts nowhere, once;
+ * anything else (junk, a replayed, expired or misaddressed statement, which
+ * anyone holding an old statement can resend) counts under the junk budgets
+ * instead, so it cannot lock out an address. An IP over its failure limit
  * is `rate_limited` before the statement is read (see createIpLimit).
  * Infrastructure failures propagate as `unavailable` / `audit_unavailable`.
  *
@@ -67,23 +69,26 @@ export function createCardStep(deps: CardStepDeps) {
     let accountId: string | undefined;
     try {
       st = await deps.verifyStatement(statement);
-      const read = { agentId: st.agentId, uid: st.uid, reader: st.reader, signed: true as const };
+      const read = { agentId: st.agentId, uid: st.uid, reader: st.reader };
       // Consuming the nonce and reading the workstation's IPs and the card are independent: one wave, judged in this order.
       const [fresh, seen, card] = await Promise.all([deps.nonces.consume(st.nonce, sessionId), deps.workstationSeenAt(st.agentId, source.ip), deps.cards.get(st.uid)]);
       if (!fresh) throw new CardRejectedError('replayed_nonce', read);
-      if (!seen) throw new CardRejectedError('workstation_mismatch', read);
-      if (!card) throw new CardRejectedError('unknown_card', read);
-      if (card.status !== 'active') throw new CardRejectedError('revoked_card', read);
+      // From here on a fresh nonce of this session was used up: the refusal needed a card at a reader now.
+      const now = { ...read, fresh: true as const };
+      if (!seen) throw new CardRejectedError('workstation_mismatch', now);
+      if (!card) throw new CardRejectedError('unknown_card', now);
+      if (card.status !== 'active') throw new CardRejectedError('revoked_card', now);
       accountId = card.accountId;
     } catch (err) {
       if (!(err instanceof CardRejectedError)) throw err;
-      const signed = err.detail.signed === true;
-      // Junk is charged before it is recorded: over the IP's junk budget it is refused unrecorded (rate_limited).
-      if (!signed) await deps.ipLimit.junk('card.presented', source, sessionId, gate);
-      // A random or odd-length UID is exempt from the IP count only once: its statement is single-use too.
-      const { nonce } = err.detail;
-      const exempt = signed && NOT_AN_ATTEMPT.has(err.reason) && nonce !== undefined && (await deps.nonces.consume(nonce, sessionId));
+      // A random or odd-length UID is not an attempt, once: its statement is single-use too.
+      const { nonce, fresh } = err.detail;
+      const exempt = NOT_AN_ATTEMPT.has(err.reason) && nonce !== undefined && (await deps.nonces.consume(nonce, sessionId));
       const reason = NOT_AN_ATTEMPT.has(err.reason) && !exempt ? 'replayed_nonce' : err.reason;
+      // Anything else that did not use up a fresh nonce (junk, a replay, an expired or misaddressed
+      // statement) whoever holds an old statement can send again and again: it spends the junk
+      // budgets, never the IP's login budget, and over the IP's junk budget it is refused unrecorded.
+      if (!exempt && !fresh) await deps.ipLimit.junk('card.presented', source, sessionId, gate);
       await deps.audit.append({
         type: 'card.presented',
         outcome: 'failure',
@@ -91,7 +96,7 @@ export function createCardStep(deps: CardStepDeps) {
         ...rejectionAudit(err, source),
         sessionId,
       });
-      if (signed && !exempt) await deps.ipLimit.recordFailure(source.ip);
+      if (fresh) await deps.ipLimit.recordFailure(source.ip);
       throw err;
     }
     await deps.audit.append({

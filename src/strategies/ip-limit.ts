@@ -22,7 +22,8 @@ const rateLimited = () => new CardauthError('rate_limited', 'too many failed att
  * The client's limits at the edge of a login step (УПД.4):
  *
  * - the IP's login budget, spent by refusals a real card at a real reader
- *   made (a signed statement refused, a wrong password): over it, every
+ *   made (a statement refused after it used up a fresh login nonce, a wrong
+ *   password): over it, every
  *   login step from that IP is `rate_limited` before anything it sent is read;
  * - the junk budgets of the IP and of the session, spent by refusals that no
  *   verified signature backs (a junk statement, a password with no card

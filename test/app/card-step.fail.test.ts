@@ -208,22 +208,29 @@ describe('random and odd-length UIDs are audited but do not count against the cl
   });
 });
 
-describe('a random-UID statement is still single-use: a replay is audited replayed_nonce and counted', () => {
+describe('a replayed statement is junk: audited replayed_nonce, and it cannot lock out the address', () => {
   let srv: TestServer;
   let agent: TestAgent;
-  suiteServer({ env: { CARDAUTH_IP_ATTEMPTS: '2' } }, async (s, a) => {
+  suiteServer({ env: { CARDAUTH_IP_ATTEMPTS: '2', CARDAUTH_SESSION_JUNK_ATTEMPTS: '1000' } }, async (s, a) => {
     [srv, agent] = [s, a];
+    await srv.account('replayed', 'Пароль-повтора-2026!', '04000000000F11');
   });
 
-  it('the first presentation is uid_random and free; its replays use up the address', async () => {
+  it('a random UID is free once; 60 replays of it, or of an old card statement, leave the address its logins', async () => {
     const c = srv.client();
     const { nonce } = (await c.post('/auth/nonce')).json;
     const phone = await signStatement(agent.key, { aud: srv.config.CARDAUTH_PUBLIC_ORIGIN, nonce, uid: '08A1B2C3', reader: 'R' }, srv.clock);
     expect((await c.post('/auth/card', { statement: phone })).json.error.code).toBe('card_rejected');
     expect(await lastAudit(srv.redis, 'card.presented')).toMatchObject({ reason: 'uid_random', cardUid: '08A1B2C3' });
-    for (let i = 0; i < 2; i++) expect((await c.post('/auth/card', { statement: phone })).json.error.code).toBe('card_rejected');
+    const old = await srv.statementFor(c, agent, '04000000000F11');
+    expect((await c.post('/auth/card', { statement: old })).status).toBe(200);
+    for (let i = 0; i < 30; i++) {
+      expect((await c.post('/auth/card', { statement: phone })).json.error.code).toBe('card_rejected');
+      expect((await c.post('/auth/card', { statement: old })).json.error.code).toBe('card_rejected');
+    }
     expect(await lastAudit(srv.redis, 'card.presented')).toMatchObject({ reason: 'replayed_nonce' });
-    expect((await c.post('/auth/card', { statement: phone })).json.error.code).toBe('rate_limited');
+    expect(await srv.redis.get('rl:ip:127.0.0.1')).toBeNull();
+    expect((await srv.login(srv.client(), agent, '04000000000F11', 'replayed', 'Пароль-повтора-2026!')).status).toBe(200);
   });
 });
 
