@@ -158,7 +158,7 @@ export const SERVER_KEYS = {
   ),
   CARDAUTH_AGENT_EVENTS_PER_MIN: key(
     int(1, 1000000),
-    'Agent events (POST /agents/events, signed tap-outs) a client IP may send per minute; over it 429 `rate_limited`. A terminal server or a NAT counts as one IP for all its agents. Refused events are audited once per IP and minute, with a count.',
+    'Agent events (POST /agents/events, signed tap-outs) per minute: refused ones per client IP, verified ones per agent; over it 429 `rate_limited`. Junk from a workstation\'s own address therefore never holds up its real tap-outs. Refused events are audited once per IP and minute, with a count.',
     '120',
   ),
   CARDAUTH_STATEMENT_MAX_LIFETIME_SEC: key(int(1, 300), 'Longest `exp - iat` accepted in a card statement.', '30'),

@@ -16,7 +16,7 @@ export interface AgentRoutesDeps {
   locks: Pick<SessionLocks, 'lockCard' | 'recorded'>;
   /** Enrollments per client IP (a quota per hour). */
   enrollLimit: { take(key: string): Promise<boolean> };
-  /** Events per client IP (CARDAUTH_AGENT_EVENTS_PER_MIN). */
+  /** Agent events per minute (CARDAUTH_AGENT_EVENTS_PER_MIN), keyed `ip:<ip>` for refused ones and `agent:<id>` for verified ones. */
   eventLimit: { take(key: string): Promise<boolean> };
   /** Which refused events get their own audit record (per client IP and minute). */
   eventRefusals: Pick<RefusalTally, 'refused' | 'overLimit'>;
@@ -32,7 +32,8 @@ const AGENT_ID = /^ag_[0-9a-f]{16}$/;
  * authenticate by signature). `POST /agents/enroll` registers a public key as
  * a pending agent (a quota per IP, taken only by a well-formed JSON body;
  * audited); `GET /agents/:id/status` tells an agent whether it is approved;
- * `POST /agents/events` takes a signed `card.tapout` (rate-limited per IP) and
+ * `POST /agents/events` takes a signed `card.tapout` (refusals rate-limited per
+ * IP, verified events per agent) and
  * locks every session opened with that card at that agent. An enrollment and
  * a verified event record the client IP as one the agent's workstation was
  * seen at (see createWorkstationIpCheck); nothing unauthenticated does.
@@ -70,23 +71,27 @@ export function createAgentRoutes(deps: AgentRoutesDeps): Router {
     const { statement } = parseBody(req, StatementBody);
     const source = requestSource(req);
     const unrecordedRefusals = (n: number) => (n > 0 ? { details: { unrecordedRefusals: n } } : {});
-    if (!(await deps.eventLimit.take(source.ip))) {
-      const over = await deps.eventRefusals.overLimit(source.ip);
-      if (over.record) await deps.audit.append({ type: 'card.tapout', outcome: 'failure', reason: 'rate_limited', source, ...unrecordedRefusals(over.unrecorded) });
-      throw new CardauthError('rate_limited', 'too many agent events from this address; try later');
-    }
     let event: TapoutEvent;
     try {
       event = await deps.verifyTapout(statement);
     } catch (err) {
       if (!(err instanceof CardRejectedError)) throw err;
-      // Anyone can send junk here: only the first refusal per IP and window gets a record, the rest a count.
+      // Anyone can send junk here. Refusals are limited per IP, verified events are not: a flood of
+      // junk from a workstation's own address must not hold up its real tap-outs. Only the first
+      // refusal per IP and minute gets a record; the rest get a count.
+      if (!(await deps.eventLimit.take(`ip:${source.ip}`))) {
+        const over = await deps.eventRefusals.overLimit(source.ip);
+        if (over.record) await deps.audit.append({ type: 'card.tapout', outcome: 'failure', reason: 'rate_limited', source, ...unrecordedRefusals(over.unrecorded) });
+        throw new CardauthError('rate_limited', 'too many refused agent events from this address; try later');
+      }
       const tally = await deps.eventRefusals.refused(source.ip);
       if (tally.record) {
         await deps.audit.append({ type: 'card.tapout', outcome: 'failure', reason: err.reason, ...rejectionAudit(err, source), ...unrecordedRefusals(tally.unrecorded) });
       }
       throw err;
     }
+    // A verified event is limited per agent, so a stolen agent key cannot flood the trail either.
+    if (!(await deps.eventLimit.take(`agent:${event.agentId}`))) throw new CardauthError('rate_limited', 'too many events from this agent; try later');
     const reason = event.signal === 'switch' ? 'switch' : 'tapout';
     // Lock first, then record: the lock protects an unattended session, so it does not wait for
     // the audit. A lock whose record fails (503) stays noted as unrecorded, and the agent's retry

@@ -53,8 +53,8 @@ export function createRefusalTally(deps: { redis: Redis; clock: Clock; prefix: s
   return {
     /** A refusal: recorded when it is the first of its window, counted otherwise. */
     refused: (key: string) => ask('first', key, true),
-    /** The key went over its rate limit: recorded once per window, with the count so far. */
-    overLimit: (key: string) => ask('over', key, false),
+    /** The key went over its rate limit: recorded once per window, with the count so far; counted otherwise. */
+    overLimit: (key: string) => ask('over', key, true),
   };
 }
 

@@ -7,7 +7,7 @@ import { suiteServer, TestClient, type TestAgent, type TestServer } from '../hel
 const TRUSTED_PROXY = { CARDAUTH_TRUST_PROXY: 'loopback' };
 const agentAt = (srv: TestServer, ip: string) => new TestClient(srv.url, null, { 'x-forwarded-for': ip });
 
-describe('POST /agents/events: anyone can send junk, so it is rate-limited per IP and its refusals leave a bounded trail', () => {
+describe('POST /agents/events: anyone can send junk, so refusals are rate-limited per IP and leave a bounded trail', () => {
   let srv: TestServer;
   let agent: TestAgent;
   suiteServer({ env: TRUSTED_PROXY }, (s, a) => {
@@ -29,10 +29,21 @@ describe('POST /agents/events: anyone can send junk, so it is rate-limited per I
     // The 119 refusals after the first, counted rather than each recorded, reach the trail with the limit's record.
     expect(added[1]).toMatchObject({ type: 'card.tapout', outcome: 'failure', reason: 'rate_limited', source: { ip: '192.0.2.66' }, details: { unrecordedRefusals: 119 } });
 
-    // A real tap-out from another address still works (and is recorded).
+    // A real tap-out from the same address still works (and is recorded): the junk cannot hold it up.
     const tapout = await signTapout(agent.key, { aud: srv.config.CARDAUTH_PUBLIC_ORIGIN, uid: '04000000000A01', reader: 'R', signal: 'tap' }, srv.clock);
-    expect((await agentAt(srv, '127.0.0.1').post('/agents/events', { statement: tapout })).json).toEqual({ locked: 0 });
+    expect((await agentAt(srv, '192.0.2.66').post('/agents/events', { statement: tapout })).json).toEqual({ locked: 0 });
     expect((await auditRecords(srv.redis)).slice(before + 2)).toEqual([expect.objectContaining({ type: 'card.tapout', outcome: 'success' })]);
+  });
+
+  it('verified events are limited per agent: the 121st in a minute is 429, and another agent is not held up', async () => {
+    const tap = (who: TestAgent) => signTapout(who.key, { aud: srv.config.CARDAUTH_PUBLIC_ORIGIN, uid: '04000000000A02', reader: 'R', signal: 'tap' }, srv.clock);
+    const flooder = await srv.agent({ name: 'РМ-flood' });
+    await srv.services.agents.recordSeen(flooder.id, '127.0.0.1');
+    const statuses: number[] = [];
+    for (let i = 0; i < 121; i++) statuses.push((await agentAt(srv, '127.0.0.1').post('/agents/events', { statement: await tap(flooder) })).status);
+    expect(statuses.slice(0, 120)).toEqual(Array(120).fill(200));
+    expect(statuses[120]).toBe(429);
+    expect((await agentAt(srv, '127.0.0.1').post('/agents/events', { statement: await tap(agent) })).status).toBe(200);
   });
 
   it('a body that is not a statement (not JSON, a form, the wrong fields) is 400 and neither recorded nor counted', async () => {

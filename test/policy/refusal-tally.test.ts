@@ -22,7 +22,7 @@ describe('refusal tally (real Redis)', () => {
     expect(await t.refused('192.0.2.1')).toEqual({ record: true, unrecorded: 2 });
   });
 
-  it('going over the limit is recorded once per window, taking the count so far; later refusals count anew', async () => {
+  it('going over the limit is recorded once per window, taking the count so far; later refusals, over the limit or not, count anew', async () => {
     const t = tally();
     await t.refused('192.0.2.3');
     for (let i = 0; i < 3; i++) await t.refused('192.0.2.3');
@@ -30,7 +30,7 @@ describe('refusal tally (real Redis)', () => {
     expect(await t.overLimit('192.0.2.3')).toEqual({ record: false, unrecorded: 0 });
     await t.refused('192.0.2.3'); // in flight when the limit tripped
     clock.advance(60_000);
-    expect(await t.refused('192.0.2.3')).toEqual({ record: true, unrecorded: 1 });
+    expect(await t.refused('192.0.2.3')).toEqual({ record: true, unrecorded: 2 }); // the second overLimit and the one in flight
     expect(await t.overLimit('192.0.2.3')).toEqual({ record: true, unrecorded: 0 });
   });
 
