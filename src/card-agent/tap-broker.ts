@@ -60,9 +60,9 @@ interface Waiter {
  *   {@link TapBroker.tapoutLockedNothing}).
  * - The request waiting gets any other tap; that card becomes the
  *   workstation's active card.
- * - Another card tapped while one is active and no request waits emits
- *   `tapout` (signal `switch`) for the active one and is held for the login
- *   the page will start.
+ * - Another card tapped while one is active emits `tapout` (signal
+ *   `switch`) for the active one, whether a request waits for the new card
+ *   or not (then it is held for the login the page will start).
  * - A tap nobody waits for is held `holdMs` for the next request.
  * - A card that could not be read fails the waiting request with
  *   `card_unreadable`, so the page can ask for it again; one whose UID is
@@ -99,11 +99,13 @@ export class TapBroker extends EventEmitter {
       this.emit('tapout', { uid: tap.uid, reader: tap.reader, signal: 'tap' satisfies TapoutSignal });
       return;
     }
-    if (this.handTo(tap)) return;
+    // Another card: the active one's session is left behind, whoever gets this tap (a waiting
+    // request, which may not be the clinician's own page, or the next one).
     if (active) {
       this.active = undefined;
       this.emit('tapout', { uid: active.uid, reader: active.reader, signal: 'switch' satisfies TapoutSignal });
     }
+    if (this.handTo(tap)) return;
     this.held = tap;
   }
 

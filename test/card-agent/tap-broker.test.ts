@@ -31,6 +31,22 @@ describe('tap broker', () => {
     expect(tapouts).toEqual([{ uid: '04A1', reader: 'R1', signal: 'tap' }]);
   });
 
+  it('another card while a request waits: the request gets it, and the open session still gets its switch tap-out', async () => {
+    const { broker, tapouts, tap } = setup();
+    const first = broker.nextTap(1000);
+    broker.onCard(tap('04A1'));
+    await first;
+    const waiting = broker.nextTap(1000); // perhaps not the clinician's own page
+    broker.onCard(tap('04B2'));
+    expect(await outcome(waiting)).toBe('04B2');
+    expect(tapouts).toEqual([{ uid: '04A1', reader: 'R1', signal: 'switch' }]);
+    broker.onCard(tap('04A1')); // A's card is no longer the active one: no tap-out of B, it is a switch from B
+    expect(tapouts).toEqual([
+      { uid: '04A1', reader: 'R1', signal: 'switch' },
+      { uid: '04B2', reader: 'R1', signal: 'switch' },
+    ]);
+  });
+
   it("another card at an open session: tap-out (switch) for the open one, and the new tap is held for the next login", async () => {
     const { broker, tapouts, tap } = setup();
     const p = broker.nextTap(1000);
