@@ -215,7 +215,7 @@ export function createApp(deps: AppDeps): Express {
   const ipLimit = createIpLimit({ lockout: deps.lockout, audit: deps.audit, claimOnce: deps.claimOnce });
   const workstationSeenAt = createWorkstationIpCheck({ agents: deps.agents, exempt: config.CARDAUTH_WORKSTATION_IP_EXEMPT });
   const cardStep = createCardStep({ verifyStatement, nonces: deps.nonces, cards: deps.cards, workstationSeenAt, ipLimit, audit: deps.audit, now });
-  const passwordStep = createPasswordStep({ accounts: deps.accounts, hasher: deps.hasher, lockout: deps.lockout, audit: deps.audit });
+  const passwordStep = createPasswordStep({ accounts: deps.accounts, hasher: deps.hasher, lockout: deps.lockout, ipLimit, claimOnce: deps.claimOnce, audit: deps.audit });
   const openSession = createSessionOpener({ audit: deps.audit, accounts: deps.accounts, locks: deps.locks, sessionTtlSec: config.CARDAUTH_SESSION_MAX_SEC });
   const cardStepTtlMs = config.CARDAUTH_NONCE_TTL_SEC * 1000;
   const factorProblem = createFactorCheck({ cards: deps.cards, agents: deps.agents });

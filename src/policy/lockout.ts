@@ -56,13 +56,15 @@ export interface Lockout {
    * Takes one password attempt, atomically and before the password is
    * looked at, from the account's and the client IP's budgets and from the
    * session's card step; refused when the session already has an attempt in
-   * flight, the card step's attempts are used up, or a budget is spent.
+   * flight, the card step's attempts are used up, or a budget is spent (which
+   * still uses up one of the card step's attempts, so one tap cannot ask
+   * for ever).
    */
   begin(subject: AttemptSubject): Promise<AttemptStart>;
   /**
    * Ends an attempt, so the session may try again. `failure` keeps it
    * counted; `void` (nothing was judged: a store failed) gives it back to
-   * the account and the IP; `success` gives it back to the IP and clears the
+   * the account, the IP and the card step; `success` gives it back to the IP and clears the
    * account's failures (only someone with both factors can do that).
    */
   end(subject: AttemptSubject, token: string, outcome: AttemptOutcome): Promise<void>;
@@ -108,16 +110,19 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return {'busy', 0, 0} end
 local csMax = tonumber(ARGV[3])
 if csMax > 0 and count(KEYS[2]) >= csMax then return {'card_step_used_up', 0, 0} end
 local accountMax, ipMax = tonumber(ARGV[5]), tonumber(ARGV[8])
-if count(KEYS[3]) >= accountMax then return {'account', left(KEYS[3], ARGV[7]), 0} end
-if count(KEYS[4]) >= ipMax then return {'ip', left(KEYS[4], ARGV[9]), 0} end
+local function useCardStep()
+  if csMax > 0 and redis.call('INCR', KEYS[2]) == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[4]) end
+end
+if count(KEYS[3]) >= accountMax then useCardStep() return {'account', left(KEYS[3], ARGV[7]), 0} end
+if count(KEYS[4]) >= ipMax then useCardStep() return {'ip', left(KEYS[4], ARGV[9]), 0} end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-if csMax > 0 and redis.call('INCR', KEYS[2]) == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[4]) end
+useCardStep()
 local n = take(KEYS[3], accountMax, ARGV[6], ARGV[7])
 take(KEYS[4], ipMax, ARGV[6], ARGV[9])
 return {'ok', 0, n >= accountMax and 1 or 0}
 `;
 
-/** KEYS: in-flight, account, IP. ARGV: token, outcome (see Lockout.end). */
+/** KEYS: in-flight, account, IP, card-step count. ARGV: token, outcome (see Lockout.end). */
 const END_LUA = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 local function giveBack(key)
@@ -130,6 +135,7 @@ if ARGV[2] == 'success' then
 elseif ARGV[2] == 'void' then
   giveBack(KEYS[2])
   giveBack(KEYS[3])
+  giveBack(KEYS[4])
 end
 return {'ok'}
 `;
@@ -200,7 +206,7 @@ export function createLockout(deps: { redis: Redis; config: LockoutConfig; rando
   const { redis, config } = deps;
   const randomBytes = deps.randomBytes ?? cryptoRandomBytes;
   const beginScript = defineScript(redis, 'cardauthAttemptBegin', 4, BEGIN_LUA);
-  const endScript = defineScript(redis, 'cardauthAttemptEnd', 3, END_LUA);
+  const endScript = defineScript(redis, 'cardauthAttemptEnd', 4, END_LUA);
   const gateScript = defineScript(redis, 'cardauthAttemptGate', 3, GATE_LUA);
   const record1 = defineScript(redis, 'cardauthAttemptRecord1', 1, RECORD_LUA);
   const record2 = defineScript(redis, 'cardauthAttemptRecord2', 2, RECORD_LUA);
@@ -233,7 +239,7 @@ export function createLockout(deps: { redis: Redis; config: LockoutConfig; rando
       return { ok: false, refused: status === 'account' ? 'account' : 'ip', retryAfterMs: Number(ms) };
     },
     async end(s, token, outcome) {
-      await endScript([keys.busy(s.sessionId), keys.account(s.accountId), keys.ip(s.ip)], [token, outcome]);
+      await endScript([keys.busy(s.sessionId), keys.account(s.accountId), keys.ip(s.ip), keys.cardStep(s.sessionId, s.cardStepAt)], [token, outcome]);
     },
     async gate(ip, sessionId) {
       const [spent, ms] = await gateScript([keys.ip(ip), keys.junkIp(ip), keys.junkSession(sessionId)], [config.ipAttempts, config.ipJunkAttempts, config.sessionJunkAttempts]);

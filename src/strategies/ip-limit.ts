@@ -71,7 +71,9 @@ export function createIpLimit(deps: IpLimitDeps) {
       if (gate.junkLimited) return refuse(step, 'junk_limited', source, sessionId, gate.retryAfterMs);
       await deps.lockout.recordJunk(source.ip, sessionId);
     },
-    /** A refusal a verified signature backs: counted against the IP's login budget. */
+    /** The IP's login budget found spent at a later check (the password step's): refused, audited once per period. */
+    limited: (step: IpLimitedStep, source: RequestSource, sessionId: string, retryAfterMs: number): Promise<never> => refuse(step, 'ip_limited', source, sessionId, retryAfterMs),
+    /** A refusal that used up a fresh nonce (a card at a reader now): counted against the IP's login budget. */
     recordFailure: (ip: string): Promise<void> => deps.lockout.recordIpFailure(ip),
   };
 }

@@ -3,6 +3,7 @@ import { CardauthError } from '../errors';
 import type { Lockout } from '../policy/lockout';
 import type { PasswordHasher } from '../policy/password-hasher';
 import type { CardStepResult, RequestSource } from './card-step';
+import type { IpLimit } from './ip-limit';
 
 /** The account fields the password step reads. */
 export interface LoginAccount {
@@ -46,6 +47,10 @@ export interface PasswordStepDeps {
   accounts: { findByLogin(login: string): Promise<LoginAccount | null> };
   hasher: Pick<PasswordHasher, 'verify' | 'dummyVerify'>;
   lockout: Pick<Lockout, 'begin' | 'end'>;
+  /** An IP whose login budget is spent: refused, audited once per period. */
+  ipLimit: Pick<IpLimit, 'limited'>;
+  /** Single-use keys across nodes (SET NX with a TTL): a locked account's refusal is audited once per lock. */
+  claimOnce: (key: string, ttlSec: number) => Promise<boolean>;
   audit: { append(input: AuditEventInput): Promise<unknown> };
 }
 
@@ -56,7 +61,8 @@ export interface PasswordStepDeps {
  *    password is looked at; refused when a budget is spent, when the card
  *    step's attempts are used up (`card_step_required`), or when this session
  *    already has an attempt in flight (`attempt_in_progress`, unaudited:
- *    nothing was checked);
+ *    nothing was checked); a spent budget's refusal is audited once per
+ *    account (or IP) and lock period;
  * 2. the login must name the card's account, active: otherwise a dummy
  *    argon2 verify and the same failure as a wrong password;
  * 3. argon2id verify;
@@ -66,7 +72,7 @@ export interface PasswordStepDeps {
  *    records every outcome.
  *
  * @example
- * const passwordStep = createPasswordStep({ accounts, hasher, lockout, audit });
+ * const passwordStep = createPasswordStep({ accounts, hasher, lockout, ipLimit, claimOnce, audit });
  * const account = await passwordStep({ card, login, password, source, sessionId });
  */
 export function createPasswordStep(deps: PasswordStepDeps) {
@@ -97,8 +103,11 @@ export function createPasswordStep(deps: PasswordStepDeps) {
       if (start.refused === 'busy') throw new AttemptInProgressError();
       // The strategy records it, as a password with no usable card step.
       if (start.refused === 'card_step_used_up') throw new CardStepUsedUpError();
-      await record('failure', start.refused === 'ip' ? 'ip_limited' : 'locked');
-      if (start.refused === 'ip') throw new CardauthError('rate_limited', 'too many failed attempts from this address');
+      if (start.refused === 'ip') return deps.ipLimit.limited('password.checked', source, sessionId, start.retryAfterMs);
+      // Refused before anything was checked: recorded once per account and lock, so a client
+      // looping on a locked account cannot grow the audit trail without bound.
+      const lockSec = Math.max(1, Math.ceil(start.retryAfterMs / 1000));
+      if (await deps.claimOnce(`lkd:${card.accountId}`, lockSec)) await record('failure', 'locked');
       throw new AccountLockedError(start.retryAfterMs);
     }
 

@@ -104,6 +104,22 @@ describe('lockout: the attempts policy (real Redis)', () => {
     expect((await lockout.begin({ ...s, cardStepAt: 2000 })).ok).toBe(true);
   });
 
+  it("a refusal for a spent budget uses up the card step too, so one tap cannot ask for ever; a void attempt gives its card-step attempt back", async () => {
+    const lockout = make({ attempts: 1 });
+    const s = subject();
+    await failAttempt(lockout, s);
+    const onTap = { ...s, sessionId: 'tap', cardStepAt: 5 };
+    for (let i = 0; i < 3; i++) expect(await lockout.begin(onTap)).toMatchObject({ ok: false, refused: 'account' });
+    expect(await lockout.begin(onTap)).toEqual({ ok: false, refused: 'card_step_used_up' });
+
+    const other = { ...subject(), cardStepAt: 6 };
+    for (let i = 0; i < 4; i++) {
+      const start = await lockout.begin(other);
+      expect(start.ok).toBe(true);
+      if (start.ok) await lockout.end(other, start.token, 'void');
+    }
+  });
+
   it('an IP over its login budget is refused whatever the account; junk never spends it', async () => {
     const lockout = make({ ipAttempts: 3, ipJunkAttempts: 5, sessionJunkAttempts: 100 });
     for (let i = 0; i < 10; i++) await lockout.recordJunk('192.0.2.7', `sess_${i}`);

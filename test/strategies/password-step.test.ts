@@ -1,12 +1,13 @@
 import { createPasswordStep, type LoginAccount } from '../../src/strategies/password-step';
 import type { CardStepResult } from '../../src/strategies/card-step';
 import type { AttemptStart, AttemptSubject } from '../../src/policy/lockout';
-import { isCardauthError } from '../../src/errors';
+import { CardauthError, isCardauthError } from '../../src/errors';
 
 // White-box: the order of the password step, with plain fakes that log calls.
 function setup(opts: { account?: LoginAccount | null; start?: AttemptStart; passwordOk?: boolean; verifyThrows?: boolean }) {
   const calls: string[] = [];
   const subjects: AttemptSubject[] = [];
+  const claimed = new Set<string>();
   const step = createPasswordStep({
     accounts: {
       findByLogin: async () => {
@@ -34,6 +35,18 @@ function setup(opts: { account?: LoginAccount | null; start?: AttemptStart; pass
       end: async (_s, token, outcome) => {
         calls.push(`end:${token}:${outcome}`);
       },
+    },
+    ipLimit: {
+      limited: async () => {
+        calls.push('ip-limited');
+        throw new CardauthError('rate_limited', 'too many failed attempts from this address');
+      },
+    },
+    claimOnce: async (key) => {
+      calls.push(`claim:${key}`);
+      if (claimed.has(key)) return false;
+      claimed.add(key);
+      return true;
     },
     audit: {
       append: async (e) => {
@@ -75,16 +88,17 @@ describe('password step order', () => {
     expect(calls).not.toContain('audit:account.locked:failed_attempts');
   });
 
-  it('locked: stops before looking at the password, even a right one', async () => {
+  it('locked: stops before looking at the password, even a right one; recorded once per account and lock', async () => {
     const { step, calls } = setup({ account, passwordOk: true, start: { ok: false, refused: 'account', retryAfterMs: 5000 } });
     expect(code(await step(input).catch((e) => e))).toBe('locked');
-    expect(calls).toEqual(['begin', 'audit:password.checked:locked']);
+    expect(code(await step(input).catch((e) => e))).toBe('locked');
+    expect(calls).toEqual(['begin', 'claim:lkd:acc_1', 'audit:password.checked:locked', 'begin', 'claim:lkd:acc_1']);
   });
 
-  it('IP over its budget: rate_limited before the password', async () => {
+  it('IP over its budget: rate_limited before the password, through the IP limit (audited once per period there)', async () => {
     const { step, calls } = setup({ account, passwordOk: true, start: { ok: false, refused: 'ip', retryAfterMs: 5000 } });
     expect(code(await step(input).catch((e) => e))).toBe('rate_limited');
-    expect(calls).toEqual(['begin', 'audit:password.checked:ip_limited']);
+    expect(calls).toEqual(['begin', 'ip-limited']);
   });
 
   it('another attempt in flight in this session: attempt_in_progress, nothing read, nothing recorded', async () => {
