@@ -291,6 +291,15 @@ const storedSchema = z.looseObject({
   outcome: z.enum(['success', 'failure']),
 });
 
+/** Whether `text` is the canonical JSON of `value`; a value none can have (a number JSON.parse made Infinity) is not. */
+function isCanonical(value: unknown, text: string): boolean {
+  try {
+    return canonicalJson(value) === text;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Reads the fields of one stream entry (as XRANGE returns them).
  *
@@ -322,6 +331,6 @@ export function fromStreamFields(fields: readonly string[]): DecodedEntry {
     return typeof seq === 'number' && Number.isSafeInteger(seq) ? { ok: false, seq } : { ok: false };
   }
   if (!HEX64.test(hash)) return { ok: false, seq: s.data.seq };
-  const intact = canonicalJson(parsed) === json && sameHash(sha256Hex(json), hash);
+  const intact = isCanonical(parsed, json) && sameHash(sha256Hex(json), hash);
   return { ok: true, seq: s.data.seq, prev: s.data.prev, hash, intact, record: { ...(parsed as Omit<AuditRecord, 'hash'>), hash } };
 }

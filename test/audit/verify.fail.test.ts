@@ -69,6 +69,13 @@ describe('verifyAuditChain finds the first broken record', () => {
     expect(result).toEqual({ ok: false, count: 2, firstBroken: { seq: 3, id: ids[2], reason: 'hash_mismatch' } });
   });
 
+  it('a number no canonical record can hold (1e999, Infinity once parsed): hash_mismatch, not a crash', async () => {
+    const rewritten = (fieldsOf(2)[1] as string).replace('{', '{"x":1e999,');
+    const edited = source.map(([, f], i) => (i === 2 ? ['r', rewritten, 'h', sha256Hex(rewritten)] : f));
+    const { ids, result } = await verifyCopy(edited);
+    expect(result).toEqual({ ok: false, count: 2, firstBroken: { seq: 3, id: ids[2], reason: 'hash_mismatch' } });
+  });
+
   it('the head rewritten and re-hashed over its own text: hash_mismatch, though nothing links to it', async () => {
     const last = source.length - 1;
     const rewritten = (fieldsOf(last)[1] as string).replace(/,/g, ', ');
