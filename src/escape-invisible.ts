@@ -1,11 +1,16 @@
 /**
- * Every code point of `\p{C}` but TAB, LF and CR: C0 and C1 controls, format
- * characters (bidi overrides and isolates U+202A–U+202E, U+2066–U+2069,
- * zero-width ones, a BOM inside text, tag characters), private use,
- * unassigned code points and lone surrogates. TAB, LF and CR are left to the
- * format around the text: JSON escapes them itself, CSV quotes them.
+ * What a reader cannot see, or sees as something else: every code point of
+ * `\p{C}` (C0 and C1 controls, format characters such as the bidi overrides
+ * and isolates U+202A–U+202E, U+2066–U+2069, zero-width ones, a BOM inside
+ * text, tag characters; private use, unassigned code points, lone
+ * surrogates), every default-ignorable one (U+034F, variation selectors, the
+ * Hangul fillers U+115F and U+3164), every space but U+0020 (U+00A0,
+ * U+2007, …), and U+2800, a blank Braille pattern. TAB, LF and CR are left to
+ * the format around the text (JSON escapes them itself, CSV quotes them), and
+ * so is the plain space.
  */
-const INVISIBLE = /[^\P{C}\t\n\r]/gu;
+const INVISIBLE = /[\p{C}\p{Default_Ignorable_Code_Point}\p{Zs}\u2800]/gu;
+const LEFT_AS_IS = new Set(['\t', '\n', '\r', ' ']);
 
 /**
  * Writes each invisible or text-reordering code point as a `\uXXXX` escape
@@ -18,5 +23,5 @@ const INVISIBLE = /[^\P{C}\t\n\r]/gu;
  * JSON.parse(escapeInvisible(JSON.stringify('a\u200bb'))) // => 'a\u200bb'
  */
 export function escapeInvisible(text: string): string {
-  return text.replace(INVISIBLE, (c) => c.split('').map((u) => `\\u${u.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''));
+  return text.replace(INVISIBLE, (c) => (LEFT_AS_IS.has(c) ? c : c.split('').map((u) => `\\u${u.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')));
 }

@@ -86,4 +86,12 @@ describe('audit export formats: invisible and bidi characters', () => {
     expect(csvCell('\u202e=cmd')).toBe('\\u202e=cmd');
     expect(csvCell('=\u200b1')).toBe("'=\\u200b1");
   });
+
+  it('the look-alikes outside \\p{C} too: default-ignorables, Hangul fillers, blank Braille, spaces other than U+0020', () => {
+    for (const c of ['\u034f', '\ufe0f', '\u115f', '\u3164', '\u2800', '\u00a0', '\u2007', '\u3000']) {
+      const cell = csvCell(`ivanova${c}`);
+      expect(cell).toBe(`ivanova\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    }
+    expect(csvCell('Д-р Иванова\tА. В.')).toBe('"Д-р Иванова\tА. В."'); // a plain space, Cyrillic and a TAB stay as they are
+  });
 });
