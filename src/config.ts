@@ -153,7 +153,7 @@ export const SERVER_KEYS = {
   CARDAUTH_NONCE_TTL_SEC: key(int(10, 3600), 'Life of a login nonce handed out by POST /auth/nonce. A session not logged in yet also ends (cookie and Redis entry) this long after its last POST /auth/nonce or /auth/card.', '120'),
   CARDAUTH_WORKSTATION_IP_EXEMPT: key(
     ipRangeList,
-    "A card step is accepted only from a client IP its agent's workstation was seen at (its enrollment, its signed tap-out events; the 16 most recent are kept). Client IPs listed here (comma-separated addresses and CIDR ranges, e.g. `10.20.0.0/16`) are exempt, for any agent: NAT or terminal servers whose browsers and agents reach the server from different addresses. `0.0.0.0/0,::/0` turns the check off.",
+    "A card step is accepted only from a client IP its agent's workstation was seen at (its enrollment, its signed tap-out events; the 16 most recent, each for 90 days after it was last seen). Client IPs listed here (comma-separated addresses and CIDR ranges, e.g. `10.20.0.0/16`) are exempt, for any agent: NAT or terminal servers whose browsers and agents reach the server from different addresses. `0.0.0.0/0,::/0` turns the check off.",
     '',
   ),
   CARDAUTH_AGENT_EVENTS_PER_MIN: key(

@@ -18,7 +18,8 @@ import { defineScript, pairsToRecord, printable, randomHex } from './script';
  *   even after it is revoked (a revoked key may be compromised).
  * - `agent:<id>:ips`: sorted set, the client IPs its workstation was seen at
  *   (its enrollment, its signed events) → last seen (ms); only the
- *   {@link SEEN_IPS_KEPT} most recent stay, so an old DHCP lease ages out.
+ *   {@link SEEN_IPS_KEPT} most recent stay, and one not seen for
+ *   {@link SEEN_IP_MAX_AGE_MS} no longer counts, so an old DHCP lease ages out.
  *
  * Every state change is one Lua script, so two officers on two nodes cannot
  * both act on the same agent.
@@ -135,6 +136,8 @@ const seenKey = (id: string) => `agent:${id}:ips`;
 
 /** How many of its most recent client IPs an agent's workstation keeps. */
 export const SEEN_IPS_KEPT = 16;
+/** How long an IP counts after the workstation was last seen at it: a DHCP lease handed to another machine months ago does not. */
+export const SEEN_IP_MAX_AGE_MS = 90 * 86_400_000;
 
 /**
  * True for a well-formed agent id.
@@ -255,7 +258,7 @@ export interface AgentStore {
    * recent IPs. `agent_not_found` if unknown.
    */
   recordSeen(id: string, ip: string): Promise<void>;
-  /** True when the agent's workstation was seen at `ip` (one of its kept IPs). */
+  /** True when the agent's workstation was seen at `ip` (one of its kept IPs) within {@link SEEN_IP_MAX_AGE_MS}. */
   seenAt(id: string, ip: string): Promise<boolean>;
   /** Every agent, oldest first. */
   list(): Promise<Agent[]>;
@@ -325,7 +328,11 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
       if (status === 'agent_not_found') throw new CardauthError('agent_not_found', 'no such agent');
     },
 
-    seenAt: async (id, ip) => isAgentId(id) && (await guard(redis.zscore(seenKey(id), ip))) !== null,
+    async seenAt(id, ip) {
+      if (!isAgentId(id)) return false;
+      const at = await guard(redis.zscore(seenKey(id), ip));
+      return at !== null && clock.now() - Number(at) <= SEEN_IP_MAX_AGE_MS;
+    },
 
     async list() {
       const ids = Object.values(await guard(redis.hgetall(FP_INDEX)));

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, createHash } from 'node:crypto';
 import type Redis from 'ioredis';
 import { startRedis, type TestRedis } from '../helpers/redis';
-import { createAgentStore, SEEN_IPS_KEPT, validatePublicJwk, type AgentStore } from '../../src/store/agents';
+import { createAgentStore, SEEN_IP_MAX_AGE_MS, SEEN_IPS_KEPT, validatePublicJwk, type AgentStore } from '../../src/store/agents';
 import { codeOf, frozenClock, outcomes, unreachableRedis } from './support';
 
 const jwkOf = (type: 'ed25519' | 'p256' | 'p384' | 'secp256k1' | 'rsa' | 'x25519', part: 'public' | 'private' = 'public') => {
@@ -221,6 +221,16 @@ describe('agent store', () => {
     expect(await agents.seenAt(a.id, '192.0.2.11')).toBe(true);
     const b = await agents.register({ name: 'other', publicJwk: jwkOf('p256') });
     expect(await agents.seenAt(b.id, '192.0.2.10')).toBe(false); // per agent, and none without an ip
+  });
+
+  it('seen IPs: one not seen for 90 days no longer counts, until the workstation is seen at it again', async () => {
+    const a = await agents.register({ name: 'ws', publicJwk: jwkOf('ed25519'), ip: '10.9.0.1' });
+    clock.advance(SEEN_IP_MAX_AGE_MS);
+    expect(await agents.seenAt(a.id, '10.9.0.1')).toBe(true);
+    clock.advance(1);
+    expect(await agents.seenAt(a.id, '10.9.0.1')).toBe(false);
+    await agents.recordSeen(a.id, '10.9.0.1');
+    expect(await agents.seenAt(a.id, '10.9.0.1')).toBe(true);
   });
 
   it(`seen IPs: only the ${SEEN_IPS_KEPT} most recently seen are kept, so an old DHCP lease ages out`, async () => {
