@@ -295,7 +295,7 @@ function checkKey(name: string, def: Keys[string], env: Env, fromFile: Record<st
     return `${name}: is set but empty in ${where}`;
   }
   const r = def.schema.safeParse(value);
-  if (!r.success) return `${name}: ${r.error.issues[0]?.message ?? 'invalid'}${def.secret ? '' : ` (got "${value}")`}`;
+  if (!r.success) return `${name}: ${r.error.issues[0]?.message ?? 'invalid'}${def.secret ? '' : ` (got ${JSON.stringify(value)})`}`;
   out[name] = r.data;
   return undefined;
 }

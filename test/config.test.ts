@@ -243,6 +243,13 @@ describe('several bad keys', () => {
   });
 });
 
+describe('a value with a line break', () => {
+  it('is shown escaped, so the refusal stays one line per key', () => {
+    const err = expectRefused({ ...BASE, CARDAUTH_PORT: '80\n81' }, 'CARDAUTH_PORT');
+    expect(err.message).toContain('(got "80\\n81")');
+  });
+});
+
 describe('REDIS_URL', () => {
   it.each(['redis://', 'rediss://', 'redis:///0', 'redis://:hunter2-secret@', 'redis://:hunter2-secret@:6379'])('%p (no host) is refused, never echoing it', (url) => {
     const err = expectRefused({ ...BASE, REDIS_URL: url }, 'REDIS_URL');
