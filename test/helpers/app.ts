@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { exportJWK, generateKeyPair } from 'jose';
 import type Redis from 'ioredis';
+import type { Express } from 'express';
 import { createApp } from '../../src/app';
 import type { Clock } from '../../src/clock';
 import { loadServerConfig, type ServerConfig } from '../../src/config';
@@ -83,9 +84,10 @@ export interface TestServer {
 
 /**
  * Runs the real app (real Redis, real stores, real argon2) on a free loopback
- * port, with a config built through the real config loader.
+ * port, with a config built through the real config loader. `app` builds
+ * another app instead of createApp's (e.g. a host app embedding cardauth).
  */
-export async function startTestServer(redis: TestRedis, opts: { env?: Record<string, string>; clock?: Clock } = {}): Promise<TestServer> {
+export async function startTestServer(redis: TestRedis, opts: { env?: Record<string, string>; clock?: Clock; app?: (deps: { config: ServerConfig; redis: Redis; clock: Clock; services: Services }) => Express } = {}): Promise<TestServer> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const config = loadServerConfig({
@@ -99,7 +101,7 @@ export async function startTestServer(redis: TestRedis, opts: { env?: Record<str
   const client = connectRedis(redis.url, silentLogger);
   await new Promise<void>((resolve) => (client.status === 'ready' ? resolve() : client.once('ready', () => resolve())));
   const services = createServices({ redis: client, config, clock });
-  const app = createApp({ config, redis: client, clock, logger: silentLogger, ...services });
+  const app = opts.app ? opts.app({ config, redis: client, clock, services }) : createApp({ config, redis: client, clock, logger: silentLogger, ...services });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(port, '127.0.0.1', () => resolve(s));
   });
@@ -160,7 +162,7 @@ export async function startTestServer(redis: TestRedis, opts: { env?: Record<str
  *   await srv.account('ivanova', PASSWORD, UID);
  * });
  */
-export function suiteServer(opts: { env?: Record<string, string>; clock?: Clock }, ready: (srv: TestServer, agent: TestAgent, redis: TestRedis) => Promise<void> | void): void {
+export function suiteServer(opts: Parameters<typeof startTestServer>[1], ready: (srv: TestServer, agent: TestAgent, redis: TestRedis) => Promise<void> | void): void {
   let redis: TestRedis | undefined;
   let srv: TestServer | undefined;
   beforeAll(async () => {
