@@ -20,6 +20,14 @@ export function manualClock(start = Date.now()): Clock & { advance(ms: number): 
 
 export const TEST_SECRET = 'test-session-secret-0123456789abcdef';
 
+/** What a TestClient request answers: the status, the body as text and as JSON (if it is), the headers. */
+export interface TestResponse {
+  status: number;
+  json: any;
+  text: string;
+  headers: Headers;
+}
+
 /** A browser-like client: keeps the session cookie, sends Origin (and `headers` on every request). */
 export class TestClient {
   cookie = '';
@@ -29,7 +37,7 @@ export class TestClient {
     readonly headers: Readonly<Record<string, string>> = {},
   ) {}
 
-  async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<TestResponse> {
     const h: Record<string, string> = { ...this.headers, ...headers };
     if (this.cookie) h.cookie = this.cookie;
     if (this.origin !== null && !('origin' in h)) h.origin = this.origin;
@@ -50,10 +58,10 @@ export class TestClient {
     }
     return { status: res.status, json, text, headers: res.headers };
   }
-  post(path: string, body?: unknown, headers?: Record<string, string>) {
+  post(path: string, body?: unknown, headers?: Record<string, string>): Promise<TestResponse> {
     return this.request('POST', path, body ?? {}, headers);
   }
-  get(path: string, headers?: Record<string, string>) {
+  get(path: string, headers?: Record<string, string>): Promise<TestResponse> {
     return this.request('GET', path, undefined, headers);
   }
 }
