@@ -6,6 +6,8 @@
  * const server = await startServer({ config: loadServerConfig(process.env), logger: createJsonLogger(process.stdout), clock: systemClock });
  */
 export { createApp, type AppDeps } from './app';
+export { createCardauth, type Cardauth, type CardauthOptions } from './embed';
+export type { LoggedInRequest, RequireLoginOptions } from './http/require-login';
 export { createServices, createStores, type Services } from './services';
 export { startServer, type RunningServer } from './server';
 export { loadServerConfig, loadAgentConfig, configTable, SERVER_KEYS, AGENT_KEYS, type ServerConfig, type AgentConfig } from './config';

@@ -43,7 +43,7 @@ export function createPageRoutes(deps: PageRoutesDeps): Router {
     const t = messages(lang);
     const locked = res.locals.lockedUser as SessionUser | undefined;
     res.setHeader('Cache-Control', 'no-store');
-    res.render('login', {
+    res.render(join(VIEWS_DIR, 'login.ejs'), {
       lang,
       t,
       pageTitle: locked ? t.page_title_locked : t.title,
@@ -70,7 +70,7 @@ export function createPageRoutes(deps: PageRoutesDeps): Router {
     const lang = pickLang(req, res);
     const t = messages(lang);
     res.setHeader('Cache-Control', 'no-store');
-    res.render('home', {
+    res.render(join(VIEWS_DIR, 'home.ejs'), {
       lang,
       t,
       pageTitle: t.page_title_home,

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { exportJWK, generateKeyPair } from 'jose';
 import type Redis from 'ioredis';
+import type { Express } from 'express';
 import { createApp } from '../../src/app';
 import type { Clock } from '../../src/clock';
 import { loadServerConfig, type ServerConfig } from '../../src/config';
@@ -19,6 +20,14 @@ export function manualClock(start = Date.now()): Clock & { advance(ms: number): 
 
 export const TEST_SECRET = 'test-session-secret-0123456789abcdef';
 
+/** What a TestClient request answers: the status, the body as text and as JSON (if it is), the headers. */
+export interface TestResponse {
+  status: number;
+  json: any;
+  text: string;
+  headers: Headers;
+}
+
 /** A browser-like client: keeps the session cookie, sends Origin (and `headers` on every request). */
 export class TestClient {
   cookie = '';
@@ -28,7 +37,7 @@ export class TestClient {
     readonly headers: Readonly<Record<string, string>> = {},
   ) {}
 
-  async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<TestResponse> {
     const h: Record<string, string> = { ...this.headers, ...headers };
     if (this.cookie) h.cookie = this.cookie;
     if (this.origin !== null && !('origin' in h)) h.origin = this.origin;
@@ -49,10 +58,10 @@ export class TestClient {
     }
     return { status: res.status, json, text, headers: res.headers };
   }
-  post(path: string, body?: unknown, headers?: Record<string, string>) {
+  post(path: string, body?: unknown, headers?: Record<string, string>): Promise<TestResponse> {
     return this.request('POST', path, body ?? {}, headers);
   }
-  get(path: string, headers?: Record<string, string>) {
+  get(path: string, headers?: Record<string, string>): Promise<TestResponse> {
     return this.request('GET', path, undefined, headers);
   }
 }
@@ -83,9 +92,10 @@ export interface TestServer {
 
 /**
  * Runs the real app (real Redis, real stores, real argon2) on a free loopback
- * port, with a config built through the real config loader.
+ * port, with a config built through the real config loader. `app` builds
+ * another app instead of createApp's (e.g. a host app embedding cardauth).
  */
-export async function startTestServer(redis: TestRedis, opts: { env?: Record<string, string>; clock?: Clock } = {}): Promise<TestServer> {
+export async function startTestServer(redis: TestRedis, opts: { env?: Record<string, string>; clock?: Clock; app?: (deps: { config: ServerConfig; redis: Redis; clock: Clock; services: Services }) => Express } = {}): Promise<TestServer> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const config = loadServerConfig({
@@ -99,7 +109,7 @@ export async function startTestServer(redis: TestRedis, opts: { env?: Record<str
   const client = connectRedis(redis.url, silentLogger);
   await new Promise<void>((resolve) => (client.status === 'ready' ? resolve() : client.once('ready', () => resolve())));
   const services = createServices({ redis: client, config, clock });
-  const app = createApp({ config, redis: client, clock, logger: silentLogger, ...services });
+  const app = opts.app ? opts.app({ config, redis: client, clock, services }) : createApp({ config, redis: client, clock, logger: silentLogger, ...services });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(port, '127.0.0.1', () => resolve(s));
   });
@@ -160,7 +170,7 @@ export async function startTestServer(redis: TestRedis, opts: { env?: Record<str
  *   await srv.account('ivanova', PASSWORD, UID);
  * });
  */
-export function suiteServer(opts: { env?: Record<string, string>; clock?: Clock }, ready: (srv: TestServer, agent: TestAgent, redis: TestRedis) => Promise<void> | void): void {
+export function suiteServer(opts: Parameters<typeof startTestServer>[1], ready: (srv: TestServer, agent: TestAgent, redis: TestRedis) => Promise<void> | void): void {
   let redis: TestRedis | undefined;
   let srv: TestServer | undefined;
   beforeAll(async () => {

@@ -1,0 +1,299 @@
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import expressSession from 'express-session';
+import type Redis from 'ioredis';
+import { Passport } from 'passport';
+import type { AuditEventInput } from './audit/record';
+import type { Clock } from './clock';
+import type { ServerConfig } from './config';
+import { CardauthError } from './errors';
+import { createAuthRoutes, showSession, type AuthRoutesDeps } from './http/auth-routes';
+import { bodyTooLarge, createErrorHandler } from './http/error-handler';
+import { forwardAuth } from './http/forward-auth';
+import { originGuard } from './http/origin-guard';
+import { createPageRoutes } from './http/page-routes';
+import { requestSource } from './http/request-source';
+import { securityHeaders } from './http/security-headers';
+import { sessionGuard } from './http/session-guard';
+import { trustProxyCheck } from './http/trust-proxy-check';
+import { errorMessage, type Logger } from './logger';
+import { createAgentRoutes, type AgentRoutesDeps } from './http/agent-routes';
+import type { Lockout } from './policy/lockout';
+import type { NonceStore } from './policy/nonces';
+import type { PasswordHasher } from './policy/password-hasher';
+import { createCardPasswordStrategy } from './strategies/card-password';
+import type { Strategy as LocalStrategy } from 'passport-local';
+import { createFactorCheck } from './strategies/factor-check';
+import { createAgentJwsVerifier, type AgentLookup } from './strategies/agent-jws';
+import { createStatementVerifier } from './strategies/card-statement';
+import { createCardStep } from './strategies/card-step';
+import { createIpLimit } from './strategies/ip-limit';
+import { createSessionOpener } from './strategies/open-session';
+import { createTapoutVerifier } from './strategies/tapout-event';
+import { createWorkstationIpCheck } from './strategies/workstation-ip';
+import type { AgentStore } from './store/agents';
+import type { SessionLocks } from './store/session-locks';
+import { createSessionStore } from './store/session-store';
+import { createPasswordStep, type LoginAccount } from './strategies/password-step';
+import type { LoginResult, SessionUser } from './strategies/session-user';
+import './http/session-data';
+
+/** JSON endpoints (everything else is a page or a static asset). */
+const API_PATH = /^\/(?:auth|agents|demo)\/|^\/(?:healthz|readyz)$/i;
+
+/** Every agent route is under /agents/ (case-insensitive, as the router matches). */
+const AGENT_PATH = /^\/agents\//i;
+
+/** The largest request body accepted, whatever its Content-Type. */
+const MAX_BODY_BYTES = 16 * 1024;
+
+/**
+ * A declared body over MAX_BODY_BYTES gets 413 before anything reads it. The JSON parser
+ * enforces the same limit on what it reads (a chunked JSON body too); any other body is never
+ * read, so only its Content-Length needs the check.
+ */
+const limitBody: express.RequestHandler = (req, _res, next) => {
+  if (Number(req.headers['content-length']) > MAX_BODY_BYTES) return next(bodyTooLarge());
+  next();
+};
+
+/** Everything the app needs; only entry points construct Redis and the stores. */
+export interface AppDeps {
+  config: ServerConfig;
+  /** Backs express-session (connect-redis) and the readiness probe. */
+  redis: Redis;
+  clock: Clock;
+  logger: Logger;
+  accounts: {
+    get(id: string): Promise<LoginAccount | null>;
+    findByLogin(login: string): Promise<LoginAccount | null>;
+    recordLogin(id: string, login: { at: number; workstation: string }): Promise<{ at: number; workstation: string } | null>;
+  };
+  cards: { get(uid: string): Promise<{ accountId: string; status: 'active' | 'revoked' } | null> };
+  agents: AgentLookup & AgentRoutesDeps['agents'] & Pick<AgentStore, 'seenAt'>;
+  audit: { append(input: AuditEventInput): Promise<unknown> };
+  nonces: NonceStore;
+  /** Single-use keys (agent event `jti`). */
+  claimOnce: (key: string, ttlSec: number) => Promise<boolean>;
+  locks: SessionLocks;
+  enrollLimit: AgentRoutesDeps['enrollLimit'];
+  /** Agent events per client IP (POST /agents/events). */
+  eventLimit: AgentRoutesDeps['eventLimit'];
+  eventRefusals: AgentRoutesDeps['eventRefusals'];
+  /** Logins started per client IP (POST /auth/nonce). */
+  nonceLimit: AuthRoutesDeps['nonceLimit'];
+  lockout: Lockout;
+  hasher: Pick<PasswordHasher, 'verify' | 'dummyVerify'>;
+  /** Resolves when Redis and the audit log are usable; rejects otherwise. */
+  ready: () => Promise<void>;
+  /** Extra routes mounted before the error handler (demo tapper, agent endpoints). */
+  extraRoutes?: express.Router[];
+}
+
+/** What {@link createRouter} builds, for createApp and createCardauth. */
+export interface CardauthRouter {
+  /** cardauth's paths (all of them, or those `ownPaths` matches), ending in their own 404 and error handler; any other path passes on. */
+  router: express.Router;
+  /**
+   * The session, Passport and the session guard, once per request (a second run is a no-op):
+   * the router runs it on its own paths; a host route runs it (through requireLogin) on its own.
+   */
+  session: RequestHandler;
+  /** The `card-password` strategy, as the router's Passport uses it. */
+  strategy: LocalStrategy;
+  /** cardauth's last middleware: typed errors as JSON, anything else logged and answered 503. */
+  errorHandler: ErrorRequestHandler;
+}
+
+/**
+ * cardauth's paths when it is embedded in a host app (createCardauth): its pages, the login
+ * API, the agents' endpoints, the static assets and the health probes. The host keeps `/`
+ * and every other path.
+ */
+export const OWN_PATHS = /^\/(?:login|home|healthz|readyz)\/?$|^\/(?:auth|agents|assets)(?:\/|$)/i;
+
+/**
+ * Builds cardauth's Router: every route, with its own body limit, Origin rule and security
+ * headers, the session, and its 404 and error handler. With `ownPaths` it handles only the
+ * paths that match and passes every other one on untouched (`next('router')`), so a host
+ * app's routes keep the host's rules; without, every path is its own (createApp).
+ * It renders its views by absolute path, so it needs no `views` setting of the app; the
+ * app's `trust proxy` must equal CARDAUTH_TRUST_PROXY (see trustProxyCheck).
+ *
+ * @example
+ * const { router } = createRouter({ config, redis, clock, logger, ...createServices({ redis, config, clock }) }, OWN_PATHS);
+ * hostApp.use(router);
+ */
+export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
+  const { config, clock } = deps;
+  const now = () => clock.now();
+  const secure = config.CARDAUTH_PUBLIC_ORIGIN.startsWith('https:');
+  const router = express.Router();
+  const errorHandler = createErrorHandler(deps.logger);
+  if (ownPaths) router.use((req, _res, next) => next(ownPaths.test(req.path) ? undefined : 'router'));
+  const verifyAgentJws = createAgentJwsVerifier({
+    agents: deps.agents,
+    clock,
+    audience: config.CARDAUTH_PUBLIC_ORIGIN,
+    maxLifetimeSec: config.CARDAUTH_STATEMENT_MAX_LIFETIME_SEC,
+    skewSec: config.CARDAUTH_CLOCK_SKEW_SEC,
+  });
+  // Before the session: the body limit and the JSON body parser, the agents' endpoints (they
+  // authenticate by signature and carry no cookie and no Origin, so they come before both) and the
+  // Origin check of every other write. A read (GET/HEAD) outside /agents/ needs none of these —
+  // nothing to parse, no agent route, no Origin check for a read — and skips them in one step:
+  // pages, GET /auth/session and GET /auth/forward, the hot paths, pass only helmet, the session
+  // and the routes.
+  const beforeSession = express.Router();
+  beforeSession.use(limitBody);
+  beforeSession.use(express.json({ limit: MAX_BODY_BYTES, strict: true, type: 'application/json' }));
+  beforeSession.use(
+    createAgentRoutes({
+      agents: deps.agents,
+      verifyTapout: createTapoutVerifier(verifyAgentJws, deps.claimOnce),
+      locks: deps.locks,
+      enrollLimit: deps.enrollLimit,
+      eventLimit: deps.eventLimit,
+      eventRefusals: deps.eventRefusals,
+      audit: deps.audit,
+      now,
+    }),
+  );
+  beforeSession.use(originGuard(config.CARDAUTH_PUBLIC_ORIGIN));
+
+  // Pages get helmet's full set; JSON answers get what matters for an API (OWASP REST):
+  // a deny-all CSP, nosniff, CORP, no referrer, HSTS on https, and no-store (they carry
+  // personal data and one-time nonces) — fewer bytes on the hot path.
+  const setApiHeaders = securityHeaders(
+    {
+      contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+      strictTransportSecurity: secure,
+      crossOriginOpenerPolicy: false,
+      originAgentCluster: false,
+      xDnsPrefetchControl: false,
+      xDownloadOptions: false,
+      xFrameOptions: false,
+      xPermittedCrossDomainPolicies: false,
+      xXssProtection: false,
+    },
+    { 'Cache-Control': 'no-store' },
+  );
+  const setPageHeaders = securityHeaders({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'"],
+        // Terminal servers: the page looks for its user's agent among loopback ports.
+        connectSrc: ["'self'", config.CARDAUTH_AGENT_URL, ...(config.CARDAUTH_AGENT_PORTS ? ['http://127.0.0.1:*'] : [])],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+    },
+    strictTransportSecurity: secure,
+  });
+  // The first layer, for every request: its security headers, then the writes' steps.
+  router.use((req, res, next) => {
+    const path = req.path;
+    (API_PATH.test(path) ? setApiHeaders : setPageHeaders)(res);
+    if ((req.method === 'GET' || req.method === 'HEAD') && !AGENT_PATH.test(path)) return next();
+    beforeSession(req, res, next);
+  });
+
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/readyz', (_req, res) => {
+    deps.ready().then(
+      () => res.json({ status: 'ready' }),
+      (err: unknown) => {
+        deps.logger.warn('not_ready', { err: err instanceof Error ? err.message : String(err) });
+        res.status(503).json({ error: { code: 'unavailable', message: 'not ready' } });
+      },
+    );
+  });
+
+  const sessions = expressSession({
+    name: 'cardauth.sid',
+    secret: [...config.CARDAUTH_SESSION_SECRET],
+    store: createSessionStore({ redis: deps.redis, ttlSec: config.CARDAUTH_SESSION_MAX_SEC }),
+    resave: false,
+    saveUninitialized: false,
+    cookie: { httpOnly: true, sameSite: 'strict', secure, path: '/' },
+  });
+  const passport = new Passport();
+  const verifyStatement = createStatementVerifier(verifyAgentJws);
+  const ipLimit = createIpLimit({ lockout: deps.lockout, audit: deps.audit, claimOnce: deps.claimOnce });
+  const workstationSeenAt = createWorkstationIpCheck({ agents: deps.agents, exempt: config.CARDAUTH_WORKSTATION_IP_EXEMPT });
+  const cardStep = createCardStep({ verifyStatement, nonces: deps.nonces, cards: deps.cards, workstationSeenAt, ipLimit, audit: deps.audit, now });
+  const passwordStep = createPasswordStep({ accounts: deps.accounts, hasher: deps.hasher, lockout: deps.lockout, ipLimit, claimOnce: deps.claimOnce, audit: deps.audit });
+  const openSession = createSessionOpener({ audit: deps.audit, accounts: deps.accounts, locks: deps.locks, sessionTtlSec: config.CARDAUTH_SESSION_MAX_SEC });
+  const cardStepTtlMs = config.CARDAUTH_NONCE_TTL_SEC * 1000;
+  const factorProblem = createFactorCheck({ cards: deps.cards, agents: deps.agents });
+  const sessionFactorProblem = createFactorCheck({ accounts: deps.accounts, cards: deps.cards, agents: deps.agents });
+
+  const strategy = createCardPasswordStrategy({
+    cardStep,
+    passwordStep,
+    pendingCard: (req) => {
+      const card = req.session.cardStep;
+      return card && now() - card.at <= cardStepTtlMs ? card : undefined;
+    },
+    factorProblem,
+    source: requestSource,
+    audit: deps.audit,
+    ipLimit,
+    now,
+  });
+  passport.use('card-password', strategy);
+  passport.serializeUser<SessionUser, express.Request>((req, user, done) => {
+    openSession(user as LoginResult, req.sessionID, requestSource(req)).then((s) => {
+      req.session.lastSeen = s.authTime;
+      done(null, s);
+    }, done);
+  });
+  passport.deserializeUser<SessionUser>((s, done) => done(null, s as Express.User));
+
+  const guard = sessionGuard({ idleMs: config.CARDAUTH_SESSION_IDLE_SEC * 1000, maxMs: config.CARDAUTH_SESSION_MAX_SEC * 1000, now, audit: deps.audit, locks: deps.locks, factorProblem: sessionFactorProblem });
+  const sessionSteps = express.Router();
+  sessionSteps.use(
+    trustProxyCheck(config.CARDAUTH_TRUST_PROXY, deps.logger),
+    (req, res, next) =>
+      sessions(req, res, (err?: unknown) => {
+        // express-session saves after the answer was sent; a failure then (Redis gone) can
+        // only be logged, or it would reach Express's final handler as a stack trace.
+        if (err && res.headersSent) return deps.logger.error('session_save_failed', { path: req.path, err: errorMessage(err) });
+        next(err);
+      }),
+    passport.initialize(),
+    passport.session(),
+    guard,
+  );
+  const sessionDone = new WeakSet<express.Request>();
+  const session: RequestHandler = (req, res, next) => {
+    if (sessionDone.has(req)) return next();
+    sessionDone.add(req);
+    sessionSteps(req, res, next);
+  };
+  router.use(session);
+
+  // The hot paths, ahead of the routers: the pages' session check and a reverse proxy's.
+  router.get('/auth/session', ...showSession);
+  router.get('/auth/forward', forwardAuth);
+  router.use(createAuthRoutes({ passport, nonces: deps.nonces, nonceLimit: deps.nonceLimit, cardStep, accounts: deps.accounts, unlockFailure: (sid) => deps.lockout.unlockFailure(sid), audit: deps.audit, cardIdentifiesUser: config.CARDAUTH_CARD_IDENTIFIES_USER, preauthTtlMs: cardStepTtlMs, now }));
+  router.use(
+    createPageRoutes({
+      publicOrigin: config.CARDAUTH_PUBLIC_ORIGIN,
+      agentUrl: config.CARDAUTH_AGENT_URL,
+      agentPorts: config.CARDAUTH_AGENT_PORTS ? `${config.CARDAUTH_AGENT_PORTS.from}-${config.CARDAUTH_AGENT_PORTS.to}` : '',
+      demo: config.CARDAUTH_DEMO,
+    }),
+  );
+  for (const r of deps.extraRoutes ?? []) router.use(r);
+
+  router.use((_req, _res, next) => next(new CardauthError('not_found', 'no such page')));
+  router.use(errorHandler);
+  return { router, session, strategy, errorHandler };
+}

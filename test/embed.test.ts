@@ -1,0 +1,228 @@
+import express, { type Express } from 'express';
+import { Passport } from 'passport';
+import { createApp } from '../src/app';
+import { signTapout } from '../src/card-agent/sign-statement';
+import { createCardauth, type Cardauth } from '../src/embed';
+import type { LoggedInRequest } from '../src/http/require-login';
+import { silentLogger } from '../src/logger';
+import type { LoginResult } from '../src/strategies/session-user';
+import { manualClock, startTestServer, suiteServer, TEST_SECRET, TestClient, type TestAgent, type TestServer } from './helpers/app';
+import { startRedis, suiteRedis } from './helpers/redis';
+import type { AddressInfo } from 'node:net';
+import { loadServerConfig } from '../src/config';
+
+const PW = 'Пароль-Иванова-1';
+const UID = '04000000000E01';
+const MB = 1024 * 1024;
+
+/** A host MIS: its own upload route with its own body limit, its own pages behind requireLogin. */
+function hostRoutes(app: express.Router, cardauth: Pick<Cardauth, 'requireLogin'>): void {
+  app.post('/upload', express.raw({ limit: '2mb', type: '*/*' }), (req, res) => {
+    res.json({ bytes: (req.body as Buffer).length });
+  });
+  app.get('/patients', cardauth.requireLogin(), (req, res) => {
+    const { user } = req as LoggedInRequest;
+    res.type('html').send(`<h1>Patients of ${user.displayName} (${user.login})</h1>`);
+  });
+  app.get('/api/patients', cardauth.requireLogin({ api: true }), (req, res) => {
+    res.json({ login: (req as LoggedInRequest).user.login });
+  });
+  app.get('/security', cardauth.requireLogin({ roles: ['security_officer', 'chief_admin'] }), (_req, res) => {
+    res.send('officers only');
+  });
+}
+
+const upload = (base: string, bytes: number) =>
+  fetch(`${base}/upload`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: Buffer.alloc(bytes, 1) });
+
+describe('createCardauth: cardauth embedded in a host Express app', () => {
+  let srv: TestServer;
+  let agent: TestAgent;
+  let cardauth: Cardauth;
+  const clock = manualClock();
+  suiteServer(
+    {
+      clock,
+      app: ({ config, redis, clock: c }): Express => {
+        cardauth = createCardauth({ config, redis, clock: c, logger: silentLogger });
+        const app = express();
+        app.set('trust proxy', config.CARDAUTH_TRUST_PROXY);
+        app.use(cardauth.router);
+        hostRoutes(app, cardauth);
+        // A host that runs its own Passport with cardauth's strategy (one-shot login).
+        const own = new Passport();
+        own.use('card-password', cardauth.strategy);
+        app.post('/mis/login', express.json(), cardauth.session, own.initialize(), own.authenticate('card-password', { session: false, failWithError: true }), (req, res) => {
+          res.json({ login: (req.user as LoginResult).account.login });
+        });
+        return app;
+      },
+    },
+    async (s, a) => {
+      [srv, agent] = [s, a];
+      await srv.account('ivanov', PW, UID);
+    },
+  );
+  afterAll(() => cardauth.close());
+
+  async function loggedIn() {
+    const c = srv.client();
+    expect((await srv.login(c, agent, UID, 'ivanov', PW)).status).toBe(200);
+    return c;
+  }
+
+  it('a 1 MB upload to a host route: 413 inside createApp (extraRoutes), accepted when the host mounts cardauth.router', async () => {
+    const redis = await startRedis();
+    const inside = await startTestServer(redis, {
+      app: ({ config, redis: client, clock: c, services }) => {
+        const routes = express.Router();
+        hostRoutes(routes, { requireLogin: () => (_req, _res, next) => next() });
+        return createApp({ config, redis: client, clock: c, logger: silentLogger, ...services, extraRoutes: [routes] });
+      },
+    });
+    try {
+      const res = await upload(inside.url, MB);
+      expect(res.status).toBe(413);
+      expect(await res.json()).toMatchObject({ error: { code: 'body_too_large' } });
+    } finally {
+      await inside.close();
+      await redis.stop();
+    }
+
+    const res = await upload(srv.url, MB);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ bytes: MB });
+    // cardauth's own routes keep its 16 KB limit.
+    expect((await srv.client().post('/auth/login', 'x'.repeat(20_000))).status).toBe(413);
+  });
+
+  it("the host's pages get none of cardauth's headers; cardauth's pages keep them", async () => {
+    const host = await srv.client().get('/patients');
+    expect(host.headers.get('content-security-policy')).toBeNull();
+    expect(host.headers.get('x-frame-options')).toBeNull();
+    const login = await srv.client().get('/login');
+    expect(login.status).toBe(200);
+    expect(login.text).toContain('<form');
+    expect(login.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const asset = await srv.client().get('/assets/login.js');
+    expect(asset.status).toBe(200);
+  });
+
+  it("cardauth's Origin rule covers its own writes only", async () => {
+    const foreign = new TestClient(srv.url, 'https://elsewhere.example');
+    expect((await foreign.post('/auth/nonce')).json.error.code).toBe('origin_forbidden');
+    expect((await foreign.request('POST', '/upload', 'abc', { 'content-type': 'application/octet-stream' })).json).toEqual({ bytes: 3 });
+  });
+
+  it('an unknown path under cardauth\'s prefixes is its 404; any other path is the host\'s', async () => {
+    const own = await srv.client().get('/auth/nope');
+    expect(own.status).toBe(404);
+    expect(own.json.error.code).toBe('not_found');
+    const hosts = await srv.client().get('/nope');
+    expect(hosts.status).toBe(404);
+    expect(hosts.json).toBeUndefined(); // Express's own final handler, not cardauth's
+    expect(hosts.headers.get('content-security-policy')).not.toContain("script-src 'self'");
+  });
+
+  it('no session: a page is sent to the login with its path as next, an API request gets 401 JSON', async () => {
+    const page = await srv.client().get('/patients?ward=3');
+    expect(page.status).toBe(303);
+    expect(page.headers.get('location')).toBe('/login?next=%2Fpatients%3Fward%3D3');
+    const bare = await srv.client().get('/patients');
+    expect(bare.headers.get('location')).toBe('/login?next=%2Fpatients');
+    const api = await srv.client().get('/api/patients');
+    expect(api.status).toBe(401);
+    expect(api.json).toEqual({ error: { code: 'unauthenticated', message: expect.any(String) } });
+    const prefersJson = await srv.client().get('/patients', { accept: 'application/json' });
+    expect(prefersJson.status).toBe(401);
+    expect(prefersJson.json.error.code).toBe('unauthenticated');
+  });
+
+  it('after a card + password login through the router the host page has req.user', async () => {
+    const c = await loggedIn();
+    const page = await c.get('/patients');
+    expect(page.status).toBe(200);
+    expect(page.text).toBe('<h1>Patients of Д-р ivanov (ivanov)</h1>');
+    expect((await c.get('/api/patients')).json).toEqual({ login: 'ivanov' });
+    expect((await c.get('/auth/session')).json.login).toBe('ivanov');
+  });
+
+  it('a session locked by a tap-out is refused', async () => {
+    const c = await loggedIn();
+    const statement = await signTapout(agent.key, { aud: srv.config.CARDAUTH_PUBLIC_ORIGIN, uid: UID, reader: 'Virtual PCD 00 00', signal: 'tap' }, clock);
+    expect((await new TestClient(srv.url, null).post('/agents/events', { statement })).status).toBe(200);
+    const page = await c.get('/patients');
+    expect(page.status).toBe(303);
+    expect(page.headers.get('location')).toBe('/login?next=%2Fpatients');
+    const api = await c.get('/api/patients');
+    expect(api.status).toBe(401);
+    expect(api.json.error.code).toBe('session_locked');
+  });
+
+  it('an idle session is locked and refused (the session guard runs on host routes)', async () => {
+    const c = await loggedIn();
+    clock.advance((srv.config.CARDAUTH_SESSION_IDLE_SEC + 1) * 1000);
+    expect((await c.get('/api/patients')).json.error.code).toBe('session_locked');
+  });
+
+  it('roles: a user with none of them gets 403', async () => {
+    const c = await loggedIn();
+    const res = await c.get('/security');
+    expect(res.status).toBe(403);
+    expect(res.json.error.code).toBe('forbidden');
+  });
+
+  it("strategy: a host's own Passport logs in with a one-shot statement, login and password", async () => {
+    const c = srv.client();
+    const statement = await srv.statementFor(c, agent, UID);
+    const ok = await c.post('/mis/login', { statement, login: 'ivanov', password: PW });
+    expect(ok.status).toBe(200);
+    expect(ok.json).toEqual({ login: 'ivanov' });
+    const wrong = await c.post('/mis/login', { statement: await srv.statementFor(c, agent, UID), login: 'ivanov', password: 'wrong-password' });
+    expect(wrong.status).toBe(401);
+  });
+});
+
+describe('createCardauth: options and close()', () => {
+  const redis = suiteRedis();
+  const redisUrl = () => `redis://127.0.0.1:${redis().options.port}`;
+  const configFor = (url: string, env: Record<string, string> = {}) =>
+    loadServerConfig({ REDIS_URL: url, CARDAUTH_PUBLIC_ORIGIN: 'http://127.0.0.1:1', CARDAUTH_SESSION_SECRET: TEST_SECRET, ...env });
+
+  it('refuses a config not loaded by loadServerConfig, and a redis that is neither a client nor a URL', () => {
+    expect(() => createCardauth({ config: { CARDAUTH_PUBLIC_ORIGIN: 'http://x' } as never })).toThrow(TypeError);
+    expect(() => createCardauth({ config: configFor(redisUrl()), redis: 42 as never })).toThrow(TypeError);
+  });
+
+  it('close() disconnects the client it constructed from a URL, never the host\'s own', async () => {
+    const own = createCardauth({ config: configFor(redisUrl()) });
+    const shared = createCardauth({ config: configFor(redisUrl()), redis: redis() });
+    await own.close();
+    await own.close();
+    await shared.close();
+    expect(await redis().ping()).toBe('PONG');
+  });
+
+  it("a host app whose trust proxy differs from CARDAUTH_TRUST_PROXY gets 503, not a silently lost cookie", async () => {
+    const logs: string[] = [];
+    const logger = { ...silentLogger, error: (event: string) => void logs.push(event) };
+    const cardauth = createCardauth({ config: configFor(redisUrl(), { CARDAUTH_TRUST_PROXY: 'loopback' }), logger });
+    const app = express();
+    app.use(cardauth.router);
+    app.get('/patients', cardauth.requireLogin(), (_req, res) => res.send('x'));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      expect((await fetch(`${base}/auth/session`)).status).toBe(503);
+      expect((await fetch(`${base}/patients`)).status).toBe(503);
+      expect(logs).toContain('trust_proxy_mismatch');
+      app.set('trust proxy', 'loopback');
+      expect((await fetch(`${base}/auth/session`)).status).toBe(401);
+    } finally {
+      server.close();
+      await cardauth.close();
+    }
+  });
+});
+
