@@ -1,7 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { TEST_SECRET } from '../helpers/app';
 import { freePort, startRedis, type TestRedis } from '../helpers/redis';
@@ -74,8 +74,12 @@ describe('npm pack, installed in a clean host project', () => {
 
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'cardauth-pack-'));
-    // `prepare` builds dist/ first.
-    await sh(ROOT, 'npm', ['pack', '--pack-destination', tmp, '--silent']);
+    // Packed from a copy of the project, where `prepare` builds its own dist/: rebuilding the
+    // project's dist/ would change files under the feet of tests running the CLI meanwhile.
+    const copy = join(tmp, 'project');
+    cpSync(ROOT, copy, { recursive: true, filter: (f) => !/^(node_modules|dist|dist-bench|var|coverage|\.git)$/.test(relative(ROOT, f).split(sep)[0] ?? '') });
+    symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+    await sh(copy, 'npm', ['pack', '--pack-destination', tmp, '--silent']);
     const tarball = readdirSync(tmp).find((f) => f.endsWith('.tgz'));
     if (!tarball) throw new Error(`npm pack wrote no tarball into ${tmp}`);
     files = (await sh(tmp, 'tar', ['-tzf', tarball])).stdout.split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
