@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what cardauth needs on Debian 12 + Node 20, as root. Idempotent.
 #   Debian: redis-server, pcscd + vsmartcard-vpcd (virtual reader), libpcsclite-dev,
-#           g++ and make (pcsclite and argon2 build with node-gyp), chromium (browser
+#           g++ and make (node-gyp builds argon2 and pcsclite, the agent's optional PC/SC
+#           module: with these here `npm ci` builds it), chromium (browser
 #           tests), iproute2/util-linux (private network namespaces for pcscd), python3
 #           (node-gyp, and the virtual card relay), nginx (the forward-auth tests run their
 #           own, on loopback; the system's nginx service is not wanted).

@@ -15,6 +15,11 @@ export interface CardauthOptions {
    * cardauth constructs, owns and disconnects on close(). Default: the config's REDIS_URL.
    * A host client should fail fast like cardauth's own (`enableOfflineQueue: false`, a
    * `commandTimeout`), or a login waits for Redis instead of answering 503.
+   * The type is ioredis 6's own class: ioredis is a dependency with a caret range, so npm
+   * installs one copy for the host and cardauth and the host's client is this type. A host
+   * on another ioredis major gets its own nested copy for cardauth and passes a URL. (A
+   * structural type of the methods used would have to cover connect-redis's and
+   * rate-limiter-flexible's use of the client too: not narrow, and not checkable here.)
    */
   redis?: Redis | string;
   clock?: Clock;

@@ -19,6 +19,23 @@ const list = (v: string) =>
     .filter(Boolean);
 
 /**
+ * pcsclite, loaded here and not at import: a native module the server, the CLI and a host
+ * importing 'cardauth' never need. It is an optional dependency, so it is absent from an
+ * install with `--omit=optional` or one where its build failed (npm then drops it).
+ */
+function loadPcsclite(): () => PcscLite {
+  try {
+    return require('pcsclite') as () => PcscLite;
+  } catch (err) {
+    throw new CardauthError(
+      'unavailable',
+      'the card agent needs the optional native package pcsclite, which is not installed or did not build: install libpcsclite-dev, g++, make and python3 (Debian; see docs/workstations.md for Windows), then run `npm install` again without --omit=optional',
+      { cause: err },
+    );
+  }
+}
+
+/**
  * The card agent's entry point: the only place that constructs pcsclite. It
  * loads (or creates) the key, watches every reader, serves the loopback
  * bridge on CARDAUTH_AGENT_HOST:CARDAUTH_AGENT_PORT and logs
@@ -30,10 +47,9 @@ const list = (v: string) =>
  */
 export async function startAgent(deps: { config: AgentConfig; logger: Logger; clock: Clock }): Promise<{ url: string; close(): Promise<void> }> {
   const { config, logger, clock } = deps;
+  const pcsclite = loadPcsclite();
   const samePeer = sameUserCheck(config.CARDAUTH_AGENT_SAME_USER, logger);
   const identity = await loadOrCreateIdentity(config.CARDAUTH_AGENT_DIR);
-  // Loaded here, not at import: a native module the server and the CLI never need.
-  const pcsclite = require('pcsclite') as () => PcscLite;
   const watcher = createReaderWatcher({
     pcsc: () => pcsclite(),
     clock,

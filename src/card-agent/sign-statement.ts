@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { SignJWT, type CryptoKey, type KeyObject } from 'jose';
+import { SignJWT } from 'jose';
+// Type-only and `resolution-mode: import`: jose is ESM-only, and these types reach the public .d.ts,
+// which a CommonJS host under `module: node16` type-checks too.
+import type { CryptoKey, KeyObject } from 'jose' with { 'resolution-mode': 'import' };
 import type { Clock } from '../clock';
 import type { StatementAlg } from '../strategies/agent-jws';
 import { STATEMENT_TYP } from '../strategies/card-statement';

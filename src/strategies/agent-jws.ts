@@ -1,4 +1,7 @@
-import { decodeProtectedHeader, errors as joseErrors, importJWK, jwtVerify, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { decodeProtectedHeader, errors as joseErrors, importJWK, jwtVerify } from 'jose';
+// Type-only and `resolution-mode: import`: jose is ESM-only, and these types reach the public .d.ts,
+// which a CommonJS host under `module: node16` type-checks too.
+import type { CryptoKey, JWK, JWTPayload } from 'jose' with { 'resolution-mode': 'import' };
 import type { Clock } from '../clock';
 import { CardauthError } from '../errors';
 
