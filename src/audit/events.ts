@@ -1,5 +1,5 @@
 /**
- * The one table of audit event types (domain §7, РСБ.1). Every record in the
+ * The one table of audit event types (docs/fstec.md, РСБ.1). Every record in the
  * audit trail names one of these dotted types, an outcome (`success` or
  * `failure`) and, for failures, a reason code.
  *

@@ -10,7 +10,7 @@ import { createLineLog, spawnChild, type Child, type LineLog } from './child-pro
  * hardware, no mocks: the agent reads cards through pcsclite exactly as on a
  * workstation.
  *
- * How the plumbing works (domain.md §3):
+ * How the plumbing works (docs/testing.md):
  *
  * - pcscd runs under `unshare --mount --net`: a tmpfs over `/run` gives it its
  *   own `/run/pcscd/pcscd.comm` (the host's `/run` is untouched; the mount
