@@ -105,6 +105,8 @@ const trustProxy = z.string().transform((v, ctx): number | string | false => {
   ctx.addIssue({ code: 'custom', message: 'must be a hop count, or loopback, linklocal, uniquelocal, IP addresses and CIDR ranges, comma-separated' });
   return z.NEVER;
 });
+/** A bind address only this machine can reach. */
+const isLoopbackHost = (host: string) => host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 /** Comma-separated IP addresses and CIDR ranges; empty for none. */
 const ipRangeList = z.string().transform((v, ctx): readonly string[] => {
   const ranges = v.split(',').map((t) => t.trim()).filter(Boolean);
@@ -144,7 +146,7 @@ export const SERVER_KEYS = {
   CARDAUTH_PORT: key(int(0, 65535), 'HTTP port (0 picks a free one).', '8080'),
   CARDAUTH_PUBLIC_ORIGIN: key(origin, 'Origin users open; the `aud` every card statement must name and the only Origin accepted on JSON requests. https makes cookies Secure and needs CARDAUTH_TRUST_PROXY.'),
   CARDAUTH_SESSION_SECRET: key(secretList, 'Signs the session cookie. Comma-separated to rotate: the first signs, all verify; each at least 32 characters.', undefined, true),
-  CARDAUTH_TRUST_PROXY: key(trustProxy, 'Express `trust proxy` value when behind a load balancer (e.g. `1` or `loopback`); empty or `0` trusts none. Required with an https CARDAUTH_PUBLIC_ORIGIN: the server speaks plain HTTP and sees https only in the X-Forwarded-Proto of a proxy it trusts.', ''),
+  CARDAUTH_TRUST_PROXY: key(trustProxy, 'Express `trust proxy` value when behind a load balancer (e.g. `loopback`, the proxy\'s address, or a hop count such as `1` when CARDAUTH_HOST is loopback: with any other host a hop count is refused, since a client reaching the server directly could choose its own address); empty or `0` trusts none. Required with an https CARDAUTH_PUBLIC_ORIGIN: the server speaks plain HTTP and sees https only in the X-Forwarded-Proto of a proxy it trusts.', ''),
   CARDAUTH_AGENT_URL: key(origin, 'URL of the workstation card agent that the login page calls.', 'http://127.0.0.1:47800'),
   CARDAUTH_AGENT_PORTS: key(optionalPortRange, 'Terminal servers: the range of loopback ports the agents of user sessions use (e.g. `47800-47831`); the page finds the one agent that answers for its user. Empty: use CARDAUTH_AGENT_URL.', ''),
   CARDAUTH_CARD_IDENTIFIES_USER: key(bool, 'After the card step, answer with the login bound to the card so the page can prefill it.', 'true'),
@@ -210,6 +212,16 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Conflicts between keys, checked whenever all the keys involved are loaded; the message names each. */
 const CROSS_CHECKS: readonly { keys: readonly string[]; problem: (c: Record<string, unknown>) => string | undefined }[] = [
+  {
+    // A hop count trusts the last N X-Forwarded-For entries whoever sent them: a client that can reach
+    // the server directly (not on loopback) would choose its own address for the audit, the per-IP
+    // budgets and the workstation check.
+    keys: ['CARDAUTH_TRUST_PROXY', 'CARDAUTH_HOST'],
+    problem: (c) =>
+      typeof c.CARDAUTH_TRUST_PROXY !== 'number' || isLoopbackHost(c.CARDAUTH_HOST as string)
+        ? undefined
+        : `CARDAUTH_TRUST_PROXY: a hop count (${String(c.CARDAUTH_TRUST_PROXY)}) lets any client that reaches CARDAUTH_HOST ${String(c.CARDAUTH_HOST)} directly choose its own address; name the proxy's address or range instead (e.g. 10.0.0.5), or listen on 127.0.0.1 behind a local proxy`,
+  },
   {
     keys: ['CARDAUTH_SESSION_IDLE_SEC', 'CARDAUTH_SESSION_MAX_SEC'],
     problem: (c) =>

@@ -243,6 +243,15 @@ describe('several bad keys', () => {
   });
 });
 
+describe('CARDAUTH_TRUST_PROXY as a hop count', () => {
+  it('is refused on a host other clients can reach, naming both keys; an address, or a loopback host, is fine', () => {
+    const err = expectRefused({ ...BASE, CARDAUTH_TRUST_PROXY: '1', CARDAUTH_HOST: '0.0.0.0' }, 'CARDAUTH_TRUST_PROXY');
+    expect(err.message).toContain('CARDAUTH_HOST 0.0.0.0');
+    expect(loadServerConfig({ ...BASE, CARDAUTH_TRUST_PROXY: '10.0.0.5', CARDAUTH_HOST: '0.0.0.0' }).CARDAUTH_TRUST_PROXY).toBe('10.0.0.5');
+    expect(loadServerConfig({ ...BASE, CARDAUTH_TRUST_PROXY: '1', CARDAUTH_HOST: '127.0.0.1' }).CARDAUTH_TRUST_PROXY).toBe(1);
+  });
+});
+
 describe('a value with a line break', () => {
   it('is shown escaped, so the refusal stays one line per key', () => {
     const err = expectRefused({ ...BASE, CARDAUTH_PORT: '80\n81' }, 'CARDAUTH_PORT');
