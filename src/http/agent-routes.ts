@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AuditEventInput } from '../audit/record';
 import { CardauthError } from '../errors';
 import { CardRejectedError, rejectionAudit } from '../strategies/agent-jws';
+import { clientKey } from '../policy/client-key';
 import type { RefusalTally } from '../policy/refusal-tally';
 import type { TapoutEvent } from '../strategies/tapout-event';
 import type { AgentStore } from '../store/agents';
@@ -48,7 +49,7 @@ export function createAgentRoutes(deps: AgentRoutesDeps): Router {
     // The body first: junk, or a cross-site form or text/plain POST (never parsed as JSON), takes nothing from the quota.
     const body = parseBody(req, EnrollBody);
     const source = requestSource(req);
-    if (!(await deps.enrollLimit.take(source.ip))) throw new CardauthError('rate_limited', 'too many enrollments from this address; try later');
+    if (!(await deps.enrollLimit.take(clientKey(source.ip)))) throw new CardauthError('rate_limited', 'too many enrollments from this address; try later');
     // A retry of an enrollment whose answer or audit record was lost completes it (resumePending).
     const agent = await deps.agents.register({ name: body.name, publicJwk: body.publicJwk, resumePending: true, ip: source.ip });
     await deps.audit.append({
@@ -79,12 +80,12 @@ export function createAgentRoutes(deps: AgentRoutesDeps): Router {
       // Anyone can send junk here. Refusals are limited per IP, verified events are not: a flood of
       // junk from a workstation's own address must not hold up its real tap-outs. Only the first
       // refusal per IP and minute gets a record; the rest get a count.
-      if (!(await deps.eventLimit.take(`ip:${source.ip}`))) {
-        const over = await deps.eventRefusals.overLimit(source.ip);
+      if (!(await deps.eventLimit.take(`ip:${clientKey(source.ip)}`))) {
+        const over = await deps.eventRefusals.overLimit(clientKey(source.ip));
         if (over.record) await deps.audit.append({ type: 'card.tapout', outcome: 'failure', reason: 'rate_limited', source, ...unrecordedRefusals(over.unrecorded) });
         throw new CardauthError('rate_limited', 'too many refused agent events from this address; try later');
       }
-      const tally = await deps.eventRefusals.refused(source.ip);
+      const tally = await deps.eventRefusals.refused(clientKey(source.ip));
       if (tally.record) {
         await deps.audit.append({ type: 'card.tapout', outcome: 'failure', reason: err.reason, ...rejectionAudit(err, source), ...unrecordedRefusals(tally.unrecorded) });
       }

@@ -2,6 +2,7 @@ import { Router, type Request, type RequestHandler, type Response, type NextFunc
 import type { PassportStatic } from 'passport';
 import type { AuditEventInput } from '../audit/record';
 import { CardauthError } from '../errors';
+import { clientKey } from '../policy/client-key';
 import type { NonceStore } from '../policy/nonces';
 import type { LoginDenial } from '../strategies/card-password';
 import type { CardStepResult, RequestSource } from '../strategies/card-step';
@@ -85,7 +86,7 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Router {
     '/auth/nonce',
     async (req, res) => {
       parseBody(req, EmptyBody);
-      if (!(await deps.nonceLimit.take(requestSource(req).ip))) throw new CardauthError('rate_limited', 'too many logins started from this address');
+      if (!(await deps.nonceLimit.take(clientKey(requestSource(req).ip)))) throw new CardauthError('rate_limited', 'too many logins started from this address');
       preauthLifetime(req);
       req.session.preauthAt = deps.now();
       delete req.session.cardStep;

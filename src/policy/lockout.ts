@@ -2,6 +2,7 @@ import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
 import { guard } from '../errors';
 import { defineScript, randomHex } from '../store/script';
+import { clientKey } from './client-key';
 
 export interface LockoutConfig {
   /** Password attempts per account within the window; the last one locks it unless it succeeds. */
@@ -177,7 +178,8 @@ const IN_FLIGHT_MS = 60_000;
  * owns them all:
  *
  * - `rl:acct:<account>`: password attempts on the account;
- * - `rl:ip:<ip>`: refused logins from the IP (password attempts, and card
+ * - `rl:ip:<ip>`: refused logins from the IP (an IPv6 address counts as its
+ *   /64, see clientKey): password attempts, and card
  *   statements refused after their signature verified);
  * - `rl:junk:ip:<ip>` and `rl:junk:sess:<session>`: refusals with no
  *   verified signature behind them (junk statements, a password with no card
@@ -216,8 +218,8 @@ export function createLockout(deps: { redis: Redis; config: LockoutConfig; rando
   const lockMs = config.durationSec * 1000;
   const keys = {
     account: (id: string) => `rl:acct:${id}`,
-    ip: (ip: string) => `rl:ip:${ip}`,
-    junkIp: (ip: string) => `rl:junk:ip:${ip}`,
+    ip: (ip: string) => `rl:ip:${clientKey(ip)}`,
+    junkIp: (ip: string) => `rl:junk:ip:${clientKey(ip)}`,
     junkSession: (sid: string) => `rl:junk:sess:${sid}`,
     busy: (sid: string) => `pw:busy:${sid}`,
     cardStep: (sid: string, at: number | undefined) => `pw:cs:${sid}:${at ?? 0}`,

@@ -1,5 +1,6 @@
 import type { AuditEventInput } from '../audit/record';
 import { CardauthError } from '../errors';
+import { clientKey } from '../policy/client-key';
 import type { GateState, Lockout } from '../policy/lockout';
 import type { RequestSource } from './card-step';
 
@@ -47,7 +48,7 @@ export function createIpLimit(deps: IpLimitDeps) {
   const refuse = async (step: IpLimitedStep, reason: 'ip_limited' | 'junk_limited', source: RequestSource, sessionId: string, retryAfterMs: number): Promise<never> => {
     const ttlSec = Math.max(1, Math.ceil(retryAfterMs / 1000));
     const kind = reason === 'ip_limited' ? 'ipl' : 'jnk';
-    if (await deps.claimOnce(`${kind}:${step}:${source.ip}`, ttlSec)) {
+    if (await deps.claimOnce(`${kind}:${step}:${clientKey(source.ip)}`, ttlSec)) {
       await deps.audit.append({ type: step, outcome: 'failure', reason, source, sessionId, details: { lockedForSec: ttlSec } });
     }
     throw rateLimited();

@@ -206,3 +206,19 @@ describe('junk cannot lock out an address (review item 5)', () => {
     expect((await quiet.post('/auth/card', { statement: await srv.statementFor(quiet, agent, '04000000000F01') })).status).toBe(200);
   });
 });
+
+describe('an IPv6 client counts as its /64: rotating addresses does not buy new budgets', () => {
+  let srv: TestServer;
+  // Behind a trusted proxy, so each request can stand for its own address (X-Forwarded-For).
+  suiteServer({ env: { CARDAUTH_TRUST_PROXY: 'loopback', CARDAUTH_IP_JUNK_ATTEMPTS: '20' } }, (s) => {
+    srv = s;
+  });
+
+  it('30 junk statements from 30 addresses of one /64: 20 refused, then 429; another /64 is not held up', async () => {
+    const from = (ip: string) => new TestClient(srv.url, srv.config.CARDAUTH_PUBLIC_ORIGIN, { 'x-forwarded-for': ip });
+    const answers = [];
+    for (let i = 1; i <= 30; i++) answers.push(await from(`2001:db8::${i.toString(16)}`).post('/auth/card', { statement: `junk-${i}` }));
+    expect(codes(answers)).toEqual({ '401 card_rejected': 20, '429 rate_limited': 10 });
+    expect((await from('2001:db8:0:1::1').post('/auth/card', { statement: 'junk' })).status).toBe(401);
+  });
+});
