@@ -2,7 +2,7 @@ import express, { type ErrorRequestHandler, type RequestHandler } from 'express'
 import expressSession from 'express-session';
 import type Redis from 'ioredis';
 import { Passport } from 'passport';
-import type { AuditEventInput } from './audit/record';
+import type { AuditSink } from './audit/record';
 import type { Clock } from './clock';
 import type { ServerConfig } from './config';
 import { CardauthError } from './errors';
@@ -70,7 +70,7 @@ export interface AppDeps {
   };
   cards: { get(uid: string): Promise<{ accountId: string; status: 'active' | 'revoked' } | null> };
   agents: AgentLookup & AgentRoutesDeps['agents'] & Pick<AgentStore, 'seenAt'>;
-  audit: { append(input: AuditEventInput): Promise<unknown> };
+  audit: AuditSink;
   nonces: NonceStore;
   /** Single-use keys (agent event `jti`). */
   claimOnce: (key: string, ttlSec: number) => Promise<boolean>;

@@ -63,6 +63,17 @@ export interface AuditEventInput {
   password?: never;
 }
 
+/**
+ * Where audit events go: the audit log, or anything that appends like it (the
+ * log wrapped to record write failures). The one type every component takes.
+ *
+ * @example
+ * function createThing(deps: { audit: AuditSink }) { … await deps.audit.append({ type: 'session.logout', outcome: 'success' }); }
+ */
+export interface AuditSink {
+  append(input: AuditEventInput): Promise<unknown>;
+}
+
 /** A validated, normalised event: what is stored, before chaining. */
 export interface AuditEvent {
   type: AuditEventType;

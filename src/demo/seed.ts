@@ -1,5 +1,5 @@
 import type { JWK } from 'jose';
-import type { AuditEventInput } from '../audit/record';
+import type { AuditSink } from '../audit/record';
 import { CardauthError } from '../errors';
 import type { Account, AccountStore } from '../store/accounts';
 import type { Agent, AgentStore } from '../store/agents';
@@ -12,7 +12,7 @@ export interface SeedDeps {
   accounts: AccountStore;
   cards: CardStore;
   agents: AgentStore;
-  audit: { append(input: AuditEventInput): Promise<unknown> };
+  audit: AuditSink;
   hasher: Pick<PasswordHasher, 'hash' | 'verify'>;
   /** Who runs the demo, for the audit of the first account (`os:root`). */
   actor: string;

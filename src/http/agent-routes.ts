@@ -1,8 +1,9 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import type { AuditEventInput } from '../audit/record';
+import type { AuditSink } from '../audit/record';
 import { CardauthError } from '../errors';
 import { CardRejectedError, rejectionAudit } from '../strategies/agent-jws';
+import { cardAudit } from '../strategies/card-step';
 import { clientKey } from '../policy/client-key';
 import type { RefusalTally } from '../policy/refusal-tally';
 import type { TapoutEvent } from '../strategies/tapout-event';
@@ -21,7 +22,7 @@ export interface AgentRoutesDeps {
   eventLimit: { take(key: string): Promise<boolean> };
   /** Which refused events get their own audit record (per client IP and minute). */
   eventRefusals: Pick<RefusalTally, 'refused' | 'overLimit'>;
-  audit: { append(input: AuditEventInput): Promise<unknown> };
+  audit: AuditSink;
   now: () => number;
 }
 
@@ -98,16 +99,15 @@ export function createAgentRoutes(deps: AgentRoutesDeps): Router {
     // the audit. A lock whose record fails (503) stays noted as unrecorded, and the agent's retry
     // (or the card's next tap-out at this agent) writes it, with the time of the lock.
     const { locked, unrecorded } = await deps.locks.lockCard(event.agentId, event.uid, { reason, at: deps.now() });
-    const where = { ...source, agentId: event.agentId, reader: event.reader };
-    await deps.audit.append({ type: 'card.tapout', outcome: 'success', source: where, cardUid: event.uid, details: { signal: event.signal, sessionsLocked: locked.length } });
+    const where = cardAudit(event, source);
+    await deps.audit.append({ type: 'card.tapout', outcome: 'success', ...where, details: { signal: event.signal, sessionsLocked: locked.length } });
     for (const lock of unrecorded) {
       const late = !locked.includes(lock.sessionId);
       await deps.audit.append({
         type: 'session.locked',
         outcome: 'success',
         reason: lock.reason,
-        source: where,
-        cardUid: event.uid,
+        ...where,
         sessionId: lock.sessionId,
         ...(late ? { details: { lockedAt: new Date(lock.at).toISOString() } } : {}),
       });

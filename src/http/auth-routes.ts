@@ -1,11 +1,11 @@
 import { Router, type Request, type RequestHandler, type Response, type NextFunction } from 'express';
 import type { PassportStatic } from 'passport';
-import type { AuditEventInput } from '../audit/record';
+import type { AuditSink } from '../audit/record';
 import { CardauthError } from '../errors';
 import { clientKey } from '../policy/client-key';
 import type { NonceStore } from '../policy/nonces';
 import type { LoginDenial } from '../strategies/card-password';
-import type { CardStepResult, RequestSource } from '../strategies/card-step';
+import { cardAudit, type CardStepResult, type RequestSource } from '../strategies/card-step';
 import { LoginFailedError } from '../strategies/password-step';
 import type { LoginResult, SessionUser } from '../strategies/session-user';
 import { requestSource } from './request-source';
@@ -23,7 +23,7 @@ export interface AuthRoutesDeps {
   accounts: { get(id: string): Promise<{ login: string } | null> };
   /** Counts a failed unlock of a locked session atomically (the attempts policy); answers the count so far. */
   unlockFailure: (sessionId: string) => Promise<number>;
-  audit: { append(input: AuditEventInput): Promise<unknown> };
+  audit: AuditSink;
   /** Answer the card's login after the card step (CARDAUTH_CARD_IDENTIFIES_USER). */
   cardIdentifiesUser: boolean;
   /**
@@ -113,8 +113,7 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Router {
           outcome: 'success',
           reason: 'switch',
           subject: { accountId: current.accountId, login: current.login },
-          source: { ...requestSource(req), agentId: card.agentId, reader: card.reader },
-          cardUid: card.uid,
+          ...cardAudit(card, requestSource(req)),
           sessionId: req.sessionID,
         });
         req.session.locked = { reason: 'switch', at: deps.now() };
@@ -131,8 +130,7 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Router {
   /** Who an unlock attempt is about, and from where, for its audit records. */
   const unlockAudit = (req: Request, locked: SessionUser, card: CardStepResult) => ({
     subject: { accountId: locked.accountId, login: locked.login },
-    source: { ...requestSource(req), agentId: card.agentId, reader: card.reader },
-    cardUid: card.uid,
+    ...cardAudit(card, requestSource(req)),
     sessionId: req.sessionID,
   });
 

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import type { AuditEventInput } from '../audit/record';
+import type { AuditEventInput, AuditSink } from '../audit/record';
 import { CardauthError } from '../errors';
 import type { FactorProblem } from '../strategies/factor-check';
 import type { SessionUser } from '../strategies/session-user';
@@ -12,7 +12,7 @@ export interface SessionGuardOptions {
   idleMs: number;
   maxMs: number;
   now: () => number;
-  audit: { append(input: AuditEventInput): Promise<unknown> };
+  audit: AuditSink;
   locks: Pick<SessionLocks, 'touch'>;
   /** Whether the session's account, card and agent still count (createFactorCheck); read at most every 15 s of activity. */
   factorProblem: (f: { accountId: string; uid: string; agentId: string }) => Promise<FactorProblem | null>;
@@ -95,7 +95,7 @@ export function sessionGuard(opts: SessionGuardOptions): RequestHandler {
 export async function endSession(
   req: Request,
   res: Response,
-  audit: { append(input: AuditEventInput): Promise<unknown> },
+  audit: AuditSink,
   record: Omit<AuditEventInput, 'type' | 'outcome'>,
 ): Promise<void> {
   await audit.append({ type: 'session.ended', outcome: 'success', ...record });

@@ -1,9 +1,9 @@
 import type { Request } from 'express';
 import { Strategy as LocalStrategy } from 'passport-local';
 import '../http/session-data';
-import type { AuditEventInput } from '../audit/record';
+import type { AuditSink } from '../audit/record';
 import { CardauthError } from '../errors';
-import type { CardStepResult, RequestSource } from './card-step';
+import { cardAudit, type CardStepResult, type RequestSource } from './card-step';
 import type { FactorProblem } from './factor-check';
 import type { IpLimit } from './ip-limit';
 import { CardStepUsedUpError, type LoginAccount } from './password-step';
@@ -19,7 +19,7 @@ export interface CardPasswordDeps {
   factorProblem: (f: { accountId: string; uid: string; agentId: string }) => Promise<FactorProblem | null>;
   source: (req: Request) => RequestSource;
   /** Records a password step that came without a usable card step... */
-  audit: { append(input: AuditEventInput): Promise<unknown> };
+  audit: AuditSink;
   /** ...which is junk: charged to the junk budgets of the IP and the session, as a junk statement is. */
   ipLimit: Pick<IpLimit, 'check' | 'junk'>;
   now: () => number;
@@ -76,7 +76,7 @@ export function createCardPasswordStrategy(deps: CardPasswordDeps): LocalStrateg
         type: 'password.checked',
         outcome: 'failure',
         reason,
-        ...(stale ? { subject: { accountId: stale.accountId, login }, source: { ...source, agentId: stale.agentId, reader: stale.reader }, cardUid: stale.uid } : { subject: { login }, source }),
+        ...(stale ? { subject: { accountId: stale.accountId, login }, ...cardAudit(stale, source) } : { subject: { login }, source }),
         sessionId: req.sessionID,
       });
       throw new CardauthError('card_step_required', 'present the card first');

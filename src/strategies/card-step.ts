@@ -1,4 +1,4 @@
-import type { AuditEventInput } from '../audit/record';
+import type { AuditSink } from '../audit/record';
 import type { NonceStore } from '../policy/nonces';
 import type { Uid } from '../policy/uid';
 import { CardRejectedError, rejectionAudit } from './agent-jws';
@@ -30,6 +30,17 @@ export interface CardStepResult {
   at: number;
 }
 
+/**
+ * The audit fields of a card that passed its card step: where it was read (the request's
+ * source with the agent and reader) and its UID. One spelling for every record about it.
+ *
+ * @example
+ * await audit.append({ type: 'password.checked', outcome: 'success', subject, ...cardAudit(card, source), sessionId });
+ */
+export function cardAudit<S extends RequestSource>(card: Pick<CardStepResult, 'agentId' | 'reader' | 'uid'>, source: S) {
+  return { source: { ...source, agentId: card.agentId, reader: card.reader }, cardUid: card.uid };
+}
+
 export interface CardStepDeps {
   verifyStatement: (jws: string) => Promise<CardStatement>;
   nonces: Pick<NonceStore, 'consume'>;
@@ -38,7 +49,7 @@ export interface CardStepDeps {
   workstationSeenAt: (agentId: string, ip: string) => Promise<boolean>;
   /** The client's limits: checked first; a refusal is charged to the IP, or as junk when no fresh nonce backs it. */
   ipLimit: Pick<IpLimit, 'check' | 'recordFailure' | 'junk'>;
-  audit: { append(input: AuditEventInput): Promise<unknown> };
+  audit: AuditSink;
   now: () => number;
 }
 
@@ -103,8 +114,7 @@ export function createCardStep(deps: CardStepDeps) {
       type: 'card.presented',
       outcome: 'success',
       subject: { accountId },
-      source: { ...source, agentId: st.agentId, reader: st.reader },
-      cardUid: st.uid,
+      ...cardAudit(st, source),
       sessionId,
     });
     return { accountId, uid: st.uid, agentId: st.agentId, workstation: st.workstation, reader: st.reader, at: deps.now() };

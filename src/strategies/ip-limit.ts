@@ -1,4 +1,4 @@
-import type { AuditEventInput } from '../audit/record';
+import type { AuditSink } from '../audit/record';
 import { CardauthError } from '../errors';
 import { clientKey } from '../policy/client-key';
 import type { GateState, Lockout } from '../policy/lockout';
@@ -6,7 +6,7 @@ import type { RequestSource } from './card-step';
 
 export interface IpLimitDeps {
   lockout: Pick<Lockout, 'gate' | 'recordIpFailure' | 'recordJunk'>;
-  audit: { append(input: AuditEventInput): Promise<unknown> };
+  audit: AuditSink;
   /** Single-use keys across nodes (SET NX with a TTL). */
   claimOnce: (key: string, ttlSec: number) => Promise<boolean>;
 }

@@ -1,9 +1,9 @@
-import type { AuditEventInput } from '../audit/record';
-import type { RequestSource } from './card-step';
+import type { AuditSink } from '../audit/record';
+import { cardAudit, type RequestSource } from './card-step';
 import type { LoginResult, SessionUser } from './session-user';
 
 export interface SessionOpenerDeps {
-  audit: { append(input: AuditEventInput): Promise<unknown> };
+  audit: AuditSink;
   accounts: { recordLogin(id: string, login: { at: number; workstation: string }): Promise<{ at: number; workstation: string } | null> };
   locks: { bind(sessionId: string, agentId: string, uid: string, ttlSec: number): Promise<void> };
   sessionTtlSec: number;
@@ -27,8 +27,7 @@ export function createSessionOpener(deps: SessionOpenerDeps) {
       type: 'session.created',
       outcome: 'success',
       subject: { accountId: account.id, login: account.login },
-      source: { ...source, agentId: card.agentId, reader: card.reader, workstation: card.workstation },
-      cardUid: card.uid,
+      ...cardAudit(card, { ...source, workstation: card.workstation }),
       sessionId,
       details: { amr: 'sc pwd' },
     });

@@ -1,8 +1,8 @@
-import type { AuditEventInput } from '../audit/record';
+import type { AuditSink } from '../audit/record';
 import { CardauthError } from '../errors';
 import type { Lockout } from '../policy/lockout';
 import type { PasswordHasher } from '../policy/password-hasher';
-import type { CardStepResult, RequestSource } from './card-step';
+import { cardAudit, type CardStepResult, type RequestSource } from './card-step';
 import type { IpLimit } from './ip-limit';
 
 /** The account fields the password step reads. */
@@ -51,7 +51,7 @@ export interface PasswordStepDeps {
   ipLimit: Pick<IpLimit, 'limited'>;
   /** Single-use keys across nodes (SET NX with a TTL): a locked account's refusal is audited once per lock. */
   claimOnce: (key: string, ttlSec: number) => Promise<boolean>;
-  audit: { append(input: AuditEventInput): Promise<unknown> };
+  audit: AuditSink;
 }
 
 /**
@@ -93,8 +93,7 @@ export function createPasswordStep(deps: PasswordStepDeps) {
         outcome,
         ...(reason ? { reason } : {}),
         subject: { accountId: card.accountId, login },
-        source: { ...source, agentId: card.agentId, reader: card.reader },
-        cardUid: card.uid,
+        ...cardAudit(card, source),
         sessionId,
       });
 
