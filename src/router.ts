@@ -109,7 +109,7 @@ export interface CardauthRouter {
  * API, the agents' endpoints, the static assets and the health probes. The host keeps `/`
  * and every other path.
  */
-export const OWN_PATHS = /^\/(?:login|home|healthz|readyz)\/?$|^\/(?:auth|agents|assets)(?:\/|$)/i;
+export const OWN_PATHS = /^\/(?:login|home|healthz|readyz)\/?$|^\/(?:auth|agents|assets|oidc)(?:\/|$)|^\/\.well-known\/openid-configuration$/i;
 
 /**
  * Builds cardauth's Router: every route, with its own body limit, Origin rule and security
@@ -130,6 +130,24 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
   const router = express.Router();
   const errorHandler = createErrorHandler(deps.logger);
   if (ownPaths) router.use((req, _res, next) => next(ownPaths.test(req.path) ? undefined : 'router'));
+  // The OpenID provider, when configured (CARDAUTH_OIDC_JWKS_FILE): loaded only then, so nothing
+  // else loads oidc-provider (an ES module; Node 20.19+ require()s it, Jest cannot run it).
+  const oidc = config.CARDAUTH_OIDC_JWKS_FILE
+    ? (require('./oidc/mount') as typeof import('./oidc/mount')).createOidc({
+        jwksFile: config.CARDAUTH_OIDC_JWKS_FILE,
+        issuer: config.CARDAUTH_PUBLIC_ORIGIN,
+        redis: deps.redis,
+        cookieKeys: [...config.CARDAUTH_SESSION_SECRET],
+        proxy: Boolean(config.CARDAUTH_TRUST_PROXY),
+        accounts: deps.accounts,
+        logger: deps.logger,
+        sessionTtlSec: config.CARDAUTH_SESSION_MAX_SEC,
+        now,
+        session: (req, res, next) => session(req, res, next),
+      })
+    : undefined;
+  // Its endpoints come first: they parse their own bodies, and a relying party sends no Origin.
+  if (oidc) router.use(oidc.providerRoutes);
   const verifyAgentJws = createAgentJwsVerifier({
     agents: deps.agents,
     clock,
@@ -291,6 +309,7 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
       demo: config.CARDAUTH_DEMO,
     }),
   );
+  if (oidc) router.use(oidc.interactionRoutes);
   for (const r of deps.extraRoutes ?? []) router.use(r);
 
   router.use((_req, _res, next) => next(new CardauthError('not_found', 'no such page')));

@@ -1,0 +1,56 @@
+import type { RequestHandler, Router } from 'express';
+import type Redis from 'ioredis';
+import type { Logger } from '../logger';
+import { createInteractionRoutes } from './interaction-routes';
+import { readSigningJwks } from './keys';
+import { createOidcProvider, OIDC_PREFIX, type OidcProviderDeps } from './provider';
+
+/** The provider's own paths: everything under /oidc/ but the interaction page, and the discovery document. */
+const PROVIDER_PATH = new RegExp(`^${OIDC_PREFIX}/(?!interaction/)|^/\\.well-known/openid-configuration$`, 'i');
+/** The authorization endpoint (and its resume): it reads the cardauth session. */
+const AUTHORIZATION_PATH = new RegExp(`^${OIDC_PREFIX}/auth(?:/|$)`, 'i');
+
+export interface OidcDeps {
+  jwksFile: string;
+  issuer: string;
+  redis: Redis;
+  cookieKeys: string[];
+  proxy: boolean;
+  accounts: OidcProviderDeps['accounts'];
+  logger: Logger;
+  sessionTtlSec: number;
+  now: () => number;
+  /** cardauth's session, Passport and session guard (createRouter's `session`). */
+  session: RequestHandler;
+}
+
+/** What createRouter mounts. */
+export interface Oidc {
+  /** First in the router: the provider's endpoints (they parse their own bodies and take no Origin check). */
+  providerRoutes: RequestHandler;
+  /** With the pages, after the session: the interaction route. */
+  interactionRoutes: Router;
+}
+
+/**
+ * The OpenID provider as cardauth mounts it. oidc-provider's Koa app answers its own paths
+ * (its `callback()`, at the root of the router, so its routes carry the /oidc prefix and the
+ * discovery document is the issuer's `/.well-known/openid-configuration`); the authorization
+ * endpoint runs cardauth's session first, so the provider sees the cardauth user.
+ * Everything here is synchronous: the keys are read once at start (createRouter), and
+ * oidc-provider loads through require() (Node 20.19+).
+ *
+ * @example
+ * const oidc = createOidc({ jwksFile, issuer, redis, cookieKeys, proxy, accounts, logger, sessionTtlSec, now, session });
+ */
+export function createOidc(deps: OidcDeps): Oidc {
+  const provider = createOidcProvider({ ...deps, jwks: readSigningJwks(deps.jwksFile) });
+  const callback = provider.callback();
+  const providerRoutes: RequestHandler = (req, res, next) => {
+    const path = req.path;
+    if (!PROVIDER_PATH.test(path)) return next();
+    if (!AUTHORIZATION_PATH.test(path)) return void callback(req, res);
+    deps.session(req, res, (err?: unknown) => (err ? next(err) : void callback(req, res)));
+  };
+  return { providerRoutes, interactionRoutes: createInteractionRoutes({ provider, redis: deps.redis, now: deps.now }) };
+}
