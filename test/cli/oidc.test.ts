@@ -1,0 +1,34 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cliEnv, oneErrorLine, runCli } from './support';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'cardauth-cli-oidc-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('oidc keys init', () => {
+  it('makes the signing keys file, mode 0600, printing only the key ids; never over an existing file', async () => {
+    const out = join(dir, 'jwks.json');
+    const r = await runCli(['oidc', 'keys', 'init', '--out', out], { env: cliEnv() });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    const { keys } = JSON.parse(readFileSync(out, 'utf8')) as { keys: Array<{ kid: string; alg: string; d: string }> };
+    expect(r.lines).toEqual([`wrote ${out} (mode 0600): RS256 ${keys[0]!.kid}, ES256 ${keys[1]!.kid}`]);
+    for (const k of keys) expect(r.stdout).not.toContain(k.d);
+
+    const again = await runCli(['oidc', 'keys', 'init', '--out', out], { env: cliEnv() });
+    expect(again.code).toBe(2);
+    expect(oneErrorLine(again)).toBe(`cardauth: config_invalid: ${out}: exists already; keys are never overwritten (move it away first)`);
+    expect(JSON.parse(readFileSync(out, 'utf8')).keys[0].kid).toBe(keys[0]!.kid);
+  });
+
+  it('needs --out', async () => {
+    const r = await runCli(['oidc', 'keys', 'init'], { env: cliEnv() });
+    expect(r.code).toBe(2);
+    expect(oneErrorLine(r)).toBe('cardauth: oidc keys init: --out: required');
+  });
+});
