@@ -48,6 +48,7 @@ const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {
   handle(JSON.parse(line)).then(
     (answer) => process.stdout.write(`${JSON.stringify(answer)}\n`),
-    (/** @type {any} */ err) => process.stdout.write(`${JSON.stringify({ error: err.error ?? err.code ?? err.message, status: err.status })}\n`),
+    // An OAuth error's code; a 401's is in its WWW-Authenticate challenge.
+    (/** @type {any} */ err) => process.stdout.write(`${JSON.stringify({ error: err.error ?? err.cause?.[0]?.parameters?.error ?? err.code ?? err.message, status: err.status ?? err.response?.status })}\n`),
   );
 });

@@ -126,6 +126,20 @@ describe('authorization code flow', () => {
     expect(claims.auth_time).toBe(Math.floor(after / 1000));
   });
 
+  it('an elapsed max_age sends the user through card + password again; one not elapsed does not', async () => {
+    const browser = new Browser(setup.issuer);
+    await signIn(browser, webClient());
+    browser.pages.length = 0;
+    await signIn(browser, webClient(), { max_age: '3600' }, false);
+    expect(browser.pages).toEqual([]);
+    // The server runs in its own process on the real clock: let a second pass, the least max_age can say.
+    await new Promise((r) => setTimeout(r, 2100));
+    const { finish } = await signIn(browser, webClient(), { max_age: '1' });
+    expect(browser.pages).toEqual([expect.stringMatching(/&reauth=1$/)]);
+    const claims = await verifiedIdToken((await finish()).idToken, 'web-mis');
+    expect(claims.auth_time).toBe(Math.floor((await authTimeOf(browser)) / 1000));
+  });
+
   it('prompt=none without a cardauth session answers login_required to the client', async () => {
     const browser = new Browser(setup.issuer);
     const start = await setup.rp.call({ op: 'start', ...webClient(), params: { prompt: 'none' } });
@@ -182,5 +196,20 @@ describe('refusals', () => {
     const foreign = await signIn(browser, webClient());
     const stolen = await setup.rp.call({ op: 'finish', issuer: setup.issuer, clientId: 'other-mis', secret: otherSecret, callbackUrl: foreign.callback, verifier: foreign.start.verifier, state: foreign.start.state, nonce: foreign.start.nonce });
     expect(stolen.error).toBe('invalid_grant');
+  });
+
+  it('a rotated secret takes effect at once on the running provider, and a removed client is unknown', async () => {
+    const { secret } = await setup.clients.add({ id: 'rotating-mis', name: 'МИС', redirectUris: [WEB_REDIRECT], public: false }, Date.now());
+    const rp = { issuer: setup.issuer, clientId: 'rotating-mis', redirectUri: WEB_REDIRECT };
+    const browser = new Browser(setup.issuer);
+    expect((await (await signIn(browser, { ...rp, secret })).finish()).error).toBeUndefined();
+    const fresh = (await setup.clients.rotateSecret('rotating-mis')).secret;
+    expect((await (await signIn(browser, { ...rp, secret }, {}, false)).finish()).error).toBe('invalid_client');
+    expect((await (await signIn(browser, { ...rp, secret: fresh }, {}, false)).finish()).error).toBeUndefined();
+    await setup.clients.remove('rotating-mis');
+    const start = await setup.rp.call({ op: 'start', ...webClient(), clientId: 'rotating-mis' });
+    const trip = await browser.follow(start.url);
+    expect(trip.callback).toBeUndefined();
+    expect(trip.page!.status).toBe(400);
   });
 });
