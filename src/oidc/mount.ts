@@ -1,4 +1,4 @@
-import type { RequestHandler, Router } from 'express';
+import type { Request, RequestHandler, Response, Router } from 'express';
 import type Redis from 'ioredis';
 import type { Logger } from '../logger';
 import { createInteractionRoutes } from './interaction-routes';
@@ -9,6 +9,25 @@ import { createOidcProvider, OIDC_PREFIX, type OidcProviderDeps } from './provid
 const PROVIDER_PATH = new RegExp(`^${OIDC_PREFIX}/(?!interaction/)|^/\\.well-known/openid-configuration$`, 'i');
 /** The authorization endpoint (and its resume): it reads the cardauth session. */
 const AUTHORIZATION_PATH = new RegExp(`^${OIDC_PREFIX}/auth(?:/|$)`, 'i');
+
+const htmlAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/**
+ * cardauth's session cookie is SameSite=Strict: a browser sends it on no request of a navigation
+ * that started on another site (the MIS sending the user here), redirects included. So an
+ * authorization request that comes cross-site is answered by a page that at once opens the same
+ * URL again, from cardauth's own origin, which carries the cookie: the provider then sees the
+ * cardauth session (silent SSO, `prompt=none`) and no second login is asked for.
+ */
+function sameSiteBounce(req: Request, res: Response): void {
+  const url = htmlAttr(req.originalUrl);
+  res.status(200);
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'; base-uri 'none'");
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.type('html').send(`<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${url}"><title>cardauth</title><a href="${url}">cardauth</a>`);
+}
 
 export interface OidcDeps {
   jwksFile: string;
@@ -50,6 +69,7 @@ export function createOidc(deps: OidcDeps): Oidc {
     const path = req.path;
     if (!PROVIDER_PATH.test(path)) return next();
     if (!AUTHORIZATION_PATH.test(path)) return void callback(req, res);
+    if (req.method === 'GET' && req.get('sec-fetch-site') === 'cross-site') return sameSiteBounce(req, res);
     deps.session(req, res, (err?: unknown) => (err ? next(err) : void callback(req, res)));
   };
   return { providerRoutes, interactionRoutes: createInteractionRoutes({ provider, redis: deps.redis, now: deps.now }) };

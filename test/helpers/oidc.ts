@@ -20,8 +20,8 @@ export class Browser {
   readonly pages: string[] = [];
   constructor(readonly origin: string) {}
 
-  async fetch(url: string, init: { method?: string; body?: unknown } = {}): Promise<Response> {
-    const headers: Record<string, string> = {};
+  async fetch(url: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Response> {
+    const headers: Record<string, string> = { ...init.headers };
     if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     if (init.method && init.method !== 'GET') {
       headers.origin = this.origin;

@@ -112,6 +112,23 @@ describe('authorization code flow', () => {
     expect((await again.finish()).claims.sub).toBe(accountId);
   });
 
+  it('an authorization request that comes cross-site (the session cookie is SameSite=Strict) is sent again from cardauth\'s own origin first', async () => {
+    const browser = new Browser(setup.issuer);
+    await setup.login(browser, IVANOVA);
+    const start = await setup.rp.call({ op: 'start', ...webClient() });
+    const res = await browser.fetch(start.url, { headers: { 'sec-fetch-site': 'cross-site' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const target = new URL(start.url);
+    const html = await res.text();
+    expect(html).toContain(`<meta http-equiv="refresh" content="0;url=${(target.pathname + target.search).replace(/&/g, '&amp;')}">`);
+    // Nothing was started yet; the same URL from cardauth's origin goes on silently.
+    expect([...browser.cookies.keys()].filter((k) => k.startsWith('_interaction'))).toEqual([]);
+    const trip = await browser.follow(start.url);
+    expect(trip.callback).toMatch(/^https:\/\/mis\.example\.ru\/oidc\/callback\?code=/);
+    expect(browser.pages).toEqual([]);
+  });
+
   it('prompt=login sends a logged-in user through card + password again', async () => {
     const browser = new Browser(setup.issuer);
     await signIn(browser, webClient());
