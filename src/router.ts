@@ -16,6 +16,7 @@ import { securityHeaders } from './http/security-headers';
 import { sessionGuard } from './http/session-guard';
 import { trustProxyCheck } from './http/trust-proxy-check';
 import { errorMessage, type Logger } from './logger';
+import { readSigningJwks } from './oidc/keys';
 import { createAgentRoutes, type AgentRoutesDeps } from './http/agent-routes';
 import type { Lockout } from './policy/lockout';
 import type { NonceStore } from './policy/nonces';
@@ -130,11 +131,13 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
   const router = express.Router();
   const errorHandler = createErrorHandler(deps.logger);
   if (ownPaths) router.use((req, _res, next) => next(ownPaths.test(req.path) ? undefined : 'router'));
-  // The OpenID provider, when configured (CARDAUTH_OIDC_JWKS_FILE): loaded only then, so nothing
-  // else loads oidc-provider (an ES module; Node 20.19+ require()s it, Jest cannot run it).
-  const oidc = config.CARDAUTH_OIDC_JWKS_FILE
+  // The OpenID provider, when configured (CARDAUTH_OIDC_JWKS_FILE): its keys are read first (a bad
+  // file stops start-up with one line), then its module is loaded, only then, so nothing else
+  // loads oidc-provider (an ES module; Node 20.19+ require()s it, Jest cannot run it).
+  const oidcKeys = config.CARDAUTH_OIDC_JWKS_FILE ? readSigningJwks(config.CARDAUTH_OIDC_JWKS_FILE) : undefined;
+  const oidc = oidcKeys
     ? (require('./oidc/mount') as typeof import('./oidc/mount')).createOidc({
-        jwksFile: config.CARDAUTH_OIDC_JWKS_FILE,
+        jwks: oidcKeys,
         issuer: config.CARDAUTH_PUBLIC_ORIGIN,
         redis: deps.redis,
         cookieKeys: [...config.CARDAUTH_SESSION_SECRET],

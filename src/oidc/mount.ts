@@ -2,7 +2,7 @@ import type { Request, RequestHandler, Response, Router } from 'express';
 import type Redis from 'ioredis';
 import type { Logger } from '../logger';
 import { createInteractionRoutes } from './interaction-routes';
-import { readSigningJwks } from './keys';
+import type { SigningJwks } from './keys';
 import { createOidcProvider, OIDC_PREFIX, type OidcProviderDeps } from './provider';
 
 /** The provider's own paths: everything under /oidc/ but the interaction page, and the discovery document. */
@@ -30,7 +30,8 @@ function sameSiteBounce(req: Request, res: Response): void {
 }
 
 export interface OidcDeps {
-  jwksFile: string;
+  /** The private signing keys (readSigningJwks of CARDAUTH_OIDC_JWKS_FILE). */
+  jwks: SigningJwks;
   issuer: string;
   redis: Redis;
   cookieKeys: string[];
@@ -56,14 +57,14 @@ export interface Oidc {
  * (its `callback()`, at the root of the router, so its routes carry the /oidc prefix and the
  * discovery document is the issuer's `/.well-known/openid-configuration`); the authorization
  * endpoint runs cardauth's session first, so the provider sees the cardauth user.
- * Everything here is synchronous: the keys are read once at start (createRouter), and
- * oidc-provider loads through require() (Node 20.19+).
+ * Everything here is synchronous: the keys are read once at start (by createRouter, before
+ * this module is loaded), and oidc-provider loads through require() (Node 20.19+).
  *
  * @example
- * const oidc = createOidc({ jwksFile, issuer, redis, cookieKeys, proxy, accounts, logger, sessionTtlSec, now, session });
+ * const oidc = createOidc({ jwks: readSigningJwks(file), issuer, redis, cookieKeys, proxy, accounts, logger, sessionTtlSec, now, session });
  */
 export function createOidc(deps: OidcDeps): Oidc {
-  const provider = createOidcProvider({ ...deps, jwks: readSigningJwks(deps.jwksFile) });
+  const provider = createOidcProvider(deps);
   const callback = provider.callback();
   const providerRoutes: RequestHandler = (req, res, next) => {
     const path = req.path;
