@@ -97,6 +97,8 @@ export interface OidcSetup {
   redis: TestRedis;
   server: ServeProcess;
   issuer: string;
+  /** The environment `server` runs with (another node: the same with another CARDAUTH_PORT). */
+  env: Record<string, string>;
   services: Services;
   clients: ClientStore;
   rp: Rp;
@@ -131,6 +133,7 @@ export async function startOidcSetup(env: Record<string, string> = {}): Promise<
     redis,
     server,
     issuer,
+    env: fullEnv,
     services,
     clients: createClientStore({ redis: client }),
     rp,

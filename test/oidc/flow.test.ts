@@ -1,5 +1,7 @@
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { Browser, startOidcSetup, type OidcSetup } from '../helpers/oidc';
+import { freePort } from '../helpers/redis';
+import { startServeProcess } from '../helpers/serve';
 
 // The OpenID provider end to end: `cardauth serve` from dist/ (oidc-provider is an ES module
 // Jest cannot load), real Redis, the real openid-client 6 as the relying party in its own
@@ -177,6 +179,32 @@ describe('authorization code flow', () => {
     const start = await setup.rp.call({ op: 'start', ...webClient(), params: { prompt: 'none' } });
     const trip = await browser.follow(start.url);
     expect(new URL(trip.callback!).searchParams.get('error')).toBe('login_required');
+  });
+});
+
+describe('two nodes', () => {
+  it('a code issued by one node is redeemed at another (state and keys shared), and only once across both', async () => {
+    const node2 = await startServeProcess({ ...setup.env, CARDAUTH_PORT: String(await freePort()) });
+    try {
+      const browser = new Browser(setup.issuer);
+      const { start, callback } = await signIn(browser, webClient());
+      const redeem = (base: string) =>
+        fetch(`${base}/oidc/token`, {
+          method: 'POST',
+          headers: { authorization: `Basic ${Buffer.from(`web-mis:${webSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ grant_type: 'authorization_code', code: new URL(callback).searchParams.get('code')!, redirect_uri: WEB_REDIRECT, code_verifier: start.verifier }),
+        });
+      const at2 = await redeem(node2.url);
+      expect(at2.status).toBe(200);
+      const tokens = (await at2.json()) as { id_token: string };
+      // Signed with the same keys: it verifies against the first node's JWKS.
+      expect(await verifiedIdToken(tokens.id_token, 'web-mis')).toMatchObject({ sub: accountId, nonce: start.nonce });
+      const again = await redeem(setup.issuer);
+      expect(again.status).toBe(400);
+      expect(((await again.json()) as { error: string }).error).toBe('invalid_grant');
+    } finally {
+      await node2.stop();
+    }
   });
 });
 
