@@ -12,7 +12,7 @@ import { clientCommands } from './client';
 import { commandName, osActor, requireAuditTrail, type CliIo, type Command, type CommandContext } from './command';
 import { configCommands } from './config';
 import { demo } from './demo';
-import { oidcKeysInit } from './oidc';
+import { oidcCommands } from './oidc';
 import { explain } from './output';
 import { serve } from './serve';
 
@@ -36,7 +36,7 @@ export const COMMANDS: readonly Command[] = [
   agentRun,
   ...auditCommands,
   ...clientCommands,
-  oidcKeysInit,
+  ...oidcCommands,
   serve,
   demo,
   ...configCommands,
@@ -142,7 +142,7 @@ function resolve(argv: readonly string[]): Resolved {
   const wantsHelp = lead.help || more.includes('--help') || more.includes('-h');
   if (sub === undefined || sub.startsWith('-')) {
     if (wantsHelp || sub === '--help' || sub === '-h') return { help: groupHelp(group) };
-    const names = COMMANDS.filter((c) => c.path[0] === group).map((c) => c.path[1]);
+    const names = COMMANDS.filter((c) => c.path[0] === group).map((c) => c.path.slice(1).join(' '));
     throw new UsageError(`${group}: missing command, one of ${names.join(', ')} (see cardauth ${group} --help)`);
   }
   // A three-word command (`oidc keys init`) takes its third word too.

@@ -32,3 +32,31 @@ describe('oidc keys init', () => {
     expect(oneErrorLine(r)).toBe('cardauth: oidc keys init: --out: required');
   });
 });
+
+describe('oidc keys add, use, drop', () => {
+  it('rotates the signing keys one step at a time, printing only kids', async () => {
+    const file = join(dir, 'rotate.json');
+    const env = cliEnv();
+    expect((await runCli(['oidc', 'keys', 'init', '--out', file], { env })).code).toBe(0);
+    const read = () => (JSON.parse(readFileSync(file, 'utf8')) as { keys: Array<{ kid: string; alg: string; d: string }> }).keys;
+    const [oldRs, oldEs] = read();
+
+    const add = await runCli(['oidc', 'keys', 'add', '--file', file], { env });
+    expect(add.code).toBe(0);
+    const [, , newRs, newEs] = read();
+    expect(add.lines).toEqual([`added to ${file}: RS256 ${newRs!.kid}, ES256 ${newEs!.kid}; they sign once \`oidc keys use\` names them`]);
+
+    const use = await runCli(['oidc', 'keys', 'use', '--file', file, '--kid', newRs!.kid, '--kid', newEs!.kid], { env });
+    expect(use.lines).toEqual([`${file}: signing with RS256 ${newRs!.kid}, ES256 ${newEs!.kid}`]);
+    expect(read().map((k) => k.kid)).toEqual([newRs!.kid, newEs!.kid, oldRs!.kid, oldEs!.kid]);
+
+    const refused = await runCli(['oidc', 'keys', 'drop', '--file', file, '--kid', newRs!.kid], { env });
+    expect(refused.code).toBe(2);
+    expect(oneErrorLine(refused)).toBe(`cardauth: config_invalid: ${file}: key ${newRs!.kid} signs; make another sign first (cardauth oidc keys use)`);
+    const drop = await runCli(['oidc', 'keys', 'drop', '--file', file, '--kid', oldRs!.kid], { env });
+    expect(drop.lines).toEqual([`${file}: removed ${oldRs!.kid}`]);
+    expect(read().map((k) => k.kid)).toEqual([newRs!.kid, newEs!.kid, oldEs!.kid]);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    for (const r of [add, use, drop]) for (const k of read()) expect(r.stdout).not.toContain(k.d);
+  });
+});

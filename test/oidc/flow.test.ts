@@ -1,4 +1,8 @@
-import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import { addSigningKeys, readSigningJwks, useSigningKeys } from '../../src/oidc/keys';
 import { Browser, startOidcSetup, type OidcSetup } from '../helpers/oidc';
 import { freePort } from '../helpers/redis';
 import { startServeProcess } from '../helpers/serve';
@@ -182,28 +186,66 @@ describe('authorization code flow', () => {
   });
 });
 
+/** Redeems web-mis's code at the token endpoint of the node at `base` (client_secret_basic), as a plain POST. */
+const redeemAt = (base: string, start: { verifier: string }, callback: string) =>
+  fetch(`${base}/oidc/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`web-mis:${webSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code: new URL(callback).searchParams.get('code')!, redirect_uri: WEB_REDIRECT, code_verifier: start.verifier }),
+  });
+
 describe('two nodes', () => {
   it('a code issued by one node is redeemed at another (state and keys shared), and only once across both', async () => {
     const node2 = await startServeProcess({ ...setup.env, CARDAUTH_PORT: String(await freePort()) });
     try {
       const browser = new Browser(setup.issuer);
       const { start, callback } = await signIn(browser, webClient());
-      const redeem = (base: string) =>
-        fetch(`${base}/oidc/token`, {
-          method: 'POST',
-          headers: { authorization: `Basic ${Buffer.from(`web-mis:${webSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ grant_type: 'authorization_code', code: new URL(callback).searchParams.get('code')!, redirect_uri: WEB_REDIRECT, code_verifier: start.verifier }),
-        });
-      const at2 = await redeem(node2.url);
+      const at2 = await redeemAt(node2.url, start, callback);
       expect(at2.status).toBe(200);
       const tokens = (await at2.json()) as { id_token: string };
       // Signed with the same keys: it verifies against the first node's JWKS.
       expect(await verifiedIdToken(tokens.id_token, 'web-mis')).toMatchObject({ sub: accountId, nonce: start.nonce });
-      const again = await redeem(setup.issuer);
+      const again = await redeemAt(setup.issuer, start, callback);
       expect(again.status).toBe(400);
       expect(((await again.json()) as { error: string }).error).toBe('invalid_grant');
     } finally {
       await node2.stop();
+    }
+  });
+});
+
+describe('signing key rotation', () => {
+  it('added keys are published but do not sign; once used they sign, and the old keys stay published', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cardauth-oidc-rotate-'));
+    const file = join(dir, 'jwks.json');
+    copyFileSync(setup.env.CARDAUTH_OIDC_JWKS_FILE!, file);
+    chmodSync(file, 0o600);
+    const old = readSigningJwks(file).keys;
+    const added = await addSigningKeys(file);
+    /** Starts a node on the file as it is now; answers the kids it publishes and the kid its ID tokens carry. */
+    const nodeOnFile = async () => {
+      const node = await startServeProcess({ ...setup.env, CARDAUTH_PORT: String(await freePort()), CARDAUTH_OIDC_JWKS_FILE: file });
+      try {
+        const published = ((await (await fetch(`${node.url}/oidc/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid);
+        const browser = new Browser(setup.issuer);
+        const { start, callback } = await signIn(browser, webClient());
+        const { id_token } = (await (await redeemAt(node.url, start, callback)).json()) as { id_token: string };
+        return { published, signedBy: decodeProtectedHeader(id_token).kid };
+      } finally {
+        await node.stop();
+      }
+    };
+    try {
+      const all = [...old, ...added].map((k) => k.kid).sort();
+      const staged = await nodeOnFile();
+      expect(staged.published.sort()).toEqual(all);
+      expect(staged.signedBy).toBe(old[0]!.kid);
+      await useSigningKeys(file, added.map((k) => k.kid!));
+      const used = await nodeOnFile();
+      expect(used.published.sort()).toEqual(all);
+      expect(used.signedBy).toBe(added[0]!.kid);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readSigningJwks, writeSigningJwks } from '../../src/oidc/keys';
+import { addSigningKeys, dropSigningKey, readSigningJwks, useSigningKeys, writeSigningJwks } from '../../src/oidc/keys';
 
 let dir: string;
 beforeEach(() => {
@@ -62,5 +62,39 @@ describe('OpenID signing keys file', () => {
 
   it('is refused when missing', () => {
     expect(() => readSigningJwks(join(dir, 'none.json'))).toThrow('cannot read (ENOENT)');
+  });
+});
+
+describe('OpenID signing key rotation', () => {
+  const kids = (file: string) => readSigningJwks(file).keys.map((k) => `${String(k.alg)} ${String(k.kid)}`);
+
+  it('adds new keys at the end (published, not signing), makes them sign, then drops the old ones', async () => {
+    const file = join(dir, 'jwks.json');
+    const old = (await writeSigningJwks(file)).keys;
+    const added = await addSigningKeys(file);
+    expect(added.map((k) => k.alg)).toEqual(['RS256', 'ES256']);
+    expect(kids(file)).toEqual([...old, ...added].map((k) => `${k.alg} ${k.kid}`));
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+
+    await useSigningKeys(file, added.map((k) => k.kid!));
+    expect(kids(file)).toEqual([...added, ...old].map((k) => `${k.alg} ${k.kid}`));
+    // Idempotent: naming them again changes nothing.
+    await useSigningKeys(file, added.map((k) => k.kid!));
+    expect(kids(file)).toEqual([...added, ...old].map((k) => `${k.alg} ${k.kid}`));
+
+    for (const k of old) await dropSigningKey(file, k.kid!);
+    expect(kids(file)).toEqual(added.map((k) => `${k.alg} ${k.kid}`));
+  });
+
+  it('never drops a key that signs, nor an unknown one, and never uses an unknown one', async () => {
+    const file = join(dir, 'jwks.json');
+    const [rs, es] = (await writeSigningJwks(file)).keys;
+    await addSigningKeys(file);
+    const before = readSigningJwks(file);
+    await expect(dropSigningKey(file, rs!.kid!)).rejects.toThrow(`key ${rs!.kid} signs`);
+    await expect(dropSigningKey(file, es!.kid!)).rejects.toThrow(`key ${es!.kid} signs`);
+    await expect(dropSigningKey(file, 'nope')).rejects.toThrow('has no key nope');
+    await expect(useSigningKeys(file, ['nope'])).rejects.toThrow('has no key nope');
+    expect(readSigningJwks(file)).toEqual(before);
   });
 });
