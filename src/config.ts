@@ -180,6 +180,11 @@ export const SERVER_KEYS = {
   CARDAUTH_ARGON2_TIME: key(int(1, 20), 'argon2id iterations for new hashes.', '2'),
   CARDAUTH_ARGON2_PARALLELISM: key(int(1, 16), 'argon2id lanes for new hashes.', '1'),
   CARDAUTH_HASH_CONCURRENCY: key(int(0, 256), 'Hashes computed at once, the rest queue (bounds memory under a login flood); 0 = the number of CPU cores.', '0'),
+  CARDAUTH_OIDC_JWKS_FILE: key(
+    z.string(),
+    'OpenID Connect provider (issuer CARDAUTH_PUBLIC_ORIGIN): the JSON file of its private signing keys (RS256 and ES256), mode 0600, the same file on every node; make it with `cardauth oidc keys init --out FILE`. Empty: no OpenID provider.',
+    '',
+  ),
   CARDAUTH_DEMO: key(bool, 'Demo mode: shows the virtual-card tap button on the login page. Never in production.', 'false'),
   CARDAUTH_DEMO_VPCD_DIR: key(z.string().min(1), 'Demo mode only: folder of the virtual reader (`cardauth demo`) whose relay socket `vpcd-slot0.sock` POST /demo/tap puts cards on.', 'var/demo'),
 } as const;

@@ -72,8 +72,15 @@ export function createCardauth(options: CardauthOptions): Cardauth {
   const logger = options.logger ?? silentLogger;
   const owned = typeof given === 'object' ? undefined : connectRedis(given ?? config.REDIS_URL, logger);
   const redis = owned ?? (given as Redis);
-  const services = createServices({ redis, config, clock, logger });
-  const { router, session, strategy, errorHandler } = createRouter({ config, redis, clock, logger, ...services }, OWN_PATHS);
+  let built: ReturnType<typeof createRouter>;
+  try {
+    built = createRouter({ config, redis, clock, logger, ...createServices({ redis, config, clock, logger }) }, OWN_PATHS);
+  } catch (err) {
+    // E.g. an unusable CARDAUTH_OIDC_JWKS_FILE: the client cardauth made must not stay connected.
+    owned?.disconnect();
+    throw err;
+  }
+  const { router, session, strategy, errorHandler } = built;
 
   let closing: Promise<void> | undefined;
   const close = () =>

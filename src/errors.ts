@@ -55,6 +55,8 @@ export type ErrorCode =
   | 'agent_not_found'
   | 'agent_state'
   | 'rate_limited'
+  | 'client_exists'
+  | 'client_not_found'
   // card agent
   | 'tap_timeout'
   | 'superseded'
@@ -104,6 +106,8 @@ const STATUS: Record<ErrorCode, number> = {
   agent_not_found: 404,
   agent_state: 409,
   rate_limited: 429,
+  client_exists: 409,
+  client_not_found: 404,
   tap_timeout: 408,
   superseded: 409,
   config_invalid: 500,

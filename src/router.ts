@@ -16,6 +16,7 @@ import { securityHeaders } from './http/security-headers';
 import { sessionGuard } from './http/session-guard';
 import { trustProxyCheck } from './http/trust-proxy-check';
 import { errorMessage, type Logger } from './logger';
+import { readSigningJwks } from './oidc/keys';
 import { createAgentRoutes, type AgentRoutesDeps } from './http/agent-routes';
 import type { Lockout } from './policy/lockout';
 import type { NonceStore } from './policy/nonces';
@@ -109,7 +110,7 @@ export interface CardauthRouter {
  * API, the agents' endpoints, the static assets and the health probes. The host keeps `/`
  * and every other path.
  */
-export const OWN_PATHS = /^\/(?:login|home|healthz|readyz)\/?$|^\/(?:auth|agents|assets)(?:\/|$)/i;
+export const OWN_PATHS = /^\/(?:login|home|healthz|readyz)\/?$|^\/(?:auth|agents|assets|oidc)(?:\/|$)|^\/\.well-known\/openid-configuration$/i;
 
 /**
  * Builds cardauth's Router: every route, with its own body limit, Origin rule and security
@@ -130,6 +131,26 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
   const router = express.Router();
   const errorHandler = createErrorHandler(deps.logger);
   if (ownPaths) router.use((req, _res, next) => next(ownPaths.test(req.path) ? undefined : 'router'));
+  // The OpenID provider, when configured (CARDAUTH_OIDC_JWKS_FILE): its keys are read first (a bad
+  // file stops start-up with one line), then its module is loaded, only then, so nothing else
+  // loads oidc-provider (an ES module; Node 20.19+ require()s it, Jest cannot run it).
+  const oidcKeys = config.CARDAUTH_OIDC_JWKS_FILE ? readSigningJwks(config.CARDAUTH_OIDC_JWKS_FILE) : undefined;
+  const oidc = oidcKeys
+    ? (require('./oidc/mount') as typeof import('./oidc/mount')).createOidc({
+        jwks: oidcKeys,
+        issuer: config.CARDAUTH_PUBLIC_ORIGIN,
+        redis: deps.redis,
+        cookieKeys: [...config.CARDAUTH_SESSION_SECRET],
+        proxy: Boolean(config.CARDAUTH_TRUST_PROXY),
+        accounts: deps.accounts,
+        logger: deps.logger,
+        sessionTtlSec: config.CARDAUTH_SESSION_MAX_SEC,
+        now,
+        session: (req, res, next) => session(req, res, next),
+      })
+    : undefined;
+  // Its endpoints come first: they parse their own bodies, and a relying party sends no Origin.
+  if (oidc) router.use(oidc.providerRoutes);
   const verifyAgentJws = createAgentJwsVerifier({
     agents: deps.agents,
     clock,
@@ -291,6 +312,7 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
       demo: config.CARDAUTH_DEMO,
     }),
   );
+  if (oidc) router.use(oidc.interactionRoutes);
   for (const r of deps.extraRoutes ?? []) router.use(r);
 
   router.use((_req, _res, next) => next(new CardauthError('not_found', 'no such page')));

@@ -69,7 +69,14 @@ export async function startServer(deps: StartServerDeps): Promise<RunningServer>
     logger.warn('demo_mode', { vpcdDir: config.CARDAUTH_DEMO_VPCD_DIR, note: 'POST /demo/tap is on; never run demo mode in production' });
     extraRoutes.push(createDemoRoutes({ cards: DEMO_CARDS, tap: createDemoTapper({ dir: config.CARDAUTH_DEMO_VPCD_DIR }).tap }));
   }
-  const app = createApp({ config, redis, clock, logger, ...services, extraRoutes });
+  let app: ReturnType<typeof createApp>;
+  try {
+    app = createApp({ config, redis, clock, logger, ...services, extraRoutes });
+  } catch (err) {
+    // E.g. an unusable CARDAUTH_OIDC_JWKS_FILE: the process must not stay up on Redis's connection.
+    redis.disconnect();
+    throw err;
+  }
 
   let server: Server;
   try {

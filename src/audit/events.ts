@@ -69,6 +69,10 @@ export const AUDIT_EVENTS = {
   'agent.registered': { meaning: "An enrolled agent's public key was registered." },
   'agent.approved': { meaning: 'An administrator approved an agent; its statements are now accepted.' },
   'agent.revoked': { meaning: 'An agent was revoked; its statements are refused from now on.' },
+  // the OpenID provider's applications
+  'oidc.client_added': { meaning: 'An application (an MIS) was registered with the OpenID provider (`client add`): its id, name, type and redirect URIs; never its secret.' },
+  'oidc.client_removed': { meaning: 'An application was removed from the OpenID provider (`client remove`).' },
+  'oidc.client_secret_rotated': { meaning: "A confidential application's secret was replaced (`client rotate-secret`); the old one stopped working." },
   // the audit trail and configuration
   'audit.viewed': { meaning: 'Someone read the audit trail (`audit list`): how many records were shown, and the filter.' },
   'audit.exported': { meaning: 'Someone exported the audit trail (`audit export`): how many records, the format, the file name and the filter.' },

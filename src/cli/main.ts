@@ -8,9 +8,11 @@ import { parseCommandArgs, UsageError } from './args';
 import { auditCommands } from './audit';
 import { cardCommands } from './card';
 import { cardRemove, cardTap } from './card-tap';
+import { clientCommands } from './client';
 import { commandName, osActor, requireAuditTrail, type CliIo, type Command, type CommandContext } from './command';
 import { configCommands } from './config';
 import { demo } from './demo';
+import { oidcCommands } from './oidc';
 import { explain } from './output';
 import { serve } from './serve';
 
@@ -33,6 +35,8 @@ export const COMMANDS: readonly Command[] = [
   agentEnroll,
   agentRun,
   ...auditCommands,
+  ...clientCommands,
+  ...oidcCommands,
   serve,
   demo,
   ...configCommands,
@@ -138,12 +142,14 @@ function resolve(argv: readonly string[]): Resolved {
   const wantsHelp = lead.help || more.includes('--help') || more.includes('-h');
   if (sub === undefined || sub.startsWith('-')) {
     if (wantsHelp || sub === '--help' || sub === '-h') return { help: groupHelp(group) };
-    const names = COMMANDS.filter((c) => c.path[0] === group).map((c) => c.path[1]);
+    const names = COMMANDS.filter((c) => c.path[0] === group).map((c) => c.path.slice(1).join(' '));
     throw new UsageError(`${group}: missing command, one of ${names.join(', ')} (see cardauth ${group} --help)`);
   }
-  const command = COMMANDS.find((c) => c.path[0] === group && c.path[1] === sub);
-  if (!command) throw new UsageError(`${group}: unknown command "${sub}" (see cardauth ${group} --help)`);
-  return { command, argv: lead.help ? ['--help', ...more] : more, config: lead.config };
+  // A three-word command (`oidc keys init`) takes its third word too.
+  const command = COMMANDS.find((c) => c.path[0] === group && c.path[1] === sub && (c.path.length === 2 || c.path[2] === more[0]));
+  if (!command) throw new UsageError(`${group}: unknown command "${[sub, ...more.slice(0, 1)].join(' ')}" (see cardauth ${group} --help)`);
+  const args = more.slice(command.path.length - 2);
+  return { command, argv: lead.help ? ['--help', ...args] : args, config: lead.config };
 }
 
 /** The lines for an error, with its exit code: one line, or one per bad key of a config. */

@@ -1,6 +1,7 @@
 import type Redis from 'ioredis';
 import type { Clock } from '../clock';
 import { STORE_KEYS, type StoresConfig } from '../config';
+import { createClientStore } from '../oidc/clients';
 import { createStores } from '../services';
 
 /** The server keys the CLI reads: those the stores and the lockout need, not the session secret or public origin. */
@@ -9,7 +10,8 @@ export type CliConfig = StoresConfig;
 
 /**
  * The stores an administrator's command works on (the same wiring as the
- * server's), including the lockout that `account unlock` ends.
+ * server's), including the lockout that `account unlock` ends, and the
+ * OpenID provider's registered clients.
  *
  * @example
  * const s = createCliServices({ redis, config, clock: systemClock });
@@ -17,7 +19,7 @@ export type CliConfig = StoresConfig;
  * await s.lockout.unlock(accountId);
  */
 export function createCliServices(deps: { redis: Redis; config: CliConfig; clock: Clock }) {
-  return { redis: deps.redis, ...createStores(deps) };
+  return { redis: deps.redis, ...createStores(deps), clients: createClientStore({ redis: deps.redis }) };
 }
 
 export type CliServices = ReturnType<typeof createCliServices>;

@@ -57,9 +57,10 @@ export function createPageRoutes(deps: PageRoutesDeps): Router {
     });
   };
 
+  // `reauth=1` (the OpenID provider's `prompt=login` or an elapsed `max_age`): the form even for a logged-in user.
   router.get('/login', (req: Request, res: Response) => {
     const next = safeRedirectPath(req.query.next, '/home');
-    if (req.user) return res.redirect(303, next);
+    if (req.user && req.query.reauth !== '1') return res.redirect(303, next);
     renderLogin(req, res, next);
   });
 

@@ -1,4 +1,8 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeSigningJwks } from '../../src/oidc/keys';
 import { freePort, startRedis, type TestRedis } from '../helpers/redis';
 import { cliEnv, spawnCli } from './support';
 
@@ -141,5 +145,22 @@ describe('cardauth serve', () => {
     expect(second.stderr()).toMatch(/^cardauth: unavailable: cannot listen on 127\.0\.0\.1:\d+ \(EADDRINUSE\)[^\n]*\n$/);
     first.child.kill('SIGTERM');
     await first.exited;
+  });
+
+  it('a signing keys file others can read: one line naming the key and the file, exit 2, never listening', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cardauth-serve-oidc-'));
+    try {
+      const file = join(dir, 'jwks.json');
+      await writeSigningJwks(file);
+      chmodSync(file, 0o640);
+      const served = serve({ ...(await envFor(redis.url)), CARDAUTH_OIDC_JWKS_FILE: file });
+      running = served;
+      const exit = await served.exited;
+      expect(exit.code).toBe(2);
+      expect(served.stderr()).toBe(`cardauth: config_invalid: CARDAUTH_OIDC_JWKS_FILE: ${file}: the private keys must be readable by their owner only (chmod 600)\n`);
+      expect(served.logs.filter((l) => l.event === 'listening')).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,112 @@
+import type { IncomingMessage } from 'node:http';
+import type Redis from 'ioredis';
+// oidc-provider is an ES module without top-level await: Node 20.19+ loads it with require(),
+// which is what this import compiles to (module node20), so the provider is built synchronously.
+import Provider, { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import { errorMessage, type Logger } from '../logger';
+import type { SessionUser } from '../strategies/session-user';
+import type { SigningJwks } from './keys';
+import { createRedisAdapter } from './redis-adapter';
+
+/** Where oidc-provider's endpoints live; the discovery document is at the issuer's root. */
+export const OIDC_PREFIX = '/oidc';
+/** The interaction page: cardauth's own (Express, with the cardauth session), not the provider's. */
+export const INTERACTION_PATH = `${OIDC_PREFIX}/interaction`;
+
+/** RFC 8176: smart card, password, and so multi-factor. */
+export const LOGIN_AMR = ['sc', 'pwd', 'mfa'];
+export const LOGIN_ACR = 'urn:cardauth:card-password';
+
+export interface OidcProviderDeps {
+  issuer: string;
+  redis: Redis;
+  jwks: SigningJwks;
+  /** Sign the provider's cookies (the session secrets: the first signs, all verify). */
+  cookieKeys: string[];
+  /** Trust X-Forwarded-Proto/Host (cardauth behind its trusted proxy). */
+  proxy: boolean;
+  accounts: { get(id: string): Promise<{ id: string; login: string; displayName: string; roles: string[]; status: 'active' | 'blocked' } | null> };
+  logger: Logger;
+  /** Lifetimes in seconds. */
+  sessionTtlSec: number;
+}
+
+/** The logged-in, unlocked cardauth user of the request (set by cardauth's session guard), if any. */
+const cardauthUser = (req: IncomingMessage) => (req as IncomingMessage & { user?: SessionUser }).user;
+
+/**
+ * The OpenID provider (panva's oidc-provider, OpenID-certified): authorization code flow,
+ * PKCE (S256) required of public clients, `client_secret_basic` for confidential ones,
+ * clients and all state in Redis (createRedisAdapter), the signing keys of
+ * CARDAUTH_OIDC_JWKS_FILE. Logins are cardauth's own: `interactions.url` sends the browser
+ * to cardauth's interaction route (interaction-routes.ts), and an extra check on the `login`
+ * prompt keeps the provider's session tied to the cardauth session of the request: when that
+ * one is gone, locked or another user's, the provider asks for a login again (with
+ * `prompt=none`: `login_required`). devInteractions is off.
+ *
+ * @example
+ * const provider = createOidcProvider({ issuer: config.CARDAUTH_PUBLIC_ORIGIN, redis, jwks, cookieKeys, proxy: false, accounts, logger, sessionTtlSec: 43200 });
+ */
+export function createOidcProvider(deps: OidcProviderDeps): Provider {
+  const { Check, base } = interactionPolicy;
+  const policy = base();
+  policy.get('login')!.checks.add(
+    new Check('cardauth_session', 'the cardauth session is gone, locked, or another user’s', 'login_required', (ctx: KoaContextWithOIDC) => {
+      if (ctx.oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
+      const user = cardauthUser(ctx.req);
+      const session = ctx.oidc.session;
+      if (!user || !session || session.accountId !== user.accountId || session.authTime() !== Math.floor(user.authTime / 1000)) return Check.REQUEST_PROMPT;
+      return Check.NO_NEED_TO_PROMPT;
+    }),
+  );
+
+  const cookie = { httpOnly: true, sameSite: 'lax' as const, path: '/' };
+  const provider = new Provider(deps.issuer, {
+    adapter: createRedisAdapter(deps.redis, { alreadyConsumed: (model) => new errors.InvalidGrant(`${model} already used`) }),
+    jwks: deps.jwks as never,
+    cookies: { keys: deps.cookieKeys, long: cookie, short: cookie },
+    routes: {
+      authorization: `${OIDC_PREFIX}/auth`,
+      jwks: `${OIDC_PREFIX}/jwks`,
+      token: `${OIDC_PREFIX}/token`,
+      userinfo: `${OIDC_PREFIX}/me`,
+      end_session: `${OIDC_PREFIX}/session/end`,
+      revocation: `${OIDC_PREFIX}/token/revocation`,
+      introspection: `${OIDC_PREFIX}/token/introspection`,
+      pushed_authorization_request: `${OIDC_PREFIX}/request`,
+      backchannel_authentication: `${OIDC_PREFIX}/backchannel`,
+      code_verification: `${OIDC_PREFIX}/device`,
+      device_authorization: `${OIDC_PREFIX}/device/auth`,
+      registration: `${OIDC_PREFIX}/reg`,
+      challenge: `${OIDC_PREFIX}/challenge`,
+      credential: `${OIDC_PREFIX}/credential`,
+    },
+    interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`, policy },
+    features: { devInteractions: { enabled: false }, revocation: { enabled: true }, userinfo: { enabled: true } },
+    clientAuthMethods: ['client_secret_basic', 'none'],
+    pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
+    responseTypes: ['code'],
+    scopes: ['openid', 'offline_access', 'profile'],
+    // How the user logged in (amr, acr, auth_time) is in every ID token: listed under `openid`, or
+    // the provider leaves them out unless a claims parameter asks. Profile claims go into the ID token too.
+    claims: { sid: null, iss: null, openid: ['sub', 'acr', 'amr', 'auth_time'], profile: ['preferred_username', 'name', 'roles'] },
+    conformIdTokenClaims: false,
+    acrValues: [LOGIN_ACR],
+    enabledJWA: { idTokenSigningAlgValues: ['RS256', 'ES256'], userinfoSigningAlgValues: ['RS256', 'ES256'] },
+    ttl: { Session: deps.sessionTtlSec, Interaction: 3600, AuthorizationCode: 60, AccessToken: 600, IdToken: 600, RefreshToken: deps.sessionTtlSec, Grant: deps.sessionTtlSec },
+    async findAccount(_ctx, sub) {
+      const account = await deps.accounts.get(sub);
+      if (!account || account.status !== 'active') return undefined;
+      return {
+        accountId: account.id,
+        claims: () => ({ sub: account.id, preferred_username: account.login, name: account.displayName, roles: [...account.roles] }),
+      };
+    },
+  });
+  // Every ID token carries `sid` (oidc-provider adds it only for back-channel logout clients), so
+  // any relying party can tie its session to the login and match a later logout.
+  provider.Client.prototype.includeSid = () => true;
+  provider.proxy = deps.proxy;
+  provider.on('server_error', (_ctx, err) => deps.logger.error('oidc_server_error', { err: errorMessage(err) }));
+  return provider;
+}
