@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import type { RequestSource } from '../strategies/card-step';
+import type { RequestSource } from '../policy/lockout';
 
 /** The client address (honouring `trust proxy`) and user agent, for the audit and the IP limit. */
 export function requestSource(req: Request): RequestSource {

@@ -24,6 +24,15 @@ export interface LockoutConfig {
   sessionMaxSec: number;
 }
 
+/**
+ * Where a request came from: what the attempts policy keys the per-IP budgets on (as
+ * clientKey of `ip`), and what the audit records as the source.
+ */
+export interface RequestSource {
+  ip: string;
+  userAgent?: string;
+}
+
 /** Who a password attempt is about. */
 export interface AttemptSubject {
   accountId: string;

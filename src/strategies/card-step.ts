@@ -1,4 +1,5 @@
 import type { AuditSink } from '../audit/record';
+import type { RequestSource } from '../policy/lockout';
 import type { NonceStore } from '../policy/nonces';
 import type { Uid } from '../policy/uid';
 import { CardRejectedError, rejectionAudit } from './agent-jws';
@@ -13,11 +14,6 @@ import type { CardStatement } from './card-statement';
  */
 const NOT_AN_ATTEMPT: ReadonlySet<string> = new Set(['uid_random', 'uid_length']);
 
-/** Where a request came from, for the audit and the per-IP limit. */
-export interface RequestSource {
-  ip: string;
-  userAgent?: string;
-}
 
 /** A card step that passed: the card is on the allow-list of `accountId`. */
 export interface CardStepResult {

@@ -1,8 +1,8 @@
 import type { AuditSink } from '../audit/record';
 import { CardauthError } from '../errors';
 import { clientKey } from '../policy/client-key';
-import type { GateState, Lockout } from '../policy/lockout';
-import type { RequestSource } from './card-step';
+import type { GateState, Lockout, RequestSource } from '../policy/lockout';
+
 
 export interface IpLimitDeps {
   lockout: Pick<Lockout, 'gate' | 'recordIpFailure' | 'recordJunk'>;

@@ -1,5 +1,6 @@
 import type { AuditSink } from '../audit/record';
-import { cardAudit, type RequestSource } from './card-step';
+import type { RequestSource } from '../policy/lockout';
+import { cardAudit } from './card-step';
 import type { LoginResult, SessionUser } from './session-user';
 
 export interface SessionOpenerDeps {

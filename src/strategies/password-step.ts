@@ -2,7 +2,8 @@ import type { AuditSink } from '../audit/record';
 import { CardauthError } from '../errors';
 import type { Lockout } from '../policy/lockout';
 import type { PasswordHasher } from '../policy/password-hasher';
-import { cardAudit, type CardStepResult, type RequestSource } from './card-step';
+import type { RequestSource } from '../policy/lockout';
+import { cardAudit, type CardStepResult } from './card-step';
 import type { IpLimit } from './ip-limit';
 
 /** The account fields the password step reads. */
