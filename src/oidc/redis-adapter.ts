@@ -1,13 +1,15 @@
 import type Redis from 'ioredis';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { CardauthError } from '../errors';
+import { defineScript } from '../store/script';
 
 /** Models that belong to one grant: revoking the grant revokes them all. */
 const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
 
 /** A code (or refresh token) is marked used only if no node marked it before: once across nodes. */
-const CONSUME = `if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-if redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1]) == 0 then return -1 end
-return 1`;
+const CONSUME = `if redis.call('EXISTS', KEYS[1]) == 0 then return {0} end
+if redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1]) == 0 then return {-1} end
+return {1}`;
 
 /** Where a model's record is kept: `oidc:<model>:<id>`. */
 export const oidcKey = (model: string, id: string) => `oidc:${model}:${id}`;
@@ -31,6 +33,7 @@ const uidKey = (uid: string) => `oidc:uid:${uid}`;
  */
 export function createRedisAdapter(redis: Redis, opts: { alreadyConsumed?: (model: string) => Error } = {}): (model: string) => Adapter {
   const alreadyConsumed = opts.alreadyConsumed ?? ((model: string) => new Error(`${model} already consumed`));
+  const consumeScript = defineScript(redis, 'cardauthOidcConsume', 1, CONSUME);
   return (model: string): Adapter => {
     const key = (id: string) => oidcKey(model, id);
     return {
@@ -57,7 +60,10 @@ export function createRedisAdapter(redis: Redis, opts: { alreadyConsumed?: (mode
           multi.set(uidKey(payload.uid), id);
           if (ttl) multi.expire(uidKey(payload.uid), ttl);
         }
-        await multi.exec();
+        // A MULTI answers each command's error in its reply instead of rejecting: a half-written record must not pass for a saved one.
+        const replies = await multi.exec();
+        const failed = replies?.find(([err]) => err)?.[0];
+        if (!replies || failed) throw new CardauthError('unavailable', `oidc ${model} store failed`, { cause: failed });
       },
       async find(id: string) {
         const h = await redis.hgetall(key(id));
@@ -75,7 +81,7 @@ export function createRedisAdapter(redis: Redis, opts: { alreadyConsumed?: (mode
       },
       async consume(id: string) {
         // The provider checked `consumed` when it read the record; another node may have consumed it since.
-        const marked = await redis.eval(CONSUME, 1, key(id), String(Math.floor(Date.now() / 1000)));
+        const [marked] = await consumeScript([key(id)], [Math.floor(Date.now() / 1000)]);
         if (marked !== 1) throw alreadyConsumed(model);
       },
       async destroy(id: string) {

@@ -18,6 +18,12 @@ describe('redis adapter', () => {
     expect(await codes.find('nope')).toBeUndefined();
   });
 
+  it('a write Redis refuses inside the MULTI rejects the upsert, not a silent half-save', async () => {
+    await redis().set('oidc:grant:g-broken', 'not a list'); // RPUSH onto it answers WRONGTYPE inside the transaction
+    const tokens = adapterFor('AccessToken');
+    await expect(tokens.upsert('t1', { grantId: 'g-broken' }, 60)).rejects.toMatchObject({ code: 'unavailable' });
+  });
+
   it('keeps a record without expiry (a client) for good, and destroys it', async () => {
     const clients = adapterFor('Client');
     await clients.upsert('mis', { client_id: 'mis' });
