@@ -46,6 +46,12 @@ export const cardauth = {
   get auditLog() {
     return load<typeof import('../../src/audit/log')>('audit/log.js');
   },
+  get oidcClients() {
+    return load<typeof import('../../src/oidc/clients')>('oidc/clients.js');
+  },
+  get oidcKeys() {
+    return load<typeof import('../../src/oidc/keys')>('oidc/keys.js');
+  },
   get auditVerify() {
     return load<typeof import('../../src/audit/verify')>('audit/verify.js');
   },

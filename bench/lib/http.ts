@@ -4,6 +4,8 @@ export interface HttpResponse {
   status: number;
   body: string;
   setCookie: string[];
+  /** The Location header of a redirect. */
+  location?: string;
 }
 
 /**
@@ -33,7 +35,8 @@ export class HttpTarget {
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const sc = res.headers['set-cookie'];
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), setCookie: sc ?? [] });
+          const location = res.headers.location;
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), setCookie: sc ?? [], ...(location ? { location } : {}) });
         });
         res.on('error', reject);
       });
@@ -56,9 +59,13 @@ export class HttpError extends Error {
   }
 }
 
-/** A browser-like client: keeps one session cookie, sends Origin and a JSON body on POST. */
+/**
+ * A browser-like client: keeps its cookies by name (every cookie goes with every request, as
+ * test/helpers/oidc.ts does: the bench talks to one origin), sends Origin and a JSON body on
+ * POST, and follows no redirect unless asked (`follow`).
+ */
 export class Browser {
-  cookie = '';
+  private readonly jar = new Map<string, string>();
 
   constructor(
     readonly target: HttpTarget,
@@ -66,9 +73,25 @@ export class Browser {
     readonly cookieName = 'cardauth.sid',
   ) {}
 
+  /** The session cookie as `name=value`, or '' (set '' to drop it, as a fresh browser). */
+  get cookie(): string {
+    const v = this.jar.get(this.cookieName);
+    return v === undefined ? '' : `${this.cookieName}=${v}`;
+  }
+
+  set cookie(pair: string) {
+    if (pair) this.jar.set(this.cookieName, pair.slice(pair.indexOf('=') + 1));
+    else this.jar.delete(this.cookieName);
+  }
+
+  /** Forgets every cookie: a fresh browser. */
+  clearCookies(): void {
+    this.jar.clear();
+  }
+
   async request(method: string, path: string, body?: unknown): Promise<HttpResponse> {
     const headers: OutgoingHttpHeaders = { 'user-agent': 'cardauth-bench/1', accept: 'application/json' };
-    if (this.cookie) headers.cookie = this.cookie;
+    if (this.jar.size) headers.cookie = [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
     let payload: string | undefined;
     if (method !== 'GET') {
       headers.origin = this.origin;
@@ -77,8 +100,14 @@ export class Browser {
       headers['content-length'] = Buffer.byteLength(payload);
     }
     const res = await this.target.request(method, path, headers, payload);
-    const set = res.setCookie.find((c) => c.startsWith(`${this.cookieName}=`));
-    if (set) this.cookie = set.split(';')[0]!;
+    for (const c of res.setCookie) {
+      const [pair = '', ...attrs] = c.split(';');
+      const eq = pair.indexOf('=');
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      if (value === '' || attrs.some((a) => /^\s*(expires=thu, 01 jan 1970|max-age=0\s*$)/i.test(a))) this.jar.delete(name);
+      else this.jar.set(name, value);
+    }
     return res;
   }
 
@@ -93,5 +122,20 @@ export class Browser {
     const res = await this.request('GET', path);
     if (res.status !== 200) throw new HttpError(`GET ${path}`, res);
     return res;
+  }
+
+  /**
+   * GETs `path` and follows redirects on this origin until one points off it or at a path
+   * `stopAt` accepts; answers that URL, not fetched. A non-redirect answer on the way throws.
+   */
+  async follow(path: string, stopAt: (u: URL) => boolean = () => false): Promise<URL> {
+    let at = new URL(path, this.origin);
+    for (let hops = 0; hops < 10; hops++) {
+      const res = await this.request('GET', at.pathname + at.search);
+      if (res.status < 300 || res.status >= 400 || !res.location) throw new HttpError(`GET ${at.pathname} (following redirects)`, res);
+      at = new URL(res.location, at);
+      if (at.origin !== this.origin || stopAt(at)) return at;
+    }
+    throw new Error(`GET ${path}: more than 10 redirects`);
   }
 }

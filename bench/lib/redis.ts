@@ -92,3 +92,63 @@ export function callDelta(before: Record<string, number>, after: Record<string, 
     .filter(([, v]) => v > 0)
     .sort((a, b) => b[1] - a[1]);
 }
+
+/** One command as MONITOR saw it: sent by a client, or run inside a script (`inScript`). */
+export interface SeenCommand {
+  inScript: boolean;
+  args: string[];
+}
+
+/**
+ * Every command Redis ran while `during` ran, in order, through MONITOR on a connection of its
+ * own (its own commands left out). MONITOR slows Redis down: never inside a timed window.
+ */
+export async function monitorCommands(redis: BenchRedis, during: () => Promise<void>): Promise<SeenCommand[]> {
+  const conn = new Redis({ port: redis.port, host: '127.0.0.1' });
+  try {
+    const mon = await conn.monitor();
+    const seen: SeenCommand[] = [];
+    mon.on('monitor', (_time: string, args: string[], source: string) => seen.push({ inScript: source === 'lua', args: args.map(String) }));
+    await sleep(50);
+    await during();
+    await sleep(100);
+    mon.disconnect();
+    return seen;
+  } finally {
+    conn.disconnect();
+  }
+}
+
+/** What a key belongs to, by its prefix. */
+const KEY_OWNERS: Array<[RegExp, string]> = [
+  [/^sess:|^sessended:/, 'session'],
+  [/^sessidx:/, 'tap-out index'],
+  [/^rl:|^pw:/, 'attempts'],
+  [/^nonce:/, 'nonce'],
+  [/^agent:/, 'agent'],
+  [/^card:/, 'card'],
+  [/^acct:/, 'account'],
+  [/^audit:/, 'audit'],
+  [/^lkd:|^ipl:|^jnk:|^jti:/, 'claim-once'],
+  [/^oidc:/, 'oidc'],
+];
+
+/**
+ * The commands a client sent, each with what it touched (by key prefix) and, for a script,
+ * the commands it ran inside: e.g. `EVALSHA attempts [EXISTS GET GET SET INCR PEXPIRE INCR PEXPIRE]`.
+ */
+export function describeCommands(seen: readonly SeenCommand[]): { sent: number; inScripts: number; lines: string[] } {
+  const sent: Array<{ head: string; inner: string[] }> = [];
+  let inScripts = 0;
+  for (const c of seen) {
+    const name = (c.args[0] ?? '?').toUpperCase();
+    if (c.inScript) {
+      inScripts++;
+      sent[sent.length - 1]?.inner.push(name);
+      continue;
+    }
+    const owner = c.args.slice(1).map((a) => KEY_OWNERS.find(([re]) => re.test(a))?.[1]).find((o) => o !== undefined);
+    sent.push({ head: owner ? `${name} ${owner}` : name, inner: [] });
+  }
+  return { sent: sent.length, inScripts, lines: sent.map((c) => (c.inner.length ? `${c.head} [${c.inner.join(' ')}]` : c.head)) };
+}

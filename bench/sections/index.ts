@@ -5,6 +5,7 @@ import { sessionReadSection } from './session-read';
 import { loginRssSection } from './login-rss';
 import { auditAppendSection } from './audit-append';
 import { agentSection } from './agent';
+import { oidcSection } from './oidc';
 
 /**
  * The sections, in run order. Each starts and stops what it needs (its own
@@ -12,4 +13,4 @@ import { agentSection } from './agent';
  * (`--only=login,session`). Add a section by writing a `Section` in this
  * folder and listing it here.
  */
-export const SECTIONS: Section[] = [argon2LibsSection, loginThroughputSection, sessionReadSection, loginRssSection, auditAppendSection, agentSection];
+export const SECTIONS: Section[] = [argon2LibsSection, loginThroughputSection, sessionReadSection, oidcSection, loginRssSection, auditAppendSection, agentSection];

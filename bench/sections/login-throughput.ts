@@ -3,7 +3,7 @@ import { Browser, HttpTarget } from '../lib/http';
 import { runFor, type LoadResult } from '../lib/load';
 import { summariseProfile, type CpuProfile } from '../lib/profile';
 import { CORES, cpuMeter, type CpuReport } from '../lib/proc';
-import { callDelta, freePort, startRedis, type BenchRedis } from '../lib/redis';
+import { callDelta, describeCommands, freePort, monitorCommands, startRedis, type BenchRedis } from '../lib/redis';
 import { BENCH_PASSWORD, prepareLogin, seed, submitLogin, type PreparedLogin, type Seeded } from '../lib/seed';
 import { fmt, median } from '../lib/stats';
 import type { BenchContext, Row, Section } from '../lib/types';
@@ -12,7 +12,14 @@ import type { CardauthServerOptions } from '../servers/cardauth';
 import { startCardauth } from '../servers/cardauth';
 import { ARGON2_PARAMS } from './argon2-libs';
 
-const TARGET = 0.85;
+/**
+ * Issue 2 asked for 0.85 of the bare bound; on 2 cores shared with the load generator and
+ * Redis even the ceiling app reaches only about 0.86–0.93, so issue 9 restated it as CPU
+ * budgets: what a login costs besides argon2 (the server's JS thread plus Redis), and the
+ * Redis commands it sends.
+ */
+export const BUDGET_MS = 2.5;
+export const BUDGET_COMMANDS = 15;
 
 type Bound = { load: LoadResult; cpu: CpuReport };
 type LoginRun = {
@@ -41,18 +48,21 @@ async function boundRun(durationMs: number, phc: string): Promise<Bound> {
   return { load, cpu: meter() };
 }
 
+/** One window of the ceiling server, with the CPU of the server and the load generator. */
+export type CeilingRun = (ms: number) => Promise<{ load: LoadResult; cpu: CpuReport }>;
+
 /**
- * The ceiling: the same clients and the same one-shot body against a server
- * that only parses it and runs cardauth's hasher (servers/argon2-only.ts),
- * alternating with the bound. No login can beat this on this machine.
+ * The ceiling server (servers/argon2-only.ts: it only parses the body and runs cardauth's
+ * hasher) for as long as `use` runs: the same clients and the same one-shot body as a login.
+ * No login can beat it on this machine. Warmed up before `use` gets it.
  */
-async function ceilingRuns(ctx: BenchContext, seeded: Seeded, statement: string, phc: string, pairs: number): Promise<{ ratios: number[]; runs: Array<{ load: LoadResult; cpu: CpuReport }> }> {
+export async function withCeiling<T>(ctx: BenchContext, seeded: Seeded, statement: string, phc: string, use: (run: CeilingRun) => Promise<T>): Promise<T> {
   return ctx.cleanup.scope(async (c) => {
     const child = await forkChild<{ url: string }>(c, 'servers/argon2-only.js', { phc, params: ARGON2_PARAMS } satisfies Argon2OnlyOptions);
     const http = new HttpTarget(child.ready.url, seeded.users.length);
     c.add('http agent', () => http.close());
     const browsers = seeded.users.map(() => new Browser(http, child.ready.url));
-    const run = (ms: number) => {
+    const run: CeilingRun = (ms) => {
       const meter = cpuMeter({ server: child.pid, loadgen: process.pid });
       return runFor(ms, browsers.length, async (w) => {
         const user = seeded.users[w]!;
@@ -61,6 +71,15 @@ async function ceilingRuns(ctx: BenchContext, seeded: Seeded, statement: string,
       }).then((load) => ({ load, cpu: meter() }));
     };
     await run(ctx.ms(1));
+    const out = await use(run);
+    await child.stop();
+    return out;
+  });
+}
+
+/** The ceiling alternating with the bound: `pairs` pairs, each ratio taken side by side. */
+async function ceilingRuns(ctx: BenchContext, seeded: Seeded, statement: string, phc: string, pairs: number): Promise<{ ratios: number[]; runs: Array<{ load: LoadResult; cpu: CpuReport }> }> {
+  return withCeiling(ctx, seeded, statement, phc, async (run) => {
     const ratios: number[] = [];
     const runs: Array<{ load: LoadResult; cpu: CpuReport }> = [];
     for (let i = 0; i < pairs; i++) {
@@ -69,7 +88,6 @@ async function ceilingRuns(ctx: BenchContext, seeded: Seeded, statement: string,
       runs.push(r);
       ratios.push(r.load.perSec / b.load.perSec);
     }
-    await child.stop();
     return { ratios, runs };
   });
 }
@@ -153,10 +171,17 @@ async function timedLogins(
 const loginRun = (t: Target, redis: BenchRedis, seeded: Seeded, ms: number, expectPerSec: number, mode: 'one-shot' | 'two-step' = 'one-shot', around?: Around) =>
   timedLogins(t.browsers, seeded, ms, expectPerSec, mode, { server: t.child.pid, redis: redis.pid, loadgen: process.pid }, redis, around);
 
-const per = (ms: number, ops: number) => ms / Math.max(ops, 1);
+export const per = (ms: number, ops: number) => ms / Math.max(ops, 1);
 const cpuTotal = (cpu: CpuReport) => Object.values(cpu.procs).reduce((a, c) => a + c.main + c.other, 0);
 
-function cpuLine(cpu: CpuReport, ops: number): string {
+/**
+ * What a login costs besides argon2, in CPU ms per login: the server's JS thread plus
+ * redis-server. The server's other threads are the libuv pool (argon2, and WebCrypto's
+ * statement verify) and GC helpers.
+ */
+export const nonArgon2Ms = (cpu: CpuReport, ops: number) => per(cpu.procs.server!.main + cpu.procs.redis!.main + cpu.procs.redis!.other, ops);
+
+export function cpuLine(cpu: CpuReport, ops: number): string {
   const parts = Object.entries(cpu.procs).map(
     ([k, c]) => `${k} JS thread ${fmt(per(c.main, ops), 2)} (+ ${fmt(per(c.mainWait, ops), 2)} waiting for a CPU) + other threads ${fmt(per(c.other, ops), 2)}`,
   );
@@ -228,7 +253,15 @@ export const loginThroughputSection: Section = {
       return timedLogins(bs, seeded, ctx.ms(4), expect, 'one-shot', pids, redis);
     });
 
+    // One login alone under MONITOR (outside every window: MONITOR slows Redis): what it sends, step by step.
+    // A login first, unwatched: the in-process server appended to the audit chain since this one's last append.
+    await submitLogin(main.browsers[0]!, await prepareLogin(main.browsers[0]!, seeded.agent, seeded.users[0]!), seeded.users[0]!, 'one-shot');
+    const probe = await prepareLogin(main.browsers[0]!, seeded.agent, seeded.users[0]!);
+    const sent = describeCommands(await monitorCommands(redis, () => submitLogin(main.browsers[0]!, probe, seeded.users[0]!, 'one-shot')));
+
     const mid = logins[Math.max(0, logins.findIndex((l) => l.load.perSec === loginMed))] ?? logins[0]!;
+    const budget = median(logins.map((l) => nonArgon2Ms(l.cpu, l.load.completed)));
+    const ceilingJs = median(ceiling.runs.map((r) => per(r.cpu.procs.server!.main, r.load.completed)));
     const n = mid.load.completed;
     const boundCpuPerVerify = median(bounds.map((b) => per(b.cpu.procs.bench!.other, b.load.completed)));
     const perLoginCpu = per(cpuTotal(mid.cpu), n);
@@ -240,8 +273,7 @@ export const loginThroughputSection: Section = {
         unit: 'logins/s',
         baseline: { label: `${CORES} verifies in flight`, value: boundMed, unit: 'verifies/s' },
         ratio,
-        target: { op: '>=', value: TARGET, of: 'ratio' },
-        note: `timed: POST /auth/login only (statement verify, nonce, allow-list, lockout, argon2, session, audit); not timed: POST /auth/nonce and signing, done before each window. Server child, loadgen in runner, ${concurrency} clients; ${runs} alternating pairs (bound ${ctx.ms(2) / 1000} s, login ${ctx.ms(3) / 1000} s): median of pair ratios (ratio of medians ${fmt(loginMed / boundMed, 3)})`,
+        note: `issue 2's target 0.85 is restated as the budgets below (issue 9). Timed: POST /auth/login only (statement verify, nonce, allow-list, lockout, argon2, session, audit); not timed: POST /auth/nonce and signing, done before each window. Server child, loadgen in runner, ${concurrency} clients; ${runs} alternating pairs (bound ${ctx.ms(2) / 1000} s, login ${ctx.ms(3) / 1000} s): median of pair ratios (ratio of medians ${fmt(loginMed / boundMed, 3)})`,
       },
       {
         metric: 'argon2 share of the CPU a login costs (all processes)',
@@ -249,7 +281,6 @@ export const loginThroughputSection: Section = {
         unit: 'CPU ms/login',
         baseline: { label: 'bare verify', value: boundCpuPerVerify, unit: 'CPU ms/verify' },
         ratio: boundCpuPerVerify / perLoginCpu,
-        target: { op: '>=', value: TARGET, of: 'ratio' },
         note: 'CPU from /proc (server + redis + loadgen) inside the timed window, median run: the ratio a CPU-bound box can reach; steadier than req/s',
       },
       {
@@ -259,6 +290,29 @@ export const loginThroughputSection: Section = {
         baseline: { label: 'bound, alternating', value: median(ceiling.runs.map((r, i) => r.load.perSec / ceiling.ratios[i]!)), unit: 'verifies/s' },
         ratio: median(ceiling.ratios),
         note: `servers/argon2-only.ts: Express + express.json + cardauth's hasher, the same ${concurrency} clients and one-shot body; 3 alternating pairs, median of pair ratios (${ceiling.ratios.map((x) => fmt(x, 3)).join(', ')}). The most any login can reach here`,
+      },
+      {
+        metric: 'full login (one-shot) vs the ceiling app',
+        value: loginMed,
+        unit: 'logins/s',
+        baseline: { label: 'ceiling app', value: median(ceiling.runs.map((r) => r.load.perSec)), unit: 'logins/s' },
+        ratio: ratio / median(ceiling.ratios),
+        note: 'median login pair ratio ÷ median ceiling pair ratio (each against its own alternating bound)',
+      },
+      {
+        metric: 'login CPU besides argon2: server JS thread + Redis',
+        value: budget,
+        unit: 'CPU ms/login',
+        baseline: { label: 'ceiling app JS thread', value: ceilingJs, unit: 'CPU ms/login' },
+        target: { op: '<=', value: BUDGET_MS, of: 'value' },
+        note: `/proc schedstat inside each timed window, median of ${runs} (${logins.map((l) => fmt(nonArgon2Ms(l.cpu, l.load.completed), 2)).join(', ')}); the ceiling app's is HTTP + body + argon2 dispatch alone`,
+      },
+      {
+        metric: 'Redis commands a login sends',
+        value: sent.sent,
+        unit: 'commands',
+        target: { op: '<=', value: BUDGET_COMMANDS, of: 'value' },
+        note: `one one-shot login alone under MONITOR (a script call is one; it ran ${sent.inScripts} more inside scripts); under load: ${fmt(per(mid.calls.reduce((a, [, v]) => a + v, 0), mid.load.completed), 1)} run per login (INFO commandstats, inside scripts too; the audit's group commit shares its calls)`,
       },
       {
         metric: 'full login, card + password (2 requests) vs bound',
@@ -285,13 +339,14 @@ export const loginThroughputSection: Section = {
       `median login run — ${cpuLine(mid.cpu, n)}`,
       `  ${fmt(perLoginCpu, 2)} CPU ms per login in all, ${fmt(boundCpuPerVerify, 2)} of them the verify: argon2 is ${fmt((boundCpuPerVerify / perLoginCpu) * 100, 0)}% of a login's CPU here; the load generator (HTTP client only: nonce and signing were done before the window) is ${fmt((loadgenCpu / perLoginCpu) * 100, 0)}%`,
       `  model, if the load generator ran on other machines (CPU-bound case): argon2 share ≈ ${fmt(boundCpuPerVerify / (perLoginCpu - loadgenCpu), 3)} (an estimate, not a measurement)`,
+      `one login's Redis commands, in order (MONITOR): ${sent.lines.map((l, i) => `${i + 1}. ${l}`).join('; ')}`,
       `redis commands per login: ${mid.calls.map(([k, v]) => `${k} ${fmt(per(v, n), 2)}`).join(', ')} (${fmt(per(mid.calls.reduce((a, [, v]) => a + v, 0), n), 1)} in all)`,
       `ceiling (HTTP + argon2 only), median run — ${cpuLine(ceilingMid.cpu, ceilingMid.load.completed)}`,
       `card + password: p50 ${fmt(twoStep.load.latencyMs.p50, 0)} ms, ${cpuLine(twoStep.cpu, twoStep.load.completed)}`,
       `in-process: p50 ${fmt(inProc.load.latencyMs.p50, 0)} ms, ${cpuLine(inProc.cpu, inProc.load.completed)}`,
     ];
 
-    const missed = ratio < TARGET || boundCpuPerVerify / perLoginCpu < TARGET;
+    const missed = budget > BUDGET_MS || sent.sent > BUDGET_COMMANDS;
     if (ctx.options.diagnose === true || (ctx.options.diagnose === 'auto' && missed)) {
       // Where the server's JS thread spends its time during logins.
       ctx.log(`diagnose: profiling the server's JS thread during ${ctx.ms(4)} ms of logins`);

@@ -22,6 +22,8 @@ export interface CardauthServerOptions {
 
 export interface RunningCardauth {
   url: string;
+  /** Whether the app runs the OpenID back-channel logout beside it (createAppParts, once the provider sends it). */
+  backchannel: boolean;
   /** Public origin = url; requests must send it as Origin and statements name it as `aud`. */
   origin: string;
   /** warn/error lines the server logged (the first few also go to stderr). */
@@ -66,13 +68,19 @@ export async function startCardauth(opts: CardauthServerOptions): Promise<Runnin
   if (opts.autoPipelining) redis.options.enableAutoPipelining = true;
   const clock = { now: () => Date.now() };
   const services = s.createServices({ redis, config, clock });
-  const app = a.createApp({ config, redis, clock, logger, ...services });
-  const listening = await listenLoopback(app, config.CARDAUTH_PORT);
+  const deps = { config, redis, clock, logger, ...services };
+  // The back-channel logout sender runs beside the app where the build has it (createAppParts,
+  // as the entry point starts it); a build without it has createApp only.
+  const parts = (a as { createAppParts?: (d: typeof deps) => { app: ReturnType<typeof a.createApp>; backchannel?: { start(): void; stop(): Promise<void> | void } } }).createAppParts?.(deps) ?? { app: a.createApp(deps) };
+  const listening = await listenLoopback(parts.app, config.CARDAUTH_PORT);
+  parts.backchannel?.start();
   return {
     url: listening.url,
+    backchannel: parts.backchannel !== undefined,
     origin,
     logged: () => ({ ...logger.counts, first: [...logger.counts.first] }),
     async close() {
+      await parts.backchannel?.stop();
       await listening.close();
       redis.disconnect();
     },
@@ -85,7 +93,7 @@ if (require.main === module) {
     const running = await startCardauth(opts);
     serveRpc(
       { logged: () => running.logged() },
-      { url: running.url, origin: running.origin },
+      { url: running.url, origin: running.origin, backchannel: running.backchannel },
       async () => {
         await running.close();
         return running.logged();

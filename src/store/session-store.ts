@@ -98,6 +98,26 @@ export function createSessionStore(deps: { redis: Redis; ttlSec: number }): Redi
     if (!key.startsWith(SESSION_KEY_PREFIX)) throw new TypeError(`session store: "${key.slice(0, 40)}" is not a session key`);
     return key.slice(SESSION_KEY_PREFIX.length);
   };
+  // A login regenerates the session, and then it is written twice: Passport saves it, and
+  // express-session saves it again as the answer ends (it cannot tell the regenerated session
+  // was saved), the same object with the same JSON. The second write is skipped: what is
+  // stored is that JSON, or what a lock or an end made of it since, which SAVE would keep.
+  const written = new WeakMap<object, string>();
+  const setWhole = store.set.bind(store);
+  store.set = async (sid, sess, cb) => {
+    const json = `${sid} ${JSON.stringify(sess)}`;
+    if (written.get(sess) !== json) {
+      try {
+        await setWhole(sid, sess);
+      } catch (err) {
+        written.delete(sess);
+        if (cb) return cb(err);
+        throw err;
+      }
+      written.set(sess, json);
+    }
+    return cb?.();
+  };
   store.client = {
     ...store.client,
     async set(key, value, ttl) {

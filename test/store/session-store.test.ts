@@ -96,6 +96,21 @@ describe('session store', () => {
     expect(await stored('s9')).toMatchObject({ passport: { user } });
   });
 
+  it('a session object saved again unchanged (a login: Passport saves it, then express-session) is written once', async () => {
+    const store = createSessionStore({ redis: client, ttlSec: 3600 });
+    const s = session({ lastSeen: 1 }) as SessionData & { lastSeen: number };
+    await store.set('s10', s);
+    await client.del('sess:s10'); // shows whether the next save writes
+    await store.set('s10', s);
+    expect(await client.get('sess:s10')).toBeNull();
+
+    s.lastSeen = 2; // changed since: written
+    await store.set('s10', s);
+    expect(await stored('s10')).toMatchObject({ lastSeen: 2 });
+    await store.set('s11', s); // under another id: written
+    expect(await stored('s11')).toMatchObject({ lastSeen: 2 });
+  });
+
   it('with Redis unreachable the write rejects, typed unavailable (express-session answers 503)', async () => {
     const down = await unreachableRedis();
     try {
