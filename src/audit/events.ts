@@ -44,7 +44,7 @@ export const AUDIT_EVENTS = {
   'account.unlocked': { meaning: "An account's failed password attempts were cleared, ending any lock on it; `actor` says by whom." },
   // sessions
   'session.created': { meaning: 'Login succeeded and a session was created. Written before the session: no record, no session.' },
-  'session.logout': { meaning: 'The user logged out.' },
+  'session.logout': { meaning: "The user logged out: `POST /auth/logout`, or confirmed an application's OpenID logout (`/oidc/session/end`; `details.via` `oidc` and the `clientId`)." },
   'session.locked': { meaning: 'A session was locked (УПД.8).', reasons: ['idle', 'tapout', 'switch', 'request'] },
   'session.unlocked': { meaning: 'An unlock (card + password) of a locked session succeeded or failed.' },
   'session.ended': { meaning: 'A session was ended other than by logout.', reasons: ['limit', 'admin', 'unlock_failures', 'expired'] },

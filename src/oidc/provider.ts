@@ -6,6 +6,7 @@ import Provider, { errors, interactionPolicy, type KoaContextWithOIDC } from 'oi
 import { errorMessage, type Logger } from '../logger';
 import type { SessionUser } from '../strategies/session-user';
 import type { SigningJwks } from './keys';
+import type { LogoutPages } from './logout-pages';
 import { createRedisAdapter } from './redis-adapter';
 
 /** Where oidc-provider's endpoints live; the discovery document is at the issuer's root. */
@@ -29,6 +30,8 @@ export interface OidcProviderDeps {
   logger: Logger;
   /** Lifetimes in seconds. */
   sessionTtlSec: number;
+  /** The logout question and the "signed out" page (createLogoutPages). */
+  logoutPages: Pick<LogoutPages, 'logoutSource' | 'postLogoutSuccessSource'>;
 }
 
 /** The logged-in, unlocked cardauth user of the request (set by cardauth's session guard), if any. */
@@ -42,7 +45,8 @@ const cardauthUser = (req: IncomingMessage) => (req as IncomingMessage & { user?
  * to cardauth's interaction route (interaction-routes.ts), and an extra check on the `login`
  * prompt keeps the provider's session tied to the cardauth session of the request: when that
  * one is gone, locked or another user's, the provider asks for a login again (with
- * `prompt=none`: `login_required`). devInteractions is off.
+ * `prompt=none`: `login_required`). devInteractions is off. RP-initiated logout asks on
+ * cardauth's pages (`logoutPages`); mount.ts ends the cardauth session when it is confirmed.
  *
  * @example
  * const provider = createOidcProvider({ issuer: config.CARDAUTH_PUBLIC_ORIGIN, redis, jwks, cookieKeys, proxy: false, accounts, logger, sessionTtlSec: 43200 });
@@ -82,7 +86,7 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
       credential: `${OIDC_PREFIX}/credential`,
     },
     interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`, policy },
-    features: { devInteractions: { enabled: false }, revocation: { enabled: true }, userinfo: { enabled: true } },
+    features: { devInteractions: { enabled: false }, revocation: { enabled: true }, userinfo: { enabled: true }, rpInitiatedLogout: { enabled: true, ...deps.logoutPages } },
     clientAuthMethods: ['client_secret_basic', 'none'],
     pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
     responseTypes: ['code'],

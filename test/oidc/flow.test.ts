@@ -37,12 +37,7 @@ const publicClient = () => ({ issuer: setup.issuer, clientId: 'desktop-mis', red
 const webClient = () => ({ issuer: setup.issuer, clientId: 'web-mis', secret: webSecret, redirectUri: WEB_REDIRECT });
 
 /** Starts an authorization at the RP, drives the browser to the callback (logging in if asked), and redeems the code. */
-async function signIn(browser: Browser, rpClient: Record<string, unknown>, params: Record<string, string> = {}, login = true) {
-  const start = await setup.rp.call({ op: 'start', ...rpClient, params });
-  const trip = await browser.follow(start.url, login ? () => setup.login(browser, IVANOVA) : undefined);
-  if (!trip.callback) throw new Error(`no callback; a page answered ${trip.page?.status} at ${trip.pageUrl}`);
-  return { start, callback: trip.callback, finish: () => setup.rp.call({ op: 'finish', ...rpClient, callbackUrl: trip.callback, verifier: start.verifier, state: start.state, nonce: start.nonce }) };
-}
+const signIn = (browser: Browser, rpClient: Record<string, unknown>, params: Record<string, string> = {}, login = true) => setup.signIn(browser, rpClient, params, login ? IVANOVA : undefined);
 
 /** The cardauth login time of the browser's session, in ms. */
 const authTimeOf = async (browser: Browser) => Date.parse(((await (await browser.fetch('/auth/session')).json()) as { authTime: string }).authTime);
