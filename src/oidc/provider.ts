@@ -39,7 +39,8 @@ const cardauthUser = (req: IncomingMessage) => (req as IncomingMessage & { user?
 
 /**
  * The OpenID provider (panva's oidc-provider, OpenID-certified): authorization code flow,
- * PKCE (S256) required of public clients, `client_secret_basic` for confidential ones,
+ * PKCE (S256) required of public clients, `client_secret_basic` or `client_secret_post` for
+ * confidential ones,
  * clients and all state in Redis (createRedisAdapter), the signing keys of
  * CARDAUTH_OIDC_JWKS_FILE. Logins are cardauth's own: `interactions.url` sends the browser
  * to cardauth's interaction route (interaction-routes.ts), and an extra check on the `login`
@@ -87,7 +88,8 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
     },
     interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`, policy },
     features: { devInteractions: { enabled: false }, revocation: { enabled: true }, userinfo: { enabled: true }, rpInitiatedLogout: { enabled: true, ...deps.logoutPages } },
-    clientAuthMethods: ['client_secret_basic', 'none'],
+    // A confidential client sends its secret either way: HTTP Basic or the form (several MIS stacks default to it).
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
     pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
     responseTypes: ['code'],
     scopes: ['openid', 'offline_access', 'profile'],

@@ -62,7 +62,7 @@ describe('discovery and keys', () => {
     expect(d.id_token_signing_alg_values_supported).toEqual(expect.arrayContaining(['RS256', 'ES256']));
     expect(d.code_challenge_methods_supported).toEqual(['S256']);
     expect(d.response_types_supported).toEqual(['code']);
-    expect(d.token_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['client_secret_basic', 'none']));
+    expect(d.token_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['client_secret_basic', 'client_secret_post', 'none']));
     expect(d.claims_supported).toEqual(expect.arrayContaining(['sub', 'preferred_username', 'name', 'roles', 'amr', 'acr', 'auth_time', 'sid']));
   });
 
@@ -111,6 +111,16 @@ describe('authorization code flow', () => {
     const again = await signIn(browser, publicClient(), {}, false);
     expect(browser.pages).toEqual([]);
     expect((await again.finish()).claims.sub).toBe(accountId);
+  });
+
+  it('a confidential client may send its secret in the form (client_secret_post) instead; a wrong one is refused', async () => {
+    const browser = new Browser(setup.issuer);
+    const post = { ...webClient(), authMethod: 'post' };
+    const tokens = await (await signIn(browser, post)).finish();
+    expect(tokens.error).toBeUndefined();
+    expect(await verifiedIdToken(tokens.idToken, 'web-mis')).toMatchObject({ sub: accountId, amr: ['sc', 'pwd', 'mfa'] });
+    expect(tokens.userinfo).toMatchObject({ sub: accountId, preferred_username: 'ivanova' });
+    expect((await (await signIn(browser, { ...post, secret: otherSecret }, {}, false)).finish()).error).toBe('invalid_client');
   });
 
   it('an authorization request that comes cross-site (the session cookie is SameSite=Strict) is sent again from cardauth\'s own origin first', async () => {
