@@ -30,6 +30,7 @@ export interface OidcProviderDeps {
   logger: Logger;
   /** Lifetimes in seconds. */
   sessionTtlSec: number;
+  now: () => number;
   /** The logout question and the "signed out" page (createLogoutPages). */
   logoutPages: Pick<LogoutPages, 'logoutSource' | 'postLogoutSuccessSource'>;
 }
@@ -99,7 +100,20 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
     conformIdTokenClaims: false,
     acrValues: [LOGIN_ACR],
     enabledJWA: { idTokenSigningAlgValues: ['RS256', 'ES256'], userinfoSigningAlgValues: ['RS256', 'ES256'] },
-    ttl: { Session: deps.sessionTtlSec, Interaction: 3600, AuthorizationCode: 60, AccessToken: 600, IdToken: 600, RefreshToken: deps.sessionTtlSec, Grant: deps.sessionTtlSec },
+    // Refresh tokens (scope offline_access, which OpenID Connect grants only with prompt=consent):
+    // every token ends with the provider session (RP-initiated logout revokes the grants, even
+    // offline ones), and a refresh token, rotated or not, never outlives the card + password
+    // login by more than a cardauth session could (CARDAUTH_SESSION_MAX_SEC from auth_time).
+    expiresWithSession: () => true,
+    ttl: {
+      Session: deps.sessionTtlSec,
+      Interaction: 3600,
+      AuthorizationCode: 60,
+      AccessToken: 600,
+      IdToken: 600,
+      RefreshToken: (_ctx, token) => Math.max(1, (token.authTime ?? 0) + deps.sessionTtlSec - Math.floor(deps.now() / 1000)),
+      Grant: deps.sessionTtlSec,
+    },
     async findAccount(_ctx, sub) {
       const account = await deps.accounts.get(sub);
       if (!account || account.status !== 'active') return undefined;

@@ -199,6 +199,54 @@ const redeemAt = (base: string, start: { verifier: string }, callback: string) =
     body: new URLSearchParams({ grant_type: 'authorization_code', code: new URL(callback).searchParams.get('code')!, redirect_uri: WEB_REDIRECT, code_verifier: start.verifier }),
   });
 
+describe('revocation and refresh tokens', () => {
+  const userinfo = (rpClient: Record<string, unknown>, accessToken: string) => setup.rp.call({ op: 'userinfo', ...rpClient, accessToken, sub: accountId });
+  const refresh = (rpClient: Record<string, unknown>, refreshToken: string) => setup.rp.call({ op: 'refresh', ...rpClient, refreshToken });
+  const offline = { scope: 'openid profile offline_access', prompt: 'consent' };
+
+  it('a revoked access token fails at UserInfo', async () => {
+    const browser = new Browser(setup.issuer);
+    const tokens = await (await signIn(browser, webClient())).finish();
+    expect((await userinfo(webClient(), tokens.accessToken)).userinfo).toMatchObject({ sub: accountId });
+    expect(await setup.rp.call({ op: 'revoke', ...webClient(), token: tokens.accessToken, hint: 'access_token' })).toEqual({ revoked: true });
+    expect(await userinfo(webClient(), tokens.accessToken)).toEqual({ error: 'invalid_token', status: 401 });
+  });
+
+  it('a refresh token comes only with scope offline_access and prompt=consent (OpenID Connect Core 11)', async () => {
+    const browser = new Browser(setup.issuer);
+    expect((await (await signIn(browser, webClient())).finish()).refreshToken).toBeUndefined();
+    expect((await (await signIn(browser, webClient(), { scope: offline.scope }, false)).finish()).refreshToken).toBeUndefined();
+    expect(typeof (await (await signIn(browser, webClient(), offline, false)).finish()).refreshToken).toBe('string');
+  });
+
+  it('a refresh token works until it is revoked; then it fails at the token endpoint, and so do the access tokens of its grant', async () => {
+    const browser = new Browser(setup.issuer);
+    const tokens = await (await signIn(browser, webClient(), offline)).finish();
+    const refreshed = await refresh(webClient(), tokens.refreshToken);
+    expect(refreshed.error).toBeUndefined();
+    expect((await userinfo(webClient(), refreshed.accessToken)).userinfo).toMatchObject({ sub: accountId });
+    const current = refreshed.refreshToken ?? tokens.refreshToken;
+    expect(await setup.rp.call({ op: 'revoke', ...webClient(), token: current, hint: 'refresh_token' })).toEqual({ revoked: true });
+    expect(await refresh(webClient(), current)).toMatchObject({ error: 'invalid_grant', status: 400 });
+    expect(await userinfo(webClient(), refreshed.accessToken)).toEqual({ error: 'invalid_token', status: 401 });
+  });
+
+  it('a refresh token, rotated or not, ends CARDAUTH_SESSION_MAX_SEC after the card + password login, as a cardauth session does', async () => {
+    const redis = setup.redis.client();
+    const expiry = async (token: string) => (JSON.parse((await redis.hget(`oidc:RefreshToken:${token}`, 'payload'))!) as { exp: number }).exp;
+    const browser = new Browser(setup.issuer);
+    const tokens = await (await signIn(browser, publicClient(), offline)).finish();
+    const loginEnds = (tokens.claims.auth_time as number) + 43200;
+    expect(await expiry(tokens.refreshToken)).toBe(loginEnds);
+    // The server runs on the real clock: let a second pass, so that a token issued now would end later.
+    await new Promise((r) => setTimeout(r, 1100));
+    // A public client's refresh token is replaced at each use.
+    const rotated = await refresh(publicClient(), tokens.refreshToken);
+    expect(rotated.refreshToken).not.toBe(tokens.refreshToken);
+    expect(await expiry(rotated.refreshToken)).toBe(loginEnds);
+  });
+});
+
 describe('two nodes', () => {
   it('a code issued by one node is redeemed at another (state and keys shared), and only once across both', async () => {
     const node2 = await startServeProcess({ ...setup.env, CARDAUTH_PORT: String(await freePort()) });

@@ -84,6 +84,16 @@ describe('RP-initiated logout', () => {
     expect(await nextLoginAsks(browser)).toBe(true);
   });
 
+  it('ends the tokens given in the login, refresh tokens (offline_access) too', async () => {
+    const browser = new Browser(setup.issuer);
+    const tokens = await (await setup.signIn(browser, webClient(), { scope: 'openid profile offline_access', prompt: 'consent' }, IVANOVA)).finish();
+    expect(typeof tokens.refreshToken).toBe('string');
+    const page = await logoutPage(await browser.fetch(await logoutUrl({})));
+    expect((await browser.submit(page.action, { xsrf: page.xsrf, logout: 'yes' })).status).toBe(303);
+    expect(await setup.rp.call({ op: 'refresh', ...webClient(), refreshToken: tokens.refreshToken })).toMatchObject({ error: 'invalid_grant' });
+    expect(await setup.rp.call({ op: 'userinfo', ...webClient(), accessToken: tokens.accessToken, sub: accountId })).toMatchObject({ error: 'invalid_token' });
+  });
+
   it('"Не выходить" ends only the application\'s sign-in: cardauth\'s session stays, and the page says so', async () => {
     const { browser } = await loggedIn();
     const page = await logoutPage(await browser.fetch(await logoutUrl({})));
