@@ -11,7 +11,7 @@ import { writeSigningJwks } from '../../src/oidc/keys';
 import { createServices, type Services } from '../../src/services';
 import { TEST_SECRET } from './app';
 import { freePort, startRedis, type TestRedis } from './redis';
-import { startServeProcess, type ServeProcess } from './serve';
+import { startEmbeddedProcess, startServeProcess, type ServeProcess } from './serve';
 
 /** A browser for the OpenID flows: keeps every cookie by name, sends Origin on writes, follows no redirect by itself. */
 export class Browser {
@@ -137,8 +137,9 @@ export interface OidcSetup {
 /**
  * For a test file: real Redis, `cardauth serve` from dist/ with the OpenID provider on (a fresh
  * JWKS file, mode 0600), the stores to seed, an approved agent at 127.0.0.1, and the RP process.
+ * `host: 'embedded'` runs examples/express-mis instead: a host app with cardauth's router.
  */
-export async function startOidcSetup(env: Record<string, string> = {}): Promise<OidcSetup> {
+export async function startOidcSetup(env: Record<string, string> = {}, host: 'serve' | 'embedded' = 'serve'): Promise<OidcSetup> {
   const redis = await startRedis();
   const dir = mkdtempSync(join(tmpdir(), 'cardauth-oidc-'));
   const jwksFile = join(dir, 'jwks.json');
@@ -152,7 +153,7 @@ export async function startOidcSetup(env: Record<string, string> = {}): Promise<
   const agent = await services.agents.register({ name: 'РМ-101', publicJwk: await exportJWK(publicKey), ip: '127.0.0.1' });
   await services.agents.approve(agent.id, 'os:test');
   const key: StatementSigningKey = { agentId: agent.id, alg: 'EdDSA', privateKey };
-  const server = await startServeProcess(fullEnv);
+  const server = await (host === 'serve' ? startServeProcess : startEmbeddedProcess)(fullEnv);
   const rp = startRp();
   const login = async (browser: Browser, who: Who) => {
     const nonce = ((await (await browser.fetch('/auth/nonce', { method: 'POST', body: {} })).json()) as { nonce: string }).nonce;
