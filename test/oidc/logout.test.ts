@@ -138,6 +138,10 @@ describe('RP-initiated logout', () => {
     expect(done.headers.get('location')).toBe(WEB_LOGGED_OUT);
     expect(await sessionStatus(first.browser)).toBe(401);
 
+    // Only a GET starts a logout (a cross-site GET is bounced so the page sees the cardauth session):
+    // a form POSTed from another site, which would carry no cardauth cookie, is not taken.
+    expect((await first.browser.submit('/oidc/session/end', { id_token_hint: first.idToken })).status).toBe(404);
+
     // A new login in the same browser: the old ID token is not of this session.
     const again = await setup.signIn(first.browser, webClient(), {}, IVANOVA);
     expect((await again.finish()).error).toBeUndefined();
