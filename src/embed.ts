@@ -31,8 +31,10 @@ export interface Cardauth {
   /**
    * Mount at the root, before the host's routes: `app.use(cardauth.router)`. It answers
    * `/login`, `/home`, `/auth/*`, `/agents/*`, `/assets/*`, `/healthz` and `/readyz` with
-   * cardauth's body limit, Origin rule, security headers, 404 and error handler, and passes
-   * every other path to the host untouched.
+   * cardauth's body limit, Origin rule, security headers, 404 and error handler, and, when
+   * the config has CARDAUTH_OIDC_JWKS_FILE, the OpenID provider (`/oidc/*` and
+   * `/.well-known/openid-configuration`, the host's origin its issuer); it passes every other
+   * path to the host untouched.
    */
   router: CardauthRouter['router'];
   /** `requireLogin({ roles?, api? })`: middleware for the host's routes (see createRequireLogin). */

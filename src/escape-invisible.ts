@@ -25,3 +25,25 @@ const LEFT_AS_IS = new Set(['\t', '\n', '\r', ' ']);
 export function escapeInvisible(text: string): string {
   return text.replace(INVISIBLE, (c) => (LEFT_AS_IS.has(c) ? c : c.split('').map((u) => `\\u${u.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')));
 }
+
+/**
+ * A backslash that would be read as part of an escape in {@link escapeInvisibleText}'s output:
+ * one before `u` and four hex digits, before another backslash, or before a character that
+ * becomes an escape.
+ */
+const ESCAPE_LIKE_BACKSLASH = new RegExp(String.raw`\\(?=u[0-9A-Fa-f]{4}|\\|${INVISIBLE.source})`, 'gu');
+
+/**
+ * {@link escapeInvisible} for plain text (not JSON, which escapes its backslashes itself): a
+ * backslash that would otherwise read as the start of an escape is written twice, so the text
+ * reads back unambiguously: `\\` is a backslash, `\uXXXX` a code unit, and any other backslash
+ * is itself. A login typed as the six characters `\u200b` and one holding U+200B no longer
+ * look the same; `CLINIC\ivanova` stays as it is.
+ *
+ * @example
+ * escapeInvisibleText('admin\u200b') // => 'admin\\u200b'
+ * escapeInvisibleText('admin\\u200b') // => 'admin\\\\u200b'
+ */
+export function escapeInvisibleText(text: string): string {
+  return escapeInvisible(text.replace(ESCAPE_LIKE_BACKSLASH, '\\\\'));
+}

@@ -144,6 +144,7 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
         proxy: Boolean(config.CARDAUTH_TRUST_PROXY),
         accounts: deps.accounts,
         logger: deps.logger,
+        audit: deps.audit,
         sessionTtlSec: config.CARDAUTH_SESSION_MAX_SEC,
         now,
         session: (req, res, next) => session(req, res, next),

@@ -44,7 +44,7 @@ export const AUDIT_EVENTS = {
   'account.unlocked': { meaning: "An account's failed password attempts were cleared, ending any lock on it; `actor` says by whom." },
   // sessions
   'session.created': { meaning: 'Login succeeded and a session was created. Written before the session: no record, no session.' },
-  'session.logout': { meaning: 'The user logged out.' },
+  'session.logout': { meaning: "The user logged out: `POST /auth/logout`, or confirmed an application's OpenID logout (`/oidc/session/end`; `details.via` `oidc` and the `clientId`)." },
   'session.locked': { meaning: 'A session was locked (УПД.8).', reasons: ['idle', 'tapout', 'switch', 'request'] },
   'session.unlocked': { meaning: 'An unlock (card + password) of a locked session succeeded or failed.' },
   'session.ended': { meaning: 'A session was ended other than by logout.', reasons: ['limit', 'admin', 'unlock_failures', 'expired'] },
@@ -69,10 +69,14 @@ export const AUDIT_EVENTS = {
   'agent.registered': { meaning: "An enrolled agent's public key was registered." },
   'agent.approved': { meaning: 'An administrator approved an agent; its statements are now accepted.' },
   'agent.revoked': { meaning: 'An agent was revoked; its statements are refused from now on.' },
-  // the OpenID provider's applications
+  // the OpenID provider's applications and signing keys
   'oidc.client_added': { meaning: 'An application (an MIS) was registered with the OpenID provider (`client add`): its id, name, type and redirect URIs; never its secret.' },
   'oidc.client_removed': { meaning: 'An application was removed from the OpenID provider (`client remove`).' },
   'oidc.client_secret_rotated': { meaning: "A confidential application's secret was replaced (`client rotate-secret`); the old one stopped working." },
+  // the OpenID provider's signing keys file (CARDAUTH_OIDC_JWKS_FILE); one record per key
+  'oidc.key_added': { meaning: 'A signing key was made in a keys file (`oidc keys init`, `oidc keys add`): its `kid`, `alg` and the file; never key material.' },
+  'oidc.key_activated': { meaning: 'A signing key was made the one that signs for its algorithm (`oidc keys use`): its `kid`, `alg` and the file.' },
+  'oidc.key_dropped': { meaning: 'A signing key was removed from a keys file (`oidc keys drop`): its `kid`, `alg` and the file.' },
   // the audit trail and configuration
   'audit.viewed': { meaning: 'Someone read the audit trail (`audit list`): how many records were shown, and the filter.' },
   'audit.exported': { meaning: 'Someone exported the audit trail (`audit export`): how many records, the format, the file name and the filter.' },

@@ -1,4 +1,4 @@
-import { escapeInvisible } from '../escape-invisible';
+import { escapeInvisible, escapeInvisibleText } from '../escape-invisible';
 import type { AuditEntry } from './query';
 
 /**
@@ -22,7 +22,9 @@ import type { AuditEntry } from './query';
  * is written as a `\uXXXX` escape, as the CLI shows it, so that a look-alike
  * login (a claimed login is recorded as typed) cannot pass for another in the
  * file. In JSON lines these are JSON escapes: the record parses to exactly
- * what is stored, and its hash checks out.
+ * what is stored, and its hash checks out. In CSV text cells a backslash that
+ * would read as the start of such an escape is doubled (`escapeInvisibleText`),
+ * so a login typed as the six characters `\u200b` shows as `\\u200b`.
  */
 export const AUDIT_EXPORT_FORMATS = ['jsonl', 'csv'] as const;
 export type AuditExportFormat = (typeof AUDIT_EXPORT_FORMATS)[number];
@@ -44,24 +46,26 @@ const CSV_COLUMNS: ReadonlyArray<[string, (e: AuditEntry) => unknown]> = [
   ['ip', (e) => e.record.source?.ip],
   ['user_agent', (e) => e.record.source?.userAgent],
   ['session_id_hash', (e) => e.record.sessionIdHash],
-  ['details', (e) => (e.record.details === undefined ? undefined : JSON.stringify(e.record.details))],
+  ['details', (e) => e.record.details],
   ['intact', (e) => e.intact],
   ['hash', (e) => e.record.hash],
 ];
 
 /**
- * One CSV cell: invisible characters escaped, quoted when it holds a comma,
- * quote or line break, and defused when a spreadsheet would read it as a
- * formula.
+ * One CSV cell: invisible characters escaped (in text, a backslash that would
+ * read as the start of such an escape doubled; an object is JSON, whose
+ * backslashes are doubled already), quoted when it holds a comma, quote or
+ * line break, and defused when a spreadsheet would read it as a formula.
  *
  * @example
  * csvCell('=HYPERLINK("x")') // => `"'=HYPERLINK(""x"")"`
  * csvCell('x;=1') // => '"x;=1"' (one cell, never split)
  * csvCell('admin\u200b') // => 'admin\\u200b'
+ * csvCell('admin\\u200b') // => 'admin\\\\u200b' (typed as the six characters)
  */
 export function csvCell(value: unknown): string {
   if (value === undefined || value === null) return '';
-  let s = escapeInvisible(typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value));
+  let s = typeof value === 'string' ? escapeInvisibleText(value) : escapeInvisible(typeof value === 'object' ? JSON.stringify(value) : String(value));
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[";,\t\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

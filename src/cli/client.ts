@@ -39,7 +39,7 @@ export const clientAdd: Command = {
     '--post-logout-redirect-uri URI where a logout may send the browser',
     '--backchannel-logout-uri URI  where logouts are posted (recorded; not sent yet)',
     '--public                      no secret (a desktop or browser app): PKCE S256 required',
-    'A confidential client authenticates with client_secret_basic. Its secret is printed alone on the last line, once:',
+    'A confidential client authenticates with client_secret_basic or client_secret_post. Its secret is printed alone on the last line, once:',
     'the provider compares it as sent, so it is kept in Redis as it is, and never shown again (rotate-secret makes a new one).',
   ].join('\n'),
   options: {

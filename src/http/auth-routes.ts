@@ -9,9 +9,10 @@ import type { RequestSource } from '../policy/lockout';
 import { cardAudit, type CardStepResult } from '../strategies/card-step';
 import { LoginFailedError } from '../strategies/password-step';
 import type { LoginResult, SessionUser } from '../strategies/session-user';
+import { logOut } from './log-out';
 import { requestSource } from './request-source';
 import { endSession, noUserError, requireUser } from './session-guard';
-import { destroySession, saveSession } from './session-writes';
+import { saveSession } from './session-writes';
 import { EmptyBody, LoginBody, parseBody, PasswordBody, StatementBody } from './validate';
 import './session-data';
 
@@ -202,15 +203,7 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Router {
       // A locked session may be signed out from its lock screen.
       const user = (req.user ?? res.locals.lockedUser) as SessionUser | undefined;
       if (!user) throw noUserError(res);
-      await deps.audit.append({
-        type: 'session.logout',
-        outcome: 'success',
-        subject: { accountId: user.accountId, login: user.login },
-        source: { ...requestSource(req), agentId: user.agentId },
-        sessionId: req.sessionID,
-      });
-      await new Promise<void>((resolve, reject) => req.logout((err) => (err ? reject(err) : resolve())));
-      await destroySession(req);
+      await logOut(req, user, deps.audit);
       res.status(204).end();
     },
   );

@@ -51,7 +51,8 @@ const view = (id: string, m: AdapterPayload): ClientView => ({
 /**
  * The relying parties (the MIS apps) registered with the OpenID provider, kept in Redis as
  * oidc-provider's `Client` model (`oidc:Client:<id>`, through the same adapter), so every
- * node's provider finds them. A confidential client authenticates with `client_secret_basic`;
+ * node's provider finds them. A confidential client authenticates with `client_secret_basic`
+ * (registered so) or `client_secret_post` (the provider takes either for such a client);
  * the provider compares the secret as sent, so the secret is stored as it is (in Redis, never
  * in the audit or the logs) and shown once, when it is made. A public client (`--public`: a
  * desktop or single-page app) has no secret and must use PKCE; one whose redirect URIs are all

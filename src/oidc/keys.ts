@@ -128,16 +128,19 @@ export async function useSigningKeys(file: string, kids: string[]): Promise<Sign
 
 /**
  * Rotation, step 3: removes an old key once nothing it signed is still in use. Refuses the key
- * that signs (the first of its algorithm) and an unknown kid.
+ * that signs (the first of its algorithm) and an unknown kid. Answers the removed key.
  *
  * @example
- * await dropSigningKey(file, 'e4f…');
+ * const dropped = await dropSigningKey(file, 'e4f…'); // dropped.alg, dropped.kid
  */
-export async function dropSigningKey(file: string, kid: string): Promise<SigningJwks> {
-  return rewriteSigningJwks(file, (keys) => {
+export async function dropSigningKey(file: string, kid: string): Promise<JWK> {
+  let dropped: JWK | undefined;
+  await rewriteSigningJwks(file, (keys) => {
     const key = keys.find((k) => k.kid === kid);
     if (!key) throw new CardauthError('config_invalid', `${file}: has no key ${kid}`);
     if (SIGNING_ALGS.some((alg) => signingKid(keys, alg) === kid)) throw new CardauthError('config_invalid', `${file}: key ${kid} signs; make another sign first (cardauth oidc keys use)`);
+    dropped = key;
     return keys.filter((k) => k !== key);
   });
+  return dropped!;
 }

@@ -1,23 +1,32 @@
 import type { Request, RequestHandler, Response, Router } from 'express';
 import type Redis from 'ioredis';
-import type { Logger } from '../logger';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { AuditSink } from '../audit/record';
+import { messages, pickLang } from '../http/i18n';
+import { logOut } from '../http/log-out';
+import { errorMessage, type Logger } from '../logger';
 import { createInteractionRoutes } from './interaction-routes';
 import type { SigningJwks } from './keys';
+import { cardauthUserOf, createLogoutPages, expressOf, type LogoutPages } from './logout-pages';
 import { createOidcProvider, OIDC_PREFIX, type OidcProviderDeps } from './provider';
 
 /** The provider's own paths: everything under /oidc/ but the interaction page, and the discovery document. */
 const PROVIDER_PATH = new RegExp(`^${OIDC_PREFIX}/(?!interaction/)|^/\\.well-known/openid-configuration$`, 'i');
-/** The authorization endpoint (and its resume): it reads the cardauth session. */
-const AUTHORIZATION_PATH = new RegExp(`^${OIDC_PREFIX}/auth(?:/|$)`, 'i');
+/**
+ * The endpoints that read the cardauth session: the authorization endpoint (and its resume), and
+ * the end-session endpoint with its confirm and success steps (RP-initiated logout).
+ */
+const SESSION_PATH = new RegExp(`^${OIDC_PREFIX}/(?:auth|session/end)(?:/|$)`, 'i');
 
 const htmlAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /**
  * cardauth's session cookie is SameSite=Strict: a browser sends it on no request of a navigation
  * that started on another site (the MIS sending the user here), redirects included. So an
- * authorization request that comes cross-site is answered by a page that at once opens the same
- * URL again, from cardauth's own origin, which carries the cookie: the provider then sees the
- * cardauth session (silent SSO, `prompt=none`) and no second login is asked for.
+ * authorization or logout request that comes cross-site is answered by a page that at once opens
+ * the same URL again, from cardauth's own origin, which carries the cookie: the provider then
+ * sees the cardauth session (silent SSO, `prompt=none`; whom a logout is about) and no second
+ * login is asked for.
  */
 function sameSiteBounce(req: Request, res: Response): void {
   const url = htmlAttr(req.originalUrl);
@@ -29,6 +38,40 @@ function sameSiteBounce(req: Request, res: Response): void {
   res.type('html').send(`<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${url}"><title>cardauth</title><a href="${url}">cardauth</a>`);
 }
 
+/**
+ * A logout request when the provider has no session (no account) but cardauth has one: the
+ * provider would post the confirmation at once; cardauth asks first, as with a provider
+ * session, so that a page of another site cannot log the user out of cardauth unasked.
+ */
+async function askWithoutProviderSession(ctx: KoaContextWithOIDC, pages: LogoutPages): Promise<void> {
+  const session = ctx.oidc.session;
+  if (!session || session.accountId || !cardauthUserOf(ctx)) return;
+  const action = htmlAttr(ctx.oidc.urlFor('end_session_confirm'));
+  const xsrf = htmlAttr(String(session.state?.secret));
+  await pages.logoutSource(ctx, `<form id="op.logoutForm" method="post" action="${action}"><input type="hidden" name="xsrf" value="${xsrf}"/></form>`);
+}
+
+/**
+ * The user confirmed the logout (`logout=yes`, the provider's session is ended): cardauth's
+ * session ends too, audited as `session.logout` with `{ via: 'oidc', clientId }`, so that
+ * the next authorization request of any application asks for card + password again. If that
+ * cannot be recorded, the answer is 503 and the cardauth session stays (no record, no change).
+ */
+async function logOutWithProvider(ctx: KoaContextWithOIDC, deps: Pick<OidcDeps, 'audit' | 'logger'>): Promise<void> {
+  const user = cardauthUserOf(ctx);
+  if (!ctx.oidc.params?.logout || !user) return;
+  const { req, res } = expressOf(ctx);
+  try {
+    await logOut(req, user, deps.audit, { via: 'oidc', clientId: ctx.oidc.client?.clientId });
+  } catch (err) {
+    deps.logger.error('oidc_logout_failed', { err: errorMessage(err) });
+    ctx.remove('Location');
+    ctx.status = 503;
+    ctx.type = 'text/plain';
+    ctx.body = messages(pickLang(req, res)).err_unavailable;
+  }
+}
+
 export interface OidcDeps {
   /** The private signing keys (readSigningJwks of CARDAUTH_OIDC_JWKS_FILE). */
   jwks: SigningJwks;
@@ -38,6 +81,8 @@ export interface OidcDeps {
   proxy: boolean;
   accounts: OidcProviderDeps['accounts'];
   logger: Logger;
+  /** Where the logout of cardauth's session through the provider is recorded. */
+  audit: AuditSink;
   sessionTtlSec: number;
   now: () => number;
   /** cardauth's session, Passport and session guard (createRouter's `session`). */
@@ -56,20 +101,29 @@ export interface Oidc {
  * The OpenID provider as cardauth mounts it. oidc-provider's Koa app answers its own paths
  * (its `callback()`, at the root of the router, so its routes carry the /oidc prefix and the
  * discovery document is the issuer's `/.well-known/openid-configuration`); the authorization
- * endpoint runs cardauth's session first, so the provider sees the cardauth user.
+ * and end-session endpoints run cardauth's session first, so the provider sees the cardauth
+ * user, and a confirmed logout ends the cardauth session too (RP-initiated logout).
  * Everything here is synchronous: the keys are read once at start (by createRouter, before
  * this module is loaded), and oidc-provider loads through require() (Node 20.19+).
  *
  * @example
- * const oidc = createOidc({ jwks: readSigningJwks(file), issuer, redis, cookieKeys, proxy, accounts, logger, sessionTtlSec, now, session });
+ * const oidc = createOidc({ jwks: readSigningJwks(file), issuer, redis, cookieKeys, proxy, accounts, logger, audit, sessionTtlSec, now, session });
  */
 export function createOidc(deps: OidcDeps): Oidc {
-  const provider = createOidcProvider(deps);
+  const pages = createLogoutPages({ secure: deps.issuer.startsWith('https:') });
+  const provider = createOidcProvider({ ...deps, logoutPages: pages });
+  provider.use(async (ctx, next) => {
+    await next();
+    // ctx.oidc exists once one of the provider's routes ran.
+    const route = (ctx as Partial<KoaContextWithOIDC>).oidc?.route;
+    if (route === 'end_session' && ctx.status === 200) await askWithoutProviderSession(ctx as KoaContextWithOIDC, pages);
+    if (route === 'end_session_confirm' && ctx.status === 303) await logOutWithProvider(ctx as KoaContextWithOIDC, deps);
+  });
   const callback = provider.callback();
   const providerRoutes: RequestHandler = (req, res, next) => {
     const path = req.path;
     if (!PROVIDER_PATH.test(path)) return next();
-    if (!AUTHORIZATION_PATH.test(path)) return void callback(req, res);
+    if (!SESSION_PATH.test(path)) return void callback(req, res);
     if (req.method === 'GET' && req.get('sec-fetch-site') === 'cross-site') return sameSiteBounce(req, res);
     deps.session(req, res, (err?: unknown) => (err ? next(err) : void callback(req, res)));
   };

@@ -6,6 +6,7 @@ import Provider, { errors, interactionPolicy, type KoaContextWithOIDC } from 'oi
 import { errorMessage, type Logger } from '../logger';
 import type { SessionUser } from '../strategies/session-user';
 import type { SigningJwks } from './keys';
+import type { LogoutPages } from './logout-pages';
 import { createRedisAdapter } from './redis-adapter';
 
 /** Where oidc-provider's endpoints live; the discovery document is at the issuer's root. */
@@ -29,6 +30,9 @@ export interface OidcProviderDeps {
   logger: Logger;
   /** Lifetimes in seconds. */
   sessionTtlSec: number;
+  now: () => number;
+  /** The logout question and the "signed out" page (createLogoutPages). */
+  logoutPages: Pick<LogoutPages, 'logoutSource' | 'postLogoutSuccessSource'>;
 }
 
 /** The logged-in, unlocked cardauth user of the request (set by cardauth's session guard), if any. */
@@ -36,13 +40,15 @@ const cardauthUser = (req: IncomingMessage) => (req as IncomingMessage & { user?
 
 /**
  * The OpenID provider (panva's oidc-provider, OpenID-certified): authorization code flow,
- * PKCE (S256) required of public clients, `client_secret_basic` for confidential ones,
+ * PKCE (S256) required of public clients, `client_secret_basic` or `client_secret_post` for
+ * confidential ones,
  * clients and all state in Redis (createRedisAdapter), the signing keys of
  * CARDAUTH_OIDC_JWKS_FILE. Logins are cardauth's own: `interactions.url` sends the browser
  * to cardauth's interaction route (interaction-routes.ts), and an extra check on the `login`
  * prompt keeps the provider's session tied to the cardauth session of the request: when that
  * one is gone, locked or another user's, the provider asks for a login again (with
- * `prompt=none`: `login_required`). devInteractions is off.
+ * `prompt=none`: `login_required`). devInteractions is off. RP-initiated logout asks on
+ * cardauth's pages (`logoutPages`); mount.ts ends the cardauth session when it is confirmed.
  *
  * @example
  * const provider = createOidcProvider({ issuer: config.CARDAUTH_PUBLIC_ORIGIN, redis, jwks, cookieKeys, proxy: false, accounts, logger, sessionTtlSec: 43200 });
@@ -82,8 +88,9 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
       credential: `${OIDC_PREFIX}/credential`,
     },
     interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`, policy },
-    features: { devInteractions: { enabled: false }, revocation: { enabled: true }, userinfo: { enabled: true } },
-    clientAuthMethods: ['client_secret_basic', 'none'],
+    features: { devInteractions: { enabled: false }, revocation: { enabled: true }, userinfo: { enabled: true }, rpInitiatedLogout: { enabled: true, ...deps.logoutPages } },
+    // A confidential client sends its secret either way: HTTP Basic or the form (several MIS stacks default to it).
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
     pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
     responseTypes: ['code'],
     scopes: ['openid', 'offline_access', 'profile'],
@@ -93,7 +100,20 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
     conformIdTokenClaims: false,
     acrValues: [LOGIN_ACR],
     enabledJWA: { idTokenSigningAlgValues: ['RS256', 'ES256'], userinfoSigningAlgValues: ['RS256', 'ES256'] },
-    ttl: { Session: deps.sessionTtlSec, Interaction: 3600, AuthorizationCode: 60, AccessToken: 600, IdToken: 600, RefreshToken: deps.sessionTtlSec, Grant: deps.sessionTtlSec },
+    // Refresh tokens (scope offline_access, which OpenID Connect grants only with prompt=consent):
+    // every token ends with the provider session (RP-initiated logout revokes the grants, even
+    // offline ones), and a refresh token, rotated or not, never outlives the card + password
+    // login by more than a cardauth session could (CARDAUTH_SESSION_MAX_SEC from auth_time).
+    expiresWithSession: () => true,
+    ttl: {
+      Session: deps.sessionTtlSec,
+      Interaction: 3600,
+      AuthorizationCode: 60,
+      AccessToken: 600,
+      IdToken: 600,
+      RefreshToken: (_ctx, token) => Math.max(1, (token.authTime ?? 0) + deps.sessionTtlSec - Math.floor(deps.now() / 1000)),
+      Grant: deps.sessionTtlSec,
+    },
     async findAccount(_ctx, sub) {
       const account = await deps.accounts.get(sub);
       if (!account || account.status !== 'active') return undefined;

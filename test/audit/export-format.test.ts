@@ -94,4 +94,21 @@ describe('audit export formats: invisible and bidi characters', () => {
     }
     expect(csvCell('Д-р Иванова\tА. В.')).toBe('"Д-р Иванова\tА. В."'); // a plain space, Cyrillic and a TAB stay as they are
   });
+
+  it('CSV: a login that holds the six characters \\u200b as typed reads otherwise than one holding U+200B', () => {
+    const login = (l: string) => sealRecord(parseAuditInput({ type: 'password.checked', outcome: 'failure', reason: 'no_card_step', subject: { login: l } }), { seq: 1, prev: GENESIS_PREV, ts: '2026-11-25T08:00:00.000Z' });
+    const cellOf = (l: string) => exportLine('csv', { id: '1-0', intact: true, record: login(l) }).split(';')[7];
+    expect(cellOf('admin\u200b')).toBe('admin\\u200b');
+    expect(cellOf('admin\\u200b')).toBe('admin\\\\u200b');
+    expect(cellOf('admin\u200b')).not.toBe(cellOf('admin\\u200b'));
+    // A backslash elsewhere stays single (a Windows user DOMAIN\user reads as it is).
+    expect(csvCell('CLINIC\\ivanova')).toBe('CLINIC\\ivanova');
+    // Every cell reads back to exactly its text: \\ is a backslash, \uXXXX a code unit, any other backslash itself.
+    const read = (cell: string) => cell.replace(/\\\\|\\u([0-9a-f]{4})/g, (_m, hex?: string) => (hex ? String.fromCharCode(parseInt(hex, 16)) : '\\'));
+    for (const text of ['admin\u200b', 'admin\\u200b', 'admin\\\u200b', 'a\\\\u200b', '\\', 'a\\', 'a\\\\', 'C:\\dir\\u', 'x\\u20', 'x\\U200B', '\\\u202e', 'a\\\\\u200bb']) {
+      expect(read(csvCell(text))).toBe(text);
+    }
+    // JSON cells (details) already double their backslashes: unchanged.
+    expect(csvCell({ note: 'a\\u200b' })).toBe('"{""note"":""a\\\\u200b""}"');
+  });
 });

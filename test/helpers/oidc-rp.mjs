@@ -2,13 +2,23 @@
 // It reads one JSON request per stdin line and answers one JSON line on stdout:
 //   {"op":"start","issuer","clientId","secret"?,"redirectUri","params"?} → {"url","verifier","state","nonce"}
 //   {"op":"finish","issuer","clientId","secret"?,"callbackUrl","verifier","state","nonce"}
-//     → {"idToken","accessToken","claims","userinfo"} or {"error","status"?}
+//     → {"idToken","accessToken","refreshToken","claims","userinfo"}
+//   {"op":"logout","issuer","clientId","params"} → {"url"} (the end-session URL)
+//   {"op":"refresh","issuer","clientId","secret"?,"refreshToken"} → {"idToken","accessToken","refreshToken"}
+//   {"op":"revoke","issuer","clientId","secret"?,"token","hint"?} → {"revoked":true}
+//   {"op":"userinfo","issuer","clientId","secret"?,"accessToken","sub"} → {"userinfo"}
+// Any op may fail: {"error","status"?}. A confidential client authenticates with client_secret_basic,
+// or with client_secret_post when the request says "authMethod":"post".
+// "scope" (start) replaces the default "openid profile".
 import { createInterface } from 'node:readline';
 import * as client from 'openid-client';
 
-/** @param {{ issuer: string, clientId: string, secret?: string }} r */
+/** @param {{ issuer: string, clientId: string, secret?: string, authMethod?: string }} r */
+const clientAuth = (r) => (!r.secret ? client.None() : r.authMethod === 'post' ? client.ClientSecretPost(r.secret) : client.ClientSecretBasic(r.secret));
+
+/** @param {{ issuer: string, clientId: string, secret?: string, authMethod?: string }} r */
 const configFor = (r) =>
-  client.discovery(new URL(r.issuer), r.clientId, undefined, r.secret ? client.ClientSecretBasic(r.secret) : client.None(), {
+  client.discovery(new URL(r.issuer), r.clientId, undefined, clientAuth(r), {
     execute: [client.allowInsecureRequests],
   });
 
@@ -21,7 +31,7 @@ async function handle(r) {
     const nonce = client.randomNonce();
     const url = client.buildAuthorizationUrl(config, {
       redirect_uri: r.redirectUri,
-      scope: 'openid profile',
+      scope: r.scope ?? 'openid profile',
       code_challenge: await client.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
       state,
@@ -39,8 +49,18 @@ async function handle(r) {
     });
     const claims = tokens.claims();
     const userinfo = await client.fetchUserInfo(config, tokens.access_token, String(claims?.sub));
-    return { idToken: tokens.id_token, accessToken: tokens.access_token, claims, userinfo };
+    return { idToken: tokens.id_token, accessToken: tokens.access_token, refreshToken: tokens.refresh_token, claims, userinfo };
   }
+  if (r.op === 'logout') return { url: client.buildEndSessionUrl(config, r.params ?? {}).href };
+  if (r.op === 'refresh') {
+    const tokens = await client.refreshTokenGrant(config, r.refreshToken);
+    return { idToken: tokens.id_token, accessToken: tokens.access_token, refreshToken: tokens.refresh_token };
+  }
+  if (r.op === 'revoke') {
+    await client.tokenRevocation(config, r.token, r.hint ? { token_type_hint: r.hint } : {});
+    return { revoked: true };
+  }
+  if (r.op === 'userinfo') return { userinfo: await client.fetchUserInfo(config, r.accessToken, r.sub) };
   throw new Error(`unknown op ${r.op}`);
 }
 

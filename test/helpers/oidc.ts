@@ -11,7 +11,7 @@ import { writeSigningJwks } from '../../src/oidc/keys';
 import { createServices, type Services } from '../../src/services';
 import { TEST_SECRET } from './app';
 import { freePort, startRedis, type TestRedis } from './redis';
-import { startServeProcess, type ServeProcess } from './serve';
+import { startEmbeddedProcess, startServeProcess, type ServeProcess } from './serve';
 
 /** A browser for the OpenID flows: keeps every cookie by name, sends Origin on writes, follows no redirect by itself. */
 export class Browser {
@@ -20,14 +20,15 @@ export class Browser {
   readonly pages: string[] = [];
   constructor(readonly origin: string) {}
 
-  async fetch(url: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Response> {
+  async fetch(url: string, init: { method?: string; body?: unknown; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<Response> {
     const headers: Record<string, string> = { ...init.headers };
     if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     if (init.method && init.method !== 'GET') {
       headers.origin = this.origin;
-      headers['content-type'] = 'application/json';
+      headers['content-type'] = init.form ? 'application/x-www-form-urlencoded' : 'application/json';
     }
-    const res = await fetch(new URL(url, this.origin), { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body), redirect: 'manual' });
+    const body = init.form ? new URLSearchParams(init.form).toString() : init.body === undefined ? undefined : JSON.stringify(init.body);
+    const res = await fetch(new URL(url, this.origin), { method: init.method ?? 'GET', headers, body, redirect: 'manual' });
     for (const c of res.headers.getSetCookie()) {
       const [pair, ...attrs] = c.split(';');
       const eq = pair!.indexOf('=');
@@ -38,6 +39,11 @@ export class Browser {
       else this.cookies.set(name, value);
     }
     return res;
+  }
+
+  /** Submits a page's form as the browser would: a same-origin POST of `fields`, form-encoded; follows no redirect. */
+  submit(action: string, fields: Record<string, string>): Promise<Response> {
+    return this.fetch(action, { method: 'POST', form: fields });
   }
 
   /**
@@ -93,6 +99,20 @@ export function startRp(): Rp {
   };
 }
 
+/** Someone with a card and a password. */
+export interface Who {
+  login: string;
+  password: string;
+  uid: string;
+}
+
+/** An authorization that reached the client's callback: the RP's start, the callback URL, and the code's redemption. */
+export interface SignIn {
+  start: { url: string; verifier: string; state: string; nonce: string };
+  callback: string;
+  finish(): Promise<any>;
+}
+
 export interface OidcSetup {
   redis: TestRedis;
   server: ServeProcess;
@@ -105,15 +125,21 @@ export interface OidcSetup {
   /** The approved agent the logins' card statements come from. */
   agentId: string;
   /** Logs `browser` in through cardauth's own API (card statement + password). */
-  login(browser: Browser, who: { login: string; password: string; uid: string }): Promise<void>;
+  login(browser: Browser, who: Who): Promise<void>;
+  /**
+   * Starts an authorization at the RP, drives the browser to the callback (logging in as `who`
+   * if the login page is shown; without `who` it must not be), and answers how to redeem the code.
+   */
+  signIn(browser: Browser, rpClient: Record<string, unknown>, params?: Record<string, string>, who?: Who): Promise<SignIn>;
   close(): Promise<void>;
 }
 
 /**
  * For a test file: real Redis, `cardauth serve` from dist/ with the OpenID provider on (a fresh
  * JWKS file, mode 0600), the stores to seed, an approved agent at 127.0.0.1, and the RP process.
+ * `host: 'embedded'` runs examples/express-mis instead: a host app with cardauth's router.
  */
-export async function startOidcSetup(env: Record<string, string> = {}): Promise<OidcSetup> {
+export async function startOidcSetup(env: Record<string, string> = {}, host: 'serve' | 'embedded' = 'serve'): Promise<OidcSetup> {
   const redis = await startRedis();
   const dir = mkdtempSync(join(tmpdir(), 'cardauth-oidc-'));
   const jwksFile = join(dir, 'jwks.json');
@@ -127,8 +153,16 @@ export async function startOidcSetup(env: Record<string, string> = {}): Promise<
   const agent = await services.agents.register({ name: 'РМ-101', publicJwk: await exportJWK(publicKey), ip: '127.0.0.1' });
   await services.agents.approve(agent.id, 'os:test');
   const key: StatementSigningKey = { agentId: agent.id, alg: 'EdDSA', privateKey };
-  const server = await startServeProcess(fullEnv);
+  const server = await (host === 'serve' ? startServeProcess : startEmbeddedProcess)(fullEnv);
   const rp = startRp();
+  const login = async (browser: Browser, who: Who) => {
+    const nonce = ((await (await browser.fetch('/auth/nonce', { method: 'POST', body: {} })).json()) as { nonce: string }).nonce;
+    const statement = await signStatement(key, { aud: issuer, nonce, uid: who.uid, reader: 'Virtual PCD 00 00' }, { now: () => Date.now() });
+    const card = await browser.fetch('/auth/card', { method: 'POST', body: { statement } });
+    if (card.status !== 200) throw new Error(`card step ${card.status}`);
+    const pw = await browser.fetch('/auth/password', { method: 'POST', body: { login: who.login, password: who.password } });
+    if (pw.status !== 200) throw new Error(`password step ${pw.status}`);
+  };
   return {
     redis,
     server,
@@ -138,13 +172,12 @@ export async function startOidcSetup(env: Record<string, string> = {}): Promise<
     clients: createClientStore({ redis: client }),
     rp,
     agentId: agent.id,
-    async login(browser, who) {
-      const nonce = ((await (await browser.fetch('/auth/nonce', { method: 'POST', body: {} })).json()) as { nonce: string }).nonce;
-      const statement = await signStatement(key, { aud: issuer, nonce, uid: who.uid, reader: 'Virtual PCD 00 00' }, { now: () => Date.now() });
-      const card = await browser.fetch('/auth/card', { method: 'POST', body: { statement } });
-      if (card.status !== 200) throw new Error(`card step ${card.status}`);
-      const pw = await browser.fetch('/auth/password', { method: 'POST', body: { login: who.login, password: who.password } });
-      if (pw.status !== 200) throw new Error(`password step ${pw.status}`);
+    login,
+    async signIn(browser, rpClient, params = {}, who) {
+      const start = await rp.call({ op: 'start', ...rpClient, params });
+      const trip = await browser.follow(start.url, who ? () => login(browser, who) : undefined);
+      if (!trip.callback) throw new Error(`no callback; a page answered ${trip.page?.status} at ${trip.pageUrl}`);
+      return { start, callback: trip.callback, finish: () => rp.call({ op: 'finish', ...rpClient, callbackUrl: trip.callback, verifier: start.verifier, state: start.state, nonce: start.nonce }) };
     },
     async close() {
       rp.stop();

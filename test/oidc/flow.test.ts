@@ -37,12 +37,7 @@ const publicClient = () => ({ issuer: setup.issuer, clientId: 'desktop-mis', red
 const webClient = () => ({ issuer: setup.issuer, clientId: 'web-mis', secret: webSecret, redirectUri: WEB_REDIRECT });
 
 /** Starts an authorization at the RP, drives the browser to the callback (logging in if asked), and redeems the code. */
-async function signIn(browser: Browser, rpClient: Record<string, unknown>, params: Record<string, string> = {}, login = true) {
-  const start = await setup.rp.call({ op: 'start', ...rpClient, params });
-  const trip = await browser.follow(start.url, login ? () => setup.login(browser, IVANOVA) : undefined);
-  if (!trip.callback) throw new Error(`no callback; a page answered ${trip.page?.status} at ${trip.pageUrl}`);
-  return { start, callback: trip.callback, finish: () => setup.rp.call({ op: 'finish', ...rpClient, callbackUrl: trip.callback, verifier: start.verifier, state: start.state, nonce: start.nonce }) };
-}
+const signIn = (browser: Browser, rpClient: Record<string, unknown>, params: Record<string, string> = {}, login = true) => setup.signIn(browser, rpClient, params, login ? IVANOVA : undefined);
 
 /** The cardauth login time of the browser's session, in ms. */
 const authTimeOf = async (browser: Browser) => Date.parse(((await (await browser.fetch('/auth/session')).json()) as { authTime: string }).authTime);
@@ -67,7 +62,7 @@ describe('discovery and keys', () => {
     expect(d.id_token_signing_alg_values_supported).toEqual(expect.arrayContaining(['RS256', 'ES256']));
     expect(d.code_challenge_methods_supported).toEqual(['S256']);
     expect(d.response_types_supported).toEqual(['code']);
-    expect(d.token_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['client_secret_basic', 'none']));
+    expect(d.token_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['client_secret_basic', 'client_secret_post', 'none']));
     expect(d.claims_supported).toEqual(expect.arrayContaining(['sub', 'preferred_username', 'name', 'roles', 'amr', 'acr', 'auth_time', 'sid']));
   });
 
@@ -116,6 +111,16 @@ describe('authorization code flow', () => {
     const again = await signIn(browser, publicClient(), {}, false);
     expect(browser.pages).toEqual([]);
     expect((await again.finish()).claims.sub).toBe(accountId);
+  });
+
+  it('a confidential client may send its secret in the form (client_secret_post) instead; a wrong one is refused', async () => {
+    const browser = new Browser(setup.issuer);
+    const post = { ...webClient(), authMethod: 'post' };
+    const tokens = await (await signIn(browser, post)).finish();
+    expect(tokens.error).toBeUndefined();
+    expect(await verifiedIdToken(tokens.idToken, 'web-mis')).toMatchObject({ sub: accountId, amr: ['sc', 'pwd', 'mfa'] });
+    expect(tokens.userinfo).toMatchObject({ sub: accountId, preferred_username: 'ivanova' });
+    expect((await (await signIn(browser, { ...post, secret: otherSecret }, {}, false)).finish()).error).toBe('invalid_client');
   });
 
   it('an authorization request that comes cross-site (the session cookie is SameSite=Strict) is sent again from cardauth\'s own origin first', async () => {
@@ -193,6 +198,54 @@ const redeemAt = (base: string, start: { verifier: string }, callback: string) =
     headers: { authorization: `Basic ${Buffer.from(`web-mis:${webSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ grant_type: 'authorization_code', code: new URL(callback).searchParams.get('code')!, redirect_uri: WEB_REDIRECT, code_verifier: start.verifier }),
   });
+
+describe('revocation and refresh tokens', () => {
+  const userinfo = (rpClient: Record<string, unknown>, accessToken: string) => setup.rp.call({ op: 'userinfo', ...rpClient, accessToken, sub: accountId });
+  const refresh = (rpClient: Record<string, unknown>, refreshToken: string) => setup.rp.call({ op: 'refresh', ...rpClient, refreshToken });
+  const offline = { scope: 'openid profile offline_access', prompt: 'consent' };
+
+  it('a revoked access token fails at UserInfo', async () => {
+    const browser = new Browser(setup.issuer);
+    const tokens = await (await signIn(browser, webClient())).finish();
+    expect((await userinfo(webClient(), tokens.accessToken)).userinfo).toMatchObject({ sub: accountId });
+    expect(await setup.rp.call({ op: 'revoke', ...webClient(), token: tokens.accessToken, hint: 'access_token' })).toEqual({ revoked: true });
+    expect(await userinfo(webClient(), tokens.accessToken)).toEqual({ error: 'invalid_token', status: 401 });
+  });
+
+  it('a refresh token comes only with scope offline_access and prompt=consent (OpenID Connect Core 11)', async () => {
+    const browser = new Browser(setup.issuer);
+    expect((await (await signIn(browser, webClient())).finish()).refreshToken).toBeUndefined();
+    expect((await (await signIn(browser, webClient(), { scope: offline.scope }, false)).finish()).refreshToken).toBeUndefined();
+    expect(typeof (await (await signIn(browser, webClient(), offline, false)).finish()).refreshToken).toBe('string');
+  });
+
+  it('a refresh token works until it is revoked; then it fails at the token endpoint, and so do the access tokens of its grant', async () => {
+    const browser = new Browser(setup.issuer);
+    const tokens = await (await signIn(browser, webClient(), offline)).finish();
+    const refreshed = await refresh(webClient(), tokens.refreshToken);
+    expect(refreshed.error).toBeUndefined();
+    expect((await userinfo(webClient(), refreshed.accessToken)).userinfo).toMatchObject({ sub: accountId });
+    const current = refreshed.refreshToken ?? tokens.refreshToken;
+    expect(await setup.rp.call({ op: 'revoke', ...webClient(), token: current, hint: 'refresh_token' })).toEqual({ revoked: true });
+    expect(await refresh(webClient(), current)).toMatchObject({ error: 'invalid_grant', status: 400 });
+    expect(await userinfo(webClient(), refreshed.accessToken)).toEqual({ error: 'invalid_token', status: 401 });
+  });
+
+  it('a refresh token, rotated or not, ends CARDAUTH_SESSION_MAX_SEC after the card + password login, as a cardauth session does', async () => {
+    const redis = setup.redis.client();
+    const expiry = async (token: string) => (JSON.parse((await redis.hget(`oidc:RefreshToken:${token}`, 'payload'))!) as { exp: number }).exp;
+    const browser = new Browser(setup.issuer);
+    const tokens = await (await signIn(browser, publicClient(), offline)).finish();
+    const loginEnds = (tokens.claims.auth_time as number) + 43200;
+    expect(await expiry(tokens.refreshToken)).toBe(loginEnds);
+    // The server runs on the real clock: let a second pass, so that a token issued now would end later.
+    await new Promise((r) => setTimeout(r, 1100));
+    // A public client's refresh token is replaced at each use.
+    const rotated = await refresh(publicClient(), tokens.refreshToken);
+    expect(rotated.refreshToken).not.toBe(tokens.refreshToken);
+    expect(await expiry(rotated.refreshToken)).toBe(loginEnds);
+  });
+});
 
 describe('two nodes', () => {
   it('a code issued by one node is redeemed at another (state and keys shared), and only once across both', async () => {
