@@ -1,6 +1,6 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { startTestAgent, type TestAgentProcess } from '../helpers/agent';
-import { launchChromium } from '../helpers/browser';
+import { launchChromium, tapCard, waitForCardStatus } from '../helpers/browser';
 import { startOidcSetup, type OidcSetup } from '../helpers/oidc';
 import { registerOidcMis, startOidcMis, type OidcMis } from '../helpers/oidc-mis';
 import { startPcscd, type TestPcscd } from '../helpers/pcscd';
@@ -42,16 +42,7 @@ afterAll(async () => {
   await pcscd?.stop();
 });
 
-/** A tap as a person does it: the card lies on the reader a moment, then leaves. */
-async function tap(uid: string) {
-  await pcscd.tap(uid);
-  await new Promise((r) => setTimeout(r, 1200));
-  await pcscd.remove(0);
-  await new Promise((r) => setTimeout(r, 800));
-}
-/** Waits until cardauth's card status shows `text` (a function: the page's CSP forbids eval). */
-const waitForStatus = (page: Page, text: string) =>
-  page.waitForFunction((t) => ((globalThis as unknown as { document: { getElementById(id: string): { textContent: string | null } | null } }).document.getElementById('card-status')?.textContent ?? '').includes(t), text);
+const tap = (uid: string) => tapCard(pcscd, uid);
 
 it('MIS patients page → cardauth login (card through the real agent, password) → the MIS shows the clinician; a tap-out logs the MIS page out within 2 s', async () => {
   const page = await (await browser.newContext()).newPage();
@@ -62,7 +53,7 @@ it('MIS patients page → cardauth login (card through the real agent, password)
   // Sent to cardauth's own login page by the MIS (its /oidc/auth).
   await page.waitForURL((u) => u.origin === setup.issuer && u.pathname === '/login');
   expect(new URL(page.url()).searchParams.get('next')).toMatch(/^\/oidc\/interaction\//);
-  await waitForStatus(page, 'Ожидание карты');
+  await waitForCardStatus(page, 'Ожидание карты');
   await tap(CLINICIAN.uid);
   await page.waitForSelector('#step-password:not([hidden])');
   expect(await page.inputValue('#login-field')).toBe(CLINICIAN.login);
