@@ -2,8 +2,9 @@
 # Starts the whole system for a person to try, as root on Debian 12 + Node 20:
 # installs what it needs (scripts/install.sh: Debian packages, npm ci, build), then runs
 # `cardauth demo` in the foreground: Redis, pcscd + a virtual card reader (vpcd) in private
-# namespaces, demo accounts and cards, the server in demo mode and the card agent.
-# It prints the URL, the demo logins and cards. Ctrl-C stops everything. Idempotent: a second
+# namespaces, demo accounts and cards, the server in demo mode with its OpenID provider, the card
+# agent, and a demo MIS (examples/oidc-mis) signing in through it.
+# It prints the MIS's URL first, then the demo logins and cards. Ctrl-C stops everything. Idempotent: a second
 # run reuses the data in var/. Options go to `cardauth demo` (see: node bin/cardauth.js demo --help),
 # e.g. bash scripts/demo.sh --port 8081
 set -euo pipefail

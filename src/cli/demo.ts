@@ -19,12 +19,13 @@ function banner(demo: RunningDemo, stateDirArg: string | undefined): string {
   const cardOf = (login: string) => DEMO_CARDS.find((c) => c.login === login && c.state === 'active');
   const refused = DEMO_CARDS.filter((c) => c.state !== 'active');
   const tap = `npx cardauth card tap --uid ${DEMO_CARDS[0]?.uid ?? 'HEX'}${stateDirArg ? ` --state-dir ${stateDirArg}` : ''}`;
-  const { port } = new URL(demo.url);
-  const agentPort = new URL(demo.agentUrl).port;
+  const forwards = [demo.misUrl, demo.url, demo.agentUrl].map((u) => new URL(u).port).map((p) => `-L ${p}:127.0.0.1:${p}`);
   return [
     '',
-    `Ready. Open ${demo.url}/login in a browser on this machine.`,
-    `  From another computer: ssh -L ${port}:127.0.0.1:${port} -L ${agentPort}:127.0.0.1:${agentPort} root@<this machine>, then open the same URL there`,
+    `Ready. Open ${demo.misUrl}/patients in a browser on this machine: a demo MIS that sends you to cardauth's`,
+    '  login (OpenID Connect), where you tap a card and type the password; a second tap logs the MIS out.',
+    `  cardauth's own pages: ${demo.url}/login`,
+    `  From another computer: ssh ${forwards.join(' ')} root@<this machine>, then open the same URLs there`,
     '  (the page talks to the card agent on the loopback address, as on a clinic workstation).',
     '',
     'Demo accounts (card + password):',
@@ -40,7 +41,7 @@ function banner(demo: RunningDemo, stateDirArg: string | undefined): string {
     `  ${tap}`,
     `Administer: REDIS_URL=${demo.redisUrl} npx cardauth account list   (also: card list --login ivanova, agent list, audit verify)`,
     `Logs: ${shown(demo.logFile)}`,
-    'Stop: Ctrl-C (stops the agent, the server, the virtual reader and Redis; the data stays for the next run).',
+    'Stop: Ctrl-C (stops the MIS, the agent, the server, the virtual reader and Redis; the data stays for the next run).',
     '',
   ].join('\n');
 }
@@ -48,26 +49,28 @@ function banner(demo: RunningDemo, stateDirArg: string | undefined): string {
 /**
  * `cardauth demo`: the whole system on this machine for a person to try —
  * Redis, a virtual card reader (pcscd + vpcd), demo accounts and cards, the
- * server in demo mode and the card agent — until Ctrl-C. See src/demo/run.ts.
+ * server in demo mode with its OpenID provider, the card agent, and a demo MIS
+ * that signs in through OpenID Connect — until Ctrl-C. See src/demo/run.ts.
  */
 export const demo: Command = {
   path: ['demo'],
-  usage: '[--port 8080] [--redis-port 6390] [--agent-port 47800] [--var DIR]',
+  usage: '[--port 8080] [--redis-port 6390] [--agent-port 47800] [--mis-port 8081] [--var DIR]',
   summary: 'run the whole system with a virtual card reader and demo accounts, for trying it out (root; until Ctrl-C)',
   details: [
     '--port N          the login server on 127.0.0.1:N; default 8080',
     '--redis-port N    the demo Redis on 127.0.0.1:N; default 6390',
     '--agent-port N    the card agent bridge on 127.0.0.1:N; default 47800',
-    '--var DIR         state folder: DIR/redis (data), DIR/demo (reader sockets, agent key, session secret, demo.log); default var',
+    '--mis-port N      the demo MIS (examples/oidc-mis, an OpenID client) on 127.0.0.1:N; default 8081',
+    '--var DIR         state folder: DIR/redis (data), DIR/demo (reader sockets, agent key, session secret, OpenID keys, MIS client secret, demo.log); default var',
     '',
     'Runs as root (pcscd runs in private mount and network namespaces). Idempotent: a second run',
     'reuses the data. Never in production: the demo passwords are public.',
   ].join('\n'),
-  options: { port: { type: 'string' }, 'redis-port': { type: 'string' }, 'agent-port': { type: 'string' }, var: { type: 'string' } },
+  options: { port: { type: 'string' }, 'redis-port': { type: 'string' }, 'agent-port': { type: 'string' }, 'mis-port': { type: 'string' }, var: { type: 'string' } },
   async run(ctx, raw) {
     const args = checkValues(
       'demo',
-      z.object({ port: port(8080), 'redis-port': port(6390), 'agent-port': port(47800), var: z.string().min(1).default('var') }),
+      z.object({ port: port(8080), 'redis-port': port(6390), 'agent-port': port(47800), 'mis-port': port(8081), var: z.string().min(1).default('var') }),
       raw.values,
     );
     const out = ctx.io.stdout;
@@ -87,6 +90,7 @@ export const demo: Command = {
         port: args.port,
         redisPort: args['redis-port'],
         agentPort: args['agent-port'],
+        misPort: args['mis-port'],
         env: ctx.io.env,
         actor: ctx.actor,
         clock: ctx.clock,

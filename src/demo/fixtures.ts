@@ -51,3 +51,6 @@ export const DEMO_CARDS: readonly DemoCard[] = Object.freeze([
 
 /** The demo workstation's name, as users and `cardauth agent list` see it. */
 export const DEMO_WORKSTATION = 'Демо-станция';
+
+/** The demo MIS (examples/oidc-mis) as the OpenID provider knows it. */
+export const DEMO_CLIENT = Object.freeze({ id: 'demo-mis', name: 'МИС (демо)' });

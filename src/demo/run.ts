@@ -6,10 +6,14 @@ import { loadServerConfigSubset, STORE_KEYS, type Env } from '../config';
 import { CardauthError } from '../errors';
 import { loadOrCreateIdentity, saveEnrollment } from '../card-agent/keystore';
 import { connectCliRedis } from '../cli/redis';
+import { createClientStore } from '../oidc/clients';
+import { writeSigningJwks } from '../oidc/keys';
 import { createStores } from '../services';
 import { portFree } from './ports';
 import { createLineLog, describeExit, spawnChild, withSbin, type Child, type LineLog } from './child-process';
 import { startRedisServer, type RunningRedis } from './redis-server';
+import { DEMO_CLIENT } from './fixtures';
+import { seedDemoClient } from './mis-client';
 import { seedDemo } from './seed';
 import { startVirtualReader, VPCD_READERS, type VirtualReader } from './virtual-reader';
 
@@ -19,10 +23,14 @@ import { startVirtualReader, VPCD_READERS, type VirtualReader } from './virtual-
  * 1. redis-server on loopback, data in `<var>/redis`;
  * 2. pcscd + vpcd in private namespaces (virtual-reader.ts), state in `<var>/demo`;
  * 3. demo accounts, cards and the demo agent seeded idempotently (seed.ts);
- * 4. `cardauth serve` with CARDAUTH_DEMO=true and a session secret generated
- *    once into `<var>/demo/session-secret`;
+ * 4. `cardauth serve` with CARDAUTH_DEMO=true, a session secret generated
+ *    once into `<var>/demo/session-secret`, and the OpenID provider on: its
+ *    signing keys made once into `<var>/demo/oidc-jwks.json` (`oidc keys init`);
  * 5. `cardauth agent run` with PCSCLITE_CSOCK_NAME pointing at the virtual
- *    reader (set before it loads pcsclite: it reads it once per process).
+ *    reader (set before it loads pcsclite: it reads it once per process);
+ * 6. the demo MIS, examples/oidc-mis, registered with the provider as the
+ *    client `demo-mis` (its callback, post-logout and back-channel logout URIs on
+ *    its loopback port; the secret kept in `<var>/demo/mis-client-secret`).
  *
  * Every part is a child process that dies with this one (child-process.ts);
  * their output goes to `<var>/demo/demo.log`.
@@ -35,6 +43,8 @@ export interface DemoOptions {
   port: number;
   redisPort: number;
   agentPort: number;
+  /** The demo MIS (examples/oidc-mis) on 127.0.0.1. */
+  misPort: number;
   /** Environment the children start from; the demo's own keys override it. */
   env: Env;
   /** Who runs the demo, for the audit (`os:root`). */
@@ -51,6 +61,8 @@ export interface DemoOptions {
 export interface RunningDemo {
   /** The login page's origin, e.g. `http://127.0.0.1:8080`. */
   url: string;
+  /** The demo MIS's origin, e.g. `http://127.0.0.1:8081`. */
+  misUrl: string;
   agentUrl: string;
   redisUrl: string;
   /** `<var>/demo`: the virtual reader's sockets, the agent key, the session secret, the log. */
@@ -61,11 +73,12 @@ export interface RunningDemo {
   changes: readonly string[];
   /** Resolves with a one-line reason when a part stops by itself. */
   died: Promise<string>;
-  /** Stops the agent, the server, the virtual reader and Redis, in that order. Safe to call twice. */
+  /** Stops the MIS, the agent, the server, the virtual reader and Redis, in that order. Safe to call twice. */
   close(): Promise<void>;
 }
 
 const DEFAULT_BIN = join(__dirname, '..', '..', 'bin', 'cardauth.js');
+const MIS_SERVER = join(__dirname, '..', '..', 'examples', 'oidc-mis', 'server.mjs');
 const NEEDED = ['redis-server', 'pcscd', 'unshare', 'nsenter', 'setpriv', 'ip'];
 
 function onPath(name: string, env: Env): boolean {
@@ -149,6 +162,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const logFile = join(stateDir, 'demo.log');
   const url = `http://127.0.0.1:${options.port}`;
   const agentUrl = `http://127.0.0.1:${options.agentPort}`;
+  const misUrl = `http://127.0.0.1:${options.misPort}`;
   const bin = options.bin ?? DEFAULT_BIN;
   const nodeBin = process.execPath;
 
@@ -163,8 +177,9 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     [options.redisPort, 'Redis port (--redis-port)'],
     [options.port, 'server port (--port)'],
     [options.agentPort, 'agent port (--agent-port)'],
+    [options.misPort, 'MIS port (--mis-port)'],
   ];
-  if (new Set(ports.map(([p]) => p)).size !== ports.length) throw new CardauthError('unavailable', 'the Redis, server and agent ports must differ');
+  if (new Set(ports.map(([p]) => p)).size !== ports.length) throw new CardauthError('unavailable', 'the Redis, server, agent and MIS ports must differ');
 
   // One demo per state folder: two would share Redis's data files and the reader's sockets.
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
@@ -187,10 +202,13 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   let reader: VirtualReader | undefined;
   let server: Child | undefined;
   let agent: Child | undefined;
+  let mis: Child | undefined;
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      // Agent first (it calls the server), then the server (it uses Redis and the reader), then the reader, then Redis.
+      // The MIS and the agent first (they call the server), then the server (it uses Redis and the reader), then the reader, then Redis.
+      if (mis) progress(`stopping the MIS…`);
+      await mis?.stop('SIGTERM', 5000);
       if (agent) progress(`stopping the agent…`);
       await agent?.stop('SIGTERM', 5000);
       if (server) progress(`stopping the server…`);
@@ -229,20 +247,24 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     const redisUrl = redis.url;
     const seeded = await step('seeding demo data', async () => {
       const config = loadServerConfigSubset(STORE_KEYS, { ...options.env, REDIS_URL: redisUrl });
-      const client = await connectCliRedis(redisUrl);
+      const redisClient = await connectCliRedis(redisUrl);
       try {
         const identity = await loadOrCreateIdentity(agentDir);
-        const stores = createStores({ redis: client, config, clock: options.clock });
+        const stores = createStores({ redis: redisClient, config, clock: options.clock });
         const result = await seedDemo({ ...stores, actor: options.actor }, identity);
         if (identity.agentId !== result.agent.id || identity.server !== url) saveEnrollment(agentDir, { agentId: result.agent.id, server: url });
-        return result;
+        const client = await seedDemoClient({ clients: createClientStore({ redis: redisClient }), audit: stores.audit, actor: options.actor, clock: options.clock }, misUrl, join(stateDir, 'mis-client-secret'));
+        return { ...result, changes: [...result.changes, ...client.changes], misSecret: client.secret };
       } finally {
-        client.disconnect();
+        redisClient.disconnect();
       }
     });
     progress(`demo data    ${seeded.changes.length ? `created: ${seeded.changes.join(', ')}` : 'already there, reused'}`);
 
     const secret = sessionSecret(join(stateDir, 'session-secret'));
+    // The OpenID provider's signing keys, made once (as `cardauth oidc keys init`), kept for the next run.
+    const jwksFile = join(stateDir, 'oidc-jwks.json');
+    if (!existsSync(jwksFile)) await step('OpenID signing keys', () => writeSigningJwks(jwksFile));
     const s = spawnChild({
       name: 'server',
       command: nodeBin,
@@ -257,6 +279,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         CARDAUTH_AGENT_URL: agentUrl,
         CARDAUTH_DEMO: 'true',
         CARDAUTH_DEMO_VPCD_DIR: stateDir,
+        CARDAUTH_OIDC_JWKS_FILE: jwksFile,
       },
       deathSignal: 'SIGTERM',
       log,
@@ -291,6 +314,25 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     });
     progress(`card agent   ${agentUrl} (cardauth agent run, pid ${a.proc.pid}, agent ${seeded.agent.id}), sees "${VPCD_READERS[0]}"`);
 
+    const m = spawnChild({
+      name: 'mis',
+      command: nodeBin,
+      args: [MIS_SERVER],
+      env: {
+        ...baseEnv(options.env),
+        MIS_CARDAUTH_ORIGIN: url,
+        MIS_CLIENT_ID: DEMO_CLIENT.id,
+        MIS_CLIENT_SECRET: seeded.misSecret,
+        MIS_PORT: String(options.misPort),
+        MIS_PUBLIC_ORIGIN: misUrl,
+      },
+      deathSignal: 'SIGTERM',
+      log,
+    });
+    mis = m;
+    await step('demo MIS', () => m.waitForLine((l) => l.includes('oidc-mis on http://'), 20_000));
+    progress(`MIS          ${misUrl}/patients (examples/oidc-mis, OpenID client ${DEMO_CLIENT.id}, pid ${m.proc.pid})`);
+
     const r = reader;
     const died = new Promise<string>((report) => {
       // Only an end nobody asked for: after close() began, children ending is the plan.
@@ -299,10 +341,10 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         log.add(`[demo] ${why}`);
         report(why);
       };
-      for (const c of [redis?.child, s, a]) void c?.exited.then((e) => ended(`${c.name} ${describeExit(e)}`));
+      for (const c of [redis?.child, s, a, m]) void c?.exited.then((e) => ended(`${c.name} ${describeExit(e)}`));
       void r.died.then(ended);
     });
-    return { url, agentUrl, redisUrl, stateDir, logFile, agentId: seeded.agent.id, changes: seeded.changes, died, close };
+    return { url, misUrl, agentUrl, redisUrl, stateDir, logFile, agentId: seeded.agent.id, changes: seeded.changes, died, close };
   } catch (err) {
     await close();
     throw err;

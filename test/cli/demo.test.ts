@@ -4,15 +4,16 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestClient } from '../helpers/app';
+import { Browser } from '../helpers/oidc';
 import { freePort } from '../helpers/redis';
 import { cliEnv, oneErrorLine, runCli, spawnCli } from './support';
 
-// `cardauth demo` for real: Redis, pcscd + vpcd, server and agent as children, then a login
-// through the agent bridge and a tap on the virtual reader, then a clean stop. Runs the built
-// CLI (npm run build first), as root.
+// `cardauth demo` for real: Redis, pcscd + vpcd, server, agent and the demo MIS as children, then a
+// login through the agent bridge and a tap on the virtual reader, then the demo MIS signing that
+// login in through OpenID Connect, then a clean stop. Runs the built CLI (npm run build first), as root.
 
 let varDir: string;
-let ports: { port: number; redis: number; agent: number };
+let ports: { port: number; redis: number; agent: number; mis: number };
 let args: string[];
 
 interface Running {
@@ -60,8 +61,8 @@ const portOpen = (port: number) =>
 
 beforeAll(async () => {
   varDir = mkdtempSync(join(tmpdir(), 'cardauth-demo-'));
-  ports = { port: await freePort(), redis: await freePort(), agent: await freePort() };
-  args = ['demo', '--var', varDir, '--port', String(ports.port), '--redis-port', String(ports.redis), '--agent-port', String(ports.agent)];
+  ports = { port: await freePort(), redis: await freePort(), agent: await freePort(), mis: await freePort() };
+  args = ['demo', '--var', varDir, '--port', String(ports.port), '--redis-port', String(ports.redis), '--agent-port', String(ports.agent), '--mis-port', String(ports.mis)];
 });
 afterAll(() => rmSync(varDir, { recursive: true, force: true }));
 
@@ -71,12 +72,15 @@ describe('cardauth demo', () => {
     try {
       const out = await ready(demo);
       const origin = `http://127.0.0.1:${ports.port}`;
-      expect(out).toContain(`Ready. Open ${origin}/login`);
+      const misOrigin = `http://127.0.0.1:${ports.mis}`;
+      // The MIS first: the first thing to open.
+      expect(out).toContain(`Ready. Open ${misOrigin}/patients`);
+      expect(out).toContain(`cardauth's own pages: ${origin}/login`);
       expect(out).toMatch(/ivanova\s+Ivanova-Demo-2026!\s+clinician\s+04A22BB25C6180/);
       expect(out).toContain('npx cardauth card tap --uid 04A22BB25C6180');
-      expect(out).toMatch(/demo data\s+created: account security/);
+      expect(out).toMatch(/demo data\s+created: account security.*, client demo-mis\n/);
       const pids = pidsIn(out);
-      expect(pids).toHaveLength(3); // pcscd, server, agent
+      expect(pids).toHaveLength(4); // pcscd, server, agent, MIS
       expect(pids.every(alive)).toBe(true);
 
       const page = new TestClient(origin, origin);
@@ -96,13 +100,25 @@ describe('cardauth demo', () => {
       expect(login.status).toBe(200);
       expect(login.json).toMatchObject({ login: 'ivanova', amr: ['sc', 'pwd'], workstation: 'Демо-станция' });
 
+      // The demo MIS takes that login through OpenID Connect: its patients page → cardauth's
+      // /oidc/auth (a registered client, the provider on) → silently back with a code → the clinician.
+      const browser = new Browser(origin);
+      const eq = page.cookie.indexOf('=');
+      browser.cookies.set(page.cookie.slice(0, eq), page.cookie.slice(eq + 1));
+      const toAuth = await browser.fetch(`${misOrigin}/patients`);
+      expect(toAuth.headers.get('location')).toMatch(new RegExp(`^${origin}/oidc/auth\\?`));
+      const trip = await browser.follow(toAuth.headers.get('location')!);
+      expect(trip.callback).toMatch(new RegExp(`^${misOrigin}/callback\\?code=`));
+      expect((await browser.fetch(trip.callback!)).headers.get('location')).toBe('/patients');
+      expect(await (await browser.fetch(`${misOrigin}/patients`)).text()).toContain('Иванова Анна Петровна');
+
       demo.proc.kill('SIGTERM');
       const end = await demo.exit;
       expect(end).toEqual({ code: 0, signal: null });
-      expect(demo.out()).toMatch(/stopping the agent…\n\s+stopping the server…\n\s+stopping the virtual reader…\n\s+stopping Redis…\ncardauth demo: stopped\n$/);
+      expect(demo.out()).toMatch(/stopping the MIS…\n\s+stopping the agent…\n\s+stopping the server…\n\s+stopping the virtual reader…\n\s+stopping Redis…\ncardauth demo: stopped\n$/);
       expect(pids.filter(alive)).toEqual([]);
       expect(await portOpen(ports.redis)).toBe(false);
-      expect(readdirSync(join(varDir, 'demo')).sort()).toEqual(['agent', 'demo.log', 'session-secret']);
+      expect(readdirSync(join(varDir, 'demo')).sort()).toEqual(['agent', 'demo.log', 'mis-client-secret', 'oidc-jwks.json', 'session-secret']);
     } finally {
       demo.proc.kill('SIGKILL');
     }
@@ -114,7 +130,7 @@ describe('cardauth demo', () => {
       const out = await ready(demo);
       expect(out).toMatch(/demo data\s+already there, reused/);
 
-      const other = await runCli(['demo', '--var', varDir, '--port', String(await freePort()), '--redis-port', String(await freePort()), '--agent-port', String(await freePort())], { env: cliEnv() });
+      const other = await runCli(['demo', '--var', varDir, '--port', String(await freePort()), '--redis-port', String(await freePort()), '--agent-port', String(await freePort()), '--mis-port', String(await freePort())], { env: cliEnv() });
       expect(other.code).toBe(1);
       expect(oneErrorLine(other)).toMatch(/^cardauth: unavailable: another cardauth demo \(pid \d+\) is running/);
 
@@ -130,7 +146,7 @@ describe('cardauth demo', () => {
   it('says in one line which port is busy, and starts nothing', async () => {
     const busy = await runCli(['demo', '--var', varDir, '--port', String(ports.port), '--redis-port', String(ports.redis), '--agent-port', String(ports.redis)], { env: cliEnv() });
     expect(busy.code).toBe(1);
-    expect(oneErrorLine(busy)).toBe('cardauth: unavailable: the Redis, server and agent ports must differ');
+    expect(oneErrorLine(busy)).toBe('cardauth: unavailable: the Redis, server, agent and MIS ports must differ');
 
     const blocker = createServer().listen(ports.port, '127.0.0.1');
     await new Promise((r) => blocker.once('listening', r));

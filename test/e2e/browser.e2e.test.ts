@@ -1,5 +1,5 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/browser';
+import { launchChromium, tapCard, waitForCardStatus } from '../helpers/browser';
 import type { TestPcscd } from '../helpers/pcscd';
 import type { TestRedis } from '../helpers/redis';
 import type { TestServer } from '../helpers/app';
@@ -23,20 +23,9 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** A tap as a person does it: the card lies on the reader a moment, then leaves. */
-async function tap(uid: string) {
-  await pcscd.tap(uid);
-  await new Promise((r) => setTimeout(r, 1200));
-  await pcscd.remove(0);
-  await new Promise((r) => setTimeout(r, 800));
-}
+const tap = (uid: string) => tapCard(pcscd, uid);
 const statusText = (page: Page) => page.textContent('#card-status');
-/**
- * Waits until the card status shows `text`. A function, not a string: the
- * page's CSP forbids eval, and Playwright polls a string predicate with it.
- */
-const waitForStatus = (page: Page, text: string) =>
-  page.waitForFunction((t) => ((globalThis as unknown as { document: { getElementById(id: string): { textContent: string | null } | null } }).document.getElementById('card-status')?.textContent ?? '').includes(t), text);
+const waitForStatus = waitForCardStatus;
 
 /**
  * Every page a test opens is closed after it, even when it fails: an open login page would keep asking the agent and take

@@ -7,7 +7,6 @@ import { startAgent } from '../../src/card-agent/main';
 import { createServerClient } from '../../src/card-agent/server-client';
 import type { Logger } from '../../src/logger';
 import { silentLogger } from '../../src/logger';
-import type { TestServer } from './app';
 import { freePort } from './redis';
 
 export interface TestAgentProcess {
@@ -19,8 +18,15 @@ export interface TestAgentProcess {
 
 type AgentOpts = { env?: Record<string, string>; logger?: Logger; port?: number };
 
+/** The server an agent enrolls with: the in-process test server, or `cardauth serve` with its stores. */
+export interface AgentServer {
+  url: string;
+  config: { CARDAUTH_PUBLIC_ORIGIN: string };
+  services: { agents: { approve(id: string, by: string): Promise<unknown> } };
+}
+
 /** startAgent (as `agent run` starts it) on the agent folder `dir`, for the test server; close() also removes `dir`. */
-async function runAgent(srv: TestServer, dir: string, opts: AgentOpts): Promise<{ url: string; origin: string; close(): Promise<void> }> {
+async function runAgent(srv: AgentServer, dir: string, opts: AgentOpts): Promise<{ url: string; origin: string; close(): Promise<void> }> {
   const origin = srv.config.CARDAUTH_PUBLIC_ORIGIN;
   const port = opts.port ?? (await freePort());
   const config = loadAgentConfig({
@@ -47,7 +53,7 @@ async function runAgent(srv: TestServer, dir: string, opts: AgentOpts): Promise<
  * test pcscd, whose socket the pcscd helper put in the environment), enrolled
  * with the test server over HTTP and approved by an officer.
  */
-export async function startTestAgent(srv: TestServer, opts: AgentOpts = {}): Promise<TestAgentProcess> {
+export async function startTestAgent(srv: AgentServer, opts: AgentOpts = {}): Promise<TestAgentProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'cardauth-agent-'));
   const identity = await loadOrCreateIdentity(dir);
   const enrolled = await createServerClient(srv.url).enroll('РМ-e2e', identity.publicJwk);
@@ -60,7 +66,7 @@ export async function startTestAgent(srv: TestServer, opts: AgentOpts = {}): Pro
  * The same agent, started before anyone enrolled it: `dir` is its
  * CARDAUTH_AGENT_DIR, where `cardauth agent enroll` may write while it runs.
  */
-export async function startUnenrolledAgent(srv: TestServer, opts: AgentOpts = {}): Promise<{ url: string; origin: string; dir: string; close(): Promise<void> }> {
+export async function startUnenrolledAgent(srv: AgentServer, opts: AgentOpts = {}): Promise<{ url: string; origin: string; dir: string; close(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'cardauth-agent-'));
   return { ...(await runAgent(srv, dir, opts)), dir };
 }
