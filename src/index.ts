@@ -14,7 +14,7 @@ export { loadServerConfig, loadAgentConfig, configTable, SERVER_KEYS, AGENT_KEYS
 export { CardauthError, isCardauthError, type ErrorCode } from './errors';
 export { systemClock, type Clock } from './clock';
 export { createJsonLogger, silentLogger, type Logger } from './logger';
-export { normaliseUid, type Uid } from './policy/uid';
+export { normaliseUid, type Uid } from './contract/uid';
 export { createCardPasswordStrategy } from './strategies/card-password';
 export { createAgentJwsVerifier, CardRejectedError, STATEMENT_ALGS } from './strategies/agent-jws';
 export { createStatementVerifier, STATEMENT_TYP, type CardStatement } from './strategies/card-statement';

@@ -6,7 +6,7 @@ import { AUDIT_EXPORT_FORMATS, exportHeader, exportLine } from '../audit/export-
 import { readAudit, type AuditEntry, type AuditFilter } from '../audit/query';
 import type { AuditEventInput } from '../audit/record';
 import { verifyAuditChain } from '../audit/verify';
-import { stageWhole, type StagedFile } from '../card-agent/write-whole';
+import { stageWhole, type StagedFile } from '../write-whole';
 import { CardauthError } from '../errors';
 import { isAgentId } from '../store/agents';
 import { checkValues, flag, UsageError, type OptionSpecs } from './args';

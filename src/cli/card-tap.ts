@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { createVirtualCard, VPCD_PORTS } from '../card-agent/vpcd-card';
-import { writeWhole } from '../card-agent/write-whole';
+import { writeWhole } from '../write-whole';
 import { relaySocketPath } from '../demo/virtual-reader';
 import { CardauthError } from '../errors';
 import { checkValues, flag } from './args';

@@ -1,5 +1,5 @@
 import { isCardauthError } from '../errors';
-import { normaliseUid, type Uid } from '../policy/uid';
+import { normaliseUid, type Uid } from '../contract/uid';
 import { CardRejectedError, claimString, type AgentJwsVerifier } from './agent-jws';
 
 /**

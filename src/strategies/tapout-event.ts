@@ -1,4 +1,4 @@
-import type { Uid } from '../policy/uid';
+import type { Uid } from '../contract/uid';
 import { CardRejectedError, claimString, type AgentJwsVerifier } from './agent-jws';
 import { uidClaim } from './card-statement';
 

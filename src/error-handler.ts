@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
-import { CardauthError } from '../errors';
-import { errorMessage, type Logger } from '../logger';
-import { AccountLockedError } from '../strategies/password-step';
+import { CardauthError } from './errors';
+import { errorMessage, type Logger } from './logger';
+import { AccountLockedError } from './strategies/password-step';
 
 /** Sends `{"error":{"code","message"}}` with the error's status. */
 export function sendError(res: Response, err: CardauthError): void {
