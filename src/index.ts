@@ -28,4 +28,3 @@ export type { AuditEventInput, AuditRecord } from './audit/record';
 export { signStatement, signTapout } from './card-agent/sign-statement';
 export { startAgent } from './card-agent/main';
 export { createReaderWatcher, type ReaderWatcher } from './card-agent/reader-watcher';
-export { createVirtualCard } from './card-agent/vpcd-card';

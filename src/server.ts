@@ -1,9 +1,9 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
-import { DEMO_CARDS } from './demo/fixtures';
-import { createDemoTapper } from './demo/tapper';
-import { createDemoRoutes } from './http/demo-routes';
+import { DEMO_CARDS } from '../dev/demo/fixtures';
+import { createDemoTapper } from '../dev/demo/tapper';
+import { createDemoRoutes } from '../dev/demo/routes';
 import type { Clock } from './clock';
 import type { ServerConfig } from './config';
 import { CardauthError } from './errors';

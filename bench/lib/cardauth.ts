@@ -35,7 +35,7 @@ export const cardauth = {
     return load<typeof import('../../src/redis')>('redis.js');
   },
   get ports() {
-    return load<typeof import('../../src/demo/ports')>('demo/ports.js');
+    return load<typeof import('../../dev/ports')>('demo/ports.js');
   },
   get passwordHasher() {
     return load<typeof import('../../src/policy/password-hasher')>('policy/password-hasher.js');

@@ -21,7 +21,7 @@ const TARGET_IDLE_MIB = 80;
 /** Issue 3: after pcscd returns, the next tap is read again within 2 s. */
 const TARGET_RECOVERY_MS = 2000;
 
-type VirtualReaderModule = typeof import('../../src/demo/virtual-reader');
+type VirtualReaderModule = typeof import('../../dev/virtual-reader');
 type KeystoreModule = typeof import('../../src/card-agent/keystore');
 
 // A bare PC/SC read in plain JS: from pcscd reporting the card to the UID in

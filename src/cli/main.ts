@@ -7,11 +7,9 @@ import { agentEnroll, agentRun } from './agent-run';
 import { parseCommandArgs, UsageError } from './args';
 import { auditCommands } from './audit';
 import { cardCommands } from './card';
-import { cardRemove, cardTap } from './card-tap';
 import { clientCommands } from './client';
 import { commandName, osActor, requireAuditTrail, type CliIo, type Command, type CommandContext } from './command';
 import { configCommands } from './config';
-import { demo } from './demo';
 import { oidcCommands } from './oidc';
 import { explain } from './output';
 import { serve } from './serve';
@@ -29,8 +27,6 @@ import { serve } from './serve';
 export const COMMANDS: readonly Command[] = [
   ...accountCommands,
   ...cardCommands,
-  cardTap,
-  cardRemove,
   ...agentCommands,
   agentEnroll,
   agentRun,
@@ -38,7 +34,6 @@ export const COMMANDS: readonly Command[] = [
   ...clientCommands,
   ...oidcCommands,
   serve,
-  demo,
   ...configCommands,
 ];
 

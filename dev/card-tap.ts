@@ -1,12 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
-import { createVirtualCard, VPCD_PORTS } from '../card-agent/vpcd-card';
-import { writeWhole } from '../write-whole';
-import { relaySocketPath } from '../demo/virtual-reader';
-import { CardauthError } from '../errors';
-import { checkValues, flag } from './args';
-import type { Command } from './command';
+import { createVirtualCard, VPCD_PORTS } from './vpcd-card';
+import { writeWhole } from '../src/write-whole';
+import { relaySocketPath } from './virtual-reader';
+import { CardauthError } from '../src/errors';
+import { checkValues, flag } from '../src/cli/args';
+import type { Command } from '../src/cli/command';
 
 /** Where `card tap --hold` keeps its pid, so `card remove` can take the card off. */
 const DEFAULT_STATE_DIR = 'var/demo';

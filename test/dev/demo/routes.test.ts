@@ -1,15 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { systemClock } from '../../src/clock';
-import { loadServerConfig } from '../../src/config';
-import { DEMO_CARDS } from '../../src/demo/fixtures';
-import { startVirtualReader, type VirtualReader } from '../../src/demo/virtual-reader';
-import { silentLogger } from '../../src/logger';
-import { startServer, type RunningServer } from '../../src/server';
-import { TestClient, TEST_SECRET } from '../helpers/app';
-import { startRedis, type TestRedis } from '../helpers/redis';
-import { waitUntil } from '../card-agent/watcher-events';
+import { systemClock } from '../../../src/clock';
+import { loadServerConfig } from '../../../src/config';
+import { DEMO_CARDS } from '../../../dev/demo/fixtures';
+import { startVirtualReader, type VirtualReader } from '../../../dev/virtual-reader';
+import { silentLogger } from '../../../src/logger';
+import { startServer, type RunningServer } from '../../../src/server';
+import { TestClient, TEST_SECRET } from '../../helpers/app';
+import { startRedis, type TestRedis } from '../../helpers/redis';
+import { waitUntil } from '../../card-agent/watcher-events';
 
 // The demo routes as `cardauth serve` mounts them (src/server.ts), tapping on a real pcscd + vpcd.
 const ORIGIN = 'http://127.0.0.1:8080';

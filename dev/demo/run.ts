@@ -1,17 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
-import type { Clock } from '../clock';
-import { loadServerConfigSubset, STORE_KEYS, type Env } from '../config';
-import { CardauthError } from '../errors';
-import { loadOrCreateIdentity, saveEnrollment } from '../card-agent/keystore';
-import { connectCliRedis } from '../cli/redis';
-import { createStores } from '../services';
-import { portFree } from './ports';
-import { createLineLog, describeExit, spawnChild, withSbin, type Child, type LineLog } from './child-process';
-import { startRedisServer, type RunningRedis } from './redis-server';
+import type { Clock } from '../../src/clock';
+import { loadServerConfigSubset, STORE_KEYS, type Env } from '../../src/config';
+import { CardauthError } from '../../src/errors';
+import { loadOrCreateIdentity, saveEnrollment } from '../../src/card-agent/keystore';
+import { connectCliRedis } from '../../src/cli/redis';
+import { createStores } from '../../src/services';
+import { portFree } from '../ports';
+import { createLineLog, describeExit, spawnChild, withSbin, type Child, type LineLog } from '../child-process';
+import { startRedisServer, type RunningRedis } from '../redis-server';
 import { seedDemo } from './seed';
-import { startVirtualReader, VPCD_READERS, type VirtualReader } from './virtual-reader';
+import { startVirtualReader, VPCD_READERS, type VirtualReader } from '../virtual-reader';
 
 /**
  * The whole system on one machine, for a person to try (`cardauth demo`):

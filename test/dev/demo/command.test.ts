@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TestClient } from '../helpers/app';
-import { freePort } from '../helpers/redis';
-import { cliEnv, oneErrorLine, runCli, spawnCli } from './support';
+import { TestClient } from '../../helpers/app';
+import { freePort } from '../../helpers/redis';
+import { cliEnv, oneErrorLine, runCli, spawnCli } from '../../cli/support';
 
 // `cardauth demo` for real: Redis, pcscd + vpcd, server and agent as children, then a login
 // through the agent bridge and a tap on the virtual reader, then a clean stop. Runs the built

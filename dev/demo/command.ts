@@ -1,10 +1,10 @@
 import { relative } from 'node:path';
 import { z } from 'zod';
-import { DEMO_ACCOUNTS, DEMO_CARDS } from '../demo/fixtures';
-import type { RunningDemo } from '../demo/run';
-import { CardauthError } from '../errors';
-import { checkValues } from './args';
-import type { Command } from './command';
+import { DEMO_ACCOUNTS, DEMO_CARDS } from './fixtures';
+import type { RunningDemo } from './run';
+import { CardauthError } from '../../src/errors';
+import { checkValues } from '../../src/cli/args';
+import type { Command } from '../../src/cli/command';
 
 const port = (dflt: number) => z.coerce.number().int().min(1).max(65535).default(dflt);
 
@@ -81,7 +81,7 @@ export const demo: Command = {
     out.write('cardauth demo: starting…\n');
     let running: RunningDemo;
     try {
-      const { startDemo } = require('../demo/run') as typeof import('../demo/run');
+      const { startDemo } = require('./run') as typeof import('./run');
       running = await startDemo({
         varDir: args.var,
         port: args.port,

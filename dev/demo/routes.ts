@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { CardauthError } from '../errors';
-import { parseBody } from './validate';
+import { CardauthError } from '../../src/errors';
+import { parseBody } from '../../src/http/validate';
 
 export interface DemoRoutesDeps {
   /** The demo cards the login page offers as buttons. */
