@@ -18,7 +18,7 @@ function banner(demo: RunningDemo, stateDirArg: string | undefined): string {
   const pad = (s: string, n: number) => s + ' '.repeat(Math.max(1, n - [...s].length));
   const cardOf = (login: string) => DEMO_CARDS.find((c) => c.login === login && c.state === 'active');
   const refused = DEMO_CARDS.filter((c) => c.state !== 'active');
-  const tap = `npx cardauth card tap --uid ${DEMO_CARDS[0]?.uid ?? 'HEX'}${stateDirArg ? ` --state-dir ${stateDirArg}` : ''}`;
+  const tap = `npm run --silent dev -- card tap --uid ${DEMO_CARDS[0]?.uid ?? 'HEX'}${stateDirArg ? ` --state-dir ${stateDirArg}` : ''}`;
   const { port } = new URL(demo.url);
   const agentPort = new URL(demo.agentUrl).port;
   return [
@@ -48,7 +48,7 @@ function banner(demo: RunningDemo, stateDirArg: string | undefined): string {
 /**
  * `cardauth demo`: the whole system on this machine for a person to try —
  * Redis, a virtual card reader (pcscd + vpcd), demo accounts and cards, the
- * server in demo mode and the card agent — until Ctrl-C. See src/demo/run.ts.
+ * server in demo mode and the card agent — until Ctrl-C. See dev/demo/run.ts.
  */
 export const demo: Command = {
   path: ['demo'],

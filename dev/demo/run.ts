@@ -8,6 +8,7 @@ import { loadOrCreateIdentity, saveEnrollment } from '../../src/card-agent/keyst
 import { connectCliRedis } from '../../src/cli/redis';
 import { createStores } from '../../src/services';
 import { portFree } from '../ports';
+import { CARDAUTH_BIN, DEV_BIN } from '../root';
 import { createLineLog, describeExit, spawnChild, withSbin, type Child, type LineLog } from '../child-process';
 import { startRedisServer, type RunningRedis } from '../redis-server';
 import { seedDemo } from './seed';
@@ -19,8 +20,9 @@ import { startVirtualReader, VPCD_READERS, type VirtualReader } from '../virtual
  * 1. redis-server on loopback, data in `<var>/redis`;
  * 2. pcscd + vpcd in private namespaces (virtual-reader.ts), state in `<var>/demo`;
  * 3. demo accounts, cards and the demo agent seeded idempotently (seed.ts);
- * 4. `cardauth serve` with CARDAUTH_DEMO=true and a session secret generated
- *    once into `<var>/demo/session-secret`;
+ * 4. the server with the demo's routes (`serve` of dev/cli.ts) with
+ *    CARDAUTH_DEMO=true and a session secret generated once into
+ *    `<var>/demo/session-secret`;
  * 5. `cardauth agent run` with PCSCLITE_CSOCK_NAME pointing at the virtual
  *    reader (set before it loads pcsclite: it reads it once per process).
  *
@@ -44,8 +46,10 @@ export interface DemoOptions {
   progress?: (line: string) => void;
   /** Stops start-up: what was started is stopped, and startDemo rejects. */
   signal?: AbortSignal;
-  /** The cardauth command line. Default bin/cardauth.js of this package (runs dist/). */
+  /** The cardauth command line, for the agent. Default bin/cardauth.js of this package (runs dist/). */
   bin?: string;
+  /** The dev tools' command line, for the server with the demo's routes. Default dist-dev/dev/cli.js (`npm run build:dev`). */
+  devBin?: string;
 }
 
 export interface RunningDemo {
@@ -65,7 +69,6 @@ export interface RunningDemo {
   close(): Promise<void>;
 }
 
-const DEFAULT_BIN = join(__dirname, '..', '..', 'bin', 'cardauth.js');
 const NEEDED = ['redis-server', 'pcscd', 'unshare', 'nsenter', 'setpriv', 'ip'];
 
 function onPath(name: string, env: Env): boolean {
@@ -95,7 +98,7 @@ function sessionSecret(file: string): string {
 function isLiveDemo(pid: number): boolean {
   try {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return argv.some((a) => a.endsWith('cardauth.js') || a.endsWith('main.js')) && argv.includes('demo');
+    return argv.some((a) => a.endsWith('cardauth.js') || a.endsWith('main.js') || a.endsWith('cli.js')) && argv.includes('demo');
   } catch {
     return false;
   }
@@ -149,7 +152,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const logFile = join(stateDir, 'demo.log');
   const url = `http://127.0.0.1:${options.port}`;
   const agentUrl = `http://127.0.0.1:${options.agentPort}`;
-  const bin = options.bin ?? DEFAULT_BIN;
+  const bin = options.bin ?? CARDAUTH_BIN;
+  const devBin = options.devBin ?? DEV_BIN;
   const nodeBin = process.execPath;
 
   // Preflight: say exactly what is missing before starting anything.
@@ -159,6 +163,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const missing = NEEDED.filter((n) => !onPath(n, options.env));
   if (missing.length) throw new CardauthError('unavailable', `missing programs: ${missing.join(', ')}; run scripts/install.sh first`);
   if (!existsSync(bin)) throw new CardauthError('unavailable', `${bin} is missing; run scripts/install.sh (it builds dist/)`);
+  if (!existsSync(devBin)) throw new CardauthError('unavailable', `${devBin} is missing; run npm run build:dev`);
   const ports: [number, string][] = [
     [options.redisPort, 'Redis port (--redis-port)'],
     [options.port, 'server port (--port)'],
@@ -246,7 +251,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     const s = spawnChild({
       name: 'server',
       command: nodeBin,
-      args: [bin, 'serve'],
+      args: [devBin, 'serve'],
       env: {
         ...baseEnv(options.env),
         REDIS_URL: redisUrl,

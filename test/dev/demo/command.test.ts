@@ -5,11 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestClient } from '../../helpers/app';
 import { freePort } from '../../helpers/redis';
-import { cliEnv, oneErrorLine, runCli, spawnCli } from '../../cli/support';
+import { cliEnv, cliRunner, DEV_BIN, oneErrorLine } from '../../cli/support';
+
+const { runCli, spawnCli } = cliRunner(DEV_BIN);
 
 // `cardauth demo` for real: Redis, pcscd + vpcd, server and agent as children, then a login
 // through the agent bridge and a tap on the virtual reader, then a clean stop. Runs the built
-// CLI (npm run build first), as root.
+// dev tools' CLI (npm run build and npm run build:dev first), as root.
 
 let varDir: string;
 let ports: { port: number; redis: number; agent: number };
@@ -73,7 +75,7 @@ describe('cardauth demo', () => {
       const origin = `http://127.0.0.1:${ports.port}`;
       expect(out).toContain(`Ready. Open ${origin}/login`);
       expect(out).toMatch(/ivanova\s+Ivanova-Demo-2026!\s+clinician\s+04A22BB25C6180/);
-      expect(out).toContain('npx cardauth card tap --uid 04A22BB25C6180');
+      expect(out).toContain('npm run --silent dev -- card tap --uid 04A22BB25C6180');
       expect(out).toMatch(/demo data\s+created: account security/);
       const pids = pidsIn(out);
       expect(pids).toHaveLength(3); // pcscd, server, agent
