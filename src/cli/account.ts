@@ -4,7 +4,7 @@ import { CardauthError } from '../errors';
 import type { Account } from '../store/accounts';
 import { checkValues, flag, loginArg, rolesArg, textArg } from './args';
 import { auditChange, type Command } from './command';
-import { endSessionsOf } from './end-sessions';
+import { endSessionsOf } from '../admin/end-sessions';
 import { readPasswordLine } from './input';
 import { isoTime, printList, type Column } from './output';
 import type { CliServices } from './services';

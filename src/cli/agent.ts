@@ -4,7 +4,7 @@ import { CardauthError, isCardauthError } from '../errors';
 import { validatePublicJwk, type Agent } from '../store/agents';
 import { agentIdPositional, checkValues, flag, textArg, UsageError } from './args';
 import { auditChange, type Command } from './command';
-import { endSessionsOf } from './end-sessions';
+import { endSessionsOf } from '../admin/end-sessions';
 import { isoTime, printList, type Column } from './output';
 
 /** An agent as the CLI shows it (the public key itself only by its fingerprint). */

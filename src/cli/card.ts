@@ -3,7 +3,7 @@ import { REVOKE_REASONS, type CardBinding } from '../store/cards';
 import { accountByLogin } from './account';
 import { checkValues, flag, loginArg, revokeReasonArg, textArg, uidArg } from './args';
 import { auditChange, type Command } from './command';
-import { endSessionsOf } from './end-sessions';
+import { endSessionsOf } from '../admin/end-sessions';
 import { isoTime, printList, type Column } from './output';
 
 /** A binding as the CLI shows it. */

@@ -1,9 +1,9 @@
 import type { AuditEventInput } from '../audit/record';
 import { CardauthError } from '../errors';
 import type { SessionMatch } from '../store/session-sweep';
-import { auditChange, type CommandContext } from './command';
-import { explain } from './output';
-import type { CliServices } from './services';
+import { auditChange, type CommandContext } from '../cli/command';
+import { explain } from '../cli/output';
+import type { CliServices } from '../cli/services';
 
 /** What ended the sessions: a card or agent revoked, or an account blocked. */
 export interface EndedBy {
