@@ -8,10 +8,11 @@ import { parseCommandArgs, UsageError } from './args';
 import { auditCommands } from './audit';
 import { cardCommands } from './card';
 import { clientCommands } from './client';
-import { commandName, osActor, requireAuditTrail, type CliIo, type Command, type CommandContext } from './command';
+import { requireAuditTrail } from '../admin/record-change';
+import { commandName, osActor, type CliIo, type Command, type CommandContext } from './command';
 import { configCommands } from './config';
 import { oidcCommands } from './oidc';
-import { explain } from './output';
+import { explain } from '../logger';
 import { serve } from './serve';
 
 /**
