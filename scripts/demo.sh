@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Starts the whole system for a person to try, as root on Debian 12 + Node 20:
-# installs what it needs (scripts/install.sh: Debian packages, npm ci, build), then runs
-# `cardauth demo` in the foreground: Redis, pcscd + a virtual card reader (vpcd) in private
-# namespaces, demo accounts and cards, the server in demo mode with its OpenID provider, the card
-# agent, and a demo MIS (examples/oidc-mis) signing in through it.
-# It prints the MIS's URL first, then the demo logins and cards. Ctrl-C stops everything. Idempotent: a second
-# run reuses the data in var/. Options go to `cardauth demo` (see: node bin/cardauth.js demo --help),
+# installs what it needs (scripts/install.sh: Debian packages, npm ci, build), builds the dev
+# tools (dev/, outside the package: npm run build:dev), then runs their `demo` in the foreground:
+# Redis, pcscd + a virtual card reader (vpcd) in private namespaces, demo accounts and cards, the
+# server in demo mode with its OpenID provider, the card agent, and a demo MIS (examples/oidc-mis)
+# signing in through it. It prints the MIS's URL first, then the demo logins and cards. Ctrl-C
+# stops everything. Idempotent: a second run reuses the data in var/. Options go to `demo` (see:
+# npm run --silent dev -- demo --help),
 # e.g. bash scripts/demo.sh --port 8081
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,4 +15,5 @@ if [[ $EUID -ne 0 ]]; then
   exit 1
 fi
 bash scripts/install.sh
-exec node bin/cardauth.js demo "$@"
+npm run --silent build:dev
+exec node dist-dev/dev/cli.js demo "$@"

@@ -186,7 +186,7 @@ export const SERVER_KEYS = {
     '',
   ),
   CARDAUTH_DEMO: key(bool, 'Demo mode: shows the virtual-card tap button on the login page. Never in production.', 'false'),
-  CARDAUTH_DEMO_VPCD_DIR: key(z.string().min(1), 'Demo mode only: folder of the virtual reader (`cardauth demo`) whose relay socket `vpcd-slot0.sock` POST /demo/tap puts cards on.', 'var/demo'),
+  CARDAUTH_DEMO_VPCD_DIR: key(z.string().min(1), 'Demo mode only: folder of the virtual reader whose relay socket `vpcd-slot0.sock` POST /demo/tap puts cards on. Read by the demo\'s own server (`serve` of the dev tools, dev/cli.ts, which `demo` runs); the shipped `cardauth serve` has no demo routes.', 'var/demo'),
 } as const;
 
 /** Card agent keys. */

@@ -26,3 +26,19 @@ export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
+
+/**
+ * An error's message followed by its innermost cause, on one line: what went
+ * wrong and why, never a stack.
+ *
+ * @example
+ * explain(new CardauthError('unavailable', 'store unavailable', { cause: new Error('Connection is closed.') }))
+ * // => 'store unavailable (Error: Connection is closed.)'
+ */
+export function explain(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  let root: unknown = err;
+  for (let depth = 0; depth < 8 && root instanceof Error && root.cause !== undefined; depth++) root = root.cause;
+  const text = root === err || (root instanceof Error && message.includes(root.message)) ? message : `${message} (${errorMessage(root)})`;
+  return text.split('\n')[0] as string;
+}

@@ -7,7 +7,7 @@ import type { Clock } from './clock';
 import type { ServerConfig } from './config';
 import { CardauthError } from './errors';
 import { createAuthRoutes, showSession, type AuthRoutesDeps } from './http/auth-routes';
-import { bodyTooLarge, createErrorHandler } from './http/error-handler';
+import { bodyTooLarge, createErrorHandler } from './error-handler';
 import { forwardAuth } from './http/forward-auth';
 import { originGuard } from './http/origin-guard';
 import { createPageRoutes } from './http/page-routes';

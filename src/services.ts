@@ -96,3 +96,5 @@ export function createServices(deps: { redis: Redis; config: ServerConfig; clock
 }
 
 export type Services = ReturnType<typeof createServices>;
+/** The stores and policies an administrator works on (createStores). */
+export type Stores = ReturnType<typeof createStores>;

@@ -18,6 +18,8 @@ function findRoot(from: string): string {
 
 export const ROOT = findRoot(__dirname);
 export const DIST = join(ROOT, 'dist');
+/** The dev tools (the virtual reader, ports), built by `npm run build:dev`; never shipped. */
+export const DEV_DIST = join(ROOT, 'dist-dev', 'dev');
 
 const load = <T>(rel: string): T => require(join(DIST, rel)) as T;
 
@@ -35,7 +37,7 @@ export const cardauth = {
     return load<typeof import('../../src/redis')>('redis.js');
   },
   get ports() {
-    return load<typeof import('../../src/demo/ports')>('demo/ports.js');
+    return require(join(DEV_DIST, 'ports.js')) as typeof import('../../dev/ports');
   },
   get passwordHasher() {
     return load<typeof import('../../src/policy/password-hasher')>('policy/password-hasher.js');

@@ -7,7 +7,7 @@ import { cardauth } from './cardauth';
 import type { Cleanup } from './cleanup';
 import { sleep } from './stats';
 
-/** A free loopback TCP port: cardauth's own (dist/demo/ports.js). */
+/** A free loopback TCP port: the dev tools' own (dist-dev/dev/ports.js). */
 export const freePort = (): Promise<number> => cardauth.ports.freePort();
 
 export interface BenchRedis {

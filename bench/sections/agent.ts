@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, DIST } from '../lib/cardauth';
+import { ROOT, DIST, DEV_DIST } from '../lib/cardauth';
 import { procMemory } from '../lib/proc';
 import { freePort } from '../lib/redis';
 import { fmt, median, percentile, sleep } from '../lib/stats';
@@ -21,7 +21,7 @@ const TARGET_IDLE_MIB = 80;
 /** Issue 3: after pcscd returns, the next tap is read again within 2 s. */
 const TARGET_RECOVERY_MS = 2000;
 
-type VirtualReaderModule = typeof import('../../src/demo/virtual-reader');
+type VirtualReaderModule = typeof import('../../dev/virtual-reader');
 type KeystoreModule = typeof import('../../src/card-agent/keystore');
 
 // A bare PC/SC read in plain JS: from pcscd reporting the card to the UID in
@@ -84,7 +84,7 @@ export const agentSection: Section = {
   title: 'card agent: tap → statement latency and idle RSS',
   async run(ctx) {
     const { cleanup } = ctx;
-    const { startVirtualReader } = require(join(DIST, 'demo', 'virtual-reader.js')) as VirtualReaderModule;
+    const { startVirtualReader } = require(join(DEV_DIST, 'virtual-reader.js')) as VirtualReaderModule;
     const { loadOrCreateIdentity, saveEnrollment } = require(join(DIST, 'card-agent', 'keystore.js')) as KeystoreModule;
     const dir = mkdtempSync(join(tmpdir(), 'cardauth-bench-agent-'));
     cleanup.add('agent temp dir', () => rmSync(dir, { recursive: true, force: true }));
@@ -218,7 +218,7 @@ export const agentSection: Section = {
       details: [
         `tap → statement: from the PC/SC status event that reported the card to the signed JWS (queue, connect, GET DATA, disconnect, normalise, broker, Ed25519 sign).`,
         `card I/O measured by the agent: median ${fmt(median(readMs), 1)} ms; a bare pcsclite client reading its own taps earlier in this run: median ${fmt(median(bareMs), 1)} ms. ` +
-          `The virtual card's relay re-arms TCP_QUICKACK (see src/demo/virtual-reader.ts); without it every vpcd message waited ~40 ms for a delayed ACK.`,
+          `The virtual card's relay re-arms TCP_QUICKACK (see dev/virtual-reader.ts); without it every vpcd message waited ~40 ms for a delayed ACK.`,
         `pcscd's own polling (~400 ms until it reports an inserted card) is before the measured span and the same for every agent.`,
       ],
     };

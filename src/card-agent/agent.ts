@@ -1,12 +1,13 @@
 import type { Express } from 'express';
 import type { Clock } from '../clock';
+import type { TapoutSignal } from '../contract/agent-statements';
 import { CardauthError } from '../errors';
 import { errorMessage, type Logger } from '../logger';
 import { createBridge, type AgentStatus, type BridgeDeps } from './bridge';
 import type { AgentIdentity } from './keystore';
 import type { ServerClient } from './server-client';
 import { signStatement, signTapout, type StatementSigningKey } from './sign-statement';
-import { TapBroker, type ReadFailure, type Tap, type TapoutSignal } from './tap-broker';
+import { TapBroker, type ReadFailure, type Tap } from './tap-broker';
 
 /** What the agent needs from the PC/SC side (the reader watcher). */
 export interface CardSource {

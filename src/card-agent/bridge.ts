@@ -1,7 +1,7 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { CardauthError } from '../errors';
-import { createErrorHandler } from '../http/error-handler';
+import { createErrorHandler } from '../error-handler';
 import type { Logger } from '../logger';
 import type { SamePeer } from './peer-user';
 import type { TapBroker } from './tap-broker';

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import { CardauthError } from '../errors';
-import { writeWhole } from './write-whole';
+import { writeWhole } from '../write-whole';
 
 /** The agent's identity: an Ed25519 key pair, and the id the server gave it once enrolled. */
 export interface AgentIdentity {

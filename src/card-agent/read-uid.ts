@@ -1,5 +1,5 @@
 import { CardauthError, isCardauthError } from '../errors';
-import { normaliseUid, type Uid } from '../policy/uid';
+import { normaliseUid, type Uid } from '../contract/uid';
 import { MAX_RESPONSE_LENGTH, getUidCommand, parseGetUidResponse } from './apdu';
 import { isCardGone, type PcscReader } from './pcsc';
 

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Clock } from '../clock';
 import { CardauthError, isCardauthError, type ErrorCode } from '../errors';
 import { errorMessage, type Logger } from '../logger';
-import { maskUid, type Uid } from '../policy/uid';
+import { maskUid, type Uid } from '../contract/uid';
 import { isServiceGone, type PcscLite, type PcscReader, type PcscStatus } from './pcsc';
 import { InadmissibleUidError, readUid } from './read-uid';
 

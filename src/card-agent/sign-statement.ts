@@ -4,9 +4,7 @@ import { SignJWT } from 'jose';
 // which a CommonJS host under `module: node16` type-checks too.
 import type { CryptoKey, KeyObject } from 'jose' with { 'resolution-mode': 'import' };
 import type { Clock } from '../clock';
-import type { StatementAlg } from '../strategies/agent-jws';
-import { STATEMENT_TYP } from '../strategies/card-statement';
-import { EVENT_TYP, type TapoutSignal } from '../strategies/tapout-event';
+import { EVENT_TYP, STATEMENT_TYP, TAPOUT_EVT, type StatementAlg, type TapoutSignal } from '../contract/agent-statements';
 
 export interface StatementSigningKey {
   agentId: string;
@@ -62,5 +60,5 @@ export async function signTapout(
   claims: { aud: string; uid: string; reader: string; signal: TapoutSignal; lifetimeSec?: number },
   clock: Clock,
 ): Promise<string> {
-  return signAgentJwt(key, EVENT_TYP, { evt: 'card.tapout', uid: claims.uid, reader: claims.reader, signal: claims.signal }, claims.aud, claims.lifetimeSec ?? 30, clock);
+  return signAgentJwt(key, EVENT_TYP, { evt: TAPOUT_EVT, uid: claims.uid, reader: claims.reader, signal: claims.signal }, claims.aud, claims.lifetimeSec ?? 30, clock);
 }

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../clock';
+import type { TapoutSignal } from '../contract/agent-statements';
 import { CardauthError } from '../errors';
 
 /** One card read: exactly one per tap (the reader watcher debounces). */
@@ -25,8 +26,6 @@ export interface ReadFailure {
   /** The bytes read, when there were some but they are not an admissible UID. */
   presentedUid?: string;
 }
-
-export type TapoutSignal = 'tap' | 'removed' | 'switch';
 
 export interface TapBrokerOptions {
   clock: Clock;

@@ -1,13 +1,10 @@
-import { checkPassword } from '../policy/password-policy';
 import { z } from 'zod';
-import { CardauthError } from '../errors';
+import { createAccountAdmin } from '../admin/accounts';
 import type { Account } from '../store/accounts';
 import { checkValues, flag, loginArg, rolesArg, textArg } from './args';
-import { auditChange, type Command } from './command';
-import { endSessionsOf } from './end-sessions';
+import { cliActor, type Command } from './command';
 import { readPasswordLine } from './input';
-import { isoTime, printList, type Column } from './output';
-import type { CliServices } from './services';
+import { endedPhrase, isoTime, printList, type Column } from './output';
 
 /** An account as the CLI shows it: never the password hash. */
 export interface AccountView {
@@ -52,18 +49,6 @@ const COLUMNS: Column<AccountView>[] = [
   { heading: 'LAST LOGIN', cell: (a) => (a.lastLoginAt ? `${a.lastLoginAt} ${a.lastLoginWorkstation ?? ''}` : undefined) },
 ];
 
-/**
- * The account with this login (any case), or `account_not_found`.
- *
- * @example
- * const account = await accountByLogin(services, 'ivanova');
- */
-export async function accountByLogin(s: Pick<CliServices, 'accounts'>, login: string): Promise<Account> {
-  const account = await s.accounts.findByLogin(login);
-  if (!account) throw new CardauthError('account_not_found', `no account with login "${login}"`);
-  return account;
-}
-
 const CreateArgs = z.object({
   login: loginArg,
   name: textArg('name', 128),
@@ -88,15 +73,7 @@ export const accountCreate: Command = {
     const args = checkValues(cmd, CreateArgs, raw.values);
     const password = await readPasswordLine(cmd, ctx.io.stdin);
     return ctx.withChanges(async (s) => {
-      checkPassword(password, s.passwordPolicy);
-      const passwordHash = await s.hasher.hash(password);
-      const account = await s.accounts.create({ login: args.login, displayName: args.name, roles: args.role, passwordHash });
-      await auditChange(
-        ctx,
-        s,
-        { type: 'account.created', outcome: 'success', subject: { accountId: account.id, login: account.login }, details: { roles: account.roles.join(',') } },
-        `account ${account.id} (${account.login}) was created`,
-      );
+      const account = await createAccountAdmin(s).create(cliActor(ctx), { login: args.login, displayName: args.name, roles: args.role, password });
       ctx.io.stdout.write(`created account ${account.login} (${account.roles.join(', ')})\n${account.id}\n`);
       return 0;
     });
@@ -119,20 +96,11 @@ export const accountUnlock: Command = {
   async run(ctx, raw) {
     const args = checkValues('account unlock', z.object({ login: loginArg }), raw.values);
     return ctx.withChanges(async (s) => {
-      const account = await accountByLogin(s, args.login);
-      // Facts as stored, not judged here: whether that count is a lock is the server's setting.
-      const { failures, msLeft } = await s.lockout.accountCount(account.id);
+      const { account, failures } = await createAccountAdmin(s).unlock(cliActor(ctx), args.login);
       if (failures === 0) {
         ctx.io.stdout.write(`account ${account.login} has no failed attempts counted; nothing was changed\n`);
         return 0;
       }
-      await s.lockout.unlock(account.id);
-      await auditChange(
-        ctx,
-        s,
-        { type: 'account.unlocked', outcome: 'success', subject: { accountId: account.id, login: account.login }, details: { failures, remainingSec: Math.ceil(msLeft / 1000) } },
-        `account ${account.id} (${account.login}) was unlocked`,
-      );
       ctx.io.stdout.write(`unlocked account ${account.login} (${account.id}): ${failures} failed attempt${failures === 1 ? '' : 's'} cleared\n`);
       return 0;
     });
@@ -172,23 +140,10 @@ export const accountBlock: Command = {
   async run(ctx, raw) {
     const args = checkValues('account block', z.object({ login: loginArg, note: textArg('note', 200).optional() }), raw.values);
     return ctx.withChanges(async (s) => {
-      const account = await accountByLogin(s, args.login);
-      const subject = { accountId: account.id, login: account.login };
-      const what = `account ${account.login}`;
-      const match = { accountId: account.id };
-      if (account.status === 'blocked') {
-        const ended = await endSessionsOf(ctx, s, { what, match, cause: 'account_blocked' });
-        ctx.io.stdout.write(`account ${account.login} (${account.id}) was already blocked; ${ended}\n`);
-        return 0;
-      }
-      await s.accounts.setStatus(account.id, 'blocked');
-      const ended = await endSessionsOf(ctx, s, {
-        what,
-        match,
-        cause: 'account_blocked',
-        change: { type: 'account.blocked', outcome: 'success', subject, details: { note: args.note } },
-      });
-      ctx.io.stdout.write(`blocked account ${account.login} (${account.id}); ${ended}\n`);
+      const { account, already, ended } = await createAccountAdmin(s).block(cliActor(ctx), args);
+      ctx.io.stdout.write(
+        already ? `account ${account.login} (${account.id}) was already blocked; ${endedPhrase(ended)}\n` : `blocked account ${account.login} (${account.id}); ${endedPhrase(ended)}\n`,
+      );
       return 0;
     });
   },
@@ -204,18 +159,11 @@ export const accountUnblock: Command = {
   async run(ctx, raw) {
     const args = checkValues('account unblock', z.object({ login: loginArg, note: textArg('note', 200).optional() }), raw.values);
     return ctx.withChanges(async (s) => {
-      const account = await accountByLogin(s, args.login);
-      if (account.status === 'active') {
+      const { account, changed } = await createAccountAdmin(s).unblock(cliActor(ctx), args);
+      if (!changed) {
         ctx.io.stdout.write(`account ${account.login} is not blocked; nothing was changed\n`);
         return 0;
       }
-      await s.accounts.setStatus(account.id, 'active');
-      await auditChange(
-        ctx,
-        s,
-        { type: 'account.unblocked', outcome: 'success', subject: { accountId: account.id, login: account.login }, details: { note: args.note } },
-        `account ${account.id} (${account.login}) was unblocked`,
-      );
       ctx.io.stdout.write(`unblocked account ${account.login} (${account.id})\n`);
       return 0;
     });

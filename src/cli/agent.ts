@@ -1,11 +1,11 @@
 import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
-import { CardauthError, isCardauthError } from '../errors';
+import { createAgentAdmin } from '../admin/agents';
+import { isCardauthError } from '../errors';
 import { validatePublicJwk, type Agent } from '../store/agents';
 import { agentIdPositional, checkValues, flag, textArg, UsageError } from './args';
-import { auditChange, type Command } from './command';
-import { endSessionsOf } from './end-sessions';
-import { isoTime, printList, type Column } from './output';
+import { cliActor, type Command } from './command';
+import { endedPhrase, isoTime, printList, type Column } from './output';
 
 /** An agent as the CLI shows it (the public key itself only by its fingerprint). */
 export interface AgentView {
@@ -96,13 +96,7 @@ export const agentRegister: Command = {
     const args = checkValues(cmd, z.object({ name: textArg('name', 64), 'public-key': z.string({ error: (i) => (i.input === undefined ? 'required' : undefined) }).min(1, 'required') }), raw.values);
     const { jwk } = await readPublicKey(cmd, args['public-key']);
     return ctx.withChanges(async (s) => {
-      const agent = await s.agents.register({ name: args.name, publicJwk: jwk });
-      await auditChange(
-        ctx,
-        s,
-        { type: 'agent.registered', outcome: 'success', source: { agentId: agent.id, workstation: agent.name }, details: { fingerprint: agent.fingerprint, alg: agent.alg } },
-        `agent ${agent.id} was registered`,
-      );
+      const agent = await createAgentAdmin(s).register(cliActor(ctx), { name: args.name, publicJwk: jwk });
       ctx.io.stdout.write(`registered agent "${agent.name}", status ${agent.status}; approve it with: cardauth agent approve ${agent.id}\n`);
       ctx.io.stdout.write(`fingerprint: ${agent.fingerprint}\n`);
       ctx.io.stdout.write(`${agent.id}\n`);
@@ -127,20 +121,7 @@ export const agentApprove: Command = {
     const id = agentIdPositional(cmd, raw.positionals);
     const args = checkValues(cmd, z.object({ fingerprint: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a base64url SHA-256 thumbprint (43 characters)').optional() }), raw.values);
     return ctx.withChanges(async (s) => {
-      if (args.fingerprint !== undefined) {
-        const found = await s.agents.get(id);
-        if (!found) throw new CardauthError('agent_not_found', `no agent ${id}`);
-        if (found.fingerprint !== args.fingerprint) {
-          throw new CardauthError('agent_state', `agent ${id} has fingerprint ${found.fingerprint}, not the one given; not approved`);
-        }
-      }
-      const agent = await s.agents.approve(id, ctx.actor);
-      await auditChange(
-        ctx,
-        s,
-        { type: 'agent.approved', outcome: 'success', source: { agentId: agent.id, workstation: agent.name }, details: { fingerprint: agent.fingerprint } },
-        `agent ${agent.id} was approved`,
-      );
+      const agent = await createAgentAdmin(s).approve(cliActor(ctx), id, args);
       ctx.io.stdout.write(`approved agent ${agent.id} "${agent.name}" (fingerprint ${agent.fingerprint})\n`);
       return 0;
     });
@@ -158,21 +139,8 @@ export const agentRevoke: Command = {
   async run(ctx, raw) {
     const id = agentIdPositional('agent revoke', raw.positionals);
     return ctx.withChanges(async (s) => {
-      const prior = await s.agents.get(id);
-      if (prior?.status === 'revoked') {
-        // Already revoked (perhaps by a run that failed before its sessions were ended): end them now.
-        const ended = await endSessionsOf(ctx, s, { what: `agent ${prior.id}`, match: { agentId: prior.id }, cause: 'agent_revoked' });
-        ctx.io.stdout.write(`agent ${prior.id} "${prior.name}" was already revoked; ${ended}\n`);
-        return 0;
-      }
-      const agent = await s.agents.revoke(id, ctx.actor);
-      const ended = await endSessionsOf(ctx, s, {
-        what: `agent ${agent.id}`,
-        match: { agentId: agent.id },
-        cause: 'agent_revoked',
-        change: { type: 'agent.revoked', outcome: 'success', source: { agentId: agent.id, workstation: agent.name }, details: { fingerprint: agent.fingerprint } },
-      });
-      ctx.io.stdout.write(`revoked agent ${agent.id} "${agent.name}"; ${ended}\n`);
+      const { agent, already, ended } = await createAgentAdmin(s).revoke(cliActor(ctx), id);
+      ctx.io.stdout.write(already ? `agent ${agent.id} "${agent.name}" was already revoked; ${endedPhrase(ended)}\n` : `revoked agent ${agent.id} "${agent.name}"; ${endedPhrase(ended)}\n`);
       return 0;
     });
   },

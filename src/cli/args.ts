@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { CardauthError, isCardauthError } from '../errors';
-import { normaliseUid, type Uid } from '../policy/uid';
+import { normaliseUid, type Uid } from '../contract/uid';
 import { normaliseLogin, ROLES, type Role } from '../store/accounts';
 import { isAgentId } from '../store/agents';
 import { REVOKE_REASONS, type RevokeReason } from '../store/cards';

@@ -6,13 +6,15 @@ import { AUDIT_EXPORT_FORMATS, exportHeader, exportLine } from '../audit/export-
 import { readAudit, type AuditEntry, type AuditFilter } from '../audit/query';
 import type { AuditEventInput } from '../audit/record';
 import { verifyAuditChain } from '../audit/verify';
-import { stageWhole, type StagedFile } from '../card-agent/write-whole';
+import { stageWhole, type StagedFile } from '../write-whole';
 import { CardauthError } from '../errors';
 import { isAgentId } from '../store/agents';
 import { checkValues, flag, UsageError, type OptionSpecs } from './args';
-import { auditAccess, auditChange, requireAuditTrail, type Command, type CommandContext } from './command';
+import { requireAuditTrail } from '../admin/record-change';
+import { auditAccess, auditChange, type Command, type CommandContext } from './command';
 import type { CliServices } from './services';
-import { explain, isoTime, printList, type Column } from './output';
+import { explain } from '../logger';
+import { isoTime, printList, type Column } from './output';
 
 const records = (n: number) => `${n} record${n === 1 ? '' : 's'}`;
 

@@ -1,10 +1,10 @@
 import { z } from 'zod';
+import { accountByLogin } from '../admin/accounts';
+import { createCardAdmin } from '../admin/cards';
 import { REVOKE_REASONS, type CardBinding } from '../store/cards';
-import { accountByLogin } from './account';
 import { checkValues, flag, loginArg, revokeReasonArg, textArg, uidArg } from './args';
-import { auditChange, type Command } from './command';
-import { endSessionsOf } from './end-sessions';
-import { isoTime, printList, type Column } from './output';
+import { cliActor, type Command } from './command';
+import { endedPhrase, isoTime, printList, type Column } from './output';
 
 /** A binding as the CLI shows it. */
 export interface CardView {
@@ -72,28 +72,8 @@ export const cardBind: Command = {
   async run(ctx, raw) {
     const args = checkValues('card bind', BindArgs, raw.values);
     return ctx.withChanges(async (s) => {
-      const account = await accountByLogin(s, args.login);
       const reissueReason = args['reissue-reason'];
-      const binding = await s.cards.bind({
-        uid: args.uid,
-        accountId: account.id,
-        by: ctx.actor,
-        ...(args.label !== undefined ? { label: args.label } : {}),
-        ...(reissueReason !== undefined ? { reissueReason } : {}),
-      });
-      const reissued = binding.reissueReason !== undefined;
-      await auditChange(
-        ctx,
-        s,
-        {
-          type: reissued ? 'card.reissued' : 'card.bound',
-          outcome: 'success',
-          subject: { accountId: account.id, login: account.login },
-          cardUid: binding.uid,
-          details: { ...(binding.label ? { label: binding.label } : {}), ...(reissued ? { reissueReason: binding.reissueReason as string } : {}) },
-        },
-        `card ${binding.uid} was bound to ${account.login}`,
-      );
+      const { account, binding, reissued } = await createCardAdmin(s).bind(cliActor(ctx), { login: args.login, uid: args.uid, label: args.label, reissueReason });
       const note = reissueReason !== undefined && !reissued ? ' (it was not revoked, so --reissue-reason was not needed)' : '';
       ctx.io.stdout.write(`${reissued ? 're-issued' : 'bound'} card ${binding.uid} to ${account.login} (${account.id})${note}\n`);
       return 0;
@@ -111,24 +91,12 @@ export const cardRevoke: Command = {
   async run(ctx, raw) {
     const args = checkValues('card revoke', z.object({ uid: uidArg, reason: revokeReasonArg }), raw.values);
     return ctx.withChanges(async (s) => {
-      const prior = await s.cards.get(args.uid);
-      if (prior?.status === 'revoked') {
-        // Already revoked (perhaps by a run that failed before its sessions were ended): end them now.
-        const ended = await endSessionsOf(ctx, s, { what: `card ${prior.uid}`, match: { cardUid: prior.uid }, cause: 'card_revoked' });
-        ctx.io.stdout.write(`card ${prior.uid} of ${prior.accountId} was already revoked (${prior.revokeReason ?? 'other'}); ${ended}\n`);
-        return 0;
-      }
-      // The owner's login goes into the record too, so an auditor filtering by login sees the card's
-      // whole story. Read before the change: nothing may fail between the change and its record.
-      const owner = prior ? await s.accounts.get(prior.accountId) : null;
-      const binding = await s.cards.revoke({ uid: args.uid, reason: args.reason, by: ctx.actor });
-      const ended = await endSessionsOf(ctx, s, {
-        what: `card ${binding.uid}`,
-        match: { cardUid: binding.uid },
-        cause: 'card_revoked',
-        change: { type: 'card.revoked', outcome: 'success', reason: args.reason, subject: { accountId: binding.accountId, login: owner?.id === binding.accountId ? owner.login : undefined }, cardUid: binding.uid },
-      });
-      ctx.io.stdout.write(`revoked card ${binding.uid} of ${binding.accountId} (${args.reason}); ${ended}\n`);
+      const { binding, already, ended } = await createCardAdmin(s).revoke(cliActor(ctx), args);
+      ctx.io.stdout.write(
+        already
+          ? `card ${binding.uid} of ${binding.accountId} was already revoked (${binding.revokeReason ?? 'other'}); ${endedPhrase(ended)}\n`
+          : `revoked card ${binding.uid} of ${binding.accountId} (${args.reason}); ${endedPhrase(ended)}\n`,
+      );
       return 0;
     });
   },

@@ -1,12 +1,12 @@
 import { hostname, userInfo } from 'node:os';
-import type { AuditLog } from '../audit/log';
-import type { AuditEventInput } from '../audit/record';
+import { appendAs, recordChange, type ChangedBy, type ChangeRecord } from '../admin/record-change';
 import type { Clock } from '../clock';
 import type { Env } from '../config';
 import { CardauthError } from '../errors';
+import { explain } from '../logger';
 import type { OptionSpecs, RawArgs } from './args';
 import type { In } from './input';
-import { explain, type Out } from './output';
+import type { Out } from './output';
 import type { CliServices } from './services';
 
 /** The process around the CLI, injected so main never reaches for globals. */
@@ -31,7 +31,7 @@ export interface CommandContext {
   withServices<T>(fn: (services: CliServices) => Promise<T>): Promise<T>;
   /**
    * {@link CommandContext.withServices} for a command that changes something:
-   * runs `fn` only once {@link requireAuditTrail} has found the audit trail
+   * runs `fn` only once requireAuditTrail (src/admin) has found the audit trail
    * usable, so that no change is made that could not be audited.
    */
   withChanges<T>(fn: (services: CliServices) => Promise<T>): Promise<T>;
@@ -75,46 +75,18 @@ export function osActor(): string {
   return uid === undefined ? 'os:unknown' : `os:uid:${uid}`;
 }
 
-/**
- * Fails closed before a change (or an audited read, which passes `nothing`
- * as 'nothing was shown'): reads the audit trail's head, and when that
- * fails (`audit:log` not a stream, an unreadable last record, the connection
- * lost since it was made) refuses with `audit_unavailable` and a message that
- * starts with `nothing` (by default 'nothing was changed'). Redis unreachable never gets this far: the CLI's
- * connect (`connectCliRedis` in ./redis) fails first, with `unavailable: cannot
- * reach Redis at …`, before anything is read or changed. A trail that passes
- * can still fail the append after the change (see {@link auditChange}); this
- * only narrows that window to the change itself.
- *
- * @example
- * await requireAuditTrail(services.audit); // then change, then auditChange(…)
- */
-export async function requireAuditTrail(audit: Pick<AuditLog, 'head'>, nothing = 'nothing was changed'): Promise<void> {
-  try {
-    await audit.head();
-  } catch (err) {
-    throw new CardauthError('audit_unavailable', `${nothing}: the audit trail is not usable (${explain(err)})`, { cause: err });
-  }
-}
+/** The command line as the one making a change: the OS user, via `cli` on this host. */
+export const cliActor = (ctx: Pick<CommandContext, 'actor'>): ChangedBy => ({ actor: ctx.actor, via: { via: 'cli', host: hostname() } });
 
 /**
- * Records an administrative change in the audit log, after the change was
- * made (`done` says what was done, e.g. "card X was revoked"), inside
- * {@link CommandContext.withChanges}, which checked the trail first. If the record
- * cannot be written the change stands, and the command fails with
- * `audit_unavailable` and a message that says both, so the operator can
- * record it by hand.
+ * Records a change the command made (see recordChange in src/admin), inside
+ * {@link CommandContext.withChanges}, which checked the trail first.
  *
  * @example
- * await auditChange(ctx, s, { type: 'card.revoked', outcome: 'success', reason: 'lost', cardUid }, `card ${cardUid} was revoked`);
+ * await auditChange(ctx, s, { type: 'oidc.client_added', outcome: 'success', details }, `client ${id} was added`);
  */
-export async function auditChange(ctx: CommandContext, services: Pick<CliServices, 'audit'>, input: Omit<AuditEventInput, 'actor'>, done: string): Promise<void> {
-  try {
-    await appendAsCli(ctx, services, input);
-  } catch (err) {
-    // The message carries the cause; main prints the message alone.
-    throw new CardauthError('audit_unavailable', `${done}, but its audit record (${input.type}) could not be written: ${explain(err)}; record it by hand`);
-  }
+export function auditChange(ctx: CommandContext, services: Pick<CliServices, 'audit'>, input: ChangeRecord, done: string): Promise<void> {
+  return recordChange(services.audit, cliActor(ctx), input, done);
 }
 
 /**
@@ -125,14 +97,10 @@ export async function auditChange(ctx: CommandContext, services: Pick<CliService
  * @example
  * await auditAccess(ctx, s, { type: 'audit.viewed', outcome: 'success', details: { count } });
  */
-export async function auditAccess(ctx: CommandContext, services: Pick<CliServices, 'audit'>, input: Omit<AuditEventInput, 'actor'>): Promise<void> {
+export async function auditAccess(ctx: CommandContext, services: Pick<CliServices, 'audit'>, input: ChangeRecord): Promise<void> {
   try {
-    await appendAsCli(ctx, services, input);
+    await appendAs(services.audit, cliActor(ctx), input);
   } catch (err) {
     throw new CardauthError('audit_unavailable', `nothing was shown or written: this read of the audit trail could not be recorded (${explain(err)})`);
   }
-}
-
-function appendAsCli(ctx: CommandContext, services: Pick<CliServices, 'audit'>, input: Omit<AuditEventInput, 'actor'>) {
-  return services.audit.append({ ...input, actor: ctx.actor, details: { ...input.details, via: 'cli', host: hostname() } });
 }

@@ -7,13 +7,12 @@ import { agentEnroll, agentRun } from './agent-run';
 import { parseCommandArgs, UsageError } from './args';
 import { auditCommands } from './audit';
 import { cardCommands } from './card';
-import { cardRemove, cardTap } from './card-tap';
 import { clientCommands } from './client';
-import { commandName, osActor, requireAuditTrail, type CliIo, type Command, type CommandContext } from './command';
+import { requireAuditTrail } from '../admin/record-change';
+import { commandName, osActor, type CliIo, type Command, type CommandContext } from './command';
 import { configCommands } from './config';
-import { demo } from './demo';
 import { oidcCommands } from './oidc';
-import { explain } from './output';
+import { explain } from '../logger';
 import { serve } from './serve';
 
 /**
@@ -29,8 +28,6 @@ import { serve } from './serve';
 export const COMMANDS: readonly Command[] = [
   ...accountCommands,
   ...cardCommands,
-  cardTap,
-  cardRemove,
   ...agentCommands,
   agentEnroll,
   agentRun,
@@ -38,7 +35,6 @@ export const COMMANDS: readonly Command[] = [
   ...clientCommands,
   ...oidcCommands,
   serve,
-  demo,
   ...configCommands,
 ];
 
@@ -74,18 +70,16 @@ export const processIo: CliIo = {
   },
 };
 
-const GROUPS = [...new Set(COMMANDS.map((c) => c.path[0] as string))];
-
 function usageLine(c: Command): string {
   return `cardauth ${commandName(c)}${c.usage ? ` ${c.usage}` : ''}`;
 }
 
-function topHelp(): string {
+function topHelp(commands: readonly Command[]): string {
   return [
     'cardauth: card + password login for the clinic MIS, and its administration',
     '',
     'Usage:',
-    ...COMMANDS.map((c) => `  ${usageLine(c)}`),
+    ...commands.map((c) => `  ${usageLine(c)}`),
     '',
     'Options for every command:',
     '  --config FILE   JSON config file (keys as the environment variables; the environment wins)',
@@ -97,8 +91,8 @@ function topHelp(): string {
   ].join('\n');
 }
 
-function groupHelp(group: string): string {
-  const commands = COMMANDS.filter((c) => c.path[0] === group);
+function groupHelp(group: string, all: readonly Command[]): string {
+  const commands = all.filter((c) => c.path[0] === group);
   return [`Usage:`, ...commands.map((c) => `  ${usageLine(c)}\n      ${c.summary}`), '', `cardauth ${group} COMMAND --help shows one command.`, ''].join('\n');
 }
 
@@ -129,24 +123,24 @@ function leadingOptions(argv: readonly string[]): { rest: string[]; help: boolea
 
 type Resolved = { help: string } | { command: Command; argv: string[]; config: string | undefined };
 
-function resolve(argv: readonly string[]): Resolved {
+function resolve(argv: readonly string[], commands: readonly Command[]): Resolved {
   const lead = leadingOptions(argv);
   const [group, sub, ...more] = lead.rest;
   if (group === undefined) {
-    if (lead.help) return { help: topHelp() };
+    if (lead.help) return { help: topHelp(commands) };
     throw new UsageError('missing command (see cardauth --help)');
   }
-  if (!GROUPS.includes(group)) throw new UsageError(`unknown command "${group}" (see cardauth --help)`);
-  const single = COMMANDS.find((c) => c.path.length === 1 && c.path[0] === group);
+  if (!commands.some((c) => c.path[0] === group)) throw new UsageError(`unknown command "${group}" (see cardauth --help)`);
+  const single = commands.find((c) => c.path.length === 1 && c.path[0] === group);
   if (single) return { command: single, argv: lead.help ? ['--help', ...lead.rest.slice(1)] : lead.rest.slice(1), config: lead.config };
   const wantsHelp = lead.help || more.includes('--help') || more.includes('-h');
   if (sub === undefined || sub.startsWith('-')) {
-    if (wantsHelp || sub === '--help' || sub === '-h') return { help: groupHelp(group) };
-    const names = COMMANDS.filter((c) => c.path[0] === group).map((c) => c.path.slice(1).join(' '));
+    if (wantsHelp || sub === '--help' || sub === '-h') return { help: groupHelp(group, commands) };
+    const names = commands.filter((c) => c.path[0] === group).map((c) => c.path.slice(1).join(' '));
     throw new UsageError(`${group}: missing command, one of ${names.join(', ')} (see cardauth ${group} --help)`);
   }
   // A three-word command (`oidc keys init`) takes its third word too.
-  const command = COMMANDS.find((c) => c.path[0] === group && c.path[1] === sub && (c.path.length === 2 || c.path[2] === more[0]));
+  const command = commands.find((c) => c.path[0] === group && c.path[1] === sub && (c.path.length === 2 || c.path[2] === more[0]));
   if (!command) throw new UsageError(`${group}: unknown command "${[sub, ...more.slice(0, 1)].join(' ')}" (see cardauth ${group} --help)`);
   const args = more.slice(command.path.length - 2);
   return { command, argv: lead.help ? ['--help', ...args] : args, config: lead.config };
@@ -169,14 +163,16 @@ function describe(err: unknown): { lines: string[]; code: number } {
  * Results go to stdout; a problem is one `cardauth: …` line on stderr (a bad config: one per bad key). It
  * never throws and always closes what it opened (its Redis connection), so
  * the process exits promptly; `serve` resolves when the server has stopped.
+ * `commands` defaults to every `cardauth` command (the dev tools, dev/cli.ts,
+ * pass their own).
  *
  * @example
  * // bin/cardauth.js
  * require('../dist/cli/main.js').main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
  */
-export async function main(argv: string[], io: CliIo = processIo, clock: Clock = systemClock): Promise<number> {
+export async function main(argv: string[], io: CliIo = processIo, clock: Clock = systemClock, commands: readonly Command[] = COMMANDS): Promise<number> {
   try {
-    const resolved = resolve(argv);
+    const resolved = resolve(argv, commands);
     if ('help' in resolved) {
       io.stdout.write(resolved.help);
       return EXIT_OK;

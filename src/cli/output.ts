@@ -1,5 +1,4 @@
 import { escapeInvisible } from '../escape-invisible';
-import { errorMessage } from '../logger';
 
 /**
  * Output helpers for the CLI: results go to stdout (a table, or a JSON array
@@ -79,18 +78,5 @@ export function isoTime(ms: number | undefined): string | undefined {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/**
- * An error's message followed by its innermost cause, on one line: what went
- * wrong and why, never a stack.
- *
- * @example
- * explain(new CardauthError('unavailable', 'store unavailable', { cause: new Error('Connection is closed.') }))
- * // => 'store unavailable (Error: Connection is closed.)'
- */
-export function explain(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  let root: unknown = err;
-  for (let depth = 0; depth < 8 && root instanceof Error && root.cause !== undefined; depth++) root = root.cause;
-  const text = root === err || (root instanceof Error && message.includes(root.message)) ? message : `${message} (${errorMessage(root)})`;
-  return text.split('\n')[0] as string;
-}
+/** How many open sessions a block or a revocation ended, for its output line. */
+export const endedPhrase = (n: number): string => (n === 0 ? 'no open session' : `${n} open session(s) ended`);

@@ -1,14 +1,22 @@
-import { loadServerConfig } from '../config';
-import { createJsonLogger } from '../logger';
+import type { Router } from 'express';
+import { loadServerConfig, type ServerConfig } from '../config';
+import { createJsonLogger, type Logger } from '../logger';
 import type { Command } from './command';
+
+/** Routers a variant of `serve` mounts besides cardauth's own (the demo's server, dev/cli.ts). */
+export type ExtraRoutes = (config: ServerConfig, logger: Logger) => Router[];
 
 /**
  * `cardauth serve`: runs the login server until SIGTERM or SIGINT, then
  * closes it (requests in flight finish) and disconnects Redis. A second
  * signal while closing ends the process at once. Logs are JSON lines on
- * stdout.
+ * stdout. With `extraRoutes`, the same command mounting more routers (the
+ * demo's, from dev/).
+ *
+ * @example
+ * const demoServe = createServeCommand((config, logger) => demoRoutes(config, logger));
  */
-export const serve: Command = {
+export const createServeCommand = (extraRoutes?: ExtraRoutes): Command => ({
   path: ['serve'],
   usage: '',
   summary: 'run the login server until SIGTERM/SIGINT (needs the full server config)',
@@ -22,7 +30,7 @@ export const serve: Command = {
     let server;
     try {
       const { startServer } = require('../server') as typeof import('../server'); // the server stack, only for serve
-      server = await startServer({ config, logger, clock: ctx.clock });
+      server = await startServer({ config, logger, clock: ctx.clock, ...(extraRoutes ? { extraRoutes: extraRoutes(config, logger) } : {}) });
     } catch (err) {
       stop.cancel();
       throw err;
@@ -32,4 +40,6 @@ export const serve: Command = {
     await server.close();
     return 0;
   },
-};
+});
+
+export const serve = createServeCommand();

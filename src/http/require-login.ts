@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { CardauthError } from '../errors';
 import type { SessionUser } from '../strategies/session-user';
-import { sendError } from './error-handler';
+import { sendError } from '../error-handler';
 import { safeRedirectPath } from './safe-redirect';
 import { requireUser } from './session-guard';
 import './session-data';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import { writeWhole } from '../card-agent/write-whole';
+import { writeWhole } from '../write-whole';
 import { CardauthError } from '../errors';
 
 /** The algorithms the provider signs ID tokens with: RS256 (OIDC Discovery requires it) and ES256. */

@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import type { Clock } from '../clock';
 import { CardauthError, guard } from '../errors';
-import { normaliseUid, type Uid } from '../policy/uid';
+import { normaliseUid, type Uid } from '../contract/uid';
 import { accountKey, isAccountId } from './accounts';
 import { defineScript, pairsToRecord, printable } from './script';
 

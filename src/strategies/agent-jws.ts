@@ -3,11 +3,8 @@ import { decodeProtectedHeader, errors as joseErrors, importJWK, jwtVerify } fro
 // which a CommonJS host under `module: node16` type-checks too.
 import type { CryptoKey, JWK, JWTPayload } from 'jose' with { 'resolution-mode': 'import' };
 import type { Clock } from '../clock';
+import { STATEMENT_ALGS, type StatementAlg } from '../contract/agent-statements';
 import { CardauthError } from '../errors';
-
-/** Explicit allow-list: never `none`, never HMAC (a public key used as a secret). */
-export const STATEMENT_ALGS = ['EdDSA', 'ES256'] as const;
-export type StatementAlg = (typeof STATEMENT_ALGS)[number];
 
 /** Why a signed statement from an agent was refused; recorded in the audit, never shown to the user. */
 export type StatementRejectReason =

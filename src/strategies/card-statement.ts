@@ -1,12 +1,7 @@
+import { STATEMENT_CLAIMS, STATEMENT_TYP } from '../contract/agent-statements';
 import { isCardauthError } from '../errors';
-import { normaliseUid, type Uid } from '../policy/uid';
+import { normaliseUid, type Uid } from '../contract/uid';
 import { CardRejectedError, claimString, type AgentJwsVerifier } from './agent-jws';
-
-/**
- * The card statement: a compact JWS that a workstation agent signs for one
- * card read bound to one login nonce. The contract is in docs/card-statement.md.
- */
-export const STATEMENT_TYP = 'cardauth-card+jwt';
 
 /** A verified statement. The nonce is not yet consumed: that is the card step's job. */
 export interface CardStatement {
@@ -46,7 +41,7 @@ export function uidClaim(uid: unknown, detail: { agentId: string; reader?: strin
  */
 export function createStatementVerifier(verifyAgentJws: AgentJwsVerifier): (jws: string) => Promise<CardStatement> {
   return async (jws) => {
-    const { agent, payload } = await verifyAgentJws(jws, STATEMENT_TYP, ['nonce', 'uid', 'reader']);
+    const { agent, payload } = await verifyAgentJws(jws, STATEMENT_TYP, STATEMENT_CLAIMS);
     const { nonce, uid, reader } = payload;
     const detail = { agentId: agent.id, ...(claimString(reader, 128) ? { reader } : {}) };
     if (!claimString(nonce, 128) || !claimString(reader, 128)) throw new CardRejectedError('bad_statement', detail);

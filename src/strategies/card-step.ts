@@ -1,7 +1,7 @@
 import type { AuditSink } from '../audit/record';
 import type { RequestSource } from '../policy/lockout';
 import type { NonceStore } from '../policy/nonces';
-import type { Uid } from '../policy/uid';
+import type { Uid } from '../contract/uid';
 import { CardRejectedError, rejectionAudit } from './agent-jws';
 import type { IpLimit } from './ip-limit';
 import type { CardStatement } from './card-statement';

@@ -25,8 +25,9 @@ export class LoginFailedError extends CardauthError {
 
 /** The card's account is locked; shown only after a valid card step. */
 export class AccountLockedError extends CardauthError {
-  constructor(readonly retryAfterMs: number) {
-    super('locked', 'account locked');
+  declare readonly retryAfterMs: number;
+  constructor(retryAfterMs: number) {
+    super('locked', 'account locked', { retryAfterMs });
   }
 }
 

@@ -1,12 +1,7 @@
-import type { Uid } from '../policy/uid';
+import { EVENT_CLAIMS, EVENT_TYP, TAPOUT_EVT, TAPOUT_SIGNALS, type TapoutSignal } from '../contract/agent-statements';
+import type { Uid } from '../contract/uid';
 import { CardRejectedError, claimString, type AgentJwsVerifier } from './agent-jws';
 import { uidClaim } from './card-statement';
-
-/** The agent's signed event statement (docs/card-statement.md, "Events"). */
-export const EVENT_TYP = 'cardauth-event+jwt';
-export const TAPOUT_SIGNALS = ['tap', 'removed', 'switch'] as const;
-/** What the agent saw: the same card tapped again, a contact card removed, or another card tapped. */
-export type TapoutSignal = (typeof TAPOUT_SIGNALS)[number];
 
 const JTI_TTL_SEC = 600;
 
@@ -28,10 +23,10 @@ export interface TapoutEvent {
  */
 export function createTapoutVerifier(verifyAgentJws: AgentJwsVerifier, claimOnce: (key: string, ttlSec: number) => Promise<boolean>) {
   return async (jws: string): Promise<TapoutEvent> => {
-    const { agent, payload } = await verifyAgentJws(jws, EVENT_TYP, ['evt', 'uid', 'reader', 'signal']);
+    const { agent, payload } = await verifyAgentJws(jws, EVENT_TYP, EVENT_CLAIMS);
     const { evt, reader, signal, uid, jti } = payload;
     const detail = { agentId: agent.id, ...(claimString(reader, 128) ? { reader } : {}) };
-    if (evt !== 'card.tapout' || !claimString(reader, 128) || !TAPOUT_SIGNALS.includes(signal as TapoutSignal)) {
+    if (evt !== TAPOUT_EVT || !claimString(reader, 128) || !TAPOUT_SIGNALS.includes(signal as TapoutSignal)) {
       throw new CardRejectedError('bad_statement', detail);
     }
     const normalised = uidClaim(uid, detail);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgent } from '../../src/card-agent/main';
 import { loadAgentConfig } from '../../src/config';
-import { freePort } from '../../src/demo/ports';
+import { freePort } from '../../dev/ports';
 import { silentLogger } from '../../src/logger';
 import { statusAsUser } from '../helpers/as-user';
 

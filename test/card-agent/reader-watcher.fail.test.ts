@@ -1,4 +1,4 @@
-import type { Responder } from '../../src/card-agent/vpcd-card';
+import type { Responder } from '../../dev/vpcd-card';
 import type { ReaderWatcher } from '../../src/card-agent/reader-watcher';
 import type { ErrorCode } from '../../src/errors';
 import { VPCD_READERS, type TestPcscd } from '../helpers/pcscd';

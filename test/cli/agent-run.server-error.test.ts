@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgent } from '../../src/card-agent/main';
 import { loadAgentConfig } from '../../src/config';
-import { freePort } from '../../src/demo/ports';
+import { freePort } from '../../dev/ports';
 
 // `agent run`'s engine as it starts: the real pcsclite and reader watcher. No test pcscd runs
 // behind this process's PC/SC socket (pcsc-client.ts), so the watcher sees the service as not

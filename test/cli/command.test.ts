@@ -1,6 +1,7 @@
 import type { AuditLog } from '../../src/audit/log';
 import type { AuditEventInput } from '../../src/audit/record';
-import { auditChange, requireAuditTrail, type CommandContext } from '../../src/cli/command';
+import { requireAuditTrail } from '../../src/admin/record-change';
+import { auditChange, type CommandContext } from '../../src/cli/command';
 import { CardauthError } from '../../src/errors';
 
 /** Pure logic of the two audit steps of a change, with a plain fake audit log. */

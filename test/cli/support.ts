@@ -9,13 +9,17 @@ import { join } from 'node:path';
  *
  * Assumption: dist/ is fresh. The test command is `npm run build && jest`, so
  * these tests never build; run `npm run build` yourself before `npx jest
- * test/cli` after changing src/.
+ * test/cli` after changing src/. The dev tools' command line (`DEV_BIN`, for
+ * test/dev) is built by `npm run build:dev`.
  */
 
 const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'cardauth.js');
+/** The dev tools' command line (dev/cli.ts): demo, card tap, card remove. */
+export const DEV_BIN = join(ROOT, 'dist-dev', 'dev', 'cli.js');
 
-function assertBuilt(): void {
+function assertBuilt(bin: string): void {
+  if (bin === DEV_BIN && !existsSync(DEV_BIN)) throw new Error('dist-dev/dev/cli.js is missing: run `npm run build:dev` before the dev tools tests');
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
     throw new Error('dist/cli/main.js is missing: run `npm run build` before the CLI tests');
   }
@@ -48,15 +52,15 @@ export interface CliResult {
 }
 
 /**
- * Runs `cardauth ARGS` to completion. `stdin` is written then closed (none:
+ * Runs `node BIN ARGS` to completion. `stdin` is written then closed (none:
  * closed at once). Kills the child after `timeoutMs`, so a CLI that fails to
  * exit shows up as a signal instead of a hung test.
  */
-export function runCli(args: readonly string[], opts: { env?: Record<string, string>; stdin?: string; timeoutMs?: number } = {}): Promise<CliResult> {
-  assertBuilt();
+function runBin(bin: string, args: readonly string[], opts: { env?: Record<string, string>; stdin?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  assertBuilt(bin);
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: opts.env ?? cliEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, ...args], { cwd: ROOT, env: opts.env ?? cliEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -75,11 +79,25 @@ export function runCli(args: readonly string[], opts: { env?: Record<string, str
   });
 }
 
-/** Starts `cardauth ARGS` and leaves it running (for `serve`). */
-export function spawnCli(args: readonly string[], env: Record<string, string>): ChildProcessWithoutNullStreams {
-  assertBuilt();
-  return spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+/** Starts `node BIN ARGS` and leaves it running (for `serve`). */
+function spawnBin(bin: string, args: readonly string[], env: Record<string, string>): ChildProcessWithoutNullStreams {
+  assertBuilt(bin);
+  return spawn(process.execPath, [bin, ...args], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
 }
+
+/**
+ * `runCli` and `spawnCli` for another built command line with the same contract.
+ *
+ * @example
+ * const { runCli } = cliRunner(DEV_BIN);
+ */
+export const cliRunner = (bin: string) => ({
+  runCli: (args: readonly string[], opts?: { env?: Record<string, string>; stdin?: string; timeoutMs?: number }) => runBin(bin, args, opts),
+  spawnCli: (args: readonly string[], env: Record<string, string>) => spawnBin(bin, args, env),
+});
+
+/** `cardauth ARGS`: run to completion, or started and left running (for `serve`). */
+export const { runCli, spawnCli } = cliRunner(BIN);
 
 /**
  * The one-line error contract: exactly one line on stderr, `cardauth: …`,

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
-import { spawnChild } from '../../src/demo/child-process';
+import { spawnChild } from '../../dev/child-process';
 import { freePort } from './redis';
 
 export interface TestNginx {

@@ -1,14 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Responder, VirtualCard } from '../../src/card-agent/vpcd-card';
-import { startVirtualReader, VPCD_READERS as READERS } from '../../src/demo/virtual-reader';
+import type { Responder, VirtualCard } from '../../dev/vpcd-card';
+import { startVirtualReader, VPCD_READERS as READERS } from '../../dev/virtual-reader';
 import { pointPcscClient } from './pcsc-client';
 
 /**
  * A real pcscd with the vsmartcard `vpcd` virtual reader driver, private to
  * one test file, and virtual cards to tap on it: a thin wrapper over
- * `src/demo/virtual-reader.ts` (the same plumbing `cardauth demo` runs; the
+ * `dev/virtual-reader.ts` (the same plumbing `cardauth demo` runs; the
  * notes on how it works are there).
  *
  * What is test-specific here: the reader lives in a temp dir, and this Jest

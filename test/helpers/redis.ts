@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { freePort } from '../../src/demo/ports';
-import { startRedisServer, type RunningRedis } from '../../src/demo/redis-server';
+import { freePort } from '../../dev/ports';
+import { startRedisServer, type RunningRedis } from '../../dev/redis-server';
 
 export { freePort };
 
@@ -21,7 +21,7 @@ export interface TestRedis {
 
 /**
  * Starts a real redis-server on a free loopback port with its own temp dir
- * and append-only file (the same runner as the demo, src/demo/redis-server.ts).
+ * and append-only file (the same runner as the demo, dev/redis-server.ts).
  */
 export async function startRedis(): Promise<TestRedis> {
   const port = await freePort();

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
@@ -77,7 +77,7 @@ describe('npm pack, installed in a clean host project', () => {
     // Packed from a copy of the project, where `prepare` builds its own dist/: rebuilding the
     // project's dist/ would change files under the feet of tests running the CLI meanwhile.
     const copy = join(tmp, 'project');
-    cpSync(ROOT, copy, { recursive: true, filter: (f) => !/^(node_modules|dist|dist-bench|var|coverage|\.git)$/.test(relative(ROOT, f).split(sep)[0] ?? '') });
+    cpSync(ROOT, copy, { recursive: true, filter: (f) => !/^(node_modules|dist|dist-bench|dist-dev|var|coverage|\.git)$/.test(relative(ROOT, f).split(sep)[0] ?? '') });
     symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
     await sh(copy, 'npm', ['pack', '--pack-destination', tmp, '--silent']);
     const tarball = readdirSync(tmp).find((f) => f.endsWith('.tgz'));
@@ -103,6 +103,13 @@ describe('npm pack, installed in a clean host project', () => {
     const top = [...new Set(files.map((f) => f.split('/')[0]))].sort();
     expect(top).toEqual(['README.md', 'bin', 'dist', 'docs', 'examples', 'package.json', 'views']);
     expect(files.filter((f) => /\.test\.|(^|\/)(test|bench|helpers)\//.test(f))).toEqual([]);
+  });
+
+  it('no dev/ tool ships (demo, virtual card and reader, Redis launcher), as source or built, and the public index exports none', () => {
+    expect(files.filter((f) => /^(dev|dist-dev)\/|^dist\/(dev|demo)\//.test(f))).toEqual([]);
+    expect(files.filter((f) => /(^|\/)(vpcd-card|virtual-reader|redis-server|child-process|demo-routes|card-tap)\.(js|d\.ts)$/.test(f))).toEqual([]);
+    const index = readFileSync(join(host, 'node_modules', 'cardauth', 'dist', 'index.d.ts'), 'utf8');
+    expect(index).not.toMatch(/createVirtualCard|dev\//);
   });
 
   it("a host's strict TypeScript (skipLibCheck off) type-checks its use of the public types", async () => {

@@ -2,11 +2,12 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startVirtualReader, type VirtualReader } from '../../src/demo/virtual-reader';
-import { cliEnv, oneErrorLine, runCli, spawnCli, type CliResult } from './support';
+import { startVirtualReader, type VirtualReader } from '../../dev/virtual-reader';
+import { cliEnv, cliRunner, DEV_BIN, oneErrorLine, type CliResult } from '../cli/support';
 
 const ROOT = join(__dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'cardauth.js');
+const BIN = DEV_BIN;
+const { runCli, spawnCli } = cliRunner(DEV_BIN);
 
 let root: string;
 let n = 0;

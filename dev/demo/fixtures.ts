@@ -1,4 +1,4 @@
-import type { Role } from '../store/accounts';
+import type { Role } from '../../src/store/accounts';
 
 /**
  * The demo's people and cards (`cardauth demo`). Demo data only: these

@@ -1,21 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
-import type { Clock } from '../clock';
-import { loadServerConfigSubset, STORE_KEYS, type Env } from '../config';
-import { CardauthError } from '../errors';
-import { loadOrCreateIdentity, saveEnrollment } from '../card-agent/keystore';
-import { connectCliRedis } from '../cli/redis';
-import { createClientStore } from '../oidc/clients';
-import { writeSigningJwks } from '../oidc/keys';
-import { createStores } from '../services';
-import { portFree } from './ports';
-import { createLineLog, describeExit, spawnChild, withSbin, type Child, type LineLog } from './child-process';
-import { startRedisServer, type RunningRedis } from './redis-server';
+import type { Clock } from '../../src/clock';
+import { loadServerConfigSubset, STORE_KEYS, type Env } from '../../src/config';
+import { CardauthError } from '../../src/errors';
+import { loadOrCreateIdentity, saveEnrollment } from '../../src/card-agent/keystore';
+import { connectCliRedis } from '../../src/cli/redis';
+import { createClientStore } from '../../src/oidc/clients';
+import { writeSigningJwks } from '../../src/oidc/keys';
+import { createStores } from '../../src/services';
+import { portFree } from '../ports';
+import { CARDAUTH_BIN, DEV_BIN, ROOT } from '../root';
+import { createLineLog, describeExit, spawnChild, withSbin, type Child, type LineLog } from '../child-process';
+import { startRedisServer, type RunningRedis } from '../redis-server';
 import { DEMO_CLIENT } from './fixtures';
 import { seedDemoClient } from './mis-client';
 import { seedDemo } from './seed';
-import { startVirtualReader, VPCD_READERS, type VirtualReader } from './virtual-reader';
+import { startVirtualReader, VPCD_READERS, type VirtualReader } from '../virtual-reader';
 
 /**
  * The whole system on one machine, for a person to try (`cardauth demo`):
@@ -23,9 +24,10 @@ import { startVirtualReader, VPCD_READERS, type VirtualReader } from './virtual-
  * 1. redis-server on loopback, data in `<var>/redis`;
  * 2. pcscd + vpcd in private namespaces (virtual-reader.ts), state in `<var>/demo`;
  * 3. demo accounts, cards and the demo agent seeded idempotently (seed.ts);
- * 4. `cardauth serve` with CARDAUTH_DEMO=true, a session secret generated
- *    once into `<var>/demo/session-secret`, and the OpenID provider on: its
- *    signing keys made once into `<var>/demo/oidc-jwks.json` (`oidc keys init`);
+ * 4. the server with the demo's routes (`serve` of dev/cli.ts) with
+ *    CARDAUTH_DEMO=true, a session secret generated once into
+ *    `<var>/demo/session-secret`, and the OpenID provider on: its signing
+ *    keys made once into `<var>/demo/oidc-jwks.json` (`oidc keys init`);
  * 5. `cardauth agent run` with PCSCLITE_CSOCK_NAME pointing at the virtual
  *    reader (set before it loads pcsclite: it reads it once per process);
  * 6. the demo MIS, examples/oidc-mis, registered with the provider as the
@@ -54,8 +56,10 @@ export interface DemoOptions {
   progress?: (line: string) => void;
   /** Stops start-up: what was started is stopped, and startDemo rejects. */
   signal?: AbortSignal;
-  /** The cardauth command line. Default bin/cardauth.js of this package (runs dist/). */
+  /** The cardauth command line, for the agent. Default bin/cardauth.js of this package (runs dist/). */
   bin?: string;
+  /** The dev tools' command line, for the server with the demo's routes. Default dist-dev/dev/cli.js (`npm run build:dev`). */
+  devBin?: string;
 }
 
 export interface RunningDemo {
@@ -77,8 +81,7 @@ export interface RunningDemo {
   close(): Promise<void>;
 }
 
-const DEFAULT_BIN = join(__dirname, '..', '..', 'bin', 'cardauth.js');
-const MIS_SERVER = join(__dirname, '..', '..', 'examples', 'oidc-mis', 'server.mjs');
+const MIS_SERVER = join(ROOT, 'examples', 'oidc-mis', 'server.mjs');
 const NEEDED = ['redis-server', 'pcscd', 'unshare', 'nsenter', 'setpriv', 'ip'];
 
 function onPath(name: string, env: Env): boolean {
@@ -108,7 +111,7 @@ function sessionSecret(file: string): string {
 function isLiveDemo(pid: number): boolean {
   try {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return argv.some((a) => a.endsWith('cardauth.js') || a.endsWith('main.js')) && argv.includes('demo');
+    return argv.some((a) => a.endsWith('cardauth.js') || a.endsWith('main.js') || a.endsWith('cli.js')) && argv.includes('demo');
   } catch {
     return false;
   }
@@ -163,7 +166,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const url = `http://127.0.0.1:${options.port}`;
   const agentUrl = `http://127.0.0.1:${options.agentPort}`;
   const misUrl = `http://127.0.0.1:${options.misPort}`;
-  const bin = options.bin ?? DEFAULT_BIN;
+  const bin = options.bin ?? CARDAUTH_BIN;
+  const devBin = options.devBin ?? DEV_BIN;
   const nodeBin = process.execPath;
 
   // Preflight: say exactly what is missing before starting anything.
@@ -173,6 +177,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const missing = NEEDED.filter((n) => !onPath(n, options.env));
   if (missing.length) throw new CardauthError('unavailable', `missing programs: ${missing.join(', ')}; run scripts/install.sh first`);
   if (!existsSync(bin)) throw new CardauthError('unavailable', `${bin} is missing; run scripts/install.sh (it builds dist/)`);
+  if (!existsSync(devBin)) throw new CardauthError('unavailable', `${devBin} is missing; run npm run build:dev`);
   const ports: [number, string][] = [
     [options.redisPort, 'Redis port (--redis-port)'],
     [options.port, 'server port (--port)'],
@@ -268,7 +273,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     const s = spawnChild({
       name: 'server',
       command: nodeBin,
-      args: [bin, 'serve'],
+      args: [devBin, 'serve'],
       env: {
         ...baseEnv(options.env),
         REDIS_URL: redisUrl,

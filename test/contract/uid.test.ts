@@ -1,4 +1,4 @@
-import { normaliseUid, maskUid } from '../../src/policy/uid';
+import { normaliseUid, maskUid } from '../../src/contract/uid';
 import { isCardauthError } from '../../src/errors';
 
 const codeOf = (f: () => unknown) => {

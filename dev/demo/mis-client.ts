@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import type { AuditSink } from '../audit/record';
-import type { Clock } from '../clock';
-import type { ClientStore, ClientView } from '../oidc/clients';
+import type { AuditSink } from '../../src/audit/record';
+import type { Clock } from '../../src/clock';
+import type { ClientStore, ClientView } from '../../src/oidc/clients';
 import { DEMO_CLIENT } from './fixtures';
 
 export interface DemoClientDeps {

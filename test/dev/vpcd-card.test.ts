@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { CONTACTLESS_STORAGE_ATR, createVirtualCard, defaultResponse } from '../../src/card-agent/vpcd-card';
+import { CONTACTLESS_STORAGE_ATR, createVirtualCard, defaultResponse } from '../../dev/vpcd-card';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s/g, ''), 'hex');
 const frame = (payload: Buffer) => Buffer.concat([Buffer.from([payload.length >> 8, payload.length & 0xff]), payload]);

@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stageWhole, writeWhole } from '../../src/card-agent/write-whole';
+import { stageWhole, writeWhole } from '../src/write-whole';
 
 describe('writing a file whole', () => {
   let dir: string;

@@ -1,12 +1,11 @@
 import type { ErrorRequestHandler, Response } from 'express';
-import { CardauthError } from '../errors';
-import { errorMessage, type Logger } from '../logger';
-import { AccountLockedError } from '../strategies/password-step';
+import { CardauthError } from './errors';
+import { errorMessage, type Logger } from './logger';
 
 /** Sends `{"error":{"code","message"}}` with the error's status. */
 export function sendError(res: Response, err: CardauthError): void {
   const body: Record<string, unknown> = { code: err.code, message: err.expose ? err.message : 'service temporarily unavailable' };
-  if (err instanceof AccountLockedError) {
+  if (err.retryAfterMs !== undefined) {
     const retryAfterSec = Math.ceil(err.retryAfterMs / 1000);
     body.retryAfterSec = retryAfterSec;
     res.setHeader('Retry-After', String(retryAfterSec));

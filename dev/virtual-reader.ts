@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CardauthError } from '../errors';
-import { createVirtualCard, VPCD_PORTS, type Responder, type VirtualCard } from '../card-agent/vpcd-card';
+import { CardauthError } from '../src/errors';
+import { createVirtualCard, VPCD_PORTS, type Responder, type VirtualCard } from './vpcd-card';
 import { createLineLog, spawnChild, type Child, type LineLog } from './child-process';
 
 /**

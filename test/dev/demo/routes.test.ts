@@ -1,26 +1,27 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { systemClock } from '../../src/clock';
-import { loadServerConfig } from '../../src/config';
-import { DEMO_CARDS } from '../../src/demo/fixtures';
-import { startVirtualReader, type VirtualReader } from '../../src/demo/virtual-reader';
-import { silentLogger } from '../../src/logger';
-import { startServer, type RunningServer } from '../../src/server';
-import { TestClient, TEST_SECRET } from '../helpers/app';
-import { startRedis, type TestRedis } from '../helpers/redis';
-import { waitUntil } from '../card-agent/watcher-events';
+import { systemClock } from '../../../src/clock';
+import { loadServerConfig } from '../../../src/config';
+import { DEMO_CARDS } from '../../../dev/demo/fixtures';
+import { demoRoutes } from '../../../dev/demo/routes';
+import { startVirtualReader, type VirtualReader } from '../../../dev/virtual-reader';
+import { silentLogger } from '../../../src/logger';
+import { startServer, type RunningServer } from '../../../src/server';
+import { TestClient, TEST_SECRET } from '../../helpers/app';
+import { startRedis, type TestRedis } from '../../helpers/redis';
+import { waitUntil } from '../../card-agent/watcher-events';
 
-// The demo routes as `cardauth serve` mounts them (src/server.ts), tapping on a real pcscd + vpcd.
+// The demo routes as the demo's server mounts them (`serve` of dev/cli.ts), tapping on a real pcscd + vpcd.
 const ORIGIN = 'http://127.0.0.1:8080';
 let redis: TestRedis;
 let dir: string;
 let reader: VirtualReader;
 const servers: RunningServer[] = [];
 
-async function serve(env: Record<string, string>): Promise<TestClient> {
+async function serve(env: Record<string, string>, withDemo = true): Promise<TestClient> {
   const config = loadServerConfig({ REDIS_URL: redis.url, CARDAUTH_PORT: '0', CARDAUTH_PUBLIC_ORIGIN: ORIGIN, CARDAUTH_SESSION_SECRET: TEST_SECRET, ...env });
-  const s = await startServer({ config, logger: silentLogger, clock: systemClock, shutdownGraceMs: 100 });
+  const s = await startServer({ config, logger: silentLogger, clock: systemClock, shutdownGraceMs: 100, ...(withDemo ? { extraRoutes: demoRoutes(config, silentLogger) } : {}) });
   servers.push(s);
   return new TestClient(s.url, ORIGIN);
 }
@@ -119,5 +120,15 @@ describe('without CARDAUTH_DEMO', () => {
     expect(r.status).toBe(404);
     expect(r.json.error.code).toBe('not_found');
     expect((await client.get('/login')).text).toContain('data-demo="false"');
+  });
+});
+
+describe('the shipped server (startServer with no extraRoutes, as `cardauth serve`)', () => {
+  it('has no demo routes even with CARDAUTH_DEMO=true: only the demo\'s own server mounts them', async () => {
+    const client = await serve({ CARDAUTH_DEMO: 'true', CARDAUTH_DEMO_VPCD_DIR: reader.dir }, false);
+    expect((await client.get('/demo/cards')).status).toBe(404);
+    const r = await client.post('/demo/tap', { uid: '04A22BB25C6180' });
+    expect(r.status).toBe(404);
+    expect(r.json.error.code).toBe('not_found');
   });
 });

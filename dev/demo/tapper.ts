@@ -1,6 +1,6 @@
-import { createVirtualCard, type VirtualCard } from '../card-agent/vpcd-card';
-import { CardauthError } from '../errors';
-import { relaySocketPath, type VpcdSlot } from './virtual-reader';
+import { createVirtualCard, type VirtualCard } from '../vpcd-card';
+import { CardauthError } from '../../src/errors';
+import { relaySocketPath, type VpcdSlot } from '../virtual-reader';
 
 /** Puts a virtual card on the demo's virtual reader for a moment, like a hand tapping a card. */
 export interface DemoTapper {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { CardauthError } from '../errors';
+import { CardauthError } from '../src/errors';
 
 /**
  * Supervised child processes for the demo and the test harness: redis-server,

@@ -2,13 +2,13 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
-import { systemClock } from '../../src/clock';
-import { loadServerConfigSubset, STORE_KEYS } from '../../src/config';
-import { seedDemoClient } from '../../src/demo/mis-client';
-import { createClientStore, type ClientStore } from '../../src/oidc/clients';
-import { createStores } from '../../src/services';
-import { auditRecords } from '../helpers/audit';
-import { startRedis, type TestRedis } from '../helpers/redis';
+import { systemClock } from '../../../src/clock';
+import { loadServerConfigSubset, STORE_KEYS } from '../../../src/config';
+import { seedDemoClient } from '../../../dev/demo/mis-client';
+import { createClientStore, type ClientStore } from '../../../src/oidc/clients';
+import { createStores } from '../../../src/services';
+import { auditRecords } from '../../helpers/audit';
+import { startRedis, type TestRedis } from '../../helpers/redis';
 
 // The demo registers its MIS (examples/oidc-mis) with the OpenID provider, idempotently, with a
 // secret kept for the next run; another --mis-port registers it anew; a lost secret is replaced.

@@ -3,14 +3,17 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TestClient } from '../helpers/app';
-import { Browser } from '../helpers/oidc';
-import { freePort } from '../helpers/redis';
-import { cliEnv, oneErrorLine, runCli, spawnCli } from './support';
+import { TestClient } from '../../helpers/app';
+import { Browser } from '../../helpers/oidc';
+import { freePort } from '../../helpers/redis';
+import { cliEnv, cliRunner, DEV_BIN, oneErrorLine } from '../../cli/support';
 
-// `cardauth demo` for real: Redis, pcscd + vpcd, server, agent and the demo MIS as children, then a
-// login through the agent bridge and a tap on the virtual reader, then the demo MIS signing that
-// login in through OpenID Connect, then a clean stop. Runs the built CLI (npm run build first), as root.
+const { runCli, spawnCli } = cliRunner(DEV_BIN);
+
+// The dev tools' `demo` for real: Redis, pcscd + vpcd, server, agent and the demo MIS as children,
+// then a login through the agent bridge and a tap on the virtual reader, then the demo MIS signing
+// that login in through OpenID Connect, then a clean stop. Runs the built dev tools' CLI (npm run
+// build and npm run build:dev first), as root.
 
 let varDir: string;
 let ports: { port: number; redis: number; agent: number; mis: number };
@@ -77,7 +80,7 @@ describe('cardauth demo', () => {
       expect(out).toContain(`Ready. Open ${misOrigin}/patients`);
       expect(out).toContain(`cardauth's own pages: ${origin}/login`);
       expect(out).toMatch(/ivanova\s+Ivanova-Demo-2026!\s+clinician\s+04A22BB25C6180/);
-      expect(out).toContain('npx cardauth card tap --uid 04A22BB25C6180');
+      expect(out).toContain('npm run --silent dev -- card tap --uid 04A22BB25C6180');
       expect(out).toMatch(/demo data\s+created: account security.*, client demo-mis\n/);
       const pids = pidsIn(out);
       expect(pids).toHaveLength(4); // pcscd, server, agent, MIS

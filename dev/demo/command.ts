@@ -1,10 +1,10 @@
 import { relative } from 'node:path';
 import { z } from 'zod';
-import { DEMO_ACCOUNTS, DEMO_CARDS } from '../demo/fixtures';
-import type { RunningDemo } from '../demo/run';
-import { CardauthError } from '../errors';
-import { checkValues } from './args';
-import type { Command } from './command';
+import { DEMO_ACCOUNTS, DEMO_CARDS } from './fixtures';
+import type { RunningDemo } from './run';
+import { CardauthError } from '../../src/errors';
+import { checkValues } from '../../src/cli/args';
+import type { Command } from '../../src/cli/command';
 
 const port = (dflt: number) => z.coerce.number().int().min(1).max(65535).default(dflt);
 
@@ -18,7 +18,7 @@ function banner(demo: RunningDemo, stateDirArg: string | undefined): string {
   const pad = (s: string, n: number) => s + ' '.repeat(Math.max(1, n - [...s].length));
   const cardOf = (login: string) => DEMO_CARDS.find((c) => c.login === login && c.state === 'active');
   const refused = DEMO_CARDS.filter((c) => c.state !== 'active');
-  const tap = `npx cardauth card tap --uid ${DEMO_CARDS[0]?.uid ?? 'HEX'}${stateDirArg ? ` --state-dir ${stateDirArg}` : ''}`;
+  const tap = `npm run --silent dev -- card tap --uid ${DEMO_CARDS[0]?.uid ?? 'HEX'}${stateDirArg ? ` --state-dir ${stateDirArg}` : ''}`;
   const forwards = [demo.misUrl, demo.url, demo.agentUrl].map((u) => new URL(u).port).map((p) => `-L ${p}:127.0.0.1:${p}`);
   return [
     '',
@@ -50,7 +50,7 @@ function banner(demo: RunningDemo, stateDirArg: string | undefined): string {
  * `cardauth demo`: the whole system on this machine for a person to try —
  * Redis, a virtual card reader (pcscd + vpcd), demo accounts and cards, the
  * server in demo mode with its OpenID provider, the card agent, and a demo MIS
- * that signs in through OpenID Connect — until Ctrl-C. See src/demo/run.ts.
+ * that signs in through OpenID Connect — until Ctrl-C. See dev/demo/run.ts.
  */
 export const demo: Command = {
   path: ['demo'],
@@ -84,7 +84,7 @@ export const demo: Command = {
     out.write('cardauth demo: starting…\n');
     let running: RunningDemo;
     try {
-      const { startDemo } = require('../demo/run') as typeof import('../demo/run');
+      const { startDemo } = require('./run') as typeof import('./run');
       running = await startDemo({
         varDir: args.var,
         port: args.port,

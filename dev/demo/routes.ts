@@ -1,7 +1,11 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { CardauthError } from '../errors';
-import { parseBody } from './validate';
+import type { ServerConfig } from '../../src/config';
+import { CardauthError } from '../../src/errors';
+import { parseBody } from '../../src/http/validate';
+import type { Logger } from '../../src/logger';
+import { DEMO_CARDS } from './fixtures';
+import { createDemoTapper } from './tapper';
 
 export interface DemoRoutesDeps {
   /** The demo cards the login page offers as buttons. */
@@ -16,8 +20,8 @@ const TapBody = z.strictObject({ uid: z.string().min(2).max(64) });
 const plainHex = (uid: string) => uid.replace(/[\s:-]/g, '').toUpperCase();
 
 /**
- * Demo-only routes, mounted (through createApp's `extraRoutes`) only when
- * CARDAUTH_DEMO is true:
+ * Demo-only routes, mounted (through createApp's `extraRoutes`) by the demo's
+ * own server (`demoRoutes`, below), never by the shipped `cardauth serve`:
  *
  * - `GET /demo/cards` → `{cards: [{uid, label}]}`, the login page's tap buttons;
  * - `POST /demo/tap {uid}` → 202 once the card is on the virtual reader
@@ -51,4 +55,19 @@ export function createDemoRoutes(deps: DemoRoutesDeps): Router {
     res.status(202).json({ uid: card.uid });
   });
   return router;
+}
+
+/**
+ * The demo's server side, for `serve` in dev/cli.ts (what `demo` runs): with
+ * CARDAUTH_DEMO, the routes above over the virtual reader in
+ * CARDAUTH_DEMO_VPCD_DIR, and a warning in the log; without it, none.
+ *
+ * @example
+ * await startServer({ config, logger, clock, extraRoutes: demoRoutes(config, logger) });
+ */
+export function demoRoutes(config: ServerConfig, logger: Logger): Router[] {
+  if (!config.CARDAUTH_DEMO) return [];
+  // Demo only: tap buttons on the login page put virtual cards on the demo's virtual reader.
+  logger.warn('demo_mode', { vpcdDir: config.CARDAUTH_DEMO_VPCD_DIR, note: 'POST /demo/tap is on; never run demo mode in production' });
+  return [createDemoRoutes({ cards: DEMO_CARDS, tap: createDemoTapper({ dir: config.CARDAUTH_DEMO_VPCD_DIR }).tap })];
 }

@@ -1,12 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
-import { createVirtualCard, VPCD_PORTS } from '../card-agent/vpcd-card';
-import { writeWhole } from '../card-agent/write-whole';
-import { relaySocketPath } from '../demo/virtual-reader';
-import { CardauthError } from '../errors';
-import { checkValues, flag } from './args';
-import type { Command } from './command';
+import { createVirtualCard, VPCD_PORTS } from './vpcd-card';
+import { writeWhole } from '../src/write-whole';
+import { relaySocketPath } from './virtual-reader';
+import { CardauthError } from '../src/errors';
+import { checkValues, flag } from '../src/cli/args';
+import type { Command } from '../src/cli/command';
 
 /** Where `card tap --hold` keeps its pid, so `card remove` can take the card off. */
 const DEFAULT_STATE_DIR = 'var/demo';
@@ -70,7 +70,8 @@ function parsePid(text: string): number | undefined {
 }
 
 /**
- * Whether `pid` is a `node … cardauth … card tap` process (pids are reused):
+ * Whether `pid` is a `node … dev/cli.js … card tap` process (pids are reused;
+ * `cardauth` too, the name these commands had in the shipped command line):
  * on Linux from /proc/PID/cmdline; where there is no /proc the pid is trusted.
  */
 function cardTapProcess(pid: number): 'card tap' | 'other' | 'gone' {
@@ -81,7 +82,7 @@ function cardTapProcess(pid: number): 'card tap' | 'other' | 'gone' {
   } catch {
     return 'gone';
   }
-  const bin = argv.findIndex((a) => /^cardauth(\.js)?$/.test(basename(a)));
+  const bin = argv.findIndex((a) => /^cardauth(\.js)?$/.test(basename(a)) || /(^|\/)dev\/cli\.js$/.test(a));
   if (bin < 1 || !/^node/.test(basename(argv[0] ?? ''))) return 'other';
   const rest = argv.slice(bin + 1);
   const card = rest.indexOf('card');

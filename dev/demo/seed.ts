@@ -1,10 +1,10 @@
 import type { JWK } from 'jose';
-import type { AuditSink } from '../audit/record';
-import { CardauthError } from '../errors';
-import type { Account, AccountStore } from '../store/accounts';
-import type { Agent, AgentStore } from '../store/agents';
-import type { CardStore } from '../store/cards';
-import type { PasswordHasher } from '../policy/password-hasher';
+import type { AuditSink } from '../../src/audit/record';
+import { CardauthError } from '../../src/errors';
+import type { Account, AccountStore } from '../../src/store/accounts';
+import type { Agent, AgentStore } from '../../src/store/agents';
+import type { CardStore } from '../../src/store/cards';
+import type { PasswordHasher } from '../../src/policy/password-hasher';
 import { DEMO_ACCOUNTS, DEMO_CARDS, DEMO_OFFICER, DEMO_WORKSTATION } from './fixtures';
 
 /** What {@link seedDemo} works on: the same stores the server and the CLI use. */
