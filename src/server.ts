@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp } from './app';
+import { createAppParts } from './app';
 import { DEMO_CARDS } from './demo/fixtures';
 import { createDemoTapper } from './demo/tapper';
 import { createDemoRoutes } from './http/demo-routes';
@@ -43,7 +43,8 @@ export interface StartServerDeps {
  * at the process. It installs no signal handlers: the caller (`cardauth
  * serve`) decides when to call close().
  *
- * With CARDAUTH_DEMO it also mounts the demo routes (src/http/demo-routes.ts).
+ * With CARDAUTH_DEMO it also mounts the demo routes (src/http/demo-routes.ts). With the OpenID
+ * provider on it runs its back-channel logout (src/oidc/backchannel-worker.ts) until close().
  *
  * Rejects with `unavailable` when it cannot listen (e.g. the port is taken),
  * after disconnecting Redis.
@@ -69,9 +70,9 @@ export async function startServer(deps: StartServerDeps): Promise<RunningServer>
     logger.warn('demo_mode', { vpcdDir: config.CARDAUTH_DEMO_VPCD_DIR, note: 'POST /demo/tap is on; never run demo mode in production' });
     extraRoutes.push(createDemoRoutes({ cards: DEMO_CARDS, tap: createDemoTapper({ dir: config.CARDAUTH_DEMO_VPCD_DIR }).tap }));
   }
-  let app: ReturnType<typeof createApp>;
+  let parts: ReturnType<typeof createAppParts>;
   try {
-    app = createApp({ config, redis, clock, logger, ...services, extraRoutes });
+    parts = createAppParts({ config, redis, clock, logger, ...services, extraRoutes });
   } catch (err) {
     // E.g. an unusable CARDAUTH_OIDC_JWKS_FILE: the process must not stay up on Redis's connection.
     redis.disconnect();
@@ -81,7 +82,7 @@ export async function startServer(deps: StartServerDeps): Promise<RunningServer>
   let server: Server;
   try {
     server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(config.CARDAUTH_PORT, config.CARDAUTH_HOST);
+      const s = parts.app.listen(config.CARDAUTH_PORT, config.CARDAUTH_HOST);
       const onError = (err: Error) => reject(err);
       s.once('error', onError);
       s.once('listening', () => {
@@ -101,6 +102,7 @@ export async function startServer(deps: StartServerDeps): Promise<RunningServer>
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   logger.info('listening', { url });
+  parts.backchannel?.start();
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -114,6 +116,7 @@ export async function startServer(deps: StartServerDeps): Promise<RunningServer>
         });
         server.closeIdleConnections();
       });
+      await parts.backchannel?.stop();
       if (redis.status === 'ready') {
         try {
           await redis.quit();

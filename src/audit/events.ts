@@ -73,6 +73,15 @@ export const AUDIT_EVENTS = {
   'oidc.client_added': { meaning: 'An application (an MIS) was registered with the OpenID provider (`client add`): its id, name, type and redirect URIs; never its secret.' },
   'oidc.client_removed': { meaning: 'An application was removed from the OpenID provider (`client remove`).' },
   'oidc.client_secret_rotated': { meaning: "A confidential application's secret was replaced (`client rotate-secret`); the old one stopped working." },
+  'oidc.backchannel_delivered': {
+    meaning:
+      'An application that had tokens for a cardauth session that ended or locked was sent its back-channel logout token and answered 200/204 (OpenID Connect Back-Channel Logout); its grant was revoked. `details`: `clientId`, `cause` (the lock reason `tapout`, `switch`, `idle`, `request`; `expired`; `ended`: a logout, an officer, failed unlocks) and `attempts`.',
+  },
+  'oidc.backchannel_failed': {
+    meaning:
+      'A back-channel logout was given up (its grant was revoked all the same): `retries_exhausted` after CARDAUTH_OIDC_LOGOUT_ATTEMPTS sends (`details.failure`: the last one\'s, e.g. `http_503`, `ECONNREFUSED`), `client_gone` when the application was removed or has no back-channel URI any more.',
+    reasons: ['retries_exhausted', 'client_gone'],
+  },
   // the audit trail and configuration
   'audit.viewed': { meaning: 'Someone read the audit trail (`audit list`): how many records were shown, and the filter.' },
   'audit.exported': { meaning: 'Someone exported the audit trail (`audit export`): how many records, the format, the file name and the filter.' },

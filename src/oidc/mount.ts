@@ -1,8 +1,13 @@
 import type { Request, RequestHandler, Response, Router } from 'express';
 import type Redis from 'ioredis';
+import type { AuditSink } from '../audit/record';
 import type { Logger } from '../logger';
+import { defineSessionEnd } from '../store/session-store';
+import { createBackchannelStore } from './backchannel-store';
+import { createBackchannelWorker, type BackchannelWorker } from './backchannel-worker';
 import { createInteractionRoutes } from './interaction-routes';
 import type { SigningJwks } from './keys';
+import { linkSessions } from './link-sessions';
 import { createOidcProvider, OIDC_PREFIX, type OidcProviderDeps } from './provider';
 
 /** The provider's own paths: everything under /oidc/ but the interaction page, and the discovery document. */
@@ -38,7 +43,11 @@ export interface OidcDeps {
   proxy: boolean;
   accounts: OidcProviderDeps['accounts'];
   logger: Logger;
+  audit: AuditSink;
   sessionTtlSec: number;
+  sessionIdleSec: number;
+  /** Back-channel logout: how often to look, sends per logout, the first retry's delay (CARDAUTH_OIDC_LOGOUT_*). */
+  logout: { pollMs: number; attempts: number; retryMs: number };
   now: () => number;
   /** cardauth's session, Passport and session guard (createRouter's `session`). */
   session: RequestHandler;
@@ -50,6 +59,8 @@ export interface Oidc {
   providerRoutes: RequestHandler;
   /** With the pages, after the session: the interaction route. */
   interactionRoutes: Router;
+  /** Back-channel logout, not started: the entry point starts it and stops it on close. */
+  backchannel: BackchannelWorker;
 }
 
 /**
@@ -61,10 +72,28 @@ export interface Oidc {
  * this module is loaded), and oidc-provider loads through require() (Node 20.19+).
  *
  * @example
- * const oidc = createOidc({ jwks: readSigningJwks(file), issuer, redis, cookieKeys, proxy, accounts, logger, sessionTtlSec, now, session });
+ * const oidc = createOidc({ jwks: readSigningJwks(file), issuer, redis, cookieKeys, proxy, accounts, logger, audit, sessionTtlSec, sessionIdleSec, logout, now, session });
+ * oidc.backchannel.start();
  */
 export function createOidc(deps: OidcDeps): Oidc {
   const provider = createOidcProvider(deps);
+  const store = createBackchannelStore({ redis: deps.redis, idleMs: deps.sessionIdleSec * 1000, maxMs: deps.sessionTtlSec * 1000, sessionTtlSec: deps.sessionTtlSec });
+  linkSessions(provider, store, deps.logger);
+  const backchannel = createBackchannelWorker({
+    store,
+    async send(job) {
+      const client = await provider.Client.find(job.clientId);
+      if (!client?.backchannelLogoutUri) return 'no_client';
+      // Client#backchannelLogout (not in @types/oidc-provider): signs a logout token with the provider's keys, POSTs it, rejects unless 200/204.
+      await (client as unknown as { backchannelLogout(sub: string, sid: string): Promise<void> }).backchannelLogout(job.sub, job.sid);
+      return 'sent';
+    },
+    endSessions: defineSessionEnd(deps.redis, deps.sessionTtlSec),
+    audit: deps.audit,
+    logger: deps.logger,
+    now: deps.now,
+    ...deps.logout,
+  });
   const callback = provider.callback();
   const providerRoutes: RequestHandler = (req, res, next) => {
     const path = req.path;
@@ -73,5 +102,5 @@ export function createOidc(deps: OidcDeps): Oidc {
     if (req.method === 'GET' && req.get('sec-fetch-site') === 'cross-site') return sameSiteBounce(req, res);
     deps.session(req, res, (err?: unknown) => (err ? next(err) : void callback(req, res)));
   };
-  return { providerRoutes, interactionRoutes: createInteractionRoutes({ provider, redis: deps.redis, now: deps.now }) };
+  return { providerRoutes, interactionRoutes: createInteractionRoutes({ provider, redis: deps.redis, now: deps.now }), backchannel };
 }

@@ -82,7 +82,14 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
       credential: `${OIDC_PREFIX}/credential`,
     },
     interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`, policy },
-    features: { devInteractions: { enabled: false }, revocation: { enabled: true }, userinfo: { enabled: true } },
+    features: { devInteractions: { enabled: false }, revocation: { enabled: true }, userinfo: { enabled: true }, backchannelLogout: { enabled: true } },
+    // The provider fetches only what an officer registered (the clients' back-channel logout URIs,
+    // usually on the clinic's LAN): its SSRF guard, which refuses private and loopback addresses,
+    // would refuse those, so it is left out. The 2.5 s timeout it sets stays.
+    fetch: (url, init) => {
+      const { dispatcher: _ssrfGuard, ...rest } = (init ?? {}) as RequestInit & { dispatcher?: unknown };
+      return fetch(url, rest);
+    },
     clientAuthMethods: ['client_secret_basic', 'none'],
     pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
     responseTypes: ['code'],
