@@ -207,6 +207,11 @@ export function createBackchannelStore(deps: { redis: Redis; idleMs: number; max
     async link(sessionId: string, clientId: string, l: SessionLink): Promise<void> {
       await link([LINKS_PREFIX + sessionId, SESSION_WATCH_KEY], [sessionId, clientId, JSON.stringify(l), deps.sessionTtlSec, idleMs, maxMs]);
     },
+    /** The `sid` `clientId` was given in the cardauth session `sessionId`, if it was linked there. */
+    async linkedSid(sessionId: string, clientId: string): Promise<string | undefined> {
+      const raw = await guard(redis.hget(LINKS_PREFIX + sessionId, clientId), 'oidc links');
+      return raw ? (JSON.parse(raw) as SessionLink).sid : undefined;
+    },
     /** Queues the links of the watched sessions that ended or locked; answers those past their idle time or lifetime (leased for `leaseMs`). */
     async due(now: number, limit: number, leaseMs: number): Promise<DueSession[]> {
       const rows = (await due([SESSION_WATCH_KEY], [now, idleMs, maxMs, limit, leaseMs])) as string[][];

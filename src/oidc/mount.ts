@@ -76,8 +76,8 @@ export interface Oidc {
  * oidc.backchannel.start();
  */
 export function createOidc(deps: OidcDeps): Oidc {
-  const provider = createOidcProvider(deps);
   const store = createBackchannelStore({ redis: deps.redis, idleMs: deps.sessionIdleSec * 1000, maxMs: deps.sessionTtlSec * 1000, sessionTtlSec: deps.sessionTtlSec });
+  const provider = createOidcProvider({ ...deps, linkedSid: store.linkedSid });
   linkSessions(provider, store, deps.logger);
   const backchannel = createBackchannelWorker({
     store,
