@@ -102,8 +102,9 @@ export interface OidcSetup {
   services: Services;
   clients: ClientStore;
   rp: Rp;
-  /** The approved agent the logins' card statements come from. */
+  /** The approved agent the logins' card statements come from, and its key (for its tap-outs). */
   agentId: string;
+  agentKey: StatementSigningKey;
   /** Logs `browser` in through cardauth's own API (card statement + password). */
   login(browser: Browser, who: { login: string; password: string; uid: string }): Promise<void>;
   close(): Promise<void>;
@@ -112,8 +113,9 @@ export interface OidcSetup {
 /**
  * For a test file: real Redis, `cardauth serve` from dist/ with the OpenID provider on (a fresh
  * JWKS file, mode 0600), the stores to seed, an approved agent at 127.0.0.1, and the RP process.
+ * `movableClock`: the server runs with a clock the test moves (`server.advance`).
  */
-export async function startOidcSetup(env: Record<string, string> = {}): Promise<OidcSetup> {
+export async function startOidcSetup(env: Record<string, string> = {}, opts: { movableClock?: boolean } = {}): Promise<OidcSetup> {
   const redis = await startRedis();
   const dir = mkdtempSync(join(tmpdir(), 'cardauth-oidc-'));
   const jwksFile = join(dir, 'jwks.json');
@@ -127,7 +129,7 @@ export async function startOidcSetup(env: Record<string, string> = {}): Promise<
   const agent = await services.agents.register({ name: 'РМ-101', publicJwk: await exportJWK(publicKey), ip: '127.0.0.1' });
   await services.agents.approve(agent.id, 'os:test');
   const key: StatementSigningKey = { agentId: agent.id, alg: 'EdDSA', privateKey };
-  const server = await startServeProcess(fullEnv);
+  const server = await startServeProcess(fullEnv, opts);
   const rp = startRp();
   return {
     redis,
@@ -138,6 +140,7 @@ export async function startOidcSetup(env: Record<string, string> = {}): Promise<
     clients: createClientStore({ redis: client }),
     rp,
     agentId: agent.id,
+    agentKey: key,
     async login(browser, who) {
       const nonce = ((await (await browser.fetch('/auth/nonce', { method: 'POST', body: {} })).json()) as { nonce: string }).nonce;
       const statement = await signStatement(key, { aud: issuer, nonce, uid: who.uid, reader: 'Virtual PCD 00 00' }, { now: () => Date.now() });
