@@ -75,12 +75,12 @@ export const AUDIT_EVENTS = {
   'oidc.client_secret_rotated': { meaning: "A confidential application's secret was replaced (`client rotate-secret`); the old one stopped working." },
   'oidc.backchannel_delivered': {
     meaning:
-      'An application that had tokens for a cardauth session that ended or locked was sent its back-channel logout token and answered 200/204 (OpenID Connect Back-Channel Logout); its grant was revoked. `details`: `clientId`, `cause` (the lock reason `tapout`, `switch`, `idle`, `request`; `expired`; `ended`: a logout, an officer, failed unlocks) and `attempts`.',
+      'An application that had tokens for a cardauth session that ended or locked was sent its back-channel logout token and answered 200/204 (OpenID Connect Back-Channel Logout); its grant was revoked. `details`: `clientId`, `cause` (the lock reason `tapout`, `switch`, `idle`, `request`; `expired`; `ended`: a logout, an officer, failed unlocks; `provider_logout`: sent by the provider itself when an application ended its session at `/oidc/session/end`) and `attempts`.',
   },
   'oidc.backchannel_failed': {
     meaning:
-      'A back-channel logout was given up (its grant was revoked all the same): `retries_exhausted` after CARDAUTH_OIDC_LOGOUT_ATTEMPTS sends (`details.failure`: the last one\'s, e.g. `http_503`, `ECONNREFUSED`), `client_gone` when the application was removed or has no back-channel URI any more.',
-    reasons: ['retries_exhausted', 'client_gone'],
+      'A back-channel logout was given up (its grant was revoked all the same): `retries_exhausted` after CARDAUTH_OIDC_LOGOUT_ATTEMPTS sends (`details.failure`: the last one\'s, e.g. `http_503`, `ECONNREFUSED`), `client_gone` when the application was removed or has no back-channel URI any more, `not_retried` for one the provider sent itself (`provider_logout`), which it tries once.',
+    reasons: ['retries_exhausted', 'client_gone', 'not_retried'],
   },
   // the audit trail and configuration
   'audit.viewed': { meaning: 'Someone read the audit trail (`audit list`): how many records were shown, and the filter.' },

@@ -27,7 +27,7 @@ const MAX_IN_FLIGHT = 32;
 const LEASE_MS = 30_000;
 
 /** What went wrong with a send, briefly, for the audit and the log: `http_503`, `ECONNREFUSED`, `TimeoutError`. */
-function failureOf(err: unknown): string {
+export function failureOf(err: unknown): string {
   const e = err as { response?: { status?: number }; cause?: { code?: string }; name?: string };
   if (typeof e?.response?.status === 'number') return `http_${e.response.status}`;
   return e?.cause?.code ?? e?.name ?? 'error';

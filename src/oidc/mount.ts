@@ -1,10 +1,11 @@
 import type { Request, RequestHandler, Response, Router } from 'express';
 import type Redis from 'ioredis';
+import type Provider from 'oidc-provider';
 import type { AuditSink } from '../audit/record';
-import type { Logger } from '../logger';
+import { errorMessage, type Logger } from '../logger';
 import { defineSessionEnd } from '../store/session-store';
 import { createBackchannelStore } from './backchannel-store';
-import { createBackchannelWorker, type BackchannelWorker } from './backchannel-worker';
+import { createBackchannelWorker, failureOf, type BackchannelWorker } from './backchannel-worker';
 import { createInteractionRoutes } from './interaction-routes';
 import type { SigningJwks } from './keys';
 import { linkSessions } from './link-sessions';
@@ -32,6 +33,22 @@ function sameSiteBounce(req: Request, res: Response): void {
   res.setHeader('Referrer-Policy', 'no-referrer');
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.type('html').send(`<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${url}"><title>cardauth</title><a href="${url}">cardauth</a>`);
+}
+
+/**
+ * oidc-provider sends back-channel logouts of its own when its session ends through
+ * `/oidc/session/end` (RP-initiated logout): once each, with no retry. They are audited too,
+ * with the cause `provider_logout` (and no cardauth session: that one goes on).
+ */
+function auditProviderLogouts(provider: Provider, audit: AuditSink, logger: Logger): void {
+  const record = (input: Parameters<AuditSink['append']>[0]) =>
+    void audit.append(input).catch((err: unknown) => logger.error('oidc_backchannel_audit_failed', { err: errorMessage(err) }));
+  provider.on('backchannel.success', (_ctx: unknown, client: { clientId: string }, accountId: string) =>
+    record({ type: 'oidc.backchannel_delivered', outcome: 'success', subject: { accountId }, details: { clientId: client.clientId, cause: 'provider_logout', attempts: 1 } }),
+  );
+  provider.on('backchannel.error', (_ctx: unknown, err: unknown, client: { clientId: string }, accountId: string) =>
+    record({ type: 'oidc.backchannel_failed', outcome: 'failure', reason: 'not_retried', subject: { accountId }, details: { clientId: client.clientId, cause: 'provider_logout', attempts: 1, failure: failureOf(err) } }),
+  );
 }
 
 export interface OidcDeps {
@@ -79,6 +96,7 @@ export function createOidc(deps: OidcDeps): Oidc {
   const store = createBackchannelStore({ redis: deps.redis, idleMs: deps.sessionIdleSec * 1000, maxMs: deps.sessionTtlSec * 1000, sessionTtlSec: deps.sessionTtlSec });
   const provider = createOidcProvider({ ...deps, linkedSid: store.linkedSid });
   linkSessions(provider, store, deps.logger);
+  auditProviderLogouts(provider, deps.audit, deps.logger);
   const backchannel = createBackchannelWorker({
     store,
     async send(job) {

@@ -292,6 +292,25 @@ describe('every end or lock of a cardauth session logs its clients out through t
     expect((await loggedOut(again)).claims.sid).toBe(again.sid);
   });
 
+  it('a logout the provider sends itself (an application ending its session at /oidc/session/end) is audited too', async () => {
+    const m = await signedIn(IVANOVA);
+    const page = await m.browser.fetch('/oidc/session/end?client_id=mis');
+    expect(page.status).toBe(200);
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(await page.text())![1]!;
+    const cookie = [...m.browser.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const confirm = await fetch(`${setup.issuer}/oidc/session/end/confirm`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ xsrf, logout: 'yes' }),
+    });
+    expect(confirm.status).toBe(303);
+    const [r] = await receiver.forSid('/mis', m.sid);
+    expect(await verifiedLogoutToken(r!, 'mis')).toMatchObject({ sid: m.sid, sub: accounts.get('ivanova') });
+    const record = await audited(async () => (await auditRecords(redis, 'oidc.backchannel_delivered')).find((x) => x.details.cause === 'provider_logout'));
+    expect(record).toMatchObject({ subject: { accountId: accounts.get('ivanova') }, details: { clientId: 'mis', cause: 'provider_logout', attempts: 1 } });
+  });
+
   it('two nodes on one Redis: each logout is delivered, once', async () => {
     const node2 = await startServeProcess({ ...setup.env, CARDAUTH_PORT: String(await freePort()) });
     try {
