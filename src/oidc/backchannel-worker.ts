@@ -140,6 +140,8 @@ export function createBackchannelWorker(deps: BackchannelWorkerDeps) {
       );
       void running.then(schedule);
     }, deps.pollMs);
+    // A background poll: it keeps no process alive by itself (the server does).
+    timer.unref();
   }
 
   return {
