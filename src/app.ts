@@ -1,4 +1,5 @@
 import express, { type Express } from 'express';
+import type { BackchannelWorker } from './oidc/backchannel-worker';
 import { createRouter, type AppDeps } from './router';
 
 export type { AppDeps } from './router';
@@ -12,6 +13,18 @@ export type { AppDeps } from './router';
  * app.listen(config.CARDAUTH_PORT, config.CARDAUTH_HOST);
  */
 export function createApp(deps: AppDeps): Express {
+  return createAppParts(deps).app;
+}
+
+/**
+ * {@link createApp}, and the work the app needs running beside it: the OpenID provider's
+ * back-channel logout when it is on (the server entry starts it, and stops it on close).
+ *
+ * @example
+ * const { app, backchannel } = createAppParts(deps);
+ * backchannel?.start();
+ */
+export function createAppParts(deps: AppDeps): { app: Express; backchannel?: BackchannelWorker } {
   const app = express();
   app.disable('x-powered-by');
   // The `etag` setting covers only what res.send answers (res.json, res.render): JSON (no-store),
@@ -19,6 +32,7 @@ export function createApp(deps: AppDeps): Express {
   // would only cost a SHA-1 of each body. Static /assets are cached and keep serve-static's ETag.
   app.set('etag', false);
   app.set('trust proxy', deps.config.CARDAUTH_TRUST_PROXY);
-  app.use(createRouter(deps).router);
-  return app;
+  const { router, backchannel } = createRouter(deps);
+  app.use(router);
+  return { app, ...(backchannel ? { backchannel } : {}) };
 }

@@ -185,6 +185,13 @@ export const SERVER_KEYS = {
     'OpenID Connect provider (issuer CARDAUTH_PUBLIC_ORIGIN): the JSON file of its private signing keys (RS256 and ES256), mode 0600, the same file on every node; make it with `cardauth oidc keys init --out FILE`. Empty: no OpenID provider.',
     '',
   ),
+  CARDAUTH_OIDC_LOGOUT_POLL_MS: key(
+    int(20, 10000),
+    'OpenID back-channel logout: how often each node looks for sessions that ended, locked or went idle, and for logouts to send (the delay from a tap-out to the logout is about this).',
+    '200',
+  ),
+  CARDAUTH_OIDC_LOGOUT_ATTEMPTS: key(int(1, 50), 'OpenID back-channel logout: sends of one logout token to a client that does not answer 200/204 before it is given up (`oidc.backchannel_failed`).', '8'),
+  CARDAUTH_OIDC_LOGOUT_RETRY_MS: key(int(100, 3600000), 'OpenID back-channel logout: the delay before the first retry; each next one doubles it (defaults: 1, 2, 4 … 64 s, about 2 minutes in all).', '1000'),
   CARDAUTH_DEMO: key(bool, 'Demo mode: shows the virtual-card tap button on the login page. Never in production.', 'false'),
   CARDAUTH_DEMO_VPCD_DIR: key(z.string().min(1), 'Demo mode only: folder of the virtual reader whose relay socket `vpcd-slot0.sock` POST /demo/tap puts cards on. Read by the demo\'s own server (`serve` of the dev tools, dev/cli.ts, which `demo` runs); the shipped `cardauth serve` has no demo routes.', 'var/demo'),
 } as const;

@@ -43,7 +43,7 @@ export interface Cardauth {
   session: CardauthRouter['session'];
   /** The `card-password` Passport strategy, for `passport.use('card-password', strategy)` in the host's own Passport. */
   strategy: CardauthRouter['strategy'];
-  /** Disconnects the Redis client cardauth constructed (not a client the host passed). Safe to call twice. */
+  /** Stops the OpenID back-channel logout (when the provider is on) and disconnects the Redis client cardauth constructed (not a client the host passed). Safe to call twice. */
   close(): Promise<void>;
 }
 
@@ -82,11 +82,13 @@ export function createCardauth(options: CardauthOptions): Cardauth {
     owned?.disconnect();
     throw err;
   }
-  const { router, session, strategy, errorHandler } = built;
+  const { router, session, strategy, errorHandler, backchannel } = built;
+  backchannel?.start();
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      await backchannel?.stop();
       if (!owned) return;
       if (owned.status !== 'ready') return owned.disconnect();
       await owned.quit().catch(() => owned.disconnect());

@@ -16,6 +16,7 @@ import { securityHeaders } from './http/security-headers';
 import { sessionGuard } from './http/session-guard';
 import { trustProxyCheck } from './http/trust-proxy-check';
 import { errorMessage, type Logger } from './logger';
+import type { BackchannelWorker } from './oidc/backchannel-worker';
 import { readSigningJwks } from './oidc/keys';
 import { createAgentRoutes, type AgentRoutesDeps } from './http/agent-routes';
 import type { Lockout } from './policy/lockout';
@@ -103,6 +104,8 @@ export interface CardauthRouter {
   strategy: LocalStrategy;
   /** cardauth's last middleware: typed errors as JSON, anything else logged and answered 503. */
   errorHandler: ErrorRequestHandler;
+  /** With the OpenID provider on: its back-channel logout, for the entry point to start, and stop on close. */
+  backchannel?: BackchannelWorker;
 }
 
 /**
@@ -146,6 +149,8 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
         logger: deps.logger,
         audit: deps.audit,
         sessionTtlSec: config.CARDAUTH_SESSION_MAX_SEC,
+        sessionIdleSec: config.CARDAUTH_SESSION_IDLE_SEC,
+        logout: { pollMs: config.CARDAUTH_OIDC_LOGOUT_POLL_MS, attempts: config.CARDAUTH_OIDC_LOGOUT_ATTEMPTS, retryMs: config.CARDAUTH_OIDC_LOGOUT_RETRY_MS },
         now,
         session: (req, res, next) => session(req, res, next),
       })
@@ -318,5 +323,5 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
 
   router.use((_req, _res, next) => next(new CardauthError('not_found', 'no such page')));
   router.use(errorHandler);
-  return { router, session, strategy, errorHandler };
+  return { router, session, strategy, errorHandler, ...(oidc ? { backchannel: oidc.backchannel } : {}) };
 }

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Router } from 'express';
-import { createApp } from './app';
+import { createAppParts } from './app';
 import type { Clock } from './clock';
 import type { ServerConfig } from './config';
 import { CardauthError } from './errors';
@@ -45,6 +45,8 @@ export interface StartServerDeps {
  *
  * It mounts `extraRoutes` after its own; the shipped `cardauth serve` passes none
  * (the demo's server, `serve` in dev/cli.ts, passes the demo's).
+ * With the OpenID provider on it runs its back-channel logout
+ * (src/oidc/backchannel-worker.ts) until close().
  *
  * Rejects with `unavailable` when it cannot listen (e.g. the port is taken),
  * after disconnecting Redis.
@@ -65,9 +67,9 @@ export async function startServer(deps: StartServerDeps): Promise<RunningServer>
   }
   const services = createServices({ redis, config, clock, logger });
   const extraRoutes = deps.extraRoutes ?? [];
-  let app: ReturnType<typeof createApp>;
+  let parts: ReturnType<typeof createAppParts>;
   try {
-    app = createApp({ config, redis, clock, logger, ...services, extraRoutes });
+    parts = createAppParts({ config, redis, clock, logger, ...services, extraRoutes });
   } catch (err) {
     // E.g. an unusable CARDAUTH_OIDC_JWKS_FILE: the process must not stay up on Redis's connection.
     redis.disconnect();
@@ -77,7 +79,7 @@ export async function startServer(deps: StartServerDeps): Promise<RunningServer>
   let server: Server;
   try {
     server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(config.CARDAUTH_PORT, config.CARDAUTH_HOST);
+      const s = parts.app.listen(config.CARDAUTH_PORT, config.CARDAUTH_HOST);
       const onError = (err: Error) => reject(err);
       s.once('error', onError);
       s.once('listening', () => {
@@ -97,6 +99,7 @@ export async function startServer(deps: StartServerDeps): Promise<RunningServer>
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   logger.info('listening', { url });
+  parts.backchannel?.start();
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -110,6 +113,7 @@ export async function startServer(deps: StartServerDeps): Promise<RunningServer>
         });
         server.closeIdleConnections();
       });
+      await parts.backchannel?.stop();
       if (redis.status === 'ready') {
         try {
           await redis.quit();

@@ -77,6 +77,15 @@ export const AUDIT_EVENTS = {
   'oidc.key_added': { meaning: 'A signing key was made in a keys file (`oidc keys init`, `oidc keys add`): its `kid`, `alg` and the file; never key material.' },
   'oidc.key_activated': { meaning: 'A signing key was made the one that signs for its algorithm (`oidc keys use`): its `kid`, `alg` and the file.' },
   'oidc.key_dropped': { meaning: 'A signing key was removed from a keys file (`oidc keys drop`): its `kid`, `alg` and the file.' },
+  'oidc.backchannel_delivered': {
+    meaning:
+      'An application that had tokens for a cardauth session that ended or locked was sent its back-channel logout token and answered 200/204 (OpenID Connect Back-Channel Logout); its grant was revoked. `details`: `clientId`, `cause` (the lock reason `tapout`, `switch`, `idle`, `request`; `expired`; `ended`: a logout, an officer, failed unlocks; `provider_logout`: sent by the provider itself when an application ended its session at `/oidc/session/end`) and `attempts`.',
+  },
+  'oidc.backchannel_failed': {
+    meaning:
+      'A back-channel logout was given up (its grant was revoked all the same): `retries_exhausted` after CARDAUTH_OIDC_LOGOUT_ATTEMPTS sends (`details.failure`: the last one\'s, e.g. `http_503`, `ECONNREFUSED`), `client_gone` when the application was removed or has no back-channel URI any more, `not_retried` for one the provider sent itself (`provider_logout`), which it tries once.',
+    reasons: ['retries_exhausted', 'client_gone', 'not_retried'],
+  },
   // the audit trail and configuration
   'audit.viewed': { meaning: 'Someone read the audit trail (`audit list`): how many records were shown, and the filter.' },
   'audit.exported': { meaning: 'Someone exported the audit trail (`audit export`): how many records, the format, the file name and the filter.' },

@@ -37,7 +37,7 @@ export const clientAdd: Command = {
     '--name NAME                   shown to officers',
     '--redirect-uri URI            where the code goes back (exact match); http://127.0.0.1/… takes any port (RFC 8252)',
     '--post-logout-redirect-uri URI where a logout may send the browser',
-    '--backchannel-logout-uri URI  where logouts are posted (recorded; not sent yet)',
+    '--backchannel-logout-uri URI  where back-channel logout tokens are POSTed when a session ends or locks',
     '--public                      no secret (a desktop or browser app): PKCE S256 required',
     'A confidential client authenticates with client_secret_basic or client_secret_post. Its secret is printed alone on the last line, once:',
     'the provider compares it as sent, so it is kept in Redis as it is, and never shown again (rotate-secret makes a new one).',

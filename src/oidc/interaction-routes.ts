@@ -23,7 +23,7 @@ const REAUTH_TTL_SEC = 3600;
  *   which comes back here after card + password. `prompt=login` needs a cardauth login made
  *   after the request came (marked in Redis, `oidc:reauth:<uid>`); an elapsed `max_age` a
  *   login within it: both send the user to `/login?…&reauth=1`, which shows the form even
- *   to a logged-in user.
+ *   to a logged-in user. The provider session forgets its clients first (forgetClients).
  * - `consent` prompt: every registered client is first-party (an officer registered it), so
  *   it saves a Grant of the requested scopes and claims and finishes, for the same account only.
  *
@@ -47,6 +47,20 @@ export function createInteractionRoutes(deps: InteractionRoutesDeps): Router {
     return !(user.authTime > since);
   }
 
+  /**
+   * A login finished here is a new cardauth session (a login or an unlock regenerates it, and the
+   * old one's clients were logged out through the back channel): the provider session of the
+   * browser forgets its clients, so each gets a new `sid` (and grant) rather than the one its
+   * logout token named. A logout still being retried to a client that was down cannot then end
+   * the client's new session.
+   */
+  async function forgetClients(sessionUid: string): Promise<void> {
+    const providerSession = await provider.Session.findByUid(sessionUid);
+    if (!providerSession?.authorizations) return;
+    delete providerSession.authorizations;
+    await providerSession.persist();
+  }
+
   async function interaction(req: Request, res: Response) {
     const details = await provider.interactionDetails(req, res);
     const { uid, prompt, params, session } = details;
@@ -55,6 +69,7 @@ export function createInteractionRoutes(deps: InteractionRoutesDeps): Router {
       if (!user) return sendToLogin(res, uid, false);
       const maxAge = params.max_age === undefined ? undefined : Number(params.max_age);
       if (await needsFreshLogin(uid, user, prompt.reasons, maxAge)) return sendToLogin(res, uid, true);
+      if (session?.uid) await forgetClients(session.uid);
       await provider.interactionFinished(
         req,
         res,

@@ -1,12 +1,17 @@
 import type { Request, RequestHandler, Response, Router } from 'express';
 import type Redis from 'ioredis';
+import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { AuditSink } from '../audit/record';
 import { messages, pickLang } from '../http/i18n';
 import { logOut } from '../http/log-out';
 import { errorMessage, type Logger } from '../logger';
+import { defineSessionEnd } from '../store/session-store';
+import { createBackchannelStore } from './backchannel-store';
+import { createBackchannelWorker, failureOf, type BackchannelWorker } from './backchannel-worker';
 import { createInteractionRoutes } from './interaction-routes';
 import type { SigningJwks } from './keys';
+import { linkSessions } from './link-sessions';
 import { cardauthUserOf, createLogoutPages, expressOf, type LogoutPages } from './logout-pages';
 import { createOidcProvider, OIDC_PREFIX, type OidcProviderDeps } from './provider';
 
@@ -72,6 +77,24 @@ async function logOutWithProvider(ctx: KoaContextWithOIDC, deps: Pick<OidcDeps, 
   }
 }
 
+/**
+ * oidc-provider sends back-channel logouts of its own when its session ends through
+ * `/oidc/session/end` (RP-initiated logout): once each, with no retry. They are audited too,
+ * with the cause `provider_logout`. A confirmed logout also ends the cardauth session
+ * (logOutWithProvider), whose own back-channel logouts then follow (cause `ended`): a client
+ * may be told twice, which Back-Channel Logout allows (the logout token is idempotent).
+ */
+function auditProviderLogouts(provider: Provider, audit: AuditSink, logger: Logger): void {
+  const record = (input: Parameters<AuditSink['append']>[0]) =>
+    void audit.append(input).catch((err: unknown) => logger.error('oidc_backchannel_audit_failed', { err: errorMessage(err) }));
+  provider.on('backchannel.success', (_ctx: unknown, client: { clientId: string }, accountId: string) =>
+    record({ type: 'oidc.backchannel_delivered', outcome: 'success', subject: { accountId }, details: { clientId: client.clientId, cause: 'provider_logout', attempts: 1 } }),
+  );
+  provider.on('backchannel.error', (_ctx: unknown, err: unknown, client: { clientId: string }, accountId: string) =>
+    record({ type: 'oidc.backchannel_failed', outcome: 'failure', reason: 'not_retried', subject: { accountId }, details: { clientId: client.clientId, cause: 'provider_logout', attempts: 1, failure: failureOf(err) } }),
+  );
+}
+
 export interface OidcDeps {
   /** The private signing keys (readSigningJwks of CARDAUTH_OIDC_JWKS_FILE). */
   jwks: SigningJwks;
@@ -81,9 +104,12 @@ export interface OidcDeps {
   proxy: boolean;
   accounts: OidcProviderDeps['accounts'];
   logger: Logger;
-  /** Where the logout of cardauth's session through the provider is recorded. */
+  /** Where the logout through the provider and the back-channel deliveries are recorded. */
   audit: AuditSink;
   sessionTtlSec: number;
+  sessionIdleSec: number;
+  /** Back-channel logout: how often to look, sends per logout, the first retry's delay (CARDAUTH_OIDC_LOGOUT_*). */
+  logout: { pollMs: number; attempts: number; retryMs: number };
   now: () => number;
   /** cardauth's session, Passport and session guard (createRouter's `session`). */
   session: RequestHandler;
@@ -95,6 +121,8 @@ export interface Oidc {
   providerRoutes: RequestHandler;
   /** With the pages, after the session: the interaction route. */
   interactionRoutes: Router;
+  /** Back-channel logout, not started: the entry point starts it and stops it on close. */
+  backchannel: BackchannelWorker;
 }
 
 /**
@@ -107,17 +135,36 @@ export interface Oidc {
  * this module is loaded), and oidc-provider loads through require() (Node 20.19+).
  *
  * @example
- * const oidc = createOidc({ jwks: readSigningJwks(file), issuer, redis, cookieKeys, proxy, accounts, logger, audit, sessionTtlSec, now, session });
+ * const oidc = createOidc({ jwks: readSigningJwks(file), issuer, redis, cookieKeys, proxy, accounts, logger, audit, sessionTtlSec, sessionIdleSec, logout, now, session });
+ * oidc.backchannel.start();
  */
 export function createOidc(deps: OidcDeps): Oidc {
   const pages = createLogoutPages({ secure: deps.issuer.startsWith('https:') });
-  const provider = createOidcProvider({ ...deps, logoutPages: pages });
+  const store = createBackchannelStore({ redis: deps.redis, idleMs: deps.sessionIdleSec * 1000, maxMs: deps.sessionTtlSec * 1000, sessionTtlSec: deps.sessionTtlSec });
+  const provider = createOidcProvider({ ...deps, logoutPages: pages, linkedSid: store.linkedSid });
+  linkSessions(provider, store, deps.logger);
+  auditProviderLogouts(provider, deps.audit, deps.logger);
   provider.use(async (ctx, next) => {
     await next();
     // ctx.oidc exists once one of the provider's routes ran.
     const route = (ctx as Partial<KoaContextWithOIDC>).oidc?.route;
     if (route === 'end_session' && ctx.status === 200) await askWithoutProviderSession(ctx as KoaContextWithOIDC, pages);
     if (route === 'end_session_confirm' && ctx.status === 303) await logOutWithProvider(ctx as KoaContextWithOIDC, deps);
+  });
+  const backchannel = createBackchannelWorker({
+    store,
+    async send(job) {
+      const client = await provider.Client.find(job.clientId);
+      if (!client?.backchannelLogoutUri) return 'no_client';
+      // Client#backchannelLogout (not in @types/oidc-provider): signs a logout token with the provider's keys, POSTs it, rejects unless 200/204.
+      await (client as unknown as { backchannelLogout(sub: string, sid: string): Promise<void> }).backchannelLogout(job.sub, job.sid);
+      return 'sent';
+    },
+    endSessions: defineSessionEnd(deps.redis, deps.sessionTtlSec),
+    audit: deps.audit,
+    logger: deps.logger,
+    now: deps.now,
+    ...deps.logout,
   });
   const callback = provider.callback();
   const providerRoutes: RequestHandler = (req, res, next) => {
@@ -127,5 +174,5 @@ export function createOidc(deps: OidcDeps): Oidc {
     if (req.method === 'GET' && req.get('sec-fetch-site') === 'cross-site') return sameSiteBounce(req, res);
     deps.session(req, res, (err?: unknown) => (err ? next(err) : void callback(req, res)));
   };
-  return { providerRoutes, interactionRoutes: createInteractionRoutes({ provider, redis: deps.redis, now: deps.now }) };
+  return { providerRoutes, interactionRoutes: createInteractionRoutes({ provider, redis: deps.redis, now: deps.now }), backchannel };
 }

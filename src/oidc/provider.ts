@@ -33,6 +33,8 @@ export interface OidcProviderDeps {
   now: () => number;
   /** The logout question and the "signed out" page (createLogoutPages). */
   logoutPages: Pick<LogoutPages, 'logoutSource' | 'postLogoutSuccessSource'>;
+  /** The `sid` a client was given in this cardauth session, if any (backchannel-store.ts). */
+  linkedSid(sessionId: string, clientId: string): Promise<string | undefined>;
 }
 
 /** The logged-in, unlocked cardauth user of the request (set by cardauth's session guard), if any. */
@@ -47,21 +49,28 @@ const cardauthUser = (req: IncomingMessage) => (req as IncomingMessage & { user?
  * to cardauth's interaction route (interaction-routes.ts), and an extra check on the `login`
  * prompt keeps the provider's session tied to the cardauth session of the request: when that
  * one is gone, locked or another user's, the provider asks for a login again (with
- * `prompt=none`: `login_required`). devInteractions is off. RP-initiated logout asks on
+ * `prompt=none`: `login_required`), and a back-channel logout client's `sid` to the cardauth
+ * session it was given in. devInteractions is off. RP-initiated logout asks on
  * cardauth's pages (`logoutPages`); mount.ts ends the cardauth session when it is confirmed.
  *
  * @example
- * const provider = createOidcProvider({ issuer: config.CARDAUTH_PUBLIC_ORIGIN, redis, jwks, cookieKeys, proxy: false, accounts, logger, sessionTtlSec: 43200 });
+ * const provider = createOidcProvider({ issuer: config.CARDAUTH_PUBLIC_ORIGIN, redis, jwks, cookieKeys, proxy: false, accounts, logger, sessionTtlSec: 43200, linkedSid: store.linkedSid });
  */
 export function createOidcProvider(deps: OidcProviderDeps): Provider {
   const { Check, base } = interactionPolicy;
   const policy = base();
   policy.get('login')!.checks.add(
-    new Check('cardauth_session', 'the cardauth session is gone, locked, or another user’s', 'login_required', (ctx: KoaContextWithOIDC) => {
+    new Check('cardauth_session', 'the cardauth session is gone, locked, or another user’s', 'login_required', async (ctx: KoaContextWithOIDC) => {
       if (ctx.oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
       const user = cardauthUser(ctx.req);
       const session = ctx.oidc.session;
       if (!user || !session || session.accountId !== user.accountId || session.authTime() !== Math.floor(user.authTime / 1000)) return Check.REQUEST_PROMPT;
+      // A back-channel client's sid from another cardauth session (one logged out since; a new login
+      // in the same second passes the check above) is not reused: the login is made again, which
+      // gives the client a new sid (interaction-routes.ts, forgetClients).
+      const { client } = ctx.oidc;
+      const sid = client?.backchannelLogoutUri ? session.sidFor(client.clientId) : undefined;
+      if (client && sid && (await deps.linkedSid(String((ctx.req as IncomingMessage & { sessionID?: string }).sessionID), client.clientId)) !== sid) return Check.REQUEST_PROMPT;
       return Check.NO_NEED_TO_PROMPT;
     }),
   );
@@ -88,7 +97,20 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
       credential: `${OIDC_PREFIX}/credential`,
     },
     interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`, policy },
-    features: { devInteractions: { enabled: false }, revocation: { enabled: true }, userinfo: { enabled: true }, rpInitiatedLogout: { enabled: true, ...deps.logoutPages } },
+    features: {
+      devInteractions: { enabled: false },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: { enabled: true, ...deps.logoutPages },
+      backchannelLogout: { enabled: true },
+    },
+    // The provider fetches only what an officer registered (the clients' back-channel logout URIs,
+    // usually on the clinic's LAN): its SSRF guard, which refuses private and loopback addresses,
+    // would refuse those, so it is left out. The 2.5 s timeout it sets stays.
+    fetch: (url, init) => {
+      const { dispatcher: _ssrfGuard, ...rest } = (init ?? {}) as RequestInit & { dispatcher?: unknown };
+      return fetch(url, rest);
+    },
     // A confidential client sends its secret either way: HTTP Basic or the form (several MIS stacks default to it).
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
     pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },

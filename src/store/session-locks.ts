@@ -5,6 +5,14 @@ import { defineScript, pairsToRecord } from './script';
 /** Where connect-redis keeps sessions (`sess:<id>`); the scripts here and the sweep reach them there. */
 export const SESSION_KEY_PREFIX = 'sess:';
 
+/**
+ * The sessions an OpenID client holds tokens for (src/oidc/backchannel-store.ts), by when to look
+ * at each next. Every script that locks a session, or ends it or leaves it without a user, sets its
+ * score to 0 here with `ZADD XX` (a no-op for a session no client holds tokens for), so the
+ * back-channel logout worker of any node finds it at its next poll.
+ */
+export const SESSION_WATCH_KEY = 'oidc:watch';
+
 /** Why a session was locked (УПД.8). */
 export type LockReason = 'idle' | 'tapout' | 'switch' | 'request';
 
@@ -51,7 +59,7 @@ export interface SessionLocks {
 // record, and the note is what lets a later tap-out write a record an
 // earlier one could not (`recorded` clears it). Records are written at least
 // once: two tap-outs of one card at the same moment may both write one.
-// KEYS: the card's index, its unrecorded hash. ARGV: prefix, reason, at, ttl.
+// KEYS: the card's index, its unrecorded hash, the watch set. ARGV: prefix, reason, at, ttl.
 const LOCK_CARD = `
 local locked = {}
 for _, sid in ipairs(redis.call('SMEMBERS', KEYS[1])) do
@@ -71,6 +79,7 @@ for _, sid in ipairs(redis.call('SMEMBERS', KEYS[1])) do
       end
       redis.call('SET', ARGV[1] .. sid, patched, 'KEEPTTL')
       redis.call('HSET', KEYS[2], sid, ARGV[2] .. ':' .. ARGV[3])
+      redis.call('ZADD', KEYS[3], 'XX', 0, sid)
       table.insert(locked, sid)
     end
   end
@@ -120,7 +129,7 @@ function unrecordedLocks(flat: unknown): UnrecordedLock[] {
 export function createSessionLocks(deps: { redis: Redis; prefix?: string }): SessionLocks {
   const { redis } = deps;
   const prefix = deps.prefix ?? SESSION_KEY_PREFIX;
-  const lockCard = defineScript(redis, 'cardauthLockCard', 2, LOCK_CARD);
+  const lockCard = defineScript(redis, 'cardauthLockCard', 3, LOCK_CARD);
   const touch = defineScript(redis, 'cardauthSessionTouch', 1, TOUCH);
   const bind = defineScript(redis, 'cardauthSessionBind', 1, BIND);
   return {
@@ -128,7 +137,7 @@ export function createSessionLocks(deps: { redis: Redis; prefix?: string }): Ses
       await bind([indexKey(agentId, uid)], [sessionId, ttlSec]);
     },
     async lockCard(agentId, uid, lock) {
-      const keys = [indexKey(agentId, uid), unrecordedKey(agentId, uid)];
+      const keys = [indexKey(agentId, uid), unrecordedKey(agentId, uid), SESSION_WATCH_KEY];
       const [locked, unrecorded] = await lockCard(keys, [prefix, lock.reason, lock.at, UNRECORDED_TTL_SEC]);
       return { locked: (Array.isArray(locked) ? locked : []).map(String), unrecorded: unrecordedLocks(unrecorded) };
     },

@@ -1,6 +1,6 @@
 import { RedisStore } from 'connect-redis';
 import type Redis from 'ioredis';
-import { SESSION_KEY_PREFIX } from './session-locks';
+import { SESSION_KEY_PREFIX, SESSION_WATCH_KEY } from './session-locks';
 import { defineScript } from './script';
 
 // connect-redis writes a session whole (SET key json EX ttl). A tap-out on
@@ -18,9 +18,13 @@ import { defineScript } from './script';
 // unlock, a revocation sweep): ending one leaves a short-lived marker, and a
 // request still in flight that writes its session back finds it and writes
 // nothing, where a plain SET would have logged that browser in again.
-// KEYS: the session key, its ended marker. ARGV: the JSON, the TTL in seconds (0: none), the account id or ''.
+//
+// A write that leaves the session locked or without a user flags it in the
+// watch set (SESSION_WATCH_KEY), as ending one does, for the back-channel logout.
+// KEYS: the session key, its ended marker, the watch set. ARGV: the JSON, the TTL in seconds (0: none), the account id or '', the session id.
 const SAVE = `
 if redis.call('EXISTS', KEYS[2]) == 1 then return {'ended'} end
+if ARGV[3] == '' then redis.call('ZADD', KEYS[3], 'XX', 0, ARGV[4]) end
 local json = ARGV[1]
 if ARGV[3] ~= '' then
   local raw = redis.call('GET', KEYS[1])
@@ -41,17 +45,18 @@ end
 return {'ok'}
 `;
 
-// ARGV: the session key prefix, the marker prefix, the marker TTL, then the session ids.
+// KEYS: the watch set. ARGV: the session key prefix, the marker prefix, the marker TTL, then the session ids.
 const END = `
 for i = 4, #ARGV do
   redis.call('DEL', ARGV[1] .. ARGV[i])
   redis.call('SET', ARGV[2] .. ARGV[i], '1', 'EX', ARGV[3])
+  redis.call('ZADD', KEYS[1], 'XX', 0, ARGV[i])
 end
 return {'ok'}
 `;
 
 /** Where the marker of an ended session lives (not under `sess:`, which the sweep scans). */
-const ENDED_PREFIX = 'sessended:';
+export const ENDED_PREFIX = 'sessended:';
 const endedKey = (sessionId: string) => ENDED_PREFIX + sessionId;
 
 /**
@@ -67,9 +72,9 @@ const endedKey = (sessionId: string) => ENDED_PREFIX + sessionId;
  * await end(['Xk3…']);
  */
 export function defineSessionEnd(redis: Redis, ttlSec: number): (sessionIds: readonly string[]) => Promise<void> {
-  const end = defineScript(redis, 'cardauthSessionEnd', 0, END);
+  const end = defineScript(redis, 'cardauthSessionEnd', 1, END);
   return async (sessionIds) => {
-    if (sessionIds.length) await end([], [SESSION_KEY_PREFIX, ENDED_PREFIX, ttlSec, ...sessionIds]);
+    if (sessionIds.length) await end([SESSION_WATCH_KEY], [SESSION_KEY_PREFIX, ENDED_PREFIX, ttlSec, ...sessionIds]);
   };
 }
 
@@ -92,7 +97,7 @@ function unlockedUser(json: string): string {
  */
 export function createSessionStore(deps: { redis: Redis; ttlSec: number }): RedisStore {
   const store = new RedisStore({ client: deps.redis, prefix: SESSION_KEY_PREFIX, ttl: deps.ttlSec, disableTouch: true });
-  const save = defineScript(deps.redis, 'cardauthSessionSave', 2, SAVE);
+  const save = defineScript(deps.redis, 'cardauthSessionSave', 3, SAVE);
   const end = defineSessionEnd(deps.redis, deps.ttlSec);
   const idOf = (key: string) => {
     if (!key.startsWith(SESSION_KEY_PREFIX)) throw new TypeError(`session store: "${key.slice(0, 40)}" is not a session key`);
@@ -121,7 +126,8 @@ export function createSessionStore(deps: { redis: Redis; ttlSec: number }): Redi
   store.client = {
     ...store.client,
     async set(key, value, ttl) {
-      await save([key, endedKey(idOf(key))], [value, ttl ?? 0, unlockedUser(value)]);
+      const id = idOf(key);
+      await save([key, endedKey(id), SESSION_WATCH_KEY], [value, ttl ?? 0, unlockedUser(value), id]);
       return 'OK';
     },
     async del(keys) {

@@ -106,6 +106,8 @@ describe('card + password login succeeds', () => {
     const after = await c.get('/auth/session');
     expect(after.status).toBe(401);
     expect(after.json.error.code).toBe('unauthenticated');
+    // No OpenID provider, no client: back-channel logout left nothing behind.
+    expect(await srv.redis.keys('oidc:*')).toEqual([]);
   });
 
   it('the audit chain verifies and never contains the password', async () => {

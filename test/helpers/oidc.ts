@@ -122,8 +122,9 @@ export interface OidcSetup {
   services: Services;
   clients: ClientStore;
   rp: Rp;
-  /** The approved agent the logins' card statements come from. */
+  /** The approved agent the logins' card statements come from, and its key (for its tap-outs). */
   agentId: string;
+  agentKey: StatementSigningKey;
   /** Logs `browser` in through cardauth's own API (card statement + password). */
   login(browser: Browser, who: Who): Promise<void>;
   /**
@@ -138,8 +139,9 @@ export interface OidcSetup {
  * For a test file: real Redis, `cardauth serve` from dist/ with the OpenID provider on (a fresh
  * JWKS file, mode 0600), the stores to seed, an approved agent at 127.0.0.1, and the RP process.
  * `host: 'embedded'` runs examples/express-mis instead: a host app with cardauth's router.
+ * `movableClock`: the server runs with a clock the test moves (`server.advance`).
  */
-export async function startOidcSetup(env: Record<string, string> = {}, host: 'serve' | 'embedded' = 'serve'): Promise<OidcSetup> {
+export async function startOidcSetup(env: Record<string, string> = {}, opts: { host?: 'serve' | 'embedded'; movableClock?: boolean } = {}): Promise<OidcSetup> {
   const redis = await startRedis();
   const dir = mkdtempSync(join(tmpdir(), 'cardauth-oidc-'));
   const jwksFile = join(dir, 'jwks.json');
@@ -153,7 +155,7 @@ export async function startOidcSetup(env: Record<string, string> = {}, host: 'se
   const agent = await services.agents.register({ name: 'РМ-101', publicJwk: await exportJWK(publicKey), ip: '127.0.0.1' });
   await services.agents.approve(agent.id, 'os:test');
   const key: StatementSigningKey = { agentId: agent.id, alg: 'EdDSA', privateKey };
-  const server = await (host === 'serve' ? startServeProcess : startEmbeddedProcess)(fullEnv);
+  const server = await (opts.host === 'embedded' ? startEmbeddedProcess(fullEnv) : startServeProcess(fullEnv, opts));
   const rp = startRp();
   const login = async (browser: Browser, who: Who) => {
     const nonce = ((await (await browser.fetch('/auth/nonce', { method: 'POST', body: {} })).json()) as { nonce: string }).nonce;
@@ -172,6 +174,7 @@ export async function startOidcSetup(env: Record<string, string> = {}, host: 'se
     clients: createClientStore({ redis: client }),
     rp,
     agentId: agent.id,
+    agentKey: key,
     login,
     async signIn(browser, rpClient, params = {}, who) {
       const start = await rp.call({ op: 'start', ...rpClient, params });

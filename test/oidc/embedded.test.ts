@@ -13,7 +13,7 @@ let accountId: string;
 let secret: string;
 
 beforeAll(async () => {
-  setup = await startOidcSetup({}, 'embedded');
+  setup = await startOidcSetup({}, { host: 'embedded' });
   const s = setup.services;
   const acc = await s.accounts.create({ login: 'ivanova', displayName: 'Иванова Анна Петровна', roles: ['clinician'], passwordHash: await s.hasher.hash(PASSWORD) });
   await s.cards.bind({ uid: IVANOVA.uid, accountId: acc.id, by: 'os:test' });
