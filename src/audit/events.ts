@@ -83,6 +83,11 @@ export const AUDIT_EVENTS = {
   'audit.verified': { meaning: 'The hash chain was verified; a failure names the first broken record.' },
   'audit.write_failed': { meaning: 'Audit writes failed (those logins failed closed); recorded with their count and start once the trail is writable again (РСБ.5).', reasons: ['trail_unwritable'] },
   'config.changed': { meaning: 'The configuration changed.', later: true },
+  'policy.applied': {
+    meaning:
+      'The server started with its policy (`cardauth serve`): the profile (CARDAUTH_POLICY_PROFILE), each password and lockout value and where it came from (`profile`, `file` or `env`). `below_profile`: CARDAUTH_ALLOW_BELOW_PROFILE let values weaker than the profile through, named in `details.belowProfile`.',
+    reasons: ['below_profile'],
+  },
 } as const satisfies Record<string, { meaning: string; reasons?: readonly string[]; later?: true }>;
 
 /** A dotted audit event type such as `card.presented`. */
