@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { CardauthError } from './errors';
+import { breachText, DEFAULT_PROFILE, PROFILE_NAMES, PROFILES, profileBreaches, type ProfileKey, type ProfileName } from './policy-profiles';
 
 /**
  * The one place that reads the environment. Every key is declared once below,
@@ -130,6 +131,8 @@ interface KeyDef<S extends z.ZodType> {
   default?: string;
   description: string;
   secret?: boolean;
+  /** Its default comes from the policy profile (CARDAUTH_POLICY_PROFILE), which also sets its floor. */
+  profile?: true;
 }
 const key = <S extends z.ZodType>(schema: S, description: string, dflt?: string, isSecret = false): KeyDef<S> => ({
   schema,
@@ -137,6 +140,9 @@ const key = <S extends z.ZodType>(schema: S, description: string, dflt?: string,
   ...(dflt !== undefined ? { default: dflt } : {}),
   ...(isSecret ? { secret: true } : {}),
 });
+
+/** A key whose default is the chosen policy profile's value (src/policy-profiles.ts). */
+const profileKey = <S extends z.ZodType>(schema: S, description: string): KeyDef<S> => ({ schema, description, profile: true });
 
 /** Server keys. */
 export const SERVER_KEYS = {
@@ -165,17 +171,29 @@ export const SERVER_KEYS = {
   ),
   CARDAUTH_STATEMENT_MAX_LIFETIME_SEC: key(int(1, 300), 'Longest `exp - iat` accepted in a card statement.', '30'),
   CARDAUTH_CLOCK_SKEW_SEC: key(int(0, 60), 'Clock skew tolerated between agent and server.', '5'),
-  CARDAUTH_LOCKOUT_ATTEMPTS: key(int(1, 100), 'Password attempts per account within the window (ИАФ.3, УПД.4). Each is taken before the password is checked, atomically across nodes, and given back when the password is right; a failed last one locks the account, and a right password arriving after that is refused too.', '5'),
-  CARDAUTH_LOCKOUT_WINDOW_SEC: key(int(1, 86400), 'Window in which failed attempts are counted.', '900'),
-  CARDAUTH_LOCKOUT_DURATION_SEC: key(int(1, 86400), 'How long a locked account stays locked.', '900'),
+  CARDAUTH_POLICY_PROFILE: key(
+    z.enum(PROFILE_NAMES, { error: `must be one of ${PROFILE_NAMES.join(', ')}` }),
+    `The policy profile (docs/fstec.md): it sets the default and the floor of every password and lockout key marked "profile" here. ${PROFILE_NAMES.join(', ')}.`,
+    DEFAULT_PROFILE,
+  ),
+  CARDAUTH_ALLOW_BELOW_PROFILE: key(
+    bool,
+    "Start even when a key marked \"profile\" is set weaker than its profile's floor; otherwise such a config refuses to start, naming each key. The start's audit record (`policy.applied`) says which keys are below.",
+    'false',
+  ),
+  CARDAUTH_LOCKOUT_ATTEMPTS: profileKey(int(1, 100), 'Password attempts per account within the window (ИАФ.3, УПД.4). Each is taken before the password is checked, atomically across nodes, and given back when the password is right; a failed last one locks the account, and a right password arriving after that is refused too.'),
+  CARDAUTH_LOCKOUT_WINDOW_SEC: profileKey(int(1, 86400), 'Window in which failed attempts are counted.'),
+  CARDAUTH_LOCKOUT_DURATION_SEC: profileKey(int(1, 86400), 'How long a locked account stays locked.'),
   CARDAUTH_IP_ATTEMPTS: key(int(1, 100000), 'Refused logins per client IP within the lockout window before that IP is refused: password attempts (taken before the check, as for the account) and card statements refused after they used up a fresh login nonce (wrong workstation, unknown or revoked card: a card at a reader now). A random or odd-length card ID (a phone, a bank card) is audited but not counted, and junk never is (CARDAUTH_IP_JUNK_ATTEMPTS).', '50'),
   CARDAUTH_CARD_STEP_ATTEMPTS: key(int(1, 20), 'Password attempts one passed card step allows; then the card step is void and the card must be presented again.', '3'),
   CARDAUTH_IP_JUNK_ATTEMPTS: key(int(1, 1000000), 'Junk per client IP within the lockout window: card statements refused without using up a fresh login nonce (unsigned, forged, replayed, expired or misaddressed: anyone holding an old statement can resend them), and passwords sent with no usable card step. Over it, junk from that IP gets 429 and is audited once per window; valid statements still pass. Junk never counts against CARDAUTH_IP_ATTEMPTS, so it cannot lock out the users behind one address.', '300'),
   CARDAUTH_SESSION_JUNK_ATTEMPTS: key(int(1, 100000), 'The same per session: over it, that session\'s login steps get 429 until the window ends.', '10'),
   CARDAUTH_SESSION_IDLE_SEC: key(int(10, 86400), 'Idle time after which a session is locked; only the same card and the password unlock it (УПД.8).', '900'),
   CARDAUTH_SESSION_MAX_SEC: key(int(60, 7 * 86400), 'Absolute session lifetime from login.', '43200'),
-  CARDAUTH_PASSWORD_MIN_LENGTH: key(int(6, 256), 'Shortest password accepted when one is set (ИАФ.3: 12; the older class-3 profile: 6).', '12'),
-  CARDAUTH_PASSWORD_MIN_ALPHABET: key(int(10, 200), 'Smallest alphabet a new password must draw from: Latin and Cyrillic cases 26/33 each, digits 10, punctuation 33 (ИАФ.3: 70; older profile: 30).', '70'),
+  CARDAUTH_PASSWORD_MIN_LENGTH: profileKey(int(6, 256), 'Shortest password accepted when one is set (ИАФ.3).'),
+  CARDAUTH_PASSWORD_MIN_ALPHABET: profileKey(int(10, 161), 'Smallest alphabet a new password must draw from: the sizes of the character classes it uses added up, Latin letters 26 per case, Cyrillic 33 per case, digits 10, ASCII punctuation and space 33 (ИАФ.3; docs/fstec.md).'),
+  CARDAUTH_PASSWORD_MAX_AGE_DAYS: profileKey(int(1, 3650), 'Days a password is good for: then it must be changed at the next login, after both factors passed and before the session opens (ИАФ.3).'),
+  CARDAUTH_PASSWORD_HISTORY: profileKey(int(0, 100), 'A new password may not be any of the account\'s last this many (kept as argon2id hashes only); 0: only not the current one.'),
   CARDAUTH_ARGON2_MEMORY_KIB: key(int(8192, 4194304), 'argon2id memory cost for new hashes.', '19456'),
   CARDAUTH_ARGON2_TIME: key(int(1, 20), 'argon2id iterations for new hashes.', '2'),
   CARDAUTH_ARGON2_PARALLELISM: key(int(1, 16), 'argon2id lanes for new hashes.', '1'),
@@ -279,13 +297,34 @@ function readConfigFile(file: string): Record<string, string> {
   return Object.fromEntries(Object.entries(r.data).map(([k, v]) => [k, String(v)]));
 }
 
+/** Where a key's value came from: the environment, the config file, the policy profile, or the built-in default. */
+export type ConfigSource = 'env' | 'file' | 'profile' | 'default';
+
+const SOURCES = new WeakMap<object, Readonly<Record<string, ConfigSource>>>();
+
+/**
+ * Where each key of a config that the loaders below returned came from
+ * (`policy show` prints it); undefined for an object they did not return.
+ *
+ * @example
+ * configSources(loadServerConfig({ ...env, CARDAUTH_LOCKOUT_ATTEMPTS: '3' }))?.CARDAUTH_LOCKOUT_ATTEMPTS // => 'env'
+ */
+export function configSources(config: object): Readonly<Record<string, ConfigSource>> | undefined {
+  return SOURCES.get(config);
+}
+
+/** The policy keys a subset holding any profile key is loaded with too: the profile is what that key's default and floor depend on. */
+const POLICY_KEYS = ['CARDAUTH_POLICY_PROFILE', 'CARDAUTH_ALLOW_BELOW_PROFILE'] as const;
+
 /**
  * Validates `keys` from the environment, the file and the defaults. A file key
  * outside `known` (by default `keys`) is refused, so a typo never goes unseen;
  * a known key that `keys` leaves out is accepted and ignored. Every bad key is
  * reported at once, one line each (like authelia's validator), so an operator
  * fixes a config in one pass; a cross-key check runs only when its keys are
- * good on their own.
+ * good on their own. A profile key's default is the chosen profile's value,
+ * and a value weaker than the profile's floor is refused unless
+ * CARDAUTH_ALLOW_BELOW_PROFILE is set.
  */
 function parse<K extends Keys>(keys: K, env: Env, file?: string, known: Keys = keys): Parsed<K> {
   const fromFile = file ? readConfigFile(file) : {};
@@ -293,10 +332,24 @@ function parse<K extends Keys>(keys: K, env: Env, file?: string, known: Keys = k
   for (const k of Object.keys(fromFile)) {
     if (!Object.hasOwn(known, k)) problems.push(`${k}: unknown key in ${file}`);
   }
+  const all: Keys = Object.values(keys).some((d) => d.profile) ? { ...keys, ...pick(SERVER_KEYS, POLICY_KEYS) } : keys;
+  // The profile first, quietly: its own check below reports a bad one, and then the profile keys left unset are not reported again.
+  const chosen = SERVER_KEYS.CARDAUTH_POLICY_PROFILE.schema.safeParse(env.CARDAUTH_POLICY_PROFILE ?? fromFile.CARDAUTH_POLICY_PROFILE ?? DEFAULT_PROFILE);
+  const profile: ProfileName | undefined = chosen.success ? chosen.data : undefined;
   const out: Record<string, unknown> = {};
-  for (const [name, def] of Object.entries(keys)) {
-    const problem = checkKey(name, def, env, fromFile, file, out);
+  const sources: Record<string, ConfigSource> = {};
+  for (const [name, def] of Object.entries(all)) {
+    const set = env[name] !== undefined ? 'env' : fromFile[name] !== undefined ? 'file' : undefined;
+    if (def.profile && !profile && !set) continue;
+    const dflt = def.profile && profile ? String(PROFILES[profile][name as ProfileKey].value) : def.default;
+    const problem = checkKey(name, def, dflt, env, fromFile, file, out);
     if (problem) problems.push(problem);
+    sources[name] = set ?? (def.profile ? 'profile' : 'default');
+  }
+  if (profile && out.CARDAUTH_ALLOW_BELOW_PROFILE === false) {
+    for (const b of profileBreaches(profile, out)) {
+      problems.push(`${breachText(profile, b)}; change it, choose another CARDAUTH_POLICY_PROFILE, or set CARDAUTH_ALLOW_BELOW_PROFILE=true (the start is audited either way)`);
+    }
   }
   for (const check of CROSS_CHECKS) {
     if (check.keys.every((k) => Object.hasOwn(out, k))) {
@@ -305,16 +358,18 @@ function parse<K extends Keys>(keys: K, env: Env, file?: string, known: Keys = k
     }
   }
   if (problems.length > 0) throw new CardauthError('config_invalid', problems.join('\n'));
-  return Object.freeze(out) as Parsed<K>;
+  const config = Object.freeze(out);
+  SOURCES.set(config, Object.freeze(sources));
+  return config as Parsed<K>;
 }
 
 /** Validates one key into `out`; answers its problem, if any, as one line naming the key. */
-function checkKey(name: string, def: Keys[string], env: Env, fromFile: Record<string, string>, file: string | undefined, out: Record<string, unknown>): string | undefined {
-  const value = env[name] ?? fromFile[name] ?? def.default;
+function checkKey(name: string, def: Keys[string], dflt: string | undefined, env: Env, fromFile: Record<string, string>, file: string | undefined, out: Record<string, unknown>): string | undefined {
+  const value = env[name] ?? fromFile[name] ?? dflt;
   if (value === undefined) return `${name}: required, not set (set it in the environment or in --config FILE; see \`cardauth config table\`)`;
   // An exported but empty variable is a mistake (it would hide the file and the default), except
   // for the keys whose default is empty: for them empty has a documented meaning (none).
-  if (value.trim() === '' && def.default !== '') {
+  if (value.trim() === '' && dflt !== '') {
     const where = env[name] !== undefined ? 'the environment; unset it or give it a value' : file;
     return `${name}: is set but empty in ${where}`;
   }
@@ -391,6 +446,10 @@ export const STORE_KEYS = [
   'CARDAUTH_HASH_CONCURRENCY',
   'CARDAUTH_PASSWORD_MIN_LENGTH',
   'CARDAUTH_PASSWORD_MIN_ALPHABET',
+  'CARDAUTH_PASSWORD_MAX_AGE_DAYS',
+  'CARDAUTH_PASSWORD_HISTORY',
+  'CARDAUTH_POLICY_PROFILE',
+  'CARDAUTH_ALLOW_BELOW_PROFILE',
   'CARDAUTH_SESSION_MAX_SEC',
 ] as const satisfies readonly (keyof ServerConfig)[];
 export type StoresConfig = Pick<ServerConfig, (typeof STORE_KEYS)[number]>;
@@ -402,8 +461,14 @@ export function loadAgentConfig(env: Env, file?: string): AgentConfig {
 
 /** The README table of keys, generated from the definitions above. */
 export function configTable(): string {
-  const rows = (keys: Keys) =>
-    Object.entries(keys).map(([k, d]) => `| \`${k}\` | ${d.default === undefined ? '*required*' : d.default === '' ? '*(empty)*' : `\`${d.default}\``} | ${d.description} |`);
+  /** Each profile's value and its floor, e.g. `fstec-2026: \`5\` (at most 5)`. */
+  const byProfile = (k: string) =>
+    PROFILE_NAMES.map((p) => {
+      const { value, floor, bound } = PROFILES[p][k as ProfileKey];
+      return `${p}: \`${value}\` (${bound === 'min' ? 'at least' : 'at most'} ${floor})`;
+    }).join('; ');
+  const dflt = (k: string, d: Keys[string]) => (d.profile ? byProfile(k) : d.default === undefined ? '*required*' : d.default === '' ? '*(empty)*' : `\`${d.default}\``);
+  const rows = (keys: Keys) => Object.entries(keys).map(([k, d]) => `| \`${k}\` | ${dflt(k, d)} | ${d.description} |`);
   return [
     '| key | default | meaning |',
     '|---|---|---|',

@@ -10,6 +10,7 @@ import { createAuthRoutes, showSession, type AuthRoutesDeps } from './http/auth-
 import { bodyTooLarge, createErrorHandler } from './error-handler';
 import { forwardAuth } from './http/forward-auth';
 import { originGuard } from './http/origin-guard';
+import { createPasswordChange } from './http/password-change';
 import { createPageRoutes } from './http/page-routes';
 import { requestSource } from './http/request-source';
 import { securityHeaders } from './http/security-headers';
@@ -22,6 +23,7 @@ import { createAgentRoutes, type AgentRoutesDeps } from './http/agent-routes';
 import type { Lockout } from './policy/lockout';
 import type { NonceStore } from './policy/nonces';
 import type { PasswordHasher } from './policy/password-hasher';
+import type { PasswordRules, PasswordSetter } from './policy/password-lifecycle';
 import { createCardPasswordStrategy } from './strategies/card-password';
 import type { Strategy as LocalStrategy } from 'passport-local';
 import { createFactorCheck } from './strategies/factor-check';
@@ -85,6 +87,10 @@ export interface AppDeps {
   nonceLimit: AuthRoutesDeps['nonceLimit'];
   lockout: Lockout;
   hasher: Pick<PasswordHasher, 'verify' | 'dummyVerify'>;
+  /** The profile's password rules (the maximum age is checked at the login). */
+  passwordPolicy: Pick<PasswordRules, 'maxAgeDays'>;
+  /** Sets a new password by those rules (POST /auth/password/change). */
+  passwords: Pick<PasswordSetter, 'set'>;
   /** Resolves when Redis and the audit log are usable; rejects otherwise. */
   ready: () => Promise<void>;
   /** Extra routes mounted before the error handler (demo tapper, agent endpoints). */
@@ -309,7 +315,9 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
   // The hot paths, ahead of the routers: the pages' session check and a reverse proxy's.
   router.get('/auth/session', ...showSession);
   router.get('/auth/forward', forwardAuth);
-  router.use(createAuthRoutes({ passport, nonces: deps.nonces, nonceLimit: deps.nonceLimit, cardStep, accounts: deps.accounts, unlockFailure: (sid) => deps.lockout.unlockFailure(sid), audit: deps.audit, cardIdentifiesUser: config.CARDAUTH_CARD_IDENTIFIES_USER, preauthTtlMs: cardStepTtlMs, now }));
+  const passwordChange = createPasswordChange({ passwordStep, factorProblem, passwords: deps.passwords, audit: deps.audit, maxAgeDays: deps.passwordPolicy.maxAgeDays, now });
+  router.use(createAuthRoutes({ passport, nonces: deps.nonces, nonceLimit: deps.nonceLimit, cardStep, accounts: deps.accounts, holdForPasswordChange: passwordChange.hold, unlockFailure: (sid) => deps.lockout.unlockFailure(sid), audit: deps.audit, cardIdentifiesUser: config.CARDAUTH_CARD_IDENTIFIES_USER, preauthTtlMs: cardStepTtlMs, now }));
+  router.use(passwordChange.routes);
   router.use(
     createPageRoutes({
       publicOrigin: config.CARDAUTH_PUBLIC_ORIGIN,

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Router } from 'express';
+import { policyAppliedRecord } from './admin/policy';
 import { createAppParts } from './app';
 import type { Clock } from './clock';
 import type { ServerConfig } from './config';
@@ -36,6 +37,8 @@ export interface StartServerDeps {
  * The server's entry point: the one place that constructs its ioredis client.
  * It connects Redis, builds the services and the app, and listens on
  * `CARDAUTH_HOST:CARDAUTH_PORT`, logging `{"event":"listening","url":…}`.
+ * The policy it runs with is audited first (`policy.applied`; if Redis is
+ * not reachable yet, when it is).
  *
  * It waits up to `redisWaitMs` for Redis, then listens anyway: until Redis is
  * back, `/readyz` answers 503 and logins fail closed with 503, while the
@@ -66,6 +69,16 @@ export async function startServer(deps: StartServerDeps): Promise<RunningServer>
     logger.warn('redis_not_ready', { waitedMs: redisWaitMs, note: 'listening anyway; /readyz answers 503 until Redis is back' });
   }
   const services = createServices({ redis, config, clock, logger });
+  // The policy it runs with is audited at start; if Redis is not there yet, once it is.
+  const recordPolicy = () =>
+    services.audit.append(policyAppliedRecord(config)).then(
+      () => true,
+      (err: unknown) => {
+        logger.error('policy_unrecorded', { err: errorMessage(err), note: 'recorded when Redis is ready again' });
+        return false;
+      },
+    );
+  if (!(await recordPolicy())) redis.once('ready', () => void recordPolicy());
   const extraRoutes = deps.extraRoutes ?? [];
   let parts: ReturnType<typeof createAppParts>;
   try {

@@ -11,6 +11,7 @@ import { createClaimOnce, createNonceStore } from './policy/nonces';
 import { createRateLimit } from './policy/rate-limit';
 import { createRefusalTally } from './policy/refusal-tally';
 import { createPasswordHasher } from './policy/password-hasher';
+import { createPasswordSetter, type PasswordRules } from './policy/password-lifecycle';
 import { createAccountStore } from './store/accounts';
 import { createAgentStore } from './store/agents';
 import { createCardStore } from './store/cards';
@@ -27,17 +28,27 @@ import { createSessionSweep } from './store/session-sweep';
  */
 export function createStores(deps: { redis: Redis; config: StoresConfig; clock: Clock }) {
   const { redis, config, clock } = deps;
+  const accounts = createAccountStore({ redis, clock });
+  const hasher = createPasswordHasher(
+    { memoryKiB: config.CARDAUTH_ARGON2_MEMORY_KIB, time: config.CARDAUTH_ARGON2_TIME, parallelism: config.CARDAUTH_ARGON2_PARALLELISM },
+    config.CARDAUTH_HASH_CONCURRENCY || availableParallelism(),
+  );
+  /** ИАФ.3 rules for a password being set, and how long one lasts (the policy profile's). */
+  const passwordPolicy: PasswordRules = {
+    minLength: config.CARDAUTH_PASSWORD_MIN_LENGTH,
+    minAlphabet: config.CARDAUTH_PASSWORD_MIN_ALPHABET,
+    maxAgeDays: config.CARDAUTH_PASSWORD_MAX_AGE_DAYS,
+    history: config.CARDAUTH_PASSWORD_HISTORY,
+  };
   return {
-    accounts: createAccountStore({ redis, clock }),
+    accounts,
     cards: createCardStore({ redis, clock, maxActivePerAccount: config.CARDAUTH_MAX_CARDS_PER_ACCOUNT }),
     agents: createAgentStore({ redis, clock }),
     audit: createAuditLog({ redis, clock }),
-    hasher: createPasswordHasher(
-      { memoryKiB: config.CARDAUTH_ARGON2_MEMORY_KIB, time: config.CARDAUTH_ARGON2_TIME, parallelism: config.CARDAUTH_ARGON2_PARALLELISM },
-      config.CARDAUTH_HASH_CONCURRENCY || availableParallelism(),
-    ),
-    /** ИАФ.3 rules for a password being set. */
-    passwordPolicy: { minLength: config.CARDAUTH_PASSWORD_MIN_LENGTH, minAlphabet: config.CARDAUTH_PASSWORD_MIN_ALPHABET },
+    hasher,
+    passwordPolicy,
+    /** Sets a password by those rules: the user's change and an officer's reset. */
+    passwords: createPasswordSetter({ accounts, hasher, rules: passwordPolicy }),
     /** Ends the open sessions of a blocked account or a revoked card or agent (`account block`, `card revoke`, `agent revoke`). */
     sessions: createSessionSweep({ redis, sessionMaxSec: config.CARDAUTH_SESSION_MAX_SEC }),
     /** Every attempt count and lock (the attempts policy): the server takes from them, an officer ends them (`account unlock`). */

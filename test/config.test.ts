@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
-import { loadAgentConfig, loadServerConfig, type Env } from '../src/config';
+import { configSources, loadAgentConfig, loadServerConfig, loadServerConfigSubset, STORE_KEYS, type Env } from '../src/config';
 import { CardauthError } from '../src/errors';
 
 const LONG = 'a-session-secret-of-32-characters';
@@ -240,6 +240,84 @@ describe('several bad keys', () => {
     const err = refusal({ ...BASE, CARDAUTH_PUBLIC_ORIGIN: 'not-an-origin', CARDAUTH_SESSION_IDLE_SEC: 'x', CARDAUTH_SESSION_MAX_SEC: '60' }, file);
     expect(err.code).toBe('config_invalid');
     expect(err.message.split('\n').map((l) => l.split(':')[0])).toEqual(['CARDAUTH_TYPO', 'CARDAUTH_PORT', 'CARDAUTH_PUBLIC_ORIGIN', 'CARDAUTH_SESSION_IDLE_SEC']);
+  });
+});
+
+describe('policy profiles', () => {
+  const policy = (c: Record<string, unknown>) => ({
+    length: c.CARDAUTH_PASSWORD_MIN_LENGTH,
+    alphabet: c.CARDAUTH_PASSWORD_MIN_ALPHABET,
+    maxAgeDays: c.CARDAUTH_PASSWORD_MAX_AGE_DAYS,
+    history: c.CARDAUTH_PASSWORD_HISTORY,
+    attempts: c.CARDAUTH_LOCKOUT_ATTEMPTS,
+    windowSec: c.CARDAUTH_LOCKOUT_WINDOW_SEC,
+    durationSec: c.CARDAUTH_LOCKOUT_DURATION_SEC,
+  });
+
+  it('fstec-2026 is the default: 12 characters, alphabet 70, 5 failures lock for 15 min, a change every 90 days, none of the last 24 again', () => {
+    const config = loadServerConfig(BASE);
+    expect(config.CARDAUTH_POLICY_PROFILE).toBe('fstec-2026');
+    expect(policy(config)).toEqual({ length: 12, alphabet: 70, maxAgeDays: 90, history: 24, attempts: 5, windowSec: 900, durationSec: 900 });
+    expect(configSources(config)?.CARDAUTH_PASSWORD_MIN_LENGTH).toBe('profile');
+    expect(configSources(config)?.CARDAUTH_POLICY_PROFILE).toBe('default');
+  });
+
+  it('fstec-2014-k3 sets its own values: 6 characters, alphabet 30, a change every 180 days', () => {
+    const config = loadServerConfig({ ...BASE, CARDAUTH_POLICY_PROFILE: 'fstec-2014-k3' });
+    expect(policy(config)).toEqual({ length: 6, alphabet: 30, maxAgeDays: 180, history: 0, attempts: 5, windowSec: 900, durationSec: 900 });
+    expect(configSources(config)?.CARDAUTH_POLICY_PROFILE).toBe('env');
+  });
+
+  it('any single value can be overridden, from the file or the environment, and each says where it came from', () => {
+    const file = configFile('policy.json', JSON.stringify({ CARDAUTH_POLICY_PROFILE: 'fstec-2014-k3', CARDAUTH_PASSWORD_MIN_LENGTH: 10, CARDAUTH_LOCKOUT_ATTEMPTS: 7 }));
+    const config = loadServerConfig({ ...BASE, CARDAUTH_LOCKOUT_ATTEMPTS: '3' }, file);
+    expect(policy(config)).toMatchObject({ length: 10, attempts: 3, alphabet: 30 });
+    const sources = configSources(config)!;
+    expect([sources.CARDAUTH_POLICY_PROFILE, sources.CARDAUTH_PASSWORD_MIN_LENGTH, sources.CARDAUTH_LOCKOUT_ATTEMPTS, sources.CARDAUTH_PASSWORD_MIN_ALPHABET, sources.CARDAUTH_PORT]).toEqual([
+      'file',
+      'file',
+      'env',
+      'profile',
+      'default',
+    ]);
+  });
+
+  it('a value weaker than the profile\'s floor is refused, every such key at once, each naming its floor', () => {
+    const err = refusal({ ...BASE, CARDAUTH_PASSWORD_MIN_LENGTH: '8', CARDAUTH_LOCKOUT_ATTEMPTS: '20', CARDAUTH_PASSWORD_MAX_AGE_DAYS: '365', CARDAUTH_PASSWORD_HISTORY: '5' });
+    expect(err.code).toBe('config_invalid');
+    const lines = err.message.split('\n');
+    expect(lines.map((l) => l.split(':')[0])).toEqual(['CARDAUTH_PASSWORD_MIN_LENGTH', 'CARDAUTH_PASSWORD_MAX_AGE_DAYS', 'CARDAUTH_PASSWORD_HISTORY', 'CARDAUTH_LOCKOUT_ATTEMPTS']);
+    expect(lines[0]).toContain('8 is below the least profile fstec-2026 allows (12)');
+    expect(lines[3]).toContain('20 is above the most profile fstec-2026 allows (5)');
+    for (const l of lines) expect(l).toContain('CARDAUTH_ALLOW_BELOW_PROFILE=true');
+  });
+
+  it('the older profile has its own floors: 10 attempts and a 3-minute lock pass, 11 and 2 minutes do not', () => {
+    const k3 = { ...BASE, CARDAUTH_POLICY_PROFILE: 'fstec-2014-k3' };
+    expect(policy(loadServerConfig({ ...k3, CARDAUTH_LOCKOUT_ATTEMPTS: '10', CARDAUTH_LOCKOUT_DURATION_SEC: '180' }))).toMatchObject({ attempts: 10, durationSec: 180 });
+    const err = refusal({ ...k3, CARDAUTH_LOCKOUT_ATTEMPTS: '11', CARDAUTH_LOCKOUT_DURATION_SEC: '120' });
+    expect(err.message.split('\n').map((l) => l.split(':')[0])).toEqual(['CARDAUTH_LOCKOUT_ATTEMPTS', 'CARDAUTH_LOCKOUT_DURATION_SEC']);
+  });
+
+  it('CARDAUTH_ALLOW_BELOW_PROFILE=true lets a config below the floor load', () => {
+    const config = loadServerConfig({ ...BASE, CARDAUTH_LOCKOUT_ATTEMPTS: '20', CARDAUTH_ALLOW_BELOW_PROFILE: 'true' });
+    expect([config.CARDAUTH_LOCKOUT_ATTEMPTS, config.CARDAUTH_ALLOW_BELOW_PROFILE]).toEqual([20, true]);
+  });
+
+  it('an unknown profile is one line naming the key, and the keys it would set are not reported again', () => {
+    const err = expectRefused({ ...BASE, CARDAUTH_POLICY_PROFILE: 'fstec-2030' }, 'CARDAUTH_POLICY_PROFILE');
+    expect(err.message).toContain('fstec-2026, fstec-2014-k3');
+  });
+
+  it('the command line\'s subset is held to the same floors, and holds the profile', () => {
+    expectRefused({ REDIS_URL: BASE.REDIS_URL, CARDAUTH_PASSWORD_MIN_LENGTH: '8' }, 'CARDAUTH_PASSWORD_MIN_LENGTH', undefined, (env, file) => loadServerConfigSubset(STORE_KEYS, env, file));
+    const subset = loadServerConfigSubset(['REDIS_URL', 'CARDAUTH_PASSWORD_MIN_LENGTH'], { REDIS_URL: BASE.REDIS_URL, CARDAUTH_POLICY_PROFILE: 'fstec-2014-k3' });
+    expect(subset.CARDAUTH_PASSWORD_MIN_LENGTH).toBe(6);
+  });
+
+  it('an alphabet larger than all character classes together (161) could never be met, and is refused', () => {
+    expectRefused({ ...BASE, CARDAUTH_PASSWORD_MIN_ALPHABET: '162' }, 'CARDAUTH_PASSWORD_MIN_ALPHABET');
+    expect(loadServerConfig({ ...BASE, CARDAUTH_PASSWORD_MIN_ALPHABET: '161' }).CARDAUTH_PASSWORD_MIN_ALPHABET).toBe(161);
   });
 });
 

@@ -1,4 +1,5 @@
-import { CardauthError } from '../errors';
+import { CardauthError, isCardauthError } from '../errors';
+import { generatePassword } from '../policy/password-lifecycle';
 import { checkPassword } from '../policy/password-policy';
 import type { Stores } from '../services';
 import type { Account, Role } from '../store/accounts';
@@ -26,13 +27,17 @@ export async function accountByLogin(s: Pick<Stores, 'accounts'>, login: string)
  * const admin = createAccountAdmin(stores);
  * const { account, ended } = await admin.block(by, { login: 'ivanova', note: 'уволена' });
  */
-export function createAccountAdmin(s: Pick<Stores, 'accounts' | 'lockout' | 'sessions' | 'audit' | 'hasher' | 'passwordPolicy'>) {
+export function createAccountAdmin(s: Pick<Stores, 'accounts' | 'lockout' | 'sessions' | 'audit' | 'hasher' | 'passwordPolicy' | 'passwords'>) {
   return {
-    /** Creates an account (the password checked against the policy, stored as an argon2id hash); audited as `account.created`. */
+    /**
+     * Creates an account (the password checked against the policy and the login and name, stored as
+     * an argon2id hash); audited as `account.created`. An officer set the password, so it is
+     * temporary: the user changes it at the first login.
+     */
     async create(by: ChangedBy, args: { login: string; displayName: string; roles: Role[]; password: string }): Promise<Account> {
-      checkPassword(args.password, s.passwordPolicy);
+      checkPassword(args.password, s.passwordPolicy, args);
       const passwordHash = await s.hasher.hash(args.password);
-      const account = await s.accounts.create({ login: args.login, displayName: args.displayName, roles: args.roles, passwordHash });
+      const account = await s.accounts.create({ login: args.login, displayName: args.displayName, roles: args.roles, passwordHash, passwordTemporary: true });
       await recordChange(
         s.audit,
         by,
@@ -83,6 +88,31 @@ export function createAccountAdmin(s: Pick<Stores, 'accounts' | 'lockout' | 'ses
         change: { type: 'account.blocked', outcome: 'success', subject, details: { note: args.note } },
       });
       return { account, already: false, ended };
+    },
+
+    /**
+     * Gives the account a new one-time password (generated to the profile, answered once, never
+     * stored or recorded in clear) that must be changed at the next login, after both factors;
+     * audited as `password.reset`. The old password stops working at once; a lockout stays (`unlock`).
+     */
+    async resetPassword(by: ChangedBy, login: string): Promise<{ account: Account; password: string }> {
+      const account = await accountByLogin(s, login);
+      for (let tries = 0; ; tries++) {
+        const password = generatePassword(s.passwordPolicy);
+        try {
+          const changed = await s.passwords.set(account, password, { temporary: true });
+          await recordChange(
+            s.audit,
+            by,
+            { type: 'password.reset', outcome: 'success', subject: { accountId: account.id, login: account.login }, details: { temporary: true } },
+            `the password of account ${account.id} (${account.login}) was reset`,
+          );
+          return { account: changed, password };
+        } catch (err) {
+          // A generated password that happens to hold the login or a name: draw again.
+          if (!isCardauthError(err, 'password_contains_name') || tries >= 10) throw err;
+        }
+      }
     },
 
     /** Unblocks a blocked account; audited as `account.unblocked`. `changed` false: it was not blocked. */

@@ -61,9 +61,12 @@ export const AUDIT_EVENTS = {
   'account.blocked': { meaning: 'An account was blocked (`account block`; ИАФ.1); its open sessions end, each with its own `session.ended`.' },
   'account.unblocked': { meaning: 'A blocked account was unblocked (`account unblock`).' },
   'account.role_changed': { meaning: "An account's role changed.", later: true },
-  'password.changed': { meaning: 'A user changed their own password.', later: true },
-  'password.reset': { meaning: 'An administrator reset a password; today only the demo does, when it resets its own accounts.', later: true },
-  'password.expired': { meaning: 'A password reached its maximum age and must be changed.', later: true },
+  'password.changed': {
+    meaning:
+      'A user changed their own password (`POST /auth/password/change`; `details.due`: `temporary`, `expired` or `none`, a change at will). A refusal names the rule: `password_weak`, `password_contains_name`, `password_reused` (a wrong current password is a `password.checked` failure).',
+  },
+  'password.reset': { meaning: 'An officer gave an account a one-time password (`account reset-password`), to be changed at the next login; never the password. The demo also writes it when it resets its own accounts.' },
+  'password.expired': { meaning: 'A login passed both factors with a password older than CARDAUTH_PASSWORD_MAX_AGE_DAYS: it must be changed before the session opens.' },
   // card agents
   'agent.enrolled': { meaning: 'A workstation card agent asked to be enrolled.' },
   'agent.registered': { meaning: "An enrolled agent's public key was registered." },
@@ -92,6 +95,11 @@ export const AUDIT_EVENTS = {
   'audit.verified': { meaning: 'The hash chain was verified; a failure names the first broken record.' },
   'audit.write_failed': { meaning: 'Audit writes failed (those logins failed closed); recorded with their count and start once the trail is writable again (РСБ.5).', reasons: ['trail_unwritable'] },
   'config.changed': { meaning: 'The configuration changed.', later: true },
+  'policy.applied': {
+    meaning:
+      'The server started with its policy (`cardauth serve`): the profile (CARDAUTH_POLICY_PROFILE), each password and lockout value and where it came from (`profile`, `file` or `env`). `below_profile`: CARDAUTH_ALLOW_BELOW_PROFILE let values weaker than the profile through, named in `details.belowProfile`.',
+    reasons: ['below_profile'],
+  },
 } as const satisfies Record<string, { meaning: string; reasons?: readonly string[]; later?: true }>;
 
 /** A dotted audit event type such as `card.presented`. */

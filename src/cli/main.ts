@@ -12,6 +12,7 @@ import { requireAuditTrail } from '../admin/record-change';
 import { commandName, osActor, type CliIo, type Command, type CommandContext } from './command';
 import { configCommands } from './config';
 import { oidcCommands } from './oidc';
+import { policyCommands } from './policy';
 import { explain } from '../logger';
 import { serve } from './serve';
 
@@ -34,6 +35,7 @@ export const COMMANDS: readonly Command[] = [
   ...auditCommands,
   ...clientCommands,
   ...oidcCommands,
+  ...policyCommands,
   serve,
   ...configCommands,
 ];

@@ -48,6 +48,9 @@ export type ErrorCode =
   | 'card_revoked'
   | 'card_limit'
   | 'password_weak'
+  | 'password_contains_name'
+  | 'password_reused'
+  | 'password_change_required'
   | 'card_not_found'
   | 'agent_not_found'
   | 'agent_state'
@@ -99,6 +102,9 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   card_revoked: 409,
   card_limit: 409,
   password_weak: 400,
+  password_contains_name: 400,
+  password_reused: 400,
+  password_change_required: 403,
   card_not_found: 404,
   agent_not_found: 404,
   agent_state: 409,

@@ -12,7 +12,7 @@ import type { LoginResult, SessionUser } from '../strategies/session-user';
 import { logOut } from './log-out';
 import { requestSource } from './request-source';
 import { endSession, noUserError, requireUser } from './session-guard';
-import { saveSession } from './session-writes';
+import { logIn, saveSession } from './session-writes';
 import { EmptyBody, LoginBody, parseBody, PasswordBody, StatementBody } from './validate';
 import './session-data';
 
@@ -23,6 +23,11 @@ export interface AuthRoutesDeps {
   nonceLimit: { take(key: string): Promise<boolean> };
   cardStep: (input: { statement: string; sessionId: string; source: RequestSource }) => Promise<CardStepResult>;
   accounts: { get(id: string): Promise<{ login: string } | null> };
+  /**
+   * After both factors passed: when the password must be changed first (temporary or expired), keeps the
+   * login waiting for the change and resolves true (createPasswordChange); no session opens.
+   */
+  holdForPasswordChange: (req: Request, result: LoginResult) => Promise<boolean>;
   /** Counts a failed unlock of a locked session atomically (the attempts policy); answers the count so far. */
   unlockFailure: (sessionId: string) => Promise<number>;
   audit: AuditSink;
@@ -162,21 +167,17 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Router {
         if (locked && isLockedCard(locked, denial?.card) && error.code !== 'attempt_in_progress') return unlockFailed(req, res, locked, denial.card, error).catch(next);
         return next(error);
       }
-      const before =
-        locked && isLockedCard(locked, user.card)
-          ? deps.audit.append({ type: 'session.unlocked', outcome: 'success', ...unlockAudit(req, locked, user.card) })
-          : Promise.resolve();
-      before.then(() => {
+      // Both factors passed; a temporary or expired password is changed before any session opens.
+      deps
+        .holdForPasswordChange(req, user)
+        .then((held) => {
+          if (held) throw new CardauthError('password_change_required', 'change your password to log in');
+          if (locked && isLockedCard(locked, user.card)) return deps.audit.append({ type: 'session.unlocked', outcome: 'success', ...unlockAudit(req, locked, user.card) });
+          return undefined;
+        })
         // A new session id in every case: the locked one is destroyed by the regeneration.
-        req.logIn(user as Express.User, (loginErr) => {
-          if (loginErr) return next(loginErr);
-          // Passport leaves the login result on req.user; answer with what the session stored.
-          const stored = req.session.passport?.user;
-          if (!stored) return next(new Error('session has no user after login'));
-          req.user = stored;
-          res.json(sessionView(stored));
-        });
-      }, next);
+        .then(() => logIn(req, user))
+        .then((stored) => res.json(sessionView(stored)), next);
     })(req, res, next);
   };
   router.post(

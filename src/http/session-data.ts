@@ -1,4 +1,5 @@
 import type {} from 'express-session';
+import type { PasswordChangeReason } from '../policy/password-lifecycle';
 import type { CardStepResult } from '../strategies/card-step';
 import type { SessionUser } from '../strategies/session-user';
 import type { SessionLock } from '../store/session-locks';
@@ -13,6 +14,11 @@ declare module 'express-session' {
     preauthAt?: number;
     /** Pre-auth: the card step passed; the password step may follow. */
     cardStep?: CardStepResult;
+    /**
+     * Pre-auth: both factors passed, but the password must be changed before the session opens
+     * (POST /auth/password/change). Who and with which card; never a password or its hash.
+     */
+    passwordChange?: { accountId: string; login: string; card: CardStepResult; reason: PasswordChangeReason; at: number };
     /** Written by Passport on login (see SessionUser). */
     passport?: { user?: SessionUser };
     /** Set when the session is locked (idle, tap-out, switch); only card + password unlock it. */

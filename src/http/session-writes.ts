@@ -1,5 +1,7 @@
 import type { Request } from 'express';
 import { CardauthError } from '../errors';
+import type { LoginResult, SessionUser } from '../strategies/session-user';
+import './session-data';
 
 // The session writes an answer must wait for. express-session would save a
 // changed session on its own only as the answer goes out, too late to turn a
@@ -30,4 +32,25 @@ export function saveSession(req: Request): Promise<void> {
  */
 export function destroySession(req: Request): Promise<void> {
   return new Promise((resolve, reject) => req.session.destroy(settle('destroy', resolve, reject)));
+}
+
+/**
+ * Logs the login in (Passport: a new session id, the serializer opens the
+ * session and writes `session.created` first) and resolves with what the
+ * session stored, which is also left on `req.user`.
+ *
+ * @example
+ * res.json(sessionView(await logIn(req, { account, card, authTime: now() })));
+ */
+export function logIn(req: Request, result: LoginResult): Promise<SessionUser> {
+  return new Promise((resolve, reject) =>
+    req.logIn(result as Express.User, (err) => {
+      if (err) return reject(err);
+      // Passport leaves the login result on req.user; the answer is what the session stored.
+      const stored = req.session.passport?.user;
+      if (!stored) return reject(new Error('session has no user after login'));
+      req.user = stored;
+      resolve(stored);
+    }),
+  );
 }

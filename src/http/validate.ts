@@ -41,4 +41,5 @@ const text = (max: number) => z.string().min(1).max(max);
 export const StatementBody = z.strictObject({ statement: text(4096) });
 export const PasswordBody = z.strictObject({ login: text(64), password: text(1024) });
 export const LoginBody = z.strictObject({ statement: text(4096), login: text(64), password: text(1024) });
+export const PasswordChangeBody = z.strictObject({ currentPassword: text(1024), newPassword: text(1024) });
 export const EmptyBody = z.union([z.strictObject({}), z.undefined()]);

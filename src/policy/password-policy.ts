@@ -1,4 +1,5 @@
 import { CardauthError } from '../errors';
+import { foldLogin } from '../store/accounts';
 
 export interface PasswordPolicyConfig {
   /** ИАФ.3: at least 12 characters by default. */
@@ -27,19 +28,39 @@ export function alphabetSize(password: string): number {
   return CLASSES.reduce((n, [re, size]) => (re.test(password) ? n + size : n), 0);
 }
 
+/** The shortest name part a password may not contain: shorter ones (`А.`, `Д-р`'s `р`) would refuse too much. */
+const MIN_NAME_PART = 3;
+
+/**
+ * What a password may not contain, folded as logins are (NFKC, case): the
+ * login, the display name, and each word of the display name of 3 letters or more.
+ */
+function personalParts(who: { login: string; displayName: string }): string[] {
+  const name = foldLogin(who.displayName);
+  const parts = [foldLogin(who.login), name, ...name.split(/[\s.,]+/)];
+  return parts.filter((p) => [...p].length >= MIN_NAME_PART);
+}
+
 /**
  * Checks a new password against the ФСТЭК profile (ИАФ.3): a minimum length
- * and a minimum alphabet. The message says what to do and never echoes the
- * password or its length.
+ * and a minimum alphabet (`password_weak`); and, given whose it is, that it
+ * does not contain their login or display name, or a word of it, in any case
+ * (`password_contains_name`). The message says what to do and never echoes
+ * the password or its length.
  *
  * @example
  * checkPassword('Пароль-Ивановой-2026', { minLength: 12, minAlphabet: 70 }); // ok
+ * checkPassword('Ivanova-Spring-2026', { minLength: 12, minAlphabet: 70 }, { login: 'ivanova', displayName: 'Иванова А. П.' }); // password_contains_name
  */
-export function checkPassword(password: string, policy: PasswordPolicyConfig): void {
+export function checkPassword(password: string, policy: PasswordPolicyConfig, who?: { login: string; displayName: string }): void {
   if ([...password].length < policy.minLength || alphabetSize(password) < policy.minAlphabet) {
     throw new CardauthError(
       'password_weak',
       `the password must be at least ${policy.minLength} characters and mix letter cases, digits and punctuation (an alphabet of at least ${policy.minAlphabet} symbols)`,
     );
+  }
+  if (who) {
+    const folded = foldLogin(password);
+    if (personalParts(who).some((p) => folded.includes(p))) throw new CardauthError('password_contains_name', 'the password must not contain your login or your name');
   }
 }

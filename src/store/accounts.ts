@@ -11,8 +11,11 @@ import { defineScript, pairsToRecord, printable, randomHex } from './script';
  * Redis layout (one Redis shared by every server node):
  * - `acct:<id>`: hash, one account. Fields: `id`, `login` (as entered),
  *   `loginKey` (normalised), `displayName`, `roles` (comma-separated),
- *   `status`, `passwordHash`, `passwordChangedAt`, `createdAt`, and after the
+ *   `status`, `passwordHash`, `passwordChangedAt`, `passwordTemporary` (`1`: set
+ *   by an officer, to be changed at the next login), `createdAt`, and after the
  *   first login `lastLoginAt`, `lastLoginWorkstation`.
+ * - `acct:<id>:pwhist`: list, the PHC hashes of the account's earlier
+ *   passwords, newest first (never a password), for the history rule.
  * - `acct:by-login`: hash, normalised login → account id. Its HSETNX inside
  *   the create script is what makes logins unique across nodes.
  *
@@ -53,6 +56,8 @@ export interface Account {
   /** PHC string, e.g. `$argon2id$v=19$m=19456,t=2,p=1$…`. */
   passwordHash: string;
   passwordChangedAt: number;
+  /** Set by an officer (account create, reset): it must be changed at the next login. */
+  passwordTemporary: boolean;
   createdAt: number;
   lastLogin?: LoginRecord;
 }
@@ -151,6 +156,7 @@ function toAccount(h: Record<string, string>): Account | null {
     status: h.status === 'active' ? 'active' : 'blocked',
     passwordHash: h.passwordHash ?? '',
     passwordChangedAt: Number(h.passwordChangedAt),
+    passwordTemporary: h.passwordTemporary === '1',
     createdAt: Number(h.createdAt),
   };
   if (h.lastLoginAt) account.lastLogin = { at: Number(h.lastLoginAt), workstation: h.lastLoginWorkstation ?? '' };
@@ -191,6 +197,22 @@ redis.call('HSET', KEYS[1], unpack(ARGV))
 return {'ok', unpack(redis.call('HGETALL', KEYS[1]))}
 `;
 
+// KEYS: acct:<id>, acct:<id>:pwhist. ARGV: passwordHash, changedAt, temporary ('1' or '0'), keep.
+// The hash it replaces goes to the head of the history, which keeps the newest `keep`.
+const SET_PASSWORD = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'account_not_found'} end
+local old = redis.call('HGET', KEYS[1], 'passwordHash')
+redis.call('HSET', KEYS[1], 'passwordHash', ARGV[1], 'passwordChangedAt', ARGV[2], 'passwordTemporary', ARGV[3])
+local keep = tonumber(ARGV[4])
+if old and keep > 0 then
+  redis.call('LPUSH', KEYS[2], old)
+  redis.call('LTRIM', KEYS[2], 0, keep - 1)
+elseif keep == 0 then
+  redis.call('DEL', KEYS[2])
+end
+return {'ok', unpack(redis.call('HGETALL', KEYS[1]))}
+`;
+
 /** What {@link createAccountStore} needs. */
 export interface AccountStoreDeps {
   redis: Redis;
@@ -206,6 +228,8 @@ export interface NewAccount {
   roles: Role[];
   /** PHC string from the password hasher. */
   passwordHash: string;
+  /** An officer set it: to be changed at the next login. Default false. */
+  passwordTemporary?: boolean;
 }
 
 /** Accounts over a shared Redis; see {@link createAccountStore}. */
@@ -220,8 +244,14 @@ export interface AccountStore {
   /** Stores this login as the last one and answers the one before it (УПД.6). */
   recordLogin(id: string, login: LoginRecord): Promise<LoginRecord | null>;
   setStatus(id: string, status: AccountStatus): Promise<Account>;
-  /** Replaces the hash and sets `passwordChangedAt` to now. */
-  setPasswordHash(id: string, passwordHash: string): Promise<Account>;
+  /**
+   * Replaces the hash and sets `passwordChangedAt` to now; `temporary` (default
+   * false) marks it to be changed at the next login. The hash it replaces joins
+   * the history, which keeps the newest `keepHistory` (default 0: none).
+   */
+  setPasswordHash(id: string, passwordHash: string, opts?: { temporary?: boolean; keepHistory?: number }): Promise<Account>;
+  /** The hashes of the account's earlier passwords, newest first (see setPasswordHash). */
+  passwordHistory(id: string): Promise<string[]>;
 }
 
 /**
@@ -243,15 +273,17 @@ export function createAccountStore(deps: AccountStoreDeps): AccountStore {
   const recordLogin = defineScript(redis, 'cardauthAccountRecordLogin', 1, RECORD_LOGIN);
   const update = defineScript(redis, 'cardauthAccountUpdate', 1, UPDATE);
   const findByLogin = defineScript(redis, 'cardauthAccountFindByLogin', 1, FIND_BY_LOGIN);
+  const setPassword = defineScript(redis, 'cardauthAccountSetPassword', 2, SET_PASSWORD);
 
   const get = async (id: string): Promise<Account | null> => {
     if (!isAccountId(id)) return null;
     return toAccount(await guard(redis.hgetall(accountKey(id))));
   };
 
-  const updateExisting = async (id: string, fields: (string | number)[]): Promise<Account> => {
+  /** Runs a script that changes an existing account and answers `{'ok', field, value, ...}`. */
+  const changeExisting = async (id: string, run: (key: string) => Promise<unknown[]>): Promise<Account> => {
     if (!isAccountId(id)) throw new CardauthError('account_not_found', 'no such account');
-    const [status, ...rest] = await update([accountKey(id)], fields);
+    const [status, ...rest] = await run(accountKey(id));
     if (status !== 'ok') throw new CardauthError('account_not_found', 'no such account');
     const account = toAccount(pairsToRecord(rest));
     if (!account) throw new CardauthError('unavailable', `account ${id} is unreadable`);
@@ -268,13 +300,14 @@ export function createAccountStore(deps: AccountStoreDeps): AccountStore {
       const now = clock.now();
       for (let attempt = 0; attempt < 3; attempt++) {
         const id = `acc_${randomHex(randomBytes, 8)}`;
-        const account: Account = { id, login, displayName, roles, status: 'active', passwordHash: input.passwordHash, passwordChangedAt: now, createdAt: now };
+        const passwordTemporary = input.passwordTemporary === true;
+        const account: Account = { id, login, displayName, roles, status: 'active', passwordHash: input.passwordHash, passwordChangedAt: now, passwordTemporary, createdAt: now };
         const [status] = await create(
           [accountKey(id), LOGIN_INDEX],
           [
             loginKey, id,
             'id', id, 'login', login, 'loginKey', loginKey, 'displayName', displayName, 'roles', roles.join(','),
-            'status', 'active', 'passwordHash', input.passwordHash, 'passwordChangedAt', now, 'createdAt', now,
+            'status', 'active', 'passwordHash', input.passwordHash, 'passwordChangedAt', now, 'passwordTemporary', passwordTemporary ? '1' : '0', 'createdAt', now,
           ],
         );
         if (status === 'ok') return account;
@@ -326,12 +359,19 @@ export function createAccountStore(deps: AccountStoreDeps): AccountStore {
 
     async setStatus(id, status) {
       if (status !== 'active' && status !== 'blocked') throw new CardauthError('bad_request', 'status must be active or blocked');
-      return updateExisting(id, ['status', status]);
+      return changeExisting(id, (key) => update([key], ['status', status]));
     },
 
-    async setPasswordHash(id, passwordHash) {
+    async setPasswordHash(id, passwordHash, opts = {}) {
       assertPhc(passwordHash);
-      return updateExisting(id, ['passwordHash', passwordHash, 'passwordChangedAt', clock.now()]);
+      const keep = opts.keepHistory ?? 0;
+      if (!Number.isSafeInteger(keep) || keep < 0) throw new TypeError('keepHistory must be a whole number, 0 or more');
+      return changeExisting(id, (key) => setPassword([key, `${key}:pwhist`], [passwordHash, clock.now(), opts.temporary ? '1' : '0', keep]));
+    },
+
+    async passwordHistory(id) {
+      if (!isAccountId(id)) return [];
+      return guard(redis.lrange(`${accountKey(id)}:pwhist`, 0, -1));
     },
   };
 }

@@ -14,6 +14,10 @@ export interface LoginAccount {
   roles: string[];
   status: 'active' | 'blocked';
   passwordHash: string;
+  /** When the password was set, ms (its age is checked against the profile after both factors; unknown counts as expired). */
+  passwordChangedAt?: number;
+  /** Set by an officer: changed at the next login. */
+  passwordTemporary?: boolean;
 }
 
 /** A refusal that tells the client nothing about which factor failed. */

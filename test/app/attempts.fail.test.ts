@@ -89,7 +89,7 @@ describe('60 wrong passwords at once from one address, over 12 accounts', () => 
 describe('one password attempt in flight per session, and a card step is good for 3', () => {
   let srv: TestServer;
   let agent: TestAgent;
-  suiteServer({ env: { CARDAUTH_IP_ATTEMPTS: '1000', CARDAUTH_LOCKOUT_ATTEMPTS: '20' } }, async (s, a) => {
+  suiteServer({ env: { CARDAUTH_IP_ATTEMPTS: '1000', CARDAUTH_LOCKOUT_ATTEMPTS: '20', CARDAUTH_ALLOW_BELOW_PROFILE: 'true' } }, async (s, a) => {
     [srv, agent] = [s, a];
     await srv.account('one-at-a-time', PASSWORD, '04000000000D01');
   });
@@ -141,7 +141,7 @@ describe('one password attempt in flight per session, and a card step is good fo
 describe('8 wrong unlocks at once on a tap-out-locked session, round after round', () => {
   let srv: TestServer;
   let agent: TestAgent;
-  suiteServer({ env: { CARDAUTH_IP_ATTEMPTS: '1000', CARDAUTH_LOCKOUT_ATTEMPTS: '20' } }, async (s, a) => {
+  suiteServer({ env: { CARDAUTH_IP_ATTEMPTS: '1000', CARDAUTH_LOCKOUT_ATTEMPTS: '20', CARDAUTH_ALLOW_BELOW_PROFILE: 'true' } }, async (s, a) => {
     [srv, agent] = [s, a];
     await srv.account('unlocker', PASSWORD, '04000000000E01');
   });

@@ -9,7 +9,7 @@ describe('the password step refuses with one generic answer', () => {
   let srv: TestServer;
   let agent: TestAgent;
   const clock = manualClock();
-  suiteServer({ clock, env: { CARDAUTH_LOCKOUT_DURATION_SEC: '1', CARDAUTH_IP_ATTEMPTS: '1000' } }, async (s, a) => {
+  suiteServer({ clock, env: { CARDAUTH_LOCKOUT_DURATION_SEC: '1', CARDAUTH_ALLOW_BELOW_PROFILE: 'true', CARDAUTH_IP_ATTEMPTS: '1000' } }, async (s, a) => {
     [srv, agent] = [s, a];
     await srv.account('sidorova', PASSWORD, '04000000000001');
     await srv.account('kuznetsov', 'Другой-пароль-2026!', '04000000000002');
@@ -99,7 +99,7 @@ describe('a locked account is only said after a valid card step', () => {
   let srv: TestServer;
   let agent: TestAgent;
   // A lock long enough that no slow machine sees it end during the test.
-  suiteServer({ env: { CARDAUTH_LOCKOUT_DURATION_SEC: '600', CARDAUTH_IP_ATTEMPTS: '1000' } }, async (s, a) => {
+  suiteServer({ env: { CARDAUTH_LOCKOUT_DURATION_SEC: '600', CARDAUTH_ALLOW_BELOW_PROFILE: 'true', CARDAUTH_IP_ATTEMPTS: '1000' } }, async (s, a) => {
     [srv, agent] = [s, a];
     await srv.account('lockedcard', PASSWORD, '04000000000006');
   });

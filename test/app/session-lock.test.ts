@@ -13,7 +13,7 @@ describe('locked sessions: idle, tap-out, switch; unlock only with the same card
   let srv: TestServer;
   let agent: TestAgent;
   const clock = manualClock();
-  suiteServer({ clock, env: { CARDAUTH_SESSION_IDLE_SEC: '600', CARDAUTH_IP_ATTEMPTS: '1000', CARDAUTH_LOCKOUT_ATTEMPTS: '20' } }, async (s, a) => {
+  suiteServer({ clock, env: { CARDAUTH_SESSION_IDLE_SEC: '600', CARDAUTH_IP_ATTEMPTS: '1000', CARDAUTH_LOCKOUT_ATTEMPTS: '20', CARDAUTH_ALLOW_BELOW_PROFILE: 'true' } }, async (s, a) => {
     [srv, agent] = [s, a];
     await srv.account('alekseeva', PW_A, CARD_A);
     await srv.account('borisov', PW_B, CARD_B);

@@ -40,6 +40,15 @@ describe('account create success', () => {
     const rec = await lastAudit(client, 'account.created');
     expect(rec).toMatchObject({ outcome: 'success', actor: OS_ACTOR, subject: { accountId: id, login: 'Иванова' }, details: { via: 'cli', roles: 'clinician,auditor' } });
     expect(JSON.stringify(rec)).not.toContain('Верный-пароль');
+    // An officer set it: the user changes it at the first login.
+    expect(stored.passwordTemporary).toBe('1');
+  });
+
+  it('refuses a password that contains the login or the name: exit 1, password_contains_name, nothing created', async () => {
+    const r = await create('sidorenko', 'Весна-SIDORENKO-2026\n');
+    expect(r.code).toBe(1);
+    expect(oneErrorLine(r)).toBe('cardauth: password_contains_name: the password must not contain your login or your name');
+    expect(JSON.parse((await runCli(['account', 'list', '--json'], { env })).stdout).map((a: { login: string }) => a.login)).not.toContain('sidorenko');
   });
 
   it('strips a trailing CRLF, and takes a last line without newline as is', async () => {
@@ -287,8 +296,48 @@ describe('account block and unblock', () => {
     const bad = await block();
     expect(bad.code).toBe(2);
     expect(oneErrorLine(bad)).toMatch(/account block: --login: required/);
-    await create('kept-active', 'Kept-active-password-9\n');
+    await create('kept-active', 'Still-here-password-9\n');
     expectRefusedUnaudited(await withAuditUnusable(client, () => block('--login', 'kept-active')));
     expect(JSON.parse((await runCli(['account', 'list', '--json'], { env })).stdout).find((a: { login: string }) => a.login === 'kept-active').status).toBe('active');
+  });
+});
+
+describe('account reset-password', () => {
+  const reset = (...args: string[]) => runCli(['account', 'reset-password', ...args], { env });
+
+  it('prints a one-time password alone on the last line, stores only its hash as temporary, and audits password.reset without it', async () => {
+    const made = await create('forgetful', 'Forgot-it-password-1\n');
+    const id = made.lines[made.lines.length - 1] as string;
+    const r = await reset('--login', 'FORGETFUL');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.lines).toHaveLength(2);
+    expect(r.lines[0]).toBe(`reset the password of account forgetful (${id}); it must be changed at the next login. One-time password:`);
+    const password = r.lines[1] as string;
+    expect(password).toMatch(/^\S{16,}$/);
+    const stored = await client.hgetall(`acct:${id}`);
+    expect(await verify(stored.passwordHash as string, password)).toBe(true);
+    expect(await verify(stored.passwordHash as string, 'Forgot-it-password-1')).toBe(false);
+    expect(stored.passwordTemporary).toBe('1');
+    expect(JSON.stringify(stored)).not.toContain(password);
+    const rec = await lastAudit(client, 'password.reset');
+    expect(rec).toMatchObject({ outcome: 'success', actor: OS_ACTOR, subject: { accountId: id, login: 'forgetful' }, details: { via: 'cli', temporary: true } });
+    expect(JSON.stringify(await auditRecords(client))).not.toContain(password);
+    // Each reset draws a new one.
+    expect((await reset('--login', 'forgetful')).lines[1]).not.toBe(password);
+  });
+
+  it('refuses an unknown login (exit 1), a missing one (exit 2), and an unusable trail (nothing changed)', async () => {
+    const unknown = await reset('--login', 'nobody-at-all');
+    expect(unknown.code).toBe(1);
+    expect(oneErrorLine(unknown)).toMatch(/^cardauth: account_not_found: /);
+    const missing = await reset();
+    expect(missing.code).toBe(2);
+    expect(oneErrorLine(missing)).toMatch(/--login: required/);
+    const made = await create('kept-password', 'Kept-secret-word-2\n');
+    const id = made.lines[made.lines.length - 1] as string;
+    const before = await client.hget(`acct:${id}`, 'passwordHash');
+    expectRefusedUnaudited(await withAuditUnusable(client, () => reset('--login', 'kept-password')));
+    expect(await client.hget(`acct:${id}`, 'passwordHash')).toBe(before);
   });
 });

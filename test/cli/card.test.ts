@@ -13,7 +13,7 @@ beforeAll(async () => {
   redis = await startRedis();
   client = redis.client();
   env = cliEnv({ REDIS_URL: redis.url });
-  const r = await runCli(['account', 'create', '--login', 'petrov', '--name', 'Петров П. П.', '--role', 'clinician', '--password-stdin'], { env, stdin: 'Пароль-петрова-1\n' });
+  const r = await runCli(['account', 'create', '--login', 'petrov', '--name', 'Петров П. П.', '--role', 'clinician', '--password-stdin'], { env, stdin: 'Пароль-сидоровой-1\n' });
   expect(r.code).toBe(0);
   accountId = r.lines[r.lines.length - 1] as string;
 });

@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSigningJwks } from '../../src/oidc/keys';
+import { lastAudit } from '../helpers/audit';
 import { freePort, startRedis, type TestRedis } from '../helpers/redis';
 import { cliEnv, spawnCli } from './support';
 
@@ -126,6 +127,11 @@ describe('cardauth serve', () => {
       await down.start();
       await running.event('redis_ready');
       expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      // The start's policy record could not be written before; it is once Redis is back.
+      expect(running.logs.map((l) => l.event)).toContain('policy_unrecorded');
+      const client = down.client();
+      for (let i = 0; i < 100 && !(await lastAudit(client, 'policy.applied')); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await lastAudit(client, 'policy.applied')).toMatchObject({ outcome: 'success', details: { profile: 'fstec-2026' } });
 
       running.child.kill('SIGTERM');
       expect(await running.exited).toEqual({ code: 0, signal: null });
@@ -162,5 +168,55 @@ describe('cardauth serve', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  describe('the policy profile', () => {
+    it('the start is audited with the profile, every value and where it came from', async () => {
+      const env = { ...(await envFor(redis.url)), CARDAUTH_LOCKOUT_ATTEMPTS: '3' };
+      running = serve(env);
+      await running.event('listening');
+      const record = await lastAudit(redis.client(), 'policy.applied');
+      expect(record).toMatchObject({ outcome: 'success' });
+      expect(record?.reason).toBeUndefined();
+      expect(record?.details).toEqual({
+        profile: 'fstec-2026',
+        profileFrom: 'default',
+        allowBelowProfile: false,
+        minLength: 12,
+        minLengthFrom: 'profile',
+        minAlphabet: 70,
+        minAlphabetFrom: 'profile',
+        maxAgeDays: 90,
+        maxAgeDaysFrom: 'profile',
+        history: 24,
+        historyFrom: 'profile',
+        lockoutAttempts: 3,
+        lockoutAttemptsFrom: 'env',
+        lockoutWindowSec: 900,
+        lockoutWindowSecFrom: 'profile',
+        lockoutDurationSec: 900,
+        lockoutDurationSecFrom: 'profile',
+      });
+      running.child.kill('SIGTERM');
+      await running.exited;
+    });
+
+    it('a config weaker than the profile refuses to start: one line per key, exit 2, never listening', async () => {
+      const served = serve({ ...(await envFor(redis.url)), CARDAUTH_LOCKOUT_ATTEMPTS: '20', CARDAUTH_PASSWORD_MIN_LENGTH: '8' });
+      running = served;
+      expect((await served.exited).code).toBe(2);
+      const lines = served.stderr().trimEnd().split('\n');
+      expect(lines.map((l) => l.split(':').slice(0, 3).join(':'))).toEqual(['cardauth: config_invalid: CARDAUTH_PASSWORD_MIN_LENGTH', 'cardauth: config_invalid: CARDAUTH_LOCKOUT_ATTEMPTS']);
+      expect(served.logs.filter((l) => l.event === 'listening')).toEqual([]);
+    });
+
+    it('with CARDAUTH_ALLOW_BELOW_PROFILE it starts, and the start is audited as below_profile naming the keys', async () => {
+      running = serve({ ...(await envFor(redis.url)), CARDAUTH_LOCKOUT_ATTEMPTS: '20', CARDAUTH_ALLOW_BELOW_PROFILE: 'true' });
+      await running.event('listening');
+      const record = await lastAudit(redis.client(), 'policy.applied');
+      expect(record).toMatchObject({ outcome: 'success', reason: 'below_profile', details: { allowBelowProfile: true, lockoutAttempts: 20, belowProfile: 'CARDAUTH_LOCKOUT_ATTEMPTS' } });
+      running.child.kill('SIGTERM');
+      await running.exited;
+    });
   });
 });

@@ -5,6 +5,8 @@ import type { TestRedis } from '../helpers/redis';
 import type { TestServer } from '../helpers/app';
 import { suiteChain } from '../helpers/chain';
 import { withAuditUnusable } from '../helpers/audit';
+import { createAccountAdmin } from '../../src/admin/accounts';
+import { OFFICER } from '../admin/support';
 
 // The clinician's flow in Chromium on the real chain: page → agent → pcscd/vpcd → server.
 const CLINICIAN = { login: 'vasilieva', password: 'Пароль-Васильевой-2026', uid: '04B0B0B0B0B0B0' };
@@ -105,6 +107,42 @@ it('shows a wrong password as a short message that says what to do, in Russian',
   await page.waitForSelector('#error:not([hidden])');
   expect(await page.textContent('#error')).toBe('Вход не выполнен. Проверьте логин и пароль и попробуйте снова.');
   expect(await page.inputValue('#password-field')).toBe('');
+});
+
+it("a temporary password: after card and password the page asks for a new one (twice, by the rules) and the change signs in", async () => {
+  const nurse = { login: 'orlova', uid: '04C0C0C0C0C0C0' };
+  await srv.account(nurse.login, 'Пароль-медсестры-2026', nurse.uid);
+  const { password: temporary } = await createAccountAdmin(srv.services).resetPassword(OFFICER, nurse.login);
+  const page = await newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${srv.url}/login`);
+  await waitForStatus(page, 'Ожидание карты');
+  await tap(nurse.uid);
+  await page.waitForSelector('#step-password:not([hidden])');
+  await page.fill('#password-field', temporary);
+  await page.click('#submit');
+  await page.waitForSelector('#step-change:not([hidden])');
+  expect(await page.textContent('#change-heading')).toBe('Смените пароль');
+  expect(await page.isHidden('#step-password')).toBe(true);
+
+  await page.fill('#new-password-field', 'Новый-пароль-медсестры-2027');
+  await page.fill('#repeat-password-field', 'Другой-пароль-2027');
+  await page.click('#change-submit');
+  expect(await page.textContent('#error')).toBe('Пароли не совпадают. Введите новый пароль дважды одинаково.');
+
+  await page.fill('#new-password-field', 'Весна-Orlova-2027');
+  await page.fill('#repeat-password-field', 'Весна-Orlova-2027');
+  await page.click('#change-submit');
+  await page.waitForSelector('#error:has-text("логин")');
+  expect(await page.textContent('#error')).toBe('Пароль не должен содержать ваш логин или имя.');
+
+  await page.fill('#new-password-field', 'Новый-пароль-медсестры-2027');
+  await page.fill('#repeat-password-field', 'Новый-пароль-медсестры-2027');
+  await page.click('#change-submit');
+  await page.waitForURL('**/home');
+  expect(await page.textContent('#who')).toContain(nurse.login);
+  expect(errors).toEqual([]);
 });
 
 it('an idle login page keeps its nonce across the agent\'s waits instead of asking for one per wait', async () => {

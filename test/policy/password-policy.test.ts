@@ -30,4 +30,19 @@ describe('password policy', () => {
     expect(code(() => checkPassword('abcdef', { minLength: 6, minAlphabet: 30 }))).toBe('password_weak');
     expect(code(() => checkPassword('abc123', { minLength: 6, minAlphabet: 30 }))).toBe('ok');
   });
+  it('refuses a password that contains the login, the display name or a word of it, in any case, with password_contains_name', () => {
+    const ivanova = { login: 'ivanova', displayName: 'Иванова Анна Петровна' };
+    expect(code(() => checkPassword('Spring-IVANOVA-2026', fstec, ivanova))).toBe('password_contains_name');
+    expect(code(() => checkPassword('Весна-иВаНоВа-2026!', fstec, ivanova))).toBe('password_contains_name');
+    expect(code(() => checkPassword('Xx-Иванова Анна Петровна-1', fstec, ivanova))).toBe('password_contains_name');
+    expect(code(() => checkPassword('Петровна-весна-2026', fstec, ivanova))).toBe('password_contains_name');
+    // Fullwidth letters fold like a login does.
+    expect(code(() => checkPassword('Spring-ｉｖａｎｏｖａ-2026', fstec, ivanova))).toBe('password_contains_name');
+    expect(code(() => checkPassword('Пароль-Ивановой-2026', fstec, ivanova))).toBe('ok');
+    // Initials and short words are not names to refuse.
+    expect(code(() => checkPassword('Ан-Пароль-2026!', fstec, { login: 'an', displayName: 'Ли А. П.' }))).toBe('ok');
+  });
+  it('checks strength first: a weak password that holds the login is password_weak', () => {
+    expect(code(() => checkPassword('ivanova1', fstec, { login: 'ivanova', displayName: 'X' }))).toBe('password_weak');
+  });
 });

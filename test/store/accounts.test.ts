@@ -57,6 +57,7 @@ describe('account store', () => {
       status: 'active',
       passwordHash: PHC,
       passwordChangedAt: clock.now(),
+      passwordTemporary: false,
       createdAt: clock.now(),
     });
     expect(await accounts2.get(a.id)).toEqual(a);
@@ -187,6 +188,20 @@ describe('account store', () => {
     const newHash = PHC.replace('t=2', 't=3');
     const b = await accounts.setPasswordHash(a.id, newHash);
     expect(b).toEqual({ ...a, passwordHash: newHash, passwordChangedAt: a.createdAt + 86_400_000 });
+  });
+
+  it('setPasswordHash.success: a temporary one is marked; the hash it replaces joins the history, newest first, which keeps keepHistory', async () => {
+    const a = await accounts.create({ ...newAccount('Иванов'), passwordTemporary: true });
+    expect(a.passwordTemporary).toBe(true);
+    const hashes = ['t=3', 't=4', 't=5'].map((t) => PHC.replace('t=2', t));
+    const b = await accounts.setPasswordHash(a.id, hashes[0]!, { keepHistory: 2 });
+    expect(b.passwordTemporary).toBe(false);
+    await accounts.setPasswordHash(a.id, hashes[1]!, { keepHistory: 2 });
+    const d = await accounts2.setPasswordHash(a.id, hashes[2]!, { temporary: true, keepHistory: 2 });
+    expect([d.passwordHash, d.passwordTemporary]).toEqual([hashes[2], true]);
+    expect(await accounts.passwordHistory(a.id)).toEqual([hashes[1], hashes[0]]);
+    await accounts.setPasswordHash(a.id, PHC, { keepHistory: 0 });
+    expect(await accounts.passwordHistory(a.id)).toEqual([]);
   });
 
   it('setPasswordHash.fail: account_not_found for an unknown id; TypeError for a non-PHC value', async () => {

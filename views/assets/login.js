@@ -17,6 +17,12 @@
   var passwordField = document.getElementById('password-field');
   var cardHeading = document.getElementById('card-heading');
   var takeBack = document.getElementById('take-back');
+  var changeForm = document.getElementById('step-change');
+  var newField = document.getElementById('new-password-field');
+  var repeatField = document.getElementById('repeat-password-field');
+  // Both factors passed but the password must be changed: the password just typed is the
+  // current one the change needs, kept in memory only until the change is answered.
+  var currentPassword = '';
   var generation = 0;
   // The error on screen came from a failed nonce request: hidden once a nonce comes again.
   var nonceErrorShown = false;
@@ -134,8 +140,10 @@
   }
 
   function showCardStep() {
-    var fromPassword = !form.hidden;
+    var fromPassword = !form.hidden || !changeForm.hidden;
     form.hidden = true;
+    changeForm.hidden = true;
+    currentPassword = newField.value = repeatField.value = '';
     stepCard.hidden = false;
     passwordField.value = '';
     // Back from the password step: the focused field is gone; take focus to the card step.
@@ -213,15 +221,50 @@
     hideError();
     var button = document.getElementById('submit');
     button.disabled = true;
-    api('/auth/password', { login: loginField.value, password: passwordField.value })
+    var typed = passwordField.value;
+    api('/auth/password', { login: loginField.value, password: typed })
       .then(function () { window.location.assign(next); })
       .catch(function (e) {
         // The session ended (third failed unlock): the server now shows the login page.
         if (e.code === 'session_expired') { window.location.reload(); return; }
+        if (e.code === 'password_change_required') {
+          currentPassword = typed;
+          passwordField.value = '';
+          form.hidden = true;
+          changeForm.hidden = false;
+          document.getElementById('change-heading').focus();
+          return;
+        }
         // The server failed, not the password: keep it, the user can just send it again.
         if (e.code !== 'unavailable') passwordField.value = '';
         showError(e);
         if (e.code === 'card_step_required' || e.code === 'card_rejected') cardLoop();
+      })
+      .finally(function () { button.disabled = false; });
+  });
+  changeForm.addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    hideError();
+    if (newField.value !== repeatField.value) {
+      repeatField.value = '';
+      showError({ code: 'password_mismatch' });
+      repeatField.focus();
+      return;
+    }
+    var button = document.getElementById('change-submit');
+    button.disabled = true;
+    api('/auth/password/change', { currentPassword: currentPassword, newPassword: newField.value })
+      .then(function () { currentPassword = ''; window.location.assign(next); })
+      .catch(function (e) {
+        newField.value = repeatField.value = '';
+        // A rule the new password broke: choose another. Anything else ends this login: the card again.
+        if (e.code === 'password_weak' || e.code === 'password_contains_name' || e.code === 'password_reused' || e.code === 'unavailable' || e.code === 'attempt_in_progress') {
+          showError(e);
+          newField.focus();
+          return;
+        }
+        showError(e);
+        cardLoop();
       })
       .finally(function () { button.disabled = false; });
   });
