@@ -162,21 +162,18 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Router {
         if (locked && isLockedCard(locked, denial?.card) && error.code !== 'attempt_in_progress') return unlockFailed(req, res, locked, denial.card, error).catch(next);
         return next(error);
       }
-      const before =
-        locked && isLockedCard(locked, user.card)
-          ? deps.audit.append({ type: 'session.unlocked', outcome: 'success', ...unlockAudit(req, locked, user.card) })
-          : Promise.resolve();
-      before.then(() => {
-        // A new session id in every case: the locked one is destroyed by the regeneration.
-        req.logIn(user as Express.User, (loginErr) => {
-          if (loginErr) return next(loginErr);
-          // Passport leaves the login result on req.user; answer with what the session stored.
-          const stored = req.session.passport?.user;
-          if (!stored) return next(new Error('session has no user after login'));
-          req.user = stored;
-          res.json(sessionView(stored));
-        });
-      }, next);
+      // The unlock's record names the locked session's id, read now, before the regeneration;
+      // the session opener appends it with the login's other records.
+      if (locked && isLockedCard(locked, user.card)) user.records.push({ type: 'session.unlocked', outcome: 'success', ...unlockAudit(req, locked, user.card) });
+      // A new session id in every case: the locked one is destroyed by the regeneration.
+      req.logIn(user as Express.User, (loginErr) => {
+        if (loginErr) return next(loginErr);
+        // Passport leaves the login result on req.user; answer with what the session stored.
+        const stored = req.session.passport?.user;
+        if (!stored) return next(new Error('session has no user after login'));
+        req.user = stored;
+        res.json(sessionView(stored));
+      });
     })(req, res, next);
   };
   router.post(

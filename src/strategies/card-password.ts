@@ -7,13 +7,13 @@ import type { RequestSource } from '../policy/lockout';
 import { cardAudit, type CardStepResult } from './card-step';
 import type { FactorProblem } from './factor-check';
 import type { IpLimit } from './ip-limit';
-import { CardStepUsedUpError, type LoginAccount } from './password-step';
+import { CardStepUsedUpError, type PasswordPassed } from './password-step';
 import type { LoginResult } from './session-user';
 
 export interface CardPasswordDeps {
   /** Checks the IP limit before anything else (createCardStep does), so a one-shot password step need not read it again. */
   cardStep: (input: { statement: string; sessionId: string; source: RequestSource }) => Promise<CardStepResult>;
-  passwordStep: (input: { card: CardStepResult; login: string; password: string; source: RequestSource; sessionId: string; oneShot?: boolean }) => Promise<LoginAccount>;
+  passwordStep: (input: { card: CardStepResult; login: string; password: string; source: RequestSource; sessionId: string; oneShot?: boolean }) => Promise<PasswordPassed>;
   /** The card step stored by POST /auth/card, if any (checked for freshness by the caller). */
   pendingCard: (req: Request) => CardStepResult | undefined;
   /** Whether a stored card step's card and agent still count (createFactorCheck): revoked since, it is void. */
@@ -91,8 +91,8 @@ export function createCardPasswordStrategy(deps: CardPasswordDeps): LocalStrateg
       const revoked = oneShot ? null : await deps.factorProblem({ accountId: card.accountId, uid: card.uid, agentId: card.agentId });
       if (revoked) return noCardStep(revoked);
       try {
-        const account = await deps.passwordStep({ card, login, password, source, sessionId: req.sessionID, oneShot });
-        return { account, card, authTime: deps.now() };
+        const { account, record } = await deps.passwordStep({ card, login, password, source, sessionId: req.sessionID, oneShot });
+        return { account, card, authTime: deps.now(), records: [record] };
       } catch (err) {
         // Its password attempts used up, a stored card step is void too.
         if (err instanceof CardStepUsedUpError) return noCardStep('card_step_used_up');
