@@ -259,6 +259,7 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
   const strategy = createCardPasswordStrategy({
     cardStep,
     passwordStep,
+    findAccount: (login) => deps.accounts.findByLogin(login),
     pendingCard: (req) => {
       const card = req.session.cardStep;
       return card && now() - card.at <= cardStepTtlMs ? card : undefined;

@@ -98,6 +98,8 @@ export function createPasswordStep(deps: PasswordStepDeps) {
     sessionId: string;
     /** The card step ran in this same request (`POST /auth/login`): it has no stored attempts to count. */
     oneShot?: boolean;
+    /** The account `login` names, already being read (a one-shot login reads it alongside its card step); read here otherwise. */
+    account?: Promise<LoginAccount | null>;
   }): Promise<PasswordPassed> {
     const { card, login, password, source, sessionId } = input;
     const subject = { accountId: card.accountId, ip: source.ip, sessionId, ...(input.oneShot ? {} : { cardStepAt: card.at }) };
@@ -128,7 +130,7 @@ export function createPasswordStep(deps: PasswordStepDeps) {
     let reason: string | undefined;
     let ok: boolean;
     try {
-      account = await deps.accounts.findByLogin(login);
+      account = await (input.account ?? deps.accounts.findByLogin(login));
       if (!account) reason = 'unknown_account';
       else if (account.id !== card.accountId) reason = 'card_mismatch';
       else if (account.status !== 'active') reason = 'account_blocked';

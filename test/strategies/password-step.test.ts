@@ -121,6 +121,21 @@ describe('password step order', () => {
     expect(subjects).toEqual([{ accountId: 'acc_1', ip: '127.0.0.1', sessionId: 's' }]);
   });
 
+  it('one shot: an account already being read is taken as is, after the attempt, not read again', async () => {
+    const { step, calls } = setup({ account: null, passwordOk: true });
+    const passed = await step({ ...input, oneShot: true, account: Promise.resolve(account) });
+    expect(passed.account).toBe(account);
+    expect(calls).toEqual(['begin', 'verify', 'end:t:success']);
+  });
+
+  it('one shot: an account read that failed gives the attempt back, nothing was judged', async () => {
+    const { step, calls } = setup({ account });
+    const failed = Promise.reject(new CardauthError('unavailable', 'store unavailable'));
+    failed.catch(() => undefined);
+    expect(code(await step({ ...input, oneShot: true, account: failed }).catch((e) => e))).toBe('unavailable');
+    expect(calls).toEqual(['begin', 'end:t:void']);
+  });
+
   it('a hasher failure gives the attempt back: nothing was judged', async () => {
     const { step, calls } = setup({ account, verifyThrows: true });
     await expect(step(input)).rejects.toThrow('hasher failed');
