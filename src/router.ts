@@ -11,6 +11,7 @@ import { bodyTooLarge, createErrorHandler } from './error-handler';
 import { forwardAuth } from './http/forward-auth';
 import { originGuard } from './http/origin-guard';
 import { createPasswordChange } from './http/password-change';
+import { createLogIn, sessionIdFor } from './http/session-writes';
 import { createPageRoutes } from './http/page-routes';
 import { requestSource } from './http/request-source';
 import { securityHeaders } from './http/security-headers';
@@ -38,7 +39,7 @@ import type { AgentStore } from './store/agents';
 import type { SessionLocks } from './store/session-locks';
 import { createSessionStore } from './store/session-store';
 import { createPasswordStep, type LoginAccount } from './strategies/password-step';
-import type { LoginResult, SessionUser } from './strategies/session-user';
+import type { SessionUser } from './strategies/session-user';
 import './http/session-data';
 
 /** JSON endpoints (everything else is a page or a static asset). */
@@ -254,6 +255,7 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
     store: createSessionStore({ redis: deps.redis, ttlSec: config.CARDAUTH_SESSION_MAX_SEC }),
     resave: false,
     saveUninitialized: false,
+    genid: sessionIdFor,
     cookie: { httpOnly: true, sameSite: 'strict', secure, path: '/' },
   });
   const passport = new Passport();
@@ -270,6 +272,7 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
   const strategy = createCardPasswordStrategy({
     cardStep,
     passwordStep,
+    findAccount: (login) => deps.accounts.findByLogin(login),
     pendingCard: (req) => {
       const card = req.session.cardStep;
       return card && now() - card.at <= cardStepTtlMs ? card : undefined;
@@ -281,12 +284,12 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
     now,
   });
   passport.use('card-password', strategy);
+  // The session was opened (its records written) before Passport regenerated it (createLogIn).
   passport.serializeUser<SessionUser, express.Request>((req, user, done) => {
-    openSession(user as LoginResult, req.sessionID, requestSource(req)).then((s) => {
-      req.session.lastSeen = s.authTime;
-      done(null, s);
-    }, done);
+    req.session.lastSeen = (user as SessionUser).authTime;
+    done(null, user as SessionUser);
   });
+  const logIn = createLogIn((result, id, req) => openSession(result, id, requestSource(req)));
   passport.deserializeUser<SessionUser>((s, done) => done(null, s as Express.User));
 
   const guard = sessionGuard({ idleMs: config.CARDAUTH_SESSION_IDLE_SEC * 1000, maxMs: config.CARDAUTH_SESSION_MAX_SEC * 1000, now, audit: deps.audit, locks: deps.locks, factorProblem: sessionFactorProblem });
@@ -315,8 +318,8 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
   // The hot paths, ahead of the routers: the pages' session check and a reverse proxy's.
   router.get('/auth/session', ...showSession);
   router.get('/auth/forward', forwardAuth);
-  const passwordChange = createPasswordChange({ passwordStep, factorProblem, passwords: deps.passwords, audit: deps.audit, maxAgeDays: deps.passwordPolicy.maxAgeDays, now });
-  router.use(createAuthRoutes({ passport, nonces: deps.nonces, nonceLimit: deps.nonceLimit, cardStep, accounts: deps.accounts, holdForPasswordChange: passwordChange.hold, unlockFailure: (sid) => deps.lockout.unlockFailure(sid), audit: deps.audit, cardIdentifiesUser: config.CARDAUTH_CARD_IDENTIFIES_USER, preauthTtlMs: cardStepTtlMs, now }));
+  const passwordChange = createPasswordChange({ passwordStep, factorProblem, logIn, passwords: deps.passwords, audit: deps.audit, maxAgeDays: deps.passwordPolicy.maxAgeDays, now });
+  router.use(createAuthRoutes({ passport, nonces: deps.nonces, nonceLimit: deps.nonceLimit, cardStep, accounts: deps.accounts, holdForPasswordChange: passwordChange.hold, logIn, unlockFailure: (sid) => deps.lockout.unlockFailure(sid), audit: deps.audit, cardIdentifiesUser: config.CARDAUTH_CARD_IDENTIFIES_USER, preauthTtlMs: cardStepTtlMs, now }));
   router.use(passwordChange.routes);
   router.use(
     createPageRoutes({

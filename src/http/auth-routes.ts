@@ -12,11 +12,13 @@ import type { LoginResult, SessionUser } from '../strategies/session-user';
 import { logOut } from './log-out';
 import { requestSource } from './request-source';
 import { endSession, noUserError, requireUser } from './session-guard';
-import { logIn, saveSession } from './session-writes';
+import { saveSession } from './session-writes';
 import { EmptyBody, LoginBody, parseBody, PasswordBody, StatementBody } from './validate';
 import './session-data';
 
 export interface AuthRoutesDeps {
+  /** Logs a login in (createLogIn): its records first, then the new session. */
+  logIn: (req: Request, result: LoginResult) => Promise<SessionUser>;
   passport: Pick<PassportStatic, 'authenticate'>;
   nonces: Pick<NonceStore, 'issue'>;
   /** Logins a client IP may start (POST /auth/nonce), shared by every node. */
@@ -79,7 +81,7 @@ export const showSession: RequestHandler[] = [
  * `POST /auth/login` (one shot), `POST /auth/logout`.
  *
  * @example
- * app.use(createAuthRoutes({ passport, nonces, nonceLimit, cardStep, accounts, unlockFailure: lockout.unlockFailure, audit, cardIdentifiesUser: true, preauthTtlMs: 120_000, now: clock.now }));
+ * app.use(createAuthRoutes({ passport, logIn, nonces, nonceLimit, cardStep, accounts, unlockFailure: lockout.unlockFailure, audit, cardIdentifiesUser: true, preauthTtlMs: 120_000, now: clock.now }));
  */
 export function createAuthRoutes(deps: AuthRoutesDeps): Router {
   const router = Router();
@@ -172,11 +174,12 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Router {
         .holdForPasswordChange(req, user)
         .then((held) => {
           if (held) throw new CardauthError('password_change_required', 'change your password to log in');
-          if (locked && isLockedCard(locked, user.card)) return deps.audit.append({ type: 'session.unlocked', outcome: 'success', ...unlockAudit(req, locked, user.card) });
-          return undefined;
+          // The unlock's record names the locked session's id, read now, before the regeneration;
+          // the session opener appends it with the login's other records.
+          if (locked && isLockedCard(locked, user.card)) user.records.push({ type: 'session.unlocked', outcome: 'success', ...unlockAudit(req, locked, user.card) });
+          // A new session id in every case: the locked one is destroyed by the regeneration.
+          return deps.logIn(req, user);
         })
-        // A new session id in every case: the locked one is destroyed by the regeneration.
-        .then(() => logIn(req, user))
         .then((stored) => res.json(sessionView(stored)), next);
     })(req, res, next);
   };

@@ -4,19 +4,21 @@ import { CardauthError } from '../errors';
 import { passwordChangeDue, type PasswordSetter } from '../policy/password-lifecycle';
 import { cardAudit, type CardStepResult } from '../strategies/card-step';
 import type { FactorProblem } from '../strategies/factor-check';
-import type { LoginAccount } from '../strategies/password-step';
+import type { LoginAccount, PasswordPassed } from '../strategies/password-step';
 import type { LoginResult, SessionUser } from '../strategies/session-user';
 import type { Uid } from '../contract/uid';
 import { sessionView } from './auth-routes';
 import { requestSource } from './request-source';
 import { noUserError } from './session-guard';
-import { logIn, saveSession } from './session-writes';
+import { saveSession } from './session-writes';
 import { parseBody, PasswordChangeBody } from './validate';
 import './session-data';
 
 export interface PasswordChangeDeps {
+  /** Logs a login in (createLogIn): its records first, then the new session. */
+  logIn: (req: Request, result: LoginResult) => Promise<SessionUser>;
   /** The login's password step (createPasswordStep): checks the current password, lockout first. */
-  passwordStep: (input: { card: CardStepResult; login: string; password: string; source: ReturnType<typeof requestSource>; sessionId: string; oneShot?: boolean }) => Promise<LoginAccount>;
+  passwordStep: (input: { card: CardStepResult; login: string; password: string; source: ReturnType<typeof requestSource>; sessionId: string; oneShot?: boolean }) => Promise<PasswordPassed>;
   /** Whether the waiting login's card and agent still count (createFactorCheck). */
   factorProblem: (f: { accountId: string; uid: string; agentId: string }) => Promise<FactorProblem | null>;
   passwords: Pick<PasswordSetter, 'set'>;
@@ -48,7 +50,7 @@ const cardOfSession = (u: SessionUser): CardStepResult => ({ accountId: u.accoun
  *   the session, as a login's.
  *
  * @example
- * const change = createPasswordChange({ passwordStep, factorProblem, passwords, audit, maxAgeDays: 90, now });
+ * const change = createPasswordChange({ passwordStep, factorProblem, logIn, passwords, audit, maxAgeDays: 90, now });
  * router.use(change.routes);
  */
 export function createPasswordChange(deps: PasswordChangeDeps) {
@@ -57,6 +59,8 @@ export function createPasswordChange(deps: PasswordChangeDeps) {
     const now = deps.now();
     const reason = passwordChangeDue(account, now, deps.maxAgeDays);
     if (!reason) return false;
+    // The password was checked all the same: its record is written now, as no session opener will.
+    for (const r of result.records.splice(0)) await deps.audit.append(r);
     const about = { subject: { accountId: account.id, login: account.login }, ...cardAudit(card, requestSource(req)), sessionId: req.sessionID };
     if (reason === 'expired') {
       await deps.audit.append({ type: 'password.expired', outcome: 'success', ...about, details: { changedAt: account.passwordChangedAt, maxAgeDays: deps.maxAgeDays } });
@@ -84,7 +88,8 @@ export function createPasswordChange(deps: PasswordChangeDeps) {
       throw new CardauthError('card_step_required', 'present the card again');
     }
     const login = pending ? pending.login : (user as SessionUser).login;
-    const account = await deps.passwordStep({ card, login, password: currentPassword, source, sessionId: req.sessionID, oneShot: true });
+    const { account, record } = await deps.passwordStep({ card, login, password: currentPassword, source, sessionId: req.sessionID, oneShot: true });
+    await deps.audit.append(record);
     const about = { subject: { accountId: account.id, login: account.login }, ...cardAudit(card, source), sessionId: req.sessionID, details: { due: pending?.reason ?? 'none' } };
     let changed: LoginAccount;
     try {
@@ -99,7 +104,7 @@ export function createPasswordChange(deps: PasswordChangeDeps) {
       return;
     }
     delete req.session.passwordChange;
-    res.json(sessionView(await logIn(req, { account: changed, card, authTime: deps.now() })));
+    res.json(sessionView(await deps.logIn(req, { account: changed, card, authTime: deps.now(), records: [] })));
   });
 
   return { hold, routes };

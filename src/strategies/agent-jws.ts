@@ -120,7 +120,17 @@ export function createAgentJwsVerifier(opts: AgentJwsOptions) {
     return key;
   };
 
-  return async function verifyAgentJws(jws: unknown, typ: string, claims: readonly string[]): Promise<{ agent: StatementAgent; payload: JWTPayload & Record<string, unknown> }> {
+  return async function verifyAgentJws(
+    jws: unknown,
+    typ: string,
+    claims: readonly string[],
+    /**
+     * A caller's own check, read in the same round trip as the agent (the card step's IP
+     * gate): awaited once the agent is read, before the signature and claims are judged, so
+     * nothing of a statement is verified unless it passes; its rejection is this call's.
+     */
+    after?: Promise<unknown>,
+  ): Promise<{ agent: StatementAgent; payload: JWTPayload & Record<string, unknown> }> {
     if (typeof jws !== 'string' || jws.length > MAX_JWS_LENGTH) throw new CardRejectedError('bad_statement');
     let header;
     try {
@@ -133,6 +143,7 @@ export function createAgentJwsVerifier(opts: AgentJwsOptions) {
       throw new CardRejectedError('bad_statement', claimString(kid, 64) ? { agentId: kid } : {});
     }
     const agent = await agents.get(kid);
+    await after;
     if (!agent) throw new CardRejectedError('agent_unknown', { agentId: kid });
     if (agent.status !== 'approved') throw new CardRejectedError('agent_not_approved', { agentId: kid });
     if (header.alg !== agent.alg) throw new CardRejectedError('bad_statement', { agentId: kid });

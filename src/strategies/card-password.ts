@@ -7,13 +7,15 @@ import type { RequestSource } from '../policy/lockout';
 import { cardAudit, type CardStepResult } from './card-step';
 import type { FactorProblem } from './factor-check';
 import type { IpLimit } from './ip-limit';
-import { CardStepUsedUpError, type LoginAccount } from './password-step';
+import { CardStepUsedUpError, type LoginAccount, type PasswordPassed } from './password-step';
 import type { LoginResult } from './session-user';
 
 export interface CardPasswordDeps {
   /** Checks the IP limit before anything else (createCardStep does), so a one-shot password step need not read it again. */
   cardStep: (input: { statement: string; sessionId: string; source: RequestSource }) => Promise<CardStepResult>;
-  passwordStep: (input: { card: CardStepResult; login: string; password: string; source: RequestSource; sessionId: string; oneShot?: boolean }) => Promise<LoginAccount>;
+  passwordStep: (input: { card: CardStepResult; login: string; password: string; source: RequestSource; sessionId: string; oneShot?: boolean; account?: Promise<LoginAccount | null> }) => Promise<PasswordPassed>;
+  /** The account a login names (the password step's lookup): a one-shot login reads it alongside the card step's first reads. */
+  findAccount: (login: string) => Promise<LoginAccount | null>;
   /** The card step stored by POST /auth/card, if any (checked for freshness by the caller). */
   pendingCard: (req: Request) => CardStepResult | undefined;
   /** Whether a stored card step's card and agent still count (createFactorCheck): revoked since, it is void. */
@@ -53,7 +55,7 @@ export interface LoginDenial {
  * an infrastructure failure is `error(err)`, which fails closed with 503.
  *
  * @example
- * passport.use('card-password', createCardPasswordStrategy({ cardStep, passwordStep, pendingCard, source, audit, ipLimit, now: clock.now }));
+ * passport.use('card-password', createCardPasswordStrategy({ cardStep, passwordStep, findAccount: accounts.findByLogin, pendingCard, factorProblem, source, audit, ipLimit, now: clock.now }));
  */
 export function createCardPasswordStrategy(deps: CardPasswordDeps): LocalStrategy {
   if (typeof deps?.cardStep !== 'function' || typeof deps.passwordStep !== 'function') {
@@ -85,14 +87,19 @@ export function createCardPasswordStrategy(deps: CardPasswordDeps): LocalStrateg
     const run = async (): Promise<LoginResult> => {
       const statement: unknown = (req.body as Record<string, unknown>).statement;
       const oneShot = typeof statement === 'string';
+      // One shot: the login is known from the start, so its account is read in the same round trip
+      // as the card step's gate and agent. A read only: the password step judges nothing on it
+      // before its attempt is taken.
+      const account = oneShot ? deps.findAccount(login) : undefined;
+      account?.catch(() => undefined); // awaited by the password step, if the card step passes
       card = oneShot ? await deps.cardStep({ statement, sessionId: req.sessionID, source }) : deps.pendingCard(req);
       if (!card) return noCardStep('no_card_step');
       // A stored card step whose card or agent was revoked since is void, like no card step at all.
       const revoked = oneShot ? null : await deps.factorProblem({ accountId: card.accountId, uid: card.uid, agentId: card.agentId });
       if (revoked) return noCardStep(revoked);
       try {
-        const account = await deps.passwordStep({ card, login, password, source, sessionId: req.sessionID, oneShot });
-        return { account, card, authTime: deps.now() };
+        const passed = await deps.passwordStep({ card, login, password, source, sessionId: req.sessionID, oneShot, ...(account ? { account } : {}) });
+        return { account: passed.account, card, authTime: deps.now(), records: [passed.record] };
       } catch (err) {
         // Its password attempts used up, a stored card step is void too.
         if (err instanceof CardStepUsedUpError) return noCardStep('card_step_used_up');

@@ -33,15 +33,15 @@ export function uidClaim(uid: unknown, detail: { agentId: string; reader?: strin
 
 /**
  * The verifier for card statements: the agent JWS checks, then `nonce`,
- * `reader` and a well-formed `uid`.
+ * `reader` and a well-formed `uid`. `after`: see AgentJwsVerifier.
  *
  * @example
  * const verify = createStatementVerifier(createAgentJwsVerifier({ agents, clock, audience, maxLifetimeSec: 30, skewSec: 5 }));
  * const st = await verify(jws); // throws CardRejectedError
  */
-export function createStatementVerifier(verifyAgentJws: AgentJwsVerifier): (jws: string) => Promise<CardStatement> {
-  return async (jws) => {
-    const { agent, payload } = await verifyAgentJws(jws, STATEMENT_TYP, STATEMENT_CLAIMS);
+export function createStatementVerifier(verifyAgentJws: AgentJwsVerifier): (jws: string, after?: Promise<unknown>) => Promise<CardStatement> {
+  return async (jws, after) => {
+    const { agent, payload } = await verifyAgentJws(jws, STATEMENT_TYP, STATEMENT_CLAIMS, after);
     const { nonce, uid, reader } = payload;
     const detail = { agentId: agent.id, ...(claimString(reader, 128) ? { reader } : {}) };
     if (!claimString(nonce, 128) || !claimString(reader, 128)) throw new CardRejectedError('bad_statement', detail);

@@ -38,7 +38,8 @@ export function cardAudit<S extends RequestSource>(card: Pick<CardStepResult, 'a
 }
 
 export interface CardStepDeps {
-  verifyStatement: (jws: string) => Promise<CardStatement>;
+  /** Verifies a statement; awaits `after` once the agent is read, before judging anything (createStatementVerifier). */
+  verifyStatement: (jws: string, after?: Promise<unknown>) => Promise<CardStatement>;
   nonces: Pick<NonceStore, 'consume'>;
   cards: { get(uid: string): Promise<{ accountId: string; status: 'active' | 'revoked' } | null> };
   /** True when the agent's workstation was seen at this client IP, or the IP is exempt (see createWorkstationIpCheck). */
@@ -60,7 +61,8 @@ export interface CardStepDeps {
  * anything else (junk, a replayed, expired or misaddressed statement, which
  * anyone holding an old statement can resend) counts under the junk budgets
  * instead, so it cannot lock out an address. An IP over its failure limit
- * is `rate_limited` before the statement is read (see createIpLimit).
+ * is `rate_limited` before the statement is judged (see createIpLimit; its agent is read
+ * alongside the gate, in one round trip).
  * Infrastructure failures propagate as `unavailable` / `audit_unavailable`.
  *
  * @example
@@ -70,12 +72,16 @@ export interface CardStepDeps {
 export function createCardStep(deps: CardStepDeps) {
   return async function cardStep(input: { statement: string; sessionId: string; source: RequestSource }): Promise<CardStepResult> {
     const { statement, sessionId, source } = input;
-    const gate = await deps.ipLimit.check('card.presented', source, sessionId);
+    // The gate and the statement's agent are read in one round trip; the statement is judged only once the gate is open.
+    const gateRead = deps.ipLimit.check('card.presented', source, sessionId);
+    const verified = deps.verifyStatement(statement, gateRead);
+    verified.catch(() => undefined); // judged below, once the gate is open
+    const gate = await gateRead;
 
     let st: CardStatement | undefined;
     let accountId: string | undefined;
     try {
-      st = await deps.verifyStatement(statement);
+      st = await verified;
       const read = { agentId: st.agentId, uid: st.uid, reader: st.reader };
       // Consuming the nonce and reading the workstation's IPs and the card are independent: one wave, judged in this order.
       const [fresh, seen, card] = await Promise.all([deps.nonces.consume(st.nonce, sessionId), deps.workstationSeenAt(st.agentId, source.ip), deps.cards.get(st.uid)]);

@@ -1,4 +1,4 @@
-import type { AuditSink } from '../audit/record';
+import type { AuditEventInput, AuditSink } from '../audit/record';
 import type { RequestSource } from '../policy/lockout';
 import { cardAudit } from './card-step';
 import type { LoginResult, SessionUser } from './session-user';
@@ -11,30 +11,35 @@ export interface SessionOpenerDeps {
 }
 
 /**
- * Turns a successful login into the session payload. It runs as Passport's
- * serializer, after the session id was regenerated and before the session
- * is saved: it writes `session.created` first, so if the audit cannot be
- * written the session is never saved (no audit record, no session). Then it
- * stores this login as the account's last one and keeps the previous one to
- * show the user (УПД.6), and indexes the session by card and agent for tap-out.
+ * Turns a successful login into the session payload, under the id the session will
+ * have (createLogIn runs it before Passport regenerates the session, so a failure here
+ * leaves the request's own session, e.g. a passed card step, as it was): it writes the login's records first (the password step's success, an unlock's,
+ * then `session.created`, handed to the audit log in one tick so its group commit writes
+ * them in one script call), so if the audit cannot be written the session is never saved
+ * (no audit record, no session), and, in the same round trip, indexes the session by card and
+ * agent for tap-out. Then it stores this login as the account's last one and keeps the
+ * previous one to show the user (УПД.6).
  *
  * @example
- * passport.serializeUser((user, req, done) => openSession(user, req.sessionID, source(req)).then((s) => done(null, s), done));
+ * const logIn = createLogIn((result, id, req) => openSession(result, id, requestSource(req)));
  */
 export function createSessionOpener(deps: SessionOpenerDeps) {
   return async function openSession(result: LoginResult, sessionId: string, source: RequestSource): Promise<SessionUser> {
     const { account, card, authTime } = result;
-    await deps.audit.append({
+    const created: AuditEventInput = {
       type: 'session.created',
       outcome: 'success',
       subject: { accountId: account.id, login: account.login },
       ...cardAudit(card, { ...source, workstation: card.workstation }),
       sessionId,
       details: { amr: 'sc pwd' },
-    });
-    // Indexed by card and agent so a tap-out can find and lock it. Then, and only then, this
-    // login becomes the account's last one: a session that failed here must not show as a login.
-    await deps.locks.bind(sessionId, card.agentId, card.uid, deps.sessionTtlSec);
+    };
+    // The records are appended in one tick, so the audit log's group commit writes them in one
+    // script call; alongside, the session is indexed by card and agent so a tap-out can find and
+    // lock it (an entry whose session is never saved, because the audit failed, names nothing and
+    // the card's next tap-out drops it). Then, and only then, this login becomes the account's
+    // last one: a session that failed here must not show as a login.
+    await Promise.all([...[...result.records, created].map((r) => deps.audit.append(r)), deps.locks.bind(sessionId, card.agentId, card.uid, deps.sessionTtlSec)]);
     const previousLogin = await deps.accounts.recordLogin(account.id, { at: authTime, workstation: card.workstation });
     return {
       accountId: account.id,

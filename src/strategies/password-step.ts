@@ -1,4 +1,4 @@
-import type { AuditSink } from '../audit/record';
+import type { AuditEventInput, AuditSink } from '../audit/record';
 import { CardauthError } from '../errors';
 import type { Lockout } from '../policy/lockout';
 import type { PasswordHasher } from '../policy/password-hasher';
@@ -18,6 +18,15 @@ export interface LoginAccount {
   passwordChangedAt?: number;
   /** Set by an officer: changed at the next login. */
   passwordTemporary?: boolean;
+}
+
+/**
+ * A password step that passed: the account, and its `password.checked` success record, which
+ * the session opener appends in one batch with `session.created` (see createSessionOpener).
+ */
+export interface PasswordPassed {
+  account: LoginAccount;
+  record: AuditEventInput;
 }
 
 /** A refusal that tells the client nothing about which factor failed. */
@@ -75,11 +84,14 @@ export interface PasswordStepDeps {
  * 4. the attempt ends: a success gives it back and clears the account's
  *    failures (a store failing before any verdict gives it back too); a failure that took the
  *    account's last attempt records `account.locked`. `password.checked`
- *    records every outcome.
+ *    records every outcome: a refusal here, a success with the session it
+ *    opens (the step answers its record, the session opener appends it with
+ *    `session.created`, one audit write: neither is stored without the other
+ *    being sent with it, and no session is saved without both).
  *
  * @example
  * const passwordStep = createPasswordStep({ accounts, hasher, lockout, ipLimit, claimOnce, audit });
- * const account = await passwordStep({ card, login, password, source, sessionId });
+ * const { account, record } = await passwordStep({ card, login, password, source, sessionId });
  */
 export function createPasswordStep(deps: PasswordStepDeps) {
   return async function passwordStep(input: {
@@ -90,18 +102,20 @@ export function createPasswordStep(deps: PasswordStepDeps) {
     sessionId: string;
     /** The card step ran in this same request (`POST /auth/login`): it has no stored attempts to count. */
     oneShot?: boolean;
-  }): Promise<LoginAccount> {
+    /** The account `login` names, already being read (a one-shot login reads it alongside its card step); read here otherwise. */
+    account?: Promise<LoginAccount | null>;
+  }): Promise<PasswordPassed> {
     const { card, login, password, source, sessionId } = input;
     const subject = { accountId: card.accountId, ip: source.ip, sessionId, ...(input.oneShot ? {} : { cardStepAt: card.at }) };
-    const record = (outcome: 'success' | 'failure', reason?: string) =>
-      deps.audit.append({
-        type: 'password.checked',
-        outcome,
-        ...(reason ? { reason } : {}),
-        subject: { accountId: card.accountId, login },
-        ...cardAudit(card, source),
-        sessionId,
-      });
+    const checked = (outcome: 'success' | 'failure', reason?: string): AuditEventInput => ({
+      type: 'password.checked',
+      outcome,
+      ...(reason ? { reason } : {}),
+      subject: { accountId: card.accountId, login },
+      ...cardAudit(card, source),
+      sessionId,
+    });
+    const record = (outcome: 'failure', reason: string) => deps.audit.append(checked(outcome, reason));
 
     const start = await deps.lockout.begin(subject);
     if (!start.ok) {
@@ -120,7 +134,7 @@ export function createPasswordStep(deps: PasswordStepDeps) {
     let reason: string | undefined;
     let ok: boolean;
     try {
-      account = await deps.accounts.findByLogin(login);
+      account = await (input.account ?? deps.accounts.findByLogin(login));
       if (!account) reason = 'unknown_account';
       else if (account.id !== card.accountId) reason = 'card_mismatch';
       else if (account.status !== 'active') reason = 'account_blocked';
@@ -139,7 +153,6 @@ export function createPasswordStep(deps: PasswordStepDeps) {
       }
       throw new LoginFailedError();
     }
-    await record('success');
-    return account;
+    return { account, record: checked('success') };
   };
 }

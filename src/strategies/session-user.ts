@@ -1,3 +1,4 @@
+import type { AuditEventInput } from '../audit/record';
 import type { CardStepResult } from './card-step';
 import type { LoginAccount } from './password-step';
 
@@ -6,6 +7,11 @@ export interface LoginResult {
   account: LoginAccount;
   card: CardStepResult;
   authTime: number;
+  /**
+   * The login's audit records still to be written, in order (the password step's success, an
+   * unlock's): the session opener appends them in one batch with `session.created`.
+   */
+  records: AuditEventInput[];
 }
 
 /**

@@ -66,6 +66,7 @@ describe('dependencies fail: the login fails closed with 503 and recovers by its
     const statement = await srv.statementFor(c, agent, UID);
     expect((await c.post('/auth/card', { statement })).status).toBe(200);
     const before = await auditRecords(srv.redis, 'session.created');
+    const checkedBefore = (await auditRecords(srv.redis, 'password.checked')).filter((r) => r.outcome === 'success');
     const loggedInBefore = await countLoggedIn();
 
     await withAuditUnusable(redis.client(), async () => {
@@ -78,6 +79,8 @@ describe('dependencies fail: the login fails closed with 503 and recovers by its
     });
 
     expect(await auditRecords(srv.redis, 'session.created')).toHaveLength(before.length);
+    // The password check's success record goes with session.created, in one write: neither was stored.
+    expect((await auditRecords(srv.redis, 'password.checked')).filter((r) => r.outcome === 'success')).toHaveLength(checkedBefore.length);
     const again = await srv.login(srv.client(), agent, UID, 'morozova', PASSWORD);
     expect(again.status).toBe(200);
     expect(await countLoggedIn()).toBe(loggedInBefore + 1);

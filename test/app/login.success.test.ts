@@ -1,9 +1,12 @@
 import { verifyAuditChain } from '../../src/audit/verify';
 import { signStatement } from '../../src/card-agent/sign-statement';
 import { suiteServer, type TestServer, type TestAgent } from '../helpers/app';
+import { sentCommands } from '../helpers/redis-trips';
 
 const UID = '04A22BB25C6180';
 const PASSWORD = 'Верный-пароль-2026!';
+/** The round trips one one-shot login waits for (bench/README.md, Results). */
+const ROUND_TRIPS = 10;
 
 /** In the enclosing describe: a server of its own (config `env` on top of the test defaults), with ivanova's account bound to UID. */
 function serverWithIvanova(env: Record<string, string>, use: (srv: TestServer, agent: TestAgent) => void) {
@@ -97,6 +100,19 @@ describe('card + password login succeeds', () => {
     const res = await c.post('/auth/login', { statement, login: 'ivanova', password: PASSWORD });
     expect(res.status).toBe(200);
     expect(res.json.amr).toEqual(['sc', 'pwd']);
+  });
+
+  it("one-shot login within issue 9's Redis budget: at most 15 commands (a script call is one), and the independent ones sent together", async () => {
+    const login = async () => {
+      const c = srv.client();
+      const statement = await srv.statementFor(c, agent, UID);
+      return sentCommands(srv.redis, async () => expect((await c.post('/auth/login', { statement, login: 'ivanova', password: PASSWORD })).status).toBe(200));
+    };
+    await login(); // every script loaded and the audit head known, as on a running server
+    const sent = await login();
+    expect(sent.names.length).toBeLessThanOrEqual(15);
+    // What bench/README.md's Results account for, round trip by round trip.
+    expect(sent.roundTrips).toBeLessThanOrEqual(ROUND_TRIPS);
   });
 
   it('logout ends the session', async () => {

@@ -52,6 +52,13 @@ describe('session locks', () => {
     expect(await locks.lockCard('ag_1', UID, { reason: 'tapout', at: 3000 })).toEqual({ locked: [], unrecorded: [] });
   });
 
+  it('an indexed session that was never saved (its login failed at the audit) locks nothing and leaves the index at the next tap-out', async () => {
+    const locks = createSessionLocks({ redis: client });
+    await locks.bind('never-saved', 'ag_1', UID, 600);
+    expect(await locks.lockCard('ag_1', UID, { reason: 'tapout', at: 1000 })).toEqual({ locked: [], unrecorded: [] });
+    expect(await client.smembers(`sessidx:ag_1:${UID}`)).toEqual([]);
+  });
+
   it('Redis unreachable: unavailable', async () => {
     const down = await unreachableRedis();
     try {

@@ -63,10 +63,12 @@ const input = { card, login: 'a', password: 'p', source: { ip: '127.0.0.1' }, se
 const code = (e: unknown) => (isCardauthError(e) ? e.code : 'untyped');
 
 describe('password step order', () => {
-  it('success: the attempt is taken first, then lookup, verify, and ended as a success before the record', async () => {
+  it('success: the attempt is taken first, then lookup, verify, and ended as a success; its record is answered for the session opener to append', async () => {
     const { step, calls, subjects } = setup({ account, passwordOk: true });
-    await expect(step(input)).resolves.toBe(account);
-    expect(calls).toEqual(['begin', 'findByLogin', 'verify', 'end:t:success', 'audit:password.checked:success']);
+    const passed = await step(input);
+    expect(passed.account).toBe(account);
+    expect(passed.record).toMatchObject({ type: 'password.checked', outcome: 'success', subject: { accountId: 'acc_1', login: 'a' }, cardUid: '04A22BB25C6180', sessionId: 's' });
+    expect(calls).toEqual(['begin', 'findByLogin', 'verify', 'end:t:success']);
     expect(subjects).toEqual([{ accountId: 'acc_1', ip: '127.0.0.1', sessionId: 's', cardStepAt: 1234 }]);
   });
 
@@ -84,7 +86,7 @@ describe('password step order', () => {
 
   it('the last attempt succeeding is no lock: it is given back and nothing is locked', async () => {
     const { step, calls } = setup({ account, passwordOk: true, start: { ok: true, lastAttempt: true, token: 't' } });
-    await expect(step(input)).resolves.toBe(account);
+    expect((await step(input)).account).toBe(account);
     expect(calls).not.toContain('audit:account.locked:failed_attempts');
   });
 
@@ -117,6 +119,21 @@ describe('password step order', () => {
     const { step, subjects } = setup({ account, passwordOk: true });
     await step({ ...input, oneShot: true });
     expect(subjects).toEqual([{ accountId: 'acc_1', ip: '127.0.0.1', sessionId: 's' }]);
+  });
+
+  it('one shot: an account already being read is taken as is, after the attempt, not read again', async () => {
+    const { step, calls } = setup({ account: null, passwordOk: true });
+    const passed = await step({ ...input, oneShot: true, account: Promise.resolve(account) });
+    expect(passed.account).toBe(account);
+    expect(calls).toEqual(['begin', 'verify', 'end:t:success']);
+  });
+
+  it('one shot: an account read that failed gives the attempt back, nothing was judged', async () => {
+    const { step, calls } = setup({ account });
+    const failed = Promise.reject(new CardauthError('unavailable', 'store unavailable'));
+    failed.catch(() => undefined);
+    expect(code(await step({ ...input, oneShot: true, account: failed }).catch((e) => e))).toBe('unavailable');
+    expect(calls).toEqual(['begin', 'end:t:void']);
   });
 
   it('a hasher failure gives the attempt back: nothing was judged', async () => {
