@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { accountByLogin } from '../admin/accounts';
 import { createCardAdmin } from '../admin/cards';
+import type { Uid } from '../contract/uid';
 import { REVOKE_REASONS, type CardBinding } from '../store/cards';
-import { checkValues, flag, loginArg, revokeReasonArg, textArg, uidArg } from './args';
+import { checkValues, flag, loginArg, revokeReasonArg, textArg, timeArg, uidArg, UsageError } from './args';
 import { cliActor, type Command } from './command';
 import { endedPhrase, isoTime, printList, type Column } from './output';
 
@@ -18,6 +19,9 @@ export interface CardView {
   revokedBy: string | null;
   revokeReason: string | null;
   reissueReason: string | null;
+  expiresAt: string | null;
+  replaces: string | null;
+  replacedBy: string | null;
 }
 
 /**
@@ -38,6 +42,9 @@ export function cardView(b: CardBinding): CardView {
     revokedBy: b.revokedBy ?? null,
     revokeReason: b.revokeReason ?? null,
     reissueReason: b.reissueReason ?? null,
+    expiresAt: isoTime(b.expiresAt) ?? null,
+    replaces: b.replaces ?? null,
+    replacedBy: b.replacedBy ?? null,
   };
 }
 
@@ -47,35 +54,48 @@ const COLUMNS: Column<CardView>[] = [
   { heading: 'LABEL', cell: (c) => c.label },
   { heading: 'BOUND', cell: (c) => c.boundAt },
   { heading: 'BY', cell: (c) => c.boundBy },
+  { heading: 'EXPIRES', cell: (c) => c.expiresAt ?? undefined },
   { heading: 'REVOKED', cell: (c) => (c.revokedAt ? `${c.revokedAt} ${c.revokeReason ?? ''} ${c.revokedBy ?? ''}`.trim() : undefined) },
 ];
 
-const BindArgs = z.object({
-  login: loginArg,
+/** What bind and replace take for the new card, besides whose it is. */
+const NEW_CARD = {
   uid: uidArg,
   label: textArg('label', 64, { allowEmpty: true }).optional(),
   'reissue-reason': textArg('reissue-reason', 256).optional(),
+  expires: timeArg.optional(),
+};
+const NEW_CARD_OPTIONS = { uid: { type: 'string' }, label: { type: 'string' }, 'reissue-reason': { type: 'string' }, expires: { type: 'string' } } as const;
+const NEW_CARD_DETAILS = [
+  '--uid HEX                 the card UID: 4, 7 or 10 bytes of hex (spaces, colons, dashes allowed); not a random 08xxxxxx UID',
+  '--label T                 a note for officers, e.g. "ЕКП" or "запасная"',
+  '--reissue-reason TEXT     required to bind a revoked card again; recorded as card.reissued',
+  '--expires DATE            the binding expires then (a date is 00:00 UTC of that day, or a time with its offset, e.g. 2027-01-01T00:00+03:00); from then on the card is refused like a revoked one',
+];
+const newCardOf = (a: { uid: Uid; label?: string | undefined; 'reissue-reason'?: string | undefined; expires?: number | undefined }) => ({
+  uid: a.uid,
+  label: a.label,
+  reissueReason: a['reissue-reason'],
+  expiresAt: a.expires,
 });
+const expiresNote = (b: CardBinding) => (b.expiresAt !== undefined ? `, expires ${isoTime(b.expiresAt) ?? ''}` : '');
+
+const BindArgs = z.object({ login: loginArg, ...NEW_CARD });
 
 /** `cardauth card bind`. */
 export const cardBind: Command = {
   path: ['card', 'bind'],
-  usage: '--login L --uid HEX [--label T] [--reissue-reason TEXT]',
+  usage: '--login L --uid HEX [--label T] [--reissue-reason TEXT] [--expires DATE]',
   summary: "bind a card to an account's allow-list",
-  details: [
-    '--login L                 the account',
-    '--uid HEX                 the card UID: 4, 7 or 10 bytes of hex (spaces, colons, dashes allowed); not a random 08xxxxxx UID',
-    '--label T                 a note for officers, e.g. "ЕКП" or "запасная"',
-    '--reissue-reason TEXT     required to bind a revoked card again; recorded as card.reissued',
-  ].join('\n'),
-  options: { login: { type: 'string' }, uid: { type: 'string' }, label: { type: 'string' }, 'reissue-reason': { type: 'string' } },
+  details: ['--login L                 the account', ...NEW_CARD_DETAILS].join('\n'),
+  options: { login: { type: 'string' }, ...NEW_CARD_OPTIONS },
   async run(ctx, raw) {
     const args = checkValues('card bind', BindArgs, raw.values);
     return ctx.withChanges(async (s) => {
       const reissueReason = args['reissue-reason'];
-      const { account, binding, reissued } = await createCardAdmin(s).bind(cliActor(ctx), { login: args.login, uid: args.uid, label: args.label, reissueReason });
+      const { account, binding, reissued } = await createCardAdmin(s).bind(cliActor(ctx), { login: args.login, ...newCardOf(args) });
       const note = reissueReason !== undefined && !reissued ? ' (it was not revoked, so --reissue-reason was not needed)' : '';
-      ctx.io.stdout.write(`${reissued ? 're-issued' : 'bound'} card ${binding.uid} to ${account.login} (${account.id})${note}\n`);
+      ctx.io.stdout.write(`${reissued ? 're-issued' : 'bound'} card ${binding.uid} to ${account.login} (${account.id})${expiresNote(binding)}${note}\n`);
       return 0;
     });
   },
@@ -102,6 +122,54 @@ export const cardRevoke: Command = {
   },
 };
 
+/** `cardauth card replace`. */
+export const cardReplace: Command = {
+  path: ['card', 'replace'],
+  usage: '--old HEX --uid HEX [--label T] [--reissue-reason TEXT] [--expires DATE]',
+  summary: "replace an account's card by a new one in one step: the old one revoked (replaced), the new one bound; its open sessions end",
+  details: [
+    '--old HEX                 the card being replaced (active or expired); its account gets the new one',
+    ...NEW_CARD_DETAILS,
+    'Never both cards active, never neither; the card limit does not apply, since one card takes the place of another.',
+  ].join('\n'),
+  options: { old: { type: 'string' }, ...NEW_CARD_OPTIONS },
+  async run(ctx, raw) {
+    const args = checkValues('card replace', z.object({ old: uidArg, ...NEW_CARD }), raw.values);
+    return ctx.withChanges(async (s) => {
+      const { old, binding, ended } = await createCardAdmin(s).replace(cliActor(ctx), { oldUid: args.old, ...newCardOf(args) });
+      ctx.io.stdout.write(`replaced card ${old.uid} of ${binding.accountId} by ${binding.uid}${expiresNote(binding)}; ${endedPhrase(ended)}\n`);
+      return 0;
+    });
+  },
+};
+
+/** `cardauth card lost`. */
+export const cardLost: Command = {
+  path: ['card', 'lost'],
+  usage: '--uid HEX | --login L',
+  summary: 'report a card lost: it is revoked (lost) and every session opened with it ends at once, on every node',
+  details: [
+    '--uid HEX                 the lost card',
+    '--login L                 or the account whose one card (not revoked) was lost; with several, name it with --uid',
+    'Safe to repeat: a card already revoked only has its sessions ended.',
+  ].join('\n'),
+  options: { uid: { type: 'string' }, login: { type: 'string' } },
+  async run(ctx, raw) {
+    const args = checkValues('card lost', z.object({ uid: uidArg.optional(), login: loginArg.optional() }), raw.values);
+    if ((args.uid === undefined) === (args.login === undefined)) throw new UsageError('card lost: give --uid HEX or --login L (one of them)');
+    const which = args.uid !== undefined ? { uid: args.uid } : { login: args.login as string };
+    return ctx.withChanges(async (s) => {
+      const { binding, already, ended } = await createCardAdmin(s).lost(cliActor(ctx), which);
+      ctx.io.stdout.write(
+        already
+          ? `card ${binding.uid} of ${binding.accountId} was already revoked (${binding.revokeReason ?? 'other'}); ${endedPhrase(ended)}\n`
+          : `card ${binding.uid} of ${binding.accountId} reported lost and revoked; ${endedPhrase(ended)}\n`,
+      );
+      return 0;
+    });
+  },
+};
+
 /** `cardauth card list`. */
 export const cardList: Command = {
   path: ['card', 'list'],
@@ -119,4 +187,4 @@ export const cardList: Command = {
   },
 };
 
-export const cardCommands: readonly Command[] = [cardBind, cardRevoke, cardList];
+export const cardCommands: readonly Command[] = [cardBind, cardReplace, cardRevoke, cardLost, cardList];

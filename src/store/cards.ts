@@ -37,8 +37,13 @@ export type RevokeReason = 'lost' | 'stolen' | 'replaced' | 'left' | 'other';
  */
 export const REVOKE_REASONS: readonly RevokeReason[] = Object.freeze(['lost', 'stolen', 'replaced', 'left', 'other'] as const);
 
-/** Only an active binding lets a card pass the card step. */
-export type CardStatus = 'active' | 'revoked';
+/**
+ * Only an active binding lets a card pass the card step. `expired` is an
+ * active binding past its `expiresAt`: worked out when it is read (stored, it
+ * is still active, counts for the account's card limit and can be revoked or
+ * replaced), and refused like a revoked one.
+ */
+export type CardStatus = 'active' | 'revoked' | 'expired';
 
 /** The current binding of one UID. */
 export interface CardBinding {
@@ -55,6 +60,11 @@ export interface CardBinding {
   revokeReason?: RevokeReason;
   /** Set when a revoked UID was bound again; why the officer allowed it. */
   reissueReason?: string;
+  /** ms since epoch: from this instant on the binding no longer counts (status `expired`). */
+  expiresAt?: number;
+  /** The card this one replaced (`replace`), or the card that replaced this one. */
+  replaces?: Uid;
+  replacedBy?: Uid;
 }
 
 /** Input to {@link CardStore.bind}. */
@@ -66,6 +76,13 @@ export interface BindInput {
   by: string;
   /** Required to bind a revoked UID again (same or another account). */
   reissueReason?: string;
+  /** ms since epoch, in the future: the binding expires then. */
+  expiresAt?: number;
+}
+
+/** Input to {@link CardStore.replace}: the account's active card `oldUid` gives way to `uid`. */
+export interface ReplaceInput extends Omit<BindInput, 'accountId'> {
+  oldUid: string;
 }
 
 /** Input to {@link CardStore.revoke}. */
@@ -91,8 +108,16 @@ export interface CardStore {
    * (revoked and no `reissueReason`), `card_limit`.
    */
   bind(input: BindInput): Promise<CardBinding>;
-  /** Revokes an active card; `card_not_found` if never bound or already revoked. */
+  /** Revokes an active (or expired) card; `card_not_found` if never bound or already revoked. */
   revoke(input: RevokeInput): Promise<CardBinding>;
+  /**
+   * In one atomic step, revokes the active (or expired) card `oldUid`
+   * (reason `replaced`) and binds `uid` to the same account: never both
+   * active, never neither. The card limit does not apply (one card takes
+   * another's place). Refuses `card_not_found` (old not active), then as
+   * {@link bind} for the new card.
+   */
+  replace(input: ReplaceInput): Promise<{ old: CardBinding; binding: CardBinding }>;
   /** The binding of a UID, active or revoked; null if never bound. Throws `uid_*` for a bad UID. */
   get(uid: string): Promise<CardBinding | null>;
   /** The account's cards, active and revoked, oldest binding first. */
@@ -106,7 +131,7 @@ const accountCardsKey = (accountId: string) => `card:acct:${accountId}`;
 const MAX_RETRIES = 8;
 
 // KEYS: card:<uid>, acct:<acc>, card:acct:<acc>, card:acct:<previous acc or acc>
-// ARGV: uid, acc, expected previous acc ('' if unbound), label, now, by, reissueReason ('' if none), max
+// ARGV: uid, acc, expected previous acc ('' if unbound), label, now, by, reissueReason ('' if none), max, expiresAt ('' if none)
 const BIND = `
 local current = redis.call('HGET', KEYS[1], 'accountId') or ''
 if current ~= ARGV[3] then return {'retry'} end
@@ -127,6 +152,10 @@ if reissue then
   fields[#fields + 1] = 'reissueReason'
   fields[#fields + 1] = ARGV[7]
 end
+if ARGV[9] ~= '' then
+  fields[#fields + 1] = 'expiresAt'
+  fields[#fields + 1] = ARGV[9]
+end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('HSET', KEYS[3], ARGV[1], 'active')
@@ -143,13 +172,44 @@ redis.call('HSET', KEYS[2], ARGV[1], 'revoked')
 return {'ok', unpack(redis.call('HGETALL', KEYS[1]))}
 `;
 
-function toBinding(h: Record<string, string>): CardBinding | null {
+// KEYS: card:<old>, card:<new>, acct:<acc>, card:acct:<acc>, card:acct:<previous acc of new, or acc>
+// ARGV: old uid, new uid, acc, expected previous acc of new ('' if unbound), label, now, by, reissueReason ('' if none), expiresAt ('' if none)
+const REPLACE = `
+if (redis.call('HGET', KEYS[1], 'accountId') or '') ~= ARGV[3] then return {'retry'} end
+local current = redis.call('HGET', KEYS[2], 'accountId') or ''
+if current ~= ARGV[4] then return {'retry'} end
+if redis.call('HGET', KEYS[1], 'status') ~= 'active' then return {'card_not_found'} end
+if redis.call('EXISTS', KEYS[3]) == 0 then return {'account_not_found'} end
+local status = redis.call('HGET', KEYS[2], 'status')
+if status == 'active' then return {'card_bound'} end
+local reissue = status == 'revoked'
+if reissue and ARGV[8] == '' then return {'card_revoked'} end
+if reissue and current ~= ARGV[3] then redis.call('HDEL', KEYS[5], ARGV[2]) end
+redis.call('HSET', KEYS[1], 'status', 'revoked', 'revokedAt', ARGV[6], 'revokedBy', ARGV[7], 'revokeReason', 'replaced', 'replacedBy', ARGV[2])
+redis.call('HSET', KEYS[4], ARGV[1], 'revoked')
+local fields = {'uid', ARGV[2], 'accountId', ARGV[3], 'label', ARGV[5], 'status', 'active', 'boundAt', ARGV[6], 'boundBy', ARGV[7], 'replaces', ARGV[1]}
+if reissue then
+  fields[#fields + 1] = 'reissueReason'
+  fields[#fields + 1] = ARGV[8]
+end
+if ARGV[9] ~= '' then
+  fields[#fields + 1] = 'expiresAt'
+  fields[#fields + 1] = ARGV[9]
+end
+redis.call('DEL', KEYS[2])
+redis.call('HSET', KEYS[2], unpack(fields))
+redis.call('HSET', KEYS[4], ARGV[2], 'active')
+return {'ok', redis.call('HGETALL', KEYS[1]), fields}
+`;
+
+function toBinding(h: Record<string, string>, now: number): CardBinding | null {
   if (!h.uid || !h.accountId) return null;
+  const expiresAt = h.expiresAt ? Number(h.expiresAt) : undefined;
   const b: CardBinding = {
     uid: h.uid as Uid,
     accountId: h.accountId,
     label: h.label ?? '',
-    status: h.status === 'active' ? 'active' : 'revoked',
+    status: h.status !== 'active' ? 'revoked' : expiresAt !== undefined && expiresAt <= now ? 'expired' : 'active',
     boundAt: Number(h.boundAt),
     boundBy: h.boundBy ?? '',
   };
@@ -157,6 +217,9 @@ function toBinding(h: Record<string, string>): CardBinding | null {
   if (h.revokedBy) b.revokedBy = h.revokedBy;
   if (h.revokeReason) b.revokeReason = h.revokeReason as RevokeReason;
   if (h.reissueReason) b.reissueReason = h.reissueReason;
+  if (expiresAt !== undefined) b.expiresAt = expiresAt;
+  if (h.replaces) b.replaces = h.replaces as Uid;
+  if (h.replacedBy) b.replacedBy = h.replacedBy as Uid;
   return b;
 }
 
@@ -182,8 +245,10 @@ export function createCardStore(deps: CardStoreDeps): CardStore {
   }
   const bind = defineScript(redis, 'cardauthCardBind', 4, BIND);
   const revoke = defineScript(redis, 'cardauthCardRevoke', 2, REVOKE);
+  const replace = defineScript(redis, 'cardauthCardReplace', 5, REPLACE);
 
-  const read = async (uid: Uid) => toBinding(await guard(redis.hgetall(cardKey(uid))));
+  const binding = (h: Record<string, string>) => toBinding(h, clock.now());
+  const read = async (uid: Uid) => binding(await guard(redis.hgetall(cardKey(uid))));
   const currentAccount = async (uid: Uid) => (await guard(redis.hget(cardKey(uid), 'accountId'))) ?? '';
 
   const listForAccount = async (accountId: string): Promise<CardBinding[]> => {
@@ -196,42 +261,77 @@ export function createCardStore(deps: CardStoreDeps): CardStore {
     const out: CardBinding[] = [];
     for (const [err, h] of replies) {
       if (err) throw new CardauthError('unavailable', 'store unavailable', { cause: err });
-      const b = toBinding(h as Record<string, string>);
+      const b = binding(h as Record<string, string>);
       // A UID re-issued elsewhere between the two reads belongs to its new account.
       if (b && b.accountId === accountId) out.push(b);
     }
     return out.sort(byBoundAt);
   };
 
+  /** The checked fields of a new binding, as the scripts take them. */
+  const newBinding = (input: Omit<BindInput, 'accountId'>) => {
+    const expiresAt = input.expiresAt;
+    if (expiresAt !== undefined && (!Number.isSafeInteger(expiresAt) || expiresAt <= clock.now())) {
+      throw new CardauthError('bad_request', 'the expiry must be a time in the future');
+    }
+    return {
+      uid: normaliseUid(input.uid),
+      label: printable(input.label ?? '', 'label', 64, { allowEmpty: true }),
+      by: printable(input.by, 'by', 128),
+      reissueReason: input.reissueReason === undefined ? '' : printable(input.reissueReason, 'reissueReason', 256),
+      expiresAt: expiresAt ?? '',
+    };
+  };
+
+  /** A refusal of bind or replace as its error. */
+  const refusal = (status: unknown): CardauthError => {
+    switch (status) {
+      case 'account_not_found':
+        return new CardauthError('account_not_found', 'no such account');
+      case 'card_not_found':
+        return new CardauthError('card_not_found', 'no active binding for the card to replace');
+      case 'card_bound':
+        return new CardauthError('card_bound', 'this card is already bound to an account');
+      case 'card_revoked':
+        return new CardauthError('card_revoked', 'this card was revoked; give a reason to re-issue it');
+      case 'card_limit':
+        return new CardauthError('card_limit', `the account already has ${maxActivePerAccount} active card(s)`);
+      default:
+        return new CardauthError('unavailable', `unexpected card store reply: ${String(status)}`);
+    }
+  };
+
   return {
     async bind(input) {
-      const uid = normaliseUid(input.uid);
+      const n = newBinding(input);
       if (!isAccountId(input.accountId)) throw new CardauthError('account_not_found', 'no such account');
-      const label = printable(input.label ?? '', 'label', 64, { allowEmpty: true });
-      const by = printable(input.by, 'by', 128);
-      const reissueReason = input.reissueReason === undefined ? '' : printable(input.reissueReason, 'reissueReason', 256);
       for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
-        const previous = await currentAccount(uid);
+        const previous = await currentAccount(n.uid);
         const [status, ...rest] = await bind(
-          [cardKey(uid), accountKey(input.accountId), accountCardsKey(input.accountId), accountCardsKey(previous || input.accountId)],
-          [uid, input.accountId, previous, label, clock.now(), by, reissueReason, maxActivePerAccount],
+          [cardKey(n.uid), accountKey(input.accountId), accountCardsKey(input.accountId), accountCardsKey(previous || input.accountId)],
+          [n.uid, input.accountId, previous, n.label, clock.now(), n.by, n.reissueReason, maxActivePerAccount, n.expiresAt],
         );
-        switch (status) {
-          case 'ok':
-            return toBinding(pairsToRecord(rest)) as CardBinding;
-          case 'retry':
-            continue;
-          case 'account_not_found':
-            throw new CardauthError('account_not_found', 'no such account');
-          case 'card_bound':
-            throw new CardauthError('card_bound', 'this card is already bound to an account');
-          case 'card_revoked':
-            throw new CardauthError('card_revoked', 'this card was revoked; give a reason to re-issue it');
-          case 'card_limit':
-            throw new CardauthError('card_limit', `the account already has ${maxActivePerAccount} active card(s)`);
-          default:
-            throw new CardauthError('unavailable', `unexpected bind reply: ${String(status)}`);
+        if (status === 'ok') return binding(pairsToRecord(rest)) as CardBinding;
+        if (status !== 'retry') throw refusal(status);
+      }
+      throw new CardauthError('unavailable', 'card binding kept changing; try again');
+    },
+
+    async replace(input) {
+      const n = newBinding(input);
+      const oldUid = normaliseUid(input.oldUid);
+      if (oldUid === n.uid) throw new CardauthError('bad_request', 'the new card must differ from the old one');
+      for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+        const [accountId, previous] = await Promise.all([currentAccount(oldUid), currentAccount(n.uid)]);
+        if (!accountId) throw refusal('card_not_found');
+        const [status, old, fresh] = await replace(
+          [cardKey(oldUid), cardKey(n.uid), accountKey(accountId), accountCardsKey(accountId), accountCardsKey(previous || accountId)],
+          [oldUid, n.uid, accountId, previous, n.label, clock.now(), n.by, n.reissueReason, n.expiresAt],
+        );
+        if (status === 'ok') {
+          return { old: binding(pairsToRecord(old as unknown[])) as CardBinding, binding: binding(pairsToRecord(fresh as unknown[])) as CardBinding };
         }
+        if (status !== 'retry') throw refusal(status);
       }
       throw new CardauthError('unavailable', 'card binding kept changing; try again');
     },
@@ -244,7 +344,7 @@ export function createCardStore(deps: CardStoreDeps): CardStore {
         const accountId = await currentAccount(uid);
         if (!accountId) throw new CardauthError('card_not_found', 'no active binding for this card');
         const [status, ...rest] = await revoke([cardKey(uid), accountCardsKey(accountId)], [uid, accountId, clock.now(), by, input.reason]);
-        if (status === 'ok') return toBinding(pairsToRecord(rest)) as CardBinding;
+        if (status === 'ok') return binding(pairsToRecord(rest)) as CardBinding;
         if (status === 'card_not_found') throw new CardauthError('card_not_found', 'no active binding for this card');
         if (status !== 'retry') throw new CardauthError('unavailable', `unexpected revoke reply: ${String(status)}`);
       }
