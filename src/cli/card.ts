@@ -1,11 +1,16 @@
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { accountByLogin } from '../admin/accounts';
+import { CARD_CSV_MAX_BYTES } from '../admin/card-csv';
+import { createCardImport, type ImportLine, type ImportReport } from '../admin/card-import';
 import { createCardAdmin } from '../admin/cards';
 import type { Uid } from '../contract/uid';
 import { REVOKE_REASONS, type CardBinding } from '../store/cards';
 import { checkValues, flag, loginArg, revokeReasonArg, textArg, timeArg, uidArg, UsageError } from './args';
 import { cliActor, type Command } from './command';
-import { endedPhrase, isoTime, printList, type Column } from './output';
+import type { CliServices } from './services';
+import { endedPhrase, isoTime, printList, table, terminalSafeJson, type Column } from './output';
 
 /** A binding as the CLI shows it. */
 export interface CardView {
@@ -170,6 +175,75 @@ export const cardLost: Command = {
   },
 };
 
+const IMPORT_COLUMNS: Column<ImportLine>[] = [
+  { heading: 'LINE', cell: (l) => String(l.line) },
+  { heading: 'LOGIN', cell: (l) => l.login },
+  { heading: 'UID', cell: (l) => l.uid },
+  { heading: 'FATE', cell: (l) => l.fate },
+  { heading: 'DETAIL', cell: (l) => l.detail },
+];
+
+/** `bind: 3, already_bound: 1`: the counts of a report. */
+const countsOf = (r: ImportReport) => Object.entries(r.counts).map(([fate, n]) => `${fate}: ${n}`).join(', ') || 'no lines';
+
+/** Reads the import file whole (it is bounded); a file that cannot be read is a usage error naming it. */
+function readImportFile(file: string): Buffer {
+  const bad = (why: string) => new UsageError(`card import: ${file}: ${why}`);
+  try {
+    if (!statSync(file).isFile()) throw bad('not a file');
+    if (statSync(file).size > CARD_CSV_MAX_BYTES) throw bad(`larger than ${CARD_CSV_MAX_BYTES / 1024 / 1024} MB; split it`);
+    return readFileSync(file);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw bad(`cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
+/** `cardauth card import`. */
+export const cardImport: Command = {
+  path: ['card', 'import'],
+  usage: 'FILE [--dry-run] [--json]',
+  summary: 'bind many cards from a CSV file (login, uid, label), all or nothing',
+  details: [
+    'FILE          CSV, UTF-8: a header line naming login, uid and optionally label, then one card per line; cells separated by , or ;',
+    '--dry-run     report each line\'s fate and change nothing',
+    '--json        the report as JSON: {committed, counts, sha256, lines: [{line, login, uid, fate, detail?}]}',
+    'Fates: bind, already_bound (nothing to do), and the ones that stop the import: bad_line, bad_login, bad_uid, bad_label,',
+    'duplicate_in_file, unknown_login, bound_elsewhere, revoked_card (re-issue it with card bind --reissue-reason), card_limit.',
+    'Without --dry-run the cards are bound only when no line is bad, in one atomic step; otherwise the bad lines are listed',
+    'and nothing is changed. Exit 0 when the file is clean (and, without --dry-run, bound), 1 otherwise.',
+  ].join('\n'),
+  options: { 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } },
+  positionals: 1,
+  async run(ctx, raw) {
+    const args = checkValues('card import', z.object({ 'dry-run': flag, json: flag }), raw.values);
+    const file = raw.positionals[0];
+    if (file === undefined) throw new UsageError('card import: FILE: required (a CSV file: login, uid, label)');
+    const bytes = readImportFile(file);
+    const dryRun = args['dry-run'];
+    const run = async (s: CliServices) => {
+      const report = await createCardImport(s)(cliActor(ctx), { file: resolve(file), bytes, dryRun });
+      const bad = report.lines.filter((l) => l.fate !== 'bind' && l.fate !== 'already_bound');
+      if (args.json) ctx.io.stdout.write(`${terminalSafeJson(report)}\n`);
+      else {
+        const shown = dryRun ? report.lines : bad;
+        if (shown.length > 0) ctx.io.stdout.write(table(shown, IMPORT_COLUMNS));
+        const bound = report.counts.bind ?? 0;
+        ctx.io.stdout.write(
+          dryRun
+            ? `dry run (${countsOf(report)}); nothing was changed\n`
+            : report.committed
+              ? `bound ${bound} card(s) (${countsOf(report)})\n`
+              : `nothing was changed: ${bad.length} bad line(s) (${countsOf(report)})\n`,
+        );
+      }
+      return bad.length === 0 ? 0 : 1;
+    };
+    // A dry run changes nothing, so it needs no audit trail; the real run does.
+    return dryRun ? ctx.withServices(run) : ctx.withChanges(run);
+  },
+};
+
 /** `cardauth card list`. */
 export const cardList: Command = {
   path: ['card', 'list'],
@@ -187,4 +261,4 @@ export const cardList: Command = {
   },
 };
 
-export const cardCommands: readonly Command[] = [cardBind, cardReplace, cardRevoke, cardLost, cardList];
+export const cardCommands: readonly Command[] = [cardBind, cardReplace, cardRevoke, cardLost, cardImport, cardList];

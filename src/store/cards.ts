@@ -85,6 +85,22 @@ export interface ReplaceInput extends Omit<BindInput, 'accountId'> {
   oldUid: string;
 }
 
+/** One card of {@link CardStore.bindMany}: a checked UID for an account. */
+export interface ManyInput {
+  uid: Uid;
+  accountId: string;
+  label: string;
+}
+
+/**
+ * What {@link CardStore.bindMany} found for one card: `bind` (bound, or would
+ * be in a check), `already_bound` (active on this very account: nothing to
+ * do), or why not: `account_not_found`, `bound_elsewhere` (active on another
+ * account), `revoked_card` (re-issue it on its own, with a reason),
+ * `card_limit` (this card would take the account past its limit).
+ */
+export type ManyFate = 'bind' | 'already_bound' | 'account_not_found' | 'bound_elsewhere' | 'revoked_card' | 'card_limit';
+
 /** Input to {@link CardStore.revoke}. */
 export interface RevokeInput {
   uid: string;
@@ -108,6 +124,15 @@ export interface CardStore {
    * (revoked and no `reissueReason`), `card_limit`.
    */
   bind(input: BindInput): Promise<CardBinding>;
+  /**
+   * Binds many cards at once, all or nothing, in one atomic script: each
+   * card's fate is judged against Redis as it is at that moment (and against
+   * the cards before it, for the limit), and only when every card is `bind`
+   * or `already_bound`, and `commit` is set, are the `bind` ones bound.
+   * `committed` says whether they were. Nothing another node does can come
+   * in between the check and the writes.
+   */
+  bindMany(cards: readonly ManyInput[], opts: { by: string; commit: boolean }): Promise<{ committed: boolean; fates: ManyFate[] }>;
   /** Revokes an active (or expired) card; `card_not_found` if never bound or already revoked. */
   revoke(input: RevokeInput): Promise<CardBinding>;
   /**
@@ -202,6 +227,51 @@ redis.call('HSET', KEYS[4], ARGV[2], 'active')
 return {'ok', redis.call('HGETALL', KEYS[1]), fields}
 `;
 
+// KEYS: card:<uid> for each of n cards, then acct:<id> and card:acct:<id> for each of m accounts.
+// ARGV: n, m, now, by, max, commit ('1' or '0'), then uid, account number (1..m), label for each card, then the m account ids.
+const BIND_MANY = `
+local n, m = tonumber(ARGV[1]), tonumber(ARGV[2])
+local max, commit = tonumber(ARGV[5]), ARGV[6] == '1'
+local ids, exists, active = {}, {}, {}
+for j = 1, m do
+  ids[j] = ARGV[6 + 3 * n + j]
+  exists[j] = redis.call('EXISTS', KEYS[n + j]) == 1
+  local count = 0
+  local index = redis.call('HGETALL', KEYS[n + m + j])
+  for i = 2, #index, 2 do
+    if index[i] == 'active' then count = count + 1 end
+  end
+  active[j] = count
+end
+local fates, bad = {}, false
+for i = 1, n do
+  local j = tonumber(ARGV[6 + 3 * (i - 1) + 2])
+  local fate
+  local h = redis.call('HMGET', KEYS[i], 'accountId', 'status')
+  if not exists[j] then fate = 'account_not_found'
+  elseif h[2] == 'active' then
+    if h[1] == ids[j] then fate = 'already_bound' else fate = 'bound_elsewhere' end
+  elseif h[2] then fate = 'revoked_card'
+  elseif active[j] >= max then fate = 'card_limit'
+  else
+    fate = 'bind'
+    active[j] = active[j] + 1
+  end
+  if fate ~= 'bind' and fate ~= 'already_bound' then bad = true end
+  fates[i] = fate
+end
+if bad or not commit then return {'checked', fates} end
+for i = 1, n do
+  if fates[i] == 'bind' then
+    local base = 6 + 3 * (i - 1)
+    local j = tonumber(ARGV[base + 2])
+    redis.call('HSET', KEYS[i], 'uid', ARGV[base + 1], 'accountId', ids[j], 'label', ARGV[base + 3], 'status', 'active', 'boundAt', ARGV[3], 'boundBy', ARGV[4])
+    redis.call('HSET', KEYS[n + m + j], ARGV[base + 1], 'active')
+  end
+end
+return {'committed', fates}
+`;
+
 function toBinding(h: Record<string, string>, now: number): CardBinding | null {
   if (!h.uid || !h.accountId) return null;
   const expiresAt = h.expiresAt ? Number(h.expiresAt) : undefined;
@@ -246,6 +316,9 @@ export function createCardStore(deps: CardStoreDeps): CardStore {
   const bind = defineScript(redis, 'cardauthCardBind', 4, BIND);
   const revoke = defineScript(redis, 'cardauthCardRevoke', 2, REVOKE);
   const replace = defineScript(redis, 'cardauthCardReplace', 5, REPLACE);
+  // As many keys as it is given cards and accounts: the key count is the first argument.
+  redis.defineCommand('cardauthCardBindMany', { lua: BIND_MANY });
+  const bindMany = (redis as unknown as Record<string, (args: (string | number)[]) => Promise<unknown>>).cardauthCardBindMany as (args: (string | number)[]) => Promise<unknown>;
 
   const binding = (h: Record<string, string>) => toBinding(h, clock.now());
   const read = async (uid: Uid) => binding(await guard(redis.hgetall(cardKey(uid))));
@@ -334,6 +407,28 @@ export function createCardStore(deps: CardStoreDeps): CardStore {
         if (status !== 'retry') throw refusal(status);
       }
       throw new CardauthError('unavailable', 'card binding kept changing; try again');
+    },
+
+    async bindMany(list, opts) {
+      const by = printable(opts.by, 'by', 128);
+      if (list.length === 0) return { committed: opts.commit, fates: [] };
+      const accountIds: string[] = [];
+      const number = new Map<string, number>();
+      const cardArgs: (string | number)[] = [];
+      for (const c of list) {
+        if (!isAccountId(c.accountId)) throw new TypeError(`bindMany: ${String(c.accountId)} is not an account id`);
+        if (!number.has(c.accountId)) number.set(c.accountId, accountIds.push(c.accountId));
+        cardArgs.push(normaliseUid(c.uid), number.get(c.accountId) as number, printable(c.label, 'label', 64, { allowEmpty: true }));
+      }
+      const keys = [...list.map((c) => cardKey(c.uid)), ...accountIds.map(accountKey), ...accountIds.map(accountCardsKey)];
+      // One array, which ioredis flattens: tens of thousands of spread arguments would overflow the stack.
+      const args = [keys.length, ...keys, list.length, accountIds.length, clock.now(), by, maxActivePerAccount, opts.commit ? '1' : '0', ...cardArgs, ...accountIds];
+      const reply = await guard(bindMany.call(redis, args));
+      const [status, fates] = Array.isArray(reply) ? reply : [];
+      if ((status !== 'checked' && status !== 'committed') || !Array.isArray(fates) || fates.length !== list.length) {
+        throw new CardauthError('unavailable', 'unexpected reply from Redis to a card import');
+      }
+      return { committed: status === 'committed', fates: fates.map(String) as ManyFate[] };
     },
 
     async revoke(input) {

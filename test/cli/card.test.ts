@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { auditRecords, lastAudit, withAuditUnusable } from '../helpers/audit';
 import { startRedis, type TestRedis } from '../helpers/redis';
@@ -147,6 +150,67 @@ describe('card bind --expires, replace, lost', () => {
     const again = await runCli(['card', 'lost', '--uid', NEW], { env });
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('was already revoked (lost)');
+  });
+});
+
+describe('card import', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cardauth-import-'));
+    const r = await runCli(['account', 'create', '--login', 'importee', '--name', 'Импортов И. И.', '--role', 'clinician', '--password-stdin'], { env, stdin: 'Пароль-импортова-1\n' });
+    expect(r.code).toBe(0);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const csvFile = (name: string, ...lines: string[]) => {
+    const path = join(dir, name);
+    writeFileSync(path, ['login;uid;label', ...lines].join('\r\n'));
+    return path;
+  };
+
+  it('--dry-run prints each line with its fate and changes nothing; exit 1 with a bad line', async () => {
+    const path = csvFile('dry.csv', 'importee;04F1F1F1F1F101;ЕКП', 'nobody;04F1F1F1F1F102;');
+    const r = await runCli(['card', 'import', path, '--dry-run'], { env });
+    expect(r.code).toBe(1);
+    expect(r.lines[0]).toMatch(/^LINE\s+LOGIN\s+UID\s+FATE\s+DETAIL$/);
+    expect(r.lines[1]).toMatch(/^2\s+importee\s+04F1F1F1F1F101\s+bind\s+-$/);
+    expect(r.lines[2]).toMatch(/^3\s+nobody\s+04F1F1F1F1F102\s+unknown_login\s+-$/);
+    expect(r.lines[3]).toBe('dry run (bind: 1, unknown_login: 1); nothing was changed');
+    expect(await client.exists('card:04F1F1F1F1F101')).toBe(0);
+  });
+
+  it('the real run with a bad line lists the bad lines only, exit 1, nothing changed and nothing audited', async () => {
+    const before = (await auditRecords(client)).length;
+    const r = await runCli(['card', 'import', csvFile('bad.csv', 'importee;04F1F1F1F1F101;ЕКП', 'importee;08A1B2C3;')], { env });
+    expect(r.code).toBe(1);
+    expect(r.lines).toEqual([expect.stringMatching(/^LINE\s+LOGIN\s+UID\s+FATE\s+DETAIL$/), expect.stringMatching(/^3\s+importee\s+08A1B2C3\s+bad_uid\s+uid_random: /), 'nothing was changed: 1 bad line(s) (bind: 1, bad_uid: 1)']);
+    expect(await client.exists('card:04F1F1F1F1F101')).toBe(0);
+    expect(await auditRecords(client)).toHaveLength(before);
+  });
+
+  it('a clean file binds every card, exit 0, audited as os:<user>; --json gives the report', async () => {
+    const path = csvFile('ok.csv', 'importee;04F1F1F1F1F101;ЕКП', 'importee;04F1F1F1F1F102;');
+    const r = await runCli(['card', 'import', path], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('bound 2 card(s) (bind: 2)\n');
+    expect(await cards('importee')).toHaveLength(2);
+    expect(await lastAudit(client, 'card.imported')).toMatchObject({ actor: OS_ACTOR, details: expect.objectContaining({ file: path, bound: 2 }) });
+    const again = await runCli(['card', 'import', path, '--json'], { env });
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ committed: true, counts: { already_bound: 2 }, lines: [{ line: 2, fate: 'already_bound' }, { line: 3, fate: 'already_bound' }] });
+  });
+
+  it('a missing FILE or one that cannot be read: exit 2 naming it; a file without the header: exit 1, bad_request', async () => {
+    const none = await runCli(['card', 'import'], { env });
+    expect(none.code).toBe(2);
+    expect(oneErrorLine(none)).toMatch(/^cardauth: card import: FILE: required/);
+    const missing = await runCli(['card', 'import', join(dir, 'nope.csv')], { env });
+    expect(missing.code).toBe(2);
+    expect(oneErrorLine(missing)).toMatch(/nope\.csv: cannot read it \(ENOENT\)$/);
+    const path = join(dir, 'noheader.csv');
+    writeFileSync(path, 'importee;04F1F1F1F1F103;\n');
+    const bad = await runCli(['card', 'import', path], { env });
+    expect(bad.code).toBe(1);
+    expect(oneErrorLine(bad)).toMatch(/^cardauth: bad_request: the first line must be the header/);
   });
 });
 
