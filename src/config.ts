@@ -21,6 +21,8 @@ const int = (min: number, max: number) =>
     ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}` });
     return z.NEVER;
   });
+/** 0 (off), or 7 to 3650 days. */
+const inactiveDays = int(0, 3650).refine((v) => v === 0 || v >= 7, { message: 'must be 0 (off) or a whole number of days from 7 to 3650' });
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 /** `auto`, or a yes/no as `bool` takes it. */
 const autoOrBool = z.union([z.literal('auto'), bool], { error: 'must be auto, true or false' });
@@ -174,6 +176,11 @@ export const SERVER_KEYS = {
   CARDAUTH_SESSION_JUNK_ATTEMPTS: key(int(1, 100000), 'The same per session: over it, that session\'s login steps get 429 until the window ends.', '10'),
   CARDAUTH_SESSION_IDLE_SEC: key(int(10, 86400), 'Idle time after which a session is locked; only the same card and the password unlock it (УПД.8).', '900'),
   CARDAUTH_SESSION_MAX_SEC: key(int(60, 7 * 86400), 'Absolute session lifetime from login.', '43200'),
+  CARDAUTH_INACTIVE_BLOCK_DAYS: key(
+    inactiveDays,
+    'Accounts not used for this many days are blocked (ИАФ.1): counted from the last login, or from creation or the last unblock when later, so a new account is never blocked before it had that long. `account block-inactive` runs the sweep (from cron), and every server node runs it hourly (one node at a time); each block is audited `account.blocked`, reason `inactive`. 0 turns it off; otherwise at least 7, so that no session (CARDAUTH_SESSION_MAX_SEC) outlives the last login by that much.',
+    '90',
+  ),
   CARDAUTH_PASSWORD_MIN_LENGTH: key(int(6, 256), 'Shortest password accepted when one is set (ИАФ.3: 12; the older class-3 profile: 6).', '12'),
   CARDAUTH_PASSWORD_MIN_ALPHABET: key(int(10, 200), 'Smallest alphabet a new password must draw from: Latin and Cyrillic cases 26/33 each, digits 10, punctuation 33 (ИАФ.3: 70; older profile: 30).', '70'),
   CARDAUTH_ARGON2_MEMORY_KIB: key(int(8192, 4194304), 'argon2id memory cost for new hashes.', '19456'),
@@ -385,6 +392,7 @@ export const STORE_KEYS = [
   'CARDAUTH_PASSWORD_MIN_LENGTH',
   'CARDAUTH_PASSWORD_MIN_ALPHABET',
   'CARDAUTH_SESSION_MAX_SEC',
+  'CARDAUTH_INACTIVE_BLOCK_DAYS',
 ] as const satisfies readonly (keyof ServerConfig)[];
 export type StoresConfig = Pick<ServerConfig, (typeof STORE_KEYS)[number]>;
 

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Router } from 'express';
+import { createInactivityJob } from './admin/inactivity-job';
 import { createApp } from './app';
 import type { Clock } from './clock';
 import type { ServerConfig } from './config';
@@ -97,10 +98,14 @@ export async function startServer(deps: StartServerDeps): Promise<RunningServer>
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   logger.info('listening', { url });
+  // ИАФ.1: unused accounts are blocked hourly, by one node at a time (CARDAUTH_INACTIVE_BLOCK_DAYS; 0: off).
+  const inactivity = createInactivityJob({ redis, stores: services, clock, logger, days: config.CARDAUTH_INACTIVE_BLOCK_DAYS });
+  inactivity.start();
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      inactivity.stop();
       await new Promise<void>((resolve) => {
         const cut = setTimeout(() => server.closeAllConnections(), graceMs);
         cut.unref();

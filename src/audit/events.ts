@@ -63,7 +63,10 @@ export const AUDIT_EVENTS = {
   },
   // accounts and passwords
   'account.created': { meaning: 'An account was created.' },
-  'account.blocked': { meaning: 'An account was blocked (`account block`; ИАФ.1); its open sessions end, each with its own `session.ended`.' },
+  'account.blocked': {
+    meaning:
+      'An account was blocked (`account block`; ИАФ.1); its open sessions end, each with its own `session.ended`. Reason `inactive`: unused for CARDAUTH_INACTIVE_BLOCK_DAYS (`account block-inactive`, or the server\'s hourly sweep with actor `system:inactivity`), with `details.lastActivity` and `details.days`.',
+  },
   'account.unblocked': { meaning: 'A blocked account was unblocked (`account unblock`).' },
   'account.role_changed': { meaning: "An account's role changed.", later: true },
   'password.changed': { meaning: 'A user changed their own password.', later: true },

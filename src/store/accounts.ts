@@ -12,7 +12,8 @@ import { defineScript, pairsToRecord, printable, randomHex } from './script';
  * - `acct:<id>`: hash, one account. Fields: `id`, `login` (as entered),
  *   `loginKey` (normalised), `displayName`, `roles` (comma-separated),
  *   `status`, `passwordHash`, `passwordChangedAt`, `createdAt`, and after the
- *   first login `lastLoginAt`, `lastLoginWorkstation`.
+ *   first login `lastLoginAt`, `lastLoginWorkstation`; after an unblock
+ *   `activeSince`.
  * - `acct:by-login`: hash, normalised login → account id. Its HSETNX inside
  *   the create script is what makes logins unique across nodes.
  *
@@ -55,6 +56,8 @@ export interface Account {
   passwordChangedAt: number;
   createdAt: number;
   lastLogin?: LoginRecord;
+  /** When it was last unblocked (ms since epoch), if ever: the count of days unused starts again then. */
+  activeSince?: number;
 }
 
 const ACCOUNT_ID = /^acc_[0-9a-f]{16}$/;
@@ -154,6 +157,7 @@ function toAccount(h: Record<string, string>): Account | null {
     createdAt: Number(h.createdAt),
   };
   if (h.lastLoginAt) account.lastLogin = { at: Number(h.lastLoginAt), workstation: h.lastLoginWorkstation ?? '' };
+  if (h.activeSince) account.activeSince = Number(h.activeSince);
   return account;
 }
 
@@ -326,7 +330,8 @@ export function createAccountStore(deps: AccountStoreDeps): AccountStore {
 
     async setStatus(id, status) {
       if (status !== 'active' && status !== 'blocked') throw new CardauthError('bad_request', 'status must be active or blocked');
-      return updateExisting(id, ['status', status]);
+      // An unblock restarts the count of days unused (account-inactivity.ts), or the next sweep would block it again at once.
+      return updateExisting(id, status === 'active' ? ['status', status, 'activeSince', clock.now()] : ['status', status]);
     },
 
     async setPasswordHash(id, passwordHash) {
