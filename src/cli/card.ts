@@ -106,6 +106,10 @@ export const cardBind: Command = {
   },
 };
 
+/** What revoke and lost print: `done`, or that the card was revoked already, and the sessions ended. */
+const revokedLine = (b: CardBinding, already: boolean, ended: number, done: string) =>
+  `${already ? `card ${b.uid} of ${b.accountId} was already revoked (${b.revokeReason ?? 'other'})` : done}; ${endedPhrase(ended)}\n`;
+
 /** `cardauth card revoke`. */
 export const cardRevoke: Command = {
   path: ['card', 'revoke'],
@@ -117,11 +121,7 @@ export const cardRevoke: Command = {
     const args = checkValues('card revoke', z.object({ uid: uidArg, reason: revokeReasonArg }), raw.values);
     return ctx.withChanges(async (s) => {
       const { binding, already, ended } = await createCardAdmin(s).revoke(cliActor(ctx), args);
-      ctx.io.stdout.write(
-        already
-          ? `card ${binding.uid} of ${binding.accountId} was already revoked (${binding.revokeReason ?? 'other'}); ${endedPhrase(ended)}\n`
-          : `revoked card ${binding.uid} of ${binding.accountId} (${args.reason}); ${endedPhrase(ended)}\n`,
-      );
+      ctx.io.stdout.write(revokedLine(binding, already, ended, `revoked card ${binding.uid} of ${binding.accountId} (${args.reason})`));
       return 0;
     });
   },
@@ -165,11 +165,7 @@ export const cardLost: Command = {
     const which = args.uid !== undefined ? { uid: args.uid } : { login: args.login as string };
     return ctx.withChanges(async (s) => {
       const { binding, already, ended } = await createCardAdmin(s).lost(cliActor(ctx), which);
-      ctx.io.stdout.write(
-        already
-          ? `card ${binding.uid} of ${binding.accountId} was already revoked (${binding.revokeReason ?? 'other'}); ${endedPhrase(ended)}\n`
-          : `card ${binding.uid} of ${binding.accountId} reported lost and revoked; ${endedPhrase(ended)}\n`,
-      );
+      ctx.io.stdout.write(revokedLine(binding, already, ended, `card ${binding.uid} of ${binding.accountId} reported lost and revoked`));
       return 0;
     });
   },

@@ -155,9 +155,30 @@ const cardKey = (uid: string) => `card:${uid}`;
 const accountCardsKey = (accountId: string) => `card:acct:${accountId}`;
 const MAX_RETRIES = 8;
 
+// Writes a new active binding over the card's hash and marks it active in the account's index;
+// answers its fields. reissueReason and expiresAt are '' when not set; `extra` is more field pairs.
+const WRITE_BINDING = `
+local function writeBinding(cardKey, indexKey, uid, acc, label, now, by, reissueReason, expiresAt, extra)
+  local fields = {'uid', uid, 'accountId', acc, 'label', label, 'status', 'active', 'boundAt', now, 'boundBy', by}
+  for _, v in ipairs(extra) do fields[#fields + 1] = v end
+  if reissueReason ~= '' then
+    fields[#fields + 1] = 'reissueReason'
+    fields[#fields + 1] = reissueReason
+  end
+  if expiresAt ~= '' then
+    fields[#fields + 1] = 'expiresAt'
+    fields[#fields + 1] = expiresAt
+  end
+  redis.call('DEL', cardKey)
+  redis.call('HSET', cardKey, unpack(fields))
+  redis.call('HSET', indexKey, uid, 'active')
+  return fields
+end
+`;
+
 // KEYS: card:<uid>, acct:<acc>, card:acct:<acc>, card:acct:<previous acc or acc>
 // ARGV: uid, acc, expected previous acc ('' if unbound), label, now, by, reissueReason ('' if none), max, expiresAt ('' if none)
-const BIND = `
+const BIND = `${WRITE_BINDING}
 local current = redis.call('HGET', KEYS[1], 'accountId') or ''
 if current ~= ARGV[3] then return {'retry'} end
 if redis.call('EXISTS', KEYS[2]) == 0 then return {'account_not_found'} end
@@ -172,18 +193,7 @@ for i = 2, #index, 2 do
 end
 if active >= tonumber(ARGV[8]) then return {'card_limit'} end
 if reissue and current ~= ARGV[2] then redis.call('HDEL', KEYS[4], ARGV[1]) end
-local fields = {'uid', ARGV[1], 'accountId', ARGV[2], 'label', ARGV[4], 'status', 'active', 'boundAt', ARGV[5], 'boundBy', ARGV[6]}
-if reissue then
-  fields[#fields + 1] = 'reissueReason'
-  fields[#fields + 1] = ARGV[7]
-end
-if ARGV[9] ~= '' then
-  fields[#fields + 1] = 'expiresAt'
-  fields[#fields + 1] = ARGV[9]
-end
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(fields))
-redis.call('HSET', KEYS[3], ARGV[1], 'active')
+local fields = writeBinding(KEYS[1], KEYS[3], ARGV[1], ARGV[2], ARGV[4], ARGV[5], ARGV[6], reissue and ARGV[7] or '', ARGV[9], {})
 return {'ok', unpack(fields)}
 `;
 
@@ -199,7 +209,7 @@ return {'ok', unpack(redis.call('HGETALL', KEYS[1]))}
 
 // KEYS: card:<old>, card:<new>, acct:<acc>, card:acct:<acc>, card:acct:<previous acc of new, or acc>
 // ARGV: old uid, new uid, acc, expected previous acc of new ('' if unbound), label, now, by, reissueReason ('' if none), expiresAt ('' if none)
-const REPLACE = `
+const REPLACE = `${WRITE_BINDING}
 if (redis.call('HGET', KEYS[1], 'accountId') or '') ~= ARGV[3] then return {'retry'} end
 local current = redis.call('HGET', KEYS[2], 'accountId') or ''
 if current ~= ARGV[4] then return {'retry'} end
@@ -212,24 +222,13 @@ if reissue and ARGV[8] == '' then return {'card_revoked'} end
 if reissue and current ~= ARGV[3] then redis.call('HDEL', KEYS[5], ARGV[2]) end
 redis.call('HSET', KEYS[1], 'status', 'revoked', 'revokedAt', ARGV[6], 'revokedBy', ARGV[7], 'revokeReason', 'replaced', 'replacedBy', ARGV[2])
 redis.call('HSET', KEYS[4], ARGV[1], 'revoked')
-local fields = {'uid', ARGV[2], 'accountId', ARGV[3], 'label', ARGV[5], 'status', 'active', 'boundAt', ARGV[6], 'boundBy', ARGV[7], 'replaces', ARGV[1]}
-if reissue then
-  fields[#fields + 1] = 'reissueReason'
-  fields[#fields + 1] = ARGV[8]
-end
-if ARGV[9] ~= '' then
-  fields[#fields + 1] = 'expiresAt'
-  fields[#fields + 1] = ARGV[9]
-end
-redis.call('DEL', KEYS[2])
-redis.call('HSET', KEYS[2], unpack(fields))
-redis.call('HSET', KEYS[4], ARGV[2], 'active')
+local fields = writeBinding(KEYS[2], KEYS[4], ARGV[2], ARGV[3], ARGV[5], ARGV[6], ARGV[7], reissue and ARGV[8] or '', ARGV[9], {'replaces', ARGV[1]})
 return {'ok', redis.call('HGETALL', KEYS[1]), fields}
 `;
 
 // KEYS: card:<uid> for each of n cards, then acct:<id> and card:acct:<id> for each of m accounts.
 // ARGV: n, m, now, by, max, commit ('1' or '0'), then uid, account number (1..m), label for each card, then the m account ids.
-const BIND_MANY = `
+const BIND_MANY = `${WRITE_BINDING}
 local n, m = tonumber(ARGV[1]), tonumber(ARGV[2])
 local max, commit = tonumber(ARGV[5]), ARGV[6] == '1'
 local ids, exists, active = {}, {}, {}
@@ -265,8 +264,7 @@ for i = 1, n do
   if fates[i] == 'bind' then
     local base = 6 + 3 * (i - 1)
     local j = tonumber(ARGV[base + 2])
-    redis.call('HSET', KEYS[i], 'uid', ARGV[base + 1], 'accountId', ids[j], 'label', ARGV[base + 3], 'status', 'active', 'boundAt', ARGV[3], 'boundBy', ARGV[4])
-    redis.call('HSET', KEYS[n + m + j], ARGV[base + 1], 'active')
+    writeBinding(KEYS[i], KEYS[n + m + j], ARGV[base + 1], ids[j], ARGV[base + 3], ARGV[3], ARGV[4], '', '', {})
   end
 end
 return {'committed', fates}
