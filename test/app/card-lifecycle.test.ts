@@ -3,7 +3,7 @@ import { createCardAdmin } from '../../src/admin/cards';
 import { normaliseUid } from '../../src/contract/uid';
 import { OFFICER } from '../admin/support';
 import { auditRecords, lastAudit } from '../helpers/audit';
-import { manualClock, suiteServer, TestClient, type TestAgent, type TestServer } from '../helpers/app';
+import { manualClock, startTestServer, suiteServer, TestClient, type TestAgent, type TestServer } from '../helpers/app';
 
 const PASSWORD = 'Пароль-Сидоровой-7';
 const HOUR = 3600_000;
@@ -13,12 +13,17 @@ describe('card lifecycle at login and in a live session', () => {
   let srv: TestServer;
   let agent: TestAgent;
   let agent2: TestAgent;
+  /** A second server node on the same Redis. */
+  let node2: TestServer;
   const clock = manualClock();
+  const env = { CARDAUTH_IP_ATTEMPTS: '1000', CARDAUTH_SESSION_IDLE_SEC: '3600' };
   let n = 0;
-  suiteServer({ clock, env: { CARDAUTH_IP_ATTEMPTS: '1000', CARDAUTH_SESSION_IDLE_SEC: '3600' } }, async (s, a) => {
+  suiteServer({ clock, env }, async (s, a, redis) => {
     [srv, agent] = [s, a];
     agent2 = await srv.agent({ name: 'РМ-202' });
+    node2 = await startTestServer(redis, { clock, env });
   });
+  afterAll(() => node2.close());
   const admin = () => createCardAdmin(srv.services);
   /** A fresh account with a fresh card (expiring at `expiresAt` when given). */
   async function clinician(expiresAt?: number) {
@@ -28,9 +33,9 @@ describe('card lifecycle at login and in a live session', () => {
     await admin().bind(OFFICER, { login, uid, expiresAt });
     return { login, uid };
   }
-  async function loggedIn(who: { login: string; uid: string }, at = agent) {
-    const c = srv.client();
-    expect((await srv.login(c, at, who.uid, who.login, PASSWORD)).status).toBe(200);
+  async function loggedIn(who: { login: string; uid: string }, at = agent, node = srv) {
+    const c = node.client();
+    expect((await node.login(c, at, who.uid, who.login, PASSWORD)).status).toBe(200);
     return c;
   }
   const tapout = (uid: string) => signTapout(agent.key, { aud: srv.config.CARDAUTH_PUBLIC_ORIGIN, uid, reader: 'Virtual PCD 00 00', signal: 'tap' }, clock);
@@ -72,9 +77,9 @@ describe('card lifecycle at login and in a live session', () => {
   });
 
   describe('report lost', () => {
-    it('ends at once every session opened with the card, open or locked, at every workstation; none can be unlocked with it', async () => {
+    it('ends at once every session opened with the card, open or locked, at every workstation and on every node; none can be unlocked with it', async () => {
       const who = await clinician();
-      const open = await loggedIn(who, agent2);
+      const open = await loggedIn(who, agent2, node2);
       const locked = await loggedIn(who);
       expect((await new TestClient(srv.url, null).post('/agents/events', { statement: await tapout(who.uid) })).json).toEqual({ locked: 1 });
       expect((await locked.get('/auth/session')).json.error.code).toBe('session_locked');
