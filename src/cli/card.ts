@@ -136,6 +136,7 @@ export const cardReplace: Command = {
     '--old HEX                 the card being replaced (active or expired); its account gets the new one',
     ...NEW_CARD_DETAILS,
     'Never both cards active, never neither; the card limit does not apply, since one card takes the place of another.',
+    'Should the old card\'s sessions fail to end (Redis lost after the change), card revoke --uid OLD ends them.',
   ].join('\n'),
   options: { old: { type: 'string' }, ...NEW_CARD_OPTIONS },
   async run(ctx, raw) {
