@@ -22,6 +22,8 @@ const int = (min: number, max: number) =>
     ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}` });
     return z.NEVER;
   });
+/** 0 (off), or 7 to 3650 days. */
+const inactiveDays = int(0, 3650).refine((v) => v === 0 || v >= 7, { message: 'must be 0 (off) or a whole number of days from 7 to 3650' });
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 /** `auto`, or a yes/no as `bool` takes it. */
 const autoOrBool = z.union([z.literal('auto'), bool], { error: 'must be auto, true or false' });
@@ -190,6 +192,11 @@ export const SERVER_KEYS = {
   CARDAUTH_SESSION_JUNK_ATTEMPTS: key(int(1, 100000), 'The same per session: over it, that session\'s login steps get 429 until the window ends.', '10'),
   CARDAUTH_SESSION_IDLE_SEC: key(int(10, 86400), 'Idle time after which a session is locked; only the same card and the password unlock it (УПД.8).', '900'),
   CARDAUTH_SESSION_MAX_SEC: key(int(60, 7 * 86400), 'Absolute session lifetime from login.', '43200'),
+  CARDAUTH_INACTIVE_BLOCK_DAYS: key(
+    inactiveDays,
+    'Accounts not used for this many days are blocked (ИАФ.1): counted from the last login, or from creation or the last unblock when later, so a new account is never blocked before it had that long. `account block-inactive` runs the sweep (from cron), and every server node runs it hourly (one node at a time); each block is audited `account.blocked`, reason `inactive`. 0 turns it off; otherwise at least 7, so that no session (CARDAUTH_SESSION_MAX_SEC) outlives the last login by that much.',
+    '90',
+  ),
   CARDAUTH_PASSWORD_MIN_LENGTH: profileKey(int(6, 256), 'Shortest password accepted when one is set (ИАФ.3).'),
   CARDAUTH_PASSWORD_MIN_ALPHABET: profileKey(int(10, 161), 'Smallest alphabet a new password must draw from: the sizes of the character classes it uses added up, Latin letters 26 per case, Cyrillic 33 per case, digits 10, ASCII punctuation and space 33 (ИАФ.3; docs/fstec.md).'),
   CARDAUTH_PASSWORD_MAX_AGE_DAYS: profileKey(int(1, 3650), 'Days a password is good for: then it must be changed at the next login, after both factors passed and before the session opens (ИАФ.3).'),
@@ -451,6 +458,7 @@ export const STORE_KEYS = [
   'CARDAUTH_POLICY_PROFILE',
   'CARDAUTH_ALLOW_BELOW_PROFILE',
   'CARDAUTH_SESSION_MAX_SEC',
+  'CARDAUTH_INACTIVE_BLOCK_DAYS',
 ] as const satisfies readonly (keyof ServerConfig)[];
 export type StoresConfig = Pick<ServerConfig, (typeof STORE_KEYS)[number]>;
 

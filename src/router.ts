@@ -35,6 +35,7 @@ import { createIpLimit } from './strategies/ip-limit';
 import { createSessionOpener } from './strategies/open-session';
 import { createTapoutVerifier } from './strategies/tapout-event';
 import { createWorkstationIpCheck } from './strategies/workstation-ip';
+import type { CardStatus } from './store/cards';
 import type { AgentStore } from './store/agents';
 import type { SessionLocks } from './store/session-locks';
 import { createSessionStore } from './store/session-store';
@@ -73,7 +74,7 @@ export interface AppDeps {
     findByLogin(login: string): Promise<LoginAccount | null>;
     recordLogin(id: string, login: { at: number; workstation: string }): Promise<{ at: number; workstation: string } | null>;
   };
-  cards: { get(uid: string): Promise<{ accountId: string; status: 'active' | 'revoked' } | null> };
+  cards: { get(uid: string): Promise<{ accountId: string; status: CardStatus } | null> };
   agents: AgentLookup & AgentRoutesDeps['agents'] & Pick<AgentStore, 'seenAt'>;
   audit: AuditSink;
   nonces: NonceStore;

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Router } from 'express';
+import { createInactivityJob } from './admin/inactivity-job';
 import { policyAppliedRecord } from './admin/policy';
 import { createAppParts } from './app';
 import type { Clock } from './clock';
@@ -113,10 +114,14 @@ export async function startServer(deps: StartServerDeps): Promise<RunningServer>
   const url = `http://${host}:${address.port}`;
   logger.info('listening', { url });
   parts.backchannel?.start();
+  // ИАФ.1: unused accounts are blocked hourly, by one node at a time (CARDAUTH_INACTIVE_BLOCK_DAYS; 0: off).
+  const inactivity = createInactivityJob({ redis, stores: services, clock, logger, days: config.CARDAUTH_INACTIVE_BLOCK_DAYS });
+  inactivity.start();
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      inactivity.stop();
       await new Promise<void>((resolve) => {
         const cut = setTimeout(() => server.closeAllConnections(), graceMs);
         cut.unref();

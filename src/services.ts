@@ -13,6 +13,7 @@ import { createRefusalTally } from './policy/refusal-tally';
 import { createPasswordHasher } from './policy/password-hasher';
 import { createPasswordSetter, type PasswordRules } from './policy/password-lifecycle';
 import { createAccountStore } from './store/accounts';
+import { createAccountInactivity } from './store/account-inactivity';
 import { createAgentStore } from './store/agents';
 import { createCardStore } from './store/cards';
 import { createSessionLocks } from './store/session-locks';
@@ -42,6 +43,8 @@ export function createStores(deps: { redis: Redis; config: StoresConfig; clock: 
   };
   return {
     accounts,
+    /** Blocks accounts unused too long (`account block-inactive`, the server's hourly sweep; ИАФ.1). */
+    inactivity: createAccountInactivity({ redis }),
     cards: createCardStore({ redis, clock, maxActivePerAccount: config.CARDAUTH_MAX_CARDS_PER_ACCOUNT }),
     agents: createAgentStore({ redis, clock }),
     audit: createAuditLog({ redis, clock }),

@@ -1,10 +1,11 @@
 import type { Uid } from '../contract/uid';
 import type { Stores } from '../services';
 import type { Account } from '../store/accounts';
+import { CardauthError } from '../errors';
 import type { CardBinding, RevokeReason } from '../store/cards';
 import { accountByLogin } from './accounts';
 import { endSessionsOf } from './end-sessions';
-import { recordChange, type ChangedBy } from './record-change';
+import { recordChange, type ChangedBy, type ChangeRecord } from './record-change';
 
 /**
  * An officer's changes to cards, each with its audit record (and, for a
@@ -17,6 +18,32 @@ import { recordChange, type ChangedBy } from './record-change';
  * await cards.revoke(by, { uid, reason: 'lost' });
  */
 export function createCardAdmin(s: Pick<Stores, 'accounts' | 'cards' | 'sessions' | 'audit'>) {
+  /**
+   * Revokes a card: it stops passing the card step at once, and the
+   * sessions opened with it end (`card.revoked`, then one `session.ended`
+   * each). Safe to repeat: a card already revoked (`already`, with its
+   * binding as it was) only has its sessions ended.
+   */
+  async function revoke(by: ChangedBy, args: { uid: Uid; reason: RevokeReason }): Promise<{ binding: CardBinding; already: boolean; ended: number }> {
+    const prior = await s.cards.get(args.uid);
+    if (prior?.status === 'revoked') {
+      // Already revoked (perhaps by a run that failed before its sessions were ended): end them now.
+      const ended = await endSessionsOf(s, by, { what: `card ${prior.uid}`, match: { cardUid: prior.uid }, cause: 'card_revoked' });
+      return { binding: prior, already: true, ended };
+    }
+    // The owner's login goes into the record too, so an auditor filtering by login sees the card's
+    // whole story. Read before the change: nothing may fail between the change and its record.
+    const owner = prior ? await s.accounts.get(prior.accountId) : null;
+    const binding = await s.cards.revoke({ uid: args.uid, reason: args.reason, by: by.actor });
+    const ended = await endSessionsOf(s, by, {
+      what: `card ${binding.uid}`,
+      match: { cardUid: binding.uid },
+      cause: 'card_revoked',
+      change: { type: 'card.revoked', outcome: 'success', reason: args.reason, subject: { accountId: binding.accountId, login: owner?.id === binding.accountId ? owner.login : undefined }, cardUid: binding.uid },
+    });
+    return { binding, already: false, ended };
+  }
+
   return {
     /**
      * Binds a card to the account's allow-list; audited as `card.bound`, or
@@ -25,58 +52,98 @@ export function createCardAdmin(s: Pick<Stores, 'accounts' | 'cards' | 'sessions
      */
     async bind(
       by: ChangedBy,
-      args: { login: string; uid: Uid; label?: string | undefined; reissueReason?: string | undefined },
+      args: NewCard & { login: string },
     ): Promise<{ account: Account; binding: CardBinding; reissued: boolean }> {
       const account = await accountByLogin(s, args.login);
-      const binding = await s.cards.bind({
-        uid: args.uid,
-        accountId: account.id,
-        by: by.actor,
-        ...(args.label !== undefined ? { label: args.label } : {}),
-        ...(args.reissueReason !== undefined ? { reissueReason: args.reissueReason } : {}),
-      });
+      const binding = await s.cards.bind({ accountId: account.id, by: by.actor, ...newCard(args) });
       const reissued = binding.reissueReason !== undefined;
-      await recordChange(
-        s.audit,
-        by,
-        {
-          type: reissued ? 'card.reissued' : 'card.bound',
-          outcome: 'success',
-          subject: { accountId: account.id, login: account.login },
-          cardUid: binding.uid,
-          details: { ...(binding.label ? { label: binding.label } : {}), ...(reissued ? { reissueReason: binding.reissueReason as string } : {}) },
-        },
-        `card ${binding.uid} was bound to ${account.login}`,
-      );
+      await recordChange(s.audit, by, boundRecord(account, binding), `card ${binding.uid} was bound to ${account.login}`);
       return { account, binding, reissued };
     },
 
     /**
-     * Revokes a card: it stops passing the card step at once, and the
-     * sessions opened with it end (`card.revoked`, then one `session.ended`
-     * each). Safe to repeat: a card already revoked (`already`, with its
-     * binding as it was) only has its sessions ended.
+     * Replaces the account's card `oldUid` by `uid` in one atomic step (the
+     * old one revoked as `replaced`, the new one bound; the card limit does
+     * not apply), then ends the sessions opened with the old card. Audited as
+     * `card.bound` (or `card.reissued`) of the new card with `replaces`, and
+     * `card.revoked` (reason `replaced`) of the old one with `replacedBy`.
      */
-    async revoke(by: ChangedBy, args: { uid: Uid; reason: RevokeReason }): Promise<{ binding: CardBinding; already: boolean; ended: number }> {
-      const prior = await s.cards.get(args.uid);
-      if (prior?.status === 'revoked') {
-        // Already revoked (perhaps by a run that failed before its sessions were ended): end them now.
-        const ended = await endSessionsOf(s, by, { what: `card ${prior.uid}`, match: { cardUid: prior.uid }, cause: 'card_revoked' });
-        return { binding: prior, already: true, ended };
-      }
-      // The owner's login goes into the record too, so an auditor filtering by login sees the card's
-      // whole story. Read before the change: nothing may fail between the change and its record.
+    async replace(by: ChangedBy, args: NewCard & { oldUid: Uid }): Promise<{ account: Account | null; old: CardBinding; binding: CardBinding; ended: number }> {
+      // The owner's login goes into the records; read before the change (nothing may fail between it and its records).
+      const prior = await s.cards.get(args.oldUid);
       const owner = prior ? await s.accounts.get(prior.accountId) : null;
-      const binding = await s.cards.revoke({ uid: args.uid, reason: args.reason, by: by.actor });
+      const { old, binding } = await s.cards.replace({ oldUid: args.oldUid, by: by.actor, ...newCard(args) });
+      const account = owner?.id === binding.accountId ? owner : null;
+      const subject = { accountId: binding.accountId, login: account?.login };
+      const done = `card ${old.uid} was replaced by ${binding.uid}`;
+      await recordChange(s.audit, by, boundRecord(account ?? { id: binding.accountId }, binding), done);
       const ended = await endSessionsOf(s, by, {
-        what: `card ${binding.uid}`,
-        match: { cardUid: binding.uid },
+        what: `card ${old.uid}`,
+        match: { cardUid: old.uid },
         cause: 'card_revoked',
-        change: { type: 'card.revoked', outcome: 'success', reason: args.reason, subject: { accountId: binding.accountId, login: owner?.id === binding.accountId ? owner.login : undefined }, cardUid: binding.uid },
+        change: { type: 'card.revoked', outcome: 'success', reason: 'replaced', subject, cardUid: old.uid, details: { replacedBy: binding.uid } },
       });
-      return { binding, already: false, ended };
+      return { account, old, binding, ended };
     },
+
+    /**
+     * A card reported lost: revoked (reason `lost`) and every session opened
+     * with it ended at once, on every node (see {@link revoke}). Named by its
+     * UID, or by the account when it has exactly one card that is not revoked
+     * (the clinician at the desk rarely knows the UID): none is
+     * `card_not_found`, several `bad_request` asking for the UID.
+     */
+    async lost(by: ChangedBy, args: { uid: Uid } | { login: string }): Promise<{ binding: CardBinding; already: boolean; ended: number }> {
+      let uid: Uid;
+      if ('uid' in args) uid = args.uid;
+      else {
+        const account = await accountByLogin(s, args.login);
+        const cards = (await s.cards.listForAccount(account.id)).filter((c) => c.status !== 'revoked');
+        if (cards.length === 0) throw new CardauthError('card_not_found', `${account.login} has no card that is not revoked`);
+        if (cards.length > 1) throw new CardauthError('bad_request', `${account.login} has ${cards.length} cards (${cards.map((c) => c.uid).join(', ')}); name the lost one by its UID`);
+        uid = (cards[0] as CardBinding).uid;
+      }
+      return revoke(by, { uid, reason: 'lost' });
+    },
+
+    revoke,
   };
 }
 
 export type CardAdmin = ReturnType<typeof createCardAdmin>;
+
+/** What an officer gives for a card being bound (bind, replace). */
+export interface NewCard {
+  uid: Uid;
+  label?: string | undefined;
+  reissueReason?: string | undefined;
+  /** ms since epoch; the binding expires then. */
+  expiresAt?: number | undefined;
+}
+
+/** A NewCard as the store takes it: only the fields given. */
+function newCard(c: NewCard) {
+  return {
+    uid: c.uid,
+    ...(c.label !== undefined ? { label: c.label } : {}),
+    ...(c.reissueReason !== undefined ? { reissueReason: c.reissueReason } : {}),
+    ...(c.expiresAt !== undefined ? { expiresAt: c.expiresAt } : {}),
+  };
+}
+
+/** The `card.bound` (or `card.reissued`) record of a new binding: its label, re-issue reason, expiry and the card it replaces. */
+export function boundRecord(account: Pick<Account, 'id'> & { login?: string }, b: CardBinding): ChangeRecord {
+  const reissued = b.reissueReason !== undefined;
+  return {
+    type: reissued ? 'card.reissued' : 'card.bound',
+    outcome: 'success',
+    subject: { accountId: account.id, login: account.login },
+    cardUid: b.uid,
+    details: {
+      ...(b.label ? { label: b.label } : {}),
+      ...(reissued ? { reissueReason: b.reissueReason as string } : {}),
+      ...(b.expiresAt !== undefined ? { expiresAt: new Date(b.expiresAt).toISOString() } : {}),
+      ...(b.replaces ? { replaces: b.replaces } : {}),
+    },
+  };
+}

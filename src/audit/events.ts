@@ -17,10 +17,11 @@ export const AUDIT_EVENTS = {
   // login: card step, password step, lockout
   'card.presented': {
     meaning:
-      "A card statement reached the server (card step of the login). `workstation_mismatch`: it came from a client IP its agent's workstation was not seen at (CARDAUTH_WORKSTATION_IP_EXEMPT).",
+      "A card statement reached the server (card step of the login). `expired_card`: its binding is past its expiry (`card bind --expires`). `workstation_mismatch`: it came from a client IP its agent's workstation was not seen at (CARDAUTH_WORKSTATION_IP_EXEMPT).",
     reasons: [
       'unknown_card',
       'revoked_card',
+      'expired_card',
       'uid_random',
       'uid_malformed',
       'uid_length',
@@ -38,7 +39,7 @@ export const AUDIT_EVENTS = {
   },
   'password.checked': {
     meaning: 'The password step of the login ran.',
-    reasons: ['wrong_password', 'unknown_account', 'card_mismatch', 'account_blocked', 'locked', 'ip_limited', 'junk_limited', 'no_card_step', 'card_step_used_up', 'card_revoked', 'agent_revoked'],
+    reasons: ['wrong_password', 'unknown_account', 'card_mismatch', 'account_blocked', 'locked', 'ip_limited', 'junk_limited', 'no_card_step', 'card_step_used_up', 'card_revoked', 'card_expired', 'agent_revoked'],
   },
   'account.locked': { meaning: 'An account was locked after failed attempts (ИАФ.3, УПД.4).' },
   'account.unlocked': { meaning: "An account's failed password attempts were cleared, ending any lock on it; `actor` says by whom." },
@@ -49,8 +50,12 @@ export const AUDIT_EVENTS = {
   'session.unlocked': { meaning: 'An unlock (card + password) of a locked session succeeded or failed.' },
   'session.ended': { meaning: 'A session was ended other than by logout.', reasons: ['limit', 'admin', 'unlock_failures', 'expired'] },
   // cards
-  'card.bound': { meaning: 'A card UID was bound to an account.' },
-  'card.revoked': { meaning: 'A card was revoked (reported lost, stolen or broken).' },
+  'card.bound': { meaning: 'A card UID was bound to an account (`card bind`, or the new card of `card replace`, with `details.replaces`); `details.expiresAt` when the binding expires.' },
+  'card.revoked': { meaning: 'A card was revoked: `card revoke`, `card lost` (reason `lost`), or the old card of `card replace` (reason `replaced`, with `details.replacedBy`).' },
+  'card.imported': {
+    meaning:
+      'Cards were bound from a CSV file (`card import`), all or nothing: the file name, its SHA-256 and the counts; one `card.bound` follows per card bound, with `details.import` the same SHA-256. A dry run, or a file with a bad line, binds nothing and is not recorded.',
+  },
   'card.reissued': { meaning: 'A revoked card UID was bound again, deliberately, with a reason (to the same or another account).' },
   'card.tapout': {
     meaning:
@@ -58,7 +63,10 @@ export const AUDIT_EVENTS = {
   },
   // accounts and passwords
   'account.created': { meaning: 'An account was created.' },
-  'account.blocked': { meaning: 'An account was blocked (`account block`; ИАФ.1); its open sessions end, each with its own `session.ended`.' },
+  'account.blocked': {
+    meaning:
+      'An account was blocked (`account block`; ИАФ.1); its open sessions end, each with its own `session.ended`. Reason `inactive`: unused for CARDAUTH_INACTIVE_BLOCK_DAYS (`account block-inactive`, or the server\'s hourly sweep with actor `system:inactivity`), with `details.lastActivity` and `details.days`.',
+  },
   'account.unblocked': { meaning: 'A blocked account was unblocked (`account unblock`).' },
   'account.role_changed': { meaning: "An account's role changed.", later: true },
   'password.changed': {

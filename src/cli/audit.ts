@@ -9,7 +9,7 @@ import { verifyAuditChain } from '../audit/verify';
 import { stageWhole, type StagedFile } from '../write-whole';
 import { CardauthError } from '../errors';
 import { isAgentId } from '../store/agents';
-import { checkValues, flag, UsageError, type OptionSpecs } from './args';
+import { checkValues, flag, timeArg, UsageError, type OptionSpecs } from './args';
 import { requireAuditTrail } from '../admin/record-change';
 import { auditAccess, auditChange, type Command, type CommandContext } from './command';
 import type { CliServices } from './services';
@@ -65,22 +65,6 @@ export const auditVerify: Command = {
 };
 
 // ---- reading the trail: audit list, audit export ----
-
-const DATE = /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
-
-/** A date (UTC midnight) or a date and time with its offset; answers ms since epoch. */
-const timeArg = z.string().transform((v, ctx) => {
-  const m = DATE.exec(v);
-  const ms = m ? Date.parse(v.length === 10 ? `${v}T00:00:00Z` : v) : NaN;
-  // Date.parse rolls 2026-02-30 over into March; a date that does not exist is refused instead.
-  const [y, mo, d] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
-  const day = new Date(Date.UTC(y, mo - 1, d));
-  if (!Number.isFinite(ms) || day.getUTCFullYear() !== y || day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d) {
-    ctx.addIssue({ code: 'custom', message: `"${v.slice(0, 40)}" is not a date (2026-11-25) or a time with its offset (2026-11-25T09:00+03:00)` });
-    return z.NEVER;
-  }
-  return ms;
-});
 
 /** `session.created,card.*`: event types, or a family of them by its prefix. */
 const typesArg = z.string().transform((v, ctx) => {

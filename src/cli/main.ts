@@ -2,6 +2,7 @@ import { systemClock, type Clock } from '../clock';
 import { loadServerConfigSubset } from '../config';
 import { CardauthError } from '../errors';
 import { accountCommands } from './account';
+import { accountBlockInactive } from './account-inactive';
 import { agentCommands } from './agent';
 import { agentEnroll, agentRun } from './agent-run';
 import { parseCommandArgs, UsageError } from './args';
@@ -28,6 +29,7 @@ import { serve } from './serve';
 /** Every command, in help order. */
 export const COMMANDS: readonly Command[] = [
   ...accountCommands,
+  accountBlockInactive,
   ...cardCommands,
   ...agentCommands,
   agentEnroll,

@@ -35,7 +35,8 @@ const width = (s: string) => [...s].length;
 export function table<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
   const cells = rows.map((row) => columns.map((c) => (cellText(c.cell(row)) || '-').replace(UNSAFE, '?')));
   const all = [columns.map((c) => c.heading), ...cells];
-  const widths = columns.map((_, i) => Math.max(...all.map((line) => width(line[i] ?? ''))));
+  // A reduce, not Math.max(...): a table of a large import report has more rows than a call takes arguments.
+  const widths = columns.map((_, i) => all.reduce((w, line) => Math.max(w, width(line[i] ?? '')), 0));
   return all
     .map((line) => line.map((cell, i) => (i === line.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - width(cell)))).join('  ').trimEnd())
     .map((line) => `${line}\n`)

@@ -19,7 +19,13 @@ export type CliConfig = StoresConfig;
  * await s.lockout.unlock(accountId);
  */
 export function createCliServices(deps: { redis: Redis; config: CliConfig; clock: Clock }) {
-  return { redis: deps.redis, ...createStores(deps), clients: createClientStore({ redis: deps.redis }) };
+  return {
+    redis: deps.redis,
+    ...createStores(deps),
+    clients: createClientStore({ redis: deps.redis }),
+    /** CARDAUTH_INACTIVE_BLOCK_DAYS, the default of `account block-inactive`. */
+    inactiveBlockDays: deps.config.CARDAUTH_INACTIVE_BLOCK_DAYS,
+  };
 }
 
 export type CliServices = ReturnType<typeof createCliServices>;

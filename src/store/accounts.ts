@@ -13,7 +13,8 @@ import { defineScript, pairsToRecord, printable, randomHex } from './script';
  *   `loginKey` (normalised), `displayName`, `roles` (comma-separated),
  *   `status`, `passwordHash`, `passwordChangedAt`, `passwordTemporary` (`1`: set
  *   by an officer, to be changed at the next login), `createdAt`, and after the
- *   first login `lastLoginAt`, `lastLoginWorkstation`.
+ *   first login `lastLoginAt`, `lastLoginWorkstation`; after an unblock
+ *   `activeSince`.
  * - `acct:<id>:pwhist`: list, the PHC hashes of the account's earlier
  *   passwords, newest first (never a password), for the history rule.
  * - `acct:by-login`: hash, normalised login → account id. Its HSETNX inside
@@ -60,6 +61,8 @@ export interface Account {
   passwordTemporary: boolean;
   createdAt: number;
   lastLogin?: LoginRecord;
+  /** When it was last unblocked (ms since epoch), if ever: the count of days unused starts again then. */
+  activeSince?: number;
 }
 
 const ACCOUNT_ID = /^acc_[0-9a-f]{16}$/;
@@ -160,6 +163,7 @@ function toAccount(h: Record<string, string>): Account | null {
     createdAt: Number(h.createdAt),
   };
   if (h.lastLoginAt) account.lastLogin = { at: Number(h.lastLoginAt), workstation: h.lastLoginWorkstation ?? '' };
+  if (h.activeSince) account.activeSince = Number(h.activeSince);
   return account;
 }
 
@@ -359,7 +363,8 @@ export function createAccountStore(deps: AccountStoreDeps): AccountStore {
 
     async setStatus(id, status) {
       if (status !== 'active' && status !== 'blocked') throw new CardauthError('bad_request', 'status must be active or blocked');
-      return changeExisting(id, (key) => update([key], ['status', status]));
+      // An unblock restarts the count of days unused (account-inactivity.ts), or the next sweep would block it again at once.
+      return changeExisting(id, (key) => update([key], status === 'active' ? ['status', status, 'activeSince', clock.now()] : ['status', status]));
     },
 
     async setPasswordHash(id, passwordHash, opts = {}) {

@@ -37,8 +37,13 @@ export type RevokeReason = 'lost' | 'stolen' | 'replaced' | 'left' | 'other';
  */
 export const REVOKE_REASONS: readonly RevokeReason[] = Object.freeze(['lost', 'stolen', 'replaced', 'left', 'other'] as const);
 
-/** Only an active binding lets a card pass the card step. */
-export type CardStatus = 'active' | 'revoked';
+/**
+ * Only an active binding lets a card pass the card step. `expired` is an
+ * active binding past its `expiresAt`: worked out when it is read (stored, it
+ * is still active, counts for the account's card limit and can be revoked or
+ * replaced), and refused like a revoked one.
+ */
+export type CardStatus = 'active' | 'revoked' | 'expired';
 
 /** The current binding of one UID. */
 export interface CardBinding {
@@ -55,6 +60,11 @@ export interface CardBinding {
   revokeReason?: RevokeReason;
   /** Set when a revoked UID was bound again; why the officer allowed it. */
   reissueReason?: string;
+  /** ms since epoch: from this instant on the binding no longer counts (status `expired`). */
+  expiresAt?: number;
+  /** The card this one replaced (`replace`), or the card that replaced this one. */
+  replaces?: Uid;
+  replacedBy?: Uid;
 }
 
 /** Input to {@link CardStore.bind}. */
@@ -66,7 +76,30 @@ export interface BindInput {
   by: string;
   /** Required to bind a revoked UID again (same or another account). */
   reissueReason?: string;
+  /** ms since epoch, in the future: the binding expires then. */
+  expiresAt?: number;
 }
+
+/** Input to {@link CardStore.replace}: the account's active card `oldUid` gives way to `uid`. */
+export interface ReplaceInput extends Omit<BindInput, 'accountId'> {
+  oldUid: string;
+}
+
+/** One card of {@link CardStore.bindMany}: a checked UID for an account. */
+export interface ManyInput {
+  uid: Uid;
+  accountId: string;
+  label: string;
+}
+
+/**
+ * What {@link CardStore.bindMany} found for one card: `bind` (bound, or would
+ * be in a check), `already_bound` (active on this very account: nothing to
+ * do), or why not: `account_not_found`, `bound_elsewhere` (active on another
+ * account), `revoked_card` (re-issue it on its own, with a reason),
+ * `card_limit` (this card would take the account past its limit).
+ */
+export type ManyFate = 'bind' | 'already_bound' | 'account_not_found' | 'bound_elsewhere' | 'revoked_card' | 'card_limit';
 
 /** Input to {@link CardStore.revoke}. */
 export interface RevokeInput {
@@ -91,8 +124,25 @@ export interface CardStore {
    * (revoked and no `reissueReason`), `card_limit`.
    */
   bind(input: BindInput): Promise<CardBinding>;
-  /** Revokes an active card; `card_not_found` if never bound or already revoked. */
+  /**
+   * Binds many cards at once, all or nothing, in one atomic script: each
+   * card's fate is judged against Redis as it is at that moment (and against
+   * the cards before it, for the limit), and only when every card is `bind`
+   * or `already_bound`, and `commit` is set, are the `bind` ones bound.
+   * `committed` says whether they were. Nothing another node does can come
+   * in between the check and the writes.
+   */
+  bindMany(cards: readonly ManyInput[], opts: { by: string; commit: boolean }): Promise<{ committed: boolean; fates: ManyFate[] }>;
+  /** Revokes an active (or expired) card; `card_not_found` if never bound or already revoked. */
   revoke(input: RevokeInput): Promise<CardBinding>;
+  /**
+   * In one atomic step, revokes the active (or expired) card `oldUid`
+   * (reason `replaced`) and binds `uid` to the same account: never both
+   * active, never neither. The card limit does not apply (one card takes
+   * another's place). Refuses `card_not_found` (old not active), then as
+   * {@link bind} for the new card.
+   */
+  replace(input: ReplaceInput): Promise<{ old: CardBinding; binding: CardBinding }>;
   /** The binding of a UID, active or revoked; null if never bound. Throws `uid_*` for a bad UID. */
   get(uid: string): Promise<CardBinding | null>;
   /** The account's cards, active and revoked, oldest binding first. */
@@ -105,9 +155,30 @@ const cardKey = (uid: string) => `card:${uid}`;
 const accountCardsKey = (accountId: string) => `card:acct:${accountId}`;
 const MAX_RETRIES = 8;
 
+// Writes a new active binding over the card's hash and marks it active in the account's index;
+// answers its fields. reissueReason and expiresAt are '' when not set; `extra` is more field pairs.
+const WRITE_BINDING = `
+local function writeBinding(cardKey, indexKey, uid, acc, label, now, by, reissueReason, expiresAt, extra)
+  local fields = {'uid', uid, 'accountId', acc, 'label', label, 'status', 'active', 'boundAt', now, 'boundBy', by}
+  for _, v in ipairs(extra) do fields[#fields + 1] = v end
+  if reissueReason ~= '' then
+    fields[#fields + 1] = 'reissueReason'
+    fields[#fields + 1] = reissueReason
+  end
+  if expiresAt ~= '' then
+    fields[#fields + 1] = 'expiresAt'
+    fields[#fields + 1] = expiresAt
+  end
+  redis.call('DEL', cardKey)
+  redis.call('HSET', cardKey, unpack(fields))
+  redis.call('HSET', indexKey, uid, 'active')
+  return fields
+end
+`;
+
 // KEYS: card:<uid>, acct:<acc>, card:acct:<acc>, card:acct:<previous acc or acc>
-// ARGV: uid, acc, expected previous acc ('' if unbound), label, now, by, reissueReason ('' if none), max
-const BIND = `
+// ARGV: uid, acc, expected previous acc ('' if unbound), label, now, by, reissueReason ('' if none), max, expiresAt ('' if none)
+const BIND = `${WRITE_BINDING}
 local current = redis.call('HGET', KEYS[1], 'accountId') or ''
 if current ~= ARGV[3] then return {'retry'} end
 if redis.call('EXISTS', KEYS[2]) == 0 then return {'account_not_found'} end
@@ -122,14 +193,7 @@ for i = 2, #index, 2 do
 end
 if active >= tonumber(ARGV[8]) then return {'card_limit'} end
 if reissue and current ~= ARGV[2] then redis.call('HDEL', KEYS[4], ARGV[1]) end
-local fields = {'uid', ARGV[1], 'accountId', ARGV[2], 'label', ARGV[4], 'status', 'active', 'boundAt', ARGV[5], 'boundBy', ARGV[6]}
-if reissue then
-  fields[#fields + 1] = 'reissueReason'
-  fields[#fields + 1] = ARGV[7]
-end
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(fields))
-redis.call('HSET', KEYS[3], ARGV[1], 'active')
+local fields = writeBinding(KEYS[1], KEYS[3], ARGV[1], ARGV[2], ARGV[4], ARGV[5], ARGV[6], reissue and ARGV[7] or '', ARGV[9], {})
 return {'ok', unpack(fields)}
 `;
 
@@ -143,13 +207,77 @@ redis.call('HSET', KEYS[2], ARGV[1], 'revoked')
 return {'ok', unpack(redis.call('HGETALL', KEYS[1]))}
 `;
 
-function toBinding(h: Record<string, string>): CardBinding | null {
+// KEYS: card:<old>, card:<new>, acct:<acc>, card:acct:<acc>, card:acct:<previous acc of new, or acc>
+// ARGV: old uid, new uid, acc, expected previous acc of new ('' if unbound), label, now, by, reissueReason ('' if none), expiresAt ('' if none)
+const REPLACE = `${WRITE_BINDING}
+if (redis.call('HGET', KEYS[1], 'accountId') or '') ~= ARGV[3] then return {'retry'} end
+local current = redis.call('HGET', KEYS[2], 'accountId') or ''
+if current ~= ARGV[4] then return {'retry'} end
+if redis.call('HGET', KEYS[1], 'status') ~= 'active' then return {'card_not_found'} end
+if redis.call('EXISTS', KEYS[3]) == 0 then return {'account_not_found'} end
+local status = redis.call('HGET', KEYS[2], 'status')
+if status == 'active' then return {'card_bound'} end
+local reissue = status == 'revoked'
+if reissue and ARGV[8] == '' then return {'card_revoked'} end
+if reissue and current ~= ARGV[3] then redis.call('HDEL', KEYS[5], ARGV[2]) end
+redis.call('HSET', KEYS[1], 'status', 'revoked', 'revokedAt', ARGV[6], 'revokedBy', ARGV[7], 'revokeReason', 'replaced', 'replacedBy', ARGV[2])
+redis.call('HSET', KEYS[4], ARGV[1], 'revoked')
+local fields = writeBinding(KEYS[2], KEYS[4], ARGV[2], ARGV[3], ARGV[5], ARGV[6], ARGV[7], reissue and ARGV[8] or '', ARGV[9], {'replaces', ARGV[1]})
+return {'ok', redis.call('HGETALL', KEYS[1]), fields}
+`;
+
+// KEYS: card:<uid> for each of n cards, then acct:<id> and card:acct:<id> for each of m accounts.
+// ARGV: n, m, now, by, max, commit ('1' or '0'), then uid, account number (1..m), label for each card, then the m account ids.
+const BIND_MANY = `${WRITE_BINDING}
+local n, m = tonumber(ARGV[1]), tonumber(ARGV[2])
+local max, commit = tonumber(ARGV[5]), ARGV[6] == '1'
+local ids, exists, active = {}, {}, {}
+for j = 1, m do
+  ids[j] = ARGV[6 + 3 * n + j]
+  exists[j] = redis.call('EXISTS', KEYS[n + j]) == 1
+  local count = 0
+  local index = redis.call('HGETALL', KEYS[n + m + j])
+  for i = 2, #index, 2 do
+    if index[i] == 'active' then count = count + 1 end
+  end
+  active[j] = count
+end
+local fates, bad = {}, false
+for i = 1, n do
+  local j = tonumber(ARGV[6 + 3 * (i - 1) + 2])
+  local fate
+  local h = redis.call('HMGET', KEYS[i], 'accountId', 'status')
+  if not exists[j] then fate = 'account_not_found'
+  elseif h[2] == 'active' then
+    if h[1] == ids[j] then fate = 'already_bound' else fate = 'bound_elsewhere' end
+  elseif h[2] then fate = 'revoked_card'
+  elseif active[j] >= max then fate = 'card_limit'
+  else
+    fate = 'bind'
+    active[j] = active[j] + 1
+  end
+  if fate ~= 'bind' and fate ~= 'already_bound' then bad = true end
+  fates[i] = fate
+end
+if bad or not commit then return {'checked', fates} end
+for i = 1, n do
+  if fates[i] == 'bind' then
+    local base = 6 + 3 * (i - 1)
+    local j = tonumber(ARGV[base + 2])
+    writeBinding(KEYS[i], KEYS[n + m + j], ARGV[base + 1], ids[j], ARGV[base + 3], ARGV[3], ARGV[4], '', '', {})
+  end
+end
+return {'committed', fates}
+`;
+
+function toBinding(h: Record<string, string>, now: number): CardBinding | null {
   if (!h.uid || !h.accountId) return null;
+  const expiresAt = h.expiresAt ? Number(h.expiresAt) : undefined;
   const b: CardBinding = {
     uid: h.uid as Uid,
     accountId: h.accountId,
     label: h.label ?? '',
-    status: h.status === 'active' ? 'active' : 'revoked',
+    status: h.status !== 'active' ? 'revoked' : expiresAt !== undefined && expiresAt <= now ? 'expired' : 'active',
     boundAt: Number(h.boundAt),
     boundBy: h.boundBy ?? '',
   };
@@ -157,6 +285,9 @@ function toBinding(h: Record<string, string>): CardBinding | null {
   if (h.revokedBy) b.revokedBy = h.revokedBy;
   if (h.revokeReason) b.revokeReason = h.revokeReason as RevokeReason;
   if (h.reissueReason) b.reissueReason = h.reissueReason;
+  if (expiresAt !== undefined) b.expiresAt = expiresAt;
+  if (h.replaces) b.replaces = h.replaces as Uid;
+  if (h.replacedBy) b.replacedBy = h.replacedBy as Uid;
   return b;
 }
 
@@ -182,8 +313,13 @@ export function createCardStore(deps: CardStoreDeps): CardStore {
   }
   const bind = defineScript(redis, 'cardauthCardBind', 4, BIND);
   const revoke = defineScript(redis, 'cardauthCardRevoke', 2, REVOKE);
+  const replace = defineScript(redis, 'cardauthCardReplace', 5, REPLACE);
+  // As many keys as it is given cards and accounts: the key count is the first argument.
+  redis.defineCommand('cardauthCardBindMany', { lua: BIND_MANY });
+  const bindMany = (redis as unknown as Record<string, (args: (string | number)[]) => Promise<unknown>>).cardauthCardBindMany as (args: (string | number)[]) => Promise<unknown>;
 
-  const read = async (uid: Uid) => toBinding(await guard(redis.hgetall(cardKey(uid))));
+  const binding = (h: Record<string, string>) => toBinding(h, clock.now());
+  const read = async (uid: Uid) => binding(await guard(redis.hgetall(cardKey(uid))));
   const currentAccount = async (uid: Uid) => (await guard(redis.hget(cardKey(uid), 'accountId'))) ?? '';
 
   const listForAccount = async (accountId: string): Promise<CardBinding[]> => {
@@ -196,44 +332,101 @@ export function createCardStore(deps: CardStoreDeps): CardStore {
     const out: CardBinding[] = [];
     for (const [err, h] of replies) {
       if (err) throw new CardauthError('unavailable', 'store unavailable', { cause: err });
-      const b = toBinding(h as Record<string, string>);
+      const b = binding(h as Record<string, string>);
       // A UID re-issued elsewhere between the two reads belongs to its new account.
       if (b && b.accountId === accountId) out.push(b);
     }
     return out.sort(byBoundAt);
   };
 
+  /** The checked fields of a new binding, as the scripts take them. */
+  const newBinding = (input: Omit<BindInput, 'accountId'>) => {
+    const expiresAt = input.expiresAt;
+    if (expiresAt !== undefined && (!Number.isSafeInteger(expiresAt) || expiresAt <= clock.now())) {
+      throw new CardauthError('bad_request', 'the expiry must be a time in the future');
+    }
+    return {
+      uid: normaliseUid(input.uid),
+      label: printable(input.label ?? '', 'label', 64, { allowEmpty: true }),
+      by: printable(input.by, 'by', 128),
+      reissueReason: input.reissueReason === undefined ? '' : printable(input.reissueReason, 'reissueReason', 256),
+      expiresAt: expiresAt ?? '',
+    };
+  };
+
+  /** A refusal of bind or replace as its error. */
+  const refusal = (status: unknown): CardauthError => {
+    switch (status) {
+      case 'account_not_found':
+        return new CardauthError('account_not_found', 'no such account');
+      case 'card_not_found':
+        return new CardauthError('card_not_found', 'no active binding for the card to replace');
+      case 'card_bound':
+        return new CardauthError('card_bound', 'this card is already bound to an account');
+      case 'card_revoked':
+        return new CardauthError('card_revoked', 'this card was revoked; give a reason to re-issue it');
+      case 'card_limit':
+        return new CardauthError('card_limit', `the account already has ${maxActivePerAccount} active card(s)`);
+      default:
+        return new CardauthError('unavailable', `unexpected card store reply: ${String(status)}`);
+    }
+  };
+
   return {
     async bind(input) {
-      const uid = normaliseUid(input.uid);
+      const n = newBinding(input);
       if (!isAccountId(input.accountId)) throw new CardauthError('account_not_found', 'no such account');
-      const label = printable(input.label ?? '', 'label', 64, { allowEmpty: true });
-      const by = printable(input.by, 'by', 128);
-      const reissueReason = input.reissueReason === undefined ? '' : printable(input.reissueReason, 'reissueReason', 256);
       for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
-        const previous = await currentAccount(uid);
+        const previous = await currentAccount(n.uid);
         const [status, ...rest] = await bind(
-          [cardKey(uid), accountKey(input.accountId), accountCardsKey(input.accountId), accountCardsKey(previous || input.accountId)],
-          [uid, input.accountId, previous, label, clock.now(), by, reissueReason, maxActivePerAccount],
+          [cardKey(n.uid), accountKey(input.accountId), accountCardsKey(input.accountId), accountCardsKey(previous || input.accountId)],
+          [n.uid, input.accountId, previous, n.label, clock.now(), n.by, n.reissueReason, maxActivePerAccount, n.expiresAt],
         );
-        switch (status) {
-          case 'ok':
-            return toBinding(pairsToRecord(rest)) as CardBinding;
-          case 'retry':
-            continue;
-          case 'account_not_found':
-            throw new CardauthError('account_not_found', 'no such account');
-          case 'card_bound':
-            throw new CardauthError('card_bound', 'this card is already bound to an account');
-          case 'card_revoked':
-            throw new CardauthError('card_revoked', 'this card was revoked; give a reason to re-issue it');
-          case 'card_limit':
-            throw new CardauthError('card_limit', `the account already has ${maxActivePerAccount} active card(s)`);
-          default:
-            throw new CardauthError('unavailable', `unexpected bind reply: ${String(status)}`);
-        }
+        if (status === 'ok') return binding(pairsToRecord(rest)) as CardBinding;
+        if (status !== 'retry') throw refusal(status);
       }
       throw new CardauthError('unavailable', 'card binding kept changing; try again');
+    },
+
+    async replace(input) {
+      const n = newBinding(input);
+      const oldUid = normaliseUid(input.oldUid);
+      if (oldUid === n.uid) throw new CardauthError('bad_request', 'the new card must differ from the old one');
+      for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+        const [accountId, previous] = await Promise.all([currentAccount(oldUid), currentAccount(n.uid)]);
+        if (!accountId) throw refusal('card_not_found');
+        const [status, old, fresh] = await replace(
+          [cardKey(oldUid), cardKey(n.uid), accountKey(accountId), accountCardsKey(accountId), accountCardsKey(previous || accountId)],
+          [oldUid, n.uid, accountId, previous, n.label, clock.now(), n.by, n.reissueReason, n.expiresAt],
+        );
+        if (status === 'ok') {
+          return { old: binding(pairsToRecord(old as unknown[])) as CardBinding, binding: binding(pairsToRecord(fresh as unknown[])) as CardBinding };
+        }
+        if (status !== 'retry') throw refusal(status);
+      }
+      throw new CardauthError('unavailable', 'card binding kept changing; try again');
+    },
+
+    async bindMany(list, opts) {
+      const by = printable(opts.by, 'by', 128);
+      if (list.length === 0) return { committed: opts.commit, fates: [] };
+      const accountIds: string[] = [];
+      const number = new Map<string, number>();
+      const cardArgs: (string | number)[] = [];
+      for (const c of list) {
+        if (!isAccountId(c.accountId)) throw new TypeError(`bindMany: ${String(c.accountId)} is not an account id`);
+        if (!number.has(c.accountId)) number.set(c.accountId, accountIds.push(c.accountId));
+        cardArgs.push(normaliseUid(c.uid), number.get(c.accountId) as number, printable(c.label, 'label', 64, { allowEmpty: true }));
+      }
+      const keys = [...list.map((c) => cardKey(c.uid)), ...accountIds.map(accountKey), ...accountIds.map(accountCardsKey)];
+      // One array, which ioredis flattens: tens of thousands of spread arguments would overflow the stack.
+      const args = [keys.length, ...keys, list.length, accountIds.length, clock.now(), by, maxActivePerAccount, opts.commit ? '1' : '0', ...cardArgs, ...accountIds];
+      const reply = await guard(bindMany.call(redis, args));
+      const [status, fates] = Array.isArray(reply) ? reply : [];
+      if ((status !== 'checked' && status !== 'committed') || !Array.isArray(fates) || fates.length !== list.length) {
+        throw new CardauthError('unavailable', 'unexpected reply from Redis to a card import');
+      }
+      return { committed: status === 'committed', fates: fates.map(String) as ManyFate[] };
     },
 
     async revoke(input) {
@@ -244,7 +437,7 @@ export function createCardStore(deps: CardStoreDeps): CardStore {
         const accountId = await currentAccount(uid);
         if (!accountId) throw new CardauthError('card_not_found', 'no active binding for this card');
         const [status, ...rest] = await revoke([cardKey(uid), accountCardsKey(accountId)], [uid, accountId, clock.now(), by, input.reason]);
-        if (status === 'ok') return toBinding(pairsToRecord(rest)) as CardBinding;
+        if (status === 'ok') return binding(pairsToRecord(rest)) as CardBinding;
         if (status === 'card_not_found') throw new CardauthError('card_not_found', 'no active binding for this card');
         if (status !== 'retry') throw new CardauthError('unavailable', `unexpected revoke reply: ${String(status)}`);
       }

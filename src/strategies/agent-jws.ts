@@ -20,6 +20,7 @@ export type StatementRejectReason =
   | 'uid_random'
   | 'unknown_card'
   | 'revoked_card'
+  | 'expired_card'
   | 'workstation_mismatch';
 
 /**

@@ -2,6 +2,7 @@ import type { AuditSink } from '../audit/record';
 import type { RequestSource } from '../policy/lockout';
 import type { NonceStore } from '../policy/nonces';
 import type { Uid } from '../contract/uid';
+import type { CardStatus } from '../store/cards';
 import { CardRejectedError, rejectionAudit } from './agent-jws';
 import type { IpLimit } from './ip-limit';
 import type { CardStatement } from './card-statement';
@@ -41,7 +42,7 @@ export interface CardStepDeps {
   /** Verifies a statement; awaits `after` once the agent is read, before judging anything (createStatementVerifier). */
   verifyStatement: (jws: string, after?: Promise<unknown>) => Promise<CardStatement>;
   nonces: Pick<NonceStore, 'consume'>;
-  cards: { get(uid: string): Promise<{ accountId: string; status: 'active' | 'revoked' } | null> };
+  cards: { get(uid: string): Promise<{ accountId: string; status: CardStatus } | null> };
   /** True when the agent's workstation was seen at this client IP, or the IP is exempt (see createWorkstationIpCheck). */
   workstationSeenAt: (agentId: string, ip: string) => Promise<boolean>;
   /** The client's limits: checked first; a refusal is charged to the IP, or as junk when no fresh nonce backs it. */
@@ -53,7 +54,7 @@ export interface CardStepDeps {
 /**
  * The card step: statement → single-use nonce → the agent's workstation was
  * seen at the client IP (a statement carried elsewhere is `workstation_mismatch`)
- * → allow-list. Every outcome is
+ * → allow-list (an expired binding is refused as `expired_card`). Every outcome is
  * audited as `card.presented`; a refusal is a CardRejectedError whose reason
  * only the audit sees. A refusal that used up a fresh nonce of this session
  * (wrong workstation, unknown or revoked card: a card at a reader now) counts
@@ -90,7 +91,7 @@ export function createCardStep(deps: CardStepDeps) {
       const now = { ...read, fresh: true as const };
       if (!seen) throw new CardRejectedError('workstation_mismatch', now);
       if (!card) throw new CardRejectedError('unknown_card', now);
-      if (card.status !== 'active') throw new CardRejectedError('revoked_card', now);
+      if (card.status !== 'active') throw new CardRejectedError(card.status === 'expired' ? 'expired_card' : 'revoked_card', now);
       accountId = card.accountId;
     } catch (err) {
       if (!(err instanceof CardRejectedError)) throw err;

@@ -1,5 +1,7 @@
+import type { CardStatus } from '../store/cards';
+
 /** Why the factors of a passed card step, or of an open session, no longer count. */
-export type FactorProblem = 'account_blocked' | 'card_revoked' | 'agent_revoked';
+export type FactorProblem = 'account_blocked' | 'card_revoked' | 'card_expired' | 'agent_revoked';
 
 export interface FactorCheckDeps {
   /**
@@ -9,14 +11,14 @@ export interface FactorCheckDeps {
    * would tell a blocked account from a wrong password).
    */
   accounts?: { get(id: string): Promise<{ status: string } | null> };
-  cards: { get(uid: string): Promise<{ accountId: string; status: 'active' | 'revoked' } | null> };
+  cards: { get(uid: string): Promise<{ accountId: string; status: CardStatus } | null> };
   agents: { get(id: string): Promise<{ status: string } | null> };
 }
 
 /**
  * Reads again whether a card step's account (when `accounts` is given),
  * card and agent still count: the account not blocked, the card still
- * active on it, the agent still approved. An officer may have blocked or
+ * active on it and not expired (`card_expired`, otherwise as a revoked card), the agent still approved. An officer may have blocked or
  * revoked one since the statement was checked; a card step waits up to
  * CARDAUTH_NONCE_TTL_SEC for its password, and a session lives for hours.
  * Answers `null` when all still count. Store failures propagate
@@ -30,6 +32,7 @@ export function createFactorCheck(deps: FactorCheckDeps) {
   return async function factorProblem(f: { accountId: string; uid: string; agentId: string }): Promise<FactorProblem | null> {
     const [account, card, agent] = await Promise.all([deps.accounts?.get(f.accountId), deps.cards.get(f.uid), deps.agents.get(f.agentId)]);
     if (deps.accounts && (!account || account.status !== 'active')) return 'account_blocked';
+    if (card?.status === 'expired' && card.accountId === f.accountId) return 'card_expired';
     if (!card || card.status !== 'active' || card.accountId !== f.accountId) return 'card_revoked';
     if (!agent || agent.status !== 'approved') return 'agent_revoked';
     return null;

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { auditRecords, lastAudit, withAuditUnusable } from '../helpers/audit';
 import { startRedis, type TestRedis } from '../helpers/redis';
@@ -75,8 +78,139 @@ describe('card bind, revoke, re-issue', () => {
   it('the table lists the card', async () => {
     const r = await runCli(['card', 'list', '--login', 'petrov'], { env });
     expect(r.code).toBe(0);
-    expect(r.lines[0]).toMatch(/^UID\s+STATUS\s+LABEL\s+BOUND\s+BY\s+REVOKED$/);
+    expect(r.lines[0]).toMatch(/^UID\s+STATUS\s+LABEL\s+BOUND\s+BY\s+EXPIRES\s+REVOKED$/);
     expect(r.lines[1]).toMatch(new RegExp(`^${UID}\\s+active\\s`));
+  });
+});
+
+describe('card bind --expires, replace, lost', () => {
+  const OLD = '04C0C0C0C0C001';
+  const NEW = '04C0C0C0C0C002';
+  let sidorovId: string;
+  beforeAll(async () => {
+    const r = await runCli(['account', 'create', '--login', 'sidorov', '--name', 'Сидоров С. С.', '--role', 'clinician', '--password-stdin'], { env, stdin: 'Пароль-карты-врача-1\n' });
+    expect(r.code).toBe(0);
+    sidorovId = r.lines[r.lines.length - 1] as string;
+    expect((await runCli(['card', 'bind', '--login', 'sidorov', '--uid', '04C0C0C0C0C0FF'], { env })).code).toBe(0);
+  });
+
+  it('bind --expires DATE stores the expiry (00:00 UTC of that day), shown by list and audited', async () => {
+    const r = await runCli(['card', 'bind', '--login', 'sidorov', '--uid', OLD, '--expires', '2099-01-31'], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('expires 2099-01-31T00:00:00Z');
+    expect((await cards('sidorov')).find((c) => c.uid === OLD)).toMatchObject({ status: 'active', expiresAt: '2099-01-31T00:00:00Z' });
+    expect(await lastAudit(client, 'card.bound')).toMatchObject({ cardUid: OLD, details: { expiresAt: '2099-01-31T00:00:00.000Z' } });
+  });
+
+  it('bind --expires refuses a date that does not exist (exit 2) or is past (exit 1, bad_request), binding nothing', async () => {
+    const bad = await runCli(['card', 'bind', '--login', 'sidorov', '--uid', '04D0D0D0D0D001', '--expires', '2099-02-30'], { env });
+    expect(bad.code).toBe(2);
+    expect(oneErrorLine(bad)).toMatch(/^cardauth: card bind: --expires: "2099-02-30" is not a date/);
+    const past = await runCli(['card', 'bind', '--login', 'sidorov', '--uid', '04D0D0D0D0D001', '--expires', '2020-01-01'], { env });
+    expect(past.code).toBe(1);
+    expect(oneErrorLine(past)).toMatch(/^cardauth: bad_request: /);
+    expect(await client.exists('card:04D0D0D0D0D001')).toBe(0);
+  });
+
+  it('replace: at the card limit, the old card revoked (replaced) and the new one bound in one step, audited both ways', async () => {
+    const r = await runCli(['card', 'replace', '--old', OLD, '--uid', NEW, '--label', 'новая'], { env: { ...env, CARDAUTH_MAX_CARDS_PER_ACCOUNT: '2' } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`replaced card ${OLD} of ${sidorovId} by ${NEW}; no open session\n`);
+    const list = await cards('sidorov');
+    expect(list.find((c) => c.uid === OLD)).toMatchObject({ status: 'revoked', revokeReason: 'replaced', replacedBy: NEW });
+    expect(list.find((c) => c.uid === NEW)).toMatchObject({ status: 'active', label: 'новая', replaces: OLD });
+    expect(await lastAudit(client, 'card.revoked')).toMatchObject({ actor: OS_ACTOR, reason: 'replaced', cardUid: OLD, details: expect.objectContaining({ replacedBy: NEW }) });
+    expect(await lastAudit(client, 'card.bound')).toMatchObject({ actor: OS_ACTOR, cardUid: NEW, details: expect.objectContaining({ replaces: OLD }) });
+  });
+
+  it('replace refuses an old card that is not active (card_not_found) and a new card already bound (card_bound)', async () => {
+    for (const [args, code] of [
+      [['--old', OLD, '--uid', '04D0D0D0D0D002'], 'card_not_found'],
+      [['--old', NEW, '--uid', UID], 'card_bound'],
+    ] as const) {
+      const r = await runCli(['card', 'replace', ...args], { env });
+      expect(r.code).toBe(1);
+      expect(oneErrorLine(r)).toMatch(new RegExp(`^cardauth: ${code}: `));
+    }
+    expect((await cards('sidorov')).find((c) => c.uid === NEW)).toMatchObject({ status: 'active' });
+  });
+
+  it('lost: --uid or --login (exactly one); the card is revoked as lost; a repeat only sweeps sessions', async () => {
+    const neither = await runCli(['card', 'lost'], { env });
+    expect(neither.code).toBe(2);
+    expect(oneErrorLine(neither)).toMatch(/^cardauth: card lost: give --uid HEX or --login L/);
+    const several = await runCli(['card', 'lost', '--login', 'sidorov'], { env });
+    expect(several.code).toBe(1);
+    expect(oneErrorLine(several)).toMatch(/^cardauth: bad_request: sidorov has 2 cards/);
+
+    const r = await runCli(['card', 'lost', '--uid', NEW], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`card ${NEW} of ${sidorovId} reported lost and revoked; no open session\n`);
+    expect(await lastAudit(client, 'card.revoked')).toMatchObject({ actor: OS_ACTOR, reason: 'lost', cardUid: NEW, subject: { accountId: sidorovId, login: 'sidorov' } });
+    const again = await runCli(['card', 'lost', '--uid', NEW], { env });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('was already revoked (lost)');
+  });
+});
+
+describe('card import', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cardauth-import-'));
+    const r = await runCli(['account', 'create', '--login', 'importee', '--name', 'Импортов И. И.', '--role', 'clinician', '--password-stdin'], { env, stdin: 'Пароль-из-файла-1\n' });
+    expect(r.code).toBe(0);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const csvFile = (name: string, ...lines: string[]) => {
+    const path = join(dir, name);
+    writeFileSync(path, ['login;uid;label', ...lines].join('\r\n'));
+    return path;
+  };
+
+  it('--dry-run prints each line with its fate and changes nothing; exit 1 with a bad line', async () => {
+    const path = csvFile('dry.csv', 'importee;04F1F1F1F1F101;ЕКП', 'nobody;04F1F1F1F1F102;');
+    const r = await runCli(['card', 'import', path, '--dry-run'], { env });
+    expect(r.code).toBe(1);
+    expect(r.lines[0]).toMatch(/^LINE\s+LOGIN\s+UID\s+FATE\s+DETAIL$/);
+    expect(r.lines[1]).toMatch(/^2\s+importee\s+04F1F1F1F1F101\s+bind\s+-$/);
+    expect(r.lines[2]).toMatch(/^3\s+nobody\s+04F1F1F1F1F102\s+unknown_login\s+-$/);
+    expect(r.lines[3]).toBe('dry run (bind: 1, unknown_login: 1); nothing was changed');
+    expect(await client.exists('card:04F1F1F1F1F101')).toBe(0);
+  });
+
+  it('the real run with a bad line lists the bad lines only, exit 1, nothing changed and nothing audited', async () => {
+    const before = (await auditRecords(client)).length;
+    const r = await runCli(['card', 'import', csvFile('bad.csv', 'importee;04F1F1F1F1F101;ЕКП', 'importee;08A1B2C3;')], { env });
+    expect(r.code).toBe(1);
+    expect(r.lines).toEqual([expect.stringMatching(/^LINE\s+LOGIN\s+UID\s+FATE\s+DETAIL$/), expect.stringMatching(/^3\s+importee\s+08A1B2C3\s+bad_uid\s+uid_random: /), 'nothing was changed: 1 bad line(s) (bind: 1, bad_uid: 1)']);
+    expect(await client.exists('card:04F1F1F1F1F101')).toBe(0);
+    expect(await auditRecords(client)).toHaveLength(before);
+  });
+
+  it('a clean file binds every card, exit 0, audited as os:<user>; --json gives the report', async () => {
+    const path = csvFile('ok.csv', 'importee;04F1F1F1F1F101;ЕКП', 'importee;04F1F1F1F1F102;');
+    const r = await runCli(['card', 'import', path], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('bound 2 card(s) (bind: 2)\n');
+    expect(await cards('importee')).toHaveLength(2);
+    expect(await lastAudit(client, 'card.imported')).toMatchObject({ actor: OS_ACTOR, details: expect.objectContaining({ file: path, bound: 2 }) });
+    const again = await runCli(['card', 'import', path, '--json'], { env });
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ committed: true, counts: { already_bound: 2 }, lines: [{ line: 2, fate: 'already_bound' }, { line: 3, fate: 'already_bound' }] });
+  });
+
+  it('a missing FILE or one that cannot be read: exit 2 naming it; a file without the header: exit 1, bad_request', async () => {
+    const none = await runCli(['card', 'import'], { env });
+    expect(none.code).toBe(2);
+    expect(oneErrorLine(none)).toMatch(/^cardauth: card import: FILE: required/);
+    const missing = await runCli(['card', 'import', join(dir, 'nope.csv')], { env });
+    expect(missing.code).toBe(2);
+    expect(oneErrorLine(missing)).toMatch(/nope\.csv: cannot read it \(ENOENT\)$/);
+    const path = join(dir, 'noheader.csv');
+    writeFileSync(path, 'importee;04F1F1F1F1F103;\n');
+    const bad = await runCli(['card', 'import', path], { env });
+    expect(bad.code).toBe(1);
+    expect(oneErrorLine(bad)).toMatch(/^cardauth: bad_request: the first line must be the header/);
   });
 });
 

@@ -36,7 +36,7 @@ describe('bad arguments: exit 2, one line naming what is wrong, no stack trace',
   it.each<[string[], RegExp]>([
     [[], /^cardauth: missing command/],
     [['frobnicate'], /^cardauth: unknown command "frobnicate"/],
-    [['card'], /^cardauth: card: missing command, one of bind, revoke, list/],
+    [['card'], /^cardauth: card: missing command, one of bind, replace, revoke, lost, import, list/],
     [['card', 'bnd'], /^cardauth: card: unknown command "bnd"/],
     [['card', 'list', '--login', 'x', '--colour'], /^cardauth: card list: unknown option --colour$/],
     [['--verbose', 'card', 'list'], /^cardauth: unknown option --verbose before the command/],

@@ -240,6 +240,89 @@ describe('card store', () => {
     }
   });
 
+  it('expiry: a binding with expiresAt is active until then and expired from then on (read on any node); revoke still works', async () => {
+    const acc = await account();
+    const u = uid();
+    const expiresAt = clock.now() + 60_000;
+    expect(await cards.bind({ uid: u, accountId: acc, by: officer, expiresAt })).toMatchObject({ status: 'active', expiresAt });
+    clock.advance(59_999);
+    expect(await cards2.get(u)).toMatchObject({ status: 'active' });
+    clock.advance(1);
+    expect(await cards2.get(u)).toMatchObject({ status: 'expired', expiresAt });
+    expect(await cards.activeForAccount(acc)).toEqual([]);
+    // Still bound: it counts for the limit and cannot be bound again, only revoked or replaced.
+    expect(await codeOf(cards.bind({ uid: u, accountId: acc, by: officer }))).toBe('card_bound');
+    expect(await cards.revoke({ uid: u, reason: 'other', by: officer })).toMatchObject({ status: 'revoked' });
+  });
+
+  it('expiry.fail: bad_request for an expiry that is not in the future', async () => {
+    const acc = await account();
+    for (const expiresAt of [clock.now(), clock.now() - 1, Number.NaN, 1.5]) {
+      expect(await codeOf(cards.bind({ uid: uid(), accountId: acc, by: officer, expiresAt }))).toBe('bad_request');
+    }
+    expect(await cards.listForAccount(acc)).toEqual([]);
+  });
+
+  it('replace.success: the old card revoked (replaced) and the new one bound to the same account, at the card limit', async () => {
+    const acc = await account();
+    const [a, b, c] = [uid(), uid(), uid()];
+    await cards.bind({ uid: a, accountId: acc, by: officer });
+    await cards.bind({ uid: b, accountId: acc, by: officer });
+    const expiresAt = clock.now() + 86_400_000;
+    const r = await cards2.replace({ oldUid: a, uid: c, label: 'новая', by: officer, expiresAt });
+    expect(r.old).toMatchObject({ uid: a, status: 'revoked', revokeReason: 'replaced', revokedBy: officer, replacedBy: c });
+    expect(r.binding).toMatchObject({ uid: c, accountId: acc, status: 'active', label: 'новая', replaces: a, expiresAt });
+    expect((await cards.listForAccount(acc)).map((x) => [x.uid, x.status])).toEqual([[a, 'revoked'], [b, 'active'], [c, 'active']]);
+  });
+
+  it('replace.success: an expired card is replaced; a revoked new card needs a reissue reason and moves from its old account', async () => {
+    const [acc, other] = [await account(), await account()];
+    const [a, n] = [uid(), uid()];
+    await cards.bind({ uid: a, accountId: acc, by: officer, expiresAt: clock.now() + 1000 });
+    await cards.bind({ uid: n, accountId: other, by: officer });
+    await cards.revoke({ uid: n, reason: 'left', by: officer });
+    clock.advance(1000);
+    expect(await codeOf(cards.replace({ oldUid: a, uid: n, by: officer }))).toBe('card_revoked');
+    const r = await cards.replace({ oldUid: a, uid: n, by: officer, reissueReason: 'передана' });
+    expect(r.binding).toMatchObject({ uid: n, accountId: acc, status: 'active', reissueReason: 'передана' });
+    expect(await cards.listForAccount(other)).toEqual([]);
+  });
+
+  it('replace.fail: card_not_found for an old card never bound or revoked, card_bound for a new card bound anywhere, bad_request for the same card; nothing changes', async () => {
+    const [acc, other] = [await account(), await account()];
+    const [a, b, gone] = [uid(), uid(), uid()];
+    await cards.bind({ uid: a, accountId: acc, by: officer });
+    await cards.bind({ uid: b, accountId: other, by: officer });
+    await cards.bind({ uid: gone, accountId: acc, by: officer });
+    await cards.revoke({ uid: gone, reason: 'lost', by: officer });
+    const before = [await cards.listForAccount(acc), await cards.listForAccount(other)];
+    expect(await codeOf(cards.replace({ oldUid: uid(), uid: uid(), by: officer }))).toBe('card_not_found');
+    expect(await codeOf(cards.replace({ oldUid: gone, uid: uid(), by: officer }))).toBe('card_not_found');
+    expect(await codeOf(cards.replace({ oldUid: a, uid: b, by: officer }))).toBe('card_bound');
+    expect(await codeOf(cards.replace({ oldUid: a, uid: a, by: officer }))).toBe('bad_request');
+    expect(await codeOf(cards.replace({ oldUid: a, uid: uid(), by: officer, expiresAt: clock.now() }))).toBe('bad_request');
+    expect([await cards.listForAccount(acc), await cards.listForAccount(other)]).toEqual(before);
+  });
+
+  it('replace.race: replace against a bind of the new card elsewhere, and two replaces of one old card: never both or neither active (20 runs)', async () => {
+    for (let i = 0; i < 20; i++) {
+      const [acc, other] = [await account(), await account()];
+      const [old, fresh, fresh2] = [uid(), uid(), uid()];
+      await cards.bind({ uid: old, accountId: acc, by: officer });
+      const r = await outcomes([cards.replace({ oldUid: old, uid: fresh, by: officer }), cards2.bind({ uid: fresh, accountId: other, by: officer })]);
+      expect(r.won).toBe(1);
+      const [o, f] = [await cards.get(old), await cards.get(fresh)];
+      // Either the replace won (old revoked, new on acc) or the bind did (old still active, new on other).
+      if (f?.accountId === acc) expect(o?.status).toBe('revoked');
+      else expect([o?.status, f?.accountId]).toEqual(['active', other]);
+
+      const current = o?.status === 'active' ? old : fresh;
+      const two = await outcomes([cards.replace({ oldUid: current, uid: fresh2, by: officer }), cards2.replace({ oldUid: current, uid: uid(), by: officer })]);
+      expect(two).toEqual({ won: 1, codes: ['card_not_found'] });
+      expect(await cards.activeForAccount(acc)).toHaveLength(1);
+    }
+  });
+
   it('error: unavailable when Redis cannot be reached', async () => {
     const dead = await unreachableRedis();
     const store = createCardStore({ redis: dead, clock, maxActivePerAccount: 2 });

@@ -2,7 +2,7 @@ import { createFactorCheck } from '../../src/strategies/factor-check';
 
 // Pure logic over plain fakes of the three stores.
 const ACTIVE = { status: 'active' };
-function check(card: { accountId: string; status: 'active' | 'revoked' } | null, agent: { status: string } | null, account: { status: string } | null = ACTIVE) {
+function check(card: { accountId: string; status: 'active' | 'revoked' | 'expired' } | null, agent: { status: string } | null, account: { status: string } | null = ACTIVE) {
   return createFactorCheck({ accounts: { get: async () => account }, cards: { get: async () => card }, agents: { get: async () => agent } })({
     accountId: 'acc_1',
     uid: '04A1A1A1A1A1A1',
@@ -20,6 +20,10 @@ describe('factor check', () => {
     ['gone', null],
   ])('a card %s: card_revoked', async (_what, card) => {
     expect(await check(card, { status: 'approved' })).toBe('card_revoked');
+  });
+  it('a card expired on the account: card_expired (expired on another account: card_revoked)', async () => {
+    expect(await check({ accountId: 'acc_1', status: 'expired' }, { status: 'approved' })).toBe('card_expired');
+    expect(await check({ accountId: 'acc_2', status: 'expired' }, { status: 'approved' })).toBe('card_revoked');
   });
   it.each([['revoked', { status: 'revoked' }], ['pending', { status: 'pending' }], ['gone', null]])('an agent %s: agent_revoked', async (_what, agent) => {
     expect(await check({ accountId: 'acc_1', status: 'active' }, agent)).toBe('agent_revoked');
