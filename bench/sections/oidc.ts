@@ -1,8 +1,11 @@
+import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
-import { forkChild } from '../lib/children';
+import { join } from 'node:path';
+import { forkChild, profileChild } from '../lib/children';
 import { cardauth } from '../lib/cardauth';
 import { Browser, HttpTarget } from '../lib/http';
 import { runFor, type LoadResult } from '../lib/load';
+import { summariseProfile, type CpuProfile } from '../lib/profile';
 import { authorizationRequest, codeOf, redeemCode, registerClient, signingKeysFile, silentSso, type BenchClient } from '../lib/oidc';
 import { cpuMeter, type CpuReport } from '../lib/proc';
 import { describeCommands, freePort, monitorCommands, startRedis, type BenchRedis } from '../lib/redis';
@@ -21,6 +24,12 @@ const CLIENTS = 16;
 const TAPOUTS = 40;
 
 type Measured = { load: LoadResult; cpu: CpuReport };
+
+/** With CARDAUTH_BENCH_PROFILES=<dir>, the raw V8 profile is kept there too (`<name>.cpuprofile`, for DevTools). */
+function keepProfile(name: string, profile: CpuProfile): void {
+  const dir = process.env.CARDAUTH_BENCH_PROFILES;
+  if (dir) writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+}
 
 /**
  * A whole OIDC login as a browser and its MIS make it, from a fresh browser whose cardauth
@@ -229,6 +238,21 @@ export const oidcSection: Section = {
       `whole OIDC login, median run: ${cpuLine(logins[1]!.cpu, logins[1]!.load.completed)}`,
       `  one OIDC login's Redis commands (MONITOR): ${loginSent.lines.map((l, i) => `${i + 1}. ${l}`).join('; ')}`,
     );
+
+    if (ctx.options.diagnose === true || (ctx.options.diagnose === 'auto' && median(oidcCpu) > OIDC_LOGIN_BUDGET_MS)) {
+      // Where the server's JS thread spends its time during OIDC logins, and during silent SSOs.
+      ctx.log(`diagnose: profiling the server's JS thread during ${ctx.ms(3)} ms of OIDC logins and ${ctx.ms(2)} ms of silent SSOs`);
+      const loginProfile = await profileChild(app, () => oidcRun(ctx.ms(3)));
+      const ssoProfile = await profileChild(app, () => measure(ctx.ms(2), sso));
+      keepProfile('oidc-login', loginProfile.profile);
+      keepProfile('oidc-sso', ssoProfile.profile);
+      details.push(
+        `server CPU profile, whole OIDC logins (${fmt(loginProfile.result.load.perSec, 1)}/s while profiling):`,
+        ...summariseProfile(loginProfile.profile, loginProfile.result.load.completed, 20).map((l) => `  ${l}`),
+        `server CPU profile, silent SSOs (${fmt(ssoProfile.result.load.perSec, 1)}/s while profiling):`,
+        ...summariseProfile(ssoProfile.profile, ssoProfile.result.load.completed, 20).map((l) => `  ${l}`),
+      );
+    }
 
     // — Tap-out → back-channel logout received by the client.
     if (!app.ready.backchannel) {
