@@ -7,7 +7,7 @@ import { Browser, HttpTarget } from '../lib/http';
 import { runFor, type LoadResult } from '../lib/load';
 import { summariseProfile, type CpuProfile } from '../lib/profile';
 import { authorizationRequest, codeOf, redeemCode, registerClient, signingKeysFile, silentSso, type BenchClient } from '../lib/oidc';
-import { cpuMeter, type CpuReport } from '../lib/proc';
+import { cpuMeter, procCpu, type CpuReport } from '../lib/proc';
 import { describeCommands, freePort, monitorCommands, startRedis, type BenchRedis } from '../lib/redis';
 import { BENCH_PASSWORD, login, prepareLogin, seed, submitLogin, type BenchUser, type PreparedLogin, type Seeded } from '../lib/seed';
 import { fmt, median, percentile, sleep } from '../lib/stats';
@@ -46,6 +46,52 @@ async function oidcLogin(b: Browser, target: HttpTarget, client: BenchClient, pr
   if (!next) throw new Error(`the authorization request did not reach the login page: ${loginPage.href.slice(0, 200)}`);
   await submitLogin(b, prepared, user, 'two-step');
   await redeemCode(target, client, codeOf(await b.follow(next), client), verifier);
+}
+
+/** A request's step name: method and path with ids left out, numbered when a flow makes it again. */
+const stepName = (method: string, path: string) =>
+  `${method} ${path.split('?')[0]!.replace(/^(\/oidc\/(?:auth|interaction))\/[^/]+$/, '$1/:uid')}`;
+
+/**
+ * Where a flow's CPU goes, request by request: `flow` runs `n` times, one request in flight at a
+ * time, and each request of `target` is charged the server's JS-thread CPU and redis-server's CPU
+ * from its start to its answer (/proc schedstat). Lines "GET /oidc/auth  0.85 + 0.05 ms".
+ */
+async function cpuByStep(n: number, target: HttpTarget, pids: { server: number; redis: number }, flow: () => Promise<void>): Promise<string[]> {
+  const steps = new Map<string, { server: number; redis: number }>();
+  let made = new Map<string, number>();
+  const original = target.request.bind(target);
+  target.request = async (method, path, headers, body) => {
+    const base = stepName(method, path);
+    const nth = (made.get(base) ?? 0) + 1;
+    made.set(base, nth);
+    const name = nth > 1 ? `${base} (#${nth})` : base;
+    const redisCpu = () => {
+      const c = procCpu(pids.redis);
+      return c.main + c.other;
+    };
+    const s0 = procCpu(pids.server).main;
+    const r0 = redisCpu();
+    const res = await original(method, path, headers, body);
+    const step = steps.get(name) ?? { server: 0, redis: 0 };
+    step.server += procCpu(pids.server).main - s0;
+    step.redis += redisCpu() - r0;
+    steps.set(name, step);
+    return res;
+  };
+  try {
+    for (let i = 0; i < n; i++) {
+      made = new Map();
+      await flow();
+    }
+  } finally {
+    target.request = original;
+  }
+  const total = [...steps.values()].reduce((a, s) => a + s.server + s.redis, 0) / n;
+  return [
+    ...[...steps].map(([name, s]) => `${name.padEnd(34)} ${fmt(s.server / n, 2).padStart(6)} + ${fmt(s.redis / n, 2)} ms`),
+    `${'total (server JS thread + Redis)'.padEnd(34)} ${fmt(total, 2).padStart(6)} ms`,
+  ];
 }
 
 /** A client's back-channel logout endpoint on loopback: records when each logout token arrives. */
@@ -244,6 +290,22 @@ export const oidcSection: Section = {
       ctx.log(`diagnose: profiling the server's JS thread during ${ctx.ms(3)} ms of OIDC logins and ${ctx.ms(2)} ms of silent SSOs`);
       const loginProfile = await profileChild(app, () => oidcRun(ctx.ms(3)));
       const ssoProfile = await profileChild(app, () => measure(ctx.ms(2), sso));
+      // Step by step, one flow at a time (no other request of the bench in flight).
+      const pids = { server: app.pid, redis: redis.pid };
+      const steps = 20;
+      const prepared: PreparedLogin[] = [];
+      for (let i = 0; i < steps; i++) {
+        browsers[0]!.clearCookies();
+        prepared.push(await prepareLogin(browsers[0]!, seeded.agent, users[0]!));
+      }
+      const loginSteps = await cpuByStep(steps, target, pids, () => oidcLogin(browsers[0]!, target, client, prepared.shift()!, users[0]!));
+      const ssoSteps = await cpuByStep(steps, target, pids, () => sso(0));
+      details.push(
+        `whole OIDC login, step by step (${steps} one at a time; server JS thread + redis-server CPU per request; the argon2 and statement verify run on other threads):`,
+        ...loginSteps.map((l) => `  ${l}`),
+        `silent SSO, step by step (${steps} one at a time):`,
+        ...ssoSteps.map((l) => `  ${l}`),
+      );
       keepProfile('oidc-login', loginProfile.profile);
       keepProfile('oidc-sso', ssoProfile.profile);
       details.push(
