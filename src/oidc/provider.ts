@@ -38,6 +38,42 @@ export interface OidcProviderDeps {
 /** The logged-in, unlocked cardauth user of the request (set by cardauth's session guard), if any. */
 const cardauthUser = (req: IncomingMessage) => (req as IncomingMessage & { user?: SessionUser }).user;
 
+/** Whether the provider's session is the login of the request's cardauth user (same account, same login time). */
+function sameLogin(ctx: KoaContextWithOIDC): boolean {
+  const user = cardauthUser(ctx.req);
+  const session = ctx.oidc.session;
+  return Boolean(user && session && session.accountId === user.accountId && session.authTime() === Math.floor(user.authTime / 1000));
+}
+
+/** Claims every ID token carries, never asked consent for (as oidc-provider's consent prompt). */
+const ALWAYS_CLAIMS = new Set(['sub', 'sid', 'auth_time', 'acr', 'amr', 'iss']);
+
+/**
+ * Every registered client is first-party (an officer registered it), so the user is not asked to
+ * consent: a client's grant gets the OpenID scopes and claims it asks for at once, when the
+ * account is the request's cardauth login (or has just logged in), instead of on a second
+ * interaction round (a second interaction, provider-session save and pair of redirects per login).
+ * The interaction route's `consent` still answers the prompts that come anyway (`prompt=consent`,
+ * native clients).
+ */
+async function firstPartyGrant(ctx: KoaContextWithOIDC) {
+  const { oidc } = ctx;
+  const clientId = oidc.client!.clientId;
+  const grantId = oidc.result?.consent?.grantId ?? oidc.session?.grantIdFor(clientId);
+  const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
+  if (!oidc.account || !(oidc.result?.login || sameLogin(ctx))) return existing;
+  const grant = existing ?? new oidc.provider.Grant({ accountId: oidc.account.accountId, clientId });
+  const scopes = new Set(grant.getOIDCScopeEncountered().split(' '));
+  const claims = new Set(grant.getOIDCClaimsEncountered());
+  const missingScopes = [...oidc.requestParamOIDCScopes].filter((s) => !scopes.has(s));
+  const missingClaims = [...oidc.requestParamClaims].filter((c) => !claims.has(c) && !ALWAYS_CLAIMS.has(c));
+  if (existing && !missingScopes.length && !missingClaims.length) return existing;
+  if (missingScopes.length) grant.addOIDCScope(missingScopes.join(' '));
+  if (missingClaims.length) grant.addOIDCClaims(missingClaims);
+  await grant.save();
+  return grant;
+}
+
 /**
  * The OpenID provider (panva's oidc-provider, OpenID-certified): authorization code flow,
  * PKCE (S256) required of public clients, `client_secret_basic` or `client_secret_post` for
@@ -57,13 +93,9 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
   const { Check, base } = interactionPolicy;
   const policy = base();
   policy.get('login')!.checks.add(
-    new Check('cardauth_session', 'the cardauth session is gone, locked, or another user’s', 'login_required', (ctx: KoaContextWithOIDC) => {
-      if (ctx.oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
-      const user = cardauthUser(ctx.req);
-      const session = ctx.oidc.session;
-      if (!user || !session || session.accountId !== user.accountId || session.authTime() !== Math.floor(user.authTime / 1000)) return Check.REQUEST_PROMPT;
-      return Check.NO_NEED_TO_PROMPT;
-    }),
+    new Check('cardauth_session', 'the cardauth session is gone, locked, or another user’s', 'login_required', (ctx: KoaContextWithOIDC) =>
+      ctx.oidc.result?.login || sameLogin(ctx) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT,
+    ),
   );
 
   const cookie = { httpOnly: true, sameSite: 'lax' as const, path: '/' };
@@ -88,6 +120,7 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
       credential: `${OIDC_PREFIX}/credential`,
     },
     interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`, policy },
+    loadExistingGrant: firstPartyGrant,
     features: { devInteractions: { enabled: false }, revocation: { enabled: true }, userinfo: { enabled: true }, rpInitiatedLogout: { enabled: true, ...deps.logoutPages } },
     // A confidential client sends its secret either way: HTTP Basic or the form (several MIS stacks default to it).
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],

@@ -113,6 +113,22 @@ describe('authorization code flow', () => {
     expect((await again.finish()).claims.sub).toBe(accountId);
   });
 
+  it('a login takes one interaction: a registered web client gets its grant with the login, not on a second (consent) round; a second one is silent at once', async () => {
+    const browser = new Browser(setup.issuer);
+    const { callback, finish } = await signIn(browser, webClient());
+    expect(callback.startsWith(`${WEB_REDIRECT}?code=`)).toBe(true);
+    const interactions = browser.trail.filter((p) => p.startsWith('/oidc/interaction/'));
+    // Before the login and after it: the same interaction.
+    expect(interactions).toHaveLength(2);
+    expect(new Set(interactions).size).toBe(1);
+    expect(browser.trail.filter((p) => p.startsWith('/oidc/auth'))).toEqual(['/oidc/auth', `/oidc/auth/${interactions[0]!.split('/').pop()}`]);
+    expect((await finish()).claims).toMatchObject({ sub: accountId, preferred_username: 'ivanova' });
+    browser.trail.length = 0;
+    const other = { issuer: setup.issuer, clientId: 'other-mis', secret: otherSecret, redirectUri: 'https://other.example.ru/cb' };
+    expect((await (await signIn(browser, other, {}, false)).finish()).claims.sub).toBe(accountId);
+    expect(browser.trail).toEqual(['/oidc/auth']);
+  });
+
   it('a confidential client may send its secret in the form (client_secret_post) instead; a wrong one is refused', async () => {
     const browser = new Browser(setup.issuer);
     const post = { ...webClient(), authMethod: 'post' };
