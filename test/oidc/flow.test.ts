@@ -129,6 +129,26 @@ describe('authorization code flow', () => {
     expect(browser.trail).toEqual(['/oidc/auth']);
   });
 
+  it('each request of a login reads the interaction once: the interaction page twice (before and after the login), the resume once', async () => {
+    const monitor = await setup.redis.client().monitor();
+    const reads: string[] = [];
+    let seenAll: () => void = () => undefined;
+    const end = new Promise<void>((resolve) => (seenAll = resolve));
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args[0]?.toLowerCase() === 'echo' && args[1] === 'end-of-trip') seenAll();
+      if (args[0]?.toLowerCase() === 'hgetall' && args[1]?.startsWith('oidc:Interaction:')) reads.push(args[1]);
+    });
+    try {
+      const browser = new Browser(setup.issuer);
+      await signIn(browser, webClient());
+      await setup.redis.client().echo('end-of-trip');
+      await end; // MONITOR has seen every command of the trip
+      expect(reads).toHaveLength(3);
+    } finally {
+      monitor.disconnect();
+    }
+  });
+
   it('a confidential client may send its secret in the form (client_secret_post) instead; a wrong one is refused', async () => {
     const browser = new Browser(setup.issuer);
     const post = { ...webClient(), authMethod: 'post' };
