@@ -58,7 +58,7 @@ const stepName = (method: string, path: string) =>
  * of `target` charged the server's JS-thread CPU and redis-server's CPU from its start to its
  * answer (/proc schedstat). Lines "GET /oidc/auth  0.85 + 0.05 ms  3: GET session; …".
  */
-async function cpuByStep(n: number, target: HttpTarget, redis: BenchRedis, server: number, flow: () => Promise<void>): Promise<string[]> {
+async function cpuByStep(n: number, target: HttpTarget, redis: BenchRedis, server: number, roundTripMs: number, flow: () => Promise<void>): Promise<string[]> {
   const steps = new Map<string, { server: number; redis: number; commands: string[] }>();
   let made = new Map<string, number>();
   let before: (name: string) => Promise<void> = async () => undefined;
@@ -105,7 +105,10 @@ async function cpuByStep(n: number, target: HttpTarget, redis: BenchRedis, serve
   }
   const total = [...steps.values()].reduce((a, s) => a + s.server + s.redis, 0) / n;
   return [
-    ...[...steps].map(([name, s]) => `${name.padEnd(34)} ${fmt(s.server / n, 2).padStart(6)} + ${fmt(s.redis / n, 2)} ms  ${s.commands.length}: ${s.commands.join('; ')}`),
+    ...[...steps].map(
+      ([name, s]) =>
+        `${name.padEnd(34)} ${fmt(s.server / n, 2).padStart(6)} + ${fmt(s.redis / n, 2)} ms  ${s.commands.length} round trips (≈ ${fmt(s.commands.length * roundTripMs, 2)} ms): ${s.commands.join('; ')}`,
+    ),
     `${'total (server JS thread + Redis)'.padEnd(34)} ${fmt(total, 2).padStart(6)} ms`,
   ];
 }
@@ -319,14 +322,20 @@ export const oidcSection: Section = {
       const loginProfile = await profileChild(app, () => oidcRun(ctx.ms(3)));
       const ssoProfile = await profileChild(app, () => measure(ctx.ms(2), sso));
       // Step by step, one flow at a time (no other request of the bench in flight).
+      // What one round trip costs, alone: the app's ioredis client, HGETALL of the client's record.
+      const trips = 2000;
+      const r0 = procCpu(redis.pid);
+      const tripJs = await app.call<number>('roundTrip', { n: trips, key: `oidc:Client:${client.id}` });
+      const r1 = procCpu(redis.pid);
+      const tripRedis = (r1.main + r1.other - r0.main - r0.other) / trips;
       const steps = 20;
       const prepared: PreparedLogin[] = [];
       for (let i = 0; i <= steps; i++) {
         browsers[0]!.clearCookies();
         prepared.push(await prepareLogin(browsers[0]!, seeded.agent, users[0]!));
       }
-      const loginSteps = await cpuByStep(steps, target, redis, app.pid, () => oidcLogin(browsers[0]!, target, client, prepared.shift()!, users[0]!));
-      const ssoSteps = await cpuByStep(steps, target, redis, app.pid, () => sso(0));
+      const loginSteps = await cpuByStep(steps, target, redis, app.pid, tripJs + tripRedis, () => oidcLogin(browsers[0]!, target, client, prepared.shift()!, users[0]!));
+      const ssoSteps = await cpuByStep(steps, target, redis, app.pid, tripJs + tripRedis, () => sso(0));
       // The same, one login at a time, under the profiler: whose work the JS thread does.
       const oneByOne = 40;
       const more: PreparedLogin[] = [];
@@ -339,6 +348,7 @@ export const oidcSection: Section = {
       });
       keepProfile('oidc-login-one-by-one', owned.profile);
       details.push(
+        `one Redis round trip (${trips} HGETALLs of a client's record one after another, the app's ioredis client): server JS thread ${fmt(tripJs, 3)} + redis-server ${fmt(tripRedis, 3)} ms`,
         `whole OIDC login, step by step (${steps} one at a time; server JS thread + redis-server CPU per request, the argon2 and statement verify run on other threads; the Redis commands it sends):`,
         ...loginSteps.map((l) => `  ${l}`),
         `silent SSO, step by step (${steps} one at a time):`,
