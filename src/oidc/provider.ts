@@ -35,12 +35,28 @@ export interface OidcProviderDeps {
   logoutPages: Pick<LogoutPages, 'logoutSource' | 'postLogoutSuccessSource'>;
 }
 
+type CardauthRequest = IncomingMessage & { user?: SessionUser; [LOAD_SESSION]?: () => Promise<void> };
+const LOAD_SESSION = Symbol('cardauth session, run when first asked for');
+
+/**
+ * Runs cardauth's session for this request only if the provider asks for its user (mount.ts, on
+ * the resume: a login's result carries the account, and the user is asked for only when it does not).
+ */
+export function deferSession(req: IncomingMessage, run: (done: (err?: unknown) => void) => void): void {
+  let ran: Promise<void> | undefined;
+  (req as CardauthRequest)[LOAD_SESSION] = () =>
+    (ran ??= new Promise<void>((resolve, reject) => run((err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()))));
+}
+
 /** The logged-in, unlocked cardauth user of the request (set by cardauth's session guard), if any. */
-const cardauthUser = (req: IncomingMessage) => (req as IncomingMessage & { user?: SessionUser }).user;
+async function cardauthUser(req: CardauthRequest): Promise<SessionUser | undefined> {
+  await req[LOAD_SESSION]?.();
+  return req.user;
+}
 
 /** Whether the provider's session is the login of the request's cardauth user (same account, same login time). */
-function sameLogin(ctx: KoaContextWithOIDC): boolean {
-  const user = cardauthUser(ctx.req);
+async function sameLogin(ctx: KoaContextWithOIDC): Promise<boolean> {
+  const user = await cardauthUser(ctx.req);
   const session = ctx.oidc.session;
   return Boolean(user && session && session.accountId === user.accountId && session.authTime() === Math.floor(user.authTime / 1000));
 }
@@ -61,7 +77,7 @@ async function firstPartyGrant(ctx: KoaContextWithOIDC) {
   const clientId = oidc.client!.clientId;
   const grantId = oidc.result?.consent?.grantId ?? oidc.session?.grantIdFor(clientId);
   const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
-  if (!oidc.account || !(oidc.result?.login || sameLogin(ctx))) return existing;
+  if (!oidc.account || !(oidc.result?.login || (await sameLogin(ctx)))) return existing;
   const grant = existing ?? new oidc.provider.Grant({ accountId: oidc.account.accountId, clientId });
   const scopes = new Set(grant.getOIDCScopeEncountered().split(' '));
   const claims = new Set(grant.getOIDCClaimsEncountered());
@@ -93,8 +109,8 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
   const { Check, base } = interactionPolicy;
   const policy = base();
   policy.get('login')!.checks.add(
-    new Check('cardauth_session', 'the cardauth session is gone, locked, or another user’s', 'login_required', (ctx: KoaContextWithOIDC) =>
-      ctx.oidc.result?.login || sameLogin(ctx) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT,
+    new Check('cardauth_session', 'the cardauth session is gone, locked, or another user’s', 'login_required', async (ctx: KoaContextWithOIDC) =>
+      ctx.oidc.result?.login || (await sameLogin(ctx)) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT,
     ),
   );
 

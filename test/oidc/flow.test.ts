@@ -149,6 +149,40 @@ describe('authorization code flow', () => {
     }
   });
 
+  it('the resume after a login does not read the cardauth session (the login result carries the account); a resume after consent alone does', async () => {
+    const browser = new Browser(setup.issuer);
+    await setup.login(browser, IVANOVA);
+    /** The redirects from `url` to the client, each with the cardauth sessions read while answering it. */
+    const trip = async (url: string) => {
+      const hops: Array<{ path: string; sessionReads: number }> = [];
+      for (let at = new URL(url); at.origin === setup.issuer; ) {
+        const monitor = await setup.redis.client().monitor();
+        let reads = 0;
+        let seenAll: () => void = () => undefined;
+        const end = new Promise<void>((resolve) => (seenAll = resolve));
+        monitor.on('monitor', (_time: string, args: string[]) => {
+          if (args[0]?.toLowerCase() === 'echo' && args[1] === 'end-of-hop') seenAll();
+          if (args[0]?.toLowerCase() === 'get' && args[1]?.startsWith('sess:')) reads++;
+        });
+        const res = await browser.fetch(at.href);
+        await setup.redis.client().echo('end-of-hop');
+        await end;
+        monitor.disconnect();
+        hops.push({ path: at.pathname, sessionReads: reads });
+        expect(res.status).toBe(303);
+        at = new URL(res.headers.get('location')!, at);
+      }
+      return hops;
+    };
+    // A web client: /oidc/auth → the interaction (it finishes the login at once) → the resume → the client.
+    const web = await trip((await setup.rp.call({ op: 'start', ...webClient() })).url);
+    expect(web.map((h) => h.path.replace(/^(\/oidc\/(?:auth|interaction))\/[^/]+$/, '$1/:uid'))).toEqual(['/oidc/auth', '/oidc/interaction/:uid', '/oidc/auth/:uid']);
+    expect(web.map((h) => h.sessionReads)).toEqual([1, 1, 0]);
+    // A native client then: the provider knows the user, and asks for consent alone (RFC 8252); its resume checks the cardauth session.
+    const native = await trip((await setup.rp.call({ op: 'start', ...publicClient() })).url);
+    expect(native.map((h) => h.sessionReads)).toEqual([1, 1, 1]);
+  });
+
   it('a confidential client may send its secret in the form (client_secret_post) instead; a wrong one is refused', async () => {
     const browser = new Browser(setup.issuer);
     const post = { ...webClient(), authMethod: 'post' };
