@@ -104,7 +104,8 @@ export interface Oidc {
  * (its `callback()`, at the root of the router, so its routes carry the /oidc prefix and the
  * discovery document is the issuer's `/.well-known/openid-configuration`); the authorization
  * and end-session endpoints run cardauth's session first, so the provider sees the cardauth
- * user, and a confirmed logout ends the cardauth session too (RP-initiated logout).
+ * user (the resume of an authorization runs it only if the provider asks for the user), and a
+ * confirmed logout ends the cardauth session too (RP-initiated logout).
  * Everything here is synchronous: the keys are read once at start (by createRouter, before
  * this module is loaded), and oidc-provider loads through require() (Node 20.19+).
  *

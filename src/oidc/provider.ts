@@ -35,8 +35,8 @@ export interface OidcProviderDeps {
   logoutPages: Pick<LogoutPages, 'logoutSource' | 'postLogoutSuccessSource'>;
 }
 
-type CardauthRequest = IncomingMessage & { user?: SessionUser; [LOAD_SESSION]?: () => Promise<void> };
 const LOAD_SESSION = Symbol('cardauth session, run when first asked for');
+type CardauthRequest = IncomingMessage & { user?: SessionUser; [LOAD_SESSION]?: () => Promise<void> };
 
 /**
  * Runs cardauth's session for this request only if the provider asks for its user (mount.ts, on
