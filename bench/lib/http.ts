@@ -25,7 +25,9 @@ export class HttpTarget {
     const u = new URL(url);
     this.host = u.hostname;
     this.port = Number(u.port);
-    this.agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
+    // A socket idle for 4 s is dropped before the server's keep-alive timeout (5 s) closes it: a
+    // request sent on it just as the server closes it would fail (ECONNRESET, "socket hang up").
+    this.agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, timeout: 4000 });
   }
 
   request(method: string, path: string, headers: OutgoingHttpHeaders, body?: string): Promise<HttpResponse> {

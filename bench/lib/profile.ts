@@ -116,3 +116,45 @@ export function summariseProfile(profile: CpuProfile, ops: number, top = 14): st
   }
   return lines;
 }
+
+/**
+ * A sample's owner, by script URL: `anywhere` rules claim a sample when any frame of its stack
+ * matches (in order: a socket write inside the OIDC adapter is the adapter's); otherwise the
+ * frame nearest the leaf that a `nearest` rule matches decides (the root of every request is
+ * express and cardauth's router, so only the nearest counts).
+ */
+export type Owner = { name: string; url: RegExp; anywhere?: boolean };
+
+/**
+ * The JS thread's time by owner, ms per op, largest first (`owners` as above; a sample no rule
+ * claims goes to its own bucket: GC, node internals). Unlike self time, work a package's call
+ * does in node (socket writes, hashing) counts for that package. Async continuations start a
+ * new stack: a reply ioredis parses is ioredis's, whoever sent the command.
+ */
+export function profileOwners(profile: CpuProfile, ops: number, owners: readonly Owner[]): Array<[string, number]> {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const ownerOf = new Map<number, string>();
+  const owner = (id: number): string => {
+    const known = ownerOf.get(id);
+    if (known) return known;
+    const urls: string[] = [];
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) urls.push(byId.get(at)!.callFrame.url);
+    const leaf = byId.get(id)!.callFrame;
+    const claimed = urls.some((u) => u.includes('bench/lib/profile'))
+      ? '(profiler)'
+      : (owners.find((o) => o.anywhere && urls.some((u) => o.url.test(u)))?.name ??
+        urls.map((u) => owners.find((o) => !o.anywhere && o.url.test(u))?.name).find((n) => n !== undefined));
+    const o = claimed ?? (leaf.url ? bucketOf(leaf.url, leaf.functionName) : leaf.functionName || '(native)');
+    ownerOf.set(id, o);
+    return o;
+  };
+  const out = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const o = owner(id);
+    if (o === '(idle)' || o === '(profiler)') return;
+    out.set(o, (out.get(o) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000 / Math.max(ops, 1));
+  });
+  return [...out].sort((a, b) => b[1] - a[1]);
+}

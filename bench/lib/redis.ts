@@ -130,8 +130,18 @@ const KEY_OWNERS: Array<[RegExp, string]> = [
   [/^acct:/, 'account'],
   [/^audit:/, 'audit'],
   [/^lkd:|^ipl:|^jnk:|^jti:/, 'claim-once'],
-  [/^oidc:/, 'oidc'],
+  // oidc-provider's models by name: `oidc Session`, `oidc AuthorizationCode`, `oidc grant`.
+  [/^oidc:([^:]+)/, 'oidc $1'],
 ];
+
+/** Who a key belongs to (KEY_OWNERS; `$1` in an owner is the key's first group). */
+function ownerOf(key: string): string | undefined {
+  for (const [re, owner] of KEY_OWNERS) {
+    const m = re.exec(key);
+    if (m) return m[0].replace(re, owner);
+  }
+  return undefined;
+}
 
 /**
  * The commands a client sent, each with what it touched (by key prefix) and, for a script,
@@ -147,7 +157,7 @@ export function describeCommands(seen: readonly SeenCommand[]): { sent: number; 
       sent[sent.length - 1]?.inner.push(name);
       continue;
     }
-    const owner = c.args.slice(1).map((a) => KEY_OWNERS.find(([re]) => re.test(a))?.[1]).find((o) => o !== undefined);
+    const owner = c.args.slice(1).map(ownerOf).find((o) => o !== undefined);
     sent.push({ head: owner ? `${name} ${owner}` : name, inner: [] });
   }
   return { sent: sent.length, inScripts, lines: sent.map((c) => (c.inner.length ? `${c.head} [${c.inner.join(' ')}]` : c.head)) };

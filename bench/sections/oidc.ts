@@ -1,11 +1,14 @@
+import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
-import { forkChild } from '../lib/children';
+import { join } from 'node:path';
+import { forkChild, profileChild } from '../lib/children';
 import { cardauth } from '../lib/cardauth';
 import { Browser, HttpTarget } from '../lib/http';
 import { runFor, type LoadResult } from '../lib/load';
+import { profileOwners, summariseProfile, type CpuProfile, type Owner } from '../lib/profile';
 import { authorizationRequest, codeOf, redeemCode, registerClient, signingKeysFile, silentSso, type BenchClient } from '../lib/oidc';
-import { cpuMeter, type CpuReport } from '../lib/proc';
-import { describeCommands, freePort, monitorCommands, startRedis, type BenchRedis } from '../lib/redis';
+import { cpuMeter, procCpu, type CpuReport } from '../lib/proc';
+import { describeCommands, freePort, monitorCommands, startRedis, type BenchRedis, type SeenCommand } from '../lib/redis';
 import { BENCH_PASSWORD, login, prepareLogin, seed, submitLogin, type BenchUser, type PreparedLogin, type Seeded } from '../lib/seed';
 import { fmt, median, percentile, sleep } from '../lib/stats';
 import type { BenchContext, Row, Section } from '../lib/types';
@@ -21,6 +24,12 @@ const CLIENTS = 16;
 const TAPOUTS = 40;
 
 type Measured = { load: LoadResult; cpu: CpuReport };
+
+/** With CARDAUTH_BENCH_PROFILES=<dir>, the raw V8 profile is kept there too (`<name>.cpuprofile`, for DevTools). */
+function keepProfile(name: string, profile: CpuProfile): void {
+  const dir = process.env.CARDAUTH_BENCH_PROFILES;
+  if (dir) writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+}
 
 /**
  * A whole OIDC login as a browser and its MIS make it, from a fresh browser whose cardauth
@@ -38,6 +47,83 @@ async function oidcLogin(b: Browser, target: HttpTarget, client: BenchClient, pr
   await submitLogin(b, prepared, user, 'two-step');
   await redeemCode(target, client, codeOf(await b.follow(next), client), verifier);
 }
+
+/** A request's step name: method and path with ids left out, numbered when a flow makes it again. */
+const stepName = (method: string, path: string) =>
+  `${method} ${path.split('?')[0]!.replace(/^(\/oidc\/(?:auth|interaction))\/[^/]+$/, '$1/:uid')}`;
+
+/**
+ * Where a flow's CPU goes, request by request: `flow` runs once under MONITOR (the Redis
+ * commands each request sends), then `n` times, one request in flight at a time, each request
+ * of `target` charged the server's JS-thread CPU and redis-server's CPU from its start to its
+ * answer (/proc schedstat). Lines "GET /oidc/auth  0.85 + 0.05 ms  3: GET session; …".
+ */
+async function cpuByStep(n: number, target: HttpTarget, redis: BenchRedis, server: number, roundTripMs: number, flow: () => Promise<void>): Promise<string[]> {
+  const steps = new Map<string, { server: number; redis: number; commands: string[] }>();
+  let made = new Map<string, number>();
+  let before: (name: string) => Promise<void> = async () => undefined;
+  const redisCpu = () => {
+    const c = procCpu(redis.pid);
+    return c.main + c.other;
+  };
+  const original = target.request.bind(target);
+  target.request = async (method, path, headers, body) => {
+    const base = stepName(method, path);
+    const nth = (made.get(base) ?? 0) + 1;
+    made.set(base, nth);
+    const name = nth > 1 ? `${base} (#${nth})` : base;
+    await before(name);
+    const s0 = procCpu(server).main;
+    const r0 = redisCpu();
+    const res = await original(method, path, headers, body);
+    const step = steps.get(name) ?? { server: 0, redis: 0, commands: [] };
+    step.server += procCpu(server).main - s0;
+    step.redis += redisCpu() - r0;
+    steps.set(name, step);
+    return res;
+  };
+  try {
+    // Each request's commands: a marker (ECHO from another connection) before each.
+    const marker = redis.client();
+    before = async (name) => void (await marker.echo(`step ${name}`));
+    const seen = await monitorCommands(redis, flow);
+    before = async () => undefined;
+    const byStep = new Map<string, SeenCommand[]>();
+    let at: SeenCommand[] = [];
+    for (const c of seen) {
+      if (c.args[0]?.toLowerCase() === 'echo' && c.args[1]?.startsWith('step ')) byStep.set(c.args[1].slice(5), (at = []));
+      else at.push(c);
+    }
+    steps.clear();
+    for (const [name, cmds] of byStep) steps.set(name, { server: 0, redis: 0, commands: describeCommands(cmds).lines });
+    for (let i = 0; i < n; i++) {
+      made = new Map();
+      await flow();
+    }
+  } finally {
+    target.request = original;
+  }
+  const total = [...steps.values()].reduce((a, s) => a + s.server + s.redis, 0) / n;
+  return [
+    ...[...steps].map(
+      ([name, s]) =>
+        `${name.padEnd(34)} ${fmt(s.server / n, 2).padStart(6)} + ${fmt(s.redis / n, 2)} ms  ${s.commands.length} round trips (≈ ${fmt(s.commands.length * roundTripMs, 2)} ms): ${s.commands.join('; ')}`,
+    ),
+    `${'total (server JS thread + Redis)'.padEnd(34)} ${fmt(total, 2).padStart(6)} ms`,
+  ];
+}
+
+/** Who the server's JS time is spent for, in an OIDC login: oidc-provider's own work or cardauth's. */
+const OWNERS: Owner[] = [
+  { name: 'jose (oidc-provider: ID token signing; cardauth: statement verify)', url: /node_modules\/jose\//, anywhere: true },
+  { name: 'cardauth: OIDC Redis adapter (its commands\' building and writes)', url: /\/dist\/oidc\/redis-adapter\.js/, anywhere: true },
+  { name: 'ioredis (any store\'s commands; every reply)', url: /node_modules\/ioredis\//, anywhere: false },
+  { name: 'cardauth: session (express-session, its store)', url: /node_modules\/(?:express-session|connect-redis)\/|\/dist\/store\/session-store\.js/ },
+  { name: 'oidc-provider + Koa', url: /node_modules\/(?:oidc-provider|koa[^/]*|@koa\/[^/]+|cookies|keygrip|http-errors|statuses|jsesc|quick-lru|@panva\/[^/]+|content-type|raw-body|media-typer|accepts|negotiator|fresh|vary|only)\// },
+  { name: 'cardauth: OIDC glue (mount, interaction route, provider hooks)', url: /\/dist\/oidc\// },
+  { name: 'cardauth: login, guard, audit, stores, routes', url: /\/dist\// },
+  { name: 'express, passport, helmet', url: /node_modules\/(?:express|router|body-parser|passport[^/]*|finalhandler|send|on-headers|on-finished|cookie|cookie-signature|helmet|parseurl|qs|type-is|encodeurl|escape-html)\// },
+];
 
 /** A client's back-channel logout endpoint on loopback: records when each logout token arrives. */
 async function startLogoutReceiver(ctx: BenchContext): Promise<{ url: string; next(timeoutMs: number): Promise<{ at: number; sub: string } | undefined> }> {
@@ -229,6 +315,58 @@ export const oidcSection: Section = {
       `whole OIDC login, median run: ${cpuLine(logins[1]!.cpu, logins[1]!.load.completed)}`,
       `  one OIDC login's Redis commands (MONITOR): ${loginSent.lines.map((l, i) => `${i + 1}. ${l}`).join('; ')}`,
     );
+
+    if (ctx.options.diagnose === true || (ctx.options.diagnose === 'auto' && median(oidcCpu) > OIDC_LOGIN_BUDGET_MS)) {
+      // Where the server's JS thread spends its time during OIDC logins, and during silent SSOs.
+      ctx.log(`diagnose: profiling the server's JS thread during ${ctx.ms(3)} ms of OIDC logins and ${ctx.ms(2)} ms of silent SSOs`);
+      const loginProfile = await profileChild(app, () => oidcRun(ctx.ms(3)));
+      const ssoProfile = await profileChild(app, () => measure(ctx.ms(2), sso));
+      // Step by step, one flow at a time (no other request of the bench in flight).
+      // What one round trip costs, alone: the app's ioredis client, HGETALL of the client's record.
+      const trips = 2000;
+      const r0 = procCpu(redis.pid);
+      const tripJs = await app.call<number>('roundTrip', { n: trips, key: `oidc:Client:${client.id}` });
+      const r1 = procCpu(redis.pid);
+      const tripRedis = (r1.main + r1.other - r0.main - r0.other) / trips;
+      const steps = 20;
+      const prepared: PreparedLogin[] = [];
+      for (let i = 0; i <= steps; i++) {
+        browsers[0]!.clearCookies();
+        prepared.push(await prepareLogin(browsers[0]!, seeded.agent, users[0]!));
+      }
+      const loginSteps = await cpuByStep(steps, target, redis, app.pid, tripJs + tripRedis, () => oidcLogin(browsers[0]!, target, client, prepared.shift()!, users[0]!));
+      const ssoSteps = await cpuByStep(steps, target, redis, app.pid, tripJs + tripRedis, () => sso(0));
+      // The same, one login at a time, under the profiler: whose work the JS thread does.
+      const oneByOne = 40;
+      const more: PreparedLogin[] = [];
+      for (let i = 0; i < oneByOne; i++) {
+        browsers[0]!.clearCookies();
+        more.push(await prepareLogin(browsers[0]!, seeded.agent, users[0]!));
+      }
+      const owned = await profileChild(app, async () => {
+        for (const p of more) await oidcLogin(browsers[0]!, target, client, p, users[0]!);
+      });
+      keepProfile('oidc-login-one-by-one', owned.profile);
+      details.push(
+        `one Redis round trip (${trips} HGETALLs of a client's record one after another, the app's ioredis client): server JS thread ${fmt(tripJs, 3)} + redis-server ${fmt(tripRedis, 3)} ms`,
+        `whole OIDC login, step by step (${steps} one at a time; server JS thread + redis-server CPU per request, the argon2 and statement verify run on other threads; the Redis commands it sends):`,
+        ...loginSteps.map((l) => `  ${l}`),
+        `silent SSO, step by step (${steps} one at a time):`,
+        ...ssoSteps.map((l) => `  ${l}`),
+        `whole OIDC login, the server's JS thread by owner (${oneByOne} one at a time under the profiler; wall-clock samples; ms per login):`,
+        ...profileOwners(owned.profile, oneByOne, OWNERS)
+          .slice(0, 16)
+          .map(([name, ms]) => `  ${fmt(ms, 2).padStart(6)}  ${name}`),
+      );
+      keepProfile('oidc-login', loginProfile.profile);
+      keepProfile('oidc-sso', ssoProfile.profile);
+      details.push(
+        `server CPU profile, whole OIDC logins (${fmt(loginProfile.result.load.perSec, 1)}/s while profiling):`,
+        ...summariseProfile(loginProfile.profile, loginProfile.result.load.completed, 20).map((l) => `  ${l}`),
+        `server CPU profile, silent SSOs (${fmt(ssoProfile.result.load.perSec, 1)}/s while profiling):`,
+        ...summariseProfile(ssoProfile.profile, ssoProfile.result.load.completed, 20).map((l) => `  ${l}`),
+      );
+    }
 
     // — Tap-out → back-channel logout received by the client.
     if (!app.ready.backchannel) {

@@ -2,6 +2,7 @@ import type { Logger } from '../../src/logger';
 import { cardauth } from '../lib/cardauth';
 import { serveRpc } from '../lib/children';
 import { listenLoopback } from '../lib/listen';
+import { procCpu } from '../lib/proc';
 
 /** The session secret every bench server uses (the bare app signs with the same one). */
 export const BENCH_SECRET = 'bench-session-secret-0123456789abcdef';
@@ -28,6 +29,8 @@ export interface RunningCardauth {
   origin: string;
   /** warn/error lines the server logged (the first few also go to stderr). */
   logged(): { warn: number; error: number; first: string[] };
+  /** What one Redis round trip costs this process's JS thread: `n` HGETALLs of `key` one after another through the app's client, ms each. */
+  roundTrip(n: number, key: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -79,6 +82,11 @@ export async function startCardauth(opts: CardauthServerOptions): Promise<Runnin
     backchannel: parts.backchannel !== undefined,
     origin,
     logged: () => ({ ...logger.counts, first: [...logger.counts.first] }),
+    async roundTrip(n, key) {
+      const before = procCpu(process.pid).main;
+      for (let i = 0; i < n; i++) await redis.hgetall(key);
+      return (procCpu(process.pid).main - before) / n;
+    },
     async close() {
       await parts.backchannel?.stop();
       await listening.close();
@@ -92,7 +100,7 @@ if (require.main === module) {
     const opts = JSON.parse(process.argv[2]!) as CardauthServerOptions;
     const running = await startCardauth(opts);
     serveRpc(
-      { logged: () => running.logged() },
+      { logged: () => running.logged(), roundTrip: (arg) => running.roundTrip((arg as { n: number }).n, (arg as { key: string }).key) },
       { url: running.url, origin: running.origin, backchannel: running.backchannel },
       async () => {
         await running.close();

@@ -1,6 +1,7 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type Redis from 'ioredis';
 import type Provider from 'oidc-provider';
+import type { Interaction, InteractionResults } from 'oidc-provider';
 import { CardauthError } from '../errors';
 import type { SessionUser } from '../strategies/session-user';
 import { INTERACTION_PATH, LOGIN_ACR, LOGIN_AMR } from './provider';
@@ -61,6 +62,17 @@ export function createInteractionRoutes(deps: InteractionRoutesDeps): Router {
     await providerSession.persist();
   }
 
+  /**
+   * As provider.interactionFinished, on the interaction this request has read already (the
+   * provider's own would read it again): the result saved with the interaction's remaining
+   * lifetime (the provider's clock: it set `exp`), and a 303 to its `returnTo`.
+   */
+  async function finish(res: Response, details: Interaction, result: InteractionResults, merge: boolean) {
+    details.result = merge && !('error' in result) ? { ...details.lastSubmission, ...result } : result;
+    await details.save(details.exp - Math.floor(Date.now() / 1000));
+    res.redirect(303, details.returnTo);
+  }
+
   async function interaction(req: Request, res: Response) {
     const details = await provider.interactionDetails(req, res);
     const { uid, prompt, params, session } = details;
@@ -70,18 +82,13 @@ export function createInteractionRoutes(deps: InteractionRoutesDeps): Router {
       const maxAge = params.max_age === undefined ? undefined : Number(params.max_age);
       if (await needsFreshLogin(uid, user, prompt.reasons, maxAge)) return sendToLogin(res, uid, true);
       if (session?.uid) await forgetClients(session.uid);
-      await provider.interactionFinished(
-        req,
-        res,
-        { login: { accountId: user.accountId, amr: LOGIN_AMR, acr: LOGIN_ACR, ts: Math.floor(user.authTime / 1000) } },
-        { mergeWithLastSubmission: false },
-      );
+      await finish(res, details, { login: { accountId: user.accountId, amr: LOGIN_AMR, acr: LOGIN_ACR, ts: Math.floor(user.authTime / 1000) } }, false);
       return;
     }
     if (prompt.name === 'consent') {
       if (!user) return sendToLogin(res, uid, false);
       if (!session || session.accountId !== user.accountId) {
-        await provider.interactionFinished(req, res, { error: 'login_required', error_description: 'the cardauth session changed' }, { mergeWithLastSubmission: false });
+        await finish(res, details, { error: 'login_required', error_description: 'the cardauth session changed' }, false);
         return;
       }
       const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId: user.accountId, clientId: String(params.client_id) });
@@ -91,7 +98,7 @@ export function createInteractionRoutes(deps: InteractionRoutesDeps): Router {
       if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
       for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
       const grantId = await grant.save();
-      await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+      await finish(res, details, { consent: { grantId } }, true);
       return;
     }
     throw new CardauthError('bad_request', 'unsupported interaction');

@@ -4,13 +4,14 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import { errorMessage, type Logger } from '../logger';
 import type { SessionUser } from '../strategies/session-user';
 import type { BackchannelStore } from './backchannel-store';
+import { loadDeferredSession } from './provider';
 
 /**
  * Ties each authorization to the cardauth session it was made in, for back-channel logout:
  * once the authorization endpoint (or its resume) has answered a client that has a
  * `backchannel_logout_uri` with a code, and before that answer leaves, it stores the client's
  * `sid`, subject and grant under the cardauth session of the request (its session middleware
- * ran first, see mount.ts). If that write fails, the client gets no code: a 503
+ * ran first, or runs now where mount.ts deferred it). If that write fails, the client gets no code: a 503
  * `temporarily_unavailable` instead, so no client holds tokens that a logout would miss.
  *
  * @example
@@ -27,6 +28,8 @@ export function linkSessions(provider: Provider, store: Pick<BackchannelStore, '
     if (!client?.backchannelLogoutUri) return;
     const req = ctx.req as IncomingMessage & { sessionID?: string; user?: SessionUser };
     try {
+      // The resume after a login defers cardauth's session (mount.ts); the link needs its id.
+      await loadDeferredSession(req);
       const sid = session?.sidFor(client.clientId);
       if (!req.sessionID || !session?.accountId || !sid) throw new Error('no cardauth session or provider sid to link');
       const grantId = session.grantIdFor(client.clientId);

@@ -13,7 +13,7 @@ import { createInteractionRoutes } from './interaction-routes';
 import type { SigningJwks } from './keys';
 import { linkSessions } from './link-sessions';
 import { cardauthUserOf, createLogoutPages, expressOf, type LogoutPages } from './logout-pages';
-import { createOidcProvider, OIDC_PREFIX, type OidcProviderDeps } from './provider';
+import { createOidcProvider, deferSession, OIDC_PREFIX, type OidcProviderDeps } from './provider';
 
 /** The provider's own paths: everything under /oidc/ but the interaction page, and the discovery document. */
 const PROVIDER_PATH = new RegExp(`^${OIDC_PREFIX}/(?!interaction/)|^/\\.well-known/openid-configuration$`, 'i');
@@ -22,6 +22,8 @@ const PROVIDER_PATH = new RegExp(`^${OIDC_PREFIX}/(?!interaction/)|^/\\.well-kno
  * the end-session endpoint with its confirm and success steps (RP-initiated logout).
  */
 const SESSION_PATH = new RegExp(`^${OIDC_PREFIX}/(?:auth|session/end)(?:/|$)`, 'i');
+/** The resume of an authorization after its interaction: the provider asks for the cardauth user only if the result has no login. */
+const RESUME_PATH = new RegExp(`^${OIDC_PREFIX}/auth/[^/]+$`, 'i');
 
 const htmlAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -130,7 +132,8 @@ export interface Oidc {
  * (its `callback()`, at the root of the router, so its routes carry the /oidc prefix and the
  * discovery document is the issuer's `/.well-known/openid-configuration`); the authorization
  * and end-session endpoints run cardauth's session first, so the provider sees the cardauth
- * user, and a confirmed logout ends the cardauth session too (RP-initiated logout).
+ * user (the resume of an authorization runs it only if the provider asks for the user), and a
+ * confirmed logout ends the cardauth session too (RP-initiated logout).
  * Everything here is synchronous: the keys are read once at start (by createRouter, before
  * this module is loaded), and oidc-provider loads through require() (Node 20.19+).
  *
@@ -172,6 +175,10 @@ export function createOidc(deps: OidcDeps): Oidc {
     if (!PROVIDER_PATH.test(path)) return next();
     if (!SESSION_PATH.test(path)) return void callback(req, res);
     if (req.method === 'GET' && req.get('sec-fetch-site') === 'cross-site') return sameSiteBounce(req, res);
+    if (RESUME_PATH.test(path)) {
+      deferSession(req, (done) => deps.session(req, res, done));
+      return void callback(req, res);
+    }
     deps.session(req, res, (err?: unknown) => (err ? next(err) : void callback(req, res)));
   };
   return { providerRoutes, interactionRoutes: createInteractionRoutes({ provider, redis: deps.redis, now: deps.now }), backchannel };

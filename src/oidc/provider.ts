@@ -37,8 +37,65 @@ export interface OidcProviderDeps {
   linkedSid(sessionId: string, clientId: string): Promise<string | undefined>;
 }
 
+const LOAD_SESSION = Symbol('cardauth session, run when first asked for');
+type CardauthRequest = IncomingMessage & { user?: SessionUser; [LOAD_SESSION]?: () => Promise<void> };
+
+/**
+ * Runs cardauth's session for this request only if the provider asks for its user (mount.ts, on
+ * the resume: a login's result carries the account, and the user is asked for only when it does not).
+ */
+export function deferSession(req: IncomingMessage, run: (done: (err?: unknown) => void) => void): void {
+  let ran: Promise<void> | undefined;
+  (req as CardauthRequest)[LOAD_SESSION] = () =>
+    (ran ??= new Promise<void>((resolve, reject) => run((err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()))));
+}
+
+/** Runs a session deferred by deferSession, once (a no-op when the session ran already). */
+export async function loadDeferredSession(req: IncomingMessage): Promise<void> {
+  await (req as CardauthRequest)[LOAD_SESSION]?.();
+}
+
 /** The logged-in, unlocked cardauth user of the request (set by cardauth's session guard), if any. */
-const cardauthUser = (req: IncomingMessage) => (req as IncomingMessage & { user?: SessionUser }).user;
+async function cardauthUser(req: CardauthRequest): Promise<SessionUser | undefined> {
+  await loadDeferredSession(req);
+  return req.user;
+}
+
+/** Whether the provider's session is the login of the request's cardauth user (same account, same login time). */
+async function sameLogin(ctx: KoaContextWithOIDC): Promise<boolean> {
+  const user = await cardauthUser(ctx.req);
+  const session = ctx.oidc.session;
+  return Boolean(user && session && session.accountId === user.accountId && session.authTime() === Math.floor(user.authTime / 1000));
+}
+
+/** Claims every ID token carries, never asked consent for (as oidc-provider's consent prompt). */
+const ALWAYS_CLAIMS = new Set(['sub', 'sid', 'auth_time', 'acr', 'amr', 'iss']);
+
+/**
+ * Every registered client is first-party (an officer registered it), so the user is not asked to
+ * consent: a client's grant gets the OpenID scopes and claims it asks for at once, when the
+ * account is the request's cardauth login (or has just logged in), instead of on a second
+ * interaction round (a second interaction, provider-session save and pair of redirects per login).
+ * The interaction route's `consent` still answers the prompts that come anyway (`prompt=consent`,
+ * native clients).
+ */
+async function firstPartyGrant(ctx: KoaContextWithOIDC) {
+  const { oidc } = ctx;
+  const clientId = oidc.client!.clientId;
+  const grantId = oidc.result?.consent?.grantId ?? oidc.session?.grantIdFor(clientId);
+  const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
+  if (!oidc.account || !(oidc.result?.login || (await sameLogin(ctx)))) return existing;
+  const grant = existing ?? new oidc.provider.Grant({ accountId: oidc.account.accountId, clientId });
+  const scopes = new Set(grant.getOIDCScopeEncountered().split(' '));
+  const claims = new Set(grant.getOIDCClaimsEncountered());
+  const missingScopes = [...oidc.requestParamOIDCScopes].filter((s) => !scopes.has(s));
+  const missingClaims = [...oidc.requestParamClaims].filter((c) => !claims.has(c) && !ALWAYS_CLAIMS.has(c));
+  if (existing && !missingScopes.length && !missingClaims.length) return existing;
+  if (missingScopes.length) grant.addOIDCScope(missingScopes.join(' '));
+  if (missingClaims.length) grant.addOIDCClaims(missingClaims);
+  await grant.save();
+  return grant;
+}
 
 /**
  * The OpenID provider (panva's oidc-provider, OpenID-certified): authorization code flow,
@@ -62,14 +119,12 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
   policy.get('login')!.checks.add(
     new Check('cardauth_session', 'the cardauth session is gone, locked, or another user’s', 'login_required', async (ctx: KoaContextWithOIDC) => {
       if (ctx.oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
-      const user = cardauthUser(ctx.req);
-      const session = ctx.oidc.session;
-      if (!user || !session || session.accountId !== user.accountId || session.authTime() !== Math.floor(user.authTime / 1000)) return Check.REQUEST_PROMPT;
+      if (!(await sameLogin(ctx))) return Check.REQUEST_PROMPT;
       // A back-channel client's sid from another cardauth session (one logged out since; a new login
       // in the same second passes the check above) is not reused: the login is made again, which
       // gives the client a new sid (interaction-routes.ts, forgetClients).
-      const { client } = ctx.oidc;
-      const sid = client?.backchannelLogoutUri ? session.sidFor(client.clientId) : undefined;
+      const { client, session } = ctx.oidc;
+      const sid = client?.backchannelLogoutUri ? session?.sidFor(client.clientId) : undefined;
       if (client && sid && (await deps.linkedSid(String((ctx.req as IncomingMessage & { sessionID?: string }).sessionID), client.clientId)) !== sid) return Check.REQUEST_PROMPT;
       return Check.NO_NEED_TO_PROMPT;
     }),
@@ -97,6 +152,7 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
       credential: `${OIDC_PREFIX}/credential`,
     },
     interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`, policy },
+    loadExistingGrant: firstPartyGrant,
     features: {
       devInteractions: { enabled: false },
       revocation: { enabled: true },

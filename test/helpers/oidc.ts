@@ -18,6 +18,8 @@ export class Browser {
   readonly cookies = new Map<string, string>();
   /** Every URL this browser was answered a page (a non-redirect) for, in order. */
   readonly pages: string[] = [];
+  /** Every path `follow` fetched, redirects included, in order. */
+  readonly trail: string[] = [];
   constructor(readonly origin: string) {}
 
   async fetch(url: string, init: { method?: string; body?: unknown; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<Response> {
@@ -55,6 +57,7 @@ export class Browser {
     for (let hops = 0; hops < 20; hops++) {
       const u = new URL(at, this.origin);
       if (u.origin !== this.origin) return { callback: u.href };
+      this.trail.push(u.pathname);
       const res = await this.fetch(u.href);
       const location = res.headers.get('location');
       if (res.status >= 300 && res.status < 400 && location) {

@@ -113,6 +113,76 @@ describe('authorization code flow', () => {
     expect((await again.finish()).claims.sub).toBe(accountId);
   });
 
+  it('a login takes one interaction: a registered web client gets its grant with the login, not on a second (consent) round; a second one is silent at once', async () => {
+    const browser = new Browser(setup.issuer);
+    const { callback, finish } = await signIn(browser, webClient());
+    expect(callback.startsWith(`${WEB_REDIRECT}?code=`)).toBe(true);
+    const interactions = browser.trail.filter((p) => p.startsWith('/oidc/interaction/'));
+    // Before the login and after it: the same interaction.
+    expect(interactions).toHaveLength(2);
+    expect(new Set(interactions).size).toBe(1);
+    expect(browser.trail.filter((p) => p.startsWith('/oidc/auth'))).toEqual(['/oidc/auth', `/oidc/auth/${interactions[0]!.split('/').pop()}`]);
+    expect((await finish()).claims).toMatchObject({ sub: accountId, preferred_username: 'ivanova' });
+    browser.trail.length = 0;
+    const other = { issuer: setup.issuer, clientId: 'other-mis', secret: otherSecret, redirectUri: 'https://other.example.ru/cb' };
+    expect((await (await signIn(browser, other, {}, false)).finish()).claims.sub).toBe(accountId);
+    expect(browser.trail).toEqual(['/oidc/auth']);
+  });
+
+  it('each request of a login reads the interaction once: the interaction page twice (before and after the login), the resume once', async () => {
+    const monitor = await setup.redis.client().monitor();
+    const reads: string[] = [];
+    let seenAll: () => void = () => undefined;
+    const end = new Promise<void>((resolve) => (seenAll = resolve));
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args[0]?.toLowerCase() === 'echo' && args[1] === 'end-of-trip') seenAll();
+      if (args[0]?.toLowerCase() === 'hgetall' && args[1]?.startsWith('oidc:Interaction:')) reads.push(args[1]);
+    });
+    try {
+      const browser = new Browser(setup.issuer);
+      await signIn(browser, webClient());
+      await setup.redis.client().echo('end-of-trip');
+      await end; // MONITOR has seen every command of the trip
+      expect(reads).toHaveLength(3);
+    } finally {
+      monitor.disconnect();
+    }
+  });
+
+  it('the resume after a login does not read the cardauth session (the login result carries the account); a resume after consent alone does', async () => {
+    const browser = new Browser(setup.issuer);
+    await setup.login(browser, IVANOVA);
+    /** The redirects from `url` to the client, each with the cardauth sessions read while answering it. */
+    const trip = async (url: string) => {
+      const hops: Array<{ path: string; sessionReads: number }> = [];
+      for (let at = new URL(url); at.origin === setup.issuer; ) {
+        const monitor = await setup.redis.client().monitor();
+        let reads = 0;
+        let seenAll: () => void = () => undefined;
+        const end = new Promise<void>((resolve) => (seenAll = resolve));
+        monitor.on('monitor', (_time: string, args: string[]) => {
+          if (args[0]?.toLowerCase() === 'echo' && args[1] === 'end-of-hop') seenAll();
+          if (args[0]?.toLowerCase() === 'get' && args[1]?.startsWith('sess:')) reads++;
+        });
+        const res = await browser.fetch(at.href);
+        await setup.redis.client().echo('end-of-hop');
+        await end;
+        monitor.disconnect();
+        hops.push({ path: at.pathname, sessionReads: reads });
+        expect(res.status).toBe(303);
+        at = new URL(res.headers.get('location')!, at);
+      }
+      return hops;
+    };
+    // A web client: /oidc/auth → the interaction (it finishes the login at once) → the resume → the client.
+    const web = await trip((await setup.rp.call({ op: 'start', ...webClient() })).url);
+    expect(web.map((h) => h.path.replace(/^(\/oidc\/(?:auth|interaction))\/[^/]+$/, '$1/:uid'))).toEqual(['/oidc/auth', '/oidc/interaction/:uid', '/oidc/auth/:uid']);
+    expect(web.map((h) => h.sessionReads)).toEqual([1, 1, 0]);
+    // A native client then: the provider knows the user, and asks for consent alone (RFC 8252); its resume checks the cardauth session.
+    const native = await trip((await setup.rp.call({ op: 'start', ...publicClient() })).url);
+    expect(native.map((h) => h.sessionReads)).toEqual([1, 1, 1]);
+  });
+
   it('a confidential client may send its secret in the form (client_secret_post) instead; a wrong one is refused', async () => {
     const browser = new Browser(setup.issuer);
     const post = { ...webClient(), authMethod: 'post' };
