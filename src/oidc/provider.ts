@@ -206,5 +206,15 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
   provider.Client.prototype.includeSid = () => true;
   provider.proxy = deps.proxy;
   provider.on('server_error', (_ctx, err) => deps.logger.error('oidc_server_error', { err: errorMessage(err) }));
+  // A dependency down (Redis, under the provider's models and cardauth's stores) is not the
+  // provider's fault: its 500 `server_error` becomes a 503 `temporarily_unavailable` with
+  // Retry-After, as cardauth's own routes answer, and the next request works once Redis is back.
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.status !== 500 || deps.redis.status === 'ready') return;
+    ctx.status = 503;
+    ctx.set('Retry-After', '5');
+    if (ctx.body && typeof ctx.body === 'object' && 'error' in ctx.body) ctx.body = { error: 'temporarily_unavailable', error_description: 'the service is temporarily unavailable; try again in a minute' };
+  });
   return provider;
 }
