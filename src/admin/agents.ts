@@ -2,6 +2,7 @@ import { CardauthError } from '../errors';
 import type { Stores } from '../services';
 import type { Agent, NewAgent } from '../store/agents';
 import { endSessionsOf } from './end-sessions';
+import { authorize } from './permissions';
 import { recordChange, type ChangedBy } from './record-change';
 
 /**
@@ -18,6 +19,7 @@ export function createAgentAdmin(s: Pick<Stores, 'agents' | 'sessions' | 'audit'
   return {
     /** Registers an agent from its public key (pending); audited as `agent.registered`. */
     async register(by: ChangedBy, args: Pick<NewAgent, 'name' | 'publicJwk'>): Promise<Agent> {
+      await authorize(s.audit, by, 'agent.registered');
       const agent = await s.agents.register({ name: args.name, publicJwk: args.publicJwk });
       await recordChange(
         s.audit,
@@ -34,6 +36,7 @@ export function createAgentAdmin(s: Pick<Stores, 'agents' | 'sessions' | 'audit'
      * that thumbprint (`agent_state` otherwise).
      */
     async approve(by: ChangedBy, id: string, opts: { fingerprint?: string | undefined } = {}): Promise<Agent> {
+      await authorize(s.audit, by, 'agent.approved');
       if (opts.fingerprint !== undefined) {
         const found = await s.agents.get(id);
         if (!found) throw new CardauthError('agent_not_found', `no agent ${id}`);
@@ -58,6 +61,7 @@ export function createAgentAdmin(s: Pick<Stores, 'agents' | 'sessions' | 'audit'
      * (`already`) only has its sessions ended.
      */
     async revoke(by: ChangedBy, id: string): Promise<{ agent: Agent; already: boolean; ended: number }> {
+      await authorize(s.audit, by, 'agent.revoked');
       const prior = await s.agents.get(id);
       if (prior?.status === 'revoked') {
         // Already revoked (perhaps by a run that failed before its sessions were ended): end them now.

@@ -4,6 +4,7 @@ import type { Account } from '../store/accounts';
 import type { CardBinding, RevokeReason } from '../store/cards';
 import { accountByLogin } from './accounts';
 import { endSessionsOf } from './end-sessions';
+import { authorize, targetOf } from './permissions';
 import { recordChange, type ChangedBy } from './record-change';
 
 /**
@@ -28,6 +29,7 @@ export function createCardAdmin(s: Pick<Stores, 'accounts' | 'cards' | 'sessions
       args: { login: string; uid: Uid; label?: string | undefined; reissueReason?: string | undefined },
     ): Promise<{ account: Account; binding: CardBinding; reissued: boolean }> {
       const account = await accountByLogin(s, args.login);
+      await authorize(s.audit, by, 'card.bound', targetOf(account));
       const binding = await s.cards.bind({
         uid: args.uid,
         accountId: account.id,
@@ -58,6 +60,7 @@ export function createCardAdmin(s: Pick<Stores, 'accounts' | 'cards' | 'sessions
      * binding as it was) only has its sessions ended.
      */
     async revoke(by: ChangedBy, args: { uid: Uid; reason: RevokeReason }): Promise<{ binding: CardBinding; already: boolean; ended: number }> {
+      await authorize(s.audit, by, 'card.revoked');
       const prior = await s.cards.get(args.uid);
       if (prior?.status === 'revoked') {
         // Already revoked (perhaps by a run that failed before its sessions were ended): end them now.

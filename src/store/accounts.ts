@@ -220,6 +220,8 @@ export interface AccountStore {
   /** Stores this login as the last one and answers the one before it (УПД.6). */
   recordLogin(id: string, login: LoginRecord): Promise<LoginRecord | null>;
   setStatus(id: string, status: AccountStatus): Promise<Account>;
+  /** Replaces the account's roles (a non-empty list of known roles; `bad_request` otherwise). */
+  setRoles(id: string, roles: Role[]): Promise<Account>;
   /** Replaces the hash and sets `passwordChangedAt` to now. */
   setPasswordHash(id: string, passwordHash: string): Promise<Account>;
 }
@@ -327,6 +329,10 @@ export function createAccountStore(deps: AccountStoreDeps): AccountStore {
     async setStatus(id, status) {
       if (status !== 'active' && status !== 'blocked') throw new CardauthError('bad_request', 'status must be active or blocked');
       return updateExisting(id, ['status', status]);
+    },
+
+    async setRoles(id, roles) {
+      return updateExisting(id, ['roles', parseRoles(roles).join(',')]);
     },
 
     async setPasswordHash(id, passwordHash) {
