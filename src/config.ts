@@ -174,6 +174,11 @@ export const SERVER_KEYS = {
   CARDAUTH_SESSION_JUNK_ATTEMPTS: key(int(1, 100000), 'The same per session: over it, that session\'s login steps get 429 until the window ends.', '10'),
   CARDAUTH_SESSION_IDLE_SEC: key(int(10, 86400), 'Idle time after which a session is locked; only the same card and the password unlock it (УПД.8).', '900'),
   CARDAUTH_SESSION_MAX_SEC: key(int(60, 7 * 86400), 'Absolute session lifetime from login.', '43200'),
+  CARDAUTH_ADMIN_STEP_UP_SEC: key(
+    int(60, 86400),
+    'Step-up for the admin API: an action needs a card + password login (or unlock) no older than this; an older session gets 401 `step_up_required` (a page: the login page again, `reauth=1`).',
+    '900',
+  ),
   CARDAUTH_PASSWORD_MIN_LENGTH: key(int(6, 256), 'Shortest password accepted when one is set (ИАФ.3: 12; the older class-3 profile: 6).', '12'),
   CARDAUTH_PASSWORD_MIN_ALPHABET: key(int(10, 200), 'Smallest alphabet a new password must draw from: Latin and Cyrillic cases 26/33 each, digits 10, punctuation 33 (ИАФ.3: 70; older profile: 30).', '70'),
   CARDAUTH_ARGON2_MEMORY_KIB: key(int(8192, 4194304), 'argon2id memory cost for new hashes.', '19456'),

@@ -6,12 +6,14 @@ import type { AuditSink } from './audit/record';
 import type { Clock } from './clock';
 import type { ServerConfig } from './config';
 import { CardauthError } from './errors';
+import { createAdminRoutes, type AdminRoutesDeps } from './http/admin-routes';
 import { createAuthRoutes, showSession, type AuthRoutesDeps } from './http/auth-routes';
 import { bodyTooLarge, createErrorHandler } from './error-handler';
 import { forwardAuth } from './http/forward-auth';
 import { originGuard } from './http/origin-guard';
 import { createPageRoutes } from './http/page-routes';
 import { requestSource } from './http/request-source';
+import { createRequireLogin } from './http/require-login';
 import { securityHeaders } from './http/security-headers';
 import { sessionGuard } from './http/session-guard';
 import { trustProxyCheck } from './http/trust-proxy-check';
@@ -40,7 +42,7 @@ import type { LoginResult, SessionUser } from './strategies/session-user';
 import './http/session-data';
 
 /** JSON endpoints (everything else is a page or a static asset). */
-const API_PATH = /^\/(?:auth|agents|demo)\/|^\/(?:healthz|readyz)$/i;
+const API_PATH = /^\/(?:auth|agents|demo|admin\/api)\/|^\/(?:healthz|readyz)$/i;
 
 /** Every agent route is under /agents/ (case-insensitive, as the router matches). */
 const AGENT_PATH = /^\/agents\//i;
@@ -87,6 +89,8 @@ export interface AppDeps {
   hasher: Pick<PasswordHasher, 'verify' | 'dummyVerify'>;
   /** Resolves when Redis and the audit log are usable; rejects otherwise. */
   ready: () => Promise<void>;
+  /** The officer's use cases: with them, the admin API (`/admin/api/`) is mounted. */
+  admin?: AdminRoutesDeps['admin'];
   /** Extra routes mounted before the error handler (demo tapper, agent endpoints). */
   extraRoutes?: express.Router[];
 }
@@ -310,6 +314,17 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
   router.get('/auth/session', ...showSession);
   router.get('/auth/forward', forwardAuth);
   router.use(createAuthRoutes({ passport, nonces: deps.nonces, nonceLimit: deps.nonceLimit, cardStep, accounts: deps.accounts, unlockFailure: (sid) => deps.lockout.unlockFailure(sid), audit: deps.audit, cardIdentifiesUser: config.CARDAUTH_CARD_IDENTIFIES_USER, preauthTtlMs: cardStepTtlMs, now }));
+  if (deps.admin) {
+    router.use(
+      createAdminRoutes({
+        admin: deps.admin,
+        accounts: deps.accounts,
+        requireLogin: createRequireLogin({ session, errorHandler }),
+        stepUpSec: config.CARDAUTH_ADMIN_STEP_UP_SEC,
+        now,
+      }),
+    );
+  }
   router.use(
     createPageRoutes({
       publicOrigin: config.CARDAUTH_PUBLIC_ORIGIN,

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'not_found'
   | 'unauthenticated'
   | 'forbidden'
+  | 'step_up_required'
   // card step
   | 'card_rejected'
   | 'nonce_missing'
@@ -72,6 +73,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   not_found: 404,
   unauthenticated: 401,
   forbidden: 403,
+  step_up_required: 401,
   card_rejected: 401,
   nonce_missing: 400,
   login_failed: 401,
