@@ -48,7 +48,8 @@ export function createAgentAdmin(s: Pick<Stores, 'agents' | 'sessions' | 'audit'
       await recordChange(
         s.audit,
         by,
-        { type: 'agent.approved', outcome: 'success', source: { agentId: agent.id, workstation: agent.name }, details: { fingerprint: agent.fingerprint } },
+        // The store approves only a pending agent.
+        { type: 'agent.approved', outcome: 'success', source: { agentId: agent.id, workstation: agent.name }, details: { fingerprint: agent.fingerprint, before: 'pending', after: 'approved' } },
         `agent ${agent.id} was approved`,
       );
       return agent;
@@ -73,7 +74,12 @@ export function createAgentAdmin(s: Pick<Stores, 'agents' | 'sessions' | 'audit'
         what: `agent ${agent.id}`,
         match: { agentId: agent.id },
         cause: 'agent_revoked',
-        change: { type: 'agent.revoked', outcome: 'success', source: { agentId: agent.id, workstation: agent.name }, details: { fingerprint: agent.fingerprint } },
+        change: {
+          type: 'agent.revoked',
+          outcome: 'success',
+          source: { agentId: agent.id, workstation: agent.name },
+          details: { fingerprint: agent.fingerprint, before: prior?.status, after: 'revoked' },
+        },
       });
       return { agent, already: false, ended };
     },
