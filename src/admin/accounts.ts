@@ -124,7 +124,7 @@ export function createAccountAdmin(s: Pick<Stores, 'accounts' | 'lockout' | 'ses
       if (after.length === 0) throw new CardauthError('bad_request', 'an account keeps at least one role; block it instead');
       await authorize(s.audit, by, 'account.role_changed', { ...targetOf(account), newRoles: after });
       if (after.join(',') === before.join(',')) return { account, before, changed: false };
-      const changed = await s.accounts.setRoles(account.id, after);
+      const changed = await s.accounts.setRoles(account.id, after, before);
       await recordChange(
         s.audit,
         by,

@@ -46,6 +46,7 @@ export type ErrorCode =
   | 'login_taken'
   | 'account_not_found'
   | 'card_bound'
+  | 'roles_changed'
   | 'card_revoked'
   | 'card_limit'
   | 'password_weak'
@@ -98,6 +99,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   login_taken: 409,
   account_not_found: 404,
   card_bound: 409,
+  roles_changed: 409,
   card_revoked: 409,
   card_limit: 409,
   password_weak: 400,

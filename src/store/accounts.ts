@@ -191,6 +191,15 @@ redis.call('HSET', KEYS[1], unpack(ARGV))
 return {'ok', unpack(redis.call('HGETALL', KEYS[1]))}
 `;
 
+// KEYS: acct:<id>. ARGV: expected roles, new roles. Compare-and-set, so a role change checked
+// against the roles read before it cannot overwrite another change made in between.
+const SET_ROLES = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'account_not_found'} end
+if redis.call('HGET', KEYS[1], 'roles') ~= ARGV[1] then return {'roles_changed'} end
+redis.call('HSET', KEYS[1], 'roles', ARGV[2])
+return {'ok', unpack(redis.call('HGETALL', KEYS[1]))}
+`;
+
 /** What {@link createAccountStore} needs. */
 export interface AccountStoreDeps {
   redis: Redis;
@@ -220,8 +229,11 @@ export interface AccountStore {
   /** Stores this login as the last one and answers the one before it (УПД.6). */
   recordLogin(id: string, login: LoginRecord): Promise<LoginRecord | null>;
   setStatus(id: string, status: AccountStatus): Promise<Account>;
-  /** Replaces the account's roles (a non-empty list of known roles; `bad_request` otherwise). */
-  setRoles(id: string, roles: Role[]): Promise<Account>;
+  /**
+   * Replaces the account's roles (a non-empty list of known roles; `bad_request` otherwise) if
+   * they are still `expected` (as read before the change was checked); `roles_changed` if not.
+   */
+  setRoles(id: string, roles: Role[], expected: readonly Role[]): Promise<Account>;
   /** Replaces the hash and sets `passwordChangedAt` to now. */
   setPasswordHash(id: string, passwordHash: string): Promise<Account>;
 }
@@ -245,15 +257,17 @@ export function createAccountStore(deps: AccountStoreDeps): AccountStore {
   const recordLogin = defineScript(redis, 'cardauthAccountRecordLogin', 1, RECORD_LOGIN);
   const update = defineScript(redis, 'cardauthAccountUpdate', 1, UPDATE);
   const findByLogin = defineScript(redis, 'cardauthAccountFindByLogin', 1, FIND_BY_LOGIN);
+  const setRoles = defineScript(redis, 'cardauthAccountSetRoles', 1, SET_ROLES);
 
   const get = async (id: string): Promise<Account | null> => {
     if (!isAccountId(id)) return null;
     return toAccount(await guard(redis.hgetall(accountKey(id))));
   };
 
-  const updateExisting = async (id: string, fields: (string | number)[]): Promise<Account> => {
+  const updateExisting = async (id: string, fields: (string | number)[], script = update): Promise<Account> => {
     if (!isAccountId(id)) throw new CardauthError('account_not_found', 'no such account');
-    const [status, ...rest] = await update([accountKey(id)], fields);
+    const [status, ...rest] = await script([accountKey(id)], fields);
+    if (status === 'roles_changed') throw new CardauthError('roles_changed', "the account's roles were changed meanwhile; nothing was changed, look again");
     if (status !== 'ok') throw new CardauthError('account_not_found', 'no such account');
     const account = toAccount(pairsToRecord(rest));
     if (!account) throw new CardauthError('unavailable', `account ${id} is unreadable`);
@@ -331,8 +345,8 @@ export function createAccountStore(deps: AccountStoreDeps): AccountStore {
       return updateExisting(id, ['status', status]);
     },
 
-    async setRoles(id, roles) {
-      return updateExisting(id, ['roles', parseRoles(roles).join(',')]);
+    async setRoles(id, roles, expected) {
+      return updateExisting(id, [expected.join(','), parseRoles(roles).join(',')], setRoles);
     },
 
     async setPasswordHash(id, passwordHash) {
