@@ -105,16 +105,17 @@ export function createAccountAdmin(s: Pick<Stores, 'accounts' | 'lockout' | 'ses
     },
 
     /**
-     * Changes the account's roles: `set` replaces them, or `add` and `remove` edit them; audited as
-     * `account.role_changed` with `before` and `after` (comma-separated, in role order). The
-     * account's open sessions keep the roles they were opened with, but the admin pages read the
-     * acting account's roles as stored, so a withdrawn officer role stops working at once.
-     * `changed` false: the roles were already so (nothing recorded).
+     * Changes the account's roles: `set` replaces them, or `add` and `remove` edit them. The
+     * account's open sessions end (they carry the roles they opened with, which an MIS reads
+     * through forward-auth and OpenID), so the new roles hold from its next login:
+     * `account.role_changed` with `before` and `after` (comma-separated, in role order), then one
+     * `session.ended` (cause `roles_changed`) each. Safe to repeat: roles already so
+     * (`changed` false) only have the sessions ended, nothing else recorded.
      */
     async changeRoles(
       by: ChangedBy,
       args: { login: string; set?: readonly Role[] | undefined; add?: readonly Role[] | undefined; remove?: readonly Role[] | undefined },
-    ): Promise<{ account: Account; before: Role[]; changed: boolean }> {
+    ): Promise<{ account: Account; before: Role[]; changed: boolean; ended: number }> {
       if (args.set === undefined && args.add === undefined && args.remove === undefined) throw new TypeError('changeRoles needs set, or add and/or remove');
       if (args.set !== undefined && (args.add !== undefined || args.remove !== undefined)) throw new CardauthError('bad_request', 'give either the roles to set, or those to add and remove');
       const account = await accountByLogin(s, args.login);
@@ -123,15 +124,14 @@ export function createAccountAdmin(s: Pick<Stores, 'accounts' | 'lockout' | 'ses
       const after = ROLES.filter((r) => wanted.includes(r));
       if (after.length === 0) throw new CardauthError('bad_request', 'an account keeps at least one role; block it instead');
       await authorize(s.audit, by, 'account.role_changed', { ...targetOf(account), newRoles: after });
-      if (after.join(',') === before.join(',')) return { account, before, changed: false };
+      const ends = { what: `account ${account.login}`, match: { accountId: account.id }, cause: 'roles_changed' as const };
+      if (after.join(',') === before.join(',')) return { account, before, changed: false, ended: await endSessionsOf(s, by, ends) };
       const changed = await s.accounts.setRoles(account.id, after, before);
-      await recordChange(
-        s.audit,
-        by,
-        { type: 'account.role_changed', outcome: 'success', subject: { accountId: account.id, login: account.login }, details: { before: before.join(','), after: changed.roles.join(',') } },
-        `the roles of account ${account.id} (${account.login}) were changed`,
-      );
-      return { account: changed, before, changed: true };
+      const ended = await endSessionsOf(s, by, {
+        ...ends,
+        change: { type: 'account.role_changed', outcome: 'success', subject: { accountId: account.id, login: account.login }, details: { before: before.join(','), after: changed.roles.join(',') } },
+      });
+      return { account: changed, before, changed: true, ended };
     },
   };
 }

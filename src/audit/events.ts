@@ -60,7 +60,9 @@ export const AUDIT_EVENTS = {
   'account.created': { meaning: 'An account was created.' },
   'account.blocked': { meaning: 'An account was blocked (`account block`; ИАФ.1); its open sessions end, each with its own `session.ended`.' },
   'account.unblocked': { meaning: 'A blocked account was unblocked (`account unblock`).' },
-  'account.role_changed': { meaning: "An account's roles changed (`account roles`, `POST /admin/api/accounts/:login/roles`): `details.before` and `details.after`, comma-separated." },
+  'account.role_changed': {
+    meaning: "An account's roles changed (`account roles`, `POST /admin/api/accounts/:login/roles`): `details.before` and `details.after`, comma-separated; its open sessions end, each with its own `session.ended`.",
+  },
   'password.changed': { meaning: 'A user changed their own password.', later: true },
   'password.reset': { meaning: 'An administrator reset a password; today only the demo does, when it resets its own accounts.', later: true },
   'password.expired': { meaning: 'A password reached its maximum age and must be changed.', later: true },

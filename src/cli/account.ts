@@ -185,19 +185,20 @@ export const accountRoles: Command = {
     '--add R      roles to add; --remove R roles to take away (either or both)',
     '',
     'Roles: clinician, security_officer, auditor, chief_admin; an account keeps at least one.',
-    'Audited as account.role_changed with details.before and details.after. The account\'s',
-    'open sessions keep the roles they opened with; the admin API reads the roles as stored.',
+    'Audited as account.role_changed with details.before and details.after; the account\'s open',
+    'sessions end (one session.ended each, cause roles_changed), so the new roles hold from its',
+    'next login. Safe to repeat: roles already so only have the sessions ended.',
   ].join('\n'),
   options: { login: { type: 'string' }, set: { type: 'string', multiple: true }, add: { type: 'string', multiple: true }, remove: { type: 'string', multiple: true } },
   async run(ctx, raw) {
     const args = checkValues('account roles', RolesArgs, raw.values);
     return ctx.withChanges(async (s) => {
-      const { account, before, changed } = await createAccountAdmin(s).changeRoles(cliActor(ctx), args);
+      const { account, before, changed, ended } = await createAccountAdmin(s).changeRoles(cliActor(ctx), args);
       if (!changed) {
-        ctx.io.stdout.write(`account ${account.login} already has the roles ${account.roles.join(', ')}; nothing was changed\n`);
+        ctx.io.stdout.write(`account ${account.login} already has the roles ${account.roles.join(', ')}; ${endedPhrase(ended)}\n`);
         return 0;
       }
-      ctx.io.stdout.write(`changed the roles of account ${account.login} (${account.id}): ${before.join(', ')} -> ${account.roles.join(', ')}\n`);
+      ctx.io.stdout.write(`changed the roles of account ${account.login} (${account.id}): ${before.join(', ')} -> ${account.roles.join(', ')}; ${endedPhrase(ended)}\n`);
       return 0;
     });
   },

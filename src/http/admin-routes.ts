@@ -36,7 +36,7 @@ const RolesBody = z
  * check and SameSite=strict cookies; then the audit trail check and the use case, acting as the
  * logged-in account (`acct:<id>`, via `web`) with its roles as stored:
  * - `POST /admin/api/accounts/:login/unlock` `{}` → `{login, failures}`;
- * - `POST /admin/api/accounts/:login/roles` `{set}` or `{add?, remove?}` → `{login, roles, before, changed}`.
+ * - `POST /admin/api/accounts/:login/roles` `{set}` or `{add?, remove?}` → `{login, roles, before, changed, ended}`.
  *
  * @example
  * router.use(createAdminRoutes({ admin, accounts, requireLogin, stepUpSec: 900, now }));
@@ -64,8 +64,8 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
     const body = parseBody(req, RolesBody);
     const by = await actingAs(req);
     await deps.admin.requireAuditTrail();
-    const { account, before, changed } = await deps.admin.accounts.changeRoles(by, { login: String(req.params.login), ...body });
-    res.json({ login: account.login, roles: account.roles, before, changed });
+    const { account, before, changed, ended } = await deps.admin.accounts.changeRoles(by, { login: String(req.params.login), ...body });
+    res.json({ login: account.login, roles: account.roles, before, changed, ended });
   });
 
   return router;

@@ -118,7 +118,7 @@ describe('admin permissions', () => {
     expect(await accounts().unlock(by, 'security2')).toMatchObject({ failures: 1 });
     expect(await lastAudit(srv.redis, 'account.unlocked')).toMatchObject({ outcome: 'success', actor: `acct:${ids.chief}`, subject: { login: 'security2' } });
 
-    expect(await accounts().changeRoles(by, { login: 'petrov', add: ['security_officer'] })).toMatchObject({ changed: true, before: ['clinician'], account: { roles: ['clinician', 'security_officer'] } });
+    expect(await accounts().changeRoles(by, { login: 'petrov', add: ['security_officer'] })).toMatchObject({ changed: true, ended: 0, before: ['clinician'], account: { roles: ['clinician', 'security_officer'] } });
     expect(await lastAudit(srv.redis, 'account.role_changed')).toMatchObject({
       outcome: 'success',
       actor: `acct:${ids.chief}`,

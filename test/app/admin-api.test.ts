@@ -76,14 +76,18 @@ describe('admin API: /admin/api/accounts/:login/{unlock,roles}', () => {
     expect((await srv.services.accounts.get(ids.ivanova!))!.roles).toEqual(['clinician']);
   });
 
-  it('a chief_admin unlocks an officer and changes roles: 200 with before and after, audited', async () => {
+  it('a chief_admin unlocks an officer and changes roles: 200 with before and after, audited; the account\'s open session ends', async () => {
+    const clinician = await logIn('ivanova');
     const chief = await logIn('chief');
     expect((await unlock(chief, 'security2')).json).toEqual({ login: 'security2', failures: 1 });
     expect(await unlock(chief, 'security')).toMatchObject({ status: 200, json: { failures: 1 } });
 
     const r = await roles(chief, 'ivanova', { add: ['auditor'] });
     expect(r.status).toBe(200);
-    expect(r.json).toEqual({ login: 'ivanova', roles: ['clinician', 'auditor'], before: ['clinician'], changed: true });
+    expect(r.json).toEqual({ login: 'ivanova', roles: ['clinician', 'auditor'], before: ['clinician'], changed: true, ended: 1 });
+    // Her session carried the old roles (forward-auth and OpenID read them): it ended, the new roles hold from her next login.
+    expect((await clinician.get('/auth/session')).json.error.code).toBe('unauthenticated');
+    expect(await lastAudit(srv.redis, 'session.ended')).toMatchObject({ reason: 'admin', actor: `acct:${ids.chief}`, subject: { login: 'ivanova' }, details: expect.objectContaining({ cause: 'roles_changed' }) });
     expect(await lastAudit(srv.redis, 'account.role_changed')).toMatchObject({
       outcome: 'success',
       actor: `acct:${ids.chief}`,
@@ -93,15 +97,16 @@ describe('admin API: /admin/api/accounts/:login/{unlock,roles}', () => {
     expect((await roles(chief, 'ivanova', { set: ['clinician'] })).json).toMatchObject({ roles: ['clinician'], changed: true });
   });
 
-  it('the roles checked are those stored now: an officer whose role was withdrawn is refused in the session opened as an officer', async () => {
+  it('the roles checked are those stored now: an officer whose role was withdrawn is refused in a session opened as an officer', async () => {
     const officer2 = await logIn('security2');
-    const chief = await logIn('chief');
-    expect((await roles(chief, 'security2', { set: ['clinician'] })).status).toBe(200);
+    // Withdrawn in the store alone, as if its sessions could not be ended (a role change ends them).
+    await srv.services.accounts.setRoles(ids.security2!, ['clinician'], ['security_officer']);
     await lock('ivanova');
     forbidden(await unlock(officer2, 'ivanova'));
     expect(await lastAudit(srv.redis, 'account.unlocked')).toMatchObject({ outcome: 'failure', reason: 'read_only', actor: `acct:${ids.security2}` });
     expect(await failures('ivanova')).toBe(1);
-    expect((await roles(chief, 'security2', { set: ['security_officer'] })).status).toBe(200);
+    expect((await roles(await logIn('chief'), 'security2', { set: ['security_officer'] })).json).toMatchObject({ changed: true, ended: 1 });
+    expect((await officer2.get('/auth/session')).status).toBe(401);
   });
 
   it('step-up: a login older than CARDAUTH_ADMIN_STEP_UP_SEC is 401 step_up_required, nothing changed; after a fresh card + password login, allowed', async () => {

@@ -301,7 +301,7 @@ describe('account roles', () => {
     expect((await create('roles-one', 'Верный-пароль-2026!')).code).toBe(0);
     const set = await roles('--login', 'roles-one', '--set', 'clinician,auditor');
     expect(set.code).toBe(0);
-    expect(set.stdout).toMatch(/^changed the roles of account roles-one \(acc_[0-9a-f]{16}\): clinician -> clinician, auditor\n$/);
+    expect(set.stdout).toMatch(/^changed the roles of account roles-one \(acc_[0-9a-f]{16}\): clinician -> clinician, auditor; no open session\n$/);
     expect(await rolesOf('roles-one')).toBe('clinician,auditor');
     expect(await lastAudit(client, 'account.role_changed')).toMatchObject({
       outcome: 'success',
@@ -320,7 +320,7 @@ describe('account roles', () => {
     const before = (await auditRecords(client)).length;
     const r = await roles('--login', 'roles-one', '--set', 'chief_admin,clinician');
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe('account roles-one already has the roles clinician, chief_admin; nothing was changed\n');
+    expect(r.stdout).toBe('account roles-one already has the roles clinician, chief_admin; no open session\n');
     expect(await auditRecords(client)).toHaveLength(before);
   });
 
