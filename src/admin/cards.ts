@@ -5,6 +5,7 @@ import { CardauthError } from '../errors';
 import type { CardBinding, RevokeReason } from '../store/cards';
 import { accountByLogin } from './accounts';
 import { endSessionsOf } from './end-sessions';
+import { authorize, targetOf } from './permissions';
 import { recordChange, type ChangedBy, type ChangeRecord } from './record-change';
 
 /**
@@ -25,6 +26,7 @@ export function createCardAdmin(s: Pick<Stores, 'accounts' | 'cards' | 'sessions
    * binding as it was) only has its sessions ended.
    */
   async function revoke(by: ChangedBy, args: { uid: Uid; reason: RevokeReason }): Promise<{ binding: CardBinding; already: boolean; ended: number }> {
+    await authorize(s.audit, by, 'card.revoked');
     const prior = await s.cards.get(args.uid);
     if (prior?.status === 'revoked') {
       // Already revoked (perhaps by a run that failed before its sessions were ended): end them now.
@@ -55,6 +57,7 @@ export function createCardAdmin(s: Pick<Stores, 'accounts' | 'cards' | 'sessions
       args: NewCard & { login: string },
     ): Promise<{ account: Account; binding: CardBinding; reissued: boolean }> {
       const account = await accountByLogin(s, args.login);
+      await authorize(s.audit, by, 'card.bound', targetOf(account));
       const binding = await s.cards.bind({ accountId: account.id, by: by.actor, ...newCard(args) });
       const reissued = binding.reissueReason !== undefined;
       await recordChange(s.audit, by, boundRecord(account, binding), `card ${binding.uid} was bound to ${account.login}`);

@@ -68,7 +68,9 @@ export const AUDIT_EVENTS = {
       'An account was blocked (`account block`; ИАФ.1); its open sessions end, each with its own `session.ended`. Reason `inactive`: unused for CARDAUTH_INACTIVE_BLOCK_DAYS (`account block-inactive`, or the server\'s hourly sweep with actor `system:inactivity`), with `details.lastActivity` and `details.days`.',
   },
   'account.unblocked': { meaning: 'A blocked account was unblocked (`account unblock`).' },
-  'account.role_changed': { meaning: "An account's role changed.", later: true },
+  'account.role_changed': {
+    meaning: "An account's roles changed (`account roles`, `POST /admin/api/accounts/:login/roles`): `details.before` and `details.after`, comma-separated; its open sessions end, each with its own `session.ended`.",
+  },
   'password.changed': {
     meaning:
       'A user changed their own password (`POST /auth/password/change`; `details.due`: `temporary`, `expired` or `none`, a change at will). A refusal names the rule: `password_weak`, `password_contains_name`, `password_reused` (a wrong current password is a `password.checked` failure).',
