@@ -101,6 +101,7 @@ export function createAccountAdmin(s: Pick<Stores, 'accounts' | 'lockout' | 'ses
      */
     async resetPassword(by: ChangedBy, login: string): Promise<{ account: Account; password: string }> {
       const account = await accountByLogin(s, login);
+      await authorize(s.audit, by, 'password.reset', targetOf(account));
       for (let tries = 0; ; tries++) {
         const password = generatePassword(s.passwordPolicy);
         try {

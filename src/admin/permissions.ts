@@ -25,6 +25,7 @@ export type AdminAction =
   | 'account.unblocked'
   | 'account.unlocked'
   | 'account.role_changed'
+  | 'password.reset'
   | 'card.bound'
   | 'card.revoked'
   | 'agent.registered'
@@ -33,9 +34,9 @@ export type AdminAction =
 
 /**
  * Changes nobody makes to their own account: binding a card to it, unlocking it, changing its
- * roles (and, once it exists, resetting its password: add its event here and below).
+ * roles, resetting its password (an officer changes their own password at the login page).
  */
-const NOT_ON_OWN: ReadonlySet<AdminAction> = new Set(['card.bound', 'account.unlocked', 'account.role_changed']);
+const NOT_ON_OWN: ReadonlySet<AdminAction> = new Set(['card.bound', 'account.unlocked', 'account.role_changed', 'password.reset']);
 
 /**
  * Changes that give or restore access to an account, or change who holds a role: on an account
@@ -48,6 +49,7 @@ const CHIEF_FOR_PRIVILEGED: ReadonlySet<AdminAction> = new Set([
   'account.unblocked',
   'account.unlocked',
   'account.role_changed',
+  'password.reset',
   'card.bound',
 ]);
 

@@ -51,6 +51,28 @@ describe('admin permissions', () => {
     expect(await srv.services.cards.get(normaliseUid('04D1D1D1D1D1D1'))).toBeNull();
   });
 
+  it('password reset: nobody resets their own, only a chief_admin a privileged account’s; refused ones forbidden, audited, the password kept', async () => {
+    const hashOf = (login: string) => srv.redis.hget(`acct:${ids[login]}`, 'passwordHash');
+    const [security, chief] = [await hashOf('security'), await hashOf('chief')];
+    await expect(accounts().resetPassword(await as('security'), 'security')).rejects.toMatchObject({ code: 'forbidden' });
+    expect(await lastAudit(srv.redis, 'password.reset')).toMatchObject({ outcome: 'failure', reason: 'own_account', actor: `acct:${ids.security}`, subject: { accountId: ids.security, login: 'security' } });
+    await expect(accounts().resetPassword(await as('security'), 'chief')).rejects.toMatchObject({ code: 'forbidden' });
+    await refused('password.reset', 'security', 'privileged_account');
+    await expect(accounts().resetPassword(await as('security'), 'auditor')).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(accounts().resetPassword(await as('chief'), 'chief')).rejects.toMatchObject({ code: 'forbidden' });
+    await refused('password.reset', 'chief', 'own_account');
+    await expect(accounts().resetPassword(await as('auditor'), 'petrov')).rejects.toMatchObject({ code: 'forbidden' });
+    await refused('password.reset', 'auditor', 'read_only');
+    expect([await hashOf('security'), await hashOf('chief')]).toEqual([security, chief]);
+    expect(await srv.redis.hget(`acct:${ids.security}`, 'passwordTemporary')).not.toBe('1');
+
+    // Allowed: an officer resets a clinician's, a chief_admin an officer's.
+    expect(await accounts().resetPassword(await as('security'), 'petrov')).toMatchObject({ account: { login: 'petrov', passwordTemporary: true } });
+    expect(await lastAudit(srv.redis, 'password.reset')).toMatchObject({ outcome: 'success', actor: `acct:${ids.security}`, subject: { login: 'petrov' } });
+    await accounts().resetPassword(await as('chief'), 'security2');
+    expect(await lastAudit(srv.redis, 'password.reset')).toMatchObject({ outcome: 'success', actor: `acct:${ids.chief}`, subject: { login: 'security2' } });
+  });
+
   it('a chief_admin cannot act on their own account either', async () => {
     await expect(accounts().changeRoles(await as('chief'), { login: 'chief', remove: ['chief_admin'], add: ['clinician'] })).rejects.toMatchObject({ code: 'forbidden' });
     await refused('account.role_changed', 'chief', 'own_account');
