@@ -72,9 +72,12 @@ export function createCardAdmin(s: Pick<Stores, 'accounts' | 'cards' | 'sessions
      * `card.revoked` (reason `replaced`) of the old one with `replacedBy`.
      */
     async replace(by: ChangedBy, args: NewCard & { oldUid: Uid }): Promise<{ account: Account | null; old: CardBinding; binding: CardBinding; ended: number }> {
+      // It takes a card away and binds one to the old card's owner: both checks, before anything changes.
+      await authorize(s.audit, by, 'card.revoked');
       // The owner's login goes into the records; read before the change (nothing may fail between it and its records).
       const prior = await s.cards.get(args.oldUid);
       const owner = prior ? await s.accounts.get(prior.accountId) : null;
+      await authorize(s.audit, by, 'card.bound', owner ? targetOf(owner) : undefined);
       const { old, binding } = await s.cards.replace({ oldUid: args.oldUid, by: by.actor, ...newCard(args) });
       const account = owner?.id === binding.accountId ? owner : null;
       const subject = { accountId: binding.accountId, login: account?.login };

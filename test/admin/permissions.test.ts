@@ -1,9 +1,10 @@
 import { createAccountAdmin } from '../../src/admin/accounts';
 import { createAgentAdmin } from '../../src/admin/agents';
+import { createCardImport } from '../../src/admin/card-import';
 import { createCardAdmin } from '../../src/admin/cards';
 import { refusal } from '../../src/admin/permissions';
 import type { ChangedBy } from '../../src/admin/record-change';
-import { normaliseUid } from '../../src/contract/uid';
+import { normaliseUid, type Uid } from '../../src/contract/uid';
 import type { Role } from '../../src/store/accounts';
 import { failAttempt } from '../helpers/attempts';
 import { auditRecords, lastAudit } from '../helpers/audit';
@@ -71,6 +72,53 @@ describe('admin permissions', () => {
     expect(await lastAudit(srv.redis, 'password.reset')).toMatchObject({ outcome: 'success', actor: `acct:${ids.security}`, subject: { login: 'petrov' } });
     await accounts().resetPassword(await as('chief'), 'security2');
     expect(await lastAudit(srv.redis, 'password.reset')).toMatchObject({ outcome: 'success', actor: `acct:${ids.chief}`, subject: { login: 'security2' } });
+  });
+
+  it('card replace, lost and import: an auditor is refused read_only; nobody replaces their own card; only a chief_admin a privileged account’s; nothing changed', async () => {
+    const cards = () => createCardAdmin(srv.services);
+    const [ivanovaCard, securityCard, chiefCard] = ['04E1E1E1E1E1E1', '04E2E2E2E2E2E2', '04E3E3E3E3E3E3'].map((u) => normaliseUid(u)) as [Uid, Uid, Uid];
+    for (const [login, uid] of [['ivanova', ivanovaCard], ['security', securityCard], ['chief', chiefCard]] as const) await srv.services.cards.bind({ uid, accountId: ids[login]!, by: 'os:test' });
+    const NEW = normaliseUid('04E9E9E9E9E9E9');
+    const unchanged = async () => {
+      for (const uid of [ivanovaCard, securityCard, chiefCard]) expect(await srv.services.cards.get(uid)).toMatchObject({ status: 'active' });
+      expect(await srv.services.cards.get(NEW)).toBeNull();
+    };
+
+    const auditor = await as('auditor');
+    await expect(cards().replace(auditor, { oldUid: ivanovaCard, uid: NEW })).rejects.toMatchObject({ code: 'forbidden' });
+    await refused('card.revoked', 'auditor', 'read_only');
+    await expect(cards().lost(auditor, { uid: ivanovaCard })).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(cards().lost(auditor, { login: 'ivanova' })).rejects.toMatchObject({ code: 'forbidden' });
+    await refused('card.revoked', 'auditor', 'read_only');
+    await unchanged();
+
+    const security = await as('security');
+    await expect(cards().replace(security, { oldUid: securityCard, uid: NEW })).rejects.toMatchObject({ code: 'forbidden' });
+    expect(await lastAudit(srv.redis, 'card.bound')).toMatchObject({ outcome: 'failure', reason: 'own_account', actor: `acct:${ids.security}`, subject: { login: 'security' } });
+    await expect(cards().replace(security, { oldUid: chiefCard, uid: NEW })).rejects.toMatchObject({ code: 'forbidden' });
+    expect(await lastAudit(srv.redis, 'card.bound')).toMatchObject({ outcome: 'failure', reason: 'privileged_account', actor: `acct:${ids.security}`, subject: { login: 'chief' } });
+    await unchanged();
+
+    // Import: one account the principal may not bind to refuses the whole file, dry run or not.
+    const importAs = async (login: string, dryRun: boolean, ...lines: string[]) =>
+      createCardImport(srv.services)(await as(login), { file: 'cards.csv', bytes: Buffer.from(['login;uid;label', ...lines].join('\n')), dryRun });
+    const file = ['petrov;04E9E9E9E9E9E9;', 'chief;04E8E8E8E8E8E8;'];
+    for (const dryRun of [true, false]) {
+      await expect(importAs('security', dryRun, ...file)).rejects.toMatchObject({ code: 'forbidden' });
+      expect(await lastAudit(srv.redis, 'card.bound')).toMatchObject({ outcome: 'failure', reason: 'privileged_account', subject: { login: 'chief' } });
+    }
+    await expect(importAs('security', false, 'security;04E9E9E9E9E9E9;')).rejects.toMatchObject({ code: 'forbidden' });
+    expect(await lastAudit(srv.redis, 'card.bound')).toMatchObject({ outcome: 'failure', reason: 'own_account' });
+    await expect(importAs('auditor', true, 'petrov;04E9E9E9E9E9E9;')).rejects.toMatchObject({ code: 'forbidden' });
+    await refused('card.bound', 'auditor', 'read_only');
+    await unchanged();
+    expect(await srv.services.cards.get(normaliseUid('04E8E8E8E8E8E8'))).toBeNull();
+
+    // Allowed: an officer replaces a clinician's card and imports for clinicians; a chief_admin replaces an officer's.
+    expect(await cards().replace(security, { oldUid: ivanovaCard, uid: NEW })).toMatchObject({ account: { login: 'ivanova' }, binding: { uid: NEW, status: 'active' } });
+    expect(await importAs('security', false, 'petrov;04E7E7E7E7E7E7;')).toMatchObject({ committed: true });
+    expect(await cards().replace(await as('chief'), { oldUid: securityCard, uid: normaliseUid('04E6E6E6E6E6E6') })).toMatchObject({ account: { login: 'security' } });
+    expect(await cards().lost(security, { login: 'petrov' })).toMatchObject({ binding: { uid: normaliseUid('04E7E7E7E7E7E7'), status: 'revoked' } });
   });
 
   it('a chief_admin cannot act on their own account either', async () => {
