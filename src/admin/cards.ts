@@ -41,7 +41,14 @@ export function createCardAdmin(s: Pick<Stores, 'accounts' | 'cards' | 'sessions
       what: `card ${binding.uid}`,
       match: { cardUid: binding.uid },
       cause: 'card_revoked',
-      change: { type: 'card.revoked', outcome: 'success', reason: args.reason, subject: { accountId: binding.accountId, login: owner?.id === binding.accountId ? owner.login : undefined }, cardUid: binding.uid },
+      change: {
+        type: 'card.revoked',
+        outcome: 'success',
+        reason: args.reason,
+        subject: { accountId: binding.accountId, login: owner?.id === binding.accountId ? owner.login : undefined },
+        cardUid: binding.uid,
+        details: { before: prior?.status, after: binding.status },
+      },
     });
     return { binding, already: false, ended };
   }
@@ -87,7 +94,7 @@ export function createCardAdmin(s: Pick<Stores, 'accounts' | 'cards' | 'sessions
         what: `card ${old.uid}`,
         match: { cardUid: old.uid },
         cause: 'card_revoked',
-        change: { type: 'card.revoked', outcome: 'success', reason: 'replaced', subject, cardUid: old.uid, details: { replacedBy: binding.uid } },
+        change: { type: 'card.revoked', outcome: 'success', reason: 'replaced', subject, cardUid: old.uid, details: { replacedBy: binding.uid, before: prior?.status, after: old.status } },
       });
       return { account, old, binding, ended };
     },

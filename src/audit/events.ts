@@ -51,7 +51,7 @@ export const AUDIT_EVENTS = {
   'session.ended': { meaning: 'A session was ended other than by logout.', reasons: ['limit', 'admin', 'unlock_failures', 'expired'] },
   // cards
   'card.bound': { meaning: 'A card UID was bound to an account (`card bind`, or the new card of `card replace`, with `details.replaces`); `details.expiresAt` when the binding expires.' },
-  'card.revoked': { meaning: 'A card was revoked: `card revoke`, `card lost` (reason `lost`), or the old card of `card replace` (reason `replaced`, with `details.replacedBy`).' },
+  'card.revoked': { meaning: 'A card was revoked: `card revoke`, `card lost` (reason `lost`), or the old card of `card replace` (reason `replaced`, with `details.replacedBy`); `details.before` (`active` or `expired`) and `details.after` are its status.' },
   'card.imported': {
     meaning:
       'Cards were bound from a CSV file (`card import`), all or nothing: the file name, its SHA-256 and the counts; one `card.bound` follows per card bound, with `details.import` the same SHA-256. A dry run, or a file with a bad line, binds nothing and is not recorded.',
