@@ -6,6 +6,7 @@ import type { AuditSink } from './audit/record';
 import type { Clock } from './clock';
 import type { ServerConfig } from './config';
 import { CardauthError } from './errors';
+import { createAdminRoutes, type AdminRoutesDeps } from './http/admin-routes';
 import { createAuthRoutes, showSession, type AuthRoutesDeps } from './http/auth-routes';
 import { bodyTooLarge, createErrorHandler } from './error-handler';
 import { forwardAuth } from './http/forward-auth';
@@ -14,6 +15,7 @@ import { createPasswordChange } from './http/password-change';
 import { createLogIn, sessionIdFor } from './http/session-writes';
 import { createPageRoutes } from './http/page-routes';
 import { requestSource } from './http/request-source';
+import { createRequireLogin } from './http/require-login';
 import { securityHeaders } from './http/security-headers';
 import { sessionGuard } from './http/session-guard';
 import { trustProxyCheck } from './http/trust-proxy-check';
@@ -44,7 +46,7 @@ import type { SessionUser } from './strategies/session-user';
 import './http/session-data';
 
 /** JSON endpoints (everything else is a page or a static asset). */
-const API_PATH = /^\/(?:auth|agents|demo)\/|^\/(?:healthz|readyz)$/i;
+const API_PATH = /^\/(?:auth|agents|demo|admin\/api)\/|^\/(?:healthz|readyz)$/i;
 
 /** Every agent route is under /agents/ (case-insensitive, as the router matches). */
 const AGENT_PATH = /^\/agents\//i;
@@ -95,6 +97,8 @@ export interface AppDeps {
   passwords: Pick<PasswordSetter, 'set'>;
   /** Resolves when Redis and the audit log are usable; rejects otherwise. */
   ready: () => Promise<void>;
+  /** The officer's use cases: with them, the admin API (`/admin/api/`) is mounted. */
+  admin?: AdminRoutesDeps['admin'];
   /** Extra routes mounted before the error handler (demo tapper, agent endpoints). */
   extraRoutes?: express.Router[];
 }
@@ -322,6 +326,17 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
   const passwordChange = createPasswordChange({ passwordStep, factorProblem, logIn, passwords: deps.passwords, audit: deps.audit, maxAgeDays: deps.passwordPolicy.maxAgeDays, now });
   router.use(createAuthRoutes({ passport, nonces: deps.nonces, nonceLimit: deps.nonceLimit, cardStep, accounts: deps.accounts, holdForPasswordChange: passwordChange.hold, logIn, unlockFailure: (sid) => deps.lockout.unlockFailure(sid), audit: deps.audit, cardIdentifiesUser: config.CARDAUTH_CARD_IDENTIFIES_USER, preauthTtlMs: cardStepTtlMs, now }));
   router.use(passwordChange.routes);
+  if (deps.admin) {
+    router.use(
+      createAdminRoutes({
+        admin: deps.admin,
+        accounts: deps.accounts,
+        requireLogin: createRequireLogin({ session, errorHandler }),
+        stepUpSec: config.CARDAUTH_ADMIN_STEP_UP_SEC,
+        now,
+      }),
+    );
+  }
   router.use(
     createPageRoutes({
       publicOrigin: config.CARDAUTH_PUBLIC_ORIGIN,

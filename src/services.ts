@@ -1,5 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type Redis from 'ioredis';
+import { createAccountAdmin } from './admin/accounts';
+import { requireAuditTrail } from './admin/record-change';
 import { createAuditLog } from './audit/log';
 import { withWriteFailureRecord } from './audit/write-failures';
 import { silentLogger, type Logger } from './logger';
@@ -85,10 +87,13 @@ export function createStores(deps: { redis: Redis; config: StoresConfig; clock: 
 export function createServices(deps: { redis: Redis; config: ServerConfig; clock: Clock; logger?: Logger }) {
   const { redis, config, clock } = deps;
   const stores = createStores(deps);
+  // РСБ.5: a failed audit write is alerted in the log and recorded once the trail is back.
+  const audit = withWriteFailureRecord(stores.audit, { logger: deps.logger ?? silentLogger, clock });
   return {
     ...stores,
-    // РСБ.5: a failed audit write is alerted in the log and recorded once the trail is back.
-    audit: withWriteFailureRecord(stores.audit, { logger: deps.logger ?? silentLogger, clock }),
+    audit,
+    /** The officer's use cases the admin API calls (src/admin), and the trail check they run after. */
+    admin: { accounts: createAccountAdmin({ ...stores, audit }), requireAuditTrail: () => requireAuditTrail(audit) },
     nonces: createNonceStore({ redis, clock, ttlSec: config.CARDAUTH_NONCE_TTL_SEC }),
     claimOnce: createClaimOnce(redis),
     locks: createSessionLocks({ redis }),

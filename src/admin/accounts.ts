@@ -2,8 +2,9 @@ import { CardauthError, isCardauthError } from '../errors';
 import { generatePassword } from '../policy/password-lifecycle';
 import { checkPassword } from '../policy/password-policy';
 import type { Stores } from '../services';
-import type { Account, Role } from '../store/accounts';
+import { ROLES, type Account, type Role } from '../store/accounts';
 import { endSessionsOf } from './end-sessions';
+import { authorize, targetOf } from './permissions';
 import { recordChange, type ChangedBy } from './record-change';
 
 /**
@@ -35,6 +36,7 @@ export function createAccountAdmin(s: Pick<Stores, 'accounts' | 'lockout' | 'ses
      * temporary: the user changes it at the first login.
      */
     async create(by: ChangedBy, args: { login: string; displayName: string; roles: Role[]; password: string }): Promise<Account> {
+      await authorize(s.audit, by, 'account.created', { login: args.login, roles: [], newRoles: args.roles });
       checkPassword(args.password, s.passwordPolicy, args);
       const passwordHash = await s.hasher.hash(args.password);
       const account = await s.accounts.create({ login: args.login, displayName: args.displayName, roles: args.roles, passwordHash, passwordTemporary: true });
@@ -54,6 +56,7 @@ export function createAccountAdmin(s: Pick<Stores, 'accounts' | 'lockout' | 'ses
      */
     async unlock(by: ChangedBy, login: string): Promise<{ account: Account; failures: number }> {
       const account = await accountByLogin(s, login);
+      await authorize(s.audit, by, 'account.unlocked', targetOf(account));
       // Facts as stored, not judged here: whether that count is a lock is the server's setting.
       const { failures, msLeft } = await s.lockout.accountCount(account.id);
       if (failures === 0) return { account, failures };
@@ -74,6 +77,7 @@ export function createAccountAdmin(s: Pick<Stores, 'accounts' | 'lockout' | 'ses
      */
     async block(by: ChangedBy, args: { login: string; note?: string | undefined }): Promise<{ account: Account; already: boolean; ended: number }> {
       const account = await accountByLogin(s, args.login);
+      await authorize(s.audit, by, 'account.blocked', targetOf(account));
       const subject = { accountId: account.id, login: account.login };
       const what = `account ${account.login}`;
       const match = { accountId: account.id };
@@ -85,7 +89,7 @@ export function createAccountAdmin(s: Pick<Stores, 'accounts' | 'lockout' | 'ses
         what,
         match,
         cause: 'account_blocked',
-        change: { type: 'account.blocked', outcome: 'success', subject, details: { note: args.note } },
+        change: { type: 'account.blocked', outcome: 'success', subject, details: { note: args.note, before: 'active', after: 'blocked' } },
       });
       return { account, already: false, ended };
     },
@@ -97,6 +101,7 @@ export function createAccountAdmin(s: Pick<Stores, 'accounts' | 'lockout' | 'ses
      */
     async resetPassword(by: ChangedBy, login: string): Promise<{ account: Account; password: string }> {
       const account = await accountByLogin(s, login);
+      await authorize(s.audit, by, 'password.reset', targetOf(account));
       for (let tries = 0; ; tries++) {
         const password = generatePassword(s.passwordPolicy);
         try {
@@ -118,15 +123,46 @@ export function createAccountAdmin(s: Pick<Stores, 'accounts' | 'lockout' | 'ses
     /** Unblocks a blocked account; audited as `account.unblocked`. `changed` false: it was not blocked. */
     async unblock(by: ChangedBy, args: { login: string; note?: string | undefined }): Promise<{ account: Account; changed: boolean }> {
       const account = await accountByLogin(s, args.login);
+      await authorize(s.audit, by, 'account.unblocked', targetOf(account));
       if (account.status === 'active') return { account, changed: false };
       await s.accounts.setStatus(account.id, 'active');
       await recordChange(
         s.audit,
         by,
-        { type: 'account.unblocked', outcome: 'success', subject: { accountId: account.id, login: account.login }, details: { note: args.note } },
+        { type: 'account.unblocked', outcome: 'success', subject: { accountId: account.id, login: account.login }, details: { note: args.note, before: 'blocked', after: 'active' } },
         `account ${account.id} (${account.login}) was unblocked`,
       );
       return { account, changed: true };
+    },
+
+    /**
+     * Changes the account's roles: `set` replaces them, or `add` and `remove` edit them. The
+     * account's open sessions end (they carry the roles they opened with, which an MIS reads
+     * through forward-auth and OpenID), so the new roles hold from its next login:
+     * `account.role_changed` with `before` and `after` (comma-separated, in role order), then one
+     * `session.ended` (cause `roles_changed`) each. Safe to repeat: roles already so
+     * (`changed` false) only have the sessions ended, nothing else recorded.
+     */
+    async changeRoles(
+      by: ChangedBy,
+      args: { login: string; set?: readonly Role[] | undefined; add?: readonly Role[] | undefined; remove?: readonly Role[] | undefined },
+    ): Promise<{ account: Account; before: Role[]; changed: boolean; ended: number }> {
+      if (args.set === undefined && args.add === undefined && args.remove === undefined) throw new TypeError('changeRoles needs set, or add and/or remove');
+      if (args.set !== undefined && (args.add !== undefined || args.remove !== undefined)) throw new CardauthError('bad_request', 'give either the roles to set, or those to add and remove');
+      const account = await accountByLogin(s, args.login);
+      const before = account.roles;
+      const wanted = args.set ?? [...before, ...(args.add ?? [])].filter((r) => !(args.remove ?? []).includes(r));
+      const after = ROLES.filter((r) => wanted.includes(r));
+      if (after.length === 0) throw new CardauthError('bad_request', 'an account keeps at least one role; block it instead');
+      await authorize(s.audit, by, 'account.role_changed', { ...targetOf(account), newRoles: after });
+      const ends = { what: `account ${account.login}`, match: { accountId: account.id }, cause: 'roles_changed' as const };
+      if (after.join(',') === before.join(',')) return { account, before, changed: false, ended: await endSessionsOf(s, by, ends) };
+      const changed = await s.accounts.setRoles(account.id, after, before);
+      const ended = await endSessionsOf(s, by, {
+        ...ends,
+        change: { type: 'account.role_changed', outcome: 'success', subject: { accountId: account.id, login: account.login }, details: { before: before.join(','), after: changed.roles.join(',') } },
+      });
+      return { account: changed, before, changed: true, ended };
     },
   };
 }

@@ -2,6 +2,7 @@ import { CardauthError } from '../errors';
 import type { Stores } from '../services';
 import type { Agent, NewAgent } from '../store/agents';
 import { endSessionsOf } from './end-sessions';
+import { authorize } from './permissions';
 import { recordChange, type ChangedBy } from './record-change';
 
 /**
@@ -18,6 +19,7 @@ export function createAgentAdmin(s: Pick<Stores, 'agents' | 'sessions' | 'audit'
   return {
     /** Registers an agent from its public key (pending); audited as `agent.registered`. */
     async register(by: ChangedBy, args: Pick<NewAgent, 'name' | 'publicJwk'>): Promise<Agent> {
+      await authorize(s.audit, by, 'agent.registered');
       const agent = await s.agents.register({ name: args.name, publicJwk: args.publicJwk });
       await recordChange(
         s.audit,
@@ -34,6 +36,7 @@ export function createAgentAdmin(s: Pick<Stores, 'agents' | 'sessions' | 'audit'
      * that thumbprint (`agent_state` otherwise).
      */
     async approve(by: ChangedBy, id: string, opts: { fingerprint?: string | undefined } = {}): Promise<Agent> {
+      await authorize(s.audit, by, 'agent.approved');
       if (opts.fingerprint !== undefined) {
         const found = await s.agents.get(id);
         if (!found) throw new CardauthError('agent_not_found', `no agent ${id}`);
@@ -45,7 +48,8 @@ export function createAgentAdmin(s: Pick<Stores, 'agents' | 'sessions' | 'audit'
       await recordChange(
         s.audit,
         by,
-        { type: 'agent.approved', outcome: 'success', source: { agentId: agent.id, workstation: agent.name }, details: { fingerprint: agent.fingerprint } },
+        // The store approves only a pending agent.
+        { type: 'agent.approved', outcome: 'success', source: { agentId: agent.id, workstation: agent.name }, details: { fingerprint: agent.fingerprint, before: 'pending', after: 'approved' } },
         `agent ${agent.id} was approved`,
       );
       return agent;
@@ -58,6 +62,7 @@ export function createAgentAdmin(s: Pick<Stores, 'agents' | 'sessions' | 'audit'
      * (`already`) only has its sessions ended.
      */
     async revoke(by: ChangedBy, id: string): Promise<{ agent: Agent; already: boolean; ended: number }> {
+      await authorize(s.audit, by, 'agent.revoked');
       const prior = await s.agents.get(id);
       if (prior?.status === 'revoked') {
         // Already revoked (perhaps by a run that failed before its sessions were ended): end them now.
@@ -69,7 +74,12 @@ export function createAgentAdmin(s: Pick<Stores, 'agents' | 'sessions' | 'audit'
         what: `agent ${agent.id}`,
         match: { agentId: agent.id },
         cause: 'agent_revoked',
-        change: { type: 'agent.revoked', outcome: 'success', source: { agentId: agent.id, workstation: agent.name }, details: { fingerprint: agent.fingerprint } },
+        change: {
+          type: 'agent.revoked',
+          outcome: 'success',
+          source: { agentId: agent.id, workstation: agent.name },
+          details: { fingerprint: agent.fingerprint, before: prior?.status, after: 'revoked' },
+        },
       });
       return { agent, already: false, ended };
     },

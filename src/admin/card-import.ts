@@ -5,6 +5,7 @@ import type { Stores } from '../services';
 import { normaliseLogin, type Account } from '../store/accounts';
 import type { ManyFate, ManyInput } from '../store/cards';
 import { parseCardCsv, type CsvLineProblem } from './card-csv';
+import { authorize, targetOf } from './permissions';
 import { appendAs, recordChange, type ChangedBy } from './record-change';
 
 /** What became, or would become, of one line: `bind` / `already_bound` are fine, anything else stops the import. */
@@ -64,7 +65,9 @@ async function accountsOf(s: Pick<Stores, 'accounts'>, logins: readonly string[]
  * SHA-256 and the counts), then one `card.bound` per card bound (with
  * `details.import` the file's SHA-256), so a card's own history (`audit list
  * --uid`) reads as if it had been bound alone. Run it once requireAuditTrail
- * has passed.
+ * has passed. The separation of duties is checked as for `card bind`, for
+ * every account in the file (permissions.ts): one refused account refuses the
+ * whole file, dry run or not (403 `forbidden`, audited `card.bound` failure).
  *
  * @example
  * const report = await createCardImport(stores)(by, { file: 'cards.csv', bytes, dryRun: true });
@@ -74,6 +77,10 @@ export function createCardImport(s: Pick<Stores, 'accounts' | 'cards' | 'audit'>
     const sha256 = createHash('sha256').update(args.bytes).digest('hex');
     const parsed = parseCardCsv(args.bytes);
     const accounts = await accountsOf(s, parsed.flatMap((l) => ('problem' in l ? [] : [l.login])));
+    // The principal must be allowed to bind a card to every account the file names (a dry run too:
+    // it answers whether the import would go through); the first refused one stops it, audited.
+    await authorize(s.audit, by, 'card.bound');
+    for (const account of accounts.values()) if (account) await authorize(s.audit, by, 'card.bound', targetOf(account));
 
     const lines: ImportLine[] = [];
     const many: Array<{ at: number; input: ManyInput; account: Account }> = [];

@@ -5,6 +5,7 @@ import { CardauthError } from '../errors';
 import type { CardBinding, RevokeReason } from '../store/cards';
 import { accountByLogin } from './accounts';
 import { endSessionsOf } from './end-sessions';
+import { authorize, targetOf } from './permissions';
 import { recordChange, type ChangedBy, type ChangeRecord } from './record-change';
 
 /**
@@ -25,6 +26,7 @@ export function createCardAdmin(s: Pick<Stores, 'accounts' | 'cards' | 'sessions
    * binding as it was) only has its sessions ended.
    */
   async function revoke(by: ChangedBy, args: { uid: Uid; reason: RevokeReason }): Promise<{ binding: CardBinding; already: boolean; ended: number }> {
+    await authorize(s.audit, by, 'card.revoked');
     const prior = await s.cards.get(args.uid);
     if (prior?.status === 'revoked') {
       // Already revoked (perhaps by a run that failed before its sessions were ended): end them now.
@@ -39,7 +41,14 @@ export function createCardAdmin(s: Pick<Stores, 'accounts' | 'cards' | 'sessions
       what: `card ${binding.uid}`,
       match: { cardUid: binding.uid },
       cause: 'card_revoked',
-      change: { type: 'card.revoked', outcome: 'success', reason: args.reason, subject: { accountId: binding.accountId, login: owner?.id === binding.accountId ? owner.login : undefined }, cardUid: binding.uid },
+      change: {
+        type: 'card.revoked',
+        outcome: 'success',
+        reason: args.reason,
+        subject: { accountId: binding.accountId, login: owner?.id === binding.accountId ? owner.login : undefined },
+        cardUid: binding.uid,
+        details: { before: prior?.status, after: binding.status },
+      },
     });
     return { binding, already: false, ended };
   }
@@ -55,6 +64,7 @@ export function createCardAdmin(s: Pick<Stores, 'accounts' | 'cards' | 'sessions
       args: NewCard & { login: string },
     ): Promise<{ account: Account; binding: CardBinding; reissued: boolean }> {
       const account = await accountByLogin(s, args.login);
+      await authorize(s.audit, by, 'card.bound', targetOf(account));
       const binding = await s.cards.bind({ accountId: account.id, by: by.actor, ...newCard(args) });
       const reissued = binding.reissueReason !== undefined;
       await recordChange(s.audit, by, boundRecord(account, binding), `card ${binding.uid} was bound to ${account.login}`);
@@ -69,9 +79,12 @@ export function createCardAdmin(s: Pick<Stores, 'accounts' | 'cards' | 'sessions
      * `card.revoked` (reason `replaced`) of the old one with `replacedBy`.
      */
     async replace(by: ChangedBy, args: NewCard & { oldUid: Uid }): Promise<{ account: Account | null; old: CardBinding; binding: CardBinding; ended: number }> {
+      // It takes a card away and binds one to the old card's owner: both checks, before anything changes.
+      await authorize(s.audit, by, 'card.revoked');
       // The owner's login goes into the records; read before the change (nothing may fail between it and its records).
       const prior = await s.cards.get(args.oldUid);
       const owner = prior ? await s.accounts.get(prior.accountId) : null;
+      await authorize(s.audit, by, 'card.bound', owner ? targetOf(owner) : undefined);
       const { old, binding } = await s.cards.replace({ oldUid: args.oldUid, by: by.actor, ...newCard(args) });
       const account = owner?.id === binding.accountId ? owner : null;
       const subject = { accountId: binding.accountId, login: account?.login };
@@ -81,7 +94,7 @@ export function createCardAdmin(s: Pick<Stores, 'accounts' | 'cards' | 'sessions
         what: `card ${old.uid}`,
         match: { cardUid: old.uid },
         cause: 'card_revoked',
-        change: { type: 'card.revoked', outcome: 'success', reason: 'replaced', subject, cardUid: old.uid, details: { replacedBy: binding.uid } },
+        change: { type: 'card.revoked', outcome: 'success', reason: 'replaced', subject, cardUid: old.uid, details: { replacedBy: binding.uid, before: prior?.status, after: old.status } },
       });
       return { account, old, binding, ended };
     },

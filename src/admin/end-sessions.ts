@@ -4,17 +4,17 @@ import type { Stores } from '../services';
 import type { SessionMatch } from '../store/session-sweep';
 import { recordChange, type ChangedBy, type ChangeRecord } from './record-change';
 
-/** What ended the sessions: a card or agent revoked, or an account blocked. */
+/** What ended the sessions: a card or agent revoked, an account blocked or given new roles. */
 export interface EndedBy {
   /** For messages, e.g. `card 04A2…`, `agent ag_…` or `account ivanova`. */
   what: string;
   match: SessionMatch;
-  cause: 'card_revoked' | 'agent_revoked' | 'account_blocked';
-  /** The change's own record (the revocation or the block); absent when it was made before (a repeat). */
+  cause: 'card_revoked' | 'agent_revoked' | 'account_blocked' | 'roles_changed';
+  /** The change's own record (the revocation, the block, the role change); absent when it was made before (a repeat). */
   change?: ChangeRecord;
 }
 
-const DONE: Record<EndedBy['cause'], string> = { card_revoked: 'revoked', agent_revoked: 'revoked', account_blocked: 'blocked' };
+const DONE: Record<EndedBy['cause'], string> = { card_revoked: 'revoked', agent_revoked: 'revoked', account_blocked: 'blocked', roles_changed: 'given new roles' };
 
 /**
  * What revoking a card or an agent and blocking an account do once the store

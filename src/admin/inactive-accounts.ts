@@ -1,5 +1,6 @@
 import type { Stores } from '../services';
 import type { Account } from '../store/accounts';
+import { authorize, targetOf } from './permissions';
 import { recordChange, type ChangedBy } from './record-change';
 
 const DAY_MS = 86_400_000;
@@ -24,7 +25,10 @@ export function lastActivity(a: Pick<Account, 'createdAt' | 'lastLogin' | 'activ
  * recorded, once. No session needs ending: none outlives its login by
  * CARDAUTH_SESSION_MAX_SEC (at most 7 days, the shortest setting), and the
  * session guard ends any of a blocked account anyway. `dryRun` only lists
- * them. Run it once requireAuditTrail has passed.
+ * them. The separation of duties is checked for every account it would
+ * block, before any is (a refused one refuses the sweep, audited); the
+ * command line and the server's job act as the `system` principal and pass.
+ * Run it once requireAuditTrail has passed.
  *
  * @example
  * const { blocked } = await createInactiveAccountBlock(stores)(by, { days: 90, now: clock.now(), dryRun: false });
@@ -35,7 +39,9 @@ export function createInactiveAccountBlock(s: Pick<Stores, 'accounts' | 'inactiv
     args: { days: number; now: number; dryRun: boolean },
   ): Promise<{ blocked: Array<{ account: Account; lastActivity: number }> }> {
     const cutoff = args.now - args.days * DAY_MS;
+    await authorize(s.audit, by, 'account.blocked');
     const unused = (await s.accounts.list()).filter((a) => a.status === 'active' && lastActivity(a) <= cutoff);
+    for (const account of unused) await authorize(s.audit, by, 'account.blocked', targetOf(account));
     if (args.dryRun) return { blocked: unused.map((account) => ({ account, lastActivity: lastActivity(account) })) };
     const blocked: Array<{ account: Account; lastActivity: number }> = [];
     for (const account of unused) {

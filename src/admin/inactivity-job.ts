@@ -7,8 +7,8 @@ import type { Stores } from '../services';
 import { createInactiveAccountBlock } from './inactive-accounts';
 import { requireAuditTrail, type ChangedBy } from './record-change';
 
-/** The actor of the server's own sweep in the audit. */
-export const INACTIVITY_ACTOR: ChangedBy = { actor: 'system:inactivity', via: { via: 'server', host: hostname() } };
+/** The actor of the server's own sweep in the audit; the server itself, so the `system` principal (permissions.ts). */
+export const INACTIVITY_ACTOR: ChangedBy = { actor: 'system:inactivity', via: { via: 'server', host: hostname() }, principal: 'system' };
 
 /** The Redis key one node holds while it is the one to sweep. */
 const LEASE_KEY = 'job:inactive-block';

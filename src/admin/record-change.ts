@@ -2,15 +2,20 @@ import type { AuditLog } from '../audit/log';
 import type { AuditEventInput, AuditSink } from '../audit/record';
 import { CardauthError } from '../errors';
 import { explain } from '../logger';
+import type { Principal } from './permissions';
 
 /**
- * Who makes an administrative change, for its audit records: the actor
- * (`os:ivanova` from the command line; an officer's account from the pages)
- * and the channel, merged into every record's details (`{ via: 'cli', host }`).
+ * Who makes an administrative change: for its audit records the actor
+ * (`os:ivanova` from the command line; `acct:<id>` from the pages) and the
+ * channel, merged into every record's details (`{ via: 'cli', host }`); for
+ * the separation of duties (src/admin/permissions.ts) the principal whose
+ * roles are checked: an account with its roles as stored now, or `system`
+ * (the command line, run by the machine's administrator).
  */
 export interface ChangedBy {
   actor: string;
   via: Readonly<Record<string, string>>;
+  principal: Principal;
 }
 
 /** An audit record of a change, without the actor (ChangedBy adds it). */

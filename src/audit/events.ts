@@ -51,7 +51,7 @@ export const AUDIT_EVENTS = {
   'session.ended': { meaning: 'A session was ended other than by logout.', reasons: ['limit', 'admin', 'unlock_failures', 'expired'] },
   // cards
   'card.bound': { meaning: 'A card UID was bound to an account (`card bind`, or the new card of `card replace`, with `details.replaces`); `details.expiresAt` when the binding expires.' },
-  'card.revoked': { meaning: 'A card was revoked: `card revoke`, `card lost` (reason `lost`), or the old card of `card replace` (reason `replaced`, with `details.replacedBy`).' },
+  'card.revoked': { meaning: 'A card was revoked: `card revoke`, `card lost` (reason `lost`), or the old card of `card replace` (reason `replaced`, with `details.replacedBy`); `details.before` (`active` or `expired`) and `details.after` are its status.' },
   'card.imported': {
     meaning:
       'Cards were bound from a CSV file (`card import`), all or nothing: the file name, its SHA-256 and the counts; one `card.bound` follows per card bound, with `details.import` the same SHA-256. A dry run, or a file with a bad line, binds nothing and is not recorded.',
@@ -68,7 +68,9 @@ export const AUDIT_EVENTS = {
       'An account was blocked (`account block`; ИАФ.1); its open sessions end, each with its own `session.ended`. Reason `inactive`: unused for CARDAUTH_INACTIVE_BLOCK_DAYS (`account block-inactive`, or the server\'s hourly sweep with actor `system:inactivity`), with `details.lastActivity` and `details.days`.',
   },
   'account.unblocked': { meaning: 'A blocked account was unblocked (`account unblock`).' },
-  'account.role_changed': { meaning: "An account's role changed.", later: true },
+  'account.role_changed': {
+    meaning: "An account's roles changed (`account roles`, `POST /admin/api/accounts/:login/roles`): `details.before` and `details.after`, comma-separated; its open sessions end, each with its own `session.ended`.",
+  },
   'password.changed': {
     meaning:
       'A user changed their own password (`POST /auth/password/change`; `details.due`: `temporary`, `expired` or `none`, a change at will). A refusal names the rule: `password_weak`, `password_contains_name`, `password_reused` (a wrong current password is a `password.checked` failure).',

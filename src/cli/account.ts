@@ -194,4 +194,38 @@ export const accountResetPassword: Command = {
   },
 };
 
-export const accountCommands: readonly Command[] = [accountCreate, accountUnlock, accountResetPassword, accountBlock, accountUnblock, accountList];
+const RolesArgs = z
+  .object({ login: loginArg, set: rolesArg.optional(), add: rolesArg.optional(), remove: rolesArg.optional() })
+  .refine((a) => (a.set !== undefined) !== (a.add !== undefined || a.remove !== undefined), { message: 'give either --set, or --add and/or --remove' });
+
+/** `cardauth account roles`. */
+export const accountRoles: Command = {
+  path: ['account', 'roles'],
+  usage: '--login L (--set R[,R2] | --add R | --remove R)',
+  summary: "change an account's roles",
+  details: [
+    '--login L    the account',
+    '--set R      the roles it holds from now on (repeat or comma-separate for several)',
+    '--add R      roles to add; --remove R roles to take away (either or both)',
+    '',
+    'Roles: clinician, security_officer, auditor, chief_admin; an account keeps at least one.',
+    'Audited as account.role_changed with details.before and details.after; the account\'s open',
+    'sessions end (one session.ended each, cause roles_changed), so the new roles hold from its',
+    'next login. Safe to repeat: roles already so only have the sessions ended.',
+  ].join('\n'),
+  options: { login: { type: 'string' }, set: { type: 'string', multiple: true }, add: { type: 'string', multiple: true }, remove: { type: 'string', multiple: true } },
+  async run(ctx, raw) {
+    const args = checkValues('account roles', RolesArgs, raw.values);
+    return ctx.withChanges(async (s) => {
+      const { account, before, changed, ended } = await createAccountAdmin(s).changeRoles(cliActor(ctx), args);
+      if (!changed) {
+        ctx.io.stdout.write(`account ${account.login} already has the roles ${account.roles.join(', ')}; ${endedPhrase(ended)}\n`);
+        return 0;
+      }
+      ctx.io.stdout.write(`changed the roles of account ${account.login} (${account.id}): ${before.join(', ')} -> ${account.roles.join(', ')}; ${endedPhrase(ended)}\n`);
+      return 0;
+    });
+  },
+};
+
+export const accountCommands: readonly Command[] = [accountCreate, accountUnlock, accountResetPassword, accountBlock, accountUnblock, accountRoles, accountList];

@@ -75,8 +75,12 @@ export function osActor(): string {
   return uid === undefined ? 'os:unknown' : `os:uid:${uid}`;
 }
 
-/** The command line as the one making a change: the OS user, via `cli` on this host. */
-export const cliActor = (ctx: Pick<CommandContext, 'actor'>): ChangedBy => ({ actor: ctx.actor, via: { via: 'cli', host: hostname() } });
+/**
+ * The command line as the one making a change: the OS user, via `cli` on this host, as the
+ * `system` principal (src/admin/permissions.ts): whoever runs it on the server can read its
+ * config and reach Redis, so the separation of duties binds the pages, not this.
+ */
+export const cliActor = (ctx: Pick<CommandContext, 'actor'>): ChangedBy => ({ actor: ctx.actor, via: { via: 'cli', host: hostname() }, principal: 'system' });
 
 /**
  * Records a change the command made (see recordChange in src/admin), inside

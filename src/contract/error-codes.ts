@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'not_found'
   | 'unauthenticated'
   | 'forbidden'
+  | 'step_up_required'
   // card step
   | 'card_rejected'
   | 'nonce_missing'
@@ -45,6 +46,7 @@ export type ErrorCode =
   | 'login_taken'
   | 'account_not_found'
   | 'card_bound'
+  | 'roles_changed'
   | 'card_revoked'
   | 'card_limit'
   | 'password_weak'
@@ -75,6 +77,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   not_found: 404,
   unauthenticated: 401,
   forbidden: 403,
+  step_up_required: 401,
   card_rejected: 401,
   nonce_missing: 400,
   login_failed: 401,
@@ -99,6 +102,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   login_taken: 409,
   account_not_found: 404,
   card_bound: 409,
+  roles_changed: 409,
   card_revoked: 409,
   card_limit: 409,
   password_weak: 400,

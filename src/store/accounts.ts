@@ -217,6 +217,15 @@ end
 return {'ok', unpack(redis.call('HGETALL', KEYS[1]))}
 `;
 
+// KEYS: acct:<id>. ARGV: expected roles, new roles. Compare-and-set, so a role change checked
+// against the roles read before it cannot overwrite another change made in between.
+const SET_ROLES = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'account_not_found'} end
+if redis.call('HGET', KEYS[1], 'roles') ~= ARGV[1] then return {'roles_changed'} end
+redis.call('HSET', KEYS[1], 'roles', ARGV[2])
+return {'ok', unpack(redis.call('HGETALL', KEYS[1]))}
+`;
+
 /** What {@link createAccountStore} needs. */
 export interface AccountStoreDeps {
   redis: Redis;
@@ -249,6 +258,11 @@ export interface AccountStore {
   recordLogin(id: string, login: LoginRecord): Promise<LoginRecord | null>;
   setStatus(id: string, status: AccountStatus): Promise<Account>;
   /**
+   * Replaces the account's roles (a non-empty list of known roles; `bad_request` otherwise) if
+   * they are still `expected` (as read before the change was checked); `roles_changed` if not.
+   */
+  setRoles(id: string, roles: Role[], expected: readonly Role[]): Promise<Account>;
+  /**
    * Replaces the hash and sets `passwordChangedAt` to now; `temporary` (default
    * false) marks it to be changed at the next login. The hash it replaces joins
    * the history, which keeps the newest `keepHistory` (default 0: none).
@@ -278,16 +292,18 @@ export function createAccountStore(deps: AccountStoreDeps): AccountStore {
   const update = defineScript(redis, 'cardauthAccountUpdate', 1, UPDATE);
   const findByLogin = defineScript(redis, 'cardauthAccountFindByLogin', 1, FIND_BY_LOGIN);
   const setPassword = defineScript(redis, 'cardauthAccountSetPassword', 2, SET_PASSWORD);
+  const setRoles = defineScript(redis, 'cardauthAccountSetRoles', 1, SET_ROLES);
 
   const get = async (id: string): Promise<Account | null> => {
     if (!isAccountId(id)) return null;
     return toAccount(await guard(redis.hgetall(accountKey(id))));
   };
 
-  /** Runs a script that changes an existing account and answers `{'ok', field, value, ...}`. */
+  /** Runs a script that changes an existing account and answers `{'ok', field, value, ...}` (or `{'roles_changed'}`: SET_ROLES). */
   const changeExisting = async (id: string, run: (key: string) => Promise<unknown[]>): Promise<Account> => {
     if (!isAccountId(id)) throw new CardauthError('account_not_found', 'no such account');
     const [status, ...rest] = await run(accountKey(id));
+    if (status === 'roles_changed') throw new CardauthError('roles_changed', "the account's roles were changed meanwhile; nothing was changed, look again");
     if (status !== 'ok') throw new CardauthError('account_not_found', 'no such account');
     const account = toAccount(pairsToRecord(rest));
     if (!account) throw new CardauthError('unavailable', `account ${id} is unreadable`);
@@ -365,6 +381,11 @@ export function createAccountStore(deps: AccountStoreDeps): AccountStore {
       if (status !== 'active' && status !== 'blocked') throw new CardauthError('bad_request', 'status must be active or blocked');
       // An unblock restarts the count of days unused (account-inactivity.ts), or the next sweep would block it again at once.
       return changeExisting(id, (key) => update([key], status === 'active' ? ['status', status, 'activeSince', clock.now()] : ['status', status]));
+    },
+
+    async setRoles(id, roles, expected) {
+      const next = parseRoles(roles).join(',');
+      return changeExisting(id, (key) => setRoles([key], [expected.join(','), next]));
     },
 
     async setPasswordHash(id, passwordHash, opts = {}) {

@@ -28,6 +28,7 @@ describe('agent admin services', () => {
     const approved = await admin().approve(OFFICER, registered.id, { fingerprint: registered.fingerprint });
     expect(approved).toMatchObject({ status: 'approved', approvedBy: OFFICER.actor });
     expect(await lastAudit(srv.redis, 'agent.approved')).toMatchObject({ ...byOfficer, source: { agentId: registered.id } });
+    expect((await lastAudit(srv.redis, 'agent.approved'))?.details).toMatchObject({ before: 'pending', after: 'approved' });
   });
 
   it('revoke: the session opened through the agent ends, audited as the officer; a repeat only ends sessions', async () => {
@@ -37,6 +38,7 @@ describe('agent admin services', () => {
     expect(await admin().revoke(OFFICER, agent.id)).toMatchObject({ already: false, ended: 1, agent: { status: 'revoked' } });
     expect((await c.get('/auth/session')).json.error.code).toBe('unauthenticated');
     expect(await lastAudit(srv.redis, 'agent.revoked')).toMatchObject({ ...byOfficer, source: { agentId: agent.id } });
+    expect((await lastAudit(srv.redis, 'agent.revoked'))?.details).toMatchObject({ before: 'approved', after: 'revoked' });
     expect(await lastAudit(srv.redis, 'session.ended')).toMatchObject({ ...byOfficer, source: { agentId: agent.id }, details: expect.objectContaining({ cause: 'agent_revoked' }) });
 
     expect(await admin().revoke(OFFICER, agent.id)).toMatchObject({ already: true, ended: 0 });

@@ -27,7 +27,7 @@ describe('card admin services', () => {
 
     expect(await admin().revoke(OFFICER, { uid: UID, reason: 'lost' })).toMatchObject({ already: false, ended: 1, binding: { status: 'revoked' } });
     expect((await c.get('/auth/session')).json.error.code).toBe('unauthenticated');
-    expect(await lastAudit(srv.redis, 'card.revoked')).toMatchObject({ ...byOfficer, reason: 'lost', cardUid: UID, subject: { login: 'petrov' } });
+    expect(await lastAudit(srv.redis, 'card.revoked')).toMatchObject({ ...byOfficer, reason: 'lost', cardUid: UID, subject: { login: 'petrov' }, details: expect.objectContaining({ before: 'active', after: 'revoked' }) });
     expect(await lastAudit(srv.redis, 'session.ended')).toMatchObject({ ...byOfficer, cardUid: UID, details: expect.objectContaining({ cause: 'card_revoked' }) });
 
     expect(await admin().revoke(OFFICER, { uid: UID, reason: 'lost' })).toMatchObject({ already: true, ended: 0, binding: { revokeReason: 'lost' } });
@@ -37,5 +37,13 @@ describe('card admin services', () => {
     await expect(admin().bind(OFFICER, { login: 'petrov', uid: UID })).rejects.toMatchObject({ code: 'card_revoked' });
     expect(await admin().bind(OFFICER, { login: 'petrov', uid: UID, reissueReason: 'нашлась' })).toMatchObject({ reissued: true });
     expect(await lastAudit(srv.redis, 'card.reissued')).toMatchObject({ ...byOfficer, details: expect.objectContaining({ reissueReason: 'нашлась' }) });
+  });
+
+  it('replace: the old card revoked (card.revoked with replacedBy and its status before and after), the new one bound with replaces', async () => {
+    const [OLD, NEW] = [normaliseUid('04B3B3B3B3B3B3'), normaliseUid('04B4B4B4B4B4B4')];
+    await admin().bind(OFFICER, { login: 'petrov', uid: OLD });
+    expect(await admin().replace(OFFICER, { oldUid: OLD, uid: NEW })).toMatchObject({ account: { login: 'petrov' }, old: { status: 'revoked' }, binding: { uid: NEW, status: 'active' } });
+    expect(await lastAudit(srv.redis, 'card.revoked')).toMatchObject({ ...byOfficer, reason: 'replaced', cardUid: OLD, details: expect.objectContaining({ replacedBy: NEW, before: 'active', after: 'revoked' }) });
+    expect(await lastAudit(srv.redis, 'card.bound')).toMatchObject({ ...byOfficer, cardUid: NEW, details: expect.objectContaining({ replaces: OLD }) });
   });
 });

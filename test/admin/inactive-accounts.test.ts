@@ -105,4 +105,18 @@ describe('accounts unused for N days are blocked (ИАФ.1)', () => {
     ]);
     expect(await createInactivityJob({ redis: srv.redis, stores: srv.services, clock, logger: silentLogger, days: 0 }).tick()).toEqual({ outcome: 'off' });
   });
+
+  it('an unused officer: an officer’s sweep is refused (only a chief_admin blocks one; audited, nobody blocked); the job, the system principal, blocks it', async () => {
+    const a = await fresh();
+    await srv.account('idle-officer', PW, undefined, ['security_officer']);
+    clock.advance(90 * DAY);
+    await expect(sweep()).rejects.toMatchObject({ code: 'forbidden' });
+    expect(await lastAudit(srv.redis, 'account.blocked')).toMatchObject({ outcome: 'failure', reason: 'privileged_account', actor: OFFICER.actor, subject: { login: 'idle-officer' } });
+    expect([await status(a.login), await status('idle-officer')]).toEqual(['active', 'active']);
+
+    await srv.redis.del('job:inactive-block');
+    expect(await createInactivityJob({ redis: srv.redis, stores: srv.services, clock, logger: silentLogger, days: 90 }).tick()).toMatchObject({ outcome: 'ran' });
+    expect([await status(a.login), await status('idle-officer')]).toEqual(['blocked', 'blocked']);
+    expect(await lastAudit(srv.redis, 'account.blocked')).toMatchObject({ outcome: 'success', reason: 'inactive', actor: INACTIVITY_ACTOR.actor });
+  });
 });

@@ -341,3 +341,58 @@ describe('account reset-password', () => {
     expect(await client.hget(`acct:${id}`, 'passwordHash')).toBe(before);
   });
 });
+
+describe('account roles', () => {
+  const roles = (...args: string[]) => runCli(['account', 'roles', ...args], { env });
+  const rolesOf = async (login: string) => (await client.hget(`acct:${(await client.hget('acct:by-login', login)) as string}`, 'roles')) as string;
+
+  it('--set replaces the roles, --add and --remove edit them; each change audited account.role_changed as os:<user> with before and after', async () => {
+    expect((await create('roles-one', 'Верный-пароль-2026!')).code).toBe(0);
+    const set = await roles('--login', 'roles-one', '--set', 'clinician,auditor');
+    expect(set.code).toBe(0);
+    expect(set.stdout).toMatch(/^changed the roles of account roles-one \(acc_[0-9a-f]{16}\): clinician -> clinician, auditor; no open session\n$/);
+    expect(await rolesOf('roles-one')).toBe('clinician,auditor');
+    expect(await lastAudit(client, 'account.role_changed')).toMatchObject({
+      outcome: 'success',
+      actor: OS_ACTOR,
+      subject: { login: 'roles-one' },
+      details: { before: 'clinician', after: 'clinician,auditor', via: 'cli' },
+    });
+
+    // The command line is the machine's administrator: it manages privileged roles too.
+    expect((await roles('--login', 'roles-one', '--add', 'chief_admin', '--remove', 'auditor')).code).toBe(0);
+    expect(await rolesOf('roles-one')).toBe('clinician,chief_admin');
+    expect(await lastAudit(client, 'account.role_changed')).toMatchObject({ details: { before: 'clinician,auditor', after: 'clinician,chief_admin' } });
+  });
+
+  it('roles it already has: exit 0, nothing changed, nothing audited', async () => {
+    const before = (await auditRecords(client)).length;
+    const r = await roles('--login', 'roles-one', '--set', 'chief_admin,clinician');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('account roles-one already has the roles clinician, chief_admin; no open session\n');
+    expect(await auditRecords(client)).toHaveLength(before);
+  });
+
+  it('refuses bad arguments (exit 2), no role left and an unknown login (exit 1), nothing audited', async () => {
+    const before = (await auditRecords(client)).length;
+    const usage: Array<[string[], RegExp]> = [
+      [['--set', 'clinician'], /^cardauth: account roles: --login: required$/],
+      [['--login', 'roles-one'], /^cardauth: account roles: give either --set, or --add and\/or --remove$/],
+      [['--login', 'roles-one', '--set', 'clinician', '--add', 'auditor'], /^cardauth: account roles: give either --set/],
+      [['--login', 'roles-one', '--set', 'root'], /^cardauth: account roles: --set: "root" is not a role/],
+    ];
+    for (const [args, message] of usage) {
+      const r = await roles(...args);
+      expect(r.code).toBe(2);
+      expect(oneErrorLine(r)).toMatch(message);
+    }
+    const none = await roles('--login', 'roles-one', '--remove', 'clinician,chief_admin');
+    expect(none.code).toBe(1);
+    expect(oneErrorLine(none)).toBe('cardauth: bad_request: an account keeps at least one role; block it instead');
+    const unknown = await roles('--login', 'nobody', '--set', 'clinician');
+    expect(unknown.code).toBe(1);
+    expect(oneErrorLine(unknown)).toBe('cardauth: account_not_found: no account with login "nobody"');
+    expect(await rolesOf('roles-one')).toBe('clinician,chief_admin');
+    expect(await auditRecords(client)).toHaveLength(before);
+  });
+});

@@ -182,6 +182,23 @@ describe('account store', () => {
     expect(await codeOf(accounts.setStatus(a.id, 'deleted' as never))).toBe('bad_request');
   });
 
+  it('setRoles: replaces the roles (stored in role order) if they are still the expected ones; roles_changed otherwise, nothing changed', async () => {
+    const a = await accounts.create(newAccount('Иванов'));
+    expect((await accounts.setRoles(a.id, ['chief_admin', 'clinician'], ['clinician'])).roles).toEqual(['clinician', 'chief_admin']);
+    expect((await accounts2.get(a.id))?.roles).toEqual(['clinician', 'chief_admin']);
+    // Read before another change: refused, so a change checked against old roles cannot overwrite a newer one.
+    expect(await codeOf(accounts.setRoles(a.id, ['auditor'], ['clinician']))).toBe('roles_changed');
+    expect((await accounts.get(a.id))?.roles).toEqual(['clinician', 'chief_admin']);
+  });
+
+  it('setRoles.fail: an empty list or an unknown role is bad_request, an unknown id account_not_found', async () => {
+    const a = await accounts.create(newAccount('Иванов'));
+    expect(await codeOf(accounts.setRoles(a.id, [], ['clinician']))).toBe('bad_request');
+    expect(await codeOf(accounts.setRoles(a.id, ['root' as never], ['clinician']))).toBe('bad_request');
+    expect(await codeOf(accounts.setRoles('acc_0000000000000000', ['clinician'], ['clinician']))).toBe('account_not_found');
+    expect(await accounts.get('acc_0000000000000000')).toBeNull();
+  });
+
   it('setPasswordHash.success: replaces the hash and moves passwordChangedAt to now', async () => {
     const a = await accounts.create(newAccount('Иванов'));
     clock.advance(86_400_000);

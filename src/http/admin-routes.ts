@@ -1,0 +1,72 @@
+import { Router, type Request, type RequestHandler } from 'express';
+import { z } from 'zod';
+import type { AccountAdmin } from '../admin/accounts';
+import type { ChangedBy } from '../admin/record-change';
+import { CardauthError } from '../errors';
+import { ROLES, type Role } from '../store/accounts';
+import type { SessionUser } from '../strategies/session-user';
+import { requestSource } from './request-source';
+import { requireRecentLogin } from './require-recent-login';
+import { EmptyBody, parseBody } from './validate';
+
+export interface AdminRoutesDeps {
+  /** The officer's use cases (src/admin): the separation of duties is checked there. */
+  admin: { accounts: Pick<AccountAdmin, 'unlock' | 'changeRoles'>; requireAuditTrail: () => Promise<void> };
+  /** The acting account as stored now: its roles, not those its session opened with. */
+  accounts: { get(id: string): Promise<{ id: string; roles: readonly string[]; status: 'active' | 'blocked' } | null> };
+  /** requireLogin({ roles, api: true }) of the host's session chain. */
+  requireLogin: (options: { roles: readonly string[]; api: true }) => RequestHandler;
+  /** CARDAUTH_ADMIN_STEP_UP_SEC. */
+  stepUpSec: number;
+  now: () => number;
+}
+
+/** Who may reach the admin API at all; what each may do there, the use case decides. */
+const ADMIN_ROLES: readonly Role[] = ['security_officer', 'auditor', 'chief_admin'];
+
+const roleList = z.array(z.enum(ROLES as [Role, ...Role[]])).min(1).max(ROLES.length);
+const RolesBody = z
+  .strictObject({ set: roleList.optional(), add: roleList.optional(), remove: roleList.optional() })
+  .refine((b) => (b.set !== undefined) !== (b.add !== undefined || b.remove !== undefined), { message: 'give either set, or add and/or remove' });
+
+/**
+ * The admin JSON API (the first of `/admin/api/`; the workbench brings the rest), each route
+ * behind requireLogin with an admin role, the step-up (a card + password login no older than
+ * CARDAUTH_ADMIN_STEP_UP_SEC, else 401 `step_up_required`), and, as every write, the Origin
+ * check and SameSite=strict cookies; then the audit trail check and the use case, acting as the
+ * logged-in account (`acct:<id>`, via `web`) with its roles as stored:
+ * - `POST /admin/api/accounts/:login/unlock` `{}` → `{login, failures}`;
+ * - `POST /admin/api/accounts/:login/roles` `{set}` or `{add?, remove?}` → `{login, roles, before, changed, ended}`.
+ *
+ * @example
+ * router.use(createAdminRoutes({ admin, accounts, requireLogin, stepUpSec: 900, now }));
+ */
+export function createAdminRoutes(deps: AdminRoutesDeps): Router {
+  const router = Router();
+  const guard = [deps.requireLogin({ roles: ADMIN_ROLES, api: true }), requireRecentLogin({ maxAgeSec: deps.stepUpSec, now: deps.now, api: true })];
+
+  const actingAs = async (req: Request): Promise<ChangedBy> => {
+    const me = await deps.accounts.get((req.user as SessionUser).accountId);
+    if (!me || me.status !== 'active') throw new CardauthError('forbidden', 'this account may not act');
+    const roles = ROLES.filter((r) => me.roles.includes(r));
+    return { actor: `acct:${me.id}`, via: { via: 'web', ip: requestSource(req).ip }, principal: { accountId: me.id, roles } };
+  };
+
+  router.post('/admin/api/accounts/:login/unlock', ...guard, async (req, res) => {
+    parseBody(req, EmptyBody);
+    const by = await actingAs(req);
+    await deps.admin.requireAuditTrail();
+    const { account, failures } = await deps.admin.accounts.unlock(by, String(req.params.login));
+    res.json({ login: account.login, failures });
+  });
+
+  router.post('/admin/api/accounts/:login/roles', ...guard, async (req, res) => {
+    const body = parseBody(req, RolesBody);
+    const by = await actingAs(req);
+    await deps.admin.requireAuditTrail();
+    const { account, before, changed, ended } = await deps.admin.accounts.changeRoles(by, { login: String(req.params.login), ...body });
+    res.json({ login: account.login, roles: account.roles, before, changed, ended });
+  });
+
+  return router;
+}

@@ -1,0 +1,150 @@
+import { failAttempt } from '../helpers/attempts';
+import { auditRecords, lastAudit } from '../helpers/audit';
+import { manualClock, suiteServer, type TestAgent, type TestClient, type TestServer } from '../helpers/app';
+
+// The admin JSON API end to end: requireLogin with an admin role, the step-up, the Origin check,
+// and the separation of duties of the use cases it calls, with the acting account's roles as stored.
+describe('admin API: /admin/api/accounts/:login/{unlock,roles}', () => {
+  const clock = manualClock();
+  let srv: TestServer;
+  let agent: TestAgent;
+  const ids: Record<string, string> = {};
+  const PEOPLE: Array<[string, string, string[]]> = [
+    ['ivanova', '04E1E1E1E1E1E1', ['clinician']],
+    ['security', '04E2E2E2E2E2E2', ['security_officer']],
+    ['security2', '04E3E3E3E3E3E3', ['security_officer']],
+    ['auditor', '04E4E4E4E4E4E4', ['auditor']],
+    ['chief', '04E5E5E5E5E5E5', ['chief_admin']],
+  ];
+  const password = (login: string) => `Пароль-${login}-2026!`;
+  // The idle lock longer than the step-up, so a session older than the step-up is still open.
+  suiteServer({ clock, env: { CARDAUTH_SESSION_IDLE_SEC: '3600', CARDAUTH_IP_ATTEMPTS: '1000' } }, async (s, a) => {
+    [srv, agent] = [s, a];
+    for (const [login, uid, roles] of PEOPLE) ids[login] = (await srv.account(login, password(login), uid, roles)).id;
+  });
+
+  /** A fresh card + password login of `login` in `c` (a new client by default). */
+  const logIn = async (login: string, c: TestClient = srv.client()): Promise<TestClient> => {
+    const uid = PEOPLE.find(([l]) => l === login)![1];
+    expect((await srv.login(c, agent, uid, login, password(login))).status).toBe(200);
+    return c;
+  };
+  const lock = (login: string) => failAttempt(srv.services.lockout, { accountId: ids[login]!, ip: '192.0.2.1' });
+  const failures = async (login: string) => (await srv.services.lockout.accountCount(ids[login]!)).failures;
+  const unlock = (c: TestClient, login: string) => c.post(`/admin/api/accounts/${login}/unlock`, {});
+  const roles = (c: TestClient, login: string, body: unknown) => c.post(`/admin/api/accounts/${login}/roles`, body);
+  const forbidden = (r: { status: number; json: any }) => {
+    expect(r.status).toBe(403);
+    expect(r.json.error.code).toBe('forbidden');
+  };
+
+  it('an officer unlocks a clinician: 200, the lock is gone, audited as the officer from the web', async () => {
+    await lock('ivanova');
+    const c = await logIn('security');
+    const r = await unlock(c, 'ivanova');
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({ login: 'ivanova', failures: 1 });
+    expect(r.headers.get('cache-control')).toBe('no-store');
+    expect(await failures('ivanova')).toBe(0);
+    expect(await lastAudit(srv.redis, 'account.unlocked')).toMatchObject({
+      outcome: 'success',
+      actor: `acct:${ids.security}`,
+      subject: { accountId: ids.ivanova, login: 'ivanova' },
+      details: expect.objectContaining({ failures: 1, via: 'web', ip: '127.0.0.1' }),
+    });
+  });
+
+  it('refusals, each 403 forbidden, audited with its reason, nothing changed: own account, a privileged unlock by a non-chief, an officer granting an officer role, an auditor writing', async () => {
+    const officer = await logIn('security');
+    await lock('security');
+    forbidden(await unlock(officer, 'security'));
+    expect(await lastAudit(srv.redis, 'account.unlocked')).toMatchObject({ outcome: 'failure', reason: 'own_account', actor: `acct:${ids.security}` });
+    expect(await failures('security')).toBe(1);
+
+    await lock('security2');
+    forbidden(await unlock(officer, 'security2'));
+    expect(await lastAudit(srv.redis, 'account.unlocked')).toMatchObject({ outcome: 'failure', reason: 'privileged_account', subject: { login: 'security2' } });
+    expect(await failures('security2')).toBe(1);
+
+    forbidden(await roles(officer, 'ivanova', { add: ['security_officer'] }));
+    expect(await lastAudit(srv.redis, 'account.role_changed')).toMatchObject({ outcome: 'failure', reason: 'privileged_account', details: expect.objectContaining({ before: 'clinician', after: 'clinician,security_officer' }) });
+    forbidden(await roles(officer, 'security', { set: ['chief_admin'] }));
+
+    const auditor = await logIn('auditor');
+    forbidden(await roles(auditor, 'ivanova', { set: ['clinician', 'auditor'] }));
+    expect(await lastAudit(srv.redis, 'account.role_changed')).toMatchObject({ outcome: 'failure', reason: 'read_only', actor: `acct:${ids.auditor}` });
+    expect((await srv.services.accounts.get(ids.ivanova!))!.roles).toEqual(['clinician']);
+  });
+
+  it('a chief_admin unlocks an officer and changes roles: 200 with before and after, audited; the account\'s open session ends', async () => {
+    const clinician = await logIn('ivanova');
+    const chief = await logIn('chief');
+    expect((await unlock(chief, 'security2')).json).toEqual({ login: 'security2', failures: 1 });
+    expect(await unlock(chief, 'security')).toMatchObject({ status: 200, json: { failures: 1 } });
+
+    const r = await roles(chief, 'ivanova', { add: ['auditor'] });
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({ login: 'ivanova', roles: ['clinician', 'auditor'], before: ['clinician'], changed: true, ended: 1 });
+    // Her session carried the old roles (forward-auth and OpenID read them): it ended, the new roles hold from her next login.
+    expect((await clinician.get('/auth/session')).json.error.code).toBe('unauthenticated');
+    expect(await lastAudit(srv.redis, 'session.ended')).toMatchObject({ reason: 'admin', actor: `acct:${ids.chief}`, subject: { login: 'ivanova' }, details: expect.objectContaining({ cause: 'roles_changed' }) });
+    expect(await lastAudit(srv.redis, 'account.role_changed')).toMatchObject({
+      outcome: 'success',
+      actor: `acct:${ids.chief}`,
+      subject: { accountId: ids.ivanova, login: 'ivanova' },
+      details: expect.objectContaining({ before: 'clinician', after: 'clinician,auditor', via: 'web' }),
+    });
+    expect((await roles(chief, 'ivanova', { set: ['clinician'] })).json).toMatchObject({ roles: ['clinician'], changed: true });
+  });
+
+  it('the roles checked are those stored now: an officer whose role was withdrawn is refused in a session opened as an officer', async () => {
+    const officer2 = await logIn('security2');
+    // Withdrawn in the store alone, as if its sessions could not be ended (a role change ends them).
+    await srv.services.accounts.setRoles(ids.security2!, ['clinician'], ['security_officer']);
+    await lock('ivanova');
+    forbidden(await unlock(officer2, 'ivanova'));
+    expect(await lastAudit(srv.redis, 'account.unlocked')).toMatchObject({ outcome: 'failure', reason: 'read_only', actor: `acct:${ids.security2}` });
+    expect(await failures('ivanova')).toBe(1);
+    expect((await roles(await logIn('chief'), 'security2', { set: ['security_officer'] })).json).toMatchObject({ changed: true, ended: 1 });
+    expect((await officer2.get('/auth/session')).status).toBe(401);
+  });
+
+  it('step-up: a login older than CARDAUTH_ADMIN_STEP_UP_SEC is 401 step_up_required, nothing changed; after a fresh card + password login, allowed', async () => {
+    expect(srv.config.CARDAUTH_ADMIN_STEP_UP_SEC).toBe(900);
+    const officer = await logIn('security');
+    clock.advance(900_000);
+    expect((await officer.get('/auth/session')).status).toBe(200);
+    expect((await unlock(officer, 'petrov-none')).json.error.code).toBe('account_not_found'); // at 900 s: still fresh enough
+    clock.advance(1);
+    const before = (await auditRecords(srv.redis)).length;
+    const old = await unlock(officer, 'ivanova');
+    expect(old.status).toBe(401);
+    expect(old.json.error.code).toBe('step_up_required');
+    expect(await failures('ivanova')).toBe(1);
+    expect(await auditRecords(srv.redis)).toHaveLength(before);
+    // The session itself is still open: only the admin action asks for both factors again.
+    expect((await officer.get('/auth/session')).status).toBe(200);
+
+    await logIn('security', officer);
+    expect(await unlock(officer, 'ivanova')).toMatchObject({ status: 200, json: { login: 'ivanova', failures: 1 } });
+  });
+
+  it('at the door: no session 401, a clinician 403, no Origin 403 origin_forbidden, a bad body 400; none of them audited', async () => {
+    const before = (await auditRecords(srv.redis)).length;
+    const anonymous = await unlock(srv.client(), 'ivanova');
+    expect([anonymous.status, anonymous.json.error.code]).toEqual([401, 'unauthenticated']);
+    forbidden(await unlock(await logIn('ivanova'), 'security'));
+    const officer = await logIn('security');
+    officer.origin = null;
+    expect((await unlock(officer, 'ivanova')).json.error.code).toBe('origin_forbidden');
+    officer.origin = srv.config.CARDAUTH_PUBLIC_ORIGIN;
+    for (const body of [{ set: ['root'] }, { set: ['clinician'], add: ['auditor'] }, {}, { set: [] }, { set: ['clinician'], note: 'x' }]) {
+      const r = await roles(officer, 'ivanova', body);
+      expect([r.status, r.json.error.code]).toEqual([400, 'bad_request']);
+    }
+    expect((await officer.post('/admin/api/accounts/ivanova/unlock', { extra: 1 })).json.error.code).toBe('bad_request');
+    // Only the logins' own records were written.
+    const others = (await auditRecords(srv.redis)).slice(before).filter((e) => !['session.created', 'card.presented', 'password.checked'].includes(e.type));
+    expect(others.map((e) => e.type)).toEqual([]);
+  });
+});
