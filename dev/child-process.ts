@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { CardauthError } from '../src/errors';
 
 /**
- * Supervised child processes for the demo and the test harness: redis-server,
+ * Supervised child processes for the demo, the test harness and the bench: redis-server,
  * pcscd, the vpcd relay, `cardauth serve` and `cardauth agent run`.
  *
  * - Every child runs under `setpriv --pdeathsig SIG`: if this process dies

@@ -18,7 +18,7 @@ function findRoot(from: string): string {
 
 export const ROOT = findRoot(__dirname);
 export const DIST = join(ROOT, 'dist');
-/** The dev tools (the virtual reader, ports), built by `npm run build:dev`; never shipped. */
+/** The dev tools (the virtual reader, ports, the Redis launcher), built by `npm run build:dev`; never shipped. */
 export const DEV_DIST = join(ROOT, 'dist-dev', 'dev');
 
 const load = <T>(rel: string): T => require(join(DIST, rel)) as T;
@@ -38,6 +38,9 @@ export const cardauth = {
   },
   get ports() {
     return require(join(DEV_DIST, 'ports.js')) as typeof import('../../dev/ports');
+  },
+  get redisServer() {
+    return require(join(DEV_DIST, 'redis-server.js')) as typeof import('../../dev/redis-server');
   },
   get passwordHasher() {
     return load<typeof import('../../src/policy/password-hasher')>('policy/password-hasher.js');

@@ -5,8 +5,8 @@
  *
  * Children also stop by themselves when the runner dies without cleaning up
  * (even on SIGKILL): server children exit when their IPC channel closes, and
- * each redis-server runs under a shell that stops it when its stdin (a pipe
- * from the runner) closes.
+ * each redis-server gets SIGTERM from the kernel (dev/child-process.ts runs it
+ * under `setpriv --pdeathsig`); the next run removes its temp dir (lib/redis.ts).
  */
 export class Cleanup {
   private tasks: Array<{ label: string; fn: () => Promise<void> | void }> = [];

@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
@@ -21,65 +20,64 @@ export interface BenchRedis {
   commandCalls(): Promise<Record<string, number>>;
 }
 
-/**
- * Shell wrapper: redis-server runs as its child and is stopped (SIGTERM, then
- * waited for) and its temp dir removed as soon as the wrapper's stdin, a
- * pipe from this process, closes — on a clean stop and also when the runner
- * dies, even by SIGKILL.
- */
-const WRAPPER = 'd=$1; shift; redis-server "$@" & r=$!; read -r _ || true; kill -TERM "$r" 2>/dev/null; wait "$r"; rm -rf -- "$d"';
+/** A runner's Redis temp dirs: `cardauth-bench-redis-<runner pid>-XXXXXX`. */
+const DIR_PREFIX = 'cardauth-bench-redis-';
+const DIR_NAME = /^cardauth-bench-redis-(\d+)-/;
+
+/** Whether process `pid` exists (EPERM: it does, under another user). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /**
- * Starts a real redis-server on a free loopback port with its own temp dir
- * and append-only file (appendfsync everysec, the default), like the tests do.
+ * Removes the Redis temp dirs of runners that died without cleaning up (SIGKILL): their
+ * redis-server got SIGTERM from the kernel then (spawnChild's death signal), but its dir stayed.
  */
-export async function startRedis(cleanup: Cleanup, extraArgs: string[] = []): Promise<BenchRedis> {
+function removeOrphanDirs(): void {
+  for (const name of readdirSync(tmpdir())) {
+    const pid = Number(DIR_NAME.exec(name)?.[1]);
+    if (pid && !alive(pid)) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
+/**
+ * Starts a real redis-server on a free loopback port with its own temp dir and
+ * append-only file (appendfsync everysec, the default), through the launcher the
+ * tests and the demo use (dist-dev/dev/redis-server.js). The runner's Cleanup stops
+ * it and removes the dir.
+ */
+export async function startRedis(cleanup: Cleanup): Promise<BenchRedis> {
+  removeOrphanDirs();
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'cardauth-bench-redis-'));
+  const dir = mkdtempSync(join(tmpdir(), `${DIR_PREFIX}${process.pid}-`));
   const removeDir = cleanup.add(`rm ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--protected-mode', 'yes', '--logfile', '', ...extraArgs];
-  const proc = spawn('bash', ['-c', WRAPPER, 'redis-wrapper', dir, ...args], { stdio: ['pipe', 'ignore', 'inherit'] });
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const server = await cardauth.redisServer.startRedisServer({ dir, port });
   const clients: Redis[] = [];
   cleanup.add(`redis-server :${port}`, async () => {
     for (const c of clients) c.disconnect();
-    proc.stdin?.end();
-    await Promise.race([exited, sleep(5000)]);
-    if (proc.exitCode === null) proc.kill('SIGKILL');
+    await server.stop();
     await removeDir();
   });
-
-  const deadline = Date.now() + 5000;
-  let probe: Redis;
-  for (;;) {
-    probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, disconnectTimeout: 0 });
-    probe.on('error', () => {}); // a refused first attempt is expected while redis-server starts
-    try {
-      await probe.connect();
-      await probe.ping();
-      break;
-    } catch (e) {
-      probe.disconnect();
-      if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`redis-server on ${port} did not start: ${(e as Error).message}`);
-      await sleep(20);
-    }
-  }
-  clients.push(probe);
-  const pid = Number(/process_id:(\d+)/.exec(await probe.info('server'))?.[1]);
-  if (!pid) throw new Error('redis-server: no process_id in INFO');
+  const client = () => {
+    const c = new Redis({ port, host: '127.0.0.1' });
+    clients.push(c);
+    return c;
+  };
+  const stats = client();
 
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: server.url,
     port,
-    pid,
-    client() {
-      const c = new Redis({ port, host: '127.0.0.1' });
-      clients.push(c);
-      return c;
-    },
+    pid: server.child.proc.pid!,
+    client,
     async commandCalls() {
       const out: Record<string, number> = {};
-      for (const m of (await probe.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out[m[1]!] = Number(m[2]);
+      for (const m of (await stats.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out[m[1]!] = Number(m[2]);
       return out;
     },
   };
