@@ -2,6 +2,7 @@ import { sha256Hex } from '../audit/record';
 import { CardauthError } from '../errors';
 import type { Stores } from '../services';
 import type { LiveSession } from '../store/session-sweep';
+import { endedRecord } from './end-sessions';
 import { authorize } from './permissions';
 import { recordChange, type ChangedBy } from './record-change';
 
@@ -89,21 +90,9 @@ export function createSessionAdmin(s: Pick<Stores, 'sessions' | 'audit'>) {
       if (!found) throw new CardauthError('session_not_found', 'no live session has this handle');
       await authorize(s.audit, by, 'session.ended', { accountId: found.accountId, login: found.login, roles: [] });
       await s.sessions.endIds([found.sessionId]);
-      await recordChange(
-        s.audit,
-        by,
-        {
-          type: 'session.ended',
-          outcome: 'success',
-          reason: 'admin',
-          subject: { accountId: found.accountId, login: found.login },
-          sessionId: found.sessionId,
-          ...(found.cardUid !== undefined ? { cardUid: found.cardUid } : {}),
-          ...(found.agentId !== undefined ? { source: { agentId: found.agentId, ...(found.workstation !== undefined ? { workstation: found.workstation } : {}) } } : {}),
-          details: { cause: 'officer' },
-        },
-        `the session of ${found.login} was ended`,
-      );
+      const { cardUid, agentId, workstation } = found;
+      const factor = { ...(cardUid !== undefined ? { cardUid } : {}), ...(agentId !== undefined ? { source: { agentId, ...(workstation !== undefined ? { workstation } : {}) } } : {}) };
+      await recordChange(s.audit, by, endedRecord(found, 'officer', factor), `the session of ${found.login} was ended`);
       return view(found);
     },
   };

@@ -3,7 +3,7 @@ import { sha256Hex } from '../../src/audit/record';
 import { isCardauthError } from '../../src/errors';
 import { SESSION_WATCH_KEY } from '../../src/store/session-locks';
 import { lastAudit } from '../helpers/audit';
-import { suiteServer, type TestAgent, type TestServer } from '../helpers/app';
+import { sessionIdOf, suiteServer, type TestAgent, type TestServer } from '../helpers/app';
 import { byOfficer, OFFICER } from './support';
 
 // The officer's list of live sessions, and ending one of them, as the pages and the CLI call them.
@@ -63,7 +63,7 @@ describe('session admin: list and end', () => {
   it('end: that session ends on every node (its next request is logged out, its OpenID clients flagged), audited with the officer and the account', async () => {
     const c = await loggedIn('ivanova', '04A1A1A1A1A1A1', 'Пароль-Ивановой-1');
     const other = await loggedIn('ivanova', '04A1A1A1A1A1A1', 'Пароль-Ивановой-1');
-    const sid = sidOfClient(c.cookie);
+    const sid = sessionIdOf(c);
     const h = sha256Hex(sid);
     await srv.redis.zadd(SESSION_WATCH_KEY, 5, sid); // as if an OpenID client held tokens for it
 
@@ -101,8 +101,3 @@ describe('session admin: list and end', () => {
 
 });
 
-/** The session id in a client's signed session cookie (`name=s%3A<id>.<signature>`). */
-function sidOfClient(cookie: string): string {
-  const value = decodeURIComponent(cookie.slice(cookie.indexOf('=') + 1));
-  return value.slice(2, value.lastIndexOf('.'));
-}

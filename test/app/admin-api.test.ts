@@ -1,7 +1,7 @@
 import { sha256Hex } from '../../src/audit/record';
 import { failAttempt } from '../helpers/attempts';
 import { auditRecords, lastAudit } from '../helpers/audit';
-import { manualClock, suiteServer, type TestAgent, type TestClient, type TestServer } from '../helpers/app';
+import { manualClock, sessionIdOf, suiteServer, type TestAgent, type TestClient, type TestServer } from '../helpers/app';
 
 // The admin JSON API end to end: requireLogin with an admin role, the step-up, the Origin check,
 // and the separation of duties of the use cases it calls, with the acting account's roles as stored.
@@ -150,11 +150,6 @@ describe('admin API: /admin/api/accounts/:login/{unlock,roles}', () => {
   });
 
   describe('/admin/api/sessions', () => {
-    /** The session id in a client's signed session cookie (`name=s%3A<id>.<signature>`): a test may know it, an officer never sees it. */
-    const sidOf = (c: TestClient) => {
-      const value = decodeURIComponent(c.cookie.slice(c.cookie.indexOf('=') + 1));
-      return value.slice(2, value.lastIndexOf('.'));
-    };
     const list = (c: TestClient, query = '') => c.get(`/admin/api/sessions${query}`);
     const end = (c: TestClient, handle: string) => c.post(`/admin/api/sessions/${handle}/end`, {});
 
@@ -170,10 +165,10 @@ describe('admin API: /admin/api/accounts/:login/{unlock,roles}', () => {
       expect(r.status).toBe(200);
       expect(r.headers.get('cache-control')).toBe('no-store');
       expect(r.json.cursor).toBeNull();
-      const mine = r.json.sessions.find((x: { handle: string }) => x.handle === sha256Hex(sidOf(iv)));
+      const mine = r.json.sessions.find((x: { handle: string }) => x.handle === sha256Hex(sessionIdOf(iv)));
       expect(mine).toMatchObject({ login: 'ivanova', accountId: ids.ivanova, cardUid: '04E1E1E1E1E1E1', agentId: agent.id, since: clock.now(), locked: null });
-      expect(r.json.sessions.find((x: { handle: string }) => x.handle === sha256Hex(sidOf(locked)))).toMatchObject({ locked: { reason: 'request', at: clock.now() } });
-      expect(JSON.stringify(r.json)).not.toContain(sidOf(iv));
+      expect(r.json.sessions.find((x: { handle: string }) => x.handle === sha256Hex(sessionIdOf(locked)))).toMatchObject({ locked: { reason: 'request', at: clock.now() } });
+      expect(JSON.stringify(r.json)).not.toContain(sessionIdOf(iv));
       expect(r.json.sessions.every((x: { login: string }) => x.login === 'ivanova')).toBe(true);
 
       const all = (await srv.redis.keys('sess:*')).length;
@@ -195,7 +190,7 @@ describe('admin API: /admin/api/accounts/:login/{unlock,roles}', () => {
     it('an officer ends one session: 200, its next request is logged out, audited with the officer and the account; again 404 session_not_found', async () => {
       const iv = await logIn('ivanova');
       const other = await logIn('ivanova');
-      const handle = sha256Hex(sidOf(iv));
+      const handle = sha256Hex(sessionIdOf(iv));
       const officer = await logIn('security');
       const r = await end(officer, handle);
       expect(r.status).toBe(200);
@@ -217,7 +212,7 @@ describe('admin API: /admin/api/accounts/:login/{unlock,roles}', () => {
 
     it('an auditor lists but may not end: 403 forbidden, audited read_only, the session stays; a clinician may not list; the end needs Origin and the step-up', async () => {
       const iv = await logIn('ivanova');
-      const handle = sha256Hex(sidOf(iv));
+      const handle = sha256Hex(sessionIdOf(iv));
       const auditor = await logIn('auditor');
       expect((await list(auditor, '?login=ivanova')).json.sessions.map((x: { handle: string }) => x.handle)).toContain(handle);
       forbidden(await end(auditor, handle));
