@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import type Redis from 'ioredis';
 import { createAccountAdmin } from './admin/accounts';
 import { requireAuditTrail } from './admin/record-change';
+import { createSessionAdmin } from './admin/sessions';
 import { createAuditLog } from './audit/log';
 import { withWriteFailureRecord } from './audit/write-failures';
 import { silentLogger, type Logger } from './logger';
@@ -93,7 +94,7 @@ export function createServices(deps: { redis: Redis; config: ServerConfig; clock
     ...stores,
     audit,
     /** The officer's use cases the admin API calls (src/admin), and the trail check they run after. */
-    admin: { accounts: createAccountAdmin({ ...stores, audit }), requireAuditTrail: () => requireAuditTrail(audit) },
+    admin: { accounts: createAccountAdmin({ ...stores, audit }), sessions: createSessionAdmin({ ...stores, audit }), requireAuditTrail: () => requireAuditTrail(audit) },
     nonces: createNonceStore({ redis, clock, ttlSec: config.CARDAUTH_NONCE_TTL_SEC }),
     claimOnce: createClaimOnce(redis),
     locks: createSessionLocks({ redis }),

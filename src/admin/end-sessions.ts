@@ -1,7 +1,7 @@
 import { CardauthError } from '../errors';
 import { explain } from '../logger';
 import type { Stores } from '../services';
-import type { SessionMatch } from '../store/session-sweep';
+import type { EndedSession, SessionMatch } from '../store/session-sweep';
 import { recordChange, type ChangedBy, type ChangeRecord } from './record-change';
 
 /** What ended the sessions: a card or agent revoked, an account blocked or given new roles. */
@@ -12,6 +12,17 @@ export interface EndedBy {
   cause: 'card_revoked' | 'agent_revoked' | 'account_blocked' | 'roles_changed';
   /** The change's own record (the revocation, the block, the role change); absent when it was made before (a repeat). */
   change?: ChangeRecord;
+}
+
+/**
+ * The `session.ended` record (reason `admin`) of a session an officer's change ended, with why (`cause`) and
+ * what it was opened with (`factor`: its card, its agent).
+ *
+ * @example
+ * endedRecord(e, 'officer', { cardUid: '04A2…' })
+ */
+export function endedRecord(e: EndedSession, cause: string, factor: Pick<ChangeRecord, 'cardUid' | 'source'>): ChangeRecord {
+  return { type: 'session.ended', outcome: 'success', reason: 'admin', subject: { accountId: e.accountId, login: e.login }, sessionId: e.sessionId, ...factor, details: { cause } };
 }
 
 const DONE: Record<EndedBy['cause'], string> = { card_revoked: 'revoked', agent_revoked: 'revoked', account_blocked: 'blocked', roles_changed: 'given new roles' };
@@ -45,15 +56,7 @@ export async function endSessionsOf(s: Pick<Stores, 'sessions' | 'audit'>, by: C
     await recordChange(
       s.audit,
       by,
-      {
-        type: 'session.ended',
-        outcome: 'success',
-        reason: 'admin',
-        subject: { accountId: e.accountId, login: e.login },
-        sessionId: e.sessionId,
-        ...('cardUid' in match ? { cardUid: match.cardUid } : 'agentId' in match ? { source: { agentId: match.agentId } } : {}),
-        details: { cause },
-      },
+      endedRecord(e, cause, 'cardUid' in match ? { cardUid: match.cardUid } : 'agentId' in match ? { source: { agentId: match.agentId } } : {}),
       `${ended.length} open session(s) were ended, but not all of their session.ended records were written`,
     );
   }

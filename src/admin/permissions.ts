@@ -30,7 +30,8 @@ export type AdminAction =
   | 'card.revoked'
   | 'agent.registered'
   | 'agent.approved'
-  | 'agent.revoked';
+  | 'agent.revoked'
+  | 'session.ended';
 
 /**
  * Changes nobody makes to their own account: binding a card to it, unlocking it, changing its

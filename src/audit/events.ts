@@ -48,7 +48,11 @@ export const AUDIT_EVENTS = {
   'session.logout': { meaning: "The user logged out: `POST /auth/logout`, or confirmed an application's OpenID logout (`/oidc/session/end`; `details.via` `oidc` and the `clientId`)." },
   'session.locked': { meaning: 'A session was locked (УПД.8).', reasons: ['idle', 'tapout', 'switch', 'request'] },
   'session.unlocked': { meaning: 'An unlock (card + password) of a locked session succeeded or failed.' },
-  'session.ended': { meaning: 'A session was ended other than by logout.', reasons: ['limit', 'admin', 'unlock_failures', 'expired'] },
+  'session.ended': {
+    meaning:
+      "A session was ended other than by logout. Reason `admin`: by an officer, `details.cause` saying why (`officer`: that one session, `cardauth session end` or `POST /admin/api/sessions/:handle/end`; or the block, revocation or role change that ended it); `read_only`: an auditor's refused end (nothing ended).",
+    reasons: ['limit', 'admin', 'unlock_failures', 'expired', 'read_only'],
+  },
   // cards
   'card.bound': { meaning: 'A card UID was bound to an account (`card bind`, or the new card of `card replace`, with `details.replaces`); `details.expiresAt` when the binding expires.' },
   'card.revoked': { meaning: 'A card was revoked: `card revoke`, `card lost` (reason `lost`), or the old card of `card replace` (reason `replaced`, with `details.replacedBy`); `details.before` (`active` or `expired`) and `details.after` are its status.' },

@@ -16,6 +16,7 @@ import { oidcCommands } from './oidc';
 import { policyCommands } from './policy';
 import { explain } from '../logger';
 import { serve } from './serve';
+import { sessionCommands } from './session';
 
 /**
  * The `cardauth` command line. Exit codes:
@@ -31,6 +32,7 @@ export const COMMANDS: readonly Command[] = [
   ...accountCommands,
   accountBlockInactive,
   ...cardCommands,
+  ...sessionCommands,
   ...agentCommands,
   agentEnroll,
   agentRun,

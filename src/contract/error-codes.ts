@@ -27,6 +27,7 @@ export type ErrorCode =
   // sessions
   | 'session_locked'
   | 'session_expired'
+  | 'session_not_found'
   // UID and card data
   | 'uid_malformed'
   | 'uid_length'
@@ -86,6 +87,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   attempt_in_progress: 409,
   session_locked: 401,
   session_expired: 401,
+  session_not_found: 404,
   uid_malformed: 400,
   uid_length: 400,
   uid_random: 400,

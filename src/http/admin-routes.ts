@@ -2,16 +2,17 @@ import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { AccountAdmin } from '../admin/accounts';
 import type { ChangedBy } from '../admin/record-change';
+import type { SessionAdmin } from '../admin/sessions';
 import { CardauthError } from '../errors';
 import { ROLES, type Role } from '../store/accounts';
 import type { SessionUser } from '../strategies/session-user';
 import { requestSource } from './request-source';
 import { requireRecentLogin } from './require-recent-login';
-import { EmptyBody, parseBody } from './validate';
+import { EmptyBody, parseBody, parseQuery } from './validate';
 
 export interface AdminRoutesDeps {
   /** The officer's use cases (src/admin): the separation of duties is checked there. */
-  admin: { accounts: Pick<AccountAdmin, 'unlock' | 'changeRoles'>; requireAuditTrail: () => Promise<void> };
+  admin: { accounts: Pick<AccountAdmin, 'unlock' | 'changeRoles'>; sessions: SessionAdmin; requireAuditTrail: () => Promise<void> };
   /** The acting account as stored now: its roles, not those its session opened with. */
   accounts: { get(id: string): Promise<{ id: string; roles: readonly string[]; status: 'active' | 'blocked' } | null> };
   /** requireLogin({ roles, api: true }) of the host's session chain. */
@@ -29,6 +30,13 @@ const RolesBody = z
   .strictObject({ set: roleList.optional(), add: roleList.optional(), remove: roleList.optional() })
   .refine((b) => (b.set !== undefined) !== (b.add !== undefined || b.remove !== undefined), { message: 'give either set, or add and/or remove' });
 
+const SessionsQuery = z.strictObject({
+  login: z.string().min(1).max(64).optional(),
+  cursor: z.string().regex(/^[1-9]\d{0,19}$/, 'a cursor as the last page answered it').optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+const HANDLE = /^[0-9a-f]{64}$/;
+
 /**
  * The admin JSON API (the first of `/admin/api/`; the workbench brings the rest), each route
  * behind requireLogin with an admin role, the step-up (a card + password login no older than
@@ -36,7 +44,9 @@ const RolesBody = z
  * check and SameSite=strict cookies; then the audit trail check and the use case, acting as the
  * logged-in account (`acct:<id>`, via `web`) with its roles as stored:
  * - `POST /admin/api/accounts/:login/unlock` `{}` → `{login, failures}`;
- * - `POST /admin/api/accounts/:login/roles` `{set}` or `{add?, remove?}` → `{login, roles, before, changed, ended}`.
+ * - `POST /admin/api/accounts/:login/roles` `{set}` or `{add?, remove?}` → `{login, roles, before, changed, ended}`;
+ * - `GET /admin/api/sessions?login=&cursor=&limit=` → `{sessions, cursor}` (a read: no step-up);
+ * - `POST /admin/api/sessions/:handle/end` `{}` → the session ended.
  *
  * @example
  * router.use(createAdminRoutes({ admin, accounts, requireLogin, stepUpSec: 900, now }));
@@ -51,6 +61,22 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
     const roles = ROLES.filter((r) => me.roles.includes(r));
     return { actor: `acct:${me.id}`, via: { via: 'web', ip: requestSource(req).ip }, principal: { accountId: me.id, roles } };
   };
+
+  router.get('/admin/api/sessions', guard[0]!, async (req, res) => {
+    const q = parseQuery(req, SessionsQuery);
+    const by = await actingAs(req);
+    if (by.principal === 'system' || !by.principal.roles.some((r) => ADMIN_ROLES.includes(r))) throw new CardauthError('forbidden', 'this account may not list sessions');
+    res.json(await deps.admin.sessions.list(q));
+  });
+
+  router.post('/admin/api/sessions/:handle/end', ...guard, async (req, res) => {
+    parseBody(req, EmptyBody);
+    const handle = String(req.params.handle);
+    if (!HANDLE.test(handle)) throw new CardauthError('session_not_found', 'no live session has this handle');
+    const by = await actingAs(req);
+    await deps.admin.requireAuditTrail();
+    res.json(await deps.admin.sessions.end(by, handle));
+  });
 
   router.post('/admin/api/accounts/:login/unlock', ...guard, async (req, res) => {
     parseBody(req, EmptyBody);

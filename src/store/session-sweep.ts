@@ -13,7 +13,30 @@ export interface EndedSession {
   login: string;
 }
 
+/** A live session as an officer's list shows it (src/admin/sessions.ts hides its id behind its hash). */
+export interface LiveSession {
+  sessionId: string;
+  accountId: string;
+  login: string;
+  workstation?: string;
+  agentId?: string;
+  cardUid?: string;
+  /** ms since epoch: the card + password login. */
+  authTime?: number;
+  /** ms since epoch; absent until the session's first request after the login. */
+  lastSeen?: number;
+  locked?: { reason: string; at: number };
+}
+
 export interface SessionSweep {
+  /**
+   * One SCAN step over the session keys (COUNT `count`): the logged-in (or
+   * locked) sessions it found, and the cursor to go on from (`'0'`: done).
+   * A step may answer none while the cursor goes on.
+   */
+  scan(cursor: string, count: number): Promise<{ cursor: string; sessions: LiveSession[] }>;
+  /** Ends these sessions (by id) on every node, as {@link end} does. */
+  endIds(sessionIds: readonly string[]): Promise<void>;
   /**
    * Ends every logged-in (or locked) session that matches, on every node: its
    * Redis key is deleted, so its next request finds no session. Answers the
@@ -24,13 +47,37 @@ export interface SessionSweep {
 
 /** The logged-in user of a stored connect-redis session, if it has one. */
 function userOf(raw: string | null): { accountId: string; login: string; cardUid?: unknown; agentId?: unknown } | undefined {
+  return sessionOf(raw)?.user;
+}
+
+type StoredUser = { accountId: string; login: string; cardUid?: unknown; agentId?: unknown; workstation?: unknown; authTime?: unknown };
+
+/** A stored connect-redis session's user, lock and last request, if it has a user. */
+function sessionOf(raw: string | null): { user: StoredUser; locked?: unknown; lastSeen?: unknown } | undefined {
   if (raw === null) return undefined;
   try {
-    const user = (JSON.parse(raw) as { passport?: { user?: unknown } }).passport?.user as Record<string, unknown> | undefined;
-    return user && typeof user.accountId === 'string' && typeof user.login === 'string' ? (user as { accountId: string; login: string }) : undefined;
+    const s = JSON.parse(raw) as { passport?: { user?: unknown }; locked?: unknown; lastSeen?: unknown };
+    const user = s.passport?.user as Record<string, unknown> | undefined;
+    return user && typeof user.accountId === 'string' && typeof user.login === 'string' ? { user: user as StoredUser, locked: s.locked, lastSeen: s.lastSeen } : undefined;
   } catch {
     return undefined; // not a session this server wrote; not ours to end
   }
+}
+
+const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+/** The fields an officer sees of a stored session (unknown or ill-typed fields are left out). */
+function liveSession(sessionId: string, raw: string | null): LiveSession | undefined {
+  const s = sessionOf(raw);
+  if (!s) return undefined;
+  const { user } = s;
+  const lock = s.locked as { reason?: unknown; at?: unknown } | undefined;
+  const out: LiveSession = { sessionId, accountId: user.accountId, login: user.login };
+  const fields = { workstation: str(user.workstation), agentId: str(user.agentId), cardUid: str(user.cardUid), authTime: num(user.authTime), lastSeen: num(s.lastSeen) };
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
+  if (lock && typeof lock === 'object') out.locked = { reason: str(lock.reason) ?? 'unknown', at: num(lock.at) ?? 0 };
+  return out;
 }
 
 /**
@@ -54,6 +101,15 @@ export function createSessionSweep(deps: { redis: Redis; sessionMaxSec: number }
   const prefix = SESSION_KEY_PREFIX;
   const endSessions = defineSessionEnd(redis, deps.sessionMaxSec);
   return {
+    async scan(cursor, count) {
+      const [next, keys] = await guard(redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', count), 'sessions');
+      if (keys.length === 0) return { cursor: next, sessions: [] };
+      const values = await guard(redis.mget(...keys), 'sessions');
+      return { cursor: next, sessions: keys.flatMap((key, i) => liveSession(key.slice(prefix.length), values[i] ?? null) ?? []) };
+    },
+    async endIds(sessionIds) {
+      await guard(endSessions(sessionIds), 'sessions');
+    },
     async end(match) {
       const matches = (u: { accountId: string; cardUid?: unknown; agentId?: unknown }) =>
         'accountId' in match ? u.accountId === match.accountId : 'cardUid' in match ? u.cardUid === match.cardUid : u.agentId === match.agentId;

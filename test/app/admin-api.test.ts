@@ -1,6 +1,7 @@
+import { sha256Hex } from '../../src/audit/record';
 import { failAttempt } from '../helpers/attempts';
 import { auditRecords, lastAudit } from '../helpers/audit';
-import { manualClock, suiteServer, type TestAgent, type TestClient, type TestServer } from '../helpers/app';
+import { manualClock, sessionIdOf, suiteServer, type TestAgent, type TestClient, type TestServer } from '../helpers/app';
 
 // The admin JSON API end to end: requireLogin with an admin role, the step-up, the Origin check,
 // and the separation of duties of the use cases it calls, with the acting account's roles as stored.
@@ -146,5 +147,87 @@ describe('admin API: /admin/api/accounts/:login/{unlock,roles}', () => {
     // Only the logins' own records were written.
     const others = (await auditRecords(srv.redis)).slice(before).filter((e) => !['session.created', 'card.presented', 'password.checked'].includes(e.type));
     expect(others.map((e) => e.type)).toEqual([]);
+  });
+
+  describe('/admin/api/sessions', () => {
+    const list = (c: TestClient, query = '') => c.get(`/admin/api/sessions${query}`);
+    const end = (c: TestClient, handle: string) => c.post(`/admin/api/sessions/${handle}/end`, {});
+
+    it('an officer lists the live sessions (logged in and locked) by handle, never the id, a page at a time', async () => {
+      const iv = await logIn('ivanova');
+      const locked = await logIn('ivanova');
+      await srv.services.locks.lockCard(agent.id, '04E1E1E1E1E1E1', { reason: 'request', at: clock.now() });
+      expect((await locked.get('/auth/session')).json.error.code).toBe('session_locked');
+      await logIn('ivanova', iv); // iv logs in again, unlocked (the lock was of every session of the card)
+      const officer = await logIn('security');
+
+      const r = await list(officer, '?login=ivanova');
+      expect(r.status).toBe(200);
+      expect(r.headers.get('cache-control')).toBe('no-store');
+      expect(r.json.cursor).toBeNull();
+      const mine = r.json.sessions.find((x: { handle: string }) => x.handle === sha256Hex(sessionIdOf(iv)));
+      expect(mine).toMatchObject({ login: 'ivanova', accountId: ids.ivanova, cardUid: '04E1E1E1E1E1E1', agentId: agent.id, since: clock.now(), locked: null });
+      expect(r.json.sessions.find((x: { handle: string }) => x.handle === sha256Hex(sessionIdOf(locked)))).toMatchObject({ locked: { reason: 'request', at: clock.now() } });
+      expect(JSON.stringify(r.json)).not.toContain(sessionIdOf(iv));
+      expect(r.json.sessions.every((x: { login: string }) => x.login === 'ivanova')).toBe(true);
+
+      const all = (await srv.redis.keys('sess:*')).length;
+      const seen = new Set<string>();
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const page = await list(officer, `?limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+        expect(page.status).toBe(200);
+        for (const x of page.json.sessions) seen.add(x.handle);
+        cursor = page.json.cursor;
+        pages++;
+      } while (cursor !== null);
+      expect(seen.size).toBe(all);
+      expect(pages).toBeGreaterThan(1);
+      expect((await list(officer, '?cursor=abc')).json.error.code).toBe('bad_request');
+    });
+
+    it('an officer ends one session: 200, its next request is logged out, audited with the officer and the account; again 404 session_not_found', async () => {
+      const iv = await logIn('ivanova');
+      const other = await logIn('ivanova');
+      const handle = sha256Hex(sessionIdOf(iv));
+      const officer = await logIn('security');
+      const r = await end(officer, handle);
+      expect(r.status).toBe(200);
+      expect(r.json).toMatchObject({ handle, login: 'ivanova' });
+      expect((await iv.get('/auth/session')).json.error.code).toBe('unauthenticated');
+      expect((await other.get('/auth/session')).json.login).toBe('ivanova');
+      expect(await lastAudit(srv.redis, 'session.ended')).toMatchObject({
+        outcome: 'success',
+        reason: 'admin',
+        actor: `acct:${ids.security}`,
+        subject: { accountId: ids.ivanova, login: 'ivanova' },
+        sessionIdHash: handle,
+        details: expect.objectContaining({ cause: 'officer', via: 'web' }),
+      });
+      const again = await end(officer, handle);
+      expect([again.status, again.json.error.code]).toEqual([404, 'session_not_found']);
+      expect((await end(officer, 'not-a-handle')).json.error.code).toBe('session_not_found');
+    });
+
+    it('an auditor lists but may not end: 403 forbidden, audited read_only, the session stays; a clinician may not list; the end needs Origin and the step-up', async () => {
+      const iv = await logIn('ivanova');
+      const handle = sha256Hex(sessionIdOf(iv));
+      const auditor = await logIn('auditor');
+      expect((await list(auditor, '?login=ivanova')).json.sessions.map((x: { handle: string }) => x.handle)).toContain(handle);
+      forbidden(await end(auditor, handle));
+      expect(await lastAudit(srv.redis, 'session.ended')).toMatchObject({ outcome: 'failure', reason: 'read_only', actor: `acct:${ids.auditor}`, subject: { login: 'ivanova' } });
+      expect((await iv.get('/auth/session')).json.login).toBe('ivanova');
+
+      forbidden(await list(iv));
+      const officer = await logIn('security');
+      officer.origin = null;
+      expect((await end(officer, handle)).json.error.code).toBe('origin_forbidden');
+      officer.origin = srv.config.CARDAUTH_PUBLIC_ORIGIN;
+      clock.advance(900_001);
+      expect((await end(officer, handle)).json.error.code).toBe('step_up_required');
+      expect((await list(officer, '?login=ivanova')).status).toBe(200); // a read needs no step-up
+      expect((await iv.get('/auth/session')).json.login).toBe('ivanova');
+    });
   });
 });

@@ -26,7 +26,7 @@ describe('audit events table', () => {
     }
   });
   it('lists the reasons of the events that have a closed set, in the table too', () => {
-    expect(auditReasons('session.ended')).toEqual(['limit', 'admin', 'unlock_failures', 'expired']);
+    expect(auditReasons('session.ended')).toEqual(['limit', 'admin', 'unlock_failures', 'expired', 'read_only']);
     expect(auditReasons('card.bound')).toBeUndefined();
     expect(auditEventsTable()).toContain('`replayed_nonce`');
     for (const type of AUDIT_EVENT_TYPES) for (const r of auditReasons(type) ?? []) expect(r).toMatch(/^[a-z][a-z0-9_]*$/);

@@ -66,6 +66,15 @@ export class TestClient {
   }
 }
 
+/**
+ * The session id in a client's signed session cookie (`name=s%3A<id>.<signature>`): a test may
+ * know it; an officer's list shows only its hash.
+ */
+export function sessionIdOf(c: { cookie: string }): string {
+  const value = decodeURIComponent(c.cookie.slice(c.cookie.indexOf('=') + 1));
+  return value.slice(2, value.lastIndexOf('.'));
+}
+
 export interface TestAgent {
   id: string;
   key: StatementSigningKey;
