@@ -1,5 +1,8 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { ROOT } from '../../dev/root';
+
+export { ROOT };
 
 /**
  * The code under test is the build in dist/ (`npm run build`), loaded at run
@@ -8,15 +11,6 @@ import { dirname, join, relative } from 'node:path';
  * are taken on what ships.
  */
 
-function findRoot(from: string): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'cardauth') return dir;
-    if (dirname(dir) === dir) throw new Error(`no cardauth package.json above ${from}`);
-  }
-}
-
-export const ROOT = findRoot(__dirname);
 export const DIST = join(ROOT, 'dist');
 /** The dev tools (the virtual reader, ports, the Redis launcher), built by `npm run build:dev`; never shipped. */
 export const DEV_DIST = join(ROOT, 'dist-dev', 'dev');

@@ -18,3 +18,17 @@ export function fmt(n: number, digits = 0): string {
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** `n` pairs of `a` and `b` side by side, A B, B A, A B, …: a drift in machine load hits both sides equally. `done(i)` after each pair. */
+export async function abba(n: number, a: () => Promise<unknown>, b: () => Promise<unknown>, done?: (i: number) => void): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    if (i % 2 === 0) {
+      await a();
+      await b();
+    } else {
+      await b();
+      await a();
+    }
+    done?.(i);
+  }
+}

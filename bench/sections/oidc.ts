@@ -10,7 +10,7 @@ import { authorizationRequest, codeOf, redeemCode, registerClient, signingKeysFi
 import { cpuMeter, procCpu, type CpuReport } from '../lib/proc';
 import { describeCommands, freePort, monitorCommands, startRedis, type BenchRedis, type SeenCommand } from '../lib/redis';
 import { BENCH_PASSWORD, login, prepareLogin, seed, submitLogin, type BenchUser, type PreparedLogin, type Seeded } from '../lib/seed';
-import { fmt, median, percentile, sleep } from '../lib/stats';
+import { abba, fmt, median, percentile, sleep } from '../lib/stats';
 import type { BenchContext, Row, Section } from '../lib/types';
 import type { CardauthServerOptions } from '../servers/cardauth';
 import { ARGON2_PARAMS } from './argon2-libs';
@@ -165,18 +165,6 @@ async function startLogoutReceiver(ctx: BenchContext): Promise<{ url: string; ne
   };
 }
 
-/** `n` pairs side by side, A B, B A, …: a drift in machine load hits both sides equally. */
-async function abba(n: number, a: () => Promise<unknown>, b: () => Promise<unknown>): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    if (i % 2 === 0) {
-      await a();
-      await b();
-    } else {
-      await b();
-      await a();
-    }
-  }
-}
 
 export const oidcSection: Section = {
   id: 'oidc',

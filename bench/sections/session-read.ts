@@ -6,7 +6,7 @@ import { profileBuckets } from '../lib/profile';
 import { cpuMeter, type CpuReport } from '../lib/proc';
 import { callDelta, freePort, startRedis } from '../lib/redis';
 import { login, seed } from '../lib/seed';
-import { fmt, median } from '../lib/stats';
+import { abba, fmt, median } from '../lib/stats';
 import type { Row, Section } from '../lib/types';
 import type { BareOptions } from '../servers/bare-session';
 
@@ -75,19 +75,6 @@ export const sessionReadSection: Section = {
     const pairs = 16;
     const win = ctx.ms(0.75);
     const pairRatios: number[] = [];
-    /** `n` pairs of `a` and `b` side by side, A B, B A, A B, …: a drift in machine load hits both sides equally. */
-    const abba = async (n: number, a: () => Promise<unknown>, b: () => Promise<unknown>, done: (i: number) => void) => {
-      for (let i = 0; i < n; i++) {
-        if (i % 2 === 0) {
-          await a();
-          await b();
-        } else {
-          await b();
-          await a();
-        }
-        done(i);
-      }
-    };
     await abba(
       pairs,
       () => measure(appBrowsers, app.pid, win).then((r) => runs.app.push(r)),
