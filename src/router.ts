@@ -27,7 +27,7 @@ import type { Lockout } from './policy/lockout';
 import type { NonceStore } from './policy/nonces';
 import type { PasswordHasher } from './policy/password-hasher';
 import type { PasswordRules, PasswordSetter } from './policy/password-lifecycle';
-import { createCardPasswordStrategy } from './strategies/card-password';
+import { createCardPasswordStrategy, type CardPasswordDeps } from './strategies/card-password';
 import type { Strategy as LocalStrategy } from 'passport-local';
 import { createFactorCheck } from './strategies/factor-check';
 import { createAgentJwsVerifier, type AgentLookup } from './strategies/agent-jws';
@@ -112,7 +112,7 @@ export interface CardauthRouter {
    * the router runs it on its own paths; a host route runs it (through requireLogin) on its own.
    */
   session: RequestHandler;
-  /** The `card-password` strategy, as the router's Passport uses it. */
+  /** The `card-password` strategy for a host's own Passport: it writes the login's records itself and refuses a password due for change (`password_change_required`). */
   strategy: LocalStrategy;
   /** cardauth's last middleware: typed errors as JSON, anything else logged and answered 503. */
   errorHandler: ErrorRequestHandler;
@@ -274,7 +274,7 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
   const factorProblem = createFactorCheck({ cards: deps.cards, agents: deps.agents });
   const sessionFactorProblem = createFactorCheck({ accounts: deps.accounts, cards: deps.cards, agents: deps.agents });
 
-  const strategy = createCardPasswordStrategy({
+  const strategyDeps: CardPasswordDeps = {
     cardStep,
     passwordStep,
     findAccount: (login) => deps.accounts.findByLogin(login),
@@ -287,7 +287,10 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
     audit: deps.audit,
     ipLimit,
     now,
-  });
+  };
+  const strategy = createCardPasswordStrategy(strategyDeps);
+  /** The strategy a host's own Passport uses: it writes the login's records and refuses a password due for change itself. */
+  const hostStrategy = createCardPasswordStrategy({ ...strategyDeps, standalone: { maxAgeDays: deps.passwordPolicy.maxAgeDays } });
   passport.use('card-password', strategy);
   // The session was opened (its records written) before Passport regenerated it (createLogIn).
   passport.serializeUser<SessionUser, express.Request>((req, user, done) => {
@@ -350,5 +353,5 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
 
   router.use((_req, _res, next) => next(new CardauthError('not_found', 'no such page')));
   router.use(errorHandler);
-  return { router, session, strategy, errorHandler, ...(oidc ? { backchannel: oidc.backchannel } : {}) };
+  return { router, session, strategy: hostStrategy, errorHandler, ...(oidc ? { backchannel: oidc.backchannel } : {}) };
 }

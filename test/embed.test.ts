@@ -6,6 +6,7 @@ import { createCardauth, type Cardauth } from '../src/embed';
 import type { LoggedInRequest } from '../src/http/require-login';
 import { silentLogger } from '../src/logger';
 import type { LoginResult } from '../src/strategies/session-user';
+import { auditRecords } from './helpers/audit';
 import { manualClock, startTestServer, suiteServer, TEST_SECRET, TestClient, type TestAgent, type TestServer } from './helpers/app';
 import { startRedis, suiteRedis } from './helpers/redis';
 import type { AddressInfo } from 'node:net';
@@ -180,6 +181,24 @@ describe('createCardauth: cardauth embedded in a host Express app', () => {
     expect(ok.json).toEqual({ login: 'ivanov' });
     const wrong = await c.post('/mis/login', { statement: await srv.statementFor(c, agent, UID), login: 'ivanov', password: 'wrong-password' });
     expect(wrong.status).toBe(401);
+  });
+
+  it("strategy: a host's login is audited (password.checked), and a password due for change is refused there too", async () => {
+    const c = srv.client();
+    const before = (await auditRecords(srv.redis, 'password.checked')).length;
+    expect((await c.post('/mis/login', { statement: await srv.statementFor(c, agent, UID), login: 'ivanov', password: PW })).status).toBe(200);
+    const checked = await auditRecords(srv.redis, 'password.checked');
+    expect(checked).toHaveLength(before + 1);
+    expect(checked[checked.length - 1]).toMatchObject({ outcome: 'success', subject: { login: 'ivanov' } });
+    const account = (await srv.services.accounts.findByLogin('ivanov'))!;
+    await srv.services.accounts.setPasswordHash(account.id, account.passwordHash, { temporary: true });
+    try {
+      const held = await c.post('/mis/login', { statement: await srv.statementFor(c, agent, UID), login: 'ivanov', password: PW });
+      expect(held.status).toBe(401);
+    } finally {
+      await srv.services.accounts.setPasswordHash(account.id, account.passwordHash, { temporary: false });
+    }
+    expect((await c.post('/mis/login', { statement: await srv.statementFor(c, agent, UID), login: 'ivanov', password: PW })).status).toBe(200);
   });
 });
 

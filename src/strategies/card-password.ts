@@ -2,6 +2,7 @@ import type { Request } from 'express';
 import { Strategy as LocalStrategy } from 'passport-local';
 import '../http/session-data';
 import type { AuditSink } from '../audit/record';
+import { passwordChangeDue } from '../policy/password-lifecycle';
 import { CardauthError } from '../errors';
 import type { RequestSource } from '../policy/lockout';
 import { cardAudit, type CardStepResult } from './card-step';
@@ -26,6 +27,13 @@ export interface CardPasswordDeps {
   /** ...which is junk: charged to the junk budgets of the IP and the session, as a junk statement is. */
   ipLimit: Pick<IpLimit, 'check' | 'junk'>;
   now: () => number;
+  /**
+   * For a host's own Passport (createCardauth's `strategy`), which has none of cardauth's login
+   * routes after it: the login's records are written here, and a password that must be changed
+   * (temporary, or older than `maxAgeDays`) is refused with `password_change_required`, to be
+   * changed on cardauth's login page.
+   */
+  standalone?: { maxAgeDays: number };
 }
 
 /**
@@ -99,7 +107,10 @@ export function createCardPasswordStrategy(deps: CardPasswordDeps): LocalStrateg
       if (revoked) return noCardStep(revoked);
       try {
         const passed = await deps.passwordStep({ card, login, password, source, sessionId: req.sessionID, oneShot, ...(account ? { account } : {}) });
-        return { account: passed.account, card, authTime: deps.now(), records: [passed.record] };
+        if (!deps.standalone) return { account: passed.account, card, authTime: deps.now(), records: [passed.record] };
+        await deps.audit.append(passed.record);
+        if (passwordChangeDue(passed.account, deps.now(), deps.standalone.maxAgeDays)) throw new CardauthError('password_change_required', 'change your password on the login page');
+        return { account: passed.account, card, authTime: deps.now(), records: [] };
       } catch (err) {
         // Its password attempts used up, a stored card step is void too.
         if (err instanceof CardStepUsedUpError) return noCardStep('card_step_used_up');
