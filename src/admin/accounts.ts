@@ -99,20 +99,22 @@ export function createAccountAdmin(s: Pick<Stores, 'accounts' | 'lockout' | 'ses
      * stored or recorded in clear) that must be changed at the next login, after both factors;
      * audited as `password.reset`. The old password stops working at once; a lockout stays (`unlock`).
      */
-    async resetPassword(by: ChangedBy, login: string): Promise<{ account: Account; password: string }> {
+    async resetPassword(by: ChangedBy, login: string): Promise<{ account: Account; password: string; ended: number }> {
       const account = await accountByLogin(s, login);
       await authorize(s.audit, by, 'password.reset', targetOf(account));
       for (let tries = 0; ; tries++) {
         const password = generatePassword(s.passwordPolicy);
         try {
           const changed = await s.passwords.set(account, password, { temporary: true });
-          await recordChange(
-            s.audit,
-            by,
-            { type: 'password.reset', outcome: 'success', subject: { accountId: account.id, login: account.login }, details: { temporary: true } },
-            `the password of account ${account.id} (${account.login}) was reset`,
-          );
-          return { account: changed, password };
+          // A reset answers a suspected compromise: the account's open sessions end with it
+          // (`password.reset`, then one `session.ended` each, cause `password_reset`).
+          const ended = await endSessionsOf(s, by, {
+            what: `account ${account.login}`,
+            match: { accountId: account.id },
+            cause: 'password_reset',
+            change: { type: 'password.reset', outcome: 'success', subject: { accountId: account.id, login: account.login }, details: { temporary: true } },
+          });
+          return { account: changed, password, ended };
         } catch (err) {
           // A generated password that happens to hold the login or a name: draw again.
           if (!isCardauthError(err, 'password_contains_name') || tries >= 10) throw err;

@@ -9,7 +9,7 @@ export interface EndedBy {
   /** For messages, e.g. `card 04A2…`, `agent ag_…` or `account ivanova`. */
   what: string;
   match: SessionMatch;
-  cause: 'card_revoked' | 'agent_revoked' | 'account_blocked' | 'roles_changed';
+  cause: 'card_revoked' | 'agent_revoked' | 'account_blocked' | 'roles_changed' | 'password_reset';
   /** The change's own record (the revocation, the block, the role change); absent when it was made before (a repeat). */
   change?: ChangeRecord;
 }
@@ -25,7 +25,7 @@ export function endedRecord(e: EndedSession, cause: string, factor: Pick<ChangeR
   return { type: 'session.ended', outcome: 'success', reason: 'admin', subject: { accountId: e.accountId, login: e.login }, sessionId: e.sessionId, ...factor, details: { cause } };
 }
 
-const DONE: Record<EndedBy['cause'], string> = { card_revoked: 'revoked', agent_revoked: 'revoked', account_blocked: 'blocked', roles_changed: 'given new roles' };
+const DONE: Record<EndedBy['cause'], string> = { card_revoked: 'revoked', agent_revoked: 'revoked', account_blocked: 'blocked', roles_changed: 'given new roles', password_reset: 'given a one-time password' };
 
 /**
  * What revoking a card or an agent and blocking an account do once the store

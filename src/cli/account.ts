@@ -181,14 +181,15 @@ export const accountResetPassword: Command = {
     'The new password is generated to the policy profile (`cardauth policy show`) and shown',
     'once: hand it to the user. The old one stops working at once. At the next login, after',
     'the card and this password, the user sets their own before the session opens.',
-    'Audited as password.reset (never the password). A lockout stays: `account unlock` ends it.',
+    'Audited as password.reset (never the password). The account\'s open sessions end (each',
+    'session.ended, cause password_reset). A lockout stays: `account unlock` ends it.',
   ].join('\n'),
   options: { login: { type: 'string' } },
   async run(ctx, raw) {
     const args = checkValues('account reset-password', z.object({ login: loginArg }), raw.values);
     return ctx.withChanges(async (s) => {
-      const { account, password } = await createAccountAdmin(s).resetPassword(cliActor(ctx), args.login);
-      ctx.io.stdout.write(`reset the password of account ${account.login} (${account.id}); it must be changed at the next login. One-time password:\n${password}\n`);
+      const { account, password, ended } = await createAccountAdmin(s).resetPassword(cliActor(ctx), args.login);
+      ctx.io.stdout.write(`reset the password of account ${account.login} (${account.id}); ${ended} open session(s) ended; it must be changed at the next login. One-time password:\n${password}\n`);
       return 0;
     });
   },

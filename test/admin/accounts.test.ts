@@ -29,6 +29,18 @@ describe('account admin services', () => {
     expect(await admin().block(OFFICER, { login: 'ivanova' })).toMatchObject({ already: true, ended: 0 });
   });
 
+  it('reset-password: the one-time password is temporary, the open session ends, both audited as the officer', async () => {
+    await srv.account('sidorova', 'Пароль-для-сброса-1', '04B2B2B2B2B2B2');
+    const c = srv.client();
+    expect((await srv.login(c, agent, '04B2B2B2B2B2B2', 'sidorova', 'Пароль-для-сброса-1')).status).toBe(200);
+    const r = await admin().resetPassword(OFFICER, 'sidorova');
+    expect(r).toMatchObject({ ended: 1, account: { login: 'sidorova', passwordTemporary: true } });
+    expect((await c.get('/auth/session')).json.error.code).toBe('unauthenticated');
+    expect(await lastAudit(srv.redis, 'password.reset')).toMatchObject({ ...byOfficer, subject: { login: 'sidorova' } });
+    expect(await lastAudit(srv.redis, 'session.ended')).toMatchObject({ ...byOfficer, reason: 'admin', subject: { login: 'sidorova' }, details: expect.objectContaining({ cause: 'password_reset' }) });
+    expect(JSON.stringify(await auditRecords(srv.redis))).not.toContain(r.password);
+  });
+
   it('unblock and unlock: changed once, audited as the officer; a repeat changes nothing', async () => {
     expect(await admin().unblock(OFFICER, { login: 'ivanova' })).toMatchObject({ changed: true });
     expect(await lastAudit(srv.redis, 'account.unblocked')).toMatchObject(byOfficer);

@@ -312,7 +312,7 @@ describe('account reset-password', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.lines).toHaveLength(2);
-    expect(r.lines[0]).toBe(`reset the password of account forgetful (${id}); it must be changed at the next login. One-time password:`);
+    expect(r.lines[0]).toBe(`reset the password of account forgetful (${id}); 0 open session(s) ended; it must be changed at the next login. One-time password:`);
     const password = r.lines[1] as string;
     expect(password).toMatch(/^\S{16,}$/);
     const stored = await client.hgetall(`acct:${id}`);
