@@ -61,6 +61,21 @@ async function cardauthUser(req: CardauthRequest): Promise<SessionUser | undefin
   return req.user;
 }
 
+/**
+ * Whether Redis answers now (a PING within 500 ms). Asked only after a failure: just after Redis
+ * went away the client may still call itself `ready`, so its status alone would race.
+ */
+async function redisAnswers(redis: Redis): Promise<boolean> {
+  if (redis.status !== 'ready') return false;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 500)));
+  try {
+    return await Promise.race([redis.ping().then(() => true, () => false), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Whether the provider's session is the login of the request's cardauth user (same account, same login time). */
 async function sameLogin(ctx: KoaContextWithOIDC): Promise<boolean> {
   const user = await cardauthUser(ctx.req);
@@ -211,7 +226,7 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
   // Retry-After, as cardauth's own routes answer, and the next request works once Redis is back.
   provider.use(async (ctx, next) => {
     await next();
-    if (ctx.status !== 500 || deps.redis.status === 'ready') return;
+    if (ctx.status !== 500 || (await redisAnswers(deps.redis))) return;
     ctx.status = 503;
     ctx.set('Retry-After', '5');
     if (ctx.body && typeof ctx.body === 'object' && 'error' in ctx.body) ctx.body = { error: 'temporarily_unavailable', error_description: 'the service is temporarily unavailable; try again in a minute' };
