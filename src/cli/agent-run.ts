@@ -5,7 +5,7 @@ import { createJsonLogger } from '../logger';
 import { loadOrCreateIdentity, saveEnrollment, startOverHint } from '../card-agent/keystore';
 import { startAgent } from '../card-agent/main';
 import { createServerClient } from '../card-agent/server-client';
-import { checkValues, textArg } from './args';
+import { checkValues, requiredString, textArg } from './args';
 import type { Command } from './command';
 
 /** `cardauth agent run`: the workstation card agent, until SIGTERM/SIGINT. */
@@ -33,7 +33,7 @@ export const agentRun: Command = {
   },
 };
 
-const serverUrl = z.string({ error: (i) => (i.input === undefined ? 'required' : undefined) }).transform((v, c) => {
+const serverUrl = requiredString().transform((v, c) => {
   try {
     const u = new URL(v);
     if (u.protocol === 'http:' || u.protocol === 'https:') return u.origin;

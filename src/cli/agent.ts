@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { createAgentAdmin } from '../admin/agents';
 import { isCardauthError } from '../errors';
 import { validatePublicJwk, type Agent } from '../store/agents';
-import { agentIdPositional, checkValues, flag, textArg, UsageError } from './args';
+import { agentIdPositional, checkValues, flag, requiredString, textArg, UsageError } from './args';
 import { cliActor, type Command } from './command';
 import { endedPhrase, isoTime, printList, type Column } from './output';
 
@@ -93,7 +93,7 @@ export const agentRegister: Command = {
   options: { name: { type: 'string' }, 'public-key': { type: 'string' } },
   async run(ctx, raw) {
     const cmd = 'agent register';
-    const args = checkValues(cmd, z.object({ name: textArg('name', 64), 'public-key': z.string({ error: (i) => (i.input === undefined ? 'required' : undefined) }).min(1, 'required') }), raw.values);
+    const args = checkValues(cmd, z.object({ name: textArg('name', 64), 'public-key': requiredString().min(1, 'required') }), raw.values);
     const { jwk } = await readPublicKey(cmd, args['public-key']);
     return ctx.withChanges(async (s) => {
       const agent = await createAgentAdmin(s).register(cliActor(ctx), { name: args.name, publicJwk: jwk });

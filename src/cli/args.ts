@@ -123,6 +123,9 @@ function via<T>(check: (v: string) => T, withCode: boolean) {
   };
 }
 
+/** A string option that must be given: `required` when it is missing, zod's own message otherwise. */
+export const requiredString = () => z.string({ error: required });
+
 /** A boolean switch such as `--json`. */
 export const flag = z.boolean().default(false);
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { createSessionAdmin, type SessionView } from '../admin/sessions';
-import { checkValues, flag, loginArg } from './args';
+import { checkValues, flag, loginArg, requiredString } from './args';
 import { cliActor, type Command } from './command';
 import { isoTime, printList, type Column } from './output';
 
@@ -49,7 +49,7 @@ export const sessionEnd: Command = {
   details: '--id HANDLE   the handle `cardauth session list` prints (64 hex digits)',
   options: { id: { type: 'string' } },
   async run(ctx, raw) {
-    const args = checkValues('session end', z.object({ id: z.string({ error: (i) => (i.input === undefined ? 'required' : undefined) }).regex(HANDLE, 'must be a session handle (64 hex digits, as session list prints it)') }), raw.values);
+    const args = checkValues('session end', z.object({ id: requiredString().regex(HANDLE, 'must be a session handle (64 hex digits, as session list prints it)') }), raw.values);
     return ctx.withChanges(async (s) => {
       const ended = await createSessionAdmin(s).end(cliActor(ctx), args.id);
       ctx.io.stdout.write(`ended the session of ${ended.login}${ended.workstation ? ` at ${ended.workstation}` : ''}\n`);
