@@ -6,6 +6,7 @@ import type { AuditSink } from './audit/record';
 import type { Clock } from './clock';
 import type { ServerConfig } from './config';
 import { CardauthError } from './errors';
+import { createAdminPages } from './http/admin-pages';
 import { createAdminRoutes, type AdminRoutesDeps } from './http/admin-routes';
 import { createAuthRoutes, showSession, type AuthRoutesDeps } from './http/auth-routes';
 import { bodyTooLarge, createErrorHandler } from './error-handler';
@@ -330,15 +331,10 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
   router.use(createAuthRoutes({ passport, nonces: deps.nonces, nonceLimit: deps.nonceLimit, cardStep, accounts: deps.accounts, holdForPasswordChange: passwordChange.hold, logIn, unlockFailure: (sid) => deps.lockout.unlockFailure(sid), audit: deps.audit, cardIdentifiesUser: config.CARDAUTH_CARD_IDENTIFIES_USER, preauthTtlMs: cardStepTtlMs, now }));
   router.use(passwordChange.routes);
   if (deps.admin) {
-    router.use(
-      createAdminRoutes({
-        admin: deps.admin,
-        accounts: deps.accounts,
-        requireLogin: createRequireLogin({ session, errorHandler }),
-        stepUpSec: config.CARDAUTH_ADMIN_STEP_UP_SEC,
-        now,
-      }),
-    );
+    const requireLogin = createRequireLogin({ session, errorHandler });
+    const stepUpSec = config.CARDAUTH_ADMIN_STEP_UP_SEC;
+    router.use(createAdminRoutes({ admin: deps.admin, accounts: deps.accounts, requireLogin, stepUpSec, now }));
+    router.use(createAdminPages({ admin: deps.admin, accounts: deps.accounts, requireAuditTrail: deps.admin.requireAuditTrail, requireLogin, stepUpSec, now, policy: config }));
   }
   router.use(
     createPageRoutes({

@@ -5,8 +5,7 @@ import type { ChangedBy } from '../admin/record-change';
 import type { SessionAdmin } from '../admin/sessions';
 import { CardauthError } from '../errors';
 import { ROLES, type Role } from '../store/accounts';
-import type { SessionUser } from '../strategies/session-user';
-import { requestSource } from './request-source';
+import { actingAs as actingAsAccount, type ActorLookup } from './acting-as';
 import { requireRecentLogin } from './require-recent-login';
 import { EmptyBody, parseBody, parseQuery } from './validate';
 
@@ -14,7 +13,7 @@ export interface AdminRoutesDeps {
   /** The officer's use cases (src/admin): the separation of duties is checked there. */
   admin: { accounts: Pick<AccountAdmin, 'unlock' | 'changeRoles'>; sessions: SessionAdmin; requireAuditTrail: () => Promise<void> };
   /** The acting account as stored now: its roles, not those its session opened with. */
-  accounts: { get(id: string): Promise<{ id: string; roles: readonly string[]; status: 'active' | 'blocked' } | null> };
+  accounts: ActorLookup;
   /** requireLogin({ roles, api: true }) of the host's session chain. */
   requireLogin: (options: { roles: readonly string[]; api: true }) => RequestHandler;
   /** CARDAUTH_ADMIN_STEP_UP_SEC. */
@@ -55,12 +54,7 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
   const router = Router();
   const guard = [deps.requireLogin({ roles: ADMIN_ROLES, api: true }), requireRecentLogin({ maxAgeSec: deps.stepUpSec, now: deps.now, api: true })];
 
-  const actingAs = async (req: Request): Promise<ChangedBy> => {
-    const me = await deps.accounts.get((req.user as SessionUser).accountId);
-    if (!me || me.status !== 'active') throw new CardauthError('forbidden', 'this account may not act');
-    const roles = ROLES.filter((r) => me.roles.includes(r));
-    return { actor: `acct:${me.id}`, via: { via: 'web', ip: requestSource(req).ip }, principal: { accountId: me.id, roles } };
-  };
+  const actingAs = (req: Request): Promise<ChangedBy> => actingAsAccount(deps.accounts, req);
 
   router.get('/admin/api/sessions', guard[0]!, async (req, res) => {
     const q = parseQuery(req, SessionsQuery);

@@ -15,7 +15,8 @@ export interface PageRoutesDeps {
   demo: boolean;
 }
 
-function formatTime(ms: number, lang: Lang): string {
+/** A time for people: Moscow time, in the page's language. */
+export function formatTime(ms: number, lang: Lang): string {
   // Clinics in St. Petersburg: show Moscow time; the audit keeps UTC.
   return new Intl.DateTimeFormat(lang === 'ru' ? 'ru-RU' : 'en-GB', { dateStyle: 'long', timeStyle: 'medium', timeZone: 'Europe/Moscow' }).format(ms);
 }

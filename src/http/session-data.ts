@@ -25,6 +25,10 @@ declare module 'express-session' {
     locked?: SessionLock;
     /** Last request seen, ms; refreshed coarsely to keep reads write-free. */
     lastSeen?: number;
+    /** The CSRF token of this session's page forms (src/http/csrf.ts). */
+    csrf?: string;
+    /** The result of the last workbench action, shown once by the page it redirected to (never a secret). */
+    flash?: { key: string; params: Record<string, string | number> };
   }
 }
 

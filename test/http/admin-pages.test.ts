@@ -1,0 +1,137 @@
+import { sha256Hex } from '../../src/audit/record';
+import { auditRecords, lastAudit } from '../helpers/audit';
+import { manualClock, sessionIdOf, suiteServer, type TestAgent, type TestClient, type TestServer } from '../helpers/app';
+import { csrfOf, errorCodeOf, postForm, statusOf, submitFrom } from '../helpers/pages';
+
+// The workbench's frame end to end: who may see its pages, the CSRF token on every form, the
+// step-up before an action, the flash result, the layout a keyboard and a screen reader follow.
+describe('workbench pages: the frame (/admin/sessions, /admin/policy)', () => {
+  const clock = manualClock();
+  let srv: TestServer;
+  let agent: TestAgent;
+  const PEOPLE: Array<[string, string, string[]]> = [
+    ['ivanova', '04A1A1A1A1A1A1', ['clinician']],
+    ['security', '04A2A2A2A2A2A2', ['security_officer']],
+    ['auditor', '04A4A4A4A4A4A4', ['auditor']],
+    ['chief', '04A5A5A5A5A5A5', ['chief_admin']],
+  ];
+  const password = (login: string) => `Пароль-${login}-2026!`;
+  suiteServer({ clock, env: { CARDAUTH_SESSION_IDLE_SEC: '3600', CARDAUTH_IP_ATTEMPTS: '1000' } }, async (s, a) => {
+    [srv, agent] = [s, a];
+    for (const [login, uid, roles] of PEOPLE) await srv.account(login, password(login), uid, roles);
+  });
+  const logIn = async (login: string, c: TestClient = srv.client()): Promise<TestClient> => {
+    const uid = PEOPLE.find(([l]) => l === login)![1];
+    expect((await srv.login(c, agent, uid, login, password(login))).status).toBe(200);
+    return c;
+  };
+  const PAGES = ['/admin/sessions', '/admin/policy'];
+
+  it('an officer and a chief_admin see every page: 200, no-store, the page CSP, a title, a skip link to <main>, the nav with the current page, one h1', async () => {
+    for (const who of ['security', 'chief']) {
+      const c = await logIn(who);
+      for (const path of PAGES) {
+        const r = await c.get(path);
+        expect([path, r.status]).toEqual([path, 200]);
+        expect(r.headers.get('cache-control')).toBe('no-store');
+        expect(r.headers.get('content-security-policy')).toContain("script-src 'self'");
+        expect(r.text).toMatch(/<html lang="ru">/);
+        expect(r.text).toMatch(/<title>[^<]+ — Рабочее место администратора безопасности<\/title>/);
+        expect(r.text).toContain('<a class="skip" href="#main">Перейти к содержимому</a>');
+        expect(r.text).toContain('<main id="main" tabindex="-1">');
+        expect(r.text.match(/<h1>/g)).toHaveLength(1);
+        expect(r.text).toMatch(new RegExp(`<nav class="admin-nav" aria-label="Разделы">[\\s\\S]*<a href="${path}" aria-current="page">`));
+        expect(r.text.match(/aria-current="page"/g)).toHaveLength(1);
+        expect(r.text).toContain('<div id="status" class="status" role="status" aria-live="polite">');
+        // No inline script or style (the CSP forbids them), no inline event handler.
+        expect(r.text).not.toMatch(/<script(?![^>]*\bsrc=)|<style|\sstyle=|\son[a-z]+=/i);
+      }
+    }
+    expect((await (await logIn('security')).get('/admin')).headers.get('location')).toBe('/admin/sessions');
+  });
+
+  it('English on ?lang=en', async () => {
+    const r = await (await logIn('security')).get('/admin/policy?lang=en');
+    expect(r.text).toMatch(/<html lang="en">/);
+    expect(r.text).toContain('<h1>Policy</h1>');
+  });
+
+  it('the door: no session → the login page; a clinician and an auditor 403 forbidden as a page, for a view and a form', async () => {
+    const anonymous = await srv.client().get('/admin/sessions');
+    expect([anonymous.status, anonymous.headers.get('location')]).toEqual([303, '/login?next=%2Fadmin%2Fsessions']);
+    for (const who of ['ivanova', 'auditor']) {
+      const c = await logIn(who);
+      for (const path of PAGES) {
+        const r = await c.get(path);
+        expect([who, path, r.status, errorCodeOf(r.text)]).toEqual([who, path, 403, 'forbidden']);
+        expect(r.headers.get('content-type')).toMatch(/^text\/html/);
+      }
+      const before = (await auditRecords(srv.redis)).length;
+      const handle = sha256Hex(sessionIdOf(await logIn('ivanova')));
+      const w = await postForm(c, `/admin/sessions/${handle}/end`, { _csrf: 'x' });
+      expect([w.status, errorCodeOf(w.text)]).toEqual([403, 'forbidden']);
+      expect((await auditRecords(srv.redis)).slice(before).filter((e) => e.type === 'session.ended')).toEqual([]);
+    }
+  });
+
+  it('CSRF: a form POST with no token, a wrong one or another session\'s is 403 csrf_failed and changes nothing; with its own token it runs (303 back, the result in the status region, once)', async () => {
+    const clinician = await logIn('ivanova');
+    const handle = sha256Hex(sessionIdOf(clinician));
+    const officer = await logIn('security');
+    const other = await logIn('chief');
+    const token = csrfOf((await officer.get('/admin/sessions')).text);
+    const otherToken = csrfOf((await other.get('/admin/sessions')).text);
+    expect(otherToken).not.toBe(token);
+    const before = (await auditRecords(srv.redis)).length;
+    for (const fields of [{} as Record<string, string | string[]>, { _csrf: '' }, { _csrf: token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A') }, { _csrf: otherToken }, { _csrf: [token, token] }]) {
+      const r = await postForm(officer, `/admin/sessions/${handle}/end`, fields);
+      expect([JSON.stringify(fields), r.status, errorCodeOf(r.text)]).toEqual([JSON.stringify(fields), 403, 'csrf_failed']);
+    }
+    // A JSON body carries no form field either.
+    expect((await officer.post(`/admin/sessions/${handle}/end`, { _csrf: token })).status).toBe(403);
+    expect((await clinician.get('/auth/session')).status).toBe(200);
+    expect(await auditRecords(srv.redis)).toHaveLength(before);
+
+    const done = await postForm(officer, `/admin/sessions/${handle}/end`, { _csrf: token });
+    expect([done.status, done.headers.get('location')]).toEqual([303, '/admin/sessions']);
+    expect((await clinician.get('/auth/session')).status).toBe(401);
+    expect(await lastAudit(srv.redis, 'session.ended')).toMatchObject({ actor: expect.stringMatching(/^acct:/), subject: { login: 'ivanova' }, details: expect.objectContaining({ via: 'web' }) });
+    expect(statusOf((await officer.get('/admin/sessions')).text)).toBe('Сеанс пользователя ivanova завершён.');
+    expect(statusOf((await officer.get('/admin/sessions')).text)).toBe('');
+    // The Origin check stays: the right token from another origin is refused.
+    officer.origin = 'https://evil.example';
+    expect((await postForm(officer, `/admin/sessions/${handle}/end`, { _csrf: token })).status).toBe(403);
+  });
+
+  it('a refused action re-renders the page with its status and a message for people: an ended session is 404 session_not_found', async () => {
+    const officer = await logIn('security');
+    const r = await submitFrom(officer, '/admin/sessions', `/admin/sessions/${'0'.repeat(64)}/end`);
+    expect([r.status, errorCodeOf(r.text)]).toEqual([404, 'session_not_found']);
+    expect(r.text).toContain('Сеанс уже завершён. Обновите список.');
+    expect(r.text).toContain('<h1>Сеансы</h1>');
+  });
+
+  it('step-up: an officer whose login is older than the window is sent to log in again (303 /login?reauth=1&next=<the page>) before the action runs; a view needs none', async () => {
+    const clinician = await logIn('ivanova');
+    const handle = sha256Hex(sessionIdOf(clinician));
+    const officer = await logIn('security');
+    const token = csrfOf((await officer.get('/admin/sessions')).text);
+    clock.advance(srv.config.CARDAUTH_ADMIN_STEP_UP_SEC * 1000 + 1);
+    expect((await officer.get('/admin/sessions')).status).toBe(200);
+    const before = (await auditRecords(srv.redis)).length;
+    const r = await postForm(officer, `/admin/sessions/${handle}/end`, { _csrf: token });
+    expect([r.status, r.headers.get('location')]).toEqual([303, '/login?next=%2Fadmin%2Fsessions&reauth=1']);
+    expect((await clinician.get('/auth/session')).status).toBe(200);
+    expect(await auditRecords(srv.redis)).toHaveLength(before);
+    await logIn('security', officer);
+    expect((await submitFrom(officer, '/admin/sessions', `/admin/sessions/${handle}/end`)).status).toBe(303);
+    expect((await clinician.get('/auth/session')).status).toBe(401);
+  });
+
+  it('the policy page shows every effective value and where it came from', async () => {
+    const r = await (await logIn('security')).get('/admin/policy');
+    expect(r.text).toContain('<dd id="profile">fstec-2026</dd>');
+    expect(r.text).toMatch(/<tr id="CARDAUTH_PASSWORD_MIN_LENGTH">[\s\S]*?<td>12<\/td>\s*<td>профиль<\/td>/);
+    expect(r.text.match(/<tr id="CARDAUTH_/g)).toHaveLength(7);
+  });
+});
