@@ -1,13 +1,16 @@
 import { Router } from 'express';
+import type { AccountAdmin } from '../admin/accounts';
 import type { PolicyConfig } from '../admin/policy';
 import type { SessionAdmin } from '../admin/sessions';
+import { createAccountsPage } from './admin-pages/accounts';
 import { createAdminPageKit, type AdminPage, type AdminPageKitDeps } from './admin-pages/kit';
+import { createLockoutsPage } from './admin-pages/lockouts';
 import { createPolicyPage } from './admin-pages/policy';
 import { createSessionsPage } from './admin-pages/sessions';
 
 export interface AdminPagesDeps extends AdminPageKitDeps {
   /** The officer's use cases (src/admin), the same the CLI and the JSON API call. */
-  admin: { sessions: SessionAdmin };
+  admin: { accounts: AccountAdmin; sessions: SessionAdmin };
   /** The config the policy page shows. */
   policy: PolicyConfig;
 }
@@ -24,7 +27,12 @@ export interface AdminPagesDeps extends AdminPageKitDeps {
 export function createAdminPages(deps: AdminPagesDeps): Router {
   const kit = createAdminPageKit(deps);
   const router = Router();
-  const pages: Array<{ page: AdminPage; router: Router }> = [createSessionsPage(kit, deps.admin.sessions), createPolicyPage(kit, deps.policy)];
+  const pages: Array<{ page: AdminPage; router: Router }> = [
+    createAccountsPage(kit, deps.admin.accounts),
+    createSessionsPage(kit, deps.admin.sessions),
+    createLockoutsPage(kit, deps.admin.accounts),
+    createPolicyPage(kit, deps.policy),
+  ];
   kit.setNav(pages.map((p) => p.page));
   router.get('/admin', ...kit.view, (_req, res) => res.redirect(303, pages[0]!.page.path));
   for (const p of pages) router.use(p.router);

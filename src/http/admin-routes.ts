@@ -1,5 +1,6 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
+import { accountView } from '../admin/account-view';
 import type { AccountAdmin } from '../admin/accounts';
 import type { ChangedBy } from '../admin/record-change';
 import type { SessionAdmin } from '../admin/sessions';
@@ -11,7 +12,7 @@ import { EmptyBody, parseBody, parseQuery } from './validate';
 
 export interface AdminRoutesDeps {
   /** The officer's use cases (src/admin): the separation of duties is checked there. */
-  admin: { accounts: Pick<AccountAdmin, 'unlock' | 'changeRoles'>; sessions: SessionAdmin; requireAuditTrail: () => Promise<void> };
+  admin: { accounts: AccountAdmin; sessions: SessionAdmin; requireAuditTrail: () => Promise<void> };
   /** The acting account as stored now: its roles, not those its session opened with. */
   accounts: ActorLookup;
   /** requireLogin({ roles, api: true }) of the host's session chain. */
@@ -36,12 +37,27 @@ const SessionsQuery = z.strictObject({
 });
 const HANDLE = /^[0-9a-f]{64}$/;
 
+const role = z.enum(ROLES as [Role, ...Role[]]);
+/** The account list's query (also the workbench's, with its `lang`): a cursor as the last page answered it. */
+export const AccountsQuery = z.strictObject({
+  prefix: z.string().max(128).optional(),
+  role: role.optional(),
+  status: z.enum(['active', 'blocked']).optional(),
+  cursor: z.string().min(1).max(512).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+const CreateBody = z.strictObject({ login: z.string().min(1).max(256), displayName: z.string().min(1).max(128), roles: roleList });
+const NoteBody = z.union([z.strictObject({ note: z.string().min(1).max(200).optional() }), z.undefined()]);
+
 /**
  * The admin JSON API (the first of `/admin/api/`; the workbench brings the rest), each route
  * behind requireLogin with an admin role, the step-up (a card + password login no older than
  * CARDAUTH_ADMIN_STEP_UP_SEC, else 401 `step_up_required`), and, as every write, the Origin
  * check and SameSite=strict cookies; then the audit trail check and the use case, acting as the
  * logged-in account (`acct:<id>`, via `web`) with its roles as stored:
+ * - `GET /admin/api/accounts?prefix=&role=&status=&cursor=&limit=` → `{accounts, cursor}` (a read);
+ * - `POST /admin/api/accounts` `{login, displayName, roles}` → 201 `{account, password}` (one-time);
+ * - `POST /admin/api/accounts/:login/block|unblock` `{note?}`, `.../reset-password` `{}`;
  * - `POST /admin/api/accounts/:login/unlock` `{}` → `{login, failures}`;
  * - `POST /admin/api/accounts/:login/roles` `{set}` or `{add?, remove?}` → `{login, roles, before, changed, ended}`;
  * - `GET /admin/api/sessions?login=&cursor=&limit=` → `{sessions, cursor}` (a read: no step-up);
@@ -56,11 +72,54 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
 
   const actingAs = (req: Request): Promise<ChangedBy> => actingAsAccount(deps.accounts, req);
 
+  /** A read: any admin role as stored now (no step-up). */
+  const reader = async (req: Request, what: string) => {
+    const by = await actingAs(req);
+    if (by.principal === 'system' || !by.principal.roles.some((r) => ADMIN_ROLES.includes(r))) throw new CardauthError('forbidden', `this account may not list ${what}`);
+  };
+
   router.get('/admin/api/sessions', guard[0]!, async (req, res) => {
     const q = parseQuery(req, SessionsQuery);
-    const by = await actingAs(req);
-    if (by.principal === 'system' || !by.principal.roles.some((r) => ADMIN_ROLES.includes(r))) throw new CardauthError('forbidden', 'this account may not list sessions');
+    await reader(req, 'sessions');
     res.json(await deps.admin.sessions.list(q));
+  });
+
+  router.get('/admin/api/accounts', guard[0]!, async (req, res) => {
+    const q = parseQuery(req, AccountsQuery);
+    await reader(req, 'accounts');
+    res.json(await deps.admin.accounts.list(q));
+  });
+
+  router.post('/admin/api/accounts', ...guard, async (req, res) => {
+    const body = parseBody(req, CreateBody);
+    const by = await actingAs(req);
+    await deps.admin.requireAuditTrail();
+    const { account, password } = await deps.admin.accounts.createWithTemporaryPassword(by, body);
+    res.status(201).json({ account: accountView(account), password });
+  });
+
+  router.post('/admin/api/accounts/:login/block', ...guard, async (req, res) => {
+    const body = parseBody(req, NoteBody) ?? {};
+    const by = await actingAs(req);
+    await deps.admin.requireAuditTrail();
+    const { account, already, ended } = await deps.admin.accounts.block(by, { login: String(req.params.login), note: body.note });
+    res.json({ login: account.login, status: 'blocked', already, ended });
+  });
+
+  router.post('/admin/api/accounts/:login/unblock', ...guard, async (req, res) => {
+    const body = parseBody(req, NoteBody) ?? {};
+    const by = await actingAs(req);
+    await deps.admin.requireAuditTrail();
+    const { account, changed } = await deps.admin.accounts.unblock(by, { login: String(req.params.login), note: body.note });
+    res.json({ login: account.login, status: 'active', changed });
+  });
+
+  router.post('/admin/api/accounts/:login/reset-password', ...guard, async (req, res) => {
+    parseBody(req, EmptyBody);
+    const by = await actingAs(req);
+    await deps.admin.requireAuditTrail();
+    const { account, password, ended } = await deps.admin.accounts.resetPassword(by, String(req.params.login));
+    res.json({ login: account.login, password, ended });
   });
 
   router.post('/admin/api/sessions/:handle/end', ...guard, async (req, res) => {

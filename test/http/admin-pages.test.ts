@@ -5,7 +5,7 @@ import { csrfOf, errorCodeOf, postForm, statusOf, submitFrom } from '../helpers/
 
 // The workbench's frame end to end: who may see its pages, the CSRF token on every form, the
 // step-up before an action, the flash result, the layout a keyboard and a screen reader follow.
-describe('workbench pages: the frame (/admin/sessions, /admin/policy)', () => {
+describe('workbench pages: the frame', () => {
   const clock = manualClock();
   let srv: TestServer;
   let agent: TestAgent;
@@ -25,7 +25,7 @@ describe('workbench pages: the frame (/admin/sessions, /admin/policy)', () => {
     expect((await srv.login(c, agent, uid, login, password(login))).status).toBe(200);
     return c;
   };
-  const PAGES = ['/admin/sessions', '/admin/policy'];
+  const PAGES = ['/admin/accounts', '/admin/sessions', '/admin/lockouts', '/admin/policy'];
 
   it('an officer and a chief_admin see every page: 200, no-store, the page CSP, a title, a skip link to <main>, the nav with the current page, one h1', async () => {
     for (const who of ['security', 'chief']) {
@@ -47,7 +47,7 @@ describe('workbench pages: the frame (/admin/sessions, /admin/policy)', () => {
         expect(r.text).not.toMatch(/<script(?![^>]*\bsrc=)|<style|\sstyle=|\son[a-z]+=/i);
       }
     }
-    expect((await (await logIn('security')).get('/admin')).headers.get('location')).toBe('/admin/sessions');
+    expect((await (await logIn('security')).get('/admin')).headers.get('location')).toBe('/admin/accounts');
   });
 
   it('English on ?lang=en', async () => {

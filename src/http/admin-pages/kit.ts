@@ -10,6 +10,7 @@ import { fill, messages, pickLang, roleName, type Lang, type MessageKey, type Me
 import { formatTime, VIEWS_DIR } from '../page-routes';
 import type { RequireLoginOptions } from '../require-login';
 import { requireRecentLogin } from '../require-recent-login';
+import { safeRedirectPath } from '../safe-redirect';
 
 /** Who may open the workbench's pages (auditors get their own, later). */
 export const OFFICER_ROLES: readonly Role[] = ['security_officer', 'chief_admin'];
@@ -58,7 +59,10 @@ export interface AdminPageKitDeps {
 export interface AdminPageKit {
   /** The GET guard: a logged-in officer or chief_admin. */
   view: RequestHandler[];
-  /** Renders `views/admin/<view>.ejs` in the layout (`page` null: an error page, without the nav). */
+  /**
+   * Renders `views/admin/<view>.ejs` in the layout (`page` null: an error page, without the nav);
+   * `locals.heading` (a text key and its params) titles it instead of the page's label.
+   */
   render(req: Request, res: Response, shown: Shown, page: AdminPage | null, view: string, locals?: Record<string, unknown>): void;
   /** The workbench router's last step: a refusal before the page (role, CSRF) as an HTML page. */
   errors: ErrorRequestHandler;
@@ -66,8 +70,13 @@ export interface AdminPageKit {
   setNav(pages: readonly AdminPage[]): void;
   /** Mounts the page's GET. */
   page(router: Router, page: AdminPage): void;
-  /** Mounts a form's POST at `path`, going back to `page`. */
+  /**
+   * Mounts a form's POST at `path`, going back to `page` (or to the form's `back` field, a path
+   * under the page's: a filtered list, an account's own page).
+   */
   action(router: Router, path: string, page: AdminPage, run: (req: Request, by: ChangedBy) => Promise<Outcome>): void;
+  /** The server's clock (ms). */
+  now: () => number;
 }
 
 /**
@@ -106,7 +115,7 @@ export function createAdminPageKit(deps: AdminPageKitDeps): AdminPageKit {
     return key in t ? fill(t[key], {}) : t.err_generic;
   };
 
-  const render = (req: Request, res: Response, shown: Shown, page: AdminPage | null, view: string, locals: Record<string, unknown> = {}) => {
+  const render = (req: Request, res: Response, shown: Shown, page: AdminPage | null, view: string, { heading, ...locals }: Record<string, unknown> = {}) => {
     const lang: Lang = pickLang(req, res);
     const t = messages(lang);
     const flash = req.session?.flash;
@@ -118,6 +127,7 @@ export function createAdminPageKit(deps: AdminPageKitDeps): AdminPageKit {
       lang,
       t,
       pageTitle: page ? t[page.label] : t.admin_error_title,
+      heading: heading ? fill(t[(heading as Outcome).key], (heading as Outcome).params ?? {}) : '',
       user: req.user ?? null,
       nav: page ? nav.map((p) => ({ path: p.path, label: t[p.label], current: p === page })) : null,
       csrfField: CSRF_FIELD,
@@ -148,7 +158,12 @@ export function createAdminPageKit(deps: AdminPageKitDeps): AdminPageKit {
       router.get(page.path, ...view, async (req, res) => page.show(req, res, {}));
     },
     action(router: Router, path: string, page: AdminPage, run: (req: Request, by: ChangedBy) => Promise<Outcome>) {
-      const stepUp = requireRecentLogin({ maxAgeSec: deps.stepUpSec, now: deps.now, back: () => page.path });
+      /** The form's `back` when it is a same-origin path under the page's, else the page. */
+      const backOf = (req: Request): string => {
+        const back = safeRedirectPath((req.body as Record<string, unknown> | undefined)?.back, page.path);
+        return back === page.path || back.startsWith(`${page.path}/`) || back.startsWith(`${page.path}?`) ? back : page.path;
+      };
+      const stepUp = requireRecentLogin({ maxAgeSec: deps.stepUpSec, now: deps.now, back: backOf });
       router.post(path, ...view, form, requireCsrf, stepUp, async (req, res) => {
         let outcome: Outcome;
         try {
@@ -161,9 +176,10 @@ export function createAdminPageKit(deps: AdminPageKitDeps): AdminPageKit {
         }
         if (outcome.secret !== undefined) return page.show(req, res, { done: outcome });
         req.session.flash = { key: outcome.key, params: outcome.params ?? {} };
-        res.redirect(303, page.path);
+        res.redirect(303, backOf(req));
       });
     },
+    now: deps.now,
   };
 }
 
