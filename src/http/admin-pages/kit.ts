@@ -124,6 +124,10 @@ export function createAdminPageKit(deps: AdminPageKitDeps): AdminPageKit {
     res.status(shown.status ?? 200);
     res.setHeader('Cache-Control', 'no-store');
     res.render(join(VIEWS_DIR, 'admin', `${view}.ejs`), {
+      // The templates ship with the package: compile each once (with its includes), whatever
+      // the app's `view cache` (off unless NODE_ENV=production, and then every page compiled
+      // them again per request).
+      cache: true,
       lang,
       t,
       pageTitle: page ? t[page.label] : t.admin_error_title,
