@@ -1,5 +1,6 @@
 import { sha256Hex } from '../../src/audit/record';
 import { auditRecords, lastAudit } from '../helpers/audit';
+import { launchChromium } from '../helpers/browser';
 import { manualClock, sessionIdOf, suiteServer, type TestAgent, type TestClient, type TestServer } from '../helpers/app';
 import { csrfOf, errorCodeOf, postForm, statusOf, submitFrom } from '../helpers/pages';
 
@@ -48,6 +49,46 @@ describe('workbench pages: the frame', () => {
       }
     }
     expect((await (await logIn('security')).get('/admin')).headers.get('location')).toBe('/admin/accounts');
+  });
+
+  it('keyboard and screen reader: in Chromium, every control has a label, every button a name, tables a caption and header cells, the skip link reaches <main>, the focus is visible', async () => {
+    const c = await logIn('security');
+    await logIn('ivanova'); // a session to list, with its end button
+    const browser = await launchChromium();
+    try {
+      const tab = await browser.newPage();
+      for (const path of [...PAGES, '/admin/accounts/ivanova']) {
+        // The page as served, its stylesheet from the server (the focus style is in it).
+        const html = (await c.get(path)).text.replace('<link rel="stylesheet" href="/assets/app.css">', `<style>${(await c.get('/assets/app.css')).text}</style>`);
+        await tab.setContent(html);
+        const found = await tab.evaluate(() => {
+          const doc = (globalThis as any).document;
+          const all = (sel: string) => [...doc.querySelectorAll(sel)] as any[];
+          const name = (el: any) => (el.getAttribute('aria-label') || el.textContent || '').trim();
+          return {
+            unlabelled: all('input:not([type=hidden]), select, textarea').filter((el) => el.labels.length === 0 && !el.getAttribute('aria-label')).map((el) => el.outerHTML),
+            nameless: all('button, a[href]').filter((el) => name(el) === '').map((el) => el.outerHTML),
+            tables: all('table').map((t) => ({ caption: !!t.querySelector('caption'), scoped: [...t.querySelectorAll('th')].every((th: any) => th.getAttribute('scope')) })),
+            mains: all('main').length,
+            h1: all('h1').length,
+            skip: doc.querySelector('a.skip')?.getAttribute('href'),
+            navLabel: doc.querySelector('nav.admin-nav')?.getAttribute('aria-label'),
+            live: doc.getElementById('status')?.getAttribute('aria-live'),
+          };
+        });
+        expect([path, found]).toEqual([path, { unlabelled: [], nameless: [], tables: found.tables.map(() => ({ caption: true, scoped: true })), mains: 1, h1: 1, skip: '#main', navLabel: 'Разделы', live: 'polite' }]);
+        // The keyboard: the first Tab lands on the skip link, which shows itself with a visible outline.
+        await tab.keyboard.press('Tab');
+        const focused = await tab.evaluate(() => {
+          const el = (globalThis as any).document.activeElement;
+          const style = (globalThis as any).getComputedStyle(el);
+          return { cls: el.className, outline: style.outlineStyle, left: el.getBoundingClientRect().left };
+        });
+        expect([path, focused.cls, focused.outline, focused.left >= 0]).toEqual([path, 'skip', 'solid', true]);
+      }
+    } finally {
+      await browser.close();
+    }
   });
 
   it('English on ?lang=en', async () => {
