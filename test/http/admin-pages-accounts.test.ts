@@ -242,6 +242,9 @@ describe('workbench: accounts and lockouts', () => {
     // The list's filter found it by that name, and its own page shows it as the name.
     expect(rowsOf((await officer.get('/admin/accounts?prefix=%3Cimg')).text).sort()).toEqual(['xss', 'xss-officer']);
     expect((await officer.get('/admin/accounts/xss')).text).toContain('<dd id="display-name">&lt;img src=x onerror=alert(1)&gt;</dd>');
+    // The sessions page shows the name each session opened with (the officer's own, here), as text.
+    expect((await officer.get('/admin/sessions?login=xss-officer')).text).toMatch(/<th scope="row">xss-officer<\/th>\s*<td>&lt;img src=x onerror=alert\(1\)&gt;<\/td>/);
+    expect((await officer.get('/admin/api/sessions?login=xss-officer')).json.sessions[0].displayName).toBe(XSS);
     // A re-rendered form (an error) escapes what was typed too.
     const typed = await submitFrom(officer, '/admin/accounts', '/admin/accounts', { login: 'xss', displayName: XSS, roles: 'clinician' });
     expect(typed.status).toBe(409);
