@@ -169,6 +169,32 @@ describe('workbench pages: the frame', () => {
     expect((await clinician.get('/auth/session')).status).toBe(401);
   });
 
+  it('the sessions page pages by the store\'s cursor (50 a page) and filters by login: every live session once', async () => {
+    const hash = await srv.services.hasher.hash(password('many'));
+    for (let i = 0; i < 55; i++) {
+      const uid = `04C1${i.toString(16).toUpperCase().padStart(10, '0')}`;
+      const acc = await srv.services.accounts.create({ login: `s${i}`, displayName: `Сеанс ${i}`, roles: ['clinician'], passwordHash: hash });
+      await srv.services.cards.bind({ uid, accountId: acc.id, by: 'os:test' });
+      expect((await srv.login(srv.client(), agent, uid, `s${i}`, password('many'))).status).toBe(200);
+    }
+    const officer = await logIn('security');
+    const all = (await srv.services.admin.sessions.list({ limit: 500 })).sessions.map((x) => x.handle).sort();
+    const handles: string[] = [];
+    let next: string | null = '/admin/sessions';
+    let pages = 0;
+    while (next) {
+      const r = await officer.get(next);
+      expect(r.status).toBe(200);
+      handles.push(...[...r.text.matchAll(/action="\/admin\/sessions\/([0-9a-f]{64})\/end"/g)].map((m) => m[1]!));
+      next = /<a href="([^"]+)" rel="next">/.exec(r.text)?.[1]?.replace(/&amp;/g, '&') ?? null;
+      pages++;
+    }
+    expect(pages).toBeGreaterThan(1);
+    expect([...new Set(handles)].sort()).toEqual(all);
+    const one = await officer.get('/admin/sessions?login=s7');
+    expect([...one.text.matchAll(/<th scope="row">([^<]+)<\/th>/g)].map((m) => m[1])).toEqual(['s7']);
+  });
+
   it('the policy page shows every effective value and where it came from', async () => {
     const r = await (await logIn('security')).get('/admin/policy');
     expect(r.text).toContain('<dd id="profile">fstec-2026</dd>');

@@ -90,7 +90,7 @@ export interface AdminPageKit {
  *   the CLI and the JSON API call; no logic here). Its outcome is a 303 back to the page with a
  *   flash message, or, with a secret, the page at once; a refusal (4xx) re-renders the page
  *   with that status and a message for people; an infrastructure failure is the server's 503;
- * - `render(req, res, shown, view, title, locals)`: the layout (nav, skip link, `<main>`, the
+ * - `render(req, res, shown, page, view, locals)`: the layout (nav, skip link, `<main>`, the
  *   `aria-live` status, the error alert) around `views/admin/<view>.ejs`;
  * - `errors`: the router's last step: a refusal before the page (role, CSRF) as an HTML page.
  *
