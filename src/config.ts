@@ -222,6 +222,15 @@ export const SERVER_KEYS = {
   ),
   CARDAUTH_OIDC_LOGOUT_ATTEMPTS: key(int(1, 50), 'OpenID back-channel logout: sends of one logout token to a client that does not answer 200/204 before it is given up (`oidc.backchannel_failed`).', '8'),
   CARDAUTH_OIDC_LOGOUT_RETRY_MS: key(int(100, 3600000), 'OpenID back-channel logout: the delay before the first retry; each next one doubles it (defaults: 1, 2, 4 … 64 s, about 2 minutes in all).', '1000'),
+  CARDAUTH_SIEM_HOST: key(z.string(), 'SIEM forwarding (`cardauth audit forward`): host of the SIEM\'s syslog receiver (RFC 5424 over TCP, octet-counted frames). Empty: `audit forward` refuses to start.', ''),
+  CARDAUTH_SIEM_PORT: key(int(1, 65535), 'SIEM forwarding: the receiver\'s port (514 is usual for TCP, 6514 for TLS).', '514'),
+  CARDAUTH_SIEM_TLS: key(bool, 'SIEM forwarding: TLS (RFC 5425), the receiver\'s certificate checked against CARDAUTH_SIEM_CA_FILE, else the system\'s CAs, and its host name.', 'false'),
+  CARDAUTH_SIEM_CA_FILE: key(z.string(), 'SIEM forwarding over TLS: PEM file of the CA that signed the receiver\'s certificate. Empty: the system\'s CAs.', ''),
+  CARDAUTH_SIEM_CONFIRM_MS: key(
+    int(100, 600000),
+    'SIEM forwarding: how long a sent record must stay behind an open connection before it counts as delivered. Syslog over TCP has no acknowledgement; records sent within this time before a connection ends are sent again (duplicates, never a gap).',
+    '2000',
+  ),
   CARDAUTH_DEMO: key(bool, 'Demo mode: shows the virtual-card tap button on the login page. Never in production.', 'false'),
   CARDAUTH_DEMO_VPCD_DIR: key(z.string().min(1), 'Demo mode only: folder of the virtual reader whose relay socket `vpcd-slot0.sock` POST /demo/tap puts cards on. Read by the demo\'s own server (`serve` of the dev tools, dev/cli.ts, which `demo` runs); the shipped `cardauth serve` has no demo routes.', 'var/demo'),
 } as const;
