@@ -37,7 +37,10 @@ export interface PendingEnrollment {
 }
 
 /** What a login hands over to request a card (see {@link EnrollmentStore.request}). */
-export type EnrollmentRequest = Omit<PendingEnrollment, 'requestedAt' | 'expiresAt'>;
+export type EnrollmentRequest = Omit<PendingEnrollment, 'uid' | 'requestedAt' | 'expiresAt'> & {
+  /** Hex (any case, with separators) or a branded Uid. */
+  uid: string;
+};
 
 /** Why a request was not recorded. */
 export type RequestRefusal = 'card_bound' | 'account_not_found' | 'has_card' | 'card_pending';
