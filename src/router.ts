@@ -361,6 +361,7 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
       agentUrl: config.CARDAUTH_AGENT_URL,
       agentPorts: config.CARDAUTH_AGENT_PORTS ? `${config.CARDAUTH_AGENT_PORTS.from}-${config.CARDAUTH_AGENT_PORTS.to}` : '',
       demo: config.CARDAUTH_DEMO,
+      selfEnrollment: config.CARDAUTH_SELF_ENROLLMENT,
     }),
   );
   if (oidc) router.use(oidc.interactionRoutes);
