@@ -107,7 +107,8 @@ export function createSelfEnroll(deps: SelfEnrollDeps) {
     const { uid, agentId, workstation, reader } = candidate;
     const made = await deps.enrollments.request({ uid, accountId: account.id, agentId, workstation, reader });
     if ('refused' in made) {
-      await deps.audit.append(requested('failure', account.id, { reason: made.refused }));
+      // An account gone since is an unknown one (accounts are never deleted; a store's answer all the same).
+      await deps.audit.append(requested('failure', account.id, { reason: made.refused === 'account_not_found' ? 'unknown_account' : made.refused }));
       throw new LoginFailedError();
     }
     await deps.audit.append(requested('success', account.id, { details: { expiresAt: new Date(made.pending.expiresAt).toISOString() } }));
