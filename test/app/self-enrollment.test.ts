@@ -166,6 +166,23 @@ describe('self-enrollment at the login', () => {
     expect((await cardStep(d, card)).status).toBe(401);
   });
 
+  it('the remembered card lives as a card step does: its password attempts (CARDAUTH_CARD_STEP_ATTEMPTS) and its nonce lifetime', async () => {
+    const who = await clinician();
+    const card = uid();
+    const c = srv.client();
+    await cardStep(c, card);
+    for (let i = 0; i < 3; i++) expectGeneric(await c.post('/auth/password', { login: who.login, password: `wrong-${i}` }));
+    expect((await c.post('/auth/password', { login: who.login, password: PASSWORD })).json.error.code).toBe('card_step_required');
+    expect(await lastAudit(srv.redis, 'password.checked')).toMatchObject({ outcome: 'failure', reason: 'card_step_used_up' });
+    await srv.services.lockout.unlock(who.id);
+
+    const late = srv.client();
+    await cardStep(late, card);
+    clock.advance(srv.config.CARDAUTH_NONCE_TTL_SEC * 1000 + 1);
+    expect((await late.post('/auth/password', { login: who.login, password: PASSWORD })).json.error.code).toBe('card_step_required');
+    expect(await srv.services.enrollments.get(card)).toBeNull();
+  });
+
   it('neither the pending record nor any audit record holds the password', async () => {
     const { who, card } = await requested();
     const stored = JSON.stringify(await srv.redis.hgetall(`card:pend:${card}`));
