@@ -197,6 +197,12 @@ export const SERVER_KEYS = {
     'Accounts not used for this many days are blocked (ИАФ.1): counted from the last login, or from creation or the last unblock when later, so a new account is never blocked before it had that long. `account block-inactive` runs the sweep (from cron), and every server node runs it hourly (one node at a time); each block is audited `account.blocked`, reason `inactive`. 0 turns it off; otherwise at least 7, so that no session (CARDAUTH_SESSION_MAX_SEC) outlives the last login by that much.',
     '90',
   ),
+  CARDAUTH_SELF_ENROLLMENT: key(
+    bool,
+    'Self-enrollment (issue 10 §5): a clinician with no active card taps a card nobody has, then gives login and password; the card waits, bound to nobody, as a pending request (202 `enrollment_pending`) until an officer approves it (`card approve`). Off by default: while on, an approved workstation lets anyone holding an unknown card test passwords of accounts that have no card (lockout-limited, like any password attempt), which otherwise need a card bound to the account. Turn it on for a card roll-out, and off after.',
+    'false',
+  ),
+  CARDAUTH_ENROLLMENT_PENDING_DAYS: key(int(1, 90), 'Days a self-enrollment request waits for an officer; then it is gone, and the card can be requested again.', '7'),
   CARDAUTH_ADMIN_STEP_UP_SEC: key(
     int(60, 86400),
     'Step-up for the admin API: an action needs a card + password login (or unlock) no older than this; an older session gets 401 `step_up_required` (a page: the login page again, `reauth=1`).',
@@ -473,6 +479,7 @@ export const STORE_KEYS = [
   'CARDAUTH_ALLOW_BELOW_PROFILE',
   'CARDAUTH_SESSION_MAX_SEC',
   'CARDAUTH_INACTIVE_BLOCK_DAYS',
+  'CARDAUTH_ENROLLMENT_PENDING_DAYS',
 ] as const satisfies readonly (keyof ServerConfig)[];
 export type StoresConfig = Pick<ServerConfig, (typeof STORE_KEYS)[number]>;
 

@@ -42,6 +42,7 @@ import type { AgentStore } from './store/agents';
 import type { SessionLocks } from './store/session-locks';
 import { createSessionStore } from './store/session-store';
 import { createPasswordStep, type LoginAccount } from './strategies/password-step';
+import { createSelfEnroll, type SelfEnrollDeps } from './strategies/self-enroll';
 import type { SessionUser } from './strategies/session-user';
 import './http/session-data';
 
@@ -76,7 +77,9 @@ export interface AppDeps {
     findByLogin(login: string): Promise<LoginAccount | null>;
     recordLogin(id: string, login: { at: number; workstation: string }): Promise<{ at: number; workstation: string } | null>;
   };
-  cards: { get(uid: string): Promise<{ accountId: string; status: CardStatus } | null> };
+  cards: { get(uid: string): Promise<{ accountId: string; status: CardStatus } | null>; activeForAccount(accountId: string): Promise<unknown[]> };
+  /** Pending self-enrollments (CARDAUTH_SELF_ENROLLMENT). */
+  enrollments: SelfEnrollDeps['enrollments'];
   agents: AgentLookup & AgentRoutesDeps['agents'] & Pick<AgentStore, 'seenAt'>;
   audit: AuditSink;
   nonces: NonceStore;
@@ -274,6 +277,7 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
   const factorProblem = createFactorCheck({ cards: deps.cards, agents: deps.agents });
   const sessionFactorProblem = createFactorCheck({ accounts: deps.accounts, cards: deps.cards, agents: deps.agents });
 
+  const selfEnroll = createSelfEnroll({ accounts: deps.accounts, cards: deps.cards, enrollments: deps.enrollments, passwordStep, hasher: deps.hasher, ipLimit, audit: deps.audit });
   const strategyDeps: CardPasswordDeps = {
     cardStep,
     passwordStep,
@@ -287,6 +291,17 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
     audit: deps.audit,
     ipLimit,
     now,
+    ...(config.CARDAUTH_SELF_ENROLLMENT
+      ? {
+          selfEnroll: {
+            candidate: (req: express.Request) => {
+              const c = req.session.enrollCandidate;
+              return c && now() - c.at <= cardStepTtlMs ? c : undefined;
+            },
+            run: selfEnroll,
+          },
+        }
+      : {}),
   };
   const strategy = createCardPasswordStrategy(strategyDeps);
   /** The strategy a host's own Passport uses: it writes the login's records and refuses a password due for change itself. */
@@ -327,7 +342,7 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
   router.get('/auth/session', ...showSession);
   router.get('/auth/forward', forwardAuth);
   const passwordChange = createPasswordChange({ passwordStep, factorProblem, logIn, passwords: deps.passwords, audit: deps.audit, maxAgeDays: deps.passwordPolicy.maxAgeDays, now });
-  router.use(createAuthRoutes({ passport, nonces: deps.nonces, nonceLimit: deps.nonceLimit, cardStep, accounts: deps.accounts, holdForPasswordChange: passwordChange.hold, logIn, unlockFailure: (sid) => deps.lockout.unlockFailure(sid), audit: deps.audit, cardIdentifiesUser: config.CARDAUTH_CARD_IDENTIFIES_USER, preauthTtlMs: cardStepTtlMs, now }));
+  router.use(createAuthRoutes({ passport, nonces: deps.nonces, nonceLimit: deps.nonceLimit, cardStep, accounts: deps.accounts, holdForPasswordChange: passwordChange.hold, logIn, unlockFailure: (sid) => deps.lockout.unlockFailure(sid), audit: deps.audit, cardIdentifiesUser: config.CARDAUTH_CARD_IDENTIFIES_USER, selfEnrollment: config.CARDAUTH_SELF_ENROLLMENT, preauthTtlMs: cardStepTtlMs, now }));
   router.use(passwordChange.routes);
   if (deps.admin) {
     router.use(
@@ -346,6 +361,7 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
       agentUrl: config.CARDAUTH_AGENT_URL,
       agentPorts: config.CARDAUTH_AGENT_PORTS ? `${config.CARDAUTH_AGENT_PORTS.from}-${config.CARDAUTH_AGENT_PORTS.to}` : '',
       demo: config.CARDAUTH_DEMO,
+      selfEnrollment: config.CARDAUTH_SELF_ENROLLMENT,
     }),
   );
   if (oidc) router.use(oidc.interactionRoutes);

@@ -56,6 +56,17 @@ export const AUDIT_EVENTS = {
   // cards
   'card.bound': { meaning: 'A card UID was bound to an account (`card bind`, or the new card of `card replace`, with `details.replaces`); `details.expiresAt` when the binding expires.' },
   'card.revoked': { meaning: 'A card was revoked: `card revoke`, `card lost` (reason `lost`), or the old card of `card replace` (reason `replaced`, with `details.replacedBy`); `details.before` (`active` or `expired`) and `details.after` are its status.' },
+  'card.enrollment_requested': {
+    meaning:
+      'Self-enrollment (CARDAUTH_SELF_ENROLLMENT): after an unknown card, a login and the right password asked for that card; success: a pending request (`details.expiresAt`), waiting for an officer. A refusal answers the generic login failure: `unknown_account`, `has_card` (the account has an active card; the password is not checked), `card_bound` (the card got a binding since), `card_pending` (another account asked for it first). A wrong password is `password.checked`, as at any login.',
+    reasons: ['unknown_account', 'has_card', 'card_bound', 'card_pending'],
+  },
+  'card.enrollment_approved': {
+    meaning: 'An officer approved a pending self-enrollment (`card approve`, `POST /admin/api/cards/pending/:uid/approve`): the card is bound as by `card bind`; `details` the request (agent, workstation, requested) and `before` `pending`, `after` `active`. A refusal: `read_only`, `own_account`, `privileged_account`.',
+  },
+  'card.enrollment_rejected': {
+    meaning: 'An officer rejected a pending self-enrollment (`card reject`, `POST /admin/api/cards/pending/:uid/reject`) with a note (`details.note`): the request is gone and the card free. A refusal: `read_only`.',
+  },
   'card.imported': {
     meaning:
       'Cards were bound from a CSV file (`card import`), all or nothing: the file name, its SHA-256 and the counts; one `card.bound` follows per card bound, with `details.import` the same SHA-256. A dry run, or a file with a bad line, binds nothing and is not recorded.',

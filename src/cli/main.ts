@@ -8,6 +8,7 @@ import { agentEnroll, agentRun } from './agent-run';
 import { parseCommandArgs, UsageError } from './args';
 import { auditCommands } from './audit';
 import { cardCommands } from './card';
+import { cardPendingCommands } from './card-pending';
 import { clientCommands } from './client';
 import { requireAuditTrail } from '../admin/record-change';
 import { commandName, osActor, type CliIo, type Command, type CommandContext } from './command';
@@ -32,6 +33,7 @@ export const COMMANDS: readonly Command[] = [
   ...accountCommands,
   accountBlockInactive,
   ...cardCommands,
+  ...cardPendingCommands,
   ...sessionCommands,
   ...agentCommands,
   agentEnroll,

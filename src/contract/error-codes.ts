@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'locked'
   | 'card_step_required'
   | 'attempt_in_progress'
+  | 'enrollment_pending'
   // sessions
   | 'session_locked'
   | 'session_expired'
@@ -55,6 +56,7 @@ export type ErrorCode =
   | 'password_reused'
   | 'password_change_required'
   | 'card_not_found'
+  | 'enrollment_not_found'
   | 'agent_not_found'
   | 'agent_state'
   | 'rate_limited'
@@ -85,6 +87,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   locked: 423,
   card_step_required: 401,
   attempt_in_progress: 409,
+  enrollment_pending: 202,
   session_locked: 401,
   session_expired: 401,
   session_not_found: 404,
@@ -112,6 +115,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   password_reused: 400,
   password_change_required: 403,
   card_not_found: 404,
+  enrollment_not_found: 404,
   agent_not_found: 404,
   agent_state: 409,
   rate_limited: 429,

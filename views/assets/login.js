@@ -9,6 +9,9 @@
   var agentPorts = root.dataset.agentPorts;
   var origin = root.dataset.origin;
   var next = root.dataset.next || '/home';
+  // Self-enrollment is on: a refused card may be one to request (no lock screen: that is someone's session).
+  var selfEnrollment = root.dataset.selfEnrollment === 'true' && !root.dataset.lockedLogin;
+  var enrollOffer = document.getElementById('enroll-offer');
   var stepCard = document.getElementById('step-card');
   var form = document.getElementById('step-password');
   var statusEl = document.getElementById('card-status');
@@ -56,7 +59,8 @@
     }).then(function (r) {
       if (r.status === 204) return {};
       return r.json().catch(function () { return {}; }).then(function (data) {
-        if (r.ok) return data;
+        // A 202 `enrollment_pending` is an answer with an error body, and no session: not a success.
+        if (r.ok && !(data && data.error)) return data;
         var e = new Error('request failed');
         e.status = r.status;
         e.code = r.status >= 500 ? 'unavailable' : (data && data.error && data.error.code) || 'generic';
@@ -145,6 +149,7 @@
     changeForm.hidden = true;
     currentPassword = newField.value = repeatField.value = '';
     stepCard.hidden = false;
+    enrollOffer.hidden = true;
     passwordField.value = '';
     // Back from the password step: the focused field is gone; take focus to the card step.
     if (fromPassword && cardHeading) cardHeading.focus();
@@ -210,6 +215,8 @@
         return;
       } catch (e) {
         showError(e);
+        // Perhaps a new card of someone who has none yet: the password form, to request it.
+        if (selfEnrollment && e.code === 'card_rejected') { showPasswordStep(); enrollOffer.hidden = false; return; }
         await sleep(1500);
         setStatus(T.waiting); // the card was answered; wait for the next one
       }
@@ -238,7 +245,7 @@
         // The server failed, not the password: keep it, the user can just send it again.
         if (e.code !== 'unavailable') passwordField.value = '';
         showError(e);
-        if (e.code === 'card_step_required' || e.code === 'card_rejected') cardLoop();
+        if (e.code === 'card_step_required' || e.code === 'card_rejected' || e.code === 'enrollment_pending') cardLoop();
       })
       .finally(function () { button.disabled = false; });
   });
