@@ -30,5 +30,7 @@ export interface SessionUser {
   agentId: string;
   workstation: string;
   reader: string;
+  /** The client IP of the login (shown to the same account's next login at its session limit). */
+  ip?: string;
   previousLogin: { at: number; workstation: string } | null;
 }
