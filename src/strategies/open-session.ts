@@ -1,4 +1,4 @@
-import { endedRecord } from '../admin/end-sessions';
+import { endedRecord, factorOf } from '../admin/end-sessions';
 import { sha256Hex, type AuditEventInput, type AuditSink } from '../audit/record';
 import { CardauthError } from '../errors';
 import type { RequestSource } from '../policy/lockout';
@@ -91,10 +91,7 @@ export function createSessionOpener(deps: SessionOpenerDeps) {
       const chosen = taken.live.filter((s) => ctx.endSessions.includes(sha256Hex(s.sessionId)));
       if (chosen.length > 0) {
         await deps.sessions.endIds(chosen.map((s) => s.sessionId));
-        for (const s of chosen) {
-          const factor = { ...(s.cardUid !== undefined ? { cardUid: s.cardUid } : {}), ...(s.agentId !== undefined ? { source: { agentId: s.agentId, ...(s.workstation !== undefined ? { workstation: s.workstation } : {}) } } : {}) };
-          await deps.audit.append({ ...endedRecord(s, 'session_limit', factor), reason: 'limit', actor: `acct:${account.id}` });
-        }
+        for (const s of chosen) await deps.audit.append({ ...endedRecord(s, 'session_limit', factorOf(s)), reason: 'limit', actor: `acct:${account.id}` });
         taken = await deps.slots.take(slot);
       }
     }

@@ -1,5 +1,5 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, tapCard, waitForCardStatus } from '../helpers/browser';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, pagesOfTheirOwn, tapCard, waitForCardStatus } from '../helpers/browser';
 import type { TestPcscd } from '../helpers/pcscd';
 import type { TestAgent, TestServer } from '../helpers/app';
 import { suiteChain } from '../helpers/chain';
@@ -23,20 +23,7 @@ afterAll(async () => {
   await browser?.close();
 });
 
-const contexts: BrowserContext[] = [];
-async function newPage(): Promise<Page> {
-  const context = await browser.newContext();
-  contexts.push(context);
-  return context.newPage();
-}
-afterEach(async () => {
-  await Promise.all(
-    contexts.splice(0).map(async (context) => {
-      await context.request.post(`${srv.url}/auth/logout`, { headers: { origin: srv.config.CARDAUTH_PUBLIC_ORIGIN }, data: {} }).catch(() => undefined);
-      await context.close().catch(() => undefined);
-    }),
-  );
-});
+const newPage = pagesOfTheirOwn(() => browser, () => srv);
 
 /** The clinician's session at the other workstation, through the API. */
 async function openElsewhere() {
