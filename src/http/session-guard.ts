@@ -9,7 +9,10 @@ import { destroySession, saveSession } from './session-writes';
 import './session-data';
 
 export interface SessionGuardOptions {
-  /** The idle lock and the lifetime of a session by its account's roles (createSessionRules: per role, the strictest of several). */
+  /**
+   * The idle lock and the lifetime of a session by its account's roles (createSessionRules: per role, the strictest of
+   * several), for a session that does not carry its own (`idleSec`, `maxSec`, stored at its login).
+   */
   rules: (roles: readonly string[]) => { idleSec: number; maxSec: number };
   now: () => number;
   audit: AuditSink;
@@ -79,7 +82,7 @@ export function sessionGuard(opts: SessionGuardOptions): RequestHandler {
     const now = opts.now();
     const lastSeen = req.session.lastSeen ?? user.authTime;
     const due = now - lastSeen > LAST_SEEN_GRANULARITY_MS;
-    const rules = opts.rules(user.roles);
+    const rules = user.idleSec !== undefined && user.maxSec !== undefined ? { idleSec: user.idleSec, maxSec: user.maxSec } : opts.rules(user.roles);
     const idleMs = rules.idleSec * 1000;
     const maxMs = rules.maxSec * 1000;
     // The hot path (an active, unlocked session seen in the last 15 s): nothing to read or write.

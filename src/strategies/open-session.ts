@@ -123,6 +123,8 @@ export function createSessionOpener(deps: SessionOpenerDeps) {
       workstation: card.workstation,
       reader: card.reader,
       ip: ctx.source.ip,
+      idleSec: rules.idleSec,
+      maxSec: rules.maxSec,
       previousLogin,
     };
   };

@@ -63,6 +63,8 @@ describe('session opener', () => {
       workstation: 'Кабинет 12',
       reader: 'R',
       ip: '127.0.0.1',
+      idleSec: 900,
+      maxSec: 43_200,
       previousLogin: { at: 1_000, workstation: 'Кабинет 3' },
     });
   });
