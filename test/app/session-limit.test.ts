@@ -187,3 +187,28 @@ describe('per-role idle lock and lifetime apply', () => {
     expect(await lastAudit(srv.redis, 'session.ended')).toMatchObject({ reason: 'expired', subject: { login: 'mixed' } });
   });
 });
+
+describe('a waiting password change at the session limit', () => {
+  let srv: TestServer;
+  let agent: TestAgent;
+  const clock = manualClock();
+  suiteServer({ clock, env: { CARDAUTH_SESSION_LIMITS: DEFAULT_LIMITS, CARDAUTH_SESSION_MAX_SEC: '604800', CARDAUTH_PASSWORD_MAX_AGE_DAYS: '1', CARDAUTH_IP_ATTEMPTS: '1000' } }, async (s, a) => {
+    [srv, agent] = [s, a];
+    await srv.account('zhukova', PW, CARD_C);
+  });
+
+  it('answers 409 session_limit once the password is changed; the login with the new one can then end the other session', async () => {
+    const NEW = 'Новый-пароль-Жуковой-2027!';
+    const first = srv.client();
+    expect((await srv.login(first, agent, CARD_C, 'zhukova', PW)).status).toBe(200);
+    clock.advance(86_400_000 + 1000); // the password expired; the first session is idle-locked but live
+    const c = srv.client();
+    expect((await srv.login(c, agent, CARD_C, 'zhukova', PW)).json.error.code).toBe('password_change_required');
+    const changed = await c.post('/auth/password/change', { currentPassword: PW, newPassword: NEW });
+    expect(changed.status).toBe(409);
+    expect(changed.json.error).toMatchObject({ code: 'session_limit', sessions: [{ handle: handleOf(first), locked: false }] });
+    expect((await srv.login(c, agent, CARD_C, 'zhukova', NEW)).status).toBe(409);
+    expect((await c.post('/auth/password', { login: 'zhukova', password: NEW, endSessions: [handleOf(first)] })).status).toBe(200);
+    expect((await first.get('/auth/session')).status).toBe(401);
+  });
+});
