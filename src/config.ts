@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { CardauthError } from './errors';
+import { ROLES, type Role } from './store/accounts';
 import { breachText, DEFAULT_PROFILE, PROFILE_NAMES, PROFILES, profileBreaches, type ProfileKey, type ProfileName } from './policy-profiles';
 
 /**
@@ -24,6 +25,30 @@ const int = (min: number, max: number) =>
   });
 /** 0 (off), or 7 to 3650 days. */
 const inactiveDays = int(0, 3650).refine((v) => v === 0 || v >= 7, { message: 'must be 0 (off) or a whole number of days from 7 to 3650' });
+/**
+ * Per-role values `role=N,role=N` (e.g. `clinician=1,chief_admin=2`), each a whole number in
+ * [min, max]; a role left out keeps its default. Empty: none set.
+ */
+const roleValues = (min: number, max: number) =>
+  z.string().transform((v, ctx): Readonly<Partial<Record<Role, number>>> => {
+    const out: Partial<Record<Role, number>> = {};
+    for (const part of v.split(',').map((t) => t.trim()).filter(Boolean)) {
+      const [role = '', value = '', ...rest] = part.split('=').map((t) => t.trim());
+      const problem = !ROLES.includes(role as Role)
+        ? `"${role}" is not a role (${ROLES.join(', ')})`
+        : rest.length > 0 || !/^\d+$/.test(value) || Number(value) < min || Number(value) > max
+          ? `${role}: must be a whole number from ${min} to ${max}`
+          : Object.hasOwn(out, role)
+            ? `${role}: given twice`
+            : undefined;
+      if (problem) {
+        ctx.addIssue({ code: 'custom', message: `${problem}; write role=value, comma-separated` });
+        return z.NEVER;
+      }
+      out[role as Role] = Number(value);
+    }
+    return Object.freeze(out);
+  });
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 /** `auto`, or a yes/no as `bool` takes it. */
 const autoOrBool = z.union([z.literal('auto'), bool], { error: 'must be auto, true or false' });
@@ -191,7 +216,22 @@ export const SERVER_KEYS = {
   CARDAUTH_IP_JUNK_ATTEMPTS: key(int(1, 1000000), 'Junk per client IP within the lockout window: card statements refused without using up a fresh login nonce (unsigned, forged, replayed, expired or misaddressed: anyone holding an old statement can resend them), and passwords sent with no usable card step. Over it, junk from that IP gets 429 and is audited once per window; valid statements still pass. Junk never counts against CARDAUTH_IP_ATTEMPTS, so it cannot lock out the users behind one address.', '300'),
   CARDAUTH_SESSION_JUNK_ATTEMPTS: key(int(1, 100000), 'The same per session: over it, that session\'s login steps get 429 until the window ends.', '10'),
   CARDAUTH_SESSION_IDLE_SEC: key(int(10, 86400), 'Idle time after which a session is locked; only the same card and the password unlock it (УПД.8).', '900'),
-  CARDAUTH_SESSION_MAX_SEC: key(int(60, 7 * 86400), 'Absolute session lifetime from login.', '43200'),
+  CARDAUTH_SESSION_MAX_SEC: key(int(60, 7 * 86400), 'Absolute session lifetime from login; also the ceiling of CARDAUTH_SESSION_MAX_SEC_BY_ROLE.', '43200'),
+  CARDAUTH_SESSION_LIMITS: key(
+    roleValues(1, 100),
+    'Live (not ended: logged in or locked) sessions an account may have at once, per role, `role=N` comma-separated; a role left out keeps its default. An account with several roles gets the smallest. At the limit a login, after both factors passed, opens nothing and answers 409 `session_limit` with the other sessions; sent again with their handles (`endSessions`) it ends them and logs in.',
+    'clinician=1,security_officer=2,auditor=2,chief_admin=2',
+  ),
+  CARDAUTH_SESSION_IDLE_SEC_BY_ROLE: key(
+    roleValues(10, 86400),
+    'Idle lock per role, `role=seconds` comma-separated (e.g. `chief_admin=300`); a role left out gets CARDAUTH_SESSION_IDLE_SEC. An account with several roles gets the shortest.',
+    '',
+  ),
+  CARDAUTH_SESSION_MAX_SEC_BY_ROLE: key(
+    roleValues(60, 7 * 86400),
+    'Absolute session lifetime per role, `role=seconds` comma-separated, each at most CARDAUTH_SESSION_MAX_SEC; a role left out gets CARDAUTH_SESSION_MAX_SEC. An account with several roles gets the shortest.',
+    '',
+  ),
   CARDAUTH_INACTIVE_BLOCK_DAYS: key(
     inactiveDays,
     'Accounts not used for this many days are blocked (ИАФ.1): counted from the last login, or from creation or the last unblock when later, so a new account is never blocked before it had that long. `account block-inactive` runs the sweep (from cron), and every server node runs it hourly (one node at a time); each block is audited `account.blocked`, reason `inactive`. 0 turns it off; otherwise at least 7, so that no session (CARDAUTH_SESSION_MAX_SEC) outlives the last login by that much.',
@@ -285,6 +325,28 @@ const CROSS_CHECKS: readonly { keys: readonly string[]; problem: (c: Record<stri
       (c.CARDAUTH_SESSION_IDLE_SEC as number) < (c.CARDAUTH_SESSION_MAX_SEC as number)
         ? undefined
         : `CARDAUTH_SESSION_IDLE_SEC: must be less than CARDAUTH_SESSION_MAX_SEC, or the idle lock never comes (got ${String(c.CARDAUTH_SESSION_IDLE_SEC)} and ${String(c.CARDAUTH_SESSION_MAX_SEC)})`,
+  },
+  {
+    // The global lifetime is the sessions' TTL in Redis: no role's session may outlive it.
+    keys: ['CARDAUTH_SESSION_MAX_SEC_BY_ROLE', 'CARDAUTH_SESSION_MAX_SEC'],
+    problem: (c) => {
+      const over = Object.entries(c.CARDAUTH_SESSION_MAX_SEC_BY_ROLE as Record<string, number>).find(([, v]) => v > (c.CARDAUTH_SESSION_MAX_SEC as number));
+      return over ? `CARDAUTH_SESSION_MAX_SEC_BY_ROLE: ${over[0]}: must be at most CARDAUTH_SESSION_MAX_SEC (got ${over[1]} and ${String(c.CARDAUTH_SESSION_MAX_SEC)})` : undefined;
+    },
+  },
+  {
+    keys: ['CARDAUTH_SESSION_IDLE_SEC_BY_ROLE', 'CARDAUTH_SESSION_MAX_SEC_BY_ROLE', 'CARDAUTH_SESSION_IDLE_SEC', 'CARDAUTH_SESSION_MAX_SEC'],
+    problem: (c) => {
+      const idle = c.CARDAUTH_SESSION_IDLE_SEC_BY_ROLE as Partial<Record<Role, number>>;
+      const max = c.CARDAUTH_SESSION_MAX_SEC_BY_ROLE as Partial<Record<Role, number>>;
+      const idleOf = (r: Role) => idle[r] ?? (c.CARDAUTH_SESSION_IDLE_SEC as number);
+      const maxOf = (r: Role) => max[r] ?? (c.CARDAUTH_SESSION_MAX_SEC as number);
+      // Only a role with a value of its own: the global pair has its own check above.
+      const role = ROLES.find((r) => (idle[r] !== undefined || max[r] !== undefined) && idleOf(r) >= maxOf(r));
+      if (!role) return undefined;
+      const from = (own: boolean, byRole: string, global: string) => (own ? byRole : global);
+      return `CARDAUTH_SESSION_IDLE_SEC_BY_ROLE: ${role}: its idle lock (${idleOf(role)} s, ${from(idle[role] !== undefined, 'set here', 'from CARDAUTH_SESSION_IDLE_SEC')}) must be less than its lifetime (${maxOf(role)} s, ${from(max[role] !== undefined, 'from CARDAUTH_SESSION_MAX_SEC_BY_ROLE', 'from CARDAUTH_SESSION_MAX_SEC')}), or it never comes`;
+    },
   },
 ];
 

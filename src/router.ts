@@ -35,11 +35,14 @@ import { createStatementVerifier } from './strategies/card-statement';
 import { createCardStep } from './strategies/card-step';
 import { createIpLimit } from './strategies/ip-limit';
 import { createSessionOpener } from './strategies/open-session';
+import { createSessionRules } from './policy/session-rules';
 import { createTapoutVerifier } from './strategies/tapout-event';
 import { createWorkstationIpCheck } from './strategies/workstation-ip';
 import type { CardStatus } from './store/cards';
 import type { AgentStore } from './store/agents';
 import type { SessionLocks } from './store/session-locks';
+import type { SessionSlots } from './store/session-slots';
+import type { SessionSweep } from './store/session-sweep';
 import { createSessionStore } from './store/session-store';
 import { createPasswordStep, type LoginAccount } from './strategies/password-step';
 import { createSelfEnroll, type SelfEnrollDeps } from './strategies/self-enroll';
@@ -86,6 +89,10 @@ export interface AppDeps {
   /** Single-use keys (agent event `jti`). */
   claimOnce: (key: string, ttlSec: number) => Promise<boolean>;
   locks: SessionLocks;
+  /** Each account's live sessions, counted against its roles' limit at a login. */
+  slots: SessionSlots;
+  /** Ends sessions by id on every node (the account's own, at its limit). */
+  sessions: Pick<SessionSweep, 'endIds'>;
   enrollLimit: AgentRoutesDeps['enrollLimit'];
   /** Agent events per client IP (POST /agents/events). */
   eventLimit: AgentRoutesDeps['eventLimit'];
@@ -272,7 +279,8 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
   const workstationSeenAt = createWorkstationIpCheck({ agents: deps.agents, exempt: config.CARDAUTH_WORKSTATION_IP_EXEMPT });
   const cardStep = createCardStep({ verifyStatement, nonces: deps.nonces, cards: deps.cards, workstationSeenAt, ipLimit, audit: deps.audit, now });
   const passwordStep = createPasswordStep({ accounts: deps.accounts, hasher: deps.hasher, lockout: deps.lockout, ipLimit, claimOnce: deps.claimOnce, audit: deps.audit });
-  const openSession = createSessionOpener({ audit: deps.audit, accounts: deps.accounts, locks: deps.locks, sessionTtlSec: config.CARDAUTH_SESSION_MAX_SEC });
+  const sessionRules = createSessionRules(config);
+  const openSession = createSessionOpener({ audit: deps.audit, accounts: deps.accounts, slots: deps.slots, sessions: deps.sessions, rules: sessionRules, sessionTtlSec: config.CARDAUTH_SESSION_MAX_SEC });
   const cardStepTtlMs = config.CARDAUTH_NONCE_TTL_SEC * 1000;
   const factorProblem = createFactorCheck({ cards: deps.cards, agents: deps.agents });
   const sessionFactorProblem = createFactorCheck({ accounts: deps.accounts, cards: deps.cards, agents: deps.agents });
@@ -312,10 +320,16 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
     req.session.lastSeen = (user as SessionUser).authTime;
     done(null, user as SessionUser);
   });
-  const logIn = createLogIn((result, id, req) => openSession(result, id, requestSource(req)));
+  // `endSessions` (the handles of the account's other sessions to end at its limit) comes in the body of
+  // the login itself, validated by its route (LoginBody, PasswordBody); any other login names none.
+  const endSessionsOf = (req: express.Request): string[] => {
+    const named = (req.body as { endSessions?: unknown } | undefined)?.endSessions;
+    return Array.isArray(named) ? named.filter((h): h is string => typeof h === 'string') : [];
+  };
+  const logIn = createLogIn((result, id, req) => openSession(result, id, { source: requestSource(req), replacing: req.sessionID, endSessions: endSessionsOf(req) }));
   passport.deserializeUser<SessionUser>((s, done) => done(null, s as Express.User));
 
-  const guard = sessionGuard({ idleMs: config.CARDAUTH_SESSION_IDLE_SEC * 1000, maxMs: config.CARDAUTH_SESSION_MAX_SEC * 1000, now, audit: deps.audit, locks: deps.locks, factorProblem: sessionFactorProblem });
+  const guard = sessionGuard({ rules: sessionRules, now, audit: deps.audit, locks: deps.locks, factorProblem: sessionFactorProblem });
   const sessionSteps = express.Router();
   sessionSteps.use(
     trustProxyCheck(config.CARDAUTH_TRUST_PROXY, deps.logger),

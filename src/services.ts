@@ -23,6 +23,7 @@ import { createEnrollmentStore } from './store/card-enrollments';
 import { createCardStore } from './store/cards';
 import { createSessionLocks } from './store/session-locks';
 import { createSessionSweep } from './store/session-sweep';
+import { createSessionSlots } from './store/session-slots';
 
 /**
  * The stores an administrator works on: accounts, cards, agents, the audit
@@ -107,6 +108,7 @@ export function createServices(deps: { redis: Redis; config: ServerConfig; clock
     nonces: createNonceStore({ redis, clock, ttlSec: config.CARDAUTH_NONCE_TTL_SEC }),
     claimOnce: createClaimOnce(redis),
     locks: createSessionLocks({ redis }),
+    slots: createSessionSlots({ redis }),
     enrollLimit: createRateLimit({ redis, prefix: 'rl:enroll', points: 10, durationSec: 3600 }),
     eventLimit: createRateLimit({ redis, prefix: 'rl:event', points: config.CARDAUTH_AGENT_EVENTS_PER_MIN, durationSec: 60 }),
     eventRefusals: createRefusalTally({ redis, clock, prefix: 'rt:event', windowSec: 60 }),

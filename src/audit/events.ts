@@ -41,6 +41,11 @@ export const AUDIT_EVENTS = {
     meaning: 'The password step of the login ran.',
     reasons: ['wrong_password', 'unknown_account', 'card_mismatch', 'account_blocked', 'locked', 'ip_limited', 'junk_limited', 'no_card_step', 'card_step_used_up', 'card_revoked', 'card_expired', 'agent_revoked'],
   },
+  'login.refused': {
+    meaning:
+      'Both factors passed but no session opened. `session_limit`: the account already had its roles\' number of live sessions (CARDAUTH_SESSION_LIMITS; `details.limit`); the login answered 409 with the other sessions.',
+    reasons: ['session_limit'],
+  },
   'account.locked': { meaning: 'An account was locked after failed attempts (ИАФ.3, УПД.4).' },
   'account.unlocked': { meaning: "An account's failed password attempts were cleared, ending any lock on it; `actor` says by whom." },
   // sessions
@@ -50,7 +55,7 @@ export const AUDIT_EVENTS = {
   'session.unlocked': { meaning: 'An unlock (card + password) of a locked session succeeded or failed.' },
   'session.ended': {
     meaning:
-      "A session was ended other than by logout. Reason `admin`: by an officer, `details.cause` saying why (`officer`: that one session, `cardauth session end` or `POST /admin/api/sessions/:handle/end`; or the block, revocation or role change that ended it); `read_only`: an auditor's refused end (nothing ended).",
+      "A session was ended other than by logout. Reason `limit`: its account's user ended it from a login at the account's session limit (CARDAUTH_SESSION_LIMITS; cause `session_limit`, the account itself the actor). Reason `admin`: by an officer, `details.cause` saying why (`officer`: that one session, `cardauth session end` or `POST /admin/api/sessions/:handle/end`; or the block, revocation or role change that ended it); `read_only`: an auditor's refused end (nothing ended).",
     reasons: ['limit', 'admin', 'unlock_failures', 'expired', 'read_only'],
   },
   // cards

@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'session_locked'
   | 'session_expired'
   | 'session_not_found'
+  | 'session_limit'
   // UID and card data
   | 'uid_malformed'
   | 'uid_length'
@@ -91,6 +92,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   session_locked: 401,
   session_expired: 401,
   session_not_found: 404,
+  session_limit: 409,
   uid_malformed: 400,
   uid_length: 400,
   uid_random: 400,
