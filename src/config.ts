@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { CardauthError } from './errors';
+import { ROLES } from './store/accounts';
 import { breachText, DEFAULT_PROFILE, PROFILE_NAMES, PROFILES, profileBreaches, type ProfileKey, type ProfileName } from './policy-profiles';
 
 /**
@@ -25,6 +26,14 @@ const int = (min: number, max: number) =>
 /** 0 (off), or 7 to 3650 days. */
 const inactiveDays = int(0, 3650).refine((v) => v === 0 || v >= 7, { message: 'must be 0 (off) or a whole number of days from 7 to 3650' });
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
+/** Comma-separated role names (src/store/accounts.ts ROLES), each once; empty: none. */
+const roleList = z.string().transform((v, ctx) => {
+  const parts = [...new Set(v.split(',').map((p) => p.trim()).filter(Boolean))];
+  const bad = parts.find((p) => !(ROLES as readonly string[]).includes(p));
+  if (bad === undefined) return parts;
+  ctx.addIssue({ code: 'custom', message: `"${bad}" is not a role (${ROLES.join(', ')})` });
+  return z.NEVER;
+});
 /** `auto`, or a yes/no as `bool` takes it. */
 const autoOrBool = z.union([z.literal('auto'), bool], { error: 'must be auto, true or false' });
 const origin = z.string().transform((v, ctx) => {
@@ -201,6 +210,21 @@ export const SERVER_KEYS = {
     int(60, 86400),
     'Step-up for the admin API: an action needs a card + password login (or unlock) no older than this; an older session gets 401 `step_up_required` (a page: the login page again, `reauth=1`).',
     '900',
+  ),
+  CARDAUTH_PRESENCE_ROLES: key(
+    roleList,
+    'Presence gate (docs/presence.md): comma-separated roles (e.g. `clinician`) whose logins need the access-control system (СКУД) to have reported an entry of the person today (Moscow calendar day) and no exit after it; such a login is refused after both factors passed (`presence_required`, audited `presence.denied`). Empty: the gate is off.',
+    '',
+  ),
+  CARDAUTH_PRESENCE_SILENT_SEC: key(
+    int(60, 86400),
+    'Presence gate: the feed is silent when no integration has sent a verified statement (a heartbeat counts) for this long; then CARDAUTH_PRESENCE_ON_SILENT decides.',
+    '900',
+  ),
+  CARDAUTH_PRESENCE_ON_SILENT: key(
+    z.enum(['allow', 'deny'], { error: 'must be allow or deny' }),
+    'Presence gate, feed silent: `deny` refuses every gated login (reason `feed_silent`), failing closed, since a relay that stops would otherwise switch the gate off unnoticed; `allow` lets them through, each audited `presence.allowed` with reason `feed_silent`.',
+    'deny',
   ),
   CARDAUTH_PASSWORD_MIN_LENGTH: profileKey(int(6, 256), 'Shortest password accepted when one is set (ИАФ.3).'),
   CARDAUTH_PASSWORD_MIN_ALPHABET: profileKey(int(10, 161), 'Smallest alphabet a new password must draw from: the sizes of the character classes it uses added up, Latin letters 26 per case, Cyrillic 33 per case, digits 10, ASCII punctuation and space 33 (ИАФ.3; docs/fstec.md).'),
@@ -464,6 +488,9 @@ export const STORE_KEYS = [
   'CARDAUTH_ALLOW_BELOW_PROFILE',
   'CARDAUTH_SESSION_MAX_SEC',
   'CARDAUTH_INACTIVE_BLOCK_DAYS',
+  'CARDAUTH_PRESENCE_ROLES',
+  'CARDAUTH_PRESENCE_SILENT_SEC',
+  'CARDAUTH_PRESENCE_ON_SILENT',
 ] as const satisfies readonly (keyof ServerConfig)[];
 export type StoresConfig = Pick<ServerConfig, (typeof STORE_KEYS)[number]>;
 

@@ -23,6 +23,17 @@ import { errorMessage, type Logger } from './logger';
 import type { BackchannelWorker } from './oidc/backchannel-worker';
 import { readSigningJwks } from './oidc/keys';
 import { createAgentRoutes, type AgentRoutesDeps } from './http/agent-routes';
+import { createSkudRoutes } from './http/skud-routes';
+import { createPresenceStatusRoute } from './http/presence-status-route';
+import type { PresencePolicy } from './presence/gate';
+import type { SkudStore } from './presence/integrations';
+import { genericJsonAdapter } from './presence/generic-json';
+import { createPresenceGate } from './presence/login-gate';
+import type { PresenceStore } from './presence/presence-store';
+import { createPresenceFeed } from './presence/receive-feed';
+import { createPresenceStatus } from './presence/status';
+import { createSkudVerifier, skudAudience } from './presence/verify-statement';
+import type { SessionSweep } from './store/session-sweep';
 import type { Lockout } from './policy/lockout';
 import type { NonceStore } from './policy/nonces';
 import type { PasswordHasher } from './policy/password-hasher';
@@ -46,7 +57,7 @@ import type { SessionUser } from './strategies/session-user';
 import './http/session-data';
 
 /** JSON endpoints (everything else is a page or a static asset). */
-const API_PATH = /^\/(?:auth|agents|demo|admin\/api)\/|^\/(?:healthz|readyz)$/i;
+const API_PATH = /^\/(?:auth|agents|skud|demo|admin\/api)\/|^\/(?:healthz|readyz)$/i;
 
 /** Every agent route is under /agents/ (case-insensitive, as the router matches). */
 const AGENT_PATH = /^\/agents\//i;
@@ -99,6 +110,12 @@ export interface AppDeps {
   ready: () => Promise<void>;
   /** The officer's use cases: with them, the admin API (`/admin/api/`) is mounted. */
   admin?: AdminRoutesDeps['admin'];
+  /** The access-control integrations, where each person is, and the presence policy (docs/presence.md). */
+  skud: Pick<SkudStore, 'get' | 'list' | 'eventsOn'>;
+  presence: Pick<PresenceStore, 'record' | 'state'>;
+  presencePolicy: PresencePolicy;
+  /** Ends a person's sessions when the feed reports their exit. */
+  sessions: Pick<SessionSweep, 'end'>;
   /** Extra routes mounted before the error handler (demo tapper, agent endpoints). */
   extraRoutes?: express.Router[];
 }
@@ -197,6 +214,22 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
       now,
     }),
   );
+  beforeSession.use(
+    createSkudRoutes({
+      feed: createPresenceFeed({
+        verify: createSkudVerifier({ skud: deps.skud, clock, audience: skudAudience(config.CARDAUTH_PUBLIC_ORIGIN), skewSec: config.CARDAUTH_CLOCK_SKEW_SEC, claimOnce: deps.claimOnce }),
+        adapter: genericJsonAdapter,
+        accounts: deps.accounts,
+        presence: deps.presence,
+        sessions: deps.sessions,
+        audit: deps.audit,
+        now,
+      }),
+      eventLimit: deps.eventLimit,
+      eventRefusals: deps.eventRefusals,
+      audit: deps.audit,
+    }),
+  );
   beforeSession.use(originGuard(config.CARDAUTH_PUBLIC_ORIGIN));
 
   // Pages get helmet's full set; JSON answers get what matters for an API (OWASP REST):
@@ -269,7 +302,14 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
   const workstationSeenAt = createWorkstationIpCheck({ agents: deps.agents, exempt: config.CARDAUTH_WORKSTATION_IP_EXEMPT });
   const cardStep = createCardStep({ verifyStatement, nonces: deps.nonces, cards: deps.cards, workstationSeenAt, ipLimit, audit: deps.audit, now });
   const passwordStep = createPasswordStep({ accounts: deps.accounts, hasher: deps.hasher, lockout: deps.lockout, ipLimit, claimOnce: deps.claimOnce, audit: deps.audit });
-  const openSession = createSessionOpener({ audit: deps.audit, accounts: deps.accounts, locks: deps.locks, sessionTtlSec: config.CARDAUTH_SESSION_MAX_SEC });
+  const openSession = createSessionOpener({
+    audit: deps.audit,
+    accounts: deps.accounts,
+    locks: deps.locks,
+    sessionTtlSec: config.CARDAUTH_SESSION_MAX_SEC,
+    // Off (no roles): no gate at all, so a login costs what it did.
+    ...(deps.presencePolicy.roles.length > 0 ? { presenceGate: createPresenceGate({ policy: deps.presencePolicy, presence: deps.presence, now }) } : {}),
+  });
   const cardStepTtlMs = config.CARDAUTH_NONCE_TTL_SEC * 1000;
   const factorProblem = createFactorCheck({ cards: deps.cards, agents: deps.agents });
   const sessionFactorProblem = createFactorCheck({ accounts: deps.accounts, cards: deps.cards, agents: deps.agents });
@@ -340,6 +380,7 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
       }),
     );
   }
+  router.use(createPresenceStatusRoute({ status: createPresenceStatus({ skud: deps.skud, policy: deps.presencePolicy, now }), requireLogin: createRequireLogin({ session, errorHandler }) }));
   router.use(
     createPageRoutes({
       publicOrigin: config.CARDAUTH_PUBLIC_ORIGIN,

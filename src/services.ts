@@ -21,6 +21,9 @@ import { createAgentStore } from './store/agents';
 import { createCardStore } from './store/cards';
 import { createSessionLocks } from './store/session-locks';
 import { createSessionSweep } from './store/session-sweep';
+import { createSkudStore } from './presence/integrations';
+import { createPresenceStore } from './presence/presence-store';
+import type { PresencePolicy } from './presence/gate';
 
 /**
  * The stores an administrator works on: accounts, cards, agents, the audit
@@ -50,6 +53,14 @@ export function createStores(deps: { redis: Redis; config: StoresConfig; clock: 
     inactivity: createAccountInactivity({ redis }),
     cards: createCardStore({ redis, clock, maxActivePerAccount: config.CARDAUTH_MAX_CARDS_PER_ACCOUNT }),
     agents: createAgentStore({ redis, clock }),
+    /** The access-control integrations (`skud add`) and where each person is as their feed said (docs/presence.md). */
+    skud: createSkudStore({ redis, clock }),
+    presence: createPresenceStore({ redis }),
+    presencePolicy: {
+      roles: config.CARDAUTH_PRESENCE_ROLES,
+      silentSec: config.CARDAUTH_PRESENCE_SILENT_SEC,
+      onSilent: config.CARDAUTH_PRESENCE_ON_SILENT,
+    } satisfies PresencePolicy as PresencePolicy,
     audit: createAuditLog({ redis, clock }),
     hasher,
     passwordPolicy,

@@ -31,7 +31,9 @@ export type AdminAction =
   | 'agent.registered'
   | 'agent.approved'
   | 'agent.revoked'
-  | 'session.ended';
+  | 'session.ended'
+  | 'skud.added'
+  | 'skud.removed';
 
 /**
  * Changes nobody makes to their own account: binding a card to it, unlocking it, changing its

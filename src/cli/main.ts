@@ -9,6 +9,7 @@ import { parseCommandArgs, UsageError } from './args';
 import { auditCommands } from './audit';
 import { cardCommands } from './card';
 import { clientCommands } from './client';
+import { skudCommands } from './skud';
 import { requireAuditTrail } from '../admin/record-change';
 import { commandName, osActor, type CliIo, type Command, type CommandContext } from './command';
 import { configCommands } from './config';
@@ -38,6 +39,7 @@ export const COMMANDS: readonly Command[] = [
   agentRun,
   ...auditCommands,
   ...clientCommands,
+  ...skudCommands,
   ...oidcCommands,
   ...policyCommands,
   serve,

@@ -1,4 +1,6 @@
 import type { AuditEventInput, AuditSink } from '../audit/record';
+import { CardauthError } from '../errors';
+import type { PresenceGate } from '../presence/login-gate';
 import type { RequestSource } from '../policy/lockout';
 import { cardAudit } from './card-step';
 import type { LoginResult, SessionUser } from './session-user';
@@ -8,6 +10,8 @@ export interface SessionOpenerDeps {
   accounts: { recordLogin(id: string, login: { at: number; workstation: string }): Promise<{ at: number; workstation: string } | null> };
   locks: { bind(sessionId: string, agentId: string, uid: string, ttlSec: number): Promise<void> };
   sessionTtlSec: number;
+  /** The presence gate (CARDAUTH_PRESENCE_ROLES); absent when it is off, and then it costs nothing. */
+  presenceGate?: PresenceGate;
 }
 
 /**
@@ -39,7 +43,15 @@ export function createSessionOpener(deps: SessionOpenerDeps) {
     // lock it (an entry whose session is never saved, because the audit failed, names nothing and
     // the card's next tap-out drops it). Then, and only then, this login becomes the account's
     // last one: a session that failed here must not show as a login.
-    await Promise.all([...[...result.records, created].map((r) => deps.audit.append(r)), deps.locks.bind(sessionId, card.agentId, card.uid, deps.sessionTtlSec)]);
+    // The presence gate, for a gated role: after both factors, before the session. A refusal
+    // writes the login's records and the gate's, and opens nothing.
+    const gate = deps.presenceGate ? await deps.presenceGate(account) : null;
+    if (gate && !gate.allowed) {
+      await Promise.all([...result.records, gate.record].map((r) => deps.audit.append(r)));
+      throw new CardauthError('presence_required', 'no entry through the access control today: check in at the entrance');
+    }
+    const records = gate ? [...result.records, gate.record, created] : [...result.records, created];
+    await Promise.all([...records.map((r) => deps.audit.append(r)), deps.locks.bind(sessionId, card.agentId, card.uid, deps.sessionTtlSec)]);
     const previousLogin = await deps.accounts.recordLogin(account.id, { at: authTime, workstation: card.workstation });
     return {
       accountId: account.id,
