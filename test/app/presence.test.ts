@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
-import { SKUD_TYP } from '../../src/presence/verify-statement';
 import { auditRecords, lastAudit } from '../helpers/audit';
 import { manualClock, suiteServer, type TestAgent, type TestServer } from '../helpers/app';
 import type { TestRedis } from '../helpers/redis';
@@ -8,6 +7,8 @@ import type { TestRedis } from '../helpers/redis';
 // The presence gate (issue 10 §7) end to end on real Redis: signed statements from an
 // access-control integration at POST /skud/events, the gate at the login, an exit ending sessions.
 
+/** The statement's `typ` (docs/presence.md), as a relay spells it. */
+const SKUD_TYP = 'cardauth-skud+jwt';
 const PASSWORD = 'Верный-пароль-2026!';
 /** 09:00 in Moscow (UTC+3) on 4 December 2026. */
 const MORNING = Date.parse('2026-12-04T06:00:00Z');
