@@ -307,8 +307,8 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
     accounts: deps.accounts,
     locks: deps.locks,
     sessionTtlSec: config.CARDAUTH_SESSION_MAX_SEC,
-    // Off (no roles): no gate at all, so a login costs what it did.
-    ...(deps.presencePolicy.roles.length > 0 ? { presenceGate: createPresenceGate({ policy: deps.presencePolicy, presence: deps.presence, now }) } : {}),
+    // An account not gated (by role or its own flag) costs nothing more: the gate reads Redis only for a gated one.
+    presenceGate: createPresenceGate({ policy: deps.presencePolicy, presence: deps.presence, now }),
   });
   const cardStepTtlMs = config.CARDAUTH_NONCE_TTL_SEC * 1000;
   const factorProblem = createFactorCheck({ cards: deps.cards, agents: deps.agents });

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import type { SkudIntegration } from '../presence/integrations';
+import { createAccountGateAdmin } from '../presence/account-gate';
 import { createSkudAdmin } from '../presence/skud-admin';
 import { createPresenceStatus, type IntegrationStatus } from '../presence/status';
 import { readPublicKey } from './agent';
-import { checkValues, flag, requiredString, textArg } from './args';
+import { checkValues, flag, loginArg, requiredString, textArg } from './args';
 import { cliActor, type Command } from './command';
 import { isoTime, printList, type Column } from './output';
 
@@ -102,4 +103,20 @@ export const skudStatus: Command = {
   },
 };
 
-export const skudCommands: readonly Command[] = [skudAdd, skudList, skudRemove, skudStatus];
+/** `cardauth skud account`. */
+export const skudAccount: Command = {
+  path: ['skud', 'account'],
+  usage: '--login L --gate on|off',
+  summary: "gate one account's logins by presence whatever its roles (on), or stop (off); audited account.presence_changed",
+  options: { login: { type: 'string' }, gate: { type: 'string' } },
+  async run(ctx, raw) {
+    const args = checkValues('skud account', z.object({ login: loginArg, gate: z.enum(['on', 'off'], { error: 'must be on or off' }) }), raw.values);
+    return ctx.withChanges(async (s) => {
+      const { account, changed } = await createAccountGateAdmin(s).set(cliActor(ctx), { login: args.login, required: args.gate === 'on' });
+      ctx.io.stdout.write(changed ? `presence gate of ${account.login}: ${args.gate}\n` : `presence gate of ${account.login} is ${args.gate} already; nothing was changed\n`);
+      return 0;
+    });
+  },
+};
+
+export const skudCommands: readonly Command[] = [skudAdd, skudList, skudRemove, skudStatus, skudAccount];

@@ -18,8 +18,9 @@ export type PresenceRefusal = 'presence_absent' | 'presence_exited' | 'feed_sile
 /** The gate's decision for one gated login; `silent`: the feed was silent (and the policy allowed it). */
 export type PresenceDecision = { allowed: true; silent: boolean } | { allowed: false; reason: PresenceRefusal };
 
-/** Whether the gate applies to an account with these roles. */
-export const gated = (policy: PresencePolicy, roles: readonly string[]): boolean => roles.some((r) => policy.roles.includes(r));
+/** Whether the gate applies to an account: one of its roles is gated, or an officer gated the account itself. */
+export const gated = (policy: PresencePolicy, account: { roles: readonly string[]; presenceRequired?: boolean | undefined }): boolean =>
+  account.presenceRequired === true || account.roles.some((r) => policy.roles.includes(r));
 
 /**
  * The presence gate's rule (issue 10 §7), pure: a login is allowed only if the person's newest

@@ -10,7 +10,7 @@ export interface GateOutcome {
 
 /**
  * The presence gate at the login, after both factors passed and before the session opens
- * (createSessionOpener): null for an account none of whose roles is gated (no Redis read);
+ * (createSessionOpener): null for an account not gated, by role or by its own flag (no Redis read);
  * otherwise the decision ({@link decide}) and its record, with the person's last pass and
  * whether the feed was silent.
  *
@@ -19,8 +19,8 @@ export interface GateOutcome {
  * const outcome = await gate({ id, login, roles }); // null, or { allowed, record }
  */
 export function createPresenceGate(deps: { policy: PresencePolicy; presence: Pick<PresenceStore, 'state'>; now: () => number }) {
-  return async (account: { id: string; login: string; roles: readonly string[] }): Promise<GateOutcome | null> => {
-    if (!gated(deps.policy, account.roles)) return null;
+  return async (account: { id: string; login: string; roles: readonly string[]; presenceRequired?: boolean | undefined }): Promise<GateOutcome | null> => {
+    if (!gated(deps.policy, account)) return null;
     const state = await deps.presence.state(account.id);
     const decision = decide(deps.policy, state, deps.now());
     const details = {

@@ -10,7 +10,7 @@ export interface SessionOpenerDeps {
   accounts: { recordLogin(id: string, login: { at: number; workstation: string }): Promise<{ at: number; workstation: string } | null> };
   locks: { bind(sessionId: string, agentId: string, uid: string, ttlSec: number): Promise<void> };
   sessionTtlSec: number;
-  /** The presence gate (CARDAUTH_PRESENCE_ROLES); absent when it is off, and then it costs nothing. */
+  /** The presence gate (CARDAUTH_PRESENCE_ROLES, an account's own flag); null for an account not gated, at no cost. */
   presenceGate?: PresenceGate;
 }
 

@@ -233,6 +233,16 @@ describe('presence gate with CARDAUTH_PRESENCE_ON_SILENT=allow', () => {
     expect(await lastAudit(srv.redis, 'presence.allowed')).toMatchObject({ outcome: 'success', reason: 'feed_silent', details: { feedLastAt: 'never', onSilent: 'allow' } });
   });
 
+  it('an ungated role is not read at all; an account gated by an officer is, whatever its roles', async () => {
+    await srv.account('auditor', PASSWORD, '04F6F6F6F6F6F6', ['auditor']);
+    expect((await srv.login(srv.client(), agent, '04F6F6F6F6F6F6', 'auditor', PASSWORD)).status).toBe(200);
+    expect((await auditRecords(srv.redis, 'presence.allowed')).filter((e) => e.subject?.login === 'auditor')).toEqual([]);
+    const { id } = (await srv.services.accounts.findByLogin('auditor'))!;
+    await srv.services.accounts.setPresenceRequired(id, true);
+    expect((await srv.login(srv.client(), agent, '04F6F6F6F6F6F6', 'auditor', PASSWORD)).status).toBe(200);
+    expect(await lastAudit(srv.redis, 'presence.allowed')).toMatchObject({ reason: 'feed_silent', subject: { login: 'auditor' } });
+  });
+
   it('a live feed still decides: no entry, refused', async () => {
     const skud = await addSkud(srv);
     await send(srv, await statement(srv, skud, []));

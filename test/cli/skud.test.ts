@@ -69,3 +69,20 @@ describe('skud add, list, status, remove', () => {
     expect(oneErrorLine(again)).toMatch(/no integration/);
   });
 });
+
+describe('skud account: one account gated whatever its roles', () => {
+  it('turns the gate on and off for a login, audited with before and after; a repeat changes nothing', async () => {
+    const made = await runCli(['account', 'create', '--login', 'smirnova', '--name', 'Смирнова', '--role', 'auditor', '--password-stdin'], { env, stdin: 'Пароль-для-проверки-1\n' });
+    expect(made.code).toBe(0);
+    const on = await runCli(['skud', 'account', '--login', 'smirnova', '--gate', 'on'], { env });
+    expect(on.code).toBe(0);
+    expect(on.lines).toEqual(['presence gate of smirnova: on']);
+    expect(await lastAudit(client, 'account.presence_changed')).toMatchObject({ outcome: 'success', actor: OS_ACTOR, subject: { login: 'smirnova' }, details: { before: 'off', after: 'on' } });
+    expect(await client.hget(`acct:${(await lastAudit(client, 'account.presence_changed'))!.subject.accountId}`, 'presence')).toBe('required');
+    expect((await runCli(['skud', 'account', '--login', 'smirnova', '--gate', 'on'], { env })).lines).toEqual(['presence gate of smirnova is on already; nothing was changed']);
+    expect((await runCli(['skud', 'account', '--login', 'smirnova', '--gate', 'off'], { env })).code).toBe(0);
+    expect((await lastAudit(client, 'account.presence_changed'))!.details).toMatchObject({ before: 'on', after: 'off' });
+    const bad = await runCli(['skud', 'account', '--login', 'smirnova', '--gate', 'maybe'], { env });
+    expect(bad.code).toBe(2);
+  });
+});

@@ -15,10 +15,11 @@ describe('moscowDay', () => {
 });
 
 describe('the presence rule', () => {
-  it('gates only the listed roles; an empty list gates none', () => {
-    expect(gated(policy, ['clinician'])).toBe(true);
-    expect(gated(policy, ['auditor'])).toBe(false);
-    expect(gated({ ...policy, roles: [] }, ['clinician'])).toBe(false);
+  it('gates the listed roles and an account gated by an officer; an empty list gates no role', () => {
+    expect(gated(policy, { roles: ['clinician'] })).toBe(true);
+    expect(gated(policy, { roles: ['auditor'] })).toBe(false);
+    expect(gated({ ...policy, roles: [] }, { roles: ['clinician'] })).toBe(false);
+    expect(gated({ ...policy, roles: [] }, { roles: ['auditor'], presenceRequired: true })).toBe(true);
   });
   it('allows an entry today with no exit after it', () => {
     expect(decide(policy, { last: pass('entry', '2026-12-04T00:10:00+03:00'), feedLast: alive }, NOW)).toEqual({ allowed: true, silent: false });
