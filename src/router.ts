@@ -302,13 +302,14 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
   const workstationSeenAt = createWorkstationIpCheck({ agents: deps.agents, exempt: config.CARDAUTH_WORKSTATION_IP_EXEMPT });
   const cardStep = createCardStep({ verifyStatement, nonces: deps.nonces, cards: deps.cards, workstationSeenAt, ipLimit, audit: deps.audit, now });
   const passwordStep = createPasswordStep({ accounts: deps.accounts, hasher: deps.hasher, lockout: deps.lockout, ipLimit, claimOnce: deps.claimOnce, audit: deps.audit });
+  // An account not gated (by role or its own flag) costs nothing more: the gate reads Redis only for a gated one.
+  const presenceGate = createPresenceGate({ policy: deps.presencePolicy, presence: deps.presence, now });
   const openSession = createSessionOpener({
     audit: deps.audit,
     accounts: deps.accounts,
     locks: deps.locks,
     sessionTtlSec: config.CARDAUTH_SESSION_MAX_SEC,
-    // An account not gated (by role or its own flag) costs nothing more: the gate reads Redis only for a gated one.
-    presenceGate: createPresenceGate({ policy: deps.presencePolicy, presence: deps.presence, now }),
+    presenceGate,
   });
   const cardStepTtlMs = config.CARDAUTH_NONCE_TTL_SEC * 1000;
   const factorProblem = createFactorCheck({ cards: deps.cards, agents: deps.agents });
@@ -330,7 +331,7 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
   };
   const strategy = createCardPasswordStrategy(strategyDeps);
   /** The strategy a host's own Passport uses: it writes the login's records and refuses a password due for change itself. */
-  const hostStrategy = createCardPasswordStrategy({ ...strategyDeps, standalone: { maxAgeDays: deps.passwordPolicy.maxAgeDays } });
+  const hostStrategy = createCardPasswordStrategy({ ...strategyDeps, standalone: { maxAgeDays: deps.passwordPolicy.maxAgeDays, presenceGate } });
   passport.use('card-password', strategy);
   // The session was opened (its records written) before Passport regenerated it (createLogIn).
   passport.serializeUser<SessionUser, express.Request>((req, user, done) => {
