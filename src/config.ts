@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { CardauthError } from './errors';
-import { ROLES } from './store/accounts';
 import { breachText, DEFAULT_PROFILE, PROFILE_NAMES, PROFILES, profileBreaches, type ProfileKey, type ProfileName } from './policy-profiles';
 
 /**
@@ -26,12 +25,14 @@ const int = (min: number, max: number) =>
 /** 0 (off), or 7 to 3650 days. */
 const inactiveDays = int(0, 3650).refine((v) => v === 0 || v >= 7, { message: 'must be 0 (off) or a whole number of days from 7 to 3650' });
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
-/** Comma-separated role names (src/store/accounts.ts ROLES), each once; empty: none. */
+/** The account roles (src/store/accounts.ts ROLES, which a neutral module may not import; a test keeps the two equal). */
+export const ROLE_NAMES = ['clinician', 'security_officer', 'auditor', 'chief_admin'] as const;
+/** Comma-separated role names, each once; empty: none. */
 const roleList = z.string().transform((v, ctx) => {
   const parts = [...new Set(v.split(',').map((p) => p.trim()).filter(Boolean))];
-  const bad = parts.find((p) => !(ROLES as readonly string[]).includes(p));
+  const bad = parts.find((p) => !(ROLE_NAMES as readonly string[]).includes(p));
   if (bad === undefined) return parts;
-  ctx.addIssue({ code: 'custom', message: `"${bad}" is not a role (${ROLES.join(', ')})` });
+  ctx.addIssue({ code: 'custom', message: `"${bad}" is not a role (${ROLE_NAMES.join(', ')})` });
   return z.NEVER;
 });
 /** `auto`, or a yes/no as `bool` takes it. */
