@@ -139,10 +139,10 @@ export interface CardauthRouter {
 
 /**
  * cardauth's paths when it is embedded in a host app (createCardauth): its pages, the login
- * API, the agents' endpoints, the static assets and the health probes. The host keeps `/`
+ * API, the agents' and the access-control relays' endpoints, the static assets and the health probes. The host keeps `/`
  * and every other path.
  */
-export const OWN_PATHS = /^\/(?:login|home|healthz|readyz)\/?$|^\/(?:auth|agents|assets|oidc)(?:\/|$)|^\/\.well-known\/openid-configuration$/i;
+export const OWN_PATHS = /^\/(?:login|home|healthz|readyz)\/?$|^\/(?:auth|agents|skud|assets|oidc)(?:\/|$)|^\/\.well-known\/openid-configuration$/i;
 
 /**
  * Builds cardauth's Router: every route, with its own body limit, Origin rule and security

@@ -201,6 +201,12 @@ describe('createCardauth: cardauth embedded in a host Express app', () => {
     expect((await c.post('/mis/login', { statement: await srv.statementFor(c, agent, UID), login: 'ivanov', password: PW })).status).toBe(200);
   });
 
+  it('POST /skud/events is cardauth\'s path in the host too: a junk body is its 400, not the host\'s 404', async () => {
+    const res = await fetch(`${srv.url}/skud/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('bad_request');
+  });
+
   it("strategy: the presence gate holds for a host's login too (a gated account, a feed never heard: refused, audited)", async () => {
     const c = srv.client();
     const account = (await srv.services.accounts.findByLogin('ivanov'))!;
