@@ -91,7 +91,7 @@ export const AUDIT_EVENTS = {
   'skud.removed': { meaning: 'An access-control integration was removed (`skud remove`); its statements are refused from now on.' },
   'skud.statement': {
     meaning:
-      'A signed statement reached `POST /skud/events`: success with `details.events`, `unknown` and `ended`; a refusal names why (`skud_unknown`: no such integration key; `replayed_jti`: its `jti` was seen before). Refusals are recorded as the first of their client IP in a minute, the rest counted (`details.unrecordedRefusals`), as `card.tapout` refusals are.',
+      'A signed statement reached `POST /skud/events`: success (one that carried events; a heartbeat is not recorded) with `details.skudId`, `accepted`, `unknown` and `ended`; a refusal names why (`skud_unknown`: no such integration key; `replayed_jti`: its `jti` was seen before). Refusals are recorded as the first of their client IP in a minute, the rest counted (`details.unrecordedRefusals`), as `card.tapout` refusals are.',
     reasons: ['bad_statement', 'bad_signature', 'statement_expired', 'wrong_audience', 'skud_unknown', 'replayed_jti', 'rate_limited'],
   },
   'account.presence_changed': { meaning: "An officer gated an account's logins by presence whatever its roles, or stopped (`skud account --gate on` or `off`): `details.before` and `details.after` (`on`, `off`)." },

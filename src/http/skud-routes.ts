@@ -22,7 +22,8 @@ export interface SkudRoutesDeps {
  * forged, expired, misaddressed or unknown-key statement is 401 `skud_rejected`, a replayed one
  * 409 `skud_replayed`, a payload the adapter cannot read 400 `bad_request`; refusals spend the
  * client IP's junk budget (429 `rate_limited` over it) and are audited `skud.statement` once per
- * IP and minute, with a count. Answers `{accepted, unknown, ended}`.
+ * IP and minute, with a count; one that carried events is audited `skud.statement` success (a
+ * heartbeat is not). Answers `{skudId, accepted, unknown, ended}`.
  *
  * @example
  * beforeSession.use(createSkudRoutes({ feed, eventLimit, eventRefusals, audit }));
@@ -50,7 +51,8 @@ export function createSkudRoutes(deps: SkudRoutesDeps): Router {
       }
       throw err;
     }
-    await deps.audit.append({ type: 'skud.statement', outcome: 'success', source, details: { ...result } });
+    // A heartbeat (no events) is not recorded: one a minute per relay would only fill the trail; its time shows in the status.
+    if (result.accepted + result.unknown > 0) await deps.audit.append({ type: 'skud.statement', outcome: 'success', source, details: { ...result } });
     res.json(result);
   });
   return router;

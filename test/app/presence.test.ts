@@ -118,6 +118,13 @@ describe('presence gate on (CARDAUTH_PRESENCE_ROLES=clinician, silent feed denie
     expect(await lastAudit(srv.redis, 'skud.statement')).toMatchObject({ outcome: 'success', details: { accepted: 1, ended: 1 } });
   });
 
+  it('a heartbeat (no events) keeps the feed alive without an audit record', async () => {
+    const before = (await auditRecords(srv.redis, 'skud.statement')).length;
+    expect((await send(srv, await statement(srv, skud, []))).json).toMatchObject({ accepted: 0, unknown: 0 });
+    expect(await auditRecords(srv.redis, 'skud.statement')).toHaveLength(before);
+    expect((await srv.services.skud.get(skud.id))?.lastStatementAt).toBe(srv.clock.now());
+  });
+
   it('an unknown login is audited (unknown_person) and counted, not stored', async () => {
     const r = await send(srv, await statement(srv, skud, [{ login: 'nobody', direction: 'entry', time: moscow('08:00:00') }]));
     expect(r.json).toMatchObject({ accepted: 0, unknown: 1 });
