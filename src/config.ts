@@ -50,6 +50,16 @@ const roleValues = (min: number, max: number) =>
     return Object.freeze(out);
   });
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
+/** The account roles (src/store/accounts.ts ROLES, which a neutral module may not import; a test keeps the two equal). */
+export const ROLE_NAMES = ['clinician', 'security_officer', 'auditor', 'chief_admin'] as const;
+/** Comma-separated role names, each once; empty: none. */
+const roleList = z.string().transform((v, ctx) => {
+  const parts = [...new Set(v.split(',').map((p) => p.trim()).filter(Boolean))];
+  const bad = parts.find((p) => !(ROLE_NAMES as readonly string[]).includes(p));
+  if (bad === undefined) return parts;
+  ctx.addIssue({ code: 'custom', message: `"${bad}" is not a role (${ROLE_NAMES.join(', ')})` });
+  return z.NEVER;
+});
 /** `auto`, or a yes/no as `bool` takes it. */
 const autoOrBool = z.union([z.literal('auto'), bool], { error: 'must be auto, true or false' });
 const origin = z.string().transform((v, ctx) => {
@@ -247,6 +257,21 @@ export const SERVER_KEYS = {
     int(60, 86400),
     'Step-up for the admin API: an action needs a card + password login (or unlock) no older than this; an older session gets 401 `step_up_required` (a page: the login page again, `reauth=1`).',
     '900',
+  ),
+  CARDAUTH_PRESENCE_ROLES: key(
+    roleList,
+    'Presence gate (docs/presence.md): comma-separated roles (e.g. `clinician`) whose logins need the access-control system (СКУД) to have reported an entry of the person today (Moscow calendar day) and no exit after it; such a login is refused after both factors passed (`presence_required`, audited `presence.denied`). Empty: the gate is off.',
+    '',
+  ),
+  CARDAUTH_PRESENCE_SILENT_SEC: key(
+    int(60, 86400),
+    'Presence gate: the feed is silent when no integration has sent a verified statement (a heartbeat counts) for this long; then CARDAUTH_PRESENCE_ON_SILENT decides.',
+    '900',
+  ),
+  CARDAUTH_PRESENCE_ON_SILENT: key(
+    z.enum(['allow', 'deny'], { error: 'must be allow or deny' }),
+    'Presence gate, feed silent: `deny` refuses every gated login (reason `feed_silent`), failing closed, since a relay that stops would otherwise switch the gate off unnoticed; `allow` lets them through, each audited `presence.allowed` with reason `feed_silent`.',
+    'deny',
   ),
   CARDAUTH_PASSWORD_MIN_LENGTH: profileKey(int(6, 256), 'Shortest password accepted when one is set (ИАФ.3).'),
   CARDAUTH_PASSWORD_MIN_ALPHABET: profileKey(int(10, 161), 'Smallest alphabet a new password must draw from: the sizes of the character classes it uses added up, Latin letters 26 per case, Cyrillic 33 per case, digits 10, ASCII punctuation and space 33 (ИАФ.3; docs/fstec.md).'),
@@ -542,6 +567,9 @@ export const STORE_KEYS = [
   'CARDAUTH_SESSION_MAX_SEC',
   'CARDAUTH_INACTIVE_BLOCK_DAYS',
   'CARDAUTH_ENROLLMENT_PENDING_DAYS',
+  'CARDAUTH_PRESENCE_ROLES',
+  'CARDAUTH_PRESENCE_SILENT_SEC',
+  'CARDAUTH_PRESENCE_ON_SILENT',
 ] as const satisfies readonly (keyof ServerConfig)[];
 export type StoresConfig = Pick<ServerConfig, (typeof STORE_KEYS)[number]>;
 

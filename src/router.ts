@@ -23,6 +23,16 @@ import { errorMessage, type Logger } from './logger';
 import type { BackchannelWorker } from './oidc/backchannel-worker';
 import { readSigningJwks } from './oidc/keys';
 import { createAgentRoutes, type AgentRoutesDeps } from './http/agent-routes';
+import { createSkudRoutes } from './http/skud-routes';
+import { createPresenceStatusRoute } from './http/presence-status-route';
+import type { PresencePolicy } from './presence/gate';
+import type { SkudStore } from './presence/integrations';
+import { genericJsonAdapter } from './presence/generic-json';
+import { createPresenceGate } from './presence/login-gate';
+import type { PresenceStore } from './presence/presence-store';
+import { createPresenceFeed } from './presence/receive-feed';
+import { createPresenceStatus } from './presence/status';
+import { createSkudVerifier, skudAudience } from './presence/verify-statement';
 import type { Lockout } from './policy/lockout';
 import type { NonceStore } from './policy/nonces';
 import type { PasswordHasher } from './policy/password-hasher';
@@ -50,7 +60,7 @@ import type { SessionUser } from './strategies/session-user';
 import './http/session-data';
 
 /** JSON endpoints (everything else is a page or a static asset). */
-const API_PATH = /^\/(?:auth|agents|demo|admin\/api)\/|^\/(?:healthz|readyz)$/i;
+const API_PATH = /^\/(?:auth|agents|skud|demo|admin\/api)\/|^\/(?:healthz|readyz)$/i;
 
 /** Every agent route is under /agents/ (case-insensitive, as the router matches). */
 const AGENT_PATH = /^\/agents\//i;
@@ -91,8 +101,8 @@ export interface AppDeps {
   locks: SessionLocks;
   /** Each account's live sessions, counted against its roles' limit at a login. */
   slots: SessionSlots;
-  /** Ends sessions by id on every node (the account's own, at its limit). */
-  sessions: Pick<SessionSweep, 'endIds'>;
+  /** Ends sessions on every node: by id (the account's own, at its limit), or a person's at their exit (the presence feed). */
+  sessions: Pick<SessionSweep, 'endIds' | 'end'>;
   enrollLimit: AgentRoutesDeps['enrollLimit'];
   /** Agent events per client IP (POST /agents/events). */
   eventLimit: AgentRoutesDeps['eventLimit'];
@@ -109,6 +119,10 @@ export interface AppDeps {
   ready: () => Promise<void>;
   /** The officer's use cases: with them, the admin API (`/admin/api/`) is mounted. */
   admin?: AdminRoutesDeps['admin'];
+  /** The access-control integrations, where each person is, and the presence policy (docs/presence.md). */
+  skud: Pick<SkudStore, 'get' | 'list' | 'eventsOn'>;
+  presence: Pick<PresenceStore, 'record' | 'state'>;
+  presencePolicy: PresencePolicy;
   /** Extra routes mounted before the error handler (demo tapper, agent endpoints). */
   extraRoutes?: express.Router[];
 }
@@ -132,10 +146,10 @@ export interface CardauthRouter {
 
 /**
  * cardauth's paths when it is embedded in a host app (createCardauth): its pages, the login
- * API, the agents' endpoints, the static assets and the health probes. The host keeps `/`
+ * API, the agents' and the access-control relays' endpoints, the static assets and the health probes. The host keeps `/`
  * and every other path.
  */
-export const OWN_PATHS = /^\/(?:login|home|healthz|readyz)\/?$|^\/(?:auth|agents|assets|oidc)(?:\/|$)|^\/\.well-known\/openid-configuration$/i;
+export const OWN_PATHS = /^\/(?:login|home|healthz|readyz)\/?$|^\/(?:auth|agents|skud|assets|oidc)(?:\/|$)|^\/\.well-known\/openid-configuration$/i;
 
 /**
  * Builds cardauth's Router: every route, with its own body limit, Origin rule and security
@@ -205,6 +219,22 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
       eventRefusals: deps.eventRefusals,
       audit: deps.audit,
       now,
+    }),
+  );
+  beforeSession.use(
+    createSkudRoutes({
+      feed: createPresenceFeed({
+        verify: createSkudVerifier({ skud: deps.skud, clock, audience: skudAudience(config.CARDAUTH_PUBLIC_ORIGIN), skewSec: config.CARDAUTH_CLOCK_SKEW_SEC, claimOnce: deps.claimOnce }),
+        adapter: genericJsonAdapter,
+        accounts: deps.accounts,
+        presence: deps.presence,
+        sessions: deps.sessions,
+        audit: deps.audit,
+        now,
+      }),
+      eventLimit: deps.eventLimit,
+      eventRefusals: deps.eventRefusals,
+      audit: deps.audit,
     }),
   );
   beforeSession.use(originGuard(config.CARDAUTH_PUBLIC_ORIGIN));
@@ -280,7 +310,17 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
   const cardStep = createCardStep({ verifyStatement, nonces: deps.nonces, cards: deps.cards, workstationSeenAt, ipLimit, audit: deps.audit, now });
   const passwordStep = createPasswordStep({ accounts: deps.accounts, hasher: deps.hasher, lockout: deps.lockout, ipLimit, claimOnce: deps.claimOnce, audit: deps.audit });
   const sessionRules = createSessionRules(config);
-  const openSession = createSessionOpener({ audit: deps.audit, accounts: deps.accounts, slots: deps.slots, sessions: deps.sessions, rules: sessionRules, sessionTtlSec: config.CARDAUTH_SESSION_MAX_SEC });
+  // An account not gated (by role or its own flag) costs nothing more: the gate reads Redis only for a gated one.
+  const presenceGate = createPresenceGate({ policy: deps.presencePolicy, presence: deps.presence, now });
+  const openSession = createSessionOpener({
+    audit: deps.audit,
+    accounts: deps.accounts,
+    slots: deps.slots,
+    sessions: deps.sessions,
+    rules: sessionRules,
+    sessionTtlSec: config.CARDAUTH_SESSION_MAX_SEC,
+    presenceGate,
+  });
   const cardStepTtlMs = config.CARDAUTH_NONCE_TTL_SEC * 1000;
   const factorProblem = createFactorCheck({ cards: deps.cards, agents: deps.agents });
   const sessionFactorProblem = createFactorCheck({ accounts: deps.accounts, cards: deps.cards, agents: deps.agents });
@@ -313,7 +353,7 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
   };
   const strategy = createCardPasswordStrategy(strategyDeps);
   /** The strategy a host's own Passport uses: it writes the login's records and refuses a password due for change itself. */
-  const hostStrategy = createCardPasswordStrategy({ ...strategyDeps, standalone: { maxAgeDays: deps.passwordPolicy.maxAgeDays } });
+  const hostStrategy = createCardPasswordStrategy({ ...strategyDeps, standalone: { maxAgeDays: deps.passwordPolicy.maxAgeDays, presenceGate } });
   passport.use('card-password', strategy);
   // The session was opened (its records written) before Passport regenerated it (createLogIn).
   passport.serializeUser<SessionUser, express.Request>((req, user, done) => {
@@ -369,6 +409,7 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
       }),
     );
   }
+  router.use(createPresenceStatusRoute({ status: createPresenceStatus({ skud: deps.skud, policy: deps.presencePolicy, now }), requireLogin: createRequireLogin({ session, errorHandler }) }));
   router.use(
     createPageRoutes({
       publicOrigin: config.CARDAUTH_PUBLIC_ORIGIN,

@@ -24,6 +24,9 @@ import { createCardStore } from './store/cards';
 import { createSessionLocks } from './store/session-locks';
 import { createSessionSweep } from './store/session-sweep';
 import { createSessionSlots } from './store/session-slots';
+import { createSkudStore } from './presence/integrations';
+import { createPresenceStore } from './presence/presence-store';
+import type { PresencePolicy } from './presence/gate';
 
 /**
  * The stores an administrator works on: accounts, cards, agents, the audit
@@ -55,6 +58,14 @@ export function createStores(deps: { redis: Redis; config: StoresConfig; clock: 
     /** Pending self-enrollments, waiting for an officer (`card pending`, `card approve`). */
     enrollments: createEnrollmentStore({ redis, clock, pendingDays: config.CARDAUTH_ENROLLMENT_PENDING_DAYS, maxActivePerAccount: config.CARDAUTH_MAX_CARDS_PER_ACCOUNT }),
     agents: createAgentStore({ redis, clock }),
+    /** The access-control integrations (`skud add`) and where each person is as their feed said (docs/presence.md). */
+    skud: createSkudStore({ redis, clock }),
+    presence: createPresenceStore({ redis }),
+    presencePolicy: {
+      roles: config.CARDAUTH_PRESENCE_ROLES,
+      silentSec: config.CARDAUTH_PRESENCE_SILENT_SEC,
+      onSilent: config.CARDAUTH_PRESENCE_ON_SILENT,
+    } satisfies PresencePolicy as PresencePolicy,
     audit: createAuditLog({ redis, clock }),
     hasher,
     passwordPolicy,

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
-import { configSources, loadAgentConfig, loadServerConfig, loadServerConfigSubset, STORE_KEYS, type Env } from '../src/config';
+import { configSources, loadAgentConfig, loadServerConfig, loadServerConfigSubset, ROLE_NAMES, STORE_KEYS, type Env } from '../src/config';
+import { ROLES } from '../src/store/accounts';
 import { CardauthError } from '../src/errors';
 
 const LONG = 'a-session-secret-of-32-characters';
@@ -394,5 +395,19 @@ describe('card agent keys', () => {
 
   it('the server side CARDAUTH_AGENT_PORTS refuses a range from port 0 too', () => {
     expectRefused({ ...BASE, CARDAUTH_AGENT_PORTS: '0-31' }, 'CARDAUTH_AGENT_PORTS');
+  });
+});
+
+describe('the presence gate keys', () => {
+  it('CARDAUTH_PRESENCE_ROLES: off by default; known roles, each once; anything else refused naming the key', () => {
+    expect(ROLE_NAMES).toEqual(ROLES);
+    expect(loadServerConfig(BASE).CARDAUTH_PRESENCE_ROLES).toEqual([]);
+    expect(loadServerConfig({ ...BASE, CARDAUTH_PRESENCE_ROLES: ' clinician, auditor,clinician' }).CARDAUTH_PRESENCE_ROLES).toEqual(['clinician', 'auditor']);
+    expect(expectRefused({ ...BASE, CARDAUTH_PRESENCE_ROLES: 'clinician,doctor' }, 'CARDAUTH_PRESENCE_ROLES').message).toContain('"doctor" is not a role');
+  });
+  it('CARDAUTH_PRESENCE_ON_SILENT: deny by default, allow or deny only; CARDAUTH_PRESENCE_SILENT_SEC 60..86400', () => {
+    expect(loadServerConfig(BASE)).toMatchObject({ CARDAUTH_PRESENCE_ON_SILENT: 'deny', CARDAUTH_PRESENCE_SILENT_SEC: 900 });
+    expectRefused({ ...BASE, CARDAUTH_PRESENCE_ON_SILENT: 'open' }, 'CARDAUTH_PRESENCE_ON_SILENT');
+    expectRefused({ ...BASE, CARDAUTH_PRESENCE_SILENT_SEC: '59' }, 'CARDAUTH_PRESENCE_SILENT_SEC');
   });
 });

@@ -55,8 +55,8 @@ export const AUDIT_EVENTS = {
   'session.unlocked': { meaning: 'An unlock (card + password) of a locked session succeeded or failed.' },
   'session.ended': {
     meaning:
-      "A session was ended other than by logout. Reason `limit`: its account's user ended it from a login at the account's session limit (CARDAUTH_SESSION_LIMITS; cause `session_limit`, the account itself the actor). Reason `admin`: by an officer, `details.cause` saying why (`officer`: that one session, `cardauth session end` or `POST /admin/api/sessions/:handle/end`; or the block, revocation or role change that ended it); `read_only`: an auditor's refused end (nothing ended).",
-    reasons: ['limit', 'admin', 'unlock_failures', 'expired', 'read_only'],
+      "A session was ended other than by logout. Reason `limit`: its account's user ended it from a login at the account's session limit (CARDAUTH_SESSION_LIMITS; cause `session_limit`, the account itself the actor). Reason `admin`: by an officer, `details.cause` saying why (`officer`: that one session, `cardauth session end` or `POST /admin/api/sessions/:handle/end`; or the block, revocation or role change that ended it); `read_only`: an auditor's refused end (nothing ended); `presence_exit`: the access-control feed reported the person's exit (`details.skudId`).",
+    reasons: ['limit', 'admin', 'unlock_failures', 'expired', 'read_only', 'presence_exit'],
   },
   // cards
   'card.bound': { meaning: 'A card UID was bound to an account (`card bind`, or the new card of `card replace`, with `details.replaces`); `details.expiresAt` when the binding expires.' },
@@ -102,6 +102,21 @@ export const AUDIT_EVENTS = {
   'agent.registered': { meaning: "An enrolled agent's public key was registered." },
   'agent.approved': { meaning: 'An administrator approved an agent; its statements are now accepted.' },
   'agent.revoked': { meaning: 'An agent was revoked; its statements are refused from now on.' },
+  // the presence gate (СКУД, docs/presence.md)
+  'skud.added': { meaning: 'An access-control integration key was registered (`skud add`): its id, name and key fingerprint.' },
+  'skud.removed': { meaning: 'An access-control integration was removed (`skud remove`); its statements are refused from now on.' },
+  'skud.statement': {
+    meaning:
+      'A signed statement reached `POST /skud/events`: success (one that carried events; a heartbeat is not recorded) with `details.skudId`, `accepted`, `unknown` and `ended`; a refusal names why (`skud_unknown`: no such integration key; `replayed_jti`: its `jti` was seen before). Refusals are recorded as the first of their client IP in a minute, the rest counted (`details.unrecordedRefusals`), as `card.tapout` refusals are.',
+    reasons: ['bad_statement', 'bad_signature', 'statement_expired', 'wrong_audience', 'skud_unknown', 'replayed_jti', 'rate_limited'],
+  },
+  'account.presence_changed': { meaning: "An officer gated an account's logins by presence whatever its roles, or stopped (`skud account --gate on` or `off`): `details.before` and `details.after` (`on`, `off`)." },
+  'presence.reported': { meaning: 'One pass the access-control feed reported (`details`: `skudId`, `direction` entry or exit, `at`, `door`). `unknown_person`: its login names no account (not stored).', reasons: ['unknown_person'] },
+  'presence.allowed': { meaning: 'A gated login (CARDAUTH_PRESENCE_ROLES) passed the presence gate: the person entered today and has not left. Reason `feed_silent`: the feed was silent and CARDAUTH_PRESENCE_ON_SILENT is `allow`.', reasons: ['feed_silent'] },
+  'presence.denied': {
+    meaning: 'A gated login was refused by the presence gate after both factors passed: `presence_absent` (no entry today), `presence_exited` (an exit after the entry), `feed_silent` (the feed silent, CARDAUTH_PRESENCE_ON_SILENT `deny`). `details`: the last pass and the feed\'s last statement.',
+    reasons: ['presence_absent', 'presence_exited', 'feed_silent'],
+  },
   // the OpenID provider's applications and signing keys
   'oidc.client_added': { meaning: 'An application (an MIS) was registered with the OpenID provider (`client add`): its id, name, type and redirect URIs; never its secret.' },
   'oidc.client_removed': { meaning: 'An application was removed from the OpenID provider (`client remove`).' },

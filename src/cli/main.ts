@@ -10,6 +10,7 @@ import { auditCommands } from './audit';
 import { cardCommands } from './card';
 import { cardPendingCommands } from './card-pending';
 import { clientCommands } from './client';
+import { skudCommands } from './skud';
 import { requireAuditTrail } from '../admin/record-change';
 import { commandName, osActor, type CliIo, type Command, type CommandContext } from './command';
 import { configCommands } from './config';
@@ -40,6 +41,7 @@ export const COMMANDS: readonly Command[] = [
   agentRun,
   ...auditCommands,
   ...clientCommands,
+  ...skudCommands,
   ...oidcCommands,
   ...policyCommands,
   serve,

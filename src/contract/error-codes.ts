@@ -63,6 +63,12 @@ export type ErrorCode =
   | 'rate_limited'
   | 'client_exists'
   | 'client_not_found'
+  // presence gate (СКУД)
+  | 'skud_rejected'
+  | 'skud_replayed'
+  | 'skud_exists'
+  | 'skud_not_found'
+  | 'presence_required'
   // card agent
   | 'tap_timeout'
   | 'superseded'
@@ -123,6 +129,11 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   rate_limited: 429,
   client_exists: 409,
   client_not_found: 404,
+  skud_rejected: 401,
+  skud_replayed: 409,
+  skud_exists: 409,
+  skud_not_found: 404,
+  presence_required: 403,
   tap_timeout: 408,
   superseded: 409,
   config_invalid: 500,

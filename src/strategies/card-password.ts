@@ -4,6 +4,7 @@ import '../http/session-data';
 import type { AuditSink } from '../audit/record';
 import { passwordChangeDue } from '../policy/password-lifecycle';
 import { CardauthError, isCardauthError } from '../errors';
+import type { PresenceGate } from '../presence/login-gate';
 import type { RequestSource } from '../policy/lockout';
 import { cardAudit, type CardStepResult } from './card-step';
 import type { FactorProblem } from './factor-check';
@@ -32,9 +33,9 @@ export interface CardPasswordDeps {
    * For a host's own Passport (createCardauth's `strategy`), which has none of cardauth's login
    * routes after it: the login's records are written here, and a password that must be changed
    * (temporary, or older than `maxAgeDays`) is refused with `password_change_required`, to be
-   * changed on cardauth's login page.
+   * changed on cardauth's login page; a login the presence gate refuses is `presence_required`.
    */
-  standalone?: { maxAgeDays: number };
+  standalone?: { maxAgeDays: number; presenceGate: PresenceGate };
   /**
    * Self-enrollment (CARDAUTH_SELF_ENROLLMENT; absent when off): the unknown card this session's
    * card step stored (checked for freshness by the caller), and the step that turns it, with the
@@ -138,6 +139,9 @@ export function createCardPasswordStrategy(deps: CardPasswordDeps): LocalStrateg
         if (!deps.standalone) return { account: passed.account, card, authTime: deps.now(), records: [passed.record] };
         await deps.audit.append(passed.record);
         if (passwordChangeDue(passed.account, deps.now(), deps.standalone.maxAgeDays)) throw new CardauthError('password_change_required', 'change your password on the login page');
+        const gate = await deps.standalone.presenceGate(passed.account);
+        if (gate) await deps.audit.append(gate.record);
+        if (gate && !gate.allowed) throw new CardauthError('presence_required', 'no entry through the access control today: check in at the entrance');
         return { account: passed.account, card, authTime: deps.now(), records: [] };
       } catch (err) {
         // Its password attempts used up, a stored card step is void too.

@@ -1,6 +1,7 @@
 import { endedRecord, factorOf } from '../admin/end-sessions';
 import { sha256Hex, type AuditEventInput, type AuditSink } from '../audit/record';
 import { CardauthError } from '../errors';
+import type { PresenceGate } from '../presence/login-gate';
 import type { RequestSource } from '../policy/lockout';
 import type { SessionRules } from '../policy/session-rules';
 import type { SessionSlots } from '../store/session-slots';
@@ -18,6 +19,8 @@ export interface SessionOpenerDeps {
   /** The session rules of an account's roles (createSessionRules). */
   rules: (roles: readonly string[]) => SessionRules;
   sessionTtlSec: number;
+  /** The presence gate (CARDAUTH_PRESENCE_ROLES, an account's own flag); null for an account not gated, at no cost. */
+  presenceGate?: PresenceGate;
 }
 
 /** Where a login comes from, and what it asks besides (createLogIn reads it off the request). */
@@ -74,6 +77,14 @@ export function createSessionOpener(deps: SessionOpenerDeps) {
     const { account, card, authTime } = result;
     const subject = { accountId: account.id, login: account.login };
     const about = cardAudit(card, { ...ctx.source, workstation: card.workstation });
+    // The presence gate, for a gated account: after both factors, before a slot is taken or
+    // another session ended. A refusal writes the login's records and the gate's, and opens nothing.
+    const gate = deps.presenceGate ? await deps.presenceGate(account) : null;
+    if (gate && !gate.allowed) {
+      await Promise.all([...result.records, gate.record].map((r) => deps.audit.append(r)));
+      throw new CardauthError('presence_required', 'no entry through the access control today: check in at the entrance');
+    }
+    const records = gate ? [...result.records, gate.record] : result.records;
     const rules = deps.rules(account.roles);
     const slot = {
       accountId: account.id,
@@ -97,7 +108,7 @@ export function createSessionOpener(deps: SessionOpenerDeps) {
     }
     if (!taken.ok) {
       const refused: AuditEventInput = { type: 'login.refused', outcome: 'failure', reason: 'session_limit', subject, ...about, sessionId: ctx.replacing, details: { limit: rules.limit } };
-      await Promise.all([...result.records, refused].map((r) => deps.audit.append(r)));
+      await Promise.all([...records, refused].map((r) => deps.audit.append(r)));
       throw new CardauthError('session_limit', `this account already has its ${rules.limit} session(s); end one to log in`, { answer: { limit: rules.limit, sessions: taken.live.map(other) } });
     }
     const created: AuditEventInput = { type: 'session.created', outcome: 'success', subject, ...about, sessionId, details: { amr: 'sc pwd' } };
@@ -105,7 +116,7 @@ export function createSessionOpener(deps: SessionOpenerDeps) {
     // script call. Then, and only then, this login becomes the account's last one: a session
     // that failed here must not show as a login.
     try {
-      await Promise.all([...result.records, created].map((r) => deps.audit.append(r)));
+      await Promise.all([...records, created].map((r) => deps.audit.append(r)));
     } catch (err) {
       await deps.slots.release(account.id, sessionId).catch(() => undefined); // else the pending key frees it within a minute
       throw err;
