@@ -53,9 +53,9 @@ const COLUMNS: Column<AgentView>[] = [
 
 const MAX_KEY_FILE = 16 * 1024;
 
-/** Reads and checks the public JWK file of `agent register`; every problem names --public-key. */
-async function readPublicKey(cmd: string, file: string) {
-  const bad = (why: string) => new UsageError(`${cmd}: --public-key: ${file}: ${why}`);
+/** Reads and checks a public JWK file (`agent register --public-key`, `skud add --jwk`); every problem names the option. */
+export async function readPublicKey(cmd: string, file: string, option = 'public-key') {
+  const bad = (why: string) => new UsageError(`${cmd}: --${option}: ${file}: ${why}`);
   let text: string;
   try {
     if (statSync(file).size > MAX_KEY_FILE) throw bad(`larger than ${MAX_KEY_FILE} bytes; expected one public JWK`);

@@ -2,7 +2,9 @@ import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { accountView } from '../admin/account-view';
 import type { AccountAdmin } from '../admin/accounts';
+import type { EnrollmentAdmin } from '../admin/enrollments';
 import type { ChangedBy } from '../admin/record-change';
+import { normaliseUid } from '../contract/uid';
 import type { SessionAdmin } from '../admin/sessions';
 import { CardauthError } from '../errors';
 import { ROLES, type Role } from '../store/accounts';
@@ -12,7 +14,7 @@ import { EmptyBody, parseBody, parseQuery } from './validate';
 
 export interface AdminRoutesDeps {
   /** The officer's use cases (src/admin): the separation of duties is checked there. */
-  admin: { accounts: AccountAdmin; sessions: SessionAdmin; requireAuditTrail: () => Promise<void> };
+  admin: { accounts: AccountAdmin; sessions: SessionAdmin; enrollments: EnrollmentAdmin; requireAuditTrail: () => Promise<void> };
   /** The acting account as stored now: its roles, not those its session opened with. */
   accounts: ActorLookup;
   /** requireLogin({ roles, api: true }) of the host's session chain. */
@@ -36,6 +38,8 @@ const SessionsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 const HANDLE = /^[0-9a-f]{64}$/;
+const ApproveBody = z.union([z.strictObject({ label: z.string().max(64).optional() }), z.undefined()]);
+const RejectBody = z.strictObject({ reason: z.string().min(1).max(256) });
 
 const role = z.enum(ROLES as [Role, ...Role[]]);
 /** The account list's query (also the workbench's, with its `lang`): a cursor as the last page answered it. */
@@ -61,7 +65,10 @@ const NoteBody = z.union([z.strictObject({ note: z.string().min(1).max(200).opti
  * - `POST /admin/api/accounts/:login/unlock` `{}` → `{login, failures}`;
  * - `POST /admin/api/accounts/:login/roles` `{set}` or `{add?, remove?}` → `{login, roles, before, changed, ended}`;
  * - `GET /admin/api/sessions?login=&cursor=&limit=` → `{sessions, cursor}` (a read: no step-up);
- * - `POST /admin/api/sessions/:handle/end` `{}` → the session ended.
+ * - `POST /admin/api/sessions/:handle/end` `{}` → the session ended;
+ * - `GET /admin/api/cards/pending` → `{pending: [{uid, login, displayName, agentId, workstation, reader, requestedAt, expiresAt}]}` (a read: no step-up);
+ * - `POST /admin/api/cards/pending/:uid/approve` `{label?}` → `{login, uid, status}` (the card bound);
+ * - `POST /admin/api/cards/pending/:uid/reject` `{reason}` → `{login, uid}`.
  *
  * @example
  * router.use(createAdminRoutes({ admin, accounts, requireLogin, stepUpSec: 900, now }));
@@ -72,21 +79,21 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
 
   const actingAs = (req: Request): Promise<ChangedBy> => actingAsAccount(deps.accounts, req);
 
-  /** A read: any admin role as stored now (no step-up). */
-  const reader = async (req: Request, what: string) => {
+  /** A read: the acting account must still hold an admin role, as stored now. */
+  const readerOf = async (req: Request, what: string) => {
     const by = await actingAs(req);
     if (by.principal === 'system' || !by.principal.roles.some((r) => ADMIN_ROLES.includes(r))) throw new CardauthError('forbidden', `this account may not list ${what}`);
   };
 
   router.get('/admin/api/sessions', guard[0]!, async (req, res) => {
     const q = parseQuery(req, SessionsQuery);
-    await reader(req, 'sessions');
+    await readerOf(req, 'sessions');
     res.json(await deps.admin.sessions.list(q));
   });
 
   router.get('/admin/api/accounts', guard[0]!, async (req, res) => {
     const q = parseQuery(req, AccountsQuery);
-    await reader(req, 'accounts');
+    await readerOf(req, 'accounts');
     res.json(await deps.admin.accounts.list(q));
   });
 
@@ -120,6 +127,30 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
     await deps.admin.requireAuditTrail();
     const { account, password, ended } = await deps.admin.accounts.resetPassword(by, String(req.params.login));
     res.json({ login: account.login, password, ended });
+  });
+
+  router.get('/admin/api/cards/pending', guard[0]!, async (req, res) => {
+    parseQuery(req, z.strictObject({}));
+    await readerOf(req, 'pending enrollments');
+    res.json({ pending: await deps.admin.enrollments.list() });
+  });
+
+  router.post('/admin/api/cards/pending/:uid/approve', ...guard, async (req, res) => {
+    const body = parseBody(req, ApproveBody);
+    const uid = normaliseUid(String(req.params.uid));
+    const by = await actingAs(req);
+    await deps.admin.requireAuditTrail();
+    const { account, binding } = await deps.admin.enrollments.approve(by, { uid, label: body?.label });
+    res.json({ login: account?.login ?? null, uid: binding.uid, status: binding.status });
+  });
+
+  router.post('/admin/api/cards/pending/:uid/reject', ...guard, async (req, res) => {
+    const { reason } = parseBody(req, RejectBody);
+    const uid = normaliseUid(String(req.params.uid));
+    const by = await actingAs(req);
+    await deps.admin.requireAuditTrail();
+    const { account, pending } = await deps.admin.enrollments.reject(by, { uid, note: reason });
+    res.json({ login: account?.login ?? null, uid: pending.uid });
   });
 
   router.post('/admin/api/sessions/:handle/end', ...guard, async (req, res) => {

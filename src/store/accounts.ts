@@ -68,6 +68,8 @@ export interface Account {
   lastLogin?: LoginRecord;
   /** When it was last unblocked (ms since epoch), if ever: the count of days unused starts again then. */
   activeSince?: number;
+  /** Its logins pass the presence gate whatever its roles (`skud account --gate on`; docs/presence.md). */
+  presenceRequired?: true;
 }
 
 const ACCOUNT_ID = /^acc_[0-9a-f]{16}$/;
@@ -182,6 +184,7 @@ function toAccount(h: Record<string, string>): Account | null {
   };
   if (h.lastLoginAt) account.lastLogin = { at: Number(h.lastLoginAt), workstation: h.lastLoginWorkstation ?? '' };
   if (h.activeSince) account.activeSince = Number(h.activeSince);
+  if (h.presence === 'required') account.presenceRequired = true;
   return account;
 }
 
@@ -355,6 +358,8 @@ export interface AccountStore {
   setPasswordHash(id: string, passwordHash: string, opts?: { temporary?: boolean; keepHistory?: number }): Promise<Account>;
   /** The hashes of the account's earlier passwords, newest first (see setPasswordHash). */
   passwordHistory(id: string): Promise<string[]>;
+  /** Gates (or stops gating) the account's logins by presence, whatever its roles. */
+  setPresenceRequired(id: string, required: boolean): Promise<Account>;
 }
 
 /**
@@ -515,6 +520,10 @@ export function createAccountStore(deps: AccountStoreDeps): AccountStore {
       if (status !== 'active' && status !== 'blocked') throw new CardauthError('bad_request', 'status must be active or blocked');
       // An unblock restarts the count of days unused (account-inactivity.ts), or the next sweep would block it again at once.
       return changeExisting(id, (key) => update([key], status === 'active' ? ['status', status, 'activeSince', clock.now()] : ['status', status]));
+    },
+
+    async setPresenceRequired(id, required) {
+      return changeExisting(id, (key) => update([key], ['presence', required ? 'required' : '']));
     },
 
     async setRoles(id, roles, expected) {

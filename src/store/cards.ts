@@ -151,13 +151,16 @@ export interface CardStore {
   activeForAccount(accountId: string): Promise<CardBinding[]>;
 }
 
-const cardKey = (uid: string) => `card:${uid}`;
-const accountCardsKey = (accountId: string) => `card:acct:${accountId}`;
+/** The key of a UID's binding. */
+export const cardKey = (uid: string) => `card:${uid}`;
+/** The key of an account's card index. */
+export const accountCardsKey = (accountId: string) => `card:acct:${accountId}`;
 const MAX_RETRIES = 8;
 
 // Writes a new active binding over the card's hash and marks it active in the account's index;
 // answers its fields. reissueReason and expiresAt are '' when not set; `extra` is more field pairs.
-const WRITE_BINDING = `
+// Shared with the approval of a self-enrollment (card-enrollments.ts).
+export const WRITE_BINDING = `
 local function writeBinding(cardKey, indexKey, uid, acc, label, now, by, reissueReason, expiresAt, extra)
   local fields = {'uid', uid, 'accountId', acc, 'label', label, 'status', 'active', 'boundAt', now, 'boundBy', by}
   for _, v in ipairs(extra) do fields[#fields + 1] = v end
@@ -270,7 +273,8 @@ end
 return {'committed', fates}
 `;
 
-function toBinding(h: Record<string, string>, now: number): CardBinding | null {
+/** A binding's hash as a CardBinding (its status at `now`); null for an empty hash. */
+export function toBinding(h: Record<string, string>, now: number): CardBinding | null {
   if (!h.uid || !h.accountId) return null;
   const expiresAt = h.expiresAt ? Number(h.expiresAt) : undefined;
   const b: CardBinding = {

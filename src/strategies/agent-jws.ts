@@ -36,8 +36,9 @@ export class CardRejectedError extends CardauthError {
      * `fresh`: the refusal used up a fresh login nonce of this session, so it
      * needed a card at a reader now (the card step sets it); a refusal without
      * it is one that anyone holding an old statement, or none, can repeat.
+     * `workstation`: the agent's, on an unknown card (a self-enrollment candidate, see self-enroll.ts).
      */
-    readonly detail: { agentId?: string; uid?: string; reader?: string; nonce?: string; fresh?: true } = {},
+    readonly detail: { agentId?: string; uid?: string; reader?: string; nonce?: string; fresh?: true; workstation?: string } = {},
   ) {
     super('card_rejected', 'card not accepted');
   }

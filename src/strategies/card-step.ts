@@ -90,7 +90,8 @@ export function createCardStep(deps: CardStepDeps) {
       // From here on a fresh nonce of this session was used up: the refusal needed a card at a reader now.
       const now = { ...read, fresh: true as const };
       if (!seen) throw new CardRejectedError('workstation_mismatch', now);
-      if (!card) throw new CardRejectedError('unknown_card', now);
+      // The workstation goes with it: an unknown card may be a self-enrollment's (see enrollmentCandidate).
+      if (!card) throw new CardRejectedError('unknown_card', { ...now, workstation: st.workstation });
       if (card.status !== 'active') throw new CardRejectedError(card.status === 'expired' ? 'expired_card' : 'revoked_card', now);
       accountId = card.accountId;
     } catch (err) {

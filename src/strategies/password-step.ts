@@ -18,6 +18,8 @@ export interface LoginAccount {
   passwordChangedAt?: number;
   /** Set by an officer: changed at the next login. */
   passwordTemporary?: boolean;
+  /** Set by an officer: this account's logins pass the presence gate whatever its roles (docs/presence.md). */
+  presenceRequired?: boolean;
 }
 
 /**
