@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { CardauthError } from './errors';
-import { ROLES, type Role } from './store/accounts';
 import { breachText, DEFAULT_PROFILE, PROFILE_NAMES, PROFILES, profileBreaches, type ProfileKey, type ProfileName } from './policy-profiles';
 
 /**
@@ -25,6 +24,10 @@ const int = (min: number, max: number) =>
   });
 /** 0 (off), or 7 to 3650 days. */
 const inactiveDays = int(0, 3650).refine((v) => v === 0 || v >= 7, { message: 'must be 0 (off) or a whole number of days from 7 to 3650' });
+/** The account roles (src/store/accounts.ts ROLES, which a neutral module may not import; a test keeps the two equal). */
+export const ROLE_NAMES = ['clinician', 'security_officer', 'auditor', 'chief_admin'] as const;
+type Role = (typeof ROLE_NAMES)[number];
+const ROLES: readonly Role[] = ROLE_NAMES;
 /**
  * Per-role values `role=N,role=N` (e.g. `clinician=1,chief_admin=2`), each a whole number in
  * [min, max]; a role left out keeps its default. Empty: none set.
@@ -50,8 +53,6 @@ const roleValues = (min: number, max: number) =>
     return Object.freeze(out);
   });
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
-/** The account roles (src/store/accounts.ts ROLES, which a neutral module may not import; a test keeps the two equal). */
-export const ROLE_NAMES = ['clinician', 'security_officer', 'auditor', 'chief_admin'] as const;
 /** Comma-separated role names, each once; empty: none. */
 const roleList = z.string().transform((v, ctx) => {
   const parts = [...new Set(v.split(',').map((p) => p.trim()).filter(Boolean))];
