@@ -28,16 +28,18 @@ export type AdminAction =
   | 'password.reset'
   | 'card.bound'
   | 'card.revoked'
+  | 'card.unlocked'
   | 'agent.registered'
   | 'agent.approved'
   | 'agent.revoked'
+  | 'agent.unsuspended'
   | 'session.ended';
 
 /**
- * Changes nobody makes to their own account: binding a card to it, unlocking it, changing its
+ * Changes nobody makes to their own account: binding a card to it, unlocking it or its card, changing its
  * roles, resetting its password (an officer changes their own password at the login page).
  */
-const NOT_ON_OWN: ReadonlySet<AdminAction> = new Set(['card.bound', 'account.unlocked', 'account.role_changed', 'password.reset']);
+const NOT_ON_OWN: ReadonlySet<AdminAction> = new Set(['card.bound', 'card.unlocked', 'account.unlocked', 'account.role_changed', 'password.reset']);
 
 /**
  * Changes that give or restore access to an account, or change who holds a role: on an account
@@ -52,6 +54,7 @@ const CHIEF_FOR_PRIVILEGED: ReadonlySet<AdminAction> = new Set([
   'account.role_changed',
   'password.reset',
   'card.bound',
+  'card.unlocked',
 ]);
 
 /** The account a change is about: as stored, and for a creation or a role change, the roles it would hold. */

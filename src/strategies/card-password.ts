@@ -13,7 +13,7 @@ import type { LoginResult } from './session-user';
 
 export interface CardPasswordDeps {
   /** Checks the IP limit before anything else (createCardStep does), so a one-shot password step need not read it again. */
-  cardStep: (input: { statement: string; sessionId: string; source: RequestSource }) => Promise<CardStepResult>;
+  cardStep: (input: { statement: string; sessionId: string; source: RequestSource; oneShot?: boolean }) => Promise<CardStepResult>;
   passwordStep: (input: { card: CardStepResult; login: string; password: string; source: RequestSource; sessionId: string; oneShot?: boolean; account?: Promise<LoginAccount | null> }) => Promise<PasswordPassed>;
   /** The account a login names (the password step's lookup): a one-shot login reads it alongside the card step's first reads. */
   findAccount: (login: string) => Promise<LoginAccount | null>;
@@ -100,7 +100,7 @@ export function createCardPasswordStrategy(deps: CardPasswordDeps): LocalStrateg
       // before its attempt is taken.
       const account = oneShot ? deps.findAccount(login) : undefined;
       account?.catch(() => undefined); // awaited by the password step, if the card step passes
-      card = oneShot ? await deps.cardStep({ statement, sessionId: req.sessionID, source }) : deps.pendingCard(req);
+      card = oneShot ? await deps.cardStep({ statement, sessionId: req.sessionID, source, oneShot }) : deps.pendingCard(req);
       if (!card) return noCardStep('no_card_step');
       // A stored card step whose card or agent was revoked since is void, like no card step at all.
       const revoked = oneShot ? null : await deps.factorProblem({ accountId: card.accountId, uid: card.uid, agentId: card.agentId });

@@ -1,11 +1,12 @@
 import type { AuditEventInput, AuditSink } from '../audit/record';
 import type { RequestSource } from '../policy/lockout';
+import type { AccountStore } from '../store/accounts';
 import { cardAudit } from './card-step';
 import type { LoginResult, SessionUser } from './session-user';
 
 export interface SessionOpenerDeps {
   audit: AuditSink;
-  accounts: { recordLogin(id: string, login: { at: number; workstation: string }): Promise<{ at: number; workstation: string } | null> };
+  accounts: Pick<AccountStore, 'recordLogin'>;
   locks: { bind(sessionId: string, agentId: string, uid: string, ttlSec: number): Promise<void> };
   sessionTtlSec: number;
 }
@@ -18,7 +19,7 @@ export interface SessionOpenerDeps {
  * them in one script call), so if the audit cannot be written the session is never saved
  * (no audit record, no session), and, in the same round trip, indexes the session by card and
  * agent for tap-out. Then it stores this login as the account's last one and keeps the
- * previous one to show the user (УПД.6).
+ * previous one, and the failed attempts on the account since, to show the user (УПД.6).
  *
  * @example
  * const logIn = createLogIn((result, id, req) => openSession(result, id, requestSource(req)));
@@ -40,7 +41,7 @@ export function createSessionOpener(deps: SessionOpenerDeps) {
     // the card's next tap-out drops it). Then, and only then, this login becomes the account's
     // last one: a session that failed here must not show as a login.
     await Promise.all([...[...result.records, created].map((r) => deps.audit.append(r)), deps.locks.bind(sessionId, card.agentId, card.uid, deps.sessionTtlSec)]);
-    const previousLogin = await deps.accounts.recordLogin(account.id, { at: authTime, workstation: card.workstation });
+    const { previous, failedAttempts } = await deps.accounts.recordLogin(account.id, { at: authTime, workstation: card.workstation });
     return {
       accountId: account.id,
       login: account.login,
@@ -52,7 +53,8 @@ export function createSessionOpener(deps: SessionOpenerDeps) {
       agentId: card.agentId,
       workstation: card.workstation,
       reader: card.reader,
-      previousLogin,
+      previousLogin: previous,
+      failedAttempts,
     };
   };
 }

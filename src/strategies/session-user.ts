@@ -31,4 +31,6 @@ export interface SessionUser {
   workstation: string;
   reader: string;
   previousLogin: { at: number; workstation: string } | null;
+  /** Failed password attempts and card-locked refusals on the account since `previousLogin` (absent in a session opened before it was counted). */
+  failedAttempts?: number;
 }

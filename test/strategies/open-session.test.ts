@@ -24,7 +24,7 @@ function setup(opts: { auditFails?: boolean; bindFails?: boolean } = {}) {
     accounts: {
       recordLogin: async (id, login) => {
         calls.push(`recordLogin:${id}:${login.at}:${login.workstation}`);
-        return { at: 1_000, workstation: 'Кабинет 3' };
+        return { previous: { at: 1_000, workstation: 'Кабинет 3' }, failedAttempts: 0 };
       },
     },
     sessionTtlSec: 43_200,
@@ -57,6 +57,7 @@ describe('session opener', () => {
       workstation: 'Кабинет 12',
       reader: 'R',
       previousLogin: { at: 1_000, workstation: 'Кабинет 3' },
+      failedAttempts: 0,
     });
   });
 
