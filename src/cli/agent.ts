@@ -51,7 +51,6 @@ const COLUMNS: Column<AgentView>[] = [
   { heading: 'FINGERPRINT', cell: (a) => a.fingerprint },
   { heading: 'APPROVED', cell: (a) => (a.approvedAt ? `${a.approvedAt} ${a.approvedBy ?? ''}`.trim() : undefined) },
   { heading: 'REVOKED', cell: (a) => (a.revokedAt ? `${a.revokedAt} ${a.revokedBy ?? ''}`.trim() : undefined) },
-  { heading: 'SUSPENDED', cell: (a) => a.suspendedAt ?? undefined },
 ];
 
 const MAX_KEY_FILE = 16 * 1024;
