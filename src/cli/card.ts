@@ -286,4 +286,4 @@ export const cardList: Command = {
   },
 };
 
-export const cardCommands: readonly Command[] = [cardBind, cardReplace, cardRevoke, cardLost, cardUnlock, cardImport, cardList];
+export const cardCommands: readonly Command[] = [cardBind, cardReplace, cardRevoke, cardLost, cardImport, cardList, cardUnlock];
