@@ -1,6 +1,7 @@
 import { auditRecords, lastAudit } from '../helpers/audit';
 import { suiteServer, type TestAgent, type TestClient, type TestServer } from '../helpers/app';
 import { OFFICER } from '../admin/support';
+import { createAccountAdmin } from '../../src/admin/accounts';
 import { createAgentAdmin } from '../../src/admin/agents';
 import { createCardAdmin } from '../../src/admin/cards';
 import { normaliseUid } from '../../src/contract/uid';
@@ -73,6 +74,23 @@ describe('card scope: a separate count per card UID', () => {
       details: expect.objectContaining({ failures: 3, before: 'locked', after: 'unlocked' }),
     });
     expect((await srv.login(srv.client(), agent, CARD_A, 'petrov', PASSWORD)).status).toBe(200);
+  });
+
+  it("privileged unlock: an officer may not unlock an officer's card or account (403 forbidden, audited privileged_account); the system (command line) and a chief_admin may; account.unlocked carries the count before and after", async () => {
+    const { id: officerId } = await srv.account('officer2', PASSWORD, '04D9D9D9D9D9D9', ['security_officer']);
+    await srv.redis.set('rl:card:04D9D9D9D9D9D9', '10', 'PX', 3_600_000);
+    await srv.redis.set(`rl:acct:${officerId}`, '2', 'PX', 900_000);
+    await expect(createCardAdmin(srv.services).unlock(OFFICER, normaliseUid('04D9D9D9D9D9D9'))).rejects.toMatchObject({ code: 'forbidden' });
+    expect(await lastAudit(srv.redis, 'card.unlocked')).toMatchObject({ outcome: 'failure', reason: 'privileged_account', actor: OFFICER.actor, subject: { accountId: officerId, login: 'officer2' } });
+    await expect(createAccountAdmin(srv.services).unlock(OFFICER, 'officer2')).rejects.toMatchObject({ code: 'forbidden' });
+    expect(await lastAudit(srv.redis, 'account.unlocked')).toMatchObject({ outcome: 'failure', reason: 'privileged_account', actor: OFFICER.actor });
+    expect((await srv.services.lockout.cardCount('04D9D9D9D9D9D9')).failures).toBe(10);
+
+    const CHIEF = { ...OFFICER, actor: 'acct:acc_00000000000000fe', principal: { accountId: 'acc_00000000000000fe', roles: ['chief_admin' as const] } };
+    expect(await createCardAdmin(srv.services).unlock(CHIEF, normaliseUid('04D9D9D9D9D9D9'))).toMatchObject({ failures: 10 });
+    const SYSTEM = { actor: 'os:root', via: { via: 'cli', host: 'test' }, principal: 'system' as const };
+    expect(await createAccountAdmin(srv.services).unlock(SYSTEM, 'officer2')).toMatchObject({ failures: 2 });
+    expect(await lastAudit(srv.redis, 'account.unlocked')).toMatchObject({ outcome: 'success', actor: 'os:root', subject: { login: 'officer2' }, details: expect.objectContaining({ failures: 2, before: '2', after: '0' }) });
   });
 
   it('a right password clears the card count', async () => {
