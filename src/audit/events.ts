@@ -41,7 +41,7 @@ export const AUDIT_EVENTS = {
   },
   'password.checked': {
     meaning: 'The password step of the login ran.',
-    reasons: ['wrong_password', 'unknown_account', 'card_mismatch', 'account_blocked', 'locked', 'card_locked', 'ip_limited', 'junk_limited', 'no_card_step', 'card_step_used_up', 'card_revoked', 'card_expired', 'agent_revoked'],
+    reasons: ['wrong_password', 'unknown_account', 'card_mismatch', 'account_blocked', 'locked', 'card_locked', 'ip_limited', 'junk_limited', 'no_card_step', 'card_step_used_up', 'card_revoked', 'card_expired', 'agent_revoked', 'agent_suspended'],
   },
   'account.locked': { meaning: 'An account was locked after failed attempts (ИАФ.3, УПД.4).' },
   'account.unlocked': { meaning: "An account's failed password attempts were cleared, ending any lock on it; `actor` says by whom. Refused (`privileged_account`) unless a `chief_admin` unlocks an account that holds `security_officer`, `auditor` or `chief_admin`." },

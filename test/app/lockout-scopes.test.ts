@@ -1,5 +1,5 @@
 import { auditRecords, lastAudit } from '../helpers/audit';
-import { suiteServer, type TestAgent, type TestClient, type TestServer } from '../helpers/app';
+import { manualClock, suiteServer, type TestAgent, type TestClient, type TestServer } from '../helpers/app';
 import { OFFICER } from '../admin/support';
 import { createAccountAdmin } from '../../src/admin/accounts';
 import { createAgentAdmin } from '../../src/admin/agents';
@@ -153,5 +153,33 @@ describe('agent scope: too many unknown or refused cards from one agent suspend 
     const results = await Promise.all(Array.from({ length: 12 }, () => srv.services.agents.countRefusal(other.id, { max: 3, windowSec: 300 })));
     expect(results.filter((r) => r.suspended)).toHaveLength(1);
     expect((await srv.services.agents.get(other.id))?.status).toBe('suspended');
+  });
+});
+
+describe('a suspended agent: its new statements and stored card steps are refused, the sessions it opened stay', () => {
+  const clock = manualClock();
+  let srv: TestServer;
+  let agent: TestAgent;
+  suiteServer({ clock, env: { CARDAUTH_AGENT_REFUSALS: '2', CARDAUTH_IP_ATTEMPTS: '1000' } }, async (s, a) => {
+    [srv, agent] = [s, a];
+    await srv.account('orlova', PASSWORD, CARD_A);
+  });
+
+  it('session kept (a suspension is reversible; revoke ends them), a waiting card step void (card_step_required, audited agent_suspended)', async () => {
+    const open = srv.client();
+    expect((await srv.login(open, agent, CARD_A, 'orlova', PASSWORD)).status).toBe(200);
+    const waiting = srv.client();
+    expect((await waiting.post('/auth/card', { statement: await srv.statementFor(waiting, agent, CARD_A) })).status).toBe(200);
+    for (const uid of ['04C1C1C1C1C101', '04C1C1C1C1C102']) {
+      const c = srv.client();
+      expect((await c.post('/auth/card', { statement: await srv.statementFor(c, agent, uid) })).status).toBe(401);
+    }
+    expect((await srv.services.agents.get(agent.id))?.status).toBe('suspended');
+    clock.advance(16_000); // past the session guard's 15 s between reads of the factors
+    expect((await open.get('/auth/session')).status).toBe(200);
+    const pw = await waiting.post('/auth/password', { login: 'orlova', password: PASSWORD });
+    expect(pw.status).toBe(401);
+    expect(pw.json.error.code).toBe('card_step_required');
+    expect(await lastAudit(srv.redis, 'password.checked')).toMatchObject({ outcome: 'failure', reason: 'agent_suspended' });
   });
 });
