@@ -33,6 +33,7 @@ export type AdminAction =
   | 'agent.approved'
   | 'agent.revoked'
   | 'agent.unsuspended'
+  | 'ip.unlocked'
   | 'session.ended';
 
 /**

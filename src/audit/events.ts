@@ -53,6 +53,9 @@ export const AUDIT_EVENTS = {
     meaning:
       "A card's failed password attempts were cleared, ending any lock on it (`card unlock`, `POST /admin/api/cards/:uid/unlock`): `actor`, the card's account, `details.before` and `details.after` (`locked` or `unlocked`), the count and the time the lock had left.",
   },
+  'ip.unlocked': {
+    meaning: "A client IP's login budget (CARDAUTH_IP_ATTEMPTS; an IPv6 address as its /64) was cleared by an officer (`ip unlock`): `actor`, `source.ip`, `details.before`/`after` (`locked` or `unlocked`), the count and the time the lock had left. Its junk budgets stay.",
+  },
   // sessions
   'session.created': { meaning: 'Login succeeded and a session was created. Written before the session: no record, no session.' },
   'session.logout': { meaning: "The user logged out: `POST /auth/logout`, or confirmed an application's OpenID logout (`/oidc/session/end`; `details.via` `oidc` and the `clientId`)." },

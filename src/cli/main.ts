@@ -8,6 +8,7 @@ import { agentEnroll, agentRun } from './agent-run';
 import { parseCommandArgs, UsageError } from './args';
 import { auditCommands } from './audit';
 import { cardCommands } from './card';
+import { ipCommands } from './ip';
 import { clientCommands } from './client';
 import { requireAuditTrail } from '../admin/record-change';
 import { commandName, osActor, type CliIo, type Command, type CommandContext } from './command';
@@ -40,6 +41,7 @@ export const COMMANDS: readonly Command[] = [
   ...clientCommands,
   ...oidcCommands,
   ...policyCommands,
+  ...ipCommands,
   serve,
   ...configCommands,
 ];

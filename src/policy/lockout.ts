@@ -107,6 +107,10 @@ export interface Lockout {
   cardCount(uid: string): Promise<{ failures: number; msLeft: number; locked: boolean }>;
   /** An officer's unlock of a card. */
   unlockCard(uid: string): Promise<void>;
+  /** The client IP's login budget as stored (an IPv6 address as its /64): refusals counted, ms left, `locked` when spent. */
+  ipCount(ip: string): Promise<{ failures: number; msLeft: number; locked: boolean }>;
+  /** An officer's unlock of a client IP's login budget (its junk budgets stay). */
+  unlockIp(ip: string): Promise<void>;
   /** Counts a refusal the account's user sees at their next login (a card-locked card step of theirs). */
   noteFailure(accountId: string): Promise<void>;
 }
@@ -352,6 +356,13 @@ export function createLockout(deps: { redis: Redis; config: LockoutConfig; rando
     },
     async unlockCard(uid) {
       await guard(redis.del(keys.card(uid)), 'lockout store');
+    },
+    async ipCount(ip) {
+      const [failures, ms] = await readScript([keys.ip(ip)], []);
+      return { failures: Number(failures), msLeft: Number(ms), locked: Number(failures) >= config.ipAttempts };
+    },
+    async unlockIp(ip) {
+      await guard(redis.del(keys.ip(ip)), 'lockout store');
     },
     async noteFailure(accountId) {
       await noteScript([accountKey(accountId)], []);
