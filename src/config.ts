@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { CardauthError } from './errors';
-import { ROLES, type Role } from './store/accounts';
 import { breachText, DEFAULT_PROFILE, PROFILE_NAMES, PROFILES, profileBreaches, type ProfileKey, type ProfileName } from './policy-profiles';
 
 /**
@@ -25,6 +24,10 @@ const int = (min: number, max: number) =>
   });
 /** 0 (off), or 7 to 3650 days. */
 const inactiveDays = int(0, 3650).refine((v) => v === 0 || v >= 7, { message: 'must be 0 (off) or a whole number of days from 7 to 3650' });
+/** The account roles (src/store/accounts.ts ROLES, which a neutral module may not import; a test keeps the two equal). */
+export const ROLE_NAMES = ['clinician', 'security_officer', 'auditor', 'chief_admin'] as const;
+type Role = (typeof ROLE_NAMES)[number];
+const ROLES: readonly Role[] = ROLE_NAMES;
 /**
  * Per-role values `role=N,role=N` (e.g. `clinician=1,chief_admin=2`), each a whole number in
  * [min, max]; a role left out keeps its default. Empty: none set.
@@ -50,8 +53,6 @@ const roleValues = (min: number, max: number) =>
     return Object.freeze(out);
   });
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
-/** The account roles (src/store/accounts.ts ROLES, which a neutral module may not import; a test keeps the two equal). */
-export const ROLE_NAMES = ['clinician', 'security_officer', 'auditor', 'chief_admin'] as const;
 /** Comma-separated role names, each once; empty: none. */
 const roleList = z.string().transform((v, ctx) => {
   const parts = [...new Set(v.split(',').map((p) => p.trim()).filter(Boolean))];
@@ -222,6 +223,19 @@ export const SERVER_KEYS = {
   CARDAUTH_LOCKOUT_WINDOW_SEC: profileKey(int(1, 86400), 'Window in which failed attempts are counted.'),
   CARDAUTH_LOCKOUT_DURATION_SEC: profileKey(int(1, 86400), 'How long a locked account stays locked.'),
   CARDAUTH_IP_ATTEMPTS: key(int(1, 100000), 'Refused logins per client IP within the lockout window before that IP is refused: password attempts (taken before the check, as for the account) and card statements refused after they used up a fresh login nonce (wrong workstation, unknown or revoked card: a card at a reader now). A random or odd-length card ID (a phone, a bank card) is audited but not counted, and junk never is (CARDAUTH_IP_JUNK_ATTEMPTS).', '50'),
+  CARDAUTH_CARD_LOCKOUT_ATTEMPTS: key(
+    int(1, 100),
+    'Password attempts per card UID within CARDAUTH_CARD_LOCKOUT_WINDOW_SEC, counted after that card\'s card step whatever login was typed (the card scope of the lockout). A failed last one locks the card: its card steps are refused (`card_locked`, the generic failure) until the lock ends or an officer runs `card unlock`. A right password clears the count. A card is bound to one account, so the account\'s own lock (CARDAUTH_LOCKOUT_*) catches fast guessing first; the card\'s longer window catches slow guessing with one card that stays under the account\'s window, and outlives an officer\'s `account unlock`.',
+    '10',
+  ),
+  CARDAUTH_CARD_LOCKOUT_WINDOW_SEC: key(int(1, 7 * 86400), 'Window in which a card\'s failed attempts are counted.', '86400'),
+  CARDAUTH_CARD_LOCKOUT_DURATION_SEC: key(int(1, 7 * 86400), 'How long a locked card stays locked.', '3600'),
+  CARDAUTH_AGENT_REFUSALS: key(
+    int(1, 100000),
+    'Unknown or refused cards (unknown, revoked, expired, locked) tapped at one agent\'s readers within CARDAUTH_AGENT_REFUSALS_WINDOW_SEC: the one that reaches it suspends the agent (the agent scope of the lockout; alert event `agent.suspended`). Its statements are then refused until an officer runs `agent unsuspend`.',
+    '10',
+  ),
+  CARDAUTH_AGENT_REFUSALS_WINDOW_SEC: key(int(1, 86400), 'Window in which an agent\'s refused cards are counted.', '300'),
   CARDAUTH_CARD_STEP_ATTEMPTS: key(int(1, 20), 'Password attempts one passed card step allows; then the card step is void and the card must be presented again.', '3'),
   CARDAUTH_IP_JUNK_ATTEMPTS: key(int(1, 1000000), 'Junk per client IP within the lockout window: card statements refused without using up a fresh login nonce (unsigned, forged, replayed, expired or misaddressed: anyone holding an old statement can resend them), and passwords sent with no usable card step. Over it, junk from that IP gets 429 and is audited once per window; valid statements still pass. Junk never counts against CARDAUTH_IP_ATTEMPTS, so it cannot lock out the users behind one address.', '300'),
   CARDAUTH_SESSION_JUNK_ATTEMPTS: key(int(1, 100000), 'The same per session: over it, that session\'s login steps get 429 until the window ends.', '10'),
@@ -550,6 +564,9 @@ export const STORE_KEYS = [
   'CARDAUTH_LOCKOUT_DURATION_SEC',
   'CARDAUTH_IP_ATTEMPTS',
   'CARDAUTH_CARD_STEP_ATTEMPTS',
+  'CARDAUTH_CARD_LOCKOUT_ATTEMPTS',
+  'CARDAUTH_CARD_LOCKOUT_WINDOW_SEC',
+  'CARDAUTH_CARD_LOCKOUT_DURATION_SEC',
   'CARDAUTH_IP_JUNK_ATTEMPTS',
   'CARDAUTH_SESSION_JUNK_ATTEMPTS',
   'CARDAUTH_NONCE_TTL_SEC',

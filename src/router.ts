@@ -43,12 +43,14 @@ import type { Strategy as LocalStrategy } from 'passport-local';
 import { createFactorCheck } from './strategies/factor-check';
 import { createAgentJwsVerifier, type AgentLookup } from './strategies/agent-jws';
 import { createStatementVerifier } from './strategies/card-statement';
+import { createAgentAbuse } from './strategies/agent-abuse';
 import { createCardStep } from './strategies/card-step';
 import { createIpLimit } from './strategies/ip-limit';
 import { createSessionOpener } from './strategies/open-session';
 import { createSessionRules } from './policy/session-rules';
 import { createTapoutVerifier } from './strategies/tapout-event';
 import { createWorkstationIpCheck } from './strategies/workstation-ip';
+import type { AccountStore } from './store/accounts';
 import type { CardStatus } from './store/cards';
 import type { AgentStore } from './store/agents';
 import type { SessionLocks } from './store/session-locks';
@@ -89,12 +91,12 @@ export interface AppDeps {
   accounts: {
     get(id: string): Promise<LoginAccount | null>;
     findByLogin(login: string): Promise<LoginAccount | null>;
-    recordLogin(id: string, login: { at: number; workstation: string }): Promise<{ at: number; workstation: string } | null>;
+    recordLogin: AccountStore['recordLogin'];
   };
   cards: { get(uid: string): Promise<{ accountId: string; status: CardStatus } | null>; activeForAccount(accountId: string): Promise<unknown[]> };
   /** Pending self-enrollments (CARDAUTH_SELF_ENROLLMENT). */
   enrollments: SelfEnrollDeps['enrollments'];
-  agents: AgentLookup & AgentRoutesDeps['agents'] & Pick<AgentStore, 'seenAt'>;
+  agents: AgentLookup & AgentRoutesDeps['agents'] & Pick<AgentStore, 'seenAt' | 'countRefusal'>;
   audit: AuditSink;
   nonces: NonceStore;
   /** Single-use keys (agent event `jti`). */
@@ -308,7 +310,8 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
   const verifyStatement = createStatementVerifier(verifyAgentJws);
   const ipLimit = createIpLimit({ lockout: deps.lockout, audit: deps.audit, claimOnce: deps.claimOnce });
   const workstationSeenAt = createWorkstationIpCheck({ agents: deps.agents, exempt: config.CARDAUTH_WORKSTATION_IP_EXEMPT });
-  const cardStep = createCardStep({ verifyStatement, nonces: deps.nonces, cards: deps.cards, workstationSeenAt, ipLimit, audit: deps.audit, now });
+  const agentAbuse = createAgentAbuse({ agents: deps.agents, audit: deps.audit, max: config.CARDAUTH_AGENT_REFUSALS, windowSec: config.CARDAUTH_AGENT_REFUSALS_WINDOW_SEC });
+  const cardStep = createCardStep({ verifyStatement, nonces: deps.nonces, cards: deps.cards, workstationSeenAt, cardLock: deps.lockout, agentAbuse, ipLimit, audit: deps.audit, now });
   const passwordStep = createPasswordStep({ accounts: deps.accounts, hasher: deps.hasher, lockout: deps.lockout, ipLimit, claimOnce: deps.claimOnce, audit: deps.audit });
   const sessionRules = createSessionRules(config);
   // An account not gated (by role or its own flag) costs nothing more: the gate reads Redis only for a gated one.

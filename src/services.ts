@@ -1,6 +1,8 @@
 import { availableParallelism } from 'node:os';
 import type Redis from 'ioredis';
 import { createAccountAdmin } from './admin/accounts';
+import { createAgentAdmin } from './admin/agents';
+import { createCardAdmin } from './admin/cards';
 import { requireAuditTrail } from './admin/record-change';
 import { createEnrollmentAdmin } from './admin/enrollments';
 import { createSessionAdmin } from './admin/sessions';
@@ -81,6 +83,9 @@ export function createStores(deps: { redis: Redis; config: StoresConfig; clock: 
         windowSec: config.CARDAUTH_LOCKOUT_WINDOW_SEC,
         durationSec: config.CARDAUTH_LOCKOUT_DURATION_SEC,
         ipAttempts: config.CARDAUTH_IP_ATTEMPTS,
+        cardAttempts: config.CARDAUTH_CARD_LOCKOUT_ATTEMPTS,
+        cardWindowSec: config.CARDAUTH_CARD_LOCKOUT_WINDOW_SEC,
+        cardDurationSec: config.CARDAUTH_CARD_LOCKOUT_DURATION_SEC,
         cardStepAttempts: config.CARDAUTH_CARD_STEP_ATTEMPTS,
         // A stored card step lives as long as its nonce (createApp's cardStepTtlMs).
         cardStepTtlSec: config.CARDAUTH_NONCE_TTL_SEC,
@@ -112,6 +117,8 @@ export function createServices(deps: { redis: Redis; config: ServerConfig; clock
     /** The officer's use cases the admin API calls (src/admin), and the trail check they run after. */
     admin: {
       accounts: createAccountAdmin({ ...stores, audit }),
+      cards: createCardAdmin({ ...stores, audit }),
+      agents: createAgentAdmin({ ...stores, audit }),
       sessions: createSessionAdmin({ ...stores, audit }),
       enrollments: createEnrollmentAdmin({ ...stores, audit }),
       requireAuditTrail: () => requireAuditTrail(audit),

@@ -30,20 +30,23 @@ export type AdminAction =
   | 'card.revoked'
   | 'card.enrollment_approved'
   | 'card.enrollment_rejected'
+  | 'card.unlocked'
   | 'agent.registered'
   | 'agent.approved'
   | 'agent.revoked'
+  | 'agent.unsuspended'
+  | 'ip.unlocked'
   | 'session.ended'
   | 'skud.added'
   | 'skud.removed'
   | 'account.presence_changed';
 
 /**
- * Changes nobody makes to their own account: binding a card to it (or approving its self-enrollment), unlocking it, changing its
- * roles, resetting its password (an officer changes their own password at the login page),
+ * Changes nobody makes to their own account: binding a card to it (or approving its self-enrollment), unlocking it or its card,
+ * changing its roles, resetting its password (an officer changes their own password at the login page),
  * gating it by presence.
  */
-const NOT_ON_OWN: ReadonlySet<AdminAction> = new Set(['card.bound', 'card.enrollment_approved', 'account.unlocked', 'account.role_changed', 'password.reset', 'account.presence_changed']);
+const NOT_ON_OWN: ReadonlySet<AdminAction> = new Set(['card.bound', 'card.enrollment_approved', 'card.unlocked', 'account.unlocked', 'account.role_changed', 'password.reset', 'account.presence_changed']);
 
 /**
  * Changes that give or restore access to an account, or change who holds a role: on an account
@@ -61,6 +64,7 @@ const CHIEF_FOR_PRIVILEGED: ReadonlySet<AdminAction> = new Set([
   'card.bound',
   'card.enrollment_approved',
   'account.presence_changed',
+  'card.unlocked',
 ]);
 
 /** The account a change is about: as stored, and for a creation or a role change, the roles it would hold. */

@@ -32,6 +32,8 @@ export const AUDIT_EVENTS = {
       'replayed_nonce',
       'agent_unknown',
       'agent_not_approved',
+      'agent_suspended',
+      'card_locked',
       'workstation_mismatch',
       'ip_limited',
       'junk_limited',
@@ -39,7 +41,7 @@ export const AUDIT_EVENTS = {
   },
   'password.checked': {
     meaning: 'The password step of the login ran.',
-    reasons: ['wrong_password', 'unknown_account', 'card_mismatch', 'account_blocked', 'locked', 'ip_limited', 'junk_limited', 'no_card_step', 'card_step_used_up', 'card_revoked', 'card_expired', 'agent_revoked'],
+    reasons: ['wrong_password', 'unknown_account', 'card_mismatch', 'account_blocked', 'locked', 'card_locked', 'ip_limited', 'junk_limited', 'no_card_step', 'card_step_used_up', 'card_revoked', 'card_expired', 'agent_revoked', 'agent_suspended'],
   },
   'login.refused': {
     meaning:
@@ -47,7 +49,18 @@ export const AUDIT_EVENTS = {
     reasons: ['session_limit'],
   },
   'account.locked': { meaning: 'An account was locked after failed attempts (ИАФ.3, УПД.4).' },
-  'account.unlocked': { meaning: "An account's failed password attempts were cleared, ending any lock on it; `actor` says by whom." },
+  'account.unlocked': { meaning: "An account's failed password attempts were cleared, ending any lock on it; `actor` says by whom. Refused (`privileged_account`) unless a `chief_admin` unlocks an account that holds `security_officer`, `auditor` or `chief_admin`." },
+  'card.locked': {
+    meaning:
+      "A card was locked after failed password attempts following its card step (CARDAUTH_CARD_LOCKOUT_ATTEMPTS; actor `system:lockout`): its card steps are refused (`card_locked`) until the lock ends or an officer unlocks it.",
+  },
+  'card.unlocked': {
+    meaning:
+      "A card's failed password attempts were cleared, ending any lock on it (`card unlock`, `POST /admin/api/cards/:uid/unlock`): `actor`, the card's account, `details.before` and `details.after` (`locked` or `unlocked`), the count and the time the lock had left.",
+  },
+  'ip.unlocked': {
+    meaning: "A client IP's login budget (CARDAUTH_IP_ATTEMPTS; an IPv6 address as its /64) was cleared by an officer (`ip unlock`): `actor`, `source.ip`, `details.before`/`after` (`locked` or `unlocked`), the count and the time the lock had left. Its junk budgets stay.",
+  },
   // sessions
   'session.created': { meaning: 'Login succeeded and a session was created. Written before the session: no record, no session.' },
   'session.logout': { meaning: "The user logged out: `POST /auth/logout`, or confirmed an application's OpenID logout (`/oidc/session/end`; `details.via` `oidc` and the `clientId`)." },
@@ -117,6 +130,12 @@ export const AUDIT_EVENTS = {
     meaning: 'A gated login was refused by the presence gate after both factors passed: `presence_absent` (no entry today), `presence_exited` (an exit after the entry), `feed_silent` (the feed silent, CARDAUTH_PRESENCE_ON_SILENT `deny`). `details`: the last pass and the feed\'s last statement.',
     reasons: ['presence_absent', 'presence_exited', 'feed_silent'],
   },
+  'agent.suspended': {
+    meaning:
+      'Alert: an approved agent was suspended by the abuse rule, CARDAUTH_AGENT_REFUSALS unknown or refused cards at its readers within CARDAUTH_AGENT_REFUSALS_WINDOW_SEC (actor `system:abuse`, `details.count`); its statements are refused (`agent_suspended`) until an officer unsuspends it.',
+    reasons: ['refused_cards'],
+  },
+  'agent.unsuspended': { meaning: 'An officer brought a suspended agent back to approved (`agent unsuspend`, `POST /admin/api/agents/:id/unsuspend`); its refused-card count starts again.' },
   // the OpenID provider's applications and signing keys
   'oidc.client_added': { meaning: 'An application (an MIS) was registered with the OpenID provider (`client add`): its id, name, type and redirect URIs; never its secret.' },
   'oidc.client_removed': { meaning: 'An application was removed from the OpenID provider (`client remove`).' },

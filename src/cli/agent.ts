@@ -19,6 +19,7 @@ export interface AgentView {
   approvedAt: string | null;
   revokedBy: string | null;
   revokedAt: string | null;
+  suspendedAt: string | null;
 }
 
 /**
@@ -39,6 +40,7 @@ export function agentView(a: Agent): AgentView {
     approvedAt: isoTime(a.approvedAt) ?? null,
     revokedBy: a.revokedBy ?? null,
     revokedAt: isoTime(a.revokedAt) ?? null,
+    suspendedAt: isoTime(a.suspendedAt) ?? null,
   };
 }
 
@@ -146,6 +148,24 @@ export const agentRevoke: Command = {
   },
 };
 
+/** `cardauth agent unsuspend`. */
+export const agentUnsuspend: Command = {
+  path: ['agent', 'unsuspend'],
+  usage: 'ID',
+  summary: 'bring back an agent the abuse rule suspended (too many unknown or refused cards); its statements are trusted again',
+  details: 'Only a suspended agent can be unsuspended; its refused-card count starts again (CARDAUTH_AGENT_REFUSALS).',
+  options: {},
+  positionals: 1,
+  async run(ctx, raw) {
+    const id = agentIdPositional('agent unsuspend', raw.positionals);
+    return ctx.withChanges(async (s) => {
+      const agent = await createAgentAdmin(s).unsuspend(cliActor(ctx), id);
+      ctx.io.stdout.write(`unsuspended agent ${agent.id} "${agent.name}"; its status is ${agent.status}\n`);
+      return 0;
+    });
+  },
+};
+
 /** `cardauth agent list`. */
 export const agentList: Command = {
   path: ['agent', 'list'],
@@ -161,4 +181,4 @@ export const agentList: Command = {
   },
 };
 
-export const agentCommands: readonly Command[] = [agentRegister, agentApprove, agentRevoke, agentList];
+export const agentCommands: readonly Command[] = [agentRegister, agentApprove, agentRevoke, agentUnsuspend, agentList];

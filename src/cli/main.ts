@@ -9,6 +9,7 @@ import { parseCommandArgs, UsageError } from './args';
 import { auditCommands } from './audit';
 import { cardCommands } from './card';
 import { cardPendingCommands } from './card-pending';
+import { ipCommands } from './ip';
 import { clientCommands } from './client';
 import { skudCommands } from './skud';
 import { requireAuditTrail } from '../admin/record-change';
@@ -44,6 +45,7 @@ export const COMMANDS: readonly Command[] = [
   ...skudCommands,
   ...oidcCommands,
   ...policyCommands,
+  ...ipCommands,
   serve,
   ...configCommands,
 ];

@@ -2,9 +2,12 @@ import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { accountView } from '../admin/account-view';
 import type { AccountAdmin } from '../admin/accounts';
+import type { AgentAdmin } from '../admin/agents';
+import type { CardAdmin } from '../admin/cards';
 import type { EnrollmentAdmin } from '../admin/enrollments';
 import type { ChangedBy } from '../admin/record-change';
 import { normaliseUid } from '../contract/uid';
+import { isAgentId } from '../store/agents';
 import type { SessionAdmin } from '../admin/sessions';
 import { CardauthError } from '../errors';
 import { ROLES, type Role } from '../store/accounts';
@@ -14,7 +17,14 @@ import { EmptyBody, parseBody, parseQuery } from './validate';
 
 export interface AdminRoutesDeps {
   /** The officer's use cases (src/admin): the separation of duties is checked there. */
-  admin: { accounts: AccountAdmin; sessions: SessionAdmin; enrollments: EnrollmentAdmin; requireAuditTrail: () => Promise<void> };
+  admin: {
+    accounts: AccountAdmin;
+    cards: Pick<CardAdmin, 'unlock'>;
+    agents: Pick<AgentAdmin, 'unsuspend'>;
+    sessions: SessionAdmin;
+    enrollments: EnrollmentAdmin;
+    requireAuditTrail: () => Promise<void>;
+  };
   /** The acting account as stored now: its roles, not those its session opened with. */
   accounts: ActorLookup;
   /** requireLogin({ roles, api: true }) of the host's session chain. */
@@ -64,6 +74,8 @@ const NoteBody = z.union([z.strictObject({ note: z.string().min(1).max(200).opti
  * - `POST /admin/api/accounts/:login/block|unblock` `{note?}`, `.../reset-password` `{}`;
  * - `POST /admin/api/accounts/:login/unlock` `{}` → `{login, failures}`;
  * - `POST /admin/api/accounts/:login/roles` `{set}` or `{add?, remove?}` → `{login, roles, before, changed, ended}`;
+ * - `POST /admin/api/cards/:uid/unlock` `{}` → `{uid, accountId, failures}`;
+ * - `POST /admin/api/agents/:id/unsuspend` `{}` → `{id, name, status}`;
  * - `GET /admin/api/sessions?login=&cursor=&limit=` → `{sessions, cursor}` (a read: no step-up);
  * - `POST /admin/api/sessions/:handle/end` `{}` → the session ended;
  * - `GET /admin/api/cards/pending` → `{pending: [{uid, login, displayName, agentId, workstation, reader, requestedAt, expiresAt}]}` (a read: no step-up);
@@ -168,6 +180,25 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
     await deps.admin.requireAuditTrail();
     const { account, failures } = await deps.admin.accounts.unlock(by, String(req.params.login));
     res.json({ login: account.login, failures });
+  });
+
+  router.post('/admin/api/cards/:uid/unlock', ...guard, async (req, res) => {
+    parseBody(req, EmptyBody);
+    const uid = normaliseUid(String(req.params.uid));
+    const by = await actingAs(req);
+    await deps.admin.requireAuditTrail();
+    const { binding, failures } = await deps.admin.cards.unlock(by, uid);
+    res.json({ uid: binding.uid, accountId: binding.accountId, failures });
+  });
+
+  router.post('/admin/api/agents/:id/unsuspend', ...guard, async (req, res) => {
+    parseBody(req, EmptyBody);
+    const id = String(req.params.id);
+    if (!isAgentId(id)) throw new CardauthError('agent_not_found', 'no such agent');
+    const by = await actingAs(req);
+    await deps.admin.requireAuditTrail();
+    const agent = await deps.admin.agents.unsuspend(by, id);
+    res.json({ id: agent.id, name: agent.name, status: agent.status });
   });
 
   router.post('/admin/api/accounts/:login/roles', ...guard, async (req, res) => {

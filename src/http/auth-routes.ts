@@ -60,6 +60,7 @@ export function sessionView(user: SessionUser) {
     authTime: new Date(user.authTime).toISOString(),
     workstation: user.workstation,
     previousLogin: user.previousLogin ? { at: new Date(user.previousLogin.at).toISOString(), workstation: user.previousLogin.workstation } : null,
+    failedAttempts: user.failedAttempts ?? 0,
   };
 }
 

@@ -59,7 +59,9 @@ export function sessionGuard(opts: SessionGuardOptions): RequestHandler {
     if (now - user.authTime > maxMs) return end('expired');
     if (due) {
       const problem = await opts.factorProblem({ accountId: user.accountId, uid: user.cardUid, agentId: user.agentId });
-      if (problem) return end('admin', { cause: problem });
+      // A suspension (the abuse rule) refuses the agent's new statements; the sessions it opened
+      // before stay: it is reversible, and an officer who believes the workstation compromised revokes it.
+      if (problem && problem !== 'agent_suspended') return end('admin', { cause: problem });
     }
     const asLocked = () => {
       delete req.user;

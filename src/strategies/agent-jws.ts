@@ -15,12 +15,14 @@ export type StatementRejectReason =
   | 'replayed_nonce'
   | 'agent_unknown'
   | 'agent_not_approved'
+  | 'agent_suspended'
   | 'uid_malformed'
   | 'uid_length'
   | 'uid_random'
   | 'unknown_card'
   | 'revoked_card'
   | 'expired_card'
+  | 'card_locked'
   | 'workstation_mismatch';
 
 /**
@@ -64,7 +66,7 @@ export interface StatementAgent {
   id: string;
   /** Workstation name, shown as where a login happened. */
   name: string;
-  status: 'pending' | 'approved' | 'revoked';
+  status: 'pending' | 'approved' | 'suspended' | 'revoked';
   alg: StatementAlg;
   publicJwk: JWK;
   /** RFC 7638 thumbprint, what an officer compares before approving. */
@@ -147,6 +149,7 @@ export function createAgentJwsVerifier(opts: AgentJwsOptions) {
     const agent = await agents.get(kid);
     await after;
     if (!agent) throw new CardRejectedError('agent_unknown', { agentId: kid });
+    if (agent.status === 'suspended') throw new CardRejectedError('agent_suspended', { agentId: kid });
     if (agent.status !== 'approved') throw new CardRejectedError('agent_not_approved', { agentId: kid });
     if (header.alg !== agent.alg) throw new CardRejectedError('bad_statement', { agentId: kid });
 

@@ -15,7 +15,7 @@ import type { LoginResult } from './session-user';
 
 export interface CardPasswordDeps {
   /** Checks the IP limit before anything else (createCardStep does), so a one-shot password step need not read it again. */
-  cardStep: (input: { statement: string; sessionId: string; source: RequestSource }) => Promise<CardStepResult>;
+  cardStep: (input: { statement: string; sessionId: string; source: RequestSource; oneShot?: boolean }) => Promise<CardStepResult>;
   passwordStep: (input: { card: CardStepResult; login: string; password: string; source: RequestSource; sessionId: string; oneShot?: boolean; account?: Promise<LoginAccount | null> }) => Promise<PasswordPassed>;
   /** The account a login names (the password step's lookup): a one-shot login reads it alongside the card step's first reads. */
   findAccount: (login: string) => Promise<LoginAccount | null>;
@@ -113,7 +113,7 @@ export function createCardPasswordStrategy(deps: CardPasswordDeps): LocalStrateg
       const account = oneShot ? deps.findAccount(login) : undefined;
       account?.catch(() => undefined); // awaited by the password step, if the card step passes
       try {
-        card = oneShot ? await deps.cardStep({ statement, sessionId: req.sessionID, source }) : deps.pendingCard(req);
+        card = oneShot ? await deps.cardStep({ statement, sessionId: req.sessionID, source, oneShot }) : deps.pendingCard(req);
       } catch (err) {
         // An unknown card in a one-shot login: a self-enrollment, when it is on.
         const candidate = deps.selfEnroll && enrollmentCandidate(err, deps.now());

@@ -6,12 +6,13 @@ import type { RequestSource } from '../policy/lockout';
 import type { SessionRules } from '../policy/session-rules';
 import type { SessionSlots } from '../store/session-slots';
 import type { LiveSession, SessionSweep } from '../store/session-sweep';
+import type { AccountStore } from '../store/accounts';
 import { cardAudit } from './card-step';
 import type { LoginResult, SessionUser } from './session-user';
 
 export interface SessionOpenerDeps {
   audit: AuditSink;
-  accounts: { recordLogin(id: string, login: { at: number; workstation: string }): Promise<{ at: number; workstation: string } | null> };
+  accounts: Pick<AccountStore, 'recordLogin'>;
   /** The account's session slots; taking one also indexes the session by card and agent for tap-out. */
   slots: SessionSlots;
   /** Ends sessions by id on every node, as an officer's end does. */
@@ -67,7 +68,8 @@ const other = (s: LiveSession): OtherSession => ({
  * then `session.created`, handed to the audit log in one tick so its group commit writes
  * them in one script call), so if the audit cannot be written the session is never saved
  * (no audit record, no session) and the slot is given back. Then it stores this login as
- * the account's last one and keeps the previous one to show the user (УПД.6).
+ * the account's last one and keeps the previous one, and the failed attempts on the account
+ * since, to show the user (УПД.6).
  *
  * @example
  * const logIn = createLogIn((result, id, req) => openSession(result, id, { source: requestSource(req), replacing: req.sessionID, endSessions: [] }));
@@ -121,7 +123,7 @@ export function createSessionOpener(deps: SessionOpenerDeps) {
       await deps.slots.release(account.id, sessionId).catch(() => undefined); // else the pending key frees it within a minute
       throw err;
     }
-    const previousLogin = await deps.accounts.recordLogin(account.id, { at: authTime, workstation: card.workstation });
+    const { previous, failedAttempts } = await deps.accounts.recordLogin(account.id, { at: authTime, workstation: card.workstation });
     return {
       accountId: account.id,
       login: account.login,
@@ -136,7 +138,8 @@ export function createSessionOpener(deps: SessionOpenerDeps) {
       ip: ctx.source.ip,
       idleSec: rules.idleSec,
       maxSec: rules.maxSec,
-      previousLogin,
+      previousLogin: previous,
+      failedAttempts,
     };
   };
 }

@@ -36,4 +36,6 @@ export interface SessionUser {
   idleSec?: number;
   maxSec?: number;
   previousLogin: { at: number; workstation: string } | null;
+  /** Failed password attempts and card-locked refusals on the account since `previousLogin` (absent in a session opened before it was counted). */
+  failedAttempts?: number;
 }

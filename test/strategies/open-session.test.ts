@@ -30,7 +30,7 @@ function setup(opts: { auditFails?: boolean; bindFails?: boolean } = {}) {
     accounts: {
       recordLogin: async (id, login) => {
         calls.push(`recordLogin:${id}:${login.at}:${login.workstation}`);
-        return { at: 1_000, workstation: 'Кабинет 3' };
+        return { previous: { at: 1_000, workstation: 'Кабинет 3' }, failedAttempts: 0 };
       },
     },
     sessionTtlSec: 43_200,
@@ -66,6 +66,7 @@ describe('session opener', () => {
       idleSec: 900,
       maxSec: 43_200,
       previousLogin: { at: 1_000, workstation: 'Кабинет 3' },
+      failedAttempts: 0,
     });
   });
 
