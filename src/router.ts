@@ -402,13 +402,14 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
   const passwordChange = createPasswordChange({ passwordStep, factorProblem, logIn, passwords: deps.passwords, audit: deps.audit, maxAgeDays: deps.passwordPolicy.maxAgeDays, now });
   router.use(createAuthRoutes({ passport, nonces: deps.nonces, nonceLimit: deps.nonceLimit, cardStep, accounts: deps.accounts, holdForPasswordChange: passwordChange.hold, logIn, unlockFailure: (sid) => deps.lockout.unlockFailure(sid), audit: deps.audit, cardIdentifiesUser: config.CARDAUTH_CARD_IDENTIFIES_USER, selfEnrollment: config.CARDAUTH_SELF_ENROLLMENT, preauthTtlMs: cardStepTtlMs, now }));
   router.use(passwordChange.routes);
+  const presenceStatus = createPresenceStatus({ skud: deps.skud, policy: deps.presencePolicy, now });
   if (deps.admin) {
     const requireLogin = createRequireLogin({ session, errorHandler });
     const stepUpSec = config.CARDAUTH_ADMIN_STEP_UP_SEC;
     router.use(createAdminRoutes({ admin: deps.admin, accounts: deps.accounts, requireLogin, stepUpSec, now }));
-    router.use(createAdminPages({ admin: deps.admin, accounts: deps.accounts, requireAuditTrail: deps.admin.requireAuditTrail, requireLogin, stepUpSec, now, policy: config }));
+    router.use(createAdminPages({ admin: deps.admin, accounts: deps.accounts, requireAuditTrail: deps.admin.requireAuditTrail, requireLogin, stepUpSec, now, policy: config, presenceStatus }));
   }
-  router.use(createPresenceStatusRoute({ status: createPresenceStatus({ skud: deps.skud, policy: deps.presencePolicy, now }), requireLogin: createRequireLogin({ session, errorHandler }) }));
+  router.use(createPresenceStatusRoute({ status: presenceStatus, requireLogin: createRequireLogin({ session, errorHandler }) }));
   router.use(
     createPageRoutes({
       publicOrigin: config.CARDAUTH_PUBLIC_ORIGIN,

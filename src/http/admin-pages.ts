@@ -2,10 +2,12 @@ import { Router } from 'express';
 import type { AccountAdmin } from '../admin/accounts';
 import type { PolicyConfig } from '../admin/policy';
 import type { SessionAdmin } from '../admin/sessions';
+import type { PresenceStatus } from '../presence/status';
 import { createAccountsPage } from './admin-pages/accounts';
 import { createAdminPageKit, type AdminPage, type AdminPageKitDeps } from './admin-pages/kit';
 import { createLockoutsPage } from './admin-pages/lockouts';
 import { createPolicyPage } from './admin-pages/policy';
+import { createPresencePage } from './admin-pages/presence';
 import { createSessionsPage } from './admin-pages/sessions';
 
 export interface AdminPagesDeps extends AdminPageKitDeps {
@@ -13,6 +15,8 @@ export interface AdminPagesDeps extends AdminPageKitDeps {
   admin: { accounts: AccountAdmin; sessions: SessionAdmin };
   /** The config the policy page shows. */
   policy: PolicyConfig;
+  /** The presence feed's status (the СКУД page), as `GET /admin/api/presence` answers it. */
+  presenceStatus: () => Promise<PresenceStatus>;
 }
 
 /**
@@ -32,6 +36,7 @@ export function createAdminPages(deps: AdminPagesDeps): Router {
     createSessionsPage(kit, deps.admin.sessions),
     createLockoutsPage(kit, deps.admin.accounts),
     createPolicyPage(kit, deps.policy),
+    createPresencePage(kit, deps.presenceStatus),
   ];
   kit.setNav(pages.map((p) => p.page));
   router.get('/admin', ...kit.view, (_req, res) => res.redirect(303, pages[0]!.page.path));

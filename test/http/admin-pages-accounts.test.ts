@@ -222,7 +222,7 @@ describe('workbench: accounts and lockouts', () => {
     for (let i = 0; i < srv.config.CARDAUTH_LOCKOUT_ATTEMPTS; i++) await failAttempt(srv.services.lockout, { accountId: victim.id, ip: '192.0.2.8' });
     const officer = srv.client();
     expect((await srv.login(officer, agent, '04B9B9B9B9B9B9', 'xss-officer', password('xss'))).status).toBe(200);
-    const pages = ['/admin/accounts', '/admin/accounts?prefix=%3Cimg', '/admin/accounts/xss', '/admin/sessions', '/admin/lockouts', '/admin/policy'];
+    const pages = ['/admin/accounts', '/admin/accounts?prefix=%3Cimg', '/admin/accounts/xss', '/admin/sessions', '/admin/lockouts', '/admin/policy', '/admin/presence'];
     // Parsed by a real HTML parser (Chromium's, scripts off): no <img> element, the name as text.
     const browser = await launchChromium();
     try {

@@ -1,3 +1,4 @@
+import { exportJWK, generateKeyPair } from 'jose';
 import { sha256Hex } from '../../src/audit/record';
 import { auditRecords, lastAudit } from '../helpers/audit';
 import { launchChromium } from '../helpers/browser';
@@ -26,7 +27,7 @@ describe('workbench pages: the frame', () => {
     expect((await srv.login(c, agent, uid, login, password(login))).status).toBe(200);
     return c;
   };
-  const PAGES = ['/admin/accounts', '/admin/sessions', '/admin/lockouts', '/admin/policy'];
+  const PAGES = ['/admin/accounts', '/admin/sessions', '/admin/lockouts', '/admin/policy', '/admin/presence'];
 
   it('an officer and a chief_admin see every page: 200, no-store, the page CSP, a title, a skip link to <main>, the nav with the current page, one h1', async () => {
     for (const who of ['security', 'chief']) {
@@ -193,6 +194,19 @@ describe('workbench pages: the frame', () => {
     expect([...new Set(handles)].sort()).toEqual(all);
     const one = await officer.get('/admin/sessions?login=s7');
     expect([...one.text.matchAll(/<th scope="row">([^<]+)<\/th>/g)].map((m) => m[1])).toEqual(['s7']);
+  });
+
+  it('the СКУД page shows the presence gate\'s policy and each integration\'s feed, as GET /admin/api/presence answers it', async () => {
+    const { publicKey } = await generateKeyPair('EdDSA', { extractable: true });
+    const skud = await srv.services.skud.add({ name: 'Parsec <b>корпус 1</b>', publicJwk: await exportJWK(publicKey) });
+    const officer = await logIn('security');
+    const api = (await officer.get('/admin/api/presence')).json;
+    const r = await officer.get('/admin/presence');
+    expect(r.status).toBe(200);
+    expect(r.text).toContain('<h1>СКУД</h1>');
+    expect(r.text).toContain(`<dd id="gate">${api.policy.gate === 'on' ? 'включена' : 'выключена'}`);
+    expect(r.text).toMatch(new RegExp(`<tr id="skud-${skud.id}">\\s*<th scope="row">Parsec &lt;b&gt;корпус 1&lt;/b&gt;</th>\\s*<td><code>${skud.fingerprint}</code></td>\\s*<td>—</td>\\s*<td>—</td>\\s*<td><strong class="warn">молчит</strong></td>\\s*<td>0</td>`));
+    expect(api.integrations.find((i: { id: string }) => i.id === skud.id)).toMatchObject({ silent: true, eventsToday: 0, lastStatementAt: null });
   });
 
   it('the policy page shows every effective value and where it came from', async () => {
