@@ -6,7 +6,7 @@ import type { AuditSink } from './audit/record';
 import type { Clock } from './clock';
 import type { ServerConfig } from './config';
 import { CardauthError } from './errors';
-import { createAdminPages } from './http/admin-pages';
+import { createAdminPages, type AdminPagesDeps } from './http/admin-pages';
 import { createAdminRoutes, type AdminRoutesDeps } from './http/admin-routes';
 import { createAuthRoutes, showSession, type AuthRoutesDeps } from './http/auth-routes';
 import { bodyTooLarge, createErrorHandler } from './error-handler';
@@ -120,8 +120,8 @@ export interface AppDeps {
   passwords: Pick<PasswordSetter, 'set'>;
   /** Resolves when Redis and the audit log are usable; rejects otherwise. */
   ready: () => Promise<void>;
-  /** The officer's use cases: with them, the admin API (`/admin/api/`) is mounted. */
-  admin?: AdminRoutesDeps['admin'];
+  /** The officer's use cases: with them, the admin API (`/admin/api/`) and the workbench (`/admin/`) are mounted. */
+  admin?: AdminRoutesDeps['admin'] & AdminPagesDeps['admin'];
   /** The access-control integrations, where each person is, and the presence policy (docs/presence.md). */
   skud: Pick<SkudStore, 'get' | 'list' | 'eventsOn'>;
   presence: Pick<PresenceStore, 'record' | 'state'>;

@@ -62,27 +62,6 @@ export function createAccountAdmin(s: Pick<Stores, 'accounts' | 'lockout' | 'ses
     },
 
     /**
-     * One page of the accounts locked now (a read), with their failed attempts and the time the
-     * lock has left, by SCAN steps from `cursor` until at least `limit` are found or the keyspace ends.
-     */
-    async locked(q: { cursor?: string | undefined; limit: number }): Promise<{ accounts: Array<{ account: AccountView; failures: number; msLeft: number }>; cursor: string | null }> {
-      const found: Array<{ accountId: string; failures: number; msLeft: number }> = [];
-      let cursor = q.cursor ?? '0';
-      do {
-        const step = await s.lockout.scanLocked(cursor, 1000);
-        cursor = step.cursor;
-        found.push(...step.locked);
-      } while (cursor !== '0' && found.length < q.limit);
-      const accounts = [];
-      for (const f of found) {
-        const account = await s.accounts.get(f.accountId);
-        if (account) accounts.push({ account: accountView(account), failures: f.failures, msLeft: f.msLeft });
-      }
-      return { accounts, cursor: cursor === '0' ? null : cursor };
-    },
-
-
-    /**
      * Creates an account (the password checked against the policy and the login and name, stored as
      * an argon2id hash); audited as `account.created`. An officer set the password, so it is
      * temporary: the user changes it at the first login.

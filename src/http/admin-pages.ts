@@ -1,5 +1,9 @@
 import { Router } from 'express';
 import type { AccountAdmin } from '../admin/accounts';
+import type { AgentAdmin } from '../admin/agents';
+import type { CardAdmin } from '../admin/cards';
+import type { IpLockAdmin } from '../admin/ip-lock';
+import type { LockoutView } from '../admin/lockouts';
 import type { PolicyConfig } from '../admin/policy';
 import type { SessionAdmin } from '../admin/sessions';
 import type { PresenceStatus } from '../presence/status';
@@ -12,7 +16,14 @@ import { createSessionsPage } from './admin-pages/sessions';
 
 export interface AdminPagesDeps extends AdminPageKitDeps {
   /** The officer's use cases (src/admin), the same the CLI and the JSON API call. */
-  admin: { accounts: AccountAdmin; sessions: SessionAdmin };
+  admin: {
+    accounts: AccountAdmin;
+    sessions: SessionAdmin;
+    cards: Pick<CardAdmin, 'unlock'>;
+    agents: Pick<AgentAdmin, 'unsuspend'>;
+    ipLocks: Pick<IpLockAdmin, 'unlock'>;
+    lockouts: LockoutView;
+  };
   /** The config the policy page shows. */
   policy: PolicyConfig;
   /** The presence feed's status (the СКУД page), as `GET /admin/api/presence` answers it. */
@@ -34,7 +45,7 @@ export function createAdminPages(deps: AdminPagesDeps): Router {
   const pages: Array<{ page: AdminPage; router: Router }> = [
     createAccountsPage(kit, deps.admin.accounts),
     createSessionsPage(kit, deps.admin.sessions),
-    createLockoutsPage(kit, deps.admin.accounts),
+    createLockoutsPage(kit, deps.admin),
     createPolicyPage(kit, deps.policy),
     createPresencePage(kit, deps.presenceStatus),
   ];

@@ -102,11 +102,12 @@ export interface Lockout {
    */
   accountCount(accountId: string): Promise<{ failures: number; msLeft: number }>;
   /**
-   * One SCAN step (COUNT `count`) over the accounts' failure counts: those locked now (the
-   * count at the threshold), with the time the lock has left, and the cursor to go on from
-   * (`'0'`: done). A step may answer none while the cursor goes on.
+   * One SCAN step (COUNT `count`) over the accounts' (or the cards') failure counts: those
+   * locked now (the count at the scope's threshold), by account id (or card UID), with the time
+   * the lock has left, and the cursor to go on from (`'0'`: done). A step may answer none while
+   * the cursor goes on.
    */
-  scanLocked(cursor: string, count: number): Promise<{ cursor: string; locked: Array<{ accountId: string; failures: number; msLeft: number }> }>;
+  scanLocked(scope: 'account' | 'card', cursor: string, count: number): Promise<{ cursor: string; locked: Array<{ id: string; failures: number; msLeft: number }> }>;
   /** An officer's unlock. */
   unlock(accountId: string): Promise<void>;
   /** The card's count as stored (see accountCount); `locked` when it is over CARDAUTH_CARD_LOCKOUT_ATTEMPTS. One script call. */
@@ -353,17 +354,19 @@ export function createLockout(deps: { redis: Redis; config: LockoutConfig; rando
       const [count, ms] = await guard(Promise.all([redis.get(key), redis.pttl(key)]), 'lockout store');
       return { failures: Number(count ?? 0), msLeft: Math.max(0, ms) };
     },
-    async scanLocked(cursor, count) {
-      const [next, found] = await guard(redis.scan(cursor, 'MATCH', keys.account('*'), 'COUNT', count), 'lockout store');
+    async scanLocked(scope, cursor, count) {
+      const key = scope === 'account' ? keys.account : keys.card;
+      const threshold = scope === 'account' ? config.attempts : config.cardAttempts;
+      const [next, found] = await guard(redis.scan(cursor, 'MATCH', key('*'), 'COUNT', count), 'lockout store');
       if (found.length === 0) return { cursor: next, locked: [] };
       const tx = redis.pipeline();
       for (const key of found) tx.get(key).pttl(key);
       const replies = (await guard(tx.exec(), 'lockout store')) ?? [];
-      const locked = found.flatMap((key, i) => {
+      const locked = found.flatMap((k, i) => {
         const [[e1, count], [e2, ms]] = [replies[2 * i] ?? [null, null], replies[2 * i + 1] ?? [null, null]];
         if (e1 || e2) throw new CardauthError('unavailable', 'lockout store unavailable', { cause: e1 ?? e2 });
         const failures = Number(count ?? 0);
-        return failures >= config.attempts ? [{ accountId: key.slice(keys.account('').length), failures, msLeft: Math.max(0, Number(ms)) }] : [];
+        return failures >= threshold ? [{ id: k.slice(key('').length), failures, msLeft: Math.max(0, Number(ms)) }] : [];
       });
       return { cursor: next, locked };
     },

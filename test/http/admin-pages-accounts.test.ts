@@ -35,7 +35,7 @@ describe('workbench: accounts and lockouts', () => {
   ];
   const password = (login: string) => `Пароль-${login}-2026!`;
   const SURNAMES = ['Иванова', 'Иванов', 'Петров', 'Сидорова', 'Abramov', 'ivanchenko', 'Ёлкин'];
-  suiteServer({ clock, env: { CARDAUTH_SESSION_IDLE_SEC: '3600', CARDAUTH_IP_ATTEMPTS: '1000' } }, async (s, a, redis) => {
+  suiteServer({ clock, env: { CARDAUTH_SESSION_IDLE_SEC: '3600', CARDAUTH_IP_ATTEMPTS: '1000', CARDAUTH_CARD_LOCKOUT_ATTEMPTS: '3' } }, async (s, a, redis) => {
     [srv, agent, redisUrl] = [s, a, redis.url];
     for (const [login, uid, roles] of PEOPLE) await srv.account(login, password(login), uid, roles);
     // A few hundred more, sharing prefixes, every role, some blocked (one hash: argon2 is slow).
@@ -189,6 +189,45 @@ describe('workbench: accounts and lockouts', () => {
     expect(statusOf(after.text)).toBe(`Блокировка входа ivanova снята (неудачных попыток было: ${srv.config.CARDAUTH_LOCKOUT_ATTEMPTS}).`);
     expect(await lastAudit(srv.redis, 'account.unlocked')).toMatchObject({ outcome: 'success', subject: { login: 'ivanova' }, details: expect.objectContaining({ via: 'web' }) });
     await srv.services.lockout.unlock(chiefAcc.id);
+  });
+
+  it('lockouts: a locked card, a suspended workstation and a locked IP, each undone from the page by its own use case (audited)', async () => {
+    const ivanova = (await stored('ivanova'))!;
+    const uid = PEOPLE.find(([l]) => l === 'ivanova')![1];
+    for (let i = 0; i < 3; i++) await failAttempt(srv.services.lockout, { accountId: ivanova.id, ip: '192.0.2.9', cardUid: uid });
+    await srv.services.lockout.unlock(ivanova.id); // the account's own count, so only the card stays locked
+    const rogue = await srv.agent({ name: 'РМ <i>7</i>' });
+    expect((await srv.services.agents.countRefusal(rogue.id, { max: 1, windowSec: 60 })).suspended).toBe(true);
+    for (let i = 0; i < srv.config.CARDAUTH_IP_ATTEMPTS; i++) await srv.services.lockout.recordIpFailure('198.51.100.4');
+    expect((await srv.services.lockout.ipCount('198.51.100.4')).locked).toBe(true);
+
+    const officer = await logIn('security');
+    const page = await officer.get('/admin/lockouts');
+    expect(page.text).toMatch(new RegExp(`<tr id="card-${uid}">\\s*<th scope="row"><code>${uid}</code></th>\\s*<td><a href="/admin/accounts/ivanova">ivanova</a> \\(Д-р ivanova\\)</td>\\s*<td>3</td>`));
+    expect(page.text).toMatch(new RegExp(`<tr id="agent-${rogue.id}">\\s*<th scope="row">РМ &lt;i&gt;7&lt;/i&gt;</th>`));
+
+    const card = await submitFrom(officer, '/admin/lockouts', `/admin/lockouts/cards/${uid.toLowerCase()}/unlock`);
+    expect([card.status, card.headers.get('location')]).toEqual([303, '/admin/lockouts']);
+    expect((await srv.services.lockout.cardCount(uid)).failures).toBe(0);
+    expect(await lastAudit(srv.redis, 'card.unlocked')).toMatchObject({ outcome: 'success', cardUid: uid, details: expect.objectContaining({ via: 'web' }) });
+    expect(statusOf((await officer.get('/admin/lockouts')).text)).toBe(`Блокировка карты ${uid} снята (неудачных попыток было: 3).`);
+
+    expect((await submitFrom(officer, '/admin/lockouts', `/admin/lockouts/agents/${rogue.id}/unsuspend`)).status).toBe(303);
+    expect((await srv.services.agents.get(rogue.id))!.status).toBe('approved');
+    expect(await lastAudit(srv.redis, 'agent.unsuspended')).toMatchObject({ outcome: 'success', details: expect.objectContaining({ via: 'web' }) });
+    const again = await submitFrom(officer, '/admin/lockouts', `/admin/lockouts/agents/${rogue.id}/unsuspend`);
+    expect([again.status, errorCodeOf(again.text)]).toEqual([409, 'agent_state']);
+
+    expect((await submitFrom(officer, '/admin/lockouts', '/admin/lockouts/ip-unlock', { ip: '198.51.100.4' })).status).toBe(303);
+    expect((await srv.services.lockout.ipCount('198.51.100.4')).failures).toBe(0);
+    expect(await lastAudit(srv.redis, 'ip.unlocked')).toMatchObject({ outcome: 'success', details: expect.objectContaining({ via: 'web' }) });
+    const bad = await submitFrom(officer, '/admin/lockouts', '/admin/lockouts/ip-unlock', { ip: 'not-an-ip' });
+    expect([bad.status, errorCodeOf(bad.text)]).toEqual([400, 'bad_request']);
+    const badUid = await submitFrom(officer, '/admin/lockouts', '/admin/lockouts/cards/zz/unlock');
+    expect(badUid.status).toBe(400);
+    const after = (await officer.get('/admin/lockouts')).text;
+    expect(after).toContain('Заблокированных карт нет.');
+    expect(after).toContain('Приостановленных рабочих станций нет.');
   });
 
   it('the JSON API: create (201, the password once), block, unblock, reset-password; an auditor 403; the step-up and Origin as every write', async () => {
