@@ -407,7 +407,7 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
     const requireLogin = createRequireLogin({ session, errorHandler });
     const stepUpSec = config.CARDAUTH_ADMIN_STEP_UP_SEC;
     router.use(createAdminRoutes({ admin: deps.admin, accounts: deps.accounts, requireLogin, stepUpSec, now }));
-    router.use(createAdminPages({ admin: deps.admin, accounts: deps.accounts, requireAuditTrail: deps.admin.requireAuditTrail, requireLogin, stepUpSec, now, policy: config, presenceStatus }));
+    router.use(createAdminPages({ admin: deps.admin, accounts: deps.accounts, requireAuditTrail: deps.admin.requireAuditTrail, requireLogin, stepUpSec, now, policy: config, presenceStatus, logger: deps.logger }));
   }
   router.use(createPresenceStatusRoute({ status: presenceStatus, requireLogin: createRequireLogin({ session, errorHandler }) }));
   router.use(

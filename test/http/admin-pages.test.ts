@@ -1,6 +1,6 @@
 import { exportJWK, generateKeyPair } from 'jose';
 import { sha256Hex } from '../../src/audit/record';
-import { auditRecords, lastAudit } from '../helpers/audit';
+import { auditRecords, lastAudit, withAuditUnusable } from '../helpers/audit';
 import { launchChromium } from '../helpers/browser';
 import { manualClock, sessionIdOf, suiteServer, type TestAgent, type TestClient, type TestServer } from '../helpers/app';
 import { csrfOf, errorCodeOf, postForm, statusOf, submitFrom } from '../helpers/pages';
@@ -151,6 +151,18 @@ describe('workbench pages: the frame', () => {
     expect([r.status, errorCodeOf(r.text)]).toEqual([404, 'session_not_found']);
     expect(r.text).toContain('Сеанс уже завершён. Обновите список.');
     expect(r.text).toContain('<h1>Сеансы</h1>');
+  });
+
+  it('an infrastructure failure (the audit trail unusable) is a 503 page that says to try again, and the action did not run', async () => {
+    const clinician = await logIn('ivanova');
+    const handle = sha256Hex(sessionIdOf(clinician));
+    const officer = await logIn('security');
+    const token = csrfOf((await officer.get('/admin/sessions')).text);
+    const r = await withAuditUnusable(srv.redis, () => postForm(officer, `/admin/sessions/${handle}/end`, { _csrf: token }));
+    expect([r.status, errorCodeOf(r.text), r.headers.get('retry-after')]).toEqual([503, 'unavailable', '5']);
+    expect(r.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(r.text).toContain('Сервис временно недоступен. Попробуйте ещё раз через минуту.');
+    expect((await clinician.get('/auth/session')).status).toBe(200);
   });
 
   it('step-up: an officer whose login is older than the window is sent to log in again (303 /login?reauth=1&next=<the page>) before the action runs; a view needs none', async () => {

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { ChangedBy } from '../../admin/record-change';
 import { CardauthError } from '../../errors';
+import { errorMessage, type Logger } from '../../logger';
 import type { Role } from '../../store/accounts';
 import type { SessionUser } from '../../strategies/session-user';
 import { actingAs, type ActorLookup } from '../acting-as';
@@ -53,6 +54,8 @@ export interface AdminPageKitDeps {
   /** CARDAUTH_ADMIN_STEP_UP_SEC. */
   stepUpSec: number;
   now: () => number;
+  /** Where an infrastructure failure of a page is logged (never a request body). */
+  logger: Pick<Logger, 'error'>;
 }
 
 /** What {@link createAdminPageKit} gives each page. */
@@ -64,7 +67,11 @@ export interface AdminPageKit {
    * `locals.heading` (a text key and its params) titles it instead of the page's label.
    */
   render(req: Request, res: Response, shown: Shown, page: AdminPage | null, view: string, locals?: Record<string, unknown>): void;
-  /** The workbench router's last step: a refusal before the page (role, CSRF) as an HTML page. */
+  /**
+   * The workbench router's last step: a refusal before the page (role, CSRF) as an HTML page,
+   * and an infrastructure failure (Redis, the audit trail) logged and answered 503 as an HTML
+   * page that says to try again: nothing was changed.
+   */
   errors: ErrorRequestHandler;
   /** The nav, in order: every page the workbench mounts. */
   setNav(pages: readonly AdminPage[]): void;
@@ -147,8 +154,15 @@ export function createAdminPageKit(deps: AdminPageKitDeps): AdminPageKit {
   };
 
   const errors: ErrorRequestHandler = (err, req, res, next) => {
-    if (!(err instanceof CardauthError) || err.status >= 500 || res.headersSent) return next(err);
-    render(req, res, { status: err.status, error: err }, null, 'error');
+    if (res.headersSent) return next(err);
+    if (err instanceof CardauthError && err.status < 500) return render(req, res, { status: err.status, error: err }, null, 'error');
+    // Anything else is ours or the infrastructure's: logged as the server's error handler logs
+    // it, the person told to try again (a library's own 4xx, e.g. a body too large, goes on).
+    if (!(err instanceof CardauthError) && typeof (err as { status?: unknown })?.status === 'number' && (err as { status: number }).status < 500) return next(err);
+    const failure = err instanceof CardauthError ? err : new CardauthError('unavailable', 'service temporarily unavailable', { cause: err });
+    deps.logger.error('request_failed', { method: req.method, path: req.path, code: failure.code, err: errorMessage(failure.cause ?? err) });
+    res.setHeader('Retry-After', '5');
+    render(req, res, { status: 503, error: new CardauthError('unavailable', 'service temporarily unavailable') }, null, 'error');
   };
 
   return {
