@@ -18,6 +18,8 @@ export interface RedisServerOptions {
   appendfsync?: 'always' | 'everysec' | 'no';
   /** More redis-server arguments, e.g. `['--aclfile', file]` or `['--replicaof', '127.0.0.1', '6390']`. */
   extraArgs?: readonly string[];
+  /** Its environment. Default this process's. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface RunningRedis {
@@ -60,6 +62,7 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Run
       ...(options.extraArgs ?? []),
     ],
     deathSignal: 'SIGTERM',
+    ...(options.env ? { env: options.env } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
   try {

@@ -23,9 +23,9 @@ export interface TestRedis {
  * Starts a real redis-server on a free loopback port with its own temp dir
  * and append-only file (the same runner as the demo, dev/redis-server.ts;
  * `appendfsync always` unless `opts` says otherwise; `extraArgs`, e.g. an
- * `--aclfile`, as they are).
+ * `--aclfile`, as they are; `env`, e.g. an LD_PRELOAD, for its process).
  */
-export async function startRedis(opts: Pick<RedisServerOptions, 'appendfsync' | 'extraArgs'> = {}): Promise<TestRedis> {
+export async function startRedis(opts: Pick<RedisServerOptions, 'appendfsync' | 'extraArgs' | 'env'> = {}): Promise<TestRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'cardauth-redis-'));
   let running: RunningRedis | undefined;
