@@ -2,14 +2,18 @@ import type Redis from 'ioredis';
 import { cardauth } from '../lib/cardauth';
 import { runFor, type LoadResult } from '../lib/load';
 import { startRedis, type BenchRedis } from '../lib/redis';
-import { fmt, sleep } from '../lib/stats';
+import { CORES } from '../lib/proc';
+import { seed } from '../lib/seed';
+import { fmt, median, sleep } from '../lib/stats';
 import type { Row, Section } from '../lib/types';
 import { EVENT } from './audit-append';
+import { loginRun, startTarget } from './login-throughput';
 
 /** `xadd`: bare XADDs one at a time (the fsync's own cost, no group commit); then the audit log with 1 and 64 appends in flight. */
 const RUNS = ['xadd', 1, 64] as const;
 type Run = (typeof RUNS)[number];
 const ROUNDS = 2;
+const LOGIN_PAIRS = 3;
 
 /** Resolves once `replica` says its link to the primary is up and synced. */
 async function replicaUp(replica: Redis): Promise<void> {
@@ -96,6 +100,37 @@ export const auditDurabilitySection: Section = {
         });
       }
     }
+    // Full logins (the login section's one-shot logins, 8 × cores clients) on a server child per Redis, alternating.
+    const concurrency = 8 * CORES;
+    const targets = await Promise.all(
+      [lazy, always].map(async (r) => {
+        const seeded = await seed({ redisUrl: r.url, origin: 'http://127.0.0.1:1', count: concurrency, prefix: 'du' });
+        return { redis: r, seeded, target: await startTarget(ctx, r, seeded) };
+      }),
+    );
+    ctx.log(`logins: ${concurrency} clients, everysec / always, ${LOGIN_PAIRS} pairs of ${ctx.ms(3)} ms after a warm-up`);
+    let expect = 40;
+    for (const t of targets) expect = Math.max(expect, (await loginRun(t.target, t.redis, t.seeded, ctx.ms(1), 100)).load.perSec);
+    const loginPairs: Array<{ lazy: LoadResult; always: LoadResult }> = [];
+    for (let i = 0; i < LOGIN_PAIRS; i++) {
+      const [a, b] = i % 2 === 0 ? [targets[0]!, targets[1]!] : [targets[1]!, targets[0]!];
+      const first = (await loginRun(a.target, a.redis, a.seeded, ctx.ms(3), expect)).load;
+      const second = (await loginRun(b.target, b.redis, b.seeded, ctx.ms(3), expect)).load;
+      expect = Math.max(expect, first.perSec, second.perSec);
+      loginPairs.push(a.redis === lazy ? { lazy: first, always: second } : { lazy: second, always: first });
+    }
+    const loginLazy = median(loginPairs.map((p) => p.lazy.perSec));
+    const loginAlways = median(loginPairs.map((p) => p.always.perSec));
+    const loginErrors = loginPairs.reduce((a, p) => a + p.lazy.errors + p.always.errors, 0);
+    rows.push({
+      metric: 'full login (one-shot POST /auth/login): appendfsync always vs everysec',
+      value: loginAlways,
+      unit: 'logins/s',
+      baseline: { label: 'everysec', value: loginLazy, unit: '/s' },
+      ratio: median(loginPairs.map((p) => p.always.perSec / p.lazy.perSec)),
+      note: `median of ${LOGIN_PAIRS} alternating pairs; p50 ${fmt(median(loginPairs.map((p) => p.always.latencyMs.p50)), 0)} vs ${fmt(median(loginPairs.map((p) => p.lazy.latencyMs.p50)), 0)} ms`,
+    });
+
     const bound = ctx.shared.boundPerSec;
     if (bound) {
       const top = rate('always', 64);
@@ -113,7 +148,7 @@ export const auditDurabilitySection: Section = {
       details: [
         `each figure: mean of ${ROUNDS} windows of ${win} ms, ABC/CBA order; one node (one ioredis client, the log's group commit batches what is in flight)`,
         `WAIT 1 1000 after every acknowledged append, on the appending connection: the record is in the replica's memory (not its disk) when the append counts`,
-        `appends that failed: ${errors}; every chain verified after its window`,
+        `appends that failed: ${errors}; every chain verified after its window; logins that failed: ${loginErrors}`,
       ],
     };
   },

@@ -116,6 +116,27 @@ describe('the app user (cardauth) can only append to and read audit:*', () => {
     }
     expect(JSON.stringify(lines)).not.toContain(redis.passwordOf('cardauth'));
   });
+
+  it('a wrong password in REDIS_URL: the server says Redis is not ready and listens anyway (503s); no log line holds the password', async () => {
+    const lines: unknown[] = [];
+    const keep = (event: string, fields?: Record<string, unknown>) => void lines.push({ event, ...fields });
+    const port = await freePort();
+    const wrong = 'not-the-password-4711';
+    const config = loadServerConfig({
+      REDIS_URL: redis.urlAs('cardauth').replace(redis.passwordOf('cardauth'), wrong),
+      CARDAUTH_PORT: String(port),
+      CARDAUTH_PUBLIC_ORIGIN: `http://127.0.0.1:${port}`,
+      CARDAUTH_SESSION_SECRET: TEST_SECRET,
+    });
+    const server = await startServer({ config, logger: { info: keep, warn: keep, error: keep }, clock: systemClock, redisWaitMs: 300 });
+    try {
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
+    } finally {
+      await server.close();
+    }
+    expect(lines).toEqual(expect.arrayContaining([expect.objectContaining({ event: 'redis_error', err: expect.stringMatching(/WRONGPASS/) }), expect.objectContaining({ event: 'redis_not_ready' })]));
+    expect(JSON.stringify(lines)).not.toContain(wrong);
+  });
 });
 
 describe('the officers\' command line as cardauth-admin', () => {
