@@ -32,7 +32,7 @@ export async function readAuditDurability(redis: Pick<Redis, 'config'>): Promise
 
 /**
  * The server's start-up check of the audit's Redis. Unsafe persistence
- * refuses the start (`config_invalid`) when `require` is true, else logs
+ * refuses the start (`config_invalid`) when `refuseUnsafe` is true, else logs
  * `audit_fsync_unsafe` at warn level; an unknown one (e.g. an ACL user
  * refused CONFIG) logs `audit_fsync_unchecked` and goes on, since the
  * operator may have checked it out of band.
@@ -40,13 +40,13 @@ export async function readAuditDurability(redis: Pick<Redis, 'config'>): Promise
  * @example
  * await checkAuditDurability(redis, logger, config.CARDAUTH_AUDIT_REQUIRE_FSYNC);
  */
-export async function checkAuditDurability(redis: Pick<Redis, 'config'>, logger: Logger, require: boolean): Promise<AuditDurability> {
+export async function checkAuditDurability(redis: Pick<Redis, 'config'>, logger: Logger, refuseUnsafe: boolean): Promise<AuditDurability> {
   const found = await readAuditDurability(redis);
   if (found.state === 'unknown') {
     logger.warn('audit_fsync_unchecked', { why: found.why, note: 'cannot read the Redis persistence settings; the audit needs appendonly yes and appendfsync always (docs/audit.md)' });
   } else if (found.state === 'unsafe') {
     const message = `Redis persists with appendonly ${found.appendonly}, appendfsync ${found.appendfsync}: a crash can lose acknowledged audit records; set appendonly yes and appendfsync always (docs/audit.md), or CARDAUTH_AUDIT_REQUIRE_FSYNC=false to accept the risk`;
-    if (require) throw new CardauthError('config_invalid', message);
+    if (refuseUnsafe) throw new CardauthError('config_invalid', message);
     logger.warn('audit_fsync_unsafe', { appendonly: found.appendonly, appendfsync: found.appendfsync, note: 'a crash can lose acknowledged audit records (CARDAUTH_AUDIT_REQUIRE_FSYNC=false)' });
   }
   return found;

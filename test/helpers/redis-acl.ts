@@ -19,6 +19,11 @@ const ACL_CONF = join(__dirname, '..', '..', 'docs', 'redis-acl.conf');
  * A real redis-server with the users of docs/redis-acl.conf loaded from an ACL file (the
  * shipped lines without their comments, each CHANGE-ME replaced with a test password), and
  * the default user left unrestricted for the test's own client() (seeding, checking).
+ *
+ * @example
+ * const redis = await startAclRedis();
+ * const app = new Redis(redis.urlAs('cardauth'));
+ * await app.del('audit:log'); // rejects: NOPERM
  */
 export async function startAclRedis(): Promise<AclRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'cardauth-acl-'));
