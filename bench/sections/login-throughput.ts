@@ -1,5 +1,5 @@
 import { forkChild, profileChild, type Child } from '../lib/children';
-import { Browser, HttpTarget } from '../lib/http';
+import { Browser, HttpError, HttpTarget } from '../lib/http';
 import { runFor, type LoadResult } from '../lib/load';
 import { summariseProfile, type CpuProfile } from '../lib/profile';
 import { CORES, cpuMeter, type CpuReport } from '../lib/proc';
@@ -160,6 +160,11 @@ async function timedLogins(
         p = await prepareLogin(b, seeded.agent, user);
       }
       await submitLogin(b, p, user, mode);
+      // As a shift does: the clinician's one session (CARDAUTH_SESSION_LIMITS) ends before the
+      // next login of the same account, so each account's live sessions stay one (the slot
+      // script reads them all). Counted in the window: a login now costs its logout too.
+      const out = await b.request('POST', '/auth/logout');
+      if (out.status !== 204) throw new HttpError('POST /auth/logout', out);
     }),
   );
   const cpu = meter();

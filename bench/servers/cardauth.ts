@@ -63,6 +63,9 @@ export async function startCardauth(opts: CardauthServerOptions): Promise<Runnin
     CARDAUTH_SESSION_SECRET: BENCH_SECRET,
     // The load generator is one address standing for many workstations.
     CARDAUTH_NONCE_PER_MIN: '1000000',
+    // A bench account logs in again and again (probes, pairs of windows); the timed login loop logs
+    // each login out (see login-throughput), so the live count stays small, but not to zero.
+    CARDAUTH_SESSION_LIMITS: 'clinician=100',
     ...opts.env,
   });
   const logger = countingLogger(`[cardauth ${process.pid}]`);
