@@ -4,6 +4,7 @@ import { loginThroughputSection } from './login-throughput';
 import { sessionReadSection } from './session-read';
 import { loginRssSection } from './login-rss';
 import { auditAppendSection } from './audit-append';
+import { auditVerifySection } from './audit-verify';
 import { agentSection } from './agent';
 import { oidcSection } from './oidc';
 
@@ -13,4 +14,4 @@ import { oidcSection } from './oidc';
  * (`--only=login,session`). Add a section by writing a `Section` in this
  * folder and listing it here.
  */
-export const SECTIONS: Section[] = [argon2LibsSection, loginThroughputSection, sessionReadSection, oidcSection, loginRssSection, auditAppendSection, agentSection];
+export const SECTIONS: Section[] = [argon2LibsSection, loginThroughputSection, sessionReadSection, oidcSection, loginRssSection, auditAppendSection, auditVerifySection, agentSection];

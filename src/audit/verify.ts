@@ -92,6 +92,12 @@ type Entry = [id: string, fields: string[]];
  *   hash the chain does not have at that seq, while a later checkpoint
  *   agrees with the chain (so the chain was not rewritten there).
  *
+ * Speed: records are decoded without re-encoding their text (see
+ * fromStreamFields); the canonical form is checked only where it can show
+ * something the links cannot: the head, and the last good record before a
+ * break (a record the next one links to cannot have been rewritten, since
+ * its hash would differ). The next XRANGE batch is read while one is checked.
+ *
  * Without `checkpointKeys` the tail after the last record is unprotected:
  * records cut from the end, and a tail rewritten consistently, pass.
  *
@@ -133,11 +139,21 @@ export async function verifyAuditChain({ redis, key = 'audit:log', batch = 1000,
     let count = 0;
     let prev = GENESIS_PREV;
     let head: AuditHead | null = null;
-    let start = '-';
     /** The first checkpoint the chain disagrees with, and whether a later one agrees. */
     let disagreed: { at: AuditVerifyResult & { ok: false }; written: number; signed: number; laterAgrees: boolean } | undefined;
-    /** A chain break, unless a checkpoint disagreed before it (an earlier break). */
-    const stop = (r: AuditVerifyResult & { ok: false }): AuditVerifyResult => (disagreed ? verdictOf(disagreed) : r);
+    let lastPrev = GENESIS_PREV;
+    let lastId = '';
+    let lastFields: readonly string[] | undefined;
+    /**
+     * The last good record, when its text is not canonical (checked only here: a record the
+     * next one links to cannot have been rewritten, its hash would differ).
+     */
+    const rewrittenLast = (): AuditVerifyResult | undefined => {
+      const d = lastFields && fromStreamFields(lastFields);
+      return d?.ok && !d.intact ? { ok: false, count: count - 1, firstBroken: { kind: 'record_edited', reason: 'hash_mismatch', seq: d.seq, id: lastId } } : undefined;
+    };
+    /** A chain break, unless an earlier one shows: a checkpoint disagreed, or the last good record was rewritten. */
+    const stop = (r: AuditVerifyResult & { ok: false }): AuditVerifyResult => (disagreed ? verdictOf(disagreed) : (rewrittenLast() ?? r));
     const verdictOf = (m: NonNullable<typeof disagreed>): AuditVerifyResult => {
       // A record written after the checkpoint signed: the tail was cut and written again. Else
       // the chain was rewritten and re-hashed at or before it; unless a later checkpoint agrees
@@ -145,18 +161,24 @@ export async function verifyAuditChain({ redis, key = 'audit:log', batch = 1000,
       const kind: AuditBreakKind = m.written > m.signed ? 'tail_truncated' : m.laterAgrees ? 'checkpoint_forged' : 'record_edited';
       return { ...m.at, firstBroken: { ...m.at.firstBroken, kind, reason: kind === 'checkpoint_forged' ? 'head_not_in_chain' : 'checkpoint_mismatch' } };
     };
-    let lastPrev = GENESIS_PREV;
-    let lastId = '';
+    let reading = xrange('-', batch);
     for (;;) {
-      const entries = await xrange(start, batch);
+      const entries = await reading;
+      // The next batch is read while this one is checked (a break that returns early leaves it unread).
+      const tail = entries[entries.length - 1];
+      const more = tail !== undefined && entries.length === batch;
+      if (more) {
+        reading = xrange(`(${tail[0]}`, batch);
+        reading.catch(() => undefined);
+      }
       /** The record after entry `i`, read. */
       const peek = async (i: number) => {
         const next = entries[i + 1] ?? (await xrange(`(${(entries[i] as Entry)[0]}`, 1))[0];
-        return next ? fromStreamFields(next[1]) : undefined;
+        return next ? fromStreamFields(next[1], { canonical: false }) : undefined;
       };
       for (let i = 0; i < entries.length; i++) {
         const [id, fields] = entries[i] as Entry;
-        const d = fromStreamFields(fields);
+        const d = fromStreamFields(fields, { canonical: false });
         const broken = (kind: AuditBreakKind, reason: AuditBreak, more: Partial<AuditBroken> = {}) => ({
           ok: false as const,
           count,
@@ -188,14 +210,15 @@ export async function verifyAuditChain({ redis, key = 'audit:log', batch = 1000,
         count += 1;
         lastPrev = d.prev;
         lastId = id;
+        lastFields = fields;
         prev = d.hash;
         head = { seq: d.seq, hash: d.hash };
       }
-      const last = entries[entries.length - 1];
-      if (!last || entries.length < batch) break;
-      start = `(${last[0]}`;
+      if (!more) break;
     }
     if (disagreed) return verdictOf(disagreed);
+    const altered = rewrittenLast();
+    if (altered) return altered;
     const valid = checked.filter((c): c is Extract<CheckedCheckpoint, { ok: true }> => c.ok);
     const past = valid.find((c) => c.checkpoint.seq > count);
     if (past) return { ok: false, count, firstBroken: { kind: 'tail_truncated', reason: 'head_before_checkpoint', seq: count + 1, checkpointId: past.id } };
