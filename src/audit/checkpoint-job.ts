@@ -53,9 +53,10 @@ export function createCheckpointJob(deps: CheckpointJobDeps) {
 
   return {
     tick,
-    /** Looks every `everyMs`; the timer does not hold the process. */
+    /** Looks now, then every `everyMs`; the timer does not hold the process. */
     start() {
       if (timer) return;
+      void safeTick();
       timer = setInterval(() => void safeTick(), everyMs);
       timer.unref();
     },
