@@ -312,6 +312,13 @@ export const SERVER_KEYS = {
     'Refuse to start when the Redis the server uses answers that it does not fsync every write (`appendonly yes` + `appendfsync always`): with `everysec` a crash of the machine can lose up to a second of acknowledged audit records (docs/audit.md, Durability). false: log `audit_fsync_unsafe` and start. A Redis user refused CONFIG GET (an ACL, docs/redis-acl.conf) cannot be checked: the server logs `audit_fsync_unchecked` and starts.',
     'true',
   ),
+  CARDAUTH_AUDIT_KEYS_FILE: key(
+    z.string(),
+    'Signed audit checkpoints (docs/audit.md): the JSON file of the audit\'s private Ed25519 keys, mode 0600, the same file on every node; make it with `cardauth audit keys init --out FILE`. The first key signs `{seq, headHash, time}` of the chain\'s head into `audit:checkpoints`; `audit verify` checks them. Empty: no checkpoints, and `audit verify` says the tail of the chain is unprotected.',
+    '',
+  ),
+  CARDAUTH_AUDIT_CHECKPOINT_RECORDS: key(int(1, 1000000), 'Signed audit checkpoints: a node signs one once the chain\'s head is this many records past the last checkpoint (or CARDAUTH_AUDIT_CHECKPOINT_SEC passed), one node at a time.', '1000'),
+  CARDAUTH_AUDIT_CHECKPOINT_SEC: key(int(1, 86400), 'Signed audit checkpoints: a node signs one once the last is this old and records came since (or CARDAUTH_AUDIT_CHECKPOINT_RECORDS came first).', '300'),
   CARDAUTH_SIEM_HOST: key(z.string(), 'SIEM forwarding (`cardauth audit forward`): host of the SIEM\'s syslog receiver (RFC 5424 over TCP, octet-counted frames). Empty: `audit forward` refuses to start.', ''),
   CARDAUTH_SIEM_PORT: key(int(1, 65535), 'SIEM forwarding: the receiver\'s port (514 is usual for TCP, 6514 for TLS).', '514'),
   CARDAUTH_SIEM_TLS: key(bool, 'SIEM forwarding: TLS (RFC 5425), the receiver\'s certificate checked against CARDAUTH_SIEM_CA_FILE, else the system\'s CAs, and its host name.', 'false'),
@@ -592,6 +599,7 @@ export const STORE_KEYS = [
   'CARDAUTH_PRESENCE_ROLES',
   'CARDAUTH_PRESENCE_SILENT_SEC',
   'CARDAUTH_PRESENCE_ON_SILENT',
+  'CARDAUTH_AUDIT_KEYS_FILE',
 ] as const satisfies readonly (keyof ServerConfig)[];
 export type StoresConfig = Pick<ServerConfig, (typeof STORE_KEYS)[number]>;
 

@@ -2,6 +2,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Router } from 'express';
 import { createInactivityJob } from './admin/inactivity-job';
+import { createCheckpointWriter } from './audit/checkpoint';
+import { createCheckpointJob } from './audit/checkpoint-job';
+import { readAuditKeys } from './audit/keys';
 import { policyAppliedRecord } from './admin/policy';
 import { createAppParts } from './app';
 import { checkAuditDurability } from './audit/durability';
@@ -51,7 +54,8 @@ export interface StartServerDeps {
  * It mounts `extraRoutes` after its own; the shipped `cardauth serve` passes none
  * (the demo's server, `serve` in dev/cli.ts, passes the demo's).
  * With the OpenID provider on it runs its back-channel logout
- * (src/oidc/backchannel-worker.ts) until close().
+ * (src/oidc/backchannel-worker.ts) until close(); with an audit key file, the
+ * audit checkpoints (src/audit/checkpoint-job.ts).
  *
  * Rejects with `unavailable` when it cannot listen (e.g. the port is taken),
  * after disconnecting Redis; with `config_invalid` when Redis answers that it
@@ -97,8 +101,14 @@ export async function startServer(deps: StartServerDeps): Promise<RunningServer>
   if (!(await recordPolicy())) redis.once('ready', () => void recordPolicy());
   const extraRoutes = deps.extraRoutes ?? [];
   let parts: ReturnType<typeof createAppParts>;
+  let checkpoints: ReturnType<typeof createCheckpointJob> | undefined;
   try {
     parts = createAppParts({ config, redis, clock, logger, ...services, extraRoutes });
+    // РСБ.4: signed checkpoints of the audit chain, by one node at a time (CARDAUTH_AUDIT_KEYS_FILE; empty: none).
+    if (config.CARDAUTH_AUDIT_KEYS_FILE) {
+      const writer = createCheckpointWriter({ redis, clock, keys: readAuditKeys(config.CARDAUTH_AUDIT_KEYS_FILE).keys });
+      checkpoints = createCheckpointJob({ redis, writer, clock, logger, records: config.CARDAUTH_AUDIT_CHECKPOINT_RECORDS, sec: config.CARDAUTH_AUDIT_CHECKPOINT_SEC });
+    }
   } catch (err) {
     // E.g. an unusable CARDAUTH_OIDC_JWKS_FILE: the process must not stay up on Redis's connection.
     redis.disconnect();
@@ -132,11 +142,13 @@ export async function startServer(deps: StartServerDeps): Promise<RunningServer>
   // ИАФ.1: unused accounts are blocked hourly, by one node at a time (CARDAUTH_INACTIVE_BLOCK_DAYS; 0: off).
   const inactivity = createInactivityJob({ redis, stores: services, clock, logger, days: config.CARDAUTH_INACTIVE_BLOCK_DAYS });
   inactivity.start();
+  checkpoints?.start();
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       inactivity.stop();
+      checkpoints?.stop();
       await new Promise<void>((resolve) => {
         const cut = setTimeout(() => server.closeAllConnections(), graceMs);
         cut.unref();

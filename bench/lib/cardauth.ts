@@ -54,6 +54,15 @@ export const cardauth = {
   get auditVerify() {
     return load<typeof import('../../src/audit/verify')>('audit/verify.js');
   },
+  get auditRecord() {
+    return load<typeof import('../../src/audit/record')>('audit/record.js');
+  },
+  get auditCheckpoint() {
+    return load<typeof import('../../src/audit/checkpoint')>('audit/checkpoint.js');
+  },
+  get auditKeys() {
+    return load<typeof import('../../src/audit/keys')>('audit/keys.js');
+  },
 };
 
 /** src/**.ts files whose dist/**.js is missing or older: the bench would measure stale code. */

@@ -5,7 +5,8 @@ import { AUDIT_EVENT_TYPES, type AuditEventType } from '../audit/events';
 import { AUDIT_EXPORT_FORMATS, exportHeader, exportLine } from '../audit/export-format';
 import { readAudit, type AuditEntry, type AuditFilter } from '../audit/query';
 import type { AuditEventInput } from '../audit/record';
-import { verifyAuditChain } from '../audit/verify';
+import { readAuditKeys, readPublicAuditKeys } from '../audit/keys';
+import { verifyAuditChain, type AuditBreakKind, type AuditBroken } from '../audit/verify';
 import { stageWhole, type StagedFile } from '../write-whole';
 import { CardauthError } from '../errors';
 import { isAgentId } from '../store/agents';
@@ -16,40 +17,77 @@ import type { CliServices } from './services';
 import { explain } from '../logger';
 import { isoTime, printList, type Column } from './output';
 import { auditForward } from './audit-forward';
+import { auditKeysCommands } from './audit-keys';
 
 const records = (n: number) => `${n} record${n === 1 ? '' : 's'}`;
+
+/** How `audit verify` names a kind of break. */
+const KIND_WORDS: Record<AuditBreakKind, string> = {
+  record_edited: 'a record edited',
+  record_deleted: 'a record deleted',
+  tail_truncated: 'the tail truncated after a checkpoint',
+  record_inserted: 'a record inserted',
+  checkpoint_forged: 'a checkpoint forged',
+};
+
+/** The one line of a broken chain. */
+function brokenLine(count: number, b: AuditBroken): string {
+  const where = [`seq ${b.seq ?? 'unknown'}`, ...(b.id ? [`id ${b.id}`] : []), ...(b.checkpointId ? [`checkpoint ${b.checkpointId}`] : [])].join(', ');
+  return `audit chain broken: first broken record ${where}: ${KIND_WORDS[b.kind]} (${b.reason}; ${records(count)} intact before it)`;
+}
 
 /** `cardauth audit verify`. */
 export const auditVerify: Command = {
   path: ['audit', 'verify'],
-  usage: '',
-  summary: 'walk the audit hash chain; exit 0 when intact, 1 naming the first broken record',
+  usage: '[--keys PUBLIC_JWKS] [--json]',
+  summary: 'check the audit hash chain and its signed checkpoints; exit 0 when intact, 1 naming the first break and its kind',
   details: [
     'Checks every record of the audit stream from the first: its hash, its seq and its link',
     "to the one before. A record's text must be, byte for byte, the canonical JSON its hash",
-    'was made from. The run itself is then audited as audit.verified.',
-    'Not detected: records cut from the end, or a tail rewritten consistently;',
-    'keep the printed head hash somewhere else to compare later.',
+    'was made from. Then the signed checkpoints (audit:checkpoints): each signature, and that',
+    'the chain still has the head each one signed. A break is named by its kind: a record',
+    'edited, deleted or inserted, the tail truncated after a checkpoint, a checkpoint forged.',
+    '  --keys      the public keys (audit keys export) to check the checkpoints with;',
+    '              default: those of CARDAUTH_AUDIT_KEYS_FILE',
+    '  --json      the result as one JSON object',
+    'With neither, the checkpoints are not checked and the tail of the chain is unprotected:',
+    'records cut from the end, or a tail rewritten consistently, go unseen.',
+    'The run itself is then audited as audit.verified.',
   ].join('\n'),
-  options: {},
-  async run(ctx) {
+  options: { keys: { type: 'string' }, json: { type: 'boolean' } },
+  async run(ctx, raw) {
+    const args = checkValues('audit verify', z.object({ keys: z.string().min(1, 'a file').optional(), json: flag }), raw.values);
+    const publicKeys = args.keys === undefined ? undefined : readPublicAuditKeys(args.keys).keys;
     return ctx.withServices(async (s) => {
-      const result = await verifyAuditChain({ redis: s.redis });
+      const checkpointKeys = publicKeys ?? (s.auditKeysFile ? readAuditKeys(s.auditKeysFile).keys : undefined);
+      const result = await verifyAuditChain({ redis: s.redis, ...(checkpointKeys ? { checkpointKeys } : {}) });
+      const out = (line: string) => args.json || ctx.io.stdout.write(`${line}\n`);
+      if (args.json) ctx.io.stdout.write(`${JSON.stringify(result)}\n`);
       let record: Omit<AuditEventInput, 'actor'>;
       if (result.ok) {
-        ctx.io.stdout.write(`audit chain intact: ${records(result.count)}\n`);
-        if (result.head) ctx.io.stdout.write(`head: seq ${result.head.seq}, hash ${result.head.hash}\n`);
-        record = { type: 'audit.verified', outcome: 'success', details: { count: result.count, ...(result.head ? { headSeq: result.head.seq, headHash: result.head.hash } : {}) } };
+        out(`audit chain intact: ${records(result.count)}`);
+        if (result.head) out(`head: seq ${result.head.seq}, hash ${result.head.hash}`);
+        const cps = result.checkpoints;
+        if (!cps) out('checkpoints not checked (no CARDAUTH_AUDIT_KEYS_FILE, no --keys): the tail of the chain is unprotected');
+        else if (!cps.last) out(`checkpoints: none; the tail of the chain is unprotected (${records(cps.unprotected)})`);
+        else out(`checkpoints: ${cps.count} verified, the last at seq ${cps.last.seq} (${cps.last.time}, key ${cps.last.kid}); ${records(cps.unprotected)} after it unprotected`);
+        record = {
+          type: 'audit.verified',
+          outcome: 'success',
+          details: {
+            count: result.count,
+            ...(result.head ? { headSeq: result.head.seq, headHash: result.head.hash } : {}),
+            ...(cps ? { checkpoints: cps.count, unprotected: cps.unprotected, ...(cps.last ? { lastCheckpointSeq: cps.last.seq } : {}) } : { checkpoints: 'none' }),
+          },
+        };
       } else {
-        const { firstBroken: broken } = result;
-        ctx.io.stdout.write(
-          `audit chain broken: first broken record seq ${broken.seq ?? 'unknown'}, id ${broken.id}, reason ${broken.reason} (${records(result.count)} intact before it)\n`,
-        );
+        const b = result.firstBroken;
+        out(brokenLine(result.count, b));
         record = {
           type: 'audit.verified',
           outcome: 'failure',
-          reason: broken.reason,
-          details: { count: result.count, brokenId: broken.id, ...(broken.seq === undefined ? {} : { brokenSeq: broken.seq }) },
+          reason: b.kind,
+          details: { count: result.count, break: b.reason, brokenId: b.id, brokenSeq: b.seq, checkpointId: b.checkpointId },
         };
       }
       try {
@@ -281,4 +319,4 @@ export const auditExport: Command = {
   },
 };
 
-export const auditCommands: readonly Command[] = [auditVerify, auditList, auditExport, auditForward];
+export const auditCommands: readonly Command[] = [auditVerify, auditList, auditExport, auditForward, ...auditKeysCommands];

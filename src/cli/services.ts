@@ -25,6 +25,8 @@ export function createCliServices(deps: { redis: Redis; config: CliConfig; clock
     clients: createClientStore({ redis: deps.redis }),
     /** CARDAUTH_INACTIVE_BLOCK_DAYS, the default of `account block-inactive`. */
     inactiveBlockDays: deps.config.CARDAUTH_INACTIVE_BLOCK_DAYS,
+    /** CARDAUTH_AUDIT_KEYS_FILE: the keys of `audit checkpoint` and `audit verify`; empty: none. */
+    auditKeysFile: deps.config.CARDAUTH_AUDIT_KEYS_FILE,
   };
 }
 

@@ -50,7 +50,7 @@ describe('verifyAuditChain finds the first broken record', () => {
     const edited = source.map(([, f]) => [...f]);
     (edited[2] as string[])[1] = canonicalJson({ ...bodyOf(2), outcome: 'success' });
     const { ids, result } = await verifyCopy(edited);
-    expect(result).toEqual({ ok: false, count: 2, firstBroken: { seq: 3, id: ids[2], reason: 'hash_mismatch' } });
+    expect(result).toEqual({ ok: false, count: 2, firstBroken: { seq: 3, id: ids[2], reason: 'hash_mismatch', kind: 'record_edited' } });
   });
 
   // The same value in other text: JSON.parse reads each as the stored record, so only the text gives it away.
@@ -66,14 +66,14 @@ describe('verifyAuditChain finds the first broken record', () => {
     expect(JSON.parse(rewritten)).toEqual(bodyOf(2));
     const edited = source.map(([, f], i) => (i === 2 ? ['r', rewritten, 'h', f[3] as string] : f));
     const { ids, result } = await verifyCopy(edited);
-    expect(result).toEqual({ ok: false, count: 2, firstBroken: { seq: 3, id: ids[2], reason: 'hash_mismatch' } });
+    expect(result).toEqual({ ok: false, count: 2, firstBroken: { seq: 3, id: ids[2], reason: 'hash_mismatch', kind: 'record_edited' } });
   });
 
   it('a number no canonical record can hold (1e999, Infinity once parsed): hash_mismatch, not a crash', async () => {
     const rewritten = (fieldsOf(2)[1] as string).replace('{', '{"x":1e999,');
     const edited = source.map(([, f], i) => (i === 2 ? ['r', rewritten, 'h', sha256Hex(rewritten)] : f));
     const { ids, result } = await verifyCopy(edited);
-    expect(result).toEqual({ ok: false, count: 2, firstBroken: { seq: 3, id: ids[2], reason: 'hash_mismatch' } });
+    expect(result).toEqual({ ok: false, count: 2, firstBroken: { seq: 3, id: ids[2], reason: 'hash_mismatch', kind: 'record_edited' } });
   });
 
   it('the head rewritten and re-hashed over its own text: hash_mismatch, though nothing links to it', async () => {
@@ -81,7 +81,7 @@ describe('verifyAuditChain finds the first broken record', () => {
     const rewritten = (fieldsOf(last)[1] as string).replace(/,/g, ', ');
     const edited = source.map(([, f], i) => (i === last ? ['r', rewritten, 'h', sha256Hex(rewritten)] : f));
     const { ids, result } = await verifyCopy(edited);
-    expect(result).toEqual({ ok: false, count: last, firstBroken: { seq: last + 1, id: ids[last], reason: 'hash_mismatch' } });
+    expect(result).toEqual({ ok: false, count: last, firstBroken: { seq: last + 1, id: ids[last], reason: 'hash_mismatch', kind: 'record_edited' } });
   });
 
   it('an edited and re-hashed record: prev_mismatch at the next one', async () => {
@@ -89,7 +89,7 @@ describe('verifyAuditChain finds the first broken record', () => {
     const body = { ...bodyOf(2), subject: { login: 'petrov' } };
     edited[2] = ['r', canonicalJson(body), 'h', recordHash(body)];
     const { ids, result } = await verifyCopy(edited, 2);
-    expect(result).toEqual({ ok: false, count: 3, firstBroken: { seq: 4, id: ids[3], reason: 'prev_mismatch' } });
+    expect(result).toEqual({ ok: false, count: 3, firstBroken: { seq: 4, id: ids[3], reason: 'prev_mismatch', kind: 'record_edited' } });
   });
 
   it('a deleted middle record (XDEL): seq_gap at the next one', async () => {
@@ -100,7 +100,7 @@ describe('verifyAuditChain finds the first broken record', () => {
     expect(await verifyAuditChain({ redis: client, key: 'audit:xdel' })).toEqual({
       ok: false,
       count: 2,
-      firstBroken: { seq: 4, id: ids[3], reason: 'seq_gap' },
+      firstBroken: { seq: 4, id: ids[3], reason: 'seq_gap', kind: 'record_deleted' },
     });
   });
 
@@ -108,10 +108,10 @@ describe('verifyAuditChain finds the first broken record', () => {
     const swapped = source.map(([, f]) => f);
     [swapped[2], swapped[3]] = [swapped[3] as string[], swapped[2] as string[]];
     const { ids, result } = await verifyCopy(swapped);
-    expect(result).toEqual({ ok: false, count: 2, firstBroken: { seq: 4, id: ids[2], reason: 'seq_gap' } });
+    expect(result).toEqual({ ok: false, count: 2, firstBroken: { seq: 4, id: ids[2], reason: 'seq_gap', kind: 'record_deleted' } });
   });
 
-  it('a forged record injected in the middle: seq_gap at the record it displaced', async () => {
+  it('a forged record injected in the middle: record_inserted (seq_repeated) naming the forgery', async () => {
     const prev = (fieldsOf(1)[3]) as string;
     const forged = sealRecord(parseAuditInput({ type: 'session.created', outcome: 'success', subject: { accountId: 'intruder' } }), {
       seq: 3,
@@ -121,14 +121,14 @@ describe('verifyAuditChain finds the first broken record', () => {
     const entries = source.map(([, f]) => f);
     entries.splice(2, 0, toStreamFields(forged));
     const { ids, result } = await verifyCopy(entries);
-    // the forgery itself links correctly (the chain has no secret); the displaced record gives it away
-    expect(result).toEqual({ ok: false, count: 3, firstBroken: { seq: 3, id: ids[3], reason: 'seq_gap' } });
+    // the forgery itself links correctly (the chain has no secret); the displaced record gives it away, and the next one links to it, not to the forgery
+    expect(result).toEqual({ ok: false, count: 2, firstBroken: { seq: 3, id: ids[2], reason: 'seq_repeated', kind: 'record_inserted' } });
   });
 
   it('a record appended by hand with a made-up prev: prev_mismatch', async () => {
     const forged = sealRecord(parseAuditInput({ type: 'session.logout', outcome: 'success' }), { seq: 7, prev: 'f'.repeat(64), ts: '2026-03-01T08:01:00.000Z' });
     const { ids, result } = await verifyCopy([...source.map(([, f]) => f), toStreamFields(forged)]);
-    expect(result).toEqual({ ok: false, count: 6, firstBroken: { seq: 7, id: ids[6], reason: 'prev_mismatch' } });
+    expect(result).toEqual({ ok: false, count: 6, firstBroken: { seq: 7, id: ids[6], reason: 'prev_mismatch', kind: 'record_inserted' } });
   });
 
   const ZERO = '0'.repeat(64);
@@ -142,7 +142,7 @@ describe('verifyAuditChain finds the first broken record', () => {
   ])('malformed: %s', async (_name, damage, seq) => {
     const entries = source.map(([, f], i) => (i === 2 ? damage(f) : f));
     const { ids, result } = await verifyCopy(entries);
-    expect(result).toEqual({ ok: false, count: 2, firstBroken: { ...(seq ? { seq } : {}), id: ids[2], reason: 'malformed' } });
+    expect(result).toEqual({ ok: false, count: 2, firstBroken: { ...(seq ? { seq } : {}), id: ids[2], reason: 'malformed', kind: 'record_edited' } });
   });
 });
 

@@ -51,13 +51,13 @@ describe('audit verify fail', () => {
     expect(await client.xdel('audit:log', ids[1] as string)).toBe(1);
     const r = await verifyCli();
     expect(r.code).toBe(1);
-    expect(r.stdout).toBe(`audit chain broken: first broken record seq 3, id ${ids[2]}, reason seq_gap (1 record intact before it)\n`);
+    expect(r.stdout).toBe(`audit chain broken: first broken record seq 3, id ${ids[2]}: a record deleted (seq_gap; 1 record intact before it)\n`);
     expect(r.stderr).toBe('');
     expect(await lastAudit(client, 'audit.verified')).toMatchObject({
       outcome: 'failure',
-      reason: 'seq_gap',
+      reason: 'record_deleted',
       actor: OS_ACTOR,
-      details: { count: 1, brokenId: ids[2], brokenSeq: 3 },
+      details: { count: 1, break: 'seq_gap', brokenId: ids[2], brokenSeq: 3 },
     });
   });
 
@@ -70,7 +70,7 @@ describe('audit verify fail', () => {
     const forgedId = await client.xadd('audit:log', '*', ...toStreamFields(forged));
     const r = await verifyCli();
     expect(r.code).toBe(1);
-    expect(r.lines[0]).toBe(`audit chain broken: first broken record seq 5, id ${forgedId}, reason prev_mismatch (4 records intact before it)`);
+    expect(r.lines[0]).toBe(`audit chain broken: first broken record seq 5, id ${forgedId}: a record inserted (prev_mismatch; 4 records intact before it)`);
   });
 
   it('an edited record: hash_mismatch; and a damaged head that cannot be chained onto is reported on stderr, still exit 1', async () => {
@@ -85,7 +85,7 @@ describe('audit verify fail', () => {
     expect(id).not.toBe(newIds[0]);
     const r = await verifyCli();
     expect(r.code).toBe(1);
-    expect(r.lines[0]).toBe(`audit chain broken: first broken record seq 1, id ${newIds[0]}, reason hash_mismatch (0 records intact before it)`);
+    expect(r.lines[0]).toBe(`audit chain broken: first broken record seq 1, id ${newIds[0]}: a record edited (hash_mismatch; 0 records intact before it)`);
 
     await client.xadd('audit:log', '*', 'r', '{not json', 'h', '0'.repeat(64));
     const damaged = await verifyCli();
@@ -117,7 +117,7 @@ describe('audit verify and audit list: stored text rewritten to the same value',
       for (const [i, [, f]] of entries.entries()) ids.push((await client.xadd('audit:log', '*', ...(i === 1 ? ['r', rewritten, 'h', f[3] as string] : f))) as string);
 
       const r = await verifyCli();
-      expect([name, r.code, r.lines[0]]).toEqual([name, 1, `audit chain broken: first broken record seq 2, id ${ids[1]}, reason hash_mismatch (1 record intact before it)`]);
+      expect([name, r.code, r.lines[0]]).toEqual([name, 1, `audit chain broken: first broken record seq 2, id ${ids[1]}: a record edited (hash_mismatch; 1 record intact before it)`]);
       const listed = await runCli(['audit', 'list'], { env });
       expect(listed.code).toBe(0);
       const hashColumn = listed.lines.slice(1).map((l) => [l.split(/\s+/)[1], l.split(/\s+/).pop()]);

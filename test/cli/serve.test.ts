@@ -2,6 +2,8 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { publicAuditJwks, writeAuditKeys } from '../../src/audit/keys';
+import { verifyAuditChain } from '../../src/audit/verify';
 import { writeSigningJwks } from '../../src/oidc/keys';
 import { lastAudit } from '../helpers/audit';
 import { freePort, startRedis, type TestRedis } from '../helpers/redis';
@@ -168,6 +170,41 @@ describe('cardauth serve', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  describe('audit checkpoints (CARDAUTH_AUDIT_KEYS_FILE)', () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'cardauth-serve-audit-keys-'));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('a key file others can read: one line naming the key and the file, exit 2, never listening', async () => {
+      const file = join(dir, 'loose.json');
+      await writeAuditKeys(file);
+      chmodSync(file, 0o640);
+      const served = serve({ ...(await envFor(redis.url)), CARDAUTH_AUDIT_KEYS_FILE: file });
+      running = served;
+      expect((await served.exited).code).toBe(2);
+      expect(served.stderr()).toBe(`cardauth: config_invalid: CARDAUTH_AUDIT_KEYS_FILE: ${file}: the private keys must be readable by their owner only (chmod 600)\n`);
+      expect(served.logs.filter((l) => l.event === 'listening')).toEqual([]);
+    });
+
+    it('the server signs a checkpoint of the head when it starts (its policy record), which verifies with the public key', async () => {
+      const file = join(dir, 'keys.json');
+      const jwks = await writeAuditKeys(file);
+      const client = redis.client();
+      await client.del('audit:checkpoints');
+      running = serve({ ...(await envFor(redis.url)), CARDAUTH_AUDIT_KEYS_FILE: file });
+      await running.event('listening');
+      for (let i = 0; i < 100 && (await client.xlen('audit:checkpoints')) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      const head = (await client.xrevrange('audit:log', '+', '-', 'COUNT', 1))[0] as [string, string[]];
+      expect(JSON.parse(head[1][1] as string)).toMatchObject({ type: 'policy.applied' });
+      const result = await verifyAuditChain({ redis: client, checkpointKeys: publicAuditJwks(jwks).keys });
+      expect(result).toMatchObject({ ok: true, checkpoints: { count: 1, last: { kid: jwks.keys[0]?.kid }, unprotected: 0 } });
+      running.child.kill('SIGTERM');
+      expect(await running.exited).toEqual({ code: 0, signal: null });
+    });
   });
 
   describe('the policy profile', () => {
