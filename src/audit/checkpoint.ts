@@ -1,5 +1,7 @@
 import type Redis from 'ioredis';
-import { base64url, CompactSign, compactVerify, createLocalJWKSet, errors, importJWK, type JWK } from 'jose';
+import { base64url, CompactSign, compactVerify, createLocalJWKSet, errors, importJWK } from 'jose';
+// With resolution-mode: a host's CommonJS TypeScript reads these declarations too (test/package).
+import type { JWK } from 'jose' with { 'resolution-mode': 'import' };
 import { z } from 'zod';
 import type { Clock } from '../clock';
 import { CardauthError } from '../errors';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import { exportJWK, generateKeyPair } from 'jose';
+import type { JWK } from 'jose' with { 'resolution-mode': 'import' };
 import { CardauthError } from '../errors';
 import { writeWhole } from '../write-whole';
 

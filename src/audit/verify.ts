@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import { CardauthError } from '../errors';
-import type { JWK } from 'jose';
+import type { JWK } from 'jose' with { 'resolution-mode': 'import' };
 import { CHECKPOINTS_KEY, readCheckpoints, type CheckedCheckpoint, type CheckpointFault } from './checkpoint';
 import type { AuditHead } from './log';
 import { fromStreamFields, GENESIS_PREV, sameHash } from './record';
