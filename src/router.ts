@@ -2,6 +2,7 @@ import express, { type ErrorRequestHandler, type RequestHandler } from 'express'
 import expressSession from 'express-session';
 import type Redis from 'ioredis';
 import { Passport } from 'passport';
+import { CARD_CSV_FORM_MAX_BYTES } from './admin/card-csv';
 import type { AuditSink } from './audit/record';
 import type { Clock } from './clock';
 import type { ServerConfig } from './config';
@@ -34,6 +35,7 @@ import { createFactorCheck } from './strategies/factor-check';
 import { createAgentJwsVerifier, type AgentLookup } from './strategies/agent-jws';
 import { createStatementVerifier } from './strategies/card-statement';
 import { createCardStep } from './strategies/card-step';
+import { createDeskRead } from './strategies/desk-read';
 import { createIpLimit } from './strategies/ip-limit';
 import { createSessionOpener } from './strategies/open-session';
 import { createTapoutVerifier } from './strategies/tapout-event';
@@ -55,15 +57,22 @@ const AGENT_PATH = /^\/agents\//i;
 /** The largest request body accepted, whatever its Content-Type. */
 const MAX_BODY_BYTES = 16 * 1024;
 
+/** A CSV card import (the workbench's form, or the API's text/csv body) carries a whole file. */
+const IMPORT_PATH = /^\/admin\/(?:api\/)?cards\/import$/i;
+
 /**
- * A declared body over MAX_BODY_BYTES gets 413 before anything reads it. The JSON parser
+ * A declared body over MAX_BODY_BYTES (a CSV import: CARD_CSV_FORM_MAX_BYTES, read only once
+ * its route let an officer in) gets 413 before anything reads it. The JSON parser
  * enforces the same limit on what it reads (a chunked JSON body too); any other body is never
  * read, so only its Content-Length needs the check.
  */
 const limitBody: express.RequestHandler = (req, _res, next) => {
-  if (Number(req.headers['content-length']) > MAX_BODY_BYTES) return next(bodyTooLarge());
+  if (Number(req.headers['content-length']) > (IMPORT_PATH.test(req.path) ? CARD_CSV_FORM_MAX_BYTES : MAX_BODY_BYTES)) return next(bodyTooLarge());
   next();
 };
+
+/** CARDAUTH_AGENT_PORTS as the pages' scripts read it (`from-to`), or '' for CARDAUTH_AGENT_URL alone. */
+const agentPorts = (config: ServerConfig) => (config.CARDAUTH_AGENT_PORTS ? `${config.CARDAUTH_AGENT_PORTS.from}-${config.CARDAUTH_AGENT_PORTS.to}` : '');
 
 /** Everything the app needs; only entry points construct Redis and the stores. */
 export interface AppDeps {
@@ -77,7 +86,7 @@ export interface AppDeps {
     findByLogin(login: string): Promise<LoginAccount | null>;
     recordLogin(id: string, login: { at: number; workstation: string }): Promise<{ at: number; workstation: string } | null>;
   };
-  cards: { get(uid: string): Promise<{ accountId: string; status: CardStatus } | null> };
+  cards: { get(uid: string): Promise<{ accountId: string; status: CardStatus; label: string } | null> };
   agents: AgentLookup & AgentRoutesDeps['agents'] & Pick<AgentStore, 'seenAt'>;
   audit: AuditSink;
   nonces: NonceStore;
@@ -333,14 +342,16 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
   if (deps.admin) {
     const requireLogin = createRequireLogin({ session, errorHandler });
     const stepUpSec = config.CARDAUTH_ADMIN_STEP_UP_SEC;
-    router.use(createAdminRoutes({ admin: deps.admin, accounts: deps.accounts, requireLogin, stepUpSec, now }));
-    router.use(createAdminPages({ admin: deps.admin, accounts: deps.accounts, requireAuditTrail: deps.admin.requireAuditTrail, requireLogin, stepUpSec, now, policy: config }));
+    const deskRead = createDeskRead({ verifyStatement, nonces: deps.nonces, workstationSeenAt, cards: deps.cards, accounts: deps.accounts, audit: deps.audit });
+    router.use(createAdminRoutes({ admin: deps.admin, accounts: deps.accounts, requireLogin, deskRead, stepUpSec, now }));
+    const desk = { agentUrl: config.CARDAUTH_AGENT_URL, agentPorts: agentPorts(config), origin: config.CARDAUTH_PUBLIC_ORIGIN };
+    router.use(createAdminPages({ admin: deps.admin, accounts: deps.accounts, requireAuditTrail: deps.admin.requireAuditTrail, requireLogin, stepUpSec, now, policy: config, desk }));
   }
   router.use(
     createPageRoutes({
       publicOrigin: config.CARDAUTH_PUBLIC_ORIGIN,
       agentUrl: config.CARDAUTH_AGENT_URL,
-      agentPorts: config.CARDAUTH_AGENT_PORTS ? `${config.CARDAUTH_AGENT_PORTS.from}-${config.CARDAUTH_AGENT_PORTS.to}` : '',
+      agentPorts: agentPorts(config),
       demo: config.CARDAUTH_DEMO,
     }),
   );

@@ -1,6 +1,9 @@
 import { availableParallelism } from 'node:os';
 import type Redis from 'ioredis';
 import { createAccountAdmin } from './admin/accounts';
+import { createAgentAdmin } from './admin/agents';
+import { createCardImport } from './admin/card-import';
+import { createCardAdmin } from './admin/cards';
 import { requireAuditTrail } from './admin/record-change';
 import { createSessionAdmin } from './admin/sessions';
 import { createAuditLog } from './audit/log';
@@ -94,7 +97,14 @@ export function createServices(deps: { redis: Redis; config: ServerConfig; clock
     ...stores,
     audit,
     /** The officer's use cases the admin API calls (src/admin), and the trail check they run after. */
-    admin: { accounts: createAccountAdmin({ ...stores, audit }), sessions: createSessionAdmin({ ...stores, audit }), requireAuditTrail: () => requireAuditTrail(audit) },
+    admin: {
+      accounts: createAccountAdmin({ ...stores, audit }),
+      sessions: createSessionAdmin({ ...stores, audit }),
+      cards: createCardAdmin({ ...stores, audit }),
+      cardImport: createCardImport({ ...stores, audit }),
+      agents: createAgentAdmin({ ...stores, audit }),
+      requireAuditTrail: () => requireAuditTrail(audit),
+    },
     nonces: createNonceStore({ redis, clock, ttlSec: config.CARDAUTH_NONCE_TTL_SEC }),
     claimOnce: createClaimOnce(redis),
     locks: createSessionLocks({ redis }),
