@@ -79,7 +79,7 @@
     post('/auth/nonce', {}, true)
       .then(function (issued) {
         return findAgent().then(function (url) {
-          return post(url + '/v1/statement', { nonce: issued.nonce, aud: D.origin }, false).catch(function (e) {
+          return post(url + '/v1/statement', { nonce: issued.nonce, aud: D.origin, purpose: 'desk_read' }, false).catch(function (e) {
             if (!e.code) { // no answer: the agent moved or stopped; look again next time
               unreachable = true;
               sessionStorage.removeItem('cardauth.agentUrl');
