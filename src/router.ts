@@ -227,6 +227,10 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
     { 'Cache-Control': 'no-store' },
   );
   const setPageHeaders = securityHeaders({
+    // Not helmet's no-referrer: under it a browser sends `Origin: null` with a same-origin form
+    // POST (Fetch, "serialize a request origin"), which the Origin check refuses, so no workbench
+    // form could work. same-origin keeps the Referer and the Origin from every other site.
+    referrerPolicy: { policy: 'same-origin' },
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
