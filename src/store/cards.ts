@@ -162,6 +162,14 @@ export interface CardStore {
    * status can give a short page that still has a `cursor`; null: the end.
    */
   list(query: CardListQuery): Promise<{ cards: CardBinding[]; cursor: string | null }>;
+  /**
+   * Puts the cards bound before the index existed (a server upgraded) into it, once: SCANs the
+   * `card:<UID>` keys and adds each with a script that re-reads its owner, then marks
+   * `card:ix:built`, after which it does nothing. Safe alongside writes and on several nodes at
+   * once (the write scripts keep the index; this only adds what is missing). Answers how many
+   * cards it added (0 once marked).
+   */
+  indexExisting(): Promise<number>;
 }
 
 /** What {@link CardStore.list} takes. */
@@ -179,6 +187,9 @@ export const LIST_READ_MAX = 2000;
 const cardKey = (uid: string) => `card:${uid}`;
 const INDEX = 'card:ix';
 const REVOKED_INDEX = 'card:ix:revoked';
+const INDEX_BUILT = 'card:ix:built';
+/** A card's own key (not `card:acct:…`, not the index): `card:` and 4, 7 or 10 bytes of hex. */
+const CARD_KEY = /^card:(?:[0-9A-F]{8}|[0-9A-F]{14}|[0-9A-F]{20})$/;
 const accountCardsKey = (accountId: string) => `card:acct:${accountId}`;
 const MAX_RETRIES = 8;
 
@@ -187,6 +198,16 @@ const INDEX_LUA = `
 local function ixMember(acctKey, uid)
   return (redis.call('HGET', acctKey, 'loginKey') or '') .. '\\0' .. uid
 end
+`;
+
+// KEYS: card:<uid>, acct:<acc>, card:ix, card:ix:revoked. ARGV: uid, its account as read before.
+const INDEX_ONE = `${INDEX_LUA}
+local h = redis.call('HMGET', KEYS[1], 'accountId', 'status')
+if h[1] ~= ARGV[2] then return {'retry'} end
+local m = ixMember(KEYS[2], ARGV[1])
+redis.call('ZADD', KEYS[3], 0, m)
+if h[2] == 'revoked' then redis.call('ZADD', KEYS[4], 0, m) end
+return {'ok'}
 `;
 
 // Writes a new active binding over the card's hash and marks it active in the account's index;
@@ -363,6 +384,7 @@ export function createCardStore(deps: CardStoreDeps): CardStore {
   const bind = defineScript(redis, 'cardauthCardBind', 7, BIND);
   const revoke = defineScript(redis, 'cardauthCardRevoke', 4, REVOKE);
   const replace = defineScript(redis, 'cardauthCardReplace', 8, REPLACE);
+  const indexOne = defineScript(redis, 'cardauthCardIndexOne', 4, INDEX_ONE);
   // As many keys as it is given cards and accounts: the key count is the first argument.
   redis.defineCommand('cardauthCardBindMany', { lua: BIND_MANY });
   const bindMany = (redis as unknown as Record<string, (args: (string | number)[]) => Promise<unknown>>).cardauthCardBindMany as (args: (string | number)[]) => Promise<unknown>;
@@ -465,8 +487,32 @@ export function createCardStore(deps: CardStoreDeps): CardStore {
     return { cards: out, cursor: toCursor(min.subarray(1).toString()) };
   }
 
+  async function indexExisting(): Promise<number> {
+    if ((await guard(redis.exists(INDEX_BUILT))) === 1) return 0;
+    let added = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await guard(redis.scan(cursor, 'MATCH', 'card:*', 'COUNT', 1000));
+      cursor = next;
+      const uids = keys.filter((k) => CARD_KEY.test(k)).map((k) => k.slice('card:'.length));
+      const done = await Promise.all(
+        uids.map(async (uid) => {
+          // A card that moved between the read and the script (a re-issue) is indexed by that write itself.
+          const accountId = await currentAccount(uid as Uid);
+          if (!isAccountId(accountId)) return false;
+          const [status] = await indexOne([cardKey(uid), accountKey(accountId), INDEX, REVOKED_INDEX], [uid, accountId]);
+          return status === 'ok';
+        }),
+      );
+      added += done.filter(Boolean).length;
+    } while (cursor !== '0');
+    await guard(redis.set(INDEX_BUILT, '1'));
+    return added;
+  }
+
   return {
     list,
+    indexExisting,
 
     async bind(input) {
       const n = newBinding(input);

@@ -373,6 +373,21 @@ describe('card store', () => {
       expect(await node1.zcard('card:ix')).toBe(3);
     });
 
+    it('indexExisting: cards bound before the index existed (an upgrade) are put into it once, then it is marked and does nothing', async () => {
+      const [a, b] = [await named('old-a'), await named('old-b')];
+      await cards.bind({ uid: '04000000000021', accountId: a, by: officer });
+      await cards.bind({ uid: '04000000000022', accountId: b, by: officer });
+      await cards.revoke({ uid: '04000000000022', reason: 'left', by: officer });
+      await node1.del('card:ix', 'card:ix:revoked'); // as a server before the index left them
+      expect(await all({})).toEqual([]);
+      expect(await cards2.indexExisting()).toBe(2);
+      expect(await all({})).toEqual([['04000000000021', 'active'], ['04000000000022', 'revoked']]);
+      expect(await all({ status: 'revoked' })).toEqual([['04000000000022', 'revoked']]);
+      expect(await node1.zcard('card:ix')).toBe(2);
+      await node1.del('card:ix');
+      expect(await cards.indexExisting()).toBe(0); // marked: once only
+    });
+
     it('stays a page at a time with 40,000 cards: a page reads about its own entries, not every card', async () => {
       const ids: string[] = [];
       for (let i = 0; i < 1000; i++) ids.push(await named(`врач-${String(i).padStart(4, '0')}`));
