@@ -5,12 +5,14 @@
 #           module: with these here `npm ci` builds it), chromium (browser
 #           tests), iproute2/util-linux (private network namespaces for pcscd), python3
 #           (node-gyp, and the virtual card relay), nginx (the forward-auth tests run their
-#           own, on loopback; the system's nginx service is not wanted).
+#           own, on loopback; the system's nginx service is not wanted), rsyslog with
+#           rsyslog-gnutls and openssl (the SIEM forwarding tests run their own rsyslogd as a
+#           TCP/TLS receiver, with a throwaway certificate).
 #   npm:    npm ci (runs `prepare`, which builds dist/ so `npx cardauth` works).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(redis-server pcscd vsmartcard-vpcd libpcsclite-dev g++ make chromium iproute2 util-linux python3 nginx)
+PKGS=(redis-server pcscd vsmartcard-vpcd libpcsclite-dev g++ make chromium iproute2 util-linux python3 nginx rsyslog rsyslog-gnutls openssl)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -24,7 +24,43 @@ const int = (min: number, max: number) =>
   });
 /** 0 (off), or 7 to 3650 days. */
 const inactiveDays = int(0, 3650).refine((v) => v === 0 || v >= 7, { message: 'must be 0 (off) or a whole number of days from 7 to 3650' });
+/** The account roles (src/store/accounts.ts ROLES, which a neutral module may not import; a test keeps the two equal). */
+export const ROLE_NAMES = ['clinician', 'security_officer', 'auditor', 'chief_admin'] as const;
+type Role = (typeof ROLE_NAMES)[number];
+const ROLES: readonly Role[] = ROLE_NAMES;
+/**
+ * Per-role values `role=N,role=N` (e.g. `clinician=1,chief_admin=2`), each a whole number in
+ * [min, max]; a role left out keeps its default. Empty: none set.
+ */
+const roleValues = (min: number, max: number) =>
+  z.string().transform((v, ctx): Readonly<Partial<Record<Role, number>>> => {
+    const out: Partial<Record<Role, number>> = {};
+    for (const part of v.split(',').map((t) => t.trim()).filter(Boolean)) {
+      const [role = '', value = '', ...rest] = part.split('=').map((t) => t.trim());
+      const problem = !ROLES.includes(role as Role)
+        ? `"${role}" is not a role (${ROLES.join(', ')})`
+        : rest.length > 0 || !/^\d+$/.test(value) || Number(value) < min || Number(value) > max
+          ? `${role}: must be a whole number from ${min} to ${max}`
+          : Object.hasOwn(out, role)
+            ? `${role}: given twice`
+            : undefined;
+      if (problem) {
+        ctx.addIssue({ code: 'custom', message: `${problem}; write role=value, comma-separated` });
+        return z.NEVER;
+      }
+      out[role as Role] = Number(value);
+    }
+    return Object.freeze(out);
+  });
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
+/** Comma-separated role names, each once; empty: none. */
+const roleList = z.string().transform((v, ctx) => {
+  const parts = [...new Set(v.split(',').map((p) => p.trim()).filter(Boolean))];
+  const bad = parts.find((p) => !(ROLE_NAMES as readonly string[]).includes(p));
+  if (bad === undefined) return parts;
+  ctx.addIssue({ code: 'custom', message: `"${bad}" is not a role (${ROLE_NAMES.join(', ')})` });
+  return z.NEVER;
+});
 /** `auto`, or a yes/no as `bool` takes it. */
 const autoOrBool = z.union([z.literal('auto'), bool], { error: 'must be auto, true or false' });
 const origin = z.string().transform((v, ctx) => {
@@ -187,20 +223,69 @@ export const SERVER_KEYS = {
   CARDAUTH_LOCKOUT_WINDOW_SEC: profileKey(int(1, 86400), 'Window in which failed attempts are counted.'),
   CARDAUTH_LOCKOUT_DURATION_SEC: profileKey(int(1, 86400), 'How long a locked account stays locked.'),
   CARDAUTH_IP_ATTEMPTS: key(int(1, 100000), 'Refused logins per client IP within the lockout window before that IP is refused: password attempts (taken before the check, as for the account) and card statements refused after they used up a fresh login nonce (wrong workstation, unknown or revoked card: a card at a reader now). A random or odd-length card ID (a phone, a bank card) is audited but not counted, and junk never is (CARDAUTH_IP_JUNK_ATTEMPTS).', '50'),
+  CARDAUTH_CARD_LOCKOUT_ATTEMPTS: key(
+    int(1, 100),
+    'Password attempts per card UID within CARDAUTH_CARD_LOCKOUT_WINDOW_SEC, counted after that card\'s card step whatever login was typed (the card scope of the lockout). A failed last one locks the card: its card steps are refused (`card_locked`, the generic failure) until the lock ends or an officer runs `card unlock`. A right password clears the count. A card is bound to one account, so the account\'s own lock (CARDAUTH_LOCKOUT_*) catches fast guessing first; the card\'s longer window catches slow guessing with one card that stays under the account\'s window, and outlives an officer\'s `account unlock`.',
+    '10',
+  ),
+  CARDAUTH_CARD_LOCKOUT_WINDOW_SEC: key(int(1, 7 * 86400), 'Window in which a card\'s failed attempts are counted.', '86400'),
+  CARDAUTH_CARD_LOCKOUT_DURATION_SEC: key(int(1, 7 * 86400), 'How long a locked card stays locked.', '3600'),
+  CARDAUTH_AGENT_REFUSALS: key(
+    int(1, 100000),
+    'Unknown or refused cards (unknown, revoked, expired, locked) tapped at one agent\'s readers within CARDAUTH_AGENT_REFUSALS_WINDOW_SEC: the one that reaches it suspends the agent (the agent scope of the lockout; alert event `agent.suspended`). Its statements are then refused until an officer runs `agent unsuspend`.',
+    '10',
+  ),
+  CARDAUTH_AGENT_REFUSALS_WINDOW_SEC: key(int(1, 86400), 'Window in which an agent\'s refused cards are counted.', '300'),
   CARDAUTH_CARD_STEP_ATTEMPTS: key(int(1, 20), 'Password attempts one passed card step allows; then the card step is void and the card must be presented again.', '3'),
   CARDAUTH_IP_JUNK_ATTEMPTS: key(int(1, 1000000), 'Junk per client IP within the lockout window: card statements refused without using up a fresh login nonce (unsigned, forged, replayed, expired or misaddressed: anyone holding an old statement can resend them), and passwords sent with no usable card step. Over it, junk from that IP gets 429 and is audited once per window; valid statements still pass. Junk never counts against CARDAUTH_IP_ATTEMPTS, so it cannot lock out the users behind one address.', '300'),
   CARDAUTH_SESSION_JUNK_ATTEMPTS: key(int(1, 100000), 'The same per session: over it, that session\'s login steps get 429 until the window ends.', '10'),
   CARDAUTH_SESSION_IDLE_SEC: key(int(10, 86400), 'Idle time after which a session is locked; only the same card and the password unlock it (УПД.8).', '900'),
-  CARDAUTH_SESSION_MAX_SEC: key(int(60, 7 * 86400), 'Absolute session lifetime from login.', '43200'),
+  CARDAUTH_SESSION_MAX_SEC: key(int(60, 7 * 86400), 'Absolute session lifetime from login; also the ceiling of CARDAUTH_SESSION_MAX_SEC_BY_ROLE.', '43200'),
+  CARDAUTH_SESSION_LIMITS: key(
+    roleValues(1, 100),
+    'Live (not ended: logged in or locked) sessions an account may have at once, per role, `role=N` comma-separated; a role left out keeps its default. An account with several roles gets the smallest. At the limit a login, after both factors passed, opens nothing and answers 409 `session_limit` with the other sessions; sent again with their handles (`endSessions`) it ends them and logs in.',
+    'clinician=1,security_officer=2,auditor=2,chief_admin=2',
+  ),
+  CARDAUTH_SESSION_IDLE_SEC_BY_ROLE: key(
+    roleValues(10, 86400),
+    'Idle lock per role, `role=seconds` comma-separated (e.g. `chief_admin=300`); a role left out gets CARDAUTH_SESSION_IDLE_SEC. An account with several roles gets the shortest.',
+    '',
+  ),
+  CARDAUTH_SESSION_MAX_SEC_BY_ROLE: key(
+    roleValues(60, 7 * 86400),
+    'Absolute session lifetime per role, `role=seconds` comma-separated, each at most CARDAUTH_SESSION_MAX_SEC; a role left out gets CARDAUTH_SESSION_MAX_SEC. An account with several roles gets the shortest.',
+    '',
+  ),
   CARDAUTH_INACTIVE_BLOCK_DAYS: key(
     inactiveDays,
     'Accounts not used for this many days are blocked (ИАФ.1): counted from the last login, or from creation or the last unblock when later, so a new account is never blocked before it had that long. `account block-inactive` runs the sweep (from cron), and every server node runs it hourly (one node at a time); each block is audited `account.blocked`, reason `inactive`. 0 turns it off; otherwise at least 7, so that no session (CARDAUTH_SESSION_MAX_SEC) outlives the last login by that much.',
     '90',
   ),
+  CARDAUTH_SELF_ENROLLMENT: key(
+    bool,
+    'Self-enrollment (issue 10 §5): a clinician with no active card taps a card nobody has, then gives login and password; the card waits, bound to nobody, as a pending request (202 `enrollment_pending`) until an officer approves it (`card approve`). Off by default: while on, an approved workstation lets anyone holding an unknown card test passwords of accounts that have no card (lockout-limited, like any password attempt), which otherwise need a card bound to the account. Turn it on for a card roll-out, and off after.',
+    'false',
+  ),
+  CARDAUTH_ENROLLMENT_PENDING_DAYS: key(int(1, 90), 'Days a self-enrollment request waits for an officer; then it is gone, and the card can be requested again.', '7'),
   CARDAUTH_ADMIN_STEP_UP_SEC: key(
     int(60, 86400),
     'Step-up for the admin API: an action needs a card + password login (or unlock) no older than this; an older session gets 401 `step_up_required` (a page: the login page again, `reauth=1`).',
     '900',
+  ),
+  CARDAUTH_PRESENCE_ROLES: key(
+    roleList,
+    'Presence gate (docs/presence.md): comma-separated roles (e.g. `clinician`) whose logins need the access-control system (СКУД) to have reported an entry of the person today (Moscow calendar day) and no exit after it; such a login is refused after both factors passed (`presence_required`, audited `presence.denied`). Empty: the gate is off.',
+    '',
+  ),
+  CARDAUTH_PRESENCE_SILENT_SEC: key(
+    int(60, 86400),
+    'Presence gate: the feed is silent when no integration has sent a verified statement (a heartbeat counts) for this long; then CARDAUTH_PRESENCE_ON_SILENT decides.',
+    '900',
+  ),
+  CARDAUTH_PRESENCE_ON_SILENT: key(
+    z.enum(['allow', 'deny'], { error: 'must be allow or deny' }),
+    'Presence gate, feed silent: `deny` refuses every gated login (reason `feed_silent`), failing closed, since a relay that stops would otherwise switch the gate off unnoticed; `allow` lets them through, each audited `presence.allowed` with reason `feed_silent`.',
+    'deny',
   ),
   CARDAUTH_PASSWORD_MIN_LENGTH: profileKey(int(6, 256), 'Shortest password accepted when one is set (ИАФ.3).'),
   CARDAUTH_PASSWORD_MIN_ALPHABET: profileKey(int(10, 161), 'Smallest alphabet a new password must draw from: the sizes of the character classes it uses added up, Latin letters 26 per case, Cyrillic 33 per case, digits 10, ASCII punctuation and space 33 (ИАФ.3; docs/fstec.md).'),
@@ -222,6 +307,15 @@ export const SERVER_KEYS = {
   ),
   CARDAUTH_OIDC_LOGOUT_ATTEMPTS: key(int(1, 50), 'OpenID back-channel logout: sends of one logout token to a client that does not answer 200/204 before it is given up (`oidc.backchannel_failed`).', '8'),
   CARDAUTH_OIDC_LOGOUT_RETRY_MS: key(int(100, 3600000), 'OpenID back-channel logout: the delay before the first retry; each next one doubles it (defaults: 1, 2, 4 … 64 s, about 2 minutes in all).', '1000'),
+  CARDAUTH_SIEM_HOST: key(z.string(), 'SIEM forwarding (`cardauth audit forward`): host of the SIEM\'s syslog receiver (RFC 5424 over TCP, octet-counted frames). Empty: `audit forward` refuses to start.', ''),
+  CARDAUTH_SIEM_PORT: key(int(1, 65535), 'SIEM forwarding: the receiver\'s port (514 is usual for TCP, 6514 for TLS).', '514'),
+  CARDAUTH_SIEM_TLS: key(bool, 'SIEM forwarding: TLS (RFC 5425), the receiver\'s certificate checked against CARDAUTH_SIEM_CA_FILE, else the system\'s CAs, and its host name.', 'false'),
+  CARDAUTH_SIEM_CA_FILE: key(z.string(), 'SIEM forwarding over TLS: PEM file of the CA that signed the receiver\'s certificate. Empty: the system\'s CAs.', ''),
+  CARDAUTH_SIEM_CONFIRM_MS: key(
+    int(100, 600000),
+    'SIEM forwarding: how long a sent record must stay behind an open connection before it counts as delivered. Syslog over TCP has no acknowledgement; records sent within this time before a connection ends are sent again (duplicates, never a gap).',
+    '2000',
+  ),
   CARDAUTH_DEMO: key(bool, 'Demo mode: shows the virtual-card tap button on the login page. Never in production.', 'false'),
   CARDAUTH_DEMO_VPCD_DIR: key(z.string().min(1), 'Demo mode only: folder of the virtual reader whose relay socket `vpcd-slot0.sock` POST /demo/tap puts cards on. Read by the demo\'s own server (`serve` of the dev tools, dev/cli.ts, which `demo` runs); the shipped `cardauth serve` has no demo routes.', 'var/demo'),
 } as const;
@@ -270,6 +364,28 @@ const CROSS_CHECKS: readonly { keys: readonly string[]; problem: (c: Record<stri
       (c.CARDAUTH_SESSION_IDLE_SEC as number) < (c.CARDAUTH_SESSION_MAX_SEC as number)
         ? undefined
         : `CARDAUTH_SESSION_IDLE_SEC: must be less than CARDAUTH_SESSION_MAX_SEC, or the idle lock never comes (got ${String(c.CARDAUTH_SESSION_IDLE_SEC)} and ${String(c.CARDAUTH_SESSION_MAX_SEC)})`,
+  },
+  {
+    // The global lifetime is the sessions' TTL in Redis: no role's session may outlive it.
+    keys: ['CARDAUTH_SESSION_MAX_SEC_BY_ROLE', 'CARDAUTH_SESSION_MAX_SEC'],
+    problem: (c) => {
+      const over = Object.entries(c.CARDAUTH_SESSION_MAX_SEC_BY_ROLE as Record<string, number>).find(([, v]) => v > (c.CARDAUTH_SESSION_MAX_SEC as number));
+      return over ? `CARDAUTH_SESSION_MAX_SEC_BY_ROLE: ${over[0]}: must be at most CARDAUTH_SESSION_MAX_SEC (got ${over[1]} and ${String(c.CARDAUTH_SESSION_MAX_SEC)})` : undefined;
+    },
+  },
+  {
+    keys: ['CARDAUTH_SESSION_IDLE_SEC_BY_ROLE', 'CARDAUTH_SESSION_MAX_SEC_BY_ROLE', 'CARDAUTH_SESSION_IDLE_SEC', 'CARDAUTH_SESSION_MAX_SEC'],
+    problem: (c) => {
+      const idle = c.CARDAUTH_SESSION_IDLE_SEC_BY_ROLE as Partial<Record<Role, number>>;
+      const max = c.CARDAUTH_SESSION_MAX_SEC_BY_ROLE as Partial<Record<Role, number>>;
+      const idleOf = (r: Role) => idle[r] ?? (c.CARDAUTH_SESSION_IDLE_SEC as number);
+      const maxOf = (r: Role) => max[r] ?? (c.CARDAUTH_SESSION_MAX_SEC as number);
+      // Only a role with a value of its own: the global pair has its own check above.
+      const role = ROLES.find((r) => (idle[r] !== undefined || max[r] !== undefined) && idleOf(r) >= maxOf(r));
+      if (!role) return undefined;
+      const from = (own: boolean, byRole: string, global: string) => (own ? byRole : global);
+      return `CARDAUTH_SESSION_IDLE_SEC_BY_ROLE: ${role}: its idle lock (${idleOf(role)} s, ${from(idle[role] !== undefined, 'set here', 'from CARDAUTH_SESSION_IDLE_SEC')}) must be less than its lifetime (${maxOf(role)} s, ${from(max[role] !== undefined, 'from CARDAUTH_SESSION_MAX_SEC_BY_ROLE', 'from CARDAUTH_SESSION_MAX_SEC')}), or it never comes`;
+    },
   },
 ];
 
@@ -448,6 +564,9 @@ export const STORE_KEYS = [
   'CARDAUTH_LOCKOUT_DURATION_SEC',
   'CARDAUTH_IP_ATTEMPTS',
   'CARDAUTH_CARD_STEP_ATTEMPTS',
+  'CARDAUTH_CARD_LOCKOUT_ATTEMPTS',
+  'CARDAUTH_CARD_LOCKOUT_WINDOW_SEC',
+  'CARDAUTH_CARD_LOCKOUT_DURATION_SEC',
   'CARDAUTH_IP_JUNK_ATTEMPTS',
   'CARDAUTH_SESSION_JUNK_ATTEMPTS',
   'CARDAUTH_NONCE_TTL_SEC',
@@ -464,6 +583,10 @@ export const STORE_KEYS = [
   'CARDAUTH_ALLOW_BELOW_PROFILE',
   'CARDAUTH_SESSION_MAX_SEC',
   'CARDAUTH_INACTIVE_BLOCK_DAYS',
+  'CARDAUTH_ENROLLMENT_PENDING_DAYS',
+  'CARDAUTH_PRESENCE_ROLES',
+  'CARDAUTH_PRESENCE_SILENT_SEC',
+  'CARDAUTH_PRESENCE_ON_SILENT',
 ] as const satisfies readonly (keyof ServerConfig)[];
 export type StoresConfig = Pick<ServerConfig, (typeof STORE_KEYS)[number]>;
 

@@ -2,9 +2,9 @@ import type { ErrorRequestHandler, Response } from 'express';
 import { CardauthError } from './errors';
 import { errorMessage, type Logger } from './logger';
 
-/** Sends `{"error":{"code","message"}}` with the error's status. */
+/** Sends `{"error":{"code","message"}}` (and a 4xx's own `answer` fields) with the error's status. */
 export function sendError(res: Response, err: CardauthError): void {
-  const body: Record<string, unknown> = { code: err.code, message: err.expose ? err.message : 'service temporarily unavailable' };
+  const body: Record<string, unknown> = { ...(err.expose ? err.answer : {}), code: err.code, message: err.expose ? err.message : 'service temporarily unavailable' };
   if (err.retryAfterMs !== undefined) {
     const retryAfterSec = Math.ceil(err.retryAfterMs / 1000);
     body.retryAfterSec = retryAfterSec;

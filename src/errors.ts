@@ -20,14 +20,17 @@ export class CardauthError extends Error {
   readonly status: number;
   readonly expose: boolean;
   readonly retryAfterMs?: number;
+  /** More of the answer for the client, beside `code` and `message` (a 4xx only), e.g. `session_limit`'s `sessions`. */
+  readonly answer?: Readonly<Record<string, unknown>>;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retryAfterMs?: number; answer?: Record<string, unknown> }) {
     super(message, options);
     this.name = 'CardauthError';
     this.code = code;
     this.status = ERROR_STATUS[code];
     this.expose = this.status < 500;
     if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+    if (options?.answer !== undefined) this.answer = options.answer;
   }
 }
 

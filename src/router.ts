@@ -25,6 +25,16 @@ import { errorMessage, type Logger } from './logger';
 import type { BackchannelWorker } from './oidc/backchannel-worker';
 import { readSigningJwks } from './oidc/keys';
 import { createAgentRoutes, type AgentRoutesDeps } from './http/agent-routes';
+import { createSkudRoutes } from './http/skud-routes';
+import { createPresenceStatusRoute } from './http/presence-status-route';
+import type { PresencePolicy } from './presence/gate';
+import type { SkudStore } from './presence/integrations';
+import { genericJsonAdapter } from './presence/generic-json';
+import { createPresenceGate } from './presence/login-gate';
+import type { PresenceStore } from './presence/presence-store';
+import { createPresenceFeed } from './presence/receive-feed';
+import { createPresenceStatus } from './presence/status';
+import { createSkudVerifier, skudAudience } from './presence/verify-statement';
 import type { Lockout } from './policy/lockout';
 import type { NonceStore } from './policy/nonces';
 import type { PasswordHasher } from './policy/password-hasher';
@@ -34,22 +44,28 @@ import type { Strategy as LocalStrategy } from 'passport-local';
 import { createFactorCheck } from './strategies/factor-check';
 import { createAgentJwsVerifier, type AgentLookup } from './strategies/agent-jws';
 import { createStatementVerifier } from './strategies/card-statement';
+import { createAgentAbuse } from './strategies/agent-abuse';
 import { createCardStep } from './strategies/card-step';
 import { createDeskRead } from './strategies/desk-read';
 import { createIpLimit } from './strategies/ip-limit';
 import { createSessionOpener } from './strategies/open-session';
+import { createSessionRules } from './policy/session-rules';
 import { createTapoutVerifier } from './strategies/tapout-event';
 import { createWorkstationIpCheck } from './strategies/workstation-ip';
+import type { AccountStore } from './store/accounts';
 import type { CardStatus } from './store/cards';
 import type { AgentStore } from './store/agents';
 import type { SessionLocks } from './store/session-locks';
+import type { SessionSlots } from './store/session-slots';
+import type { SessionSweep } from './store/session-sweep';
 import { createSessionStore } from './store/session-store';
 import { createPasswordStep, type LoginAccount } from './strategies/password-step';
+import { createSelfEnroll, type SelfEnrollDeps } from './strategies/self-enroll';
 import type { SessionUser } from './strategies/session-user';
 import './http/session-data';
 
 /** JSON endpoints (everything else is a page or a static asset). */
-const API_PATH = /^\/(?:auth|agents|demo|admin\/api)\/|^\/(?:healthz|readyz)$/i;
+const API_PATH = /^\/(?:auth|agents|skud|demo|admin\/api)\/|^\/(?:healthz|readyz)$/i;
 
 /** Every agent route is under /agents/ (case-insensitive, as the router matches). */
 const AGENT_PATH = /^\/agents\//i;
@@ -84,15 +100,21 @@ export interface AppDeps {
   accounts: {
     get(id: string): Promise<LoginAccount | null>;
     findByLogin(login: string): Promise<LoginAccount | null>;
-    recordLogin(id: string, login: { at: number; workstation: string }): Promise<{ at: number; workstation: string } | null>;
+    recordLogin: AccountStore['recordLogin'];
   };
-  cards: { get(uid: string): Promise<{ accountId: string; status: CardStatus; label: string } | null> };
-  agents: AgentLookup & AgentRoutesDeps['agents'] & Pick<AgentStore, 'seenAt'>;
+  cards: { get(uid: string): Promise<{ accountId: string; status: CardStatus; label: string } | null>; activeForAccount(accountId: string): Promise<unknown[]> };
+  /** Pending self-enrollments (CARDAUTH_SELF_ENROLLMENT). */
+  enrollments: SelfEnrollDeps['enrollments'];
+  agents: AgentLookup & AgentRoutesDeps['agents'] & Pick<AgentStore, 'seenAt' | 'countRefusal'>;
   audit: AuditSink;
   nonces: NonceStore;
   /** Single-use keys (agent event `jti`). */
   claimOnce: (key: string, ttlSec: number) => Promise<boolean>;
   locks: SessionLocks;
+  /** Each account's live sessions, counted against its roles' limit at a login. */
+  slots: SessionSlots;
+  /** Ends sessions on every node: by id (the account's own, at its limit), or a person's at their exit (the presence feed). */
+  sessions: Pick<SessionSweep, 'endIds' | 'end'>;
   enrollLimit: AgentRoutesDeps['enrollLimit'];
   /** Agent events per client IP (POST /agents/events). */
   eventLimit: AgentRoutesDeps['eventLimit'];
@@ -109,6 +131,10 @@ export interface AppDeps {
   ready: () => Promise<void>;
   /** The officer's use cases: with them, the admin API (`/admin/api/`) is mounted. */
   admin?: AdminRoutesDeps['admin'];
+  /** The access-control integrations, where each person is, and the presence policy (docs/presence.md). */
+  skud: Pick<SkudStore, 'get' | 'list' | 'eventsOn'>;
+  presence: Pick<PresenceStore, 'record' | 'state'>;
+  presencePolicy: PresencePolicy;
   /** Extra routes mounted before the error handler (demo tapper, agent endpoints). */
   extraRoutes?: express.Router[];
 }
@@ -132,10 +158,10 @@ export interface CardauthRouter {
 
 /**
  * cardauth's paths when it is embedded in a host app (createCardauth): its pages, the login
- * API, the agents' endpoints, the static assets and the health probes. The host keeps `/`
+ * API, the agents' and the access-control relays' endpoints, the static assets and the health probes. The host keeps `/`
  * and every other path.
  */
-export const OWN_PATHS = /^\/(?:login|home|healthz|readyz)\/?$|^\/(?:auth|agents|assets|oidc)(?:\/|$)|^\/\.well-known\/openid-configuration$/i;
+export const OWN_PATHS = /^\/(?:login|home|healthz|readyz)\/?$|^\/(?:auth|agents|skud|assets|oidc)(?:\/|$)|^\/\.well-known\/openid-configuration$/i;
 
 /**
  * Builds cardauth's Router: every route, with its own body limit, Origin rule and security
@@ -205,6 +231,22 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
       eventRefusals: deps.eventRefusals,
       audit: deps.audit,
       now,
+    }),
+  );
+  beforeSession.use(
+    createSkudRoutes({
+      feed: createPresenceFeed({
+        verify: createSkudVerifier({ skud: deps.skud, clock, audience: skudAudience(config.CARDAUTH_PUBLIC_ORIGIN), skewSec: config.CARDAUTH_CLOCK_SKEW_SEC, claimOnce: deps.claimOnce }),
+        adapter: genericJsonAdapter,
+        accounts: deps.accounts,
+        presence: deps.presence,
+        sessions: deps.sessions,
+        audit: deps.audit,
+        now,
+      }),
+      eventLimit: deps.eventLimit,
+      eventRefusals: deps.eventRefusals,
+      audit: deps.audit,
     }),
   );
   beforeSession.use(originGuard(config.CARDAUTH_PUBLIC_ORIGIN));
@@ -281,13 +323,26 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
   const verifyStatement = createStatementVerifier(verifyAgentJws);
   const ipLimit = createIpLimit({ lockout: deps.lockout, audit: deps.audit, claimOnce: deps.claimOnce });
   const workstationSeenAt = createWorkstationIpCheck({ agents: deps.agents, exempt: config.CARDAUTH_WORKSTATION_IP_EXEMPT });
-  const cardStep = createCardStep({ verifyStatement, nonces: deps.nonces, cards: deps.cards, workstationSeenAt, ipLimit, audit: deps.audit, now });
+  const agentAbuse = createAgentAbuse({ agents: deps.agents, audit: deps.audit, max: config.CARDAUTH_AGENT_REFUSALS, windowSec: config.CARDAUTH_AGENT_REFUSALS_WINDOW_SEC });
+  const cardStep = createCardStep({ verifyStatement, nonces: deps.nonces, cards: deps.cards, workstationSeenAt, cardLock: deps.lockout, agentAbuse, ipLimit, audit: deps.audit, now });
   const passwordStep = createPasswordStep({ accounts: deps.accounts, hasher: deps.hasher, lockout: deps.lockout, ipLimit, claimOnce: deps.claimOnce, audit: deps.audit });
-  const openSession = createSessionOpener({ audit: deps.audit, accounts: deps.accounts, locks: deps.locks, sessionTtlSec: config.CARDAUTH_SESSION_MAX_SEC });
+  const sessionRules = createSessionRules(config);
+  // An account not gated (by role or its own flag) costs nothing more: the gate reads Redis only for a gated one.
+  const presenceGate = createPresenceGate({ policy: deps.presencePolicy, presence: deps.presence, now });
+  const openSession = createSessionOpener({
+    audit: deps.audit,
+    accounts: deps.accounts,
+    slots: deps.slots,
+    sessions: deps.sessions,
+    rules: sessionRules,
+    sessionTtlSec: config.CARDAUTH_SESSION_MAX_SEC,
+    presenceGate,
+  });
   const cardStepTtlMs = config.CARDAUTH_NONCE_TTL_SEC * 1000;
   const factorProblem = createFactorCheck({ cards: deps.cards, agents: deps.agents });
   const sessionFactorProblem = createFactorCheck({ accounts: deps.accounts, cards: deps.cards, agents: deps.agents });
 
+  const selfEnroll = createSelfEnroll({ accounts: deps.accounts, cards: deps.cards, enrollments: deps.enrollments, passwordStep, hasher: deps.hasher, ipLimit, audit: deps.audit });
   const strategyDeps: CardPasswordDeps = {
     cardStep,
     passwordStep,
@@ -301,20 +356,37 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
     audit: deps.audit,
     ipLimit,
     now,
+    ...(config.CARDAUTH_SELF_ENROLLMENT
+      ? {
+          selfEnroll: {
+            candidate: (req: express.Request) => {
+              const c = req.session.enrollCandidate;
+              return c && now() - c.at <= cardStepTtlMs ? c : undefined;
+            },
+            run: selfEnroll,
+          },
+        }
+      : {}),
   };
   const strategy = createCardPasswordStrategy(strategyDeps);
   /** The strategy a host's own Passport uses: it writes the login's records and refuses a password due for change itself. */
-  const hostStrategy = createCardPasswordStrategy({ ...strategyDeps, standalone: { maxAgeDays: deps.passwordPolicy.maxAgeDays } });
+  const hostStrategy = createCardPasswordStrategy({ ...strategyDeps, standalone: { maxAgeDays: deps.passwordPolicy.maxAgeDays, presenceGate } });
   passport.use('card-password', strategy);
   // The session was opened (its records written) before Passport regenerated it (createLogIn).
   passport.serializeUser<SessionUser, express.Request>((req, user, done) => {
     req.session.lastSeen = (user as SessionUser).authTime;
     done(null, user as SessionUser);
   });
-  const logIn = createLogIn((result, id, req) => openSession(result, id, requestSource(req)));
+  // `endSessions` (the handles of the account's other sessions to end at its limit) comes in the body of
+  // the login itself, validated by its route (LoginBody, PasswordBody); any other login names none.
+  const endSessionsOf = (req: express.Request): string[] => {
+    const named = (req.body as { endSessions?: unknown } | undefined)?.endSessions;
+    return Array.isArray(named) ? named.filter((h): h is string => typeof h === 'string') : [];
+  };
+  const logIn = createLogIn((result, id, req) => openSession(result, id, { source: requestSource(req), replacing: req.sessionID, endSessions: endSessionsOf(req) }));
   passport.deserializeUser<SessionUser>((s, done) => done(null, s as Express.User));
 
-  const guard = sessionGuard({ idleMs: config.CARDAUTH_SESSION_IDLE_SEC * 1000, maxMs: config.CARDAUTH_SESSION_MAX_SEC * 1000, now, audit: deps.audit, locks: deps.locks, factorProblem: sessionFactorProblem });
+  const guard = sessionGuard({ rules: sessionRules, now, audit: deps.audit, locks: deps.locks, factorProblem: sessionFactorProblem });
   const sessionSteps = express.Router();
   sessionSteps.use(
     trustProxyCheck(config.CARDAUTH_TRUST_PROXY, deps.logger),
@@ -341,7 +413,7 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
   router.get('/auth/session', ...showSession);
   router.get('/auth/forward', forwardAuth);
   const passwordChange = createPasswordChange({ passwordStep, factorProblem, logIn, passwords: deps.passwords, audit: deps.audit, maxAgeDays: deps.passwordPolicy.maxAgeDays, now });
-  router.use(createAuthRoutes({ passport, nonces: deps.nonces, nonceLimit: deps.nonceLimit, cardStep, accounts: deps.accounts, holdForPasswordChange: passwordChange.hold, logIn, unlockFailure: (sid) => deps.lockout.unlockFailure(sid), audit: deps.audit, cardIdentifiesUser: config.CARDAUTH_CARD_IDENTIFIES_USER, preauthTtlMs: cardStepTtlMs, now }));
+  router.use(createAuthRoutes({ passport, nonces: deps.nonces, nonceLimit: deps.nonceLimit, cardStep, accounts: deps.accounts, holdForPasswordChange: passwordChange.hold, logIn, unlockFailure: (sid) => deps.lockout.unlockFailure(sid), audit: deps.audit, cardIdentifiesUser: config.CARDAUTH_CARD_IDENTIFIES_USER, selfEnrollment: config.CARDAUTH_SELF_ENROLLMENT, preauthTtlMs: cardStepTtlMs, now }));
   router.use(passwordChange.routes);
   if (deps.admin) {
     const requireLogin = createRequireLogin({ session, errorHandler });
@@ -351,12 +423,14 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
     const desk = { agentUrl: config.CARDAUTH_AGENT_URL, agentPorts: agentPorts(config), origin: config.CARDAUTH_PUBLIC_ORIGIN };
     router.use(createAdminPages({ admin: deps.admin, accounts: deps.accounts, requireAuditTrail: deps.admin.requireAuditTrail, requireLogin, stepUpSec, now, policy: config, desk }));
   }
+  router.use(createPresenceStatusRoute({ status: createPresenceStatus({ skud: deps.skud, policy: deps.presencePolicy, now }), requireLogin: createRequireLogin({ session, errorHandler }) }));
   router.use(
     createPageRoutes({
       publicOrigin: config.CARDAUTH_PUBLIC_ORIGIN,
       agentUrl: config.CARDAUTH_AGENT_URL,
       agentPorts: agentPorts(config),
       demo: config.CARDAUTH_DEMO,
+      selfEnrollment: config.CARDAUTH_SELF_ENROLLMENT,
     }),
   );
   if (oidc) router.use(oidc.interactionRoutes);

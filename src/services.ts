@@ -5,6 +5,7 @@ import { createAgentAdmin } from './admin/agents';
 import { createCardImport } from './admin/card-import';
 import { createCardAdmin } from './admin/cards';
 import { requireAuditTrail } from './admin/record-change';
+import { createEnrollmentAdmin } from './admin/enrollments';
 import { createSessionAdmin } from './admin/sessions';
 import { createAuditLog } from './audit/log';
 import { withWriteFailureRecord } from './audit/write-failures';
@@ -21,9 +22,14 @@ import { createPasswordSetter, type PasswordRules } from './policy/password-life
 import { createAccountStore } from './store/accounts';
 import { createAccountInactivity } from './store/account-inactivity';
 import { createAgentStore } from './store/agents';
+import { createEnrollmentStore } from './store/card-enrollments';
 import { createCardStore } from './store/cards';
 import { createSessionLocks } from './store/session-locks';
 import { createSessionSweep } from './store/session-sweep';
+import { createSessionSlots } from './store/session-slots';
+import { createSkudStore } from './presence/integrations';
+import { createPresenceStore } from './presence/presence-store';
+import type { PresencePolicy } from './presence/gate';
 
 /**
  * The stores an administrator works on: accounts, cards, agents, the audit
@@ -52,7 +58,17 @@ export function createStores(deps: { redis: Redis; config: StoresConfig; clock: 
     /** Blocks accounts unused too long (`account block-inactive`, the server's hourly sweep; ИАФ.1). */
     inactivity: createAccountInactivity({ redis }),
     cards: createCardStore({ redis, clock, maxActivePerAccount: config.CARDAUTH_MAX_CARDS_PER_ACCOUNT }),
+    /** Pending self-enrollments, waiting for an officer (`card pending`, `card approve`). */
+    enrollments: createEnrollmentStore({ redis, clock, pendingDays: config.CARDAUTH_ENROLLMENT_PENDING_DAYS, maxActivePerAccount: config.CARDAUTH_MAX_CARDS_PER_ACCOUNT }),
     agents: createAgentStore({ redis, clock }),
+    /** The access-control integrations (`skud add`) and where each person is as their feed said (docs/presence.md). */
+    skud: createSkudStore({ redis, clock }),
+    presence: createPresenceStore({ redis }),
+    presencePolicy: {
+      roles: config.CARDAUTH_PRESENCE_ROLES,
+      silentSec: config.CARDAUTH_PRESENCE_SILENT_SEC,
+      onSilent: config.CARDAUTH_PRESENCE_ON_SILENT,
+    } satisfies PresencePolicy as PresencePolicy,
     audit: createAuditLog({ redis, clock }),
     hasher,
     passwordPolicy,
@@ -68,6 +84,9 @@ export function createStores(deps: { redis: Redis; config: StoresConfig; clock: 
         windowSec: config.CARDAUTH_LOCKOUT_WINDOW_SEC,
         durationSec: config.CARDAUTH_LOCKOUT_DURATION_SEC,
         ipAttempts: config.CARDAUTH_IP_ATTEMPTS,
+        cardAttempts: config.CARDAUTH_CARD_LOCKOUT_ATTEMPTS,
+        cardWindowSec: config.CARDAUTH_CARD_LOCKOUT_WINDOW_SEC,
+        cardDurationSec: config.CARDAUTH_CARD_LOCKOUT_DURATION_SEC,
         cardStepAttempts: config.CARDAUTH_CARD_STEP_ATTEMPTS,
         // A stored card step lives as long as its nonce (createApp's cardStepTtlMs).
         cardStepTtlSec: config.CARDAUTH_NONCE_TTL_SEC,
@@ -99,15 +118,17 @@ export function createServices(deps: { redis: Redis; config: ServerConfig; clock
     /** The officer's use cases the admin API calls (src/admin), and the trail check they run after. */
     admin: {
       accounts: createAccountAdmin({ ...stores, audit }),
-      sessions: createSessionAdmin({ ...stores, audit }),
       cards: createCardAdmin({ ...stores, audit }),
       cardImport: createCardImport({ ...stores, audit }),
       agents: createAgentAdmin({ ...stores, audit }),
+      sessions: createSessionAdmin({ ...stores, audit }),
+      enrollments: createEnrollmentAdmin({ ...stores, audit }),
       requireAuditTrail: () => requireAuditTrail(audit),
     },
     nonces: createNonceStore({ redis, clock, ttlSec: config.CARDAUTH_NONCE_TTL_SEC }),
     claimOnce: createClaimOnce(redis),
     locks: createSessionLocks({ redis }),
+    slots: createSessionSlots({ redis }),
     enrollLimit: createRateLimit({ redis, prefix: 'rl:enroll', points: 10, durationSec: 3600 }),
     eventLimit: createRateLimit({ redis, prefix: 'rl:event', points: config.CARDAUTH_AGENT_EVENTS_PER_MIN, durationSec: 60 }),
     eventRefusals: createRefusalTally({ redis, clock, prefix: 'rt:event', windowSec: 60 }),

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
-import { configSources, loadAgentConfig, loadServerConfig, loadServerConfigSubset, STORE_KEYS, type Env } from '../src/config';
+import { configSources, loadAgentConfig, loadServerConfig, loadServerConfigSubset, ROLE_NAMES, STORE_KEYS, type Env } from '../src/config';
+import { ROLES } from '../src/store/accounts';
 import { CardauthError } from '../src/errors';
 
 const LONG = 'a-session-secret-of-32-characters';
@@ -234,6 +235,35 @@ describe('CARDAUTH_SESSION_IDLE_SEC and CARDAUTH_SESSION_MAX_SEC', () => {
   });
 });
 
+describe('per-role session keys', () => {
+  it('load role=value lists; a role left out keeps its default', () => {
+    const config = loadServerConfig({ ...BASE, CARDAUTH_SESSION_LIMITS: 'clinician=2, auditor=1', CARDAUTH_SESSION_IDLE_SEC_BY_ROLE: 'chief_admin=300', CARDAUTH_SESSION_MAX_SEC_BY_ROLE: '' });
+    expect(config.CARDAUTH_SESSION_LIMITS).toEqual({ clinician: 2, auditor: 1 });
+    expect(config.CARDAUTH_SESSION_IDLE_SEC_BY_ROLE).toEqual({ chief_admin: 300 });
+    expect(config.CARDAUTH_SESSION_MAX_SEC_BY_ROLE).toEqual({});
+    expect(loadServerConfig(BASE).CARDAUTH_SESSION_LIMITS).toEqual({ clinician: 1, security_officer: 2, auditor: 2, chief_admin: 2 });
+  });
+
+  it.each([
+    ['CARDAUTH_SESSION_LIMITS', 'nurse=1', '"nurse" is not a role'],
+    ['CARDAUTH_SESSION_LIMITS', 'clinician=0', 'clinician: must be a whole number from 1 to 100'],
+    ['CARDAUTH_SESSION_LIMITS', 'clinician', 'clinician: must be a whole number'],
+    ['CARDAUTH_SESSION_LIMITS', 'clinician=1,clinician=2', 'clinician: given twice'],
+    ['CARDAUTH_SESSION_IDLE_SEC_BY_ROLE', 'auditor=5', 'auditor: must be a whole number from 10 to 86400'],
+    ['CARDAUTH_SESSION_MAX_SEC_BY_ROLE', 'auditor=1e3', 'auditor: must be a whole number from 60'],
+  ])('%s=%s is refused by key name and role', (key, value, says) => {
+    const err = expectRefused({ ...BASE, [key]: value }, key);
+    expect(err.message).toContain(says);
+  });
+
+  it("a role's lifetime above CARDAUTH_SESSION_MAX_SEC, or its idle lock not below its lifetime, is refused", () => {
+    expect(expectRefused({ ...BASE, CARDAUTH_SESSION_MAX_SEC_BY_ROLE: 'clinician=50000' }, 'CARDAUTH_SESSION_MAX_SEC_BY_ROLE').message).toContain('clinician: must be at most CARDAUTH_SESSION_MAX_SEC');
+    const err = expectRefused({ ...BASE, CARDAUTH_SESSION_MAX_SEC_BY_ROLE: 'auditor=600' }, 'CARDAUTH_SESSION_IDLE_SEC_BY_ROLE');
+    expect(err.message).toContain('auditor: its idle lock (900 s, from CARDAUTH_SESSION_IDLE_SEC) must be less than its lifetime (600 s, from CARDAUTH_SESSION_MAX_SEC_BY_ROLE)');
+    expect(loadServerConfig({ ...BASE, CARDAUTH_SESSION_MAX_SEC_BY_ROLE: 'auditor=600', CARDAUTH_SESSION_IDLE_SEC_BY_ROLE: 'auditor=300' }).CARDAUTH_SESSION_MAX_SEC_BY_ROLE).toEqual({ auditor: 600 });
+  });
+});
+
 describe('several bad keys', () => {
   it('are all reported at once, one line each, and a cross-key check only on keys good on their own', () => {
     const file = configFile('two-bad.json', JSON.stringify({ CARDAUTH_PORT: 'eighty', CARDAUTH_TYPO: '1' }));
@@ -365,5 +395,19 @@ describe('card agent keys', () => {
 
   it('the server side CARDAUTH_AGENT_PORTS refuses a range from port 0 too', () => {
     expectRefused({ ...BASE, CARDAUTH_AGENT_PORTS: '0-31' }, 'CARDAUTH_AGENT_PORTS');
+  });
+});
+
+describe('the presence gate keys', () => {
+  it('CARDAUTH_PRESENCE_ROLES: off by default; known roles, each once; anything else refused naming the key', () => {
+    expect(ROLE_NAMES).toEqual(ROLES);
+    expect(loadServerConfig(BASE).CARDAUTH_PRESENCE_ROLES).toEqual([]);
+    expect(loadServerConfig({ ...BASE, CARDAUTH_PRESENCE_ROLES: ' clinician, auditor,clinician' }).CARDAUTH_PRESENCE_ROLES).toEqual(['clinician', 'auditor']);
+    expect(expectRefused({ ...BASE, CARDAUTH_PRESENCE_ROLES: 'clinician,doctor' }, 'CARDAUTH_PRESENCE_ROLES').message).toContain('"doctor" is not a role');
+  });
+  it('CARDAUTH_PRESENCE_ON_SILENT: deny by default, allow or deny only; CARDAUTH_PRESENCE_SILENT_SEC 60..86400', () => {
+    expect(loadServerConfig(BASE)).toMatchObject({ CARDAUTH_PRESENCE_ON_SILENT: 'deny', CARDAUTH_PRESENCE_SILENT_SEC: 900 });
+    expectRefused({ ...BASE, CARDAUTH_PRESENCE_ON_SILENT: 'open' }, 'CARDAUTH_PRESENCE_ON_SILENT');
+    expectRefused({ ...BASE, CARDAUTH_PRESENCE_SILENT_SEC: '59' }, 'CARDAUTH_PRESENCE_SILENT_SEC');
   });
 });

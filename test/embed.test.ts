@@ -6,7 +6,7 @@ import { createCardauth, type Cardauth } from '../src/embed';
 import type { LoggedInRequest } from '../src/http/require-login';
 import { silentLogger } from '../src/logger';
 import type { LoginResult } from '../src/strategies/session-user';
-import { auditRecords } from './helpers/audit';
+import { auditRecords, lastAudit } from './helpers/audit';
 import { manualClock, startTestServer, suiteServer, TEST_SECRET, TestClient, type TestAgent, type TestServer } from './helpers/app';
 import { startRedis, suiteRedis } from './helpers/redis';
 import type { AddressInfo } from 'node:net';
@@ -199,6 +199,24 @@ describe('createCardauth: cardauth embedded in a host Express app', () => {
       await srv.services.accounts.setPasswordHash(account.id, account.passwordHash, { temporary: false });
     }
     expect((await c.post('/mis/login', { statement: await srv.statementFor(c, agent, UID), login: 'ivanov', password: PW })).status).toBe(200);
+  });
+
+  it('POST /skud/events is cardauth\'s path in the host too: a junk body is its 400, not the host\'s 404', async () => {
+    const res = await fetch(`${srv.url}/skud/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('bad_request');
+  });
+
+  it("strategy: the presence gate holds for a host's login too (a gated account, a feed never heard: refused, audited)", async () => {
+    const c = srv.client();
+    const account = (await srv.services.accounts.findByLogin('ivanov'))!;
+    await srv.services.accounts.setPresenceRequired(account.id, true);
+    try {
+      expect((await c.post('/mis/login', { statement: await srv.statementFor(c, agent, UID), login: 'ivanov', password: PW })).status).toBe(401);
+      expect(await lastAudit(srv.redis, 'presence.denied')).toMatchObject({ reason: 'feed_silent', subject: { login: 'ivanov' } });
+    } finally {
+      await srv.services.accounts.setPresenceRequired(account.id, false);
+    }
   });
 });
 

@@ -52,7 +52,8 @@ export function createAccountAdmin(s: Pick<Stores, 'accounts' | 'lockout' | 'ses
     /**
      * Clears the account's failed password attempts (its lockout, if any);
      * audited as `account.unlocked` with the count and the time the lock had
-     * left, as stored. `failures` 0: nothing was counted, nothing changed.
+     * left, as stored (`details.before`/`after`: the count). An account that holds a privileged
+     * role only a `chief_admin` unlocks (permissions.ts). `failures` 0: nothing was counted, nothing changed.
      */
     async unlock(by: ChangedBy, login: string): Promise<{ account: Account; failures: number }> {
       const account = await accountByLogin(s, login);
@@ -64,7 +65,7 @@ export function createAccountAdmin(s: Pick<Stores, 'accounts' | 'lockout' | 'ses
       await recordChange(
         s.audit,
         by,
-        { type: 'account.unlocked', outcome: 'success', subject: { accountId: account.id, login: account.login }, details: { failures, remainingSec: Math.ceil(msLeft / 1000) } },
+        { type: 'account.unlocked', outcome: 'success', subject: { accountId: account.id, login: account.login }, details: { failures, remainingSec: Math.ceil(msLeft / 1000), before: String(failures), after: '0' } },
         `account ${account.id} (${account.login}) was unlocked`,
       );
       return { account, failures };

@@ -86,6 +86,24 @@ export function createAgentAdmin(s: Pick<Stores, 'agents' | 'sessions' | 'audit'
       });
       return { agent, already: false, ended };
     },
+
+    /**
+     * Brings an agent the abuse rule suspended back to approved: its statements are trusted
+     * again and its refused-card count starts again; audited as `agent.unsuspended` with the
+     * actor and `details.before`/`after`. `agent_state` unless it is suspended.
+     */
+    async unsuspend(by: ChangedBy, id: string): Promise<Agent> {
+      await authorize(s.audit, by, 'agent.unsuspended');
+      const agent = await s.agents.unsuspend(id, by.actor);
+      await recordChange(
+        s.audit,
+        by,
+        // The store unsuspends only a suspended agent.
+        { type: 'agent.unsuspended', outcome: 'success', source: { agentId: agent.id, workstation: agent.name }, details: { fingerprint: agent.fingerprint, before: 'suspended', after: 'approved' } },
+        `agent ${agent.id} was unsuspended`,
+      );
+      return agent;
+    },
   };
 }
 

@@ -18,7 +18,7 @@ import { recordChange, type ChangedBy, type ChangeRecord } from './record-change
  * const cards = createCardAdmin(stores);
  * await cards.revoke(by, { uid, reason: 'lost' });
  */
-export function createCardAdmin(s: Pick<Stores, 'accounts' | 'cards' | 'sessions' | 'audit'>) {
+export function createCardAdmin(s: Pick<Stores, 'accounts' | 'cards' | 'sessions' | 'audit' | 'lockout'>) {
   /**
    * Revokes a card: it stops passing the card step at once, and the
    * sessions opened with it end (`card.revoked`, then one `session.ended`
@@ -75,6 +75,37 @@ export function createCardAdmin(s: Pick<Stores, 'accounts' | 'cards' | 'sessions
       // A UID asked for by login too: only if its owner's login starts with it (folded alike).
       const login = q.uid !== undefined && q.login ? foldLogin(q.login) : '';
       return { cards: login ? rows.filter((r) => r.owner && foldLogin(r.owner.login).startsWith(login)) : rows, cursor: page.cursor };
+    },
+
+    /**
+     * Clears the card's failed password attempts (its lock, if any: the card scope of the
+     * lockout); audited as `card.unlocked` with the card's account, the count and the time the
+     * lock had left, `details.before`/`after` the state of the lock. The separation of duties is
+     * that of `account unlock`, on the card's account: not one's own, and an account that holds a
+     * privileged role only by a `chief_admin`. `card_not_found` for a card never bound;
+     * `failures` 0: nothing was counted, nothing changed.
+     */
+    async unlock(by: ChangedBy, uid: Uid): Promise<{ binding: CardBinding; failures: number }> {
+      const binding = await s.cards.get(uid);
+      const owner = binding ? await s.accounts.get(binding.accountId) : null;
+      if (!binding || !owner) throw new CardauthError('card_not_found', `card ${uid} is not bound to any account`);
+      await authorize(s.audit, by, 'card.unlocked', targetOf(owner));
+      const { failures, msLeft, locked } = await s.lockout.cardCount(binding.uid);
+      if (failures === 0) return { binding, failures };
+      await s.lockout.unlockCard(binding.uid);
+      await recordChange(
+        s.audit,
+        by,
+        {
+          type: 'card.unlocked',
+          outcome: 'success',
+          subject: { accountId: owner.id, login: owner.login },
+          cardUid: binding.uid,
+          details: { failures, remainingSec: Math.ceil(msLeft / 1000), before: locked ? 'locked' : 'unlocked', after: 'unlocked' },
+        },
+        `card ${binding.uid} was unlocked`,
+      );
+      return { binding, failures };
     },
 
     /**

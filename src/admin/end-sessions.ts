@@ -1,7 +1,7 @@
 import { CardauthError } from '../errors';
 import { explain } from '../logger';
 import type { Stores } from '../services';
-import type { EndedSession, SessionMatch } from '../store/session-sweep';
+import type { EndedSession, LiveSession, SessionMatch } from '../store/session-sweep';
 import { recordChange, type ChangedBy, type ChangeRecord } from './record-change';
 
 /** What ended the sessions: a card or agent revoked, an account blocked or given new roles. */
@@ -23,6 +23,17 @@ export interface EndedBy {
  */
 export function endedRecord(e: EndedSession, cause: string, factor: Pick<ChangeRecord, 'cardUid' | 'source'>): ChangeRecord {
   return { type: 'session.ended', outcome: 'success', reason: 'admin', subject: { accountId: e.accountId, login: e.login }, sessionId: e.sessionId, ...factor, details: { cause } };
+}
+
+/**
+ * What a live session was opened with, for its `session.ended` record: its card, its agent and workstation.
+ *
+ * @example
+ * endedRecord(found, 'officer', factorOf(found))
+ */
+export function factorOf(s: Pick<LiveSession, 'cardUid' | 'agentId' | 'workstation'>): Pick<ChangeRecord, 'cardUid' | 'source'> {
+  const { cardUid, agentId, workstation } = s;
+  return { ...(cardUid !== undefined ? { cardUid } : {}), ...(agentId !== undefined ? { source: { agentId, ...(workstation !== undefined ? { workstation } : {}) } } : {}) };
 }
 
 const DONE: Record<EndedBy['cause'], string> = { card_revoked: 'revoked', agent_revoked: 'revoked', account_blocked: 'blocked', roles_changed: 'given new roles', password_reset: 'given a one-time password' };

@@ -28,21 +28,31 @@ export type AdminAction =
   | 'password.reset'
   | 'card.bound'
   | 'card.revoked'
+  | 'card.enrollment_approved'
+  | 'card.enrollment_rejected'
+  | 'card.unlocked'
   | 'agent.registered'
   | 'agent.approved'
   | 'agent.revoked'
-  | 'session.ended';
+  | 'agent.unsuspended'
+  | 'ip.unlocked'
+  | 'session.ended'
+  | 'skud.added'
+  | 'skud.removed'
+  | 'account.presence_changed';
 
 /**
- * Changes nobody makes to their own account: binding a card to it, unlocking it, changing its
- * roles, resetting its password (an officer changes their own password at the login page).
+ * Changes nobody makes to their own account: binding a card to it (or approving its self-enrollment), unlocking it or its card,
+ * changing its roles, resetting its password (an officer changes their own password at the login page),
+ * gating it by presence.
  */
-const NOT_ON_OWN: ReadonlySet<AdminAction> = new Set(['card.bound', 'account.unlocked', 'account.role_changed', 'password.reset']);
+const NOT_ON_OWN: ReadonlySet<AdminAction> = new Set(['card.bound', 'card.enrollment_approved', 'card.unlocked', 'account.unlocked', 'account.role_changed', 'password.reset', 'account.presence_changed']);
 
 /**
  * Changes that give or restore access to an account, or change who holds a role: on an account
  * that holds (or would hold) a privileged role, only a `chief_admin` makes them. Revoking a card
  * takes access away and stays with every officer (a lost card is revoked by whoever is at the desk).
+ * Gating an account by presence (or ending that) is a chief_admin's on a privileged account too.
  */
 const CHIEF_FOR_PRIVILEGED: ReadonlySet<AdminAction> = new Set([
   'account.created',
@@ -52,6 +62,9 @@ const CHIEF_FOR_PRIVILEGED: ReadonlySet<AdminAction> = new Set([
   'account.role_changed',
   'password.reset',
   'card.bound',
+  'card.enrollment_approved',
+  'account.presence_changed',
+  'card.unlocked',
 ]);
 
 /** The account a change is about: as stored, and for a creation or a role change, the roles it would hold. */

@@ -2,7 +2,7 @@ import { sha256Hex } from '../audit/record';
 import { CardauthError } from '../errors';
 import type { Stores } from '../services';
 import type { LiveSession } from '../store/session-sweep';
-import { endedRecord } from './end-sessions';
+import { endedRecord, factorOf } from './end-sessions';
 import { authorize } from './permissions';
 import { recordChange, type ChangedBy } from './record-change';
 
@@ -90,9 +90,7 @@ export function createSessionAdmin(s: Pick<Stores, 'sessions' | 'audit'>) {
       if (!found) throw new CardauthError('session_not_found', 'no live session has this handle');
       await authorize(s.audit, by, 'session.ended', { accountId: found.accountId, login: found.login, roles: [] });
       await s.sessions.endIds([found.sessionId]);
-      const { cardUid, agentId, workstation } = found;
-      const factor = { ...(cardUid !== undefined ? { cardUid } : {}), ...(agentId !== undefined ? { source: { agentId, ...(workstation !== undefined ? { workstation } : {}) } } : {}) };
-      await recordChange(s.audit, by, endedRecord(found, 'officer', factor), `the session of ${found.login} was ended`);
+      await recordChange(s.audit, by, endedRecord(found, 'officer', factorOf(found)), `the session of ${found.login} was ended`);
       return view(found);
     },
   };

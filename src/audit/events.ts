@@ -32,6 +32,8 @@ export const AUDIT_EVENTS = {
       'replayed_nonce',
       'agent_unknown',
       'agent_not_approved',
+      'agent_suspended',
+      'card_locked',
       'workstation_mismatch',
       'ip_limited',
       'junk_limited',
@@ -39,10 +41,26 @@ export const AUDIT_EVENTS = {
   },
   'password.checked': {
     meaning: 'The password step of the login ran.',
-    reasons: ['wrong_password', 'unknown_account', 'card_mismatch', 'account_blocked', 'locked', 'ip_limited', 'junk_limited', 'no_card_step', 'card_step_used_up', 'card_revoked', 'card_expired', 'agent_revoked'],
+    reasons: ['wrong_password', 'unknown_account', 'card_mismatch', 'account_blocked', 'locked', 'card_locked', 'ip_limited', 'junk_limited', 'no_card_step', 'card_step_used_up', 'card_revoked', 'card_expired', 'agent_revoked', 'agent_suspended'],
+  },
+  'login.refused': {
+    meaning:
+      'Both factors passed but no session opened. `session_limit`: the account already had its roles\' number of live sessions (CARDAUTH_SESSION_LIMITS; `details.limit`); the login answered 409 with the other sessions.',
+    reasons: ['session_limit'],
   },
   'account.locked': { meaning: 'An account was locked after failed attempts (ИАФ.3, УПД.4).' },
-  'account.unlocked': { meaning: "An account's failed password attempts were cleared, ending any lock on it; `actor` says by whom." },
+  'account.unlocked': { meaning: "An account's failed password attempts were cleared, ending any lock on it; `actor` says by whom. Refused (`privileged_account`) unless a `chief_admin` unlocks an account that holds `security_officer`, `auditor` or `chief_admin`." },
+  'card.locked': {
+    meaning:
+      "A card was locked after failed password attempts following its card step (CARDAUTH_CARD_LOCKOUT_ATTEMPTS; actor `system:lockout`): its card steps are refused (`card_locked`) until the lock ends or an officer unlocks it.",
+  },
+  'card.unlocked': {
+    meaning:
+      "A card's failed password attempts were cleared, ending any lock on it (`card unlock`, `POST /admin/api/cards/:uid/unlock`): `actor`, the card's account, `details.before` and `details.after` (`locked` or `unlocked`), the count and the time the lock had left.",
+  },
+  'ip.unlocked': {
+    meaning: "A client IP's login budget (CARDAUTH_IP_ATTEMPTS; an IPv6 address as its /64) was cleared by an officer (`ip unlock`): `actor`, `source.ip`, `details.before`/`after` (`locked` or `unlocked`), the count and the time the lock had left. Its junk budgets stay.",
+  },
   // sessions
   'session.created': { meaning: 'Login succeeded and a session was created. Written before the session: no record, no session.' },
   'session.logout': { meaning: "The user logged out: `POST /auth/logout`, or confirmed an application's OpenID logout (`/oidc/session/end`; `details.via` `oidc` and the `clientId`)." },
@@ -50,12 +68,23 @@ export const AUDIT_EVENTS = {
   'session.unlocked': { meaning: 'An unlock (card + password) of a locked session succeeded or failed.' },
   'session.ended': {
     meaning:
-      "A session was ended other than by logout. Reason `admin`: by an officer, `details.cause` saying why (`officer`: that one session, `cardauth session end` or `POST /admin/api/sessions/:handle/end`; or the block, revocation or role change that ended it); `read_only`: an auditor's refused end (nothing ended).",
-    reasons: ['limit', 'admin', 'unlock_failures', 'expired', 'read_only'],
+      "A session was ended other than by logout. Reason `limit`: its account's user ended it from a login at the account's session limit (CARDAUTH_SESSION_LIMITS; cause `session_limit`, the account itself the actor). Reason `admin`: by an officer, `details.cause` saying why (`officer`: that one session, `cardauth session end` or `POST /admin/api/sessions/:handle/end`; or the block, revocation or role change that ended it); `read_only`: an auditor's refused end (nothing ended); `presence_exit`: the access-control feed reported the person's exit (`details.skudId`).",
+    reasons: ['limit', 'admin', 'unlock_failures', 'expired', 'read_only', 'presence_exit'],
   },
   // cards
   'card.bound': { meaning: 'A card UID was bound to an account (`card bind`, or the new card of `card replace`, with `details.replaces`); `details.expiresAt` when the binding expires.' },
   'card.revoked': { meaning: 'A card was revoked: `card revoke`, `card lost` (reason `lost`), or the old card of `card replace` (reason `replaced`, with `details.replacedBy`); `details.before` (`active` or `expired`) and `details.after` are its status.' },
+  'card.enrollment_requested': {
+    meaning:
+      'Self-enrollment (CARDAUTH_SELF_ENROLLMENT): after an unknown card, a login and the right password asked for that card; success: a pending request (`details.expiresAt`), waiting for an officer. A refusal answers the generic login failure: `unknown_account`, `has_card` (the account has an active card; the password is not checked), `card_bound` (the card got a binding since), `card_pending` (another account asked for it first). A wrong password is `password.checked`, as at any login.',
+    reasons: ['unknown_account', 'has_card', 'card_bound', 'card_pending'],
+  },
+  'card.enrollment_approved': {
+    meaning: 'An officer approved a pending self-enrollment (`card approve`, `POST /admin/api/cards/pending/:uid/approve`): the card is bound as by `card bind`; `details` the request (agent, workstation, requested) and `before` `pending`, `after` `active`. A refusal: `read_only`, `own_account`, `privileged_account`.',
+  },
+  'card.enrollment_rejected': {
+    meaning: 'An officer rejected a pending self-enrollment (`card reject`, `POST /admin/api/cards/pending/:uid/reject`) with a note (`details.note`): the request is gone and the card free. A refusal: `read_only`.',
+  },
   'card.imported': {
     meaning:
       'Cards were bound from a CSV file (`card import`), all or nothing: the file name, its SHA-256 and the counts; one `card.bound` follows per card bound, with `details.import` the same SHA-256. A dry run, or a file with a bad line, binds nothing and is not recorded.',
@@ -91,6 +120,27 @@ export const AUDIT_EVENTS = {
   'agent.registered': { meaning: "An enrolled agent's public key was registered." },
   'agent.approved': { meaning: 'An administrator approved an agent; its statements are now accepted.' },
   'agent.revoked': { meaning: 'An agent was revoked; its statements are refused from now on.' },
+  // the presence gate (СКУД, docs/presence.md)
+  'skud.added': { meaning: 'An access-control integration key was registered (`skud add`): its id, name and key fingerprint.' },
+  'skud.removed': { meaning: 'An access-control integration was removed (`skud remove`); its statements are refused from now on.' },
+  'skud.statement': {
+    meaning:
+      'A signed statement reached `POST /skud/events`: success (one that carried events; a heartbeat is not recorded) with `details.skudId`, `accepted`, `unknown` and `ended`; a refusal names why (`skud_unknown`: no such integration key; `replayed_jti`: its `jti` was seen before). Refusals are recorded as the first of their client IP in a minute, the rest counted (`details.unrecordedRefusals`), as `card.tapout` refusals are.',
+    reasons: ['bad_statement', 'bad_signature', 'statement_expired', 'wrong_audience', 'skud_unknown', 'replayed_jti', 'rate_limited'],
+  },
+  'account.presence_changed': { meaning: "An officer gated an account's logins by presence whatever its roles, or stopped (`skud account --gate on` or `off`): `details.before` and `details.after` (`on`, `off`)." },
+  'presence.reported': { meaning: 'One pass the access-control feed reported (`details`: `skudId`, `direction` entry or exit, `at`, `door`). `unknown_person`: its login names no account (not stored).', reasons: ['unknown_person'] },
+  'presence.allowed': { meaning: 'A gated login (CARDAUTH_PRESENCE_ROLES) passed the presence gate: the person entered today and has not left. Reason `feed_silent`: the feed was silent and CARDAUTH_PRESENCE_ON_SILENT is `allow`.', reasons: ['feed_silent'] },
+  'presence.denied': {
+    meaning: 'A gated login was refused by the presence gate after both factors passed: `presence_absent` (no entry today), `presence_exited` (an exit after the entry), `feed_silent` (the feed silent, CARDAUTH_PRESENCE_ON_SILENT `deny`). `details`: the last pass and the feed\'s last statement.',
+    reasons: ['presence_absent', 'presence_exited', 'feed_silent'],
+  },
+  'agent.suspended': {
+    meaning:
+      'Alert: an approved agent was suspended by the abuse rule, CARDAUTH_AGENT_REFUSALS unknown or refused cards at its readers within CARDAUTH_AGENT_REFUSALS_WINDOW_SEC (actor `system:abuse`, `details.count`); its statements are refused (`agent_suspended`) until an officer unsuspends it.',
+    reasons: ['refused_cards'],
+  },
+  'agent.unsuspended': { meaning: 'An officer brought a suspended agent back to approved (`agent unsuspend`, `POST /admin/api/agents/:id/unsuspend`); its refused-card count starts again.' },
   // the OpenID provider's applications and signing keys
   'oidc.client_added': { meaning: 'An application (an MIS) was registered with the OpenID provider (`client add`): its id, name, type and redirect URIs; never its secret.' },
   'oidc.client_removed': { meaning: 'An application was removed from the OpenID provider (`client remove`).' },

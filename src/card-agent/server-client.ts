@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { CardauthError } from '../errors';
 
 const EnrollAnswer = z.object({ id: z.string().regex(/^ag_[0-9a-f]{16}$/), fingerprint: z.string(), status: z.string() });
-const StatusAnswer = z.object({ status: z.enum(['pending', 'approved', 'revoked']) });
+const StatusAnswer = z.object({ status: z.enum(['pending', 'approved', 'suspended', 'revoked']) });
 const ErrorAnswer = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 /**

@@ -19,6 +19,7 @@ export interface AgentView {
   approvedAt: string | null;
   revokedBy: string | null;
   revokedAt: string | null;
+  suspendedAt: string | null;
 }
 
 /**
@@ -39,6 +40,7 @@ export function agentView(a: Agent): AgentView {
     approvedAt: isoTime(a.approvedAt) ?? null,
     revokedBy: a.revokedBy ?? null,
     revokedAt: isoTime(a.revokedAt) ?? null,
+    suspendedAt: isoTime(a.suspendedAt) ?? null,
   };
 }
 
@@ -53,9 +55,9 @@ const COLUMNS: Column<AgentView>[] = [
 
 const MAX_KEY_FILE = 16 * 1024;
 
-/** Reads and checks the public JWK file of `agent register`; every problem names --public-key. */
-async function readPublicKey(cmd: string, file: string) {
-  const bad = (why: string) => new UsageError(`${cmd}: --public-key: ${file}: ${why}`);
+/** Reads and checks a public JWK file (`agent register --public-key`, `skud add --jwk`); every problem names the option. */
+export async function readPublicKey(cmd: string, file: string, option = 'public-key') {
+  const bad = (why: string) => new UsageError(`${cmd}: --${option}: ${file}: ${why}`);
   let text: string;
   try {
     if (statSync(file).size > MAX_KEY_FILE) throw bad(`larger than ${MAX_KEY_FILE} bytes; expected one public JWK`);
@@ -146,6 +148,24 @@ export const agentRevoke: Command = {
   },
 };
 
+/** `cardauth agent unsuspend`. */
+export const agentUnsuspend: Command = {
+  path: ['agent', 'unsuspend'],
+  usage: 'ID',
+  summary: 'bring back an agent the abuse rule suspended (too many unknown or refused cards); its statements are trusted again',
+  details: 'Only a suspended agent can be unsuspended; its refused-card count starts again (CARDAUTH_AGENT_REFUSALS).',
+  options: {},
+  positionals: 1,
+  async run(ctx, raw) {
+    const id = agentIdPositional('agent unsuspend', raw.positionals);
+    return ctx.withChanges(async (s) => {
+      const agent = await createAgentAdmin(s).unsuspend(cliActor(ctx), id);
+      ctx.io.stdout.write(`unsuspended agent ${agent.id} "${agent.name}"; its status is ${agent.status}\n`);
+      return 0;
+    });
+  },
+};
+
 /** `cardauth agent list`. */
 export const agentList: Command = {
   path: ['agent', 'list'],
@@ -161,4 +181,4 @@ export const agentList: Command = {
   },
 };
 
-export const agentCommands: readonly Command[] = [agentRegister, agentApprove, agentRevoke, agentList];
+export const agentCommands: readonly Command[] = [agentRegister, agentApprove, agentRevoke, agentUnsuspend, agentList];

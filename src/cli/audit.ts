@@ -15,6 +15,7 @@ import { auditAccess, auditChange, type Command, type CommandContext } from './c
 import type { CliServices } from './services';
 import { explain } from '../logger';
 import { isoTime, printList, type Column } from './output';
+import { auditForward } from './audit-forward';
 
 const records = (n: number) => `${n} record${n === 1 ? '' : 's'}`;
 
@@ -280,4 +281,4 @@ export const auditExport: Command = {
   },
 };
 
-export const auditCommands: readonly Command[] = [auditVerify, auditList, auditExport];
+export const auditCommands: readonly Command[] = [auditVerify, auditList, auditExport, auditForward];

@@ -172,6 +172,34 @@ export const cardLost: Command = {
   },
 };
 
+/** `cardauth card unlock`. */
+export const cardUnlock: Command = {
+  path: ['card', 'unlock'],
+  usage: '--uid HEX',
+  summary: "clear a card's failed password attempts, ending its lock if it is locked",
+  details: [
+    '--uid HEX   the card',
+    '',
+    'Clears the failed attempts counted against the card (CARDAUTH_CARD_LOCKOUT_*), so its card',
+    'steps pass at once; audited as card.unlocked with the count and the time the lock had left.',
+    "The card's account keeps its own count (account unlock). A card of an account that holds",
+    'security_officer, auditor or chief_admin is unlocked only by a chief_admin.',
+  ].join('\n'),
+  options: { uid: { type: 'string' } },
+  async run(ctx, raw) {
+    const args = checkValues('card unlock', z.object({ uid: uidArg }), raw.values);
+    return ctx.withChanges(async (s) => {
+      const { binding, failures } = await createCardAdmin(s).unlock(cliActor(ctx), args.uid);
+      ctx.io.stdout.write(
+        failures === 0
+          ? `card ${binding.uid} has no failed attempts counted; nothing was changed\n`
+          : `unlocked card ${binding.uid} of ${binding.accountId}: ${failures} failed attempt${failures === 1 ? '' : 's'} cleared\n`,
+      );
+      return 0;
+    });
+  },
+};
+
 const IMPORT_COLUMNS: Column<ImportLine>[] = [
   { heading: 'LINE', cell: (l) => String(l.line) },
   { heading: 'LOGIN', cell: (l) => l.login },
@@ -258,4 +286,4 @@ export const cardList: Command = {
   },
 };
 
-export const cardCommands: readonly Command[] = [cardBind, cardReplace, cardRevoke, cardLost, cardImport, cardList];
+export const cardCommands: readonly Command[] = [cardBind, cardReplace, cardRevoke, cardLost, cardImport, cardList, cardUnlock];

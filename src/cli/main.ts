@@ -8,7 +8,10 @@ import { agentEnroll, agentRun } from './agent-run';
 import { parseCommandArgs, UsageError } from './args';
 import { auditCommands } from './audit';
 import { cardCommands } from './card';
+import { cardPendingCommands } from './card-pending';
+import { ipCommands } from './ip';
 import { clientCommands } from './client';
+import { skudCommands } from './skud';
 import { requireAuditTrail } from '../admin/record-change';
 import { commandName, osActor, type CliIo, type Command, type CommandContext } from './command';
 import { configCommands } from './config';
@@ -32,14 +35,17 @@ export const COMMANDS: readonly Command[] = [
   ...accountCommands,
   accountBlockInactive,
   ...cardCommands,
+  ...cardPendingCommands,
   ...sessionCommands,
   ...agentCommands,
   agentEnroll,
   agentRun,
   ...auditCommands,
   ...clientCommands,
+  ...skudCommands,
   ...oidcCommands,
   ...policyCommands,
+  ...ipCommands,
   serve,
   ...configCommands,
 ];

@@ -24,10 +24,12 @@ export type ErrorCode =
   | 'locked'
   | 'card_step_required'
   | 'attempt_in_progress'
+  | 'enrollment_pending'
   // sessions
   | 'session_locked'
   | 'session_expired'
   | 'session_not_found'
+  | 'session_limit'
   // UID and card data
   | 'uid_malformed'
   | 'uid_length'
@@ -55,11 +57,18 @@ export type ErrorCode =
   | 'password_reused'
   | 'password_change_required'
   | 'card_not_found'
+  | 'enrollment_not_found'
   | 'agent_not_found'
   | 'agent_state'
   | 'rate_limited'
   | 'client_exists'
   | 'client_not_found'
+  // presence gate (СКУД)
+  | 'skud_rejected'
+  | 'skud_replayed'
+  | 'skud_exists'
+  | 'skud_not_found'
+  | 'presence_required'
   // card agent
   | 'tap_timeout'
   | 'superseded'
@@ -85,9 +94,11 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   locked: 423,
   card_step_required: 401,
   attempt_in_progress: 409,
+  enrollment_pending: 202,
   session_locked: 401,
   session_expired: 401,
   session_not_found: 404,
+  session_limit: 409,
   uid_malformed: 400,
   uid_length: 400,
   uid_random: 400,
@@ -112,11 +123,17 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   password_reused: 400,
   password_change_required: 403,
   card_not_found: 404,
+  enrollment_not_found: 404,
   agent_not_found: 404,
   agent_state: 409,
   rate_limited: 429,
   client_exists: 409,
   client_not_found: 404,
+  skud_rejected: 401,
+  skud_replayed: 409,
+  skud_exists: 409,
+  skud_not_found: 404,
+  presence_required: 403,
   tap_timeout: 408,
   superseded: 409,
   config_invalid: 500,

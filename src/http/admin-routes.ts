@@ -13,6 +13,7 @@ import type { AccountAdmin } from '../admin/accounts';
 import type { AgentAdmin } from '../admin/agents';
 import type { CardImport } from '../admin/card-import';
 import type { CardAdmin } from '../admin/cards';
+import type { EnrollmentAdmin } from '../admin/enrollments';
 import type { ChangedBy } from '../admin/record-change';
 import type { SessionAdmin } from '../admin/sessions';
 import { CardauthError } from '../errors';
@@ -29,6 +30,7 @@ export interface AdminRoutesDeps {
     cards: CardAdmin;
     cardImport: CardImport;
     agents: AgentAdmin;
+    enrollments: EnrollmentAdmin;
     requireAuditTrail: () => Promise<void>;
   };
   /** The acting account as stored now: its roles, not those its session opened with. */
@@ -56,6 +58,8 @@ const SessionsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 const HANDLE = /^[0-9a-f]{64}$/;
+const ApproveBody = z.union([z.strictObject({ label: z.string().max(64).optional() }), z.undefined()]);
+const RejectBody = z.strictObject({ reason: z.string().min(1).max(256) });
 
 /** Who may act on cards and agents (the use cases refuse an auditor anyway; this keeps them out of the desk read). */
 const OFFICER_ROLES: readonly Role[] = ['security_officer', 'chief_admin'];
@@ -78,7 +82,7 @@ const BindBody = z.strictObject({ login: z.string().min(1).max(256), ...NewCardB
 const ReplaceBody = z.strictObject(NewCardBody);
 const RevokeBody = z.strictObject({ reason: z.enum(REVOKE_REASONS as [RevokeReason, ...RevokeReason[]]) });
 const ImportQuery = z.strictObject({ dryRun: z.enum(['true', 'false', '1', '0']).optional(), file: z.string().min(1).max(256).optional() });
-const ApproveBody = z.union([z.strictObject({ fingerprint: z.string().min(1).max(64).optional() }), z.undefined()]);
+const AgentApproveBody = z.union([z.strictObject({ fingerprint: z.string().min(1).max(64).optional() }), z.undefined()]);
 
 /** A card as the API answers it: the binding (times as ISO strings, as `card list --json`) and its owner. */
 const cardJson = (r: CardRow) => ({ ...cardView(r.binding), owner: r.owner });
@@ -94,7 +98,15 @@ const agentJson = (a: Agent) => ({ ...agentView(a), enrolledFrom: a.enrolledFrom
  * - `POST /admin/api/accounts/:login/unlock` `{}` → `{login, failures}`;
  * - `POST /admin/api/accounts/:login/roles` `{set}` or `{add?, remove?}` → `{login, roles, before, changed, ended}`;
  * - `GET /admin/api/sessions?login=&cursor=&limit=` → `{sessions, cursor}` (a read: no step-up);
- * - `POST /admin/api/sessions/:handle/end` `{}` → the session ended.
+ * - `POST /admin/api/sessions/:handle/end` `{}` → the session ended;
+ * - `POST /admin/api/cards/:uid/unlock` `{}` → `{uid, accountId, failures}`;
+ * - `POST /admin/api/agents/:id/unsuspend` `{}` → `{id, name, status}`;
+ * - `GET /admin/api/cards/pending` → `{pending: [{uid, login, displayName, agentId, workstation, reader, requestedAt, expiresAt}]}` (a read: no step-up);
+ * - `POST /admin/api/cards/pending/:uid/approve` `{label?}` → `{login, uid, status}` (the card bound);
+ * - `POST /admin/api/cards/pending/:uid/reject` `{reason}` → `{login, uid}`;
+ * - the cards and agents of the workbench (README, HTTP API): `GET|POST /admin/api/cards`,
+ *   `.../:uid/revoke|lost|replace`, `.../import` (text/csv), `.../desk-read`; `GET /admin/api/agents`,
+ *   `.../:id/approve|revoke`.
  *
  * @example
  * router.use(createAdminRoutes({ admin, accounts, requireLogin, stepUpSec: 900, now }));
@@ -105,11 +117,41 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
 
   const actingAs = (req: Request): Promise<ChangedBy> => actingAsAccount(deps.accounts, req);
 
+
+  /** A read: the acting account must still hold an admin role, as stored now. */
+  const readerOf = async (req: Request, what: string) => {
+    const by = await actingAs(req);
+    if (by.principal === 'system' || !by.principal.roles.some((r) => ADMIN_ROLES.includes(r))) throw new CardauthError('forbidden', `this account may not list ${what}`);
+  };
+
   router.get('/admin/api/sessions', guard[0]!, async (req, res) => {
     const q = parseQuery(req, SessionsQuery);
-    const by = await actingAs(req);
-    if (by.principal === 'system' || !by.principal.roles.some((r) => ADMIN_ROLES.includes(r))) throw new CardauthError('forbidden', 'this account may not list sessions');
+    await readerOf(req, 'sessions');
     res.json(await deps.admin.sessions.list(q));
+  });
+
+  router.get('/admin/api/cards/pending', guard[0]!, async (req, res) => {
+    parseQuery(req, z.strictObject({}));
+    await readerOf(req, 'pending enrollments');
+    res.json({ pending: await deps.admin.enrollments.list() });
+  });
+
+  router.post('/admin/api/cards/pending/:uid/approve', ...guard, async (req, res) => {
+    const body = parseBody(req, ApproveBody);
+    const uid = normaliseUid(String(req.params.uid));
+    const by = await actingAs(req);
+    await deps.admin.requireAuditTrail();
+    const { account, binding } = await deps.admin.enrollments.approve(by, { uid, label: body?.label });
+    res.json({ login: account?.login ?? null, uid: binding.uid, status: binding.status });
+  });
+
+  router.post('/admin/api/cards/pending/:uid/reject', ...guard, async (req, res) => {
+    const { reason } = parseBody(req, RejectBody);
+    const uid = normaliseUid(String(req.params.uid));
+    const by = await actingAs(req);
+    await deps.admin.requireAuditTrail();
+    const { account, pending } = await deps.admin.enrollments.reject(by, { uid, note: reason });
+    res.json({ login: account?.login ?? null, uid: pending.uid });
   });
 
   router.post('/admin/api/sessions/:handle/end', ...guard, async (req, res) => {
@@ -121,11 +163,6 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
     res.json(await deps.admin.sessions.end(by, handle));
   });
 
-  /** An admin role's read (no step-up), as the acting account is stored now. */
-  const reader = async (req: Request, what: string): Promise<void> => {
-    const by = await actingAs(req);
-    if (by.principal === 'system' || !by.principal.roles.some((r) => ADMIN_ROLES.includes(r))) throw new CardauthError('forbidden', `this account may not list ${what}`);
-  };
   /** A write: who acts, once the audit trail is writable. */
   const writer = async (req: Request): Promise<ChangedBy> => {
     const by = await actingAs(req);
@@ -135,7 +172,7 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
 
   router.get('/admin/api/cards', guard[0]!, async (req, res) => {
     const q = parseQuery(req, CardsQuery);
-    await reader(req, 'cards');
+    await readerOf(req, 'cards');
     const page = await deps.admin.cards.list({ ...q, uid: q.uid === undefined ? undefined : normaliseUid(q.uid) });
     res.json({ cards: page.cards.map(cardJson), cursor: page.cursor });
   });
@@ -181,12 +218,12 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
   });
 
   router.get('/admin/api/agents', guard[0]!, async (req, res) => {
-    await reader(req, 'agents');
+    await readerOf(req, 'agents');
     res.json({ agents: (await deps.admin.agents.list()).map(agentJson) });
   });
 
   router.post('/admin/api/agents/:id/approve', ...guard, async (req, res) => {
-    const body = parseBody(req, ApproveBody);
+    const body = parseBody(req, AgentApproveBody);
     const id = String(req.params.id);
     if (!isAgentId(id)) throw new CardauthError('agent_not_found', 'no such agent');
     res.json(agentJson(await deps.admin.agents.approve(await writer(req), id, { fingerprint: body?.fingerprint })));
@@ -206,6 +243,25 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
     await deps.admin.requireAuditTrail();
     const { account, failures } = await deps.admin.accounts.unlock(by, String(req.params.login));
     res.json({ login: account.login, failures });
+  });
+
+  router.post('/admin/api/cards/:uid/unlock', ...guard, async (req, res) => {
+    parseBody(req, EmptyBody);
+    const uid = normaliseUid(String(req.params.uid));
+    const by = await actingAs(req);
+    await deps.admin.requireAuditTrail();
+    const { binding, failures } = await deps.admin.cards.unlock(by, uid);
+    res.json({ uid: binding.uid, accountId: binding.accountId, failures });
+  });
+
+  router.post('/admin/api/agents/:id/unsuspend', ...guard, async (req, res) => {
+    parseBody(req, EmptyBody);
+    const id = String(req.params.id);
+    if (!isAgentId(id)) throw new CardauthError('agent_not_found', 'no such agent');
+    const by = await actingAs(req);
+    await deps.admin.requireAuditTrail();
+    const agent = await deps.admin.agents.unsuspend(by, id);
+    res.json({ id: agent.id, name: agent.name, status: agent.status });
   });
 
   router.post('/admin/api/accounts/:login/roles', ...guard, async (req, res) => {

@@ -8,6 +8,7 @@ import type { LoginDenial } from '../strategies/card-password';
 import type { RequestSource } from '../policy/lockout';
 import { cardAudit, type CardStepResult } from '../strategies/card-step';
 import { LoginFailedError } from '../strategies/password-step';
+import { enrollmentCandidate } from '../strategies/self-enroll';
 import type { LoginResult, SessionUser } from '../strategies/session-user';
 import { logOut } from './log-out';
 import { requestSource } from './request-source';
@@ -35,6 +36,8 @@ export interface AuthRoutesDeps {
   audit: AuditSink;
   /** Answer the card's login after the card step (CARDAUTH_CARD_IDENTIFIES_USER). */
   cardIdentifiesUser: boolean;
+  /** CARDAUTH_SELF_ENROLLMENT: an unknown card's step is remembered as a self-enrollment candidate. */
+  selfEnrollment: boolean;
   /**
    * How long a login in progress keeps its session (the nonce lifetime): a
    * session that never logs in is gone from Redis after this, not after the
@@ -57,6 +60,7 @@ export function sessionView(user: SessionUser) {
     authTime: new Date(user.authTime).toISOString(),
     workstation: user.workstation,
     previousLogin: user.previousLogin ? { at: new Date(user.previousLogin.at).toISOString(), workstation: user.previousLogin.workstation } : null,
+    failedAttempts: user.failedAttempts ?? 0,
   };
 }
 
@@ -99,6 +103,7 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Router {
       preauthLifetime(req);
       req.session.preauthAt = deps.now();
       delete req.session.cardStep;
+      delete req.session.enrollCandidate;
       const { nonce, expiresAt } = await deps.nonces.issue(req.sessionID);
       await saveSession(req);
       // expiresInSec, unlike expiresAt, needs no clock shared with the server.
@@ -112,7 +117,16 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Router {
       const { statement } = parseBody(req, StatementBody);
       preauthLifetime(req);
       delete req.session.cardStep;
-      const card = await deps.cardStep({ statement, sessionId: req.sessionID, source: requestSource(req) });
+      delete req.session.enrollCandidate;
+      const card = await deps.cardStep({ statement, sessionId: req.sessionID, source: requestSource(req) }).catch(async (err: unknown) => {
+        // Still the generic refusal; but an unknown card may be a self-enrollment's, which the password step makes.
+        const candidate = deps.selfEnrollment ? enrollmentCandidate(err, deps.now()) : null;
+        if (candidate) {
+          req.session.enrollCandidate = candidate;
+          await saveSession(req);
+        }
+        throw err;
+      });
       req.session.cardStep = card;
       const current = req.user as SessionUser | undefined;
       if (current && current.accountId !== card.accountId) {

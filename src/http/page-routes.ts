@@ -13,6 +13,8 @@ export interface PageRoutesDeps {
   /** `A-B` when the page must find its user's agent among loopback ports (terminal servers), else empty. */
   agentPorts: string;
   demo: boolean;
+  /** CARDAUTH_SELF_ENROLLMENT: after a refused card the page offers the password form, to request that card. */
+  selfEnrollment: boolean;
 }
 
 /** A time for people: Moscow time, in the page's language. */
@@ -54,6 +56,7 @@ export function createPageRoutes(deps: PageRoutesDeps): Router {
       origin: deps.publicOrigin,
       next,
       demo: deps.demo,
+      selfEnrollment: deps.selfEnrollment,
       locked: locked ? { displayName: locked.displayName, login: locked.login } : null,
     });
   };

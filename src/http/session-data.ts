@@ -1,6 +1,7 @@
 import type {} from 'express-session';
 import type { PasswordChangeReason } from '../policy/password-lifecycle';
 import type { CardStepResult } from '../strategies/card-step';
+import type { EnrollmentCandidate } from '../strategies/self-enroll';
 import type { SessionUser } from '../strategies/session-user';
 import type { SessionLock } from '../store/session-locks';
 
@@ -14,6 +15,8 @@ declare module 'express-session' {
     preauthAt?: number;
     /** Pre-auth: the card step passed; the password step may follow. */
     cardStep?: CardStepResult;
+    /** Pre-auth: the card step refused an unknown card that a self-enrollment may ask for (CARDAUTH_SELF_ENROLLMENT). */
+    enrollCandidate?: EnrollmentCandidate;
     /**
      * Pre-auth: both factors passed, but the password must be changed before the session opens
      * (POST /auth/password/change). Who and with which card; never a password or its hash.

@@ -9,8 +9,11 @@ import { destroySession, saveSession } from './session-writes';
 import './session-data';
 
 export interface SessionGuardOptions {
-  idleMs: number;
-  maxMs: number;
+  /**
+   * The idle lock and the lifetime of a session by its account's roles (createSessionRules: per role, the strictest of
+   * several), for a session that does not carry its own (`idleSec`, `maxSec`, stored at its login).
+   */
+  rules: (roles: readonly string[]) => { idleSec: number; maxSec: number };
   now: () => number;
   audit: AuditSink;
   locks: Pick<SessionLocks, 'touch'>;
@@ -28,7 +31,8 @@ const LAST_SEEN_GRANULARITY_MS = 15_000;
 export const BACKGROUND_HEADER = 'x-cardauth-background';
 
 /**
- * Server-side session limits (УПД.8), on every request with a logged-in session:
+ * Server-side session limits (УПД.8), on every request with a logged-in session, by the
+ * rules of the roles it logged in with (issue 10 §4):
  * - past the absolute lifetime the session ends (`session.ended`, destroyed);
  * - once its account was blocked or its card or agent revoked it ends too
  *   (`session.ended`, reason `admin` with the cause), found when lastSeen is
@@ -45,24 +49,26 @@ export const BACKGROUND_HEADER = 'x-cardauth-background';
  * `requireUser` then answers `session_locked` or `session_expired`.
  *
  * @example
- * app.use(passport.session(), sessionGuard({ idleMs, maxMs, now: clock.now, audit, locks, factorProblem }));
+ * app.use(passport.session(), sessionGuard({ rules: createSessionRules(config), now: clock.now, audit, locks, factorProblem }));
  */
 export function sessionGuard(opts: SessionGuardOptions): RequestHandler {
   /** The checks that need Redis (and so a promise); `due`: lastSeen is older than its granularity. */
-  async function check(req: Request, res: Response, user: SessionUser, now: number, lastSeen: number, due: boolean): Promise<void> {
+  async function check(req: Request, res: Response, user: SessionUser, now: number, lastSeen: number, due: boolean, idleMs: number, maxMs: number): Promise<void> {
     const about = { subject: { accountId: user.accountId, login: user.login }, source: { ...requestSource(req), agentId: user.agentId }, sessionId: req.sessionID };
     const end = (reason: 'expired' | 'admin', details?: { cause: string }) => endSession(req, res, opts.audit, { reason, ...about, ...(details ? { details } : {}) });
-    if (now - user.authTime > opts.maxMs) return end('expired');
+    if (now - user.authTime > maxMs) return end('expired');
     if (due) {
       const problem = await opts.factorProblem({ accountId: user.accountId, uid: user.cardUid, agentId: user.agentId });
-      if (problem) return end('admin', { cause: problem });
+      // A suspension (the abuse rule) refuses the agent's new statements; the sessions it opened
+      // before stay: it is reversible, and an officer who believes the workstation compromised revokes it.
+      if (problem && problem !== 'agent_suspended') return end('admin', { cause: problem });
     }
     const asLocked = () => {
       delete req.user;
       res.locals.lockedUser = user;
     };
     if (req.session.locked) return asLocked();
-    if (now - lastSeen > opts.idleMs) {
+    if (now - lastSeen > idleMs) {
       await opts.audit.append({ type: 'session.locked', outcome: 'success', reason: 'idle', ...about });
       req.session.locked = { reason: 'idle', at: now };
       await saveSession(req);
@@ -78,9 +84,12 @@ export function sessionGuard(opts: SessionGuardOptions): RequestHandler {
     const now = opts.now();
     const lastSeen = req.session.lastSeen ?? user.authTime;
     const due = now - lastSeen > LAST_SEEN_GRANULARITY_MS;
+    const rules = user.idleSec !== undefined && user.maxSec !== undefined ? { idleSec: user.idleSec, maxSec: user.maxSec } : opts.rules(user.roles);
+    const idleMs = rules.idleSec * 1000;
+    const maxMs = rules.maxSec * 1000;
     // The hot path (an active, unlocked session seen in the last 15 s): nothing to read or write.
-    if (!due && !req.session.locked && now - lastSeen <= opts.idleMs && now - user.authTime <= opts.maxMs) return next();
-    check(req, res, user, now, lastSeen, due).then(() => next(), next);
+    if (!due && !req.session.locked && now - lastSeen <= idleMs && now - user.authTime <= maxMs) return next();
+    check(req, res, user, now, lastSeen, due, idleMs, maxMs).then(() => next(), next);
   };
 }
 

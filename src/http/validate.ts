@@ -39,7 +39,9 @@ export function parseQuery<S extends z.ZodType>(req: Request, schema: S): z.outp
 
 const text = (max: number) => z.string().min(1).max(max);
 export const StatementBody = z.strictObject({ statement: text(4096) });
-export const PasswordBody = z.strictObject({ login: text(64), password: text(1024) });
-export const LoginBody = z.strictObject({ statement: text(4096), login: text(64), password: text(1024) });
+/** At the account's session limit: the handles (SHA-256 hex) of its other sessions to end, from the 409 `session_limit` answer. */
+const endSessions = z.array(z.string().regex(/^[0-9a-f]{64}$/)).max(100).optional();
+export const PasswordBody = z.strictObject({ login: text(64), password: text(1024), endSessions });
+export const LoginBody = z.strictObject({ statement: text(4096), login: text(64), password: text(1024), endSessions });
 export const PasswordChangeBody = z.strictObject({ currentPassword: text(1024), newPassword: text(1024) });
 export const EmptyBody = z.union([z.strictObject({}), z.undefined()]);

@@ -55,8 +55,14 @@ local function read_session(sid)
   if not ok or type(s) ~= 'table' or type(s.passport) ~= 'table' or type(s.passport.user) ~= 'table' then return nil end
   return s, s.passport.user, raw
 end
+-- The session's own idle time and lifetime in ms (its roles', stored at its login), else the given ones.
+local function limits(u, idle, max)
+  local i, m = tonumber(u.idleSec), tonumber(u.maxSec)
+  return (i and i * 1000 or idle), (m and m * 1000 or max)
+end
 -- When to look at a live, unlocked session next: just past its idle time or its lifetime.
 local function next_look(s, u, idle, max)
+  idle, max = limits(u, idle, max)
   local auth = tonumber(u.authTime) or 0
   local seen = tonumber(s.lastSeen) or auth
   return string.format('%d', math.min(seen + idle, auth + max) + 1)
@@ -113,8 +119,9 @@ for _, sid in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMI
   else
     local auth = tonumber(u.authTime) or 0
     local seen = tonumber(s.lastSeen) or auth
+    local own_idle, own_max = limits(u, idle, max)
     local action
-    if now - auth > max then action = 'expired' elseif now - seen > idle then action = 'idle' end
+    if now - auth > own_max then action = 'expired' elseif now - seen > own_idle then action = 'idle' end
     if action then
       redis.call('ZADD', KEYS[1], string.format('%d', now + tonumber(ARGV[5])), sid)
       table.insert(out, {sid, action, tostring(u.accountId), tostring(u.login), tostring(u.agentId)})
@@ -136,7 +143,8 @@ local s, u, raw = read_session(sid)
 if not s then queue_links(sid, 'ended', ARGV[2]) return {'gone'} end
 if type(s.locked) == 'table' then queue_links(sid, tostring(s.locked.reason), ARGV[2]) return {'locked'} end
 local auth = tonumber(u.authTime) or 0
-if now - (tonumber(s.lastSeen) or auth) <= tonumber(ARGV[3]) then
+local own_idle = limits(u, tonumber(ARGV[3]), tonumber(ARGV[4]))
+if now - (tonumber(s.lastSeen) or auth) <= own_idle then
   redis.call('ZADD', KEYS[1], next_look(s, u, tonumber(ARGV[3]), tonumber(ARGV[4])), sid)
   return {'active'}
 end

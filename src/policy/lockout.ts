@@ -1,6 +1,7 @@
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
 import { guard } from '../errors';
+import { accountKey } from '../store/accounts';
 import { defineScript, randomHex } from '../store/script';
 import { clientKey } from './client-key';
 
@@ -10,6 +11,11 @@ export interface LockoutConfig {
   windowSec: number;
   /** How long a locked account stays locked. */
   durationSec: number;
+  /** Password attempts per card UID (after that card's card step) within `cardWindowSec`; the last one locks the card. */
+  cardAttempts: number;
+  cardWindowSec: number;
+  /** How long a locked card stays locked. */
+  cardDurationSec: number;
   /** Refused logins per client IP within the window before that IP is refused. */
   ipAttempts: number;
   /** Password attempts one passed card step allows (0: no limit of its own). */
@@ -36,6 +42,8 @@ export interface RequestSource {
 /** Who a password attempt is about. */
 export interface AttemptSubject {
   accountId: string;
+  /** The card whose card step this attempt follows: its own count (the card scope); absent, none is kept. */
+  cardUid?: string;
   ip: string;
   sessionId: string;
   /** The stored card step this attempt uses (its `at`); absent in a one-shot login, whose card step is this request's. */
@@ -51,12 +59,14 @@ export type AttemptStart =
       ok: true;
       /** This attempt took the account's last one: a failure now leaves the account locked. */
       lastAttempt: boolean;
+      /** This attempt took the card's last one: a failure now leaves the card locked. */
+      lastCardAttempt?: boolean;
       /** Hand it back to {@link Lockout.end}. */
       token: string;
     }
   | { ok: false; refused: 'busy' }
   | { ok: false; refused: 'card_step_used_up' }
-  | { ok: false; refused: 'account' | 'ip'; retryAfterMs: number };
+  | { ok: false; refused: 'account' | 'card' | 'ip'; retryAfterMs: number };
 
 /** The card step's gate: refused outright, or open (and whether junk from this IP is over its budget). */
 export type GateState = { locked: true; scope: 'ip' | 'session'; retryAfterMs: number } | { locked: false; junkLimited: false } | { locked: false; junkLimited: true; retryAfterMs: number };
@@ -93,6 +103,16 @@ export interface Lockout {
   accountCount(accountId: string): Promise<{ failures: number; msLeft: number }>;
   /** An officer's unlock. */
   unlock(accountId: string): Promise<void>;
+  /** The card's count as stored (see accountCount); `locked` when it is over CARDAUTH_CARD_LOCKOUT_ATTEMPTS. One script call. */
+  cardCount(uid: string): Promise<{ failures: number; msLeft: number; locked: boolean }>;
+  /** An officer's unlock of a card. */
+  unlockCard(uid: string): Promise<void>;
+  /** The client IP's login budget as stored (an IPv6 address as its /64): refusals counted, ms left, `locked` when spent. */
+  ipCount(ip: string): Promise<{ failures: number; msLeft: number; locked: boolean }>;
+  /** An officer's unlock of a client IP's login budget (its junk budgets stay). */
+  unlockIp(ip: string): Promise<void>;
+  /** Counts a refusal the account's user sees at their next login (a card-locked card step of theirs). */
+  noteFailure(accountId: string): Promise<void>;
 }
 
 /** Increments a budget key; the take that reaches `max` holds the key for `blockMs`, the first starts the window. */
@@ -111,29 +131,41 @@ local function left(key, fallback)
 end
 `;
 
+/** Counts a failure the account's user is shown at their next login (`failedSinceLogin` of its hash, if it exists). */
+const NOTE_FAILURE_LUA = `
+local function noteFailure(key)
+  if redis.call('EXISTS', key) == 1 then redis.call('HINCRBY', key, 'failedSinceLogin', 1) end
+end
+`;
+
 /**
- * KEYS: in-flight, card-step count, account, IP.
- * ARGV: token, busyMs, cardStepMax (0: none), cardStepMs, accountMax, windowMs, lockMs, ipMax, ipBlockMs.
+ * KEYS: in-flight, card-step count, account, IP, card, account hash.
+ * ARGV: token, busyMs, cardStepMax (0: none), cardStepMs, accountMax, windowMs, lockMs, ipMax, ipBlockMs, cardMax (0: none), cardWindowMs, cardLockMs.
  */
-const BEGIN_LUA = `${TAKE_LUA}
-if redis.call('EXISTS', KEYS[1]) == 1 then return {'busy', 0, 0} end
+const BEGIN_LUA = `${TAKE_LUA}${NOTE_FAILURE_LUA}
+if redis.call('EXISTS', KEYS[1]) == 1 then return {'busy', 0, 0, 0} end
 local csMax = tonumber(ARGV[3])
-if csMax > 0 and count(KEYS[2]) >= csMax then return {'card_step_used_up', 0, 0} end
-local accountMax, ipMax = tonumber(ARGV[5]), tonumber(ARGV[8])
+if csMax > 0 and count(KEYS[2]) >= csMax then return {'card_step_used_up', 0, 0, 0} end
+local accountMax, ipMax, cardMax = tonumber(ARGV[5]), tonumber(ARGV[8]), tonumber(ARGV[10])
 local function useCardStep()
   if csMax > 0 and redis.call('INCR', KEYS[2]) == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[4]) end
 end
-if count(KEYS[3]) >= accountMax then useCardStep() return {'account', left(KEYS[3], ARGV[7]), 0} end
-if count(KEYS[4]) >= ipMax then useCardStep() return {'ip', left(KEYS[4], ARGV[9]), 0} end
+if count(KEYS[3]) >= accountMax then useCardStep() return {'account', left(KEYS[3], ARGV[7]), 0, 0} end
+if cardMax > 0 and count(KEYS[5]) >= cardMax then useCardStep() noteFailure(KEYS[6]) return {'card', left(KEYS[5], ARGV[12]), 0, 0} end
+if count(KEYS[4]) >= ipMax then useCardStep() return {'ip', left(KEYS[4], ARGV[9]), 0, 0} end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 useCardStep()
 local n = take(KEYS[3], accountMax, ARGV[6], ARGV[7])
+local c = cardMax > 0 and take(KEYS[5], cardMax, ARGV[11], ARGV[12]) or 0
 take(KEYS[4], ipMax, ARGV[6], ARGV[9])
-return {'ok', 0, n >= accountMax and 1 or 0}
+return {'ok', 0, n >= accountMax and 1 or 0, (cardMax > 0 and c >= cardMax) and 1 or 0}
 `;
 
-/** KEYS: in-flight, account, IP, card-step count. ARGV: token, outcome (see Lockout.end). */
-const END_LUA = `
+/**
+ * KEYS: in-flight, account, IP, card-step count, card, account hash. ARGV: token, outcome (see
+ * Lockout.end). A failure is also counted for the account's user to see at their next login.
+ */
+const END_LUA = `${NOTE_FAILURE_LUA}
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 local function giveBack(key)
   local n = tonumber(redis.call('GET', key) or '0')
@@ -141,12 +173,28 @@ local function giveBack(key)
 end
 if ARGV[2] == 'success' then
   redis.call('DEL', KEYS[2])
+  redis.call('DEL', KEYS[5])
   giveBack(KEYS[3])
 elseif ARGV[2] == 'void' then
   giveBack(KEYS[2])
   giveBack(KEYS[3])
   giveBack(KEYS[4])
+  giveBack(KEYS[5])
+else
+  noteFailure(KEYS[6])
 end
+return {'ok'}
+`;
+
+/** KEYS: a counter. Answers its count and ms left (0 when it has none). */
+const READ_LUA = `
+local ms = redis.call('PTTL', KEYS[1])
+return {tonumber(redis.call('GET', KEYS[1]) or '0'), ms < 0 and 0 or ms}
+`;
+
+/** KEYS: an account hash. */
+const NOTE_LUA = `${NOTE_FAILURE_LUA}
+noteFailure(KEYS[1])
 return {'ok'}
 `;
 
@@ -187,6 +235,11 @@ const IN_FLIGHT_MS = 60_000;
  * owns them all:
  *
  * - `rl:acct:<account>`: password attempts on the account;
+ * - `rl:card:<uid>`: password attempts after that card's card step (the card
+ *   scope: a stolen card tried against its account's password is locked on
+ *   its own, CARDAUTH_CARD_LOCKOUT_*);
+ * - `failedSinceLogin` of the account's hash (`acct:<id>`): failed password
+ *   attempts and card-locked refusals since its last login, shown at the next one;
  * - `rl:ip:<ip>`: refused logins from the IP (an IPv6 address counts as its
  *   /64, see clientKey): password attempts, and card
  *   statements refused after their signature verified);
@@ -216,17 +269,20 @@ const IN_FLIGHT_MS = 60_000;
 export function createLockout(deps: { redis: Redis; config: LockoutConfig; randomBytes?: (size: number) => Uint8Array }): Lockout {
   const { redis, config } = deps;
   const randomBytes = deps.randomBytes ?? cryptoRandomBytes;
-  const beginScript = defineScript(redis, 'cardauthAttemptBegin', 4, BEGIN_LUA);
-  const endScript = defineScript(redis, 'cardauthAttemptEnd', 4, END_LUA);
+  const beginScript = defineScript(redis, 'cardauthAttemptBegin', 6, BEGIN_LUA);
+  const endScript = defineScript(redis, 'cardauthAttemptEnd', 6, END_LUA);
   const gateScript = defineScript(redis, 'cardauthAttemptGate', 3, GATE_LUA);
   const record1 = defineScript(redis, 'cardauthAttemptRecord1', 1, RECORD_LUA);
   const record2 = defineScript(redis, 'cardauthAttemptRecord2', 2, RECORD_LUA);
   const countScript = defineScript(redis, 'cardauthAttemptCount', 1, COUNT_LUA);
+  const readScript = defineScript(redis, 'cardauthAttemptRead', 1, READ_LUA);
+  const noteScript = defineScript(redis, 'cardauthAttemptNote', 1, NOTE_LUA);
 
   const windowMs = config.windowSec * 1000;
   const lockMs = config.durationSec * 1000;
   const keys = {
     account: (id: string) => `rl:acct:${id}`,
+    card: (uid: string) => `rl:card:${uid}`,
     ip: (ip: string) => `rl:ip:${clientKey(ip)}`,
     junkIp: (ip: string) => `rl:junk:ip:${clientKey(ip)}`,
     junkSession: (sid: string) => `rl:junk:sess:${sid}`,
@@ -240,17 +296,33 @@ export function createLockout(deps: { redis: Redis; config: LockoutConfig; rando
   return {
     async begin(s) {
       const token = randomHex(randomBytes, 16);
-      const [status, ms, last] = await beginScript(
-        [keys.busy(s.sessionId), keys.cardStep(s.sessionId, s.cardStepAt), keys.account(s.accountId), keys.ip(s.ip)],
-        [token, IN_FLIGHT_MS, s.cardStepAt === undefined ? 0 : config.cardStepAttempts, config.cardStepTtlSec * 1000, config.attempts, windowMs, lockMs, config.ipAttempts, windowMs],
+      const [status, ms, last, cardLast] = await beginScript(
+        [keys.busy(s.sessionId), keys.cardStep(s.sessionId, s.cardStepAt), keys.account(s.accountId), keys.ip(s.ip), keys.card(s.cardUid ?? '-'), accountKey(s.accountId)],
+        [
+          token,
+          IN_FLIGHT_MS,
+          s.cardStepAt === undefined ? 0 : config.cardStepAttempts,
+          config.cardStepTtlSec * 1000,
+          config.attempts,
+          windowMs,
+          lockMs,
+          config.ipAttempts,
+          windowMs,
+          s.cardUid === undefined ? 0 : config.cardAttempts,
+          config.cardWindowSec * 1000,
+          config.cardDurationSec * 1000,
+        ],
       );
-      if (status === 'ok') return { ok: true, lastAttempt: Number(last) === 1, token };
+      if (status === 'ok') return { ok: true, lastAttempt: Number(last) === 1, lastCardAttempt: Number(cardLast) === 1, token };
       if (status === 'busy') return { ok: false, refused: 'busy' };
       if (status === 'card_step_used_up') return { ok: false, refused: 'card_step_used_up' };
-      return { ok: false, refused: status === 'account' ? 'account' : 'ip', retryAfterMs: Number(ms) };
+      return { ok: false, refused: status === 'account' ? 'account' : status === 'card' ? 'card' : 'ip', retryAfterMs: Number(ms) };
     },
     async end(s, token, outcome) {
-      await endScript([keys.busy(s.sessionId), keys.account(s.accountId), keys.ip(s.ip), keys.cardStep(s.sessionId, s.cardStepAt)], [token, outcome]);
+      await endScript(
+        [keys.busy(s.sessionId), keys.account(s.accountId), keys.ip(s.ip), keys.cardStep(s.sessionId, s.cardStepAt), keys.card(s.cardUid ?? '-'), accountKey(s.accountId)],
+        [token, outcome],
+      );
     },
     async gate(ip, sessionId) {
       const [spent, ms] = await gateScript([keys.ip(ip), keys.junkIp(ip), keys.junkSession(sessionId)], [config.ipAttempts, config.ipJunkAttempts, config.sessionJunkAttempts]);
@@ -277,6 +349,23 @@ export function createLockout(deps: { redis: Redis; config: LockoutConfig; rando
     },
     async unlock(accountId) {
       await guard(redis.del(keys.account(accountId)), 'lockout store');
+    },
+    async cardCount(uid) {
+      const [failures, ms] = await readScript([keys.card(uid)], []);
+      return { failures: Number(failures), msLeft: Number(ms), locked: Number(failures) >= config.cardAttempts };
+    },
+    async unlockCard(uid) {
+      await guard(redis.del(keys.card(uid)), 'lockout store');
+    },
+    async ipCount(ip) {
+      const [failures, ms] = await readScript([keys.ip(ip)], []);
+      return { failures: Number(failures), msLeft: Number(ms), locked: Number(failures) >= config.ipAttempts };
+    },
+    async unlockIp(ip) {
+      await guard(redis.del(keys.ip(ip)), 'lockout store');
+    },
+    async noteFailure(accountId) {
+      await noteScript([accountKey(accountId)], []);
     },
   };
 }

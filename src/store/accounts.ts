@@ -45,6 +45,12 @@ export interface LoginRecord {
   workstation: string;
 }
 
+/** What a login is shown of the account's history (УПД.6): the previous login, and the failures since. */
+export interface LoginHistory {
+  previous: LoginRecord | null;
+  failedAttempts: number;
+}
+
 /** One account as stored. */
 export interface Account {
   /** Immutable, never reused: `acc_` + 16 lowercase hex digits. */
@@ -63,6 +69,8 @@ export interface Account {
   lastLogin?: LoginRecord;
   /** When it was last unblocked (ms since epoch), if ever: the count of days unused starts again then. */
   activeSince?: number;
+  /** Its logins pass the presence gate whatever its roles (`skud account --gate on`; docs/presence.md). */
+  presenceRequired?: true;
 }
 
 const ACCOUNT_ID = /^acc_[0-9a-f]{16}$/;
@@ -164,6 +172,7 @@ function toAccount(h: Record<string, string>): Account | null {
   };
   if (h.lastLoginAt) account.lastLogin = { at: Number(h.lastLoginAt), workstation: h.lastLoginWorkstation ?? '' };
   if (h.activeSince) account.activeSince = Number(h.activeSince);
+  if (h.presence === 'required') account.presenceRequired = true;
   return account;
 }
 
@@ -175,12 +184,14 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 3))
 return {'ok'}
 `;
 
-// KEYS: acct:<id>. ARGV: at, workstation. Answers the previous login, if any.
+// KEYS: acct:<id>. ARGV: at, workstation. Answers the previous login, if any, and the failures
+// counted since it (`failedSinceLogin`, see src/policy/lockout.ts), which start again at 0.
 const RECORD_LOGIN = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'account_not_found'} end
-local prev = redis.call('HMGET', KEYS[1], 'lastLoginAt', 'lastLoginWorkstation')
+local prev = redis.call('HMGET', KEYS[1], 'lastLoginAt', 'lastLoginWorkstation', 'failedSinceLogin')
 redis.call('HSET', KEYS[1], 'lastLoginAt', ARGV[1], 'lastLoginWorkstation', ARGV[2])
-return {'ok', prev[1] or '', prev[2] or ''}
+redis.call('HDEL', KEYS[1], 'failedSinceLogin')
+return {'ok', prev[1] or '', prev[2] or '', prev[3] or '0'}
 `;
 
 // KEYS: acct:by-login. ARGV: loginKey. Answers {'ok', id, field, value, ...} of
@@ -255,7 +266,11 @@ export interface AccountStore {
   /** Every account, sorted by normalised login. */
   list(): Promise<Account[]>;
   /** Stores this login as the last one and answers the one before it (УПД.6). */
-  recordLogin(id: string, login: LoginRecord): Promise<LoginRecord | null>;
+  /**
+   * Stores this login as the account's last one; answers the previous one (null the first time)
+   * and the failed password attempts and card-locked refusals counted on the account since it.
+   */
+  recordLogin(id: string, login: LoginRecord): Promise<LoginHistory>;
   setStatus(id: string, status: AccountStatus): Promise<Account>;
   /**
    * Replaces the account's roles (a non-empty list of known roles; `bad_request` otherwise) if
@@ -270,6 +285,8 @@ export interface AccountStore {
   setPasswordHash(id: string, passwordHash: string, opts?: { temporary?: boolean; keepHistory?: number }): Promise<Account>;
   /** The hashes of the account's earlier passwords, newest first (see setPasswordHash). */
   passwordHistory(id: string): Promise<string[]>;
+  /** Gates (or stops gating) the account's logins by presence, whatever its roles. */
+  setPresenceRequired(id: string, required: boolean): Promise<Account>;
 }
 
 /**
@@ -281,7 +298,7 @@ export interface AccountStore {
  * const accounts = createAccountStore({ redis, clock: systemClock });
  * const a = await accounts.create({ login: 'Иванов', displayName: 'Иванов И. И.', roles: ['clinician'], passwordHash });
  * await accounts.findByLogin('иванов'); // => a
- * await accounts.recordLogin(a.id, { at: Date.now(), workstation: 'Кабинет 12' }); // => null (first login)
+ * await accounts.recordLogin(a.id, { at: Date.now(), workstation: 'Кабинет 12' }); // => { previous: null, failedAttempts: 0 } (first login)
  */
 export function createAccountStore(deps: AccountStoreDeps): AccountStore {
   const { redis, clock } = deps;
@@ -372,15 +389,19 @@ export function createAccountStore(deps: AccountStoreDeps): AccountStore {
       if (!Number.isSafeInteger(login?.at) || login.at < 0) throw new CardauthError('bad_request', 'at must be a time in ms');
       const workstation = printable(login.workstation, 'workstation', 128);
       if (!isAccountId(id)) throw new CardauthError('account_not_found', 'no such account');
-      const [status, at, ws] = await recordLogin([accountKey(id)], [login.at, workstation]);
+      const [status, at, ws, failed] = await recordLogin([accountKey(id)], [login.at, workstation]);
       if (status !== 'ok') throw new CardauthError('account_not_found', 'no such account');
-      return at ? { at: Number(at), workstation: String(ws) } : null;
+      return { previous: at ? { at: Number(at), workstation: String(ws) } : null, failedAttempts: Number(failed) || 0 };
     },
 
     async setStatus(id, status) {
       if (status !== 'active' && status !== 'blocked') throw new CardauthError('bad_request', 'status must be active or blocked');
       // An unblock restarts the count of days unused (account-inactivity.ts), or the next sweep would block it again at once.
       return changeExisting(id, (key) => update([key], status === 'active' ? ['status', status, 'activeSince', clock.now()] : ['status', status]));
+    },
+
+    async setPresenceRequired(id, required) {
+      return changeExisting(id, (key) => update([key], ['presence', required ? 'required' : '']));
     },
 
     async setRoles(id, roles, expected) {

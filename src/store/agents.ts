@@ -21,14 +21,21 @@ import { defineScript, pairsToRecord, printable, randomHex } from './script';
  *   {@link SEEN_IPS_KEPT} most recent stay, and one not seen for
  *   {@link SEEN_IP_MAX_AGE_MS} no longer counts, so an old DHCP lease ages out.
  *
+ * - `rl:agent:<id>`: unknown or refused cards tapped at its readers in the
+ *   current window (see {@link AgentStore.countRefusal}).
+ *
  * Every state change is one Lua script, so two officers on two nodes cannot
- * both act on the same agent.
+ * both act on the same agent, and two nodes counting refusals suspend it once.
  */
 
 /** Signature algorithms an agent key may use. */
 export type AgentAlg = 'EdDSA' | 'ES256';
-/** Only an approved agent's statements are trusted. */
-export type AgentStatus = 'pending' | 'approved' | 'revoked';
+/**
+ * Only an approved agent's statements are trusted. `suspended`: the abuse rule stopped it (too
+ * many unknown or refused cards in a window, see {@link AgentStore.countRefusal}); like
+ * `revoked`, but an officer brings it back (`unsuspend`).
+ */
+export type AgentStatus = 'pending' | 'approved' | 'suspended' | 'revoked';
 
 /** An agent's public key, reduced to the members that define it (RFC 7638). */
 export type PublicJwk = { kty: 'OKP'; crv: 'Ed25519'; x: string } | { kty: 'EC'; crv: 'P-256'; x: string; y: string };
@@ -49,6 +56,7 @@ export interface Agent {
   approvedAt?: number;
   revokedBy?: string;
   revokedAt?: number;
+  suspendedAt?: number;
   /** The client IP it enrolled from (none for a key an officer registered by hand). */
   enrolledFrom?: string;
 }
@@ -135,6 +143,7 @@ const AGENT_ID = /^ag_[0-9a-f]{16}$/;
 const FP_INDEX = 'agent:by-fp';
 const agentKey = (id: string) => `agent:${id}`;
 const seenKey = (id: string) => `agent:${id}:ips`;
+const refusalsKey = (id: string) => `rl:agent:${id}`;
 
 /** How many of its most recent client IPs an agent's workstation keeps. */
 export const SEEN_IPS_KEPT = 16;
@@ -184,13 +193,36 @@ redis.call('HSET', KEYS[1], 'status', 'approved', 'approvedBy', ARGV[1], 'approv
 return {'ok', unpack(redis.call('HGETALL', KEYS[1]))}
 `;
 
-// KEYS: agent:<id>. ARGV: by, at. pending | approved -> revoked.
+// KEYS: agent:<id>. ARGV: by, at. pending | approved | suspended -> revoked.
 const REVOKE = `
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'agent_not_found'} end
 if status == 'revoked' then return {'agent_state', status} end
 redis.call('HSET', KEYS[1], 'status', 'revoked', 'revokedBy', ARGV[1], 'revokedAt', ARGV[2])
 return {'ok', unpack(redis.call('HGETALL', KEYS[1]))}
+`;
+
+// KEYS: agent:<id>, rl:agent:<id>. ARGV: by, at. suspended -> approved; its refusal count starts again.
+const UNSUSPEND = `
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'agent_not_found'} end
+if status ~= 'suspended' then return {'agent_state', status} end
+redis.call('HSET', KEYS[1], 'status', 'approved')
+redis.call('HDEL', KEYS[1], 'suspendedAt')
+redis.call('DEL', KEYS[2])
+return {'ok', unpack(redis.call('HGETALL', KEYS[1]))}
+`;
+
+// KEYS: agent:<id>, rl:agent:<id>. ARGV: max, windowMs, at. Counts one refused card; the count
+// that reaches max suspends an approved agent. Answers {count, 1 when this call suspended it}.
+const COUNT_REFUSAL = `
+local n = redis.call('INCR', KEYS[2])
+if n == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
+if n >= tonumber(ARGV[1]) and redis.call('HGET', KEYS[1], 'status') == 'approved' then
+  redis.call('HSET', KEYS[1], 'status', 'suspended', 'suspendedAt', ARGV[3])
+  return {n, 1}
+end
+return {n, 0}
 `;
 
 function toAgent(h: Record<string, string>): Agent | null {
@@ -207,13 +239,14 @@ function toAgent(h: Record<string, string>): Agent | null {
     publicJwk,
     alg: h.alg === 'ES256' ? 'ES256' : 'EdDSA',
     fingerprint: h.fingerprint ?? '',
-    status: h.status === 'approved' || h.status === 'pending' ? h.status : 'revoked',
+    status: h.status === 'approved' || h.status === 'pending' || h.status === 'suspended' ? h.status : 'revoked',
     createdAt: Number(h.createdAt),
   };
   if (h.approvedBy) agent.approvedBy = h.approvedBy;
   if (h.approvedAt) agent.approvedAt = Number(h.approvedAt);
   if (h.revokedBy) agent.revokedBy = h.revokedBy;
   if (h.revokedAt) agent.revokedAt = Number(h.revokedAt);
+  if (h.suspendedAt) agent.suspendedAt = Number(h.suspendedAt);
   if (h.enrolledFrom) agent.enrolledFrom = h.enrolledFrom;
   return agent;
 }
@@ -252,8 +285,16 @@ export interface AgentStore {
   register(input: NewAgent): Promise<Agent & { resumed?: true }>;
   /** pending → approved; `agent_state` from any other status, `agent_not_found` if unknown. */
   approve(id: string, by: string): Promise<Agent>;
-  /** pending | approved → revoked; `agent_state` if already revoked, `agent_not_found` if unknown. */
+  /** pending | approved | suspended → revoked; `agent_state` if already revoked, `agent_not_found` if unknown. */
   revoke(id: string, by: string): Promise<Agent>;
+  /** suspended → approved, its refusal count cleared; `agent_state` from any other status, `agent_not_found` if unknown. */
+  unsuspend(id: string, by: string): Promise<Agent>;
+  /**
+   * Counts one unknown or refused card tapped at the agent's readers, in a window of `windowSec`
+   * from the first; the count that reaches `max` suspends the agent if it is approved (one script:
+   * atomic across nodes, so exactly one caller sees `suspended`).
+   */
+  countRefusal(id: string, limit: { max: number; windowSec: number }): Promise<{ count: number; suspended: boolean }>;
   get(id: string): Promise<Agent | null>;
   /**
    * Notes that the agent's workstation was seen at client IP `ip` now (a
@@ -284,13 +325,15 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
   const recordSeen = defineScript(redis, 'cardauthAgentRecordSeen', 2, RECORD_SEEN);
   const approve = defineScript(redis, 'cardauthAgentApprove', 1, APPROVE);
   const revoke = defineScript(redis, 'cardauthAgentRevoke', 1, REVOKE);
+  const unsuspend = defineScript(redis, 'cardauthAgentUnsuspend', 2, UNSUSPEND);
+  const countRefusal = defineScript(redis, 'cardauthAgentCountRefusal', 2, COUNT_REFUSAL);
 
   const get = async (id: string): Promise<Agent | null> => (isAgentId(id) ? toAgent(await guard(redis.hgetall(agentKey(id)))) : null);
 
-  const transition = async (script: typeof approve, verb: string, id: string, by: string): Promise<Agent> => {
+  const transition = async (script: typeof approve, verb: string, id: string, by: string, keys = [agentKey(id)]): Promise<Agent> => {
     const actor = printable(by, 'by', 128);
     if (!isAgentId(id)) throw new CardauthError('agent_not_found', 'no such agent');
-    const [status, ...rest] = await script([agentKey(id)], [actor, clock.now()]);
+    const [status, ...rest] = await script(keys, [actor, clock.now()]);
     if (status === 'agent_not_found') throw new CardauthError('agent_not_found', 'no such agent');
     if (status === 'agent_state') throw new CardauthError('agent_state', `cannot ${verb} agent ${id}: it is ${String(rest[0])}`);
     const agent = status === 'ok' ? toAgent(pairsToRecord(rest)) : null;
@@ -323,6 +366,13 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
 
     approve: (id, by) => transition(approve, 'approve', id, by),
     revoke: (id, by) => transition(revoke, 'revoke', id, by),
+    unsuspend: (id, by) => transition(unsuspend, 'unsuspend', id, by, [agentKey(id), refusalsKey(id)]),
+
+    async countRefusal(id, limit) {
+      if (!isAgentId(id)) return { count: 0, suspended: false };
+      const [count, suspended] = await countRefusal([agentKey(id), refusalsKey(id)], [limit.max, limit.windowSec * 1000, clock.now()]);
+      return { count: Number(count), suspended: Number(suspended) === 1 };
+    },
 
     get,
 

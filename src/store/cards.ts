@@ -184,17 +184,21 @@ export interface CardListQuery {
 /** Index entries one page of {@link CardStore.list} reads at most. */
 export const LIST_READ_MAX = 2000;
 
-const cardKey = (uid: string) => `card:${uid}`;
-const INDEX = 'card:ix';
+/** The key of a UID's binding. */
+export const cardKey = (uid: string) => `card:${uid}`;
+/** The key of an account's card index. */
+export const accountCardsKey = (accountId: string) => `card:acct:${accountId}`;
+/** The officers' list of every card (see the layout above); a binding written elsewhere adds to it with {@link INDEX_LUA}. */
+export const CARD_INDEX = 'card:ix';
+const INDEX = CARD_INDEX;
 const REVOKED_INDEX = 'card:ix:revoked';
 const INDEX_BUILT = 'card:ix:built';
 /** A card's own key (not `card:acct:…`, not the index): `card:` and 4, 7 or 10 bytes of hex. */
 const CARD_KEY = /^card:(?:[0-9A-F]{8}|[0-9A-F]{14}|[0-9A-F]{20})$/;
-const accountCardsKey = (accountId: string) => `card:acct:${accountId}`;
 const MAX_RETRIES = 8;
 
 // The index member of a card (see the layout above): its owner's normalised login, a NUL, its UID.
-const INDEX_LUA = `
+export const INDEX_LUA = `
 local function ixMember(acctKey, uid)
   return (redis.call('HGET', acctKey, 'loginKey') or '') .. '\\0' .. uid
 end
@@ -212,7 +216,8 @@ return {'ok'}
 
 // Writes a new active binding over the card's hash and marks it active in the account's index;
 // answers its fields. reissueReason and expiresAt are '' when not set; `extra` is more field pairs.
-const WRITE_BINDING = `${INDEX_LUA}
+// Shared with the approval of a self-enrollment (card-enrollments.ts).
+export const WRITE_BINDING = `${INDEX_LUA}
 local function writeBinding(cardKey, indexKey, uid, acc, label, now, by, reissueReason, expiresAt, extra)
   local fields = {'uid', uid, 'accountId', acc, 'label', label, 'status', 'active', 'boundAt', now, 'boundBy', by}
   for _, v in ipairs(extra) do fields[#fields + 1] = v end
@@ -340,7 +345,8 @@ end
 return {'committed', fates}
 `;
 
-function toBinding(h: Record<string, string>, now: number): CardBinding | null {
+/** A binding's hash as a CardBinding (its status at `now`); null for an empty hash. */
+export function toBinding(h: Record<string, string>, now: number): CardBinding | null {
   if (!h.uid || !h.accountId) return null;
   const expiresAt = h.expiresAt ? Number(h.expiresAt) : undefined;
   const b: CardBinding = {

@@ -105,7 +105,8 @@ redis.call('EXPIRE', KEYS[1], ARGV[2])
 return {'ok'}
 `;
 
-const indexKey = (agentId: string, uid: string) => `sessidx:${agentId}:${uid}`;
+/** The index of the sessions opened with a card at an agent (tap-out finds them there). */
+export const indexKey = (agentId: string, uid: string) => `sessidx:${agentId}:${uid}`;
 const unrecordedKey = (agentId: string, uid: string) => `sesslocks-unrecorded:${agentId}:${uid}`;
 
 /** The unrecorded hash as HGETALL answers it (`[sid, "reason:at", …]`), oldest lock first. */

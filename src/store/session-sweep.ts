@@ -19,6 +19,8 @@ export interface LiveSession {
   accountId: string;
   login: string;
   workstation?: string;
+  /** The client IP of the login, for sessions opened since it is stored. */
+  ip?: string;
   agentId?: string;
   cardUid?: string;
   /** ms since epoch: the card + password login. */
@@ -50,7 +52,7 @@ function userOf(raw: string | null): { accountId: string; login: string; cardUid
   return sessionOf(raw)?.user;
 }
 
-type StoredUser = { accountId: string; login: string; cardUid?: unknown; agentId?: unknown; workstation?: unknown; authTime?: unknown };
+type StoredUser = { accountId: string; login: string; cardUid?: unknown; agentId?: unknown; workstation?: unknown; ip?: unknown; authTime?: unknown };
 
 /** A stored connect-redis session's user, lock and last request, if it has a user. */
 function sessionOf(raw: string | null): { user: StoredUser; locked?: unknown; lastSeen?: unknown } | undefined {
@@ -68,13 +70,13 @@ const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 /** The fields an officer sees of a stored session (unknown or ill-typed fields are left out). */
-function liveSession(sessionId: string, raw: string | null): LiveSession | undefined {
+export function liveSession(sessionId: string, raw: string | null): LiveSession | undefined {
   const s = sessionOf(raw);
   if (!s) return undefined;
   const { user } = s;
   const lock = s.locked as { reason?: unknown; at?: unknown } | undefined;
   const out: LiveSession = { sessionId, accountId: user.accountId, login: user.login };
-  const fields = { workstation: str(user.workstation), agentId: str(user.agentId), cardUid: str(user.cardUid), authTime: num(user.authTime), lastSeen: num(s.lastSeen) };
+  const fields = { workstation: str(user.workstation), ip: str(user.ip), agentId: str(user.agentId), cardUid: str(user.cardUid), authTime: num(user.authTime), lastSeen: num(s.lastSeen) };
   for (const [k, v] of Object.entries(fields)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
   if (lock && typeof lock === 'object') out.locked = { reason: str(lock.reason) ?? 'unknown', at: num(lock.at) ?? 0 };
   return out;

@@ -15,12 +15,14 @@ export type StatementRejectReason =
   | 'replayed_nonce'
   | 'agent_unknown'
   | 'agent_not_approved'
+  | 'agent_suspended'
   | 'uid_malformed'
   | 'uid_length'
   | 'uid_random'
   | 'unknown_card'
   | 'revoked_card'
   | 'expired_card'
+  | 'card_locked'
   | 'workstation_mismatch';
 
 /**
@@ -36,8 +38,9 @@ export class CardRejectedError extends CardauthError {
      * `fresh`: the refusal used up a fresh login nonce of this session, so it
      * needed a card at a reader now (the card step sets it); a refusal without
      * it is one that anyone holding an old statement, or none, can repeat.
+     * `workstation`: the agent's, on an unknown card (a self-enrollment candidate, see self-enroll.ts).
      */
-    readonly detail: { agentId?: string; uid?: string; reader?: string; nonce?: string; fresh?: true } = {},
+    readonly detail: { agentId?: string; uid?: string; reader?: string; nonce?: string; fresh?: true; workstation?: string } = {},
   ) {
     super('card_rejected', 'card not accepted');
   }
@@ -63,7 +66,7 @@ export interface StatementAgent {
   id: string;
   /** Workstation name, shown as where a login happened. */
   name: string;
-  status: 'pending' | 'approved' | 'revoked';
+  status: 'pending' | 'approved' | 'suspended' | 'revoked';
   alg: StatementAlg;
   publicJwk: JWK;
   /** RFC 7638 thumbprint, what an officer compares before approving. */
@@ -146,6 +149,7 @@ export function createAgentJwsVerifier(opts: AgentJwsOptions) {
     const agent = await agents.get(kid);
     await after;
     if (!agent) throw new CardRejectedError('agent_unknown', { agentId: kid });
+    if (agent.status === 'suspended') throw new CardRejectedError('agent_suspended', { agentId: kid });
     if (agent.status !== 'approved') throw new CardRejectedError('agent_not_approved', { agentId: kid });
     if (header.alg !== agent.alg) throw new CardRejectedError('bad_statement', { agentId: kid });
 

@@ -3,17 +3,19 @@ import { Strategy as LocalStrategy } from 'passport-local';
 import '../http/session-data';
 import type { AuditSink } from '../audit/record';
 import { passwordChangeDue } from '../policy/password-lifecycle';
-import { CardauthError } from '../errors';
+import { CardauthError, isCardauthError } from '../errors';
+import type { PresenceGate } from '../presence/login-gate';
 import type { RequestSource } from '../policy/lockout';
 import { cardAudit, type CardStepResult } from './card-step';
 import type { FactorProblem } from './factor-check';
 import type { IpLimit } from './ip-limit';
 import { CardStepUsedUpError, type LoginAccount, type PasswordPassed } from './password-step';
+import { enrollmentCandidate, type EnrollmentCandidate } from './self-enroll';
 import type { LoginResult } from './session-user';
 
 export interface CardPasswordDeps {
   /** Checks the IP limit before anything else (createCardStep does), so a one-shot password step need not read it again. */
-  cardStep: (input: { statement: string; sessionId: string; source: RequestSource }) => Promise<CardStepResult>;
+  cardStep: (input: { statement: string; sessionId: string; source: RequestSource; oneShot?: boolean }) => Promise<CardStepResult>;
   passwordStep: (input: { card: CardStepResult; login: string; password: string; source: RequestSource; sessionId: string; oneShot?: boolean; account?: Promise<LoginAccount | null> }) => Promise<PasswordPassed>;
   /** The account a login names (the password step's lookup): a one-shot login reads it alongside the card step's first reads. */
   findAccount: (login: string) => Promise<LoginAccount | null>;
@@ -31,9 +33,18 @@ export interface CardPasswordDeps {
    * For a host's own Passport (createCardauth's `strategy`), which has none of cardauth's login
    * routes after it: the login's records are written here, and a password that must be changed
    * (temporary, or older than `maxAgeDays`) is refused with `password_change_required`, to be
-   * changed on cardauth's login page.
+   * changed on cardauth's login page; a login the presence gate refuses is `presence_required`.
    */
-  standalone?: { maxAgeDays: number };
+  standalone?: { maxAgeDays: number; presenceGate: PresenceGate };
+  /**
+   * Self-enrollment (CARDAUTH_SELF_ENROLLMENT; absent when off): the unknown card this session's
+   * card step stored (checked for freshness by the caller), and the step that turns it, with the
+   * login and password, into a pending request (createSelfEnroll; it always throws).
+   */
+  selfEnroll?: {
+    candidate: (req: Request) => EnrollmentCandidate | undefined;
+    run: (input: { candidate: EnrollmentCandidate; login: string; password: string; source: RequestSource; sessionId: string; stored: boolean }) => Promise<never>;
+  };
 }
 
 /**
@@ -81,6 +92,7 @@ export function createCardPasswordStrategy(deps: CardPasswordDeps): LocalStrateg
       const stale = card;
       card = undefined;
       delete req.session.cardStep;
+      delete req.session.enrollCandidate;
       const gate = await deps.ipLimit.check('password.checked', source, req.sessionID);
       await deps.ipLimit.junk('password.checked', source, req.sessionID, gate);
       await deps.audit.append({
@@ -100,7 +112,24 @@ export function createCardPasswordStrategy(deps: CardPasswordDeps): LocalStrateg
       // before its attempt is taken.
       const account = oneShot ? deps.findAccount(login) : undefined;
       account?.catch(() => undefined); // awaited by the password step, if the card step passes
-      card = oneShot ? await deps.cardStep({ statement, sessionId: req.sessionID, source }) : deps.pendingCard(req);
+      try {
+        card = oneShot ? await deps.cardStep({ statement, sessionId: req.sessionID, source, oneShot }) : deps.pendingCard(req);
+      } catch (err) {
+        // An unknown card in a one-shot login: a self-enrollment, when it is on.
+        const candidate = deps.selfEnroll && enrollmentCandidate(err, deps.now());
+        if (!candidate || !deps.selfEnroll) throw err;
+        return deps.selfEnroll.run({ candidate, login, password, source, sessionId: req.sessionID, stored: false });
+      }
+      const candidate = card || oneShot ? undefined : deps.selfEnroll?.candidate(req);
+      if (candidate && deps.selfEnroll) {
+        try {
+          return await deps.selfEnroll.run({ candidate, login, password, source, sessionId: req.sessionID, stored: true });
+        } catch (err) {
+          if (isCardauthError(err, 'enrollment_pending')) delete req.session.enrollCandidate;
+          if (err instanceof CardStepUsedUpError) return noCardStep('card_step_used_up');
+          throw err;
+        }
+      }
       if (!card) return noCardStep('no_card_step');
       // A stored card step whose card or agent was revoked since is void, like no card step at all.
       const revoked = oneShot ? null : await deps.factorProblem({ accountId: card.accountId, uid: card.uid, agentId: card.agentId });
@@ -110,6 +139,9 @@ export function createCardPasswordStrategy(deps: CardPasswordDeps): LocalStrateg
         if (!deps.standalone) return { account: passed.account, card, authTime: deps.now(), records: [passed.record] };
         await deps.audit.append(passed.record);
         if (passwordChangeDue(passed.account, deps.now(), deps.standalone.maxAgeDays)) throw new CardauthError('password_change_required', 'change your password on the login page');
+        const gate = await deps.standalone.presenceGate(passed.account);
+        if (gate) await deps.audit.append(gate.record);
+        if (gate && !gate.allowed) throw new CardauthError('presence_required', 'no entry through the access control today: check in at the entrance');
         return { account: passed.account, card, authTime: deps.now(), records: [] };
       } catch (err) {
         // Its password attempts used up, a stored card step is void too.

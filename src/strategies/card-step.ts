@@ -1,5 +1,5 @@
 import type { AuditSink } from '../audit/record';
-import type { RequestSource } from '../policy/lockout';
+import type { Lockout, RequestSource } from '../policy/lockout';
 import type { NonceStore } from '../policy/nonces';
 import type { Uid } from '../contract/uid';
 import type { CardStatus } from '../store/cards';
@@ -45,6 +45,10 @@ export interface CardStepDeps {
   cards: { get(uid: string): Promise<{ accountId: string; status: CardStatus } | null> };
   /** True when the agent's workstation was seen at this client IP, or the IP is exempt (see createWorkstationIpCheck). */
   workstationSeenAt: (agentId: string, ip: string) => Promise<boolean>;
+  /** The card scope of the lockout: a locked card's card step is refused (`card_locked`), and its account's user told at the next login. */
+  cardLock: Pick<Lockout, 'cardCount' | 'noteFailure'>;
+  /** The agent scope: counts an unknown or refused card against the agent whose reader it was tapped at (createAgentAbuse). */
+  agentAbuse: (reason: string, agentId: string, source: RequestSource) => Promise<void>;
   /** The client's limits: checked first; a refusal is charged to the IP, or as junk when no fresh nonce backs it. */
   ipLimit: Pick<IpLimit, 'check' | 'recordFailure' | 'junk'>;
   audit: AuditSink;
@@ -54,11 +58,12 @@ export interface CardStepDeps {
 /**
  * The card step: statement → single-use nonce → the agent's workstation was
  * seen at the client IP (a statement carried elsewhere is `workstation_mismatch`)
- * → allow-list (an expired binding is refused as `expired_card`). Every outcome is
+ * → allow-list (an expired binding is refused as `expired_card`) → the card's own lock
+ * (`card_locked`, counted on its account for the user's next login). Every outcome is
  * audited as `card.presented`; a refusal is a CardRejectedError whose reason
  * only the audit sees. A refusal that used up a fresh nonce of this session
- * (wrong workstation, unknown or revoked card: a card at a reader now) counts
- * against the client IP; a random or odd-length UID counts nowhere, once;
+ * (wrong workstation, unknown, revoked or locked card: a card at a reader now) counts
+ * against the client IP, and an unknown or refused card against its agent (createAgentAbuse); a random or odd-length UID counts nowhere, once;
  * anything else (junk, a replayed, expired or misaddressed statement, which
  * anyone holding an old statement can resend) counts under the junk budgets
  * instead, so it cannot lock out an address. An IP over its failure limit
@@ -71,7 +76,17 @@ export interface CardStepDeps {
  * const card = await cardStep({ statement, sessionId: req.sessionID, source: { ip: req.ip } });
  */
 export function createCardStep(deps: CardStepDeps) {
-  return async function cardStep(input: { statement: string; sessionId: string; source: RequestSource }): Promise<CardStepResult> {
+  return async function cardStep(input: {
+    statement: string;
+    sessionId: string;
+    source: RequestSource;
+    /**
+     * The password step runs in this same request (`POST /auth/login`): it takes from the card's
+     * count atomically and refuses a locked card itself (`card_locked`, the same generic
+     * failure), so the card's lock is not read here too (one command fewer per login).
+     */
+    oneShot?: boolean;
+  }): Promise<CardStepResult> {
     const { statement, sessionId, source } = input;
     // The gate and the statement's agent are read in one round trip; the statement is judged only once the gate is open.
     const gateRead = deps.ipLimit.check('card.presented', source, sessionId);
@@ -84,15 +99,25 @@ export function createCardStep(deps: CardStepDeps) {
     try {
       st = await verified;
       const read = { agentId: st.agentId, uid: st.uid, reader: st.reader };
-      // Consuming the nonce and reading the workstation's IPs and the card are independent: one wave, judged in this order.
-      const [fresh, seen, card] = await Promise.all([deps.nonces.consume(st.nonce, sessionId), deps.workstationSeenAt(st.agentId, source.ip), deps.cards.get(st.uid)]);
+      // Consuming the nonce and reading the workstation's IPs, the card and its lock are independent: one wave, judged in this order.
+      const [fresh, seen, card, lock] = await Promise.all([
+        deps.nonces.consume(st.nonce, sessionId),
+        deps.workstationSeenAt(st.agentId, source.ip),
+        deps.cards.get(st.uid),
+        input.oneShot ? undefined : deps.cardLock.cardCount(st.uid),
+      ]);
       if (!fresh) throw new CardRejectedError('replayed_nonce', read);
       // From here on a fresh nonce of this session was used up: the refusal needed a card at a reader now.
       const now = { ...read, fresh: true as const };
       if (!seen) throw new CardRejectedError('workstation_mismatch', now);
-      if (!card) throw new CardRejectedError('unknown_card', now);
+      // The workstation goes with it: an unknown card may be a self-enrollment's (see enrollmentCandidate).
+      if (!card) throw new CardRejectedError('unknown_card', { ...now, workstation: st.workstation });
       if (card.status !== 'active') throw new CardRejectedError(card.status === 'expired' ? 'expired_card' : 'revoked_card', now);
       accountId = card.accountId;
+      if (lock?.locked) {
+        await deps.cardLock.noteFailure(card.accountId);
+        throw new CardRejectedError('card_locked', now);
+      }
     } catch (err) {
       if (!(err instanceof CardRejectedError)) throw err;
       // A random or odd-length UID is not an attempt, once: its statement is single-use too.
@@ -107,10 +132,11 @@ export function createCardStep(deps: CardStepDeps) {
         type: 'card.presented',
         outcome: 'failure',
         reason,
+        ...(accountId ? { subject: { accountId } } : {}),
         ...rejectionAudit(err, source),
         sessionId,
       });
-      if (fresh) await deps.ipLimit.recordFailure(source.ip);
+      if (fresh) await Promise.all([deps.ipLimit.recordFailure(source.ip), err.detail.agentId ? deps.agentAbuse(reason, err.detail.agentId, source) : undefined]);
       throw err;
     }
     await deps.audit.append({

@@ -1,7 +1,7 @@
 import type { CardStatus } from '../store/cards';
 
 /** Why the factors of a passed card step, or of an open session, no longer count. */
-export type FactorProblem = 'account_blocked' | 'card_revoked' | 'card_expired' | 'agent_revoked';
+export type FactorProblem = 'account_blocked' | 'card_revoked' | 'card_expired' | 'agent_revoked' | 'agent_suspended';
 
 export interface FactorCheckDeps {
   /**
@@ -18,7 +18,8 @@ export interface FactorCheckDeps {
 /**
  * Reads again whether a card step's account (when `accounts` is given),
  * card and agent still count: the account not blocked, the card still
- * active on it and not expired (`card_expired`, otherwise as a revoked card), the agent still approved. An officer may have blocked or
+ * active on it and not expired (`card_expired`, otherwise as a revoked card), the agent still approved
+ * (`agent_suspended` when the abuse rule suspended it). An officer may have blocked or
  * revoked one since the statement was checked; a card step waits up to
  * CARDAUTH_NONCE_TTL_SEC for its password, and a session lives for hours.
  * Answers `null` when all still count. Store failures propagate
@@ -34,6 +35,7 @@ export function createFactorCheck(deps: FactorCheckDeps) {
     if (deps.accounts && (!account || account.status !== 'active')) return 'account_blocked';
     if (card?.status === 'expired' && card.accountId === f.accountId) return 'card_expired';
     if (!card || card.status !== 'active' || card.accountId !== f.accountId) return 'card_revoked';
+    if (agent?.status === 'suspended') return 'agent_suspended';
     if (!agent || agent.status !== 'approved') return 'agent_revoked';
     return null;
   };

@@ -18,6 +18,8 @@ export interface LoginAccount {
   passwordChangedAt?: number;
   /** Set by an officer: changed at the next login. */
   passwordTemporary?: boolean;
+  /** Set by an officer: this account's logins pass the presence gate whatever its roles (docs/presence.md). */
+  presenceRequired?: boolean;
 }
 
 /**
@@ -83,7 +85,8 @@ export interface PasswordStepDeps {
  * 3. argon2id verify;
  * 4. the attempt ends: a success gives it back and clears the account's
  *    failures (a store failing before any verdict gives it back too); a failure that took the
- *    account's last attempt records `account.locked`. `password.checked`
+ *    account's last attempt records `account.locked`, one that took the card's
+ *    last (CARDAUTH_CARD_LOCKOUT_ATTEMPTS) `card.locked`. `password.checked`
  *    records every outcome: a refusal here, a success with the session it
  *    opens (the step answers its record, the session opener appends it with
  *    `session.created`, one audit write: neither is stored without the other
@@ -106,7 +109,7 @@ export function createPasswordStep(deps: PasswordStepDeps) {
     account?: Promise<LoginAccount | null>;
   }): Promise<PasswordPassed> {
     const { card, login, password, source, sessionId } = input;
-    const subject = { accountId: card.accountId, ip: source.ip, sessionId, ...(input.oneShot ? {} : { cardStepAt: card.at }) };
+    const subject = { accountId: card.accountId, cardUid: card.uid, ip: source.ip, sessionId, ...(input.oneShot ? {} : { cardStepAt: card.at }) };
     const checked = (outcome: 'success' | 'failure', reason?: string): AuditEventInput => ({
       type: 'password.checked',
       outcome,
@@ -123,9 +126,14 @@ export function createPasswordStep(deps: PasswordStepDeps) {
       // The strategy records it, as a password with no usable card step.
       if (start.refused === 'card_step_used_up') throw new CardStepUsedUpError();
       if (start.refused === 'ip') return deps.ipLimit.limited('password.checked', source, sessionId, start.retryAfterMs);
-      // Refused before anything was checked: recorded once per account and lock, so a client
-      // looping on a locked account cannot grow the audit trail without bound.
+      // Refused before anything was checked: recorded once per account (or card) and lock, so a
+      // client looping on a locked account cannot grow the audit trail without bound.
       const lockSec = Math.max(1, Math.ceil(start.retryAfterMs / 1000));
+      // A locked card (it locked since its card step passed) fails like a wrong password.
+      if (start.refused === 'card') {
+        if (await deps.claimOnce(`lkc:${card.uid}`, lockSec)) await record('failure', 'card_locked');
+        throw new LoginFailedError();
+      }
       if (await deps.claimOnce(`lkd:${card.accountId}`, lockSec)) await record('failure', 'locked');
       throw new AccountLockedError(start.retryAfterMs);
     }
@@ -150,6 +158,9 @@ export function createPasswordStep(deps: PasswordStepDeps) {
       await record('failure', reason ?? 'wrong_password');
       if (start.lastAttempt) {
         await deps.audit.append({ type: 'account.locked', outcome: 'success', reason: 'failed_attempts', subject: { accountId: card.accountId }, source });
+      }
+      if (start.lastCardAttempt) {
+        await deps.audit.append({ type: 'card.locked', outcome: 'success', reason: 'failed_attempts', actor: 'system:lockout', subject: { accountId: card.accountId }, ...cardAudit(card, source) });
       }
       throw new LoginFailedError();
     }

@@ -30,5 +30,12 @@ export interface SessionUser {
   agentId: string;
   workstation: string;
   reader: string;
+  /** The client IP of the login (shown to the same account's next login at its session limit). */
+  ip?: string;
+  /** The idle lock and lifetime of its roles at the login (createSessionRules), for the session guard and the back-channel logout worker. */
+  idleSec?: number;
+  maxSec?: number;
   previousLogin: { at: number; workstation: string } | null;
+  /** Failed password attempts and card-locked refusals on the account since `previousLogin` (absent in a session opened before it was counted). */
+  failedAttempts?: number;
 }

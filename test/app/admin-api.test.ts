@@ -230,4 +230,66 @@ describe('admin API: /admin/api/accounts/:login/{unlock,roles}', () => {
       expect((await iv.get('/auth/session')).json.login).toBe('ivanova');
     });
   });
+
+  describe('/admin/api/cards/:uid/unlock and /admin/api/agents/:id/unsuspend', () => {
+    const uidOf = (login: string) => PEOPLE.find(([l]) => l === login)![1];
+    const lockCard = (login: string) => srv.redis.set(`rl:card:${uidOf(login)}`, '10', 'PX', 3_600_000);
+    const cardFailures = async (login: string) => (await srv.services.lockout.cardCount(uidOf(login))).failures;
+    const unlockCard = (c: TestClient, uid: string) => c.post(`/admin/api/cards/${uid}/unlock`, {});
+
+    it("an officer unlocks a clinician's card: 200, audited card.unlocked with the officer, the account and before/after", async () => {
+      await lockCard('ivanova');
+      const officer = await logIn('security');
+      const r = await unlockCard(officer, uidOf('ivanova').toLowerCase());
+      expect(r.status).toBe(200);
+      expect(r.json).toEqual({ uid: uidOf('ivanova'), accountId: ids.ivanova, failures: 10 });
+      expect(await cardFailures('ivanova')).toBe(0);
+      expect(await lastAudit(srv.redis, 'card.unlocked')).toMatchObject({
+        outcome: 'success',
+        actor: `acct:${ids.security}`,
+        cardUid: uidOf('ivanova'),
+        subject: { accountId: ids.ivanova, login: 'ivanova' },
+        details: expect.objectContaining({ before: 'locked', after: 'unlocked', via: 'web' }),
+      });
+    });
+
+    it("a privileged account's card only a chief_admin unlocks; nobody their own: 403 forbidden, audited as refusals, nothing changed", async () => {
+      // Logged in first: a locked card's card step is refused.
+      const officer = await logIn('security');
+      const chief = await logIn('chief');
+      await lockCard('security2');
+      await lockCard('security');
+      forbidden(await unlockCard(officer, uidOf('security2')));
+      expect(await lastAudit(srv.redis, 'card.unlocked')).toMatchObject({ outcome: 'failure', reason: 'privileged_account', actor: `acct:${ids.security}`, subject: { login: 'security2' } });
+      forbidden(await unlockCard(officer, uidOf('security')));
+      expect(await lastAudit(srv.redis, 'card.unlocked')).toMatchObject({ outcome: 'failure', reason: 'own_account' });
+      expect(await cardFailures('security2')).toBe(10);
+      expect(await cardFailures('security')).toBe(10);
+
+      expect(await unlockCard(chief, uidOf('security2'))).toMatchObject({ status: 200, json: { failures: 10 } });
+      expect(await lastAudit(srv.redis, 'card.unlocked')).toMatchObject({ outcome: 'success', actor: `acct:${ids.chief}`, subject: { login: 'security2' } });
+      await srv.redis.del(`rl:card:${uidOf('security')}`);
+    });
+
+    it('an officer unsuspends a suspended agent: 200 approved, audited agent.unsuspended; an auditor is refused (read_only); a bad id 404; a stale login step_up_required', async () => {
+      const suspect = await srv.agent({ name: 'РМ-303' });
+      expect(await srv.services.agents.countRefusal(suspect.id, { max: 1, windowSec: 300 })).toEqual({ count: 1, suspended: true });
+
+      const auditor = await logIn('auditor');
+      forbidden(await auditor.post(`/admin/api/agents/${suspect.id}/unsuspend`, {}));
+      expect(await lastAudit(srv.redis, 'agent.unsuspended')).toMatchObject({ outcome: 'failure', reason: 'read_only', actor: `acct:${ids.auditor}` });
+      expect((await srv.services.agents.get(suspect.id))?.status).toBe('suspended');
+
+      const officer = await logIn('security');
+      expect((await officer.post('/admin/api/agents/ag_nope/unsuspend', {})).json.error.code).toBe('agent_not_found');
+      clock.advance(900_001);
+      expect((await officer.post(`/admin/api/agents/${suspect.id}/unsuspend`, {})).json.error.code).toBe('step_up_required');
+      await logIn('security', officer);
+      const r = await officer.post(`/admin/api/agents/${suspect.id}/unsuspend`, {});
+      expect(r.status).toBe(200);
+      expect(r.json).toEqual({ id: suspect.id, name: 'РМ-303', status: 'approved' });
+      expect(await lastAudit(srv.redis, 'agent.unsuspended')).toMatchObject({ outcome: 'success', actor: `acct:${ids.security}`, source: { agentId: suspect.id }, details: expect.objectContaining({ before: 'suspended', after: 'approved' }) });
+      expect((await officer.post(`/admin/api/agents/${suspect.id}/unsuspend`, {})).status).toBe(409);
+    });
+  });
 });

@@ -17,7 +17,7 @@ describe('audit events table', () => {
     expect(lines.slice(0, 2)).toEqual(['| event | meaning |', '|---|---|']);
     const rowTypes = lines.slice(2).map((l) => /^\| `([^`]+)` \| .+ \|$/.exec(l)?.[1]);
     expect(rowTypes).toEqual(AUDIT_EVENT_TYPES);
-    expect(AUDIT_EVENT_TYPES).toHaveLength(40);
+    expect(AUDIT_EVENT_TYPES).toHaveLength(56);
   });
   it('names every type in dotted lower case with a one-line meaning', () => {
     for (const type of AUDIT_EVENT_TYPES) {
@@ -26,7 +26,7 @@ describe('audit events table', () => {
     }
   });
   it('lists the reasons of the events that have a closed set, in the table too', () => {
-    expect(auditReasons('session.ended')).toEqual(['limit', 'admin', 'unlock_failures', 'expired', 'read_only']);
+    expect(auditReasons('session.ended')).toEqual(['limit', 'admin', 'unlock_failures', 'expired', 'read_only', 'presence_exit']);
     expect(auditReasons('card.bound')).toBeUndefined();
     expect(auditEventsTable()).toContain('`replayed_nonce`');
     for (const type of AUDIT_EVENT_TYPES) for (const r of auditReasons(type) ?? []) expect(r).toMatch(/^[a-z][a-z0-9_]*$/);

@@ -56,7 +56,7 @@ describe('agent register, approve, revoke', () => {
     expect(id).toMatch(/^ag_[0-9a-f]{16}$/);
     expect(r.lines.slice(0, -1)).toContain(`fingerprint: ${thumbprint(jwk)}`);
     expect(await listAgents()).toEqual([
-      { id, name: 'Кабинет 12', status: 'pending', alg: 'EdDSA', fingerprint: thumbprint(jwk), createdAt: expect.any(String), approvedBy: null, approvedAt: null, revokedBy: null, revokedAt: null },
+      { id, name: 'Кабинет 12', status: 'pending', alg: 'EdDSA', fingerprint: thumbprint(jwk), createdAt: expect.any(String), approvedBy: null, approvedAt: null, revokedBy: null, revokedAt: null, suspendedAt: null },
     ]);
     expect(await lastAudit(client, 'agent.registered')).toMatchObject({
       outcome: 'success',
@@ -181,5 +181,30 @@ describe('agent error', () => {
     expectRefusedUnaudited(approve);
     expect(await listAgents()).toEqual(before);
     expect(before.find((a) => a.id === id)).toMatchObject({ status: 'pending' });
+  });
+});
+
+describe('agent unsuspend: an agent the abuse rule suspended', () => {
+  it('agent list shows it suspended (with the time); unsuspend brings it back to approved, audited agent.unsuspended with the actor and before/after; again, or on an approved agent, is agent_state', async () => {
+    const { publicKey } = ed25519();
+    const reg = await runCli(['agent', 'register', '--name', 'Кабинет 40', '--public-key', keyFile(publicKey.export({ format: 'jwk' }))], { env });
+    const id = reg.lines[reg.lines.length - 1] as string;
+    expect((await runCli(['agent', 'approve', id], { env })).code).toBe(0);
+    // The abuse rule, as the server runs it (one script): the count that reaches the limit suspends.
+    await client.eval(`redis.call('HSET', KEYS[1], 'status', 'suspended', 'suspendedAt', ARGV[1]) redis.call('SET', KEYS[2], '10')`, 2, `agent:${id}`, `rl:agent:${id}`, String(Date.now()));
+    expect((await listAgents()).find((a) => a.id === id)).toMatchObject({ status: 'suspended', suspendedAt: expect.any(String) });
+    const table = await runCli(['agent', 'list'], { env });
+    expect(table.lines.find((l) => l.includes(id))).toMatch(/\bsuspended\b/);
+
+    const r = await runCli(['agent', 'unsuspend', id], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`unsuspended agent ${id}`);
+    expect((await listAgents()).find((a) => a.id === id)).toMatchObject({ status: 'approved', suspendedAt: null });
+    expect(await client.exists(`rl:agent:${id}`)).toBe(0);
+    expect(await lastAudit(client, 'agent.unsuspended')).toMatchObject({ outcome: 'success', actor: OS_ACTOR, source: { agentId: id }, details: expect.objectContaining({ before: 'suspended', after: 'approved', via: 'cli' }) });
+
+    const again = await runCli(['agent', 'unsuspend', id], { env });
+    expect(again.code).not.toBe(0);
+    expect(oneErrorLine(again)).toMatch(/agent_state|it is approved/);
   });
 });

@@ -265,3 +265,31 @@ describe('card error', () => {
     expect(before).toEqual([expect.objectContaining({ uid: UID, status: 'active' })]);
   });
 });
+
+describe('card unlock', () => {
+  const LOCKED = '04F0F0F0F0F001';
+  it("clears a card's failed attempts (its lock), audited card.unlocked with the actor, the account and before/after; nothing counted: nothing changed, not recorded; a card never bound: card_not_found", async () => {
+    expect((await runCli(['card', 'bind', '--login', 'petrov', '--uid', LOCKED], { env })).code).toBe(0);
+    // As the password step leaves it after 10 failures (CARDAUTH_CARD_LOCKOUT_ATTEMPTS' default).
+    await client.set(`rl:card:${LOCKED}`, '10', 'PX', 3_600_000);
+    const r = await runCli(['card', 'unlock', '--uid', LOCKED.toLowerCase()], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`unlocked card ${LOCKED} of ${accountId}: 10 failed attempts cleared`);
+    expect(await client.exists(`rl:card:${LOCKED}`)).toBe(0);
+    expect(await lastAudit(client, 'card.unlocked')).toMatchObject({
+      outcome: 'success',
+      actor: OS_ACTOR,
+      cardUid: LOCKED,
+      subject: { accountId, login: 'petrov' },
+      details: expect.objectContaining({ failures: 10, before: 'locked', after: 'unlocked', via: 'cli' }),
+    });
+    const records = (await auditRecords(client, 'card.unlocked')).length;
+    const again = await runCli(['card', 'unlock', '--uid', LOCKED], { env });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('nothing was changed');
+    expect(await auditRecords(client, 'card.unlocked')).toHaveLength(records);
+    const unknown = await runCli(['card', 'unlock', '--uid', '04F0F0F0F0F0FF'], { env });
+    expect(unknown.code).not.toBe(0);
+    expect(oneErrorLine(unknown)).toMatch(/card_not_found/);
+  });
+});

@@ -1,5 +1,5 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, tapCard, waitForCardStatus } from '../helpers/browser';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, pagesOfTheirOwn, tapCard, waitForCardStatus } from '../helpers/browser';
 import type { TestPcscd } from '../helpers/pcscd';
 import type { TestRedis } from '../helpers/redis';
 import type { TestServer } from '../helpers/app';
@@ -29,25 +29,7 @@ const tap = (uid: string) => tapCard(pcscd, uid);
 const statusText = (page: Page) => page.textContent('#card-status');
 const waitForStatus = waitForCardStatus;
 
-/**
- * Every page a test opens is closed after it, even when it fails: an open login page would keep asking the agent and take
- * the next test's tap. Its session ends too (so each page has a context of its own, which outlives a page the test closes):
- * the card of a session open here, tapped again, is that session's tap-out.
- */
-const contexts: BrowserContext[] = [];
-async function newPage(): Promise<Page> {
-  const context = await browser.newContext();
-  contexts.push(context);
-  return context.newPage();
-}
-afterEach(async () => {
-  await Promise.all(
-    contexts.splice(0).map(async (context) => {
-      await context.request.post(`${srv.url}/auth/logout`, { headers: { origin: srv.config.CARDAUTH_PUBLIC_ORIGIN }, data: {} }).catch(() => undefined);
-      await context.close().catch(() => undefined);
-    }),
-  );
-});
+const newPage = pagesOfTheirOwn(() => browser, () => srv);
 /** Card step passed and the password typed, ready to submit. */
 async function toPasswordStep(page: Page, password = CLINICIAN.password) {
   await page.goto(`${srv.url}/login`);

@@ -11,6 +11,7 @@ import { connectRedis } from '../../src/redis';
 import { createServices, type Services } from '../../src/services';
 import { signStatement, type StatementSigningKey } from '../../src/card-agent/sign-statement';
 import { freePort, startRedis, type TestRedis } from './redis';
+import { MANY_SESSIONS } from './serve';
 
 /** A clock tests move by hand. */
 export function manualClock(start = Date.now()): Clock & { advance(ms: number): void; set(ms: number): void } {
@@ -112,6 +113,7 @@ export async function startTestServer(redis: TestRedis, opts: { env?: Record<str
     CARDAUTH_PORT: String(port),
     CARDAUTH_PUBLIC_ORIGIN: origin,
     CARDAUTH_SESSION_SECRET: TEST_SECRET,
+    CARDAUTH_SESSION_LIMITS: MANY_SESSIONS,
     ...opts.env,
   });
   const clock = opts.clock ?? { now: () => Date.now() };

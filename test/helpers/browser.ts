@@ -1,4 +1,4 @@
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { TestPcscd } from './pcscd';
 
 /** Debian's Chromium, headless, with no network of its own (docs/testing.md). */
@@ -23,3 +23,29 @@ export async function tapCard(pcscd: Pick<TestPcscd, 'tap' | 'remove'>, uid: str
  */
 export const waitForCardStatus = (page: Page, text: string) =>
   page.waitForFunction((t) => ((globalThis as unknown as { document: { getElementById(id: string): { textContent: string | null } | null } }).document.getElementById('card-status')?.textContent ?? '').includes(t), text);
+
+/**
+ * In a test file: `newPage()` opens a page in a browser context of its own. Every page a test opens is closed after it,
+ * even when it fails: an open login page would keep asking the agent and take the next test's tap. Its session ends too
+ * (hence a context of its own, which outlives a page the test closes): the card of a session open here, tapped again, is
+ * that session's tap-out.
+ *
+ * @example
+ * const newPage = pagesOfTheirOwn(() => browser, () => srv);
+ */
+export function pagesOfTheirOwn(browser: () => Browser, srv: () => { url: string; config: { CARDAUTH_PUBLIC_ORIGIN: string } }): () => Promise<Page> {
+  const contexts: BrowserContext[] = [];
+  afterEach(async () => {
+    await Promise.all(
+      contexts.splice(0).map(async (context) => {
+        await context.request.post(`${srv().url}/auth/logout`, { headers: { origin: srv().config.CARDAUTH_PUBLIC_ORIGIN }, data: {} }).catch(() => undefined);
+        await context.close().catch(() => undefined);
+      }),
+    );
+  });
+  return async () => {
+    const context = await browser().newContext();
+    contexts.push(context);
+    return context.newPage();
+  };
+}

@@ -1,6 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
+/**
+ * The tests log one account in many times over, which the default session limits (one session
+ * per clinician) would refuse; the limits are tested with their own values (test/app/session-limit.test.ts).
+ */
+export const MANY_SESSIONS = 'clinician=100,security_officer=100,auditor=100,chief_admin=100';
+
 const BIN = join(__dirname, '..', '..', 'bin', 'cardauth.js');
 const MIS = join(__dirname, '..', '..', 'examples', 'express-mis', 'server.js');
 const MOVABLE_CLOCK = join(__dirname, 'serve-clock.js');
@@ -38,7 +44,7 @@ export function startEmbeddedProcess(env: Record<string, string>): Promise<Serve
  */
 function startNodeProcess(name: string, args: string[], env: Record<string, string>, listening: RegExp, movable: boolean): Promise<ServeProcess> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: [movable ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, args, { env: { ...process.env, CARDAUTH_SESSION_LIMITS: MANY_SESSIONS, ...env }, stdio: [movable ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     let out = '';
     let advanced: (() => void) | undefined;
     let answers = 0;

@@ -16,7 +16,7 @@ describe('page texts', () => {
   it('every server error code the pages meet has a text of its own, in both languages', () => {
     expect(Object.keys(en).sort()).toEqual(Object.keys(ru).sort());
     for (const lang of LANGS) for (const [key, text] of Object.entries(messages(lang))) expect([lang, key, text.trim().length > 0]).toEqual([lang, key, true]);
-    for (const code of ['origin_forbidden', 'unavailable', 'card_step_required', 'attempt_in_progress', 'session_expired', 'card_rejected', 'login_failed', 'locked', 'rate_limited']) {
+    for (const code of ['origin_forbidden', 'unavailable', 'card_step_required', 'attempt_in_progress', 'session_expired', 'card_rejected', 'login_failed', 'locked', 'rate_limited', 'enrollment_pending']) {
       expect(ru).toHaveProperty(`err_${code}`);
       expect(en).toHaveProperty(`err_${code}`);
     }

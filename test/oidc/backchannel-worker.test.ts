@@ -123,6 +123,24 @@ describe('back-channel logout worker', () => {
     expect(await auditRecords(client, 'session.locked')).toEqual([expect.objectContaining({ reason: 'idle', subject: { accountId: 'acc_1', login: 'ivanova' }, source: { agentId: 'ag_1' } })]);
   });
 
+  it("a session with its roles' own idle time and lifetime (stored at its login) is locked and ended by those, not the global ones", async () => {
+    const own = { ...user, idleSec: 60, maxSec: 120 };
+    await createSessionStore({ redis: client, ttlSec: 3600 }).set('s1', session({ passport: { user: own } }));
+    await storeOf().link('s1', 'mis', { sid: 'op-s1', sub: 'acc_1', login: 'ivanova' });
+    expect(Number(await client.zscore(SESSION_WATCH_KEY, 's1'))).toBe(T0 + 60_000 + 1);
+    const { sent, look } = workerOf();
+    clock.advance(60_001);
+    await look();
+    expect(sent.map((j) => j.cause)).toEqual(['idle']);
+
+    await createSessionStore({ redis: client, ttlSec: 3600 }).set('s2', session({ passport: { user: own } }));
+    await storeOf().link('s2', 'mis', { sid: 'op-s2', sub: 'acc_1', login: 'ivanova' });
+    await createSessionLocks({ redis: client }).touch('s2', T0 + 100_000);
+    clock.set(T0 + 120_001);
+    await look();
+    expect(sent.map((j) => j.cause)).toEqual(['idle', 'expired']);
+  });
+
   it('a session used since it was linked is watched again, not locked', async () => {
     await linked('s1');
     await createSessionLocks({ redis: client }).touch('s1', T0 + 300_000);

@@ -143,15 +143,15 @@ describe('account store', () => {
   it('recordLogin.success: answers null the first time, then the previous login', async () => {
     const a = await accounts.create(newAccount('Иванов'));
     const t1 = clock.now();
-    expect(await accounts.recordLogin(a.id, { at: t1, workstation: 'Кабинет 12' })).toBeNull();
-    expect(await accounts2.recordLogin(a.id, { at: t1 + 60_000, workstation: 'Регистратура' })).toEqual({ at: t1, workstation: 'Кабинет 12' });
+    expect((await accounts.recordLogin(a.id, { at: t1, workstation: 'Кабинет 12' })).previous).toBeNull();
+    expect((await accounts2.recordLogin(a.id, { at: t1 + 60_000, workstation: 'Регистратура' })).previous).toEqual({ at: t1, workstation: 'Кабинет 12' });
     expect((await accounts.get(a.id))?.lastLogin).toEqual({ at: t1 + 60_000, workstation: 'Регистратура' });
   });
 
   it('recordLogin.race: concurrent logins from two nodes each see a distinct previous login', async () => {
     const a = await accounts.create(newAccount('Иванов'));
     const logins = Array.from({ length: 20 }, (_, i) => ({ at: 1_000 + i, workstation: `ws-${i}` }));
-    const prevs = await Promise.all(logins.map((l, i) => (i % 2 ? accounts : accounts2).recordLogin(a.id, l)));
+    const prevs = await Promise.all(logins.map(async (l, i) => (await (i % 2 ? accounts : accounts2).recordLogin(a.id, l)).previous));
     const last = (await accounts.get(a.id))?.lastLogin;
     // Atomic get-and-set forms one chain: every login is someone's "previous" exactly once, except the last.
     const seen = [...prevs.filter((p) => p !== null), last].map((p) => p?.at).sort((x, y) => Number(x) - Number(y));

@@ -69,7 +69,7 @@ describe('password step order', () => {
     expect(passed.account).toBe(account);
     expect(passed.record).toMatchObject({ type: 'password.checked', outcome: 'success', subject: { accountId: 'acc_1', login: 'a' }, cardUid: '04A22BB25C6180', sessionId: 's' });
     expect(calls).toEqual(['begin', 'findByLogin', 'verify', 'end:t:success']);
-    expect(subjects).toEqual([{ accountId: 'acc_1', ip: '127.0.0.1', sessionId: 's', cardStepAt: 1234 }]);
+    expect(subjects).toEqual([{ accountId: 'acc_1', cardUid: '04A22BB25C6180', ip: '127.0.0.1', sessionId: 's', cardStepAt: 1234 }]);
   });
 
   it('a wrong password keeps its attempt', async () => {
@@ -118,7 +118,7 @@ describe('password step order', () => {
   it('one shot: the card step is this request, so no stored card step is counted', async () => {
     const { step, subjects } = setup({ account, passwordOk: true });
     await step({ ...input, oneShot: true });
-    expect(subjects).toEqual([{ accountId: 'acc_1', ip: '127.0.0.1', sessionId: 's' }]);
+    expect(subjects).toEqual([{ accountId: 'acc_1', cardUid: '04A22BB25C6180', ip: '127.0.0.1', sessionId: 's' }]);
   });
 
   it('one shot: an account already being read is taken as is, after the attempt, not read again', async () => {

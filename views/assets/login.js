@@ -9,6 +9,9 @@
   var agentPorts = root.dataset.agentPorts;
   var origin = root.dataset.origin;
   var next = root.dataset.next || '/home';
+  // Self-enrollment is on: a refused card may be one to request (no lock screen: that is someone's session).
+  var selfEnrollment = root.dataset.selfEnrollment === 'true' && !root.dataset.lockedLogin;
+  var enrollOffer = document.getElementById('enroll-offer');
   var stepCard = document.getElementById('step-card');
   var form = document.getElementById('step-password');
   var statusEl = document.getElementById('card-status');
@@ -20,6 +23,13 @@
   var changeForm = document.getElementById('step-change');
   var newField = document.getElementById('new-password-field');
   var repeatField = document.getElementById('repeat-password-field');
+  var limitPanel = document.getElementById('step-limit');
+  var limitList = document.getElementById('limit-list');
+  var limitHint = document.getElementById('limit-hint');
+  // At the session limit: the login as typed and the sessions offered to end. The same login is
+  // sent again with their handles, so both factors are proven in the request that ends them;
+  // the password stays in memory only until that answer or a cancel.
+  var pendingLimit = null;
   // Both factors passed but the password must be changed: the password just typed is the
   // current one the change needs, kept in memory only until the change is answered.
   var currentPassword = '';
@@ -56,11 +66,14 @@
     }).then(function (r) {
       if (r.status === 204) return {};
       return r.json().catch(function () { return {}; }).then(function (data) {
-        if (r.ok) return data;
+        // A 202 `enrollment_pending` is an answer with an error body, and no session: not a success.
+        if (r.ok && !(data && data.error)) return data;
         var e = new Error('request failed');
         e.status = r.status;
         e.code = r.status >= 500 ? 'unavailable' : (data && data.error && data.error.code) || 'generic';
         e.retryAfterSec = data && data.error && data.error.retryAfterSec;
+        e.sessions = data && data.error && data.error.sessions;
+        e.limit = data && data.error && data.error.limit;
         throw e;
       });
     }, function () {
@@ -140,11 +153,14 @@
   }
 
   function showCardStep() {
-    var fromPassword = !form.hidden || !changeForm.hidden;
+    var fromPassword = !form.hidden || !changeForm.hidden || !limitPanel.hidden;
     form.hidden = true;
     changeForm.hidden = true;
+    limitPanel.hidden = true;
+    pendingLimit = null;
     currentPassword = newField.value = repeatField.value = '';
     stepCard.hidden = false;
+    enrollOffer.hidden = true;
     passwordField.value = '';
     // Back from the password step: the focused field is gone; take focus to the card step.
     if (fromPassword && cardHeading) cardHeading.focus();
@@ -210,10 +226,57 @@
         return;
       } catch (e) {
         showError(e);
+        // Perhaps a new card of someone who has none yet: the password form, to request it.
+        if (selfEnrollment && e.code === 'card_rejected') { showPasswordStep(); enrollOffer.hidden = false; return; }
         await sleep(1500);
         setStatus(T.waiting); // the card was answered; wait for the next one
       }
     }
+  }
+
+  // Times as the rest of the pages show them: Moscow time, in the page's language.
+  var timeFormat = new Intl.DateTimeFormat(document.documentElement.lang === 'en' ? 'en-GB' : 'ru-RU', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Europe/Moscow' });
+
+  /** The 409 `session_limit` answer: where the other sessions are, and the offer to end them. */
+  function showLimit(e, login, password) {
+    pendingLimit = { login: login, password: password, handles: (e.sessions || []).map(function (x) { return x.handle; }) };
+    limitList.textContent = '';
+    (e.sessions || []).forEach(function (x) {
+      var li = document.createElement('li');
+      var parts = [x.workstation || T.limit_unknown_workstation];
+      if (x.since) parts.push(T.limit_since + ' ' + timeFormat.format(new Date(x.since)));
+      if (x.ip) parts.push(T.limit_ip + ' ' + x.ip);
+      if (x.locked) parts.push(T.limit_locked);
+      li.textContent = parts.join(', ');
+      limitList.appendChild(li);
+    });
+    form.hidden = true;
+    changeForm.hidden = true;
+    stepCard.hidden = true;
+    limitPanel.hidden = false;
+    limitHint.textContent = T.limit_hint.replace('{limit}', String(e.limit || (e.sessions || []).length));
+    document.getElementById('limit-heading').focus();
+  }
+
+  /** A failed login (the password form's, or its resend at the limit). */
+  function loginFailed(e, typed) {
+    // The session ended (third failed unlock): the server now shows the login page.
+    if (e.code === 'session_expired') { window.location.reload(); return; }
+    if (e.code === 'session_limit') { passwordField.value = ''; showLimit(e, loginField.value, typed); return; }
+    if (e.code === 'password_change_required') {
+      currentPassword = typed;
+      passwordField.value = '';
+      form.hidden = true;
+      limitPanel.hidden = true;
+      changeForm.hidden = false;
+      document.getElementById('change-heading').focus();
+      return;
+    }
+    // The server failed, not the password: keep it, the user can just send it again.
+    if (e.code !== 'unavailable') passwordField.value = '';
+    if (!limitPanel.hidden) { limitPanel.hidden = true; pendingLimit = null; form.hidden = false; passwordField.focus(); }
+    showError(e);
+    if (e.code === 'card_step_required' || e.code === 'card_rejected' || e.code === 'enrollment_pending') cardLoop();
   }
 
   form.addEventListener('submit', function (ev) {
@@ -224,24 +287,21 @@
     var typed = passwordField.value;
     api('/auth/password', { login: loginField.value, password: typed })
       .then(function () { window.location.assign(next); })
-      .catch(function (e) {
-        // The session ended (third failed unlock): the server now shows the login page.
-        if (e.code === 'session_expired') { window.location.reload(); return; }
-        if (e.code === 'password_change_required') {
-          currentPassword = typed;
-          passwordField.value = '';
-          form.hidden = true;
-          changeForm.hidden = false;
-          document.getElementById('change-heading').focus();
-          return;
-        }
-        // The server failed, not the password: keep it, the user can just send it again.
-        if (e.code !== 'unavailable') passwordField.value = '';
-        showError(e);
-        if (e.code === 'card_step_required' || e.code === 'card_rejected') cardLoop();
-      })
+      .catch(function (e) { loginFailed(e, typed); })
       .finally(function () { button.disabled = false; });
   });
+  document.getElementById('limit-end').addEventListener('click', function () {
+    if (!pendingLimit) return;
+    hideError();
+    var button = document.getElementById('limit-end');
+    button.disabled = true;
+    var p = pendingLimit;
+    api('/auth/password', { login: p.login, password: p.password, endSessions: p.handles })
+      .then(function () { pendingLimit = null; window.location.assign(next); })
+      .catch(function (e) { loginFailed(e, p.password); })
+      .finally(function () { button.disabled = false; });
+  });
+  document.getElementById('limit-cancel').addEventListener('click', function () { hideError(); cardLoop(); });
   changeForm.addEventListener('submit', function (ev) {
     ev.preventDefault();
     hideError();
