@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { AgentAdmin } from '../admin/agents';
 import type { CardImport } from '../admin/card-import';
 import type { CardAdmin } from '../admin/cards';
+import type { EnrollmentAdmin } from '../admin/enrollments';
 import type { PolicyConfig } from '../admin/policy';
 import type { SessionAdmin } from '../admin/sessions';
 import { createAgentsPage } from './admin-pages/agents';
@@ -12,7 +13,7 @@ import { createSessionsPage } from './admin-pages/sessions';
 
 export interface AdminPagesDeps extends AdminPageKitDeps {
   /** The officer's use cases (src/admin), the same the CLI and the JSON API call. */
-  admin: { sessions: SessionAdmin; cards: CardAdmin; cardImport: CardImport; agents: AgentAdmin };
+  admin: { sessions: SessionAdmin; cards: CardAdmin; cardImport: CardImport; agents: AgentAdmin; enrollments: EnrollmentAdmin };
   /** Where the cards page finds the officer's own card agent (as the login page does). */
   desk: DeskAgent;
   /** The config the policy page shows. */

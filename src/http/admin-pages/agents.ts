@@ -17,8 +17,9 @@ const agentIdOf = (id: unknown): string => {
 
 /**
  * The workstations page (`/admin/agents`): pending agents with their key fingerprint and the
- * IP they enrolled from, to approve or revoke; approved and revoked ones. Each form calls the
- * same AgentAdmin as `cardauth agent approve|revoke` and the JSON API (an approval names the
+ * IP they enrolled from, to approve or revoke; the ones the abuse rule suspended, to unsuspend
+ * or revoke; approved and revoked ones. Each form calls the same AgentAdmin as
+ * `cardauth agent approve|revoke|unsuspend` and the JSON API (an approval names the
  * fingerprint the officer saw, as `agent approve --fingerprint` does).
  *
  * @example
@@ -34,6 +35,7 @@ export function createAgentsPage(kit: AdminPageKit, agents: AgentAdmin): { page:
       kit.render(req, res, shown, page, 'agents', {
         pending: all.filter((a) => a.status === 'pending'),
         approved: all.filter((a) => a.status === 'approved'),
+        suspended: all.filter((a) => a.status === 'suspended'),
         revoked: all.filter((a) => a.status === 'revoked'),
       });
     },
@@ -47,6 +49,10 @@ export function createAgentsPage(kit: AdminPageKit, agents: AgentAdmin): { page:
   kit.action(router, '/admin/agents/:id/revoke', page, async (req, by) => {
     const { agent, ended } = await agents.revoke(by, agentIdOf(req.params.id));
     return { key: 'done_agent_revoked', params: { name: agent.name, ended } };
+  });
+  kit.action(router, '/admin/agents/:id/unsuspend', page, async (req, by) => {
+    const agent = await agents.unsuspend(by, agentIdOf(req.params.id));
+    return { key: 'done_agent_unsuspended', params: { name: agent.name } };
   });
   return { page, router };
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { CARD_CSV_FORM_MAX_BYTES } from '../../admin/card-csv';
 import type { CardImport, ImportReport } from '../../admin/card-import';
 import type { CardAdmin } from '../../admin/cards';
+import type { EnrollmentAdmin } from '../../admin/enrollments';
 import { timeArg } from '../../cli/args';
 import { normaliseUid } from '../../contract/uid';
 import { REVOKE_REASONS, type RevokeReason } from '../../store/cards';
@@ -40,6 +41,8 @@ const NewCardForm = {
 const BindForm = z.object({ login: z.string().max(256), ...NewCardForm });
 const ReplaceForm = z.object({ old_uid: z.string().max(64), ...NewCardForm });
 const RevokeForm = z.object({ reason: z.enum(REVOKE_REASONS as [RevokeReason, ...RevokeReason[]]) });
+const EnrollmentApproveForm = z.object({ label: optional(256) });
+const EnrollmentRejectForm = z.object({ reason: z.string().trim().min(1).max(256) });
 const ImportForm = z.object({ csv: z.string(), mode: z.enum(['dry_run', 'commit']), file: optional(256) });
 
 /** The new card of a bind or replace form, as the use case takes it (a bad UID: its uid_* code). */
@@ -58,13 +61,14 @@ const importText = (req: Request): string => (req.method === 'POST' && typeof re
  * filtered by login prefix, UID and status; bind (the UID typed, or read at the desk from the
  * officer's own reader: views/assets/cards.js and `POST /admin/api/cards/desk-read`), revoke
  * with a reason, report lost (every session opened with the card ends at once), replace, and a
- * CSV import (a dry run showing each line's fate, then the all-or-nothing run). Each form calls
- * the same use case as the CLI (`card bind|revoke|lost|replace|import`) and the JSON API.
+ * CSV import (a dry run showing each line's fate, then the all-or-nothing run); the pending
+ * self-enrollments, to approve (the card bound) or reject with a reason. Each form calls the
+ * same use case as the CLI (`card bind|revoke|lost|replace|import|approve|reject`) and the JSON API.
  *
  * @example
  * router.use(createCardsPage(kit, admin, { agentUrl, agentPorts, origin }).router);
  */
-export function createCardsPage(kit: AdminPageKit, admin: { cards: CardAdmin; cardImport: CardImport }, desk: DeskAgent): { page: AdminPage; router: Router } {
+export function createCardsPage(kit: AdminPageKit, admin: { cards: CardAdmin; cardImport: CardImport; enrollments: EnrollmentAdmin }, desk: DeskAgent): { page: AdminPage; router: Router } {
   const router = Router();
   const page: AdminPage = {
     path: '/admin/cards',
@@ -86,7 +90,9 @@ export function createCardsPage(kit: AdminPageKit, admin: { cards: CardAdmin; ca
         const p = new URLSearchParams({ ...(filter.login ? { login: filter.login } : {}), ...(filter.uid ? { uid: filter.uid } : {}), ...(filter.status ? { status: filter.status } : {}), ...(cursor ? { cursor } : {}) }).toString();
         return p ? `?${p}` : '';
       };
+      const pending = await admin.enrollments.list();
       kit.render(req, res, shown, page, 'cards', {
+        pending: pending.map((p) => ({ ...p, requestedAt: Date.parse(p.requestedAt), expiresAt: Date.parse(p.expiresAt) })),
         cards: list.cards,
         filter,
         statuses: STATUSES,
@@ -120,6 +126,16 @@ export function createCardsPage(kit: AdminPageKit, admin: { cards: CardAdmin; ca
   kit.action(router, '/admin/cards/:uid/lost', page, async (req, by) => {
     const { binding, already, ended } = await admin.cards.lost(by, { uid: normaliseUid(String(req.params.uid)) });
     return { key: already ? 'done_card_already_revoked' : 'done_card_lost', params: { uid: binding.uid, ended } };
+  });
+  kit.action(router, '/admin/cards/pending/:uid/approve', page, async (req, by) => {
+    const f = parseBody(req, EnrollmentApproveForm);
+    const { account, binding } = await admin.enrollments.approve(by, { uid: normaliseUid(String(req.params.uid)), label: f.label });
+    return { key: 'done_enrollment_approved', params: { uid: binding.uid, login: account?.login ?? binding.accountId } };
+  });
+  kit.action(router, '/admin/cards/pending/:uid/reject', page, async (req, by) => {
+    const f = parseBody(req, EnrollmentRejectForm);
+    const { account, pending } = await admin.enrollments.reject(by, { uid: normaliseUid(String(req.params.uid)), note: f.reason });
+    return { key: 'done_enrollment_rejected', params: { uid: pending.uid, login: account?.login ?? pending.accountId } };
   });
   kit.action(
     router,

@@ -82,6 +82,33 @@ describe('workbench: the agents page and /admin/api/agents', () => {
     expect((await officer.get('/admin/agents')).text).toMatch(new RegExp(`<table id="revoked">[\\s\\S]*${viaPage.id}`));
   });
 
+  it('an agent the abuse rule suspended is listed as suspended; unsuspend brings it back (audited via web); the same as `agent unsuspend`', async () => {
+    const officer = await logIn('security');
+    const a = await pending('РМ-401');
+    await srv.services.agents.approve(a.id, 'os:test');
+    expect(await srv.services.agents.countRefusal(a.id, { max: 1, windowSec: 60 })).toMatchObject({ suspended: true });
+    const page = await officer.get('/admin/agents');
+    expect(page.text).toMatch(new RegExp(`<table id="suspended"[\\s\\S]*${a.id}[\\s\\S]*</table>`));
+    expect(page.text).not.toMatch(new RegExp(`<table id="approved">[\\s\\S]*${a.id}`));
+    const r = await submitFrom(officer, '/admin/agents', `/admin/agents/${a.id}/unsuspend`);
+    expect(r.status).toBe(303);
+    expect(statusOf((await officer.get('/admin/agents')).text)).toBe('Рабочая станция РМ-401 снова подтверждена.');
+    expect((await srv.services.agents.get(a.id))!.status).toBe('approved');
+    expect(await lastAudit(srv.redis, 'agent.unsuspended')).toMatchObject({ actor: expect.stringMatching(/^acct:/), details: expect.objectContaining({ before: 'suspended', after: 'approved', via: 'web' }) });
+    const again = await submitFrom(officer, '/admin/agents', `/admin/agents/${a.id}/unsuspend`);
+    expect([again.status, errorCodeOf(again.text)]).toEqual([409, 'agent_state']);
+    // The CLI reaches the same state for another one.
+    const b = await pending('РМ-402');
+    await srv.services.agents.approve(b.id, 'os:test');
+    await srv.services.agents.countRefusal(b.id, { max: 1, windowSec: 60 });
+    expect((await runCli(['agent', 'unsuspend', b.id], { env: cliEnv({ REDIS_URL: redis.url }) })).code).toBe(0);
+    const last = (await auditRecords(srv.redis, 'agent.unsuspended')).slice(-2);
+    expect(last.map((e) => [e.outcome, e.details.before, e.details.after, e.details.via])).toEqual([
+      ['success', 'suspended', 'approved', 'web'],
+      ['success', 'suspended', 'approved', 'cli'],
+    ]);
+  });
+
   it('the JSON twins: list (with enrolledFrom), approve with a fingerprint, revoke', async () => {
     const officer = await logIn('security');
     const a = await pending('РМ-301', '198.51.100.9');

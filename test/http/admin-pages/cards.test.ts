@@ -233,6 +233,44 @@ describe('workbench: the cards page and /admin/api/cards', () => {
     expect(header.text).toContain('who,what');
   });
 
+  it('pending self-enrollments: listed with who asked and where (a display name as text); approve binds the card (listed, audited via web), reject needs a reason', async () => {
+    const officer = await logIn('security');
+    const [a, b] = [await clinician(XSS), await clinician()];
+    const [ua, ub] = [uid(), uid()];
+    for (const [login, card] of [[a, ua], [b, ub]] as const) {
+      const accountId = (await srv.services.accounts.findByLogin(login))!.id;
+      expect(await srv.services.enrollments.request({ uid: card, accountId, agentId: agent.id, workstation: 'РМ-101', reader: 'Virtual PCD 00 00' })).toHaveProperty('pending');
+    }
+    const page = await officer.get('/admin/cards');
+    expect(page.text).toMatch(/<table id="pending"[^>]*>\s*<caption>Заявки на привязку карт<\/caption>/);
+    expect(page.text).toContain(`<th scope="row"><code>${ua}</code></th>`);
+    expect(page.text).not.toContain(XSS);
+    expect(page.text).toContain(`${a} (&lt;img src=x onerror=alert(1)&gt;)`);
+    // A clinician may not approve.
+    const refused = await postForm(await logIn('ivanova'), `/admin/cards/pending/${ua}/approve`, { _csrf: 'x' });
+    expect([refused.status, errorCodeOf(refused.text)]).toEqual([403, 'forbidden']);
+
+    const approved = await submitFrom(officer, '/admin/cards', `/admin/cards/pending/${ua}/approve`, { label: 'ЕКП' });
+    expect(approved.status).toBe(303);
+    const after = await officer.get(`/admin/cards?login=${a}`);
+    expect(statusOf(after.text)).toBe(`Заявка подтверждена: карта ${ua} привязана к ${a}.`);
+    // Bound, and on the list (the approval keeps the card index too).
+    expect(after.text).toMatch(new RegExp(`<th scope="row"><code>${ua}</code></th>\\s*<td>${a} \\(`));
+    expect(await srv.services.cards.get(ua)).toMatchObject({ status: 'active', label: 'ЕКП' });
+    expect(await lastAudit(srv.redis, 'card.enrollment_approved')).toMatchObject({ actor: expect.stringMatching(/^acct:/), cardUid: ua, details: expect.objectContaining({ via: 'web' }) });
+
+    const noReason = await submitFrom(officer, '/admin/cards', `/admin/cards/pending/${ub}/reject`, { reason: ' ' });
+    expect([noReason.status, errorCodeOf(noReason.text)]).toEqual([400, 'bad_request']);
+    const rejected = await submitFrom(officer, '/admin/cards', `/admin/cards/pending/${ub}/reject`, { reason: 'не та карта' });
+    expect(rejected.status).toBe(303);
+    expect(statusOf((await officer.get('/admin/cards')).text)).toBe(`Заявка ${b} на карту ${ub} отклонена.`);
+    expect(await srv.services.cards.get(ub)).toBeNull();
+    expect(await lastAudit(srv.redis, 'card.enrollment_rejected')).toMatchObject({ cardUid: ub, details: expect.objectContaining({ note: 'не та карта', via: 'web' }) });
+    const gone = await submitFrom(officer, '/admin/cards', `/admin/cards/pending/${ub}/reject`, { reason: 'ещё раз' });
+    expect([gone.status, errorCodeOf(gone.text)]).toEqual([404, 'enrollment_not_found']);
+    expect(gone.text).toContain('Такой заявки нет');
+  });
+
   it('the JSON twins: bind, revoke, lost, replace and a text/csv import under /admin/api/cards', async () => {
     const officer = await logIn('security');
     const login = await clinician();
