@@ -232,7 +232,7 @@ export const SERVER_KEYS = {
   CARDAUTH_CARD_LOCKOUT_DURATION_SEC: key(int(1, 7 * 86400), 'How long a locked card stays locked.', '3600'),
   CARDAUTH_AGENT_REFUSALS: key(
     int(1, 100000),
-    'Unknown or refused cards (unknown, revoked, expired, locked) tapped at one agent\'s readers within CARDAUTH_AGENT_REFUSALS_WINDOW_SEC: the one that reaches it suspends the agent (the agent scope of the lockout; alert event `agent.suspended`). Its statements are then refused until an officer runs `agent unsuspend`.',
+    'Unknown or refused cards (unknown, revoked, expired, locked) tapped at one agent\'s readers within CARDAUTH_AGENT_REFUSALS_WINDOW_SEC (unknown cards do not count while CARDAUTH_SELF_ENROLLMENT is on: at a roll-out every clinician taps one): the one that reaches it suspends the agent (the agent scope of the lockout; alert event `agent.suspended`). Its statements are then refused until an officer runs `agent unsuspend`.',
     '10',
   ),
   CARDAUTH_AGENT_REFUSALS_WINDOW_SEC: key(int(1, 86400), 'Window in which an agent\'s refused cards are counted.', '300'),

@@ -323,7 +323,7 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
   const verifyStatement = createStatementVerifier(verifyAgentJws);
   const ipLimit = createIpLimit({ lockout: deps.lockout, audit: deps.audit, claimOnce: deps.claimOnce });
   const workstationSeenAt = createWorkstationIpCheck({ agents: deps.agents, exempt: config.CARDAUTH_WORKSTATION_IP_EXEMPT });
-  const agentAbuse = createAgentAbuse({ agents: deps.agents, audit: deps.audit, max: config.CARDAUTH_AGENT_REFUSALS, windowSec: config.CARDAUTH_AGENT_REFUSALS_WINDOW_SEC });
+  const agentAbuse = createAgentAbuse({ agents: deps.agents, audit: deps.audit, max: config.CARDAUTH_AGENT_REFUSALS, windowSec: config.CARDAUTH_AGENT_REFUSALS_WINDOW_SEC, countUnknownCards: !config.CARDAUTH_SELF_ENROLLMENT });
   const cardStep = createCardStep({ verifyStatement, nonces: deps.nonces, cards: deps.cards, workstationSeenAt, cardLock: deps.lockout, agentAbuse, ipLimit, audit: deps.audit, now });
   const passwordStep = createPasswordStep({ accounts: deps.accounts, hasher: deps.hasher, lockout: deps.lockout, ipLimit, claimOnce: deps.claimOnce, audit: deps.audit });
   const sessionRules = createSessionRules(config);

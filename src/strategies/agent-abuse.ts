@@ -11,6 +11,12 @@ export interface AgentAbuseDeps {
   /** CARDAUTH_AGENT_REFUSALS in CARDAUTH_AGENT_REFUSALS_WINDOW_SEC. */
   max: number;
   windowSec: number;
+  /**
+   * Whether unknown cards count (false while CARDAUTH_SELF_ENROLLMENT is on: at a card roll-out
+   * every clinician taps a card nobody has yet, and a desk would be suspended by the tenth).
+   * Revoked, expired and locked cards always count.
+   */
+  countUnknownCards: boolean;
 }
 
 /**
@@ -22,12 +28,12 @@ export interface AgentAbuseDeps {
  * officer runs `agent unsuspend`.
  *
  * @example
- * const agentAbuse = createAgentAbuse({ agents, audit, max: 10, windowSec: 300 });
+ * const agentAbuse = createAgentAbuse({ agents, audit, max: 10, windowSec: 300, countUnknownCards: true });
  * await agentAbuse('unknown_card', agentId, source);
  */
 export function createAgentAbuse(deps: AgentAbuseDeps) {
   return async function agentAbuse(reason: string, agentId: string, source: RequestSource): Promise<void> {
-    if (!AGENT_ABUSE_REASONS.has(reason)) return;
+    if (!AGENT_ABUSE_REASONS.has(reason) || (reason === 'unknown_card' && !deps.countUnknownCards)) return;
     const { count, suspended } = await deps.agents.countRefusal(agentId, { max: deps.max, windowSec: deps.windowSec });
     if (!suspended) return;
     await deps.audit.append({

@@ -190,6 +190,12 @@ describe('self-enrollment at the login', () => {
     expect(stored).not.toContain(PASSWORD);
     expect(JSON.stringify(await auditRecords(srv.redis))).not.toContain(PASSWORD);
   });
+  it('unknown cards tapped for self-enrollment do not suspend the desk\'s agent (CARDAUTH_AGENT_REFUSALS counts them only while it is off)', async () => {
+    const refusals = srv.config.CARDAUTH_AGENT_REFUSALS;
+    for (let i = 0; i <= refusals; i++) expect((await cardStep(srv.client(), uid())).status).toBe(401);
+    expect((await srv.services.agents.get(agent.id))?.status).toBe('approved');
+    await requested();
+  });
 });
 
 describe('self-enrollment off (the default)', () => {
