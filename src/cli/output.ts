@@ -68,16 +68,7 @@ export function terminalSafeJson(value: unknown): string {
   return escapeInvisible(JSON.stringify(value));
 }
 
-/**
- * A time for people: ISO 8601 UTC to the second.
- *
- * @example
- * isoTime(Date.parse('2026-03-02T08:00:00.123Z')) // => '2026-03-02T08:00:00Z'
- */
-export function isoTime(ms: number | undefined): string | undefined {
-  if (ms === undefined || !Number.isFinite(ms)) return undefined;
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
+export { isoTime } from '../admin/views';
 
 /** How many open sessions a block or a revocation ended, for its output line. */
 export const endedPhrase = (n: number): string => (n === 0 ? 'no open session' : `${n} open session(s) ended`);

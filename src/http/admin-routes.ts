@@ -1,8 +1,7 @@
 import express, { Router, type Request, type RequestHandler } from 'express';
 import { CARD_CSV_MAX_BYTES } from '../admin/card-csv';
 import type { CardRow } from '../admin/cards';
-import { agentView } from '../cli/agent';
-import { cardView } from '../cli/card';
+import { agentView, cardView } from '../admin/views';
 import { normaliseUid } from '../contract/uid';
 import { isAgentId, type Agent } from '../store/agents';
 import { REVOKE_REASONS, type RevokeReason } from '../store/cards';

@@ -4,7 +4,6 @@ import { CARD_CSV_FORM_MAX_BYTES } from '../../admin/card-csv';
 import type { CardImport, ImportReport } from '../../admin/card-import';
 import type { CardAdmin } from '../../admin/cards';
 import type { EnrollmentAdmin } from '../../admin/enrollments';
-import { timeArg } from '../../cli/args';
 import { normaliseUid } from '../../contract/uid';
 import { REVOKE_REASONS, type RevokeReason } from '../../store/cards';
 import { parseBody, parseQuery } from '../validate';
@@ -30,8 +29,22 @@ const PAGE_SIZE = 50;
 
 /** Optional text of a form: an empty field is not given. */
 const optional = (max: number) => z.string().max(max).optional().transform((v) => (v?.trim() ? v.trim() : undefined));
-/** A form's date (00:00 UTC of that day, as `card bind --expires`), empty for none. */
-const expires = z.union([z.literal(''), timeArg]).optional().transform((v) => (v === '' ? undefined : v));
+/** A form's date (`<input type=date>`: YYYY-MM-DD) as 00:00 UTC of that day, as `card bind --expires` takes a date; empty for none. */
+const expires = z
+  .string()
+  .max(10)
+  .optional()
+  .transform((v, ctx) => {
+    if (!v) return undefined;
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
+    const ms = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
+    // A day that does not exist (2027-02-30) would roll over into the next month: refused instead.
+    if (!Number.isFinite(ms) || new Date(ms).toISOString().slice(0, 10) !== v) {
+      ctx.addIssue({ code: 'custom', message: 'a date: YYYY-MM-DD' });
+      return z.NEVER;
+    }
+    return ms;
+  });
 const NewCardForm = {
   uid: z.string().max(64),
   label: optional(256),

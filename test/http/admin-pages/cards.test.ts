@@ -177,6 +177,11 @@ describe('workbench: the cards page and /admin/api/cards', () => {
     expect(again.text).toContain('Эта карта уже привязана к учётной записи.');
     const bad = await submitFrom(officer, '/admin/cards', '/admin/cards/bind', { login, uid: 'not-hex' });
     expect([bad.status, errorCodeOf(bad.text)]).toEqual([400, 'uid_malformed']);
+    // A day that does not exist, or one gone by, binds nothing.
+    for (const expires of ['2099-02-30', '2001-01-01']) {
+      const when = await submitFrom(officer, '/admin/cards', '/admin/cards/bind', { login, uid: uid(), expires });
+      expect([expires, when.status, errorCodeOf(when.text)]).toEqual([expires, 400, 'bad_request']);
+    }
   });
 
   it('the list pages and filters on the server: by login prefix, by UID, by status', async () => {
