@@ -1,5 +1,5 @@
 // The workbench's cards page: read the new card's UID at the officer's own desk reader (the
-// officer's card agent, found as the login page finds it), and load a CSV file into the import
+// officer's card agent, found as the login page finds it: find-agent.js), and load a CSV file into the import
 // form. No inline script (CSP); texts come from the page's data attributes. Without this
 // script the page still works: the UID is typed, the CSV pasted.
 (function () {
@@ -51,38 +51,17 @@
     });
   }
 
-  // Terminal servers: one agent per user session on its own loopback port; only this user's answers.
-  function findAgent() {
-    if (!D.agentPorts) return Promise.resolve(agentUrl);
-    var known = sessionStorage.getItem('cardauth.agentUrl');
-    if (known) return Promise.resolve(known);
-    var range = D.agentPorts.split('-').map(Number);
-    var probes = [];
-    for (var p = range[0]; p <= range[1]; p++) {
-      (function (url) {
-        probes.push(fetch(url + '/v1/status', { signal: AbortSignal.timeout(2000) }).then(function (r) {
-          if (!r.ok) throw new Error('not mine');
-          return url;
-        }));
-      })('http://127.0.0.1:' + p);
-    }
-    return Promise.any(probes).then(function (url) {
-      sessionStorage.setItem('cardauth.agentUrl', url);
-      return url;
-    });
-  }
-
   button.addEventListener('click', function () {
     button.disabled = true;
     say(D.waiting);
     var unreachable = false;
     post('/auth/nonce', {}, true)
       .then(function (issued) {
-        return findAgent().then(function (url) {
+        return window.cardauthFindAgent.find(agentUrl, D.agentPorts).then(function (url) {
           return post(url + '/v1/statement', { nonce: issued.nonce, aud: D.origin, purpose: 'desk_read' }, false).catch(function (e) {
             if (!e.code) { // no answer: the agent moved or stopped; look again next time
               unreachable = true;
-              sessionStorage.removeItem('cardauth.agentUrl');
+              window.cardauthFindAgent.forget();
             }
             throw e;
           });
