@@ -11,3 +11,14 @@ export interface Clock {
 
 /** The server's own clock (РСБ.3: UTC with milliseconds). */
 export const systemClock: Clock = { now: () => Date.now() };
+
+/**
+ * A time for people: ISO 8601 UTC to the second.
+ *
+ * @example
+ * isoTime(Date.parse('2026-03-02T08:00:00.123Z')) // => '2026-03-02T08:00:00Z'
+ */
+export function isoTime(ms: number | undefined): string | undefined {
+  if (ms === undefined || !Number.isFinite(ms)) return undefined;
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

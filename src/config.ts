@@ -269,7 +269,7 @@ export const SERVER_KEYS = {
   CARDAUTH_ENROLLMENT_PENDING_DAYS: key(int(1, 90), 'Days a self-enrollment request waits for an officer; then it is gone, and the card can be requested again.', '7'),
   CARDAUTH_ADMIN_STEP_UP_SEC: key(
     int(60, 86400),
-    'Step-up for the admin API: an action needs a card + password login (or unlock) no older than this; an older session gets 401 `step_up_required` (a page: the login page again, `reauth=1`).',
+    'Step-up for the admin API and the workbench: an action needs a card + password login (or unlock) no older than this; an older session gets 401 `step_up_required` (a workbench form: the login page again, `reauth=1`, before the action runs).',
     '900',
   ),
   CARDAUTH_PRESENCE_ROLES: key(

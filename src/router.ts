@@ -7,7 +7,7 @@ import type { AuditSink } from './audit/record';
 import type { Clock } from './clock';
 import type { ServerConfig } from './config';
 import { CardauthError } from './errors';
-import { createAdminPages } from './http/admin-pages';
+import { createAdminPages, type AdminPagesDeps } from './http/admin-pages';
 import { createAdminRoutes, type AdminRoutesDeps } from './http/admin-routes';
 import { createAuthRoutes, showSession, type AuthRoutesDeps } from './http/auth-routes';
 import { bodyTooLarge, createErrorHandler } from './error-handler';
@@ -129,8 +129,8 @@ export interface AppDeps {
   passwords: Pick<PasswordSetter, 'set'>;
   /** Resolves when Redis and the audit log are usable; rejects otherwise. */
   ready: () => Promise<void>;
-  /** The officer's use cases: with them, the admin API (`/admin/api/`) is mounted. */
-  admin?: AdminRoutesDeps['admin'];
+  /** The officer's use cases: with them, the admin API (`/admin/api/`) and the workbench (`/admin/`) are mounted. */
+  admin?: AdminRoutesDeps['admin'] & AdminPagesDeps['admin'];
   /** The access-control integrations, where each person is, and the presence policy (docs/presence.md). */
   skud: Pick<SkudStore, 'get' | 'list' | 'eventsOn'>;
   presence: Pick<PresenceStore, 'record' | 'state'>;
@@ -415,15 +415,16 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
   const passwordChange = createPasswordChange({ passwordStep, factorProblem, logIn, passwords: deps.passwords, audit: deps.audit, maxAgeDays: deps.passwordPolicy.maxAgeDays, now });
   router.use(createAuthRoutes({ passport, nonces: deps.nonces, nonceLimit: deps.nonceLimit, cardStep, accounts: deps.accounts, holdForPasswordChange: passwordChange.hold, logIn, unlockFailure: (sid) => deps.lockout.unlockFailure(sid), audit: deps.audit, cardIdentifiesUser: config.CARDAUTH_CARD_IDENTIFIES_USER, selfEnrollment: config.CARDAUTH_SELF_ENROLLMENT, preauthTtlMs: cardStepTtlMs, now }));
   router.use(passwordChange.routes);
+  const presenceStatus = createPresenceStatus({ skud: deps.skud, policy: deps.presencePolicy, now });
   if (deps.admin) {
     const requireLogin = createRequireLogin({ session, errorHandler });
     const stepUpSec = config.CARDAUTH_ADMIN_STEP_UP_SEC;
     const deskRead = createDeskRead({ verifyStatement, nonces: deps.nonces, workstationSeenAt, cards: deps.cards, accounts: deps.accounts, audit: deps.audit });
     router.use(createAdminRoutes({ admin: deps.admin, accounts: deps.accounts, requireLogin, deskRead, stepUpSec, now }));
     const desk = { agentUrl: config.CARDAUTH_AGENT_URL, agentPorts: agentPorts(config), origin: config.CARDAUTH_PUBLIC_ORIGIN };
-    router.use(createAdminPages({ admin: deps.admin, accounts: deps.accounts, requireAuditTrail: deps.admin.requireAuditTrail, requireLogin, stepUpSec, now, policy: config, desk }));
+    router.use(createAdminPages({ admin: deps.admin, accounts: deps.accounts, requireAuditTrail: deps.admin.requireAuditTrail, requireLogin, stepUpSec, now, policy: config, presenceStatus, logger: deps.logger, desk }));
   }
-  router.use(createPresenceStatusRoute({ status: createPresenceStatus({ skud: deps.skud, policy: deps.presencePolicy, now }), requireLogin: createRequireLogin({ session, errorHandler }) }));
+  router.use(createPresenceStatusRoute({ status: presenceStatus, requireLogin: createRequireLogin({ session, errorHandler }) }));
   router.use(
     createPageRoutes({
       publicOrigin: config.CARDAUTH_PUBLIC_ORIGIN,

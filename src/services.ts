@@ -1,6 +1,8 @@
 import { availableParallelism } from 'node:os';
 import type Redis from 'ioredis';
 import { createAccountAdmin } from './admin/accounts';
+import { createIpLockAdmin } from './admin/ip-lock';
+import { createLockoutView } from './admin/lockouts';
 import { createAgentAdmin } from './admin/agents';
 import { createCardImport } from './admin/card-import';
 import { createCardAdmin } from './admin/cards';
@@ -123,6 +125,8 @@ export function createServices(deps: { redis: Redis; config: ServerConfig; clock
       agents: createAgentAdmin({ ...stores, audit }),
       sessions: createSessionAdmin({ ...stores, audit }),
       enrollments: createEnrollmentAdmin({ ...stores, audit }),
+      ipLocks: createIpLockAdmin({ ...stores, audit }),
+      lockouts: createLockoutView(stores),
       requireAuditTrail: () => requireAuditTrail(audit),
     },
     nonces: createNonceStore({ redis, clock, ttlSec: config.CARDAUTH_NONCE_TTL_SEC }),

@@ -9,7 +9,7 @@ export interface LoadResult {
   firstError?: string;
   windowMs: number;
   perSec: number;
-  latencyMs: { p50: number; p90: number; p99: number; max: number };
+  latencyMs: { p50: number; p90: number; p95: number; p99: number; max: number };
 }
 
 /**
@@ -53,6 +53,6 @@ export async function runFor(durationMs: number, concurrency: number, op: (worke
     ...(firstError !== undefined ? { firstError } : {}),
     windowMs: durationMs,
     perSec: (ops * 1000) / durationMs,
-    latencyMs: { p50: percentile(lat, 50), p90: percentile(lat, 90), p99: percentile(lat, 99), max: lat.length ? lat.reduce((a, b) => (b > a ? b : a), -Infinity) : NaN },
+    latencyMs: { p50: percentile(lat, 50), p90: percentile(lat, 90), p95: percentile(lat, 95), p99: percentile(lat, 99), max: lat.length ? lat.reduce((a, b) => (b > a ? b : a), -Infinity) : NaN },
   };
 }

@@ -6,6 +6,7 @@ import { loginRssSection } from './login-rss';
 import { auditAppendSection } from './audit-append';
 import { agentSection } from './agent';
 import { oidcSection } from './oidc';
+import { workbenchSection } from './workbench';
 
 /**
  * The sections, in run order. Each starts and stops what it needs (its own
@@ -13,4 +14,4 @@ import { oidcSection } from './oidc';
  * (`--only=login,session`). Add a section by writing a `Section` in this
  * folder and listing it here.
  */
-export const SECTIONS: Section[] = [argon2LibsSection, loginThroughputSection, sessionReadSection, oidcSection, loginRssSection, auditAppendSection, agentSection];
+export const SECTIONS: Section[] = [argon2LibsSection, loginThroughputSection, sessionReadSection, oidcSection, loginRssSection, auditAppendSection, agentSection, workbenchSection];

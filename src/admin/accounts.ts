@@ -2,7 +2,8 @@ import { CardauthError, isCardauthError } from '../errors';
 import { generatePassword } from '../policy/password-lifecycle';
 import { checkPassword } from '../policy/password-policy';
 import type { Stores } from '../services';
-import { ROLES, type Account, type Role } from '../store/accounts';
+import { ROLES, type Account, type AccountQuery, type Role } from '../store/accounts';
+import { accountView, type AccountView } from './account-view';
 import { endSessionsOf } from './end-sessions';
 import { authorize, targetOf } from './permissions';
 import { recordChange, type ChangedBy } from './record-change';
@@ -20,6 +21,20 @@ export async function accountByLogin(s: Pick<Stores, 'accounts'>, login: string)
 }
 
 /**
+ * Runs `use` with a password generated to the profile, drawing again (up to ten times) when
+ * the draw happens to hold the login or a name (`password_contains_name`).
+ */
+async function withGeneratedPassword<T>(policy: Stores['passwordPolicy'], use: (password: string) => Promise<T>): Promise<T> {
+  for (let tries = 0; ; tries++) {
+    try {
+      return await use(generatePassword(policy));
+    } catch (err) {
+      if (!isCardauthError(err, 'password_contains_name') || tries >= 10) throw err;
+    }
+  }
+}
+
+/**
  * An officer's changes to accounts, each with its audit record (and, for a
  * block, the end of the account's sessions) in one place; the command line
  * and the pages only call them. Run them once requireAuditTrail has passed.
@@ -29,7 +44,23 @@ export async function accountByLogin(s: Pick<Stores, 'accounts'>, login: string)
  * const { account, ended } = await admin.block(by, { login: 'ivanova', note: 'уволена' });
  */
 export function createAccountAdmin(s: Pick<Stores, 'accounts' | 'lockout' | 'sessions' | 'audit' | 'hasher' | 'passwordPolicy' | 'passwords'>) {
-  return {
+  const admin = {
+    /**
+     * One page of the account list, filtered on the server (a login or display-name prefix, a
+     * role, a status) through the store's index, as shown (never a password hash). A read: the
+     * caller lets only admin roles in.
+     */
+    async list(q: AccountQuery): Promise<{ accounts: AccountView[]; cursor: string | null }> {
+      const page = await s.accounts.page(q);
+      return { accounts: page.accounts.map(accountView), cursor: page.cursor };
+    },
+
+    /** One account as shown, with its failed password attempts as stored now and the time their count has left (a read). */
+    async show(login: string): Promise<{ account: AccountView; failures: number; msLeft: number }> {
+      const account = await accountByLogin(s, login);
+      return { account: accountView(account), ...(await s.lockout.accountCount(account.id)) };
+    },
+
     /**
      * Creates an account (the password checked against the policy and the login and name, stored as
      * an argon2id hash); audited as `account.created`. An officer set the password, so it is
@@ -47,6 +78,14 @@ export function createAccountAdmin(s: Pick<Stores, 'accounts' | 'lockout' | 'ses
         `account ${account.id} (${account.login}) was created`,
       );
       return account;
+    },
+
+    /**
+     * {@link create} with a one-time password generated to the profile (as a reset makes it),
+     * answered once and never stored or recorded in clear: the workbench's and the API's create.
+     */
+    async createWithTemporaryPassword(by: ChangedBy, args: { login: string; displayName: string; roles: Role[] }): Promise<{ account: Account; password: string }> {
+      return withGeneratedPassword(s.passwordPolicy, async (password) => ({ account: await admin.create(by, { ...args, password }), password }));
     },
 
     /**
@@ -103,24 +142,18 @@ export function createAccountAdmin(s: Pick<Stores, 'accounts' | 'lockout' | 'ses
     async resetPassword(by: ChangedBy, login: string): Promise<{ account: Account; password: string; ended: number }> {
       const account = await accountByLogin(s, login);
       await authorize(s.audit, by, 'password.reset', targetOf(account));
-      for (let tries = 0; ; tries++) {
-        const password = generatePassword(s.passwordPolicy);
-        try {
-          const changed = await s.passwords.set(account, password, { temporary: true });
-          // A reset answers a suspected compromise: the account's open sessions end with it
-          // (`password.reset`, then one `session.ended` each, cause `password_reset`).
-          const ended = await endSessionsOf(s, by, {
-            what: `account ${account.login}`,
-            match: { accountId: account.id },
-            cause: 'password_reset',
-            change: { type: 'password.reset', outcome: 'success', subject: { accountId: account.id, login: account.login }, details: { temporary: true } },
-          });
-          return { account: changed, password, ended };
-        } catch (err) {
-          // A generated password that happens to hold the login or a name: draw again.
-          if (!isCardauthError(err, 'password_contains_name') || tries >= 10) throw err;
-        }
-      }
+      return withGeneratedPassword(s.passwordPolicy, async (password) => {
+        const changed = await s.passwords.set(account, password, { temporary: true });
+        // A reset answers a suspected compromise: the account's open sessions end with it
+        // (`password.reset`, then one `session.ended` each, cause `password_reset`).
+        const ended = await endSessionsOf(s, by, {
+          what: `account ${account.login}`,
+          match: { accountId: account.id },
+          cause: 'password_reset',
+          change: { type: 'password.reset', outcome: 'success', subject: { accountId: account.id, login: account.login }, details: { temporary: true } },
+        });
+        return { account: changed, password, ended };
+      });
     },
 
     /** Unblocks a blocked account; audited as `account.unblocked`. `changed` false: it was not blocked. */
@@ -168,6 +201,7 @@ export function createAccountAdmin(s: Pick<Stores, 'accounts' | 'lockout' | 'ses
       return { account: changed, before, changed: true, ended };
     },
   };
+  return admin;
 }
 
 export type AccountAdmin = ReturnType<typeof createAccountAdmin>;

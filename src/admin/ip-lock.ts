@@ -43,3 +43,5 @@ export function createIpLockAdmin(s: Pick<Stores, 'lockout' | 'audit'>) {
     },
   };
 }
+
+export type IpLockAdmin = ReturnType<typeof createIpLockAdmin>;

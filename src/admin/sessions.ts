@@ -14,6 +14,8 @@ export interface SessionView {
   handle: string;
   accountId: string;
   login: string;
+  /** The display name the session opened with. */
+  displayName: string | null;
   workstation: string | null;
   agentId: string | null;
   cardUid: string | null;
@@ -34,6 +36,7 @@ const view = (s: LiveSession): SessionView => ({
   handle: sha256Hex(s.sessionId),
   accountId: s.accountId,
   login: s.login,
+  displayName: s.displayName ?? null,
   workstation: s.workstation ?? null,
   agentId: s.agentId ?? null,
   cardUid: s.cardUid ?? null,

@@ -1,3 +1,4 @@
+import { isoTime } from '../clock';
 import type { Agent } from '../store/agents';
 import type { CardBinding } from '../store/cards';
 
@@ -6,17 +7,6 @@ import type { CardBinding } from '../store/cards';
  * strings, absent fields null. One shape for both, so a script moving from the CLI to the API
  * reads the same fields.
  */
-
-/**
- * A time for people: ISO 8601 UTC to the second.
- *
- * @example
- * isoTime(Date.parse('2026-03-02T08:00:00.123Z')) // => '2026-03-02T08:00:00Z'
- */
-export function isoTime(ms: number | undefined): string | undefined {
-  if (ms === undefined || !Number.isFinite(ms)) return undefined;
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 /** A binding as `card list --json` and the admin API show it. */
 export interface CardView {

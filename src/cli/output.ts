@@ -68,7 +68,7 @@ export function terminalSafeJson(value: unknown): string {
   return escapeInvisible(JSON.stringify(value));
 }
 
-export { isoTime } from '../admin/views';
+export { isoTime } from '../clock';
 
 /** How many open sessions a block or a revocation ended, for its output line. */
 export const endedPhrase = (n: number): string => (n === 0 ? 'no open session' : `${n} open session(s) ended`);

@@ -8,6 +8,7 @@ import { REVOKE_REASONS, type RevokeReason } from '../store/cards';
 import type { DeskRead } from '../strategies/desk-read';
 import { requestSource } from './request-source';
 import { z } from 'zod';
+import { accountView } from '../admin/account-view';
 import type { AccountAdmin } from '../admin/accounts';
 import type { AgentAdmin } from '../admin/agents';
 import type { CardImport } from '../admin/card-import';
@@ -24,7 +25,7 @@ import { EmptyBody, parseBody, parseQuery, StatementBody } from './validate';
 export interface AdminRoutesDeps {
   /** The officer's use cases (src/admin): the separation of duties is checked there. */
   admin: {
-    accounts: Pick<AccountAdmin, 'unlock' | 'changeRoles'>;
+    accounts: AccountAdmin;
     sessions: SessionAdmin;
     cards: CardAdmin;
     cardImport: CardImport;
@@ -88,12 +89,27 @@ const cardJson = (r: CardRow) => ({ ...cardView(r.binding), owner: r.owner });
 /** An agent as the API answers it (as `agent list --json`), with the IP it enrolled from. */
 const agentJson = (a: Agent) => ({ ...agentView(a), enrolledFrom: a.enrolledFrom ?? null });
 
+const role = z.enum(ROLES as [Role, ...Role[]]);
+/** The account list's query (also the workbench's, with its `lang`): a cursor as the last page answered it. */
+export const AccountsQuery = z.strictObject({
+  prefix: z.string().max(128).optional(),
+  role: role.optional(),
+  status: z.enum(['active', 'blocked']).optional(),
+  cursor: z.string().min(1).max(512).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+const CreateBody = z.strictObject({ login: z.string().min(1).max(256), displayName: z.string().min(1).max(128), roles: roleList });
+const NoteBody = z.union([z.strictObject({ note: z.string().min(1).max(200).optional() }), z.undefined()]);
+
 /**
  * The admin JSON API (the first of `/admin/api/`; the workbench brings the rest), each route
  * behind requireLogin with an admin role, the step-up (a card + password login no older than
  * CARDAUTH_ADMIN_STEP_UP_SEC, else 401 `step_up_required`), and, as every write, the Origin
  * check and SameSite=strict cookies; then the audit trail check and the use case, acting as the
  * logged-in account (`acct:<id>`, via `web`) with its roles as stored:
+ * - `GET /admin/api/accounts?prefix=&role=&status=&cursor=&limit=` → `{accounts, cursor}` (a read);
+ * - `POST /admin/api/accounts` `{login, displayName, roles}` → 201 `{account, password}` (one-time);
+ * - `POST /admin/api/accounts/:login/block|unblock` `{note?}`, `.../reset-password` `{}`;
  * - `POST /admin/api/accounts/:login/unlock` `{}` → `{login, failures}`;
  * - `POST /admin/api/accounts/:login/roles` `{set}` or `{add?, remove?}` → `{login, roles, before, changed, ended}`;
  * - `GET /admin/api/sessions?login=&cursor=&limit=` → `{sessions, cursor}` (a read: no step-up);
@@ -127,6 +143,44 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
     const q = parseQuery(req, SessionsQuery);
     await readerOf(req, 'sessions');
     res.json(await deps.admin.sessions.list(q));
+  });
+
+  router.get('/admin/api/accounts', guard[0]!, async (req, res) => {
+    const q = parseQuery(req, AccountsQuery);
+    await readerOf(req, 'accounts');
+    res.json(await deps.admin.accounts.list(q));
+  });
+
+  router.post('/admin/api/accounts', ...guard, async (req, res) => {
+    const body = parseBody(req, CreateBody);
+    const by = await actingAs(req);
+    await deps.admin.requireAuditTrail();
+    const { account, password } = await deps.admin.accounts.createWithTemporaryPassword(by, body);
+    res.status(201).json({ account: accountView(account), password });
+  });
+
+  router.post('/admin/api/accounts/:login/block', ...guard, async (req, res) => {
+    const body = parseBody(req, NoteBody) ?? {};
+    const by = await actingAs(req);
+    await deps.admin.requireAuditTrail();
+    const { account, already, ended } = await deps.admin.accounts.block(by, { login: String(req.params.login), note: body.note });
+    res.json({ login: account.login, status: 'blocked', already, ended });
+  });
+
+  router.post('/admin/api/accounts/:login/unblock', ...guard, async (req, res) => {
+    const body = parseBody(req, NoteBody) ?? {};
+    const by = await actingAs(req);
+    await deps.admin.requireAuditTrail();
+    const { account, changed } = await deps.admin.accounts.unblock(by, { login: String(req.params.login), note: body.note });
+    res.json({ login: account.login, status: 'active', changed });
+  });
+
+  router.post('/admin/api/accounts/:login/reset-password', ...guard, async (req, res) => {
+    parseBody(req, EmptyBody);
+    const by = await actingAs(req);
+    await deps.admin.requireAuditTrail();
+    const { account, password, ended } = await deps.admin.accounts.resetPassword(by, String(req.params.login));
+    res.json({ login: account.login, password, ended });
   });
 
   router.get('/admin/api/cards/pending', guard[0]!, async (req, res) => {

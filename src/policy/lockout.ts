@@ -1,6 +1,6 @@
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
-import { guard } from '../errors';
+import { CardauthError, guard } from '../errors';
 import { accountKey } from '../store/accounts';
 import { defineScript, randomHex } from '../store/script';
 import { clientKey } from './client-key';
@@ -101,6 +101,13 @@ export interface Lockout {
    * ms until Redis forgets them (or the lock ends). For an officer's unlock.
    */
   accountCount(accountId: string): Promise<{ failures: number; msLeft: number }>;
+  /**
+   * One SCAN step (COUNT `count`) over the accounts' (or the cards') failure counts: those
+   * locked now (the count at the scope's threshold), by account id (or card UID), with the time
+   * the lock has left, and the cursor to go on from (`'0'`: done). A step may answer none while
+   * the cursor goes on.
+   */
+  scanLocked(scope: 'account' | 'card', cursor: string, count: number): Promise<{ cursor: string; locked: Array<{ id: string; failures: number; msLeft: number }> }>;
   /** An officer's unlock. */
   unlock(accountId: string): Promise<void>;
   /** The card's count as stored (see accountCount); `locked` when it is over CARDAUTH_CARD_LOCKOUT_ATTEMPTS. One script call. */
@@ -346,6 +353,22 @@ export function createLockout(deps: { redis: Redis; config: LockoutConfig; rando
       const key = keys.account(accountId);
       const [count, ms] = await guard(Promise.all([redis.get(key), redis.pttl(key)]), 'lockout store');
       return { failures: Number(count ?? 0), msLeft: Math.max(0, ms) };
+    },
+    async scanLocked(scope, cursor, count) {
+      const key = scope === 'account' ? keys.account : keys.card;
+      const threshold = scope === 'account' ? config.attempts : config.cardAttempts;
+      const [next, found] = await guard(redis.scan(cursor, 'MATCH', key('*'), 'COUNT', count), 'lockout store');
+      if (found.length === 0) return { cursor: next, locked: [] };
+      const tx = redis.pipeline();
+      for (const key of found) tx.get(key).pttl(key);
+      const replies = (await guard(tx.exec(), 'lockout store')) ?? [];
+      const locked = found.flatMap((k, i) => {
+        const [[e1, count], [e2, ms]] = [replies[2 * i] ?? [null, null], replies[2 * i + 1] ?? [null, null]];
+        if (e1 || e2) throw new CardauthError('unavailable', 'lockout store unavailable', { cause: e1 ?? e2 });
+        const failures = Number(count ?? 0);
+        return failures >= threshold ? [{ id: k.slice(key('').length), failures, msLeft: Math.max(0, Number(ms)) }] : [];
+      });
+      return { cursor: next, locked };
     },
     async unlock(accountId) {
       await guard(redis.del(keys.account(accountId)), 'lockout store');

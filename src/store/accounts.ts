@@ -19,6 +19,11 @@ import { defineScript, pairsToRecord, printable, randomHex } from './script';
  *   passwords, newest first (never a password), for the history rule.
  * - `acct:by-login`: hash, normalised login → account id. Its HSETNX inside
  *   the create script is what makes logins unique across nodes.
+ * - `acct:by-name`: sorted set (all scores 0), for the officer's list filtered by a login or
+ *   name prefix in lexicographic order (ZRANGEBYLEX): members `<loginKey>\0<id>` and
+ *   `<nameKey>\0<id>` (`nameKey`, the display name folded as a login is, is also a field of
+ *   the account's hash). The create script adds both; {@link AccountStore.page} builds it for
+ *   accounts made before it (once, marked by `acct:by-name:built`).
  *
  * Accounts are never deleted: an id is never reused (ИАФ.1); block instead.
  */
@@ -99,6 +104,10 @@ export function accountKey(id: string): string {
 }
 
 const LOGIN_INDEX = 'acct:by-login';
+const NAME_INDEX = 'acct:by-name';
+const NAME_INDEX_BUILT = 'acct:by-name:built';
+/** Index entries one page looks at, at most (the PAGE script's work per call). */
+const PAGE_BUDGET = 5000;
 const MAX_LOGIN = 64;
 const MAX_RAW_LOGIN = 256;
 /** Control, format (zero-width and the like), surrogate, private-use and unassigned code points. */
@@ -139,6 +148,15 @@ export function normaliseLogin(login: string): string {
   return folded;
 }
 
+/** A display name as the list's prefix filter compares it: folded as a login is. */
+const nameKey = (displayName: string): string => foldLogin(displayName);
+
+/** The index key an account is listed at for `prefix` (as the PAGE script picks it): its login if that matches, else its name. */
+function firstKey(a: Account, prefix: string): string {
+  const login = foldLogin(a.login);
+  return login.startsWith(prefix) ? login : nameKey(a.displayName);
+}
+
 /** A PHC string: `$id[$param=value,...][$salt[$hash]]`, nothing else. */
 const PHC = /^\$[a-z0-9-]{1,32}(\$[A-Za-z0-9+/.=,-]*){1,8}$/;
 
@@ -176,12 +194,53 @@ function toAccount(h: Record<string, string>): Account | null {
   return account;
 }
 
-// KEYS: acct:<id>, acct:by-login. ARGV: loginKey, id, field, value, ...
+// KEYS: acct:<id>, acct:by-login, acct:by-name. ARGV: loginKey, id, nameKey, field, value, ...
 const CREATE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'id_collision'} end
 if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then return {'login_taken'} end
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('ZADD', KEYS[3], 0, ARGV[1] .. '\\0' .. ARGV[2], 0, ARGV[3] .. '\\0' .. ARGV[2])
 return {'ok'}
+`;
+
+// KEYS: acct:by-name. ARGV: prefix (folded), role ('' any), status ('' any), after (the last
+// member of the page before, '' from the start), limit, budget. Walks the index in order from
+// `after` through the members starting with `prefix`, at most `budget` of them, and answers
+// {cursor, fields of an account, ...} (limit + 1 accounts when there are more: the caller
+// shows `limit`): each account that has the role and status, once: at its login when that
+// starts with the prefix (always, with none), else at its name (no string comparison in Lua:
+// its order is the locale's, the index's is bytes);
+// `cursor` the last member looked at, or '' when the walk reached the end. Like FIND_BY_LOGIN
+// it reads the hashes the index names (keys not in KEYS: one Redis, not a Cluster).
+const PAGE = `
+local prefix, role, status, after = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local limit, budget = tonumber(ARGV[5]), tonumber(ARGV[6])
+local lo = after ~= '' and ('(' .. after) or ('[' .. prefix)
+local hi = prefix ~= '' and ('(' .. prefix .. '\\255') or '+'
+local out = {''}
+local seen = 0
+while seen < budget do
+  local batch = redis.call('ZRANGEBYLEX', KEYS[1], lo, hi, 'LIMIT', 0, math.min(200, budget - seen))
+  if #batch == 0 then out[1] = '' return out end
+  for _, m in ipairs(batch) do
+    seen = seen + 1
+    out[1] = m
+    local sep = string.find(m, '\\0', 1, true)
+    local key, id = string.sub(m, 1, sep - 1), string.sub(m, sep + 1)
+    local h = redis.call('HMGET', 'acct:' .. id, 'loginKey', 'nameKey', 'roles', 'status')
+    local first = h[1]
+    if first and string.sub(first, 1, #prefix) ~= prefix then first = h[2] end
+    if h[1] and key == first
+      and (role == '' or string.find(',' .. h[3] .. ',', ',' .. role .. ',', 1, true))
+      and (status == '' or h[4] == status) then
+      out[#out + 1] = redis.call('HGETALL', 'acct:' .. id)
+      if #out > limit + 1 then return out end
+    end
+  end
+  if #batch < 200 and seen < budget then out[1] = '' return out end
+  lo = '(' .. out[1]
+end
+return out
 `;
 
 // KEYS: acct:<id>. ARGV: at, workstation. Answers the previous login, if any, and the failures
@@ -256,6 +315,23 @@ export interface NewAccount {
   passwordTemporary?: boolean;
 }
 
+/** What the officer's account list asks for: all of it optional but the page size. */
+export interface AccountQuery {
+  /** A prefix of the login or of the display name, any case (folded as a login is). */
+  prefix?: string | undefined;
+  role?: Role | undefined;
+  status?: AccountStatus | undefined;
+  /** Where the page before ended (its `cursor`). */
+  cursor?: string | undefined;
+  limit: number;
+}
+
+/** A page of the account list; `cursor` null on the last. */
+export interface AccountPage {
+  accounts: Account[];
+  cursor: string | null;
+}
+
 /** Accounts over a shared Redis; see {@link createAccountStore}. */
 export interface AccountStore {
   /** Creates an account; `login_taken` when its normalised login exists. */
@@ -265,6 +341,15 @@ export interface AccountStore {
   findByLogin(login: string): Promise<Account | null>;
   /** Every account, sorted by normalised login. */
   list(): Promise<Account[]>;
+  /**
+   * One page of the accounts whose login or display name starts with `prefix` (any case), with
+   * the role and status asked for, in the order of that login or name, each once: at most
+   * `limit`, read through the `acct:by-name` index, never every account. A page stops after
+   * looking at a few thousand index entries, so a rare role or status may answer fewer than
+   * `limit` (even none) with a cursor to go on from. An account created while paging may be
+   * missed (it sorts before the cursor) or shown.
+   */
+  page(q: AccountQuery): Promise<AccountPage>;
   /** Stores this login as the last one and answers the one before it (УПД.6). */
   /**
    * Stores this login as the account's last one; answers the previous one (null the first time)
@@ -304,7 +389,33 @@ export function createAccountStore(deps: AccountStoreDeps): AccountStore {
   const { redis, clock } = deps;
   if (!redis || !clock || typeof clock.now !== 'function') throw new TypeError('createAccountStore needs { redis, clock }');
   const randomBytes = deps.randomBytes ?? cryptoRandomBytes;
-  const create = defineScript(redis, 'cardauthAccountCreate', 2, CREATE);
+  const create = defineScript(redis, 'cardauthAccountCreate', 3, CREATE);
+  const pageScript = defineScript(redis, 'cardauthAccountPage', 1, PAGE);
+  let indexBuilt: Promise<void> | undefined;
+
+  /**
+   * Builds `acct:by-name` for accounts created before it (and their `nameKey` field), once:
+   * `acct:by-name:built` marks it done for every node. Safe to run on two nodes at once (it only
+   * adds what creates add too); a failure is retried on the next call.
+   */
+  const buildNameIndex = async (): Promise<void> => {
+    if ((await guard(redis.exists(NAME_INDEX_BUILT))) === 1) return;
+    const index = await guard(redis.hgetall(LOGIN_INDEX));
+    const entries = Object.entries(index).filter(([, id]) => isAccountId(id));
+    for (let i = 0; i < entries.length; i += 500) {
+      const chunk = entries.slice(i, i + 500);
+      const names = await guard(Promise.all(chunk.map(([, id]) => redis.hget(accountKey(id), 'displayName'))));
+      const tx = redis.pipeline();
+      chunk.forEach(([loginKey, id], k) => {
+        const name = names[k];
+        if (name === null || name === undefined) return;
+        tx.hset(accountKey(id), 'nameKey', nameKey(name));
+        tx.zadd(NAME_INDEX, 0, `${loginKey}\0${id}`, 0, `${nameKey(name)}\0${id}`);
+      });
+      for (const [err] of (await guard(tx.exec())) ?? []) if (err) throw new CardauthError('unavailable', 'store unavailable', { cause: err });
+    }
+    await guard(redis.set(NAME_INDEX_BUILT, '1'));
+  };
   const recordLogin = defineScript(redis, 'cardauthAccountRecordLogin', 1, RECORD_LOGIN);
   const update = defineScript(redis, 'cardauthAccountUpdate', 1, UPDATE);
   const findByLogin = defineScript(redis, 'cardauthAccountFindByLogin', 1, FIND_BY_LOGIN);
@@ -340,10 +451,10 @@ export function createAccountStore(deps: AccountStoreDeps): AccountStore {
         const passwordTemporary = input.passwordTemporary === true;
         const account: Account = { id, login, displayName, roles, status: 'active', passwordHash: input.passwordHash, passwordChangedAt: now, passwordTemporary, createdAt: now };
         const [status] = await create(
-          [accountKey(id), LOGIN_INDEX],
+          [accountKey(id), LOGIN_INDEX, NAME_INDEX],
           [
-            loginKey, id,
-            'id', id, 'login', login, 'loginKey', loginKey, 'displayName', displayName, 'roles', roles.join(','),
+            loginKey, id, nameKey(displayName),
+            'id', id, 'login', login, 'loginKey', loginKey, 'nameKey', nameKey(displayName), 'displayName', displayName, 'roles', roles.join(','),
             'status', 'active', 'passwordHash', input.passwordHash, 'passwordChangedAt', now, 'passwordTemporary', passwordTemporary ? '1' : '0', 'createdAt', now,
           ],
         );
@@ -383,6 +494,29 @@ export function createAccountStore(deps: AccountStoreDeps): AccountStore {
         if (account) out.push(account);
       }
       return out;
+    },
+
+    async page(q) {
+      if (!Number.isSafeInteger(q.limit) || q.limit < 1 || q.limit > 500) throw new TypeError('page: limit must be 1 to 500');
+      const prefix = q.prefix ? foldLogin(q.prefix) : '';
+      if (q.role !== undefined && !ROLES.includes(q.role)) throw new CardauthError('bad_request', `unknown role: ${String(q.role)}`);
+      indexBuilt ??= buildNameIndex().catch((err: unknown) => {
+        indexBuilt = undefined;
+        throw err;
+      });
+      await indexBuilt;
+      const [cursor, ...hashes] = await pageScript([NAME_INDEX], [prefix, q.role ?? '', q.status ?? '', q.cursor ?? '', q.limit, PAGE_BUDGET]);
+      const accounts: Account[] = [];
+      for (const h of hashes) {
+        const account = toAccount(pairsToRecord(h as unknown[]));
+        if (account) accounts.push(account);
+      }
+      // One more than the limit came back: the page ends at the last one shown.
+      const more = accounts.length > q.limit;
+      if (more) accounts.length = q.limit;
+      const last = accounts[accounts.length - 1];
+      const next = more && last ? `${firstKey(last, prefix)}\0${last.id}` : String(cursor);
+      return { accounts, cursor: next === '' ? null : next };
     },
 
     async recordLogin(id, login) {

@@ -18,6 +18,7 @@ export interface LiveSession {
   sessionId: string;
   accountId: string;
   login: string;
+  displayName?: string;
   workstation?: string;
   /** The client IP of the login, for sessions opened since it is stored. */
   ip?: string;
@@ -52,7 +53,7 @@ function userOf(raw: string | null): { accountId: string; login: string; cardUid
   return sessionOf(raw)?.user;
 }
 
-type StoredUser = { accountId: string; login: string; cardUid?: unknown; agentId?: unknown; workstation?: unknown; ip?: unknown; authTime?: unknown };
+type StoredUser = { accountId: string; login: string; displayName?: unknown; cardUid?: unknown; agentId?: unknown; workstation?: unknown; ip?: unknown; authTime?: unknown };
 
 /** A stored connect-redis session's user, lock and last request, if it has a user. */
 function sessionOf(raw: string | null): { user: StoredUser; locked?: unknown; lastSeen?: unknown } | undefined {
@@ -76,7 +77,7 @@ export function liveSession(sessionId: string, raw: string | null): LiveSession 
   const { user } = s;
   const lock = s.locked as { reason?: unknown; at?: unknown } | undefined;
   const out: LiveSession = { sessionId, accountId: user.accountId, login: user.login };
-  const fields = { workstation: str(user.workstation), ip: str(user.ip), agentId: str(user.agentId), cardUid: str(user.cardUid), authTime: num(user.authTime), lastSeen: num(s.lastSeen) };
+  const fields = { displayName: str(user.displayName), workstation: str(user.workstation), ip: str(user.ip), agentId: str(user.agentId), cardUid: str(user.cardUid), authTime: num(user.authTime), lastSeen: num(s.lastSeen) };
   for (const [k, v] of Object.entries(fields)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
   if (lock && typeof lock === 'object') out.locked = { reason: str(lock.reason) ?? 'unknown', at: num(lock.at) ?? 0 };
   return out;

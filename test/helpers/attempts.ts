@@ -11,7 +11,7 @@ let n = 0;
  * @example
  * for (let i = 0; i < 5; i++) await failAttempt(lockout, { accountId, ip: '192.0.2.1' });
  */
-export async function failAttempt(lockout: Pick<Lockout, 'begin' | 'end'>, who: { accountId: string; ip: string }): Promise<boolean> {
+export async function failAttempt(lockout: Pick<Lockout, 'begin' | 'end'>, who: { accountId: string; ip: string; cardUid?: string }): Promise<boolean> {
   const subject = { ...who, sessionId: `test-session-${process.pid}-${++n}` };
   const start = await lockout.begin(subject);
   if (!start.ok) throw new Error(`attempt refused: ${start.refused}`);

@@ -1,11 +1,13 @@
+import { exportJWK, generateKeyPair } from 'jose';
 import { sha256Hex } from '../../src/audit/record';
-import { auditRecords, lastAudit } from '../helpers/audit';
+import { auditRecords, lastAudit, withAuditUnusable } from '../helpers/audit';
+import { launchChromium } from '../helpers/browser';
 import { manualClock, sessionIdOf, suiteServer, type TestAgent, type TestClient, type TestServer } from '../helpers/app';
 import { csrfOf, errorCodeOf, postForm, statusOf, submitFrom } from '../helpers/pages';
 
 // The workbench's frame end to end: who may see its pages, the CSRF token on every form, the
 // step-up before an action, the flash result, the layout a keyboard and a screen reader follow.
-describe('workbench pages: the frame (/admin/sessions, /admin/policy)', () => {
+describe('workbench pages: the frame', () => {
   const clock = manualClock();
   let srv: TestServer;
   let agent: TestAgent;
@@ -25,7 +27,7 @@ describe('workbench pages: the frame (/admin/sessions, /admin/policy)', () => {
     expect((await srv.login(c, agent, uid, login, password(login))).status).toBe(200);
     return c;
   };
-  const PAGES = ['/admin/sessions', '/admin/policy'];
+  const PAGES = ['/admin/accounts', '/admin/sessions', '/admin/lockouts', '/admin/policy', '/admin/presence'];
 
   it('an officer and a chief_admin see every page: 200, no-store, the page CSP, a title, a skip link to <main>, the nav with the current page, one h1', async () => {
     for (const who of ['security', 'chief']) {
@@ -47,7 +49,47 @@ describe('workbench pages: the frame (/admin/sessions, /admin/policy)', () => {
         expect(r.text).not.toMatch(/<script(?![^>]*\bsrc=)|<style|\sstyle=|\son[a-z]+=/i);
       }
     }
-    expect((await (await logIn('security')).get('/admin')).headers.get('location')).toBe('/admin/sessions');
+    expect((await (await logIn('security')).get('/admin')).headers.get('location')).toBe('/admin/accounts');
+  });
+
+  it('keyboard and screen reader: in Chromium, every control has a label, every button a name, tables a caption and header cells, the skip link reaches <main>, the focus is visible', async () => {
+    const c = await logIn('security');
+    await logIn('ivanova'); // a session to list, with its end button
+    const browser = await launchChromium();
+    try {
+      const tab = await browser.newPage();
+      for (const path of [...PAGES, '/admin/accounts/ivanova']) {
+        // The page as served, its stylesheet from the server (the focus style is in it).
+        const html = (await c.get(path)).text.replace('<link rel="stylesheet" href="/assets/app.css">', `<style>${(await c.get('/assets/app.css')).text}</style>`);
+        await tab.setContent(html);
+        const found = await tab.evaluate(() => {
+          const doc = (globalThis as any).document;
+          const all = (sel: string) => [...doc.querySelectorAll(sel)] as any[];
+          const name = (el: any) => (el.getAttribute('aria-label') || el.textContent || '').trim();
+          return {
+            unlabelled: all('input:not([type=hidden]), select, textarea').filter((el) => el.labels.length === 0 && !el.getAttribute('aria-label')).map((el) => el.outerHTML),
+            nameless: all('button, a[href]').filter((el) => name(el) === '').map((el) => el.outerHTML),
+            tables: all('table').map((t) => ({ caption: !!t.querySelector('caption'), scoped: [...t.querySelectorAll('th')].every((th: any) => th.getAttribute('scope')) })),
+            mains: all('main').length,
+            h1: all('h1').length,
+            skip: doc.querySelector('a.skip')?.getAttribute('href'),
+            navLabel: doc.querySelector('nav.admin-nav')?.getAttribute('aria-label'),
+            live: doc.getElementById('status')?.getAttribute('aria-live'),
+          };
+        });
+        expect([path, found]).toEqual([path, { unlabelled: [], nameless: [], tables: found.tables.map(() => ({ caption: true, scoped: true })), mains: 1, h1: 1, skip: '#main', navLabel: 'Разделы', live: 'polite' }]);
+        // The keyboard: the first Tab lands on the skip link, which shows itself with a visible outline.
+        await tab.keyboard.press('Tab');
+        const focused = await tab.evaluate(() => {
+          const el = (globalThis as any).document.activeElement;
+          const style = (globalThis as any).getComputedStyle(el);
+          return { cls: el.className, outline: style.outlineStyle, left: el.getBoundingClientRect().left };
+        });
+        expect([path, focused.cls, focused.outline, focused.left >= 0]).toEqual([path, 'skip', 'solid', true]);
+      }
+    } finally {
+      await browser.close();
+    }
   });
 
   it('English on ?lang=en', async () => {
@@ -111,6 +153,18 @@ describe('workbench pages: the frame (/admin/sessions, /admin/policy)', () => {
     expect(r.text).toContain('<h1>Сеансы</h1>');
   });
 
+  it('an infrastructure failure (the audit trail unusable) is a 503 page that says to try again, and the action did not run', async () => {
+    const clinician = await logIn('ivanova');
+    const handle = sha256Hex(sessionIdOf(clinician));
+    const officer = await logIn('security');
+    const token = csrfOf((await officer.get('/admin/sessions')).text);
+    const r = await withAuditUnusable(srv.redis, () => postForm(officer, `/admin/sessions/${handle}/end`, { _csrf: token }));
+    expect([r.status, errorCodeOf(r.text), r.headers.get('retry-after')]).toEqual([503, 'unavailable', '5']);
+    expect(r.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(r.text).toContain('Сервис временно недоступен. Попробуйте ещё раз через минуту.');
+    expect((await clinician.get('/auth/session')).status).toBe(200);
+  });
+
   it('step-up: an officer whose login is older than the window is sent to log in again (303 /login?reauth=1&next=<the page>) before the action runs; a view needs none', async () => {
     const clinician = await logIn('ivanova');
     const handle = sha256Hex(sessionIdOf(clinician));
@@ -126,6 +180,45 @@ describe('workbench pages: the frame (/admin/sessions, /admin/policy)', () => {
     await logIn('security', officer);
     expect((await submitFrom(officer, '/admin/sessions', `/admin/sessions/${handle}/end`)).status).toBe(303);
     expect((await clinician.get('/auth/session')).status).toBe(401);
+  });
+
+  it('the sessions page pages by the store\'s cursor (50 a page) and filters by login: every live session once', async () => {
+    const hash = await srv.services.hasher.hash(password('many'));
+    for (let i = 0; i < 55; i++) {
+      const uid = `04C1${i.toString(16).toUpperCase().padStart(10, '0')}`;
+      const acc = await srv.services.accounts.create({ login: `s${i}`, displayName: `Сеанс ${i}`, roles: ['clinician'], passwordHash: hash });
+      await srv.services.cards.bind({ uid, accountId: acc.id, by: 'os:test' });
+      expect((await srv.login(srv.client(), agent, uid, `s${i}`, password('many'))).status).toBe(200);
+    }
+    const officer = await logIn('security');
+    const all = (await srv.services.admin.sessions.list({ limit: 500 })).sessions.map((x) => x.handle).sort();
+    const handles: string[] = [];
+    let next: string | null = '/admin/sessions';
+    let pages = 0;
+    while (next) {
+      const r = await officer.get(next);
+      expect(r.status).toBe(200);
+      handles.push(...[...r.text.matchAll(/action="\/admin\/sessions\/([0-9a-f]{64})\/end"/g)].map((m) => m[1]!));
+      next = /<a href="([^"]+)" rel="next">/.exec(r.text)?.[1]?.replace(/&amp;/g, '&') ?? null;
+      pages++;
+    }
+    expect(pages).toBeGreaterThan(1);
+    expect([...new Set(handles)].sort()).toEqual(all);
+    const one = await officer.get('/admin/sessions?login=s7');
+    expect([...one.text.matchAll(/<th scope="row">([^<]+)<\/th>/g)].map((m) => m[1])).toEqual(['s7']);
+  });
+
+  it('the СКУД page shows the presence gate\'s policy and each integration\'s feed, as GET /admin/api/presence answers it', async () => {
+    const { publicKey } = await generateKeyPair('EdDSA', { extractable: true });
+    const skud = await srv.services.skud.add({ name: 'Parsec <b>корпус 1</b>', publicJwk: await exportJWK(publicKey) });
+    const officer = await logIn('security');
+    const api = (await officer.get('/admin/api/presence')).json;
+    const r = await officer.get('/admin/presence');
+    expect(r.status).toBe(200);
+    expect(r.text).toContain('<h1>СКУД</h1>');
+    expect(r.text).toContain(`<dd id="gate">${api.policy.gate === 'on' ? 'включена' : 'выключена'}`);
+    expect(r.text).toMatch(new RegExp(`<tr id="skud-${skud.id}">\\s*<th scope="row">Parsec &lt;b&gt;корпус 1&lt;/b&gt;</th>\\s*<td><code>${skud.fingerprint}</code></td>\\s*<td>—</td>\\s*<td>—</td>\\s*<td><strong class="warn">молчит</strong></td>\\s*<td>0</td>`));
+    expect(api.integrations.find((i: { id: string }) => i.id === skud.id)).toMatchObject({ silent: true, eventsToday: 0, lastStatementAt: null });
   });
 
   it('the policy page shows every effective value and where it came from', async () => {

@@ -248,3 +248,89 @@ describe('account store', () => {
     expect(() => createAccountStore({ redis: undefined as never, clock: frozenClock(0) })).toThrow(TypeError);
   });
 });
+
+describe('account store: the officer\'s list (page)', () => {
+  let redis: TestRedis;
+  let node: Redis;
+  const clock = frozenClock();
+  let accounts: AccountStore;
+  beforeAll(async () => {
+    redis = await startRedis();
+    node = redis.client();
+  });
+  afterAll(() => redis.stop());
+  beforeEach(async () => {
+    await node.flushall();
+    accounts = createAccountStore({ redis: node, clock });
+  });
+
+  const SURNAMES = ['Иванова', 'Иванов', 'Петров', 'Сидорова', 'Abramov', 'ivanchenko', 'Ёлкин', 'Straße'];
+  /** A few hundred accounts: logins and names that share prefixes, every role, some blocked. */
+  const seed = async (n: number) => {
+    for (let i = 0; i < n; i++) {
+      const surname = SURNAMES[i % SURNAMES.length]!;
+      const login = i % 3 === 0 ? `${surname.toLowerCase()}${i}` : `u${String(i).padStart(4, '0')}`;
+      const a = await accounts.create({ login, displayName: `${surname} ${i}`, roles: [ROLES[i % ROLES.length]!], passwordHash: PHC });
+      if (i % 5 === 0) await accounts.setStatus(a.id, 'blocked');
+    }
+  };
+  const fold = (s: string) => normaliseLogin(s);
+  /** What the list must answer, worked out from every account: who matches, in the index's byte order. */
+  const expected = async (q: { prefix?: string; role?: string; status?: string }) => {
+    const p = q.prefix ? fold(q.prefix) : '';
+    return (await accounts.list())
+      .filter((a) => (fold(a.login).startsWith(p) || fold(a.displayName).startsWith(p)) && (!q.role || a.roles.includes(q.role as never)) && (!q.status || a.status === q.status))
+      .map((a) => ({ id: a.id, key: Buffer.from(`${fold(a.login).startsWith(p) ? fold(a.login) : fold(a.displayName)}\0${a.id}`) }))
+      .sort((x, y) => Buffer.compare(x.key, y.key))
+      .map((x) => x.id);
+  };
+  const walk = async (q: { prefix?: string; role?: any; status?: any }, limit: number) => {
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Awaited<ReturnType<AccountStore['page']>> = await accounts.page({ ...q, limit, ...(cursor ? { cursor } : {}) });
+      expect(page.accounts.length).toBeLessThanOrEqual(limit);
+      ids.push(...page.accounts.map((a) => a.id));
+      cursor = page.cursor;
+    } while (cursor);
+    return ids;
+  };
+
+  it('page.success: every filter (a login or name prefix in any case, role, status), paged at any size, answers each match once, in order, and nothing else', async () => {
+    await seed(240);
+    const queries = [{}, { prefix: 'иван' }, { prefix: 'ИВАНОВА' }, { prefix: 'u00' }, { prefix: 'STRASSE' }, { prefix: 'ё' }, { prefix: 'zzz' }, { role: 'auditor' }, { status: 'blocked' }, { prefix: 'и', role: 'chief_admin', status: 'active' }];
+    for (const q of queries) {
+      const want = await expected(q);
+      for (const limit of [1, 7, 50, 500]) expect([q, limit, await walk(q, limit)]).toEqual([q, limit, want]);
+    }
+    expect((await expected({ prefix: 'иван' })).length).toBeGreaterThan(50);
+    // A page is full while there are more: the last page alone is short.
+    const first = await accounts.page({ prefix: 'иван', limit: 10 });
+    expect(first.accounts).toHaveLength(10);
+    expect(first.cursor).not.toBeNull();
+  });
+
+  it('page.success: an account whose login and name both match is listed once; with no prefix every account is listed by login', async () => {
+    await accounts.create({ login: 'ivanova', displayName: 'Иванова Анна', roles: ['clinician'], passwordHash: PHC });
+    await accounts.create({ login: 'anna', displayName: 'Ivanova Anna', roles: ['clinician'], passwordHash: PHC });
+    expect((await walk({ prefix: 'iv' }, 1)).length).toBe(2);
+    // ivanova at her login (`ivanova`), anna at her name (`ivanova anna`): in the index's order.
+    expect((await accounts.page({ prefix: 'IVANOVA', limit: 10 })).accounts.map((a) => a.login)).toEqual(['ivanova', 'anna']);
+    expect((await accounts.page({ limit: 10 })).accounts.map((a) => a.login)).toEqual(['anna', 'ivanova']);
+  });
+
+  it('page.success: accounts stored before the index are indexed on first use, once', async () => {
+    await seed(30);
+    await node.del('acct:by-name', 'acct:by-name:built');
+    for (const id of Object.values(await node.hgetall('acct:by-login'))) await node.hdel(`acct:${id}`, 'nameKey');
+    const fresh = createAccountStore({ redis: node, clock });
+    expect((await fresh.page({ prefix: 'Петров', limit: 100 })).accounts.map((a) => a.displayName).sort()).toEqual(['Петров 10', 'Петров 18', 'Петров 2', 'Петров 26']);
+    expect(await node.get('acct:by-name:built')).toBe('1');
+    expect(await node.zcard('acct:by-name')).toBe(60);
+  });
+
+  it('page.fail: an unknown role is bad_request; Redis down is unavailable', async () => {
+    expect(await codeOf(accounts.page({ role: 'root' as never, limit: 10 }))).toBe('bad_request');
+    expect(await codeOf(createAccountStore({ redis: await unreachableRedis(), clock }).page({ limit: 10 }))).toBe('unavailable');
+  });
+});

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { ChangedBy } from '../../admin/record-change';
 import { CardauthError } from '../../errors';
+import { errorMessage, type Logger } from '../../logger';
 import type { Role } from '../../store/accounts';
 import type { SessionUser } from '../../strategies/session-user';
 import { actingAs, type ActorLookup } from '../acting-as';
@@ -10,6 +11,7 @@ import { fill, messages, pickLang, roleName, type Lang, type MessageKey, type Me
 import { formatTime, VIEWS_DIR } from '../page-routes';
 import type { RequireLoginOptions } from '../require-login';
 import { requireRecentLogin } from '../require-recent-login';
+import { safeRedirectPath } from '../safe-redirect';
 
 /** Who may open the workbench's pages (auditors get their own, later). */
 export const OFFICER_ROLES: readonly Role[] = ['security_officer', 'chief_admin'];
@@ -54,22 +56,37 @@ export interface AdminPageKitDeps {
   /** CARDAUTH_ADMIN_STEP_UP_SEC. */
   stepUpSec: number;
   now: () => number;
+  /** Where an infrastructure failure of a page is logged (never a request body). */
+  logger: Pick<Logger, 'error'>;
 }
 
 /** What {@link createAdminPageKit} gives each page. */
 export interface AdminPageKit {
   /** The GET guard: a logged-in officer or chief_admin. */
   view: RequestHandler[];
-  /** Renders `views/admin/<view>.ejs` in the layout (`page` null: an error page, without the nav). */
+  /**
+   * Renders `views/admin/<view>.ejs` in the layout (`page` null: an error page, without the nav);
+   * `locals.heading` (a text key and its params) titles it instead of the page's label.
+   */
   render(req: Request, res: Response, shown: Shown, page: AdminPage | null, view: string, locals?: Record<string, unknown>): void;
-  /** The workbench router's last step: a refusal before the page (role, CSRF) as an HTML page. */
+  /**
+   * The workbench router's last step: a refusal before the page (role, CSRF) as an HTML page,
+   * and an infrastructure failure (Redis, the audit trail) logged and answered 503 as an HTML
+   * page that says to try again: nothing was changed.
+   */
   errors: ErrorRequestHandler;
   /** The nav, in order: every page the workbench mounts. */
   setNav(pages: readonly AdminPage[]): void;
   /** Mounts the page's GET. */
   page(router: Router, page: AdminPage): void;
-  /** Mounts a form's POST at `path`, going back to `page`; `maxBytes`: a larger form than the usual 16 KB (a CSV import). */
+  /**
+   * Mounts a form's POST at `path`, going back to `page` (or to the form's `back` field, a path
+   * under the page's: a filtered list, an account's own page); `maxBytes`: a larger form than the
+   * usual 16 KB (a CSV import).
+   */
   action(router: Router, path: string, page: AdminPage, run: (req: Request, by: ChangedBy) => Promise<Outcome>, opts?: { maxBytes?: number }): void;
+  /** The server's clock (ms). */
+  now: () => number;
 }
 
 /**
@@ -83,7 +100,7 @@ export interface AdminPageKit {
  *   the CLI and the JSON API call; no logic here). Its outcome is a 303 back to the page with a
  *   flash message, or, with a secret, the page at once; a refusal (4xx) re-renders the page
  *   with that status and a message for people; an infrastructure failure is the server's 503;
- * - `render(req, res, shown, view, title, locals)`: the layout (nav, skip link, `<main>`, the
+ * - `render(req, res, shown, page, view, locals)`: the layout (nav, skip link, `<main>`, the
  *   `aria-live` status, the error alert) around `views/admin/<view>.ejs`;
  * - `errors`: the router's last step: a refusal before the page (role, CSRF) as an HTML page.
  *
@@ -109,7 +126,7 @@ export function createAdminPageKit(deps: AdminPageKitDeps): AdminPageKit {
     return key in t ? fill(t[key], {}) : t.err_generic;
   };
 
-  const render = (req: Request, res: Response, shown: Shown, page: AdminPage | null, view: string, locals: Record<string, unknown> = {}) => {
+  const render = (req: Request, res: Response, shown: Shown, page: AdminPage | null, view: string, { heading, ...locals }: Record<string, unknown> = {}) => {
     const lang: Lang = pickLang(req, res);
     const t = messages(lang);
     const flash = req.session?.flash;
@@ -118,9 +135,14 @@ export function createAdminPageKit(deps: AdminPageKitDeps): AdminPageKit {
     res.status(shown.status ?? 200);
     res.setHeader('Cache-Control', 'no-store');
     res.render(join(VIEWS_DIR, 'admin', `${view}.ejs`), {
+      // The templates ship with the package: compile each once (with its includes), whatever
+      // the app's `view cache` (off unless NODE_ENV=production, and then every page compiled
+      // them again per request).
+      cache: true,
       lang,
       t,
       pageTitle: page ? t[page.label] : t.admin_error_title,
+      heading: heading ? fill(t[(heading as Outcome).key], (heading as Outcome).params ?? {}) : '',
       user: req.user ?? null,
       nav: page ? nav.map((p) => ({ path: p.path, label: t[p.label], current: p === page })) : null,
       csrfField: CSRF_FIELD,
@@ -136,8 +158,15 @@ export function createAdminPageKit(deps: AdminPageKitDeps): AdminPageKit {
   };
 
   const errors: ErrorRequestHandler = (err, req, res, next) => {
-    if (!(err instanceof CardauthError) || err.status >= 500 || res.headersSent) return next(err);
-    render(req, res, { status: err.status, error: err }, null, 'error');
+    if (res.headersSent) return next(err);
+    if (err instanceof CardauthError && err.status < 500) return render(req, res, { status: err.status, error: err }, null, 'error');
+    // Anything else is ours or the infrastructure's: logged as the server's error handler logs
+    // it, the person told to try again (a library's own 4xx, e.g. a body too large, goes on).
+    if (!(err instanceof CardauthError) && typeof (err as { status?: unknown })?.status === 'number' && (err as { status: number }).status < 500) return next(err);
+    const failure = err instanceof CardauthError ? err : new CardauthError('unavailable', 'service temporarily unavailable', { cause: err });
+    deps.logger.error('request_failed', { method: req.method, path: req.path, code: failure.code, err: errorMessage(failure.cause ?? err) });
+    res.setHeader('Retry-After', '5');
+    render(req, res, { status: 503, error: new CardauthError('unavailable', 'service temporarily unavailable') }, null, 'error');
   };
 
   return {
@@ -151,7 +180,12 @@ export function createAdminPageKit(deps: AdminPageKitDeps): AdminPageKit {
       router.get(page.path, ...view, async (req, res) => page.show(req, res, {}));
     },
     action(router: Router, path: string, page: AdminPage, run: (req: Request, by: ChangedBy) => Promise<Outcome>, opts: { maxBytes?: number } = {}) {
-      const stepUp = requireRecentLogin({ maxAgeSec: deps.stepUpSec, now: deps.now, back: () => page.path });
+      /** The form's `back` when it is a same-origin path under the page's, else the page. */
+      const backOf = (req: Request): string => {
+        const back = safeRedirectPath((req.body as Record<string, unknown> | undefined)?.back, page.path);
+        return back === page.path || back.startsWith(`${page.path}/`) || back.startsWith(`${page.path}?`) ? back : page.path;
+      };
+      const stepUp = requireRecentLogin({ maxAgeSec: deps.stepUpSec, now: deps.now, back: backOf });
       router.post(path, ...view, opts.maxBytes ? formOf(opts.maxBytes) : form, requireCsrf, stepUp, async (req, res) => {
         let outcome: Outcome;
         try {
@@ -164,9 +198,10 @@ export function createAdminPageKit(deps: AdminPageKitDeps): AdminPageKit {
         }
         if (outcome.secret !== undefined || outcome.report !== undefined) return page.show(req, res, { done: outcome });
         req.session.flash = { key: outcome.key, params: outcome.params ?? {} };
-        res.redirect(303, page.path);
+        res.redirect(303, backOf(req));
       });
     },
+    now: deps.now,
   };
 }
 

@@ -37,9 +37,8 @@ export function createSessionsPage(kit: AdminPageKit, sessions: SessionAdmin): {
       kit.render(req, res, shown, page, 'sessions', {
         sessions: list.sessions,
         filter: { login: login ?? '' },
-        cursorParam: q.cursor ?? '',
-        firstHref: query(),
-        nextHref: list.cursor ? query(list.cursor) : '',
+        firstHref: q.cursor ? `/admin/sessions${query()}` : '',
+        nextHref: list.cursor ? `/admin/sessions${query(list.cursor)}` : '',
       });
     },
   };

@@ -92,7 +92,7 @@ describe('workbench: the agents page and /admin/api/agents', () => {
     expect(page.text).not.toMatch(new RegExp(`<table id="approved">[\\s\\S]*${a.id}`));
     const r = await submitFrom(officer, '/admin/agents', `/admin/agents/${a.id}/unsuspend`);
     expect(r.status).toBe(303);
-    expect(statusOf((await officer.get('/admin/agents')).text)).toBe('Рабочая станция РМ-401 снова подтверждена.');
+    expect(statusOf((await officer.get('/admin/agents')).text)).toBe('Рабочая станция РМ-401 снова допущена.');
     expect((await srv.services.agents.get(a.id))!.status).toBe('approved');
     expect(await lastAudit(srv.redis, 'agent.unsuspended')).toMatchObject({ actor: expect.stringMatching(/^acct:/), details: expect.objectContaining({ before: 'suspended', after: 'approved', via: 'web' }) });
     const again = await submitFrom(officer, '/admin/agents', `/admin/agents/${a.id}/unsuspend`);
