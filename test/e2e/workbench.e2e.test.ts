@@ -1,23 +1,22 @@
 import { exportJWK, generateKeyPair } from 'jose';
 import type { APIRequestContext, Browser, BrowserContext, Page } from 'playwright-core';
 import { signStatement } from '../../src/card-agent/sign-statement';
-import { cliEnv, runCli } from '../cli/support';
 import type { TestAgent, TestServer } from '../helpers/app';
 import { lastAudit } from '../helpers/audit';
 import { launchChromium, tapCard, waitForCardStatus } from '../helpers/browser';
 import { suiteChain } from '../helpers/chain';
 import type { TestPcscd } from '../helpers/pcscd';
-import type { TestRedis } from '../helpers/redis';
 
 // A security officer's work in Chromium on the real chain (page → the officer's card agent →
-// pcscd/vpcd → server): log in with card and password; bind a card to a new clinician (created
-// with the CLI) by reading it at the officer's own desk reader; approve a pending workstation;
+// pcscd/vpcd → server): log in with card and password; create a clinician (the accounts page)
+// and bind a card to them by reading it at the officer's own desk reader; approve a pending workstation;
 // report the card lost. The clinician's session, open meanwhile in a second browser context
 // (from another workstation), is gone at its next page view.
 const OFFICER = { login: 'bezopasnost', password: 'Пароль-Офицера-2026', uid: '04E0E0E0E0E0E0' };
-const CLINICIAN = { login: 'novikova', name: 'Новикова Анна Сергеевна', password: 'Пароль-Новиковой-2026', uid: '04E1E1E1E1E1E1' };
+const CLINICIAN = { login: 'novikova', name: 'Новикова Анна Сергеевна', uid: '04E1E1E1E1E1E1' };
+/** The one-time password the accounts page showed when the officer created the clinician. */
+let clinicianPassword = '';
 
-let redis: TestRedis;
 let srv: TestServer;
 let pcscd: TestPcscd;
 let browser: Browser;
@@ -25,7 +24,7 @@ let browser: Browser;
 let elsewhere: TestAgent;
 
 suiteChain({ serverEnv: { CARDAUTH_IP_ATTEMPTS: '1000' } }, async (c) => {
-  ({ pcscd, redis, srv } = c);
+  ({ pcscd, srv } = c);
   await srv.account(OFFICER.login, OFFICER.password, OFFICER.uid, ['security_officer']);
   elsewhere = await srv.agent({ name: 'РМ-305' });
   browser = await launchChromium();
@@ -61,17 +60,12 @@ async function clinicianLogsIn(request: APIRequestContext): Promise<void> {
   const statement = await signStatement(elsewhere.key, { aud: origin, nonce, uid: CLINICIAN.uid, reader: 'Virtual PCD 00 00' }, { now: () => Date.now() });
   await post('/auth/card', { statement });
   // The officer set the first password: it is changed at the first login.
-  expect((await post('/auth/password', { login: CLINICIAN.login, password: CLINICIAN.password }, 403)).error.code).toBe('password_change_required');
-  await post('/auth/password/change', { currentPassword: CLINICIAN.password, newPassword: 'Новый-пароль-Новиковой-2027' });
+  expect((await post('/auth/password', { login: CLINICIAN.login, password: clinicianPassword }, 403)).error.code).toBe('password_change_required');
+  await post('/auth/password/change', { currentPassword: clinicianPassword, newPassword: 'Новый-пароль-Новиковой-2027' });
 }
 
 it('an officer logs in with card and password, binds a card read at the desk, approves a workstation, reports the card lost: the clinician\'s open session ends', async () => {
-  // The new clinician, created with the CLI; a workstation waiting for approval.
-  const created = await runCli(['account', 'create', '--login', CLINICIAN.login, '--name', CLINICIAN.name, '--role', 'clinician', '--password-stdin'], {
-    env: cliEnv({ REDIS_URL: redis.url }),
-    stdin: `${CLINICIAN.password}\n`,
-  });
-  expect(created.code).toBe(0);
+  // A workstation waiting for approval.
   const { publicKey } = await generateKeyPair('EdDSA', { extractable: true });
   const pending = await srv.services.agents.register({ name: 'Регистратура-2', publicJwk: await exportJWK(publicKey), ip: '192.0.2.77' });
 
@@ -87,6 +81,17 @@ it('an officer logs in with card and password, binds a card read at the desk, ap
   await page.fill('#password-field', OFFICER.password);
   await page.click('#submit');
   await page.waitForURL('**/home');
+
+  // Accounts: the new clinician; the one-time password shown once, for the clinician.
+  await page.goto(`${srv.url}/admin/accounts`);
+  await page.fill('#c-login', CLINICIAN.login);
+  await page.fill('#c-name', CLINICIAN.name);
+  await page.click('form[method="post"][action="/admin/accounts"] button[type="submit"]');
+  await page.waitForSelector('#secret', { timeout: 10_000 }).catch(async (err: unknown) => {
+    throw new Error(`no one-time password: ${page.url()}: ${String(await page.evaluate('document.body.innerText')).slice(0, 800)}; ${String(err)}`);
+  });
+  clinicianPassword = ((await page.textContent('#secret')) ?? '').trim();
+  expect(clinicianPassword).not.toBe('');
 
   // Cards: read the new card at the officer's own reader; the UID fills the form, to check; bind it.
   await page.goto(`${srv.url}/admin/cards`);
