@@ -10,6 +10,16 @@ export interface RedisServerOptions {
   log?: LineLog;
   /** Default 10000 ms. */
   readyTimeoutMs?: number;
+  /**
+   * When the append-only file is fsynced. Default `always`: what the audit
+   * needs (docs/audit.md, Durability) and `cardauth serve` checks at start;
+   * `everysec` is Redis's own default.
+   */
+  appendfsync?: 'always' | 'everysec' | 'no';
+  /** More redis-server arguments, e.g. `['--aclfile', file]` or `['--replicaof', '127.0.0.1', '6390']`. */
+  extraArgs?: readonly string[];
+  /** Its environment. Default this process's. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface RunningRedis {
@@ -22,7 +32,8 @@ export interface RunningRedis {
 
 /**
  * Runs redis-server as a child, on loopback only, with its data under `dir`
- * (append-only file, no RDB snapshots). Resolves when it accepts
+ * (append-only file fsynced on every write unless `appendfsync` says
+ * otherwise, no RDB snapshots). Resolves when it accepts
  * connections; rejects with `unavailable` if it exits first (e.g. the port
  * is taken).
  *
@@ -44,11 +55,14 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Run
       '--protected-mode', 'yes',
       '--dir', dir,
       '--appendonly', 'yes',
+      '--appendfsync', options.appendfsync ?? 'always',
       '--save', '',
       '--daemonize', 'no',
       '--logfile', '',
+      ...(options.extraArgs ?? []),
     ],
     deathSignal: 'SIGTERM',
+    ...(options.env ? { env: options.env } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
   try {

@@ -307,6 +307,11 @@ export const SERVER_KEYS = {
   ),
   CARDAUTH_OIDC_LOGOUT_ATTEMPTS: key(int(1, 50), 'OpenID back-channel logout: sends of one logout token to a client that does not answer 200/204 before it is given up (`oidc.backchannel_failed`).', '8'),
   CARDAUTH_OIDC_LOGOUT_RETRY_MS: key(int(100, 3600000), 'OpenID back-channel logout: the delay before the first retry; each next one doubles it (defaults: 1, 2, 4 … 64 s, about 2 minutes in all).', '1000'),
+  CARDAUTH_AUDIT_REQUIRE_FSYNC: key(
+    bool,
+    'Refuse to start when the Redis the server uses answers that it does not fsync every write (`appendonly yes` + `appendfsync always`): with `everysec` a crash of the machine can lose up to a second of acknowledged audit records (docs/audit.md, Durability). false: log `audit_fsync_unsafe` and start. A Redis user refused CONFIG GET (an ACL, docs/redis-acl.conf) cannot be checked: the server logs `audit_fsync_unchecked` and starts.',
+    'true',
+  ),
   CARDAUTH_SIEM_HOST: key(z.string(), 'SIEM forwarding (`cardauth audit forward`): host of the SIEM\'s syslog receiver (RFC 5424 over TCP, octet-counted frames). Empty: `audit forward` refuses to start.', ''),
   CARDAUTH_SIEM_PORT: key(int(1, 65535), 'SIEM forwarding: the receiver\'s port (514 is usual for TCP, 6514 for TLS).', '514'),
   CARDAUTH_SIEM_TLS: key(bool, 'SIEM forwarding: TLS (RFC 5425), the receiver\'s certificate checked against CARDAUTH_SIEM_CA_FILE, else the system\'s CAs, and its host name.', 'false'),

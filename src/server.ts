@@ -4,6 +4,7 @@ import type { Router } from 'express';
 import { createInactivityJob } from './admin/inactivity-job';
 import { policyAppliedRecord } from './admin/policy';
 import { createAppParts } from './app';
+import { checkAuditDurability } from './audit/durability';
 import type { Clock } from './clock';
 import type { ServerConfig } from './config';
 import { CardauthError } from './errors';
@@ -54,7 +55,11 @@ export interface StartServerDeps {
  * (src/oidc/backchannel-worker.ts) until close().
  *
  * Rejects with `unavailable` when it cannot listen (e.g. the port is taken),
- * after disconnecting Redis.
+ * after disconnecting Redis; with `config_invalid` when Redis answers that it
+ * does not fsync every write (`appendfsync always`) and
+ * CARDAUTH_AUDIT_REQUIRE_FSYNC is true (the default). A Redis that refuses
+ * CONFIG GET (an ACL user), or that comes up only after the start, is
+ * logged about instead.
  *
  * @example
  * const server = await startServer({ config: loadServerConfig(process.env), logger: createJsonLogger(process.stdout), clock: systemClock });
@@ -67,8 +72,18 @@ export async function startServer(deps: StartServerDeps): Promise<RunningServer>
   const graceMs = deps.shutdownGraceMs ?? 10_000;
 
   const redis = connectRedis(config.REDIS_URL, logger);
-  if (!(await whenReady(redis, redisWaitMs))) {
+  // Nothing acknowledged may be lost (РСБ.4): the audit's Redis must fsync every write (src/audit/durability.ts).
+  if (await whenReady(redis, redisWaitMs)) {
+    try {
+      await checkAuditDurability(redis, logger, config.CARDAUTH_AUDIT_REQUIRE_FSYNC);
+    } catch (err) {
+      redis.disconnect();
+      throw err;
+    }
+  } else {
     logger.warn('redis_not_ready', { waitedMs: redisWaitMs, note: 'listening anyway; /readyz answers 503 until Redis is back' });
+    // Already listening by then: an unsafe setting is logged, not refused.
+    redis.once('ready', () => void checkAuditDurability(redis, logger, false).catch(() => undefined));
   }
   const services = createServices({ redis, config, clock, logger });
   // The policy it runs with is audited at start; if Redis is not there yet, once it is.

@@ -47,16 +47,18 @@ function removeOrphanDirs(): void {
 
 /**
  * Starts a real redis-server on a free loopback port with its own temp dir and
- * append-only file (appendfsync everysec, the default), through the launcher the
- * tests and the demo use (dist-dev/dev/redis-server.js). The runner's Cleanup stops
- * it and removes the dir.
+ * append-only file, through the launcher the tests and the demo use
+ * (dist-dev/dev/redis-server.js). The runner's Cleanup stops it and removes the dir.
+ * `appendfsync` is `everysec` unless `opts` says otherwise: the figures of the other
+ * sections were measured so, and stay comparable (the `durability` section
+ * measures what `always`, which the server requires, costs).
  */
-export async function startRedis(cleanup: Cleanup): Promise<BenchRedis> {
+export async function startRedis(cleanup: Cleanup, opts: { appendfsync?: 'always' | 'everysec' | 'no'; extraArgs?: readonly string[] } = {}): Promise<BenchRedis> {
   removeOrphanDirs();
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), `${DIR_PREFIX}${process.pid}-`));
   const removeDir = cleanup.add(`rm ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
-  const server = await cardauth.redisServer.startRedisServer({ dir, port });
+  const server = await cardauth.redisServer.startRedisServer({ dir, port, appendfsync: opts.appendfsync ?? 'everysec', ...(opts.extraArgs ? { extraArgs: opts.extraArgs } : {}) });
   const clients: Redis[] = [];
   cleanup.add(`redis-server :${port}`, async () => {
     for (const c of clients) c.disconnect();

@@ -11,7 +11,7 @@ const IN_FLIGHT = 64;
 const NODES = 4;
 
 /** A session.created event as a login writes it (the largest of a login's three records). */
-const EVENT: AuditEventInput = {
+export const EVENT: AuditEventInput = {
   type: 'session.created',
   outcome: 'success',
   subject: { accountId: 'acc_0123456789abcdef0123', login: 'ivanova.m' },

@@ -4,6 +4,7 @@ import { loginThroughputSection } from './login-throughput';
 import { sessionReadSection } from './session-read';
 import { loginRssSection } from './login-rss';
 import { auditAppendSection } from './audit-append';
+import { auditDurabilitySection } from './audit-durability';
 import { agentSection } from './agent';
 import { oidcSection } from './oidc';
 import { workbenchSection } from './workbench';
@@ -14,4 +15,4 @@ import { workbenchSection } from './workbench';
  * (`--only=login,session`). Add a section by writing a `Section` in this
  * folder and listing it here.
  */
-export const SECTIONS: Section[] = [argon2LibsSection, loginThroughputSection, sessionReadSection, oidcSection, loginRssSection, auditAppendSection, agentSection, workbenchSection];
+export const SECTIONS: Section[] = [argon2LibsSection, loginThroughputSection, sessionReadSection, oidcSection, loginRssSection, auditAppendSection, auditDurabilitySection, agentSection, workbenchSection];

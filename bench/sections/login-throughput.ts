@@ -93,12 +93,12 @@ async function ceilingRuns(ctx: BenchContext, seeded: Seeded, statement: string,
 }
 
 /** A server child plus one browser per seeded user. */
-interface Target {
+export interface Target {
   child: Child<{ url: string; origin: string }>;
   browsers: Browser[];
 }
 
-async function startTarget(ctx: BenchContext, redis: BenchRedis, seeded: Seeded, extra: Partial<CardauthServerOptions> = {}): Promise<Target> {
+export async function startTarget(ctx: BenchContext, redis: BenchRedis, seeded: Seeded, extra: Partial<CardauthServerOptions> = {}): Promise<Target> {
   const port = await freePort();
   const child = await forkChild<{ url: string; origin: string }>(ctx.cleanup, 'servers/cardauth.js', { redisUrl: redis.url, port, ...extra } satisfies CardauthServerOptions);
   const http = new HttpTarget(child.ready.url, seeded.users.length);
@@ -168,7 +168,7 @@ async function timedLogins(
 }
 
 /** Logins on a server child; CPU of the server, redis-server and the load generator (this process). */
-const loginRun = (t: Target, redis: BenchRedis, seeded: Seeded, ms: number, expectPerSec: number, mode: 'one-shot' | 'two-step' = 'one-shot', around?: Around) =>
+export const loginRun = (t: Target, redis: BenchRedis, seeded: Seeded, ms: number, expectPerSec: number, mode: 'one-shot' | 'two-step' = 'one-shot', around?: Around) =>
   timedLogins(t.browsers, seeded, ms, expectPerSec, mode, { server: t.child.pid, redis: redis.pid, loadgen: process.pid }, redis, around);
 
 export const per = (ms: number, ops: number) => ms / Math.max(ops, 1);

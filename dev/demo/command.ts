@@ -25,6 +25,7 @@ function banner(demo: RunningDemo, stateDirArg: string | undefined): string {
     `Ready. Open ${demo.misUrl}/patients in a browser on this machine: a demo MIS that sends you to cardauth's`,
     '  login (OpenID Connect), where you tap a card and type the password; a second tap logs the MIS out.',
     `  cardauth's own pages: ${demo.url}/login`,
+    `  The security officer's workbench: ${demo.url}/admin (log in as security: accounts, cards, workstations, sessions, lockouts)`,
     `  From another computer: ssh ${forwards.join(' ')} root@<this machine>, then open the same URLs there`,
     '  (the page talks to the card agent on the loopback address, as on a clinic workstation).',
     '',

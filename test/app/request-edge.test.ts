@@ -82,7 +82,7 @@ describe('the request edge', () => {
   });
 
   it('an unknown path gets a JSON 404', async () => {
-    const res = await srv.client().get('/admin');
+    const res = await srv.client().get('/nowhere');
     expect(res.status).toBe(404);
     expect(res.json.error.code).toBe('not_found');
   });

@@ -238,4 +238,37 @@ describe('cardauth serve', () => {
       await running.exited;
     });
   });
+
+  describe("the audit's durability (a Redis that fsyncs every write)", () => {
+    let lazy: TestRedis;
+    beforeAll(async () => {
+      lazy = await startRedis({ appendfsync: 'everysec' });
+    });
+    afterAll(() => lazy.stop());
+
+    it('a Redis with appendfsync everysec refuses the start: one line, exit 2, never listening, nothing audited', async () => {
+      const served = serve(await envFor(lazy.url));
+      running = served;
+      expect((await served.exited).code).toBe(2);
+      expect(served.stderr()).toMatch(/^cardauth: config_invalid: Redis persists with appendonly yes, appendfsync everysec: a crash can lose acknowledged audit records; [^\n]*CARDAUTH_AUDIT_REQUIRE_FSYNC=false[^\n]*\n$/);
+      expect(served.logs.filter((l) => l.event === 'listening')).toEqual([]);
+      expect(await lazy.client().xlen('audit:log')).toBe(0);
+    });
+
+    it('with CARDAUTH_AUDIT_REQUIRE_FSYNC=false it starts and warns', async () => {
+      running = serve({ ...(await envFor(lazy.url)), CARDAUTH_AUDIT_REQUIRE_FSYNC: 'false' });
+      await running.event('listening');
+      expect(running.logs.find((l) => l.event === 'audit_fsync_unsafe')).toMatchObject({ level: 'warn', appendonly: 'yes', appendfsync: 'everysec' });
+      running.child.kill('SIGTERM');
+      await running.exited;
+    });
+
+    it('a Redis with appendfsync always starts without a word about it', async () => {
+      running = serve(await envFor(redis.url));
+      await running.event('listening');
+      expect(running.logs.map((l) => l.event).filter((e) => String(e).startsWith('audit_fsync'))).toEqual([]);
+      running.child.kill('SIGTERM');
+      await running.exited;
+    });
+  });
 });

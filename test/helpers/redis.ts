@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { freePort } from '../../dev/ports';
-import { startRedisServer, type RunningRedis } from '../../dev/redis-server';
+import { startRedisServer, type RedisServerOptions, type RunningRedis } from '../../dev/redis-server';
 
 export { freePort };
 
@@ -21,15 +21,17 @@ export interface TestRedis {
 
 /**
  * Starts a real redis-server on a free loopback port with its own temp dir
- * and append-only file (the same runner as the demo, dev/redis-server.ts).
+ * and append-only file (the same runner as the demo, dev/redis-server.ts;
+ * `appendfsync always` unless `opts` says otherwise; `extraArgs`, e.g. an
+ * `--aclfile`, as they are; `env`, e.g. an LD_PRELOAD, for its process).
  */
-export async function startRedis(): Promise<TestRedis> {
+export async function startRedis(opts: Pick<RedisServerOptions, 'appendfsync' | 'extraArgs' | 'env'> = {}): Promise<TestRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'cardauth-redis-'));
   let running: RunningRedis | undefined;
   const clients: Redis[] = [];
   const start = async () => {
-    running = await startRedisServer({ dir, port });
+    running = await startRedisServer({ dir, port, ...opts });
   };
   const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
     const r = running;

@@ -79,6 +79,7 @@ describe('cardauth demo', () => {
       // The MIS first: the first thing to open.
       expect(out).toContain(`Ready. Open ${misOrigin}/patients`);
       expect(out).toContain(`cardauth's own pages: ${origin}/login`);
+      expect(out).toContain(`The security officer's workbench: ${origin}/admin`);
       expect(out).toMatch(/ivanova\s+Ivanova-Demo-2026!\s+clinician\s+04A22BB25C6180/);
       expect(out).toContain('npm run --silent dev -- card tap --uid 04A22BB25C6180');
       expect(out).toMatch(/demo data\s+created: account security.*, client demo-mis\n/);
