@@ -109,6 +109,20 @@ describe('workbench: the agents page and /admin/api/agents', () => {
     ]);
   });
 
+  it('both pages in English (?lang=en), every text there (no key left undefined), every status and fate named', async () => {
+    const officer = await logIn('security');
+    await pending('РМ-501');
+    for (const [path, h1] of [['/admin/cards', 'Cards'], ['/admin/agents', 'Workstations']] as const) {
+      for (const lang of ['en', 'ru']) {
+        const r = await officer.get(`${path}?lang=${lang}`);
+        expect([path, lang, r.status, /undefined/.test(r.text)]).toEqual([path, lang, 200, false]);
+      }
+      expect((await officer.get(`${path}?lang=en`)).text).toContain(`<h1>${h1}</h1>`);
+    }
+    const dry = await submitFrom(officer, '/admin/cards?lang=en', '/admin/cards/import', { csv: 'login,uid\nnobody,zz\nnobody,04AAAAAAAAAAAA\n', mode: 'dry_run' });
+    expect(/undefined/.test(dry.text)).toBe(false);
+  });
+
   it('the JSON twins: list (with enrolledFrom), approve with a fingerprint, revoke', async () => {
     const officer = await logIn('security');
     const a = await pending('РМ-301', '198.51.100.9');
