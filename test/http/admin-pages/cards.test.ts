@@ -1,3 +1,5 @@
+import { exportJWK, generateKeyPair } from 'jose';
+import { signStatement } from '../../../src/card-agent/sign-statement';
 import { auditRecords, lastAudit } from '../../helpers/audit';
 import { manualClock, suiteServer, type TestAgent, type TestClient, type TestServer } from '../../helpers/app';
 import { errorCodeOf, postForm, statusOf, submitFrom } from '../../helpers/pages';
@@ -320,6 +322,15 @@ describe('workbench: the cards page and /admin/api/cards', () => {
     const refused = await officer.post('/admin/api/cards/desk-read', { statement: await srv.statementFor(officer, pending, free) });
     expect([refused.status, refused.json.error.code]).toEqual([401, 'card_rejected']);
     expect(await lastAudit(srv.redis, 'card.desk_read')).toMatchObject({ outcome: 'failure', reason: 'agent_not_approved' });
+    // An approved agent whose workstation was never seen at the officer's IP: a statement carried elsewhere.
+    const { publicKey, privateKey } = await generateKeyPair('EdDSA', { extractable: true });
+    const far = await srv.services.agents.register({ name: 'РМ-далеко', publicJwk: await exportJWK(publicKey) });
+    await srv.services.agents.approve(far.id, 'os:test');
+    const nonce = (await officer.post('/auth/nonce')).json.nonce as string;
+    const carried = await signStatement({ agentId: far.id, alg: 'EdDSA', privateKey }, { aud: srv.config.CARDAUTH_PUBLIC_ORIGIN, nonce, uid: free, reader: 'R' }, srv.clock);
+    const mismatch = await officer.post('/admin/api/cards/desk-read', { statement: carried });
+    expect([mismatch.status, mismatch.json.error.code]).toEqual([401, 'card_rejected']);
+    expect(await lastAudit(srv.redis, 'card.desk_read')).toMatchObject({ outcome: 'failure', reason: 'workstation_mismatch' });
     // Officers only.
     for (const who of ['ivanova', 'auditor']) {
       const c = await logIn(who);
