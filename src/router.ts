@@ -2,6 +2,7 @@ import express, { type ErrorRequestHandler, type RequestHandler } from 'express'
 import expressSession from 'express-session';
 import type Redis from 'ioredis';
 import { Passport } from 'passport';
+import { CARD_CSV_FORM_MAX_BYTES } from './admin/card-csv';
 import type { AuditSink } from './audit/record';
 import type { Clock } from './clock';
 import type { ServerConfig } from './config';
@@ -45,6 +46,7 @@ import { createAgentJwsVerifier, type AgentLookup } from './strategies/agent-jws
 import { createStatementVerifier } from './strategies/card-statement';
 import { createAgentAbuse } from './strategies/agent-abuse';
 import { createCardStep } from './strategies/card-step';
+import { createDeskRead } from './strategies/desk-read';
 import { createIpLimit } from './strategies/ip-limit';
 import { createSessionOpener } from './strategies/open-session';
 import { createSessionRules } from './policy/session-rules';
@@ -71,15 +73,22 @@ const AGENT_PATH = /^\/agents\//i;
 /** The largest request body accepted, whatever its Content-Type. */
 const MAX_BODY_BYTES = 16 * 1024;
 
+/** A CSV card import (the workbench's form, or the API's text/csv body) carries a whole file. */
+const IMPORT_PATH = /^\/admin\/(?:api\/)?cards\/import$/i;
+
 /**
- * A declared body over MAX_BODY_BYTES gets 413 before anything reads it. The JSON parser
+ * A declared body over MAX_BODY_BYTES (a CSV import: CARD_CSV_FORM_MAX_BYTES, read only once
+ * its route let an officer in) gets 413 before anything reads it. The JSON parser
  * enforces the same limit on what it reads (a chunked JSON body too); any other body is never
  * read, so only its Content-Length needs the check.
  */
 const limitBody: express.RequestHandler = (req, _res, next) => {
-  if (Number(req.headers['content-length']) > MAX_BODY_BYTES) return next(bodyTooLarge());
+  if (Number(req.headers['content-length']) > (IMPORT_PATH.test(req.path) ? CARD_CSV_FORM_MAX_BYTES : MAX_BODY_BYTES)) return next(bodyTooLarge());
   next();
 };
+
+/** CARDAUTH_AGENT_PORTS as the pages' scripts read it (`from-to`), or '' for CARDAUTH_AGENT_URL alone. */
+const agentPorts = (config: ServerConfig) => (config.CARDAUTH_AGENT_PORTS ? `${config.CARDAUTH_AGENT_PORTS.from}-${config.CARDAUTH_AGENT_PORTS.to}` : '');
 
 /** Everything the app needs; only entry points construct Redis and the stores. */
 export interface AppDeps {
@@ -93,7 +102,7 @@ export interface AppDeps {
     findByLogin(login: string): Promise<LoginAccount | null>;
     recordLogin: AccountStore['recordLogin'];
   };
-  cards: { get(uid: string): Promise<{ accountId: string; status: CardStatus } | null>; activeForAccount(accountId: string): Promise<unknown[]> };
+  cards: { get(uid: string): Promise<{ accountId: string; status: CardStatus; label: string } | null>; activeForAccount(accountId: string): Promise<unknown[]> };
   /** Pending self-enrollments (CARDAUTH_SELF_ENROLLMENT). */
   enrollments: SelfEnrollDeps['enrollments'];
   agents: AgentLookup & AgentRoutesDeps['agents'] & Pick<AgentStore, 'seenAt' | 'countRefusal'>;
@@ -260,6 +269,10 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
     { 'Cache-Control': 'no-store' },
   );
   const setPageHeaders = securityHeaders({
+    // Not helmet's no-referrer: under it a browser sends `Origin: null` with a same-origin form
+    // POST (Fetch, "serialize a request origin"), which the Origin check refuses, so no workbench
+    // form could work. same-origin keeps the Referer and the Origin from every other site.
+    referrerPolicy: { policy: 'same-origin' },
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -406,15 +419,17 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
   if (deps.admin) {
     const requireLogin = createRequireLogin({ session, errorHandler });
     const stepUpSec = config.CARDAUTH_ADMIN_STEP_UP_SEC;
-    router.use(createAdminRoutes({ admin: deps.admin, accounts: deps.accounts, requireLogin, stepUpSec, now }));
-    router.use(createAdminPages({ admin: deps.admin, accounts: deps.accounts, requireAuditTrail: deps.admin.requireAuditTrail, requireLogin, stepUpSec, now, policy: config, presenceStatus, logger: deps.logger }));
+    const deskRead = createDeskRead({ verifyStatement, nonces: deps.nonces, workstationSeenAt, cards: deps.cards, accounts: deps.accounts, audit: deps.audit });
+    router.use(createAdminRoutes({ admin: deps.admin, accounts: deps.accounts, requireLogin, deskRead, stepUpSec, now }));
+    const desk = { agentUrl: config.CARDAUTH_AGENT_URL, agentPorts: agentPorts(config), origin: config.CARDAUTH_PUBLIC_ORIGIN };
+    router.use(createAdminPages({ admin: deps.admin, accounts: deps.accounts, requireAuditTrail: deps.admin.requireAuditTrail, requireLogin, stepUpSec, now, policy: config, presenceStatus, logger: deps.logger, desk }));
   }
   router.use(createPresenceStatusRoute({ status: presenceStatus, requireLogin: createRequireLogin({ session, errorHandler }) }));
   router.use(
     createPageRoutes({
       publicOrigin: config.CARDAUTH_PUBLIC_ORIGIN,
       agentUrl: config.CARDAUTH_AGENT_URL,
-      agentPorts: config.CARDAUTH_AGENT_PORTS ? `${config.CARDAUTH_AGENT_PORTS.from}-${config.CARDAUTH_AGENT_PORTS.to}` : '',
+      agentPorts: agentPorts(config),
       demo: config.CARDAUTH_DEMO,
       selfEnrollment: config.CARDAUTH_SELF_ENROLLMENT,
     }),

@@ -43,7 +43,8 @@ export interface StartServerDeps {
  * It connects Redis, builds the services and the app, and listens on
  * `CARDAUTH_HOST:CARDAUTH_PORT`, logging `{"event":"listening","url":…}`.
  * The policy it runs with is audited first (`policy.applied`; if Redis is
- * not reachable yet, when it is).
+ * not reachable yet, when it is); cards bound before the card index existed
+ * are put into it in the background (CardStore.indexExisting).
  *
  * It waits up to `redisWaitMs` for Redis, then listens anyway: until Redis is
  * back, `/readyz` answers 503 and logins fail closed with 503, while the
@@ -99,6 +100,16 @@ export async function startServer(deps: StartServerDeps): Promise<RunningServer>
       },
     );
   if (!(await recordPolicy())) redis.once('ready', () => void recordPolicy());
+  // Cards bound before the card index existed (an upgrade) go into it once, in the background.
+  const indexCards = (): Promise<void> =>
+    services.cards.indexExisting().then(
+      (added) => (added > 0 ? logger.info('card_index_built', { added }) : undefined),
+      (err: unknown) => {
+        logger.error('card_index_unbuilt', { err: errorMessage(err), note: 'built when Redis is ready again' });
+        redis.once('ready', () => void indexCards());
+      },
+    );
+  void indexCards();
   const extraRoutes = deps.extraRoutes ?? [];
   let parts: ReturnType<typeof createAppParts>;
   let checkpoints: ReturnType<typeof createCheckpointJob> | undefined;

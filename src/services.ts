@@ -4,6 +4,7 @@ import { createAccountAdmin } from './admin/accounts';
 import { createIpLockAdmin } from './admin/ip-lock';
 import { createLockoutView } from './admin/lockouts';
 import { createAgentAdmin } from './admin/agents';
+import { createCardImport } from './admin/card-import';
 import { createCardAdmin } from './admin/cards';
 import { requireAuditTrail } from './admin/record-change';
 import { createEnrollmentAdmin } from './admin/enrollments';
@@ -120,6 +121,7 @@ export function createServices(deps: { redis: Redis; config: ServerConfig; clock
     admin: {
       accounts: createAccountAdmin({ ...stores, audit }),
       cards: createCardAdmin({ ...stores, audit }),
+      cardImport: createCardImport({ ...stores, audit }),
       agents: createAgentAdmin({ ...stores, audit }),
       sessions: createSessionAdmin({ ...stores, audit }),
       enrollments: createEnrollmentAdmin({ ...stores, audit }),

@@ -17,6 +17,9 @@ import { recordChange, type ChangedBy } from './record-change';
  */
 export function createAgentAdmin(s: Pick<Stores, 'agents' | 'sessions' | 'audit'>) {
   return {
+    /** Every agent, oldest first (a read any admin role may make). */
+    list: (): Promise<Agent[]> => s.agents.list(),
+
     /** Registers an agent from its public key (pending); audited as `agent.registered`. */
     async register(by: ChangedBy, args: Pick<NewAgent, 'name' | 'publicJwk'>): Promise<Agent> {
       await authorize(s.audit, by, 'agent.registered');

@@ -24,6 +24,9 @@ export type CsvLine =
 /** Largest file `card import` reads (about 150,000 lines of a typical length). */
 export const CARD_CSV_MAX_BYTES = 8 * 1024 * 1024;
 
+/** Largest page form carrying such a file (urlencoded: percent-encoding at most triples a byte). */
+export const CARD_CSV_FORM_MAX_BYTES = 3 * CARD_CSV_MAX_BYTES;
+
 const Row = z.object({
   login: z.string().transform(check((v) => (normaliseLogin(v), v.trim()))),
   uid: z.string().transform(check((v) => normaliseUid(v))),

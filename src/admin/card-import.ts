@@ -131,3 +131,5 @@ export function createCardImport(s: Pick<Stores, 'accounts' | 'cards' | 'audit'>
     return report;
   };
 }
+
+export type CardImport = ReturnType<typeof createCardImport>;

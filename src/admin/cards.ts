@@ -1,8 +1,8 @@
 import type { Uid } from '../contract/uid';
 import type { Stores } from '../services';
-import type { Account } from '../store/accounts';
+import { foldLogin, type Account } from '../store/accounts';
 import { CardauthError } from '../errors';
-import type { CardBinding, RevokeReason } from '../store/cards';
+import type { CardBinding, CardListQuery, RevokeReason } from '../store/cards';
 import { accountByLogin } from './accounts';
 import { endSessionsOf } from './end-sessions';
 import { authorize, targetOf } from './permissions';
@@ -54,6 +54,29 @@ export function createCardAdmin(s: Pick<Stores, 'accounts' | 'cards' | 'sessions
   }
 
   return {
+    /**
+     * One page of cards with their owners' login and name, by login then UID (the store's
+     * index: a page, never a scan of every card); with `uid`, that one card if it matches the
+     * rest of the query. A read any admin role may make (the API and the pages let only them in).
+     */
+    async list(q: CardListQuery & { uid?: Uid | undefined }): Promise<{ cards: CardRow[]; cursor: string | null }> {
+      let page: { cards: CardBinding[]; cursor: string | null };
+      if (q.uid === undefined) page = await s.cards.list(q);
+      else {
+        const b = await s.cards.get(q.uid);
+        page = { cards: b && (q.status === undefined || b.status === q.status) ? [b] : [], cursor: null };
+      }
+      const ids = [...new Set(page.cards.map((c) => c.accountId))];
+      // Only what a list shows (never the password hash).
+      const owners = new Map(
+        (await Promise.all(ids.map((id) => s.accounts.get(id)))).flatMap((a) => (a ? [[a.id, { id: a.id, login: a.login, displayName: a.displayName, roles: a.roles, status: a.status }] as const] : [])),
+      );
+      const rows = page.cards.map((binding) => ({ binding, owner: owners.get(binding.accountId) ?? null }));
+      // A UID asked for by login too: only if its owner's login starts with it (folded alike).
+      const login = q.uid !== undefined && q.login ? foldLogin(q.login) : '';
+      return { cards: login ? rows.filter((r) => r.owner && foldLogin(r.owner.login).startsWith(login)) : rows, cursor: page.cursor };
+    },
+
     /**
      * Clears the card's failed password attempts (its lock, if any: the card scope of the
      * lockout); audited as `card.unlocked` with the card's account, the count and the time the
@@ -155,6 +178,12 @@ export function createCardAdmin(s: Pick<Stores, 'accounts' | 'cards' | 'sessions
 }
 
 export type CardAdmin = ReturnType<typeof createCardAdmin>;
+
+/** A card as the officer's list shows it: the binding and its owner (null: the account is gone). */
+export interface CardRow {
+  binding: CardBinding;
+  owner: Pick<Account, 'id' | 'login' | 'displayName' | 'roles' | 'status'> | null;
+}
 
 /** What an officer gives for a card being bound (bind, replace). */
 export interface NewCard {

@@ -89,6 +89,11 @@ export const AUDIT_EVENTS = {
     meaning:
       'Cards were bound from a CSV file (`card import`), all or nothing: the file name, its SHA-256 and the counts; one `card.bound` follows per card bound, with `details.import` the same SHA-256. A dry run, or a file with a bad line, binds nothing and is not recorded.',
   },
+  'card.desk_read': {
+    meaning:
+      "An officer read a card at their own desk reader on the workbench's cards page (`POST /admin/api/cards/desk-read`), to bind it: the UID (`cardUid`) and, when it is bound, its owner (`subject`). No login and no card step: the statement is checked as at the login (an approved agent seen at the officer's IP, the nonce of the officer's session, once); a refusal names why, as `card.presented` does.",
+    reasons: ['uid_random', 'uid_malformed', 'uid_length', 'bad_statement', 'bad_signature', 'statement_expired', 'wrong_audience', 'replayed_nonce', 'agent_unknown', 'agent_not_approved', 'workstation_mismatch'],
+  },
   'card.reissued': { meaning: 'A revoked card UID was bound again, deliberately, with a reason (to the same or another account).' },
   'card.tapout': {
     meaning:

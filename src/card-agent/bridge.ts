@@ -38,7 +38,12 @@ export interface BridgeDeps {
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const hostName = (host: string | undefined) => (host ?? '').replace(/:\d+$/, '').toLowerCase();
 
-const StatementRequest = z.strictObject({ nonce: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/), aud: z.string().max(256) });
+const StatementRequest = z.strictObject({
+  nonce: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/),
+  aud: z.string().max(256),
+  /** `desk_read`: the workbench reads a card to bind it, at the officer's open session (TapBroker.nextTap `desk`). */
+  purpose: z.literal('desk_read').optional(),
+});
 
 /**
  * The loopback bridge between the login page and the card agent. Bind it to
@@ -48,7 +53,7 @@ const StatementRequest = z.strictObject({ nonce: z.string().regex(/^[A-Za-z0-9_-
  * including Chromium's Private Network Access header.
  *
  * - `GET /v1/status`: readers, card present, agent id, approved — no UID;
- * - `POST /v1/statement {nonce, aud}`: long-polls for a tap, answers
+ * - `POST /v1/statement {nonce, aud, purpose?}`: long-polls for a tap, answers
  *   `{statement}`, 408 `tap_timeout`, 422 `card_unreadable`, or 409
  *   `superseded` when a newer request came (one waits at a time);
  * - `GET /v1/events`: Server-Sent Events `reader`, `card`, `removed` — no UID.
@@ -90,12 +95,12 @@ export function createBridge(deps: BridgeDeps): Express {
   app.post('/v1/statement', async (req, res) => {
     const parsed = StatementRequest.safeParse(req.body ?? {});
     if (!parsed.success) throw new CardauthError('bad_request', `invalid field: ${parsed.error.issues[0]?.path.join('.') || 'body'}`);
-    const { nonce, aud } = parsed.data;
+    const { nonce, aud, purpose } = parsed.data;
     if (aud !== req.get('origin')) throw new CardauthError('bad_request', 'aud must be the origin of the page asking');
     deps.canSign?.();
     const gone = new AbortController();
     res.on('close', () => gone.abort()); // the page closed or navigated away: give up the wait
-    const tap = await deps.broker.nextTap(deps.waitMs, gone.signal);
+    const tap = await deps.broker.nextTap(deps.waitMs, gone.signal, { desk: purpose === 'desk_read' });
     const statement = await deps.sign({ aud, nonce, uid: tap.uid, reader: tap.reader });
     // From pcscd reporting the card to a signed statement (the bench reads this; no UID).
     deps.logger.info('statement_signed', {

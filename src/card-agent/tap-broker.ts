@@ -38,6 +38,8 @@ export interface TapBrokerOptions {
 }
 
 interface Waiter {
+  /** A desk read (see {@link TapBroker.nextTap}): its card opens no session here and leaves the active one be. */
+  desk: boolean;
   resolve(tap: Tap): void;
   /** Withdraws the request: stops its timer and rejects it. */
   reject(err: Error): void;
@@ -99,7 +101,12 @@ export class TapBroker extends EventEmitter {
       return;
     }
     // Another card: the active one's session is left behind, whoever gets this tap (a waiting
-    // request, which may not be the clinician's own page, or the next one).
+    // request, which may not be the clinician's own page, or the next one); but not for a desk
+    // read, where the officer, still at their open session, reads a card to bind it.
+    if (active && this.waiter?.desk) {
+      this.handTo(tap);
+      return;
+    }
     if (active) {
       this.active = undefined;
       this.emit('tapout', { uid: active.uid, reader: active.reader, signal: 'switch' satisfies TapoutSignal });
@@ -147,7 +154,7 @@ export class TapBroker extends EventEmitter {
     if (!waiter) return false;
     this.waiter = undefined;
     clearTimeout(waiter.timer);
-    if (!tap.inadmissible) this.active = tap;
+    if (!tap.inadmissible && !waiter.desk) this.active = tap;
     waiter.resolve(tap);
     return true;
   }
@@ -165,17 +172,21 @@ export class TapBroker extends EventEmitter {
    * next to come. `signal` withdraws the request (the page went away), so a
    * closed tab never takes the next clinician's tap. A request still waiting
    * from before fails with `superseded`: only the newest one waits.
+   * `desk`: a desk read (the workbench reads a card to bind it): the card it
+   * gets does not become the active one and is no switch away from it; only
+   * a tap to come counts (nothing held, not a card lying on a contact reader).
    */
-  nextTap(timeoutMs: number, signal?: AbortSignal): Promise<Tap> {
+  nextTap(timeoutMs: number, signal?: AbortSignal, opts: { desk?: boolean } = {}): Promise<Tap> {
+    const desk = opts.desk === true;
     this.waiter?.reject(new CardauthError('superseded', 'another statement request (another window or program) took the card reader'));
     const now = this.opts.clock.now();
-    const held = this.held;
-    this.held = undefined;
+    const held = desk ? undefined : this.held;
+    if (!desk) this.held = undefined;
     if (held && this.stillHeld(held, now)) {
       if (!held.inadmissible) this.active = held;
       return Promise.resolve(held);
     }
-    const present = this.opts.presentCard();
+    const present = desk ? undefined : this.opts.presentCard();
     if (present && this.opts.isContactReader(present.reader)) {
       this.active = present;
       return Promise.resolve(present);
@@ -189,6 +200,7 @@ export class TapBroker extends EventEmitter {
       };
       const onAbort = () => withdraw(new CardauthError('tap_timeout', 'the request was withdrawn'));
       const waiter: Waiter = {
+        desk,
         resolve: (tap) => {
           signal?.removeEventListener('abort', onAbort);
           resolve(tap);

@@ -1,48 +1,12 @@
 import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { createAgentAdmin } from '../admin/agents';
+import { agentView, type AgentView } from '../admin/views';
 import { isCardauthError } from '../errors';
-import { validatePublicJwk, type Agent } from '../store/agents';
+import { validatePublicJwk } from '../store/agents';
 import { agentIdPositional, checkValues, flag, requiredString, textArg, UsageError } from './args';
 import { cliActor, type Command } from './command';
-import { endedPhrase, isoTime, printList, type Column } from './output';
-
-/** An agent as the CLI shows it (the public key itself only by its fingerprint). */
-export interface AgentView {
-  id: string;
-  name: string;
-  status: string;
-  alg: string;
-  fingerprint: string;
-  createdAt: string | undefined;
-  approvedBy: string | null;
-  approvedAt: string | null;
-  revokedBy: string | null;
-  revokedAt: string | null;
-  suspendedAt: string | null;
-}
-
-/**
- * An agent for `agent list`, times as ISO strings.
- *
- * @example
- * (await agents.list()).map(agentView)
- */
-export function agentView(a: Agent): AgentView {
-  return {
-    id: a.id,
-    name: a.name,
-    status: a.status,
-    alg: a.alg,
-    fingerprint: a.fingerprint,
-    createdAt: isoTime(a.createdAt),
-    approvedBy: a.approvedBy ?? null,
-    approvedAt: isoTime(a.approvedAt) ?? null,
-    revokedBy: a.revokedBy ?? null,
-    revokedAt: isoTime(a.revokedAt) ?? null,
-    suspendedAt: isoTime(a.suspendedAt) ?? null,
-  };
-}
+import { endedPhrase, printList, type Column } from './output';
 
 const COLUMNS: Column<AgentView>[] = [
   { heading: 'ID', cell: (a) => a.id },

@@ -5,6 +5,7 @@ import { accountByLogin } from '../admin/accounts';
 import { CARD_CSV_MAX_BYTES } from '../admin/card-csv';
 import { createCardImport, type ImportLine, type ImportReport } from '../admin/card-import';
 import { createCardAdmin } from '../admin/cards';
+import { cardView, type CardView } from '../admin/views';
 import type { Uid } from '../contract/uid';
 import { REVOKE_REASONS, type CardBinding } from '../store/cards';
 import { checkValues, flag, loginArg, revokeReasonArg, textArg, timeArg, uidArg, UsageError } from './args';
@@ -12,46 +13,6 @@ import { cliActor, type Command } from './command';
 import type { CliServices } from './services';
 import { endedPhrase, isoTime, printList, table, terminalSafeJson, type Column } from './output';
 
-/** A binding as the CLI shows it. */
-export interface CardView {
-  uid: string;
-  accountId: string;
-  status: string;
-  label: string;
-  boundAt: string | undefined;
-  boundBy: string;
-  revokedAt: string | null;
-  revokedBy: string | null;
-  revokeReason: string | null;
-  reissueReason: string | null;
-  expiresAt: string | null;
-  replaces: string | null;
-  replacedBy: string | null;
-}
-
-/**
- * A binding for `card list`, times as ISO strings.
- *
- * @example
- * (await cards.listForAccount(id)).map(cardView)
- */
-export function cardView(b: CardBinding): CardView {
-  return {
-    uid: b.uid,
-    accountId: b.accountId,
-    status: b.status,
-    label: b.label,
-    boundAt: isoTime(b.boundAt),
-    boundBy: b.boundBy,
-    revokedAt: isoTime(b.revokedAt) ?? null,
-    revokedBy: b.revokedBy ?? null,
-    revokeReason: b.revokeReason ?? null,
-    reissueReason: b.reissueReason ?? null,
-    expiresAt: isoTime(b.expiresAt) ?? null,
-    replaces: b.replaces ?? null,
-    replacedBy: b.replacedBy ?? null,
-  };
-}
 
 const COLUMNS: Column<CardView>[] = [
   { heading: 'UID', cell: (c) => c.uid },

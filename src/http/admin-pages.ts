@@ -1,13 +1,17 @@
 import { Router } from 'express';
 import type { AccountAdmin } from '../admin/accounts';
 import type { AgentAdmin } from '../admin/agents';
+import type { CardImport } from '../admin/card-import';
 import type { CardAdmin } from '../admin/cards';
+import type { EnrollmentAdmin } from '../admin/enrollments';
 import type { IpLockAdmin } from '../admin/ip-lock';
 import type { LockoutView } from '../admin/lockouts';
 import type { PolicyConfig } from '../admin/policy';
 import type { SessionAdmin } from '../admin/sessions';
 import type { PresenceStatus } from '../presence/status';
 import { createAccountsPage } from './admin-pages/accounts';
+import { createAgentsPage } from './admin-pages/agents';
+import { createCardsPage, type DeskAgent } from './admin-pages/cards';
 import { createAdminPageKit, type AdminPage, type AdminPageKitDeps } from './admin-pages/kit';
 import { createLockoutsPage } from './admin-pages/lockouts';
 import { createPolicyPage } from './admin-pages/policy';
@@ -19,11 +23,15 @@ export interface AdminPagesDeps extends AdminPageKitDeps {
   admin: {
     accounts: AccountAdmin;
     sessions: SessionAdmin;
-    cards: Pick<CardAdmin, 'unlock'>;
-    agents: Pick<AgentAdmin, 'unsuspend'>;
+    cards: CardAdmin;
+    cardImport: CardImport;
+    enrollments: EnrollmentAdmin;
+    agents: AgentAdmin;
     ipLocks: Pick<IpLockAdmin, 'unlock'>;
     lockouts: LockoutView;
   };
+  /** Where the cards page finds the officer's own card agent (as the login page does). */
+  desk: DeskAgent;
   /** The config the policy page shows. */
   policy: PolicyConfig;
   /** The presence feed's status (the СКУД page), as `GET /admin/api/presence` answers it. */
@@ -37,13 +45,15 @@ export interface AdminPagesDeps extends AdminPageKitDeps {
  * more entry in `pages`.
  *
  * @example
- * router.use(createAdminPages({ requireLogin, accounts, requireAuditTrail, stepUpSec, now, admin, policy: config }));
+ * router.use(createAdminPages({ requireLogin, accounts, requireAuditTrail, stepUpSec, now, admin, policy: config, desk }));
  */
 export function createAdminPages(deps: AdminPagesDeps): Router {
   const kit = createAdminPageKit(deps);
   const router = Router();
   const pages: Array<{ page: AdminPage; router: Router }> = [
     createAccountsPage(kit, deps.admin.accounts),
+    createCardsPage(kit, deps.admin, deps.desk),
+    createAgentsPage(kit, deps.admin.agents),
     createSessionsPage(kit, deps.admin.sessions),
     createLockoutsPage(kit, deps.admin),
     createPolicyPage(kit, deps.policy),

@@ -13,7 +13,7 @@ import { defineScript, pairsToRecord, printable, randomHex } from './script';
  *
  * Redis layout:
  * - `agent:<id>`: hash, one agent. Fields as in {@link Agent}, with
- *   `publicJwk` as JSON.
+ *   `publicJwk` as JSON, and `enrolledFrom` the client IP of its enrollment.
  * - `agent:by-fp`: hash, JWK thumbprint → agent id. One key registers once,
  *   even after it is revoked (a revoked key may be compromised).
  * - `agent:<id>:ips`: sorted set, the client IPs its workstation was seen at
@@ -57,6 +57,8 @@ export interface Agent {
   revokedBy?: string;
   revokedAt?: number;
   suspendedAt?: number;
+  /** The client IP it enrolled from (none for a key an officer registered by hand). */
+  enrolledFrom?: string;
 }
 
 /** 32 bytes, base64url without padding. */
@@ -245,6 +247,7 @@ function toAgent(h: Record<string, string>): Agent | null {
   if (h.revokedBy) agent.revokedBy = h.revokedBy;
   if (h.revokedAt) agent.revokedAt = Number(h.revokedAt);
   if (h.suspendedAt) agent.suspendedAt = Number(h.suspendedAt);
+  if (h.enrolledFrom) agent.enrolledFrom = h.enrolledFrom;
   return agent;
 }
 
@@ -349,9 +352,9 @@ export function createAgentStore(deps: AgentStoreDeps): AgentStore {
         const id = `ag_${randomHex(randomBytes, 8)}`;
         const [status, existing] = await register(
           [agentKey(id), FP_INDEX, seenKey(id)],
-          [ip, createdAt, fingerprint, id, 'id', id, 'name', name, 'publicJwk', JSON.stringify(jwk), 'alg', alg, 'fingerprint', fingerprint, 'status', 'pending', 'createdAt', createdAt],
+          [ip, createdAt, fingerprint, id, 'id', id, 'name', name, 'publicJwk', JSON.stringify(jwk), 'alg', alg, 'fingerprint', fingerprint, 'status', 'pending', 'createdAt', createdAt, ...(ip ? ['enrolledFrom', ip] : [])],
         );
-        if (status === 'ok') return { id, name, publicJwk: jwk, alg, fingerprint, status: 'pending', createdAt };
+        if (status === 'ok') return { id, name, publicJwk: jwk, alg, fingerprint, status: 'pending', createdAt, ...(ip ? { enrolledFrom: ip } : {}) };
         if (status === 'agent_state') {
           const prior = input.resumePending ? await get(String(existing)) : null;
           if (prior && prior.status === 'pending' && prior.name === name) return { ...prior, resumed: true };

@@ -3,7 +3,7 @@ import type { Clock } from '../clock';
 import { CardauthError, guard } from '../errors';
 import { normaliseUid, type Uid } from '../contract/uid';
 import { accountKey, isAccountId } from './accounts';
-import { accountCardsKey, cardKey, toBinding, WRITE_BINDING, type CardBinding } from './cards';
+import { accountCardsKey, CARD_INDEX, cardKey, toBinding, WRITE_BINDING, type CardBinding } from './cards';
 import { defineScript, pairsToRecord, printable } from './script';
 
 /**
@@ -108,7 +108,7 @@ redis.call('ZADD', KEYS[7], ARGV[8], ARGV[1])
 return {'ok', unpack(fields)}
 `;
 
-// KEYS: card:pend:<uid>, card:pend:acct:<acc>, card:<uid>, acct:<acc>, card:acct:<acc>, card:pend
+// KEYS: card:pend:<uid>, card:pend:acct:<acc>, card:<uid>, acct:<acc>, card:acct:<acc>, card:pend, card:ix
 // ARGV: uid, expected acc, now, by, label, max
 const APPROVE = `${WRITE_BINDING}${DROP}
 local acc = redis.call('HGET', KEYS[1], 'accountId')
@@ -126,6 +126,7 @@ end
 if active >= tonumber(ARGV[6]) then return {'card_limit'} end
 local pending = redis.call('HGETALL', KEYS[1])
 drop(KEYS[1], KEYS[2], KEYS[6], ARGV[1])
+redis.call('ZADD', KEYS[7], 0, ixMember(KEYS[4], ARGV[1]))
 local fields = writeBinding(KEYS[3], KEYS[5], ARGV[1], acc, ARGV[5], ARGV[3], ARGV[4], '', '', {})
 return {'ok', pending, fields}
 `;
@@ -191,7 +192,7 @@ export function createEnrollmentStore(deps: {
   const { redis, clock } = deps;
   if (!Number.isInteger(deps.pendingDays) || deps.pendingDays < 1) throw new TypeError('pendingDays must be a positive integer');
   const requestScript = defineScript(redis, 'cardauthEnrollRequest', 7, REQUEST);
-  const approveScript = defineScript(redis, 'cardauthEnrollApprove', 6, APPROVE);
+  const approveScript = defineScript(redis, 'cardauthEnrollApprove', 7, APPROVE);
   const rejectScript = defineScript(redis, 'cardauthEnrollReject', 3, REJECT);
   const pending = (h: Record<string, string>) => toPending(h, clock.now());
   const holder = async (uid: Uid) => (await guard(redis.hget(pendKey(uid), 'accountId'))) ?? '';
@@ -244,7 +245,7 @@ export function createEnrollmentStore(deps: {
         const acc = await holder(uid);
         if (!acc || !isAccountId(acc)) throw notFound();
         const [status, p, fields] = await approveScript(
-          [pendKey(uid), pendAccountKey(acc), cardKey(uid), accountKey(acc), accountCardsKey(acc), PEND_LIST],
+          [pendKey(uid), pendAccountKey(acc), cardKey(uid), accountKey(acc), accountCardsKey(acc), PEND_LIST, CARD_INDEX],
           [uid, acc, clock.now(), by, label, deps.maxActivePerAccount],
         );
         if (status === 'ok') return { pending: toPending(pairsToRecord(p as unknown[]), -1) as PendingEnrollment, binding: toBinding(pairsToRecord(fields as unknown[]), clock.now()) as CardBinding };

@@ -2,7 +2,7 @@ import type Redis from 'ioredis';
 import type { Clock } from '../clock';
 import { CardauthError, guard } from '../errors';
 import { normaliseUid, type Uid } from '../contract/uid';
-import { accountKey, isAccountId } from './accounts';
+import { accountKey, foldLogin, isAccountId } from './accounts';
 import { defineScript, pairsToRecord, printable } from './script';
 
 /**
@@ -17,8 +17,13 @@ import { defineScript, pairsToRecord, printable } from './script';
  *   currently bound to that account. It counts active cards for the limit.
  *   When a revoked UID is re-issued to another account it moves here from
  *   the old account's hash; its history is in the audit log.
+ * - `card:ix`: sorted set (every score 0, ordered by member), every bound
+ *   card as `<owner's normalised login>\0<UID>`: the officers' list, paged and
+ *   filtered by a login prefix with ZRANGEBYLEX, never a scan of every card.
+ *   `card:ix:revoked` holds the revoked ones the same way. Both are kept in
+ *   step by the write scripts (logins never change; a re-issued UID moves).
  * - reads `acct:<accountId>` (the account store's hash) to check the account
- *   exists.
+ *   exists, and its `loginKey` for the index.
  *
  * Both writes are single Lua scripts that touch only the keys they are
  * given. The binding's current account is read first to name the old
@@ -149,18 +154,70 @@ export interface CardStore {
   listForAccount(accountId: string): Promise<CardBinding[]>;
   /** The account's active cards, oldest binding first. */
   activeForAccount(accountId: string): Promise<CardBinding[]>;
+  /**
+   * Every card, by its owner's login then UID, a page at a time from the index
+   * (never a scan of every card): those whose owner's login starts with
+   * `login` (folded as logins are), in `status` (as read now: `expired` too).
+   * A page reads at most {@link LIST_READ_MAX} entries of the index, so a rare
+   * status can give a short page that still has a `cursor`; null: the end.
+   */
+  list(query: CardListQuery): Promise<{ cards: CardBinding[]; cursor: string | null }>;
+  /**
+   * Puts the cards bound before the index existed (a server upgraded) into it, once: SCANs the
+   * `card:<UID>` keys and adds each with a script that re-reads its owner, then marks
+   * `card:ix:built`, after which it does nothing. Safe alongside writes and on several nodes at
+   * once (the write scripts keep the index; this only adds what is missing). Answers how many
+   * cards it added (0 once marked).
+   */
+  indexExisting(): Promise<number>;
 }
+
+/** What {@link CardStore.list} takes. */
+export interface CardListQuery {
+  login?: string | undefined;
+  status?: CardStatus | undefined;
+  /** Where the previous page ended, as it answered it. */
+  cursor?: string | undefined;
+  limit: number;
+}
+
+/** Index entries one page of {@link CardStore.list} reads at most. */
+export const LIST_READ_MAX = 2000;
 
 /** The key of a UID's binding. */
 export const cardKey = (uid: string) => `card:${uid}`;
 /** The key of an account's card index. */
 export const accountCardsKey = (accountId: string) => `card:acct:${accountId}`;
+/** The officers' list of every card (see the layout above); a binding written elsewhere adds to it with {@link INDEX_LUA}. */
+export const CARD_INDEX = 'card:ix';
+const INDEX = CARD_INDEX;
+const REVOKED_INDEX = 'card:ix:revoked';
+const INDEX_BUILT = 'card:ix:built';
+/** A card's own key (not `card:acct:…`, not the index): `card:` and 4, 7 or 10 bytes of hex. */
+const CARD_KEY = /^card:(?:[0-9A-F]{8}|[0-9A-F]{14}|[0-9A-F]{20})$/;
 const MAX_RETRIES = 8;
+
+// The index member of a card (see the layout above): its owner's normalised login, a NUL, its UID.
+export const INDEX_LUA = `
+local function ixMember(acctKey, uid)
+  return (redis.call('HGET', acctKey, 'loginKey') or '') .. '\\0' .. uid
+end
+`;
+
+// KEYS: card:<uid>, acct:<acc>, card:ix, card:ix:revoked. ARGV: uid, its account as read before.
+const INDEX_ONE = `${INDEX_LUA}
+local h = redis.call('HMGET', KEYS[1], 'accountId', 'status')
+if h[1] ~= ARGV[2] then return {'retry'} end
+local m = ixMember(KEYS[2], ARGV[1])
+redis.call('ZADD', KEYS[3], 0, m)
+if h[2] == 'revoked' then redis.call('ZADD', KEYS[4], 0, m) end
+return {'ok'}
+`;
 
 // Writes a new active binding over the card's hash and marks it active in the account's index;
 // answers its fields. reissueReason and expiresAt are '' when not set; `extra` is more field pairs.
 // Shared with the approval of a self-enrollment (card-enrollments.ts).
-export const WRITE_BINDING = `
+export const WRITE_BINDING = `${INDEX_LUA}
 local function writeBinding(cardKey, indexKey, uid, acc, label, now, by, reissueReason, expiresAt, extra)
   local fields = {'uid', uid, 'accountId', acc, 'label', label, 'status', 'active', 'boundAt', now, 'boundBy', by}
   for _, v in ipairs(extra) do fields[#fields + 1] = v end
@@ -179,7 +236,7 @@ local function writeBinding(cardKey, indexKey, uid, acc, label, now, by, reissue
 end
 `;
 
-// KEYS: card:<uid>, acct:<acc>, card:acct:<acc>, card:acct:<previous acc or acc>
+// KEYS: card:<uid>, acct:<acc>, card:acct:<acc>, card:acct:<previous acc or acc>, acct:<previous acc or acc>, card:ix, card:ix:revoked
 // ARGV: uid, acc, expected previous acc ('' if unbound), label, now, by, reissueReason ('' if none), max, expiresAt ('' if none)
 const BIND = `${WRITE_BINDING}
 local current = redis.call('HGET', KEYS[1], 'accountId') or ''
@@ -196,21 +253,28 @@ for i = 2, #index, 2 do
 end
 if active >= tonumber(ARGV[8]) then return {'card_limit'} end
 if reissue and current ~= ARGV[2] then redis.call('HDEL', KEYS[4], ARGV[1]) end
+if reissue then
+  local old = ixMember(KEYS[5], ARGV[1])
+  redis.call('ZREM', KEYS[6], old)
+  redis.call('ZREM', KEYS[7], old)
+end
+redis.call('ZADD', KEYS[6], 0, ixMember(KEYS[2], ARGV[1]))
 local fields = writeBinding(KEYS[1], KEYS[3], ARGV[1], ARGV[2], ARGV[4], ARGV[5], ARGV[6], reissue and ARGV[7] or '', ARGV[9], {})
 return {'ok', unpack(fields)}
 `;
 
-// KEYS: card:<uid>, card:acct:<acc>. ARGV: uid, expected acc, now, by, reason
-const REVOKE = `
+// KEYS: card:<uid>, card:acct:<acc>, acct:<acc>, card:ix:revoked. ARGV: uid, expected acc, now, by, reason
+const REVOKE = `${INDEX_LUA}
 local current = redis.call('HGET', KEYS[1], 'accountId') or ''
 if current ~= ARGV[2] then return {'retry'} end
 if redis.call('HGET', KEYS[1], 'status') ~= 'active' then return {'card_not_found'} end
 redis.call('HSET', KEYS[1], 'status', 'revoked', 'revokedAt', ARGV[3], 'revokedBy', ARGV[4], 'revokeReason', ARGV[5])
 redis.call('HSET', KEYS[2], ARGV[1], 'revoked')
+redis.call('ZADD', KEYS[4], 0, ixMember(KEYS[3], ARGV[1]))
 return {'ok', unpack(redis.call('HGETALL', KEYS[1]))}
 `;
 
-// KEYS: card:<old>, card:<new>, acct:<acc>, card:acct:<acc>, card:acct:<previous acc of new, or acc>
+// KEYS: card:<old>, card:<new>, acct:<acc>, card:acct:<acc>, card:acct:<previous acc of new, or acc>, acct:<previous acc of new, or acc>, card:ix, card:ix:revoked
 // ARGV: old uid, new uid, acc, expected previous acc of new ('' if unbound), label, now, by, reissueReason ('' if none), expiresAt ('' if none)
 const REPLACE = `${WRITE_BINDING}
 if (redis.call('HGET', KEYS[1], 'accountId') or '') ~= ARGV[3] then return {'retry'} end
@@ -223,13 +287,20 @@ if status == 'active' then return {'card_bound'} end
 local reissue = status == 'revoked'
 if reissue and ARGV[8] == '' then return {'card_revoked'} end
 if reissue and current ~= ARGV[3] then redis.call('HDEL', KEYS[5], ARGV[2]) end
+if reissue then
+  local prior = ixMember(KEYS[6], ARGV[2])
+  redis.call('ZREM', KEYS[7], prior)
+  redis.call('ZREM', KEYS[8], prior)
+end
+redis.call('ZADD', KEYS[7], 0, ixMember(KEYS[3], ARGV[2]))
 redis.call('HSET', KEYS[1], 'status', 'revoked', 'revokedAt', ARGV[6], 'revokedBy', ARGV[7], 'revokeReason', 'replaced', 'replacedBy', ARGV[2])
 redis.call('HSET', KEYS[4], ARGV[1], 'revoked')
+redis.call('ZADD', KEYS[8], 0, ixMember(KEYS[3], ARGV[1]))
 local fields = writeBinding(KEYS[2], KEYS[4], ARGV[2], ARGV[3], ARGV[5], ARGV[6], ARGV[7], reissue and ARGV[8] or '', ARGV[9], {'replaces', ARGV[1]})
 return {'ok', redis.call('HGETALL', KEYS[1]), fields}
 `;
 
-// KEYS: card:<uid> for each of n cards, then acct:<id> and card:acct:<id> for each of m accounts.
+// KEYS: card:<uid> for each of n cards, then acct:<id> and card:acct:<id> for each of m accounts, then card:ix.
 // ARGV: n, m, now, by, max, commit ('1' or '0'), then uid, account number (1..m), label for each card, then the m account ids.
 const BIND_MANY = `${WRITE_BINDING}
 local n, m = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -267,6 +338,7 @@ for i = 1, n do
   if fates[i] == 'bind' then
     local base = 6 + 3 * (i - 1)
     local j = tonumber(ARGV[base + 2])
+    redis.call('ZADD', KEYS[n + 2 * m + 1], 0, ixMember(KEYS[n + j], ARGV[base + 1]))
     writeBinding(KEYS[i], KEYS[n + m + j], ARGV[base + 1], ids[j], ARGV[base + 3], ARGV[3], ARGV[4], '', '', {})
   end
 end
@@ -315,9 +387,10 @@ export function createCardStore(deps: CardStoreDeps): CardStore {
   if (!Number.isInteger(maxActivePerAccount) || maxActivePerAccount < 1) {
     throw new TypeError('maxActivePerAccount must be a positive integer');
   }
-  const bind = defineScript(redis, 'cardauthCardBind', 4, BIND);
-  const revoke = defineScript(redis, 'cardauthCardRevoke', 2, REVOKE);
-  const replace = defineScript(redis, 'cardauthCardReplace', 5, REPLACE);
+  const bind = defineScript(redis, 'cardauthCardBind', 7, BIND);
+  const revoke = defineScript(redis, 'cardauthCardRevoke', 4, REVOKE);
+  const replace = defineScript(redis, 'cardauthCardReplace', 8, REPLACE);
+  const indexOne = defineScript(redis, 'cardauthCardIndexOne', 4, INDEX_ONE);
   // As many keys as it is given cards and accounts: the key count is the first argument.
   redis.defineCommand('cardauthCardBindMany', { lua: BIND_MANY });
   const bindMany = (redis as unknown as Record<string, (args: (string | number)[]) => Promise<unknown>>).cardauthCardBindMany as (args: (string | number)[]) => Promise<unknown>;
@@ -376,14 +449,84 @@ export function createCardStore(deps: CardStoreDeps): CardStore {
     }
   };
 
+  /** A cursor as {@link CardStore.list} answers it: the last index entry read, base64url. */
+  const toCursor = (member: string) => Buffer.from(member).toString('base64url');
+  const fromCursor = (cursor: string): Buffer => {
+    const member = Buffer.from(cursor, 'base64url');
+    if (member.length === 0 || member.length > 512 || toCursor(member.toString()) !== cursor || !member.includes(0)) {
+      throw new CardauthError('bad_request', 'cursor: not one this list answered');
+    }
+    return member;
+  };
+
+  async function list(q: CardListQuery): Promise<{ cards: CardBinding[]; cursor: string | null }> {
+    if (!Number.isInteger(q.limit) || q.limit < 1) throw new TypeError('list: limit must be a positive integer');
+    const prefix = q.login ? Buffer.from(foldLogin(q.login)) : Buffer.alloc(0);
+    // Lexicographic bounds over bytes: from the prefix (or past the cursor) to the prefix followed by 0xFF,
+    // which no UTF-8 text contains, so every login that starts with the prefix is below it.
+    let min = q.cursor ? Buffer.concat([Buffer.from('('), fromCursor(q.cursor)]) : prefix.length ? Buffer.concat([Buffer.from('['), prefix]) : Buffer.from('-');
+    const max = prefix.length ? Buffer.concat([Buffer.from('('), prefix, Buffer.from([0xff])]) : Buffer.from('+');
+    const key = q.status === 'revoked' ? REVOKED_INDEX : INDEX;
+    const out: CardBinding[] = [];
+    let read = 0;
+    while (read < LIST_READ_MAX) {
+      const wave = Math.min(Math.max(q.limit - out.length, 50), LIST_READ_MAX - read);
+      const members = await guard(redis.zrangebylexBuffer(key, min, max, 'LIMIT', 0, wave));
+      read += members.length;
+      const pipeline = redis.pipeline();
+      for (const m of members) pipeline.hgetall(cardKey(m.subarray(m.indexOf(0) + 1).toString()));
+      const replies = members.length ? ((await guard(pipeline.exec())) ?? []) : [];
+      for (let i = 0; i < replies.length; i++) {
+        const [err, h] = replies[i] as [Error | null, unknown];
+        if (err) throw new CardauthError('unavailable', 'store unavailable', { cause: err });
+        const b = binding(h as Record<string, string>);
+        if (b && (q.status === undefined || b.status === q.status)) out.push(b);
+        if (out.length === q.limit) {
+          const last = members[i] as Buffer;
+          const more = i < members.length - 1 || (await guard(redis.zrangebylexBuffer(key, Buffer.concat([Buffer.from('('), last]), max, 'LIMIT', 0, 1))).length > 0;
+          return { cards: out, cursor: more ? toCursor(last.toString()) : null };
+        }
+      }
+      if (members.length < wave) return { cards: out, cursor: null };
+      min = Buffer.concat([Buffer.from('('), members[members.length - 1] as Buffer]);
+    }
+    return { cards: out, cursor: toCursor(min.subarray(1).toString()) };
+  }
+
+  async function indexExisting(): Promise<number> {
+    if ((await guard(redis.exists(INDEX_BUILT))) === 1) return 0;
+    let added = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await guard(redis.scan(cursor, 'MATCH', 'card:*', 'COUNT', 1000));
+      cursor = next;
+      const uids = keys.filter((k) => CARD_KEY.test(k)).map((k) => k.slice('card:'.length));
+      const done = await Promise.all(
+        uids.map(async (uid) => {
+          // A card that moved between the read and the script (a re-issue) is indexed by that write itself.
+          const accountId = await currentAccount(uid as Uid);
+          if (!isAccountId(accountId)) return false;
+          const [status] = await indexOne([cardKey(uid), accountKey(accountId), INDEX, REVOKED_INDEX], [uid, accountId]);
+          return status === 'ok';
+        }),
+      );
+      added += done.filter(Boolean).length;
+    } while (cursor !== '0');
+    await guard(redis.set(INDEX_BUILT, '1'));
+    return added;
+  }
+
   return {
+    list,
+    indexExisting,
+
     async bind(input) {
       const n = newBinding(input);
       if (!isAccountId(input.accountId)) throw new CardauthError('account_not_found', 'no such account');
       for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
         const previous = await currentAccount(n.uid);
         const [status, ...rest] = await bind(
-          [cardKey(n.uid), accountKey(input.accountId), accountCardsKey(input.accountId), accountCardsKey(previous || input.accountId)],
+          [cardKey(n.uid), accountKey(input.accountId), accountCardsKey(input.accountId), accountCardsKey(previous || input.accountId), accountKey(previous || input.accountId), INDEX, REVOKED_INDEX],
           [n.uid, input.accountId, previous, n.label, clock.now(), n.by, n.reissueReason, maxActivePerAccount, n.expiresAt],
         );
         if (status === 'ok') return binding(pairsToRecord(rest)) as CardBinding;
@@ -400,7 +543,7 @@ export function createCardStore(deps: CardStoreDeps): CardStore {
         const [accountId, previous] = await Promise.all([currentAccount(oldUid), currentAccount(n.uid)]);
         if (!accountId) throw refusal('card_not_found');
         const [status, old, fresh] = await replace(
-          [cardKey(oldUid), cardKey(n.uid), accountKey(accountId), accountCardsKey(accountId), accountCardsKey(previous || accountId)],
+          [cardKey(oldUid), cardKey(n.uid), accountKey(accountId), accountCardsKey(accountId), accountCardsKey(previous || accountId), accountKey(previous || accountId), INDEX, REVOKED_INDEX],
           [oldUid, n.uid, accountId, previous, n.label, clock.now(), n.by, n.reissueReason, n.expiresAt],
         );
         if (status === 'ok') {
@@ -422,7 +565,7 @@ export function createCardStore(deps: CardStoreDeps): CardStore {
         if (!number.has(c.accountId)) number.set(c.accountId, accountIds.push(c.accountId));
         cardArgs.push(normaliseUid(c.uid), number.get(c.accountId) as number, printable(c.label, 'label', 64, { allowEmpty: true }));
       }
-      const keys = [...list.map((c) => cardKey(c.uid)), ...accountIds.map(accountKey), ...accountIds.map(accountCardsKey)];
+      const keys = [...list.map((c) => cardKey(c.uid)), ...accountIds.map(accountKey), ...accountIds.map(accountCardsKey), INDEX];
       // One array, which ioredis flattens: tens of thousands of spread arguments would overflow the stack.
       const args = [keys.length, ...keys, list.length, accountIds.length, clock.now(), by, maxActivePerAccount, opts.commit ? '1' : '0', ...cardArgs, ...accountIds];
       const reply = await guard(bindMany.call(redis, args));
@@ -440,7 +583,7 @@ export function createCardStore(deps: CardStoreDeps): CardStore {
       for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
         const accountId = await currentAccount(uid);
         if (!accountId) throw new CardauthError('card_not_found', 'no active binding for this card');
-        const [status, ...rest] = await revoke([cardKey(uid), accountCardsKey(accountId)], [uid, accountId, clock.now(), by, input.reason]);
+        const [status, ...rest] = await revoke([cardKey(uid), accountCardsKey(accountId), accountKey(accountId), REVOKED_INDEX], [uid, accountId, clock.now(), by, input.reason]);
         if (status === 'ok') return binding(pairsToRecord(rest)) as CardBinding;
         if (status === 'card_not_found') throw new CardauthError('card_not_found', 'no active binding for this card');
         if (status !== 'retry') throw new CardauthError('unavailable', `unexpected revoke reply: ${String(status)}`);

@@ -168,5 +168,9 @@ describe('security headers', () => {
     expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN');
     expect(res.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+    // A browser sends a same-origin form POST (the workbench's) with its Origin only under a policy
+    // other than no-referrer; the Origin check needs it. No other site gets a Referer.
+    expect(res.headers.get('referrer-policy')).toBe('same-origin');
+    expect((await srv.client().get('/admin/sessions')).headers.get('referrer-policy')).toBe('same-origin');
   });
 });

@@ -178,6 +178,23 @@ describe('agent bridge', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('a desk read (purpose desk_read) gets the next card signed, with no switch tap-out of the active card; another purpose is 400', async () => {
+    const login = ask('D'.repeat(43));
+    setTimeout(() => source.emit('card', { uid: '04222222222222', reader: 'R', at: Date.now() }), 20);
+    expect((await login).status).toBe(200);
+    const before = sent.length;
+    const body = (purpose: string) => JSON.stringify({ nonce: 'E'.repeat(43), aud: PAGE, purpose });
+    const desk = req('/v1/statement', { method: 'POST', headers: { 'content-type': 'application/json' }, body: body('desk_read') });
+    setTimeout(() => source.emit('card', { uid: '04333333333333', reader: 'R', at: Date.now() }), 50);
+    const res = await desk;
+    expect(res.status).toBe(200);
+    const { payload } = await jwtVerify(((await res.json()) as { statement: string }).statement, agentKey, { algorithms: ['EdDSA'], audience: PAGE, typ: 'cardauth-card+jwt' });
+    expect(payload).toMatchObject({ uid: '04333333333333', nonce: 'E'.repeat(43) });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sent.slice(before)).toEqual([]);
+    expect((await req('/v1/statement', { method: 'POST', headers: { 'content-type': 'application/json' }, body: body('login') })).status).toBe(400);
+  });
+
   it('sends a signed tap-out to the server when the active card is tapped again', async () => {
     const pending = ask('T'.repeat(43));
     setTimeout(() => source.emit('card', { uid: '04111111111111', reader: 'R', at: Date.now() }), 20);

@@ -47,6 +47,29 @@ describe('tap broker', () => {
     ]);
   });
 
+  it('a desk read: another card at the open session goes to it with no switch tap-out and does not become the active card; the active card tapped is still a tap-out', async () => {
+    const { broker, tapouts, tap } = setup();
+    const login = broker.nextTap(1000);
+    broker.onCard(tap('04A1'));
+    await login;
+    const desk = broker.nextTap(1000, undefined, { desk: true });
+    broker.onCard(tap('04B2'));
+    expect(await outcome(desk)).toBe('04B2');
+    expect(tapouts).toEqual([]);
+    // 04A1 is still the active card: tapped again, it is its tap-out (not a switch from 04B2).
+    broker.onCard(tap('04A1'));
+    expect(tapouts).toEqual([{ uid: '04A1', reader: 'R1', signal: 'tap' }]);
+  });
+
+  it('a desk read takes only a tap to come: not a held tap, not a card lying on a contact reader (which stay for the login)', async () => {
+    const { broker, tap, clock } = setup(true, { uid: '04C3', reader: 'R1', at: 1_000_000 });
+    broker.onCard(tap('04B2')); // held
+    const desk = broker.nextTap(50, undefined, { desk: true });
+    clock.advance(1);
+    expect(await outcome(desk)).toBe('tap_timeout');
+    await expect(broker.nextTap(1000)).resolves.toMatchObject({ uid: '04B2' });
+  });
+
   it("another card at an open session: tap-out (switch) for the open one, and the new tap is held for the next login", async () => {
     const { broker, tapouts, tap } = setup();
     const p = broker.nextTap(1000);

@@ -7,7 +7,7 @@ import { verifyAuditChain } from '../../src/audit/verify';
 import { writeSigningJwks } from '../../src/oidc/keys';
 import { lastAudit } from '../helpers/audit';
 import { freePort, startRedis, type TestRedis } from '../helpers/redis';
-import { cliEnv, spawnCli } from './support';
+import { cliEnv, runCli, spawnCli } from './support';
 
 const SECRET = 'serve-test-session-secret-0123456789abcdef';
 
@@ -104,6 +104,25 @@ describe('cardauth serve', () => {
     expect(running.logs.map((l) => l.event)).toEqual(['listening', 'stopping', 'stopped']);
     expect(running.logs[1]).toMatchObject({ signal: 'SIGTERM' });
     expect(running.stderr()).toBe('');
+  });
+
+  it('puts the cards bound before the card index existed (an upgrade) into it, once, in the background', async () => {
+    const own = await startRedis();
+    try {
+      const cli = cliEnv({ REDIS_URL: own.url });
+      expect((await runCli(['account', 'create', '--login', 'petrova', '--name', 'Петрова', '--role', 'clinician', '--password-stdin'], { env: cli, stdin: 'Пароль-Петровой-2026\n' })).code).toBe(0);
+      expect((await runCli(['card', 'bind', '--login', 'petrova', '--uid', '04A22BB25C6180'], { env: cli })).code).toBe(0);
+      const client = own.client();
+      await client.del('card:ix'); // as a server before the index left it
+      running = serve(await envFor(own.url));
+      expect(await running.event('card_index_built')).toMatchObject({ level: 'info', added: 1 });
+      expect(await client.zrange('card:ix', '0', '-1')).toEqual(['petrova\u0000' + '04A22BB25C6180']);
+      expect(await client.exists('card:ix:built')).toBe(1);
+      client.disconnect();
+    } finally {
+      running?.child.kill('SIGKILL');
+      await own.stop();
+    }
   });
 
   it('SIGINT stops it too', async () => {

@@ -221,6 +221,10 @@ describe('agent store', () => {
     expect(await agents.seenAt(a.id, '192.0.2.11')).toBe(true);
     const b = await agents.register({ name: 'other', publicJwk: jwkOf('p256') });
     expect(await agents.seenAt(b.id, '192.0.2.10')).toBe(false); // per agent, and none without an ip
+    // Where it enrolled from stays with it, for the officer who approves it (the workbench's agents page).
+    expect(a.enrolledFrom).toBe('192.0.2.10');
+    expect((await agents2.get(a.id))?.enrolledFrom).toBe('192.0.2.10');
+    expect(Object.fromEntries((await agents2.list()).map((x) => [x.id, x.enrolledFrom]))).toEqual({ [a.id]: '192.0.2.10', [b.id]: undefined });
   });
 
   it('seen IPs: one not seen for 90 days no longer counts, until the workstation is seen at it again', async () => {

@@ -2,6 +2,7 @@ import type Redis from 'ioredis';
 import { startRedis, type TestRedis } from '../helpers/redis';
 import { createAccountStore, type AccountStore } from '../../src/store/accounts';
 import { createCardStore, REVOKE_REASONS, type CardStore } from '../../src/store/cards';
+import { sentCommands } from '../helpers/redis-trips';
 import { codeOf, frozenClock, outcomes, PHC, unreachableRedis } from './support';
 
 describe('card store', () => {
@@ -321,6 +322,94 @@ describe('card store', () => {
       expect(two).toEqual({ won: 1, codes: ['card_not_found'] });
       expect(await cards.activeForAccount(acc)).toHaveLength(1);
     }
+  });
+
+  describe('list: the index kept by every write script', () => {
+    const named = async (login: string) => (await accounts.create({ login, displayName: 'Врач', roles: ['clinician'], passwordHash: PHC })).id;
+    const all = async (q: Omit<Parameters<CardStore['list']>[0], 'limit'> & { limit?: number }) => {
+      const out: Array<[string, string]> = [];
+      let cursor: string | undefined;
+      do {
+        const page = await cards2.list({ limit: 2, ...q, ...(cursor ? { cursor } : {}) });
+        out.push(...page.cards.map((c): [string, string] => [c.uid, c.status]));
+        cursor = page.cursor ?? undefined;
+      } while (cursor);
+      return out;
+    };
+
+    it('pages every card by login then UID, filtered by a login prefix (folded, Cyrillic too) and by status as read now', async () => {
+      const [iv, ivs, pe] = [await named('Иванова'), await named('ИВАНОВ-С'), await named('petrov')];
+      await cards.bind({ uid: '04000000000003', accountId: iv, by: officer });
+      await cards.bind({ uid: '04000000000001', accountId: iv, by: officer, expiresAt: clock.now() + 1000 });
+      await cards.bind({ uid: '04000000000002', accountId: ivs, by: officer });
+      await cards.bind({ uid: '04000000000004', accountId: pe, by: officer });
+      await cards.revoke({ uid: '04000000000002', reason: 'lost', by: officer });
+      clock.advance(1000);
+      // By bytes: Latin before Cyrillic, and ivanov-s before ivanova ('-' < 'а').
+      expect(await all({})).toEqual([['04000000000004', 'active'], ['04000000000002', 'revoked'], ['04000000000001', 'expired'], ['04000000000003', 'active']]);
+      expect(await all({ login: 'ИВАН' })).toEqual([['04000000000002', 'revoked'], ['04000000000001', 'expired'], ['04000000000003', 'active']]);
+      expect(await all({ login: 'иванова' })).toEqual([['04000000000001', 'expired'], ['04000000000003', 'active']]);
+      expect(await all({ login: 'иванова', status: 'active' })).toEqual([['04000000000003', 'active']]);
+      expect(await all({ status: 'revoked' })).toEqual([['04000000000002', 'revoked']]);
+      expect(await all({ status: 'expired' })).toEqual([['04000000000001', 'expired']]);
+      expect(await all({ login: 'nobody' })).toEqual([]);
+      expect((await cards.list({ limit: 4 })).cursor).toBeNull();
+      expect(await codeOf(cards.list({ limit: 2, cursor: 'bm90LWEtY3Vyc29y' }))).toBe('bad_request');
+    });
+
+    it('a re-issue moves the card to its new owner, a replace and an import are listed, and the revoked index follows', async () => {
+      const [a, b] = [await named('aaa'), await named('bbb')];
+      await cards.bind({ uid: '04000000000011', accountId: a, by: officer });
+      await cards.revoke({ uid: '04000000000011', reason: 'left', by: officer });
+      expect(await all({ status: 'revoked' })).toEqual([['04000000000011', 'revoked']]);
+      await cards.bind({ uid: '04000000000011', accountId: b, by: officer, reissueReason: 'передана' });
+      expect(await all({ login: 'aaa' })).toEqual([]);
+      expect(await all({ login: 'bbb' })).toEqual([['04000000000011', 'active']]);
+      expect(await all({ status: 'revoked' })).toEqual([]);
+      await cards.replace({ oldUid: '04000000000011', uid: '04000000000012', by: officer });
+      await cards.bindMany([{ uid: '04000000000013' as never, accountId: a, label: '' }], { by: officer, commit: true });
+      expect(await all({})).toEqual([['04000000000013', 'active'], ['04000000000011', 'revoked'], ['04000000000012', 'active']]);
+      expect(await all({ status: 'revoked' })).toEqual([['04000000000011', 'revoked']]);
+      expect(await node1.zcard('card:ix')).toBe(3);
+    });
+
+    it('indexExisting: cards bound before the index existed (an upgrade) are put into it once, then it is marked and does nothing', async () => {
+      const [a, b] = [await named('old-a'), await named('old-b')];
+      await cards.bind({ uid: '04000000000021', accountId: a, by: officer });
+      await cards.bind({ uid: '04000000000022', accountId: b, by: officer });
+      await cards.revoke({ uid: '04000000000022', reason: 'left', by: officer });
+      await node1.del('card:ix', 'card:ix:revoked'); // as a server before the index left them
+      expect(await all({})).toEqual([]);
+      expect(await cards2.indexExisting()).toBe(2);
+      expect(await all({})).toEqual([['04000000000021', 'active'], ['04000000000022', 'revoked']]);
+      expect(await all({ status: 'revoked' })).toEqual([['04000000000022', 'revoked']]);
+      expect(await node1.zcard('card:ix')).toBe(2);
+      await node1.del('card:ix');
+      expect(await cards.indexExisting()).toBe(0); // marked: once only
+    });
+
+    it('stays a page at a time with 40,000 cards: a page reads about its own entries, not every card', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 1000; i++) ids.push(await named(`врач-${String(i).padStart(4, '0')}`));
+      const many = createCardStore({ redis: node1, clock, maxActivePerAccount: 100 });
+      for (let k = 0; k < 40; k++) {
+        const batch = ids.map((accountId, i) => ({ uid: `04${(k * 1000 + i + 1).toString(16).toUpperCase().padStart(12, '0')}` as never, accountId, label: '' }));
+        await many.bindMany(batch, { by: officer, commit: true });
+      }
+      expect(await node1.zcard('card:ix')).toBe(40_000);
+      let page: Awaited<ReturnType<CardStore['list']>> | undefined;
+      const sent = await sentCommands(node2, async () => {
+        page = await cards2.list({ limit: 50, login: 'врач-0123' });
+      });
+      expect(page!.cards).toHaveLength(40);
+      expect(page!.cards.every((c) => c.accountId === ids[123])).toBe(true);
+      expect(page!.cursor).toBeNull();
+      expect(sent.names.filter((n) => n === 'hgetall')).toHaveLength(40);
+      const first = await cards2.list({ limit: 50 });
+      expect([first.cards.length, first.cursor === null]).toEqual([50, false]);
+      const second = await cards2.list({ limit: 50, cursor: first.cursor! });
+      expect(second.cards[0]!.uid).not.toBe(first.cards[49]!.uid);
+    });
   });
 
   it('error: unavailable when Redis cannot be reached', async () => {

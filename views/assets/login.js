@@ -84,26 +84,9 @@
     });
   }
 
-  // Terminal servers: one agent per user session, each on its own loopback port.
-  // Only this user's agent answers (the others refuse another user); remember it.
+  // This user's agent (views/assets/find-agent.js: on a terminal server, among the loopback ports).
   function findAgent() {
-    if (!agentPorts) return Promise.resolve(agentUrl);
-    var known = sessionStorage.getItem('cardauth.agentUrl');
-    if (known) return Promise.resolve(known);
-    var range = agentPorts.split('-').map(Number);
-    var probes = [];
-    for (var p = range[0]; p <= range[1]; p++) {
-      (function (url) {
-        probes.push(fetch(url + '/v1/status', { signal: AbortSignal.timeout(2000) }).then(function (r) {
-          if (!r.ok) throw new Error('not mine');
-          return url;
-        }));
-      })('http://127.0.0.1:' + p);
-    }
-    return Promise.any(probes).then(function (url) {
-      sessionStorage.setItem('cardauth.agentUrl', url);
-      return url;
-    });
+    return window.cardauthFindAgent.find(agentUrl, agentPorts);
   }
 
   function askAgent(nonce) {

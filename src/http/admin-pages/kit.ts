@@ -37,6 +37,8 @@ export interface Outcome {
    * it, never stored (not even in the session for a redirect), so it is shown exactly once.
    */
   secret?: string;
+  /** Shown with the result at once (200, no redirect, never stored), as a secret is: a CSV import's line-by-line report. */
+  report?: unknown;
 }
 
 /** What a page shows beside its own content: an action's result, or its error (with the status). */
@@ -79,9 +81,10 @@ export interface AdminPageKit {
   page(router: Router, page: AdminPage): void;
   /**
    * Mounts a form's POST at `path`, going back to `page` (or to the form's `back` field, a path
-   * under the page's: a filtered list, an account's own page).
+   * under the page's: a filtered list, an account's own page); `maxBytes`: a larger form than the
+   * usual 16 KB (a CSV import).
    */
-  action(router: Router, path: string, page: AdminPage, run: (req: Request, by: ChangedBy) => Promise<Outcome>): void;
+  action(router: Router, path: string, page: AdminPage, run: (req: Request, by: ChangedBy) => Promise<Outcome>, opts?: { maxBytes?: number }): void;
   /** The server's clock (ms). */
   now: () => number;
 }
@@ -113,7 +116,8 @@ export function createAdminPageKit(deps: AdminPageKitDeps): AdminPageKit {
     next(OFFICER_ROLES.some((r) => user.roles.includes(r)) ? undefined : new CardauthError('forbidden', 'this page is for security officers'));
   };
   const view: RequestHandler[] = [loggedIn, officer];
-  const form = express.urlencoded({ extended: false, limit: MAX_FORM_BYTES, parameterLimit: 100, type: 'application/x-www-form-urlencoded' });
+  const formOf = (limit: number) => express.urlencoded({ extended: false, limit, parameterLimit: 100, type: 'application/x-www-form-urlencoded' });
+  const form = formOf(MAX_FORM_BYTES);
   let nav: readonly AdminPage[] = [];
 
   /** The text for people of a refusal: `err_<code>` in the page's language, else the generic one. */
@@ -175,14 +179,14 @@ export function createAdminPageKit(deps: AdminPageKitDeps): AdminPageKit {
     page(router: Router, page: AdminPage) {
       router.get(page.path, ...view, async (req, res) => page.show(req, res, {}));
     },
-    action(router: Router, path: string, page: AdminPage, run: (req: Request, by: ChangedBy) => Promise<Outcome>) {
+    action(router: Router, path: string, page: AdminPage, run: (req: Request, by: ChangedBy) => Promise<Outcome>, opts: { maxBytes?: number } = {}) {
       /** The form's `back` when it is a same-origin path under the page's, else the page. */
       const backOf = (req: Request): string => {
         const back = safeRedirectPath((req.body as Record<string, unknown> | undefined)?.back, page.path);
         return back === page.path || back.startsWith(`${page.path}/`) || back.startsWith(`${page.path}?`) ? back : page.path;
       };
       const stepUp = requireRecentLogin({ maxAgeSec: deps.stepUpSec, now: deps.now, back: backOf });
-      router.post(path, ...view, form, requireCsrf, stepUp, async (req, res) => {
+      router.post(path, ...view, opts.maxBytes ? formOf(opts.maxBytes) : form, requireCsrf, stepUp, async (req, res) => {
         let outcome: Outcome;
         try {
           const by = await actingAs(deps.accounts, req);
@@ -192,7 +196,7 @@ export function createAdminPageKit(deps: AdminPageKitDeps): AdminPageKit {
           if (err instanceof CardauthError && err.status < 500) return page.show(req, res, { status: err.status, error: err });
           throw err;
         }
-        if (outcome.secret !== undefined) return page.show(req, res, { done: outcome });
+        if (outcome.secret !== undefined || outcome.report !== undefined) return page.show(req, res, { done: outcome });
         req.session.flash = { key: outcome.key, params: outcome.params ?? {} };
         res.redirect(303, backOf(req));
       });
