@@ -103,8 +103,10 @@ export function createSessionOpener(deps: SessionOpenerDeps) {
     if (!taken.ok && ctx.endSessions.length > 0) {
       const chosen = taken.live.filter((s) => ctx.endSessions.includes(sha256Hex(s.sessionId)));
       if (chosen.length > 0) {
+        // The records first: an end the audit could not record does not happen (it may show an
+        // end that then failed, never an end without its record).
+        await Promise.all(chosen.map((s) => deps.audit.append({ ...endedRecord(s, 'session_limit', factorOf(s)), reason: 'limit', actor: `acct:${account.id}` })));
         await deps.sessions.endIds(chosen.map((s) => s.sessionId));
-        for (const s of chosen) await deps.audit.append({ ...endedRecord(s, 'session_limit', factorOf(s)), reason: 'limit', actor: `acct:${account.id}` });
         taken = await deps.slots.take(slot);
       }
     }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { auditRecords, lastAudit } from '../helpers/audit';
+import { auditRecords, lastAudit, withAuditUnusable } from '../helpers/audit';
 import { manualClock, suiteServer, type TestAgent, type TestClient, type TestServer } from '../helpers/app';
 
 const PW = 'Пароль-Сеансов-2026!';
@@ -64,6 +64,16 @@ describe('per-role session limits: at the limit the login answers where the othe
     expect((await first.get('/auth/session')).status).toBe(401);
     const ended = (await auditRecords(srv.redis)).filter((r) => r.type === 'session.ended' && r.reason === 'limit');
     expect(ended.at(-1)).toMatchObject({ actor: expect.stringMatching(/^acct:/), subject: { login: a.login }, sessionIdHash: handleOf(first), cardUid: a.uid, details: { cause: 'session_limit' } });
+  });
+
+  it('with the audit trail unusable, the resend ends nothing and answers 503: no record, no end', async () => {
+    const a = await account();
+    const first = await loggedIn(a);
+    const c = srv.client();
+    expect((await srv.login(c, agent, a.uid, a.login, PW)).status).toBe(409);
+    const res = await withAuditUnusable(srv.redis, () => c.post('/auth/password', { login: a.login, password: PW, endSessions: [handleOf(first)] }));
+    expect(res.status).toBe(503);
+    expect((await first.get('/auth/session')).status).toBe(200);
   });
 
   it('the one-shot login takes the handles too; a wrong password with them ends nothing', async () => {
