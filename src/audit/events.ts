@@ -129,7 +129,7 @@ export const AUDIT_EVENTS = {
     reasons: ['bad_statement', 'bad_signature', 'statement_expired', 'wrong_audience', 'skud_unknown', 'replayed_jti', 'rate_limited'],
   },
   'account.presence_changed': { meaning: "An officer gated an account's logins by presence whatever its roles, or stopped (`skud account --gate on` or `off`): `details.before` and `details.after` (`on`, `off`)." },
-  'presence.reported': { meaning: 'One pass the access-control feed reported (`details`: `skudId`, `direction` entry or exit, `at`, `door`). `unknown_person`: its login names no account (not stored).', reasons: ['unknown_person'] },
+  'presence.reported': { meaning: 'One pass the access-control feed reported (`details`: `skudId`, `direction` entry or exit, `at`, `door`). `unknown_person`: its login names no account (not stored); `bad_time`: dated more than 5 minutes ahead of the server\'s clock or more than a day ago (not stored: a pass from the future would outrank the real ones after it).', reasons: ['unknown_person', 'bad_time'] },
   'presence.allowed': { meaning: 'A gated login (CARDAUTH_PRESENCE_ROLES) passed the presence gate: the person entered today and has not left. Reason `feed_silent`: the feed was silent and CARDAUTH_PRESENCE_ON_SILENT is `allow`.', reasons: ['feed_silent'] },
   'presence.denied': {
     meaning: 'A gated login was refused by the presence gate after both factors passed: `presence_absent` (no entry today), `presence_exited` (an exit after the entry), `feed_silent` (the feed silent, CARDAUTH_PRESENCE_ON_SILENT `deny`). `details`: the last pass and the feed\'s last statement.',

@@ -23,7 +23,7 @@ export interface SkudRoutesDeps {
  * 409 `skud_replayed`, a payload the adapter cannot read 400 `bad_request`; refusals spend the
  * client IP's junk budget (429 `rate_limited` over it) and are audited `skud.statement` once per
  * IP and minute, with a count; one that carried events is audited `skud.statement` success (a
- * heartbeat is not). Answers `{skudId, accepted, unknown, ended}`.
+ * heartbeat is not). Answers `{skudId, accepted, unknown, refused, ended}`.
  *
  * @example
  * beforeSession.use(createSkudRoutes({ feed, eventLimit, eventRefusals, audit }));

@@ -21,6 +21,8 @@ export interface FeedResult {
   accepted: number;
   /** Events whose login names no account (audited, not stored). */
   unknown: number;
+  /** Events dated more than {@link MAX_AHEAD_MS} ahead of the server's clock or more than {@link MAX_AGE_MS} ago (audited `bad_time`, not stored). */
+  refused: number;
   /** Sessions ended by exits. */
   ended: number;
 }
@@ -36,15 +38,27 @@ export interface FeedResult {
  * const feed = createPresenceFeed({ verify, adapter: genericJsonAdapter, accounts, presence, sessions, audit, now });
  * const { accepted, ended } = await feed(jws, requestSource(req));
  */
+/** A pass dated ahead of the server's clock by more than this is refused: it would hold the gate open (or shut) past the real passes after it. */
+export const MAX_AHEAD_MS = 5 * 60_000;
+/** A pass older than this says nothing about today. */
+export const MAX_AGE_MS = 24 * 3_600_000;
+
 export function createPresenceFeed(deps: PresenceFeedDeps) {
   return async function receive(jws: string, source: RequestSource): Promise<FeedResult> {
     const { skudId, payload } = await deps.verify(jws);
     const events = deps.adapter.events(payload);
     const passes: (AccountPass & { login: string; door: string })[] = [];
     let unknown = 0;
+    let refused = 0;
+    const now = deps.now();
     for (const e of events) {
-      const account = await deps.accounts.findByLogin(e.login);
       const details = { skudId, direction: e.direction, at: new Date(e.at).toISOString(), door: e.door };
+      if (e.at > now + MAX_AHEAD_MS || e.at < now - MAX_AGE_MS) {
+        refused++;
+        await deps.audit.append({ type: 'presence.reported', outcome: 'failure', reason: 'bad_time', subject: { login: e.login }, source, details });
+        continue;
+      }
+      const account = await deps.accounts.findByLogin(e.login);
       if (!account) {
         unknown++;
         await deps.audit.append({ type: 'presence.reported', outcome: 'failure', reason: 'unknown_person', subject: { login: e.login }, source, details });
@@ -52,7 +66,7 @@ export function createPresenceFeed(deps: PresenceFeedDeps) {
       }
       passes.push({ accountId: account.id, login: account.login, direction: e.direction, at: e.at, door: e.door });
     }
-    await deps.presence.record(skudId, passes, deps.now(), events.length);
+    await deps.presence.record(skudId, passes, now, events.length);
     let ended = 0;
     const exited = new Set<string>();
     for (const p of passes) {
@@ -73,7 +87,7 @@ export function createPresenceFeed(deps: PresenceFeedDeps) {
         await deps.audit.append({ type: 'session.ended', outcome: 'success', reason: 'presence_exit', subject: { accountId: s.accountId, login: s.login }, sessionId: s.sessionId, details: { skudId } });
       }
     }
-    return { skudId, accepted: passes.length, unknown, ended };
+    return { skudId, accepted: passes.length, unknown, refused, ended };
   };
 }
 

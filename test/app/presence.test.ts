@@ -118,6 +118,19 @@ describe('presence gate on (CARDAUTH_PRESENCE_ROLES=clinician, silent feed denie
     expect(await lastAudit(srv.redis, 'skud.statement')).toMatchObject({ outcome: 'success', details: { accepted: 1, ended: 1 } });
   });
 
+  it('a pass dated ahead of the clock is refused (bad_time), so it cannot outrank the real exit after it', async () => {
+    await srv.account('medsestra', PASSWORD, '04F6F6F6F6F6F6');
+    await send(srv, await statement(srv, skud, [{ login: 'medsestra', direction: 'entry', time: moscow('08:00:00') }]));
+    const c = srv.client();
+    expect((await srv.login(c, agent, '04F6F6F6F6F6F6', 'medsestra', PASSWORD)).status).toBe(200);
+    const ahead = await send(srv, await statement(srv, skud, [{ login: 'medsestra', direction: 'entry', time: moscow('18:00:00') }]));
+    expect(ahead.json).toMatchObject({ accepted: 0, refused: 1 });
+    expect(await lastAudit(srv.redis, 'presence.reported')).toMatchObject({ outcome: 'failure', reason: 'bad_time', subject: { login: 'medsestra' } });
+    const exit = await send(srv, await statement(srv, skud, [{ login: 'medsestra', direction: 'exit', time: moscow('08:30:00') }]));
+    expect(exit.json).toMatchObject({ accepted: 1, ended: 1 });
+    expect((await c.get('/auth/session')).status).toBe(401);
+  });
+
   it('a heartbeat (no events) keeps the feed alive without an audit record', async () => {
     const before = (await auditRecords(srv.redis, 'skud.statement')).length;
     expect((await send(srv, await statement(srv, skud, []))).json).toMatchObject({ accepted: 0, unknown: 0 });
