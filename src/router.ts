@@ -1,3 +1,4 @@
+import { DESK_STATEMENT_TYP } from './contract/agent-statements';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import expressSession from 'express-session';
 import type Redis from 'ioredis';
@@ -419,7 +420,8 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
   if (deps.admin) {
     const requireLogin = createRequireLogin({ session, errorHandler });
     const stepUpSec = config.CARDAUTH_ADMIN_STEP_UP_SEC;
-    const deskRead = createDeskRead({ verifyStatement, nonces: deps.nonces, workstationSeenAt, cards: deps.cards, accounts: deps.accounts, audit: deps.audit });
+    // Only a desk read's own type: a login statement is not a desk read, nor the other way round.
+    const deskRead = createDeskRead({ verifyStatement: createStatementVerifier(verifyAgentJws, DESK_STATEMENT_TYP), nonces: deps.nonces, workstationSeenAt, cards: deps.cards, accounts: deps.accounts, audit: deps.audit });
     router.use(createAdminRoutes({ admin: deps.admin, accounts: deps.accounts, requireLogin, deskRead, stepUpSec, now }));
     const desk = { agentUrl: config.CARDAUTH_AGENT_URL, agentPorts: agentPorts(config), origin: config.CARDAUTH_PUBLIC_ORIGIN };
     router.use(createAdminPages({ admin: deps.admin, accounts: deps.accounts, requireAuditTrail: deps.admin.requireAuditTrail, requireLogin, stepUpSec, now, policy: config, presenceStatus, logger: deps.logger, desk }));

@@ -21,7 +21,7 @@ export interface BridgeDeps {
   waitMs: number;
   broker: TapBroker;
   /** Signs a card statement for this tap (docs/card-statement.md). */
-  sign: (claims: { aud: string; nonce: string; uid: string; reader: string }) => Promise<string>;
+  sign: (claims: { aud: string; nonce: string; uid: string; reader: string; desk?: boolean }) => Promise<string>;
   /** Throws (e.g. `unavailable`: not enrolled) when no statement could be signed, so a page is refused before it waits for a tap. */
   canSign?: () => void;
   status: () => Promise<AgentStatus>;
@@ -101,7 +101,7 @@ export function createBridge(deps: BridgeDeps): Express {
     const gone = new AbortController();
     res.on('close', () => gone.abort()); // the page closed or navigated away: give up the wait
     const tap = await deps.broker.nextTap(deps.waitMs, gone.signal, { desk: purpose === 'desk_read' });
-    const statement = await deps.sign({ aud, nonce, uid: tap.uid, reader: tap.reader });
+    const statement = await deps.sign({ aud, nonce, uid: tap.uid, reader: tap.reader, ...(purpose === 'desk_read' ? { desk: true } : {}) });
     // From pcscd reporting the card to a signed statement (the bench reads this; no UID).
     deps.logger.info('statement_signed', {
       reader: tap.reader,

@@ -4,7 +4,7 @@ import { SignJWT } from 'jose';
 // which a CommonJS host under `module: node16` type-checks too.
 import type { CryptoKey, KeyObject } from 'jose' with { 'resolution-mode': 'import' };
 import type { Clock } from '../clock';
-import { EVENT_TYP, STATEMENT_TYP, TAPOUT_EVT, type StatementAlg, type TapoutSignal } from '../contract/agent-statements';
+import { DESK_STATEMENT_TYP, EVENT_TYP, STATEMENT_TYP, TAPOUT_EVT, type StatementAlg, type TapoutSignal } from '../contract/agent-statements';
 
 export interface StatementSigningKey {
   agentId: string;
@@ -19,6 +19,8 @@ export interface StatementClaims {
   reader: string;
   /** Lifetime in seconds; the contract allows at most 30. */
   lifetimeSec?: number;
+  /** A desk read (`typ` DESK_STATEMENT_TYP): the officer binds the card; it cannot log anyone in. */
+  desk?: boolean;
 }
 
 /** Signs an agent JWS of type `typ`: `iss` = `kid` = the agent id, `aud`, `iat`, `exp` (≤ 30 s), a fresh `jti`. */
@@ -44,7 +46,7 @@ function signAgentJwt(key: StatementSigningKey, typ: string, payload: Record<str
  * const jws = await signStatement(key, { aud: 'https://mis.example.ru', nonce, uid: '04A22BB25C6180', reader: 'ACR122U 00 00' }, systemClock);
  */
 export async function signStatement(key: StatementSigningKey, claims: StatementClaims, clock: Clock): Promise<string> {
-  return signAgentJwt(key, STATEMENT_TYP, { nonce: claims.nonce, uid: claims.uid, reader: claims.reader }, claims.aud, claims.lifetimeSec ?? 30, clock);
+  return signAgentJwt(key, claims.desk ? DESK_STATEMENT_TYP : STATEMENT_TYP, { nonce: claims.nonce, uid: claims.uid, reader: claims.reader }, claims.aud, claims.lifetimeSec ?? 30, clock);
 }
 
 /**

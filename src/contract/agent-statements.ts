@@ -15,7 +15,13 @@ export type StatementAlg = (typeof STATEMENT_ALGS)[number];
 
 /** `typ` of a card statement: one card read bound to one login nonce. */
 export const STATEMENT_TYP = 'cardauth-card+jwt';
-/** The claims a card statement carries besides `iss`, `aud`, `iat`, `exp` and `jti`. */
+/**
+ * `typ` of a desk read: a card read at a security officer's desk reader to bind it (the cards
+ * page, `POST /admin/api/cards/desk-read`). Same claims as a card statement; never a login: the
+ * card step takes only STATEMENT_TYP, and the desk read only this.
+ */
+export const DESK_STATEMENT_TYP = 'cardauth-desk+jwt';
+/** The claims a card statement (or a desk read) carries besides `iss`, `aud`, `iat`, `exp` and `jti`. */
 export const STATEMENT_CLAIMS = ['nonce', 'uid', 'reader'] as const;
 
 /** `typ` of an event statement (docs/card-statement.md, "Events"). */

@@ -1,4 +1,4 @@
-import { STATEMENT_CLAIMS, STATEMENT_TYP } from '../contract/agent-statements';
+import { STATEMENT_CLAIMS, STATEMENT_TYP, type DESK_STATEMENT_TYP } from '../contract/agent-statements';
 import { isCardauthError } from '../errors';
 import { normaliseUid, type Uid } from '../contract/uid';
 import { CardRejectedError, claimString, type AgentJwsVerifier } from './agent-jws';
@@ -39,9 +39,12 @@ export function uidClaim(uid: unknown, detail: { agentId: string; reader?: strin
  * const verify = createStatementVerifier(createAgentJwsVerifier({ agents, clock, audience, maxLifetimeSec: 30, skewSec: 5 }));
  * const st = await verify(jws); // throws CardRejectedError
  */
-export function createStatementVerifier(verifyAgentJws: AgentJwsVerifier): (jws: string, after?: Promise<unknown>) => Promise<CardStatement> {
+export function createStatementVerifier(
+  verifyAgentJws: AgentJwsVerifier,
+  typ: typeof STATEMENT_TYP | typeof DESK_STATEMENT_TYP = STATEMENT_TYP,
+): (jws: string, after?: Promise<unknown>) => Promise<CardStatement> {
   return async (jws, after) => {
-    const { agent, payload } = await verifyAgentJws(jws, STATEMENT_TYP, STATEMENT_CLAIMS, after);
+    const { agent, payload } = await verifyAgentJws(jws, typ, STATEMENT_CLAIMS, after);
     const { nonce, uid, reader } = payload;
     const detail = { agentId: agent.id, ...(claimString(reader, 128) ? { reader } : {}) };
     if (!claimString(nonce, 128) || !claimString(reader, 128)) throw new CardRejectedError('bad_statement', detail);

@@ -178,7 +178,7 @@ describe('agent bridge', () => {
     expect(bad.status).toBe(400);
   });
 
-  it('a desk read (purpose desk_read) gets the next card signed, with no switch tap-out of the active card; another purpose is 400', async () => {
+  it('a desk read (purpose desk_read) gets the next card signed as a desk read (typ cardauth-desk+jwt, never a login), with no switch tap-out of the active card; another purpose is 400', async () => {
     const login = ask('D'.repeat(43));
     setTimeout(() => source.emit('card', { uid: '04222222222222', reader: 'R', at: Date.now() }), 20);
     expect((await login).status).toBe(200);
@@ -188,7 +188,7 @@ describe('agent bridge', () => {
     setTimeout(() => source.emit('card', { uid: '04333333333333', reader: 'R', at: Date.now() }), 50);
     const res = await desk;
     expect(res.status).toBe(200);
-    const { payload } = await jwtVerify(((await res.json()) as { statement: string }).statement, agentKey, { algorithms: ['EdDSA'], audience: PAGE, typ: 'cardauth-card+jwt' });
+    const { payload } = await jwtVerify(((await res.json()) as { statement: string }).statement, agentKey, { algorithms: ['EdDSA'], audience: PAGE, typ: 'cardauth-desk+jwt' });
     expect(payload).toMatchObject({ uid: '04333333333333', nonce: 'E'.repeat(43) });
     await new Promise((r) => setTimeout(r, 100));
     expect(sent.slice(before)).toEqual([]);

@@ -94,7 +94,7 @@ export interface TestServer {
   /** Creates an account with a password and binds the given card. */
   account(login: string, password: string, uid?: string, roles?: string[]): Promise<{ id: string }>;
   /** Gets a nonce for the client's session and signs a statement for it. */
-  statementFor(client: TestClient, agent: TestAgent, uid: string, claims?: { aud?: string; lifetimeSec?: number; nonce?: string }, clock?: Clock): Promise<string>;
+  statementFor(client: TestClient, agent: TestAgent, uid: string, claims?: { aud?: string; lifetimeSec?: number; nonce?: string; desk?: boolean }, clock?: Clock): Promise<string>;
   /** Full login; returns the response of the password step. */
   login(client: TestClient, agent: TestAgent, uid: string, login: string, password: string): ReturnType<TestClient['post']>;
   close(): Promise<void>;
@@ -148,7 +148,7 @@ export async function startTestServer(redis: TestRedis, opts: { env?: Record<str
     },
     async statementFor(c, agent, uid, claims = {}, signClock = clock) {
       const nonce = claims.nonce ?? (await c.post('/auth/nonce')).json.nonce;
-      return signStatement(agent.key, { aud: claims.aud ?? config.CARDAUTH_PUBLIC_ORIGIN, nonce, uid, reader: 'Virtual PCD 00 00', ...(claims.lifetimeSec ? { lifetimeSec: claims.lifetimeSec } : {}) }, signClock);
+      return signStatement(agent.key, { aud: claims.aud ?? config.CARDAUTH_PUBLIC_ORIGIN, nonce, uid, reader: 'Virtual PCD 00 00', ...(claims.lifetimeSec ? { lifetimeSec: claims.lifetimeSec } : {}), ...(claims.desk ? { desk: true } : {}) }, signClock);
     },
     async login(c, agent, uid, login, password) {
       const statement = await ts.statementFor(c, agent, uid);

@@ -304,7 +304,7 @@ describe('workbench: the cards page and /admin/api/cards', () => {
     const officer = await logIn('security');
     const before = (await officer.get('/auth/session')).json;
     const free = uid();
-    const st = await srv.statementFor(officer, agent, free);
+    const st = await srv.statementFor(officer, agent, free, { desk: true });
     const r = await officer.post('/admin/api/cards/desk-read', { statement: st });
     expect([r.status, r.json]).toEqual([200, { uid: free, bound: null }]);
     expect(await lastAudit(srv.redis, 'card.desk_read')).toMatchObject({ outcome: 'success', actor: expect.stringMatching(/^acct:acc_/), cardUid: free, source: expect.objectContaining({ agentId: agent.id }) });
@@ -313,13 +313,13 @@ describe('workbench: the cards page and /admin/api/cards', () => {
     expect([replay.status, replay.json.error.code]).toEqual([401, 'card_rejected']);
     expect(await lastAudit(srv.redis, 'card.desk_read')).toMatchObject({ outcome: 'failure', reason: 'replayed_nonce' });
     // A bound card: whose it is.
-    const owned = await officer.post('/admin/api/cards/desk-read', { statement: await srv.statementFor(officer, agent, PEOPLE[0]![1]) });
+    const owned = await officer.post('/admin/api/cards/desk-read', { statement: await srv.statementFor(officer, agent, PEOPLE[0]![1], { desk: true }) });
     expect(owned.json).toEqual({ uid: PEOPLE[0]![1], bound: { login: 'ivanova', displayName: 'Д-р ivanova', status: 'active', label: '' } });
     // No login happened: the session is still the officer's, unlocked.
     expect((await officer.get('/auth/session')).json).toEqual(before);
     // A pending agent's statement is refused.
     const pending = await srv.agent({ approve: false });
-    const refused = await officer.post('/admin/api/cards/desk-read', { statement: await srv.statementFor(officer, pending, free) });
+    const refused = await officer.post('/admin/api/cards/desk-read', { statement: await srv.statementFor(officer, pending, free, { desk: true }) });
     expect([refused.status, refused.json.error.code]).toEqual([401, 'card_rejected']);
     expect(await lastAudit(srv.redis, 'card.desk_read')).toMatchObject({ outcome: 'failure', reason: 'agent_not_approved' });
     // An approved agent whose workstation was never seen at the officer's IP: a statement carried elsewhere.
@@ -327,14 +327,23 @@ describe('workbench: the cards page and /admin/api/cards', () => {
     const far = await srv.services.agents.register({ name: 'РМ-далеко', publicJwk: await exportJWK(publicKey) });
     await srv.services.agents.approve(far.id, 'os:test');
     const nonce = (await officer.post('/auth/nonce')).json.nonce as string;
-    const carried = await signStatement({ agentId: far.id, alg: 'EdDSA', privateKey }, { aud: srv.config.CARDAUTH_PUBLIC_ORIGIN, nonce, uid: free, reader: 'R' }, srv.clock);
+    const carried = await signStatement({ agentId: far.id, alg: 'EdDSA', privateKey }, { aud: srv.config.CARDAUTH_PUBLIC_ORIGIN, nonce, uid: free, reader: 'R', desk: true }, srv.clock);
     const mismatch = await officer.post('/admin/api/cards/desk-read', { statement: carried });
     expect([mismatch.status, mismatch.json.error.code]).toEqual([401, 'card_rejected']);
     expect(await lastAudit(srv.redis, 'card.desk_read')).toMatchObject({ outcome: 'failure', reason: 'workstation_mismatch' });
+    // The two kinds do not mix (both signed by the same approved agent): a login statement is not
+    // a desk read, and a desk read does not log anyone in.
+    const loginKind = await officer.post('/admin/api/cards/desk-read', { statement: await srv.statementFor(officer, agent, free) });
+    expect([loginKind.status, loginKind.json.error.code]).toEqual([401, 'card_rejected']);
+    expect(await lastAudit(srv.redis, 'card.desk_read')).toMatchObject({ outcome: 'failure', reason: 'bad_statement' });
+    const stranger = srv.client();
+    const asLogin = await stranger.post('/auth/card', { statement: await srv.statementFor(stranger, agent, PEOPLE[0]![1], { desk: true }) });
+    expect([asLogin.status, asLogin.json.error.code]).toEqual([401, 'card_rejected']);
+    expect(await lastAudit(srv.redis, 'card.presented')).toMatchObject({ outcome: 'failure', reason: 'bad_statement' });
     // Officers only.
     for (const who of ['ivanova', 'auditor']) {
       const c = await logIn(who);
-      const x = await c.post('/admin/api/cards/desk-read', { statement: await srv.statementFor(c, agent, free) });
+      const x = await c.post('/admin/api/cards/desk-read', { statement: await srv.statementFor(c, agent, free, { desk: true }) });
       expect([who, x.status]).toEqual([who, 403]);
     }
   });
