@@ -53,8 +53,8 @@ export type CheckpointFault = 'bad_signature' | 'unknown_kid' | 'checkpoint_malf
 /** A stored checkpoint, checked: `seq` of a refused one is what it claims (unverified), when it can be read. */
 export type CheckedCheckpoint = { ok: true; id: string; kid: string; checkpoint: Checkpoint } | { ok: false; id: string; fault: CheckpointFault; seq?: number };
 
-/** The payload a JWS claims, unverified; for naming a refused checkpoint and for scheduling. */
-function claimed(jws: string): Partial<Checkpoint> {
+/** The payload a JWS claims, unverified; for naming a refused checkpoint, for scheduling, and for choosing the checkpoints of an export. */
+export function claimed(jws: string): Partial<Checkpoint> {
   try {
     const c = JSON.parse(new TextDecoder().decode(base64url.decode(jws.split('.')[1] ?? ''))) as Partial<Checkpoint> | null;
     return typeof c === 'object' && c !== null ? c : {};

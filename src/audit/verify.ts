@@ -15,6 +15,7 @@ export type AuditBreak =
   | 'head_before_checkpoint'
   | 'checkpoint_mismatch'
   | 'head_not_in_chain'
+  | 'range_mismatch'
   | CheckpointFault;
 
 /** The kind of tampering a break shows (the `audit.verified` failure reasons). */
@@ -60,6 +61,14 @@ export interface AuditVerifyDeps {
   checkpointKeys?: readonly JWK[];
   /** The checkpoints stream. Default `audit:checkpoints`. */
   checkpointsKey?: string;
+  /**
+   * A range of the chain (an export): its first seq and the `prev` its first record claims (which
+   * nothing before it can check), and its last seq. A checkpoint past `to` is not checked against
+   * the chain; a range that ends before `to` is broken (`tail_truncated`, `range_mismatch`), and one
+   * with a record past `to` too (`record_inserted`, `range_mismatch`). Counts
+   * stay seqs: `count` is the seq of the last intact record.
+   */
+  range?: { from: number; prev: string; to: number };
 }
 
 type Entry = [id: string, fields: string[]];
@@ -108,7 +117,7 @@ type Entry = [id: string, fields: string[]];
  * const r = await verifyAuditChain({ redis, checkpointKeys: readAuditKeys(file).keys });
  * if (!r.ok) console.error(`audit chain broken: ${r.firstBroken.kind} at seq ${r.firstBroken.seq}`);
  */
-export async function verifyAuditChain({ redis, key = 'audit:log', batch = 1000, checkpointKeys, checkpointsKey = CHECKPOINTS_KEY }: AuditVerifyDeps): Promise<AuditVerifyResult> {
+export async function verifyAuditChain({ redis, key = 'audit:log', batch = 1000, checkpointKeys, checkpointsKey = CHECKPOINTS_KEY, range }: AuditVerifyDeps): Promise<AuditVerifyResult> {
   if (!redis || typeof redis.xrange !== 'function') throw new TypeError('verifyAuditChain: redis must be an ioredis client');
   if (!Number.isSafeInteger(batch) || batch < 1 || batch > 100_000) throw new TypeError('verifyAuditChain: batch must be an integer 1..100000');
   const xrange = async (start: string, count: number): Promise<Entry[]> => {
@@ -136,8 +145,8 @@ export async function verifyAuditChain({ redis, key = 'audit:log', batch = 1000,
   return chain;
 
   async function walk(): Promise<AuditVerifyResult> {
-    let count = 0;
-    let prev = GENESIS_PREV;
+    let count = range ? range.from - 1 : 0;
+    let prev = range?.prev ?? GENESIS_PREV;
     let head: AuditHead | null = null;
     /** The first checkpoint the chain disagrees with, and whether a later one agrees. */
     let disagreed: { at: AuditVerifyResult & { ok: false }; written: number; signed: number; laterAgrees: boolean } | undefined;
@@ -186,6 +195,7 @@ export async function verifyAuditChain({ redis, key = 'audit:log', batch = 1000,
         });
         if (!d.ok) return stop(broken('record_edited', 'malformed'));
         if (!d.intact) return stop(broken('record_edited', 'hash_mismatch'));
+        if (range && d.seq > range.to) return stop(broken('record_inserted', 'range_mismatch'));
         if (d.seq > count + 1) return stop(broken('record_deleted', 'seq_gap'));
         if (d.seq < count + 1) {
           // Two records at one seq, linking to the same one before: the one the next record
@@ -220,10 +230,12 @@ export async function verifyAuditChain({ redis, key = 'audit:log', batch = 1000,
     const altered = rewrittenLast();
     if (altered) return altered;
     const valid = checked.filter((c): c is Extract<CheckedCheckpoint, { ok: true }> => c.ok);
-    const past = valid.find((c) => c.checkpoint.seq > count);
+    const end = range?.to ?? Infinity;
+    const past = valid.find((c) => c.checkpoint.seq > count && c.checkpoint.seq <= end);
     if (past) return { ok: false, count, firstBroken: { kind: 'tail_truncated', reason: 'head_before_checkpoint', seq: count + 1, checkpointId: past.id } };
+    if (count < end && range) return { ok: false, count, firstBroken: { kind: 'tail_truncated', reason: 'range_mismatch', seq: count + 1 } };
     if (!checkpointKeys) return { ok: true, count, head };
-    const top = valid.reduce<Extract<CheckedCheckpoint, { ok: true }> | undefined>((a, c) => (!a || c.checkpoint.seq > a.checkpoint.seq ? c : a), undefined);
+    const top = valid.reduce<Extract<CheckedCheckpoint, { ok: true }> | undefined>((a, c) => (c.checkpoint.seq <= count && (!a || c.checkpoint.seq > a.checkpoint.seq) ? c : a), undefined);
     const last = top ? { seq: top.checkpoint.seq, time: top.checkpoint.time, kid: top.kid } : null;
     return { ok: true, count, head, checkpoints: { count: valid.length, last, unprotected: count - (last?.seq ?? 0) } };
   }

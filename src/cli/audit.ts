@@ -1,9 +1,11 @@
-import { lstatSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { AUDIT_EVENT_TYPES, type AuditEventType } from '../audit/events';
 import { AUDIT_EXPORT_FORMATS, exportHeader, exportLine } from '../audit/export-format';
 import { readAudit, type AuditEntry, type AuditFilter } from '../audit/query';
+import { coveringCheckpoints, headSeq, rangeCheckpointLine, rangeHeader, rangeRecordLine, readRange } from '../audit/export-range';
+import { verifyRangeExport } from '../audit/verify-export';
 import type { AuditEventInput } from '../audit/record';
 import { readAuditKeys, readPublicAuditKeys } from '../audit/keys';
 import { verifyAuditChain, type AuditBreakKind, type AuditBroken } from '../audit/verify';
@@ -32,14 +34,16 @@ const KIND_WORDS: Record<AuditBreakKind, string> = {
 
 /** The one line of a broken chain. */
 function brokenLine(count: number, b: AuditBroken): string {
-  const where = [`seq ${b.seq ?? 'unknown'}`, ...(b.id ? [`id ${b.id}`] : []), ...(b.checkpointId ? [`checkpoint ${b.checkpointId}`] : [])].join(', ');
+  // In a file the ids are its lines (`line 7`).
+  const named = (what: string, id: string) => (id.startsWith('line ') ? id : `${what} ${id}`);
+  const where = [`seq ${b.seq ?? 'unknown'}`, ...(b.id ? [named('id', b.id)] : []), ...(b.checkpointId ? [named('checkpoint', b.checkpointId)] : [])].join(', ');
   return `audit chain broken: first broken record ${where}: ${KIND_WORDS[b.kind]} (${b.reason}; ${records(count)} intact before it)`;
 }
 
 /** `cardauth audit verify`. */
 export const auditVerify: Command = {
   path: ['audit', 'verify'],
-  usage: '[--keys PUBLIC_JWKS] [--json]',
+  usage: '[--file EXPORT] [--keys PUBLIC_JWKS] [--json]',
   summary: 'check the audit hash chain and its signed checkpoints; exit 0 when intact, 1 naming the first break and its kind',
   details: [
     'Checks every record of the audit stream from the first: its hash, its seq and its link',
@@ -53,11 +57,15 @@ export const auditVerify: Command = {
     'With neither, the checkpoints are not checked and the tail of the chain is unprotected:',
     'records cut from the end, or a tail rewritten consistently, go unseen.',
     'The run itself is then audited as audit.verified.',
+    '  --file      check a range export (audit export --from-seq/--to-seq) offline instead, with',
+    '              no Redis: its records, their links and the checkpoints in it (with --keys).',
+    '              A filtered export cannot be chain-checked. This run is not audited (no Redis).',
   ].join('\n'),
-  options: { keys: { type: 'string' }, json: { type: 'boolean' } },
+  options: { keys: { type: 'string' }, json: { type: 'boolean' }, file: { type: 'string' } },
   async run(ctx, raw) {
-    const args = checkValues('audit verify', z.object({ keys: z.string().min(1, 'a file').optional(), json: flag }), raw.values);
+    const args = checkValues('audit verify', z.object({ keys: z.string().min(1, 'a file').optional(), json: flag, file: z.string().min(1, 'a file').optional() }), raw.values);
     const publicKeys = args.keys === undefined ? undefined : readPublicAuditKeys(args.keys).keys;
+    if (args.file !== undefined) return verifyFile(ctx, args.file, publicKeys, args.json);
     return ctx.withServices(async (s) => {
       const checkpointKeys = publicKeys ?? (s.auditKeysFile ? readAuditKeys(s.auditKeysFile).keys : undefined);
       const result = await verifyAuditChain({ redis: s.redis, ...(checkpointKeys ? { checkpointKeys } : {}) });
@@ -102,6 +110,34 @@ export const auditVerify: Command = {
     });
   },
 };
+
+/** `audit verify --file`: a range export, offline; not audited (no Redis to record it in). */
+async function verifyFile(ctx: CommandContext, file: string, keys: Parameters<typeof verifyRangeExport>[1], json: boolean): Promise<number> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`audit verify: --file: cannot read ${file} (${explain(err)})`);
+  }
+  let result: Awaited<ReturnType<typeof verifyRangeExport>>;
+  try {
+    result = await verifyRangeExport(text, keys);
+  } catch (err) {
+    if (err instanceof CardauthError && err.code === 'usage') throw new UsageError(`audit verify: --file: ${err.message}`);
+    throw err;
+  }
+  const out = (line: string) => ctx.io.stdout.write(`${line}\n`);
+  if (json) out(JSON.stringify(result));
+  else if (!result.ok) out(brokenLine(result.count, result.firstBroken));
+  else {
+    out(`audit range intact: ${records(result.count)}, seq ${result.fromSeq}..${result.toSeq} (the link of seq ${result.fromSeq} to the record before it is not checked)`);
+    const cps = result.checkpoints;
+    if (!cps) out('checkpoints not checked (no --keys): the range is protected by its hashes only');
+    else if (!cps.last) out(`checkpoints: none in the range; ${records(cps.unprotected)} unprotected`);
+    else out(`checkpoints: ${cps.count} verified, the last in the range at seq ${cps.last.seq} (${cps.last.time}, key ${cps.last.kid}); ${records(cps.unprotected)} after it unprotected`);
+  }
+  return result.ok ? 0 : 1;
+}
 
 // ---- reading the trail: audit list, audit export ----
 
@@ -158,6 +194,12 @@ const FilterArgs = z
     until: timeArg.optional(),
   })
   .refine((a) => a.since === undefined || a.until === undefined || a.since < a.until, { path: ['until'], message: 'must be later than --since' });
+
+/** A seq: a whole number from 1. */
+const seqArg = z
+  .string()
+  .regex(/^[1-9]\d{0,14}$/, 'a whole number from 1')
+  .transform(Number);
 
 function toFilter(a: z.output<typeof FilterArgs>): AuditFilter {
   const f: AuditFilter = {};
@@ -236,14 +278,18 @@ async function recordUnplaced(ctx: CommandContext, s: Pick<CliServices, 'audit'>
 /** `cardauth audit export`. */
 export const auditExport: Command = {
   path: ['audit', 'export'],
-  usage: `--out FILE [--format jsonl|csv] ${FILTER_USAGE}`,
+  usage: `--out FILE [--format jsonl|csv] ${FILTER_USAGE} | --out FILE --from-seq N [--to-seq M]`,
   summary: 'write every audit record that matches to a new file (JSON lines or CSV), oldest first',
   details: [
     FILTER_DETAILS,
     '  --out       a new file (never overwritten), mode 600; it appears only when complete and recorded',
     '  --format    jsonl (default: each record as stored, with its hash) or csv (for spreadsheets)',
+    '  --from-seq, --to-seq  instead of filters: the records seq N..M (default M: the head), as JSON',
+    '              lines that audit verify --file checks offline: each record as stored, with the',
+    '              signed checkpoints that cover the range. A filtered export leaves records out,',
+    '              so it cannot be chain-checked.',
   ].join('\n'),
-  options: { ...FILTER_OPTIONS, out: { type: 'string' }, format: { type: 'string' } },
+  options: { ...FILTER_OPTIONS, out: { type: 'string' }, format: { type: 'string' }, 'from-seq': { type: 'string' }, 'to-seq': { type: 'string' } },
   async run(ctx, raw) {
     const args = checkValues(
       'audit export',
@@ -251,10 +297,18 @@ export const auditExport: Command = {
         z.object({
           out: z.string({ error: (iss) => (iss.input === undefined ? 'required' : undefined) }).min(1, 'required'),
           format: z.enum(AUDIT_EXPORT_FORMATS, { error: `one of ${AUDIT_EXPORT_FORMATS.join(', ')}` }).default('jsonl'),
+          'from-seq': seqArg.optional(),
+          'to-seq': seqArg.optional(),
         }),
       ),
       raw.values,
     );
+    const fromSeq = args['from-seq'] ?? (args['to-seq'] === undefined ? undefined : 1);
+    if (fromSeq !== undefined) {
+      if (Object.keys(FILTER_OPTIONS).some((k) => raw.values[k] !== undefined)) throw new UsageError('audit export: --from-seq/--to-seq export a whole range and take no filters (a filtered export cannot be chain-checked)');
+      if (raw.values.format !== undefined && args.format !== 'jsonl') throw new UsageError('audit export: --from-seq/--to-seq export JSON lines only (--format jsonl)');
+      if (args['to-seq'] !== undefined && args['to-seq'] < fromSeq) throw new UsageError('audit export: --to-seq: must not be below --from-seq');
+    }
     const out = resolve(args.out);
     // lstat, not exists: a dangling symlink is there too, and the exclusive link would refuse it at the end.
     if (lstatSync(out, { throwIfNoEntry: false })) throw new UsageError(`audit export: --out: ${out} already exists; name a new file (nothing is overwritten)`);
@@ -281,12 +335,23 @@ export const auditExport: Command = {
             throw cannotWrite(err);
           }
         };
-        write(exportHeader(args.format));
         const isStopped = () => stopped !== undefined;
-        for await (const e of readAudit(s.redis, { filter: toFilter(args), stop: isStopped, onUnreadable: () => unreadable++ })) {
-          if (isStopped()) break;
-          write(exportLine(args.format, e));
-          count++;
+        const toSeq = fromSeq === undefined ? undefined : (args['to-seq'] ?? (await headSeq(s.redis)));
+        if (fromSeq !== undefined && toSeq !== undefined) {
+          write(rangeHeader(fromSeq, toSeq));
+          for await (const fields of readRange(s.redis, fromSeq, toSeq)) {
+            if (isStopped()) break;
+            write(rangeRecordLine(fields));
+            count++;
+          }
+          for (const jws of await coveringCheckpoints(s.redis, fromSeq, toSeq)) write(rangeCheckpointLine(jws));
+        } else {
+          write(exportHeader(args.format));
+          for await (const e of readAudit(s.redis, { filter: toFilter(args), stop: isStopped, onUnreadable: () => unreadable++ })) {
+            if (isStopped()) break;
+            write(exportLine(args.format, e));
+            count++;
+          }
         }
         if (stopped) {
           ctx.io.stderr.write(`cardauth: export stopped (${stopped}); nothing was written\n`);
@@ -295,7 +360,7 @@ export const auditExport: Command = {
         // Recorded before the file appears: if anything stops it between the two, the trail
         // over-reports an export rather than missing one. A file that then fails to appear is
         // recorded as a failure too (if the trail takes it).
-        const about = { count, format: args.format, file: out, filter: describeFilter(raw.values) };
+        const about = { count, format: args.format, file: out, filter: toSeq === undefined ? describeFilter(raw.values) : `seq=${fromSeq}..${toSeq}` };
         await auditAccess(ctx, s, { type: 'audit.exported', outcome: 'success', details: about });
         let placed: boolean;
         try {
