@@ -314,6 +314,10 @@ export const auditExport: Command = {
     if (lstatSync(out, { throwIfNoEntry: false })) throw new UsageError(`audit export: --out: ${out} already exists; name a new file (nothing is overwritten)`);
     return ctx.withServices(async (s) => {
       await requireAuditTrail(s.audit, 'nothing was exported');
+      // A range ends at the head at most, so that the file's first line states what it holds.
+      const head = fromSeq === undefined ? 0 : await headSeq(s.redis);
+      const toSeq = fromSeq === undefined ? undefined : Math.min(args['to-seq'] ?? head, head);
+      if (fromSeq !== undefined && toSeq !== undefined && toSeq < fromSeq) throw new UsageError(`audit export: --from-seq: past the head of the audit trail (seq ${head})`);
       let file: StagedFile;
       try {
         file = stageWhole(out, { mode: 0o600, exclusive: true });
@@ -336,7 +340,6 @@ export const auditExport: Command = {
           }
         };
         const isStopped = () => stopped !== undefined;
-        const toSeq = fromSeq === undefined ? undefined : (args['to-seq'] ?? (await headSeq(s.redis)));
         if (fromSeq !== undefined && toSeq !== undefined) {
           write(rangeHeader(fromSeq, toSeq));
           for await (const fields of readRange(s.redis, fromSeq, toSeq)) {

@@ -109,6 +109,13 @@ describe('audit export --from-seq/--to-seq, then audit verify --file (offline)',
     const r = await verifyRangeExport(withLines(ls), keys());
     expect(r).toMatchObject({ ok: false, firstBroken: { kind: 'checkpoint_forged', reason: 'bad_signature', seq: 3, checkpointId: 'line 7' } });
     expect(await verifyRangeExport(withLines(ls))).toMatchObject({ ok: true, count: 5 });
+    // The signature's last character carries 4 spare bits: an edit there decodes to the same bytes, and still fails.
+    const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const spare = lines();
+    const jws = JSON.parse(spare[7] as string).checkpoint as string;
+    const twin = `${jws.slice(0, -1)}${B64[B64.indexOf(jws.slice(-1)) ^ 1]}`;
+    spare[7] = JSON.stringify({ checkpoint: twin });
+    expect(await verifyRangeExport(withLines(spare), keys())).toMatchObject({ ok: false, firstBroken: { kind: 'record_edited', reason: 'malformed', id: 'line 8' } });
     expect(await verifyRangeExport(text)).not.toHaveProperty('checkpoints');
   });
 
@@ -122,6 +129,17 @@ describe('audit export --from-seq/--to-seq, then audit verify --file (offline)',
     expect(await verifyRangeExport(withLines(cut), keys())).toMatchObject({ ok: false, count: 3, firstBroken: { kind: 'tail_truncated', reason: 'head_before_checkpoint', seq: 5, checkpointId: 'line 6' } });
     const short = [ls[0]!.replace('"toSeq":6', '"toSeq":5'), ...ls.slice(1)];
     expect(await verifyRangeExport(withLines(short), keys())).toMatchObject({ ok: false, firstBroken: { kind: 'record_inserted', reason: 'range_mismatch', seq: 6 } });
+  });
+
+  it('a range ends at the head: --to-seq past it is cut to it; --from-seq past it is refused (exit 2)', async () => {
+    const head = await client.xlen('audit:log');
+    const out = join(dir, 'to-head.jsonl');
+    expect((await runCli(['audit', 'export', '--out', out, '--from-seq', String(head), '--to-seq', '99999'], { env })).code).toBe(0);
+    expect(JSON.parse(readFileSync(out, 'utf8').split('\n')[0] as string)).toEqual({ cardauthAuditRange: 1, fromSeq: head, toSeq: head });
+    expect(await verifyRangeExport(readFileSync(out, 'utf8'), keys())).toMatchObject({ ok: true, count: 1 });
+    const past = await runCli(['audit', 'export', '--out', join(dir, 'past.jsonl'), '--from-seq', '99999'], { env });
+    expect(past.code).toBe(2);
+    expect(past.stderr).toMatch(/--from-seq: past the head of the audit trail/);
   });
 
   it('a filtered export is refused (exit 2): it cannot be chain-checked; a range takes no filters', async () => {
