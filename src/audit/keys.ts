@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
 import { exportJWK, generateKeyPair } from 'jose';
 import type { JWK } from 'jose' with { 'resolution-mode': 'import' };
 import { CardauthError } from '../errors';
-import { writeWhole } from '../write-whole';
+import { readKeyFileText, writeKeyFile } from '../key-file';
 
 /** The algorithm of the audit checkpoints' signatures: EdDSA over Ed25519. */
 export const AUDIT_KEY_ALG = 'EdDSA';
@@ -15,8 +14,6 @@ export const AUDIT_KEY_ALG = 'EdDSA';
 export interface AuditKeys {
   keys: JWK[];
 }
-
-const cannotWrite = (file: string, err: unknown) => new CardauthError('config_invalid', `${file}: cannot write (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
 
 /** A new private Ed25519 key with a fresh `kid`. */
 export async function generateAuditKey(): Promise<JWK> {
@@ -32,13 +29,7 @@ export async function generateAuditKey(): Promise<JWK> {
  */
 export async function writeAuditKeys(file: string): Promise<AuditKeys> {
   const jwks = { keys: [await generateAuditKey()] };
-  let written: boolean;
-  try {
-    written = writeWhole(file, `${JSON.stringify(jwks, null, 2)}\n`, { mode: 0o600, exclusive: true });
-  } catch (err) {
-    throw cannotWrite(file, err);
-  }
-  if (!written) throw new CardauthError('config_invalid', `${file}: exists already; keys are never overwritten (move it away first)`);
+  writeKeyFile(file, jwks, { create: true });
   return jwks;
 }
 
@@ -49,14 +40,7 @@ const isKey = (k: unknown, priv: boolean): k is JWK => {
 
 /** Reads a JWKS file; `bad` names what is wrong, never the content. */
 function readJwks(file: string, bad: (why: string, cause?: unknown) => CardauthError, priv: boolean): JWK[] {
-  let text: string;
-  try {
-    if (priv && process.platform !== 'win32' && (statSync(file).mode & 0o077) !== 0) throw bad('the private keys must be readable by their owner only (chmod 600)');
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if (err instanceof CardauthError) throw err;
-    throw bad(`cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, err);
-  }
+  const text = readKeyFileText(file, bad, priv);
   let keys: unknown;
   try {
     keys = (JSON.parse(text) as { keys?: unknown } | null)?.keys;
@@ -108,11 +92,7 @@ export function publicAuditJwks(jwks: AuditKeys): AuditKeys {
 /** Rewrites the key file whole (mode 0600) with what `change` makes of its keys. */
 async function rewriteAuditKeys(file: string, change: (keys: JWK[]) => JWK[] | Promise<JWK[]>): Promise<AuditKeys> {
   const jwks = { keys: await change(readAuditKeys(file).keys) };
-  try {
-    writeWhole(file, `${JSON.stringify(jwks, null, 2)}\n`, { mode: 0o600 });
-  } catch (err) {
-    throw cannotWrite(file, err);
-  }
+  writeKeyFile(file, jwks, { create: false });
   return jwks;
 }
 

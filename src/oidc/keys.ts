@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import { writeWhole } from '../write-whole';
+import { readKeyFileText, writeKeyFile } from '../key-file';
 import { CardauthError } from '../errors';
 
 /** The algorithms the provider signs ID tokens with: RS256 (OIDC Discovery requires it) and ES256. */
@@ -37,13 +36,7 @@ export async function generateSigningJwks(): Promise<SigningJwks> {
  */
 export async function writeSigningJwks(file: string): Promise<SigningJwks> {
   const jwks = await generateSigningJwks();
-  let written: boolean;
-  try {
-    written = writeWhole(file, `${JSON.stringify(jwks, null, 2)}\n`, { mode: 0o600, exclusive: true });
-  } catch (err) {
-    throw new CardauthError('config_invalid', `${file}: cannot write (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
-  }
-  if (!written) throw new CardauthError('config_invalid', `${file}: exists already; keys are never overwritten (move it away first)`);
+  writeKeyFile(file, jwks, { create: true });
   return jwks;
 }
 
@@ -57,14 +50,7 @@ export async function writeSigningJwks(file: string): Promise<SigningJwks> {
  */
 export function readSigningJwks(file: string): SigningJwks {
   const bad = (why: string, cause?: unknown) => new CardauthError('config_invalid', `CARDAUTH_OIDC_JWKS_FILE: ${file}: ${why}`, cause ? { cause } : undefined);
-  let text: string;
-  try {
-    if (process.platform !== 'win32' && (statSync(file).mode & 0o077) !== 0) throw bad('the private keys must be readable by their owner only (chmod 600)');
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if (err instanceof CardauthError) throw err;
-    throw bad(`cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, err);
-  }
+  const text = readKeyFileText(file, bad, true);
   let jwks: unknown;
   try {
     jwks = JSON.parse(text);
@@ -86,11 +72,7 @@ const signingKid = (keys: JWK[], alg: string) => keys.find((k) => k.alg === alg)
 /** Rewrites the keys file whole (mode 0600) with what `change` makes of its keys. */
 async function rewriteSigningJwks(file: string, change: (keys: JWK[]) => JWK[] | Promise<JWK[]>): Promise<SigningJwks> {
   const jwks = { keys: await change(readSigningJwks(file).keys) };
-  try {
-    writeWhole(file, `${JSON.stringify(jwks, null, 2)}\n`, { mode: 0o600 });
-  } catch (err) {
-    throw new CardauthError('config_invalid', `${file}: cannot write (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
-  }
+  writeKeyFile(file, jwks, { create: false });
   return jwks;
 }
 
