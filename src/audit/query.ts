@@ -19,6 +19,12 @@ export interface AuditFilter {
   /** Compared as uppercase hex, separators ignored: a UID as presented, random ones included. */
   cardUid?: string;
   agentId?: string;
+  /** The subject's account id. */
+  accountId?: string;
+  /** The workstation's name as the agent reported it, exact. */
+  workstation?: string;
+  /** The client IP as recorded, exact. */
+  ip?: string;
   /** ms since epoch; records at or after it (by their `ts`). */
   since?: number;
   /** ms since epoch; records before it. */
@@ -52,6 +58,9 @@ export function matchesAudit(record: AuditRecord, f: AuditFilter): boolean {
   }
   if (f.cardUid !== undefined && (typeof record.cardUid !== 'string' || foldUid(record.cardUid) !== foldUid(f.cardUid))) return false;
   if (f.agentId !== undefined && record.source?.agentId !== f.agentId) return false;
+  if (f.accountId !== undefined && record.subject?.accountId !== f.accountId) return false;
+  if (f.workstation !== undefined && record.source?.workstation !== f.workstation) return false;
+  if (f.ip !== undefined && record.source?.ip !== f.ip) return false;
   if (f.since !== undefined || f.until !== undefined) {
     const ts = Date.parse(record.ts);
     if (!Number.isFinite(ts)) return false;
@@ -74,6 +83,8 @@ export interface AuditReadOptions {
   key?: string;
   /** Entries per XRANGE. Default 1000. */
   batch?: number;
+  /** Start after this stream id (exclusive), in the direction read: a page's cursor. */
+  after?: string;
 }
 
 /**
@@ -86,7 +97,7 @@ export interface AuditReadOptions {
  */
 export async function* readAudit(redis: Pick<Redis, 'xrange' | 'xrevrange'>, opts: AuditReadOptions = {}): AsyncGenerator<AuditEntry> {
   const { filter = {}, newestFirst = false, limit = Infinity, key = 'audit:log', batch = 1000 } = opts;
-  let from = newestFirst ? '+' : '-';
+  let from = opts.after !== undefined ? `(${opts.after}` : newestFirst ? '+' : '-';
   let found = 0;
   for (;;) {
     const read = newestFirst ? () => redis.xrevrange(key, from, '-', 'COUNT', batch) : () => redis.xrange(key, from, '+', 'COUNT', batch);
