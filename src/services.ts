@@ -141,11 +141,14 @@ export function createServices(deps: { redis: Redis; config: ServerConfig; clock
      * Redis answers and the audit stream is appendable: it is a stream (or not there yet) and
      * its last record is readable, since every append chains onto it. Two commands, TYPE and
      * XREVRANGE COUNT 1; a corrupt record further back is the audit verification's job.
+     * After failed audit writes, also that their `audit.write_failed` record could be written.
      */
     ready: async () => {
       const type = await guard(redis.type('audit:log'), 'redis');
       if (type !== 'stream' && type !== 'none') throw new CardauthError('audit_unavailable', `audit:log is a ${type}, not a stream`);
       if (type === 'stream') await stores.audit.head();
+      // Failed writes not yet recorded: not ready until their record is written (РСБ.5).
+      await audit.settle();
     },
   };
 }

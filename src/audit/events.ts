@@ -169,7 +169,7 @@ export const AUDIT_EVENTS = {
   // the audit key file (CARDAUTH_AUDIT_KEYS_FILE) that signs the checkpoints; one record per key
   'audit.key_added': { meaning: 'An audit checkpoint key was made in a key file (`audit keys init`, `audit keys add`): its `kid`, `alg` and the file; never key material.' },
   'audit.key_activated': { meaning: 'An audit checkpoint key was made the one that signs (`audit keys activate`): its `kid`, `alg` and the file.' },
-  'audit.write_failed': { meaning: 'Audit writes failed (those logins failed closed); recorded with their count and start once the trail is writable again (РСБ.5).', reasons: ['trail_unwritable'] },
+  'audit.write_failed': { meaning: 'Audit writes failed (those logins failed closed); recorded once the trail is writable again (РСБ.5): `details.failedWrites`, `since` (the first failure), `lastFailure`, and `downMs`, how long the trail was down (from the first failure to the first good write).', reasons: ['trail_unwritable'] },
   'config.changed': { meaning: 'The configuration changed.', later: true },
   'policy.applied': {
     meaning:

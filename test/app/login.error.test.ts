@@ -117,7 +117,30 @@ describe('РСБ.5: failed audit writes are recorded once the trail is back', ()
     const rec = await lastAudit(srv.redis, 'audit.write_failed');
     expect(rec).toMatchObject({ outcome: 'failure', reason: 'trail_unwritable', details: { failedWrites: 2 } });
     expect(Date.parse(rec!.details.since)).not.toBeNaN();
+    // How long it was down: from the first failure to the first good write, so at least until the last failure.
+    const { since, lastFailure, downMs } = rec!.details as { since: string; lastFailure: string; downMs: number };
+    expect(downMs).toBeGreaterThanOrEqual(Date.parse(lastFailure) - Date.parse(since));
+    expect(downMs).toBeLessThanOrEqual(Date.parse(rec!.ts) - Date.parse(since));
     expect((await verifyAuditChain({ redis: srv.redis })).ok).toBe(true);
+  });
+  it('a trail that reads but will not write: /readyz answers 503 after a failed write, and records the failures itself once writes work again', async () => {
+    expect((await srv.login(srv.client(), agent, UID, 'morozova', PASSWORD)).status).toBe(200);
+    const before = (await auditRecords(srv.redis, 'audit.write_failed')).length;
+    const c = srv.client();
+    const statement = await srv.statementFor(c, agent, UID);
+    const [, limit] = (await srv.redis.config('GET', 'maxmemory')) as [string, string];
+    await srv.redis.config('SET', 'maxmemory', '1'); // noeviction: every write refused (OOM), reads still answer
+    try {
+      expect((await c.post('/auth/card', { statement })).status).toBe(503);
+      expect((await srv.client().get('/readyz')).status).toBe(503);
+    } finally {
+      await srv.redis.config('SET', 'maxmemory', limit);
+    }
+    // No login needed: the next readiness probe writes the record and answers ready.
+    expect((await srv.client().get('/readyz')).status).toBe(200);
+    const recs = await auditRecords(srv.redis, 'audit.write_failed');
+    expect(recs).toHaveLength(before + 1);
+    expect(recs[recs.length - 1]).toMatchObject({ reason: 'trail_unwritable' });
   });
 });
 
