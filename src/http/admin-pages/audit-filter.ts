@@ -55,7 +55,7 @@ export type ParsedFilter = { ok: true; filter: AuditFilter; form: FilterForm } |
 export function parseAuditFilter(query: Record<string, unknown>): ParsedFilter {
   const form = Object.fromEntries(FILTER_FIELDS.map((k) => [k, typeof query[k] === 'string' ? (query[k] as string).trim().slice(0, 200) : ''])) as FilterForm;
   const bad = (field: (typeof FILTER_FIELDS)[number]): ParsedFilter => ({ ok: false, form, field, message: `audit_bad_${field}` });
-  for (const k of FILTER_FIELDS) if (query[k] !== undefined && typeof query[k] !== 'string') return bad(k);
+  for (const k of FILTER_FIELDS) if (query[k] !== undefined && typeof query[k] !== 'string') return { ok: false, form, field: k, message: 'audit_bad_repeated' };
   const filter: AuditFilter = {};
   if (form.since) {
     const ms = parseDay(form.since);

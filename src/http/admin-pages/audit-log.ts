@@ -2,12 +2,15 @@ import { Router } from 'express';
 import { AUDIT_EVENT_TYPES } from '../../audit/events';
 import { parseCursor } from '../../audit/query-service';
 import { CardauthError } from '../../errors';
+import { escapeInvisible, escapeInvisibleText } from '../../escape-invisible';
 import { recordRead, type AuditPagesDeps } from './audit-access';
 import { AUDIT_FAMILIES, describeFilter, filterQuery, parseAuditFilter } from './audit-filter';
 import { AUDITOR_ROLES, type AdminPage, type AdminPageKit } from './kit';
 
 const PAGE_SIZE = 50;
 const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+/** A recorded text as shown: an invisible or text-reordering character as its `\uXXXX` escape (as the CLI and the exports show it), so a look-alike login cannot pass for another. */
+const visible = (v: unknown): unknown => (typeof v === 'string' ? escapeInvisibleText(v) : v);
 
 /**
  * The auditor's log viewer (`/admin/audit`, issue 11 §8): the records that match the filter
@@ -28,7 +31,7 @@ export function createAuditLogPage(kit: AdminPageKit, deps: AuditPagesDeps): { p
     async show(req, res, shown) {
       const parsed = parseAuditFilter(req.query);
       const cursor = typeof req.query.cursor === 'string' && req.query.cursor ? req.query.cursor : undefined;
-      const locals = { form: parsed.form, families, filterError: null as null | { field: string; message: string }, entries: [] as unknown[], firstHref: '', nextHref: '', exportQuery: filterQuery(parsed.form) };
+      const locals = { visible, form: parsed.form, families, filterError: null as null | { field: string; message: string }, entries: [] as unknown[], firstHref: '', nextHref: '', exportQuery: filterQuery(parsed.form) };
       if (!parsed.ok) {
         // Nothing read, nothing recorded: the form says which field and how to write it.
         locals.filterError = { field: parsed.field, message: parsed.message };
@@ -40,6 +43,7 @@ export function createAuditLogPage(kit: AdminPageKit, deps: AuditPagesDeps): { p
       kit.render(req, res, shown, page, 'audit', {
         ...locals,
         entries,
+        visible,
         recordQuery: filterQuery(parsed.form),
         firstHref: cursor ? `/admin/audit${filterQuery(parsed.form)}` : '',
         nextHref: next ? `/admin/audit${filterQuery(parsed.form, { cursor: next })}` : '',
@@ -56,7 +60,8 @@ export function createAuditLogPage(kit: AdminPageKit, deps: AuditPagesDeps): { p
     kit.render(req, res, {}, page, 'audit-record', {
       heading: { key: 'audit_record_heading', params: { seq: entry.record.seq } },
       entry,
-      detailsJson: entry.record.details === undefined ? '' : JSON.stringify(entry.record.details, null, 2),
+      visible,
+      detailsJson: entry.record.details === undefined ? '' : escapeInvisible(JSON.stringify(entry.record.details, null, 2)),
       backHref: `/admin/audit${parsed.ok ? filterQuery(parsed.form) : ''}`,
     });
   });
