@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { AuditDay } from '../../audit/query-service';
+import type { MessageKey } from '../i18n';
 import { recordRead, type AuditPagesDeps } from './audit-access';
 import { dayOf, MAX_DAYS, parseDay } from './audit-filter';
 import { AUDITOR_ROLES, type AdminPage, type AdminPageKit } from './kit';
@@ -60,14 +61,17 @@ export function createAuditChartPage(kit: AdminPageKit, deps: AuditPagesDeps): {
     roles: AUDITOR_ROLES,
     async show(req, res, shown) {
       const today = Math.floor(kit.now() / DAY_MS) * DAY_MS;
-      const form = { since: typeof req.query.since === 'string' ? req.query.since.trim().slice(0, 20) : '', until: typeof req.query.until === 'string' ? req.query.until.trim().slice(0, 20) : '' };
-      const until = form.until ? parseDay(form.until) : today;
-      const since = form.since ? parseDay(form.since) : (until ?? today) - 29 * DAY_MS;
-      let problem: string | null = null;
-      if (since === undefined || Array.isArray(req.query.since)) problem = 'audit_bad_since';
-      else if (until === undefined || until < since || Array.isArray(req.query.until)) problem = 'audit_bad_until';
-      else if ((until - since) / DAY_MS + 1 > MAX_DAYS) problem = 'audit_bad_range';
+      const asked = (name: 'since' | 'until') => {
+        const v = req.query[name];
+        return v === undefined || v === '' ? undefined : typeof v === 'string' ? v.trim().slice(0, 20) : null;
+      };
+      const [sinceAsked, untilAsked] = [asked('since'), asked('until')];
+      const until = untilAsked === undefined ? today : untilAsked === null ? undefined : parseDay(untilAsked);
+      const since = sinceAsked === undefined ? (until ?? today) - 29 * DAY_MS : sinceAsked === null ? undefined : parseDay(sinceAsked);
+      const problem: MessageKey | null =
+        since === undefined ? 'audit_bad_since' : until === undefined || until < since ? 'audit_bad_until' : (until - since) / DAY_MS + 1 > MAX_DAYS ? 'audit_bad_range' : null;
       if (problem || since === undefined || until === undefined) {
+        const form = { since: sinceAsked ?? '', until: untilAsked ?? '' };
         return kit.render(req, res, { ...shown, status: 400 }, page, 'audit-chart', { form, filterError: { message: problem }, days: [], chart: null });
       }
       const range = { since: dayOf(since), until: dayOf(until) };

@@ -1,6 +1,5 @@
 import { Router } from 'express';
 import { AUDIT_EVENT_TYPES } from '../../audit/events';
-import { parseCursor } from '../../audit/query-service';
 import { CardauthError } from '../../errors';
 import { escapeInvisible, escapeInvisibleText } from '../../escape-invisible';
 import { recordRead, type AuditPagesDeps } from './audit-access';
@@ -30,22 +29,21 @@ export function createAuditLogPage(kit: AdminPageKit, deps: AuditPagesDeps): { p
     roles: AUDITOR_ROLES,
     async show(req, res, shown) {
       const parsed = parseAuditFilter(req.query);
-      const cursor = typeof req.query.cursor === 'string' && req.query.cursor ? req.query.cursor : undefined;
-      const locals = { visible, form: parsed.form, families, filterError: null as null | { field: string; message: string }, entries: [] as unknown[], firstHref: '', nextHref: '', exportQuery: filterQuery(parsed.form) };
+      const query = filterQuery(parsed.form);
+      const locals = { visible, form: parsed.form, families, exportQuery: query, recordQuery: query, entries: [], firstHref: '', nextHref: '' };
       if (!parsed.ok) {
         // Nothing read, nothing recorded: the form says which field and how to write it.
-        locals.filterError = { field: parsed.field, message: parsed.message };
-        return kit.render(req, res, { ...shown, status: 400 }, page, 'audit', locals);
+        return kit.render(req, res, { ...shown, status: 400 }, page, 'audit', { ...locals, filterError: { field: parsed.field, message: parsed.message } });
       }
-      if (cursor !== undefined) parseCursor(cursor);
+      // A cursor the service did not hand out: its bad_request.
+      const cursor = typeof req.query.cursor === 'string' && req.query.cursor ? req.query.cursor : undefined;
       const { entries, next } = await deps.query.page(parsed.filter, { limit: PAGE_SIZE, ...(cursor ? { cursor } : {}) });
       await recordRead(deps, req, { type: 'audit.viewed', outcome: 'success', details: { count: entries.length, filter: describeFilter(parsed.form) } });
       kit.render(req, res, shown, page, 'audit', {
         ...locals,
+        filterError: null,
         entries,
-        visible,
-        recordQuery: filterQuery(parsed.form),
-        firstHref: cursor ? `/admin/audit${filterQuery(parsed.form)}` : '',
+        firstHref: cursor ? `/admin/audit${query}` : '',
         nextHref: next ? `/admin/audit${filterQuery(parsed.form, { cursor: next })}` : '',
       });
     },
