@@ -6,7 +6,7 @@ import { readAuditKeys, writeAuditKeys } from '../../src/audit/keys';
 import { canonicalJson } from '../../src/audit/record';
 import { auditRecords, lastAudit } from '../helpers/audit';
 import { manualClock, suiteServer, type TestAgent, type TestClient, type TestServer } from '../helpers/app';
-import { errorCodeOf, postForm, statusOf, submitFrom } from '../helpers/pages';
+import { csrfOf, errorCodeOf, postForm, statusOf, submitFrom } from '../helpers/pages';
 
 /** HTML text as a browser reads it (the escapes EJS writes). */
 const unescape = (s: string) => s.replace(/&#39;/g, "'").replace(/&#34;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
@@ -202,9 +202,12 @@ describe('the auditor\'s pages', () => {
   it('when the read cannot be recorded: the 503 page, nothing shown or sent', async () => {
     await failures(1, 'orlova');
     const c = await logIn('auditor');
+    const csrf = csrfOf((await c.get('/admin/audit/integrity')).text);
     // An unreadable record at the head: readers skip it, but nothing can be chained onto it.
     const [badId] = [await srv.redis.xadd('audit:log', '*', 'r', 'not json', 'h', 'x')];
     try {
+      const verify = await postForm(c, '/admin/audit/integrity/verify', { _csrf: csrf });
+      expect([verify.status, errorCodeOf(verify.text)]).toEqual([503, 'unavailable']);
       for (const path of [...AUDIT_PAGES, '/admin/audit?who=orlova', '/admin/audit/export?format=csv&who=orlova']) {
         const r = await c.get(path);
         expect([path, r.status, errorCodeOf(r.text)]).toEqual([path, 503, 'unavailable']);
