@@ -424,7 +424,7 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
     const deskRead = createDeskRead({ verifyStatement: createStatementVerifier(verifyAgentJws, DESK_STATEMENT_TYP), nonces: deps.nonces, workstationSeenAt, cards: deps.cards, accounts: deps.accounts, audit: deps.audit });
     router.use(createAdminRoutes({ admin: deps.admin, accounts: deps.accounts, requireLogin, deskRead, stepUpSec, now }));
     const desk = { agentUrl: config.CARDAUTH_AGENT_URL, agentPorts: agentPorts(config), origin: config.CARDAUTH_PUBLIC_ORIGIN };
-    router.use(createAdminPages({ admin: deps.admin, accounts: deps.accounts, requireAuditTrail: deps.admin.requireAuditTrail, requireLogin, stepUpSec, now, policy: config, presenceStatus, logger: deps.logger, desk }));
+    router.use(createAdminPages({ admin: deps.admin, audit: deps.audit, accounts: deps.accounts, requireAuditTrail: deps.admin.requireAuditTrail, requireLogin, stepUpSec, now, policy: config, presenceStatus, logger: deps.logger, desk }));
   }
   router.use(createPresenceStatusRoute({ status: presenceStatus, requireLogin: createRequireLogin({ session, errorHandler }) }));
   router.use(

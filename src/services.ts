@@ -9,7 +9,10 @@ import { createCardAdmin } from './admin/cards';
 import { requireAuditTrail } from './admin/record-change';
 import { createEnrollmentAdmin } from './admin/enrollments';
 import { createSessionAdmin } from './admin/sessions';
+import { createAuditIntegrity } from './audit/integrity';
+import { readAuditKeys } from './audit/keys';
 import { createAuditLog } from './audit/log';
+import { createAuditQueryService } from './audit/query-service';
 import { withWriteFailureRecord } from './audit/write-failures';
 import { silentLogger, type Logger } from './logger';
 import type { Clock } from './clock';
@@ -128,6 +131,9 @@ export function createServices(deps: { redis: Redis; config: ServerConfig; clock
       ipLocks: createIpLockAdmin({ ...stores, audit }),
       lockouts: createLockoutView(stores),
       requireAuditTrail: () => requireAuditTrail(audit),
+      /** The auditor's pages: reading the trail, and checking it (issue 11 §8). */
+      auditQuery: createAuditQueryService({ redis }),
+      auditIntegrity: createAuditIntegrity({ redis, keys: () => (config.CARDAUTH_AUDIT_KEYS_FILE ? readAuditKeys(config.CARDAUTH_AUDIT_KEYS_FILE).keys : undefined) }),
     },
     nonces: createNonceStore({ redis, clock, ttlSec: config.CARDAUTH_NONCE_TTL_SEC }),
     claimOnce: createClaimOnce(redis),

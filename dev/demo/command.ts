@@ -26,6 +26,7 @@ function banner(demo: RunningDemo, stateDirArg: string | undefined): string {
     '  login (OpenID Connect), where you tap a card and type the password; a second tap logs the MIS out.',
     `  cardauth's own pages: ${demo.url}/login`,
     `  The security officer's workbench: ${demo.url}/admin (log in as security: accounts, cards, workstations, sessions, lockouts)`,
+    `  The auditor's pages: ${demo.url}/admin/audit (log in as auditor: the audit log, its integrity, a chart of logins)`,
     `  From another computer: ssh ${forwards.join(' ')} root@<this machine>, then open the same URLs there`,
     '  (the page talks to the card agent on the loopback address, as on a clinic workstation).',
     '',

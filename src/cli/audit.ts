@@ -6,9 +6,9 @@ import { AUDIT_EXPORT_FORMATS, exportHeader, exportLine } from '../audit/export-
 import { readAudit, type AuditEntry, type AuditFilter } from '../audit/query';
 import { coveringCheckpoints, headSeq, rangeCheckpointLine, rangeHeader, rangeRecordLine, readRange } from '../audit/export-range';
 import { verifyRangeExport } from '../audit/verify-export';
-import type { AuditEventInput } from '../audit/record';
 import { readAuditKeys, readPublicAuditKeys } from '../audit/keys';
 import { verifyAuditChain, type AuditBreakKind, type AuditBroken } from '../audit/verify';
+import { verifiedRecord } from '../audit/integrity';
 import { stageWhole, type StagedFile } from '../write-whole';
 import { CardauthError } from '../errors';
 import { isAgentId } from '../store/agents';
@@ -71,7 +71,6 @@ export const auditVerify: Command = {
       const result = await verifyAuditChain({ redis: s.redis, ...(checkpointKeys ? { checkpointKeys } : {}) });
       const out = (line: string) => args.json || ctx.io.stdout.write(`${line}\n`);
       if (args.json) ctx.io.stdout.write(`${JSON.stringify(result)}\n`);
-      let record: Omit<AuditEventInput, 'actor'>;
       if (result.ok) {
         out(`audit chain intact: ${records(result.count)}`);
         if (result.head) out(`head: seq ${result.head.seq}, hash ${result.head.hash}`);
@@ -79,25 +78,10 @@ export const auditVerify: Command = {
         if (!cps) out('checkpoints not checked (no CARDAUTH_AUDIT_KEYS_FILE, no --keys): the tail of the chain is unprotected');
         else if (!cps.last) out(`checkpoints: none; the tail of the chain is unprotected (${records(cps.unprotected)})`);
         else out(`checkpoints: ${cps.count} verified, the last at seq ${cps.last.seq} (${cps.last.time}, key ${cps.last.kid}); ${records(cps.unprotected)} after it unprotected`);
-        record = {
-          type: 'audit.verified',
-          outcome: 'success',
-          details: {
-            count: result.count,
-            ...(result.head ? { headSeq: result.head.seq, headHash: result.head.hash } : {}),
-            ...(cps ? { checkpoints: cps.count, unprotected: cps.unprotected, ...(cps.last ? { lastCheckpointSeq: cps.last.seq } : {}) } : { checkpoints: 'none' }),
-          },
-        };
       } else {
-        const b = result.firstBroken;
-        out(brokenLine(result.count, b));
-        record = {
-          type: 'audit.verified',
-          outcome: 'failure',
-          reason: b.kind,
-          details: { count: result.count, break: b.reason, brokenId: b.id, brokenSeq: b.seq, checkpointId: b.checkpointId },
-        };
+        out(brokenLine(result.count, result.firstBroken));
       }
+      const record = verifiedRecord(result);
       try {
         await auditChange(ctx, s, record, result.ok ? 'the chain was verified' : 'the chain was found broken');
       } catch (err) {

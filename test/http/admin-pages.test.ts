@@ -58,9 +58,13 @@ describe('workbench pages: the frame', () => {
     const browser = await launchChromium();
     try {
       const tab = await browser.newPage();
-      for (const path of [...PAGES, '/admin/accounts/ivanova']) {
+      // The auditor's own pages too, a record among them.
+      const auditor = await logIn('auditor');
+      const [recordId] = (await srv.redis.xrevrange('audit:log', '+', '-', 'COUNT', 1))[0]!;
+      const auditorPages = ['/admin/audit', `/admin/audit/records/${recordId}`, '/admin/audit/integrity', '/admin/audit/chart'];
+      for (const [who, path] of [...[...PAGES, '/admin/accounts/ivanova'].map((p) => [c, p] as const), ...auditorPages.map((p) => [auditor, p] as const)]) {
         // The page as served, its stylesheet from the server (the focus style is in it).
-        const html = (await c.get(path)).text.replace('<link rel="stylesheet" href="/assets/app.css">', `<style>${(await c.get('/assets/app.css')).text}</style>`);
+        const html = (await who.get(path)).text.replace('<link rel="stylesheet" href="/assets/app.css">', `<style>${(await c.get('/assets/app.css')).text}</style>`);
         await tab.setContent(html);
         const found = await tab.evaluate(() => {
           const doc = (globalThis as any).document;

@@ -13,8 +13,10 @@ import type { RequireLoginOptions } from '../require-login';
 import { requireRecentLogin } from '../require-recent-login';
 import { safeRedirectPath } from '../safe-redirect';
 
-/** Who may open the workbench's pages (auditors get their own, later). */
+/** Who may open the workbench's pages (a page's default). */
 export const OFFICER_ROLES: readonly Role[] = ['security_officer', 'chief_admin'];
+/** Who may open the auditor's pages (issue 11 §8): the auditor only. */
+export const AUDITOR_ROLES: readonly Role[] = ['auditor'];
 
 /** The largest page form accepted (the router's Content-Length check has the same limit). */
 const MAX_FORM_BYTES = 16 * 1024;
@@ -24,6 +26,8 @@ export interface AdminPage {
   /** `/admin/<name>`: the nav link, the GET route, where its forms go back to. */
   path: string;
   label: MessageKey;
+  /** Who may open it and use its forms (and sees it in the nav). Default {@link OFFICER_ROLES}. */
+  roles?: readonly Role[];
   /** Renders the page ({@link AdminPageKit.render}), as asked for or after an action (with its result or error). */
   show: (req: Request, res: Response, shown: Shown) => Promise<void>;
 }
@@ -64,6 +68,10 @@ export interface AdminPageKitDeps {
 export interface AdminPageKit {
   /** The GET guard: a logged-in officer or chief_admin. */
   view: RequestHandler[];
+  /** The guard of a page's own routes: a logged-in account with one of these roles (a page's {@link AdminPage.roles}). */
+  guard(roles?: readonly Role[]): RequestHandler[];
+  /** The first page of the nav `req`'s user may open, or null. */
+  home(req: Request): AdminPage | null;
   /**
    * Renders `views/admin/<view>.ejs` in the layout (`page` null: an error page, without the nav);
    * `locals.heading` (a text key and its params) titles it instead of the page's label.
@@ -111,11 +119,16 @@ export interface AdminPageKit {
  */
 export function createAdminPageKit(deps: AdminPageKitDeps): AdminPageKit {
   const loggedIn = deps.requireLogin({});
-  const officer: RequestHandler = (req, _res, next) => {
-    const user = req.user as SessionUser;
-    next(OFFICER_ROLES.some((r) => user.roles.includes(r)) ? undefined : new CardauthError('forbidden', 'this page is for security officers'));
-  };
-  const view: RequestHandler[] = [loggedIn, officer];
+  const mayOpen = (req: Request, page: AdminPage) => (page.roles ?? OFFICER_ROLES).some((r) => (req.user as SessionUser).roles.includes(r));
+  const roleGuard = (roles: readonly Role[]): RequestHandler[] => [
+    loggedIn,
+    (req, _res, next) => {
+      const user = req.user as SessionUser;
+      next(roles.some((r) => user.roles.includes(r)) ? undefined : new CardauthError('forbidden', 'this page is not for this role'));
+    },
+  ];
+  const view = roleGuard(OFFICER_ROLES);
+  const guard = (roles?: readonly Role[]) => (roles ? roleGuard(roles) : view);
   const formOf = (limit: number) => express.urlencoded({ extended: false, limit, parameterLimit: 100, type: 'application/x-www-form-urlencoded' });
   const form = formOf(MAX_FORM_BYTES);
   let nav: readonly AdminPage[] = [];
@@ -144,7 +157,7 @@ export function createAdminPageKit(deps: AdminPageKitDeps): AdminPageKit {
       pageTitle: page ? t[page.label] : t.admin_error_title,
       heading: heading ? fill(t[(heading as Outcome).key], (heading as Outcome).params ?? {}) : '',
       user: req.user ?? null,
-      nav: page ? nav.map((p) => ({ path: p.path, label: t[p.label], current: p === page })) : null,
+      nav: page ? nav.filter((p) => mayOpen(req, p)).map((p) => ({ path: p.path, label: t[p.label], current: p === page })) : null,
       csrfField: CSRF_FIELD,
       csrf: page && req.user ? csrfToken(req) : '',
       done: done ? { text: fill(t[done.key], done.params ?? {}), secret: done.secret ?? '' } : null,
@@ -171,13 +184,15 @@ export function createAdminPageKit(deps: AdminPageKitDeps): AdminPageKit {
 
   return {
     view,
+    guard,
+    home: (req) => nav.find((p) => mayOpen(req, p)) ?? null,
     render,
     errors,
     setNav(pages: readonly AdminPage[]) {
       nav = pages;
     },
     page(router: Router, page: AdminPage) {
-      router.get(page.path, ...view, async (req, res) => page.show(req, res, {}));
+      router.get(page.path, ...guard(page.roles), async (req, res) => page.show(req, res, {}));
     },
     action(router: Router, path: string, page: AdminPage, run: (req: Request, by: ChangedBy) => Promise<Outcome>, opts: { maxBytes?: number } = {}) {
       /** The form's `back` when it is a same-origin path under the page's, else the page. */
@@ -186,7 +201,7 @@ export function createAdminPageKit(deps: AdminPageKitDeps): AdminPageKit {
         return back === page.path || back.startsWith(`${page.path}/`) || back.startsWith(`${page.path}?`) ? back : page.path;
       };
       const stepUp = requireRecentLogin({ maxAgeSec: deps.stepUpSec, now: deps.now, back: backOf });
-      router.post(path, ...view, opts.maxBytes ? formOf(opts.maxBytes) : form, requireCsrf, stepUp, async (req, res) => {
+      router.post(path, ...guard(page.roles), opts.maxBytes ? formOf(opts.maxBytes) : form, requireCsrf, stepUp, async (req, res) => {
         let outcome: Outcome;
         try {
           const by = await actingAs(deps.accounts, req);

@@ -80,6 +80,8 @@ describe('cardauth demo', () => {
       expect(out).toContain(`Ready. Open ${misOrigin}/patients`);
       expect(out).toContain(`cardauth's own pages: ${origin}/login`);
       expect(out).toContain(`The security officer's workbench: ${origin}/admin`);
+      expect(out).toContain(`The auditor's pages: ${origin}/admin/audit (log in as auditor`);
+      expect(out).toMatch(/auditor\s+Auditor-Demo-2026!\s+auditor\s+04F7A8B9CAD003/);
       expect(out).toMatch(/ivanova\s+Ivanova-Demo-2026!\s+clinician\s+04A22BB25C6180/);
       expect(out).toContain('npm run --silent dev -- card tap --uid 04A22BB25C6180');
       expect(out).toMatch(/demo data\s+created: account security.*, client demo-mis\n/);
@@ -115,6 +117,21 @@ describe('cardauth demo', () => {
       expect(trip.callback).toMatch(new RegExp(`^${misOrigin}/callback\\?code=`));
       expect((await browser.fetch(trip.callback!)).headers.get('location')).toBe('/patients');
       expect(await (await browser.fetch(`${misOrigin}/patients`)).text()).toContain('Иванова Анна Петровна');
+
+      // The auditor: its own demo card through the same virtual reader, then its pages.
+      const auditor = new TestClient(origin, origin);
+      const auditorNonce = (await auditor.post('/auth/nonce')).json.nonce as string;
+      const auditorStatement = fetch(`http://127.0.0.1:${ports.agent}/v1/statement`, {
+        method: 'POST',
+        headers: { origin, 'content-type': 'application/json' },
+        body: JSON.stringify({ nonce: auditorNonce, aud: origin }),
+      }).then((r) => r.json() as Promise<{ statement: string }>);
+      await new Promise((r) => setTimeout(r, 200));
+      expect((await auditor.post('/demo/tap', { uid: '04F7A8B9CAD003' })).status).toBe(202);
+      expect((await auditor.post('/auth/card', { statement: (await auditorStatement).statement })).json).toEqual({ next: 'password', login: 'auditor' });
+      expect((await auditor.post('/auth/password', { login: 'auditor', password: 'Auditor-Demo-2026!' })).status).toBe(200);
+      expect((await auditor.get('/admin')).headers.get('location')).toBe('/admin/audit');
+      expect((await auditor.get('/admin/audit?who=ivanova')).text).toContain('session.created');
 
       demo.proc.kill('SIGTERM');
       const end = await demo.exit;

@@ -1,0 +1,114 @@
+import { AUDIT_EVENT_TYPES, type AuditEventType } from '../../audit/events';
+import type { AuditFilter } from '../../audit/query';
+import { isAccountId } from '../../store/accounts';
+import { isAgentId } from '../../store/agents';
+import type { MessageKey } from '../i18n';
+
+/**
+ * The auditor's filter (issue 11 §8) as the query string of the log viewer and its exports:
+ * `since`, `until` (days, UTC, both included), `who` (a login, or an account id `acc_…`),
+ * `type` (an event type, or a family as `card.*`), `outcome`, `where` (an agent id `ag_…`, or a
+ * workstation's name), `ip`, `uid`. A bad value is not an error page: the form says which field
+ * and how to write it.
+ */
+
+/** The filter's fields as the form shows them (strings, as typed). */
+export const FILTER_FIELDS = ['since', 'until', 'who', 'type', 'outcome', 'where', 'ip', 'uid'] as const;
+export type FilterForm = Record<(typeof FILTER_FIELDS)[number], string>;
+
+/** The families of event types (the part before the dot), in the order of the README's table. */
+export const AUDIT_FAMILIES: readonly string[] = [...new Set(AUDIT_EVENT_TYPES.map((t) => t.slice(0, t.indexOf('.'))))];
+
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DAY_MS = 86_400_000;
+/** The longest range of days the chart draws. */
+export const MAX_DAYS = 366;
+
+/** `YYYY-MM-DD` as ms at 00:00 UTC, or undefined when it is no such day. */
+export function parseDay(s: string): number | undefined {
+  const m = DAY.exec(s);
+  if (!m) return undefined;
+  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  return new Date(ms).toISOString().slice(0, 10) === s ? ms : undefined;
+}
+
+/** ms as `YYYY-MM-DD` (UTC). */
+export const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+/** The event types a `type` value names: one type, or a family `x.*`; undefined when it names none. */
+function typesOf(v: string): readonly AuditEventType[] | undefined {
+  const family = v.endsWith('.*') ? v.slice(0, -1) : undefined;
+  const types = AUDIT_EVENT_TYPES.filter((t) => (family ? t.startsWith(family) : t === v));
+  return types.length ? types : undefined;
+}
+
+/** A filter as parsed: the service's filter, the form as typed, or the first bad field with the text that says how to write it. */
+export type ParsedFilter = { ok: true; filter: AuditFilter; form: FilterForm } | { ok: false; form: FilterForm; field: (typeof FILTER_FIELDS)[number]; message: MessageKey };
+
+/**
+ * Reads the filter from a query string (a repeated parameter counts as bad).
+ *
+ * @example
+ * parseAuditFilter({ who: 'ivanova', outcome: 'failure' }) // => { ok: true, filter: { login: 'ivanova', outcome: 'failure' }, form }
+ * parseAuditFilter({ since: '2026-02-30' }) // => { ok: false, field: 'since', message: 'audit_bad_since', form }
+ */
+export function parseAuditFilter(query: Record<string, unknown>): ParsedFilter {
+  const form = Object.fromEntries(FILTER_FIELDS.map((k) => [k, typeof query[k] === 'string' ? (query[k] as string).trim().slice(0, 200) : ''])) as FilterForm;
+  const bad = (field: (typeof FILTER_FIELDS)[number]): ParsedFilter => ({ ok: false, form, field, message: `audit_bad_${field}` });
+  for (const k of FILTER_FIELDS) if (query[k] !== undefined && typeof query[k] !== 'string') return { ok: false, form, field: k, message: 'audit_bad_repeated' };
+  const filter: AuditFilter = {};
+  if (form.since) {
+    const ms = parseDay(form.since);
+    if (ms === undefined) return bad('since');
+    filter.since = ms;
+  }
+  if (form.until) {
+    const ms = parseDay(form.until);
+    if (ms === undefined || (filter.since !== undefined && ms < filter.since)) return bad('until');
+    filter.until = ms + DAY_MS; // the day included
+  }
+  if (form.who) {
+    if (form.who.length > 64) return bad('who');
+    if (isAccountId(form.who)) filter.accountId = form.who;
+    else filter.login = form.who;
+  }
+  if (form.type) {
+    const types = typesOf(form.type);
+    if (!types) return bad('type');
+    filter.types = types;
+  }
+  if (form.outcome) {
+    if (form.outcome !== 'success' && form.outcome !== 'failure') return bad('outcome');
+    filter.outcome = form.outcome;
+  }
+  if (form.where) {
+    if (form.where.length > 128) return bad('where');
+    if (isAgentId(form.where)) filter.agentId = form.where;
+    else filter.workstation = form.where;
+  }
+  if (form.ip) {
+    if (!/^[0-9A-Fa-f.:]{2,45}$/.test(form.ip)) return bad('ip');
+    filter.ip = form.ip;
+  }
+  if (form.uid) {
+    const hex = form.uid.replace(/[\s:-]/g, '');
+    if (!/^[0-9A-Fa-f]{8,20}$/.test(hex)) return bad('uid');
+    filter.cardUid = hex.toUpperCase();
+  }
+  return { ok: true, filter, form };
+}
+
+/** The form's non-empty fields as a query string (with `extra`), `?…` or ''. */
+export function filterQuery(form: FilterForm, extra: Record<string, string> = {}): string {
+  const p = new URLSearchParams();
+  for (const k of FILTER_FIELDS) if (form[k]) p.set(k, form[k]);
+  for (const [k, v] of Object.entries(extra)) p.set(k, v);
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}
+
+/** The filter as an audit record of the read states it, as `audit list` does: `type=card.* outcome=failure`, or `all`. */
+export function describeFilter(form: FilterForm): string {
+  const parts = FILTER_FIELDS.flatMap((k) => (form[k] ? [`${k}=${form[k]}`] : []));
+  return parts.length ? parts.join(' ') : 'all';
+}
