@@ -14,7 +14,7 @@ function describeRun(r: RetentionResult): string[] {
   if (r.status === 'due') {
     return r.resume !== undefined
       ? [`would finish the last run: trim ${records(r.count)} (seq ${r.fromSeq}..${r.toSeq}), archived and anchored already`]
-      : [`would archive ${records(r.count)} (seq ${r.fromSeq}..${r.toSeq}), older than ${r.cutoff}; nothing was written or trimmed`];
+      : [`would archive ${records(r.count)} (seq ${r.fromSeq}..${r.toSeq}, older than ${r.cutoff}); nothing was written or trimmed`];
   }
   const resumed = r.resumed ? [`finished the last run: trimmed ${records(r.resumed.log)} it had archived and anchored`] : [];
   if (r.status === 'nothing') return [...resumed, `nothing to archive: no record older than ${r.cutoff} after the last archive (the newest record always stays)`];
