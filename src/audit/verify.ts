@@ -156,6 +156,8 @@ export async function verifyAuditChain({ redis, key = 'audit:log', batch = 1000,
   const anchorsRead = checkpointKeys && !range ? await readAnchors(redis, checkpointKeys, anchorsKey) : [];
   /** Valid anchors: where a trimmed chain may start (the one just below its first record). */
   const anchors = anchorsRead.filter((a): a is Extract<CheckedSeal, { ok: true }> => a.ok);
+  /** Valid anchors by the seq they pin (the last archived record). */
+  const anchorPins = new Map(anchors.map((a) => [a.seal.toSeq, a]));
   /** Valid checkpoints by the seq they pin. */
   const pins = new Map<number, Extract<CheckedCheckpoint, { ok: true }>[]>();
   let forged: AuditBroken | undefined;
@@ -252,8 +254,8 @@ export async function verifyAuditChain({ redis, key = 'audit:log', batch = 1000,
           const skipsIt = !n || (n.ok && sameHash(n.prev, prev));
           return stop(broken(skipsIt ? 'record_inserted' : 'record_edited', 'prev_mismatch'));
         }
-        const pinnedBy = anchors.find((a) => a.seal.toSeq === d.seq && !sameHash(a.seal.lastHash, d.hash));
-        if (pinnedBy) return stop(broken('record_edited', 'checkpoint_mismatch', { checkpointId: pinnedBy.id }));
+        const pinnedBy = anchorPins.get(d.seq);
+        if (pinnedBy && !sameHash(pinnedBy.seal.lastHash, d.hash)) return stop(broken('record_edited', 'checkpoint_mismatch', { checkpointId: pinnedBy.id }));
         for (const pin of pins.get(d.seq) ?? []) {
           if (!sameHash(pin.checkpoint.headHash, d.hash)) {
             disagreed ??= { at: broken('record_edited', 'checkpoint_mismatch', { checkpointId: pin.id }), written: Date.parse(d.record.ts), signed: Date.parse(pin.checkpoint.time), laterAgrees: false };

@@ -104,6 +104,27 @@ describe('audit retention (retain 10 days)', () => {
     expect(await verifyAuditChain({ redis: redis.client(), checkpointKeys: keys })).toMatchObject({ ok: true, count: 11, anchor: { seq: 8 } });
   });
 
+  it('cuts at a whole record before the first newer one: an older-dated record after it (another node\'s clock) is not archived', async () => {
+    let now = 0;
+    const log = createAuditLog({ redis: as('cardauth'), clock: { now: () => now } });
+    for (const daysAgo of [30, 30, 5, 30, 0]) {
+      now = NOW - daysAgo * DAY;
+      await log.append({ type: 'session.logout', outcome: 'success' });
+    }
+    expect(await retention().run()).toMatchObject({ status: 'archived', seal: { fromSeq: 1, toSeq: 2 } });
+    expect(await seqs()).toEqual([3, 4, 5, 6]);
+  });
+
+  it('a broken live chain is neither archived nor trimmed: recorded as chain_broken', async () => {
+    await seed();
+    const [, [id]] = (await redis.client().xrange('audit:log', '-', '+', 'COUNT', 2)) as [string, string[]][];
+    await redis.client().xdel('audit:log', id!);
+    await expect(retention().run()).rejects.toMatchObject({ code: 'unavailable', message: expect.stringMatching(/chain is broken at seq 3 \(record_deleted\): nothing was archived or trimmed/) });
+    expect(archiveFiles()).toEqual([]);
+    expect(await seqs()).toEqual([1, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(await auditRecords(redis.client(), 'audit.archived')).toEqual([expect.objectContaining({ outcome: 'failure', reason: 'chain_broken', details: expect.objectContaining({ break: 'record_deleted', brokenSeq: 3 }) })]);
+  });
+
   it('--dry-run says what is due and writes, anchors, trims and records nothing', async () => {
     await seed();
     expect(await retention().run({ dryRun: true })).toMatchObject({ status: 'due', fromSeq: 1, toSeq: 5, count: 5 });
