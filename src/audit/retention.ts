@@ -7,7 +7,7 @@ import { CardauthError } from '../errors';
 import { CHECKPOINTS_KEY, claimed } from './checkpoint';
 import { fromStreamFields, GENESIS_PREV, type AuditEventInput } from './record';
 import { verifyArchiveFile, writeArchive } from './retention-archive';
-import { ANCHORS_KEY, archiveName, readAnchors, sealPathOf, type ArchiveSeal } from './retention-seal';
+import { ANCHORS_KEY, archiveName, readAnchors, type ArchiveSeal } from './retention-seal';
 import { verifyAuditChain } from './verify';
 
 /** The stream the audit log is kept in. */
@@ -140,11 +140,12 @@ export function createRetention(deps: RetentionDeps) {
     return trimmed;
   }
 
-  /** Removes archives of a stopped run (unanchored, all starting at `fromSeq`) but `keep`. */
-  function removeLeftovers(fromSeq: number, keep: string): void {
+  /** Removes the archives of a stopped run (starting at `fromSeq`, named by no anchor) but `keep`. */
+  function removeLeftovers(fromSeq: number, keep: string, anchored: ReadonlySet<string>): void {
     const prefix = archiveName(fromSeq, 0).replace(/0+\.jsonl\.gz$/, '');
     for (const f of readdirSync(dir)) {
-      if (f.startsWith(prefix) && f !== keep && f !== sealPathOf(keep)) rmSync(join(dir, f), { force: true });
+      const archive = f.replace(/\.jws$/, '');
+      if (f.startsWith(prefix) && archive !== keep && !anchored.has(archive)) rmSync(join(dir, f), { force: true });
     }
   }
 
@@ -161,7 +162,8 @@ export function createRetention(deps: RetentionDeps) {
         throw fail(`audit retention: the audit chain is broken at seq ${b.seq ?? 'unknown'} (${b.kind}): nothing was archived or trimmed; run cardauth audit verify`);
       }
       const head = chain.head;
-      const anchor = (await readAnchors(redis, keys)).reduce<ArchiveSeal | undefined>((top, a) => (a.ok && (!top || a.seal.toSeq > top.toSeq) ? a.seal : top), undefined);
+      const anchors = (await readAnchors(redis, keys)).flatMap((a) => (a.ok ? [a.seal] : []));
+      const anchor = anchors.reduce<ArchiveSeal | undefined>((top, a) => (!top || a.toSeq > top.toSeq ? a : top), undefined);
 
       // 2. A run that stopped between its anchor and its trim: finish it.
       let resumed: Trimmed | undefined;
@@ -195,7 +197,7 @@ export function createRetention(deps: RetentionDeps) {
       const prevHash = anchor?.lastHash ?? GENESIS_PREV;
       let written: Awaited<ReturnType<typeof writeArchive>>;
       try {
-        removeLeftovers(fromSeq, archiveName(fromSeq, toSeq));
+        removeLeftovers(fromSeq, archiveName(fromSeq, toSeq), new Set(anchors.map((a) => a.archive)));
         written = await writeArchive(redis, { dir, key: signer, fromSeq, toSeq, prevHash, lastHash: last.hash, cutoff, time: new Date(clock.now()).toISOString() });
       } catch (err) {
         if (err instanceof CardauthError) throw err;

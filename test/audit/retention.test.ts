@@ -125,6 +125,14 @@ describe('audit retention (retain 10 days)', () => {
     expect(await auditRecords(redis.client(), 'audit.archived')).toEqual([expect.objectContaining({ outcome: 'failure', reason: 'chain_broken', details: expect.objectContaining({ break: 'record_deleted', brokenSeq: 3 }) })]);
   });
 
+  it('an archive folder that does not exist: nothing trimmed, recorded as archive_unwritten', async () => {
+    await seed();
+    await expect(retention({ dir: join(dir, 'missing') }).run()).rejects.toMatchObject({ code: 'unavailable', message: expect.stringMatching(/cannot write the archive in .*missing; nothing was trimmed/) });
+    expect(await seqs()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(await redis.client().exists('audit:anchors')).toBe(0);
+    expect(await auditRecords(redis.client(), 'audit.archived')).toEqual([expect.objectContaining({ outcome: 'failure', reason: 'archive_unwritten', details: expect.objectContaining({ fromSeq: 1, toSeq: 5 }) })]);
+  });
+
   it('--dry-run says what is due and writes, anchors, trims and records nothing', async () => {
     await seed();
     expect(await retention().run({ dryRun: true })).toMatchObject({ status: 'due', fromSeq: 1, toSeq: 5, count: 5 });
