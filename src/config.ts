@@ -22,6 +22,8 @@ const int = (min: number, max: number) =>
     ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}` });
     return z.NEVER;
   });
+/** Empty (unset), or 1 to 36500 days. */
+const optionalDays = z.union([z.literal('').transform(() => undefined), int(1, 36500)], { error: 'must be empty (no retention) or a whole number of days from 1 to 36500' });
 /** 0 (off), or 7 to 3650 days. */
 const inactiveDays = int(0, 3650).refine((v) => v === 0 || v >= 7, { message: 'must be 0 (off) or a whole number of days from 7 to 3650' });
 /** The account roles (src/store/accounts.ts ROLES, which a neutral module may not import; a test keeps the two equal). */
@@ -319,6 +321,12 @@ export const SERVER_KEYS = {
   ),
   CARDAUTH_AUDIT_CHECKPOINT_RECORDS: key(int(1, 1000000), 'Signed audit checkpoints: a node signs one once the chain\'s head is this many records past the last checkpoint (or CARDAUTH_AUDIT_CHECKPOINT_SEC passed), one node at a time.', '1000'),
   CARDAUTH_AUDIT_CHECKPOINT_SEC: key(int(1, 86400), 'Signed audit checkpoints: a node signs one once the last is this old and records came since (or CARDAUTH_AUDIT_CHECKPOINT_RECORDS came first).', '300'),
+  CARDAUTH_AUDIT_RETENTION_DAYS: key(
+    optionalDays,
+    'Audit retention (`cardauth audit retain`, docs/audit-retention.md): records whose time is more than this many days ago are archived to signed, compressed files in CARDAUTH_AUDIT_ARCHIVE_DIR, verified, then trimmed from Redis. No normative number: the operator sets it. Empty: no retention (`audit retain` refuses).',
+    '',
+  ),
+  CARDAUTH_AUDIT_ARCHIVE_DIR: key(z.string(), 'Audit retention: the folder the archives (`audit-FROM-TO.jsonl.gz` and their seals `….jws`) are written to; it must exist. Empty: `audit retain` refuses.', ''),
   CARDAUTH_SIEM_HOST: key(z.string(), 'SIEM forwarding (`cardauth audit forward`): host of the SIEM\'s syslog receiver (RFC 5424 over TCP, octet-counted frames). Empty: `audit forward` refuses to start.', ''),
   CARDAUTH_SIEM_PORT: key(int(1, 65535), 'SIEM forwarding: the receiver\'s port (514 is usual for TCP, 6514 for TLS).', '514'),
   CARDAUTH_SIEM_TLS: key(bool, 'SIEM forwarding: TLS (RFC 5425), the receiver\'s certificate checked against CARDAUTH_SIEM_CA_FILE, else the system\'s CAs, and its host name.', 'false'),

@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 
 /** A file being written whole: nothing shows at its path until {@link StagedFile.commit}. */
 export interface StagedFile {
-  write(chunk: string): void;
+  write(chunk: string | Uint8Array): void;
   /** Flushes and puts the file at its path; answers `false` (and leaves the old file) when `exclusive` and one exists. */
   commit(): boolean;
   /** Removes what was staged; safe after commit, and to call twice. */
@@ -44,7 +44,7 @@ export function stageWhole(path: string, opts: { mode?: number; exclusive?: bool
     write(chunk) {
       if (fd === undefined) throw new Error(`stageWhole: ${path} is no longer open`);
       // writeSync may write less than asked (a nearly full disk) without an error: write the rest.
-      const bytes = Buffer.from(chunk, 'utf8');
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
       for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
     },
     commit() {

@@ -157,6 +157,18 @@ describe('number keys', () => {
   });
 });
 
+describe('CARDAUTH_AUDIT_RETENTION_DAYS', () => {
+  const load = (v?: string) => loadServerConfigSubset(['CARDAUTH_AUDIT_RETENTION_DAYS'], v === undefined ? {} : { CARDAUTH_AUDIT_RETENTION_DAYS: v }).CARDAUTH_AUDIT_RETENTION_DAYS;
+  it('is unset by default (no retention), empty too; a number of days loads', () => {
+    expect(load()).toBeUndefined();
+    expect(load('')).toBeUndefined();
+    expect(load('1095')).toBe(1095);
+  });
+  it('0, past 36500 days or not a number is refused with the range', () => {
+    for (const v of ['0', '36501', '30d']) expect(() => load(v)).toThrow(/^CARDAUTH_AUDIT_RETENTION_DAYS: must be empty \(no retention\) or a whole number of days from 1 to 36500/);
+  });
+});
+
 describe('empty values', () => {
   it('an exported empty variable does not silently hide the config file; where empty is the documented value, it keeps that meaning', () => {
     const file = configFile('ports.json', JSON.stringify({ CARDAUTH_PORT: 9090, CARDAUTH_AGENT_PORTS: '47800-47831' }));

@@ -43,8 +43,12 @@ const checkpointSchema = z.strictObject({
  */
 export async function signCheckpoint(key: JWK, checkpoint: Checkpoint): Promise<string> {
   const { seq, headHash, time } = checkpoint;
-  const payload = new TextEncoder().encode(JSON.stringify({ seq, headHash, time }));
-  return new CompactSign(payload).setProtectedHeader({ alg: AUDIT_KEY_ALG, kid: String(key.kid), typ: CHECKPOINT_TYP }).sign(await importJWK(key, AUDIT_KEY_ALG));
+  return signAudit(key, CHECKPOINT_TYP, { seq, headHash, time });
+}
+
+/** Signs `payload` (as JSON) with a private audit key: a compact JWS, EdDSA, with its `kid` and `typ`. */
+export async function signAudit(key: JWK, typ: string, payload: object): Promise<string> {
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader({ alg: AUDIT_KEY_ALG, kid: String(key.kid), typ }).sign(await importJWK(key, AUDIT_KEY_ALG));
 }
 
 /** Why a stored checkpoint does not count: not made with any of the keys given. */
@@ -64,28 +68,37 @@ export function claimed(jws: string): Partial<Checkpoint> {
 }
 
 /**
- * Checks one stored checkpoint against public keys: its signature (EdDSA only), its `kid`, its
- * `typ` and its payload. Never throws for what is stored.
+ * Checks a JWS of the audit keys: its signature (EdDSA only), its `typ` and its payload
+ * (`schema`). Never throws for what is given: a refusal names its fault.
  *
  * @example
- * const c = await checkCheckpoint(id, fields, verifier);
+ * const r = await checkSigned(jws, verifier, CHECKPOINT_TYP, checkpointSchema);
  */
+export async function checkSigned<T>(jws: string, verifier: ReturnType<typeof createLocalJWKSet>, typ: string, schema: z.ZodType<T>): Promise<{ ok: true; kid: string; payload: T } | { ok: false; fault: CheckpointFault }> {
+  try {
+    const { payload, protectedHeader } = await compactVerify(jws, verifier, { algorithms: [AUDIT_KEY_ALG] });
+    if (protectedHeader.typ !== typ) return { ok: false, fault: 'checkpoint_malformed' };
+    const c = schema.safeParse(JSON.parse(new TextDecoder().decode(payload)));
+    if (!c.success) return { ok: false, fault: 'checkpoint_malformed' };
+    return { ok: true, kid: String(protectedHeader.kid), payload: c.data };
+  } catch (err) {
+    if (err instanceof errors.JWKSNoMatchingKey) return { ok: false, fault: 'unknown_kid' };
+    if (err instanceof errors.JWSSignatureVerificationFailed) return { ok: false, fault: 'bad_signature' };
+    return { ok: false, fault: 'checkpoint_malformed' };
+  }
+}
+
+/** A verifier of public (or private: their public part is used) audit keys. */
+export const auditVerifier = (keys: readonly JWK[]) => createLocalJWKSet({ keys: keys.map(({ d: _d, ...pub }) => pub) });
+
+/** Checks one stored checkpoint against public keys (see {@link checkSigned}). */
 async function checkCheckpoint(id: string, fields: readonly string[], verifier: ReturnType<typeof createLocalJWKSet>): Promise<CheckedCheckpoint> {
   const jws = fields.length === 2 && fields[0] === 'jws' ? fields[1] : undefined;
   const seq = jws ? claimed(jws).seq : undefined;
   const refused = (fault: CheckpointFault): CheckedCheckpoint => ({ ok: false, id, fault, ...(Number.isSafeInteger(seq) ? { seq: seq as number } : {}) });
   if (!jws) return refused('checkpoint_malformed');
-  try {
-    const { payload, protectedHeader } = await compactVerify(jws, verifier, { algorithms: [AUDIT_KEY_ALG] });
-    if (protectedHeader.typ !== CHECKPOINT_TYP) return refused('checkpoint_malformed');
-    const c = checkpointSchema.safeParse(JSON.parse(new TextDecoder().decode(payload)));
-    if (!c.success) return refused('checkpoint_malformed');
-    return { ok: true, id, kid: String(protectedHeader.kid), checkpoint: c.data };
-  } catch (err) {
-    if (err instanceof errors.JWKSNoMatchingKey) return refused('unknown_kid');
-    if (err instanceof errors.JWSSignatureVerificationFailed) return refused('bad_signature');
-    return refused('checkpoint_malformed');
-  }
+  const r = await checkSigned(jws, verifier, CHECKPOINT_TYP, checkpointSchema);
+  return r.ok ? { ok: true, id, kid: r.kid, checkpoint: r.payload } : refused(r.fault);
 }
 
 /**
@@ -101,7 +114,7 @@ export async function readCheckpoints(redis: Pick<Redis, 'xrange'>, keys: readon
   } catch (e) {
     throw new CardauthError('audit_unavailable', 'audit checkpoints read failed', { cause: e });
   }
-  const verifier = createLocalJWKSet({ keys: keys.map(({ d: _d, ...pub }) => pub) });
+  const verifier = auditVerifier(keys);
   const out: CheckedCheckpoint[] = [];
   for (const [id, fields] of entries) out.push(await checkCheckpoint(id, fields, verifier));
   return out;

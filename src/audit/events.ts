@@ -161,6 +161,11 @@ export const AUDIT_EVENTS = {
   // the audit trail and configuration
   'audit.viewed': { meaning: 'Someone read the audit trail (`audit list`): how many records were shown, and the filter.' },
   'audit.exported': { meaning: 'Someone exported the audit trail (`audit export`): how many records, the format, the file name and the filter.' },
+  'audit.archived': {
+    meaning:
+      "Retention ran (`audit retain`, docs/audit-retention.md): records older than CARDAUTH_AUDIT_RETENTION_DAYS were archived, the archive read back and verified, anchored and trimmed from Redis: `details.archive` (file name), `sha256`, `fromSeq`, `toSeq`, `count`, `cutoff`, and the entries trimmed (`trimmedLog`, `trimmedCheckpoints`, `trimmedOthers`); `resumed` when it finished a run that stopped after anchoring. A failure trimmed nothing: `chain_broken` (the live chain did not verify), `archive_unwritten` (the archive could not be written), `archive_unverified` (the archive read back did not verify; `details.why`; it was removed).",
+    reasons: ['chain_broken', 'archive_unwritten', 'archive_unverified'],
+  },
   'audit.verified': {
     meaning:
       "The hash chain and its signed checkpoints were verified (`audit verify`): `details.count`, the head, the checkpoints checked and the records after the last (`unprotected`; `checkpoints` `none` when there is no audit key). A failure names the kind of break as its reason, and the first broken record (`brokenSeq`, `brokenId`), the detail (`break`: `hash_mismatch`, `prev_mismatch`, `seq_gap`, `seq_repeated`, `malformed`, `head_before_checkpoint`, `checkpoint_mismatch`, `head_not_in_chain`, `bad_signature`, `unknown_kid`, `checkpoint_malformed`) and the checkpoint (`checkpointId`) when one shows it (docs/audit.md).",

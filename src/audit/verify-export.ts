@@ -28,15 +28,16 @@ function entriesAsStreams(streams: Record<string, Entry[]>): Pick<Redis, 'xrange
  * the range its first line states is `tail_truncated` (`range_mismatch`). A checkpoint past the
  * range is checked for its signature only. `count` is the number of records of the range that
  * verified; a checkpoint summary's `unprotected` counts the range's records after its last
- * checkpoint. Refuses a file that is not a range export (CardauthError `usage`).
+ * checkpoint. Refuses a file that is not a range export (CardauthError `usage`). With `prev`
+ * (an archive's signed `prevHash`), the first record must link to it too.
  *
  * @example
  * const r = await verifyRangeExport(readFileSync(file, 'utf8'), readPublicAuditKeys(keysFile).keys);
  */
-export async function verifyRangeExport(text: string, keys?: readonly JWK[]): Promise<AuditVerifyResult & { fromSeq: number; toSeq: number }> {
+export async function verifyRangeExport(text: string, keys?: readonly JWK[], opts: { prev?: string } = {}): Promise<AuditVerifyResult & { fromSeq: number; toSeq: number }> {
   const file = parseRangeExport(text);
   const first = file.records[0] && fromStreamFields(file.records[0][1], { canonical: false });
-  const prev = first?.ok ? first.prev : GENESIS_PREV;
+  const prev = opts.prev ?? (first?.ok ? first.prev : GENESIS_PREV);
   const r = await verifyAuditChain({
     redis: entriesAsStreams({ 'audit:log': file.records, 'audit:checkpoints': file.checkpoints }),
     range: { from: file.fromSeq, prev, to: file.toSeq },

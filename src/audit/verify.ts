@@ -4,6 +4,7 @@ import type { JWK } from 'jose' with { 'resolution-mode': 'import' };
 import { CHECKPOINTS_KEY, readCheckpoints, type CheckedCheckpoint, type CheckpointFault } from './checkpoint';
 import type { AuditHead } from './log';
 import { fromStreamFields, GENESIS_PREV, sameHash } from './record';
+import { ANCHORS_KEY, readAnchors, type CheckedSeal } from './retention-seal';
 
 /** What a check found wrong, in detail: the record's own reasons, then the checkpoints'. */
 export type AuditBreak =
@@ -35,6 +36,17 @@ export interface AuditBroken {
   checkpointId?: string;
 }
 
+/**
+ * Where a trimmed chain starts (retention): the signed anchor it links to, the last archived
+ * `seq` and the archive holding it; `count` and the checks still count from seq 1.
+ */
+export interface ChainAnchor {
+  seq: number;
+  archive: string;
+  sha256: string;
+  id: string;
+}
+
 /** What the checkpoints covered: how many verified, the last, and the records after it (unprotected). */
 export interface CheckpointSummary {
   count: number;
@@ -48,7 +60,7 @@ export interface CheckpointSummary {
  * undefined when no keys were given (checkpoints not checked).
  */
 export type AuditVerifyResult =
-  | { ok: true; count: number; head: AuditHead | null; checkpoints?: CheckpointSummary }
+  | { ok: true; count: number; head: AuditHead | null; checkpoints?: CheckpointSummary; anchor?: ChainAnchor }
   | { ok: false; count: number; firstBroken: AuditBroken };
 
 export interface AuditVerifyDeps {
@@ -61,6 +73,8 @@ export interface AuditVerifyDeps {
   checkpointKeys?: readonly JWK[];
   /** The checkpoints stream. Default `audit:checkpoints`. */
   checkpointsKey?: string;
+  /** The anchors stream (retention, retention-seal.ts). Default `audit:anchors`; read only with `checkpointKeys` and no `range`. */
+  anchorsKey?: string;
   /**
    * A range of the chain (an export): its first seq and the `prev` its first record claims (which
    * nothing before it can check), and its last seq. A checkpoint past `to` is not checked against
@@ -110,6 +124,16 @@ type Entry = [id: string, fields: string[]];
  * Without `checkpointKeys` the tail after the last record is unprotected:
  * records cut from the end, and a tail rewritten consistently, pass.
  *
+ * A chain trimmed by retention starts after an archive: with `checkpointKeys`, the
+ * signed anchors (`audit:anchors`, retention-seal.ts) are read and the walk starts at
+ * the one just below the first record (its `toSeq`, its `lastHash` as the link), so a
+ * record deleted after it is `record_deleted` (`seq_gap`); a start with no valid
+ * anchor below it is checked as from seq 1 (the same); an anchor that does not verify
+ * is `checkpoint_forged`; a chain that ends before an anchor's seq is
+ * `tail_truncated`; a record still at an anchor's seq (a trim not done yet) must
+ * have the hash it signed. Without keys the anchors are not read: a trimmed chain
+ * shows as `record_deleted` at its start.
+ *
  * Redis errors reject with `audit_unavailable`. Needs Redis ≥ 6.2
  * (exclusive XRANGE start).
  *
@@ -117,7 +141,7 @@ type Entry = [id: string, fields: string[]];
  * const r = await verifyAuditChain({ redis, checkpointKeys: readAuditKeys(file).keys });
  * if (!r.ok) console.error(`audit chain broken: ${r.firstBroken.kind} at seq ${r.firstBroken.seq}`);
  */
-export async function verifyAuditChain({ redis, key = 'audit:log', batch = 1000, checkpointKeys, checkpointsKey = CHECKPOINTS_KEY, range }: AuditVerifyDeps): Promise<AuditVerifyResult> {
+export async function verifyAuditChain({ redis, key = 'audit:log', batch = 1000, checkpointKeys, checkpointsKey = CHECKPOINTS_KEY, anchorsKey = ANCHORS_KEY, range }: AuditVerifyDeps): Promise<AuditVerifyResult> {
   if (!redis || typeof redis.xrange !== 'function') throw new TypeError('verifyAuditChain: redis must be an ioredis client');
   if (!Number.isSafeInteger(batch) || batch < 1 || batch > 100_000) throw new TypeError('verifyAuditChain: batch must be an integer 1..100000');
   const xrange = async (start: string, count: number): Promise<Entry[]> => {
@@ -129,12 +153,21 @@ export async function verifyAuditChain({ redis, key = 'audit:log', batch = 1000,
   };
 
   const checked = checkpointKeys ? await readCheckpoints(redis, checkpointKeys, checkpointsKey) : [];
+  const anchorsRead = checkpointKeys && !range ? await readAnchors(redis, checkpointKeys, anchorsKey) : [];
+  /** Valid anchors: where a trimmed chain may start (the one just below its first record). */
+  const anchors = anchorsRead.filter((a): a is Extract<CheckedSeal, { ok: true }> => a.ok);
+  /** Valid anchors by the seq they pin (the last archived record). */
+  const anchorPins = new Map(anchors.map((a) => [a.seal.toSeq, a]));
   /** Valid checkpoints by the seq they pin. */
   const pins = new Map<number, Extract<CheckedCheckpoint, { ok: true }>[]>();
   let forged: AuditBroken | undefined;
   for (const c of checked) {
     if (c.ok) pins.set(c.checkpoint.seq, [...(pins.get(c.checkpoint.seq) ?? []), c]);
     else if (!forged || (c.seq ?? 0) < (forged.seq ?? 0)) forged = { kind: 'checkpoint_forged', reason: c.fault, ...(c.seq === undefined ? {} : { seq: c.seq }), checkpointId: c.id };
+  }
+  // An anchor that does not verify is forged as a checkpoint would be; it anchors nothing.
+  for (const a of anchorsRead) {
+    if (!a.ok && (!forged || (a.seq ?? 0) < (forged.seq ?? 0))) forged = { kind: 'checkpoint_forged', reason: a.fault, ...(a.seq === undefined ? {} : { seq: a.seq }), checkpointId: a.id };
   }
 
   const chain = await walk();
@@ -148,6 +181,7 @@ export async function verifyAuditChain({ redis, key = 'audit:log', batch = 1000,
     let count = range ? range.from - 1 : 0;
     let prev = range?.prev ?? GENESIS_PREV;
     let head: AuditHead | null = null;
+    let anchor: Extract<CheckedSeal, { ok: true }> | undefined;
     /** The first checkpoint the chain disagrees with, and whether a later one agrees. */
     let disagreed: { at: AuditVerifyResult & { ok: false }; written: number; signed: number; laterAgrees: boolean } | undefined;
     let lastPrev = GENESIS_PREV;
@@ -188,6 +222,16 @@ export async function verifyAuditChain({ redis, key = 'audit:log', batch = 1000,
       for (let i = 0; i < entries.length; i++) {
         const [id, fields] = entries[i] as Entry;
         const d = fromStreamFields(fields, { canonical: false });
+        if (!head && !range && d.seq !== undefined && anchors.length > 0) {
+          // A trimmed chain starts at the anchor just below its first record: a record missing
+          // after it is a gap, as is a start with no signed anchor (checked as at seq 1).
+          const below = d.seq;
+          anchor = anchors.reduce<typeof anchor>((best, a) => (a.seal.toSeq < below && (!best || a.seal.toSeq > best.seal.toSeq) ? a : best), undefined);
+          if (anchor) {
+            count = anchor.seal.toSeq;
+            prev = anchor.seal.lastHash;
+          }
+        }
         const broken = (kind: AuditBreakKind, reason: AuditBreak, more: Partial<AuditBroken> = {}) => ({
           ok: false as const,
           count,
@@ -210,6 +254,8 @@ export async function verifyAuditChain({ redis, key = 'audit:log', batch = 1000,
           const skipsIt = !n || (n.ok && sameHash(n.prev, prev));
           return stop(broken(skipsIt ? 'record_inserted' : 'record_edited', 'prev_mismatch'));
         }
+        const pinnedBy = anchorPins.get(d.seq);
+        if (pinnedBy && !sameHash(pinnedBy.seal.lastHash, d.hash)) return stop(broken('record_edited', 'checkpoint_mismatch', { checkpointId: pinnedBy.id }));
         for (const pin of pins.get(d.seq) ?? []) {
           if (!sameHash(pin.checkpoint.headHash, d.hash)) {
             disagreed ??= { at: broken('record_edited', 'checkpoint_mismatch', { checkpointId: pin.id }), written: Date.parse(d.record.ts), signed: Date.parse(pin.checkpoint.time), laterAgrees: false };
@@ -233,10 +279,15 @@ export async function verifyAuditChain({ redis, key = 'audit:log', batch = 1000,
     const end = range?.to ?? Infinity;
     const past = valid.find((c) => c.checkpoint.seq > count && c.checkpoint.seq <= end);
     if (past) return { ok: false, count, firstBroken: { kind: 'tail_truncated', reason: 'head_before_checkpoint', seq: count + 1, checkpointId: past.id } };
+    const pastAnchor = anchors.find((a) => a.seal.toSeq > count);
+    if (pastAnchor) return { ok: false, count, firstBroken: { kind: 'tail_truncated', reason: 'head_before_checkpoint', seq: count + 1, checkpointId: pastAnchor.id } };
     if (count < end && range) return { ok: false, count, firstBroken: { kind: 'tail_truncated', reason: 'range_mismatch', seq: count + 1 } };
     if (!checkpointKeys) return { ok: true, count, head };
     const top = valid.reduce<Extract<CheckedCheckpoint, { ok: true }> | undefined>((a, c) => (c.checkpoint.seq <= count && (!a || c.checkpoint.seq > a.checkpoint.seq) ? c : a), undefined);
     const last = top ? { seq: top.checkpoint.seq, time: top.checkpoint.time, kid: top.kid } : null;
-    return { ok: true, count, head, checkpoints: { count: valid.length, last, unprotected: count - (last?.seq ?? 0) } };
+    // Records up to the anchor are protected by it (and by the archive's seal).
+    const protectedTo = Math.max(last?.seq ?? 0, anchor?.seal.toSeq ?? 0);
+    const anchored = anchor ? { anchor: { seq: anchor.seal.toSeq, archive: anchor.seal.archive, sha256: anchor.seal.sha256, id: anchor.id } } : {};
+    return { ok: true, count, head, checkpoints: { count: valid.length, last, unprotected: count - protectedTo }, ...anchored };
   }
 }

@@ -20,6 +20,8 @@ import { explain } from '../logger';
 import { isoTime, printList, type Column } from './output';
 import { auditForward } from './audit-forward';
 import { auditKeysCommands } from './audit-keys';
+import { auditRetain } from './audit-retain';
+import { verifyArchiveFile } from '../audit/retention-archive';
 
 const records = (n: number) => `${n} record${n === 1 ? '' : 's'}`;
 
@@ -60,6 +62,10 @@ export const auditVerify: Command = {
     '  --file      check a range export (audit export --from-seq/--to-seq) offline instead, with',
     '              no Redis: its records, their links and the checkpoints in it (with --keys).',
     '              A filtered export cannot be chain-checked. This run is not audited (no Redis).',
+    '              An archive of audit retain (ARCHIVE.jsonl.gz) is checked with its seal ARCHIVE.jsonl.gz.jws',
+    '              and --keys (required): the signature, its SHA-256, then its chain and checkpoints.',
+    'After retention trimmed the stream, the chain starts at the signed anchor of the last archive',
+    '(audit:anchors, checked with the keys); without keys a trimmed start shows as a record deleted.',
   ].join('\n'),
   options: { keys: { type: 'string' }, json: { type: 'boolean' }, file: { type: 'string' } },
   async run(ctx, raw) {
@@ -74,6 +80,7 @@ export const auditVerify: Command = {
       if (result.ok) {
         out(`audit chain intact: ${records(result.count)}`);
         if (result.head) out(`head: seq ${result.head.seq}, hash ${result.head.hash}`);
+        if (result.anchor) out(`anchored: seq 1..${result.anchor.seq} archived in ${result.anchor.archive} (sha256 ${result.anchor.sha256}); the chain links to it`);
         const cps = result.checkpoints;
         if (!cps) out('checkpoints not checked (no CARDAUTH_AUDIT_KEYS_FILE, no --keys): the tail of the chain is unprotected');
         else if (!cps.last) out(`checkpoints: none; the tail of the chain is unprotected (${records(cps.unprotected)})`);
@@ -97,12 +104,14 @@ export const auditVerify: Command = {
 
 /** `audit verify --file`: a range export, offline; not audited (no Redis to record it in). */
 async function verifyFile(ctx: CommandContext, file: string, keys: Parameters<typeof verifyRangeExport>[1], json: boolean): Promise<number> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (err) {
     throw new UsageError(`audit verify: --file: cannot read ${file} (${explain(err)})`);
   }
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) return verifyArchiveAt(ctx, file, keys, json);
+  const text = bytes.toString('utf8');
   let result: Awaited<ReturnType<typeof verifyRangeExport>>;
   try {
     result = await verifyRangeExport(text, keys);
@@ -121,6 +130,21 @@ async function verifyFile(ctx: CommandContext, file: string, keys: Parameters<ty
     else out(`checkpoints: ${cps.count} verified, the last in the range at seq ${cps.last.seq} (${cps.last.time}, key ${cps.last.kid}); ${records(cps.unprotected)} after it unprotected`);
   }
   return result.ok ? 0 : 1;
+}
+
+/** `audit verify --file ARCHIVE.jsonl.gz --keys PUBLIC_JWKS`: an archive of `audit retain` with its seal, offline. */
+async function verifyArchiveAt(ctx: CommandContext, file: string, keys: Parameters<typeof verifyRangeExport>[1], json: boolean): Promise<number> {
+  if (!keys) throw new UsageError('audit verify: --file: an archive is checked against its signed seal: give --keys PUBLIC_JWKS (audit keys export)');
+  const r = await verifyArchiveFile(file, keys);
+  const out = (line: string) => ctx.io.stdout.write(`${line}\n`);
+  if (json) out(JSON.stringify(r));
+  else if (r.ok) {
+    const s = r.seal;
+    out(`audit archive intact: ${records(s.count)}, seq ${s.fromSeq}..${s.toSeq}, sealed ${s.time} by key ${r.kid} (sha256 ${s.sha256}; records before ${s.cutoff}; the first links to ${s.prevHash})`);
+    const cps = r.chain.checkpoints;
+    if (cps) out(`checkpoints: ${cps.count} verified${cps.last ? `, the last in the archive at seq ${cps.last.seq}` : ', none in the archive'}`);
+  } else out(r.chain ? brokenLine(r.chain.count, r.chain.firstBroken) : `audit archive not intact: ${r.why}`);
+  return r.ok ? 0 : 1;
 }
 
 // ---- reading the trail: audit list, audit export ----
@@ -371,4 +395,4 @@ export const auditExport: Command = {
   },
 };
 
-export const auditCommands: readonly Command[] = [auditVerify, auditList, auditExport, auditForward, ...auditKeysCommands];
+export const auditCommands: readonly Command[] = [auditVerify, auditList, auditExport, auditRetain, auditForward, ...auditKeysCommands];

@@ -210,5 +210,9 @@ describe('retention as cardauth-archivist', () => {
     await expect(as('cardauth').xtrim('audit:log', 'MAXLEN', 1)).rejects.toThrow(REFUSED);
     expect(await as('cardauth-archivist').xtrim('audit:log', 'MAXLEN', 1)).toBe(2);
     await expect(as('cardauth-archivist').get('acct:x')).rejects.toThrow(REFUSED);
+    // It trims only: no deleting a record or the stream.
+    const [[id]] = (await as('cardauth-archivist').xrange('audit:log', '-', '+')) as [[string, string[]]];
+    await expect(as('cardauth-archivist').xdel('audit:log', id)).rejects.toThrow(REFUSED);
+    await expect(as('cardauth-archivist').del('audit:log')).rejects.toThrow(REFUSED);
   });
 });

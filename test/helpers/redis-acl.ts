@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Redis from 'ioredis';
 import { startRedis, type TestRedis } from './redis';
 
 /** The users of docs/redis-acl.conf. */
@@ -11,6 +12,8 @@ export interface AclRedis extends TestRedis {
   urlAs(user: AclUser): string;
   /** That user's password (to check it never shows). */
   passwordOf(user: AclUser): string;
+  /** A plain ioredis client logged in as `user`; closed by stop(). */
+  clientAs(user: AclUser): Redis;
 }
 
 const ACL_CONF = join(__dirname, '..', '..', 'docs', 'redis-acl.conf');
@@ -35,11 +38,19 @@ export async function startAclRedis(): Promise<AclRedis> {
   writeFileSync(file, ['user default on nopass ~* &* +@all', ...lines, ''].join('\n'));
   const redis = await startRedis({ extraArgs: ['--aclfile', file] });
   const passwordOf = (user: AclUser) => `acl-test-pw-${user === 'cardauth' ? 'app' : user.slice('cardauth-'.length)}`;
+  const urlAs = (user: AclUser) => `redis://${user}:${passwordOf(user)}@127.0.0.1:${redis.port}`;
+  const clients: Redis[] = [];
   return {
     ...redis,
-    urlAs: (user) => `redis://${user}:${passwordOf(user)}@127.0.0.1:${redis.port}`,
+    urlAs,
     passwordOf,
+    clientAs(user) {
+      const c = new Redis(urlAs(user), { maxRetriesPerRequest: 1 });
+      clients.push(c);
+      return c;
+    },
     async stop() {
+      for (const c of clients) c.disconnect();
       await redis.stop();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -1,0 +1,229 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import type Redis from 'ioredis';
+import type { JWK } from 'jose';
+import { createCheckpointWriter } from '../../src/audit/checkpoint';
+import { generateAuditKey } from '../../src/audit/keys';
+import { createAuditLog } from '../../src/audit/log';
+import { verifyArchiveFile } from '../../src/audit/retention-archive';
+import { signSeal } from '../../src/audit/retention-seal';
+import { createRetention, type RetentionDeps } from '../../src/audit/retention';
+import { verifyAuditChain } from '../../src/audit/verify';
+import { auditRecords } from '../helpers/audit';
+import { startAclRedis, type AclRedis, type AclUser } from '../helpers/redis-acl';
+
+jest.setTimeout(60_000);
+
+const DAY = 86_400_000;
+const NOW = Date.parse('2026-12-01T12:00:00.000Z');
+let redis: AclRedis;
+let keys: JWK[];
+let dir: string;
+const as = (user: AclUser) => redis.clientAs(user);
+
+beforeAll(async () => {
+  redis = await startAclRedis();
+  keys = [await generateAuditKey()];
+});
+afterAll(() => redis.stop());
+beforeEach(async () => {
+  await redis.client().flushall();
+  dir = mkdtempSync(join(tmpdir(), 'cardauth-retention-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/**
+ * As the app user, with a frozen clock: 3 records 30 days ago (checkpoint at 3), 2 records 20 days
+ * ago (checkpoint at 5), 3 records 5 days ago (checkpoint at 8), 1 record now. After each record an
+ * entry in an index stream and the intake with the record's id, as the other streams beside the log.
+ */
+async function seed(): Promise<void> {
+  let now = 0;
+  const clock = { now: () => now };
+  const app = as('cardauth');
+  const log = createAuditLog({ redis: app, clock });
+  const cp = createCheckpointWriter({ redis: app, clock, keys });
+  let n = 0;
+  for (const [daysAgo, count] of [[30, 3], [20, 2], [5, 3], [0, 1]] as const) {
+    now = NOW - daysAgo * DAY;
+    for (let i = 0; i < count; i++) {
+      await log.append({ type: 'session.created', outcome: 'success', subject: { login: `user${++n}` } });
+      const [[id]] = (await app.xrevrange('audit:log', '+', '-', 'COUNT', 1)) as [[string, string[]]];
+      await app.xadd('audit:ix:login:user', id, 'seq', String(n));
+      await app.xadd('audit:intake', id, 'seq', String(n));
+    }
+    if (daysAgo > 0) await cp.write();
+  }
+  await redis.client().set('audit:ix:not-a-stream', 'x');
+}
+
+const retention = (over: Partial<RetentionDeps> = {}) => {
+  const archivist = over.redis ?? as('cardauth-archivist');
+  const log = createAuditLog({ redis: archivist as Redis, clock: { now: () => NOW } });
+  return createRetention({ redis: archivist, clock: { now: () => NOW }, keys, days: 10, dir, record: (e) => log.append({ ...e, actor: 'os:test' }), ...over });
+};
+const seqs = async (key = 'audit:log') => (await redis.client().xrange(key, '-', '+')).map(([, f]) => (key === 'audit:log' ? (JSON.parse(f[1]!) as { seq: number }).seq : Number(f[1])));
+const archiveFiles = () => readdirSync(dir).sort();
+const archivedSeqs = (path: string) =>
+  gunzipSync(readFileSync(path))
+    .toString('utf8')
+    .split('\n')
+    .slice(1)
+    .filter((l) => l.startsWith('{"r"'))
+    .map((l) => (JSON.parse((JSON.parse(l) as { r: string }).r) as { seq: number }).seq);
+
+describe('audit retention (retain 10 days)', () => {
+  it('archives exactly the records older than the cutoff, verifies the archive offline, trims the streams as the archivist; the live chain verifies from its anchor', async () => {
+    await seed();
+    const stored = await redis.client().xrange('audit:log', '-', '+');
+    const r = await retention().run();
+    expect(r).toMatchObject({ status: 'archived', seal: { fromSeq: 1, toSeq: 5, count: 5, archive: 'audit-000000000001-000000000005.jsonl.gz' }, trimmed: { log: 5, checkpoints: 2, others: 10 } });
+    if (r.status !== 'archived') throw new Error('not archived');
+    expect(archiveFiles()).toEqual(['audit-000000000001-000000000005.jsonl.gz', 'audit-000000000001-000000000005.jsonl.gz.jws']);
+    // The archive holds the records as stored, and nothing newer than the cutoff.
+    const lines = gunzipSync(readFileSync(r.path)).toString('utf8').split('\n');
+    expect(lines.slice(1, 6)).toEqual(stored.slice(0, 5).map(([, f]) => JSON.stringify({ r: f[1], h: f[3] })));
+    expect(await verifyArchiveFile(r.path, keys.map(({ d: _d, ...pub }) => pub))).toMatchObject({ ok: true, seal: { fromSeq: 1, toSeq: 5 }, chain: { ok: true, checkpoints: { count: 3 } } });
+    // The stream keeps seq 6.. and the run's own record; the other streams lose the same span.
+    expect(await seqs()).toEqual([6, 7, 8, 9, 10]);
+    expect(await seqs('audit:ix:login:user')).toEqual([6, 7, 8, 9]);
+    expect(await seqs('audit:intake')).toEqual([6, 7, 8, 9]);
+    expect(await redis.client().get('audit:ix:not-a-stream')).toBe('x');
+    expect((await redis.client().xrange('audit:checkpoints', '-', '+')).length).toBe(1);
+    expect(await verifyAuditChain({ redis: redis.client(), checkpointKeys: keys })).toMatchObject({ ok: true, count: 10, anchor: { seq: 5, archive: r.seal.archive }, checkpoints: { unprotected: 2 } });
+    const rec = (await auditRecords(redis.client(), 'audit.archived'))[0];
+    expect(rec).toMatchObject({ outcome: 'success', details: { archive: r.seal.archive, sha256: r.seal.sha256, fromSeq: 1, toSeq: 5, count: 5, cutoff: new Date(NOW - 10 * DAY).toISOString(), trimmedLog: 5 } });
+    // A second run finds nothing more due.
+    expect(await retention().run()).toMatchObject({ status: 'nothing' });
+    // The next run archives from the anchor on: seq 6..8 once 5 days is the limit; the head stays.
+    const next = await retention({ days: 1 }).run();
+    expect(next).toMatchObject({ status: 'archived', seal: { fromSeq: 6, toSeq: 8, prevHash: r.seal.lastHash } });
+    expect(await seqs()).toEqual([9, 10, 11]);
+    expect(await verifyAuditChain({ redis: redis.client(), checkpointKeys: keys })).toMatchObject({ ok: true, count: 11, anchor: { seq: 8 } });
+  });
+
+  it('cuts at a whole record before the first newer one: an older-dated record after it (another node\'s clock) is not archived', async () => {
+    let now = 0;
+    const log = createAuditLog({ redis: as('cardauth'), clock: { now: () => now } });
+    for (const daysAgo of [30, 30, 5, 30, 0]) {
+      now = NOW - daysAgo * DAY;
+      await log.append({ type: 'session.logout', outcome: 'success' });
+    }
+    expect(await retention().run()).toMatchObject({ status: 'archived', seal: { fromSeq: 1, toSeq: 2 } });
+    expect(await seqs()).toEqual([3, 4, 5, 6]);
+  });
+
+  it('a broken live chain is neither archived nor trimmed: recorded as chain_broken', async () => {
+    await seed();
+    const [, [id]] = (await redis.client().xrange('audit:log', '-', '+', 'COUNT', 2)) as [string, string[]][];
+    await redis.client().xdel('audit:log', id!);
+    await expect(retention().run()).rejects.toMatchObject({ code: 'unavailable', message: expect.stringMatching(/chain is broken at seq 3 \(record_deleted\): nothing was archived or trimmed/) });
+    expect(archiveFiles()).toEqual([]);
+    expect(await seqs()).toEqual([1, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(await auditRecords(redis.client(), 'audit.archived')).toEqual([expect.objectContaining({ outcome: 'failure', reason: 'chain_broken', details: expect.objectContaining({ break: 'record_deleted', brokenSeq: 3 }) })]);
+  });
+
+  it('an archive folder that does not exist: nothing trimmed, recorded as archive_unwritten', async () => {
+    await seed();
+    await expect(retention({ dir: join(dir, 'missing') }).run()).rejects.toMatchObject({ code: 'unavailable', message: expect.stringMatching(/cannot write the archive in .*missing; nothing was trimmed/) });
+    expect(await seqs()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(await redis.client().exists('audit:anchors')).toBe(0);
+    expect(await auditRecords(redis.client(), 'audit.archived')).toEqual([expect.objectContaining({ outcome: 'failure', reason: 'archive_unwritten', details: expect.objectContaining({ fromSeq: 1, toSeq: 5 }) })]);
+  });
+
+  it('--dry-run says what is due and writes, anchors, trims and records nothing', async () => {
+    await seed();
+    expect(await retention().run({ dryRun: true })).toMatchObject({ status: 'due', fromSeq: 1, toSeq: 5, count: 5 });
+    expect(archiveFiles()).toEqual([]);
+    expect(await seqs()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(await redis.client().exists('audit:anchors')).toBe(0);
+  });
+
+  it('an archive edited by one byte fails offline verification', async () => {
+    await seed();
+    const r = await retention().run();
+    if (r.status !== 'archived') throw new Error('not archived');
+    const bytes = readFileSync(r.path);
+    bytes[bytes.length - 10] ^= 0x01;
+    writeFileSync(r.path, bytes);
+    expect(await verifyArchiveFile(r.path, keys)).toEqual({ ok: false, why: 'its bytes are not the ones sealed (SHA-256 differs)' });
+  });
+
+  it('an archive damaged on disk between its write and its read-back trims nothing: removed, recorded as archive_unverified', async () => {
+    await seed();
+    const before = await redis.client().xrange('audit:log', '-', '+');
+    const damage = ({ path }: { path: string }) => {
+      const bytes = readFileSync(path);
+      bytes[20] ^= 0xff;
+      writeFileSync(path, bytes);
+    };
+    await expect(retention({ afterWrite: damage }).run()).rejects.toMatchObject({ code: 'unavailable', message: expect.stringMatching(/does not verify \(its bytes are not the ones sealed.*nothing was trimmed/) });
+    expect(archiveFiles()).toEqual([]);
+    expect(await redis.client().exists('audit:anchors')).toBe(0);
+    expect((await redis.client().xrange('audit:log', '-', '+')).slice(0, before.length)).toEqual(before);
+    expect(await seqs('audit:ix:login:user')).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(await auditRecords(redis.client(), 'audit.archived')).toEqual([
+      expect.objectContaining({ outcome: 'failure', reason: 'archive_unverified', details: expect.objectContaining({ fromSeq: 1, toSeq: 5, why: 'its bytes are not the ones sealed (SHA-256 differs)' }) }),
+    ]);
+  });
+
+  it('the app user cannot trim; a run stopped between its anchor and its trim is finished by the next run, with no loss and no duplicate', async () => {
+    await seed();
+    const stored = await redis.client().xrange('audit:log', '-', '+');
+    await expect(retention({ redis: as('cardauth') }).run()).rejects.toMatchObject({ code: 'audit_unavailable', message: expect.stringMatching(/XTRIM audit:log failed/) });
+    expect(await seqs()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // Anchored but not trimmed: the chain still verifies.
+    expect(await verifyAuditChain({ redis: redis.client(), checkpointKeys: keys })).toMatchObject({ ok: true, count: 9 });
+    const r = await retention().run();
+    expect(r).toMatchObject({ status: 'nothing', resumed: { log: 5 } });
+    expect(archiveFiles()).toEqual(['audit-000000000001-000000000005.jsonl.gz', 'audit-000000000001-000000000005.jsonl.gz.jws']);
+    expect(archivedSeqs(join(dir, archiveFiles()[0]!))).toEqual([1, 2, 3, 4, 5]);
+    expect((await redis.client().xrange('audit:log', '-', '+')).slice(0, 4)).toEqual(stored.slice(5));
+    expect(await auditRecords(redis.client(), 'audit.archived')).toEqual([expect.objectContaining({ outcome: 'success', details: expect.objectContaining({ resumed: true, toSeq: 5, trimmedLog: 5 }) })]);
+    expect(await verifyAuditChain({ redis: redis.client(), checkpointKeys: keys })).toMatchObject({ ok: true, count: 10, anchor: { seq: 5 } });
+  });
+
+  it('a run stopped after writing its archive, before anchoring it, is done again by the next run: one archive, no loss, no duplicate', async () => {
+    await seed();
+    const crash = () => {
+      throw new Error('crash');
+    };
+    await expect(retention({ afterWrite: crash }).run()).rejects.toThrow('crash');
+    expect(await seqs()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // Later, more is due (20 days ago and 5 days ago): the leftover of the stopped run is replaced.
+    const r = await retention({ days: 1 }).run();
+    expect(r).toMatchObject({ status: 'archived', seal: { fromSeq: 1, toSeq: 8 } });
+    expect(archiveFiles()).toEqual(['audit-000000000001-000000000008.jsonl.gz', 'audit-000000000001-000000000008.jsonl.gz.jws']);
+    expect(archivedSeqs(join(dir, archiveFiles()[0]!))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(await seqs()).toEqual([9, 10]);
+    expect(await verifyAuditChain({ redis: redis.client(), checkpointKeys: keys })).toMatchObject({ ok: true, count: 10 });
+  });
+});
+
+describe('audit verify after a trim', () => {
+  it('deleting the first record left after a trim is a record deleted', async () => {
+    await seed();
+    await retention().run();
+    const [[firstId]] = (await redis.client().xrange('audit:log', '-', '+', 'COUNT', 1)) as [[string, string[]]];
+    await redis.client().xdel('audit:log', firstId);
+    expect(await verifyAuditChain({ redis: redis.client(), checkpointKeys: keys })).toMatchObject({ ok: false, firstBroken: { kind: 'record_deleted', reason: 'seq_gap', seq: 7 } });
+  });
+
+  it('a trim with no anchor (XTRIM by hand) is a record deleted at the start; with keys or without', async () => {
+    await seed();
+    await as('cardauth-archivist').xtrim('audit:log', 'MAXLEN', 4);
+    expect(await verifyAuditChain({ redis: redis.client(), checkpointKeys: keys })).toMatchObject({ ok: false, firstBroken: { kind: 'record_deleted', reason: 'seq_gap', seq: 6 } });
+    expect(await verifyAuditChain({ redis: redis.client() })).toMatchObject({ ok: false, firstBroken: { kind: 'record_deleted', reason: 'seq_gap', seq: 6 } });
+  });
+
+  it('an anchor not signed by the audit key (the app user may XADD to audit:anchors) is a forgery', async () => {
+    await seed();
+    const r = await retention().run();
+    if (r.status !== 'archived') throw new Error('not archived');
+    const forged = await signSeal(await generateAuditKey(), { ...r.seal, toSeq: 6, count: 6 });
+    await as('cardauth').xadd('audit:anchors', '*', 'jws', forged);
+    expect(await verifyAuditChain({ redis: redis.client(), checkpointKeys: keys })).toMatchObject({ ok: false, firstBroken: { kind: 'checkpoint_forged', reason: 'unknown_kid', seq: 6 } });
+  });
+});
