@@ -170,7 +170,10 @@ export const AUDIT_EVENTS = {
   'audit.key_added': { meaning: 'An audit checkpoint key was made in a key file (`audit keys init`, `audit keys add`): its `kid`, `alg` and the file; never key material.' },
   'audit.key_activated': { meaning: 'An audit checkpoint key was made the one that signs (`audit keys activate`): its `kid`, `alg` and the file.' },
   'audit.write_failed': { meaning: 'Audit writes failed (those logins failed closed); recorded with their count and start once the trail is writable again (РСБ.5).', reasons: ['trail_unwritable'] },
-  'config.changed': { meaning: 'The configuration changed.', later: true },
+  'config.changed': {
+    meaning:
+      "The server started (`cardauth serve`) with a configuration that differs from the last start's (kept in Redis under `cardauth:config:last`): one record per key, `details.key` with its `before` and `after` (a key new or gone since has no `before` or `after`); a secret (REDIS_URL, CARDAUTH_SESSION_SECRET) or the path of a private key file (CARDAUTH_OIDC_JWKS_FILE, CARDAUTH_AUDIT_KEYS_FILE) only `redacted`, never a value. With no last start kept (the first, or the key was removed) one record with `details.baseline` and the number of `keys`, so a removed key shows too.",
+  },
   'policy.applied': {
     meaning:
       'The server started with its policy (`cardauth serve`): the profile (CARDAUTH_POLICY_PROFILE), each password and lockout value and where it came from (`profile`, `file` or `env`). `below_profile`: CARDAUTH_ALLOW_BELOW_PROFILE let values weaker than the profile through, named in `details.belowProfile`.',
