@@ -36,6 +36,8 @@ const WORKSTATION = 'Терапия-каб-12';
 const BROWSER = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 /** A login request: the card step's agent and reader, the browser. */
 const AT_DESK = { agentId: AGENT, reader: READER, ip: '10.20.3.17', userAgent: BROWSER } as const;
+/** A request of a logged-in browser: the session's agent, no card. */
+const AT_BROWSER = { agentId: AGENT, ip: '10.20.3.17', userAgent: BROWSER } as const;
 /** The same, once the session knows the agent's workstation. */
 const AT_WORKSTATION = { ...AT_DESK, workstation: WORKSTATION } as const;
 const OFFICER = 'acct:acc_743433083ec1bfe4';
@@ -130,7 +132,7 @@ export const AUDIT_EVENTS = {
     example: { outcome: 'failure', reason: 'session_limit', subject: IVANOVA, source: AT_WORKSTATION, cardUid: UID, sessionId: SID, details: { limit: 1 } },
   },
   'account.locked': {
-    meaning: 'An account was locked after failed attempts (ИАФ.3, УПД.4).',
+    meaning: 'An account was locked after failed attempts (ИАФ.3, УПД.4; CARDAUTH_LOCKOUT_ATTEMPTS; actor `system:lockout`), with the card, agent, reader, client and session of the attempt that locked it.',
     fields: {},
     example: { outcome: 'success', reason: 'failed_attempts', actor: 'system:lockout', subject: { accountId: ACC }, source: AT_DESK, cardUid: UID, sessionId: SID },
   },
@@ -165,13 +167,13 @@ export const AUDIT_EVENTS = {
   'session.logout': {
     meaning: "The user logged out: `POST /auth/logout`, or confirmed an application's OpenID logout (`/oidc/session/end`; `details.via` `oidc` and the `clientId`).",
     fields: { via: '`oidc`: confirmed at an application\'s OpenID logout', clientId: 'with `via` `oidc`: the application' },
-    example: { outcome: 'success', subject: IVANOVA, source: AT_WORKSTATION, cardUid: UID, sessionId: SID },
+    example: { outcome: 'success', subject: IVANOVA, source: AT_BROWSER, sessionId: SID },
   },
   'session.locked': {
     meaning: 'A session was locked (УПД.8).',
     reasons: ['idle', 'tapout', 'switch', 'request'],
     fields: { lockedAt: 'a tap-out lock whose first record failed, recorded later: when it locked' },
-    example: { outcome: 'success', reason: 'tapout', subject: IVANOVA, source: AT_WORKSTATION, cardUid: UID, sessionId: SID },
+    example: { outcome: 'success', reason: 'tapout', subject: { accountId: ACC }, source: AT_DESK, cardUid: UID, sessionId: SID },
   },
   'session.unlocked': {
     meaning: 'An unlock (card + password) of a locked session succeeded or failed.',
@@ -183,7 +185,7 @@ export const AUDIT_EVENTS = {
       "A session was ended other than by logout. Reason `limit`: its account's user ended it from a login at the account's session limit (CARDAUTH_SESSION_LIMITS; cause `session_limit`, the account itself the actor). Reason `admin`: by an officer, `details.cause` saying why (`officer`: that one session, `cardauth session end` or `POST /admin/api/sessions/:handle/end`; or the block, revocation or role change that ended it); `read_only`: an auditor's refused end (nothing ended); `presence_exit`: the access-control feed reported the person's exit (`details.skudId`).",
     reasons: ['limit', 'admin', 'unlock_failures', 'expired', 'read_only', 'presence_exit'],
     fields: { ...BY_OFFICER, cause: 'with `admin`: `officer`, `card_revoked`, `agent_revoked`, `account_blocked`, `roles_changed` or `password_reset`; with `limit`: `session_limit`', skudId: 'with `presence_exit`: the access-control integration' },
-    example: { outcome: 'success', reason: 'admin', actor: OFFICER, subject: IVANOVA, source: { agentId: AGENT, reader: READER, workstation: WORKSTATION }, cardUid: UID, sessionId: SID, details: { cause: 'officer', ...VIA_WEB } },
+    example: { outcome: 'success', reason: 'admin', actor: OFFICER, subject: IVANOVA, source: { agentId: AGENT, workstation: WORKSTATION }, cardUid: UID, sessionId: SID, details: { cause: 'officer', ...VIA_WEB } },
   },
   // cards
   'card.bound': {
@@ -233,9 +235,9 @@ export const AUDIT_EVENTS = {
   },
   'card.tapout': {
     meaning:
-      'The agent reported a tap-out or card removal for a card with live sessions. A refused event (a reason as for `card.presented`) is recorded only as the first of its client IP in a minute; the later ones are counted, and `details.unrecordedRefusals` of the IP\'s next record says how many (its first refusal of a later minute, or its one `rate_limited` record of a minute in which it went over CARDAUTH_AGENT_EVENTS_PER_MIN).',
+      'The agent reported a tap-out or card removal for a card with live sessions; `subject` is the card\'s account, as in the `session.locked` of each session it locked. A refused event (a reason as for `card.presented`) is recorded only as the first of its client IP in a minute; the later ones are counted, and `details.unrecordedRefusals` of the IP\'s next record says how many (its first refusal of a later minute, or its one `rate_limited` record of a minute in which it went over CARDAUTH_AGENT_EVENTS_PER_MIN).',
     fields: { signal: '`tap`, `removed` or `switch`', sessionsLocked: 'sessions it locked', unrecordedRefusals: "a refusal: the client IP's refusals since its last record that got none" },
-    example: { outcome: 'success', subject: { accountId: ACC }, source: AT_WORKSTATION, cardUid: UID, details: { signal: 'tap', sessionsLocked: 1 } },
+    example: { outcome: 'success', subject: { accountId: ACC }, source: AT_DESK, cardUid: UID, details: { signal: 'tap', sessionsLocked: 1 } },
   },
   // accounts and passwords
   'account.created': {
