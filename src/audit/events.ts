@@ -21,7 +21,12 @@ export const COMMON_FIELDS = {
 } as const;
 
 /** The fields of an officer's change (src/admin/record-change.ts): how it was made. */
-const BY_OFFICER = { via: '`cli` (the command line) or `web` (the pages)', host: 'with `cli`: the host it ran on', ip: "with `web`: the officer's IP" } as const;
+const BY_OFFICER = {
+  via: '`cli` (the command line), `web` (the pages) or `server` (a job of the server itself)',
+  host: 'with `cli` or `server`: the host it ran on',
+  ip: "with `web`: the officer's IP",
+  userAgent: "with `web`: the officer's browser",
+} as const;
 
 // The examples' people, cards and places.
 const ACC = 'acc_1ae53b7b2b75088a';
@@ -41,7 +46,7 @@ const AT_BROWSER = { agentId: AGENT, ip: '10.20.3.17', userAgent: BROWSER } as c
 /** The same, once the session knows the agent's workstation. */
 const AT_WORKSTATION = { ...AT_DESK, workstation: WORKSTATION } as const;
 const OFFICER = 'acct:acc_743433083ec1bfe4';
-const VIA_WEB = { via: 'web', ip: '10.20.1.5' } as const;
+const VIA_WEB = { via: 'web', ip: '10.20.1.5', userAgent: BROWSER } as const;
 const VIA_CLI = { via: 'cli', host: 'auth-1' } as const;
 
 /** Fields some events share. */

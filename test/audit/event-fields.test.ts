@@ -10,6 +10,7 @@ const PASSWORD = 'Верный-пароль-2026!';
 const CARD_I = '04A22BB25C6180';
 const CARD_P = '04B33CC36D7291';
 const UNKNOWN_CARD = '04C44DD47E83A2';
+const CARD_S = '04D55EE58F94B3';
 const BROWSER = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0.0.0';
 const AGENT_UA = 'cardauth-agent/test';
 const READER = 'Virtual PCD 00 00';
@@ -23,6 +24,7 @@ describe('the login flows write the fields domain.md §7 lists, and the details 
     [srv, agent] = [s, a];
     ids.ivanova = (await srv.account('ivanova', PASSWORD, CARD_I)).id;
     ids.petrov = (await srv.account('petrov', PASSWORD, CARD_P)).id;
+    ids.security = (await srv.account('security', PASSWORD, CARD_S, ['security_officer'])).id;
   });
   const browser = () => srv.client({ 'user-agent': BROWSER });
   const tapout = async (uid: string) =>
@@ -45,8 +47,14 @@ describe('the login flows write the fields domain.md §7 lists, and the details 
     // An unknown card; three wrong passwords lock the account and the card.
     expect((await srv.login(browser(), agent, UNKNOWN_CARD, 'ivanova', PASSWORD)).status).toBe(401);
     for (let i = 0; i < 3; i++) expect((await srv.login(browser(), agent, CARD_P, 'petrov', `неверный-${i}`)).status).toBe(401);
+    // An officer unlocks them from the pages' API.
+    const officer = browser();
+    expect((await srv.login(officer, agent, CARD_S, 'security', PASSWORD)).status).toBe(200);
+    expect((await officer.post('/admin/api/accounts/petrov/unlock', {})).status).toBe(200);
+    expect((await officer.post(`/admin/api/cards/${CARD_P}/unlock`, {})).status).toBe(200);
     records = await auditRecords(srv.redis);
   });
+  const byOfficer = (r: Record<string, any>) => String(r.actor).startsWith('acct:');
   const of = (type: AuditEventType, reason?: string) => records.filter((r) => r.type === type && (reason === undefined || r.reason === reason));
 
   it('writes each of the login events', () => {
@@ -65,6 +73,8 @@ describe('the login flows write the fields domain.md §7 lists, and the details 
       ['card.tapout'],
       ['account.locked'],
       ['card.locked'],
+      ['account.unlocked'],
+      ['card.unlocked'],
     ];
     for (const [type, reason] of expected) expect(seen(type, reason)).toEqual({ type, reason, n: true });
   });
@@ -77,7 +87,7 @@ describe('the login flows write the fields domain.md §7 lists, and the details 
   });
 
   it('every record of a request names where it came from: its IP and user agent, and the agent of the session or the card', () => {
-    for (const r of records.filter((x) => x.type !== 'policy.applied')) {
+    for (const r of records.filter((x) => !byOfficer(x))) {
       const ua = r.type === 'card.tapout' || r.reason === 'tapout' ? AGENT_UA : BROWSER;
       expect({ type: r.type, reason: r.reason, source: r.source }).toEqual({ type: r.type, reason: r.reason, source: expect.objectContaining({ ip: expect.any(String), userAgent: ua, agentId: agent.id }) });
     }
@@ -107,7 +117,15 @@ describe('the login flows write the fields domain.md §7 lists, and the details 
 
   it('every session record after login names the account and the session (hashed)', () => {
     for (const r of [...of('session.created'), ...of('session.locked'), ...of('session.unlocked'), ...of('session.logout')]) {
-      expect({ type: r.type, ...r }).toMatchObject({ type: r.type, subject: { accountId: ids.ivanova }, sessionIdHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      expect({ type: r.type, ...r }).toMatchObject({ type: r.type, subject: { accountId: expect.stringMatching(/^acc_/) }, sessionIdHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    }
+  });
+
+  it("an officer's change from the pages names the officer and where they were: IP and user agent", () => {
+    const changes = records.filter(byOfficer);
+    expect(changes.map((r) => r.type)).toEqual(['account.unlocked', 'card.unlocked']);
+    for (const r of changes) {
+      expect(r).toMatchObject({ actor: `acct:${ids.security}`, subject: { accountId: ids.petrov }, details: expect.objectContaining({ via: 'web', ip: expect.any(String), userAgent: BROWSER }) });
     }
   });
 });
