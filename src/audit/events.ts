@@ -438,7 +438,7 @@ export const AUDIT_EVENTS = {
   },
   'config.changed': {
     meaning:
-      "The server started (`cardauth serve`) with a configuration that differs from the last start's (kept in Redis under `cardauth:config:last`): one record per key, `details.key` with its `before` and `after` (a key new or gone since has no `before` or `after`); a secret (REDIS_URL, CARDAUTH_SESSION_SECRET) or the path of a private key file (CARDAUTH_OIDC_JWKS_FILE, CARDAUTH_AUDIT_KEYS_FILE) only `redacted`, never a value. With no last start kept (the first, or the key was removed) one record with `details.baseline` and the number of `keys`, so a removed key shows too.",
+      "The server started (`cardauth serve`) with a configuration that differs from the last start's (kept in Redis under `cardauth:config:last`): one record per key, `details.key` with its `before` and `after` (a key new or gone since has no `before` or `after`); a secret (REDIS_URL, CARDAUTH_SESSION_SECRET) or the path of a private key file (CARDAUTH_OIDC_JWKS_FILE, CARDAUTH_AUDIT_KEYS_FILE) only `redacted`, never a value. With no last start kept (the first, or the key was removed) one record with `details.baseline` and the number of `keys`, so a removed key shows too. The nodes of a cluster share the last start: a node whose own keys (e.g. CARDAUTH_HOST) differ from the last node started records them.",
     fields: { key: 'the configuration key', before: 'its value at the last start', after: 'its value now', redacted: '`true`: a secret or a private key file, its values left out', baseline: '`true`: no last start kept', keys: 'with `baseline`: how many keys were kept' },
     example: { outcome: 'success', details: { key: 'CARDAUTH_LOCKOUT_ATTEMPTS', before: '5', after: '3' } },
   },
