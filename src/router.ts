@@ -227,6 +227,7 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
       agents: deps.agents,
       verifyTapout: createTapoutVerifier(verifyAgentJws, deps.claimOnce),
       locks: deps.locks,
+      cards: deps.cards,
       enrollLimit: deps.enrollLimit,
       eventLimit: deps.eventLimit,
       eventRefusals: deps.eventRefusals,

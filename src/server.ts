@@ -5,6 +5,7 @@ import { createInactivityJob } from './admin/inactivity-job';
 import { createCheckpointWriter } from './audit/checkpoint';
 import { createCheckpointJob } from './audit/checkpoint-job';
 import { readAuditKeys } from './audit/keys';
+import { recordConfigChanges } from './admin/config-change';
 import { policyAppliedRecord } from './admin/policy';
 import { createAppParts } from './app';
 import { checkAuditDurability } from './audit/durability';
@@ -42,9 +43,11 @@ export interface StartServerDeps {
  * The server's entry point: the one place that constructs its ioredis client.
  * It connects Redis, builds the services and the app, and listens on
  * `CARDAUTH_HOST:CARDAUTH_PORT`, logging `{"event":"listening","url":…}`.
- * The policy it runs with is audited first (`policy.applied`; if Redis is
- * not reachable yet, when it is); cards bound before the card index existed
- * are put into it in the background (CardStore.indexExisting).
+ * The policy it runs with is audited first (`policy.applied`), then each
+ * configuration key changed since the last start (`config.changed`,
+ * src/admin/config-change.ts; if Redis is not reachable yet, both when it
+ * is); cards bound before the card index existed are put into it in the
+ * background (CardStore.indexExisting).
  *
  * It waits up to `redisWaitMs` for Redis, then listens anyway: until Redis is
  * back, `/readyz` answers 503 and logins fail closed with 503, while the
@@ -90,15 +93,18 @@ export async function startServer(deps: StartServerDeps): Promise<RunningServer>
     redis.once('ready', () => void checkAuditDurability(redis, logger, false).catch(() => undefined));
   }
   const services = createServices({ redis, config, clock, logger });
-  // The policy it runs with is audited at start; if Redis is not there yet, once it is.
+  // The policy it runs with, and what changed in its config since the last start, are audited at start; if Redis is not there yet, once it is.
   const recordPolicy = () =>
-    services.audit.append(policyAppliedRecord(config)).then(
-      () => true,
-      (err: unknown) => {
-        logger.error('policy_unrecorded', { err: errorMessage(err), note: 'recorded when Redis is ready again' });
-        return false;
-      },
-    );
+    services.audit
+      .append(policyAppliedRecord(config))
+      .then(() => recordConfigChanges({ redis, audit: services.audit }, config))
+      .then(
+        () => true,
+        (err: unknown) => {
+          logger.error('policy_unrecorded', { err: errorMessage(err), note: 'recorded when Redis is ready again' });
+          return false;
+        },
+      );
   if (!(await recordPolicy())) redis.once('ready', () => void recordPolicy());
   // Cards bound before the card index existed (an upgrade) go into it once, in the background.
   const indexCards = (): Promise<void> =>

@@ -39,7 +39,7 @@ export function createAgentAdmin(s: Pick<Stores, 'agents' | 'sessions' | 'audit'
      * that thumbprint (`agent_state` otherwise).
      */
     async approve(by: ChangedBy, id: string, opts: { fingerprint?: string | undefined } = {}): Promise<Agent> {
-      await authorize(s.audit, by, 'agent.approved');
+      await authorize(s.audit, by, 'agent.approved', undefined, { source: { agentId: id } });
       if (opts.fingerprint !== undefined) {
         const found = await s.agents.get(id);
         if (!found) throw new CardauthError('agent_not_found', `no agent ${id}`);
@@ -65,7 +65,7 @@ export function createAgentAdmin(s: Pick<Stores, 'agents' | 'sessions' | 'audit'
      * (`already`) only has its sessions ended.
      */
     async revoke(by: ChangedBy, id: string): Promise<{ agent: Agent; already: boolean; ended: number }> {
-      await authorize(s.audit, by, 'agent.revoked');
+      await authorize(s.audit, by, 'agent.revoked', undefined, { source: { agentId: id } });
       const prior = await s.agents.get(id);
       if (prior?.status === 'revoked') {
         // Already revoked (perhaps by a run that failed before its sessions were ended): end them now.
@@ -93,7 +93,7 @@ export function createAgentAdmin(s: Pick<Stores, 'agents' | 'sessions' | 'audit'
      * actor and `details.before`/`after`. `agent_state` unless it is suspended.
      */
     async unsuspend(by: ChangedBy, id: string): Promise<Agent> {
-      await authorize(s.audit, by, 'agent.unsuspended');
+      await authorize(s.audit, by, 'agent.unsuspended', undefined, { source: { agentId: id } });
       const agent = await s.agents.unsuspend(id, by.actor);
       await recordChange(
         s.audit,

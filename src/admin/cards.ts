@@ -26,7 +26,7 @@ export function createCardAdmin(s: Pick<Stores, 'accounts' | 'cards' | 'sessions
    * binding as it was) only has its sessions ended.
    */
   async function revoke(by: ChangedBy, args: { uid: Uid; reason: RevokeReason }): Promise<{ binding: CardBinding; already: boolean; ended: number }> {
-    await authorize(s.audit, by, 'card.revoked');
+    await authorize(s.audit, by, 'card.revoked', undefined, { cardUid: args.uid });
     const prior = await s.cards.get(args.uid);
     if (prior?.status === 'revoked') {
       // Already revoked (perhaps by a run that failed before its sessions were ended): end them now.
@@ -89,7 +89,7 @@ export function createCardAdmin(s: Pick<Stores, 'accounts' | 'cards' | 'sessions
       const binding = await s.cards.get(uid);
       const owner = binding ? await s.accounts.get(binding.accountId) : null;
       if (!binding || !owner) throw new CardauthError('card_not_found', `card ${uid} is not bound to any account`);
-      await authorize(s.audit, by, 'card.unlocked', targetOf(owner));
+      await authorize(s.audit, by, 'card.unlocked', targetOf(owner), { cardUid: binding.uid });
       const { failures, msLeft, locked } = await s.lockout.cardCount(binding.uid);
       if (failures === 0) return { binding, failures };
       await s.lockout.unlockCard(binding.uid);
@@ -118,7 +118,7 @@ export function createCardAdmin(s: Pick<Stores, 'accounts' | 'cards' | 'sessions
       args: NewCard & { login: string },
     ): Promise<{ account: Account; binding: CardBinding; reissued: boolean }> {
       const account = await accountByLogin(s, args.login);
-      await authorize(s.audit, by, 'card.bound', targetOf(account));
+      await authorize(s.audit, by, 'card.bound', targetOf(account), { cardUid: args.uid });
       const binding = await s.cards.bind({ accountId: account.id, by: by.actor, ...newCard(args) });
       const reissued = binding.reissueReason !== undefined;
       await recordChange(s.audit, by, boundRecord(account, binding), `card ${binding.uid} was bound to ${account.login}`);
@@ -134,7 +134,7 @@ export function createCardAdmin(s: Pick<Stores, 'accounts' | 'cards' | 'sessions
      */
     async replace(by: ChangedBy, args: NewCard & { oldUid: Uid }): Promise<{ account: Account | null; old: CardBinding; binding: CardBinding; ended: number }> {
       // It takes a card away and binds one to the old card's owner: both checks, before anything changes.
-      await authorize(s.audit, by, 'card.revoked');
+      await authorize(s.audit, by, 'card.revoked', undefined, { cardUid: args.oldUid });
       // The owner's login goes into the records; read before the change (nothing may fail between it and its records).
       const prior = await s.cards.get(args.oldUid);
       const owner = prior ? await s.accounts.get(prior.accountId) : null;

@@ -66,7 +66,7 @@ export function createEnrollmentAdmin(s: Pick<Stores, 'accounts' | 'enrollments'
     /** Binds the requested card (audited `card.enrollment_approved`, before `pending`, after `active`). */
     async approve(by: ChangedBy, args: { uid: Uid; label?: string | undefined }): Promise<{ account: Account | null; binding: CardBinding }> {
       const { pending, account } = await requestOf(args.uid);
-      await authorize(s.audit, by, 'card.enrollment_approved', account ? targetOf(account) : { accountId: pending.accountId, roles: [] });
+      await authorize(s.audit, by, 'card.enrollment_approved', account ? targetOf(account) : { accountId: pending.accountId, roles: [] }, { cardUid: args.uid });
       const { binding } = await s.enrollments.approve({ uid: args.uid, by: by.actor, label: args.label });
       await recordChange(
         s.audit,
@@ -87,7 +87,7 @@ export function createEnrollmentAdmin(s: Pick<Stores, 'accounts' | 'enrollments'
     async reject(by: ChangedBy, args: { uid: Uid; note: string }): Promise<{ account: Account | null; pending: PendingEnrollment }> {
       const note = printable(args.note, 'reason', 256);
       const { account } = await requestOf(args.uid);
-      await authorize(s.audit, by, 'card.enrollment_rejected');
+      await authorize(s.audit, by, 'card.enrollment_rejected', undefined, { cardUid: args.uid });
       const pending = await s.enrollments.reject(args.uid);
       await recordChange(
         s.audit,

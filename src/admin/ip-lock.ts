@@ -29,7 +29,7 @@ export function createIpLockAdmin(s: Pick<Stores, 'lockout' | 'audit'>) {
      * was counted, nothing changed, nothing recorded.
      */
     async unlock(by: ChangedBy, ip: string): Promise<{ failures: number; locked: boolean }> {
-      await authorize(s.audit, by, 'ip.unlocked');
+      await authorize(s.audit, by, 'ip.unlocked', undefined, { source: { ip } });
       const { failures, msLeft, locked } = await s.lockout.ipCount(checked(ip));
       if (failures === 0) return { failures, locked };
       await s.lockout.unlockIp(ip);

@@ -1,7 +1,7 @@
 import type { AuditSink } from '../audit/record';
 import { CardauthError } from '../errors';
 import type { Role } from '../store/accounts';
-import { recordChange, type ChangedBy } from './record-change';
+import { recordChange, type ChangedBy, type ChangeRecord } from './record-change';
 
 /**
  * Whose roles an administrative change is checked against: an account (a
@@ -110,16 +110,21 @@ export function refusal(principal: Principal, action: AdminAction, target?: Chan
   return null;
 }
 
+/** What a change is about besides an account, for its refusal's record: the card, or the agent or IP (`source`), or an id in `details`. */
+export type ChangeObject = Pick<ChangeRecord, 'cardUid' | 'source' | 'details'>;
+
 /**
  * Checks the separation of duties before a change: a refused change is audited (its own event
  * type, outcome `failure`, reason `read_only`, `own_account` or `privileged_account`, with the
- * actor and the target) and fails with `forbidden` (403); nothing was changed. Every use case in
- * src/admin calls it first, so the command line and the pages get the same checks.
+ * actor, the target account and what else it was about, `about`: the card, agent or IP) and fails
+ * with `forbidden` (403); nothing was changed. Every use case in src/admin calls it first, so the
+ * command line and the pages get the same checks.
  *
  * @example
  * await authorize(s.audit, by, 'account.unlocked', account); // throws forbidden for an officer's own account
+ * await authorize(s.audit, by, 'agent.approved', undefined, { source: { agentId: id } });
  */
-export async function authorize(audit: AuditSink, by: ChangedBy, action: AdminAction, target?: ChangeTarget): Promise<void> {
+export async function authorize(audit: AuditSink, by: ChangedBy, action: AdminAction, target?: ChangeTarget, about: ChangeObject = {}): Promise<void> {
   const why = refusal(by.principal, action, target);
   if (!why) return;
   await recordChange(
@@ -129,8 +134,9 @@ export async function authorize(audit: AuditSink, by: ChangedBy, action: AdminAc
       type: action,
       outcome: 'failure',
       reason: why,
+      ...about,
       ...(target?.accountId !== undefined ? { subject: { accountId: target.accountId, login: target.login } } : {}),
-      ...(target?.newRoles ? { details: { before: target.roles.join(','), after: target.newRoles.join(',') } } : {}),
+      ...(target?.newRoles ? { details: { ...about.details, before: target.roles.join(','), after: target.newRoles.join(',') } } : {}),
     },
     `the refused ${action} changed nothing`,
   );

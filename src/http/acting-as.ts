@@ -12,7 +12,7 @@ export interface ActorLookup {
 
 /**
  * Who a logged-in request acts as, for the officer's use cases: `acct:<id>` via `web` from the
- * client's IP, with the account's roles as stored (a blocked or vanished account is `forbidden`).
+ * client's IP and user agent (domain.md §7: the source of every record), with the account's roles as stored (a blocked or vanished account is `forbidden`).
  * The admin JSON API and the workbench pages both use it, so both act alike.
  *
  * @example
@@ -22,5 +22,6 @@ export async function actingAs(accounts: ActorLookup, req: Request): Promise<Cha
   const me = await accounts.get((req.user as SessionUser).accountId);
   if (!me || me.status !== 'active') throw new CardauthError('forbidden', 'this account may not act');
   const roles = ROLES.filter((r) => me.roles.includes(r));
-  return { actor: `acct:${me.id}`, via: { via: 'web', ip: requestSource(req).ip }, principal: { accountId: me.id, roles } };
+  const { ip, userAgent } = requestSource(req);
+  return { actor: `acct:${me.id}`, via: { via: 'web', ip, ...(userAgent !== undefined ? { userAgent } : {}) }, principal: { accountId: me.id, roles } };
 }

@@ -16,6 +16,8 @@ export interface AgentRoutesDeps {
   agents: Pick<AgentStore, 'register' | 'get' | 'recordSeen'>;
   verifyTapout: (jws: string) => Promise<TapoutEvent>;
   locks: Pick<SessionLocks, 'lockCard' | 'recorded'>;
+  /** The card's account: the subject of a tap-out and of the locks it makes. */
+  cards: { get(uid: string): Promise<{ accountId: string } | null> };
   /** Enrollments per client IP (a quota per hour). */
   enrollLimit: { take(key: string): Promise<boolean> };
   /** Agent events per minute (CARDAUTH_AGENT_EVENTS_PER_MIN), keyed `ip:<ip>` for refused ones and `agent:<id>` for verified ones. */
@@ -41,7 +43,7 @@ const AGENT_ID = /^ag_[0-9a-f]{16}$/;
  * seen at (see createWorkstationIpCheck); nothing unauthenticated does.
  *
  * @example
- * app.use(createAgentRoutes({ agents, verifyTapout, locks, enrollLimit, eventLimit, eventRefusals, audit, now: clock.now }));
+ * app.use(createAgentRoutes({ agents, verifyTapout, locks, cards, enrollLimit, eventLimit, eventRefusals, audit, now: clock.now }));
  */
 export function createAgentRoutes(deps: AgentRoutesDeps): Router {
   const router = Router();
@@ -99,7 +101,8 @@ export function createAgentRoutes(deps: AgentRoutesDeps): Router {
     // the audit. A lock whose record fails (503) stays noted as unrecorded, and the agent's retry
     // (or the card's next tap-out at this agent) writes it, with the time of the lock.
     const { locked, unrecorded } = await deps.locks.lockCard(event.agentId, event.uid, { reason, at: deps.now() });
-    const where = cardAudit(event, source);
+    const binding = await deps.cards.get(event.uid);
+    const where = { ...cardAudit(event, source), ...(binding ? { subject: { accountId: binding.accountId } } : {}) };
     await deps.audit.append({ type: 'card.tapout', outcome: 'success', ...where, details: { signal: event.signal, sessionsLocked: locked.length } });
     for (const lock of unrecorded) {
       const late = !locked.includes(lock.sessionId);

@@ -22,7 +22,7 @@ export function createSkudAdmin(s: { skud: Pick<SkudStore, 'add' | 'remove'>; au
       return i;
     },
     async remove(by: ChangedBy, id: string): Promise<SkudIntegration> {
-      await authorize(s.audit, by, 'skud.removed');
+      await authorize(s.audit, by, 'skud.removed', undefined, { details: { skudId: id } });
       const i = await s.skud.remove(id);
       await recordChange(s.audit, by, { type: 'skud.removed', outcome: 'success', details: details(i) }, `integration ${i.id} was removed`);
       return i;

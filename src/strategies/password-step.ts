@@ -157,10 +157,11 @@ export function createPasswordStep(deps: PasswordStepDeps) {
     if (!ok || !account) {
       await record('failure', reason ?? 'wrong_password');
       if (start.lastAttempt) {
-        await deps.audit.append({ type: 'account.locked', outcome: 'success', reason: 'failed_attempts', subject: { accountId: card.accountId }, source });
+        // By whom (the lockout rule) and from where: the card, agent, reader and session of the attempt that locked it.
+        await deps.audit.append({ type: 'account.locked', outcome: 'success', reason: 'failed_attempts', actor: 'system:lockout', subject: { accountId: card.accountId }, ...cardAudit(card, source), sessionId });
       }
       if (start.lastCardAttempt) {
-        await deps.audit.append({ type: 'card.locked', outcome: 'success', reason: 'failed_attempts', actor: 'system:lockout', subject: { accountId: card.accountId }, ...cardAudit(card, source) });
+        await deps.audit.append({ type: 'card.locked', outcome: 'success', reason: 'failed_attempts', actor: 'system:lockout', subject: { accountId: card.accountId }, ...cardAudit(card, source), sessionId });
       }
       throw new LoginFailedError();
     }

@@ -2,6 +2,8 @@ import { createAccountAdmin } from '../../src/admin/accounts';
 import { createAgentAdmin } from '../../src/admin/agents';
 import { createCardImport } from '../../src/admin/card-import';
 import { createCardAdmin } from '../../src/admin/cards';
+import { createIpLockAdmin } from '../../src/admin/ip-lock';
+import { createSkudAdmin } from '../../src/presence/skud-admin';
 import { refusal } from '../../src/admin/permissions';
 import type { ChangedBy } from '../../src/admin/record-change';
 import { normaliseUid, type Uid } from '../../src/contract/uid';
@@ -36,6 +38,24 @@ describe('admin permissions', () => {
   /** The last record of `type`, which must be a refusal by `login`'s account with `reason`. */
   const refused = async (type: string, login: string, reason: string) =>
     expect(await lastAudit(srv.redis, type)).toMatchObject({ outcome: 'failure', reason, actor: `acct:${ids[login]}`, details: expect.objectContaining({ via: 'web' }) });
+
+  it('a refused change names what it was about besides an account (domain.md §7): the agent, the card, the IP, the integration', async () => {
+    const auditor = await as('auditor');
+    const uid = normaliseUid('04D2D2D2D2D2D2');
+    const forbidden = { code: 'forbidden' };
+    await expect(createAgentAdmin(srv.services).approve(auditor, 'ag_0123456789abcdef')).rejects.toMatchObject(forbidden);
+    expect(await lastAudit(srv.redis, 'agent.approved')).toMatchObject({ outcome: 'failure', reason: 'read_only', source: { agentId: 'ag_0123456789abcdef' } });
+    await expect(createAgentAdmin(srv.services).revoke(auditor, 'ag_0123456789abcdef')).rejects.toMatchObject(forbidden);
+    expect(await lastAudit(srv.redis, 'agent.revoked')).toMatchObject({ outcome: 'failure', reason: 'read_only', source: { agentId: 'ag_0123456789abcdef' } });
+    await expect(createCardAdmin(srv.services).revoke(auditor, { uid, reason: 'lost' })).rejects.toMatchObject(forbidden);
+    expect(await lastAudit(srv.redis, 'card.revoked')).toMatchObject({ outcome: 'failure', reason: 'read_only', cardUid: uid });
+    await expect(createCardAdmin(srv.services).bind(auditor, { login: 'ivanova', uid })).rejects.toMatchObject(forbidden);
+    expect(await lastAudit(srv.redis, 'card.bound')).toMatchObject({ outcome: 'failure', reason: 'read_only', cardUid: uid, subject: { login: 'ivanova' } });
+    await expect(createIpLockAdmin(srv.services).unlock(auditor, '198.51.100.7')).rejects.toMatchObject(forbidden);
+    expect(await lastAudit(srv.redis, 'ip.unlocked')).toMatchObject({ outcome: 'failure', reason: 'read_only', source: { ip: '198.51.100.7' } });
+    await expect(createSkudAdmin(srv.services).remove(auditor, 'sk_0123456789abcdef')).rejects.toMatchObject(forbidden);
+    expect(await lastAudit(srv.redis, 'skud.removed')).toMatchObject({ outcome: 'failure', reason: 'read_only', details: expect.objectContaining({ skudId: 'sk_0123456789abcdef', via: 'web' }) });
+  });
 
   it('an officer cannot unlock, re-role or bind a card to their own account: forbidden, audited own_account, nothing changed', async () => {
     await lock('security');

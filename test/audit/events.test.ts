@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AUDIT_EVENTS, AUDIT_EVENT_TYPES, auditEventsTable, auditReasons, notWrittenYet } from '../../src/audit/events';
+import { AUDIT_EVENTS, AUDIT_EVENT_TYPES, auditEventDef, auditEventsTable, auditReasons, COMMON_FIELDS, notWrittenYet } from '../../src/audit/events';
+import { parseAuditInput } from '../../src/audit/record';
 
 /** Every TypeScript source under src/ but the events table itself and the demo (which writes as a stand-in), as one text. */
 function sourcesWritingEvents(): string {
@@ -37,7 +38,21 @@ describe('audit events table', () => {
     const unwritten = AUDIT_EVENT_TYPES.filter((t) => !written(t));
     expect(AUDIT_EVENT_TYPES.filter(notWrittenYet)).toEqual(unwritten);
     expect(unwritten.length).toBeLessThan(AUDIT_EVENT_TYPES.length);
-    expect(auditEventsTable()).toMatch(/\| `config\.changed` \| .*Not written yet/);
+    expect(auditEventsTable()).not.toMatch(/\| `config\.changed` \| .*Not written yet/);
     expect(auditEventsTable()).not.toMatch(/\| `audit\.exported` \| .*Not written yet/);
+  });
+
+  it('gives every type its details fields and an example that passes the record schema, using only those fields', () => {
+    for (const type of AUDIT_EVENT_TYPES) {
+      const { fields, example } = auditEventDef(type);
+      expect({ type, fields: fields !== undefined, example: example !== undefined }).toEqual({ type, fields: true, example: true });
+      const keys = Object.keys(fields ?? {});
+      for (const k of keys) expect({ type, k, holds: fields?.[k] }).toEqual({ type, k, holds: expect.stringMatching(/^[^|\n]+$/) });
+      // Every listed key is one a record may carry (the schema's key rules and its 32-key bound).
+      expect(() => parseAuditInput({ type, outcome: 'success', details: Object.fromEntries(keys.map((k) => [k, 'x'])) })).not.toThrow();
+      expect(() => parseAuditInput({ type, ...example! })).not.toThrow();
+      expect({ type, extra: Object.keys(example?.details ?? {}).filter((k) => !keys.includes(k)) }).toEqual({ type, extra: [] });
+      expect(Object.keys(fields ?? {}).filter((k) => Object.hasOwn(COMMON_FIELDS, k))).toEqual([]);
+    }
   });
 });

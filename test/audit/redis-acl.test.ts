@@ -111,6 +111,8 @@ describe('the app user (cardauth) can only append to and read audit:*', () => {
       expect(lines.find((l) => l.event === 'audit_fsync_unchecked')).toMatchObject({ level: 'warn', why: expect.stringMatching(/NOPERM.*config\|get/) });
       expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
       expect((await auditRecords(redis.client(), 'policy.applied')).length).toBe(1);
+      // Its last config (cardauth:config:last, outside audit:*) is its to keep: the first start's baseline is recorded.
+      expect(await auditRecords(redis.client(), 'config.changed')).toEqual([expect.objectContaining({ details: expect.objectContaining({ baseline: true }) })]);
     } finally {
       await server.close();
     }

@@ -209,7 +209,7 @@ describe('cardauth serve', () => {
       expect(served.logs.filter((l) => l.event === 'listening')).toEqual([]);
     });
 
-    it('the server signs a checkpoint of the head when it starts (its policy record), which verifies with the public key', async () => {
+    it('the server signs a checkpoint of the head when it starts (its start records), which verifies with the public key', async () => {
       const file = join(dir, 'keys.json');
       const jwks = await writeAuditKeys(file);
       const client = redis.client();
@@ -218,7 +218,8 @@ describe('cardauth serve', () => {
       await running.event('listening');
       for (let i = 0; i < 100 && (await client.xlen('audit:checkpoints')) === 0; i++) await new Promise((r) => setTimeout(r, 50));
       const head = (await client.xrevrange('audit:log', '+', '-', 'COUNT', 1))[0] as [string, string[]];
-      expect(JSON.parse(head[1][1] as string)).toMatchObject({ type: 'policy.applied' });
+      // The start's last record: its config change (the key file is new), after its policy record.
+      expect(JSON.parse(head[1][1] as string)).toMatchObject({ type: 'config.changed' });
       const result = await verifyAuditChain({ redis: client, checkpointKeys: publicAuditJwks(jwks).keys });
       expect(result).toMatchObject({ ok: true, checkpoints: { count: 1, last: { kid: jwks.keys[0]?.kid }, unprotected: 0 } });
       running.child.kill('SIGTERM');

@@ -304,9 +304,9 @@ describe('workbench: accounts and lockouts', () => {
     expect(state(page)).toEqual(state(cli));
 
     const records = async (type: string, login: string) => (await auditRecords(srv.redis, type)).filter((e) => e.subject?.login === login);
-    /** A record without what differs by channel: the actor, its id, time and chain, and `via` with its host or IP. */
+    /** A record without what differs by channel: the actor, its id, time and chain, and `via` with its host or IP and user agent. */
     const shape = (e: Record<string, any>) => {
-      const { via, host, ip, ...details } = e.details ?? {};
+      const { via, host, ip, userAgent, ...details } = e.details ?? {};
       return { type: e.type, outcome: e.outcome, reason: e.reason, subject: { login: e.subject.login.replace(/^same-(cli|page)$/, 'same') }, details, channel: typeof via };
     };
     const compare = async (type: string) => {
