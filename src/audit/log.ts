@@ -60,7 +60,7 @@ export interface AuditLogDeps {
   onBatch?: (stats: AuditBatchStats) => void;
 }
 
-const COMMAND = 'cardauthAuditAppend2';
+const COMMAND = 'cardauthAuditAppend';
 const MAX_BATCH = 100;
 /** Intake entries chained per compare, and chain entries returned after a refused one. */
 const READ_COUNT = 500;
@@ -70,23 +70,25 @@ const MAX_ROUNDS = 20;
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
- * One script, two modes. KEYS: the chain stream, the intake stream. ARGV:
- * [1] the hash of the head the records link to ('' for an empty chain),
- * [2] that head's stream id ('' for an empty chain), [3] the mode, [4] the
- * number of records n, then the `r` and `h` fields of each record in chain
- * order, then (mode 'seal') the `e` (event JSON) and `t` (ts) of each.
+ * One script. KEYS: the chain stream, the intake stream. ARGV: [1] the hash
+ * of the head the records link to ('' for an empty chain), [2] that head's
+ * stream id ('' for an empty chain), [3] the mode, [4] the number of records
+ * n, [5] the number of events m, [6] the first of the caller's intake entries
+ * not known chained ('' for none), then the `r` and `h` fields of each record
+ * in chain order, then the `e` (event JSON) and `t` (ts) of each event.
  *
  * - 'seal' (the fast path): when the head is ARGV[1] and the intake holds no
  *   entry past the head's cursor, XADDs the records to the chain and returns
  *   {1, ids}. Otherwise XADDs the events to the intake and returns the state.
- * - 'chain' (records chained from the intake): when the head is ARGV[1],
- *   XADDs them and returns {1, ids}; otherwise (or with n = 0) the state.
+ * - 'intake': XADDs the events to the intake and returns the state.
+ * - 'chain' (records chained from the intake): when the head is ARGV[1] and
+ *   n > 0, XADDs them and returns {1, ids}; otherwise the state.
  *
  * The state: {0, head entry or false, the intake entries past the head's
- * cursor (up to COUNT), the ids of the intake entries just added, the chain
- * entries after ARGV[2] (mode 'chain' only, up to COUNT)}. The cursor is the
- * head record's `intake` ('0-0' without one). Touches only the two keys,
- * with XREVRANGE, XRANGE and XADD.
+ * cursor (up to COUNT), the ids of the intake entries just added, and, when
+ * the head moved past ARGV[6], the chain entries after ARGV[2] (up to COUNT)}.
+ * The cursor is the head record's `intake` ('0-0' without one). Touches only
+ * the two keys, with XREVRANGE, XRANGE and XADD.
  */
 const APPEND_LUA = `
 local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
@@ -101,24 +103,28 @@ if last then
     end
   end
 end
+local function after(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  if am ~= bm then return am > bm end
+  return as > bs
+end
 local same
 if last then same = ARGV[1] ~= '' and head == ARGV[1] else same = ARGV[1] == '' end
-local seal = ARGV[3] == 'seal'
-local n = tonumber(ARGV[4])
-local count = ${READ_COUNT}
-if same and n > 0 and (not seal or #redis.call('XRANGE', KEYS[2], '(' .. cursor, '+', 'COUNT', 1) == 0) then
+local mode, n, m, count = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ${READ_COUNT}
+if same and n > 0 and (mode == 'chain' or (mode == 'seal' and #redis.call('XRANGE', KEYS[2], '(' .. cursor, '+', 'COUNT', 1) == 0)) then
   local ids = {}
   for i = 0, n - 1 do
-    ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', 'r', ARGV[5 + 2 * i], 'h', ARGV[6 + 2 * i])
+    ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', 'r', ARGV[7 + 2 * i], 'h', ARGV[8 + 2 * i])
   end
   return {1, ids}
 end
 local mine, since = {}, {}
-if seal then
-  for i = 0, n - 1 do
-    mine[#mine + 1] = redis.call('XADD', KEYS[2], '*', 'e', ARGV[5 + 2 * n + 2 * i], 't', ARGV[6 + 2 * n + 2 * i])
-  end
-elseif not same then
+for i = 0, m - 1 do
+  mine[#mine + 1] = redis.call('XADD', KEYS[2], '*', 'e', ARGV[7 + 2 * n + 2 * i], 't', ARGV[8 + 2 * n + 2 * i])
+end
+if not same and ARGV[6] ~= '' and not after(ARGV[6], cursor) then
   local from = '-'
   if ARGV[2] ~= '' then from = '(' .. ARGV[2] end
   since = redis.call('XRANGE', KEYS[1], from, '+', 'COUNT', count)
@@ -127,7 +133,8 @@ return {0, last or false, redis.call('XRANGE', KEYS[2], '(' .. cursor, '+', 'COU
 `;
 
 type StreamEntry = [id: string, fields: string[]];
-type AppendCommand = { [COMMAND](key: string, intake: string, expected: string, expectedId: string, mode: 'seal' | 'chain', n: number, ...fields: string[]): Promise<unknown> };
+type Mode = 'seal' | 'intake' | 'chain';
+type AppendCommand = { [COMMAND](key: string, intake: string, expected: string, expectedId: string, mode: Mode, n: number, m: number, firstMine: string, ...fields: string[]): Promise<unknown> };
 type State = [0, StreamEntry | null, StreamEntry[], string[], StreamEntry[]];
 interface Pending {
   event: AuditEvent;
@@ -223,15 +230,20 @@ function seal(items: ReadonlyArray<{ event: AuditEvent; ts: string; intake?: str
  *
  * - **Fast path** (one round trip): a batch is sealed on the head this log
  *   last saw and sent with its raw events. If that is still the head and the
- *   intake has nothing unchained, the script appends the records.
+ *   intake has nothing unchained, the script appends the records. After a
+ *   batch that met other nodes' entries in the intake, the next one skips
+ *   this (its records would be sealed in vain) and sends only its events;
+ *   a batch that was alone in the intake and chained at the first try brings
+ *   the fast path back.
  * - **Otherwise** the same script XADDs the raw events to the intake (never
  *   refused) and returns the head and every intake entry the chain has not
  *   taken yet (up to 500). This log chains all of them, its own and other
  *   nodes', in intake order, each record carrying the id of the entry it came
  *   from in `intake` (a record appended directly carries its predecessor's:
  *   the head always says how far the intake is chained, the cursor), and
- *   compare-and-appends them. A refused compare answers the same state plus
- *   the records chained since, and the log tries once more.
+ *   compare-and-appends them. A refused compare answers the same state plus,
+ *   if some of ours were chained meanwhile, the records chained since; the
+ *   log takes its own from those and chains the rest once more.
  * - **At most two compare rounds**: if our first compare is refused, another
  *   node's compare succeeded after our intake XADD; any compare that succeeds
  *   after that one read the head after it, so after our XADD, and so chains
@@ -285,27 +297,38 @@ export function createAuditLog({ redis, clock, key = 'audit:log', intakeKey, onB
 
   /** The head this log last saw; undefined when unknown (start, or after an error). */
   let known: Head | null | undefined;
+  /** Whether the last batch met other nodes' entries in the intake: then the next skips the fast path (its records would be sealed in vain). */
+  let contended = false;
 
   /** Writes `batch`: the fast path, else through the intake. Resolves with its records in batch order. */
   async function write(batch: readonly Pending[]): Promise<AuditRecord[]> {
     const stats: AuditBatchStats = { records: batch.length, calls: 0, rounds: 0 };
-    const call = (mode: 'seal' | 'chain', head: Head | null, n: number, fields: readonly string[]) => {
+    const mine = new Map<string, number>();
+    const firstMine = () => mine.keys().next().value ?? '';
+    const call = (mode: Mode, head: Head | null, records: readonly string[], events: readonly string[]) => {
       stats.calls++;
-      return redisCall('write', () => script[COMMAND](key, intake, head?.hash ?? '', head?.id ?? '', mode, n, ...fields));
+      return redisCall('write', () => script[COMMAND](key, intake, head?.hash ?? '', head?.id ?? '', mode, records.length / 2, events.length / 2, firstMine(), ...records, ...events));
     };
     try {
-      const start = known === undefined ? headOf(await lastEntry()) : known;
-      const sealed = seal(batch, start);
       const events = batch.flatMap(({ event, ts }) => [canonicalJson(event), ts]);
-      let reply = await call('seal', start, batch.length, [...sealed.fields, ...events]);
-      if (isWritten(reply, batch.length)) {
-        known = headAfter(sealed.records, reply[1]);
-        onBatch?.(stats);
-        return sealed.records;
+      let reply: unknown;
+      if (contended) {
+        reply = await call('intake', null, [], events);
+      } else {
+        const start = known === undefined ? headOf(await lastEntry()) : known;
+        const sealed = seal(batch, start);
+        reply = await call('seal', start, sealed.fields, events);
+        if (isWritten(reply, batch.length)) {
+          known = headAfter(sealed.records, reply[1]);
+          onBatch?.(stats);
+          return sealed.records;
+        }
       }
       let state = asState(reply);
-      const mine = new Map(state[3].map((id, i) => [id, i]));
+      state[3].forEach((id, i) => mine.set(id, i));
       if (mine.size !== batch.length) throw unavailable('unexpected reply from the append script');
+      // Alone in the intake and chained at the first try: the next batch tries the fast path again.
+      const alone = state[2].every(([id]) => mine.has(id));
       const out: AuditRecord[] = [];
       const take = (record: AuditRecord) => {
         const i = record.intake === undefined ? undefined : mine.get(record.intake);
@@ -323,20 +346,22 @@ export function createAuditLog({ redis, clock, key = 'audit:log', intakeKey, onB
         if (entries.length === 0) throw unavailable('own intake entries are neither chained nor in the intake');
         const chained = seal(entries.map((e) => ({ ...intakeEvent(e), intake: e[0] })), head);
         stats.rounds++;
-        reply = await call('chain', head, chained.records.length, chained.fields);
+        reply = await call('chain', head, chained.fields, []);
         if (isWritten(reply, chained.records.length)) {
           chained.records.forEach(take);
           known = headAfter(chained.records, reply[1]);
           if (mine.size === 0) break;
           // More of ours wait past the entries just chained: read the state again (writes nothing).
-          reply = await call('chain', known, 0, []);
+          reply = await call('chain', known, [], []);
         }
         state = asState(reply);
       }
+      contended = !(alone && stats.rounds === 1);
       onBatch?.(stats);
       return out;
     } catch (e) {
       known = undefined;
+      contended = false;
       throw e;
     }
   }

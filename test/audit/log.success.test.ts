@@ -2,7 +2,9 @@ import type { Clock } from '../../src/clock';
 import { createAuditLog, type AuditBatchStats } from '../../src/audit/log';
 import { fromStreamFields, GENESIS_PREV, sha256Hex, type AuditRecord } from '../../src/audit/record';
 import { verifyAuditChain } from '../../src/audit/verify';
+import Redis from 'ioredis';
 import { startRedis, type TestRedis } from '../helpers/redis';
+import { startAclRedis } from '../helpers/redis-acl';
 
 const T0 = Date.parse('2026-03-01T08:00:00.000Z');
 
@@ -166,6 +168,19 @@ describe('audit log append from several nodes (the intake)', () => {
     expect(intake.length).toBeGreaterThan(0); // the nodes did contend
   });
 
+  it('after meeting another node in the intake, goes through the intake once more, then back to the fast path once alone', async () => {
+    const client = redis.client();
+    const key = 'audit:adapt';
+    const batches: AuditBatchStats[] = [];
+    const log = createAuditLog({ redis: client, clock: { now: () => T0 }, key, onBatch: (b) => batches.push(b) });
+    await log.append({ type: 'session.logout', outcome: 'success' });
+    await client.xadd(`${key}:intake`, '*', 'e', JSON.stringify({ outcome: 'success', type: 'session.logout' }), 't', '2026-03-01T07:59:00.000Z');
+    for (let i = 0; i < 3; i++) await log.append({ type: 'session.logout', outcome: 'success' });
+    expect(batches.map((b) => [b.calls, b.rounds])).toEqual([[1, 0], [2, 1], [2, 1], [1, 0]]);
+    expect(await client.xlen(`${key}:intake`)).toBe(3);
+    expect(await verifyAuditChain({ redis: client, key })).toMatchObject({ ok: true, count: 5 });
+  });
+
   it('chains what appends that failed left in the intake, beyond one read of 500 entries, before its own', async () => {
     const client = redis.client();
     const key = 'audit:backlog';
@@ -188,6 +203,26 @@ describe('audit log append from several nodes (the intake)', () => {
     expect(next).toMatchObject({ seq: 623, prev: mine.hash });
     expect(await log.append({ type: 'session.logout', outcome: 'success' })).toMatchObject({ seq: 624, prev: next.hash, intake: next.intake });
     expect(await client.xlen(`${key}:intake`)).toBe(622);
+  });
+});
+
+describe('audit log append as the app Redis user (docs/redis-acl.conf)', () => {
+  it('4 nodes contend through audit:intake with append and read only', async () => {
+    const acl = await startAclRedis();
+    const clients = Array.from({ length: 4 }, () => new Redis(acl.urlAs('cardauth'), { maxRetriesPerRequest: 1 }));
+    try {
+      const batches: AuditBatchStats[] = [];
+      const logs = clients.map((client) => createAuditLog({ redis: client, clock: { now: () => T0 }, onBatch: (b) => batches.push(b) }));
+      await Promise.all(logs.map(async (log) => {
+        for (let i = 0; i < 10; i++) await Promise.all([1, 2, 3].map(() => log.append({ type: 'session.logout', outcome: 'success' })));
+      }));
+      expect(batches.some((b) => b.rounds > 0)).toBe(true);
+      expect(await clients[0]!.xlen('audit:intake')).toBeGreaterThan(0);
+      expect(await verifyAuditChain({ redis: clients[0]! })).toMatchObject({ ok: true, count: 120 });
+    } finally {
+      for (const c of clients) c.disconnect();
+      await acl.stop();
+    }
   });
 });
 
