@@ -79,10 +79,13 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  *
  * - 'seal' (the fast path): when the head is ARGV[1] and the intake holds no
  *   entry past the head's cursor, XADDs the records to the chain and returns
- *   {1, ids}. Otherwise XADDs the events to the intake and returns the state.
+ *   {1, ids, 0, the last id}. Otherwise XADDs the events to the intake and returns the state.
  * - 'intake': XADDs the events to the intake and returns the state.
- * - 'chain' (records chained from the intake): when the head is ARGV[1] and
- *   n > 0, XADDs them and returns {1, ids}; otherwise the state.
+ * - 'chain' (records chained from the intake): when the head is ARGV[1],
+ *   XADDs them; when the head is one of them (another node chained the same
+ *   entries on the same head: the same records), XADDs those after it. Then
+ *   returns {1, ids, how many were already there, the last one's stream id}.
+ *   Otherwise (or with n = 0) the state.
  *
  * The state: {0, head entry or false, the intake entries past the head's
  * cursor (up to COUNT), the ids of the intake entries just added, and, when
@@ -113,12 +116,20 @@ end
 local same
 if last then same = ARGV[1] ~= '' and head == ARGV[1] else same = ARGV[1] == '' end
 local mode, n, m, count = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ${READ_COUNT}
+local from = false
 if same and n > 0 and (mode == 'chain' or (mode == 'seal' and #redis.call('XRANGE', KEYS[2], '(' .. cursor, '+', 'COUNT', 1) == 0)) then
-  local ids = {}
+  from = 0
+elseif mode == 'chain' and last then
   for i = 0, n - 1 do
+    if head == ARGV[8 + 2 * i] then from = i + 1 end
+  end
+end
+if from then
+  local ids = {}
+  for i = from, n - 1 do
     ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', 'r', ARGV[7 + 2 * i], 'h', ARGV[8 + 2 * i])
   end
-  return {1, ids}
+  return {1, ids, from, ids[#ids] or last[1]}
 end
 local mine, since = {}, {}
 for i = 0, m - 1 do
@@ -189,8 +200,9 @@ function intakeEvent([id, fields]: StreamEntry): { event: AuditEvent; ts: string
   return { event: e as AuditEvent, ts: ts as string };
 }
 
-function isWritten(reply: unknown, n: number): reply is [1, string[]] {
-  return Array.isArray(reply) && reply[0] === 1 && Array.isArray(reply[1]) && reply[1].length === n;
+/** A reply saying the records are in the chain: {1, ids of those added, how many were there already, the last one's stream id}. */
+function isWritten(reply: unknown, n: number): reply is [1, string[], number, string] {
+  return Array.isArray(reply) && reply[0] === 1 && Array.isArray(reply[1]) && typeof reply[2] === 'number' && reply[1].length === n - reply[2] && typeof reply[3] === 'string';
 }
 
 function asState(reply: unknown): State {
@@ -198,10 +210,10 @@ function asState(reply: unknown): State {
   throw unavailable('unexpected reply from the append script');
 }
 
-/** The head after `records` went in under stream ids `ids`. */
-function headAfter(records: readonly AuditRecord[], ids: readonly string[]): Head {
+/** The head once `records` are in the chain, the last under stream id `id`. */
+function headAfter(records: readonly AuditRecord[], id: string): Head {
   const last = records.at(-1) as AuditRecord;
-  return { seq: last.seq, hash: last.hash, id: ids.at(-1) as string, ...(last.intake === undefined ? {} : { cursor: last.intake }) };
+  return { seq: last.seq, hash: last.hash, id, ...(last.intake === undefined ? {} : { cursor: last.intake }) };
 }
 
 /** Seals `items` onto `head`, in order: the records and their XADD fields. */
@@ -319,7 +331,7 @@ export function createAuditLog({ redis, clock, key = 'audit:log', intakeKey, onB
         const sealed = seal(batch, start);
         reply = await call('seal', start, sealed.fields, events);
         if (isWritten(reply, batch.length)) {
-          known = headAfter(sealed.records, reply[1]);
+          known = headAfter(sealed.records, reply[3]);
           onBatch?.(stats);
           return sealed.records;
         }
@@ -349,7 +361,7 @@ export function createAuditLog({ redis, clock, key = 'audit:log', intakeKey, onB
         reply = await call('chain', head, chained.fields, []);
         if (isWritten(reply, chained.records.length)) {
           chained.records.forEach(take);
-          known = headAfter(chained.records, reply[1]);
+          known = headAfter(chained.records, reply[3]);
           if (mine.size === 0) break;
           // More of ours wait past the entries just chained: read the state again (writes nothing).
           reply = await call('chain', known, [], []);
