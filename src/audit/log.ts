@@ -313,7 +313,7 @@ export function createAuditLog({ redis, clock, key = 'audit:log', intakeKey, onB
   let contended = false;
 
   /** Writes `batch`: the fast path, else through the intake. Resolves with its records in batch order. */
-  async function write(batch: readonly Pending[]): Promise<AuditRecord[]> {
+  async function write(batch: readonly Pending[], inIntake: () => void): Promise<AuditRecord[]> {
     const stats: AuditBatchStats = { records: batch.length, calls: 0, rounds: 0 };
     const mine = new Map<string, number>();
     const firstMine = () => mine.keys().next().value ?? '';
@@ -339,6 +339,8 @@ export function createAuditLog({ redis, clock, key = 'audit:log', intakeKey, onB
       let state = asState(reply);
       state[3].forEach((id, i) => mine.set(id, i));
       if (mine.size !== batch.length) throw unavailable('unexpected reply from the append script');
+      contended = true;
+      inIntake();
       // Alone in the intake and chained at the first try: the next batch tries the fast path again.
       const alone = state[2].every(([id]) => mine.has(id));
       const out: AuditRecord[] = [];
@@ -398,19 +400,29 @@ export function createAuditLog({ redis, clock, key = 'audit:log', intakeKey, onB
 
   const pending: Pending[] = [];
   let draining = false;
+  /** The batch before the one being written; settles when it is done. */
+  let previous: Promise<void> = Promise.resolve();
 
-  /** Writes what is pending, up to MAX_BATCH records per batch, one batch in flight. */
+  /**
+   * Writes what is pending, up to MAX_BATCH records per batch. The next batch
+   * starts once this one is done or its events are in the intake (its order
+   * after them is then kept), so at most two are in flight: one being chained
+   * while the next goes into the intake.
+   */
   async function drain(): Promise<void> {
     draining = true;
     while (pending.length > 0) {
       await nextTurn(); // appends made in this tick join the batch
       const batch = pending.splice(0, MAX_BATCH);
-      try {
-        const records = await write(batch);
-        batch.forEach((p, i) => p.resolve(records[i] as AuditRecord));
-      } catch (e) {
-        for (const p of batch) p.reject(e);
-      }
+      let queued = () => {};
+      const inIntake = new Promise<void>((resolve) => (queued = resolve));
+      const done = write(batch, () => queued()).then(
+        (records) => batch.forEach((p, i) => p.resolve(records[i] as AuditRecord)),
+        (e: unknown) => batch.forEach((p) => p.reject(e)),
+      );
+      await Promise.race([inIntake, done]);
+      await previous;
+      previous = done;
     }
     draining = false;
   }

@@ -168,6 +168,22 @@ describe('audit log append from several nodes (the intake)', () => {
     expect(intake.length).toBeGreaterThan(0); // the nodes did contend
   });
 
+  it("keeps each node's order when its batches overlap (one chained while the next goes into the intake)", async () => {
+    const key = 'audit:overlap';
+    const batches: AuditBatchStats[] = [];
+    const logs = [0, 1, 2].map(() => createAuditLog({ redis: redis.client(), clock: { now: () => T0 }, key, onBatch: (b) => batches.push(b) }));
+    const perNode = await Promise.all(
+      logs.map((log, n) => Promise.all(Array.from({ length: 250 }, (_, i) => log.append({ type: 'session.logout', outcome: 'success', subject: { login: `n${n}-${i}` } })))),
+    );
+    for (const [n, records] of perNode.entries()) {
+      expect(records.map((r) => r.subject?.login)).toEqual(Array.from({ length: 250 }, (_, i) => `n${n}-${i}`));
+      for (let i = 1; i < records.length; i++) expect(records[i]!.seq).toBeGreaterThan(records[i - 1]!.seq);
+    }
+    expect(new Set(perNode.flat().map((r) => r.seq)).size).toBe(750);
+    expect(await verifyAuditChain({ redis: redis.client(), key })).toMatchObject({ ok: true, count: 750 });
+    expect(Math.max(...batches.map((b) => b.rounds))).toBeLessThanOrEqual(2);
+  });
+
   it('after meeting another node in the intake, goes through the intake once more, then back to the fast path once alone', async () => {
     const client = redis.client();
     const key = 'audit:adapt';
