@@ -253,9 +253,13 @@ function seal(items: ReadonlyArray<{ event: AuditEvent; ts: string; intake?: str
  *   nodes', in intake order, each record carrying the id of the entry it came
  *   from in `intake` (a record appended directly carries its predecessor's:
  *   the head always says how far the intake is chained, the cursor), and
- *   compare-and-appends them. A refused compare answers the same state plus,
- *   if some of ours were chained meanwhile, the records chained since; the
- *   log takes its own from those and chains the rest once more.
+ *   compare-and-appends them. A record chained from the intake is
+ *   determined by the one before and its entry, so another node chaining the
+ *   same entries builds the same records: the compare also lands when the
+ *   head is one of ours, appending the rest. A refused compare (the chain
+ *   passed the whole list) answers the same state plus, if some of ours were
+ *   chained meanwhile, the records chained since; the log takes its own from
+ *   those and chains the rest once more.
  * - **At most two compare rounds**: if our first compare is refused, another
  *   node's compare succeeded after our intake XADD; any compare that succeeds
  *   after that one read the head after it, so after our XADD, and so chains
@@ -268,8 +272,10 @@ function seal(items: ReadonlyArray<{ event: AuditEvent; ts: string; intake?: str
  * Appends of one log are queued and written in batches (group commit, up to
  * 100 records per script call), so only nodes contend, never the requests
  * of one node; the log remembers the head it last saw, so an uncontended
- * append is one round trip. Each batch goes in one atomic script: written
- * whole or not at all.
+ * append is one round trip. Each script call is atomic: a batch's records
+ * are in the chain (or its events in the intake) whole or not at all. The
+ * next batch starts once this one is done or in the intake: at most two in
+ * flight, in order. `onBatch` (tests, bench) hears what each batch cost.
  *
  * Any Redis failure rejects with `audit_unavailable` (HTTP 503; the cause is
  * kept), so a login can fail closed. Events already in the intake are then
