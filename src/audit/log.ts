@@ -115,25 +115,33 @@ local function after(a, b)
 end
 local same
 if last then same = ARGV[1] ~= '' and head == ARGV[1] else same = ARGV[1] == '' end
-local mode, n, m, count = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ${READ_COUNT}
+local mode, n, m, p, count = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[7]), ${READ_COUNT}
 local from = false
-if same and n > 0 and (mode == 'chain' or (mode == 'seal' and #redis.call('XRANGE', KEYS[2], '(' .. cursor, '+', 'COUNT', 1) == 0)) then
-  from = 0
-elseif mode == 'chain' and last then
-  for i = 0, n - 1 do
-    if head == ARGV[8 + 2 * i] then from = i + 1 end
+if same and n > 0 then from = 0 end
+if not from and last then
+  local upto = n
+  if mode == 'seal' then upto = p end
+  for i = 0, upto - 1 do
+    if head == ARGV[10 + 2 * i] then from = i + 1 end
   end
+end
+if from and mode == 'seal' then
+  local after_chained = cursor
+  if p > 0 then after_chained = ARGV[8] end
+  if #redis.call('XRANGE', KEYS[2], '(' .. after_chained, '+', 'COUNT', 1) > 0 then from = false end
 end
 if from then
   local ids = {}
   for i = from, n - 1 do
-    ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', 'r', ARGV[7 + 2 * i], 'h', ARGV[8 + 2 * i])
+    ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', 'r', ARGV[9 + 2 * i], 'h', ARGV[10 + 2 * i])
   end
-  return {1, ids, from, ids[#ids] or last[1]}
+  local waiting = {}
+  if mode == 'chain' and ARGV[8] ~= '' then waiting = redis.call('XRANGE', KEYS[2], '(' .. ARGV[8], '+', 'COUNT', count) end
+  return {1, ids, from, ids[#ids] or last[1], waiting}
 end
 local mine, since = {}, {}
 for i = 0, m - 1 do
-  mine[#mine + 1] = redis.call('XADD', KEYS[2], '*', 'e', ARGV[7 + 2 * n + 2 * i], 't', ARGV[8 + 2 * n + 2 * i])
+  mine[#mine + 1] = redis.call('XADD', KEYS[2], '*', 'e', ARGV[9 + 2 * n + 2 * i], 't', ARGV[10 + 2 * n + 2 * i])
 end
 if not same and ARGV[6] ~= '' and not after(ARGV[6], cursor) then
   local from = '-'
@@ -144,8 +152,10 @@ return {0, last or false, redis.call('XRANGE', KEYS[2], '(' .. cursor, '+', 'COU
 `;
 
 type StreamEntry = [id: string, fields: string[]];
-type Mode = 'seal' | 'intake' | 'chain';
-type AppendCommand = { [COMMAND](key: string, intake: string, expected: string, expectedId: string, mode: Mode, n: number, m: number, firstMine: string, ...fields: string[]): Promise<unknown> };
+type Mode = 'seal' | 'chain';
+type AppendCommand = {
+  [COMMAND](key: string, intake: string, expected: string, expectedId: string, mode: Mode, n: number, m: number, firstMine: string, chained: number, cursorAfter: string, ...fields: string[]): Promise<unknown>;
+};
 type State = [0, StreamEntry | null, StreamEntry[], string[], StreamEntry[]];
 interface Pending {
   event: AuditEvent;
@@ -200,9 +210,9 @@ function intakeEvent([id, fields]: StreamEntry): { event: AuditEvent; ts: string
   return { event: e as AuditEvent, ts: ts as string };
 }
 
-/** A reply saying the records are in the chain: {1, ids of those added, how many were there already, the last one's stream id}. */
-function isWritten(reply: unknown, n: number): reply is [1, string[], number, string] {
-  return Array.isArray(reply) && reply[0] === 1 && Array.isArray(reply[1]) && typeof reply[2] === 'number' && reply[1].length === n - reply[2] && typeof reply[3] === 'string';
+/** A reply saying the records are in the chain: {1, ids of those added, how many were there already, the last one's stream id, the intake entries waiting after them}. */
+function isWritten(reply: unknown, n: number): reply is [1, string[], number, string, StreamEntry[]] {
+  return Array.isArray(reply) && reply[0] === 1 && Array.isArray(reply[1]) && typeof reply[2] === 'number' && reply[1].length === n - reply[2] && typeof reply[3] === 'string' && Array.isArray(reply[4]);
 }
 
 function asState(reply: unknown): State {
@@ -215,6 +225,9 @@ function headAfter(records: readonly AuditRecord[], id: string): Head {
   const last = records.at(-1) as AuditRecord;
   return { seq: last.seq, hash: last.hash, id, ...(last.intake === undefined ? {} : { cursor: last.intake }) };
 }
+
+/** An intake entry, ready to seal: its event, time and id. */
+const chainable = (e: StreamEntry) => ({ ...intakeEvent(e), intake: e[0] });
 
 /** Seals `items` onto `head`, in order: the records and their XADD fields. */
 function seal(items: ReadonlyArray<{ event: AuditEvent; ts: string; intake?: string }>, head: Head | null) {
@@ -315,40 +328,37 @@ export function createAuditLog({ redis, clock, key = 'audit:log', intakeKey, onB
 
   /** The head this log last saw; undefined when unknown (start, or after an error). */
   let known: Head | null | undefined;
-  /** Whether the last batch met other nodes' entries in the intake: then the next skips the fast path (its records would be sealed in vain). */
-  let contended = false;
+  /** The intake entries past `known`'s cursor, as last seen: the next batch chains them ahead of its own records. */
+  let waiting: StreamEntry[] = [];
 
   /** Writes `batch`: the fast path, else through the intake. Resolves with its records in batch order. */
   async function write(batch: readonly Pending[], inIntake: () => void): Promise<AuditRecord[]> {
     const stats: AuditBatchStats = { records: batch.length, calls: 0, rounds: 0 };
     const mine = new Map<string, number>();
     const firstMine = () => mine.keys().next().value ?? '';
-    const call = (mode: Mode, head: Head | null, records: readonly string[], events: readonly string[]) => {
+    const call = (mode: Mode, head: Head | null, records: readonly string[], events: readonly string[], chained = 0, cursorAfter = '') => {
       stats.calls++;
-      return redisCall('write', () => script[COMMAND](key, intake, head?.hash ?? '', head?.id ?? '', mode, records.length / 2, events.length / 2, firstMine(), ...records, ...events));
+      return redisCall('write', () =>
+        script[COMMAND](key, intake, head?.hash ?? '', head?.id ?? '', mode, records.length / 2, events.length / 2, firstMine(), chained, cursorAfter, ...records, ...events),
+      );
     };
     try {
       const events = batch.flatMap(({ event, ts }) => [canonicalJson(event), ts]);
-      let reply: unknown;
-      if (contended) {
-        reply = await call('intake', null, [], events);
-      } else {
-        const start = known === undefined ? headOf(await lastEntry()) : known;
-        const sealed = seal(batch, start);
-        reply = await call('seal', start, sealed.fields, events);
-        if (isWritten(reply, batch.length)) {
-          known = headAfter(sealed.records, reply[3]);
-          onBatch?.(stats);
-          return sealed.records;
-        }
+      const start = known === undefined ? headOf(await lastEntry()) : known;
+      // The entries this log last saw waiting in the intake go first, then the batch.
+      const pre = seal(waiting.map(chainable), start);
+      const own = seal(batch, pre.records.length ? headAfter(pre.records, '') : start);
+      let reply = await call('seal', start, [...pre.fields, ...own.fields], events, pre.records.length, waiting.at(-1)?.[0] ?? '');
+      if (isWritten(reply, pre.records.length + batch.length)) {
+        known = headAfter(own.records, reply[3]);
+        waiting = [];
+        onBatch?.(stats);
+        return own.records;
       }
       let state = asState(reply);
       state[3].forEach((id, i) => mine.set(id, i));
       if (mine.size !== batch.length) throw unavailable('unexpected reply from the append script');
-      contended = true;
       inIntake();
-      // Alone in the intake and chained at the first try: the next batch tries the fast path again.
-      const alone = state[2].every(([id]) => mine.has(id));
       const out: AuditRecord[] = [];
       const take = (record: AuditRecord) => {
         const i = record.intake === undefined ? undefined : mine.get(record.intake);
@@ -359,29 +369,30 @@ export function createAuditLog({ redis, clock, key = 'audit:log', intakeKey, onB
       for (;;) {
         const head = headOf(state[1]);
         known = head;
+        waiting = state[2];
         await takeChained(state[4], head, take, mine);
         if (mine.size === 0) break;
         if (stats.rounds >= MAX_ROUNDS) throw unavailable(`the intake was not chained in ${MAX_ROUNDS} rounds`);
         const entries = state[2];
         if (entries.length === 0) throw unavailable('own intake entries are neither chained nor in the intake');
-        const chained = seal(entries.map((e) => ({ ...intakeEvent(e), intake: e[0] })), head);
+        const chained = seal(entries.map(chainable), head);
         stats.rounds++;
-        reply = await call('chain', head, chained.fields, []);
+        reply = await call('chain', head, chained.fields, [], 0, entries.at(-1)?.[0]);
         if (isWritten(reply, chained.records.length)) {
           chained.records.forEach(take);
           known = headAfter(chained.records, reply[3]);
+          waiting = reply[4];
           if (mine.size === 0) break;
           // More of ours wait past the entries just chained: read the state again (writes nothing).
           reply = await call('chain', known, [], []);
         }
         state = asState(reply);
       }
-      contended = !(alone && stats.rounds === 1);
       onBatch?.(stats);
       return out;
     } catch (e) {
       known = undefined;
-      contended = false;
+      waiting = [];
       throw e;
     }
   }

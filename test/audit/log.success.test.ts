@@ -184,16 +184,30 @@ describe('audit log append from several nodes (the intake)', () => {
     expect(Math.max(...batches.map((b) => b.rounds))).toBeLessThanOrEqual(2);
   });
 
-  it('after meeting another node in the intake, goes through the intake once more, then back to the fast path once alone', async () => {
+  it('chains the entries it saw waiting in the intake ahead of its next batch, in the same call', async () => {
     const client = redis.client();
-    const key = 'audit:adapt';
+    const key = 'audit:waiting';
     const batches: AuditBatchStats[] = [];
     const log = createAuditLog({ redis: client, clock: { now: () => T0 }, key, onBatch: (b) => batches.push(b) });
-    await log.append({ type: 'session.logout', outcome: 'success' });
-    await client.xadd(`${key}:intake`, '*', 'e', JSON.stringify({ outcome: 'success', type: 'session.logout' }), 't', '2026-03-01T07:59:00.000Z');
-    for (let i = 0; i < 3; i++) await log.append({ type: 'session.logout', outcome: 'success' });
-    expect(batches.map((b) => [b.calls, b.rounds])).toEqual([[1, 0], [2, 1], [2, 1], [1, 0]]);
-    expect(await client.xlen(`${key}:intake`)).toBe(3);
+    const other = (login: string) => client.xadd(`${key}:intake`, '*', 'e', JSON.stringify({ outcome: 'success', subject: { login }, type: 'session.logout' }), 't', '2026-03-01T07:59:00.000Z');
+    await log.append({ type: 'session.logout', outcome: 'success', subject: { login: 'a1' } });
+    await other('f1');
+    // another node's event reaches the intake while this log chains: its compare's reply says it is waiting
+    const command = client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    const script = command.cardauthAuditAppend!;
+    command.cardauthAuditAppend = async (...args: unknown[]) => {
+      if (args[4] === 'chain') await other('f2');
+      return script.apply(client, args);
+    };
+    await log.append({ type: 'session.logout', outcome: 'success', subject: { login: 'a2' } });
+    command.cardauthAuditAppend = script;
+    const a3 = await log.append({ type: 'session.logout', outcome: 'success', subject: { login: 'a3' } });
+    expect(batches.map((b) => [b.calls, b.rounds])).toEqual([[1, 0], [2, 1], [1, 0]]);
+    const chain = (await client.xrange(key, '-', '+')).map(([, f]) => JSON.parse(f[1] as string) as AuditRecord);
+    const intake = (await client.xrange(`${key}:intake`, '-', '+')).map(([id]) => id);
+    expect(chain.map((r) => r.subject?.login)).toEqual(['a1', 'f1', 'a2', 'f2', 'a3']);
+    expect(chain.map((r) => r.intake)).toEqual([undefined, intake[0], intake[1], intake[2], intake[2]]);
+    expect(a3).toMatchObject({ seq: 5, intake: intake[2] });
     expect(await verifyAuditChain({ redis: client, key })).toMatchObject({ ok: true, count: 5 });
   });
 
