@@ -255,11 +255,10 @@ function seal(items: ReadonlyArray<{ event: AuditEvent; ts: string; intake?: str
  *
  * - **Fast path** (one round trip): a batch is sealed on the head this log
  *   last saw and sent with its raw events. If that is still the head and the
- *   intake has nothing unchained, the script appends the records. After a
- *   batch that met other nodes' entries in the intake, the next one skips
- *   this (its records would be sealed in vain) and sends only its events;
- *   a batch that was alone in the intake and chained at the first try brings
- *   the fast path back.
+ *   intake has nothing unchained, the script appends the records. When this
+ *   log last saw entries waiting in the intake (other nodes' events that
+ *   arrived while it chained), it chains those first, in the same call: the
+ *   script then also needs nothing else waiting after them.
  * - **Otherwise** the same script XADDs the raw events to the intake (never
  *   refused) and returns the head and every intake entry the chain has not
  *   taken yet (up to 500). This log chains all of them, its own and other
