@@ -1,6 +1,9 @@
 import type Redis from 'ioredis';
+import type { AuditBatchStats } from '../../src/audit/log';
 import type { AuditEventInput } from '../../src/audit/record';
 import { cardauth } from '../lib/cardauth';
+import { forkChild } from '../lib/children';
+import type { AuditNodeParams, AuditNodeResult } from '../workers/audit-append';
 import { runFor, type LoadResult } from '../lib/load';
 import { startRedis } from '../lib/redis';
 import { fmt } from '../lib/stats';
@@ -9,6 +12,8 @@ import type { Row, Section } from '../lib/types';
 const COMMAND = 'cardauthAuditAppend';
 const IN_FLIGHT = 64;
 const NODES = 4;
+const PROC_IN_FLIGHT = 32;
+const PROC_ROUNDS = 4;
 
 /** A session.created event as a login writes it (the largest of a login's three records). */
 export const EVENT: AuditEventInput = {
@@ -27,21 +32,41 @@ export const EVENT: AuditEventInput = {
   details: { amr: 'sc pwd' },
 };
 
-/** Counts compare-and-append script calls, refused compares (another node moved the head) and records written. Counting only. */
+/** What the append script did on one client: fast paths tried and refused, intake compares tried and refused. Counting only. */
 function countScript(client: Redis) {
-  const c = { calls: 0, conflicts: 0, records: 0 };
-  const target = client as unknown as Record<string, (...args: string[]) => Promise<unknown>>;
+  const c = { seals: 0, sealsRefused: 0, compares: 0, comparesRefused: 0 };
+  const target = client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
   const orig = target[COMMAND];
   if (typeof orig !== 'function') throw new Error(`${COMMAND} not defined on the client (did createAuditLog change?)`);
-  target[COMMAND] = async (...args: string[]) => {
-    c.calls++;
+  target[COMMAND] = async (...args: unknown[]) => {
     const reply = await orig.apply(client, args);
-    if (Array.isArray(reply) && reply[0] === 0) c.conflicts++;
-    else c.records += (args.length - 2) / 2;
+    const refused = Array.isArray(reply) && reply[0] === 0;
+    // args: key, intake, expected hash, expected id, mode, n, ...
+    if (args[4] === 'seal') {
+      c.seals++;
+      if (refused) c.sealsRefused++;
+    } else if (Number(args[5]) > 0) {
+      c.compares++;
+      if (refused) c.comparesRefused++;
+    }
     return reply;
   };
   return c;
 }
+
+/** Batches, records and compare rounds, from the log's `onBatch`. */
+function batchCounter() {
+  const c = { batches: 0, records: 0, rounds: 0, maxRounds: 0 };
+  const onBatch = (b: AuditBatchStats) => {
+    c.batches++;
+    c.records += b.records;
+    c.rounds += b.rounds;
+    c.maxRounds = Math.max(c.maxRounds, b.rounds);
+  };
+  return { c, onBatch };
+}
+
+const pct = (a: number, b: number) => `${fmt((a / Math.max(b, 1)) * 100, 1)}%`;
 
 export const auditAppendSection: Section = {
   id: 'audit',
@@ -71,20 +96,53 @@ export const auditAppendSection: Section = {
 
     const appendRun = async (key: string, nodes: number, perNode: number) => {
       const clients = Array.from({ length: nodes }, () => redis.client());
-      const logs = clients.map((c) => createAuditLog({ redis: c, clock, key }));
+      const batches = batchCounter();
+      const logs = clients.map((c) => createAuditLog({ redis: c, clock, key, onBatch: batches.onBatch }));
       const counters = clients.map(countScript);
       const load = await runFor(win, nodes * perNode, (w) => logs[w % nodes]!.append(EVENT).then(() => undefined));
-      const sum = counters.reduce((a, c) => ({ calls: a.calls + c.calls, conflicts: a.conflicts + c.conflicts, records: a.records + c.records }), { calls: 0, conflicts: 0, records: 0 });
+      const sum = counters.reduce((a, c) => ({ seals: a.seals + c.seals, sealsRefused: a.sealsRefused + c.sealsRefused, compares: a.compares + c.compares, comparesRefused: a.comparesRefused + c.comparesRefused }));
       const verified = await cardauth.auditVerify.verifyAuditChain({ redis: clients[0]!, key });
-      return { load, ...sum, verified };
+      return { load, ...sum, ...batches.c, verified };
     };
     ctx.log(`audit append: one at a time, ${IN_FLIGHT} in flight on one node, ${NODES} nodes × ${IN_FLIGHT / NODES}`);
     const a1 = await appendRun('audit:bench1', 1, 1);
     const a64 = await appendRun('audit:bench64', 1, IN_FLIGHT);
     const aN = await appendRun('audit:benchN', NODES, IN_FLIGHT / NODES);
 
-    const note = (a: { load: LoadResult; calls: number; conflicts: number; records: number }) =>
-      `${fmt(a.records / Math.max(a.calls - a.conflicts, 1), 1)} records/batch, ${fmt((a.conflicts / Math.max(a.calls, 1)) * 100, 1)}% compares refused, p50 ${fmt(a.load.latencyMs.p50, 2)} ms`;
+    // The issue's figure: 2 server processes at once vs bare pipelined XADD, both on a Redis with appendfsync always.
+    const durable = await startRedis(cleanup, { appendfsync: 'always' });
+    const procs = await Promise.all(
+      [0, 1].map(() => forkChild<null>(cleanup, 'workers/audit-append.js', { port: durable.port, key: 'audit:procs', inFlight: PROC_IN_FLIGHT } satisfies AuditNodeParams)),
+    );
+    const durableXadd = durable.client();
+    const xaddAlways = () => runFor(win, IN_FLIGHT, async () => void (await durableXadd.xadd('bench:xaddAlways', '*', 'r', r, 'h', h)));
+    const procRun = (ms: number) => {
+      const at = Date.now() + 200;
+      return Promise.all(procs.map((c) => c.call<AuditNodeResult>('run', { ms, at })));
+    };
+    await procRun(ctx.ms(0.5)); // warm-up
+    ctx.log(`appendfsync always: 2 processes × ${PROC_IN_FLIGHT} in flight / XADD ${IN_FLIGHT} in flight, ${PROC_ROUNDS} rounds ABBA, ${win} ms each`);
+    const xAlways: LoadResult[] = [];
+    const pRuns: AuditNodeResult[][] = [];
+    for (let round = 0; round < PROC_ROUNDS; round++) {
+      if (round % 2 === 0) {
+        xAlways.push(await xaddAlways());
+        pRuns.push(await procRun(win));
+      } else {
+        pRuns.push(await procRun(win));
+        xAlways.push(await xaddAlways());
+      }
+    }
+    const procVerified = await cardauth.auditVerify.verifyAuditChain({ redis: durableXadd, key: 'audit:procs' });
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
+    const procRate = mean(pRuns.map((run) => run.reduce((a, n) => a + n.load.perSec, 0)));
+    const xAlwaysRate = mean(xAlways.map((x) => x.perSec));
+    const procAll = pRuns.flat();
+    const procSum = (k: 'batches' | 'records' | 'rounds' | 'calls') => procAll.reduce((a, n) => a + n[k], 0);
+    const procErrors = procAll.reduce((a, n) => a + n.load.errors, 0);
+
+    const note = (a: { load: LoadResult; batches: number; records: number; rounds: number; maxRounds: number; seals: number; sealsRefused: number; compares: number; comparesRefused: number }) =>
+      `${fmt(a.records / Math.max(a.batches, 1), 1)} records/batch, fast path refused ${pct(a.sealsRefused, a.seals)}, intake compares refused ${pct(a.comparesRefused, a.compares)}, ${fmt(a.rounds / Math.max(a.batches, 1), 2)} rounds/batch (max ${a.maxRounds}), p50 ${fmt(a.load.latencyMs.p50, 2)} ms`;
     const rows: Row[] = [
       {
         metric: 'audit append, one at a time vs XADD one at a time',
@@ -111,6 +169,15 @@ export const auditAppendSection: Section = {
         note: note(aN),
       },
     ];
+    rows.push({
+      metric: `audit append from 2 processes × ${PROC_IN_FLIGHT} in flight vs bare XADD ${IN_FLIGHT} in flight, appendfsync always`,
+      value: procRate,
+      unit: 'appends/s',
+      baseline: { label: 'XADD', value: xAlwaysRate, unit: '/s' },
+      ratio: procRate / xAlwaysRate,
+      target: { op: '>=', value: 0.5, of: 'ratio' },
+      note: `mean of ${PROC_ROUNDS} rounds; ${fmt(procSum('records') / Math.max(procSum('batches'), 1), 1)} records/batch, ${fmt(procSum('rounds') / Math.max(procSum('batches'), 1), 2)} compare rounds/batch (max ${Math.max(...procAll.map((n) => n.maxRounds))}), ${fmt(procSum('calls') / Math.max(procSum('batches'), 1), 2)} script calls/batch`,
+    });
     const bound = ctx.shared.boundPerSec;
     if (bound) {
       rows.push({
@@ -130,10 +197,12 @@ export const auditAppendSection: Section = {
       details: [
         `record fields: r ${Buffer.byteLength(r)} B, h ${h.length} B; redis appendonly yes, appendfsync everysec`,
         `XADD: one at a time ${fmt(x1.perSec)}/s (p50 ${fmt(x1.latencyMs.p50, 3)} ms), ${IN_FLIGHT} in flight ${fmt(x64.perSec)}/s`,
-        `script calls: one at a time ${a1.calls}, 1 node ${a64.calls} (${a64.conflicts} refused), ${NODES} nodes ${aN.calls} (${aN.conflicts} refused), appends that failed: ${a1.load.errors + a64.load.errors + aN.load.errors}${aN.load.firstError ? ` (${aN.load.firstError})` : ''}`,
+        `script calls (fast path tried / refused, intake compares tried / refused): one at a time ${a1.seals}/${a1.sealsRefused}, ${a1.compares}/${a1.comparesRefused}; 1 node ${a64.seals}/${a64.sealsRefused}, ${a64.compares}/${a64.comparesRefused}; ${NODES} nodes ${aN.seals}/${aN.sealsRefused}, ${aN.compares}/${aN.comparesRefused}; appends that failed: ${a1.load.errors + a64.load.errors + aN.load.errors}${aN.load.firstError ? ` (${aN.load.firstError})` : ''}`,
         chain('one at a time', a1.verified),
         chain('1 node', a64.verified),
         chain(`${NODES} nodes`, aN.verified),
+        `2 processes, appendfsync always: ${pRuns.map((run) => run.map((n) => fmt(n.load.perSec)).join(' + ')).join(', ')} appends/s per round vs XADD ${xAlways.map((x) => fmt(x.perSec)).join(', ')}/s; appends that failed: ${procErrors}${procAll.find((n) => n.load.firstError)?.load.firstError ?? ''}`,
+        chain('2 processes', procVerified),
       ],
     };
   },

@@ -2,6 +2,7 @@ import type Redis from 'ioredis';
 import type { Clock } from '../clock';
 import { CardauthError } from '../errors';
 import {
+  canonicalJson,
   fromStreamFields,
   GENESIS_PREV,
   parseAuditInput,
@@ -37,68 +38,136 @@ export interface AuditLog {
 }
 
 /** What the log needs from an ioredis client. */
-export type AuditLogRedis = Pick<Redis, 'xrevrange' | 'defineCommand'>;
+export type AuditLogRedis = Pick<Redis, 'xrevrange' | 'xrange' | 'defineCommand'>;
+
+/** What one batch (one group commit) cost: script calls, and compare rounds through the intake. For tests and the bench. */
+export interface AuditBatchStats {
+  records: number;
+  /** Script calls: 1 on the fast path. */
+  calls: number;
+  /** Compare-and-appends of intake entries after the fast path was refused: at most 2 while the intake's backlog fits one read. */
+  rounds: number;
+}
 
 export interface AuditLogDeps {
   redis: AuditLogRedis;
   clock: Clock;
   /** The stream key. Default `audit:log`. */
   key?: string;
+  /** The intake stream. Default `audit:intake` for the default key, else `<key>:intake`. */
+  intakeKey?: string;
+  /** Called after each batch is written (tests and the bench count rounds with it). */
+  onBatch?: (stats: AuditBatchStats) => void;
 }
 
 const COMMAND = 'cardauthAuditAppend';
-const MAX_ATTEMPTS = 50;
 const MAX_BATCH = 100;
-/** A batch that starts within this long of the previous write is back-to-back... */
-const BUSY_MS = 1;
-/** ...and waits this long first, so that other nodes' retries get their turn. */
-const YIELD_MS = 2;
+/** Intake entries chained per compare, and chain entries returned after a refused one. */
+const READ_COUNT = 500;
+/** A safety net: two rounds suffice while the backlog fits one read (see createAuditLog). */
+const MAX_ROUNDS = 20;
 
-// Scheduling only (not audit time, so not the injected clock). Without these,
-// Redis serves simultaneous scripts in a fixed connection order, and under
-// back-to-back load one node wins every round while another exhausts its
-// attempts: measured with 3 and 5 nodes in one process.
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-/** After a conflict: now or in 1 ms, at random, so retries stop arriving in lockstep. */
-const jitter = () => (Math.random() < 0.5 ? nextTurn() : sleep(1));
 
 /**
- * Compare-and-append. KEYS[1] is the stream; ARGV[1] the hash of the head the
- * new records link to ('' when the client saw an empty stream); then the `r`
- * and `h` fields of each record, in chain order. When the head is still
- * ARGV[1], XADDs each record and returns {1, {ids}}; otherwise writes nothing
- * and returns {0, last entry} ({0} when the stream is empty). Touches only
- * KEYS[1], with XREVRANGE and XADD.
+ * One script. KEYS: the chain stream, the intake stream. ARGV: [1] the hash
+ * of the head the records link to ('' for an empty chain), [2] that head's
+ * stream id ('' for an empty chain), [3] the mode, [4] the number of records
+ * n, [5] the number of events m, [6] the first of the caller's intake entries
+ * not known chained ('' for none), then the `r` and `h` fields of each record
+ * in chain order, then the `e` (event JSON) and `t` (ts) of each event.
+ *
+ * - 'seal' (the fast path): when the head is ARGV[1] and the intake holds no
+ *   entry past the head's cursor, XADDs the records to the chain and returns
+ *   {1, ids, 0, the last id}. Otherwise XADDs the events to the intake and returns the state.
+ * - 'intake': XADDs the events to the intake and returns the state.
+ * - 'chain' (records chained from the intake): when the head is ARGV[1],
+ *   XADDs them; when the head is one of them (another node chained the same
+ *   entries on the same head: the same records), XADDs those after it. Then
+ *   returns {1, ids, how many were already there, the last one's stream id}.
+ *   Otherwise (or with n = 0) the state.
+ *
+ * The state: {0, head entry or false, the intake entries past the head's
+ * cursor (up to COUNT), the ids of the intake entries just added, and, when
+ * the head moved past ARGV[6], the chain entries after ARGV[2] (up to COUNT)}.
+ * The cursor is the head record's `intake` ('0-0' without one). Touches only
+ * the two keys, with XREVRANGE, XRANGE and XADD.
  */
 const APPEND_LUA = `
 local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
-local ok
-if last == nil then
-  ok = ARGV[1] == ''
-else
-  local head = false
+local head, cursor = false, '0-0'
+if last then
   local f = last[2]
   for i = 1, #f - 1, 2 do
     if f[i] == 'h' then head = f[i + 1] end
+    if f[i] == 'r' then
+      local ok, rec = pcall(cjson.decode, f[i + 1])
+      if ok and type(rec) == 'table' and type(rec.intake) == 'string' then cursor = rec.intake end
+    end
   end
-  ok = ARGV[1] ~= '' and head == ARGV[1]
 end
-if not ok then return {0, last} end
-local ids = {}
-for i = 2, #ARGV - 1, 2 do
-  ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', 'r', ARGV[i], 'h', ARGV[i + 1])
+local function after(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  if am ~= bm then return am > bm end
+  return as > bs
 end
-return {1, ids}
+local same
+if last then same = ARGV[1] ~= '' and head == ARGV[1] else same = ARGV[1] == '' end
+local mode, n, m, p, count = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[7]), ${READ_COUNT}
+local from = false
+if same and n > 0 then from = 0 end
+if not from and last then
+  local upto = n
+  if mode == 'seal' then upto = p end
+  for i = 0, upto - 1 do
+    if head == ARGV[10 + 2 * i] then from = i + 1 end
+  end
+end
+if from and mode == 'seal' then
+  local after_chained = cursor
+  if p > 0 then after_chained = ARGV[8] end
+  if #redis.call('XRANGE', KEYS[2], '(' .. after_chained, '+', 'COUNT', 1) > 0 then from = false end
+end
+if from then
+  local ids = {}
+  for i = from, n - 1 do
+    ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', 'r', ARGV[9 + 2 * i], 'h', ARGV[10 + 2 * i])
+  end
+  local waiting = {}
+  if mode == 'chain' and ARGV[8] ~= '' then waiting = redis.call('XRANGE', KEYS[2], '(' .. ARGV[8], '+', 'COUNT', count) end
+  return {1, ids, from, ids[#ids] or last[1], waiting}
+end
+local mine, since = {}, {}
+for i = 0, m - 1 do
+  mine[#mine + 1] = redis.call('XADD', KEYS[2], '*', 'e', ARGV[9 + 2 * n + 2 * i], 't', ARGV[10 + 2 * n + 2 * i])
+end
+if not same and ARGV[6] ~= '' and not after(ARGV[6], cursor) then
+  local from = '-'
+  if ARGV[2] ~= '' then from = '(' .. ARGV[2] end
+  since = redis.call('XRANGE', KEYS[1], from, '+', 'COUNT', count)
+end
+return {0, last or false, redis.call('XRANGE', KEYS[2], '(' .. cursor, '+', 'COUNT', count), mine, since}
 `;
 
 type StreamEntry = [id: string, fields: string[]];
-type AppendCommand = { [COMMAND](key: string, expected: string, ...fields: string[]): Promise<unknown> };
+type Mode = 'seal' | 'chain';
+type AppendCommand = {
+  [COMMAND](key: string, intake: string, expected: string, expectedId: string, mode: Mode, n: number, m: number, firstMine: string, chained: number, cursorAfter: string, ...fields: string[]): Promise<unknown>;
+};
+type State = [0, StreamEntry | null, StreamEntry[], string[], StreamEntry[]];
 interface Pending {
   event: AuditEvent;
   ts: string;
   resolve(record: AuditRecord): void;
   reject(err: unknown): void;
+}
+/** The chain's last record, where it is in the stream, and how far it has taken the intake. */
+interface Head extends AuditHead {
+  id: string;
+  /** The `intake` of the head record, if any. */
+  cursor?: string;
 }
 
 async function redisCall<T>(what: string, f: () => Promise<T>): Promise<T> {
@@ -109,39 +178,128 @@ async function redisCall<T>(what: string, f: () => Promise<T>): Promise<T> {
   }
 }
 
-function headOf(entry: StreamEntry | undefined): AuditHead | null {
+const unavailable = (why: string) => new CardauthError('audit_unavailable', `audit write: ${why}`);
+
+function headOf(entry: StreamEntry | null | undefined): Head | null {
   if (!entry) return null;
-  const d = fromStreamFields(entry[1]);
+  const d = fromStreamFields(entry[1], { canonical: false });
   if (!d.ok) throw new CardauthError('audit_unavailable', `audit head ${entry[0]} is not a readable record; run the audit verification`);
-  return { seq: d.seq, hash: d.hash };
+  return { seq: d.seq, hash: d.hash, id: entry[0], ...(typeof d.record.intake === 'string' ? { cursor: d.record.intake } : {}) };
+}
+
+/** Stream id order ("ms-seq"). */
+function idAfter(a: string, b: string): boolean {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am !== bm ? am > bm : as > bs;
+}
+
+/** An intake entry as the event and time it holds; a malformed one stops the chain (fail closed) rather than be dropped. */
+function intakeEvent([id, fields]: StreamEntry): { event: AuditEvent; ts: string } {
+  const [eKey, json, tKey, ts] = fields;
+  let event: unknown;
+  try {
+    event = eKey === 'e' && tKey === 't' && typeof ts === 'string' ? JSON.parse(json as string) : undefined;
+  } catch {
+    event = undefined;
+  }
+  const e = event as Partial<AuditEvent> | undefined;
+  if (typeof e !== 'object' || e === null || Array.isArray(e) || typeof e.type !== 'string' || (e.outcome !== 'success' && e.outcome !== 'failure')) {
+    throw unavailable(`intake entry ${id} is not a readable event`);
+  }
+  return { event: e as AuditEvent, ts: ts as string };
+}
+
+/** A reply saying the records are in the chain: {1, ids of those added, how many were there already, the last one's stream id, the intake entries waiting after them}. */
+function isWritten(reply: unknown, n: number): reply is [1, string[], number, string, StreamEntry[]] {
+  return Array.isArray(reply) && reply[0] === 1 && Array.isArray(reply[1]) && typeof reply[2] === 'number' && reply[1].length === n - reply[2] && typeof reply[3] === 'string' && Array.isArray(reply[4]);
+}
+
+function asState(reply: unknown): State {
+  if (Array.isArray(reply) && reply[0] === 0 && reply.length === 5 && Array.isArray(reply[2]) && Array.isArray(reply[3]) && Array.isArray(reply[4])) return reply as State;
+  throw unavailable('unexpected reply from the append script');
+}
+
+/** The head once `records` are in the chain, the last under stream id `id`. */
+function headAfter(records: readonly AuditRecord[], id: string): Head {
+  const last = records.at(-1) as AuditRecord;
+  return { seq: last.seq, hash: last.hash, id, ...(last.intake === undefined ? {} : { cursor: last.intake }) };
+}
+
+/** An intake entry, ready to seal: its event, time and id. */
+const chainable = (e: StreamEntry) => ({ ...intakeEvent(e), intake: e[0] });
+
+/** Seals `items` onto `head`, in order: the records and their XADD fields. */
+function seal(items: ReadonlyArray<{ event: AuditEvent; ts: string; intake?: string }>, head: Head | null) {
+  const records: AuditRecord[] = [];
+  const fields: string[] = [];
+  let prev: AuditHead | null = head;
+  let cursor = head?.cursor;
+  for (const { event, ts, intake = cursor } of items) {
+    const { record, fields: [, r, , h] } = sealRecordFields(event, { seq: prev ? prev.seq + 1 : 1, prev: prev ? prev.hash : GENESIS_PREV, ts, ...(intake === undefined ? {} : { intake }) });
+    records.push(record);
+    fields.push(r, h);
+    prev = record;
+    cursor = intake;
+  }
+  return { records, fields };
 }
 
 /**
  * Creates the audit log over one Redis stream, shared by every server node.
  *
- * The chain stays a single line under concurrent writers: records are
- * built and hashed here (Redis Lua has no SHA-256), then a small Lua script
- * appends them only if the stream's last entry is still the one they link
- * to; otherwise the script returns the current last entry and the records
- * are rebuilt on it, up to 50 times (then `audit_unavailable`).
+ * Records are built and hashed here (Redis Lua has no SHA-256); a Lua
+ * script appends them only if the stream's last entry is still the one they
+ * link to, so the chain stays a single line. What keeps nodes from fighting
+ * over the head is a second stream, the intake (`audit:intake`):
  *
- * - Appends of one log are queued and written in batches (group commit, up
- *   to 100 records per call), so only nodes contend, never the requests of
- *   one node.
- * - The log remembers the head it last saw, so an uncontended append is one
- *   round trip.
- * - Under back-to-back load, a batch waits 2 ms after the previous one and a
- *   retry waits 0–1 ms at random, so that one node cannot win every round.
+ * - **Fast path** (one round trip): a batch is sealed on the head this log
+ *   last saw and sent with its raw events. If that is still the head and the
+ *   intake has nothing unchained, the script appends the records. When this
+ *   log last saw entries waiting in the intake (other nodes' events that
+ *   arrived while it chained), it chains those first, in the same call: the
+ *   script then also needs nothing else waiting after them.
+ * - **Otherwise** the same script XADDs the raw events to the intake (never
+ *   refused) and returns the head and every intake entry the chain has not
+ *   taken yet (up to 500). This log chains all of them, its own and other
+ *   nodes', in intake order, each record carrying the id of the entry it came
+ *   from in `intake` (a record appended directly carries its predecessor's:
+ *   the head always says how far the intake is chained, the cursor), and
+ *   compare-and-appends them. A record chained from the intake is
+ *   determined by the one before and its entry, so another node chaining the
+ *   same entries builds the same records: the compare also lands when the
+ *   head is one of ours, appending the rest. A refused compare (the chain
+ *   passed the whole list) answers the same state plus, if some of ours were
+ *   chained meanwhile, the records chained since; the log takes its own from
+ *   those and chains the rest once more.
+ * - **At most two compare rounds**: if our first compare is refused, another
+ *   node's compare succeeded after our intake XADD; any compare that succeeds
+ *   after that one read the head after it, so after our XADD, and so chains
+ *   our entries. If our second compare is refused, such a compare has done it.
+ *   Either way the log finds its records (whoever chained them) and resolves
+ *   with them. The bound grows with the backlog (500 entries per read), never
+ *   with the number of nodes. An intake entry is chained once: only past the
+ *   head's cursor, and only on an unchanged head.
  *
- * One XADD per record, all of a batch in one atomic script: a record is
- * written whole or not at all. Any Redis failure rejects with
- * `audit_unavailable` (HTTP 503; the cause is kept), so a login can fail
- * closed. Give the client a `commandTimeout`: a Redis that stops answering
- * holds the queue until the command fails.
+ * Appends of one log are queued and written in batches (group commit, up to
+ * 100 records per script call), so only nodes contend, never the requests
+ * of one node; the log remembers the head it last saw, so an uncontended
+ * append is one round trip. Each script call is atomic: a batch's records
+ * are in the chain (or its events in the intake) whole or not at all. The
+ * next batch starts once this one is done or in the intake: at most two in
+ * flight, in order. `onBatch` (tests, bench) hears what each batch cost.
+ *
+ * Any Redis failure rejects with `audit_unavailable` (HTTP 503; the cause is
+ * kept), so a login can fail closed. Events already in the intake are then
+ * chained by the next append of any node: the log may show an action that
+ * was refused, never an action without its record. Give the client a
+ * `commandTimeout`: a Redis that stops answering holds the queue until the
+ * command fails.
  *
  * `ts` is read from the clock when `append` is called; records from
  * different nodes may therefore be a few ms out of time order, while `seq`
- * is the order of the chain.
+ * is the order of the chain. The intake is never deleted from here;
+ * retention may trim it below the head's cursor.
  *
  * The script is registered on the client with `defineCommand` (EVALSHA,
  * falling back to EVAL after a restart). A Redis ACL for the server needs
@@ -151,73 +309,136 @@ function headOf(entry: StreamEntry | undefined): AuditHead | null {
  * const audit = createAuditLog({ redis, clock: systemClock });
  * await audit.append({ type: 'session.created', outcome: 'success', subject: { accountId }, sessionId: req.sessionID });
  */
-export function createAuditLog({ redis, clock, key = 'audit:log' }: AuditLogDeps): AuditLog {
+export function createAuditLog({ redis, clock, key = 'audit:log', intakeKey, onBatch }: AuditLogDeps): AuditLog {
   if (!redis || typeof redis.defineCommand !== 'function' || typeof redis.xrevrange !== 'function') {
     throw new TypeError('createAuditLog: redis must be an ioredis client');
   }
   if (!clock || typeof clock.now !== 'function') throw new TypeError('createAuditLog: clock.now() is required');
   if (typeof key !== 'string' || key === '') throw new TypeError('createAuditLog: key must be a non-empty string');
+  const intake = intakeKey ?? (key === 'audit:log' ? 'audit:intake' : `${key}:intake`);
+  if (typeof intake !== 'string' || intake === '' || intake === key) throw new TypeError('createAuditLog: intakeKey must be a non-empty string other than key');
 
   if (typeof (redis as Partial<AppendCommand>)[COMMAND] !== 'function') {
-    redis.defineCommand(COMMAND, { numberOfKeys: 1, lua: APPEND_LUA });
+    redis.defineCommand(COMMAND, { numberOfKeys: 2, lua: APPEND_LUA });
   }
   const script = redis as unknown as AppendCommand;
 
-  const readHead = async () => headOf((await redisCall('read', () => redis.xrevrange(key, '+', '-', 'COUNT', 1)))[0]);
+  const lastEntry = async () => (await redisCall('read', () => redis.xrevrange(key, '+', '-', 'COUNT', 1)))[0] as StreamEntry | undefined;
 
   /** The head this log last saw; undefined when unknown (start, or after an error). */
-  let known: AuditHead | null | undefined;
+  let known: Head | null | undefined;
+  /** The intake entries past `known`'s cursor, as last seen: the next batch chains them ahead of its own records. */
+  let waiting: StreamEntry[] = [];
 
-  /** Chains `batch` onto the current head and writes it in one script call. */
-  async function write(batch: readonly Pending[]): Promise<AuditRecord[]> {
+  /** Writes `batch`: the fast path, else through the intake. Resolves with its records in batch order. */
+  async function write(batch: readonly Pending[], inIntake: () => void): Promise<AuditRecord[]> {
+    const stats: AuditBatchStats = { records: batch.length, calls: 0, rounds: 0 };
+    const mine = new Map<string, number>();
+    const firstMine = () => mine.keys().next().value ?? '';
+    const call = (mode: Mode, head: Head | null, records: readonly string[], events: readonly string[], chained = 0, cursorAfter = '') => {
+      stats.calls++;
+      return redisCall('write', () =>
+        script[COMMAND](key, intake, head?.hash ?? '', head?.id ?? '', mode, records.length / 2, events.length / 2, firstMine(), chained, cursorAfter, ...records, ...events),
+      );
+    };
     try {
-      let head = known === undefined ? await readHead() : known;
-      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const records: AuditRecord[] = [];
-        const fields: string[] = [];
-        let prev = head;
-        for (const { event, ts } of batch) {
-          const { record, fields: [, r, , h] } = sealRecordFields(event, { seq: prev ? prev.seq + 1 : 1, prev: prev ? prev.hash : GENESIS_PREV, ts });
-          records.push(record);
-          fields.push(r, h);
-          prev = record;
-        }
-        const reply = await redisCall('write', () => script[COMMAND](key, head ? head.hash : '', ...fields));
-        if (!Array.isArray(reply) || (reply[0] !== 1 && reply[0] !== 0)) {
-          throw new CardauthError('audit_unavailable', 'audit write: unexpected reply from the append script');
-        }
-        if (reply[0] === 1) {
-          known = prev;
-          return records;
-        }
-        head = headOf(reply[1] as StreamEntry | undefined);
-        await jitter();
+      const events = batch.flatMap(({ event, ts }) => [canonicalJson(event), ts]);
+      const start = known === undefined ? headOf(await lastEntry()) : known;
+      // The entries this log last saw waiting in the intake go first, then the batch.
+      const pre = seal(waiting.map(chainable), start);
+      const own = seal(batch, pre.records.length ? headAfter(pre.records, '') : start);
+      let reply = await call('seal', start, [...pre.fields, ...own.fields], events, pre.records.length, waiting.at(-1)?.[0] ?? '');
+      if (isWritten(reply, pre.records.length + batch.length)) {
+        known = headAfter(own.records, reply[3]);
+        waiting = [];
+        onBatch?.(stats);
+        return own.records;
       }
-      throw new CardauthError('audit_unavailable', `audit write: the chain head kept moving (${MAX_ATTEMPTS} attempts)`);
+      let state = asState(reply);
+      state[3].forEach((id, i) => mine.set(id, i));
+      if (mine.size !== batch.length) throw unavailable('unexpected reply from the append script');
+      inIntake();
+      const out: AuditRecord[] = [];
+      const take = (record: AuditRecord) => {
+        const i = record.intake === undefined ? undefined : mine.get(record.intake);
+        if (i === undefined) return;
+        out[i] = record;
+        mine.delete(record.intake as string);
+      };
+      for (;;) {
+        const head = headOf(state[1]);
+        known = head;
+        waiting = state[2];
+        await takeChained(state[4], head, take, mine);
+        if (mine.size === 0) break;
+        if (stats.rounds >= MAX_ROUNDS) throw unavailable(`the intake was not chained in ${MAX_ROUNDS} rounds`);
+        const entries = state[2];
+        if (entries.length === 0) throw unavailable('own intake entries are neither chained nor in the intake');
+        const chained = seal(entries.map(chainable), head);
+        stats.rounds++;
+        reply = await call('chain', head, chained.fields, [], 0, entries.at(-1)?.[0]);
+        if (isWritten(reply, chained.records.length)) {
+          chained.records.forEach(take);
+          known = headAfter(chained.records, reply[3]);
+          waiting = reply[4];
+          if (mine.size === 0) break;
+          // More of ours wait past the entries just chained: read the state again (writes nothing).
+          reply = await call('chain', known, [], []);
+        }
+        state = asState(reply);
+      }
+      onBatch?.(stats);
+      return out;
     } catch (e) {
       known = undefined;
+      waiting = [];
       throw e;
     }
   }
 
+  /**
+   * Takes our records out of the chain entries a refused compare returned,
+   * reading on when more went in than it carried.
+   */
+  async function takeChained(since: readonly StreamEntry[], head: Head | null, take: (r: AuditRecord) => void, mine: ReadonlyMap<string, number>): Promise<void> {
+    const chainedOurs = () => [...mine.keys()].some((id) => head?.cursor !== undefined && !idAfter(id, head.cursor));
+    let entries = since;
+    while (entries.length > 0) {
+      for (const [, fields] of entries) {
+        const d = fromStreamFields(fields, { canonical: false });
+        if (d.ok) take(d.record);
+      }
+      const from = entries.at(-1)?.[0] as string;
+      entries = chainedOurs() ? ((await redisCall('read', () => redis.xrange(key, `(${from}`, '+', 'COUNT', READ_COUNT))) as StreamEntry[]) : [];
+    }
+    if (chainedOurs()) throw unavailable('own records chained but not found after the head this log knew');
+  }
+
   const pending: Pending[] = [];
   let draining = false;
-  let lastEnd = -Infinity;
+  /** The batch before the one being written; settles when it is done. */
+  let previous: Promise<void> = Promise.resolve();
 
-  /** Writes what is pending, up to MAX_BATCH records per script call, one call in flight. */
+  /**
+   * Writes what is pending, up to MAX_BATCH records per batch. The next batch
+   * starts once this one is done or its events are in the intake (its order
+   * after them is then kept), so at most two are in flight: one being chained
+   * while the next goes into the intake.
+   */
   async function drain(): Promise<void> {
     draining = true;
     while (pending.length > 0) {
       await nextTurn(); // appends made in this tick join the batch
-      if (performance.now() - lastEnd < BUSY_MS) await sleep(YIELD_MS);
       const batch = pending.splice(0, MAX_BATCH);
-      try {
-        const records = await write(batch);
-        lastEnd = performance.now();
-        batch.forEach((p, i) => p.resolve(records[i] as AuditRecord));
-      } catch (e) {
-        for (const p of batch) p.reject(e);
-      }
+      let queued = () => {};
+      const inIntake = new Promise<void>((resolve) => (queued = resolve));
+      const done = write(batch, () => queued()).then(
+        (records) => batch.forEach((p, i) => p.resolve(records[i] as AuditRecord)),
+        (e: unknown) => batch.forEach((p) => p.reject(e)),
+      );
+      await Promise.race([inIntake, done]);
+      await previous;
+      previous = done;
     }
     draining = false;
   }
@@ -231,6 +452,9 @@ export function createAuditLog({ redis, clock, key = 'audit:log' }: AuditLogDeps
         if (!draining) void drain();
       });
     },
-    head: readHead,
+    async head() {
+      const head = headOf(await lastEntry());
+      return head && { seq: head.seq, hash: head.hash };
+    },
   };
 }

@@ -97,6 +97,13 @@ export interface AuditRecord extends AuditEvent {
   ts: string;
   /** `hash` of the previous record; {@link GENESIS_PREV} for the first. */
   prev: string;
+  /**
+   * The chain's intake cursor (src/audit/log.ts): the id of the last
+   * `audit:intake` entry chained at or before this record; the entry this
+   * record was chained from when it differs from `prev`'s. Absent until the
+   * chain first takes an intake entry (and in records from before the intake).
+   */
+  intake?: string;
   /** SHA-256 hex of the canonical JSON of every other field. */
   hash: string;
 }
@@ -244,7 +251,7 @@ export function sameHash(a: string, b: string): boolean {
  * const first = sealRecord(event, { seq: 1, prev: GENESIS_PREV, ts: '2026-03-01T08:00:00.000Z' });
  * const second = sealRecord(other, { seq: 2, prev: first.hash, ts: '2026-03-01T08:00:01.000Z' });
  */
-export function sealRecord(event: AuditEvent, at: { seq: number; prev: string; ts: string }): AuditRecord {
+export function sealRecord(event: AuditEvent, at: { seq: number; prev: string; ts: string; intake?: string }): AuditRecord {
   return sealRecordFields(event, at).record;
 }
 
@@ -256,10 +263,10 @@ export function sealRecord(event: AuditEvent, at: { seq: number; prev: string; t
  * const { record, fields } = sealRecordFields(event, { seq: 1, prev: GENESIS_PREV, ts: '2026-03-01T08:00:00.000Z' });
  * await redis.xadd('audit:log', '*', ...fields);
  */
-export function sealRecordFields(event: AuditEvent, at: { seq: number; prev: string; ts: string }): { record: AuditRecord; fields: [string, string, string, string] } {
+export function sealRecordFields(event: AuditEvent, at: { seq: number; prev: string; ts: string; intake?: string }): { record: AuditRecord; fields: [string, string, string, string] } {
   if (!Number.isSafeInteger(at.seq) || at.seq < 1) throw new TypeError('sealRecord: seq must be a positive integer');
   if (!HEX64.test(at.prev)) throw new TypeError('sealRecord: prev must be 64 lowercase hex digits');
-  const body = { ...event, v: RECORD_VERSION, seq: at.seq, ts: at.ts, prev: at.prev };
+  const body = { ...event, v: RECORD_VERSION, seq: at.seq, ts: at.ts, prev: at.prev, ...(at.intake === undefined ? {} : { intake: at.intake }) };
   const json = canonicalJson(body);
   const hash = sha256Hex(json);
   return { record: { ...body, hash }, fields: [STREAM_FIELD_RECORD, json, STREAM_FIELD_HASH, hash] };

@@ -1,8 +1,10 @@
 import type { Clock } from '../../src/clock';
-import { createAuditLog } from '../../src/audit/log';
-import { GENESIS_PREV, sha256Hex, type AuditRecord } from '../../src/audit/record';
+import { createAuditLog, type AuditBatchStats } from '../../src/audit/log';
+import { fromStreamFields, GENESIS_PREV, sha256Hex, type AuditRecord } from '../../src/audit/record';
 import { verifyAuditChain } from '../../src/audit/verify';
+import Redis from 'ioredis';
 import { startRedis, type TestRedis } from '../helpers/redis';
+import { startAclRedis } from '../helpers/redis-acl';
 
 const T0 = Date.parse('2026-03-01T08:00:00.000Z');
 
@@ -108,6 +110,149 @@ describe('audit log append', () => {
       }),
     );
     expect(await verifyAuditChain({ redis: redis.client(), key: 'audit:busy' })).toMatchObject({ ok: true, count: 300 });
+  });
+});
+
+describe('audit log append from several nodes (the intake)', () => {
+  it('an uncontended append is one script call and leaves the intake empty', async () => {
+    const client = redis.client();
+    const batches: AuditBatchStats[] = [];
+    const log = createAuditLog({ redis: client, clock: { now: () => T0 }, key: 'audit:fast', onBatch: (b) => batches.push(b) });
+    await log.append({ type: 'session.logout', outcome: 'success' });
+    for (let i = 0; i < 5; i++) await log.append({ type: 'session.logout', outcome: 'success' });
+    await Promise.all([1, 2, 3].map(() => log.append({ type: 'session.logout', outcome: 'success' })));
+    expect(batches).toEqual([...Array.from({ length: 6 }, () => ({ records: 1, calls: 1, rounds: 0 })), { records: 3, calls: 1, rounds: 0 }]);
+    expect(await client.exists('audit:fast:intake')).toBe(0);
+    const records = (await client.xrange('audit:fast', '-', '+')).map(([, f]) => JSON.parse(f[1] as string) as Record<string, unknown>);
+    expect(records.every((r) => !('intake' in r))).toBe(true);
+  });
+
+  it.each([2, 3, 4, 6, 8])('%i nodes appending at once: one chain, every record once, every intake entry chained once, at most 2 compare rounds a batch', async (n) => {
+    const key = `audit:nodes${n}`;
+    const batches: AuditBatchStats[] = [];
+    const logs = Array.from({ length: n }, (_, i) =>
+      createAuditLog({ redis: redis.client(), clock: { now: () => T0 + i }, key, onBatch: (b) => batches.push(b) }),
+    );
+    // back to back, a few in flight each: every node contends for the head all the time
+    const perNode = await Promise.all(
+      logs.map(async (log, node) => {
+        const out: AuditRecord[] = [];
+        for (let round = 0; round < 12; round++) {
+          out.push(...(await Promise.all(Array.from({ length: 4 }, (_, i) => log.append({ type: 'session.logout', outcome: 'success', subject: { login: `n${node}-${round}-${i}` } })))));
+        }
+        return out;
+      }),
+    );
+    const total = n * 48;
+    const client = redis.client();
+    expect(await verifyAuditChain({ redis: client, key })).toMatchObject({ ok: true, count: total });
+
+    const chain = (await client.xrange(key, '-', '+')).map(([, fields]) => {
+      const d = fromStreamFields(fields);
+      if (!d.ok) throw new Error('unreadable record');
+      return d.record;
+    });
+    // each append resolved with its own record, as stored, and no two with the same one
+    const returned = perNode.flat();
+    expect(new Set(returned.map((r) => r.hash)).size).toBe(total);
+    for (const r of returned) expect(chain[r.seq - 1]).toEqual(r);
+    for (const records of perNode) for (let i = 1; i < records.length; i++) expect(records[i]!.seq).toBeGreaterThan(records[i - 1]!.seq);
+
+    // the cursor moves entry by entry through the intake, in its order: each entry chained once
+    const intake = (await client.xrange(`${key}:intake`, '-', '+')).map(([id]) => id);
+    const moves = chain.filter((r, i) => r.intake !== undefined && r.intake !== chain[i - 1]?.intake).map((r) => r.intake);
+    expect(moves).toEqual(intake);
+
+    expect(batches.reduce((a, b) => a + b.records, 0)).toBe(total);
+    expect(Math.max(...batches.map((b) => b.rounds))).toBeLessThanOrEqual(2);
+    expect(intake.length).toBeGreaterThan(0); // the nodes did contend
+  });
+
+  it("keeps each node's order when its batches overlap (one chained while the next goes into the intake)", async () => {
+    const key = 'audit:overlap';
+    const batches: AuditBatchStats[] = [];
+    const logs = [0, 1, 2].map(() => createAuditLog({ redis: redis.client(), clock: { now: () => T0 }, key, onBatch: (b) => batches.push(b) }));
+    const perNode = await Promise.all(
+      logs.map((log, n) => Promise.all(Array.from({ length: 250 }, (_, i) => log.append({ type: 'session.logout', outcome: 'success', subject: { login: `n${n}-${i}` } })))),
+    );
+    for (const [n, records] of perNode.entries()) {
+      expect(records.map((r) => r.subject?.login)).toEqual(Array.from({ length: 250 }, (_, i) => `n${n}-${i}`));
+      for (let i = 1; i < records.length; i++) expect(records[i]!.seq).toBeGreaterThan(records[i - 1]!.seq);
+    }
+    expect(new Set(perNode.flat().map((r) => r.seq)).size).toBe(750);
+    expect(await verifyAuditChain({ redis: redis.client(), key })).toMatchObject({ ok: true, count: 750 });
+    expect(Math.max(...batches.map((b) => b.rounds))).toBeLessThanOrEqual(2);
+  });
+
+  it('chains the entries it saw waiting in the intake ahead of its next batch, in the same call', async () => {
+    const client = redis.client();
+    const key = 'audit:waiting';
+    const batches: AuditBatchStats[] = [];
+    const log = createAuditLog({ redis: client, clock: { now: () => T0 }, key, onBatch: (b) => batches.push(b) });
+    const other = (login: string) => client.xadd(`${key}:intake`, '*', 'e', JSON.stringify({ outcome: 'success', subject: { login }, type: 'session.logout' }), 't', '2026-03-01T07:59:00.000Z');
+    await log.append({ type: 'session.logout', outcome: 'success', subject: { login: 'a1' } });
+    await other('f1');
+    // another node's event reaches the intake while this log chains: its compare's reply says it is waiting
+    const command = client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    const script = command.cardauthAuditAppend!;
+    command.cardauthAuditAppend = async (...args: unknown[]) => {
+      if (args[4] === 'chain') await other('f2');
+      return script.apply(client, args);
+    };
+    await log.append({ type: 'session.logout', outcome: 'success', subject: { login: 'a2' } });
+    command.cardauthAuditAppend = script;
+    const a3 = await log.append({ type: 'session.logout', outcome: 'success', subject: { login: 'a3' } });
+    expect(batches.map((b) => [b.calls, b.rounds])).toEqual([[1, 0], [2, 1], [1, 0]]);
+    const chain = (await client.xrange(key, '-', '+')).map(([, f]) => JSON.parse(f[1] as string) as AuditRecord);
+    const intake = (await client.xrange(`${key}:intake`, '-', '+')).map(([id]) => id);
+    expect(chain.map((r) => r.subject?.login)).toEqual(['a1', 'f1', 'a2', 'f2', 'a3']);
+    expect(chain.map((r) => r.intake)).toEqual([undefined, intake[0], intake[1], intake[2], intake[2]]);
+    expect(a3).toMatchObject({ seq: 5, intake: intake[2] });
+    expect(await verifyAuditChain({ redis: client, key })).toMatchObject({ ok: true, count: 5 });
+  });
+
+  it('chains what appends that failed left in the intake, beyond one read of 500 entries, before its own', async () => {
+    const client = redis.client();
+    const key = 'audit:backlog';
+    const log = createAuditLog({ redis: client, clock: { now: () => T0 }, key });
+    const first = await log.append({ type: 'session.logout', outcome: 'success' });
+    const left = Array.from({ length: 620 }, (_, i) => ({ type: 'session.logout', outcome: 'success', subject: { login: `left${i}` } }));
+    for (const event of left) await client.xadd(`${key}:intake`, '*', 'e', JSON.stringify(event), 't', '2026-03-01T07:59:00.000Z');
+    const batches: AuditBatchStats[] = [];
+    const other = createAuditLog({ redis: redis.client(), clock: { now: () => T0 }, key, onBatch: (b) => batches.push(b) });
+    const mine = await other.append({ type: 'session.created', outcome: 'success', subject: { login: 'mine' } });
+    expect(mine).toMatchObject({ seq: 622, subject: { login: 'mine' } });
+    // seal refused, 500 chained, the state read again, the last 120 and ours chained
+    expect(batches).toEqual([{ records: 1, calls: 4, rounds: 2 }]);
+    const chain = await client.xrange(key, '-', '+');
+    expect(chain.slice(1, 621).map(([, f]) => (JSON.parse(f[1] as string) as { subject: { login: string } }).subject.login)).toEqual(left.map((e) => e.subject.login));
+    expect(await verifyAuditChain({ redis: client, key })).toMatchObject({ ok: true, count: 622 });
+    // the first node's head is stale: its append goes through the intake; the next is direct, carrying the cursor
+    expect(first.intake).toBeUndefined();
+    const next = await log.append({ type: 'session.logout', outcome: 'success' });
+    expect(next).toMatchObject({ seq: 623, prev: mine.hash });
+    expect(await log.append({ type: 'session.logout', outcome: 'success' })).toMatchObject({ seq: 624, prev: next.hash, intake: next.intake });
+    expect(await client.xlen(`${key}:intake`)).toBe(622);
+  });
+});
+
+describe('audit log append as the app Redis user (docs/redis-acl.conf)', () => {
+  it('4 nodes contend through audit:intake with append and read only', async () => {
+    const acl = await startAclRedis();
+    const clients = Array.from({ length: 4 }, () => new Redis(acl.urlAs('cardauth'), { maxRetriesPerRequest: 1 }));
+    try {
+      const batches: AuditBatchStats[] = [];
+      const logs = clients.map((client) => createAuditLog({ redis: client, clock: { now: () => T0 }, onBatch: (b) => batches.push(b) }));
+      await Promise.all(logs.map(async (log) => {
+        for (let i = 0; i < 10; i++) await Promise.all([1, 2, 3].map(() => log.append({ type: 'session.logout', outcome: 'success' })));
+      }));
+      expect(batches.some((b) => b.rounds > 0)).toBe(true);
+      expect(await clients[0]!.xlen('audit:intake')).toBeGreaterThan(0);
+      expect(await verifyAuditChain({ redis: clients[0]! })).toMatchObject({ ok: true, count: 120 });
+    } finally {
+      for (const c of clients) c.disconnect();
+      await acl.stop();
+    }
   });
 });
 
