@@ -261,7 +261,7 @@ describe('audit export', () => {
     const csv = join(dir, 'audit.csv');
     expect((await exportTo('--out', csv, '--format', 'csv')).code).toBe(0);
     const sheet = readFileSync(csv, 'utf8');
-    expect(sheet.startsWith('\ufeffid;seq;')).toBe(true);
+    expect(sheet.startsWith('\ufeffИдентификатор записи;Номер;')).toBe(true);
     expect(sheet.slice(1)).not.toMatch(INVISIBLE);
     expect(sheet).toContain(`;password.checked;failure;no_card_step;;${shown};`);
 
@@ -272,7 +272,7 @@ describe('audit export', () => {
     const out = join(dir, 'revoked.csv');
     expect((await exportTo('--out', out, '--format', 'csv', '--type', 'card.revoked')).code).toBe(0);
     const text = readFileSync(out, 'utf8');
-    expect(text.startsWith('\ufeffid;seq;ts;type;')).toBe(true);
+    expect(text.startsWith('\ufeffИдентификатор записи;Номер;Время (UTC);Событие;')).toBe(true);
     const rows = text.trimEnd().split('\r\n');
     expect(rows).toHaveLength(2);
     expect(rows[1]).toContain(';card.revoked;success;stolen;');
