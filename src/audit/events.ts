@@ -159,7 +159,7 @@ export const AUDIT_EVENTS = {
     reasons: ['retries_exhausted', 'client_gone', 'not_retried'],
   },
   // the audit trail and configuration
-  'audit.viewed': { meaning: 'Someone read the audit trail (`audit list`): how many records were shown, and the filter.' },
+  'audit.viewed': { meaning: 'Someone read the audit trail (`audit list`, `details.via` `cli`; the auditor\'s JSON API `GET /admin/api/audit…`, `web`): how many records were shown, and the filter.' },
   'audit.exported': { meaning: 'Someone exported the audit trail (`audit export`): how many records, the format, the file name and the filter.' },
   'audit.verified': {
     meaning:
