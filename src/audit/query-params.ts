@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AUDIT_EVENT_TYPES, type AuditEventType } from './events';
+import type { AuditFilter } from './query';
 
 /**
  * The audit query's parameters as people type them, shared by `cardauth audit list|export` and
@@ -45,3 +46,38 @@ export const timeParam = z.string().transform((v, ctx) => {
 
 /** A card UID as presented: hex digits, separators (space, `:`, `-`) allowed. */
 export const uidParam = z.string().regex(/^[\s:-]*(?:[0-9A-Fa-f][\s:-]*){2,32}$/, 'hex digits, e.g. 04A22BB25C6180');
+
+/** The parameters by the names people type them (`--account`, `?account=`), parsed. */
+export interface AuditFilterParams {
+  type?: AuditEventType[];
+  outcome?: 'success' | 'failure';
+  login?: string;
+  uid?: string;
+  agent?: string;
+  account?: string;
+  workstation?: string;
+  ip?: string;
+  since?: number;
+  until?: number;
+}
+
+/**
+ * The query service's filter from the parameters as typed.
+ *
+ * @example
+ * toAuditFilter({ account: 'acc_1', type: ['session.created'] }) // => { accountId: 'acc_1', types: ['session.created'] }
+ */
+export function toAuditFilter(a: AuditFilterParams): AuditFilter {
+  const f: AuditFilter = {};
+  if (a.type) f.types = a.type;
+  if (a.outcome) f.outcome = a.outcome;
+  if (a.login !== undefined) f.login = a.login;
+  if (a.uid !== undefined) f.cardUid = a.uid;
+  if (a.agent !== undefined) f.agentId = a.agent;
+  if (a.account !== undefined) f.accountId = a.account;
+  if (a.workstation !== undefined) f.workstation = a.workstation;
+  if (a.ip !== undefined) f.ip = a.ip;
+  if (a.since !== undefined) f.since = a.since;
+  if (a.until !== undefined) f.until = a.until;
+  return f;
+}

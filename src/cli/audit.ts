@@ -2,8 +2,8 @@ import { lstatSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { AUDIT_EXPORT_FORMATS, exportHeader, exportLine } from '../audit/export-format';
-import type { AuditEntry, AuditFilter } from '../audit/query';
-import { timeParam, typesParam, uidParam } from '../audit/query-params';
+import type { AuditEntry } from '../audit/query';
+import { timeParam, toAuditFilter, typesParam, uidParam } from '../audit/query-params';
 import { createAuditQueryService } from '../audit/query-service';
 import { coveringCheckpoints, headSeq, rangeCheckpointLine, rangeHeader, rangeRecordLine, readRange } from '../audit/export-range';
 import { verifyRangeExport } from '../audit/verify-export';
@@ -192,21 +192,6 @@ const seqArg = z
   .regex(/^[1-9]\d{0,14}$/, 'a whole number from 1')
   .transform(Number);
 
-function toFilter(a: z.output<typeof FilterArgs>): AuditFilter {
-  const f: AuditFilter = {};
-  if (a.type) f.types = a.type;
-  if (a.outcome) f.outcome = a.outcome;
-  if (a.login !== undefined) f.login = a.login;
-  if (a.uid !== undefined) f.cardUid = a.uid;
-  if (a.agent !== undefined) f.agentId = a.agent;
-  if (a.account !== undefined) f.accountId = a.account;
-  if (a.workstation !== undefined) f.workstation = a.workstation;
-  if (a.ip !== undefined) f.ip = a.ip;
-  if (a.since !== undefined) f.since = a.since;
-  if (a.until !== undefined) f.until = a.until;
-  return f;
-}
-
 /** The filter as the audit record of the read states it, e.g. `type=session.created outcome=failure`. */
 function describeFilter(raw: Record<string, unknown>): string {
   const parts = Object.keys(FILTER_OPTIONS).flatMap((k) => (typeof raw[k] === 'string' ? [`${k}=${raw[k] as string}`] : []));
@@ -254,7 +239,7 @@ export const auditList: Command = {
       await requireAuditTrail(s.audit, 'nothing was shown');
       let unreadable = 0;
       const rows: AuditEntry[] = [];
-      for await (const e of createAuditQueryService({ redis: s.redis }).read(toFilter(args), { newestFirst: true, onUnreadable: () => unreadable++ })) {
+      for await (const e of createAuditQueryService({ redis: s.redis }).read(toAuditFilter(args), { newestFirst: true, onUnreadable: () => unreadable++ })) {
         rows.push(e);
         if (rows.length >= args.limit) break;
       }
@@ -347,7 +332,7 @@ export const auditExport: Command = {
           for (const jws of await coveringCheckpoints(s.redis, fromSeq, toSeq)) write(rangeCheckpointLine(jws));
         } else {
           write(exportHeader(args.format));
-          for await (const e of createAuditQueryService({ redis: s.redis }).read(toFilter(args), { stop: isStopped, onUnreadable: () => unreadable++ })) {
+          for await (const e of createAuditQueryService({ redis: s.redis }).read(toAuditFilter(args), { stop: isStopped, onUnreadable: () => unreadable++ })) {
             if (isStopped()) break;
             write(exportLine(args.format, e));
             count++;

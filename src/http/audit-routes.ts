@@ -1,7 +1,6 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
-import type { AuditFilter } from '../audit/query';
-import { timeParam, typesParam, uidParam } from '../audit/query-params';
+import { timeParam, toAuditFilter, typesParam, uidParam } from '../audit/query-params';
 import type { AuditQueryService } from '../audit/query-service';
 import type { AuditSink } from '../audit/record';
 import { CardauthError } from '../errors';
@@ -54,21 +53,6 @@ function describe(req: Request, names: readonly string[]): string {
   return parts.length ? parts.join(' ') : 'all';
 }
 
-function toFilter(q: z.output<typeof AuditQuery>): AuditFilter {
-  const f: AuditFilter = {};
-  if (q.since !== undefined) f.since = q.since;
-  if (q.until !== undefined) f.until = q.until;
-  if (q.account !== undefined) f.accountId = q.account;
-  if (q.login !== undefined) f.login = q.login;
-  if (q.type) f.types = q.type;
-  if (q.outcome) f.outcome = q.outcome;
-  if (q.agent !== undefined) f.agentId = q.agent;
-  if (q.workstation !== undefined) f.workstation = q.workstation;
-  if (q.ip !== undefined) f.ip = q.ip;
-  if (q.uid !== undefined) f.cardUid = q.uid;
-  return f;
-}
-
 const FILTER_NAMES = ['since', 'until', 'account', 'login', 'type', 'outcome', 'agent', 'workstation', 'ip', 'uid', 'cursor'] as const;
 
 /**
@@ -100,7 +84,7 @@ export function createAuditRoutes(deps: AuditRoutesDeps): Router {
   router.get('/admin/api/audit', auditorOnly, async (req, res) => {
     const q = parseQuery(req, AuditQuery);
     const record = await auditor(req);
-    const page = await deps.query.page(toFilter(q), { limit: q.limit, ...(q.cursor ? { cursor: q.cursor } : {}) });
+    const page = await deps.query.page(toAuditFilter(q), { limit: q.limit, ...(q.cursor ? { cursor: q.cursor } : {}) });
     await record({ count: page.entries.length, filter: describe(req, FILTER_NAMES) });
     res.json(page);
   });
