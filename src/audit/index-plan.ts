@@ -18,6 +18,9 @@ export const INDEX_PREFIX = 'audit:ix:';
 /** The indexer's progress: one entry per batch, its id the last record indexed, with the `lo`/`hi` skew bounds. */
 export const INDEX_CURSOR_KEY = `${INDEX_PREFIX}cursor`;
 
+/** Every index and day stream, one entry (`k`: its key) when it was first written: retention trims each of them, not this list. */
+export const INDEX_LIST_KEY = `${INDEX_PREFIX}keys`;
+
 /** The chart's counts of one UTC day (`YYYY-MM-DD`): entries `l`, `f`, `k` running totals, the last one current. */
 export const dayKey = (day: string) => `${INDEX_PREFIX}day:${day}`;
 

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import { CardauthError } from '../errors';
-import { chartColumn, dayKey, indexKeysOf, INDEX_CURSOR_KEY, utcDay, type ChartColumn } from './index-plan';
+import { chartColumn, dayKey, indexKeysOf, INDEX_CURSOR_KEY, INDEX_LIST_KEY, utcDay, type ChartColumn } from './index-plan';
 import { fromStreamFields } from './record';
 
 /** Where the indexer stands: the last record indexed, and how far records' `ts` lie from their ids. */
@@ -37,11 +37,13 @@ const idMs = (id: string) => Number(id.slice(0, id.indexOf('-')));
 const COMMAND = 'cardauthAuditIndex';
 
 /**
- * One batch, atomically with the cursor. KEYS[1] the cursor stream, KEYS[2..D+1] the day streams
- * of the batch, then the index streams. ARGV: the cursor the indexer read ('' none), the new
- * cursor id, lo, hi, D, then D × (logins, failures, lockouts) to add, then (key number, id)
- * pairs. When the cursor moved (another indexer), writes nothing and returns 0. An index entry
- * already there (an earlier run that failed midway) is skipped. Touches only XREVRANGE and XADD.
+ * One batch, atomically with the cursor. KEYS[1] the cursor stream, KEYS[2] the list of index
+ * streams, KEYS[3..D+2] the day streams of the batch, then the index streams. ARGV: the cursor
+ * the indexer read ('' none), the new cursor id, lo, hi, D, then D × (logins, failures,
+ * lockouts) to add, then (key number, id) pairs. When the cursor moved (another indexer), writes
+ * nothing and returns 0. An index entry already there (an earlier run that failed midway) is
+ * skipped. A stream written for the first time is named in the list (retention finds every index
+ * stream there: its Redis user may not SCAN). Touches only XREVRANGE, EXISTS and XADD.
  */
 const INDEX_LUA = `
 local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
@@ -49,12 +51,22 @@ local at = ''
 if last then at = last[1] end
 if at ~= ARGV[1] then return 0 end
 local d = tonumber(ARGV[5])
+local function listed(key)
+  if redis.call('EXISTS', key) == 0 then redis.call('XADD', KEYS[2], '*', 'k', key) end
+end
+local seen = {}
 for i = 6 + 3 * d, #ARGV - 1, 2 do
-  local r = redis.pcall('XADD', KEYS[tonumber(ARGV[i])], ARGV[i + 1], 'x', '')
+  local key = KEYS[tonumber(ARGV[i])]
+  if not seen[key] then
+    listed(key)
+    seen[key] = true
+  end
+  local r = redis.pcall('XADD', key, ARGV[i + 1], 'x', '')
   if type(r) == 'table' and r.err and not string.find(r.err, 'equal or smaller', 1, true) then return redis.error_reply(r.err) end
 end
 for j = 1, d do
-  local key = KEYS[j + 1]
+  local key = KEYS[j + 2]
+  listed(key)
   local n = { l = 0, f = 0, k = 0 }
   local prev = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)[1]
   if prev then
@@ -134,9 +146,9 @@ export function createAuditIndexer({ redis, key = 'audit:log', batch = 500 }: Au
         }
       }
       const dayKeys = [...days.keys()].map(dayKey);
-      const first = 2 + dayKeys.length; // KEYS number of the first index stream
+      const first = 3 + dayKeys.length; // KEYS number of the first index stream
       const args = [
-        ...[INDEX_CURSOR_KEY, ...dayKeys, ...keyNo.keys()],
+        ...[INDEX_CURSOR_KEY, INDEX_LIST_KEY, ...dayKeys, ...keyNo.keys()],
         cursor.id ?? '',
         entries[entries.length - 1]![0],
         String(lo),
@@ -147,7 +159,7 @@ export function createAuditIndexer({ redis, key = 'audit:log', batch = 500 }: Au
       ];
       let reply: unknown;
       try {
-        reply = await script[COMMAND](1 + dayKeys.length + keyNo.size, ...args);
+        reply = await script[COMMAND](2 + dayKeys.length + keyNo.size, ...args);
       } catch (err) {
         throw new CardauthError('audit_unavailable', 'cannot write the audit index', { cause: err });
       }

@@ -105,6 +105,10 @@ describe('the audit index', () => {
     await seed(3000);
     expect(await indexAll()).toBe(3000);
     await expectSameAsScan();
+    // Every index stream is listed once, for retention (whose Redis user may not SCAN).
+    const listed = (await redis().xrange('audit:ix:keys', '-', '+')).map(([, f]) => f[1]);
+    const streams = (await redis().keys('audit:ix:*')).filter((k) => k !== 'audit:ix:cursor' && k !== 'audit:ix:keys');
+    expect(listed.sort()).toEqual(streams.sort());
   });
 
   it('answers as the scan does half indexed, and records appended after the cursor show at once', async () => {
