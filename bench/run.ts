@@ -15,7 +15,7 @@ import { SECTIONS } from './sections';
  * is noisy); absolute numbers are printed next to it.
  *
  * Options: --quick (half-length windows), --scale=X (window multiplier),
- * --only=id,id (sections: argon2, login, session, oidc, rss, audit, durability, audit-verify, agent, workbench),
+ * --only=id,id (sections: argon2, login, session, oidc, rss, audit, durability, audit-verify, audit-query, agent, workbench),
  * --diagnose (CPU profiles of the servers plus the what-if runs) /
  * --no-diagnose (none); by default the profiles run only for a section
  * whose target is missed,

@@ -10,6 +10,7 @@ import type { ServerConfig } from './config';
 import { CardauthError } from './errors';
 import { createAdminPages, type AdminPagesDeps } from './http/admin-pages';
 import { createAdminRoutes, type AdminRoutesDeps } from './http/admin-routes';
+import { createAuditRoutes } from './http/audit-routes';
 import { createAuthRoutes, showSession, type AuthRoutesDeps } from './http/auth-routes';
 import { bodyTooLarge, createErrorHandler } from './error-handler';
 import { forwardAuth } from './http/forward-auth';
@@ -424,6 +425,7 @@ export function createRouter(deps: AppDeps, ownPaths?: RegExp): CardauthRouter {
     // Only a desk read's own type: a login statement is not a desk read, nor the other way round.
     const deskRead = createDeskRead({ verifyStatement: createStatementVerifier(verifyAgentJws, DESK_STATEMENT_TYP), nonces: deps.nonces, workstationSeenAt, cards: deps.cards, accounts: deps.accounts, audit: deps.audit });
     router.use(createAdminRoutes({ admin: deps.admin, accounts: deps.accounts, requireLogin, deskRead, stepUpSec, now }));
+    router.use(createAuditRoutes({ query: deps.admin.auditQuery, audit: deps.audit, accounts: deps.accounts, requireLogin }));
     const desk = { agentUrl: config.CARDAUTH_AGENT_URL, agentPorts: agentPorts(config), origin: config.CARDAUTH_PUBLIC_ORIGIN };
     router.use(createAdminPages({ admin: deps.admin, audit: deps.audit, accounts: deps.accounts, requireAuditTrail: deps.admin.requireAuditTrail, requireLogin, stepUpSec, now, policy: config, presenceStatus, logger: deps.logger, desk }));
   }

@@ -4,6 +4,8 @@ import type { Router } from 'express';
 import { createInactivityJob } from './admin/inactivity-job';
 import { createCheckpointWriter } from './audit/checkpoint';
 import { createCheckpointJob } from './audit/checkpoint-job';
+import { createIndexJob } from './audit/index-job';
+import { createAuditIndexer } from './audit/indexer';
 import { readAuditKeys } from './audit/keys';
 import { recordConfigChanges } from './admin/config-change';
 import { policyAppliedRecord } from './admin/policy';
@@ -59,7 +61,8 @@ export interface StartServerDeps {
  * (the demo's server, `serve` in dev/cli.ts, passes the demo's).
  * With the OpenID provider on it runs its back-channel logout
  * (src/oidc/backchannel-worker.ts) until close(); with an audit key file, the
- * audit checkpoints (src/audit/checkpoint-job.ts).
+ * audit checkpoints (src/audit/checkpoint-job.ts); the audit's index streams
+ * (src/audit/index-job.ts).
  *
  * Rejects with `unavailable` when it cannot listen (e.g. the port is taken),
  * after disconnecting Redis; with `config_invalid` when Redis answers that it
@@ -160,12 +163,16 @@ export async function startServer(deps: StartServerDeps): Promise<RunningServer>
   const inactivity = createInactivityJob({ redis, stores: services, clock, logger, days: config.CARDAUTH_INACTIVE_BLOCK_DAYS });
   inactivity.start();
   checkpoints?.start();
+  // Issue 11 §4: the audit's index streams, kept by one node at a time.
+  const auditIndex = createIndexJob({ redis, indexer: createAuditIndexer({ redis }), logger });
+  auditIndex.start();
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       inactivity.stop();
       checkpoints?.stop();
+      auditIndex.stop();
       await new Promise<void>((resolve) => {
         const cut = setTimeout(() => server.closeAllConnections(), graceMs);
         cut.unref();

@@ -57,6 +57,12 @@ export const cardauth = {
   get auditRecord() {
     return load<typeof import('../../src/audit/record')>('audit/record.js');
   },
+  get auditIndexer() {
+    return load<typeof import('../../src/audit/indexer')>('audit/indexer.js');
+  },
+  get auditIndexJob() {
+    return load<typeof import('../../src/audit/index-job')>('audit/index-job.js');
+  },
   get auditCheckpoint() {
     return load<typeof import('../../src/audit/checkpoint')>('audit/checkpoint.js');
   },

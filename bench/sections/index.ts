@@ -6,6 +6,7 @@ import { loginRssSection } from './login-rss';
 import { auditAppendSection } from './audit-append';
 import { auditDurabilitySection } from './audit-durability';
 import { auditVerifySection } from './audit-verify';
+import { auditQuerySection } from './audit-query';
 import { agentSection } from './agent';
 import { oidcSection } from './oidc';
 import { workbenchSection } from './workbench';
@@ -16,4 +17,4 @@ import { workbenchSection } from './workbench';
  * (`--only=login,session`). Add a section by writing a `Section` in this
  * folder and listing it here.
  */
-export const SECTIONS: Section[] = [argon2LibsSection, loginThroughputSection, sessionReadSection, oidcSection, loginRssSection, auditAppendSection, auditDurabilitySection, auditVerifySection, agentSection, workbenchSection];
+export const SECTIONS: Section[] = [argon2LibsSection, loginThroughputSection, sessionReadSection, oidcSection, loginRssSection, auditAppendSection, auditDurabilitySection, auditVerifySection, auditQuerySection, agentSection, workbenchSection];

@@ -404,7 +404,7 @@ export const AUDIT_EVENTS = {
   // the audit trail and configuration
   'audit.viewed': {
     meaning:
-      "Someone read the audit trail: `audit list`, the JSON API (`GET /admin/api/audit…`) or an auditor's page (the log viewer, a record, the integrity panel, the chart): how many records were shown, and the filter (on the pages `who=… outcome=…`, `id=<stream id>` for one record, `integrity`, `chart since=… until=…`).",
+      "Someone read the audit trail: `audit list` (`details.via` `cli`), the auditor's JSON API (`GET /admin/api/audit…`, `web`) or an auditor's page (`web`: the log viewer, a record, the integrity panel, the chart): how many records were shown, and the filter (on the pages `who=… outcome=…`, `id=<stream id>` for one record, `integrity`, `chart since=… until=…`).",
     fields: { ...BY_OFFICER, count: 'records shown', filter: 'the filter, as given' },
     example: { outcome: 'success', actor: 'os:sidorova', details: { count: 50, filter: 'login=ivanova since=2026-03-01', ...VIA_CLI } },
   },

@@ -11,8 +11,10 @@ import type { AuditEntry } from './query';
  * - `csv`: for the spreadsheets of a Russian office: `;` between cells
  *   (what Excel expects in the Russian locale, where `,` is the decimal
  *   mark), CRLF, UTF-8 with a byte-order mark so that Excel shows Cyrillic,
- *   one column per field, `details` as JSON. Otherwise RFC 4180: a cell
- *   holding `;`, `,`, a quote, a tab or a line break is quoted, so that it
+ *   one column per field, `details` as JSON, the header in Russian (the
+ *   auditor's language: «Время (UTC)», «Событие», «Итог», «Причина», …; the
+ *   cells are the record's values as stored, codes included). Otherwise RFC 4180: a
+ *   cell holding `;`, `,`, a quote, a tab or a line break is quoted, so that it
  *   stays one cell whichever separator a program guesses. A cell that a
  *   spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first)
  *   gets a leading `'`: logins and user agents come from requests.
@@ -30,25 +32,25 @@ export const AUDIT_EXPORT_FORMATS = ['jsonl', 'csv'] as const;
 export type AuditExportFormat = (typeof AUDIT_EXPORT_FORMATS)[number];
 
 const CSV_COLUMNS: ReadonlyArray<[string, (e: AuditEntry) => unknown]> = [
-  ['id', (e) => e.id],
-  ['seq', (e) => e.record.seq],
-  ['ts', (e) => e.record.ts],
-  ['type', (e) => e.record.type],
-  ['outcome', (e) => e.record.outcome],
-  ['reason', (e) => e.record.reason],
-  ['actor', (e) => e.record.actor],
-  ['login', (e) => e.record.subject?.login],
-  ['account_id', (e) => e.record.subject?.accountId],
-  ['card_uid', (e) => e.record.cardUid],
-  ['agent_id', (e) => e.record.source?.agentId],
-  ['workstation', (e) => e.record.source?.workstation],
-  ['reader', (e) => e.record.source?.reader],
-  ['ip', (e) => e.record.source?.ip],
-  ['user_agent', (e) => e.record.source?.userAgent],
-  ['session_id_hash', (e) => e.record.sessionIdHash],
-  ['details', (e) => e.record.details],
-  ['intact', (e) => e.intact],
-  ['hash', (e) => e.record.hash],
+  ['Идентификатор записи', (e) => e.id],
+  ['Номер', (e) => e.record.seq],
+  ['Время (UTC)', (e) => e.record.ts],
+  ['Событие', (e) => e.record.type],
+  ['Итог', (e) => e.record.outcome],
+  ['Причина', (e) => e.record.reason],
+  ['Кто действовал', (e) => e.record.actor],
+  ['Логин', (e) => e.record.subject?.login],
+  ['Учётная запись', (e) => e.record.subject?.accountId],
+  ['UID карты', (e) => e.record.cardUid],
+  ['Агент', (e) => e.record.source?.agentId],
+  ['Рабочая станция', (e) => e.record.source?.workstation],
+  ['Считыватель', (e) => e.record.source?.reader],
+  ['IP-адрес', (e) => e.record.source?.ip],
+  ['Браузер (User-Agent)', (e) => e.record.source?.userAgent],
+  ['Хеш сессии', (e) => e.record.sessionIdHash],
+  ['Подробности', (e) => e.record.details],
+  ['Запись цела', (e) => e.intact],
+  ['Хеш записи', (e) => e.record.hash],
 ];
 
 /**

@@ -40,7 +40,8 @@ export interface AuditEntry {
   intact: boolean;
 }
 
-const foldUid = (s: string) => s.replace(/[\s:-]/g, '').toUpperCase();
+/** A card UID as the filter compares it: uppercase hex, separators dropped. */
+export const foldUid = (s: string) => s.replace(/[\s:-]/g, '').toUpperCase();
 
 /**
  * Whether a record matches a filter. Fields of the wrong type in a damaged

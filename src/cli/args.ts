@@ -6,6 +6,7 @@ import { normaliseLogin, ROLES, type Role } from '../store/accounts';
 import { isAgentId } from '../store/agents';
 import { REVOKE_REASONS, type RevokeReason } from '../store/cards';
 import { printable } from '../store/script';
+import { timeParam } from '../audit/query-params';
 
 /**
  * Argument parsing for the CLI: `node:util` parseArgs splits the words, zod
@@ -154,21 +155,8 @@ export const rolesArg = z
       .min(1, 'required'),
   );
 
-const DATE = /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
-
 /** A date (UTC midnight) or a date and time with its offset (`audit list --since`, `card bind --expires`); answers ms since epoch. */
-export const timeArg = z.string().transform((v, ctx) => {
-  const m = DATE.exec(v);
-  const ms = m ? Date.parse(v.length === 10 ? `${v}T00:00:00Z` : v) : NaN;
-  // Date.parse rolls 2026-02-30 over into March; a date that does not exist is refused instead.
-  const [y, mo, d] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
-  const day = new Date(Date.UTC(y, mo - 1, d));
-  if (!Number.isFinite(ms) || day.getUTCFullYear() !== y || day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d) {
-    ctx.addIssue({ code: 'custom', message: `"${v.slice(0, 40)}" is not a date (2026-11-25) or a time with its offset (2026-11-25T09:00+03:00)` });
-    return z.NEVER;
-  }
-  return ms;
-});
+export const timeArg = timeParam;
 
 /** A card revoke reason. */
 export const revokeReasonArg = z.enum(REVOKE_REASONS as [RevokeReason, ...RevokeReason[]], {

@@ -1,9 +1,10 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { AUDIT_EVENT_TYPES, type AuditEventType } from '../audit/events';
 import { AUDIT_EXPORT_FORMATS, exportHeader, exportLine } from '../audit/export-format';
-import { readAudit, type AuditEntry, type AuditFilter } from '../audit/query';
+import type { AuditEntry } from '../audit/query';
+import { timeParam, toAuditFilter, typesParam, uidParam } from '../audit/query-params';
+import { createAuditQueryService } from '../audit/query-service';
 import { coveringCheckpoints, headSeq, rangeCheckpointLine, rangeHeader, rangeRecordLine, readRange } from '../audit/export-range';
 import { verifyRangeExport } from '../audit/verify-export';
 import { readAuditKeys, readPublicAuditKeys } from '../audit/keys';
@@ -12,7 +13,7 @@ import { verifiedRecord } from '../audit/integrity';
 import { stageWhole, type StagedFile } from '../write-whole';
 import { CardauthError } from '../errors';
 import { isAgentId } from '../store/agents';
-import { checkValues, flag, timeArg, UsageError, type OptionSpecs } from './args';
+import { checkValues, flag, UsageError, type OptionSpecs } from './args';
 import { requireAuditTrail } from '../admin/record-change';
 import { auditAccess, auditChange, type Command, type CommandContext } from './command';
 import type { CliServices } from './services';
@@ -149,42 +150,29 @@ async function verifyArchiveAt(ctx: CommandContext, file: string, keys: Paramete
 
 // ---- reading the trail: audit list, audit export ----
 
-/** `session.created,card.*`: event types, or a family of them by its prefix. */
-const typesArg = z.string().transform((v, ctx) => {
-  const types = new Set<AuditEventType>();
-  for (const word of v.split(',').map((w) => w.trim()).filter(Boolean)) {
-    const family = word.endsWith('.*') ? word.slice(0, -1) : undefined;
-    const matched = AUDIT_EVENT_TYPES.filter((t) => (family ? t.startsWith(family) : t === word));
-    if (matched.length === 0) {
-      ctx.addIssue({ code: 'custom', message: `"${word.slice(0, 40)}" is not an audit event type (see the README's table; a family such as session.* works too)` });
-      return z.NEVER;
-    }
-    for (const t of matched) types.add(t);
-  }
-  if (types.size === 0) {
-    ctx.addIssue({ code: 'custom', message: 'required' });
-    return z.NEVER;
-  }
-  return [...types];
-});
-
 const FILTER_OPTIONS = {
   type: { type: 'string' },
   outcome: { type: 'string' },
   login: { type: 'string' },
   uid: { type: 'string' },
   agent: { type: 'string' },
+  account: { type: 'string' },
+  workstation: { type: 'string' },
+  ip: { type: 'string' },
   since: { type: 'string' },
   until: { type: 'string' },
 } as const satisfies OptionSpecs;
 
-const FILTER_USAGE = '[--type T[,T…]] [--outcome success|failure] [--login L] [--uid HEX] [--agent ID] [--since TIME] [--until TIME]';
+const FILTER_USAGE = '[--type T[,T…]] [--outcome success|failure] [--login L] [--account ID] [--uid HEX] [--agent ID] [--workstation NAME] [--ip IP] [--since TIME] [--until TIME]';
 const FILTER_DETAILS = [
   'Filters (all given must hold):',
   '  --type      event types, comma-separated; a family by its prefix, e.g. session.*',
   '  --login     the subject login (case and width ignored)',
   '  --uid       the card UID as presented (hex; separators ignored)',
+  '  --account   the subject account id (acc_…)',
   '  --agent     the workstation agent id (ag_…)',
+  '  --workstation  the workstation name as its agent reported it, exact',
+  '  --ip        the client IP as recorded, exact',
   '  --since     from this time on; --until: before this time. A date is UTC midnight',
   '              (2026-11-25); a time needs its offset (2026-11-25T09:00+03:00).',
   'The read is audited (audit.viewed / audit.exported) before anything is shown;',
@@ -193,13 +181,16 @@ const FILTER_DETAILS = [
 
 const FilterArgs = z
   .object({
-    type: typesArg.optional(),
+    type: typesParam.optional(),
     outcome: z.enum(['success', 'failure'], { error: 'success or failure' }).optional(),
     login: z.string().trim().min(1, 'empty').max(128, 'at most 128 characters').optional(),
-    uid: z.string().regex(/^[\s:-]*(?:[0-9A-Fa-f][\s:-]*){2,32}$/, 'hex digits, e.g. 04A22BB25C6180').optional(),
+    uid: uidParam.optional(),
     agent: z.string().refine(isAgentId, 'an agent id: ag_ and 16 hex digits').optional(),
-    since: timeArg.optional(),
-    until: timeArg.optional(),
+    account: z.string().trim().min(1, 'empty').max(128, 'at most 128 characters').optional(),
+    workstation: z.string().min(1, 'empty').max(128, 'at most 128 characters').optional(),
+    ip: z.string().trim().min(1, 'empty').max(64, 'at most 64 characters').optional(),
+    since: timeParam.optional(),
+    until: timeParam.optional(),
   })
   .refine((a) => a.since === undefined || a.until === undefined || a.since < a.until, { path: ['until'], message: 'must be later than --since' });
 
@@ -208,18 +199,6 @@ const seqArg = z
   .string()
   .regex(/^[1-9]\d{0,14}$/, 'a whole number from 1')
   .transform(Number);
-
-function toFilter(a: z.output<typeof FilterArgs>): AuditFilter {
-  const f: AuditFilter = {};
-  if (a.type) f.types = a.type;
-  if (a.outcome) f.outcome = a.outcome;
-  if (a.login !== undefined) f.login = a.login;
-  if (a.uid !== undefined) f.cardUid = a.uid;
-  if (a.agent !== undefined) f.agentId = a.agent;
-  if (a.since !== undefined) f.since = a.since;
-  if (a.until !== undefined) f.until = a.until;
-  return f;
-}
 
 /** The filter as the audit record of the read states it, e.g. `type=session.created outcome=failure`. */
 function describeFilter(raw: Record<string, unknown>): string {
@@ -268,7 +247,10 @@ export const auditList: Command = {
       await requireAuditTrail(s.audit, 'nothing was shown');
       let unreadable = 0;
       const rows: AuditEntry[] = [];
-      for await (const e of readAudit(s.redis, { filter: toFilter(args), newestFirst: true, limit: args.limit, onUnreadable: () => unreadable++ })) rows.push(e);
+      for await (const e of createAuditQueryService({ redis: s.redis }).read(toAuditFilter(args), { newestFirst: true, onUnreadable: () => unreadable++ })) {
+        rows.push(e);
+        if (rows.length >= args.limit) break;
+      }
       rows.reverse();
       await auditAccess(ctx, s, { type: 'audit.viewed', outcome: 'success', details: { count: rows.length, filter: describeFilter(raw.values) } });
       printList(ctx.io.stdout, rows, LIST_COLUMNS, { json: args.json, empty: 'no audit records match' });
@@ -358,7 +340,7 @@ export const auditExport: Command = {
           for (const jws of await coveringCheckpoints(s.redis, fromSeq, toSeq)) write(rangeCheckpointLine(jws));
         } else {
           write(exportHeader(args.format));
-          for await (const e of readAudit(s.redis, { filter: toFilter(args), stop: isStopped, onUnreadable: () => unreadable++ })) {
+          for await (const e of createAuditQueryService({ redis: s.redis }).read(toAuditFilter(args), { stop: isStopped, onUnreadable: () => unreadable++ })) {
             if (isStopped()) break;
             write(exportLine(args.format, e));
             count++;

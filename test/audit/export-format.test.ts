@@ -24,8 +24,8 @@ const entry: AuditEntry = {
 describe('audit export formats', () => {
   it('CSV: a BOM and a header, then one CRLF row per record with every column in order, ; between cells', () => {
     const header = exportHeader('csv');
-    expect(header.startsWith('\ufeffid;seq;ts;type;outcome;reason;')).toBe(true);
-    expect(header.endsWith(';intact;hash\r\n')).toBe(true);
+    expect(header.startsWith('\ufeffИдентификатор записи;Номер;Время (UTC);Событие;Итог;Причина;')).toBe(true);
+    expect(header.endsWith(';Запись цела;Хеш записи\r\n')).toBe(true);
     const row = exportLine('csv', entry);
     expect(row).toBe(
       '1764057600000-0;7;2026-11-25T08:00:00.000Z;password.checked;failure;wrong_password;;' +
@@ -79,7 +79,7 @@ describe('audit export formats: invisible and bidi characters', () => {
 
   it('CSV: written as \\u escapes, the BOM kept at the start, cells still split by ; and formulas still defused', () => {
     const text = exportHeader('csv') + exportLine('csv', planting);
-    expect(text.startsWith('\ufeffid;')).toBe(true);
+    expect(text.startsWith('\ufeffИдентификатор записи;')).toBe(true);
     expect(text.slice(1)).not.toMatch(INVISIBLE);
     expect(text).toContain(';iva\\u200bnova\\u202e\\u2066\\u2067\\u2068\\u2069\\ufeff\\udb40\\udc41;');
     expect(text).toContain(";'=1\\u202e;");

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import Redis from 'ioredis';
 import { systemClock } from '../../src/clock';
+import { createIndexJob } from '../../src/audit/index-job';
+import { createAuditIndexer } from '../../src/audit/indexer';
 import { createAuditLog } from '../../src/audit/log';
+import { createAuditQueryService } from '../../src/audit/query-service';
 import { createSiemForwarder } from '../../src/audit/siem-forwarder';
 import { openSyslogConnection } from '../../src/audit/syslog-connection';
 import { syslogFrame } from '../../src/audit/syslog-format';
@@ -77,6 +80,20 @@ describe('the app user (cardauth) can only append to and read audit:*', () => {
     expect(await verifyAuditChain({ redis: app })).toMatchObject({ ok: true, count: 3 });
     // Its own keys stay fully usable.
     expect(await app.del('acct:x')).toBe(1);
+  });
+
+  it('the audit indexer and the query service work as cardauth (append and read only); the index streams cannot be deleted or trimmed', async () => {
+    await seedAudit();
+    const app = as('cardauth');
+    const indexer = createAuditIndexer({ redis: app });
+    expect(await indexer.step()).toBe(3);
+    expect(await indexer.step()).toBe(0);
+    const job = createIndexJob({ redis: app, indexer, logger: silentLogger });
+    expect(await job.tick()).toEqual({ outcome: 'indexed', records: 0 });
+    const q = createAuditQueryService({ redis: app });
+    expect((await q.page({ login: 'USER1' }, { limit: 10 })).entries.map((e) => e.record.subject?.login)).toEqual(['user1']);
+    expect((await q.days(Date.now() - 86_400_000, Date.now() + 86_400_000)).reduce((n, d) => n + d.logins, 0)).toBe(3);
+    for (const attempt of [() => app.del('audit:ix:cursor'), () => app.xtrim('audit:ix:login:user1', 'MAXLEN', 0), () => app.xdel('audit:ix:cursor', '0-1')]) await expect(attempt()).rejects.toThrow(REFUSED);
   });
 
   it('a real login through the server connected as cardauth works and is audited; the chain verifies', async () => {

@@ -2,6 +2,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
+import { createAuditIndexer } from '../../src/audit/indexer';
+import { createAuditLog } from '../../src/audit/log';
+import { systemClock } from '../../src/clock';
 import { parseAuditInput, recordHash, sealRecord, toStreamFields } from '../../src/audit/record';
 import { startTestServer } from '../helpers/app';
 import { auditRecords, lastAudit, withAuditUnusable } from '../helpers/audit';
@@ -153,6 +156,20 @@ describe('audit list', () => {
     expect((await list('--since', '2999-01-01')).lines).toEqual(['no audit records match']);
   });
 
+  it('filters by account, workstation and IP, through the index and after it alike', async () => {
+    const log = createAuditLog({ redis: client, clock: systemClock });
+    const at = { workstation: 'РМ-7 Кабинет 3', ip: '10.1.1.7' };
+    await log.append({ type: 'session.created', outcome: 'success', subject: { accountId: 'acc_k1', login: 'kuznetsova' }, source: at });
+    while ((await createAuditIndexer({ redis: client }).step()) > 0);
+    await log.append({ type: 'session.logout', outcome: 'success', subject: { accountId: 'acc_k1' }, source: { ...at, ip: '10.1.1.8' } }); // not indexed yet
+    const types = async (...args: string[]) => ((JSON.parse((await list(...args, '--json')).stdout) as Array<{ record: { type: string } }>).map((e) => e.record.type));
+    expect(await types('--account', 'acc_k1')).toEqual(['session.created', 'session.logout']);
+    expect(await types('--workstation', 'РМ-7 Кабинет 3')).toEqual(['session.created', 'session.logout']);
+    expect(await types('--ip', '10.1.1.7')).toEqual(['session.created']);
+    expect(await types('--account', 'acc_k1', '--ip', '10.1.1.8')).toEqual(['session.logout']);
+    expect(await lastAudit(client, 'audit.viewed')).toMatchObject({ details: { count: 1, filter: 'account=acc_k1 ip=10.1.1.8' } });
+  });
+
   it('refuses bad filters by name (exit 2), and a trail it cannot record the view in (exit 1, nothing shown)', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['--type', 'card.lost'], /--type: "card\.lost" is not an audit event type/],
@@ -261,7 +278,7 @@ describe('audit export', () => {
     const csv = join(dir, 'audit.csv');
     expect((await exportTo('--out', csv, '--format', 'csv')).code).toBe(0);
     const sheet = readFileSync(csv, 'utf8');
-    expect(sheet.startsWith('\ufeffid;seq;')).toBe(true);
+    expect(sheet.startsWith('\ufeffИдентификатор записи;Номер;')).toBe(true);
     expect(sheet.slice(1)).not.toMatch(INVISIBLE);
     expect(sheet).toContain(`;password.checked;failure;no_card_step;;${shown};`);
 
@@ -272,7 +289,7 @@ describe('audit export', () => {
     const out = join(dir, 'revoked.csv');
     expect((await exportTo('--out', out, '--format', 'csv', '--type', 'card.revoked')).code).toBe(0);
     const text = readFileSync(out, 'utf8');
-    expect(text.startsWith('\ufeffid;seq;ts;type;')).toBe(true);
+    expect(text.startsWith('\ufeffИдентификатор записи;Номер;Время (UTC);Событие;')).toBe(true);
     const rows = text.trimEnd().split('\r\n');
     expect(rows).toHaveLength(2);
     expect(rows[1]).toContain(';card.revoked;success;stolen;');

@@ -1,0 +1,112 @@
+import { Router, type Request, type RequestHandler } from 'express';
+import { z } from 'zod';
+import { timeParam, toAuditFilter, typesParam, uidParam } from '../audit/query-params';
+import type { AuditQueryService } from '../audit/query-service';
+import type { AuditSink } from '../audit/record';
+import { CardauthError } from '../errors';
+import { actingAs, type ActorLookup } from './acting-as';
+import { requestSource } from './request-source';
+import { parseQuery } from './validate';
+
+export interface AuditRoutesDeps {
+  /** The audit query service (src/audit/query-service.ts), as the CLI and the pages read it. */
+  query: AuditQueryService;
+  /** Where each view is recorded first (`audit.viewed`). */
+  audit: AuditSink;
+  /** The acting account as stored now. */
+  accounts: ActorLookup;
+  /** requireLogin({ roles, api: true }) of the host's session chain. */
+  requireLogin: (options: { roles: readonly string[]; api: true }) => RequestHandler;
+}
+
+const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+const DAY_MS = 86_400_000;
+/** The chart's longest range. */
+const MAX_DAYS = 366;
+
+/** The filters of `GET /admin/api/audit`, as `audit list` takes them. */
+const AuditQuery = z
+  .strictObject({
+    since: timeParam.optional(),
+    until: timeParam.optional(),
+    account: z.string().min(1).max(128).optional(),
+    login: z.string().min(1).max(128).optional(),
+    type: typesParam.optional(),
+    outcome: z.enum(['success', 'failure']).optional(),
+    agent: z.string().min(1).max(128).optional(),
+    workstation: z.string().min(1).max(128).optional(),
+    ip: z.string().min(1).max(64).optional(),
+    uid: uidParam.optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    cursor: z.string().regex(STREAM_ID).optional(),
+  })
+  .refine((q) => q.since === undefined || q.until === undefined || q.since < q.until, { path: ['until'], message: 'must be later than since' });
+
+const DaysQuery = z
+  .strictObject({ since: timeParam, until: timeParam })
+  .refine((q) => q.since < q.until, { path: ['until'], message: 'must be later than since' })
+  .refine((q) => Math.ceil(q.until / DAY_MS) - Math.floor(q.since / DAY_MS) <= MAX_DAYS, { path: ['until'], message: `at most ${MAX_DAYS} days` });
+
+/** The query parameters as given, as the view's audit record states them (`type=card.* login=x`), at most 256 characters. */
+function describe(req: Request, names: readonly string[]): string {
+  const parts = names.flatMap((k) => (typeof req.query[k] === 'string' ? [`${k}=${req.query[k]}`] : []));
+  return parts.length ? parts.join(' ') : 'all';
+}
+
+const FILTER_NAMES = ['since', 'until', 'account', 'login', 'type', 'outcome', 'agent', 'workstation', 'ip', 'uid', 'cursor'] as const;
+
+/**
+ * The auditor's JSON API over the audit trail (issue 11 §4), for the `auditor` role only (as
+ * stored now; others 403 `forbidden`), through the same query service as `cardauth audit list`:
+ * - `GET /admin/api/audit?since&until&account&login&type&outcome&agent&workstation&ip&uid&limit&cursor`
+ *   → `{entries: [{id, intact, record}], next}` newest first; `next` is the next page's cursor;
+ * - `GET /admin/api/audit/records/:id` → `{id, intact, record}`, 404 `not_found`;
+ * - `GET /admin/api/audit/days?since&until` → `{days: [{day, logins, failures, lockouts}]}`, ≤ 366 days.
+ * Each answer is recorded first (`audit.viewed`, `details.via` `web`, with the filter and the
+ * count); when it cannot be, nothing is answered (503 `audit_unavailable`). Bad parameters: 400
+ * `bad_request` naming the parameter.
+ *
+ * @example
+ * router.use(createAuditRoutes({ query: createAuditQueryService({ redis }), audit, accounts, requireLogin }));
+ */
+export function createAuditRoutes(deps: AuditRoutesDeps): Router {
+  const router = Router();
+  const auditorOnly = deps.requireLogin({ roles: ['auditor'], api: true });
+
+  /** The acting auditor, by its roles as stored now; then, once the answer is ready, its record. */
+  const auditor = async (req: Request) => {
+    const by = await actingAs(deps.accounts, req);
+    if (by.principal === 'system' || !by.principal.roles.includes('auditor')) throw new CardauthError('forbidden', 'only an auditor reads the audit trail here');
+    return (details: Record<string, string | number>) =>
+      deps.audit.append({ type: 'audit.viewed', outcome: 'success', actor: by.actor, source: requestSource(req), sessionId: req.sessionID, details: { via: 'web', ...details } });
+  };
+
+  router.get('/admin/api/audit', auditorOnly, async (req, res) => {
+    const q = parseQuery(req, AuditQuery);
+    const record = await auditor(req);
+    const page = await deps.query.page(toAuditFilter(q), { limit: q.limit, ...(q.cursor ? { cursor: q.cursor } : {}) });
+    await record({ count: page.entries.length, filter: describe(req, FILTER_NAMES) });
+    res.json(page);
+  });
+
+  router.get('/admin/api/audit/days', auditorOnly, async (req, res) => {
+    const q = parseQuery(req, DaysQuery);
+    const record = await auditor(req);
+    const days = await deps.query.days(q.since, q.until);
+    await record({ count: days.length, filter: `days ${describe(req, ['since', 'until'])}` });
+    res.json({ days });
+  });
+
+  router.get('/admin/api/audit/records/:id', auditorOnly, async (req, res) => {
+    parseQuery(req, z.strictObject({}));
+    const id = String(req.params.id);
+    if (!STREAM_ID.test(id)) throw new CardauthError('bad_request', 'invalid record id: a stream id such as 1764057600000-0');
+    const record = await auditor(req);
+    const entry = await deps.query.get(id);
+    await record({ count: entry ? 1 : 0, filter: `id=${id}` });
+    if (!entry) throw new CardauthError('not_found', 'no audit record has this id');
+    res.json(entry);
+  });
+
+  return router;
+}
