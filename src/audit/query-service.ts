@@ -61,9 +61,14 @@ const MAX_SEQ = 18446744073709551615n;
 const BATCH = 500;
 const FETCH = 64;
 
-/** The stream id as a cursor, or `bad_request`. */
+/** Whether `id` is a stream id Redis takes: two parts, each at most 2^64 - 1. */
+function isStreamId(id: string): boolean {
+  return STREAM_ID.test(id) && id.split('-').every((part) => BigInt(part) <= MAX_SEQ);
+}
+
+/** The stream id as a cursor, or `bad_request` (`0-0` neither: nothing comes before it). */
 export function parseCursor(cursor: string): string {
-  if (!STREAM_ID.test(cursor)) throw new CardauthError('bad_request', 'cursor: not one this service handed out');
+  if (!isStreamId(cursor) || cursor === '0-0') throw new CardauthError('bad_request', 'cursor: not one this service handed out');
   return cursor;
 }
 
@@ -225,7 +230,7 @@ export function createAuditQueryService({ redis, key = 'audit:log' }: AuditQuery
       return { entries, next: more ? entries[entries.length - 1]!.id : null };
     },
     async get(id) {
-      if (!STREAM_ID.test(id)) return null;
+      if (!isStreamId(id)) return null;
       const [entry] = await redisRead(() => redis.xrange(key, id, id));
       if (!entry) return null;
       const d = fromStreamFields(entry[1]);

@@ -65,11 +65,15 @@ describe('the audit query service', () => {
     expect((await q.get(newest!.id))?.record.seq).toBe(8);
     expect(await q.get('1-0')).toBeNull();
     expect(await q.get('not an id')).toBeNull();
+    expect(await q.get('99999999999999999999-0')).toBeNull(); // past 2^64: no record, not a Redis error
   });
 
   it('refuses a cursor it did not hand out', async () => {
     const q = createAuditQueryService({ redis: redis() });
     expect(await codeOf(q.page({}, { limit: 5, cursor: 'DROP' }))).toBe('bad_request');
+    // Well-formed, but refused by Redis: still the caller's mistake, not the trail being down.
+    expect(await codeOf(q.page({}, { limit: 5, cursor: '0-0' }))).toBe('bad_request');
+    expect(await codeOf(q.page({}, { limit: 5, cursor: '99999999999999999999-0' }))).toBe('bad_request');
   });
 
   it('counts logins, failures and lockouts per UTC day, empty days included', async () => {
