@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type Redis from 'ioredis';
+import Redis from 'ioredis';
 import type { JWK } from 'jose';
 import { createCheckpointWriter } from '../../src/audit/checkpoint';
 import { generateAuditKey } from '../../src/audit/keys';
@@ -169,10 +169,21 @@ describe('audit retention (retain 10 days)', () => {
     ]);
   });
 
-  it('the app user cannot trim; a run stopped between its anchor and its trim is finished by the next run, with no loss and no duplicate', async () => {
+  it('the app user can neither anchor nor trim; a run stopped between its anchor and its trim is finished by the next run, with no loss and no duplicate', async () => {
     await seed();
     const stored = await redis.client().xrange('audit:log', '-', '+');
-    await expect(retention({ redis: as('cardauth') }).run()).rejects.toMatchObject({ code: 'audit_unavailable', message: expect.stringMatching(/XTRIM audit:log failed/) });
+    await expect(retention({ redis: as('cardauth') }).run()).rejects.toMatchObject({ code: 'audit_unavailable', message: expect.stringMatching(/XADD audit:anchors failed/) });
+    expect(await redis.client().exists('audit:anchors')).toBe(0);
+    rmSync(dir, { recursive: true, force: true });
+    dir = mkdtempSync(join(tmpdir(), 'cardauth-retention-'));
+    // A run that stops after its anchor: the archivist's rules without XTRIM (Redis refuses the trim).
+    await redis.client().call('ACL', 'SETUSER', 'stops-before-trim', 'on', '>pw', 'resetchannels', '%R~audit:*', '-@all', '+info', '+evalsha', '+eval', '+xrange', '+xrevrange', '+scan', '+type', '(~audit:anchors +xadd)');
+    const stops = new Redis({ port: redis.port, username: 'stops-before-trim', password: 'pw', maxRetriesPerRequest: 1 });
+    try {
+      await expect(retention({ redis: stops, record: async () => undefined }).run()).rejects.toMatchObject({ code: 'audit_unavailable', message: expect.stringMatching(/XTRIM audit:log failed/) });
+    } finally {
+      stops.disconnect();
+    }
     expect(await seqs()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     // Anchored but not trimmed: the chain still verifies.
     expect(await verifyAuditChain({ redis: redis.client(), checkpointKeys: keys })).toMatchObject({ ok: true, count: 9 });
@@ -218,12 +229,12 @@ describe('audit verify after a trim', () => {
     expect(await verifyAuditChain({ redis: redis.client() })).toMatchObject({ ok: false, firstBroken: { kind: 'record_deleted', reason: 'seq_gap', seq: 6 } });
   });
 
-  it('an anchor not signed by the audit key (the app user may XADD to audit:anchors) is a forgery', async () => {
+  it('an anchor not signed by the audit key (written with the archivist\'s Redis login, not the key) is a forgery', async () => {
     await seed();
     const r = await retention().run();
     if (r.status !== 'archived') throw new Error('not archived');
     const forged = await signSeal(await generateAuditKey(), { ...r.seal, toSeq: 6, count: 6 });
-    await as('cardauth').xadd('audit:anchors', '*', 'jws', forged);
+    await as('cardauth-archivist').xadd('audit:anchors', '*', 'jws', forged);
     expect(await verifyAuditChain({ redis: redis.client(), checkpointKeys: keys })).toMatchObject({ ok: false, firstBroken: { kind: 'checkpoint_forged', reason: 'unknown_kid', seq: 6 } });
   });
 });
