@@ -57,7 +57,8 @@ const fail = (why: string, cause?: unknown) => new CardauthError('unavailable', 
  *
  * 1. verifies the live chain with the keys (a broken chain is neither archived nor trimmed);
  * 2. finishes a run that stopped after anchoring: trims to the newest anchor when records at
- *    or below it are still in the stream;
+ *    or below it are still in the stream, once the archive it names is read back from `dir` and
+ *    verifies with the anchor's own seal (otherwise recorded as `archive_missing`, nothing trimmed);
  * 3. picks the records after the newest anchor whose `ts` is before now − `days`, oldest first,
  *    stopping at the first newer one and never taking the head (the chain's next record must
  *    link to something), so the cut is at a whole record and a newer record is never archived;
@@ -173,6 +174,13 @@ export function createRetention(deps: RetentionDeps) {
         const keepId = await idOf(anchor.toSeq + 1);
         if (!keepId) throw fail(`audit retention: the record after anchor seq ${anchor.toSeq} is missing; run cardauth audit verify`);
         if (dryRun) return { status: 'due', cutoff, fromSeq: firstSeq, toSeq: anchor.toSeq, count: anchor.toSeq - firstSeq + 1, resume: anchor.toSeq };
+        // Trim only what an archive in the folder holds: the one the anchor names, verifying, with the anchor's seal.
+        const check = await verifyArchiveFile(join(dir, anchor.archive), keys);
+        if (!check.ok || JSON.stringify(check.seal) !== JSON.stringify(anchor)) {
+          const why = check.ok ? 'its seal is not the anchor\'s' : check.why;
+          await record({ type: 'audit.archived', outcome: 'failure', reason: 'archive_missing', details: { ...sealDetails(anchor), why } });
+          throw fail(`audit retention: the archive ${anchor.archive} that anchor seq ${anchor.toSeq} names does not verify in ${dir} (${why}); nothing was trimmed`);
+        }
         resumed = await trim(keepId, anchor.toSeq);
         await record({ type: 'audit.archived', outcome: 'success', details: { ...sealDetails(anchor), ...trimDetails(resumed), resumed: true } });
       }

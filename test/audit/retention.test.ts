@@ -7,8 +7,9 @@ import type { JWK } from 'jose';
 import { createCheckpointWriter } from '../../src/audit/checkpoint';
 import { generateAuditKey } from '../../src/audit/keys';
 import { createAuditLog } from '../../src/audit/log';
-import { verifyArchiveFile } from '../../src/audit/retention-archive';
-import { signSeal } from '../../src/audit/retention-seal';
+import { verifyArchiveFile, writeArchive } from '../../src/audit/retention-archive';
+import { archiveName, signSeal } from '../../src/audit/retention-seal';
+import { GENESIS_PREV } from '../../src/audit/record';
 import { createRetention, type RetentionDeps } from '../../src/audit/retention';
 import { verifyAuditChain } from '../../src/audit/verify';
 import { auditRecords } from '../helpers/audit';
@@ -194,6 +195,28 @@ describe('audit retention (retain 10 days)', () => {
     expect((await redis.client().xrange('audit:log', '-', '+')).slice(0, 4)).toEqual(stored.slice(5));
     expect(await auditRecords(redis.client(), 'audit.archived')).toEqual([expect.objectContaining({ outcome: 'success', details: expect.objectContaining({ resumed: true, toSeq: 5, trimmedLog: 5 }) })]);
     expect(await verifyAuditChain({ redis: redis.client(), checkpointKeys: keys })).toMatchObject({ ok: true, count: 10, anchor: { seq: 5 } });
+  });
+
+  it('an anchor whose archive is not in the folder (or has another seal) trims nothing: recorded as archive_missing', async () => {
+    await seed();
+    const stored = await redis.client().xrange('audit:log', '-', '+');
+    const rec = (i: number) => JSON.parse(stored[i - 1]![1][1]!) as { ts: string };
+    const h3 = stored[2]![1][3]!;
+    const t = new Date(NOW).toISOString();
+    // Signed with the audit key, appended with the archivist's login, but no archive of 1..3 written.
+    const seal = { archive: archiveName(1, 3), sha256: 'a'.repeat(64), fromSeq: 1, toSeq: 3, count: 3, prevHash: GENESIS_PREV, lastHash: h3, cutoff: rec(3).ts, time: t };
+    await as('cardauth-archivist').xadd('audit:anchors', '*', 'jws', await signSeal(keys[0]!, seal));
+    await expect(retention().run()).rejects.toMatchObject({ code: 'unavailable', message: expect.stringMatching(/archive audit-000000000001-000000000003\.jsonl\.gz that anchor seq 3 names does not verify .*nothing was trimmed/) });
+    // An archive of that name, but not the one the anchor seals (another run's, with its own seal).
+    expect(archiveFiles()).toEqual([]);
+    await writeArchive(redis.client(), { dir, key: keys[0]!, fromSeq: 1, toSeq: 3, prevHash: GENESIS_PREV, lastHash: h3, cutoff: rec(3).ts, time: new Date(NOW - DAY).toISOString() });
+    await expect(retention().run()).rejects.toMatchObject({ code: 'unavailable', message: expect.stringMatching(/\(its seal is not the anchor's\); nothing was trimmed/) });
+    expect((await redis.client().xrange('audit:log', '-', '+')).slice(0, stored.length)).toEqual(stored);
+    expect(await seqs('audit:ix:login:user')).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(await auditRecords(redis.client(), 'audit.archived')).toEqual([
+      expect.objectContaining({ outcome: 'failure', reason: 'archive_missing', details: expect.objectContaining({ archive: archiveName(1, 3), toSeq: 3, why: expect.stringMatching(/cannot read it/) }) }),
+      expect.objectContaining({ outcome: 'failure', reason: 'archive_missing', details: expect.objectContaining({ why: "its seal is not the anchor's" }) }),
+    ]);
   });
 
   it('a run stopped after writing its archive, before anchoring it, is done again by the next run: one archive, no loss, no duplicate', async () => {
