@@ -117,7 +117,7 @@ export function createRetention(deps: RetentionDeps) {
 
   /**
    * Trims the log before `minId` (the first record kept), the checkpoints before the first that
-   * claims a seq past `toSeq` (all of them when none does), and the intake and the index streams
+   * claims a seq past `toSeq` (all those read when none does), and the intake and the index streams
    * before `minId` (their entries take the log's ids).
    */
   async function trim(minId: string, toSeq: number): Promise<Trimmed> {
@@ -126,8 +126,10 @@ export function createRetention(deps: RetentionDeps) {
     trimmed.log = await xtrim(LOG_KEY);
     const checkpoints = await call('read', () => redis.xrange(CHECKPOINTS_KEY, '-', '+'));
     const past = checkpoints.find(([, f]) => f[0] === 'jws' && f[1] !== undefined && (claimed(f[1]).seq ?? 0) > toSeq);
+    // None past toSeq: just past the last one read, so one a server adds meanwhile stays.
+    const lastRead = checkpoints[checkpoints.length - 1]?.[0];
     if (past) trimmed.checkpoints = await xtrim(CHECKPOINTS_KEY, past[0]);
-    else if (checkpoints.length > 0) trimmed.checkpoints = await call(`XTRIM ${CHECKPOINTS_KEY}`, () => redis.xtrim(CHECKPOINTS_KEY, 'MAXLEN', 0));
+    else if (lastRead) trimmed.checkpoints = await xtrim(CHECKPOINTS_KEY, nextId(lastRead));
     const others = [INTAKE_KEY];
     let cursor = '0';
     do {
@@ -230,6 +232,12 @@ export function createRetention(deps: RetentionDeps) {
       return { status: 'archived', cutoff, path: written.path, seal: written.seal, trimmed, ...(resumed ? { resumed } : {}) };
     },
   };
+}
+
+/** The smallest stream id after `id` (`ms-seq`). */
+function nextId(id: string): string {
+  const [ms, seq] = id.split('-');
+  return `${ms}-${BigInt(seq ?? '0') + 1n}`;
 }
 
 /** The details of an `audit.archived` record: what the seal says. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import Redis from 'ioredis';
 import type { JWK } from 'jose';
-import { createCheckpointWriter } from '../../src/audit/checkpoint';
+import { claimed, createCheckpointWriter } from '../../src/audit/checkpoint';
 import { generateAuditKey } from '../../src/audit/keys';
 import { createAuditLog } from '../../src/audit/log';
 import { verifyArchiveFile, writeArchive } from '../../src/audit/retention-archive';
@@ -114,6 +114,31 @@ describe('audit retention (retain 10 days)', () => {
     }
     expect(await retention().run()).toMatchObject({ status: 'archived', seal: { fromSeq: 1, toSeq: 2 } });
     expect(await seqs()).toEqual([3, 4, 5, 6]);
+  });
+
+  it('a checkpoint a server writes between the run\'s read of the checkpoints and its trim is kept', async () => {
+    let now = NOW - 30 * DAY;
+    const app = as('cardauth');
+    const log = createAuditLog({ redis: app, clock: { now: () => now } });
+    const cp = createCheckpointWriter({ redis: app, clock: { now: () => now }, keys });
+    for (let i = 0; i < 3; i++) await log.append({ type: 'session.logout', outcome: 'success' });
+    await cp.write(); // at seq 3: the only checkpoint, none past the cut
+    now = NOW;
+    for (let i = 0; i < 2; i++) await log.append({ type: 'session.logout', outcome: 'success' });
+    // The archivist's client, through which a server's checkpoint (at seq 5) lands just before the checkpoints' trim.
+    const arch = as('cardauth-archivist');
+    const racing = new Proxy(arch, {
+      get(target, prop) {
+        const xtrim = target.xtrim.bind(target) as (...a: unknown[]) => Promise<number>;
+        if (prop === 'xtrim') return async (key: string, ...rest: unknown[]) => (key === 'audit:checkpoints' && (await cp.write()), xtrim(key, ...rest));
+        const v = Reflect.get(target, prop) as unknown;
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    expect(await retention({ redis: racing }).run()).toMatchObject({ status: 'archived', seal: { toSeq: 3 }, trimmed: { checkpoints: 1 } });
+    const left = await redis.client().xrange('audit:checkpoints', '-', '+');
+    expect(left.map(([, f]) => claimed(f[1]!).seq)).toEqual([5]);
+    expect(await verifyAuditChain({ redis: redis.client(), checkpointKeys: keys })).toMatchObject({ ok: true, checkpoints: { count: 1 } });
   });
 
   it('a broken live chain is neither archived nor trimmed: recorded as chain_broken', async () => {
