@@ -159,6 +159,27 @@ describe('audit retention (retain 10 days)', () => {
     expect(await auditRecords(redis.client(), 'audit.archived')).toEqual([expect.objectContaining({ outcome: 'failure', reason: 'archive_unwritten', details: expect.objectContaining({ fromSeq: 1, toSeq: 5 }) })]);
   });
 
+  it('two runs at once: the second refuses with a usage error naming the lock, the first archives and removes the lock', async () => {
+    await seed();
+    const [a, b] = await Promise.allSettled([retention().run(), retention().run()]);
+    expect(a).toMatchObject({ status: 'fulfilled', value: { status: 'archived', seal: { fromSeq: 1, toSeq: 5 } } });
+    expect(b).toMatchObject({ status: 'rejected', reason: { code: 'usage', message: expect.stringMatching(/^audit retain: another run holds .*\.audit-retain\.lock \(since 2026-12-01T12:00:00\.000Z\); wait for it to end, or remove the file if no run is going$/) } });
+    expect(archiveFiles()).toEqual(['audit-000000000001-000000000005.jsonl.gz', 'audit-000000000001-000000000005.jsonl.gz.jws']);
+    expect(await seqs()).toEqual([6, 7, 8, 9, 10]);
+  });
+
+  it('a lock taken less than an hour ago refuses the run, touching nothing; one older (a crashed run) is taken over', async () => {
+    await seed();
+    const lock = join(dir, '.audit-retain.lock');
+    writeFileSync(lock, JSON.stringify({ pid: 1, time: new Date(NOW - 59 * 60_000).toISOString() }));
+    await expect(retention().run()).rejects.toMatchObject({ code: 'usage', message: expect.stringMatching(/another run holds/) });
+    expect(archiveFiles()).toEqual(['.audit-retain.lock']);
+    expect(await seqs()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    writeFileSync(lock, JSON.stringify({ pid: 1, time: new Date(NOW - 61 * 60_000).toISOString() }));
+    expect(await retention().run()).toMatchObject({ status: 'archived', seal: { fromSeq: 1, toSeq: 5 } });
+    expect(archiveFiles()).toEqual(['audit-000000000001-000000000005.jsonl.gz', 'audit-000000000001-000000000005.jsonl.gz.jws']);
+  });
+
   it('--dry-run says what is due and writes, anchors, trims and records nothing', async () => {
     await seed();
     expect(await retention().run({ dryRun: true })).toMatchObject({ status: 'due', fromSeq: 1, toSeq: 5, count: 5 });
