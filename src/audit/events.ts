@@ -415,8 +415,8 @@ export const AUDIT_EVENTS = {
   },
   'audit.archived': {
     meaning:
-      "Retention ran (`audit retain`, docs/audit-retention.md): records older than CARDAUTH_AUDIT_RETENTION_DAYS were archived, the archive read back and verified, anchored and trimmed from Redis: `details.archive` (file name), `sha256`, `fromSeq`, `toSeq`, `count`, `cutoff`, and the entries trimmed (`trimmedLog`, `trimmedCheckpoints`, `trimmedOthers`); `resumed` when it finished a run that stopped after anchoring. A failure trimmed nothing: `chain_broken` (the live chain did not verify), `archive_unwritten` (the archive could not be written), `archive_unverified` (the archive read back did not verify; `details.why`; it was removed).",
-    reasons: ['chain_broken', 'archive_unwritten', 'archive_unverified'],
+      "Retention ran (`audit retain`, docs/audit-retention.md): records older than CARDAUTH_AUDIT_RETENTION_DAYS were archived, the archive read back and verified, anchored and trimmed from Redis: `details.archive` (file name), `sha256`, `fromSeq`, `toSeq`, `count`, `cutoff`, and the entries trimmed (`trimmedLog`, `trimmedCheckpoints`, `trimmedOthers`); `resumed` when it finished a run that stopped after anchoring. A failure trimmed nothing: `chain_broken` (the live chain did not verify), `archive_unwritten` (the archive could not be written), `archive_unverified` (the archive read back did not verify; `details.why`; it was removed), `archive_missing` (finishing a stopped run: the archive the newest anchor names is not in CARDAUTH_AUDIT_ARCHIVE_DIR, does not verify or has another seal than the anchor; `details.why`).",
+    reasons: ['chain_broken', 'archive_unwritten', 'archive_unverified', 'archive_missing'],
     fields: {
       ...BY_OFFICER,
       archive: 'the archive file name',
@@ -431,7 +431,7 @@ export const AUDIT_EVENTS = {
       resumed: '`true`: it finished a run that stopped after anchoring',
       break: 'with `chain_broken`: the kind of break',
       brokenSeq: 'with `chain_broken`: the first broken record',
-      why: 'with `archive_unverified`: what failed',
+      why: 'with `archive_unverified` or `archive_missing`: what failed',
     },
     example: { outcome: 'success', actor: 'os:archivist', details: { archive: 'audit-1-182340.jsonl.gz', sha256: '5d1c0e7b9a3f2468ace0bdf13579b2d4c6e8f0a1b3c5d7e9f2a4c6e8b0d1f3a5', fromSeq: 1, toSeq: 182340, count: 182340, cutoff: '2025-03-02T03:00:00.000Z', trimmedLog: 182340, trimmedCheckpoints: 1823, trimmedOthers: 910004, ...VIA_CLI } },
   },

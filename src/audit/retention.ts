@@ -7,6 +7,7 @@ import { CardauthError } from '../errors';
 import { CHECKPOINTS_KEY, claimed } from './checkpoint';
 import { fromStreamFields, GENESIS_PREV, type AuditEventInput } from './record';
 import { verifyArchiveFile, writeArchive } from './retention-archive';
+import { takeRetentionLock } from './retention-lock';
 import { ANCHORS_KEY, archiveName, readAnchors, type ArchiveSeal } from './retention-seal';
 import { verifyAuditChain } from './verify';
 
@@ -57,7 +58,8 @@ const fail = (why: string, cause?: unknown) => new CardauthError('unavailable', 
  *
  * 1. verifies the live chain with the keys (a broken chain is neither archived nor trimmed);
  * 2. finishes a run that stopped after anchoring: trims to the newest anchor when records at
- *    or below it are still in the stream;
+ *    or below it are still in the stream, once the archive it names is read back from `dir` and
+ *    verifies with the anchor's own seal (otherwise recorded as `archive_missing`, nothing trimmed);
  * 3. picks the records after the newest anchor whose `ts` is before now − `days`, oldest first,
  *    stopping at the first newer one and never taking the head (the chain's next record must
  *    link to something), so the cut is at a whole record and a newer record is never archived;
@@ -116,7 +118,7 @@ export function createRetention(deps: RetentionDeps) {
 
   /**
    * Trims the log before `minId` (the first record kept), the checkpoints before the first that
-   * claims a seq past `toSeq` (all of them when none does), and the intake and the index streams
+   * claims a seq past `toSeq` (all those read when none does), and the intake and the index streams
    * before `minId` (their entries take the log's ids).
    */
   async function trim(minId: string, toSeq: number): Promise<Trimmed> {
@@ -125,8 +127,10 @@ export function createRetention(deps: RetentionDeps) {
     trimmed.log = await xtrim(LOG_KEY);
     const checkpoints = await call('read', () => redis.xrange(CHECKPOINTS_KEY, '-', '+'));
     const past = checkpoints.find(([, f]) => f[0] === 'jws' && f[1] !== undefined && (claimed(f[1]).seq ?? 0) > toSeq);
+    // None past toSeq: just past the last one read, so one a server adds meanwhile stays.
+    const lastRead = checkpoints[checkpoints.length - 1]?.[0];
     if (past) trimmed.checkpoints = await xtrim(CHECKPOINTS_KEY, past[0]);
-    else if (checkpoints.length > 0) trimmed.checkpoints = await call(`XTRIM ${CHECKPOINTS_KEY}`, () => redis.xtrim(CHECKPOINTS_KEY, 'MAXLEN', 0));
+    else if (lastRead) trimmed.checkpoints = await xtrim(CHECKPOINTS_KEY, nextId(lastRead));
     const others = [INTAKE_KEY];
     let cursor = '0';
     do {
@@ -150,78 +154,101 @@ export function createRetention(deps: RetentionDeps) {
   }
 
   return {
+    /** One run; a run (not a dry run) holds the archive folder's lock (retention-lock.ts) until it ends. */
     async run({ dryRun = false } = {}): Promise<RetentionResult> {
-      const cutoffMs = clock.now() - days * DAY_MS;
-      const cutoff = new Date(cutoffMs).toISOString();
-      const record = dryRun ? async () => undefined : deps.record;
-
-      const chain = await verifyAuditChain({ redis, checkpointKeys: keys });
-      if (!chain.ok) {
-        const b = chain.firstBroken;
-        await record({ type: 'audit.archived', outcome: 'failure', reason: 'chain_broken', details: { cutoff, break: b.kind, brokenSeq: b.seq } });
-        throw fail(`audit retention: the audit chain is broken at seq ${b.seq ?? 'unknown'} (${b.kind}): nothing was archived or trimmed; run cardauth audit verify`);
-      }
-      const head = chain.head;
-      const anchors = (await readAnchors(redis, keys)).flatMap((a) => (a.ok ? [a.seal] : []));
-      const anchor = anchors.reduce<ArchiveSeal | undefined>((top, a) => (!top || a.toSeq > top.toSeq ? a : top), undefined);
-
-      // 2. A run that stopped between its anchor and its trim: finish it.
-      let resumed: Trimmed | undefined;
-      const [first] = await call('read', () => redis.xrange(LOG_KEY, '-', '+', 'COUNT', 1));
-      const firstSeq = first ? fromStreamFields(first[1], { canonical: false }).seq : undefined;
-      if (anchor && firstSeq !== undefined && firstSeq <= anchor.toSeq) {
-        const keepId = await idOf(anchor.toSeq + 1);
-        if (!keepId) throw fail(`audit retention: the record after anchor seq ${anchor.toSeq} is missing; run cardauth audit verify`);
-        if (dryRun) return { status: 'due', cutoff, fromSeq: firstSeq, toSeq: anchor.toSeq, count: anchor.toSeq - firstSeq + 1, resume: anchor.toSeq };
-        resumed = await trim(keepId, anchor.toSeq);
-        await record({ type: 'audit.archived', outcome: 'success', details: { ...sealDetails(anchor), ...trimDetails(resumed), resumed: true } });
-      }
-
-      // 3. The records due, after the anchor, up to (not including) the first newer one or the head.
-      const fromSeq = anchor ? anchor.toSeq + 1 : 1;
-      let last: { seq: number; hash: string } | undefined;
-      let keepId: string | undefined;
-      for await (const e of entries()) {
-        if (e.seq < fromSeq) continue;
-        if (!(e.ts < cutoffMs) || e.seq === head?.seq) {
-          keepId = e.id;
-          break;
-        }
-        last = e;
-      }
-      if (!last || !keepId) return { status: 'nothing', cutoff, ...(resumed ? { resumed } : {}) };
-      const toSeq = last.seq;
-      if (dryRun) return { status: 'due', cutoff, fromSeq, toSeq, count: toSeq - fromSeq + 1 };
-
-      // 4. Write, read back, verify.
-      const prevHash = anchor?.lastHash ?? GENESIS_PREV;
-      let written: Awaited<ReturnType<typeof writeArchive>>;
+      const release = dryRun ? undefined : takeRetentionLock(dir, clock.now());
       try {
-        removeLeftovers(fromSeq, archiveName(fromSeq, toSeq), new Set(anchors.map((a) => a.archive)));
-        written = await writeArchive(redis, { dir, key: signer, fromSeq, toSeq, prevHash, lastHash: last.hash, cutoff, time: new Date(clock.now()).toISOString() });
-      } catch (err) {
-        if (err instanceof CardauthError) throw err;
-        await record({ type: 'audit.archived', outcome: 'failure', reason: 'archive_unwritten', details: { cutoff, fromSeq, toSeq, archive: archiveName(fromSeq, toSeq) } });
-        throw fail(`audit retention: cannot write the archive in ${dir}; nothing was trimmed`, err);
+        return await runOnce(dryRun);
+      } finally {
+        release?.();
       }
-      await deps.afterWrite?.({ path: written.path, sealPath: written.sealPath });
-      const check = await verifyArchiveFile(written.path, keys);
-      const same = check.ok && JSON.stringify(check.seal) === JSON.stringify(written.seal);
-      if (!same) {
-        const why = check.ok ? 'it holds another range than the one chosen' : check.why;
-        rmSync(written.path, { force: true });
-        rmSync(written.sealPath, { force: true });
-        await record({ type: 'audit.archived', outcome: 'failure', reason: 'archive_unverified', details: { ...sealDetails(written.seal), why } });
-        throw fail(`audit retention: the archive ${written.seal.archive} read back from disk does not verify (${why}); it was removed and nothing was trimmed`);
-      }
-
-      // 5. Anchor, 6. trim, 7. record.
-      await call('XADD audit:anchors', () => redis.xadd(ANCHORS_KEY, '*', 'jws', written.jws));
-      const trimmed = await trim(keepId, toSeq);
-      await record({ type: 'audit.archived', outcome: 'success', details: { ...sealDetails(written.seal), ...trimDetails(trimmed) } });
-      return { status: 'archived', cutoff, path: written.path, seal: written.seal, trimmed, ...(resumed ? { resumed } : {}) };
     },
   };
+
+  async function runOnce(dryRun: boolean): Promise<RetentionResult> {
+    const cutoffMs = clock.now() - days * DAY_MS;
+    const cutoff = new Date(cutoffMs).toISOString();
+    const record = dryRun ? async () => undefined : deps.record;
+
+    const chain = await verifyAuditChain({ redis, checkpointKeys: keys });
+    if (!chain.ok) {
+      const b = chain.firstBroken;
+      await record({ type: 'audit.archived', outcome: 'failure', reason: 'chain_broken', details: { cutoff, break: b.kind, brokenSeq: b.seq } });
+      throw fail(`audit retention: the audit chain is broken at seq ${b.seq ?? 'unknown'} (${b.kind}): nothing was archived or trimmed; run cardauth audit verify`);
+    }
+    const head = chain.head;
+    const anchors = (await readAnchors(redis, keys)).flatMap((a) => (a.ok ? [a.seal] : []));
+    const anchor = anchors.reduce<ArchiveSeal | undefined>((top, a) => (!top || a.toSeq > top.toSeq ? a : top), undefined);
+
+    // 2. A run that stopped between its anchor and its trim: finish it.
+    let resumed: Trimmed | undefined;
+    const [first] = await call('read', () => redis.xrange(LOG_KEY, '-', '+', 'COUNT', 1));
+    const firstSeq = first ? fromStreamFields(first[1], { canonical: false }).seq : undefined;
+    if (anchor && firstSeq !== undefined && firstSeq <= anchor.toSeq) {
+      const keepId = await idOf(anchor.toSeq + 1);
+      if (!keepId) throw fail(`audit retention: the record after anchor seq ${anchor.toSeq} is missing; run cardauth audit verify`);
+      if (dryRun) return { status: 'due', cutoff, fromSeq: firstSeq, toSeq: anchor.toSeq, count: anchor.toSeq - firstSeq + 1, resume: anchor.toSeq };
+      // Trim only what an archive in the folder holds: the one the anchor names, verifying, with the anchor's seal.
+      const check = await verifyArchiveFile(join(dir, anchor.archive), keys);
+      if (!check.ok || JSON.stringify(check.seal) !== JSON.stringify(anchor)) {
+        const why = check.ok ? 'its seal is not the anchor\'s' : check.why;
+        await record({ type: 'audit.archived', outcome: 'failure', reason: 'archive_missing', details: { ...sealDetails(anchor), why } });
+        throw fail(`audit retention: the archive ${anchor.archive} that anchor seq ${anchor.toSeq} names does not verify in ${dir} (${why}); nothing was trimmed`);
+      }
+      resumed = await trim(keepId, anchor.toSeq);
+      await record({ type: 'audit.archived', outcome: 'success', details: { ...sealDetails(anchor), ...trimDetails(resumed), resumed: true } });
+    }
+
+    // 3. The records due, after the anchor, up to (not including) the first newer one or the head.
+    const fromSeq = anchor ? anchor.toSeq + 1 : 1;
+    let last: { seq: number; hash: string } | undefined;
+    let keepId: string | undefined;
+    for await (const e of entries()) {
+      if (e.seq < fromSeq) continue;
+      if (!(e.ts < cutoffMs) || e.seq === head?.seq) {
+        keepId = e.id;
+        break;
+      }
+      last = e;
+    }
+    if (!last || !keepId) return { status: 'nothing', cutoff, ...(resumed ? { resumed } : {}) };
+    const toSeq = last.seq;
+    if (dryRun) return { status: 'due', cutoff, fromSeq, toSeq, count: toSeq - fromSeq + 1 };
+
+    // 4. Write, read back, verify.
+    const prevHash = anchor?.lastHash ?? GENESIS_PREV;
+    let written: Awaited<ReturnType<typeof writeArchive>>;
+    try {
+      removeLeftovers(fromSeq, archiveName(fromSeq, toSeq), new Set(anchors.map((a) => a.archive)));
+      written = await writeArchive(redis, { dir, key: signer, fromSeq, toSeq, prevHash, lastHash: last.hash, cutoff, time: new Date(clock.now()).toISOString() });
+    } catch (err) {
+      if (err instanceof CardauthError) throw err;
+      await record({ type: 'audit.archived', outcome: 'failure', reason: 'archive_unwritten', details: { cutoff, fromSeq, toSeq, archive: archiveName(fromSeq, toSeq) } });
+      throw fail(`audit retention: cannot write the archive in ${dir}; nothing was trimmed`, err);
+    }
+    await deps.afterWrite?.({ path: written.path, sealPath: written.sealPath });
+    const check = await verifyArchiveFile(written.path, keys);
+    const same = check.ok && JSON.stringify(check.seal) === JSON.stringify(written.seal);
+    if (!same) {
+      const why = check.ok ? 'it holds another range than the one chosen' : check.why;
+      rmSync(written.path, { force: true });
+      rmSync(written.sealPath, { force: true });
+      await record({ type: 'audit.archived', outcome: 'failure', reason: 'archive_unverified', details: { ...sealDetails(written.seal), why } });
+      throw fail(`audit retention: the archive ${written.seal.archive} read back from disk does not verify (${why}); it was removed and nothing was trimmed`);
+    }
+
+    // 5. Anchor, 6. trim, 7. record.
+    await call('XADD audit:anchors', () => redis.xadd(ANCHORS_KEY, '*', 'jws', written.jws));
+    const trimmed = await trim(keepId, toSeq);
+    await record({ type: 'audit.archived', outcome: 'success', details: { ...sealDetails(written.seal), ...trimDetails(trimmed) } });
+    return { status: 'archived', cutoff, path: written.path, seal: written.seal, trimmed, ...(resumed ? { resumed } : {}) };
+  }
+}
+
+/** The smallest stream id after `id` (`ms-seq`). */
+function nextId(id: string): string {
+  const [ms, seq] = id.split('-');
+  return `${ms}-${BigInt(seq ?? '0') + 1n}`;
 }
 
 /** The details of an `audit.archived` record: what the seal says. */

@@ -34,7 +34,8 @@ export const auditRetain: Command = {
     'anchor are signed with its first key). In order: verify the live chain; write the archive',
     '(audit-FROM-TO.jsonl.gz, a range export) and its seal (….jws) whole; read both back and verify them;',
     'append the seal to audit:anchors; trim audit:log, audit:checkpoints, audit:intake and audit:ix:*;',
-    'record audit.archived. A crash at any step loses nothing; run it again to finish.',
+    'record audit.archived. A crash at any step loses nothing; run it again to finish. A run holds the lock',
+    '.audit-retain.lock in the archive folder: a second run meanwhile refuses (exit 2); one over an hour old is taken over.',
     'Check an archive anywhere: cardauth audit verify --file ARCHIVE.jsonl.gz --keys PUBLIC_JWKS.',
     '  --dry-run   say what is due, write and trim nothing',
     '  --json      the result as one JSON object',
@@ -56,7 +57,10 @@ export const auditRetain: Command = {
         dir: config.CARDAUTH_AUDIT_ARCHIVE_DIR,
         record: (input) => appendAs(s.audit, cliActor(ctx), input),
       });
-      const result = await retention.run({ dryRun: args['dry-run'] });
+      const result = await retention.run({ dryRun: args['dry-run'] }).catch((err: unknown) => {
+        // Another run holds the archive folder's lock.
+        throw err instanceof CardauthError && err.code === 'usage' ? new UsageError(err.message) : err;
+      });
       ctx.io.stdout.write(args.json ? `${JSON.stringify(result)}\n` : describeRun(result).map((l) => `${l}\n`).join(''));
       return 0;
     });

@@ -1,10 +1,14 @@
 import { createHash } from 'node:crypto';
 import Redis from 'ioredis';
 import { systemClock } from '../../src/clock';
+import { createCheckpointWriter } from '../../src/audit/checkpoint';
 import { createIndexJob } from '../../src/audit/index-job';
 import { createAuditIndexer } from '../../src/audit/indexer';
+import { generateAuditKey } from '../../src/audit/keys';
 import { createAuditLog } from '../../src/audit/log';
 import { createAuditQueryService } from '../../src/audit/query-service';
+import { fromStreamFields, GENESIS_PREV, parseAuditInput, sealRecordFields } from '../../src/audit/record';
+import { archiveName, signSeal } from '../../src/audit/retention-seal';
 import { createSiemForwarder } from '../../src/audit/siem-forwarder';
 import { openSyslogConnection } from '../../src/audit/syslog-connection';
 import { syslogFrame } from '../../src/audit/syslog-format';
@@ -94,6 +98,46 @@ describe('the app user (cardauth) can only append to and read audit:*', () => {
     expect((await q.page({ login: 'USER1' }, { limit: 10 })).entries.map((e) => e.record.subject?.login)).toEqual(['user1']);
     expect((await q.days(Date.now() - 86_400_000, Date.now() + 86_400_000)).reduce((n, d) => n + d.logins, 0)).toBe(3);
     for (const attempt of [() => app.del('audit:ix:cursor'), () => app.xtrim('audit:ix:login:user1', 'MAXLEN', 0), () => app.xdel('audit:ix:cursor', '0-1')]) await expect(attempt()).rejects.toThrow(REFUSED);
+  });
+
+  it('cardauth and cardauth-admin may not write audit:anchors (XADD, XADD MAXLEN/MINID, a script) nor any audit key but the streams they append to; they still append to those', async () => {
+    await seedAudit();
+    await redis.client().xadd('audit:anchors', '*', 'jws', 'x');
+    for (const user of ['cardauth', 'cardauth-admin'] as const) {
+      const c = as(user);
+      const attempts: Array<[string, () => Promise<unknown>]> = [
+        ['XADD anchors', () => c.xadd('audit:anchors', '*', 'jws', 'forged')],
+        ['XADD anchors MAXLEN', () => c.xadd('audit:anchors', 'MAXLEN', 0, '*', 'jws', 'forged')],
+        ['XADD anchors MINID', () => c.xadd('audit:anchors', 'MINID', '9999999999999-0', '*', 'jws', 'forged')],
+        ['XADD another audit key', () => c.xadd('audit:other', '*', 'a', 'b')],
+        ['EVAL XADD KEYS[1]', () => c.eval("return redis.call('XADD', KEYS[1], '*', 'jws', 'forged')", 1, 'audit:anchors')],
+        ['EVAL XADD undeclared', () => c.eval("return redis.call('XADD', 'audit:anchors', '*', 'jws', 'forged')", 0)],
+      ];
+      for (const [what, attempt] of attempts) await expect(attempt().then(() => `${user}: ${what}`)).rejects.toThrow(REFUSED);
+      expect(await c.xrange('audit:anchors', '-', '+')).toHaveLength(1);
+      for (const key of ['audit:checkpoints', 'audit:intake', 'audit:ix:login:x']) expect(await c.xadd(key, '*', 'a', 'b')).toMatch(/^\d+-\d+$/);
+    }
+    expect(await redis.client().xlen('audit:anchors')).toBe(1);
+  });
+
+  it('a start cut with XADD MINID (what no ACL forbids) cannot be hidden behind an anchor the app user signs with the servers\' key: NOPERM, and verify reports record_deleted', async () => {
+    const keys = [await generateAuditKey()];
+    const now = Date.parse('2026-12-01T12:00:00.000Z');
+    const clock = { now: () => now };
+    const app = as('cardauth');
+    const log = createAuditLog({ redis: app, clock });
+    for (let i = 1; i <= 6; i++) await log.append({ type: 'session.created', outcome: 'success', subject: { login: `user${i}` } });
+    await createCheckpointWriter({ redis: app, clock, keys }).write();
+    const stored = await app.xrange('audit:log', '-', '+');
+    const rec = (i: number) => fromStreamFields(stored[i - 1]![1], { canonical: false }) as { ok: true; hash: string };
+    const t = new Date(now).toISOString();
+    const jws = await signSeal(keys[0]!, { archive: archiveName(1, 3), sha256: 'a'.repeat(64), fromSeq: 1, toSeq: 3, count: 3, prevHash: GENESIS_PREV, lastHash: rec(3).hash, cutoff: t, time: t });
+    await expect(app.xadd('audit:anchors', '*', 'jws', jws)).rejects.toThrow(REFUSED);
+    const { fields } = sealRecordFields(parseAuditInput({ type: 'session.created', outcome: 'success', subject: { login: 'user7' } }), { seq: 7, prev: rec(6).hash, ts: t });
+    await (app as unknown as { xadd: (...a: string[]) => Promise<string> }).xadd('audit:log', 'MINID', stored[3]![0], '*', ...fields);
+    expect(await redis.client().xlen('audit:log')).toBe(4); // 1..3 gone
+    expect(await redis.client().exists('audit:anchors')).toBe(0);
+    expect(await verifyAuditChain({ redis: redis.client(), checkpointKeys: keys })).toMatchObject({ ok: false, firstBroken: { kind: 'record_deleted', reason: 'seq_gap', seq: 4 } });
   });
 
   it('a real login through the server connected as cardauth works and is audited; the chain verifies', async () => {
@@ -233,5 +277,20 @@ describe('retention as cardauth-archivist', () => {
     const [[id]] = (await as('cardauth-archivist').xrange('audit:log', '-', '+')) as [[string, string[]]];
     await expect(as('cardauth-archivist').xdel('audit:log', id)).rejects.toThrow(REFUSED);
     await expect(as('cardauth-archivist').del('audit:log')).rejects.toThrow(REFUSED);
+  });
+
+  it('may append an anchor but not trim audit:anchors (XTRIM), nor XTRIM a key retention does not trim', async () => {
+    await seedAudit();
+    const arch = as('cardauth-archivist');
+    expect(await arch.xadd('audit:anchors', '*', 'jws', 'a')).toMatch(/^\d+-\d+$/);
+    await expect(arch.xtrim('audit:anchors', 'MAXLEN', 0)).rejects.toThrow(REFUSED);
+    await expect(arch.xtrim('audit:anchors', 'MINID', '9999999999999-0')).rejects.toThrow(REFUSED);
+    await expect(arch.xtrim('audit:other', 'MAXLEN', 0)).rejects.toThrow(REFUSED);
+    await expect(arch.xadd('audit:other', '*', 'a', 'b')).rejects.toThrow(REFUSED);
+    expect(await redis.client().xlen('audit:anchors')).toBe(1);
+    for (const key of ['audit:checkpoints', 'audit:intake', 'audit:ix:login:x']) {
+      await redis.client().xadd(key, '*', 'a', 'b');
+      expect(await arch.xtrim(key, 'MAXLEN', 0)).toBe(1);
+    }
   });
 });

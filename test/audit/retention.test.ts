@@ -2,13 +2,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type Redis from 'ioredis';
+import Redis from 'ioredis';
 import type { JWK } from 'jose';
-import { createCheckpointWriter } from '../../src/audit/checkpoint';
+import { claimed, createCheckpointWriter } from '../../src/audit/checkpoint';
 import { generateAuditKey } from '../../src/audit/keys';
 import { createAuditLog } from '../../src/audit/log';
-import { verifyArchiveFile } from '../../src/audit/retention-archive';
-import { signSeal } from '../../src/audit/retention-seal';
+import { verifyArchiveFile, writeArchive } from '../../src/audit/retention-archive';
+import { archiveName, signSeal } from '../../src/audit/retention-seal';
+import { GENESIS_PREV } from '../../src/audit/record';
 import { createRetention, type RetentionDeps } from '../../src/audit/retention';
 import { verifyAuditChain } from '../../src/audit/verify';
 import { auditRecords } from '../helpers/audit';
@@ -115,6 +116,31 @@ describe('audit retention (retain 10 days)', () => {
     expect(await seqs()).toEqual([3, 4, 5, 6]);
   });
 
+  it('a checkpoint a server writes between the run\'s read of the checkpoints and its trim is kept', async () => {
+    let now = NOW - 30 * DAY;
+    const app = as('cardauth');
+    const log = createAuditLog({ redis: app, clock: { now: () => now } });
+    const cp = createCheckpointWriter({ redis: app, clock: { now: () => now }, keys });
+    for (let i = 0; i < 3; i++) await log.append({ type: 'session.logout', outcome: 'success' });
+    await cp.write(); // at seq 3: the only checkpoint, none past the cut
+    now = NOW;
+    for (let i = 0; i < 2; i++) await log.append({ type: 'session.logout', outcome: 'success' });
+    // The archivist's client, through which a server's checkpoint (at seq 5) lands just before the checkpoints' trim.
+    const arch = as('cardauth-archivist');
+    const racing = new Proxy(arch, {
+      get(target, prop) {
+        const xtrim = target.xtrim.bind(target) as (...a: unknown[]) => Promise<number>;
+        if (prop === 'xtrim') return async (key: string, ...rest: unknown[]) => (key === 'audit:checkpoints' && (await cp.write()), xtrim(key, ...rest));
+        const v = Reflect.get(target, prop) as unknown;
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    expect(await retention({ redis: racing }).run()).toMatchObject({ status: 'archived', seal: { toSeq: 3 }, trimmed: { checkpoints: 1 } });
+    const left = await redis.client().xrange('audit:checkpoints', '-', '+');
+    expect(left.map(([, f]) => claimed(f[1]!).seq)).toEqual([5]);
+    expect(await verifyAuditChain({ redis: redis.client(), checkpointKeys: keys })).toMatchObject({ ok: true, checkpoints: { count: 1 } });
+  });
+
   it('a broken live chain is neither archived nor trimmed: recorded as chain_broken', async () => {
     await seed();
     const [, [id]] = (await redis.client().xrange('audit:log', '-', '+', 'COUNT', 2)) as [string, string[]][];
@@ -131,6 +157,27 @@ describe('audit retention (retain 10 days)', () => {
     expect(await seqs()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(await redis.client().exists('audit:anchors')).toBe(0);
     expect(await auditRecords(redis.client(), 'audit.archived')).toEqual([expect.objectContaining({ outcome: 'failure', reason: 'archive_unwritten', details: expect.objectContaining({ fromSeq: 1, toSeq: 5 }) })]);
+  });
+
+  it('two runs at once: the second refuses with a usage error naming the lock, the first archives and removes the lock', async () => {
+    await seed();
+    const [a, b] = await Promise.allSettled([retention().run(), retention().run()]);
+    expect(a).toMatchObject({ status: 'fulfilled', value: { status: 'archived', seal: { fromSeq: 1, toSeq: 5 } } });
+    expect(b).toMatchObject({ status: 'rejected', reason: { code: 'usage', message: expect.stringMatching(/^audit retain: another run holds .*\.audit-retain\.lock \(since 2026-12-01T12:00:00\.000Z\); wait for it to end, or remove the file if no run is going$/) } });
+    expect(archiveFiles()).toEqual(['audit-000000000001-000000000005.jsonl.gz', 'audit-000000000001-000000000005.jsonl.gz.jws']);
+    expect(await seqs()).toEqual([6, 7, 8, 9, 10]);
+  });
+
+  it('a lock taken less than an hour ago refuses the run, touching nothing; one older (a crashed run) is taken over', async () => {
+    await seed();
+    const lock = join(dir, '.audit-retain.lock');
+    writeFileSync(lock, JSON.stringify({ pid: 1, time: new Date(NOW - 59 * 60_000).toISOString() }));
+    await expect(retention().run()).rejects.toMatchObject({ code: 'usage', message: expect.stringMatching(/another run holds/) });
+    expect(archiveFiles()).toEqual(['.audit-retain.lock']);
+    expect(await seqs()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    writeFileSync(lock, JSON.stringify({ pid: 1, time: new Date(NOW - 61 * 60_000).toISOString() }));
+    expect(await retention().run()).toMatchObject({ status: 'archived', seal: { fromSeq: 1, toSeq: 5 } });
+    expect(archiveFiles()).toEqual(['audit-000000000001-000000000005.jsonl.gz', 'audit-000000000001-000000000005.jsonl.gz.jws']);
   });
 
   it('--dry-run says what is due and writes, anchors, trims and records nothing', async () => {
@@ -169,10 +216,21 @@ describe('audit retention (retain 10 days)', () => {
     ]);
   });
 
-  it('the app user cannot trim; a run stopped between its anchor and its trim is finished by the next run, with no loss and no duplicate', async () => {
+  it('the app user can neither anchor nor trim; a run stopped between its anchor and its trim is finished by the next run, with no loss and no duplicate', async () => {
     await seed();
     const stored = await redis.client().xrange('audit:log', '-', '+');
-    await expect(retention({ redis: as('cardauth') }).run()).rejects.toMatchObject({ code: 'audit_unavailable', message: expect.stringMatching(/XTRIM audit:log failed/) });
+    await expect(retention({ redis: as('cardauth') }).run()).rejects.toMatchObject({ code: 'audit_unavailable', message: expect.stringMatching(/XADD audit:anchors failed/) });
+    expect(await redis.client().exists('audit:anchors')).toBe(0);
+    rmSync(dir, { recursive: true, force: true });
+    dir = mkdtempSync(join(tmpdir(), 'cardauth-retention-'));
+    // A run that stops after its anchor: the archivist's rules without XTRIM (Redis refuses the trim).
+    await redis.client().call('ACL', 'SETUSER', 'stops-before-trim', 'on', '>pw', 'resetchannels', '%R~audit:*', '-@all', '+info', '+evalsha', '+eval', '+xrange', '+xrevrange', '+scan', '+type', '(~audit:anchors +xadd)');
+    const stops = new Redis({ port: redis.port, username: 'stops-before-trim', password: 'pw', maxRetriesPerRequest: 1 });
+    try {
+      await expect(retention({ redis: stops, record: async () => undefined }).run()).rejects.toMatchObject({ code: 'audit_unavailable', message: expect.stringMatching(/XTRIM audit:log failed/) });
+    } finally {
+      stops.disconnect();
+    }
     expect(await seqs()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     // Anchored but not trimmed: the chain still verifies.
     expect(await verifyAuditChain({ redis: redis.client(), checkpointKeys: keys })).toMatchObject({ ok: true, count: 9 });
@@ -183,6 +241,28 @@ describe('audit retention (retain 10 days)', () => {
     expect((await redis.client().xrange('audit:log', '-', '+')).slice(0, 4)).toEqual(stored.slice(5));
     expect(await auditRecords(redis.client(), 'audit.archived')).toEqual([expect.objectContaining({ outcome: 'success', details: expect.objectContaining({ resumed: true, toSeq: 5, trimmedLog: 5 }) })]);
     expect(await verifyAuditChain({ redis: redis.client(), checkpointKeys: keys })).toMatchObject({ ok: true, count: 10, anchor: { seq: 5 } });
+  });
+
+  it('an anchor whose archive is not in the folder (or has another seal) trims nothing: recorded as archive_missing', async () => {
+    await seed();
+    const stored = await redis.client().xrange('audit:log', '-', '+');
+    const rec = (i: number) => JSON.parse(stored[i - 1]![1][1]!) as { ts: string };
+    const h3 = stored[2]![1][3]!;
+    const t = new Date(NOW).toISOString();
+    // Signed with the audit key, appended with the archivist's login, but no archive of 1..3 written.
+    const seal = { archive: archiveName(1, 3), sha256: 'a'.repeat(64), fromSeq: 1, toSeq: 3, count: 3, prevHash: GENESIS_PREV, lastHash: h3, cutoff: rec(3).ts, time: t };
+    await as('cardauth-archivist').xadd('audit:anchors', '*', 'jws', await signSeal(keys[0]!, seal));
+    await expect(retention().run()).rejects.toMatchObject({ code: 'unavailable', message: expect.stringMatching(/archive audit-000000000001-000000000003\.jsonl\.gz that anchor seq 3 names does not verify .*nothing was trimmed/) });
+    // An archive of that name, but not the one the anchor seals (another run's, with its own seal).
+    expect(archiveFiles()).toEqual([]);
+    await writeArchive(redis.client(), { dir, key: keys[0]!, fromSeq: 1, toSeq: 3, prevHash: GENESIS_PREV, lastHash: h3, cutoff: rec(3).ts, time: new Date(NOW - DAY).toISOString() });
+    await expect(retention().run()).rejects.toMatchObject({ code: 'unavailable', message: expect.stringMatching(/\(its seal is not the anchor's\); nothing was trimmed/) });
+    expect((await redis.client().xrange('audit:log', '-', '+')).slice(0, stored.length)).toEqual(stored);
+    expect(await seqs('audit:ix:login:user')).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(await auditRecords(redis.client(), 'audit.archived')).toEqual([
+      expect.objectContaining({ outcome: 'failure', reason: 'archive_missing', details: expect.objectContaining({ archive: archiveName(1, 3), toSeq: 3, why: expect.stringMatching(/cannot read it/) }) }),
+      expect.objectContaining({ outcome: 'failure', reason: 'archive_missing', details: expect.objectContaining({ why: "its seal is not the anchor's" }) }),
+    ]);
   });
 
   it('a run stopped after writing its archive, before anchoring it, is done again by the next run: one archive, no loss, no duplicate', async () => {
@@ -218,12 +298,12 @@ describe('audit verify after a trim', () => {
     expect(await verifyAuditChain({ redis: redis.client() })).toMatchObject({ ok: false, firstBroken: { kind: 'record_deleted', reason: 'seq_gap', seq: 6 } });
   });
 
-  it('an anchor not signed by the audit key (the app user may XADD to audit:anchors) is a forgery', async () => {
+  it('an anchor not signed by the audit key (written with the archivist\'s Redis login, not the key) is a forgery', async () => {
     await seed();
     const r = await retention().run();
     if (r.status !== 'archived') throw new Error('not archived');
     const forged = await signSeal(await generateAuditKey(), { ...r.seal, toSeq: 6, count: 6 });
-    await as('cardauth').xadd('audit:anchors', '*', 'jws', forged);
+    await as('cardauth-archivist').xadd('audit:anchors', '*', 'jws', forged);
     expect(await verifyAuditChain({ redis: redis.client(), checkpointKeys: keys })).toMatchObject({ ok: false, firstBroken: { kind: 'checkpoint_forged', reason: 'unknown_kid', seq: 6 } });
   });
 });

@@ -54,6 +54,20 @@ describe('cardauth audit retain, as the archivist', () => {
     expect(await redis.client().xlen('audit:log')).toBe(5);
   });
 
+  it('refuses with a usage error while another run holds the archive folder\'s lock, and touches nothing', async () => {
+    const lock = join(archives, '.audit-retain.lock');
+    writeFileSync(lock, JSON.stringify({ pid: 1, time: new Date().toISOString() }));
+    try {
+      const r = await runCli(['audit', 'retain'], { env: env() });
+      expect(r.code).toBe(2);
+      expect(oneErrorLine(r)).toMatch(/^cardauth: audit retain: another run holds .*\/\.audit-retain\.lock \(since .+Z\); wait for it to end, or remove the file if no run is going$/);
+      expect(await redis.client().xlen('audit:log')).toBe(5);
+      expect(readdirSync(archives)).toEqual(['.audit-retain.lock']);
+    } finally {
+      rmSync(lock);
+    }
+  });
+
   it('archives the records older than 10 days, trims them; audit verify of the live chain passes from the anchor; the archive verifies offline, and one byte edited fails', async () => {
     const dry = await runCli(['audit', 'retain', '--dry-run'], { env: env() });
     expect(dry.stdout).toMatch(/^would archive 3 records \(seq 1\.\.3, older than .+Z\); nothing was written or trimmed\n$/);
