@@ -5,6 +5,7 @@ import type { JWK } from 'jose' with { 'resolution-mode': 'import' };
 import type { Clock } from '../clock';
 import { CardauthError } from '../errors';
 import { CHECKPOINTS_KEY, claimed } from './checkpoint';
+import { dayKey, INDEX_CURSOR_KEY, INDEX_LIST_KEY } from './index-plan';
 import { fromStreamFields, GENESIS_PREV, type AuditEventInput } from './record';
 import { verifyArchiveFile, writeArchive } from './retention-archive';
 import { takeRetentionLock } from './retention-lock';
@@ -16,6 +17,7 @@ const LOG_KEY = 'audit:log';
 /** Streams kept beside the log, trimmed by the same cutoff id when they exist: the intake, and the index streams (`audit:ix:*`). */
 const INTAKE_KEY = 'audit:intake';
 const INDEX_PATTERN = 'audit:ix:*';
+const DAY_PREFIX = dayKey('');
 const DAY_MS = 86_400_000;
 const BATCH = 1000;
 
@@ -118,12 +120,20 @@ export function createRetention(deps: RetentionDeps) {
 
   /**
    * Trims the log before `minId` (the first record kept), the checkpoints before the first that
-   * claims a seq past `toSeq` (all those read when none does), and the intake and the index streams
-   * before `minId` (their entries take the log's ids).
+   * claims a seq past `toSeq` (just past the last one read when none does), the intake up to the
+   * cursor of the last record archived (every entry past it may still wait to be chained: it
+   * stays), the index streams before `minId` (their entries take the records' ids), and the
+   * indexer's cursor and day totals to their last entry (the current one; a day's totals stay
+   * for the chart when its records are archived). `audit:ix:keys` is not trimmed: it lists the
+   * indexes.
    */
   async function trim(minId: string, toSeq: number): Promise<Trimmed> {
     const trimmed: Trimmed = { log: 0, checkpoints: 0, others: 0 };
     const xtrim = (key: string, id = minId) => call(`XTRIM ${key}`, () => redis.xtrim(key, 'MINID', id));
+    // Read before the trim: the last record archived, and how far it had taken the intake.
+    const [lastArchived] = await call('read', () => redis.xrevrange(LOG_KEY, `(${minId}`, '-', 'COUNT', 1));
+    const decoded = lastArchived ? fromStreamFields(lastArchived[1], { canonical: false }) : undefined;
+    const intakeCursor = decoded?.ok ? decoded.record.intake : undefined;
     trimmed.log = await xtrim(LOG_KEY);
     const checkpoints = await call('read', () => redis.xrange(CHECKPOINTS_KEY, '-', '+'));
     const past = checkpoints.find(([, f]) => f[0] === 'jws' && f[1] !== undefined && (claimed(f[1]).seq ?? 0) > toSeq);
@@ -131,15 +141,18 @@ export function createRetention(deps: RetentionDeps) {
     const lastRead = checkpoints[checkpoints.length - 1]?.[0];
     if (past) trimmed.checkpoints = await xtrim(CHECKPOINTS_KEY, past[0]);
     else if (lastRead) trimmed.checkpoints = await xtrim(CHECKPOINTS_KEY, nextId(lastRead));
-    const others = [INTAKE_KEY];
+    if (intakeCursor !== undefined) trimmed.others += await xtrim(INTAKE_KEY, intakeCursor);
+    const indexes = new Set<string>();
     let cursor = '0';
     do {
       const [next, found] = await call('SCAN', () => redis.scan(cursor, 'MATCH', INDEX_PATTERN, 'COUNT', 1000));
-      others.push(...found);
+      for (const key of found) indexes.add(key);
       cursor = next;
     } while (cursor !== '0');
-    for (const key of new Set(others)) {
-      if ((await call(`TYPE ${key}`, () => redis.type(key))) === 'stream') trimmed.others += await xtrim(key);
+    for (const key of indexes) {
+      if (key === INDEX_LIST_KEY || (await call(`TYPE ${key}`, () => redis.type(key))) !== 'stream') continue;
+      const current = key === INDEX_CURSOR_KEY || key.startsWith(DAY_PREFIX);
+      trimmed.others += current ? await call(`XTRIM ${key}`, () => redis.xtrim(key, 'MAXLEN', 1)) : await xtrim(key);
     }
     return trimmed;
   }

@@ -6,7 +6,9 @@ import Redis from 'ioredis';
 import type { JWK } from 'jose';
 import { claimed, createCheckpointWriter } from '../../src/audit/checkpoint';
 import { generateAuditKey } from '../../src/audit/keys';
+import { createAuditIndexer } from '../../src/audit/indexer';
 import { createAuditLog } from '../../src/audit/log';
+import { createAuditQueryService } from '../../src/audit/query-service';
 import { verifyArchiveFile, writeArchive } from '../../src/audit/retention-archive';
 import { archiveName, signSeal } from '../../src/audit/retention-seal';
 import { GENESIS_PREV } from '../../src/audit/record';
@@ -38,9 +40,9 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 /**
  * As the app user, with a frozen clock: 3 records 30 days ago (checkpoint at 3), 2 records 20 days
  * ago (checkpoint at 5), 3 records 5 days ago (checkpoint at 8), 1 record now. After each record an
- * entry in an index stream and the intake with the record's id, as the other streams beside the log.
+ * entry in an index stream with the record's id, as the indexer writes them.
  */
-async function seed(): Promise<void> {
+async function seed(afterPhase?: () => Promise<void>): Promise<void> {
   let now = 0;
   const clock = { now: () => now };
   const app = as('cardauth');
@@ -53,9 +55,9 @@ async function seed(): Promise<void> {
       await log.append({ type: 'session.created', outcome: 'success', subject: { login: `user${++n}` } });
       const [[id]] = (await app.xrevrange('audit:log', '+', '-', 'COUNT', 1)) as [[string, string[]]];
       await app.xadd('audit:ix:login:user', id, 'seq', String(n));
-      await app.xadd('audit:intake', id, 'seq', String(n));
     }
     if (daysAgo > 0) await cp.write();
+    await afterPhase?.();
   }
   await redis.client().set('audit:ix:not-a-stream', 'x');
 }
@@ -80,7 +82,7 @@ describe('audit retention (retain 10 days)', () => {
     await seed();
     const stored = await redis.client().xrange('audit:log', '-', '+');
     const r = await retention().run();
-    expect(r).toMatchObject({ status: 'archived', seal: { fromSeq: 1, toSeq: 5, count: 5, archive: 'audit-000000000001-000000000005.jsonl.gz' }, trimmed: { log: 5, checkpoints: 2, others: 10 } });
+    expect(r).toMatchObject({ status: 'archived', seal: { fromSeq: 1, toSeq: 5, count: 5, archive: 'audit-000000000001-000000000005.jsonl.gz' }, trimmed: { log: 5, checkpoints: 2, others: 5 } });
     if (r.status !== 'archived') throw new Error('not archived');
     expect(archiveFiles()).toEqual(['audit-000000000001-000000000005.jsonl.gz', 'audit-000000000001-000000000005.jsonl.gz.jws']);
     // The archive holds the records as stored, and nothing newer than the cutoff.
@@ -90,7 +92,6 @@ describe('audit retention (retain 10 days)', () => {
     // The stream keeps seq 6.. and the run's own record; the other streams lose the same span.
     expect(await seqs()).toEqual([6, 7, 8, 9, 10]);
     expect(await seqs('audit:ix:login:user')).toEqual([6, 7, 8, 9]);
-    expect(await seqs('audit:intake')).toEqual([6, 7, 8, 9]);
     expect(await redis.client().get('audit:ix:not-a-stream')).toBe('x');
     expect((await redis.client().xrange('audit:checkpoints', '-', '+')).length).toBe(1);
     expect(await verifyAuditChain({ redis: redis.client(), checkpointKeys: keys })).toMatchObject({ ok: true, count: 10, anchor: { seq: 5, archive: r.seal.archive }, checkpoints: { unprotected: 2 } });
@@ -279,6 +280,77 @@ describe('audit retention (retain 10 days)', () => {
     expect(archivedSeqs(join(dir, archiveFiles()[0]!))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(await seqs()).toEqual([9, 10]);
     expect(await verifyAuditChain({ redis: redis.client(), checkpointKeys: keys })).toMatchObject({ ok: true, count: 10 });
+  });
+});
+
+describe('audit retention beside the intake and the indexer', () => {
+  const event = (login: string) => ({ type: 'session.created', outcome: 'success', subject: { login } }) as const;
+  /** An event another node left in the intake, as the log writes it (`e`: the event, `t`: its time). */
+  const leave = (app: Redis, login: string, now: number) => app.xadd('audit:intake', '*', 'e', JSON.stringify(event(login)), 't', new Date(now).toISOString());
+
+  it('trims the intake up to the last archived record\'s cursor only: entries past it (one still waiting) stay, and are chained once', async () => {
+    let now = NOW - 30 * DAY;
+    const app = as('cardauth');
+    const log = createAuditLog({ redis: app, clock: { now: () => now } });
+    const old1 = await leave(app, 'old1', now);
+    const old2 = await leave(app, 'old2', now);
+    await log.append(event('old3')); // chains old1, old2, then itself
+    now = NOW;
+    const new1 = await leave(app, 'new1', now);
+    await log.append(event('new2'));
+    const waiting = await leave(app, 'new3', now); // not chained yet
+    await createCheckpointWriter({ redis: app, clock: { now: () => now }, keys }).write();
+    const logins = async () => (await redis.client().xrange('audit:log', '-', '+')).map(([, f]) => (JSON.parse(f[1]!) as { subject?: { login?: string } }).subject?.login);
+    expect(await logins()).toEqual(['old1', 'old2', 'old3', 'new1', 'new2']);
+
+    // How far the last record to be archived (seq 3) had taken the intake.
+    const cursor3 = (JSON.parse((await redis.client().xrange('audit:log', '-', '+'))[2]![1][1]!) as { intake: string }).intake;
+    const before = (await redis.client().xrange('audit:intake', '-', '+')).map(([id]) => id);
+    const atOrAfter = (id: string) => {
+      const [a, b] = id.split('-').map(BigInt) as [bigint, bigint];
+      const [c, d] = cursor3.split('-').map(BigInt) as [bigint, bigint];
+      return a > c || (a === c && b >= d);
+    };
+    expect(before.filter((id) => !atOrAfter(id))).toEqual(expect.arrayContaining([old1, old2]));
+
+    const r = await retention().run();
+    expect(r).toMatchObject({ status: 'archived', seal: { fromSeq: 1, toSeq: 3 } });
+    const intake = (await redis.client().xrange('audit:intake', '-', '+')).map(([id]) => id);
+    // The entries before the cursor went (old1, old2); the cursor's and every later one stayed,
+    // the waiting one among them; then the run's own record's entry.
+    const kept = before.filter(atOrAfter);
+    expect(kept).toContain(cursor3);
+    expect(kept).toEqual(expect.arrayContaining([new1, waiting]));
+    expect(intake.slice(0, kept.length)).toEqual(kept);
+    expect(intake).not.toContain(old1);
+    expect(intake).not.toContain(old2);
+    // The waiting entry is chained by the next append, once; the run's own record too.
+    await log.append(event('new4'));
+    expect(await logins()).toEqual(['new1', 'new2', 'new3', undefined, 'new4']);
+    expect(await verifyAuditChain({ redis: redis.client(), checkpointKeys: keys })).toMatchObject({ ok: true, anchor: { seq: 3 } });
+  });
+
+  it("keeps the indexer's cursor and each day's totals (their last entry), so the chart still counts archived days and nothing is indexed twice", async () => {
+    const app = as('cardauth');
+    const indexer = createAuditIndexer({ redis: app });
+    // Indexed as a server does, as the records come: each day's totals are written with the ids of their day's records.
+    await seed(async () => {
+      while ((await indexer.step()) > 0);
+    });
+    const q = createAuditQueryService({ redis: app });
+    const range = [NOW - 31 * DAY, NOW + DAY] as const;
+    const before = await q.days(...range);
+    expect(before.reduce((n, d) => n + d.logins, 0)).toBe(9);
+
+    expect(await retention().run()).toMatchObject({ status: 'archived', seal: { toSeq: 5 } });
+    expect(await redis.client().xlen('audit:ix:cursor')).toBe(1);
+    while ((await indexer.step()) > 0); // indexes the run's own record
+    const after = await q.days(...range);
+    expect(after).toEqual(before); // audit.archived is no login, failure or lockout
+    expect(await redis.client().exists('audit:ix:keys')).toBe(1);
+    // The archived records left the indexes; the kept ones are found.
+    expect((await q.page({ login: 'user1' }, { limit: 5 })).entries).toEqual([]);
+    expect((await q.page({ login: 'user6' }, { limit: 5 })).entries.map((e) => e.record.seq)).toEqual([6]);
   });
 });
 
