@@ -7,7 +7,8 @@ export interface DemoTapper {
   /**
    * Resolves once the card is on the reader (the agent sees it about half a
    * second later); it is taken off after the hold time. A card still on the
-   * reader from an earlier tap is taken off first. Rejects with `unavailable`
+   * reader from an earlier tap is taken off first, and the reader left empty
+   * for a moment (a swap within one poll would not read as a tap). Rejects with `unavailable`
    * when the virtual reader is not running.
    */
   tap(uid: string): Promise<void>;
@@ -32,6 +33,9 @@ export interface DemoTapperOptions {
  * const tapper = createDemoTapper({ dir: 'var/demo' });
  * await tapper.tap('04A22BB25C6180');
  */
+/** How long the reader stays empty between a card taken off and the next one put on. */
+const SWAP_GAP_MS = 700;
+
 export function createDemoTapper(options: DemoTapperOptions): DemoTapper {
   if (!options || typeof options.dir !== 'string') throw new TypeError('createDemoTapper needs { dir }');
   const path = relaySocketPath(options.dir, options.slot ?? 0);
@@ -46,7 +50,12 @@ export function createDemoTapper(options: DemoTapperOptions): DemoTapper {
   };
 
   const tapNow = async (uid: string) => {
-    await takeOff();
+    if (current) {
+      await takeOff();
+      // Off long enough for the reader to see the reader empty: a card swapped within one
+      // poll reads as the same card staying, and the new one is never seen as a tap.
+      await new Promise((r) => setTimeout(r, SWAP_GAP_MS));
+    }
     let card: VirtualCard;
     try {
       card = await createVirtualCard({ path, uid });
