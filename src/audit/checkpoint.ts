@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import { base64url, CompactSign, compactVerify, createLocalJWKSet, errors, importJWK } from 'jose';
 // With resolution-mode: a host's CommonJS TypeScript reads these declarations too (test/package).
-import type { JWK } from 'jose' with { 'resolution-mode': 'import' };
+import type { JWK, createLocalJWKSet as LocalJwkSet } from 'jose' with { 'resolution-mode': 'import' };
 import { z } from 'zod';
 import type { Clock } from '../clock';
 import { CardauthError } from '../errors';
@@ -74,7 +74,7 @@ export function claimed(jws: string): Partial<Checkpoint> {
  * @example
  * const r = await checkSigned(jws, verifier, CHECKPOINT_TYP, checkpointSchema);
  */
-export async function checkSigned<T>(jws: string, verifier: ReturnType<typeof createLocalJWKSet>, typ: string, schema: z.ZodType<T>): Promise<{ ok: true; kid: string; payload: T } | { ok: false; fault: CheckpointFault }> {
+export async function checkSigned<T>(jws: string, verifier: ReturnType<typeof LocalJwkSet>, typ: string, schema: z.ZodType<T>): Promise<{ ok: true; kid: string; payload: T } | { ok: false; fault: CheckpointFault }> {
   try {
     const { payload, protectedHeader } = await compactVerify(jws, verifier, { algorithms: [AUDIT_KEY_ALG] });
     if (protectedHeader.typ !== typ) return { ok: false, fault: 'checkpoint_malformed' };
@@ -92,7 +92,7 @@ export async function checkSigned<T>(jws: string, verifier: ReturnType<typeof cr
 export const auditVerifier = (keys: readonly JWK[]) => createLocalJWKSet({ keys: keys.map(({ d: _d, ...pub }) => pub) });
 
 /** Checks one stored checkpoint against public keys (see {@link checkSigned}). */
-async function checkCheckpoint(id: string, fields: readonly string[], verifier: ReturnType<typeof createLocalJWKSet>): Promise<CheckedCheckpoint> {
+async function checkCheckpoint(id: string, fields: readonly string[], verifier: ReturnType<typeof LocalJwkSet>): Promise<CheckedCheckpoint> {
   const jws = fields.length === 2 && fields[0] === 'jws' ? fields[1] : undefined;
   const seq = jws ? claimed(jws).seq : undefined;
   const refused = (fault: CheckpointFault): CheckedCheckpoint => ({ ok: false, id, fault, ...(Number.isSafeInteger(seq) ? { seq: seq as number } : {}) });
