@@ -112,7 +112,7 @@ describe('workbench: the cards page and /admin/api/cards', () => {
   const comparable = async (card: string, type: string) => {
     const { uid: _u, accountId: _a, boundBy, boundAt: _b, revokedBy, revokedAt: _r, ...binding } = (await srv.services.cards.get(card))!;
     const record = (await auditRecords(srv.redis, type)).filter((e) => e.cardUid === card).at(-1)!;
-    const { actor, details, subject, cardUid: _c, seq: _s, ts: _t, prev: _p, sessionIdHash: _sh, ...rest } = record;
+    const { actor, details, subject, cardUid: _c, seq: _s, ts: _t, prev: _p, intake: _i, sessionIdHash: _sh, ...rest } = record;
     const { via, ip: _ip, host: _host, userAgent: _userAgent, ...detailsRest } = details ?? {};
     return { binding, record: { ...rest, details: detailsRest, subjectKeys: Object.keys(subject ?? {}).sort() }, who: { boundBy, revokedBy, actor, via } };
   };
