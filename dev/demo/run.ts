@@ -8,6 +8,7 @@ import { loadOrCreateIdentity, saveEnrollment } from '../../src/card-agent/keyst
 import { connectCliRedis } from '../../src/cli/redis';
 import { createClientStore } from '../../src/oidc/clients';
 import { writeSigningJwks } from '../../src/oidc/keys';
+import { writeAuditKeys } from '../../src/audit/keys';
 import { createStores } from '../../src/services';
 import { portFree } from '../ports';
 import { CARDAUTH_BIN, DEV_BIN, ROOT } from '../root';
@@ -27,7 +28,8 @@ import { startVirtualReader, VPCD_READERS, type VirtualReader } from '../virtual
  * 4. the server with the demo's routes (`serve` of dev/cli.ts) with
  *    CARDAUTH_DEMO=true, a session secret generated once into
  *    `<var>/demo/session-secret`, and the OpenID provider on: its signing
- *    keys made once into `<var>/demo/oidc-jwks.json` (`oidc keys init`);
+ *    keys made once into `<var>/demo/oidc-jwks.json` (`oidc keys init`), and the audit
+ *    checkpoints signed with a key made once into `<var>/demo/audit-keys.json` (`audit keys init`);
  * 5. `cardauth agent run` with PCSCLITE_CSOCK_NAME pointing at the virtual
  *    reader (set before it loads pcsclite: it reads it once per process);
  * 6. the demo MIS, examples/oidc-mis, registered with the provider as the
@@ -270,6 +272,10 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     // The OpenID provider's signing keys, made once (as `cardauth oidc keys init`), kept for the next run.
     const jwksFile = join(stateDir, 'oidc-jwks.json');
     if (!existsSync(jwksFile)) await step('OpenID signing keys', () => writeSigningJwks(jwksFile));
+    // The audit checkpoints' signing key, made once (as `cardauth audit keys init`): the auditor's
+    // integrity panel then shows signed checkpoints, and a cut tail is seen.
+    const auditKeysFile = join(stateDir, 'audit-keys.json');
+    if (!existsSync(auditKeysFile)) await step('audit checkpoint key', () => writeAuditKeys(auditKeysFile));
     const s = spawnChild({
       name: 'server',
       command: nodeBin,
@@ -285,6 +291,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         CARDAUTH_DEMO: 'true',
         CARDAUTH_DEMO_VPCD_DIR: stateDir,
         CARDAUTH_OIDC_JWKS_FILE: jwksFile,
+        CARDAUTH_AUDIT_KEYS_FILE: auditKeysFile,
       },
       deathSignal: 'SIGTERM',
       log,

@@ -132,6 +132,8 @@ describe('cardauth demo', () => {
       expect((await auditor.post('/auth/password', { login: 'auditor', password: 'Auditor-Demo-2026!' })).status).toBe(200);
       expect((await auditor.get('/admin')).headers.get('location')).toBe('/admin/audit');
       expect((await auditor.get('/admin/audit?who=ivanova')).text).toContain('session.created');
+      // The demo signs audit checkpoints (its own audit key): the integrity panel shows a valid one.
+      expect((await auditor.get('/admin/audit/integrity')).text).toContain('<dl id="checkpoint" data-valid="true">');
 
       demo.proc.kill('SIGTERM');
       const end = await demo.exit;
@@ -139,7 +141,7 @@ describe('cardauth demo', () => {
       expect(demo.out()).toMatch(/stopping the MIS…\n\s+stopping the agent…\n\s+stopping the server…\n\s+stopping the virtual reader…\n\s+stopping Redis…\ncardauth demo: stopped\n$/);
       expect(pids.filter(alive)).toEqual([]);
       expect(await portOpen(ports.redis)).toBe(false);
-      expect(readdirSync(join(varDir, 'demo')).sort()).toEqual(['agent', 'demo.log', 'mis-client-secret', 'oidc-jwks.json', 'session-secret']);
+      expect(readdirSync(join(varDir, 'demo')).sort()).toEqual(['agent', 'audit-keys.json', 'demo.log', 'mis-client-secret', 'oidc-jwks.json', 'session-secret']);
     } finally {
       demo.proc.kill('SIGKILL');
     }
