@@ -3,6 +3,7 @@ import type Redis from 'ioredis';
 import type { Clock } from '../clock';
 import { guard } from '../errors';
 import { errorMessage, type Logger } from '../logger';
+import { periodic } from '../periodic';
 import type { CheckpointWriter } from './checkpoint';
 
 /** The Redis key one node holds while it is the one to sign. */
@@ -35,7 +36,6 @@ export interface CheckpointJobDeps {
  */
 export function createCheckpointJob(deps: CheckpointJobDeps) {
   const everyMs = deps.everyMs ?? Math.min(5000, deps.sec * 1000);
-  let timer: NodeJS.Timeout | undefined;
 
   /** One look: `skipped` (another node holds the lease), `idle` (nothing due) or `signed` with the seq. */
   async function tick(): Promise<{ outcome: 'skipped' | 'idle' } | { outcome: 'signed'; seq: number }> {
@@ -51,18 +51,5 @@ export function createCheckpointJob(deps: CheckpointJobDeps) {
 
   const safeTick = () => tick().catch((err: unknown) => deps.logger.error('audit_checkpoint_failed', { err: errorMessage(err) }));
 
-  return {
-    tick,
-    /** Looks now, then every `everyMs`; the timer does not hold the process. */
-    start() {
-      if (timer) return;
-      void safeTick();
-      timer = setInterval(() => void safeTick(), everyMs);
-      timer.unref();
-    },
-    stop() {
-      clearInterval(timer);
-      timer = undefined;
-    },
-  };
+  return { tick, ...periodic(everyMs, () => void safeTick()) };
 }

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type Redis from 'ioredis';
 import { guard } from '../errors';
 import { errorMessage, type Logger } from '../logger';
+import { periodic } from '../periodic';
 import type { AuditIndexer } from './indexer';
 
 /** The Redis key one node holds while it is the one to index (outside `audit:`: it expires). */
@@ -33,7 +34,6 @@ export function createIndexJob(deps: IndexJobDeps) {
   const everyMs = deps.everyMs ?? 1000;
   const leaseMs = deps.leaseMs ?? 5 * everyMs;
   const me = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
-  let timer: NodeJS.Timeout | undefined;
   let busy = false;
   let failing = false;
 
@@ -67,18 +67,5 @@ export function createIndexJob(deps: IndexJobDeps) {
     }
   };
 
-  return {
-    tick,
-    /** Looks now, then every `everyMs`; the timer does not hold the process. */
-    start() {
-      if (timer) return;
-      void safeTick();
-      timer = setInterval(() => void safeTick(), everyMs);
-      timer.unref();
-    },
-    stop() {
-      clearInterval(timer);
-      timer = undefined;
-    },
-  };
+  return { tick, ...periodic(everyMs, () => void safeTick()) };
 }
