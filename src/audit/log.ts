@@ -2,7 +2,7 @@ import type Redis from 'ioredis';
 import type { Clock } from '../clock';
 import { CardauthError } from '../errors';
 import {
-  canonicalJson,
+  canonicalMembers,
   fromStreamFields,
   GENESIS_PREV,
   parseAuditInput,
@@ -10,6 +10,7 @@ import {
   type AuditEvent,
   type AuditEventInput,
   type AuditRecord,
+  type CanonicalMembers,
 } from './record';
 
 /** The last record of a chain. */
@@ -159,6 +160,8 @@ type AppendCommand = {
 type State = [0, StreamEntry | null, StreamEntry[], string[], StreamEntry[]];
 interface Pending {
   event: AuditEvent;
+  /** The event's canonical members, taken once: its intake JSON, and each seal merges the chain fields into them. */
+  members: CanonicalMembers;
   ts: string;
   resolve(record: AuditRecord): void;
   reject(err: unknown): void;
@@ -230,13 +233,13 @@ function headAfter(records: readonly AuditRecord[], id: string): Head {
 const chainable = (e: StreamEntry) => ({ ...intakeEvent(e), intake: e[0] });
 
 /** Seals `items` onto `head`, in order: the records and their XADD fields. */
-function seal(items: ReadonlyArray<{ event: AuditEvent; ts: string; intake?: string }>, head: Head | null) {
+function seal(items: ReadonlyArray<{ event: AuditEvent; members?: CanonicalMembers; ts: string; intake?: string }>, head: Head | null) {
   const records: AuditRecord[] = [];
   const fields: string[] = [];
   let prev: AuditHead | null = head;
   let cursor = head?.cursor;
-  for (const { event, ts, intake = cursor } of items) {
-    const { record, fields: [, r, , h] } = sealRecordFields(event, { seq: prev ? prev.seq + 1 : 1, prev: prev ? prev.hash : GENESIS_PREV, ts, ...(intake === undefined ? {} : { intake }) });
+  for (const { event, members, ts, intake = cursor } of items) {
+    const { record, fields: [, r, , h] } = sealRecordFields(event, { seq: prev ? prev.seq + 1 : 1, prev: prev ? prev.hash : GENESIS_PREV, ts, ...(intake === undefined ? {} : { intake }) }, members);
     records.push(record);
     fields.push(r, h);
     prev = record;
@@ -342,7 +345,7 @@ export function createAuditLog({ redis, clock, key = 'audit:log', intakeKey, onB
       );
     };
     try {
-      const events = batch.flatMap(({ event, ts }) => [canonicalJson(event), ts]);
+      const events = batch.flatMap(({ members, ts }) => [`{${members.map((m) => m[1]).join(',')}}`, ts]);
       const start = known === undefined ? headOf(await lastEntry()) : known;
       // The entries this log last saw waiting in the intake go first, then the batch.
       const pre = seal(waiting.map(chainable), start);
@@ -447,8 +450,9 @@ export function createAuditLog({ redis, clock, key = 'audit:log', intakeKey, onB
     async append(input) {
       const event = parseAuditInput(input);
       const ts = new Date(clock.now()).toISOString();
+      const members = canonicalMembers(event);
       return new Promise<AuditRecord>((resolve, reject) => {
-        pending.push({ event, ts, resolve, reject });
+        pending.push({ event, members, ts, resolve, reject });
         if (!draining) void drain();
       });
     },

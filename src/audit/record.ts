@@ -214,10 +214,35 @@ export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (typeof value === 'object') {
     const obj = value as Record<string, unknown>;
-    const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+    let json = '';
+    for (const k of Object.keys(obj).sort()) {
+      const v = obj[k];
+      if (v !== undefined) json += `${json === '' ? '' : ','}${JSON.stringify(k)}:${canonicalJson(v)}`;
+    }
+    return `{${json}}`;
   }
   throw new TypeError(`canonicalJson: cannot serialise ${typeof value}`);
+}
+
+/** An object's members as {@link canonicalJson} writes them, in its order: each key and its `"key":value`. */
+export type CanonicalMembers = ReadonlyArray<readonly [key: string, member: string]>;
+
+/**
+ * The members of an object's {@link canonicalJson} (undefined members left out): the JSON
+ * is `{` + the members joined by `,` + `}`. The audit log takes them once per event and
+ * merges in each record's chain fields when it seals.
+ *
+ * @example
+ * canonicalMembers({ b: 1, a: true }) // => [['a', '"a":true'], ['b', '"b":1']]
+ */
+export function canonicalMembers(obj: object): CanonicalMembers {
+  const o = obj as Record<string, unknown>;
+  const out: Array<[string, string]> = [];
+  for (const k of Object.keys(o).sort()) {
+    const v = o[k];
+    if (v !== undefined) out.push([k, `${JSON.stringify(k)}:${canonicalJson(v)}`]);
+  }
+  return out;
 }
 
 /**
@@ -263,13 +288,58 @@ export function sealRecord(event: AuditEvent, at: { seq: number; prev: string; t
  * const { record, fields } = sealRecordFields(event, { seq: 1, prev: GENESIS_PREV, ts: '2026-03-01T08:00:00.000Z' });
  * await redis.xadd('audit:log', '*', ...fields);
  */
-export function sealRecordFields(event: AuditEvent, at: { seq: number; prev: string; ts: string; intake?: string }): { record: AuditRecord; fields: [string, string, string, string] } {
+export function sealRecordFields(
+  event: AuditEvent,
+  at: { seq: number; prev: string; ts: string; intake?: string },
+  members: CanonicalMembers = canonicalMembers(event),
+): { record: AuditRecord; fields: [string, string, string, string] } {
   if (!Number.isSafeInteger(at.seq) || at.seq < 1) throw new TypeError('sealRecord: seq must be a positive integer');
   if (!HEX64.test(at.prev)) throw new TypeError('sealRecord: prev must be 64 lowercase hex digits');
   const body = { ...event, v: RECORD_VERSION, seq: at.seq, ts: at.ts, prev: at.prev, ...(at.intake === undefined ? {} : { intake: at.intake }) };
-  const json = canonicalJson(body);
+  const json = mergeChainFields(members, at);
   const hash = sha256Hex(json);
   return { record: { ...body, hash }, fields: [STREAM_FIELD_RECORD, json, STREAM_FIELD_HASH, hash] };
+}
+
+/** The chain fields' keys, in sorted order (`intake` only when given). */
+const CHAIN_KEYS = ['intake', 'prev', 'seq', 'ts', 'v'] as const;
+
+/**
+ * The canonical JSON of a record body from its event's {@link canonicalMembers} and its chain
+ * fields: the two sorted lists merged, an event member named like a chain field left out (the
+ * chain field wins, as in the body's spread). Equal, byte for byte, to `canonicalJson(body)`.
+ */
+function mergeChainFields(members: CanonicalMembers, at: { seq: number; prev: string; ts: string; intake?: string }): string {
+  const chain: Record<(typeof CHAIN_KEYS)[number], string | undefined> = {
+    intake: at.intake === undefined ? undefined : JSON.stringify(at.intake),
+    prev: JSON.stringify(at.prev),
+    seq: String(at.seq),
+    ts: JSON.stringify(at.ts),
+    v: String(RECORD_VERSION),
+  };
+  let json = '{';
+  let sep = '';
+  let c = 0;
+  for (const [key, m] of members) {
+    for (; c < CHAIN_KEYS.length && CHAIN_KEYS[c]! <= key; c++) {
+      const v = chain[CHAIN_KEYS[c]!];
+      if (v !== undefined) {
+        json += `${sep}"${CHAIN_KEYS[c]}":${v}`;
+        sep = ',';
+      }
+    }
+    if (c > 0 && CHAIN_KEYS[c - 1] === key && chain[key as (typeof CHAIN_KEYS)[number]] !== undefined) continue;
+    json += sep + m;
+    sep = ',';
+  }
+  for (; c < CHAIN_KEYS.length; c++) {
+    const v = chain[CHAIN_KEYS[c]!];
+    if (v !== undefined) {
+      json += `${sep}"${CHAIN_KEYS[c]}":${v}`;
+      sep = ',';
+    }
+  }
+  return `${json}}`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import {
   canonicalJson,
+  canonicalMembers,
   fromStreamFields,
   GENESIS_PREV,
   parseAuditInput,
@@ -8,6 +9,7 @@ import {
   sha256Hex,
   toStreamFields,
   type AuditDetails,
+  type AuditEvent,
   type AuditEventInput,
 } from '../../src/audit/record';
 
@@ -128,6 +130,25 @@ describe('canonical hashing', () => {
     expect(record).toEqual(sealRecord(event, at));
     expect(fields).toEqual(toStreamFields(record));
     expect(() => sealRecordFields(event, { ...at, seq: 0 })).toThrow(TypeError);
+  });
+  it('sealRecordFields with the event\'s canonical members taken beforehand writes exactly canonicalJson of the body', () => {
+    // An event as the log seals it, and one read from the intake (any JSON object) with keys
+    // named like the chain fields, keys sorting before, between and after them, and nesting.
+    const events = [
+      parseAuditInput({ ...base, subject: { accountId: 'acc_1', login: 'Иванова' }, source: { ip: '10.0.0.1', workstation: 'РМ-1' }, cardUid: '04A2', sessionId: 's', details: { b: 1, a: 'x' } }),
+      { type: 'x', outcome: 'success', v: 9, seq: 's', ts: 0, prev: [], intake: 'evil', zz: 1, '\u0001': 2, é: 3, aa: [1, { b: 2, a: null }], intake2: true },
+      { type: 'x', outcome: 'failure', intake: 'kept when the record has none' },
+    ] as unknown as AuditEvent[];
+    for (const event of events) {
+      for (const at of [{ seq: 5, prev: 'a'.repeat(64), ts: TS, intake: '1-2' }, { seq: 1, prev: GENESIS_PREV, ts: TS }]) {
+        const body = { ...event, v: 1, seq: at.seq, ts: at.ts, prev: at.prev, ...(at.intake === undefined ? {} : { intake: at.intake }) };
+        const sealed = sealRecordFields(event, at, canonicalMembers(event));
+        expect(sealed.fields[1]).toBe(canonicalJson(body));
+        expect(sealed.fields[3]).toBe(sha256Hex(canonicalJson(body)));
+        expect(sealed).toEqual(sealRecordFields(event, at));
+      }
+    }
+    expect(`{${canonicalMembers(events[1] as object).map((m) => m[1]).join(',')}}`).toBe(canonicalJson(events[1]));
   });
   it('round-trips a record through the stream fields', () => {
     const record = sealRecord(parseAuditInput({ ...base, details: { attempts: 3, n: 0.1 } }), { seq: 7, prev: 'a'.repeat(64), ts: TS });
