@@ -4,8 +4,8 @@ import { timeParam, toAuditFilter, typesParam, uidParam } from '../audit/query-p
 import type { AuditQueryService } from '../audit/query-service';
 import type { AuditSink } from '../audit/record';
 import { CardauthError } from '../errors';
-import { actingAs, type ActorLookup } from './acting-as';
-import { requestSource } from './request-source';
+import type { ActorLookup } from './acting-as';
+import { recordAuditRead } from './audit-read';
 import { parseQuery } from './validate';
 
 export interface AuditRoutesDeps {
@@ -73,27 +73,20 @@ export function createAuditRoutes(deps: AuditRoutesDeps): Router {
   const router = Router();
   const auditorOnly = deps.requireLogin({ roles: ['auditor'], api: true });
 
-  /** The acting auditor, by its roles as stored now; then, once the answer is ready, its record. */
-  const auditor = async (req: Request) => {
-    const by = await actingAs(deps.accounts, req);
-    if (by.principal === 'system' || !by.principal.roles.includes('auditor')) throw new CardauthError('forbidden', 'only an auditor reads the audit trail here');
-    return (details: Record<string, string | number>) =>
-      deps.audit.append({ type: 'audit.viewed', outcome: 'success', actor: by.actor, source: requestSource(req), sessionId: req.sessionID, details: { via: 'web', ...details } });
-  };
+  /** Records the view first (as the acting auditor, by its roles as stored now): no record, no answer. */
+  const recordView = (req: Request, details: Record<string, string | number>) => recordAuditRead(deps, req, { type: 'audit.viewed', outcome: 'success', details });
 
   router.get('/admin/api/audit', auditorOnly, async (req, res) => {
     const q = parseQuery(req, AuditQuery);
-    const record = await auditor(req);
     const page = await deps.query.page(toAuditFilter(q), { limit: q.limit, ...(q.cursor ? { cursor: q.cursor } : {}) });
-    await record({ count: page.entries.length, filter: describe(req, FILTER_NAMES) });
+    await recordView(req, { count: page.entries.length, filter: describe(req, FILTER_NAMES) });
     res.json(page);
   });
 
   router.get('/admin/api/audit/days', auditorOnly, async (req, res) => {
     const q = parseQuery(req, DaysQuery);
-    const record = await auditor(req);
     const days = await deps.query.days(q.since, q.until);
-    await record({ count: days.length, filter: `days ${describe(req, ['since', 'until'])}` });
+    await recordView(req, { count: days.length, filter: `days ${describe(req, ['since', 'until'])}` });
     res.json({ days });
   });
 
@@ -101,9 +94,8 @@ export function createAuditRoutes(deps: AuditRoutesDeps): Router {
     parseQuery(req, z.strictObject({}));
     const id = String(req.params.id);
     if (!STREAM_ID.test(id)) throw new CardauthError('bad_request', 'invalid record id: a stream id such as 1764057600000-0');
-    const record = await auditor(req);
     const entry = await deps.query.get(id);
-    await record({ count: entry ? 1 : 0, filter: `id=${id}` });
+    await recordView(req, { count: entry ? 1 : 0, filter: `id=${id}` });
     if (!entry) throw new CardauthError('not_found', 'no audit record has this id');
     res.json(entry);
   });

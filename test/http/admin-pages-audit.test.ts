@@ -91,6 +91,24 @@ describe('the auditor\'s pages', () => {
     expect((await srv.client().get('/admin/audit')).headers.get('location')).toBe('/login?next=%2Fadmin%2Faudit');
   });
 
+  it('an auditor whose role was taken away since its login: 403 for every view and the export (its roles as stored now, not as logged in); nothing read is recorded', async () => {
+    const c = await logIn('auditor');
+    const { id: accountId } = (await srv.services.accounts.findByLogin('auditor'))!;
+    await srv.services.accounts.setRoles(accountId, ['clinician'], ['auditor']);
+    try {
+      const before = (await auditRecords(srv.redis)).length;
+      for (const path of [...AUDIT_PAGES, '/admin/audit/export?format=csv']) {
+        const r = await c.get(path);
+        expect([path, r.status, errorCodeOf(r.text)]).toEqual([path, 403, 'forbidden']);
+      }
+      const page = await c.get('/admin/audit/integrity');
+      expect(page.status).toBe(403);
+      expect((await auditRecords(srv.redis)).slice(before).filter((r) => r.type.startsWith('audit.'))).toEqual([]);
+    } finally {
+      await srv.services.accounts.setRoles(accountId, ['auditor'], ['clinician']);
+    }
+  });
+
   it('the viewer: filters by account and outcome, newest first, 50 a page with next and first; each page view recorded with its count and filter', async () => {
     await failures(60, 'petrov');
     await failures(3, 'sidorova');

@@ -1,7 +1,8 @@
 import { Router } from 'express';
 import type { AuditDay } from '../../audit/query-service';
 import type { MessageKey } from '../i18n';
-import { recordRead, type AuditPagesDeps } from './audit-access';
+import { recordAuditRead } from '../audit-read';
+import type { AuditPagesDeps } from './audit-access';
 import { dayOf, MAX_DAYS, parseDay } from './audit-filter';
 import { AUDITOR_ROLES, type AdminPage, type AdminPageKit } from './kit';
 
@@ -76,7 +77,7 @@ export function createAuditChartPage(kit: AdminPageKit, deps: AuditPagesDeps): {
       }
       const range = { since: dayOf(since), until: dayOf(until) };
       const days = await deps.query.days(since, until + DAY_MS);
-      await recordRead(deps, req, { type: 'audit.viewed', outcome: 'success', details: { count: days.length, filter: `chart since=${range.since} until=${range.until}` } });
+      await recordAuditRead(deps, req, { type: 'audit.viewed', outcome: 'success', details: { count: days.length, filter: `chart since=${range.since} until=${range.until}` } });
       kit.render(req, res, shown, page, 'audit-chart', { form: range, filterError: null, days, chart: chartBars(days), series: SERIES });
     },
   };

@@ -2,7 +2,8 @@ import { Router } from 'express';
 import { AUDIT_EXPORT_FORMATS, exportHeader, exportLine, type AuditExportFormat } from '../../audit/export-format';
 import { CardauthError } from '../../errors';
 import { errorMessage, type Logger } from '../../logger';
-import { recordRead, type AuditPagesDeps } from './audit-access';
+import { recordAuditRead } from '../audit-read';
+import type { AuditPagesDeps } from './audit-access';
 import { describeFilter, parseAuditFilter } from './audit-filter';
 import { AUDITOR_ROLES, type AdminPageKit } from './kit';
 
@@ -28,7 +29,7 @@ export function createAuditExport(kit: AdminPageKit, deps: AuditPagesDeps, logge
     if (!parsed.ok) throw new CardauthError('bad_request', `invalid query parameter: ${parsed.field}`);
     let count = 0;
     for await (const _entry of deps.query.read(parsed.filter)) count += 1;
-    await recordRead(deps, req, { type: 'audit.exported', outcome: 'success', details: { count, format, filter: describeFilter(parsed.form) } });
+    await recordAuditRead(deps, req, { type: 'audit.exported', outcome: 'success', details: { count, format, filter: describeFilter(parsed.form) } });
     const stamp = new Date(kit.now()).toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
     res.setHeader('Content-Type', TYPES[format as AuditExportFormat]);
     res.setHeader('Content-Disposition', `attachment; filename="audit-${stamp}.${format}"`);

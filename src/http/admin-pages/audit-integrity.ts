@@ -2,7 +2,8 @@ import { Router } from 'express';
 import { verifiedRecord } from '../../audit/integrity';
 import type { AuditVerifyResult } from '../../audit/verify';
 import { appendAs } from '../../admin/record-change';
-import { recordRead, type AuditPagesDeps } from './audit-access';
+import { actingAuditor, recordAuditRead } from '../audit-read';
+import type { AuditPagesDeps } from './audit-access';
 import { AUDITOR_ROLES, type AdminPage, type AdminPageKit, type Outcome } from './kit';
 
 /**
@@ -24,12 +25,13 @@ export function createAuditIntegrityPage(kit: AdminPageKit, deps: AuditPagesDeps
     roles: AUDITOR_ROLES,
     async show(req, res, shown) {
       const [{ entries }, checkpoint] = await Promise.all([deps.query.page({ types: ['audit.verified'] }, { limit: 1 }), deps.integrity.latestCheckpoint()]);
-      await recordRead(deps, req, { type: 'audit.viewed', outcome: 'success', details: { count: entries.length, filter: 'integrity' } });
+      await recordAuditRead(deps, req, { type: 'audit.viewed', outcome: 'success', details: { count: entries.length, filter: 'integrity' } });
       kit.render(req, res, shown, page, 'audit-integrity', { last: entries[0] ?? null, checkpoint, result: (shown.done?.report as AuditVerifyResult | undefined) ?? null });
     },
   };
   kit.page(router, page);
-  kit.action(router, '/admin/audit/integrity/verify', page, async (_req, by): Promise<Outcome> => {
+  kit.action(router, '/admin/audit/integrity/verify', page, async (req): Promise<Outcome> => {
+    const by = await actingAuditor(deps.accounts, req);
     const result = await deps.integrity.verify();
     await appendAs(deps.audit, by, verifiedRecord(result));
     if (result.ok) return { key: 'done_audit_intact', params: { count: result.count }, report: result };

@@ -2,7 +2,8 @@ import { Router } from 'express';
 import { AUDIT_EVENT_TYPES } from '../../audit/events';
 import { CardauthError } from '../../errors';
 import { escapeInvisible, escapeInvisibleText } from '../../escape-invisible';
-import { recordRead, type AuditPagesDeps } from './audit-access';
+import { recordAuditRead } from '../audit-read';
+import type { AuditPagesDeps } from './audit-access';
 import { AUDIT_FAMILIES, describeFilter, filterQuery, parseAuditFilter } from './audit-filter';
 import { AUDITOR_ROLES, type AdminPage, type AdminPageKit } from './kit';
 
@@ -38,7 +39,7 @@ export function createAuditLogPage(kit: AdminPageKit, deps: AuditPagesDeps): { p
       // A cursor the service did not hand out: its bad_request.
       const cursor = typeof req.query.cursor === 'string' && req.query.cursor ? req.query.cursor : undefined;
       const { entries, next } = await deps.query.page(parsed.filter, { limit: PAGE_SIZE, ...(cursor ? { cursor } : {}) });
-      await recordRead(deps, req, { type: 'audit.viewed', outcome: 'success', details: { count: entries.length, filter: describeFilter(parsed.form) } });
+      await recordAuditRead(deps, req, { type: 'audit.viewed', outcome: 'success', details: { count: entries.length, filter: describeFilter(parsed.form) } });
       kit.render(req, res, shown, page, 'audit', {
         ...locals,
         filterError: null,
@@ -53,7 +54,7 @@ export function createAuditLogPage(kit: AdminPageKit, deps: AuditPagesDeps): { p
     const id = String(req.params.id);
     const entry = STREAM_ID.test(id) ? await deps.query.get(id) : null;
     if (!entry) throw new CardauthError('not_found', 'no audit record has this id');
-    await recordRead(deps, req, { type: 'audit.viewed', outcome: 'success', details: { count: 1, filter: `id=${id}` } });
+    await recordAuditRead(deps, req, { type: 'audit.viewed', outcome: 'success', details: { count: 1, filter: `id=${id}` } });
     const parsed = parseAuditFilter(req.query);
     kit.render(req, res, {}, page, 'audit-record', {
       heading: { key: 'audit_record_heading', params: { seq: entry.record.seq } },

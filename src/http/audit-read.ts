@@ -1,0 +1,38 @@
+import type { Request } from 'express';
+import { appendAs, type ChangedBy, type ChangeRecord } from '../admin/record-change';
+import type { AuditSink } from '../audit/record';
+import { CardauthError } from '../errors';
+import { explain } from '../logger';
+import { actingAs, type ActorLookup } from './acting-as';
+import { requestSource } from './request-source';
+
+/**
+ * The acting auditor, by its account as stored now: a session that logged in as an auditor
+ * whose role has since been taken away is refused (`forbidden`), as officers' actions are.
+ *
+ * @example
+ * const by = await actingAuditor(accounts, req);
+ */
+export async function actingAuditor(accounts: ActorLookup, req: Request): Promise<ChangedBy> {
+  const by = await actingAs(accounts, req);
+  if (by.principal === 'system' || !by.principal.roles.includes('auditor')) throw new CardauthError('forbidden', 'only an auditor reads the audit trail');
+  return by;
+}
+
+/**
+ * Records a read of the audit trail (`audit.viewed`, `audit.exported`) as the acting auditor,
+ * before anything is shown or sent: when it cannot be written, nothing is (`audit_unavailable`:
+ * a 503), as `audit list` refuses. The auditor's pages and its JSON API both record through it.
+ *
+ * @example
+ * await recordAuditRead({ audit, accounts }, req, { type: 'audit.viewed', outcome: 'success', details: { count: 1, filter: `id=${id}` } });
+ */
+export async function recordAuditRead(deps: { audit: AuditSink; accounts: ActorLookup }, req: Request, input: ChangeRecord): Promise<void> {
+  const by = await actingAuditor(deps.accounts, req);
+  try {
+    // Where from and in which session, as a login's records say (the channel goes in the details too).
+    await appendAs(deps.audit, by, { source: requestSource(req), sessionId: req.sessionID, ...input });
+  } catch (err) {
+    throw new CardauthError('audit_unavailable', `nothing was shown: this read of the audit trail could not be recorded (${explain(err)})`, { cause: err });
+  }
+}
