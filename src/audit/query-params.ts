@@ -81,3 +81,15 @@ export function toAuditFilter(a: AuditFilterParams): AuditFilter {
   if (a.until !== undefined) f.until = a.until;
   return f;
 }
+
+/**
+ * The filter as an audit record of the read states it: the parameters as given, `name=value`
+ * in the order of `names`, or `all` (`audit list|export` and `GET /admin/api/audit`).
+ *
+ * @example
+ * describeParams({ type: 'card.*', login: 'x' }, ['type', 'login']) // => 'type=card.* login=x'
+ */
+export function describeParams(values: Record<string, unknown>, names: readonly string[]): string {
+  const parts = names.flatMap((k) => (typeof values[k] === 'string' ? [`${k}=${values[k] as string}`] : []));
+  return parts.length ? parts.join(' ') : 'all';
+}

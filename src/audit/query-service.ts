@@ -62,12 +62,12 @@ const BATCH = 500;
 const FETCH = 64;
 
 /** Whether `id` is a stream id Redis takes: two parts, each at most 2^64 - 1. */
-function isStreamId(id: string): boolean {
+export function isStreamId(id: string): boolean {
   return STREAM_ID.test(id) && id.split('-').every((part) => BigInt(part) <= MAX_SEQ);
 }
 
 /** The stream id as a cursor, or `bad_request` (`0-0` neither: nothing comes before it). */
-export function parseCursor(cursor: string): string {
+function parseCursor(cursor: string): string {
   if (!isStreamId(cursor) || cursor === '0-0') throw new CardauthError('bad_request', 'cursor: not one this service handed out');
   return cursor;
 }

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { AUDIT_EXPORT_FORMATS, exportHeader, exportLine } from '../audit/export-format';
 import type { AuditEntry } from '../audit/query';
-import { timeParam, toAuditFilter, typesParam, uidParam } from '../audit/query-params';
+import { describeParams, timeParam, toAuditFilter, typesParam, uidParam } from '../audit/query-params';
 import { createAuditQueryService } from '../audit/query-service';
 import { coveringCheckpoints, headSeq, rangeCheckpointLine, rangeHeader, rangeRecordLine, readRange } from '../audit/export-range';
 import { verifyRangeExport } from '../audit/verify-export';
@@ -200,12 +200,6 @@ const seqArg = z
   .regex(/^[1-9]\d{0,14}$/, 'a whole number from 1')
   .transform(Number);
 
-/** The filter as the audit record of the read states it, e.g. `type=session.created outcome=failure`. */
-function describeFilter(raw: Record<string, unknown>): string {
-  const parts = Object.keys(FILTER_OPTIONS).flatMap((k) => (typeof raw[k] === 'string' ? [`${k}=${raw[k] as string}`] : []));
-  return parts.length ? parts.join(' ') : 'all';
-}
-
 const unreadableNote = (n: number) => (n ? `cardauth: ${records(n)} could not be read and ${n === 1 ? 'was' : 'were'} skipped; run cardauth audit verify\n` : '');
 
 const LIST_COLUMNS: Column<AuditEntry>[] = [
@@ -252,7 +246,7 @@ export const auditList: Command = {
         if (rows.length >= args.limit) break;
       }
       rows.reverse();
-      await auditAccess(ctx, s, { type: 'audit.viewed', outcome: 'success', details: { count: rows.length, filter: describeFilter(raw.values) } });
+      await auditAccess(ctx, s, { type: 'audit.viewed', outcome: 'success', details: { count: rows.length, filter: describeParams(raw.values, Object.keys(FILTER_OPTIONS)) } });
       printList(ctx.io.stdout, rows, LIST_COLUMNS, { json: args.json, empty: 'no audit records match' });
       ctx.io.stderr.write(unreadableNote(unreadable));
       return 0;
@@ -353,7 +347,7 @@ export const auditExport: Command = {
         // Recorded before the file appears: if anything stops it between the two, the trail
         // over-reports an export rather than missing one. A file that then fails to appear is
         // recorded as a failure too (if the trail takes it).
-        const about = { count, format: args.format, file: out, filter: toSeq === undefined ? describeFilter(raw.values) : `seq=${fromSeq}..${toSeq}` };
+        const about = { count, format: args.format, file: out, filter: toSeq === undefined ? describeParams(raw.values, Object.keys(FILTER_OPTIONS)) : `seq=${fromSeq}..${toSeq}` };
         await auditAccess(ctx, s, { type: 'audit.exported', outcome: 'success', details: about });
         let placed: boolean;
         try {

@@ -1,7 +1,7 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { timeParam, toAuditFilter, typesParam, uidParam } from '../audit/query-params';
-import type { AuditQueryService } from '../audit/query-service';
+import { describeParams, timeParam, toAuditFilter, typesParam, uidParam } from '../audit/query-params';
+import { isStreamId, type AuditQueryService } from '../audit/query-service';
 import type { AuditSink } from '../audit/record';
 import { CardauthError } from '../errors';
 import type { ActorLookup } from './acting-as';
@@ -19,7 +19,6 @@ export interface AuditRoutesDeps {
   requireLogin: (options: { roles: readonly string[]; api: true }) => RequestHandler;
 }
 
-const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
 const DAY_MS = 86_400_000;
 /** The chart's longest range. */
 const MAX_DAYS = 366;
@@ -38,7 +37,7 @@ const AuditQuery = z
     ip: z.string().min(1).max(64).optional(),
     uid: uidParam.optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),
-    cursor: z.string().regex(STREAM_ID).optional(),
+    cursor: z.string().refine(isStreamId).optional(),
   })
   .refine((q) => q.since === undefined || q.until === undefined || q.since < q.until, { path: ['until'], message: 'must be later than since' });
 
@@ -46,12 +45,6 @@ const DaysQuery = z
   .strictObject({ since: timeParam, until: timeParam })
   .refine((q) => q.since < q.until, { path: ['until'], message: 'must be later than since' })
   .refine((q) => Math.ceil(q.until / DAY_MS) - Math.floor(q.since / DAY_MS) <= MAX_DAYS, { path: ['until'], message: `at most ${MAX_DAYS} days` });
-
-/** The query parameters as given, as the view's audit record states them (`type=card.* login=x`), at most 256 characters. */
-function describe(req: Request, names: readonly string[]): string {
-  const parts = names.flatMap((k) => (typeof req.query[k] === 'string' ? [`${k}=${req.query[k]}`] : []));
-  return parts.length ? parts.join(' ') : 'all';
-}
 
 const FILTER_NAMES = ['since', 'until', 'account', 'login', 'type', 'outcome', 'agent', 'workstation', 'ip', 'uid', 'cursor'] as const;
 
@@ -79,21 +72,21 @@ export function createAuditRoutes(deps: AuditRoutesDeps): Router {
   router.get('/admin/api/audit', auditorOnly, async (req, res) => {
     const q = parseQuery(req, AuditQuery);
     const page = await deps.query.page(toAuditFilter(q), { limit: q.limit, ...(q.cursor ? { cursor: q.cursor } : {}) });
-    await recordView(req, { count: page.entries.length, filter: describe(req, FILTER_NAMES) });
+    await recordView(req, { count: page.entries.length, filter: describeParams(req.query, FILTER_NAMES) });
     res.json(page);
   });
 
   router.get('/admin/api/audit/days', auditorOnly, async (req, res) => {
     const q = parseQuery(req, DaysQuery);
     const days = await deps.query.days(q.since, q.until);
-    await recordView(req, { count: days.length, filter: `days ${describe(req, ['since', 'until'])}` });
+    await recordView(req, { count: days.length, filter: `days ${describeParams(req.query, ['since', 'until'])}` });
     res.json({ days });
   });
 
   router.get('/admin/api/audit/records/:id', auditorOnly, async (req, res) => {
     parseQuery(req, z.strictObject({}));
     const id = String(req.params.id);
-    if (!STREAM_ID.test(id)) throw new CardauthError('bad_request', 'invalid record id: a stream id such as 1764057600000-0');
+    if (!isStreamId(id)) throw new CardauthError('bad_request', 'invalid record id: a stream id such as 1764057600000-0');
     const entry = await deps.query.get(id);
     await recordView(req, { count: entry ? 1 : 0, filter: `id=${id}` });
     if (!entry) throw new CardauthError('not_found', 'no audit record has this id');
