@@ -1,10 +1,9 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { AccountAdmin } from '../../admin/accounts';
-import { CardauthError } from '../../errors';
 import { ROLES, type Role } from '../../store/accounts';
 import { AccountsQuery } from '../admin-routes';
-import { parseQuery } from '../validate';
+import { parseBody, parseQuery } from '../validate';
 import type { AdminPage, AdminPageKit } from './kit';
 
 const PAGE_SIZE = 50;
@@ -20,13 +19,6 @@ const role = z.enum(ROLES as [Role, ...Role[]]);
 /** Form bodies: the CSRF token and `back` ride along (checked by the kit), so not strict. */
 const CreateForm = z.object({ login: z.string().trim().min(1).max(256), displayName: z.string().trim().min(1).max(128), roles: z.union([role.transform((r) => [r]), z.array(role).min(1).max(ROLES.length)]) });
 const RolesForm = z.object({ roles: z.union([role.transform((r) => [r]), z.array(role).min(1).max(ROLES.length)]) });
-
-/** Parses a page form's body; bad input is `bad_request` naming the field, never its value. */
-function parseForm<S extends z.ZodType>(req: Request, schema: S): z.output<S> {
-  const r = schema.safeParse(req.body ?? {});
-  if (!r.success) throw new CardauthError('bad_request', `invalid field: ${r.error.issues[0]?.path.join('.') || 'form'}`);
-  return r.data;
-}
 
 /**
  * The accounts page (`/admin/accounts`): the list, filtered on the server by a login or
@@ -74,7 +66,7 @@ export function createAccountsPage(kit: AdminPageKit, accounts: AccountAdmin): {
 
   const target = (req: Request) => String(req.params.login);
   kit.action(router, '/admin/accounts', page, async (req, by) => {
-    const { account, password } = await accounts.createWithTemporaryPassword(by, parseForm(req, CreateForm));
+    const { account, password } = await accounts.createWithTemporaryPassword(by, parseBody(req, CreateForm));
     return { key: 'done_created', params: { login: account.login }, secret: password };
   });
   kit.action(router, '/admin/accounts/:login/block', page, async (req, by) => {
@@ -94,7 +86,7 @@ export function createAccountsPage(kit: AdminPageKit, accounts: AccountAdmin): {
     return { key: failures > 0 ? 'done_unlocked' : 'done_not_locked', params: { login: account.login, failures } };
   });
   kit.action(router, '/admin/accounts/:login/roles', page, async (req, by) => {
-    const { account, changed, ended } = await accounts.changeRoles(by, { login: target(req), set: parseForm(req, RolesForm).roles });
+    const { account, changed, ended } = await accounts.changeRoles(by, { login: target(req), set: parseBody(req, RolesForm).roles });
     return { key: changed ? 'done_roles' : 'done_roles_same', params: { login: account.login, roles: account.roles.join(', '), ended } };
   });
   return { page, router };

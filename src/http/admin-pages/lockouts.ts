@@ -6,8 +6,7 @@ import type { CardAdmin } from '../../admin/cards';
 import type { IpLockAdmin } from '../../admin/ip-lock';
 import type { LockoutView } from '../../admin/lockouts';
 import { normaliseUid } from '../../contract/uid';
-import { CardauthError } from '../../errors';
-import { parseQuery } from '../validate';
+import { parseBody, parseQuery } from '../validate';
 import type { AdminPage, AdminPageKit } from './kit';
 
 const cursor = z.string().regex(/^[1-9]\d{0,19}$/).optional();
@@ -66,10 +65,9 @@ export function createLockoutsPage(
     return { key: 'done_agent_unsuspended', params: { name: agent.name } };
   });
   kit.action(router, '/admin/lockouts/ip-unlock', page, async (req, by) => {
-    const form = IpForm.safeParse(req.body ?? {});
-    if (!form.success) throw new CardauthError('bad_request', 'invalid field: ip');
-    const { failures } = await admin.ipLocks.unlock(by, form.data.ip);
-    return { key: failures > 0 ? 'done_ip_unlocked' : 'done_ip_not_locked', params: { ip: form.data.ip, failures } };
+    const { ip } = parseBody(req, IpForm);
+    const { failures } = await admin.ipLocks.unlock(by, ip);
+    return { key: failures > 0 ? 'done_ip_unlocked' : 'done_ip_not_locked', params: { ip, failures } };
   });
   return { page, router };
 }
