@@ -57,18 +57,24 @@ describe('the auditor\'s pages', () => {
   /** The audit records written since `before` of a type. */
   const since = async (before: number, type: string) => (await auditRecords(srv.redis)).slice(before).filter((r) => r.type === type);
 
-  it('the auditor sees its own pages in the nav (and only those); /admin takes it there; the officer\'s nav has none of them', async () => {
+  it('the auditor sees its own pages in the nav (and only those), titled the auditor\'s workbench; /admin takes it there; the officer\'s nav has none of them', async () => {
     const auditor = await logIn('auditor');
     for (const path of AUDIT_PAGES) {
       const r = await auditor.get(path);
       expect([path, r.status]).toEqual([path, 200]);
       expect(r.headers.get('cache-control')).toBe('no-store');
       expect(r.text).toMatch(/<html lang="ru">/);
+      expect(r.text).toMatch(/<title>[^<]+ — Рабочее место аудитора<\/title>/);
+      expect(r.text).toContain('<span class="brand">cardauth · Рабочее место аудитора</span>');
+      expect(r.text).not.toContain('администратора безопасности');
       expect(navOf(r.text)).toEqual(AUDIT_PAGES);
       expect(r.text).toContain(`<a href="${path}" aria-current="page">`);
       expect(r.text).not.toMatch(/<script(?![^>]*\bsrc=)|<style|\sstyle=|\son[a-z]+=/i);
     }
     expect((await auditor.get('/admin')).headers.get('location')).toBe('/admin/audit');
+    const en = (await auditor.get('/admin/audit?lang=en')).text;
+    expect(en).toMatch(/<title>[^<]+ — Auditor’s workbench<\/title>/);
+    expect(en).toContain('<span class="brand">cardauth · Auditor’s workbench</span>');
     const officer = await logIn('security');
     expect(navOf((await officer.get('/admin/accounts')).text)).toEqual(['/admin/accounts', '/admin/cards', '/admin/agents', '/admin/sessions', '/admin/lockouts', '/admin/policy', '/admin/presence']);
     expect((await officer.get('/admin')).headers.get('location')).toBe('/admin/accounts');

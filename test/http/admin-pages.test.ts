@@ -39,6 +39,7 @@ describe('workbench pages: the frame', () => {
         expect(r.headers.get('content-security-policy')).toContain("script-src 'self'");
         expect(r.text).toMatch(/<html lang="ru">/);
         expect(r.text).toMatch(/<title>[^<]+ — Рабочее место администратора безопасности<\/title>/);
+        expect(r.text).toContain('<span class="brand">cardauth · Рабочее место администратора безопасности</span>');
         expect(r.text).toContain('<a class="skip" href="#main">Перейти к содержимому</a>');
         expect(r.text).toContain('<main id="main" tabindex="-1">');
         expect(r.text.match(/<h1>/g)).toHaveLength(1);

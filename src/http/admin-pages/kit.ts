@@ -128,6 +128,11 @@ export function createAdminPageKit(deps: AdminPageKitDeps): AdminPageKit {
     },
   ];
   const view = roleGuard(OFFICER_ROLES);
+  /** A logged-in auditor with no officer's role (a clinician never gets past the guards but to an error page). */
+  const isAuditorOnly = (req: Request): boolean => {
+    const roles = (req.user as SessionUser | undefined)?.roles ?? [];
+    return AUDITOR_ROLES.some((r) => roles.includes(r)) && !OFFICER_ROLES.some((r) => roles.includes(r));
+  };
   const guard = (roles?: readonly Role[]) => (roles ? roleGuard(roles) : view);
   const formOf = (limit: number) => express.urlencoded({ extended: false, limit, parameterLimit: 100, type: 'application/x-www-form-urlencoded' });
   const form = formOf(MAX_FORM_BYTES);
@@ -155,6 +160,8 @@ export function createAdminPageKit(deps: AdminPageKitDeps): AdminPageKit {
       lang,
       t,
       pageTitle: page ? t[page.label] : t.admin_error_title,
+      // The header's name of the workbench: the auditor's for one who holds no officer's role.
+      workbenchTitle: isAuditorOnly(req) ? t.auditor_title : t.admin_title,
       heading: heading ? fill(t[(heading as Outcome).key], (heading as Outcome).params ?? {}) : '',
       user: req.user ?? null,
       nav: page ? nav.filter((p) => mayOpen(req, p)).map((p) => ({ path: p.path, label: t[p.label], current: p === page })) : null,
