@@ -15,8 +15,11 @@ export type Principal = 'system' | { accountId: string; roles: readonly Role[] }
 /** The roles that make an account privileged: only a `chief_admin` manages such accounts (УПД.4). */
 export const PRIVILEGED_ROLES: readonly Role[] = Object.freeze(['security_officer', 'auditor', 'chief_admin'] as const);
 
-/** The roles that may change anything; an `auditor` (or a clinician) only reads. */
-const WRITER_ROLES: readonly Role[] = ['security_officer', 'chief_admin'];
+/**
+ * The officers: the roles that may change anything (and open the workbench's pages and the desk
+ * read); an `auditor` (or a clinician) only reads.
+ */
+export const OFFICER_ROLES: readonly Role[] = Object.freeze(['security_officer', 'chief_admin'] as const);
 
 /** Each administrative change, named by the audit event it writes. */
 export type AdminAction =
@@ -102,7 +105,7 @@ const MESSAGES: Record<Refusal, string> = {
  */
 export function refusal(principal: Principal, action: AdminAction, target?: ChangeTarget): Refusal | null {
   if (principal === 'system') return null;
-  if (!principal.roles.some((r) => WRITER_ROLES.includes(r))) return 'read_only';
+  if (!principal.roles.some((r) => OFFICER_ROLES.includes(r))) return 'read_only';
   if (!target) return null;
   if (NOT_ON_OWN.has(action) && target.accountId !== undefined && target.accountId === principal.accountId) return 'own_account';
   const privileged = [...target.roles, ...(target.newRoles ?? [])].some((r) => PRIVILEGED_ROLES.includes(r));

@@ -14,6 +14,7 @@ import type { AgentAdmin } from '../admin/agents';
 import type { CardImport } from '../admin/card-import';
 import type { CardAdmin } from '../admin/cards';
 import type { EnrollmentAdmin } from '../admin/enrollments';
+import { OFFICER_ROLES } from '../admin/permissions';
 import type { ChangedBy } from '../admin/record-change';
 import type { SessionAdmin } from '../admin/sessions';
 import { CardauthError } from '../errors';
@@ -60,9 +61,6 @@ const SessionsQuery = z.strictObject({
 const HANDLE = /^[0-9a-f]{64}$/;
 const ApproveBody = z.union([z.strictObject({ label: z.string().max(64).optional() }), z.undefined()]);
 const RejectBody = z.strictObject({ reason: z.string().min(1).max(256) });
-
-/** Who may act on cards and agents (the use cases refuse an auditor anyway; this keeps them out of the desk read). */
-const OFFICER_ROLES: readonly Role[] = ['security_officer', 'chief_admin'];
 
 const CardsQuery = z.strictObject({
   login: z.string().min(1).max(64).optional(),

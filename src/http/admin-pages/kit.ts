@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, type Router } from 'express';
+import { OFFICER_ROLES } from '../../admin/permissions';
 import type { ChangedBy } from '../../admin/record-change';
 import { CardauthError } from '../../errors';
 import { errorMessage, type Logger } from '../../logger';
@@ -13,8 +14,6 @@ import type { RequireLoginOptions } from '../require-login';
 import { requireRecentLogin } from '../require-recent-login';
 import { safeRedirectPath } from '../safe-redirect';
 
-/** Who may open the workbench's pages (a page's default). */
-export const OFFICER_ROLES: readonly Role[] = ['security_officer', 'chief_admin'];
 /** Who may open the auditor's pages (issue 11 §8): the auditor only. */
 export const AUDITOR_ROLES: readonly Role[] = ['auditor'];
 
