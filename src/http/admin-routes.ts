@@ -130,11 +130,17 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
 
   const actingAs = (req: Request): Promise<ChangedBy> => actingAsAccount(deps.accounts, req);
 
-
   /** A read: the acting account must still hold an admin role, as stored now. */
   const readerOf = async (req: Request, what: string) => {
     const by = await actingAs(req);
     if (by.principal === 'system' || !by.principal.roles.some((r) => ADMIN_ROLES.includes(r))) throw new CardauthError('forbidden', `this account may not list ${what}`);
+  };
+
+  /** A write: who acts, once the audit trail is writable. */
+  const writer = async (req: Request): Promise<ChangedBy> => {
+    const by = await actingAs(req);
+    await deps.admin.requireAuditTrail();
+    return by;
   };
 
   router.get('/admin/api/sessions', guard[0]!, async (req, res) => {
@@ -151,32 +157,28 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
 
   router.post('/admin/api/accounts', ...guard, async (req, res) => {
     const body = parseBody(req, CreateBody);
-    const by = await actingAs(req);
-    await deps.admin.requireAuditTrail();
+    const by = await writer(req);
     const { account, password } = await deps.admin.accounts.createWithTemporaryPassword(by, body);
     res.status(201).json({ account: accountView(account), password });
   });
 
   router.post('/admin/api/accounts/:login/block', ...guard, async (req, res) => {
     const body = parseBody(req, NoteBody) ?? {};
-    const by = await actingAs(req);
-    await deps.admin.requireAuditTrail();
+    const by = await writer(req);
     const { account, already, ended } = await deps.admin.accounts.block(by, { login: String(req.params.login), note: body.note });
     res.json({ login: account.login, status: 'blocked', already, ended });
   });
 
   router.post('/admin/api/accounts/:login/unblock', ...guard, async (req, res) => {
     const body = parseBody(req, NoteBody) ?? {};
-    const by = await actingAs(req);
-    await deps.admin.requireAuditTrail();
+    const by = await writer(req);
     const { account, changed } = await deps.admin.accounts.unblock(by, { login: String(req.params.login), note: body.note });
     res.json({ login: account.login, status: 'active', changed });
   });
 
   router.post('/admin/api/accounts/:login/reset-password', ...guard, async (req, res) => {
     parseBody(req, EmptyBody);
-    const by = await actingAs(req);
-    await deps.admin.requireAuditTrail();
+    const by = await writer(req);
     const { account, password, ended } = await deps.admin.accounts.resetPassword(by, String(req.params.login));
     res.json({ login: account.login, password, ended });
   });
@@ -190,8 +192,7 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
   router.post('/admin/api/cards/pending/:uid/approve', ...guard, async (req, res) => {
     const body = parseBody(req, ApproveBody);
     const uid = normaliseUid(String(req.params.uid));
-    const by = await actingAs(req);
-    await deps.admin.requireAuditTrail();
+    const by = await writer(req);
     const { account, binding } = await deps.admin.enrollments.approve(by, { uid, label: body?.label });
     res.json({ login: account?.login ?? null, uid: binding.uid, status: binding.status });
   });
@@ -199,8 +200,7 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
   router.post('/admin/api/cards/pending/:uid/reject', ...guard, async (req, res) => {
     const { reason } = parseBody(req, RejectBody);
     const uid = normaliseUid(String(req.params.uid));
-    const by = await actingAs(req);
-    await deps.admin.requireAuditTrail();
+    const by = await writer(req);
     const { account, pending } = await deps.admin.enrollments.reject(by, { uid, note: reason });
     res.json({ login: account?.login ?? null, uid: pending.uid });
   });
@@ -209,17 +209,9 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
     parseBody(req, EmptyBody);
     const handle = String(req.params.handle);
     if (!HANDLE.test(handle)) throw new CardauthError('session_not_found', 'no live session has this handle');
-    const by = await actingAs(req);
-    await deps.admin.requireAuditTrail();
+    const by = await writer(req);
     res.json(await deps.admin.sessions.end(by, handle));
   });
-
-  /** A write: who acts, once the audit trail is writable. */
-  const writer = async (req: Request): Promise<ChangedBy> => {
-    const by = await actingAs(req);
-    await deps.admin.requireAuditTrail();
-    return by;
-  };
 
   router.get('/admin/api/cards', guard[0]!, async (req, res) => {
     const q = parseQuery(req, CardsQuery);
@@ -290,8 +282,7 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
 
   router.post('/admin/api/accounts/:login/unlock', ...guard, async (req, res) => {
     parseBody(req, EmptyBody);
-    const by = await actingAs(req);
-    await deps.admin.requireAuditTrail();
+    const by = await writer(req);
     const { account, failures } = await deps.admin.accounts.unlock(by, String(req.params.login));
     res.json({ login: account.login, failures });
   });
@@ -299,8 +290,7 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
   router.post('/admin/api/cards/:uid/unlock', ...guard, async (req, res) => {
     parseBody(req, EmptyBody);
     const uid = normaliseUid(String(req.params.uid));
-    const by = await actingAs(req);
-    await deps.admin.requireAuditTrail();
+    const by = await writer(req);
     const { binding, failures } = await deps.admin.cards.unlock(by, uid);
     res.json({ uid: binding.uid, accountId: binding.accountId, failures });
   });
@@ -309,16 +299,14 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Router {
     parseBody(req, EmptyBody);
     const id = String(req.params.id);
     if (!isAgentId(id)) throw new CardauthError('agent_not_found', 'no such agent');
-    const by = await actingAs(req);
-    await deps.admin.requireAuditTrail();
+    const by = await writer(req);
     const agent = await deps.admin.agents.unsuspend(by, id);
     res.json({ id: agent.id, name: agent.name, status: agent.status });
   });
 
   router.post('/admin/api/accounts/:login/roles', ...guard, async (req, res) => {
     const body = parseBody(req, RolesBody);
-    const by = await actingAs(req);
-    await deps.admin.requireAuditTrail();
+    const by = await writer(req);
     const { account, before, changed, ended } = await deps.admin.accounts.changeRoles(by, { login: String(req.params.login), ...body });
     res.json({ login: account.login, roles: account.roles, before, changed, ended });
   });
