@@ -43,9 +43,15 @@ export interface AuditQueryService {
   read(filter: AuditFilter, opts?: { newestFirst?: boolean; stop?: () => boolean; onUnreadable?: (id: string) => void }): AsyncGenerator<AuditEntry>;
   /** One record by its stream id, or null. */
   get(id: string): Promise<AuditEntry | null>;
-  /** The chart's counts for each UTC day from `since` (inclusive) to `until` (exclusive), ms since epoch, oldest first. */
+  /**
+   * The chart's counts for each UTC day from `since` (inclusive) to `until` (exclusive), ms since
+   * epoch, oldest first. Its callers ask for at most {@link MAX_CHART_DAYS} days.
+   */
   days(since: number, until: number): Promise<AuditDay[]>;
 }
+
+/** The longest range of days the chart is drawn for: the JSON API and the chart page refuse a longer one. */
+export const MAX_CHART_DAYS = 366;
 
 export interface AuditQueryDeps {
   redis: Pick<Redis, 'xrange' | 'xrevrange'>;

@@ -1,7 +1,7 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { describeParams, timeParam, toAuditFilter, typesParam, uidParam } from '../audit/query-params';
-import { isStreamId, type AuditQueryService } from '../audit/query-service';
+import { isStreamId, MAX_CHART_DAYS, type AuditQueryService } from '../audit/query-service';
 import type { AuditSink } from '../audit/record';
 import { CardauthError } from '../errors';
 import type { ActorLookup } from './acting-as';
@@ -20,8 +20,6 @@ export interface AuditRoutesDeps {
 }
 
 const DAY_MS = 86_400_000;
-/** The chart's longest range. */
-const MAX_DAYS = 366;
 
 /** The filters of `GET /admin/api/audit`, as `audit list` takes them. */
 const AuditQuery = z
@@ -44,7 +42,7 @@ const AuditQuery = z
 const DaysQuery = z
   .strictObject({ since: timeParam, until: timeParam })
   .refine((q) => q.since < q.until, { path: ['until'], message: 'must be later than since' })
-  .refine((q) => Math.ceil(q.until / DAY_MS) - Math.floor(q.since / DAY_MS) <= MAX_DAYS, { path: ['until'], message: `at most ${MAX_DAYS} days` });
+  .refine((q) => Math.ceil(q.until / DAY_MS) - Math.floor(q.since / DAY_MS) <= MAX_CHART_DAYS, { path: ['until'], message: `at most ${MAX_CHART_DAYS} days` });
 
 const FILTER_NAMES = ['since', 'until', 'account', 'login', 'type', 'outcome', 'agent', 'workstation', 'ip', 'uid', 'cursor'] as const;
 

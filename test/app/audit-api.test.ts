@@ -93,6 +93,8 @@ describe('audit API: /admin/api/audit', () => {
       error(r, 400, 'bad_request');
       expect({ q, message: r.json.error.message }).toEqual({ q, message: expect.stringMatching(field) });
     }
+    // At most 366 days (MAX_CHART_DAYS): 2025-01-01 to 2026-01-02 (exclusive) is 366, to 2026-01-03 one too many.
+    expect((await c.get('/admin/api/audit/days?since=2025-01-01&until=2026-01-02')).json.days).toHaveLength(366);
     error(await c.get('/admin/api/audit/days?since=2025-01-01&until=2026-01-03'), 400, 'bad_request');
     error(await c.get('/admin/api/audit/days?since=2026-01-01'), 400, 'bad_request');
     error(await c.get('/admin/api/audit/records/DROP'), 400, 'bad_request');

@@ -302,7 +302,9 @@ describe('the auditor\'s pages', () => {
     expect((await since(before, 'audit.viewed')).map((x) => x.details)).toEqual([expect.objectContaining({ count: 30, filter: 'chart since=2026-11-11 until=2026-12-10' })]);
     const week = await c.get('/admin/audit/chart?since=2026-12-04&until=2026-12-10');
     expect([...week.text.matchAll(/<rect class="bar /g)]).toHaveLength(21);
-    for (const q of ['since=2025-01-01&until=2026-12-10', 'since=2026-13-01', 'since=2026-12-10&until=2026-12-01', 'until=2026-12-01&until=2026-12-02']) {
+    // At most 366 days (MAX_CHART_DAYS), both included: from 2025-12-10 to 2026-12-10 is 366, from 2025-12-09 one too many.
+    expect([...(await c.get('/admin/audit/chart?since=2025-12-10&until=2026-12-10')).text.matchAll(/<rect class="bar /g)]).toHaveLength(3 * 366);
+    for (const q of ['since=2025-12-09&until=2026-12-10', 'since=2025-01-01&until=2026-12-10', 'since=2026-13-01', 'since=2026-12-10&until=2026-12-01', 'until=2026-12-01&until=2026-12-02']) {
       const bad = await c.get(`/admin/audit/chart?${q}`);
       expect([q, bad.status]).toEqual([q, 400]);
       expect(bad.text).toContain('role="alert"');

@@ -1,9 +1,9 @@
 import { Router } from 'express';
-import type { AuditDay } from '../../audit/query-service';
+import { MAX_CHART_DAYS, type AuditDay } from '../../audit/query-service';
 import type { MessageKey } from '../i18n';
 import { recordAuditRead } from '../audit-read';
 import type { AuditPagesDeps } from './audit-access';
-import { dayOf, MAX_DAYS, parseDay } from './audit-filter';
+import { dayOf, parseDay } from './audit-filter';
 import { AUDITOR_ROLES, type AdminPage, type AdminPageKit } from './kit';
 
 const DAY_MS = 86_400_000;
@@ -70,7 +70,7 @@ export function createAuditChartPage(kit: AdminPageKit, deps: AuditPagesDeps): {
       const until = untilAsked === undefined ? today : untilAsked === null ? undefined : parseDay(untilAsked);
       const since = sinceAsked === undefined ? (until ?? today) - 29 * DAY_MS : sinceAsked === null ? undefined : parseDay(sinceAsked);
       const problem: MessageKey | null =
-        since === undefined ? 'audit_bad_since' : until === undefined || until < since ? 'audit_bad_until' : (until - since) / DAY_MS + 1 > MAX_DAYS ? 'audit_bad_range' : null;
+        since === undefined ? 'audit_bad_since' : until === undefined || until < since ? 'audit_bad_until' : (until - since) / DAY_MS + 1 > MAX_CHART_DAYS ? 'audit_bad_range' : null;
       if (problem || since === undefined || until === undefined) {
         const form = { since: sinceAsked ?? '', until: untilAsked ?? '' };
         return kit.render(req, res, { ...shown, status: 400 }, page, 'audit-chart', { form, filterError: { message: problem }, days: [], chart: null });

@@ -21,8 +21,6 @@ export const AUDIT_FAMILIES: readonly string[] = [...new Set(AUDIT_EVENT_TYPES.m
 
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DAY_MS = 86_400_000;
-/** The longest range of days the chart draws. */
-export const MAX_DAYS = 366;
 
 /** `YYYY-MM-DD` as ms at 00:00 UTC, or undefined when it is no such day. */
 export function parseDay(s: string): number | undefined {
