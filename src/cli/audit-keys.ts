@@ -1,21 +1,12 @@
-import { resolve } from 'node:path';
 import { z } from 'zod';
-import type { JWK } from 'jose';
 import { createCheckpointWriter } from '../audit/checkpoint';
 import { activateAuditKey, addAuditKey, publicAuditJwks, readAuditKeys, writeAuditKeys } from '../audit/keys';
 import { CardauthError } from '../errors';
 import { explain } from '../logger';
 import { writeWhole } from '../write-whole';
 import { checkValues, UsageError } from './args';
-import { auditChange, type Command, type CommandContext } from './command';
-import type { CliServices } from './services';
-
-const fileArg = z.string({ error: 'required' }).min(1, 'required');
-
-/** Records one change of the key file per key: its kid and alg and the file's path, never key material. */
-async function auditKeys(ctx: CommandContext, s: CliServices, type: 'audit.key_added' | 'audit.key_activated', file: string, keys: JWK[], done: string): Promise<void> {
-  for (const k of keys) await auditChange(ctx, s, { type, outcome: 'success', details: { kid: String(k.kid), alg: String(k.alg), file: resolve(file) } }, done);
-}
+import type { Command } from './command';
+import { auditKeyChanges, keyFileArg, kidArg } from './key-changes';
 
 const ROTATION = [
   'Rotation, one step at a time; after each, copy the file to every node and restart them one by one:',
@@ -36,10 +27,10 @@ export const auditKeysInit: Command = {
   ].join('\n'),
   options: { out: { type: 'string' } },
   async run(ctx, raw) {
-    const args = checkValues('audit keys init', z.object({ out: fileArg }), raw.values);
+    const args = checkValues('audit keys init', z.object({ out: keyFileArg }), raw.values);
     return ctx.withChanges(async (s) => {
       const { keys } = await writeAuditKeys(args.out);
-      await auditKeys(ctx, s, 'audit.key_added', args.out, keys, `${args.out} was written`);
+      await auditKeyChanges(ctx, s, 'audit.key_added', args.out, keys, `${args.out} was written`);
       ctx.io.stdout.write(`wrote ${args.out} (mode 0600): signing key ${String(keys[0]?.kid)}\n`);
       return 0;
     });
@@ -54,10 +45,10 @@ export const auditKeysAdd: Command = {
   details: ROTATION,
   options: { file: { type: 'string' } },
   async run(ctx, raw) {
-    const args = checkValues('audit keys add', z.object({ file: fileArg }), raw.values);
+    const args = checkValues('audit keys add', z.object({ file: keyFileArg }), raw.values);
     return ctx.withChanges(async (s) => {
       const added = await addAuditKey(args.file);
-      await auditKeys(ctx, s, 'audit.key_added', args.file, [added], `key ${String(added.kid)} was added to ${args.file}`);
+      await auditKeyChanges(ctx, s, 'audit.key_added', args.file, [added], `key ${String(added.kid)} was added to ${args.file}`);
       ctx.io.stdout.write(`added to ${args.file}: ${String(added.kid)}; it signs once \`audit keys activate\` names it\n`);
       return 0;
     });
@@ -72,10 +63,10 @@ export const auditKeysActivate: Command = {
   details: ROTATION,
   options: { file: { type: 'string' }, kid: { type: 'string' } },
   async run(ctx, raw) {
-    const args = checkValues('audit keys activate', z.object({ file: fileArg, kid: fileArg }), raw.values);
+    const args = checkValues('audit keys activate', z.object({ file: keyFileArg, kid: kidArg }), raw.values);
     return ctx.withChanges(async (s) => {
       const key = await activateAuditKey(args.file, args.kid);
-      await auditKeys(ctx, s, 'audit.key_activated', args.file, [key], `${args.file} now signs with ${args.kid}`);
+      await auditKeyChanges(ctx, s, 'audit.key_activated', args.file, [key], `${args.file} now signs with ${args.kid}`);
       ctx.io.stdout.write(`${args.file}: signing with ${args.kid}\n`);
       return 0;
     });
@@ -93,7 +84,7 @@ export const auditKeysExport: Command = {
   ].join('\n'),
   options: { file: { type: 'string' }, out: { type: 'string' } },
   async run(ctx, raw) {
-    const args = checkValues('audit keys export', z.object({ file: fileArg, out: fileArg }), raw.values);
+    const args = checkValues('audit keys export', z.object({ file: keyFileArg, out: keyFileArg }), raw.values);
     const jwks = publicAuditJwks(readAuditKeys(args.file));
     let written: boolean;
     try {

@@ -1,24 +1,12 @@
-import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { JWK } from 'jose';
 import { addSigningKeys, dropSigningKey, useSigningKeys, writeSigningJwks } from '../oidc/keys';
 import { checkValues } from './args';
-import { auditChange, type Command, type CommandContext } from './command';
-import type { CliServices } from './services';
+import type { Command } from './command';
+import { auditKeyChanges, keyFileArg, kidArg } from './key-changes';
 
 /** Keys as the commands print them: algorithm and kid, never a key. */
 const describeKeys = (keys: JWK[]) => keys.map((k) => `${String(k.alg)} ${String(k.kid)}`).join(', ');
-
-/**
- * Records one change of the keys file per key (`oidc.key_added`, `oidc.key_activated`,
- * `oidc.key_dropped`): its kid and alg and the file's path, never key material.
- */
-async function auditKeys(ctx: CommandContext, s: CliServices, type: 'oidc.key_added' | 'oidc.key_activated' | 'oidc.key_dropped', file: string, keys: JWK[], done: string): Promise<void> {
-  for (const k of keys) await auditChange(ctx, s, { type, outcome: 'success', details: { kid: String(k.kid), alg: String(k.alg), file: resolve(file) } }, done);
-}
-
-const fileArg = z.string({ error: 'required' }).min(1, 'required');
-const kidArg = z.string({ error: 'required' }).min(1, 'required');
 
 /** `cardauth oidc keys init`. */
 export const oidcKeysInit: Command = {
@@ -31,10 +19,10 @@ export const oidcKeysInit: Command = {
   ].join('\n'),
   options: { out: { type: 'string' } },
   async run(ctx, raw) {
-    const args = checkValues('oidc keys init', z.object({ out: z.string({ error: 'required' }).min(1, 'required') }), raw.values);
+    const args = checkValues('oidc keys init', z.object({ out: keyFileArg }), raw.values);
     return ctx.withChanges(async (s) => {
       const { keys } = await writeSigningJwks(args.out);
-      await auditKeys(ctx, s, 'oidc.key_added', args.out, keys, `${args.out} was written`);
+      await auditKeyChanges(ctx, s, 'oidc.key_added', args.out, keys, `${args.out} was written`);
       ctx.io.stdout.write(`wrote ${args.out} (mode 0600): ${describeKeys(keys)}\n`);
       return 0;
     });
@@ -56,10 +44,10 @@ export const oidcKeysAdd: Command = {
   details: ROTATION,
   options: { file: { type: 'string' } },
   async run(ctx, raw) {
-    const args = checkValues('oidc keys add', z.object({ file: fileArg }), raw.values);
+    const args = checkValues('oidc keys add', z.object({ file: keyFileArg }), raw.values);
     return ctx.withChanges(async (s) => {
       const added = await addSigningKeys(args.file);
-      await auditKeys(ctx, s, 'oidc.key_added', args.file, added, `keys ${describeKeys(added)} were added to ${args.file}`);
+      await auditKeyChanges(ctx, s, 'oidc.key_added', args.file, added, `keys ${describeKeys(added)} were added to ${args.file}`);
       ctx.io.stdout.write(`added to ${args.file}: ${describeKeys(added)}; they sign once \`oidc keys use\` names them\n`);
       return 0;
     });
@@ -74,11 +62,11 @@ export const oidcKeysUse: Command = {
   details: ROTATION,
   options: { file: { type: 'string' }, kid: { type: 'string', multiple: true } },
   async run(ctx, raw) {
-    const args = checkValues('oidc keys use', z.object({ file: fileArg, kid: z.array(kidArg, { error: 'required' }).min(1, 'required') }), raw.values);
+    const args = checkValues('oidc keys use', z.object({ file: keyFileArg, kid: z.array(kidArg, { error: 'required' }).min(1, 'required') }), raw.values);
     return ctx.withChanges(async (s) => {
       const { keys } = await useSigningKeys(args.file, args.kid);
       const signing = keys.filter((k, i) => keys.findIndex((o) => o.alg === k.alg) === i);
-      await auditKeys(ctx, s, 'oidc.key_activated', args.file, keys.filter((k) => args.kid.includes(String(k.kid))), `${args.file} now signs with ${describeKeys(signing)}`);
+      await auditKeyChanges(ctx, s, 'oidc.key_activated', args.file, keys.filter((k) => args.kid.includes(String(k.kid))), `${args.file} now signs with ${describeKeys(signing)}`);
       ctx.io.stdout.write(`${args.file}: signing with ${describeKeys(signing)}\n`);
       return 0;
     });
@@ -93,10 +81,10 @@ export const oidcKeysDrop: Command = {
   details: ROTATION,
   options: { file: { type: 'string' }, kid: { type: 'string' } },
   async run(ctx, raw) {
-    const args = checkValues('oidc keys drop', z.object({ file: fileArg, kid: kidArg }), raw.values);
+    const args = checkValues('oidc keys drop', z.object({ file: keyFileArg, kid: kidArg }), raw.values);
     return ctx.withChanges(async (s) => {
       const dropped = await dropSigningKey(args.file, args.kid);
-      await auditKeys(ctx, s, 'oidc.key_dropped', args.file, [dropped], `key ${args.kid} was removed from ${args.file}`);
+      await auditKeyChanges(ctx, s, 'oidc.key_dropped', args.file, [dropped], `key ${args.kid} was removed from ${args.file}`);
       ctx.io.stdout.write(`${args.file}: removed ${args.kid}\n`);
       return 0;
     });
