@@ -74,23 +74,27 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * One script. KEYS: the chain stream, the intake stream. ARGV: [1] the hash
  * of the head the records link to ('' for an empty chain), [2] that head's
  * stream id ('' for an empty chain), [3] the mode, [4] the number of records
- * n, [5] the number of events m, [6] the first of the caller's intake entries
- * not known chained ('' for none), then the `r` and `h` fields of each record
- * in chain order, then the `e` (event JSON) and `t` (ts) of each event.
+ * n, [5] the first of the caller's intake entries not known chained ('' for
+ * none), [6] how many of the records (first) are chained from intake entries
+ * the caller saw waiting, [7] the id of the last of those entries ('' for
+ * none), then the `r` and `h` fields of each record in chain order.
  *
  * - 'seal' (the fast path): when the head is ARGV[1] and the intake holds no
- *   entry past the head's cursor, XADDs the records to the chain and returns
- *   {1, ids, 0, the last id}. Otherwise XADDs the events to the intake and returns the state.
- * - 'intake': XADDs the events to the intake and returns the state.
+ *   entry past the head's cursor (or past ARGV[7], when the first ARGV[6]
+ *   records chain those), XADDs the records to the chain and returns
+ *   {1, ids, 0, the last id}. Otherwise XADDs the caller's own records (those
+ *   after the first ARGV[6]) to the intake as they are (field `r`: sealed on
+ *   a head that has moved; chaining them replaces their chain fields) and
+ *   returns the state.
  * - 'chain' (records chained from the intake): when the head is ARGV[1],
  *   XADDs them; when the head is one of them (another node chained the same
  *   entries on the same head: the same records), XADDs those after it. Then
- *   returns {1, ids, how many were already there, the last one's stream id}.
- *   Otherwise (or with n = 0) the state.
+ *   returns {1, ids, how many were already there, the last one's stream id,
+ *   the intake entries past ARGV[7]}. Otherwise (or with n = 0) the state.
  *
  * The state: {0, head entry or false, the intake entries past the head's
  * cursor (up to COUNT), the ids of the intake entries just added, and, when
- * the head moved past ARGV[6], the chain entries after ARGV[2] (up to COUNT)}.
+ * the head moved past ARGV[5], the chain entries after ARGV[2] (up to COUNT)}.
  * The cursor is the head record's `intake` ('0-0' without one). Touches only
  * the two keys, with XREVRANGE, XRANGE and XADD.
  */
@@ -116,35 +120,37 @@ local function after(a, b)
 end
 local same
 if last then same = ARGV[1] ~= '' and head == ARGV[1] else same = ARGV[1] == '' end
-local mode, n, m, p, count = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[7]), ${READ_COUNT}
+local mode, n, p, count = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[6]), ${READ_COUNT}
 local from = false
 if same and n > 0 then from = 0 end
 if not from and last then
   local upto = n
   if mode == 'seal' then upto = p end
   for i = 0, upto - 1 do
-    if head == ARGV[10 + 2 * i] then from = i + 1 end
+    if head == ARGV[9 + 2 * i] then from = i + 1 end
   end
 end
 if from and mode == 'seal' then
   local after_chained = cursor
-  if p > 0 then after_chained = ARGV[8] end
+  if p > 0 then after_chained = ARGV[7] end
   if #redis.call('XRANGE', KEYS[2], '(' .. after_chained, '+', 'COUNT', 1) > 0 then from = false end
 end
 if from then
   local ids = {}
   for i = from, n - 1 do
-    ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', 'r', ARGV[9 + 2 * i], 'h', ARGV[10 + 2 * i])
+    ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', 'r', ARGV[8 + 2 * i], 'h', ARGV[9 + 2 * i])
   end
   local waiting = {}
-  if mode == 'chain' and ARGV[8] ~= '' then waiting = redis.call('XRANGE', KEYS[2], '(' .. ARGV[8], '+', 'COUNT', count) end
+  if mode == 'chain' and ARGV[7] ~= '' then waiting = redis.call('XRANGE', KEYS[2], '(' .. ARGV[7], '+', 'COUNT', count) end
   return {1, ids, from, ids[#ids] or last[1], waiting}
 end
 local mine, since = {}, {}
-for i = 0, m - 1 do
-  mine[#mine + 1] = redis.call('XADD', KEYS[2], '*', 'e', ARGV[9 + 2 * n + 2 * i], 't', ARGV[10 + 2 * n + 2 * i])
+if mode == 'seal' then
+  for i = p, n - 1 do
+    mine[#mine + 1] = redis.call('XADD', KEYS[2], '*', 'r', ARGV[8 + 2 * i])
+  end
 end
-if not same and ARGV[6] ~= '' and not after(ARGV[6], cursor) then
+if not same and ARGV[5] ~= '' and not after(ARGV[5], cursor) then
   local from = '-'
   if ARGV[2] ~= '' then from = '(' .. ARGV[2] end
   since = redis.call('XRANGE', KEYS[1], from, '+', 'COUNT', count)
@@ -155,7 +161,7 @@ return {0, last or false, redis.call('XRANGE', KEYS[2], '(' .. cursor, '+', 'COU
 type StreamEntry = [id: string, fields: string[]];
 type Mode = 'seal' | 'chain';
 type AppendCommand = {
-  [COMMAND](key: string, intake: string, expected: string, expectedId: string, mode: Mode, n: number, m: number, firstMine: string, chained: number, cursorAfter: string, ...fields: string[]): Promise<unknown>;
+  [COMMAND](key: string, intake: string, expected: string, expectedId: string, mode: Mode, n: number, firstMine: string, chained: number, cursorAfter: string, ...fields: string[]): Promise<unknown>;
 };
 type State = [0, StreamEntry | null, StreamEntry[], string[], StreamEntry[]];
 interface Pending {
@@ -197,20 +203,41 @@ function idAfter(a: string, b: string): boolean {
   return am !== bm ? am > bm : as > bs;
 }
 
-/** An intake entry as the event and time it holds; a malformed one stops the chain (fail closed) rather than be dropped. */
-function intakeEvent([id, fields]: StreamEntry): { event: AuditEvent; ts: string } {
-  const [eKey, json, tKey, ts] = fields;
-  let event: unknown;
+/** What sealing puts around an event; an intake entry holding a record sealed on a moved head loses them (they are sealed anew). */
+const CHAIN_FIELDS = ['v', 'seq', 'ts', 'prev', 'intake'] as const;
+
+const parseJson = (json: unknown): unknown => {
   try {
-    event = eKey === 'e' && tKey === 't' && typeof ts === 'string' ? JSON.parse(json as string) : undefined;
+    return typeof json === 'string' ? JSON.parse(json) : undefined;
   } catch {
-    event = undefined;
+    return undefined;
+  }
+};
+
+/**
+ * An intake entry as the event and time it holds: `r` (a record sealed on a
+ * head that moved: its chain fields dropped, its `ts` kept), or `e` and `t`
+ * (the raw event and its time, as earlier versions wrote). A malformed one
+ * stops the chain (fail closed) rather than be dropped.
+ */
+function intakeEvent([id, fields]: StreamEntry): { event: AuditEvent; ts: string } {
+  let event: unknown;
+  let ts: unknown;
+  if (fields.length === 2 && fields[0] === 'r') {
+    const record = parseJson(fields[1]) as Record<string, unknown> | undefined;
+    if (typeof record === 'object' && record !== null && !Array.isArray(record)) {
+      ts = record.ts;
+      event = Object.fromEntries(Object.entries(record).filter(([k]) => !(CHAIN_FIELDS as readonly string[]).includes(k)));
+    }
+  } else if (fields.length === 4 && fields[0] === 'e' && fields[2] === 't') {
+    event = parseJson(fields[1]);
+    ts = fields[3];
   }
   const e = event as Partial<AuditEvent> | undefined;
-  if (typeof e !== 'object' || e === null || Array.isArray(e) || typeof e.type !== 'string' || (e.outcome !== 'success' && e.outcome !== 'failure')) {
+  if (typeof ts !== 'string' || typeof e !== 'object' || e === null || Array.isArray(e) || typeof e.type !== 'string' || (e.outcome !== 'success' && e.outcome !== 'failure')) {
     throw unavailable(`intake entry ${id} is not a readable event`);
   }
-  return { event: e as AuditEvent, ts: ts as string };
+  return { event: e as AuditEvent, ts };
 }
 
 /** A reply saying the records are in the chain: {1, ids of those added, how many were there already, the last one's stream id, the intake entries waiting after them}. */
@@ -257,13 +284,14 @@ function seal(items: ReadonlyArray<{ event: AuditEvent; members?: CanonicalMembe
  * over the head is a second stream, the intake (`audit:intake`):
  *
  * - **Fast path** (one round trip): a batch is sealed on the head this log
- *   last saw and sent with its raw events. If that is still the head and the
+ *   last saw and sent. If that is still the head and the
  *   intake has nothing unchained, the script appends the records. When this
  *   log last saw entries waiting in the intake (other nodes' events that
  *   arrived while it chained), it chains those first, in the same call: the
  *   script then also needs nothing else waiting after them.
- * - **Otherwise** the same script XADDs the raw events to the intake (never
- *   refused) and returns the head and every intake entry the chain has not
+ * - **Otherwise** the same script XADDs the batch's records to the intake as
+ *   they are (never refused; chaining keeps each one's event and `ts` and
+ *   seals it anew) and returns the head and every intake entry the chain has not
  *   taken yet (up to 500). This log chains all of them, its own and other
  *   nodes', in intake order, each record carrying the id of the entry it came
  *   from in `intake` (a record appended directly carries its predecessor's:
@@ -338,27 +366,33 @@ export function createAuditLog({ redis, clock, key = 'audit:log', intakeKey, onB
     const stats: AuditBatchStats = { records: batch.length, calls: 0, rounds: 0 };
     const mine = new Map<string, number>();
     const firstMine = () => mine.keys().next().value ?? '';
-    const call = (mode: Mode, head: Head | null, records: readonly string[], events: readonly string[], chained = 0, cursorAfter = '') => {
+    /** This batch's intake entries: they are chained from what the log holds, not read back. */
+    const own = new Map<string, Pending>();
+    const call = (mode: Mode, head: Head | null, records: readonly string[], chained = 0, cursorAfter = '') => {
       stats.calls++;
-      return redisCall('write', () =>
-        script[COMMAND](key, intake, head?.hash ?? '', head?.id ?? '', mode, records.length / 2, events.length / 2, firstMine(), chained, cursorAfter, ...records, ...events),
-      );
+      return redisCall('write', () => script[COMMAND](key, intake, head?.hash ?? '', head?.id ?? '', mode, records.length / 2, firstMine(), chained, cursorAfter, ...records));
+    };
+    const toChain = (e: StreamEntry) => {
+      const p = own.get(e[0]);
+      return p ? { event: p.event, members: p.members, ts: p.ts, intake: e[0] } : chainable(e);
     };
     try {
-      const events = batch.flatMap(({ members, ts }) => [`{${members.map((m) => m[1]).join(',')}}`, ts]);
       const start = known === undefined ? headOf(await lastEntry()) : known;
       // The entries this log last saw waiting in the intake go first, then the batch.
       const pre = seal(waiting.map(chainable), start);
-      const own = seal(batch, pre.records.length ? headAfter(pre.records, '') : start);
-      let reply = await call('seal', start, [...pre.fields, ...own.fields], events, pre.records.length, waiting.at(-1)?.[0] ?? '');
+      const sealed = seal(batch, pre.records.length ? headAfter(pre.records, '') : start);
+      let reply = await call('seal', start, [...pre.fields, ...sealed.fields], pre.records.length, waiting.at(-1)?.[0] ?? '');
       if (isWritten(reply, pre.records.length + batch.length)) {
-        known = headAfter(own.records, reply[3]);
+        known = headAfter(sealed.records, reply[3]);
         waiting = [];
         onBatch?.(stats);
-        return own.records;
+        return sealed.records;
       }
       let state = asState(reply);
-      state[3].forEach((id, i) => mine.set(id, i));
+      state[3].forEach((id, i) => {
+        mine.set(id, i);
+        own.set(id, batch[i] as Pending);
+      });
       if (mine.size !== batch.length) throw unavailable('unexpected reply from the append script');
       inIntake();
       const out: AuditRecord[] = [];
@@ -377,16 +411,16 @@ export function createAuditLog({ redis, clock, key = 'audit:log', intakeKey, onB
         if (stats.rounds >= MAX_ROUNDS) throw unavailable(`the intake was not chained in ${MAX_ROUNDS} rounds`);
         const entries = state[2];
         if (entries.length === 0) throw unavailable('own intake entries are neither chained nor in the intake');
-        const chained = seal(entries.map(chainable), head);
+        const chained = seal(entries.map(toChain), head);
         stats.rounds++;
-        reply = await call('chain', head, chained.fields, [], 0, entries.at(-1)?.[0]);
+        reply = await call('chain', head, chained.fields, 0, entries.at(-1)?.[0]);
         if (isWritten(reply, chained.records.length)) {
           chained.records.forEach(take);
           known = headAfter(chained.records, reply[3]);
           waiting = reply[4];
           if (mine.size === 0) break;
           // More of ours wait past the entries just chained: read the state again (writes nothing).
-          reply = await call('chain', known, [], []);
+          reply = await call('chain', known, []);
         }
         state = asState(reply);
       }

@@ -1,6 +1,6 @@
 import type { Clock } from '../../src/clock';
 import { createAuditLog, type AuditBatchStats } from '../../src/audit/log';
-import { fromStreamFields, GENESIS_PREV, sha256Hex, type AuditRecord } from '../../src/audit/record';
+import { fromStreamFields, GENESIS_PREV, parseAuditInput, sealRecordFields, sha256Hex, type AuditRecord } from '../../src/audit/record';
 import { verifyAuditChain } from '../../src/audit/verify';
 import Redis from 'ioredis';
 import { startRedis, type TestRedis } from '../helpers/redis';
@@ -209,6 +209,31 @@ describe('audit log append from several nodes (the intake)', () => {
     expect(chain.map((r) => r.intake)).toEqual([undefined, intake[0], intake[1], intake[2], intake[2]]);
     expect(a3).toMatchObject({ seq: 5, intake: intake[2] });
     expect(await verifyAuditChain({ redis: client, key })).toMatchObject({ ok: true, count: 5 });
+  });
+
+  it("chains another node's record left in the intake (sealed on a head that moved) with its event and time, sealed anew", async () => {
+    const client = redis.client();
+    const key = 'audit:stale';
+    const log = createAuditLog({ redis: client, clock: { now: () => T0 }, key });
+    const a1 = await log.append({ type: 'session.logout', outcome: 'success', subject: { login: 'a1' } });
+    // what a node whose fast path was refused leaves: its record as sealed on the head it knew
+    const event = parseAuditInput({ type: 'session.created', outcome: 'success', subject: { login: 'f1' }, sessionId: 'sid-f1' });
+    const stale = sealRecordFields(event, { seq: 1, prev: GENESIS_PREV, ts: '2026-03-01T07:59:00.000Z', intake: '1-0' }).fields;
+    const entry = await client.xadd(`${key}:intake`, '*', stale[0], stale[1]);
+    const a2 = await log.append({ type: 'session.logout', outcome: 'success', subject: { login: 'a2' } });
+    const chain = (await client.xrange(key, '-', '+')).map(([, f]) => {
+      const d = fromStreamFields(f);
+      if (!d.ok) throw new Error('unreadable record');
+      return d.record;
+    });
+    expect(chain).toHaveLength(3);
+    const { hash, ...f1 } = chain[1]!;
+    expect(f1).toEqual({ ...event, v: 1, seq: 2, prev: a1.hash, ts: '2026-03-01T07:59:00.000Z', intake: entry });
+    expect(hash).not.toBe(stale[3]);
+    // a2's fast path was refused (f1 waiting), so it went through the intake too, after f1
+    expect(a2).toMatchObject({ seq: 3, prev: hash });
+    expect((await client.xrange(`${key}:intake`, '-', '+')).map(([id]) => id)).toEqual([entry, a2.intake]);
+    expect(await verifyAuditChain({ redis: client, key })).toMatchObject({ ok: true, count: 3 });
   });
 
   it('chains what appends that failed left in the intake, beyond one read of 500 entries, before its own', async () => {
