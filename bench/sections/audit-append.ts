@@ -3,7 +3,8 @@ import type { AuditBatchStats } from '../../src/audit/log';
 import type { AuditEventInput } from '../../src/audit/record';
 import { cardauth } from '../lib/cardauth';
 import { forkChild } from '../lib/children';
-import type { AuditNodeParams, AuditNodeResult } from '../workers/audit-append';
+import type { AuditNodeParams, AuditNodeResult, AuditNodeRun } from '../workers/audit-append';
+import { cpuMeter, type CpuReport } from '../lib/proc';
 import { runFor, type LoadResult } from '../lib/load';
 import { startRedis } from '../lib/redis';
 import { fmt } from '../lib/stats';
@@ -110,36 +111,63 @@ export const auditAppendSection: Section = {
     const aN = await appendRun('audit:benchN', NODES, IN_FLIGHT / NODES);
 
     // The issue's figure: 2 server processes at once vs bare pipelined XADD, both on a Redis with appendfsync always.
+    // Beside it, the same 2 processes each on a chain of its own: no coordination at all, every batch one call that lands.
     const durable = await startRedis(cleanup, { appendfsync: 'always' });
-    const procs = await Promise.all(
-      [0, 1].map(() => forkChild<null>(cleanup, 'workers/audit-append.js', { port: durable.port, key: 'audit:procs', inFlight: PROC_IN_FLIGHT } satisfies AuditNodeParams)),
-    );
+    const procs = await Promise.all([0, 1].map(() => forkChild<null>(cleanup, 'workers/audit-append.js', { port: durable.port, inFlight: PROC_IN_FLIGHT } satisfies AuditNodeParams)));
     const durableXadd = durable.client();
-    const xaddAlways = () => runFor(win, IN_FLIGHT, async () => void (await durableXadd.xadd('bench:xaddAlways', '*', 'r', r, 'h', h)));
-    const procRun = (ms: number) => {
-      const at = Date.now() + 200;
-      return Promise.all(procs.map((c) => c.call<AuditNodeResult>('run', { ms, at })));
+    /** CPU µs per record: the named processes' threads plus redis-server, over what completed in the window. */
+    const cpuPer = (report: CpuReport, completed: number) => (Object.values(report.procs).reduce((a, c) => a + c.main + c.other, 0) * 1000) / Math.max(completed, 1);
+    const xaddAlways = async () => {
+      const stop = cpuMeter({ client: process.pid, redis: durable.pid });
+      const load = await runFor(win, IN_FLIGHT, async () => void (await durableXadd.xadd('bench:xaddAlways', '*', 'r', r, 'h', h)));
+      return { load, cpuUs: cpuPer(stop(), load.completed) };
     };
-    await procRun(ctx.ms(0.5)); // warm-up
-    ctx.log(`appendfsync always: 2 processes × ${PROC_IN_FLIGHT} in flight / XADD ${IN_FLIGHT} in flight, ${PROC_ROUNDS} rounds ABBA, ${win} ms each`);
-    const xAlways: LoadResult[] = [];
-    const pRuns: AuditNodeResult[][] = [];
+    const procRun = async (ms: number, keys: readonly [string, string]) => {
+      const at = Date.now() + 200;
+      // The nodes idle until `at`, so metering from here adds nothing but that wait's few µs.
+      const stop = cpuMeter({ node0: procs[0]!.pid, node1: procs[1]!.pid, redis: durable.pid });
+      const nodes = await Promise.all(procs.map((c, i) => c.call<AuditNodeResult>('run', { ms, at, key: keys[i]! } satisfies AuditNodeRun)));
+      const cpuUs = cpuPer(stop(), nodes.reduce((a, n) => a + n.load.completed, 0));
+      return { nodes, perSec: nodes.reduce((a, n) => a + n.load.perSec, 0), cpuUs };
+    };
+    const SHARED = ['audit:procs', 'audit:procs'] as const;
+    const OWN = ['audit:own0', 'audit:own1'] as const;
+    await procRun(ctx.ms(0.5), SHARED); // warm-up
+    ctx.log(`appendfsync always: XADD ${IN_FLIGHT} in flight / 2 processes × ${PROC_IN_FLIGHT} in flight on one chain / the same on a chain each, ${PROC_ROUNDS} rounds, order reversed every other, ${win} ms each`);
+    const xAlways: Array<Awaited<ReturnType<typeof xaddAlways>>> = [];
+    const pRuns: Array<Awaited<ReturnType<typeof procRun>>> = [];
+    const oRuns: Array<Awaited<ReturnType<typeof procRun>>> = [];
     for (let round = 0; round < PROC_ROUNDS; round++) {
-      if (round % 2 === 0) {
-        xAlways.push(await xaddAlways());
-        pRuns.push(await procRun(win));
-      } else {
-        pRuns.push(await procRun(win));
-        xAlways.push(await xaddAlways());
-      }
+      const steps = [async () => xAlways.push(await xaddAlways()), async () => pRuns.push(await procRun(win, SHARED)), async () => oRuns.push(await procRun(win, OWN))];
+      for (const step of round % 2 === 0 ? steps : steps.reverse()) await step();
     }
     const procVerified = await cardauth.auditVerify.verifyAuditChain({ redis: durableXadd, key: 'audit:procs' });
+    const ownVerified = await Promise.all(OWN.map((key) => cardauth.auditVerify.verifyAuditChain({ redis: durableXadd, key })));
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
-    const procRate = mean(pRuns.map((run) => run.reduce((a, n) => a + n.load.perSec, 0)));
-    const xAlwaysRate = mean(xAlways.map((x) => x.perSec));
-    const procAll = pRuns.flat();
+    const procRate = mean(pRuns.map((run) => run.perSec));
+    const ownRate = mean(oRuns.map((run) => run.perSec));
+    const xAlwaysRate = mean(xAlways.map((x) => x.load.perSec));
+    const xCpu = mean(xAlways.map((x) => x.cpuUs));
+    const pCpu = mean(pRuns.map((x) => x.cpuUs));
+    const oCpu = mean(oRuns.map((x) => x.cpuUs));
+    const procAll = pRuns.flatMap((run) => run.nodes);
     const procSum = (k: 'batches' | 'records' | 'rounds' | 'calls') => procAll.reduce((a, n) => a + n[k], 0);
-    const procErrors = procAll.reduce((a, n) => a + n.load.errors, 0);
+    const procErrors = [...procAll, ...oRuns.flatMap((run) => run.nodes)].reduce((a, n) => a + n.load.errors, 0);
+
+    // What a record costs before it is written, whatever the protocol: validation, canonical members, the seal (SHA-256). One thread.
+    const { parseAuditInput, canonicalMembers, sealRecordFields, GENESIS_PREV } = cardauth.auditRecord;
+    const microUs = (f: () => unknown, n = 20000) => {
+      for (let i = 0; i < 2000; i++) f();
+      const t = performance.now();
+      for (let i = 0; i < n; i++) f();
+      return ((performance.now() - t) * 1000) / n;
+    };
+    const parsed = parseAuditInput(EVENT);
+    const members = canonicalMembers(parsed);
+    const validateUs = microUs(() => parseAuditInput(EVENT));
+    const membersUs = microUs(() => canonicalMembers(parsed));
+    const sealUs = microUs(() => sealRecordFields(parsed, { seq: 2, prev: GENESIS_PREV, ts: '2026-03-01T08:00:00.000Z' }, members));
+    const beforeWriteUs = validateUs + membersUs + sealUs;
 
     const note = (a: { load: LoadResult; batches: number; records: number; rounds: number; maxRounds: number; seals: number; sealsRefused: number; compares: number; comparesRefused: number }) =>
       `${fmt(a.records / Math.max(a.batches, 1), 1)} records/batch, fast path refused ${pct(a.sealsRefused, a.seals)}, intake compares refused ${pct(a.comparesRefused, a.compares)}, ${fmt(a.rounds / Math.max(a.batches, 1), 2)} rounds/batch (max ${a.maxRounds}), p50 ${fmt(a.load.latencyMs.p50, 2)} ms`;
@@ -169,15 +197,41 @@ export const auditAppendSection: Section = {
         note: note(aN),
       },
     ];
-    rows.push({
-      metric: `audit append from 2 processes × ${PROC_IN_FLIGHT} in flight vs bare XADD ${IN_FLIGHT} in flight, appendfsync always`,
-      value: procRate,
-      unit: 'appends/s',
-      baseline: { label: 'XADD', value: xAlwaysRate, unit: '/s' },
-      ratio: procRate / xAlwaysRate,
-      target: { op: '>=', value: 0.5, of: 'ratio' },
-      note: `mean of ${PROC_ROUNDS} rounds; ${fmt(procSum('records') / Math.max(procSum('batches'), 1), 1)} records/batch, ${fmt(procSum('rounds') / Math.max(procSum('batches'), 1), 2)} compare rounds/batch (max ${Math.max(...procAll.map((n) => n.maxRounds))}), ${fmt(procSum('calls') / Math.max(procSum('batches'), 1), 2)} script calls/batch`,
-    });
+    rows.push(
+      {
+        metric: `audit append from 2 processes × ${PROC_IN_FLIGHT} in flight vs bare XADD ${IN_FLIGHT} in flight, appendfsync always`,
+        value: procRate,
+        unit: 'appends/s',
+        baseline: { label: 'XADD', value: xAlwaysRate, unit: '/s' },
+        ratio: procRate / xAlwaysRate,
+        target: { op: '>=', value: 0.5, of: 'ratio' },
+        note: `mean of ${PROC_ROUNDS} rounds; ${fmt(procSum('records') / Math.max(procSum('batches'), 1), 1)} records/batch, ${fmt(procSum('rounds') / Math.max(procSum('batches'), 1), 2)} compare rounds/batch (max ${Math.max(...procAll.map((n) => n.maxRounds))}), ${fmt(procSum('calls') / Math.max(procSum('batches'), 1), 2)} script calls/batch; CPU ${fmt(pCpu, 1)} µs/append (both nodes + redis) vs ${fmt(xCpu, 1)} µs/XADD (client + redis)`,
+      },
+      {
+        metric: `the same 2 processes, each on a chain of its own (no coordination: every batch one call) vs bare XADD`,
+        value: ownRate,
+        unit: 'appends/s',
+        baseline: { label: 'XADD', value: xAlwaysRate, unit: '/s' },
+        ratio: ownRate / xAlwaysRate,
+        note: `the ceiling of this append path with the coordination taken away; CPU ${fmt(oCpu, 1)} µs/append`,
+      },
+      {
+        metric: 'CPU per record: bare XADD vs append on one chain / on a chain each (nodes + redis)',
+        value: xCpu,
+        unit: 'µs/XADD',
+        baseline: { label: 'append, one chain', value: pCpu, unit: 'µs' },
+        ratio: xCpu / pCpu,
+        note: `a chain each: ${fmt(xCpu / oCpu, 3)} (${fmt(oCpu, 1)} µs); the throughput ratios above follow these: the runs share 2 cores`,
+      },
+      {
+        metric: 'CPU to validate and seal one record (no write) vs a whole bare XADD',
+        value: beforeWriteUs,
+        unit: 'µs',
+        baseline: { label: 'XADD, client + redis', value: xCpu, unit: 'µs' },
+        ratio: beforeWriteUs / xCpu,
+        note: `validation ${fmt(validateUs, 1)} + canonical members ${fmt(membersUs, 1)} + seal (SHA-256) ${fmt(sealUs, 1)} µs, one thread: the work any chained append does before writing`,
+      },
+    );
     const bound = ctx.shared.boundPerSec;
     if (bound) {
       rows.push({
@@ -201,8 +255,9 @@ export const auditAppendSection: Section = {
         chain('one at a time', a1.verified),
         chain('1 node', a64.verified),
         chain(`${NODES} nodes`, aN.verified),
-        `2 processes, appendfsync always: ${pRuns.map((run) => run.map((n) => fmt(n.load.perSec)).join(' + ')).join(', ')} appends/s per round vs XADD ${xAlways.map((x) => fmt(x.perSec)).join(', ')}/s; appends that failed: ${procErrors}${procAll.find((n) => n.load.firstError)?.load.firstError ?? ''}`,
+        `2 processes, appendfsync always: one chain ${pRuns.map((run) => run.nodes.map((n) => fmt(n.load.perSec)).join(' + ')).join(', ')}; a chain each ${oRuns.map((run) => run.nodes.map((n) => fmt(n.load.perSec)).join(' + ')).join(', ')} appends/s per round vs XADD ${xAlways.map((x) => fmt(x.load.perSec)).join(', ')}/s; appends that failed: ${procErrors}${procAll.find((n) => n.load.firstError)?.load.firstError ?? ''}`,
         chain('2 processes', procVerified),
+        ...OWN.map((key, i) => chain(key, ownVerified[i]!)),
       ],
     };
   },

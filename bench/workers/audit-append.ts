@@ -6,14 +6,21 @@ import { EVENT } from '../sections/audit-append';
 
 /**
  * A server node in its own process for the audit section: one ioredis client,
- * one `createAuditLog`, `inFlight` appends back to back for `ms`, starting at
- * the wall-clock time `at` (so that two nodes start together).
+ * a `createAuditLog` per stream key, `inFlight` appends back to back for `ms`
+ * to the run's `key`, starting at the wall-clock time `at` (so that two nodes
+ * start together).
  */
 
 export interface AuditNodeParams {
   port: number;
-  key: string;
   inFlight: number;
+}
+
+export interface AuditNodeRun {
+  ms: number;
+  at: number;
+  /** The chain: the same for every node (one shared chain), or one each (no coordination). */
+  key: string;
 }
 
 export interface AuditNodeResult {
@@ -28,23 +35,31 @@ export interface AuditNodeResult {
 const p = JSON.parse(process.argv[2] ?? '{}') as AuditNodeParams;
 const redis = new Redis({ port: p.port, host: '127.0.0.1' });
 const stats = { batches: 0, records: 0, calls: 0, rounds: 0, maxRounds: 0 };
-const log = cardauth.auditLog.createAuditLog({
-  redis,
-  clock: { now: () => Date.now() },
-  key: p.key,
-  onBatch(b) {
-    stats.batches++;
-    stats.records += b.records;
-    stats.calls += b.calls;
-    stats.rounds += b.rounds;
-    stats.maxRounds = Math.max(stats.maxRounds, b.rounds);
-  },
-});
+const logs = new Map<string, ReturnType<typeof cardauth.auditLog.createAuditLog>>();
+const logFor = (key: string) => {
+  const made = logs.get(key);
+  if (made) return made;
+  const log = cardauth.auditLog.createAuditLog({
+    redis,
+    clock: { now: () => Date.now() },
+    key,
+    onBatch(b) {
+      stats.batches++;
+      stats.records += b.records;
+      stats.calls += b.calls;
+      stats.rounds += b.rounds;
+      stats.maxRounds = Math.max(stats.maxRounds, b.rounds);
+    },
+  });
+  logs.set(key, log);
+  return log;
+};
 
 serveRpc(
   {
     async run(arg): Promise<AuditNodeResult> {
-      const { ms, at } = arg as { ms: number; at: number };
+      const { ms, at, key } = arg as AuditNodeRun;
+      const log = logFor(key);
       await new Promise((r) => setTimeout(r, Math.max(0, at - Date.now())));
       Object.assign(stats, { batches: 0, records: 0, calls: 0, rounds: 0, maxRounds: 0 });
       const load = await runFor(ms, p.inFlight, () => log.append(EVENT).then(() => undefined));
