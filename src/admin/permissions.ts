@@ -12,7 +12,11 @@ import { recordChange, type ChangedBy, type ChangeRecord } from './record-change
  */
 export type Principal = 'system' | { accountId: string; roles: readonly Role[] };
 
-/** The roles that make an account privileged: only a `chief_admin` manages such accounts (УПД.4). */
+/**
+ * The roles that make an account privileged: only a `chief_admin` manages such accounts (УПД.4).
+ * They are also who may reach the admin API (and the presence status) at all; what each may do
+ * there, the use case decides.
+ */
 export const PRIVILEGED_ROLES: readonly Role[] = Object.freeze(['security_officer', 'auditor', 'chief_admin'] as const);
 
 /**

@@ -14,7 +14,7 @@ import type { AgentAdmin } from '../admin/agents';
 import type { CardImport } from '../admin/card-import';
 import type { CardAdmin } from '../admin/cards';
 import type { EnrollmentAdmin } from '../admin/enrollments';
-import { OFFICER_ROLES } from '../admin/permissions';
+import { OFFICER_ROLES, PRIVILEGED_ROLES } from '../admin/permissions';
 import type { ChangedBy } from '../admin/record-change';
 import type { SessionAdmin } from '../admin/sessions';
 import { CardauthError } from '../errors';
@@ -44,9 +44,6 @@ export interface AdminRoutesDeps {
   stepUpSec: number;
   now: () => number;
 }
-
-/** Who may reach the admin API at all; what each may do there, the use case decides. */
-const ADMIN_ROLES: readonly Role[] = ['security_officer', 'auditor', 'chief_admin'];
 
 const roleList = z.array(z.enum(ROLES as [Role, ...Role[]])).min(1).max(ROLES.length);
 const RolesBody = z
@@ -126,14 +123,14 @@ const NoteBody = z.union([z.strictObject({ note: z.string().min(1).max(200).opti
  */
 export function createAdminRoutes(deps: AdminRoutesDeps): Router {
   const router = Router();
-  const guard = [deps.requireLogin({ roles: ADMIN_ROLES, api: true }), requireRecentLogin({ maxAgeSec: deps.stepUpSec, now: deps.now, api: true })];
+  const guard = [deps.requireLogin({ roles: PRIVILEGED_ROLES, api: true }), requireRecentLogin({ maxAgeSec: deps.stepUpSec, now: deps.now, api: true })];
 
   const actingAs = (req: Request): Promise<ChangedBy> => actingAsAccount(deps.accounts, req);
 
   /** A read: the acting account must still hold an admin role, as stored now. */
   const readerOf = async (req: Request, what: string) => {
     const by = await actingAs(req);
-    if (by.principal === 'system' || !by.principal.roles.some((r) => ADMIN_ROLES.includes(r))) throw new CardauthError('forbidden', `this account may not list ${what}`);
+    if (by.principal === 'system' || !by.principal.roles.some((r) => PRIVILEGED_ROLES.includes(r))) throw new CardauthError('forbidden', `this account may not list ${what}`);
   };
 
   /** A write: who acts, once the audit trail is writable. */

@@ -1,8 +1,6 @@
 import { Router, type RequestHandler } from 'express';
+import { PRIVILEGED_ROLES } from '../admin/permissions';
 import type { PresenceStatus } from '../presence/status';
-
-/** Who may read the presence feed's status: the officers, the auditors, the chief admins. */
-const STATUS_ROLES = ['security_officer', 'auditor', 'chief_admin'] as const;
 
 /**
  * `GET /admin/api/presence` → the presence feed's status (createPresenceStatus): the policy in
@@ -15,7 +13,7 @@ const STATUS_ROLES = ['security_officer', 'auditor', 'chief_admin'] as const;
  */
 export function createPresenceStatusRoute(deps: { status: () => Promise<PresenceStatus>; requireLogin: (options: { roles: readonly string[]; api: true }) => RequestHandler }): Router {
   const router = Router();
-  router.get('/admin/api/presence', deps.requireLogin({ roles: STATUS_ROLES, api: true }), async (_req, res) => {
+  router.get('/admin/api/presence', deps.requireLogin({ roles: PRIVILEGED_ROLES, api: true }), async (_req, res) => {
     res.json(await deps.status());
   });
   return router;
