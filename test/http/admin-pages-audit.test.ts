@@ -80,6 +80,22 @@ describe('the auditor\'s pages', () => {
     expect((await officer.get('/admin')).headers.get('location')).toBe('/admin/accounts');
   });
 
+  it('an officer\'s page refused to the auditor: the error page leads back to the auditor\'s workbench (/admin, its own pages), in both languages; an officer refused the auditor\'s pages is led to the administrator\'s', async () => {
+    const auditor = await logIn('auditor');
+    const ru = await auditor.get('/admin/accounts');
+    expect([ru.status, errorCodeOf(ru.text)]).toEqual([403, 'forbidden']);
+    expect(ru.text).toContain('<a href="/admin">К рабочему месту аудитора</a>');
+    expect(ru.text).not.toContain('К рабочему месту администратора');
+    expect((await auditor.get('/admin')).headers.get('location')).toBe('/admin/audit');
+    const en = await auditor.get('/admin/accounts?lang=en');
+    expect([en.status, errorCodeOf(en.text)]).toEqual([403, 'forbidden']);
+    expect(en.text).toContain('<a href="/admin">To the auditor’s workbench</a>');
+    const officer = await logIn('security');
+    const refused = await officer.get('/admin/audit');
+    expect([refused.status, errorCodeOf(refused.text)]).toEqual([403, 'forbidden']);
+    expect(refused.text).toContain('<a href="/admin">К рабочему месту администратора</a>');
+  });
+
   it('everyone else: 403 forbidden as a page, for every view, a record, an export and "verify now"; nothing read is recorded', async () => {
     await failures(1, 'ivanova');
     const [id] = (await srv.redis.xrevrange('audit:log', '+', '-', 'COUNT', 1))[0]!;

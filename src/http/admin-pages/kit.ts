@@ -149,6 +149,8 @@ export function createAdminPageKit(deps: AdminPageKitDeps): AdminPageKit {
     const flash = req.session?.flash;
     if (flash) delete req.session.flash;
     const done = shown.done ?? (flash ? { key: flash.key as MessageKey, params: flash.params } : undefined);
+    // The workbench named for whom it is: the auditor's for one who holds no officer's role.
+    const auditorOnly = isAuditorOnly(req);
     res.status(shown.status ?? 200);
     res.setHeader('Cache-Control', 'no-store');
     res.render(join(VIEWS_DIR, 'admin', `${view}.ejs`), {
@@ -159,8 +161,8 @@ export function createAdminPageKit(deps: AdminPageKitDeps): AdminPageKit {
       lang,
       t,
       pageTitle: page ? t[page.label] : t.admin_error_title,
-      // The header's name of the workbench: the auditor's for one who holds no officer's role.
-      workbenchTitle: isAuditorOnly(req) ? t.auditor_title : t.admin_title,
+      workbenchTitle: auditorOnly ? t.auditor_title : t.admin_title,
+      toWorkbench: auditorOnly ? t.to_auditor_workbench : t.to_workbench,
       heading: heading ? fill(t[(heading as Outcome).key], (heading as Outcome).params ?? {}) : '',
       user: req.user ?? null,
       nav: page ? nav.filter((p) => mayOpen(req, p)).map((p) => ({ path: p.path, label: t[p.label], current: p === page })) : null,
