@@ -325,5 +325,11 @@ describe('the auditor\'s pages', () => {
       expect([q, bad.status]).toEqual([q, 400]);
       expect(bad.text).toContain('role="alert"');
     }
+    // The limit in the texts is MAX_CHART_DAYS's.
+    expect(r.text).toContain('По умолчанию — последние 30 дней, не больше 366.');
+    expect((await c.get('/admin/audit/chart?since=2025-12-09&until=2026-12-10')).text).toContain('Слишком длинный период: не больше 366 дней.');
+    const en = (await c.get('/admin/audit/chart?since=2025-12-09&until=2026-12-10&lang=en')).text;
+    expect(en).toContain('The last 30 days by default, 366 at most.');
+    expect(en).toContain('The period is too long: 366 days at most.');
   });
 });

@@ -48,7 +48,7 @@ export function chartBars(days: readonly AuditDay[]): { bars: ChartBar[]; max: n
  * The chart (`/admin/audit/chart?since=&until=`, issue 11 §8): logins, failures and lockouts per
  * UTC day (the query service's `days`), as a server-drawn SVG of bars with a legend, and the same
  * numbers as a table for those who do not read pictures. The range is days, both included;
- * default the last 30, at most 366. A view is recorded as `audit.viewed` (`filter`
+ * default the last 30, at most MAX_CHART_DAYS (the texts say so from it). A view is recorded as `audit.viewed` (`filter`
  * `chart since=… until=…`, `count` the days).
  *
  * @example
@@ -73,12 +73,12 @@ export function createAuditChartPage(kit: AdminPageKit, deps: AuditPagesDeps): {
         since === undefined ? 'audit_bad_since' : until === undefined || until < since ? 'audit_bad_until' : (until - since) / DAY_MS + 1 > MAX_CHART_DAYS ? 'audit_bad_range' : null;
       if (problem || since === undefined || until === undefined) {
         const form = { since: sinceAsked ?? '', until: untilAsked ?? '' };
-        return kit.render(req, res, { ...shown, status: 400 }, page, 'audit-chart', { form, filterError: { message: problem }, days: [], chart: null });
+        return kit.render(req, res, { ...shown, status: 400 }, page, 'audit-chart', { form, filterError: { message: problem }, days: [], chart: null, maxDays: MAX_CHART_DAYS });
       }
       const range = { since: dayOf(since), until: dayOf(until) };
       const days = await deps.query.days(since, until + DAY_MS);
       await recordAuditRead(deps, req, { type: 'audit.viewed', outcome: 'success', details: { count: days.length, filter: `chart since=${range.since} until=${range.until}` } });
-      kit.render(req, res, shown, page, 'audit-chart', { form: range, filterError: null, days, chart: chartBars(days), series: SERIES });
+      kit.render(req, res, shown, page, 'audit-chart', { form: range, filterError: null, days, chart: chartBars(days), series: SERIES, maxDays: MAX_CHART_DAYS });
     },
   };
   kit.page(router, page);
