@@ -1,5 +1,6 @@
-import { AUDIT_EVENT_TYPES, type AuditEventType } from '../../audit/events';
+import { AUDIT_EVENT_TYPES } from '../../audit/events';
 import type { AuditFilter } from '../../audit/query';
+import { typesParam } from '../../audit/query-params';
 import { isAccountId } from '../../store/accounts';
 import { isAgentId } from '../../store/agents';
 import type { MessageKey } from '../i18n';
@@ -7,7 +8,8 @@ import type { MessageKey } from '../i18n';
 /**
  * The auditor's filter (issue 11 §8) as the query string of the log viewer and its exports:
  * `since`, `until` (days, UTC, both included), `who` (a login, or an account id `acc_…`),
- * `type` (an event type, or a family as `card.*`), `outcome`, `where` (an agent id `ag_…`, or a
+ * `type` (an event type, or a family as `card.*`, or a list of them as the JSON API and the CLI
+ * take it: query-params.ts), `outcome`, `where` (an agent id `ag_…`, or a
  * workstation's name), `ip`, `uid`. A bad value is not an error page: the form says which field
  * and how to write it.
  */
@@ -32,13 +34,6 @@ export function parseDay(s: string): number | undefined {
 
 /** ms as `YYYY-MM-DD` (UTC). */
 export const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
-
-/** The event types a `type` value names: one type, or a family `x.*`; undefined when it names none. */
-function typesOf(v: string): readonly AuditEventType[] | undefined {
-  const family = v.endsWith('.*') ? v.slice(0, -1) : undefined;
-  const types = AUDIT_EVENT_TYPES.filter((t) => (family ? t.startsWith(family) : t === v));
-  return types.length ? types : undefined;
-}
 
 /** A filter as parsed: the service's filter, the form as typed, or the first bad field with the text that says how to write it. */
 export type ParsedFilter = { ok: true; filter: AuditFilter; form: FilterForm } | { ok: false; form: FilterForm; field: (typeof FILTER_FIELDS)[number]; message: MessageKey };
@@ -71,9 +66,9 @@ export function parseAuditFilter(query: Record<string, unknown>): ParsedFilter {
     else filter.login = form.who;
   }
   if (form.type) {
-    const types = typesOf(form.type);
-    if (!types) return bad('type');
-    filter.types = types;
+    const types = typesParam.safeParse(form.type);
+    if (!types.success) return bad('type');
+    filter.types = types.data;
   }
   if (form.outcome) {
     if (form.outcome !== 'success' && form.outcome !== 'failure') return bad('outcome');
