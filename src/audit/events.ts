@@ -453,6 +453,13 @@ export const AUDIT_EVENTS = {
     fields: KEY_FILE_FIELDS,
     example: { outcome: 'success', actor: 'os:root', details: { kid: 'audit-2026-03', alg: 'EdDSA', file: '/etc/cardauth/audit-keys.json', ...VIA_CLI } },
   },
+  'audit.intake_rejected': {
+    meaning:
+      'An entry in the audit intake (`audit:intake`, docs/audit.md) was not an event: not written by a cardauth node (a bug, or someone with the server\'s Redis login). It is chained as this record in its place, at the time of its stream id, so appends go on and nothing is dropped unseen: `details.entry` (its stream id; it stays in the intake) and `sha256` (of its fields as stored: the canonical JSON of the field and value list).',
+    reasons: ['unreadable_entry'],
+    fields: { entry: "the intake entry's stream id", sha256: 'SHA-256 of the canonical JSON of its fields and values' },
+    example: { outcome: 'failure', reason: 'unreadable_entry', details: { entry: '1772436731204-0', sha256: '3b9f2c71d04e8a65f1c2b7e093d4a8f6e15c2d7b9a0f3e6c8d1b4a7f2e5c9d03' } },
+  },
   'audit.write_failed': {
     meaning: 'Audit writes failed (those logins failed closed); recorded once the trail is writable again (РСБ.5), by the next good write or the next `/readyz` probe: `details.failedWrites`, `since` (the first failure), `lastFailure`, and `downMs`, how long the trail was down (from the first failure to the first good write).',
     reasons: ['trail_unwritable'],

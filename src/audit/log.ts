@@ -2,11 +2,13 @@ import type Redis from 'ioredis';
 import type { Clock } from '../clock';
 import { CardauthError } from '../errors';
 import {
+  canonicalJson,
   canonicalMembers,
   fromStreamFields,
   GENESIS_PREV,
   parseAuditInput,
   sealRecordFields,
+  sha256Hex,
   type AuditEvent,
   type AuditEventInput,
   type AuditRecord,
@@ -217,8 +219,11 @@ const parseJson = (json: unknown): unknown => {
 /**
  * An intake entry as the event and time it holds: `r` (a record sealed on a
  * head that moved: its chain fields dropped, its `ts` kept), or `e` and `t`
- * (the raw event and its time, as earlier versions wrote). A malformed one
- * stops the chain (fail closed) rather than be dropped.
+ * (the raw event and its time, as earlier versions wrote). One that is
+ * neither (not written by a node) is chained as `audit.intake_rejected`,
+ * naming the entry and the hash of its fields, at the time of its id: so
+ * every node chaining it builds the same record, and appends go on rather
+ * than stop at it, and nothing is dropped unseen.
  */
 function intakeEvent([id, fields]: StreamEntry): { event: AuditEvent; ts: string } {
   let event: unknown;
@@ -235,7 +240,8 @@ function intakeEvent([id, fields]: StreamEntry): { event: AuditEvent; ts: string
   }
   const e = event as Partial<AuditEvent> | undefined;
   if (typeof ts !== 'string' || typeof e !== 'object' || e === null || Array.isArray(e) || typeof e.type !== 'string' || (e.outcome !== 'success' && e.outcome !== 'failure')) {
-    throw unavailable(`intake entry ${id} is not a readable event`);
+    const rejected = parseAuditInput({ type: 'audit.intake_rejected', outcome: 'failure', reason: 'unreadable_entry', details: { entry: id, sha256: sha256Hex(canonicalJson(fields)) } });
+    return { event: rejected, ts: new Date(Number(id.split('-')[0])).toISOString() };
   }
   return { event: e as AuditEvent, ts };
 }

@@ -1,6 +1,6 @@
 import type { Clock } from '../../src/clock';
 import { createAuditLog, type AuditBatchStats } from '../../src/audit/log';
-import { fromStreamFields, GENESIS_PREV, parseAuditInput, sealRecordFields, sha256Hex, type AuditRecord } from '../../src/audit/record';
+import { canonicalJson, fromStreamFields, GENESIS_PREV, parseAuditInput, sealRecordFields, sha256Hex, type AuditRecord } from '../../src/audit/record';
 import { verifyAuditChain } from '../../src/audit/verify';
 import Redis from 'ioredis';
 import { startRedis, type TestRedis } from '../helpers/redis';
@@ -234,6 +234,34 @@ describe('audit log append from several nodes (the intake)', () => {
     expect(a2).toMatchObject({ seq: 3, prev: hash });
     expect((await client.xrange(`${key}:intake`, '-', '+')).map(([id]) => id)).toEqual([entry, a2.intake]);
     expect(await verifyAuditChain({ redis: client, key })).toMatchObject({ ok: true, count: 3 });
+  });
+
+  it.each([
+    ['a record that is not JSON', ['r', '{not json']],
+    ['a record without a ts', ['r', JSON.stringify({ outcome: 'success', type: 'session.logout', v: 1 })]],
+    ['a record that is not an object', ['r', '[1]']],
+    ['an entry of unknown fields', ['x', '{}']],
+  ])('chains an intake entry that is not an event (%s) as audit.intake_rejected, at its id\'s time, and appends go on', async (_what, fields) => {
+    const client = redis.client();
+    const key = `audit:badintake${fields[0]}${fields[1]!.length}`;
+    const a1 = await createAuditLog({ redis: client, clock: { now: () => T0 }, key }).append({ type: 'session.logout', outcome: 'success' });
+    const entry = (await client.xadd(`${key}:intake`, '*', ...fields)) as string;
+    const a2 = await createAuditLog({ redis: redis.client(), clock: { now: () => T0 }, key }).append({ type: 'session.logout', outcome: 'success' });
+    const chain = (await client.xrange(key, '-', '+')).map(([, f]) => JSON.parse(f[1] as string) as Record<string, unknown>);
+    expect(chain[1]).toEqual({
+      type: 'audit.intake_rejected',
+      outcome: 'failure',
+      reason: 'unreadable_entry',
+      details: { entry, sha256: sha256Hex(canonicalJson(fields)) },
+      v: 1,
+      seq: 2,
+      prev: a1.hash,
+      ts: new Date(Number(entry.split('-')[0])).toISOString(),
+      intake: entry,
+    });
+    expect(a2).toMatchObject({ seq: 3 });
+    expect(await verifyAuditChain({ redis: client, key })).toMatchObject({ ok: true, count: 3 });
+    expect((await client.xrange(`${key}:intake`, '-', '+'))[0]).toEqual([entry, fields]);
   });
 
   it('chains what appends that failed left in the intake, beyond one read of 500 entries, before its own', async () => {
