@@ -241,7 +241,9 @@ function intakeEvent([id, fields]: StreamEntry): { event: AuditEvent; ts: string
   const e = event as Partial<AuditEvent> | undefined;
   if (typeof ts !== 'string' || typeof e !== 'object' || e === null || Array.isArray(e) || typeof e.type !== 'string' || (e.outcome !== 'success' && e.outcome !== 'failure')) {
     const rejected = parseAuditInput({ type: 'audit.intake_rejected', outcome: 'failure', reason: 'unreadable_entry', details: { entry: id, sha256: sha256Hex(canonicalJson(fields)) } });
-    return { event: rejected, ts: new Date(Number(id.split('-')[0])).toISOString() };
+    // An id set by hand may lie past any date: then the epoch, still the same on every node.
+    const at = new Date(Number(id.split('-')[0]));
+    return { event: rejected, ts: (Number.isNaN(at.getTime()) ? new Date(0) : at).toISOString() };
   }
   return { event: e as AuditEvent, ts };
 }

@@ -241,11 +241,13 @@ describe('audit log append from several nodes (the intake)', () => {
     ['a record without a ts', ['r', JSON.stringify({ outcome: 'success', type: 'session.logout', v: 1 })]],
     ['a record that is not an object', ['r', '[1]']],
     ['an entry of unknown fields', ['x', '{}']],
-  ])('chains an intake entry that is not an event (%s) as audit.intake_rejected, at its id\'s time, and appends go on', async (_what, fields) => {
+    ['an entry whose id, set by hand, is past any date', ['x', '{}'], '9000000000000000-0'],
+  ])('chains an intake entry that is not an event (%s) as audit.intake_rejected, at its id\'s time, and appends go on', async (_what, fields, id = '*') => {
     const client = redis.client();
-    const key = `audit:badintake${fields[0]}${fields[1]!.length}`;
+    const key = `audit:badintake${fields[0]}${fields[1]!.length}${id}`;
     const a1 = await createAuditLog({ redis: client, clock: { now: () => T0 }, key }).append({ type: 'session.logout', outcome: 'success' });
-    const entry = (await client.xadd(`${key}:intake`, '*', ...fields)) as string;
+    const entry = (await client.xadd(`${key}:intake`, id, ...fields)) as string;
+    const at = new Date(Number(entry.split('-')[0]));
     const a2 = await createAuditLog({ redis: redis.client(), clock: { now: () => T0 }, key }).append({ type: 'session.logout', outcome: 'success' });
     const chain = (await client.xrange(key, '-', '+')).map(([, f]) => JSON.parse(f[1] as string) as Record<string, unknown>);
     expect(chain[1]).toEqual({
@@ -256,7 +258,7 @@ describe('audit log append from several nodes (the intake)', () => {
       v: 1,
       seq: 2,
       prev: a1.hash,
-      ts: new Date(Number(entry.split('-')[0])).toISOString(),
+      ts: Number.isNaN(at.getTime()) ? '1970-01-01T00:00:00.000Z' : at.toISOString(),
       intake: entry,
     });
     expect(a2).toMatchObject({ seq: 3 });
