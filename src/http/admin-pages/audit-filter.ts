@@ -1,6 +1,6 @@
 import { AUDIT_EVENT_TYPES } from '../../audit/events';
 import type { AuditFilter } from '../../audit/query';
-import { typesParam } from '../../audit/query-params';
+import { typesParam, uidParam } from '../../audit/query-params';
 import { isAccountId } from '../../store/accounts';
 import { isAgentId } from '../../store/agents';
 import type { MessageKey } from '../i18n';
@@ -10,8 +10,8 @@ import type { MessageKey } from '../i18n';
  * `since`, `until` (days, UTC, both included), `who` (a login, or an account id `acc_…`),
  * `type` (an event type, or a family as `card.*`, or a list of them as the JSON API and the CLI
  * take it: query-params.ts), `outcome`, `where` (an agent id `ag_…`, or a
- * workstation's name), `ip`, `uid`. A bad value is not an error page: the form says which field
- * and how to write it.
+ * workstation's name), `ip`, `uid` (hex digits, read by the same rule as the JSON API's and the
+ * CLI's). A bad value is not an error page: the form says which field and how to write it.
  */
 
 /** The filter's fields as the form shows them (strings, as typed). */
@@ -84,9 +84,9 @@ export function parseAuditFilter(query: Record<string, unknown>): ParsedFilter {
     filter.ip = form.ip;
   }
   if (form.uid) {
-    const hex = form.uid.replace(/[\s:-]/g, '');
-    if (!/^[0-9A-Fa-f]{8,20}$/.test(hex)) return bad('uid');
-    filter.cardUid = hex.toUpperCase();
+    const uid = uidParam.safeParse(form.uid);
+    if (!uid.success) return bad('uid');
+    filter.cardUid = uid.data;
   }
   return { ok: true, filter, form };
 }
