@@ -8,7 +8,7 @@
 // - dev/: the demo, the virtual card and reader, the Redis launcher: never shipped.
 
 const CONTRACT = '^src/contract/';
-const NEUTRAL = '^src/(clock|config|errors|error-handler|escape-invisible|key-file|logger|policy-profiles|write-whole)[.]ts$';
+const NEUTRAL = '^src/(clock|config|days|errors|error-handler|escape-invisible|key-file|logger|policy-profiles|write-whole)[.]ts$';
 const AGENT = '^src/card-agent/';
 const SERVER = ['^src/(admin|audit|http|oidc|policy|store|strategies)/', '^src/(app|embed|redis|router|server|services)[.]ts$'];
 const CLI = '^src/cli/';

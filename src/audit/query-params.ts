@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDay } from '../days';
 import { AUDIT_EVENT_TYPES, type AuditEventType } from './events';
 import type { AuditFilter } from './query';
 
@@ -27,16 +28,14 @@ export const typesParam = z.string().transform((v, ctx) => {
   return [...types];
 });
 
-const DATE = /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+const TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
 
 /** A date (UTC midnight) or a date and time with its offset (`audit list --since`, `card bind --expires`); answers ms since epoch. */
 export const timeParam = z.string().transform((v, ctx) => {
-  const m = DATE.exec(v);
-  const ms = m ? Date.parse(v.length === 10 ? `${v}T00:00:00Z` : v) : NaN;
-  // Date.parse rolls 2026-02-30 over into March; a date that does not exist is refused instead.
-  const [y, mo, d] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
-  const day = new Date(Date.UTC(y, mo - 1, d));
-  if (!Number.isFinite(ms) || day.getUTCFullYear() !== y || day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d) {
+  // The day must exist (parseDay): Date.parse would roll 2026-02-30 over into March.
+  const day = TIME.test(v) ? parseDay(v.slice(0, 10)) : undefined;
+  const ms = day === undefined ? NaN : v.length === 10 ? day : Date.parse(v);
+  if (!Number.isFinite(ms)) {
     ctx.addIssue({ code: 'custom', message: `"${v.slice(0, 40)}" is not a date (2026-11-25) or a time with its offset (2026-11-25T09:00+03:00)` });
     return z.NEVER;
   }

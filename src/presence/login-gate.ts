@@ -1,4 +1,5 @@
-import type { AuditEventInput } from '../audit/record';
+import type { AuditEventInput, AuditSink } from '../audit/record';
+import { CardauthError } from '../errors';
 import { decide, gated, type PresencePolicy } from './gate';
 import type { PresenceStore } from './presence-store';
 
@@ -36,3 +37,26 @@ export function createPresenceGate(deps: { policy: PresencePolicy; presence: Pic
 }
 
 export type PresenceGate = ReturnType<typeof createPresenceGate>;
+
+/**
+ * A login through the presence gate, after both factors: the records to write with it, `records`
+ * then the gate's (`records` alone for an account not gated, or with no gate). A refusal writes
+ * `records` and `presence.denied` in one tick, and throws `presence_required`: nothing opens.
+ *
+ * @example
+ * const records = await passPresenceGate(presenceGate, account, audit, result.records); // throws presence_required
+ */
+export async function passPresenceGate(
+  gate: PresenceGate | undefined,
+  account: Parameters<PresenceGate>[0],
+  audit: AuditSink,
+  records: readonly AuditEventInput[],
+): Promise<readonly AuditEventInput[]> {
+  const outcome = gate ? await gate(account) : null;
+  if (!outcome) return records;
+  if (!outcome.allowed) {
+    await Promise.all([...records, outcome.record].map((r) => audit.append(r)));
+    throw new CardauthError('presence_required', 'no entry through the access control today: check in at the entrance');
+  }
+  return [...records, outcome.record];
+}

@@ -4,7 +4,7 @@ import '../http/session-data';
 import type { AuditSink } from '../audit/record';
 import { passwordChangeDue } from '../policy/password-lifecycle';
 import { CardauthError, isCardauthError } from '../errors';
-import type { PresenceGate } from '../presence/login-gate';
+import { passPresenceGate, type PresenceGate } from '../presence/login-gate';
 import type { RequestSource } from '../policy/lockout';
 import { cardAudit, type CardStepResult } from './card-step';
 import type { FactorProblem } from './factor-check';
@@ -139,9 +139,8 @@ export function createCardPasswordStrategy(deps: CardPasswordDeps): LocalStrateg
         if (!deps.standalone) return { account: passed.account, card, authTime: deps.now(), records: [passed.record] };
         await deps.audit.append(passed.record);
         if (passwordChangeDue(passed.account, deps.now(), deps.standalone.maxAgeDays)) throw new CardauthError('password_change_required', 'change your password on the login page');
-        const gate = await deps.standalone.presenceGate(passed.account);
-        if (gate) await deps.audit.append(gate.record);
-        if (gate && !gate.allowed) throw new CardauthError('presence_required', 'no entry through the access control today: check in at the entrance');
+        const gated = await passPresenceGate(deps.standalone.presenceGate, passed.account, deps.audit, []);
+        await Promise.all(gated.map((r) => deps.audit.append(r)));
         return { account: passed.account, card, authTime: deps.now(), records: [] };
       } catch (err) {
         // Its password attempts used up, a stored card step is void too.

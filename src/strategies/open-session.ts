@@ -1,7 +1,7 @@
 import { endedRecord, factorOf } from '../admin/end-sessions';
 import { sha256Hex, type AuditEventInput, type AuditSink } from '../audit/record';
 import { CardauthError } from '../errors';
-import type { PresenceGate } from '../presence/login-gate';
+import { passPresenceGate, type PresenceGate } from '../presence/login-gate';
 import type { RequestSource } from '../policy/lockout';
 import type { SessionRules } from '../policy/session-rules';
 import type { SessionSlots } from '../store/session-slots';
@@ -81,12 +81,7 @@ export function createSessionOpener(deps: SessionOpenerDeps) {
     const about = cardAudit(card, { ...ctx.source, workstation: card.workstation });
     // The presence gate, for a gated account: after both factors, before a slot is taken or
     // another session ended. A refusal writes the login's records and the gate's, and opens nothing.
-    const gate = deps.presenceGate ? await deps.presenceGate(account) : null;
-    if (gate && !gate.allowed) {
-      await Promise.all([...result.records, gate.record].map((r) => deps.audit.append(r)));
-      throw new CardauthError('presence_required', 'no entry through the access control today: check in at the entrance');
-    }
-    const records = gate ? [...result.records, gate.record] : result.records;
+    const records = await passPresenceGate(deps.presenceGate, account, deps.audit, result.records);
     const rules = deps.rules(account.roles);
     const slot = {
       accountId: account.id,

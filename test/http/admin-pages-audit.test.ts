@@ -165,6 +165,19 @@ describe('the auditor\'s pages', () => {
     expect(seqsOf((await c.get('/admin/audit?type=session.*&who=petrov')).text)).toEqual([]);
   });
 
+  it('a card refused for its UID\'s length keeps the UID the agent claimed (2 bytes): the page and its export find it by that UID, as GET /admin/api/audit and the CLI would (uidParam)', async () => {
+    const card = srv.client();
+    expect((await card.post('/auth/card', { statement: await srv.statementFor(card, agent, '04:A1') })).status).toBe(401);
+    expect(await lastAudit(srv.redis, 'card.presented')).toMatchObject({ outcome: 'failure', reason: 'uid_length', cardUid: '04:A1' });
+    const c = await logIn('auditor');
+    const page = await c.get('/admin/audit?uid=04a1');
+    expect(page.status).toBe(200);
+    expect(seqsOf(page.text)).toHaveLength(1);
+    expect(page.text).toContain('04:A1');
+    const rows = (await c.get('/admin/audit/export?uid=04-A1&format=jsonl')).text.trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows.map((x) => [x.record.type, x.record.reason, x.record.cardUid])).toEqual([['card.presented', 'uid_length', '04:A1']]);
+  });
+
   it('a bad filter value: 400 with a message in Russian naming how to write it, the form kept; nothing read or recorded', async () => {
     const c = await logIn('auditor');
     const before = (await auditRecords(srv.redis)).length;
@@ -174,7 +187,8 @@ describe('the auditor\'s pages', () => {
       ['type=nonsense.*', 'Такого события нет'],
       ['outcome=maybe', 'Итог может быть только'],
       ['ip=not-an-ip', 'IP-адрес записан неверно'],
-      ['uid=zz', 'UID карты записан неверно'],
+      ['uid=zz', 'UID карты записан неверно: нужны от 2 до 32 шестнадцатеричных цифр'],
+      [`uid=${'0'.repeat(34)}`, 'UID карты записан неверно'],
       ['who=a&who=b', 'Каждое условие отбора указывается один раз'],
       [`who=${'x'.repeat(65)}`, 'Логин слишком длинный'],
     ];

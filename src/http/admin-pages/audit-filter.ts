@@ -1,6 +1,7 @@
 import { AUDIT_EVENT_TYPES } from '../../audit/events';
 import type { AuditFilter } from '../../audit/query';
-import { typesParam } from '../../audit/query-params';
+import { typesParam, uidParam } from '../../audit/query-params';
+import { parseDay } from '../../days';
 import { isAccountId } from '../../store/accounts';
 import { isAgentId } from '../../store/agents';
 import type { MessageKey } from '../i18n';
@@ -10,8 +11,8 @@ import type { MessageKey } from '../i18n';
  * `since`, `until` (days, UTC, both included), `who` (a login, or an account id `acc_…`),
  * `type` (an event type, or a family as `card.*`, or a list of them as the JSON API and the CLI
  * take it: query-params.ts), `outcome`, `where` (an agent id `ag_…`, or a
- * workstation's name), `ip`, `uid`. A bad value is not an error page: the form says which field
- * and how to write it.
+ * workstation's name), `ip`, `uid` (hex digits, read by the same rule as the JSON API's and the
+ * CLI's). A bad value is not an error page: the form says which field and how to write it.
  */
 
 /** The filter's fields as the form shows them (strings, as typed). */
@@ -21,19 +22,7 @@ export type FilterForm = Record<(typeof FILTER_FIELDS)[number], string>;
 /** The families of event types (the part before the dot), in the order of the README's table. */
 export const AUDIT_FAMILIES: readonly string[] = [...new Set(AUDIT_EVENT_TYPES.map((t) => t.slice(0, t.indexOf('.'))))];
 
-const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DAY_MS = 86_400_000;
-
-/** `YYYY-MM-DD` as ms at 00:00 UTC, or undefined when it is no such day. */
-export function parseDay(s: string): number | undefined {
-  const m = DAY.exec(s);
-  if (!m) return undefined;
-  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-  return new Date(ms).toISOString().slice(0, 10) === s ? ms : undefined;
-}
-
-/** ms as `YYYY-MM-DD` (UTC). */
-export const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
 /** A filter as parsed: the service's filter, the form as typed, or the first bad field with the text that says how to write it. */
 export type ParsedFilter = { ok: true; filter: AuditFilter; form: FilterForm } | { ok: false; form: FilterForm; field: (typeof FILTER_FIELDS)[number]; message: MessageKey };
@@ -84,9 +73,9 @@ export function parseAuditFilter(query: Record<string, unknown>): ParsedFilter {
     filter.ip = form.ip;
   }
   if (form.uid) {
-    const hex = form.uid.replace(/[\s:-]/g, '');
-    if (!/^[0-9A-Fa-f]{8,20}$/.test(hex)) return bad('uid');
-    filter.cardUid = hex.toUpperCase();
+    const uid = uidParam.safeParse(form.uid);
+    if (!uid.success) return bad('uid');
+    filter.cardUid = uid.data;
   }
   return { ok: true, filter, form };
 }

@@ -5,6 +5,7 @@ import type { CardImport, ImportReport } from '../../admin/card-import';
 import type { CardAdmin } from '../../admin/cards';
 import type { EnrollmentAdmin } from '../../admin/enrollments';
 import { normaliseUid } from '../../contract/uid';
+import { parseDay } from '../../days';
 import { REVOKE_REASONS, type RevokeReason } from '../../store/cards';
 import { parseBody, parseQuery } from '../validate';
 import type { AdminPage, AdminPageKit, Outcome } from './kit';
@@ -36,10 +37,8 @@ const expires = z
   .optional()
   .transform((v, ctx) => {
     if (!v) return undefined;
-    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
-    const ms = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
-    // A day that does not exist (2027-02-30) would roll over into the next month: refused instead.
-    if (!Number.isFinite(ms) || new Date(ms).toISOString().slice(0, 10) !== v) {
+    const ms = parseDay(v);
+    if (ms === undefined) {
       ctx.addIssue({ code: 'custom', message: 'a date: YYYY-MM-DD' });
       return z.NEVER;
     }
