@@ -5,10 +5,12 @@ import { signTapout } from '../src/card-agent/sign-statement';
 import { createCardauth, type Cardauth } from '../src/embed';
 import type { LoggedInRequest } from '../src/http/require-login';
 import { silentLogger } from '../src/logger';
+import type { LoginDenial } from '../src/strategies/card-password';
 import type { LoginResult } from '../src/strategies/session-user';
 import { auditRecords, lastAudit } from './helpers/audit';
 import { manualClock, startTestServer, suiteServer, TEST_SECRET, TestClient, type TestAgent, type TestServer } from './helpers/app';
 import { startRedis, suiteRedis } from './helpers/redis';
+import { addSkud, send, statement, type Skud } from './helpers/skud';
 import type { AddressInfo } from 'node:net';
 import { loadServerConfig } from '../src/config';
 
@@ -55,6 +57,13 @@ describe('createCardauth: cardauth embedded in a host Express app', () => {
         own.use('card-password', cardauth.strategy);
         app.post('/mis/login', express.json(), cardauth.session, own.initialize(), own.authenticate('card-password', { session: false, failWithError: true }), (req, res) => {
           res.json({ login: (req.user as LoginResult).account.login });
+        });
+        // The same login with Passport's callback: the host reads a refusal's code (LoginDenial).
+        app.post('/mis/login/why', express.json(), cardauth.session, own.initialize(), (req, res, next) => {
+          own.authenticate('card-password', { session: false }, (err: unknown, user: LoginResult | false, denial?: LoginDenial) => {
+            if (err) return next(err);
+            res.status(user ? 200 : 401).json(user ? { login: user.account.login } : { code: denial?.error.code });
+          })(req, res, next);
         });
         return app;
       },
@@ -217,6 +226,62 @@ describe('createCardauth: cardauth embedded in a host Express app', () => {
     } finally {
       await srv.services.accounts.setPresenceRequired(account.id, false);
     }
+  });
+
+  // After the test above: it needs a feed never heard, these a live one.
+  describe("strategy and the presence gate, the access control's feed alive", () => {
+    const UID2 = '04000000000E02';
+    let skud: Skud;
+    let accountId: string;
+    beforeAll(async () => {
+      ({ id: accountId } = await srv.account('petrova', PW, UID2));
+      await srv.services.accounts.setPresenceRequired(accountId, true);
+      skud = await addSkud(srv);
+      expect((await send(srv, await statement(srv, skud, []))).status).toBe(200); // a heartbeat
+    });
+    const hostLogin = async (c: TestClient) => c.post('/mis/login/why', { statement: await srv.statementFor(c, agent, UID2), login: 'petrova', password: PW });
+
+    it("no check-in today: the host's login is refused (presence_required) after both factors, audited as cardauth's own login is, no session", async () => {
+      const from = (await auditRecords(srv.redis)).length;
+      const c = srv.client();
+      const r = await hostLogin(c);
+      expect(r.status).toBe(401);
+      expect(r.json).toEqual({ code: 'presence_required' });
+      expect((await c.get('/api/patients')).status).toBe(401);
+      expect((await c.get('/auth/session')).status).toBe(401);
+      // The login's records, then the gate's refusal, and nothing opened.
+      const trail = (await auditRecords(srv.redis)).slice(from);
+      expect(trail.map((e) => [e.type, e.outcome])).toEqual([
+        ['card.presented', 'success'],
+        ['password.checked', 'success'],
+        ['presence.denied', 'failure'],
+      ]);
+      const denied = trail[2]!;
+      expect(denied).toMatchObject({ reason: 'presence_absent', subject: { accountId, login: 'petrova' }, details: { feedLastAt: new Date(srv.clock.now()).toISOString(), onSilent: 'deny' } });
+      // cardauth's own login route, refused the same way, writes the same trail and the same record.
+      expect((await srv.login(srv.client(), agent, UID2, 'petrova', PW)).json.error.code).toBe('presence_required');
+      const ownTrail = (await auditRecords(srv.redis)).slice(from + trail.length);
+      expect(ownTrail.map((e) => e.type)).toEqual(trail.map((e) => e.type));
+      const { type, outcome, reason, subject, details } = ownTrail[2]!;
+      expect(denied).toMatchObject({ type, outcome, reason, subject, details });
+      expect(Object.keys(denied).sort()).toEqual(Object.keys(ownTrail[2]!).sort());
+    });
+
+    it("checked in today: the host's login passes, audited presence.allowed after the login's records", async () => {
+      expect((await send(srv, await statement(srv, skud, [{ login: 'petrova', direction: 'entry', time: new Date(srv.clock.now()).toISOString() }]))).json).toMatchObject({ accepted: 1 });
+      const from = (await auditRecords(srv.redis)).length;
+      const r = await hostLogin(srv.client());
+      expect(r.status).toBe(200);
+      expect(r.json).toEqual({ login: 'petrova' });
+      const trail = (await auditRecords(srv.redis)).slice(from);
+      expect(trail.map((e) => [e.type, e.outcome])).toEqual([
+        ['card.presented', 'success'],
+        ['password.checked', 'success'],
+        ['presence.allowed', 'success'],
+      ]);
+      expect(trail[2]).toMatchObject({ subject: { accountId, login: 'petrova' }, details: { lastDirection: 'entry', skudId: skud.id, onSilent: 'deny' } });
+      expect(trail[2]!.reason).toBeUndefined();
+    });
   });
 });
 

@@ -1,52 +1,16 @@
-import { randomUUID } from 'node:crypto';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { generateKeyPair } from 'jose';
 import { auditRecords, lastAudit } from '../helpers/audit';
 import { manualClock, suiteServer, type TestAgent, type TestServer } from '../helpers/app';
 import type { TestRedis } from '../helpers/redis';
+import { addSkud, send, statement, type Skud } from '../helpers/skud';
 
 // The presence gate (issue 10 §7) end to end on real Redis: signed statements from an
 // access-control integration at POST /skud/events, the gate at the login, an exit ending sessions.
 
-/** The statement's `typ` (docs/presence.md), as a relay spells it. */
-const SKUD_TYP = 'cardauth-skud+jwt';
 const PASSWORD = 'Верный-пароль-2026!';
 /** 09:00 in Moscow (UTC+3) on 4 December 2026. */
 const MORNING = Date.parse('2026-12-04T06:00:00Z');
 const moscow = (local: string) => `2026-12-04T${local}+03:00`;
-
-interface Skud {
-  id: string;
-  privateKey: CryptoKey;
-}
-
-async function addSkud(srv: TestServer, name = 'Parsec'): Promise<Skud> {
-  const { publicKey, privateKey } = await generateKeyPair('EdDSA', { extractable: true });
-  const i = await srv.services.skud.add({ name, publicJwk: await exportJWK(publicKey) });
-  return { id: i.id, privateKey };
-}
-
-type Ev = { login: string; direction: string; time: string; door?: string };
-
-/** A statement as a relay signs it; `o` spoils one part of it for a refusal. */
-function statement(srv: TestServer, skud: Skud, events: Ev[], o: { aud?: string; kid?: string; typ?: string; key?: CryptoKey; lifetimeSec?: number } = {}): Promise<string> {
-  const iat = Math.floor(srv.clock.now() / 1000);
-  const kid = o.kid ?? skud.id;
-  return new SignJWT({ events: events.map((e) => ({ door: 'Проходная 1', ...e })) })
-    .setProtectedHeader({ alg: 'EdDSA', kid, typ: o.typ ?? SKUD_TYP })
-    .setIssuer(kid)
-    .setAudience(o.aud ?? `${srv.config.CARDAUTH_PUBLIC_ORIGIN}/skud`)
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + (o.lifetimeSec ?? 60))
-    .setJti(randomUUID())
-    .sign(o.key ?? skud.privateKey);
-}
-
-/** POSTs a statement as a relay does: no cookie, no Origin. */
-async function send(srv: TestServer, jws: unknown) {
-  const res = await fetch(`${srv.url}/skud/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ statement: jws }) });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined, text };
-}
 
 describe('presence gate on (CARDAUTH_PRESENCE_ROLES=clinician, silent feed denies)', () => {
   const clock = manualClock(MORNING);
