@@ -3,7 +3,7 @@ import type { AuditBatchStats } from '../../src/audit/log';
 import type { AuditEventInput } from '../../src/audit/record';
 import { cardauth } from '../lib/cardauth';
 import { forkChild } from '../lib/children';
-import type { AuditNodeParams, AuditNodeResult, AuditNodeRun } from '../workers/audit-append';
+import type { AuditLeanResult, AuditNodeParams, AuditNodeResult, AuditNodeRun } from '../workers/audit-append';
 import { cpuMeter, type CpuReport } from '../lib/proc';
 import { runFor, type LoadResult } from '../lib/load';
 import { startRedis } from '../lib/redis';
@@ -130,22 +130,38 @@ export const auditAppendSection: Section = {
       const cpuUs = cpuPer(stop(), nodes.reduce((a, n) => a + n.load.completed, 0));
       return { nodes, perSec: nodes.reduce((a, n) => a + n.load.perSec, 0), cpuUs };
     };
+    const leanRun = async (ms: number) => {
+      const at = Date.now() + 200;
+      const stop = cpuMeter({ node0: procs[0]!.pid, node1: procs[1]!.pid, redis: durable.pid });
+      const nodes = await Promise.all(procs.map((c, i) => c.call<AuditLeanResult>('lean', { ms, at, key: LEAN[i]! } satisfies AuditNodeRun)));
+      const cpuUs = cpuPer(stop(), nodes.reduce((a, n) => a + n.completed, 0));
+      return { nodes, perSec: nodes.reduce((a, n) => a + n.perSec, 0), cpuUs };
+    };
     const SHARED = ['audit:procs', 'audit:procs'] as const;
     const OWN = ['audit:own0', 'audit:own1'] as const;
+    const LEAN = ['audit:lean0', 'audit:lean1'] as const;
     await procRun(ctx.ms(0.5), SHARED); // warm-up
-    ctx.log(`appendfsync always: XADD ${IN_FLIGHT} in flight / 2 processes × ${PROC_IN_FLIGHT} in flight on one chain / the same on a chain each, ${PROC_ROUNDS} rounds, order reversed every other, ${win} ms each`);
+    ctx.log(`appendfsync always: XADD ${IN_FLIGHT} in flight / 2 processes × ${PROC_IN_FLIGHT} in flight on one chain / the same on a chain each / the lean writer, ${PROC_ROUNDS} rounds, order reversed every other, ${win} ms each`);
     const xAlways: Array<Awaited<ReturnType<typeof xaddAlways>>> = [];
     const pRuns: Array<Awaited<ReturnType<typeof procRun>>> = [];
     const oRuns: Array<Awaited<ReturnType<typeof procRun>>> = [];
+    const lRuns: Array<Awaited<ReturnType<typeof leanRun>>> = [];
     for (let round = 0; round < PROC_ROUNDS; round++) {
-      const steps = [async () => xAlways.push(await xaddAlways()), async () => pRuns.push(await procRun(win, SHARED)), async () => oRuns.push(await procRun(win, OWN))];
+      const steps = [
+        async () => xAlways.push(await xaddAlways()),
+        async () => pRuns.push(await procRun(win, SHARED)),
+        async () => oRuns.push(await procRun(win, OWN)),
+        async () => lRuns.push(await leanRun(win)),
+      ];
       for (const step of round % 2 === 0 ? steps : steps.reverse()) await step();
     }
     const procVerified = await cardauth.auditVerify.verifyAuditChain({ redis: durableXadd, key: 'audit:procs' });
-    const ownVerified = await Promise.all(OWN.map((key) => cardauth.auditVerify.verifyAuditChain({ redis: durableXadd, key })));
+    const ownVerified = await Promise.all([...OWN, ...LEAN].map((key) => cardauth.auditVerify.verifyAuditChain({ redis: durableXadd, key })));
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
     const procRate = mean(pRuns.map((run) => run.perSec));
     const ownRate = mean(oRuns.map((run) => run.perSec));
+    const leanRate = mean(lRuns.map((run) => run.perSec));
+    const lCpu = mean(lRuns.map((x) => x.cpuUs));
     const xAlwaysRate = mean(xAlways.map((x) => x.load.perSec));
     const xCpu = mean(xAlways.map((x) => x.cpuUs));
     const pCpu = mean(pRuns.map((x) => x.cpuUs));
@@ -216,6 +232,14 @@ export const auditAppendSection: Section = {
         note: `the ceiling of this append path with the coordination taken away; CPU ${fmt(oCpu, 1)} µs/append`,
       },
       {
+        metric: `the least a chained append can do, 2 processes × ${PROC_IN_FLIGHT}: validate, seal, one script call per batch, a chain each vs bare XADD`,
+        value: leanRate,
+        unit: 'records/s',
+        baseline: { label: 'XADD', value: xAlwaysRate, unit: '/s' },
+        ratio: leanRate / xAlwaysRate,
+        note: `no compare, no intake, no queue (workers/audit-append.ts lean): a bound for any protocol on one shared chain, which adds coordination to this; CPU ${fmt(lCpu, 1)} µs/record`,
+      },
+      {
         metric: 'CPU per record: bare XADD vs append on one chain / on a chain each (nodes + redis)',
         value: xCpu,
         unit: 'µs/XADD',
@@ -255,9 +279,9 @@ export const auditAppendSection: Section = {
         chain('one at a time', a1.verified),
         chain('1 node', a64.verified),
         chain(`${NODES} nodes`, aN.verified),
-        `2 processes, appendfsync always: one chain ${pRuns.map((run) => run.nodes.map((n) => fmt(n.load.perSec)).join(' + ')).join(', ')}; a chain each ${oRuns.map((run) => run.nodes.map((n) => fmt(n.load.perSec)).join(' + ')).join(', ')} appends/s per round vs XADD ${xAlways.map((x) => fmt(x.load.perSec)).join(', ')}/s; appends that failed: ${procErrors}${procAll.find((n) => n.load.firstError)?.load.firstError ?? ''}`,
+        `2 processes, appendfsync always: one chain ${pRuns.map((run) => run.nodes.map((n) => fmt(n.load.perSec)).join(' + ')).join(', ')}; a chain each ${oRuns.map((run) => run.nodes.map((n) => fmt(n.load.perSec)).join(' + ')).join(', ')}; lean ${lRuns.map((run) => run.nodes.map((n) => fmt(n.perSec)).join(' + ')).join(', ')} appends/s per round vs XADD ${xAlways.map((x) => fmt(x.load.perSec)).join(', ')}/s; appends that failed: ${procErrors}${procAll.find((n) => n.load.firstError)?.load.firstError ?? ''}`,
         chain('2 processes', procVerified),
-        ...OWN.map((key, i) => chain(key, ownVerified[i]!)),
+        ...[...OWN, ...LEAN].map((key, i) => chain(key, ownVerified[i]!)),
       ],
     };
   },
