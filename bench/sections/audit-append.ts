@@ -111,7 +111,8 @@ export const auditAppendSection: Section = {
     const aN = await appendRun('audit:benchN', NODES, IN_FLIGHT / NODES);
 
     // The issue's figure: 2 server processes at once vs bare pipelined XADD, both on a Redis with appendfsync always.
-    // Beside it, the same 2 processes each on a chain of its own: no coordination at all, every batch one call that lands.
+    // Beside it, the same 2 processes each on a chain of its own (no coordination at all, every batch one call that lands),
+    // and as the lean writer (the least a chained append does: validate, seal, one script call per batch).
     const durable = await startRedis(cleanup, { appendfsync: 'always' });
     const procs = await Promise.all([0, 1].map(() => forkChild<null>(cleanup, 'workers/audit-append.js', { port: durable.port, inFlight: PROC_IN_FLIGHT } satisfies AuditNodeParams)));
     const durableXadd = durable.client();
@@ -122,21 +123,17 @@ export const auditAppendSection: Section = {
       const load = await runFor(win, IN_FLIGHT, async () => void (await durableXadd.xadd('bench:xaddAlways', '*', 'r', r, 'h', h)));
       return { load, cpuUs: cpuPer(stop(), load.completed) };
     };
-    const procRun = async (ms: number, keys: readonly [string, string]) => {
+    /** Both nodes run `method` for `ms` from the same instant, each on its key: the rate, and CPU µs per record written. */
+    const both = async <T>(method: 'run' | 'lean', ms: number, keys: readonly [string, string], load: (n: T) => { perSec: number; completed: number }) => {
       const at = Date.now() + 200;
       // The nodes idle until `at`, so metering from here adds nothing but that wait's few µs.
       const stop = cpuMeter({ node0: procs[0]!.pid, node1: procs[1]!.pid, redis: durable.pid });
-      const nodes = await Promise.all(procs.map((c, i) => c.call<AuditNodeResult>('run', { ms, at, key: keys[i]! } satisfies AuditNodeRun)));
-      const cpuUs = cpuPer(stop(), nodes.reduce((a, n) => a + n.load.completed, 0));
-      return { nodes, perSec: nodes.reduce((a, n) => a + n.load.perSec, 0), cpuUs };
+      const nodes = await Promise.all(procs.map((c, i) => c.call<T>(method, { ms, at, key: keys[i]! } satisfies AuditNodeRun)));
+      const cpuUs = cpuPer(stop(), nodes.reduce((a, n) => a + load(n).completed, 0));
+      return { nodes, perSec: nodes.reduce((a, n) => a + load(n).perSec, 0), cpuUs };
     };
-    const leanRun = async (ms: number) => {
-      const at = Date.now() + 200;
-      const stop = cpuMeter({ node0: procs[0]!.pid, node1: procs[1]!.pid, redis: durable.pid });
-      const nodes = await Promise.all(procs.map((c, i) => c.call<AuditLeanResult>('lean', { ms, at, key: LEAN[i]! } satisfies AuditNodeRun)));
-      const cpuUs = cpuPer(stop(), nodes.reduce((a, n) => a + n.completed, 0));
-      return { nodes, perSec: nodes.reduce((a, n) => a + n.perSec, 0), cpuUs };
-    };
+    const procRun = (ms: number, keys: readonly [string, string]) => both<AuditNodeResult>('run', ms, keys, (n) => n.load);
+    const leanRun = (ms: number) => both<AuditLeanResult>('lean', ms, LEAN, (n) => n);
     const SHARED = ['audit:procs', 'audit:procs'] as const;
     const OWN = ['audit:own0', 'audit:own1'] as const;
     const LEAN = ['audit:lean0', 'audit:lean1'] as const;
