@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AuditEvent } from '../../src/audit/record';
+import { seededRandom } from '../../dev/seeded-random';
 import { cardauth } from '../lib/cardauth';
 import { forkChild } from '../lib/children';
 import { Browser, HttpTarget } from '../lib/http';
@@ -17,16 +18,6 @@ const QUERIES = 400;
 const TARGET_MS = 200;
 const DAY_MS = 86_400_000;
 const START = Date.parse('2026-08-01T00:00:00.000Z');
-
-/** A small deterministic random source (the same trail every run). */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const accountId = (a: number) => `acc_${a.toString(16).padStart(20, '0')}`;
 
@@ -83,7 +74,7 @@ export const auditQuerySection: Section = {
 
     ctx.log(`sealing and writing ${RECORDS} records of ${DAYS} days`);
     let t0 = performance.now();
-    const r = rng(11);
+    const r = seededRandom(11);
     const events = clinicEvents(r);
     const step = (DAYS * DAY_MS) / RECORDS;
     let prev = GENESIS_PREV;
@@ -132,7 +123,7 @@ export const auditQuerySection: Section = {
     const browser = new Browser(target, origin);
     await login(browser, seeded.agent, auditor, 'one-shot');
 
-    const q = rng(7);
+    const q = seededRandom(7);
     const query = () => {
       const day = new Date(START + Math.floor(q() * (Math.floor((lastTs - START) / DAY_MS) - 1)) * DAY_MS).toISOString().slice(0, 10);
       const until = new Date(Date.parse(day) + DAY_MS).toISOString().slice(0, 10);

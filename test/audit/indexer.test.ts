@@ -6,6 +6,7 @@ import { createAuditQueryService } from '../../src/audit/query-service';
 import { readAudit, type AuditFilter } from '../../src/audit/query';
 import { GENESIS_PREV, parseAuditInput, sealRecordFields, type AuditEventInput } from '../../src/audit/record';
 import { sentCommands } from '../helpers/redis-trips';
+import { seededRandom } from '../../dev/seeded-random';
 import { suiteRedis } from '../helpers/redis';
 
 jest.setTimeout(60_000);
@@ -18,16 +19,6 @@ describe('the audit index', () => {
   const DAY = 86_400_000;
   const TYPES: AuditEventType[] = ['card.presented', 'password.checked', 'session.created', 'session.logout', 'account.locked', 'card.locked', 'login.refused', 'card.bound'];
 
-  /** A deterministic pseudo-random source. */
-  function rng(seed: number) {
-    return () => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
   const seeded = { seq: 0, prev: GENESIS_PREV, lastId: 0, t: T0 };
   beforeEach(() => Object.assign(seeded, { seq: 0, prev: GENESIS_PREV, lastId: 0, t: T0 }));
 
@@ -36,7 +27,7 @@ describe('the audit index', () => {
    * stream with ids near their `ts` (a few seconds either way, as the clocks of several nodes).
    */
   async function seed(n: number, { accounts = 20, days = 10, seedNo = 1 } = {}) {
-    const r = rng(seedNo);
+    const r = seededRandom(seedNo);
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
     const pipe = redis().pipeline();
     for (let i = 0; i < n; i++) {
