@@ -14,6 +14,7 @@ import {
   type AuditRecord,
   type CanonicalMembers,
 } from './record';
+import { idAfter } from './stream-id';
 
 /** The last record of a chain. */
 export interface AuditHead {
@@ -198,12 +199,6 @@ function headOf(entry: StreamEntry | null | undefined): Head | null {
   return { seq: d.seq, hash: d.hash, id: entry[0], ...(typeof d.record.intake === 'string' ? { cursor: d.record.intake } : {}) };
 }
 
-/** Stream id order ("ms-seq"). */
-function idAfter(a: string, b: string): boolean {
-  const [am = 0, as = 0] = a.split('-').map(Number);
-  const [bm = 0, bs = 0] = b.split('-').map(Number);
-  return am !== bm ? am > bm : as > bs;
-}
 
 /** What sealing puts around an event; an intake entry holding a record sealed on a moved head loses them (they are sealed anew). */
 const CHAIN_FIELDS = ['v', 'seq', 'ts', 'prev', 'intake'] as const;

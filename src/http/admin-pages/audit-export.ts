@@ -1,4 +1,7 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
+import { idAfter } from '../../audit/stream-id';
 import { AUDIT_EXPORT_FORMATS, exportHeader, exportLine, type AuditExportFormat } from '../../audit/export-format';
 import { CardauthError } from '../../errors';
 import { errorMessage, type Logger } from '../../logger';
@@ -14,8 +17,9 @@ const TYPES: Record<AuditExportFormat, string> = { csv: 'text/csv; charset=utf-8
  * records of the filter, oldest first, as `cardauth audit export` writes them (export-format.ts),
  * streamed through the query service's `read()`. The records are counted first, and the export
  * recorded (`audit.exported`: count, format, filter) before the download starts: when it cannot
- * be, nothing is sent (the 503 page). Then exactly the records counted are sent (those appended
- * since, the export's own record among them, are not).
+ * be, nothing is sent (the 503 page). Then the records are sent up to the last one counted (those
+ * appended since, the export's own record among them, are not; a position, not a number, so
+ * records trimmed by retention meanwhile do not let later ones in).
  *
  * @example
  * router.use(createAuditExport(kit, deps, logger));
@@ -27,27 +31,35 @@ export function createAuditExport(kit: AdminPageKit, deps: AuditPagesDeps, logge
     if (typeof format !== 'string' || !(AUDIT_EXPORT_FORMATS as readonly string[]).includes(format)) throw new CardauthError('bad_request', 'invalid query parameter: format');
     const parsed = parseAuditFilter(req.query);
     if (!parsed.ok) throw new CardauthError('bad_request', `invalid query parameter: ${parsed.field}`);
+    const { filter } = parsed;
     let count = 0;
-    for await (const _entry of deps.query.read(parsed.filter)) count += 1;
+    let last: string | undefined;
+    for await (const entry of deps.query.read(filter)) {
+      count += 1;
+      last = entry.id;
+    }
     await recordAuditRead(deps, req, { type: 'audit.exported', outcome: 'success', details: { count, format, filter: describeFilter(parsed.form) } });
     const stamp = new Date(kit.now()).toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
     res.setHeader('Content-Type', TYPES[format as AuditExportFormat]);
     res.setHeader('Content-Disposition', `attachment; filename="audit-${stamp}.${format}"`);
     res.setHeader('Cache-Control', 'no-store');
-    res.write(exportHeader(format as AuditExportFormat));
-    let sent = 0;
-    try {
-      for await (const entry of deps.query.read(parsed.filter)) {
-        if (sent++ >= count || res.destroyed) break;
-        if (!res.write(exportLine(format as AuditExportFormat, entry))) await new Promise((r) => res.once('drain', r).once('close', r));
+    async function* lines() {
+      yield exportHeader(format as AuditExportFormat);
+      if (last === undefined) return;
+      // Up to the last record counted: those appended since (this export's own record among them) are not sent.
+      for await (const entry of deps.query.read(filter)) {
+        if (idAfter(entry.id, last)) return;
+        yield exportLine(format as AuditExportFormat, entry);
+        if (entry.id === last) return;
       }
-    } catch (err) {
-      // The download has started: cut it, so it is not taken for a whole export.
-      logger.error('request_failed', { method: req.method, path: req.path, code: 'audit_unavailable', err: errorMessage(err) });
-      res.destroy();
-      return;
     }
-    res.end();
+    try {
+      // pipeline waits for the client to take each line, and cuts the download (stops the read) when the read fails or the client leaves.
+      await pipeline(Readable.from(lines()), res);
+    } catch (err) {
+      // The client leaving is no failure; a read that failed is (the download was cut, so it is not taken for a whole export).
+      if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') logger.error('request_failed', { method: req.method, path: req.path, code: 'audit_unavailable', err: errorMessage(err) });
+    }
   });
   return router;
 }
