@@ -3,29 +3,21 @@ import { createEnrollmentAdmin } from '../../src/admin/enrollments';
 import { normaliseUid } from '../../src/contract/uid';
 import { OFFICER } from '../admin/support';
 import { lastAudit } from '../helpers/audit';
-import { suiteServer, type TestAgent, type TestClient, type TestServer } from '../helpers/app';
+import { suitePeople, type TestAgent, type TestServer } from '../helpers/app';
 
 // The officer's side of self-enrollment: the admin API's list, approve and reject, and the
 // separation of duties of the use case they call.
 describe('admin API: /admin/api/cards/pending', () => {
   let srv: TestServer;
   let agent: TestAgent;
-  const ids: Record<string, string> = {};
   const PEOPLE: Array<[string, string, string[]]> = [
     ['security', '04D1D1D1D1D1D1', ['security_officer']],
     ['auditor', '04D2D2D2D2D2D2', ['auditor']],
   ];
-  const password = (login: string) => `Пароль-${login}-2026!`;
   let n = 0;
-  suiteServer({ env: { CARDAUTH_SELF_ENROLLMENT: 'true', CARDAUTH_IP_ATTEMPTS: '1000' } }, async (s, a) => {
+  const { ids, password, logIn } = suitePeople(PEOPLE, { env: { CARDAUTH_SELF_ENROLLMENT: 'true', CARDAUTH_IP_ATTEMPTS: '1000' } }, (s, a) => {
     [srv, agent] = [s, a];
-    for (const [login, uid, roles] of PEOPLE) ids[login] = (await srv.account(login, password(login), uid, roles)).id;
   });
-  const logIn = async (login: string): Promise<TestClient> => {
-    const c = srv.client();
-    expect((await srv.login(c, agent, PEOPLE.find(([l]) => l === login)![1], login, password(login))).status).toBe(200);
-    return c;
-  };
   /** An account (no card) with a pending request for a fresh card, made at the login. */
   const requested = async (roles = ['clinician']) => {
     const login = `novichok${++n}`;

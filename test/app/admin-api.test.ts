@@ -1,7 +1,7 @@
 import { sha256Hex } from '../../src/audit/record';
 import { failAttempt } from '../helpers/attempts';
 import { auditRecords, lastAudit } from '../helpers/audit';
-import { manualClock, sessionIdOf, suiteServer, type TestAgent, type TestClient, type TestServer } from '../helpers/app';
+import { manualClock, sessionIdOf, suitePeople, type TestAgent, type TestClient, type TestServer } from '../helpers/app';
 
 // The admin JSON API end to end: requireLogin with an admin role, the step-up, the Origin check,
 // and the separation of duties of the use cases it calls, with the acting account's roles as stored.
@@ -9,7 +9,6 @@ describe('admin API: /admin/api/accounts/:login/{unlock,roles}', () => {
   const clock = manualClock();
   let srv: TestServer;
   let agent: TestAgent;
-  const ids: Record<string, string> = {};
   const PEOPLE: Array<[string, string, string[]]> = [
     ['ivanova', '04E1E1E1E1E1E1', ['clinician']],
     ['security', '04E2E2E2E2E2E2', ['security_officer']],
@@ -17,19 +16,11 @@ describe('admin API: /admin/api/accounts/:login/{unlock,roles}', () => {
     ['auditor', '04E4E4E4E4E4E4', ['auditor']],
     ['chief', '04E5E5E5E5E5E5', ['chief_admin']],
   ];
-  const password = (login: string) => `Пароль-${login}-2026!`;
   // The idle lock longer than the step-up, so a session older than the step-up is still open.
-  suiteServer({ clock, env: { CARDAUTH_SESSION_IDLE_SEC: '3600', CARDAUTH_IP_ATTEMPTS: '1000' } }, async (s, a) => {
+  const { ids, uidOf, logIn } = suitePeople(PEOPLE, { clock, env: { CARDAUTH_SESSION_IDLE_SEC: '3600', CARDAUTH_IP_ATTEMPTS: '1000' } }, (s, a) => {
     [srv, agent] = [s, a];
-    for (const [login, uid, roles] of PEOPLE) ids[login] = (await srv.account(login, password(login), uid, roles)).id;
   });
 
-  /** A fresh card + password login of `login` in `c` (a new client by default). */
-  const logIn = async (login: string, c: TestClient = srv.client()): Promise<TestClient> => {
-    const uid = PEOPLE.find(([l]) => l === login)![1];
-    expect((await srv.login(c, agent, uid, login, password(login))).status).toBe(200);
-    return c;
-  };
   const lock = (login: string) => failAttempt(srv.services.lockout, { accountId: ids[login]!, ip: '192.0.2.1' });
   const failures = async (login: string) => (await srv.services.lockout.accountCount(ids[login]!)).failures;
   const unlock = (c: TestClient, login: string) => c.post(`/admin/api/accounts/${login}/unlock`, {});
@@ -232,7 +223,6 @@ describe('admin API: /admin/api/accounts/:login/{unlock,roles}', () => {
   });
 
   describe('/admin/api/cards/:uid/unlock and /admin/api/agents/:id/unsuspend', () => {
-    const uidOf = (login: string) => PEOPLE.find(([l]) => l === login)![1];
     const lockCard = (login: string) => srv.redis.set(`rl:card:${uidOf(login)}`, '10', 'PX', 3_600_000);
     const cardFailures = async (login: string) => (await srv.services.lockout.cardCount(uidOf(login))).failures;
     const unlockCard = (c: TestClient, uid: string) => c.post(`/admin/api/cards/${uid}/unlock`, {});

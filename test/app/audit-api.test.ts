@@ -1,28 +1,19 @@
 import { auditRecords, lastAudit } from '../helpers/audit';
-import { suiteServer, type TestAgent, type TestClient, type TestServer } from '../helpers/app';
+import { suitePeople, type TestServer } from '../helpers/app';
 
 // The auditor's JSON API over the audit trail, end to end: the auditor role only, each answer
 // recorded first (503 when it cannot be), the filters and paging of the query service, 400s.
 describe('audit API: /admin/api/audit', () => {
   let srv: TestServer;
-  let agent: TestAgent;
-  const ids: Record<string, string> = {};
   const PEOPLE: Array<[string, string, string[]]> = [
     ['ivanova', '04D1D1D1D1D1D1', ['clinician']],
     ['security', '04D2D2D2D2D2D2', ['security_officer']],
     ['auditor', '04D3D3D3D3D3D3', ['auditor']],
   ];
-  const password = (login: string) => `Пароль-${login}-2026!`;
-  suiteServer({ env: { CARDAUTH_IP_ATTEMPTS: '1000' } }, async (s, a) => {
-    [srv, agent] = [s, a];
-    for (const [login, uid, roles] of PEOPLE) ids[login] = (await srv.account(login, password(login), uid, roles)).id;
+  const { ids, logIn } = suitePeople(PEOPLE, { env: { CARDAUTH_IP_ATTEMPTS: '1000' } }, (s) => {
+    srv = s;
   });
 
-  const logIn = async (login: string, c: TestClient = srv.client()): Promise<TestClient> => {
-    const uid = PEOPLE.find(([l]) => l === login)![1];
-    expect((await srv.login(c, agent, uid, login, password(login))).status).toBe(200);
-    return c;
-  };
   const error = (r: { status: number; json: any }, status: number, code: string) => {
     expect({ status: r.status, code: r.json?.error?.code }).toEqual({ status, code });
   };

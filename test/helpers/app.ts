@@ -195,3 +195,45 @@ export function suiteServer(opts: Parameters<typeof startTestServer>[1], ready: 
   });
 }
 
+
+/** A person a suite logs in as: login, card UID, roles. */
+export type Person = [login: string, uid: string, roles: string[]];
+
+/**
+ * suiteServer with `people` to log in as: each one's account (its card and password) is created
+ * before `ready` runs. Returns their account ids by login (filled once the suite starts), the
+ * password of a login, the card UID of a person, and `logIn`: a fresh card + password login of
+ * `login` in `c` (a new client by default), expecting 200.
+ *
+ * @example
+ * let srv: TestServer;
+ * let agent: TestAgent;
+ * const { ids, logIn } = suitePeople([['security', '04E2E2E2E2E2E2', ['security_officer']]], { env: { CARDAUTH_IP_ATTEMPTS: '1000' } }, (s, a) => {
+ *   [srv, agent] = [s, a];
+ * });
+ */
+export function suitePeople(
+  people: readonly Person[],
+  opts: Parameters<typeof suiteServer>[0],
+  ready?: Parameters<typeof suiteServer>[1],
+): { ids: Record<string, string>; password: (login: string) => string; uidOf: (login: string) => string; logIn: (login: string, c?: TestClient) => Promise<TestClient> } {
+  const ids: Record<string, string> = {};
+  const password = (login: string) => `Пароль-${login}-2026!`;
+  const uidOf = (login: string) => {
+    const person = people.find(([l]) => l === login);
+    if (!person) throw new Error(`no such person in the suite: ${login}`);
+    return person[1];
+  };
+  let srv: TestServer;
+  let agent: TestAgent;
+  suiteServer(opts, async (s, a, redis) => {
+    [srv, agent] = [s, a];
+    for (const [login, uid, roles] of people) ids[login] = (await srv.account(login, password(login), uid, roles)).id;
+    await ready?.(s, a, redis);
+  });
+  const logIn = async (login: string, c: TestClient = srv.client()): Promise<TestClient> => {
+    expect((await srv.login(c, agent, uidOf(login), login, password(login))).status).toBe(200);
+    return c;
+  };
+  return { ids, password, uidOf, logIn };
+}

@@ -1,7 +1,7 @@
 import { failAttempt } from '../helpers/attempts';
 import { launchChromium } from '../helpers/browser';
 import { auditRecords, lastAudit } from '../helpers/audit';
-import { manualClock, suiteServer, type TestAgent, type TestClient, type TestServer } from '../helpers/app';
+import { manualClock, suitePeople, type TestAgent, type TestServer } from '../helpers/app';
 import { errorCodeOf, statusOf, submitFrom } from '../helpers/pages';
 import { ROLES, normaliseLogin, type Role } from '../../src/store/accounts';
 import { cliEnv, runCli } from '../cli/support';
@@ -33,11 +33,9 @@ describe('workbench: accounts and lockouts', () => {
     ['auditor', '04B4B4B4B4B4B4', ['auditor']],
     ['chief', '04B5B5B5B5B5B5', ['chief_admin']],
   ];
-  const password = (login: string) => `Пароль-${login}-2026!`;
   const SURNAMES = ['Иванова', 'Иванов', 'Петров', 'Сидорова', 'Abramov', 'ivanchenko', 'Ёлкин'];
-  suiteServer({ clock, env: { CARDAUTH_SESSION_IDLE_SEC: '3600', CARDAUTH_IP_ATTEMPTS: '1000', CARDAUTH_CARD_LOCKOUT_ATTEMPTS: '3' } }, async (s, a, redis) => {
+  const { password, uidOf, logIn } = suitePeople(PEOPLE, { clock, env: { CARDAUTH_SESSION_IDLE_SEC: '3600', CARDAUTH_IP_ATTEMPTS: '1000', CARDAUTH_CARD_LOCKOUT_ATTEMPTS: '3' } }, async (s, a, redis) => {
     [srv, agent, redisUrl] = [s, a, redis.url];
-    for (const [login, uid, roles] of PEOPLE) await srv.account(login, password(login), uid, roles);
     // A few hundred more, sharing prefixes, every role, some blocked (one hash: argon2 is slow).
     const passwordHash = await srv.services.hasher.hash(password('many'));
     for (let i = 0; i < 300; i++) {
@@ -46,11 +44,6 @@ describe('workbench: accounts and lockouts', () => {
       if (i % 4 === 0) await srv.services.accounts.setStatus(acc.id, 'blocked');
     }
   });
-  const logIn = async (login: string, c: TestClient = srv.client()): Promise<TestClient> => {
-    const uid = PEOPLE.find(([l]) => l === login)![1];
-    expect((await srv.login(c, agent, uid, login, password(login))).status).toBe(200);
-    return c;
-  };
   const stored = (login: string) => srv.services.accounts.findByLogin(login);
 
   /** Who the list must show, worked out from every account: the matches, in the index's byte order. */
@@ -193,7 +186,7 @@ describe('workbench: accounts and lockouts', () => {
 
   it('lockouts: a locked card, a suspended workstation and a locked IP, each undone from the page by its own use case (audited)', async () => {
     const ivanova = (await stored('ivanova'))!;
-    const uid = PEOPLE.find(([l]) => l === 'ivanova')![1];
+    const uid = uidOf('ivanova');
     for (let i = 0; i < 3; i++) await failAttempt(srv.services.lockout, { accountId: ivanova.id, ip: '192.0.2.9', cardUid: uid });
     await srv.services.lockout.unlock(ivanova.id); // the account's own count, so only the card stays locked
     const rogue = await srv.agent({ name: 'РМ <i>7</i>' });

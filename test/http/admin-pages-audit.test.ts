@@ -5,7 +5,7 @@ import { createCheckpointWriter } from '../../src/audit/checkpoint';
 import { readAuditKeys, writeAuditKeys } from '../../src/audit/keys';
 import { canonicalJson } from '../../src/audit/record';
 import { auditRecords, lastAudit } from '../helpers/audit';
-import { manualClock, suiteServer, type TestAgent, type TestClient, type TestServer } from '../helpers/app';
+import { manualClock, suitePeople, type TestAgent, type TestServer } from '../helpers/app';
 import { csrfOf, errorCodeOf, postForm, statusOf, submitFrom } from '../helpers/pages';
 
 /** HTML text as a browser reads it (the escapes EJS writes). */
@@ -34,19 +34,11 @@ describe('the auditor\'s pages', () => {
     ['auditor', '04C4C4C4C4C4C4', ['auditor']],
     ['chief', '04C5C5C5C5C5C5', ['chief_admin']],
   ];
-  const password = (login: string) => `Пароль-${login}-2026!`;
-  suiteServer({ clock, env: { CARDAUTH_SESSION_IDLE_SEC: '3600', CARDAUTH_IP_ATTEMPTS: '1000', CARDAUTH_AUDIT_KEYS_FILE: keysFile } }, async (s, a) => {
+  const { logIn } = suitePeople(PEOPLE, { clock, env: { CARDAUTH_SESSION_IDLE_SEC: '3600', CARDAUTH_IP_ATTEMPTS: '1000', CARDAUTH_AUDIT_KEYS_FILE: keysFile } }, async (s, a) => {
     [srv, agent] = [s, a];
     await writeAuditKeys(keysFile);
-    for (const [login, uid, roles] of PEOPLE) await srv.account(login, password(login), uid, roles);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const logIn = async (login: string): Promise<TestClient> => {
-    const c = srv.client();
-    const uid = PEOPLE.find(([l]) => l === login)![1];
-    expect((await srv.login(c, agent, uid, login, password(login))).status).toBe(200);
-    return c;
-  };
   /** Records `n` failed password checks of `login` (a minute apart). */
   const failures = async (n: number, login: string, more: Record<string, unknown> = {}) => {
     for (let i = 0; i < n; i++) {

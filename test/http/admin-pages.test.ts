@@ -2,7 +2,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import { sha256Hex } from '../../src/audit/record';
 import { auditRecords, lastAudit, withAuditUnusable } from '../helpers/audit';
 import { launchChromium } from '../helpers/browser';
-import { manualClock, sessionIdOf, suiteServer, type TestAgent, type TestClient, type TestServer } from '../helpers/app';
+import { manualClock, sessionIdOf, suitePeople, type TestAgent, type TestServer } from '../helpers/app';
 import { csrfOf, errorCodeOf, postForm, statusOf, submitFrom } from '../helpers/pages';
 
 // The workbench's frame end to end: who may see its pages, the CSRF token on every form, the
@@ -17,16 +17,9 @@ describe('workbench pages: the frame', () => {
     ['auditor', '04A4A4A4A4A4A4', ['auditor']],
     ['chief', '04A5A5A5A5A5A5', ['chief_admin']],
   ];
-  const password = (login: string) => `Пароль-${login}-2026!`;
-  suiteServer({ clock, env: { CARDAUTH_SESSION_IDLE_SEC: '3600', CARDAUTH_IP_ATTEMPTS: '1000' } }, async (s, a) => {
+  const { password, logIn } = suitePeople(PEOPLE, { clock, env: { CARDAUTH_SESSION_IDLE_SEC: '3600', CARDAUTH_IP_ATTEMPTS: '1000' } }, (s, a) => {
     [srv, agent] = [s, a];
-    for (const [login, uid, roles] of PEOPLE) await srv.account(login, password(login), uid, roles);
   });
-  const logIn = async (login: string, c: TestClient = srv.client()): Promise<TestClient> => {
-    const uid = PEOPLE.find(([l]) => l === login)![1];
-    expect((await srv.login(c, agent, uid, login, password(login))).status).toBe(200);
-    return c;
-  };
   const PAGES = ['/admin/accounts', '/admin/sessions', '/admin/lockouts', '/admin/policy', '/admin/presence'];
 
   it('an officer and a chief_admin see every page: 200, no-store, the page CSP, a title, a skip link to <main>, the nav with the current page, one h1', async () => {

@@ -1,6 +1,6 @@
 import { exportJWK, generateKeyPair } from 'jose';
 import { auditRecords, lastAudit } from '../../helpers/audit';
-import { manualClock, suiteServer, type TestAgent, type TestClient, type TestServer } from '../../helpers/app';
+import { manualClock, suitePeople, type TestServer } from '../../helpers/app';
 import { errorCodeOf, postForm, statusOf, submitFrom } from '../../helpers/pages';
 import type { TestRedis } from '../../helpers/redis';
 import { cliEnv, OS_ACTOR, runCli } from '../../cli/support';
@@ -9,7 +9,6 @@ import { cliEnv, OS_ACTOR, runCli } from '../../cli/support';
 describe('workbench: the agents page and /admin/api/agents', () => {
   const clock = manualClock();
   let srv: TestServer;
-  let agent: TestAgent;
   let redis: TestRedis;
   const XSS = '<img src=x onerror=alert(1)>';
   const PEOPLE: Array<[string, string, string[]]> = [
@@ -17,16 +16,9 @@ describe('workbench: the agents page and /admin/api/agents', () => {
     ['security', '04D2D2D2D2D2D2', ['security_officer']],
     ['auditor', '04D4D4D4D4D4D4', ['auditor']],
   ];
-  const password = (login: string) => `Пароль-${login}-2026!`;
-  suiteServer({ clock, env: { CARDAUTH_SESSION_IDLE_SEC: '3600', CARDAUTH_IP_ATTEMPTS: '1000' } }, async (s, a, r) => {
-    [srv, agent, redis] = [s, a, r];
-    for (const [login, uid, roles] of PEOPLE) await srv.account(login, password(login), uid, roles);
+  const { logIn } = suitePeople(PEOPLE, { clock, env: { CARDAUTH_SESSION_IDLE_SEC: '3600', CARDAUTH_IP_ATTEMPTS: '1000' } }, (s, _a, r) => {
+    [srv, redis] = [s, r];
   });
-  const logIn = async (login: string, c: TestClient = srv.client()): Promise<TestClient> => {
-    const uid = PEOPLE.find(([l]) => l === login)![1];
-    expect((await srv.login(c, agent, uid, login, password(login))).status).toBe(200);
-    return c;
-  };
   /** A pending agent, enrolled from `ip`, as an enrollment over HTTP registers it. */
   const pending = async (name: string, ip = '192.0.2.44') => {
     const { publicKey } = await generateKeyPair('EdDSA', { extractable: true });

@@ -1,7 +1,7 @@
 import { exportJWK, generateKeyPair } from 'jose';
 import { signStatement } from '../../../src/card-agent/sign-statement';
 import { auditRecords, lastAudit } from '../../helpers/audit';
-import { manualClock, suiteServer, type TestAgent, type TestClient, type TestServer } from '../../helpers/app';
+import { manualClock, suitePeople, type TestAgent, type TestServer } from '../../helpers/app';
 import { errorCodeOf, postForm, statusOf, submitFrom } from '../../helpers/pages';
 import type { TestRedis } from '../../helpers/redis';
 import { cliEnv, OS_ACTOR, runCli } from '../../cli/support';
@@ -21,16 +21,9 @@ describe('workbench: the cards page and /admin/api/cards', () => {
     ['auditor', '04B4B4B4B4B4B4', ['auditor']],
     ['chief', '04B5B5B5B5B5B5', ['chief_admin']],
   ];
-  const password = (login: string) => `Пароль-${login}-2026!`;
-  suiteServer({ clock, env: { CARDAUTH_SESSION_IDLE_SEC: '3600', CARDAUTH_IP_ATTEMPTS: '1000', CARDAUTH_NONCE_PER_MIN: '1000' } }, async (s, a, r) => {
+  const { password, logIn } = suitePeople(PEOPLE, { clock, env: { CARDAUTH_SESSION_IDLE_SEC: '3600', CARDAUTH_IP_ATTEMPTS: '1000', CARDAUTH_NONCE_PER_MIN: '1000' } }, (s, a, r) => {
     [srv, agent, redis] = [s, a, r];
-    for (const [login, uid, roles] of PEOPLE) await srv.account(login, password(login), uid, roles);
   });
-  const logIn = async (login: string, c: TestClient = srv.client()): Promise<TestClient> => {
-    const uid = PEOPLE.find(([l]) => l === login)![1];
-    expect((await srv.login(c, agent, uid, login, password(login))).status).toBe(200);
-    return c;
-  };
   let n = 0;
   /** A new clinician with no card; its login. */
   const clinician = async (displayName = 'Врач'): Promise<string> => {
