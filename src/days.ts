@@ -4,6 +4,9 @@
  * with its offset: `card bind --expires`, `audit list --since`, `GET /admin/api/audit`).
  */
 
+/** One day in ms. */
+export const DAY_MS = 86_400_000;
+
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /**

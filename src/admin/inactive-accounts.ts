@@ -2,8 +2,8 @@ import type { Stores } from '../services';
 import type { Account } from '../store/accounts';
 import { authorize, targetOf } from './permissions';
 import { recordChange, type ChangedBy } from './record-change';
+import { DAY_MS } from '../days';
 
-const DAY_MS = 86_400_000;
 
 /**
  * When an account was last used: its last login, or its creation or last

@@ -2,6 +2,7 @@ import { foldLogin } from '../store/accounts';
 import type { AuditEventType } from './events';
 import { foldUid, type AuditFilter } from './query';
 import type { AuditRecord } from './record';
+import { dayOf } from '../days';
 
 /**
  * The audit trail's index streams (issue 11 §4): which index streams a record goes in, which
@@ -43,7 +44,7 @@ export function chartColumn(record: AuditRecord): ChartColumn | null {
 /** The UTC day of a record's `ts`, or null when it is not a time. */
 export function utcDay(ts: string): string | null {
   const t = Date.parse(ts);
-  return Number.isFinite(t) ? new Date(t).toISOString().slice(0, 10) : null;
+  return Number.isFinite(t) ? dayOf(t) : null;
 }
 
 const str = (v: unknown): v is string => typeof v === 'string';

@@ -4,6 +4,7 @@ import { chartColumn, dayKey, indexSourcesFor } from './index-plan';
 import { readIndexCursor } from './indexer';
 import { matchesAudit, type AuditEntry, type AuditFilter } from './query';
 import { fromStreamFields } from './record';
+import { DAY_MS, dayOf } from '../days';
 
 /**
  * The one way people read the audit trail (issue 11 §4): `cardauth audit list|export`, the
@@ -61,7 +62,6 @@ export interface AuditQueryDeps {
 
 /** A stream id as Redis writes it; the only cursor the service hands out. */
 const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
-const DAY_MS = 86_400_000;
 const MAX_SEQ = 18446744073709551615n;
 /** Entries per XRANGE of a scan or an index; records fetched by id at a time. */
 const BATCH = 500;
@@ -246,7 +246,7 @@ export function createAuditQueryService({ redis, key = 'audit:log' }: AuditQuery
       const first = Math.floor(since / DAY_MS);
       const last = Math.ceil(until / DAY_MS);
       const out: AuditDay[] = [];
-      for (let d = first; d < last; d++) out.push({ day: new Date(d * DAY_MS).toISOString().slice(0, 10), logins: 0, failures: 0, lockouts: 0 });
+      for (let d = first; d < last; d++) out.push({ day: dayOf(d * DAY_MS), logins: 0, failures: 0, lockouts: 0 });
       const cursor = await readIndexCursor(redis);
       // Indexed records: the last running totals of each day.
       if (cursor.id !== null) {

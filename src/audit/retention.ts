@@ -11,6 +11,7 @@ import { verifyArchiveFile, writeArchive } from './retention-archive';
 import { takeRetentionLock } from './retention-lock';
 import { ANCHORS_KEY, archiveName, readAnchors, type ArchiveSeal } from './retention-seal';
 import { verifyAuditChain } from './verify';
+import { DAY_MS } from '../days';
 
 /** The stream the audit log is kept in. */
 const LOG_KEY = 'audit:log';
@@ -18,7 +19,6 @@ const LOG_KEY = 'audit:log';
 const INTAKE_KEY = 'audit:intake';
 const INDEX_PATTERN = 'audit:ix:*';
 const DAY_PREFIX = dayKey('');
-const DAY_MS = 86_400_000;
 const BATCH = 1000;
 
 /** What each trimmed stream lost, in entries. */

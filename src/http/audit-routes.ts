@@ -7,6 +7,7 @@ import { CardauthError } from '../errors';
 import type { ActorLookup } from './acting-as';
 import { recordAuditRead } from './audit-read';
 import { parseQuery } from './validate';
+import { DAY_MS } from '../days';
 
 export interface AuditRoutesDeps {
   /** The audit query service (src/audit/query-service.ts), as the CLI and the pages read it. */
@@ -19,7 +20,6 @@ export interface AuditRoutesDeps {
   requireLogin: (options: { roles: readonly string[]; api: true }) => RequestHandler;
 }
 
-const DAY_MS = 86_400_000;
 
 /** The filters of `GET /admin/api/audit`, as `audit list` takes them. */
 const AuditQuery = z

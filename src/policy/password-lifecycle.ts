@@ -3,6 +3,7 @@ import { CardauthError } from '../errors';
 import type { Account, AccountStore } from '../store/accounts';
 import type { PasswordHasher } from './password-hasher';
 import { checkPassword, type PasswordPolicyConfig } from './password-policy';
+import { DAY_MS } from '../days';
 
 /** The profile's password rules (src/policy-profiles.ts), as configured. */
 export interface PasswordRules extends PasswordPolicyConfig {
@@ -15,7 +16,6 @@ export interface PasswordRules extends PasswordPolicyConfig {
 /** Why a login must change its password before its session opens. */
 export type PasswordChangeReason = 'temporary' | 'expired';
 
-const DAY_MS = 86_400_000;
 
 /**
  * Whether the password must be changed before a session opens: an officer

@@ -5,6 +5,7 @@ import { normaliseUid, type Uid } from '../contract/uid';
 import { accountKey, isAccountId } from './accounts';
 import { accountCardsKey, CARD_INDEX, cardKey, toBinding, WRITE_BINDING, type CardBinding } from './cards';
 import { defineScript, pairsToRecord, printable } from './script';
+import { DAY_MS } from '../days';
 
 /**
  * Pending self-enrollments (issue 10 §5): a clinician with no card tapped a card nobody has and
@@ -70,7 +71,6 @@ export interface EnrollmentStore {
 const pendKey = (uid: string) => `card:pend:${uid}`;
 const pendAccountKey = (accountId: string) => `card:pend:acct:${accountId}`;
 const PEND_LIST = 'card:pend';
-const DAY_MS = 86_400_000;
 const MAX_RETRIES = 8;
 
 // Drops a request: its hash, its account's pointer (if it still names it) and its list entry.

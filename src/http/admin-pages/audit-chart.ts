@@ -1,12 +1,11 @@
 import { Router } from 'express';
 import { MAX_CHART_DAYS, type AuditDay } from '../../audit/query-service';
-import { dayOf, parseDay } from '../../days';
+import { DAY_MS, dayOf, parseDay } from '../../days';
 import type { MessageKey } from '../i18n';
 import { recordAuditRead } from '../audit-read';
 import type { AuditPagesDeps } from './audit-access';
 import { AUDITOR_ROLES, type AdminPage, type AdminPageKit } from './kit';
 
-const DAY_MS = 86_400_000;
 /** The chart's series, in the legend's order. */
 export const SERIES = ['logins', 'failures', 'lockouts'] as const;
 

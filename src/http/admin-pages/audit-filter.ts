@@ -1,7 +1,7 @@
 import { AUDIT_EVENT_TYPES } from '../../audit/events';
 import type { AuditFilter } from '../../audit/query';
 import { typesParam, uidParam } from '../../audit/query-params';
-import { parseDay } from '../../days';
+import { DAY_MS, parseDay } from '../../days';
 import { isAccountId } from '../../store/accounts';
 import { isAgentId } from '../../store/agents';
 import type { MessageKey } from '../i18n';
@@ -22,7 +22,6 @@ export type FilterForm = Record<(typeof FILTER_FIELDS)[number], string>;
 /** The families of event types (the part before the dot), in the order of the README's table. */
 export const AUDIT_FAMILIES: readonly string[] = [...new Set(AUDIT_EVENT_TYPES.map((t) => t.slice(0, t.indexOf('.'))))];
 
-const DAY_MS = 86_400_000;
 
 /** A filter as parsed: the service's filter, the form as typed, or the first bad field with the text that says how to write it. */
 export type ParsedFilter = { ok: true; filter: AuditFilter; form: FilterForm } | { ok: false; form: FilterForm; field: (typeof FILTER_FIELDS)[number]; message: MessageKey };
