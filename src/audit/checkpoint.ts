@@ -92,7 +92,7 @@ export async function checkSigned<T>(jws: string, verifier: ReturnType<typeof Lo
 export const auditVerifier = (keys: readonly JWK[]) => createLocalJWKSet({ keys: keys.map(({ d: _d, ...pub }) => pub) });
 
 /** Checks one stored checkpoint against public keys (see {@link checkSigned}). */
-async function checkCheckpoint(id: string, fields: readonly string[], verifier: ReturnType<typeof LocalJwkSet>): Promise<CheckedCheckpoint> {
+export async function checkCheckpoint(id: string, fields: readonly string[], verifier: ReturnType<typeof LocalJwkSet>): Promise<CheckedCheckpoint> {
   const jws = fields.length === 2 && fields[0] === 'jws' ? fields[1] : undefined;
   const seq = jws ? claimed(jws).seq : undefined;
   const refused = (fault: CheckpointFault): CheckedCheckpoint => ({ ok: false, id, fault, ...(Number.isSafeInteger(seq) ? { seq: seq as number } : {}) });

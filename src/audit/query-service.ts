@@ -248,9 +248,10 @@ export function createAuditQueryService({ redis, key = 'audit:log' }: AuditQuery
       const out: AuditDay[] = [];
       for (let d = first; d < last; d++) out.push({ day: dayOf(d * DAY_MS), logins: 0, failures: 0, lockouts: 0 });
       const cursor = await readIndexCursor(redis);
-      // Indexed records: the last running totals of each day.
+      // Indexed records: each day's running totals as of the cursor (a batch the indexer adds meanwhile is counted from the stream below, not twice).
       if (cursor.id !== null) {
-        const totals = await redisRead(() => Promise.all(out.map((row) => redis.xrevrange(dayKey(row.day), '+', '-', 'COUNT', 1))));
+        const upTo = cursor.id;
+        const totals = await redisRead(() => Promise.all(out.map((row) => redis.xrevrange(dayKey(row.day), upTo, '-', 'COUNT', 1))));
         totals.forEach(([entry], i) => {
           if (!entry) return;
           const f = entry[1];

@@ -190,6 +190,35 @@ describe('the audit index', () => {
     expect((await redis().xrange('audit:ix:day:2026-11-22', '-', '+')).length).toBeGreaterThan(0);
   });
 
+  it("counts a batch the indexer adds while the chart reads once, not from both its totals and the stream", async () => {
+    await seed(2000);
+    const days = (q: ReturnType<typeof createAuditQueryService>) => q.days(T0 - DAY, T0 + 12 * DAY);
+    const expected = await days(createAuditQueryService({ redis: redis() }));
+    const indexer = createAuditIndexer({ redis: redis(), batch: 700 });
+    await indexer.step();
+    // The next batch lands right after the chart has read the cursor.
+    const c = redis();
+    let landed = false;
+    const racing = new Proxy(c, {
+      get(target, prop) {
+        if (prop === 'xrevrange') {
+          return async (...args: Parameters<Redis['xrevrange']>) => {
+            const r = await target.xrevrange(...args);
+            if (args[0] === 'audit:ix:cursor' && !landed) {
+              landed = true;
+              expect(await indexer.step()).toBe(700);
+            }
+            return r;
+          };
+        }
+        const v = Reflect.get(target, prop) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    expect(await days(createAuditQueryService({ redis: racing }))).toEqual(expected);
+    expect(landed).toBe(true);
+  });
+
   it('two indexers at once index and count each record once (the cursor refuses the batch of the slower)', async () => {
     await seed(2000);
     const expected = await createAuditQueryService({ redis: redis() }).days(T0, T0 + 12 * DAY);
