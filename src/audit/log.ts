@@ -212,10 +212,9 @@ const parseJson = (json: unknown): unknown => {
 };
 
 /**
- * An intake entry as the event and time it holds: `r` (a record sealed on a
- * head that moved: its chain fields dropped, its `ts` kept), or `e` and `t`
- * (the raw event and its time, as earlier versions wrote). One that is
- * neither (not written by a node) is chained as `audit.intake_rejected`,
+ * An intake entry as the event and time it holds: `r`, a record sealed on a
+ * head that moved (its chain fields dropped, its `ts` kept). One that is not
+ * (not written by a node) is chained as `audit.intake_rejected`,
  * naming the entry and the hash of its fields, at the time of its id: so
  * every node chaining it builds the same record, and appends go on rather
  * than stop at it, and nothing is dropped unseen.
@@ -229,9 +228,6 @@ function intakeEvent([id, fields]: StreamEntry): { event: AuditEvent; ts: string
       ts = record.ts;
       event = Object.fromEntries(Object.entries(record).filter(([k]) => !(CHAIN_FIELDS as readonly string[]).includes(k)));
     }
-  } else if (fields.length === 4 && fields[0] === 'e' && fields[2] === 't') {
-    event = parseJson(fields[1]);
-    ts = fields[3];
   }
   const e = event as Partial<AuditEvent> | undefined;
   if (typeof ts !== 'string' || typeof e !== 'object' || e === null || Array.isArray(e) || typeof e.type !== 'string' || (e.outcome !== 'success' && e.outcome !== 'failure')) {

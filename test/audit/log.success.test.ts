@@ -189,7 +189,7 @@ describe('audit log append from several nodes (the intake)', () => {
     const key = 'audit:waiting';
     const batches: AuditBatchStats[] = [];
     const log = createAuditLog({ redis: client, clock: { now: () => T0 }, key, onBatch: (b) => batches.push(b) });
-    const other = (login: string) => client.xadd(`${key}:intake`, '*', 'e', JSON.stringify({ outcome: 'success', subject: { login }, type: 'session.logout' }), 't', '2026-03-01T07:59:00.000Z');
+    const other = (login: string) => client.xadd(`${key}:intake`, '*', 'r', JSON.stringify({ outcome: 'success', subject: { login }, type: 'session.logout', ts: '2026-03-01T07:59:00.000Z' }));
     await log.append({ type: 'session.logout', outcome: 'success', subject: { login: 'a1' } });
     await other('f1');
     // another node's event reaches the intake while this log chains: its compare's reply says it is waiting
@@ -272,7 +272,7 @@ describe('audit log append from several nodes (the intake)', () => {
     const log = createAuditLog({ redis: client, clock: { now: () => T0 }, key });
     const first = await log.append({ type: 'session.logout', outcome: 'success' });
     const left = Array.from({ length: 620 }, (_, i) => ({ type: 'session.logout', outcome: 'success', subject: { login: `left${i}` } }));
-    for (const event of left) await client.xadd(`${key}:intake`, '*', 'e', JSON.stringify(event), 't', '2026-03-01T07:59:00.000Z');
+    for (const event of left) await client.xadd(`${key}:intake`, '*', 'r', JSON.stringify({ ...event, ts: '2026-03-01T07:59:00.000Z' }));
     const batches: AuditBatchStats[] = [];
     const other = createAuditLog({ redis: redis.client(), clock: { now: () => T0 }, key, onBatch: (b) => batches.push(b) });
     const mine = await other.append({ type: 'session.created', outcome: 'success', subject: { login: 'mine' } });

@@ -286,7 +286,7 @@ describe('audit retention (retain 10 days)', () => {
 describe('audit retention beside the intake and the indexer', () => {
   const event = (login: string) => ({ type: 'session.created', outcome: 'success', subject: { login } }) as const;
   /** An event another node left in the intake, as the log writes it (`e`: the event, `t`: its time). */
-  const leave = (app: Redis, login: string, now: number) => app.xadd('audit:intake', '*', 'e', JSON.stringify(event(login)), 't', new Date(now).toISOString());
+  const leave = (app: Redis, login: string, now: number) => app.xadd('audit:intake', '*', 'r', JSON.stringify({ ...event(login), ts: new Date(now).toISOString() }));
 
   it('trims the intake up to the last archived record\'s cursor only: entries past it (one still waiting) stay, and are chained once', async () => {
     let now = NOW - 30 * DAY;
