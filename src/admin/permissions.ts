@@ -24,6 +24,8 @@ export const PRIVILEGED_ROLES: readonly Role[] = Object.freeze(['security_office
  * read); an `auditor` (or a clinician) only reads.
  */
 export const OFFICER_ROLES: readonly Role[] = Object.freeze(['security_officer', 'chief_admin'] as const);
+/** Who reads the audit trail (issue 11 §8): the auditor only. */
+export const AUDITOR_ROLES: readonly Role[] = Object.freeze(['auditor'] as const);
 
 /** Each administrative change, named by the audit event it writes. */
 export type AdminAction =

@@ -6,7 +6,7 @@ import type { CardAdmin } from '../admin/cards';
 import type { EnrollmentAdmin } from '../admin/enrollments';
 import type { IpLockAdmin } from '../admin/ip-lock';
 import type { LockoutView } from '../admin/lockouts';
-import { OFFICER_ROLES } from '../admin/permissions';
+import { PRIVILEGED_ROLES } from '../admin/permissions';
 import type { PolicyConfig } from '../admin/policy';
 import type { SessionAdmin } from '../admin/sessions';
 import type { AuditIntegrity } from '../audit/integrity';
@@ -20,7 +20,7 @@ import { createAuditExport } from './admin-pages/audit-export';
 import { createAuditIntegrityPage } from './admin-pages/audit-integrity';
 import { createAuditLogPage } from './admin-pages/audit-log';
 import { createCardsPage, type DeskAgent } from './admin-pages/cards';
-import { AUDITOR_ROLES, createAdminPageKit, type AdminPage, type AdminPageKitDeps } from './admin-pages/kit';
+import { createAdminPageKit, type AdminPage, type AdminPageKitDeps } from './admin-pages/kit';
 import { createLockoutsPage } from './admin-pages/lockouts';
 import { createPolicyPage } from './admin-pages/policy';
 import { createPresencePage } from './admin-pages/presence';
@@ -79,7 +79,7 @@ export function createAdminPages(deps: AdminPagesDeps): Router {
     createAuditChartPage(kit, auditor),
   ];
   kit.setNav(pages.map((p) => p.page));
-  router.get('/admin', ...kit.guard([...OFFICER_ROLES, ...AUDITOR_ROLES]), (req, res) => res.redirect(303, kit.home(req)!.path));
+  router.get('/admin', ...kit.guard(PRIVILEGED_ROLES), (req, res) => res.redirect(303, kit.home(req)!.path));
   for (const p of pages) router.use(p.router);
   router.use(createAuditExport(kit, auditor, deps.logger));
   router.use('/admin', kit.errors);

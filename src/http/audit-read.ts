@@ -5,6 +5,7 @@ import { CardauthError } from '../errors';
 import { explain } from '../logger';
 import { actingAs, type ActorLookup } from './acting-as';
 import { requestSource } from './request-source';
+import { AUDITOR_ROLES } from '../admin/permissions';
 
 /**
  * The acting auditor, by its account as stored now: a session that logged in as an auditor
@@ -15,7 +16,7 @@ import { requestSource } from './request-source';
  */
 export async function actingAuditor(accounts: ActorLookup, req: Request): Promise<ChangedBy> {
   const by = await actingAs(accounts, req);
-  if (by.principal === 'system' || !by.principal.roles.includes('auditor')) throw new CardauthError('forbidden', 'only an auditor reads the audit trail');
+  if (by.principal === 'system' || !by.principal.roles.some((r) => AUDITOR_ROLES.includes(r))) throw new CardauthError('forbidden', 'only an auditor reads the audit trail');
   return by;
 }
 

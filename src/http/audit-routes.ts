@@ -8,6 +8,7 @@ import type { ActorLookup } from './acting-as';
 import { recordAuditRead } from './audit-read';
 import { parseQuery } from './validate';
 import { DAY_MS } from '../days';
+import { AUDITOR_ROLES } from '../admin/permissions';
 
 export interface AuditRoutesDeps {
   /** The audit query service (src/audit/query-service.ts), as the CLI and the pages read it. */
@@ -62,7 +63,7 @@ const FILTER_NAMES = ['since', 'until', 'account', 'login', 'type', 'outcome', '
  */
 export function createAuditRoutes(deps: AuditRoutesDeps): Router {
   const router = Router();
-  const auditorOnly = deps.requireLogin({ roles: ['auditor'], api: true });
+  const auditorOnly = deps.requireLogin({ roles: AUDITOR_ROLES, api: true });
 
   /** Records the view first (as the acting auditor, by its roles as stored now): no record, no answer. */
   const recordView = (req: Request, details: Record<string, string | number>) => recordAuditRead(deps, req, { type: 'audit.viewed', outcome: 'success', details });

@@ -213,7 +213,10 @@ describe('the auditor\'s pages', () => {
     expect(r.text).toContain('wrong_password');
     const id = /\/admin\/audit\/records\/(\d+-\d+)/.exec(href)![1];
     expect((await since(before, 'audit.viewed')).map((x) => x.details)).toEqual([expect.objectContaining({ count: 1, filter: `id=${id}` })]);
+    const missing = (await auditRecords(srv.redis)).length;
     expect((await c.get('/admin/audit/records/1-0')).status).toBe(404);
+    // Whether an id exists is an answer too: recorded first, as the JSON API records it.
+    expect((await since(missing, 'audit.viewed')).map((x) => x.details)).toEqual([expect.objectContaining({ count: 0, filter: 'id=1-0' })]);
     // A look-alike login (a right-to-left override in it) shows its invisible character escaped, as the CLI shows it.
     await failures(1, 'admin\u202egnp.exe');
     const spoof = await c.get('/admin/audit?who=admin%E2%80%AEgnp.exe');

@@ -4,7 +4,8 @@ import { DAY_MS, dayOf, parseDay } from '../../days';
 import type { MessageKey } from '../i18n';
 import { recordAuditRead } from '../audit-read';
 import type { AuditPagesDeps } from './audit-access';
-import { AUDITOR_ROLES, type AdminPage, type AdminPageKit } from './kit';
+import { type AdminPage, type AdminPageKit } from './kit';
+import { AUDITOR_ROLES } from '../../admin/permissions';
 
 /** The chart's series, in the legend's order. */
 export const SERIES = ['logins', 'failures', 'lockouts'] as const;

@@ -8,7 +8,8 @@ import { errorMessage, type Logger } from '../../logger';
 import { recordAuditRead } from '../audit-read';
 import type { AuditPagesDeps } from './audit-access';
 import { describeFilter, parseAuditFilter } from './audit-filter';
-import { AUDITOR_ROLES, type AdminPageKit } from './kit';
+import { type AdminPageKit } from './kit';
+import { AUDITOR_ROLES } from '../../admin/permissions';
 
 const TYPES: Record<AuditExportFormat, string> = { csv: 'text/csv; charset=utf-8', jsonl: 'application/x-ndjson; charset=utf-8' };
 

@@ -4,7 +4,8 @@ import type { AuditVerifyResult } from '../../audit/verify';
 import { appendAs } from '../../admin/record-change';
 import { actingAuditor, recordAuditRead } from '../audit-read';
 import type { AuditPagesDeps } from './audit-access';
-import { AUDITOR_ROLES, type AdminPage, type AdminPageKit, type Outcome } from './kit';
+import { type AdminPage, type AdminPageKit, type Outcome } from './kit';
+import { AUDITOR_ROLES } from '../../admin/permissions';
 
 /**
  * The integrity panel (`/admin/audit/integrity`, issue 11 §8): the last verification (the newest

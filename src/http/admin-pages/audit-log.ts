@@ -5,7 +5,8 @@ import { escapeInvisible, escapeInvisibleText } from '../../escape-invisible';
 import { recordAuditRead } from '../audit-read';
 import type { AuditPagesDeps } from './audit-access';
 import { AUDIT_FAMILIES, describeFilter, filterQuery, parseAuditFilter } from './audit-filter';
-import { AUDITOR_ROLES, type AdminPage, type AdminPageKit } from './kit';
+import { type AdminPage, type AdminPageKit } from './kit';
+import { AUDITOR_ROLES } from '../../admin/permissions';
 
 const PAGE_SIZE = 50;
 /** A recorded text as shown: an invisible or text-reordering character as its `\uXXXX` escape (as the CLI and the exports show it), so a look-alike login cannot pass for another. */
@@ -52,8 +53,9 @@ export function createAuditLogPage(kit: AdminPageKit, deps: AuditPagesDeps): { p
   router.get('/admin/audit/records/:id', ...kit.guard(page.roles), async (req, res) => {
     const id = String(req.params.id);
     const entry = await deps.query.get(id); // null for anything that is not a stream id
+    // Recorded even when there is none: that answer says whether the id exists (as the JSON API records it).
+    await recordAuditRead(deps, req, { type: 'audit.viewed', outcome: 'success', details: { count: entry ? 1 : 0, filter: `id=${id}` } });
     if (!entry) throw new CardauthError('not_found', 'no audit record has this id');
-    await recordAuditRead(deps, req, { type: 'audit.viewed', outcome: 'success', details: { count: 1, filter: `id=${id}` } });
     const parsed = parseAuditFilter(req.query);
     kit.render(req, res, {}, page, 'audit-record', {
       heading: { key: 'audit_record_heading', params: { seq: entry.record.seq } },

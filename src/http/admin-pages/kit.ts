@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, type Router } from 'express';
-import { OFFICER_ROLES } from '../../admin/permissions';
+import { AUDITOR_ROLES, OFFICER_ROLES } from '../../admin/permissions';
 import type { ChangedBy } from '../../admin/record-change';
 import { CardauthError } from '../../errors';
 import { errorMessage, type Logger } from '../../logger';
@@ -14,8 +14,6 @@ import type { RequireLoginOptions } from '../require-login';
 import { requireRecentLogin } from '../require-recent-login';
 import { safeRedirectPath } from '../safe-redirect';
 
-/** Who may open the auditor's pages (issue 11 §8): the auditor only. */
-export const AUDITOR_ROLES: readonly Role[] = ['auditor'];
 
 /** The largest page form accepted (the router's Content-Length check has the same limit). */
 const MAX_FORM_BYTES = 16 * 1024;
