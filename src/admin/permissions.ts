@@ -120,7 +120,7 @@ export function refusal(principal: Principal, action: AdminAction, target?: Chan
 }
 
 /** What a change is about besides an account, for its refusal's record: the card, or the agent or IP (`source`), or an id in `details`. */
-export type ChangeObject = Pick<ChangeRecord, 'cardUid' | 'source' | 'details'>;
+type ChangeObject = Pick<ChangeRecord, 'cardUid' | 'source' | 'details'>;
 
 /**
  * Checks the separation of duties before a change: a refused change is audited (its own event

@@ -8,7 +8,7 @@ import { type AdminPage, type AdminPageKit } from './kit';
 import { AUDITOR_ROLES } from '../../admin/permissions';
 
 /** The chart's series, in the legend's order. */
-export const SERIES = ['logins', 'failures', 'lockouts'] as const;
+const SERIES = ['logins', 'failures', 'lockouts'] as const;
 
 /** The SVG's geometry: a plot `PLOT_H` high, each day a group of one bar per series. */
 const PLOT_H = 200;
@@ -18,7 +18,7 @@ const LEFT = 40;
 const BOTTOM = 24;
 
 /** One bar of the SVG, computed here so the template only draws. */
-export interface ChartBar {
+interface ChartBar {
   series: (typeof SERIES)[number];
   day: string;
   value: number;
@@ -33,7 +33,7 @@ export interface ChartBar {
  * @example
  * chartBars([{ day: '2026-12-01', logins: 4, failures: 2, lockouts: 0 }]).bars[1] // => { series: 'failures', value: 2, height: 100, … }
  */
-export function chartBars(days: readonly AuditDay[]): { bars: ChartBar[]; max: number; width: number; height: number; plotH: number; left: number } {
+function chartBars(days: readonly AuditDay[]): { bars: ChartBar[]; max: number; width: number; height: number; plotH: number; left: number } {
   const max = Math.max(1, ...days.flatMap((d) => SERIES.map((s) => d[s])));
   const bars = days.flatMap((d, i) =>
     SERIES.map((series, j) => {

@@ -16,15 +16,15 @@ import type { MessageKey } from '../i18n';
  */
 
 /** The filter's fields as the form shows them (strings, as typed). */
-export const FILTER_FIELDS = ['since', 'until', 'who', 'type', 'outcome', 'where', 'ip', 'uid'] as const;
-export type FilterForm = Record<(typeof FILTER_FIELDS)[number], string>;
+const FILTER_FIELDS = ['since', 'until', 'who', 'type', 'outcome', 'where', 'ip', 'uid'] as const;
+type FilterForm = Record<(typeof FILTER_FIELDS)[number], string>;
 
 /** The families of event types (the part before the dot), in the order of the README's table. */
 export const AUDIT_FAMILIES: readonly string[] = [...new Set(AUDIT_EVENT_TYPES.map((t) => t.slice(0, t.indexOf('.'))))];
 
 
 /** A filter as parsed: the service's filter, the form as typed, or the first bad field with the text that says how to write it. */
-export type ParsedFilter = { ok: true; filter: AuditFilter; form: FilterForm } | { ok: false; form: FilterForm; field: (typeof FILTER_FIELDS)[number]; message: MessageKey };
+type ParsedFilter = { ok: true; filter: AuditFilter; form: FilterForm } | { ok: false; form: FilterForm; field: (typeof FILTER_FIELDS)[number]; message: MessageKey };
 
 /**
  * Reads the filter from a query string (a repeated parameter counts as bad).
