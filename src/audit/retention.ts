@@ -5,7 +5,7 @@ import type { JWK } from 'jose' with { 'resolution-mode': 'import' };
 import type { Clock } from '../clock';
 import { CardauthError } from '../errors';
 import { CHECKPOINTS_KEY, claimed } from './checkpoint';
-import { dayKey, INDEX_CURSOR_KEY, INDEX_LIST_KEY } from './index-plan';
+import { dayKey, INDEX_CURSOR_KEY, INDEX_LIST_KEY, INDEX_PREFIX } from './index-plan';
 import { fromStreamFields, GENESIS_PREV, type AuditEventInput } from './record';
 import { verifyArchiveFile, writeArchive } from './retention-archive';
 import { takeRetentionLock } from './retention-lock';
@@ -15,9 +15,8 @@ import { DAY_MS } from '../days';
 
 /** The stream the audit log is kept in. */
 const LOG_KEY = 'audit:log';
-/** Streams kept beside the log, trimmed by the same cutoff id when they exist: the intake, and the index streams (`audit:ix:*`). */
+/** Streams kept beside the log, trimmed by the same cutoff id when they exist: the intake, and the index streams (`audit:ix:*`, those `audit:ix:keys` lists). */
 const INTAKE_KEY = 'audit:intake';
-const INDEX_PATTERN = 'audit:ix:*';
 const DAY_PREFIX = dayKey('');
 const BATCH = 1000;
 
@@ -39,7 +38,7 @@ export type ArchivedRecord = Pick<AuditEventInput, 'outcome' | 'reason' | 'detai
 
 export interface RetentionDeps {
   /** Connected as the archivist (docs/redis-acl.conf): the only user allowed to trim the audit streams. */
-  redis: Pick<Redis, 'xrange' | 'xrevrange' | 'xadd' | 'xtrim' | 'scan' | 'type'>;
+  redis: Pick<Redis, 'xrange' | 'xrevrange' | 'xadd' | 'xtrim'>;
   clock: Clock;
   /** The private audit keys; the first signs the archives' seals (and checks the checkpoints, anchors). */
   keys: readonly JWK[];
@@ -71,8 +70,9 @@ const fail = (why: string, cause?: unknown) => new CardauthError('unavailable', 
  *    failure (`archive_unverified`), and nothing is trimmed;
  * 5. appends the seal to `audit:anchors` (the anchor `audit verify` starts a trimmed chain from);
  * 6. trims, with XTRIM MINID: `audit:log` at the first record kept, `audit:checkpoints` at
- *    the first that claims a later seq, and `audit:intake` and every `audit:ix:*` stream that
- *    exists at the first record kept's id (an entry there takes the id of the record it is for);
+ *    the first that claims a later seq, and `audit:intake` and every index stream that
+ *    `audit:ix:keys` lists at the first record kept's id (an entry there takes the id of the
+ *    record it is for; no SCAN: the archivist may not list Redis's keys);
  * 7. records `audit.archived`.
  *
  * A crash anywhere loses nothing: before step 5 the stream is untouched (the rerun writes the
@@ -96,19 +96,24 @@ export function createRetention(deps: RetentionDeps) {
     }
   };
 
-  /** The record with `seq` and its stream id, reading from the start; undefined past the head. */
-  async function* entries(): AsyncGenerator<{ id: string; seq: number; hash: string; ts: number }> {
+  /** The entries of the stream `key`, reading from the start, BATCH at a time. */
+  async function* streamEntries(key: string): AsyncGenerator<[string, string[]]> {
     let start = '-';
     for (;;) {
-      const batch = await call('read', () => redis.xrange(LOG_KEY, start, '+', 'COUNT', BATCH));
-      for (const [id, fields] of batch) {
-        const d = fromStreamFields(fields, { canonical: false });
-        // The chain was verified just before; a record that cannot be read now is a change since.
-        if (!d.ok) throw fail(`audit retention: record ${id} cannot be read; run cardauth audit verify`);
-        yield { id, seq: d.seq, hash: d.hash, ts: Date.parse(d.record.ts) };
-      }
+      const batch = await call('read', () => redis.xrange(key, start, '+', 'COUNT', BATCH));
+      yield* batch;
       if (batch.length < BATCH) return;
       start = `(${batch[batch.length - 1]![0]}`;
+    }
+  }
+
+  /** The record with `seq` and its stream id, reading from the start; undefined past the head. */
+  async function* entries(): AsyncGenerator<{ id: string; seq: number; hash: string; ts: number }> {
+    for await (const [id, fields] of streamEntries(LOG_KEY)) {
+      const d = fromStreamFields(fields, { canonical: false });
+      // The chain was verified just before; a record that cannot be read now is a change since.
+      if (!d.ok) throw fail(`audit retention: record ${id} cannot be read; run cardauth audit verify`);
+      yield { id, seq: d.seq, hash: d.hash, ts: Date.parse(d.record.ts) };
     }
   }
 
@@ -124,8 +129,9 @@ export function createRetention(deps: RetentionDeps) {
    * cursor of the last record archived (every entry past it may still wait to be chained: it
    * stays), the index streams before `minId` (their entries take the records' ids), and the
    * indexer's cursor and day totals to their last entry (the current one; a day's totals stay
-   * for the chart when its records are archived). `audit:ix:keys` is not trimmed: it lists the
-   * indexes.
+   * for the chart when its records are archived). The index and day streams are the ones
+   * `audit:ix:keys` lists (the indexer names each there when it first writes it: the archivist
+   * may not SCAN, which would show it every key name in Redis); that list is not trimmed.
    */
   async function trim(minId: string, toSeq: number): Promise<Trimmed> {
     const trimmed: Trimmed = { log: 0, checkpoints: 0, others: 0 };
@@ -142,17 +148,13 @@ export function createRetention(deps: RetentionDeps) {
     if (past) trimmed.checkpoints = await xtrim(CHECKPOINTS_KEY, past[0]);
     else if (lastRead) trimmed.checkpoints = await xtrim(CHECKPOINTS_KEY, nextId(lastRead));
     if (intakeCursor !== undefined) trimmed.others += await xtrim(INTAKE_KEY, intakeCursor);
+    const keepLast = (key: string) => call(`XTRIM ${key}`, () => redis.xtrim(key, 'MAXLEN', 1));
+    trimmed.others += await keepLast(INDEX_CURSOR_KEY);
     const indexes = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, found] = await call('SCAN', () => redis.scan(cursor, 'MATCH', INDEX_PATTERN, 'COUNT', 1000));
-      for (const key of found) indexes.add(key);
-      cursor = next;
-    } while (cursor !== '0');
+    for await (const [, f] of streamEntries(INDEX_LIST_KEY)) if (f[0] === 'k' && f[1] !== undefined) indexes.add(f[1]);
     for (const key of indexes) {
-      if (key === INDEX_LIST_KEY || (await call(`TYPE ${key}`, () => redis.type(key))) !== 'stream') continue;
-      const current = key === INDEX_CURSOR_KEY || key.startsWith(DAY_PREFIX);
-      trimmed.others += current ? await call(`XTRIM ${key}`, () => redis.xtrim(key, 'MAXLEN', 1)) : await xtrim(key);
+      if (!key.startsWith(INDEX_PREFIX) || key === INDEX_LIST_KEY || key === INDEX_CURSOR_KEY) continue;
+      trimmed.others += key.startsWith(DAY_PREFIX) ? await keepLast(key) : await xtrim(key);
     }
     return trimmed;
   }

@@ -279,6 +279,17 @@ describe('retention as cardauth-archivist', () => {
     await expect(as('cardauth-archivist').del('audit:log')).rejects.toThrow(REFUSED);
   });
 
+  it('may not SCAN (Redis does not filter SCAN by key rules: it would list every key name, session ids and OpenID tokens among them), nor TYPE a key outside audit:*', async () => {
+    await seedAudit();
+    await redis.client().set('sess:secret-session-id', '{}');
+    await redis.client().set('oidc:AccessToken:secret-token', '{}');
+    const arch = as('cardauth-archivist');
+    await expect(arch.scan('0')).rejects.toThrow(REFUSED);
+    await expect(arch.scan('0', 'MATCH', '*', 'COUNT', 1000)).rejects.toThrow(REFUSED);
+    await expect(arch.scan('0', 'MATCH', 'audit:ix:*')).rejects.toThrow(REFUSED);
+    await expect(arch.type('sess:secret-session-id')).rejects.toThrow(REFUSED);
+  });
+
   it('may append an anchor but not trim audit:anchors (XTRIM), nor XTRIM a key retention does not trim', async () => {
     await seedAudit();
     const arch = as('cardauth-archivist');

@@ -6,6 +6,7 @@ import Redis from 'ioredis';
 import type { JWK } from 'jose';
 import { claimed, createCheckpointWriter } from '../../src/audit/checkpoint';
 import { generateAuditKey } from '../../src/audit/keys';
+import { dayKey } from '../../src/audit/index-plan';
 import { createAuditIndexer } from '../../src/audit/indexer';
 import { createAuditLog } from '../../src/audit/log';
 import { createAuditQueryService } from '../../src/audit/query-service';
@@ -40,7 +41,8 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 /**
  * As the app user, with a frozen clock: 3 records 30 days ago (checkpoint at 3), 2 records 20 days
  * ago (checkpoint at 5), 3 records 5 days ago (checkpoint at 8), 1 record now. After each record an
- * entry in an index stream with the record's id, as the indexer writes them.
+ * entry in an index stream with the record's id, as the indexer writes them (the stream listed
+ * in `audit:ix:keys` first).
  */
 async function seed(afterPhase?: () => Promise<void>): Promise<void> {
   let now = 0;
@@ -48,6 +50,7 @@ async function seed(afterPhase?: () => Promise<void>): Promise<void> {
   const app = as('cardauth');
   const log = createAuditLog({ redis: app, clock });
   const cp = createCheckpointWriter({ redis: app, clock, keys });
+  await app.xadd('audit:ix:keys', '*', 'k', 'audit:ix:login:user');
   let n = 0;
   for (const [daysAgo, count] of [[30, 3], [20, 2], [5, 3], [0, 1]] as const) {
     now = NOW - daysAgo * DAY;
@@ -225,7 +228,7 @@ describe('audit retention (retain 10 days)', () => {
     rmSync(dir, { recursive: true, force: true });
     dir = mkdtempSync(join(tmpdir(), 'cardauth-retention-'));
     // A run that stops after its anchor: the archivist's rules without XTRIM (Redis refuses the trim).
-    await redis.client().call('ACL', 'SETUSER', 'stops-before-trim', 'on', '>pw', 'resetchannels', '%R~audit:*', '-@all', '+info', '+evalsha', '+eval', '+xrange', '+xrevrange', '+scan', '+type', '(~audit:anchors +xadd)');
+    await redis.client().call('ACL', 'SETUSER', 'stops-before-trim', 'on', '>pw', 'resetchannels', '%R~audit:*', '-@all', '+info', '+evalsha', '+eval', '+xrange', '+xrevrange', '(~audit:anchors +xadd)');
     const stops = new Redis({ port: redis.port, username: 'stops-before-trim', password: 'pw', maxRetriesPerRequest: 1 });
     try {
       await expect(retention({ redis: stops, record: async () => undefined }).run()).rejects.toMatchObject({ code: 'audit_unavailable', message: expect.stringMatching(/XTRIM audit:log failed/) });
@@ -351,6 +354,33 @@ describe('audit retention beside the intake and the indexer', () => {
     // The archived records left the indexes; the kept ones are found.
     expect((await q.page({ login: 'user1' }, { limit: 5 })).entries).toEqual([]);
     expect((await q.page({ login: 'user6' }, { limit: 5 })).entries.map((e) => e.record.seq)).toEqual([6]);
+  });
+});
+
+describe('audit retention finds the index streams in audit:ix:keys (the archivist may not SCAN)', () => {
+  it('trims every index stream listed, past the first page of the list: the others before the first record kept, a day\'s totals to their last entry; the list itself is kept, and a listed key outside audit:ix: is left alone', async () => {
+    await seed();
+    const c = redis.client();
+    const ids = (await c.xrange('audit:log', '-', '+')).map(([id]) => id);
+    // 1000 more listed streams (with the seed's, past one page of 1000), each with an archived
+    // record's entry (seq 1) and a kept one's (seq 7); a day's totals written at seq 1 and 2.
+    const streams = Array.from({ length: 1000 }, (_, i) => `audit:ix:ws:w${i}`);
+    const day = dayKey('2026-11-01');
+    const write = c.pipeline();
+    for (const key of streams) write.xadd('audit:ix:keys', '*', 'k', key).xadd(key, ids[0]!, 'x', '').xadd(key, ids[6]!, 'x', '');
+    write.xadd('audit:ix:keys', '*', 'k', day).xadd(day, ids[0]!, 'l', '1', 'f', '0', 'k', '0').xadd(day, ids[1]!, 'l', '2', 'f', '0', 'k', '0');
+    await write.exec();
+    // What the app user (who may append to the list) could list to stop retention: keys the archivist may not trim.
+    for (const key of ['audit:anchors', 'sess:x']) await as('cardauth').xadd('audit:ix:keys', '*', 'k', key);
+
+    expect(await retention().run()).toMatchObject({ status: 'archived', seal: { toSeq: 5 }, trimmed: { others: 5 + 1000 + 1 } });
+    const left = c.pipeline();
+    for (const key of streams) left.xrange(key, '-', '+');
+    expect((await left.exec())!.map(([, entries]) => (entries as [string][]).map(([id]) => id))).toEqual(streams.map(() => [ids[6]]));
+    expect(await seqs('audit:ix:login:user')).toEqual([6, 7, 8, 9]);
+    expect((await c.xrange(day, '-', '+')).map(([id]) => id)).toEqual([ids[1]]);
+    expect(await c.xlen('audit:ix:keys')).toBe(1004);
+    expect(await c.xlen('audit:anchors')).toBe(1);
   });
 });
 
