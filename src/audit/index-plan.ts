@@ -26,10 +26,9 @@ export const INDEX_LIST_KEY = `${INDEX_PREFIX}keys`;
 export const dayKey = (day: string) => `${INDEX_PREFIX}day:${day}`;
 
 /** The types the chart counts, by column (a login is a `session.created` success). */
-export const LOGIN_TYPES: readonly AuditEventType[] = ['session.created'];
-export const LOCKOUT_TYPES: readonly AuditEventType[] = ['account.locked', 'card.locked'];
-export const FAILURE_TYPES: readonly AuditEventType[] = ['card.presented', 'password.checked', 'login.refused', 'session.unlocked', 'presence.denied'];
-export const CHART_TYPES: readonly AuditEventType[] = [...LOGIN_TYPES, ...LOCKOUT_TYPES, ...FAILURE_TYPES];
+const LOGIN_TYPES: readonly AuditEventType[] = ['session.created'];
+const LOCKOUT_TYPES: readonly AuditEventType[] = ['account.locked', 'card.locked'];
+const FAILURE_TYPES: readonly AuditEventType[] = ['card.presented', 'password.checked', 'login.refused', 'session.unlocked', 'presence.denied'];
 
 export type ChartColumn = 'logins' | 'failures' | 'lockouts';
 

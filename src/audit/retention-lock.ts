@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { CardauthError } from '../errors';
 
 /** The lock file of a run, in the archive folder (not `.retain.lock`: the cron line's `flock` may hold that one). */
-export const RETAIN_LOCK = '.audit-retain.lock';
+const RETAIN_LOCK = '.audit-retain.lock';
 /** A lock older than this is a run that stopped without removing it, and is taken over. */
-export const RETAIN_LOCK_STALE_MS = 3_600_000;
+const RETAIN_LOCK_STALE_MS = 3_600_000;
 
 const code = (err: unknown) => (err as NodeJS.ErrnoException).code;
 

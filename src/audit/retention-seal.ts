@@ -15,7 +15,7 @@ import { auditVerifier, checkSigned, claimed, signAudit, type CheckpointFault } 
 /** The append-only stream of anchors (field `jws`). */
 export const ANCHORS_KEY = 'audit:anchors';
 /** The `typ` of an archive's seal, so no other JWS of the audit key passes as one. */
-export const ARCHIVE_TYP = 'cardauth-audit-archive';
+const ARCHIVE_TYP = 'cardauth-audit-archive';
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 const seq = z.number().int().positive();
