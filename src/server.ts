@@ -97,9 +97,9 @@ export async function startServer(deps: StartServerDeps): Promise<RunningServer>
   }
   const services = createServices({ redis, config, clock, logger });
   // The policy it runs with, and what changed in its config since the last start, are audited at start; if Redis is not there yet, once it is.
+  let policyRecorded = false; // a retry after the config step failed does not record the policy twice
   const recordPolicy = () =>
-    services.audit
-      .append(policyAppliedRecord(config))
+    (policyRecorded ? Promise.resolve() : services.audit.append(policyAppliedRecord(config)).then(() => void (policyRecorded = true)))
       .then(() => recordConfigChanges({ redis, audit: services.audit }, config))
       .then(
         () => true,

@@ -228,6 +228,25 @@ describe('cardauth serve', () => {
   });
 
   describe('the policy profile', () => {
+    it('a start whose config step failed records the policy once: the retry when Redis is back does the config step alone', async () => {
+      const client = redis.client();
+      // An unreadable last config (a list where a string belongs): the config step fails after the policy is recorded.
+      await client.del('cardauth:config:last');
+      await client.rpush('cardauth:config:last', 'x');
+      const policies = async () => (await client.xrange('audit:log', '-', '+')).filter(([, f]) => (JSON.parse(f[1] as string) as { type: string }).type === 'policy.applied').length;
+      const before = await policies();
+      running = serve(await envFor(redis.url));
+      await running.event('policy_unrecorded');
+      await running.event('listening');
+      expect(await policies()).toBe(before + 1);
+      // Put right, and the server's connection dropped: it reconnects, and its 'ready' retries.
+      await client.del('cardauth:config:last');
+      await client.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+      for (let i = 0; i < 100 && (await client.get('cardauth:config:last')) === null; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await client.get('cardauth:config:last')).not.toBeNull();
+      expect(await policies()).toBe(before + 1);
+    });
+
     it('the start is audited with the profile, every value and where it came from', async () => {
       const env = { ...(await envFor(redis.url)), CARDAUTH_LOCKOUT_ATTEMPTS: '3' };
       running = serve(env);
