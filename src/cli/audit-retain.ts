@@ -57,10 +57,7 @@ export const auditRetain: Command = {
         dir: config.CARDAUTH_AUDIT_ARCHIVE_DIR,
         record: (input) => appendAs(s.audit, cliActor(ctx), input),
       });
-      const result = await retention.run({ dryRun: args['dry-run'] }).catch((err: unknown) => {
-        // Another run holds the archive folder's lock.
-        throw err instanceof CardauthError && err.code === 'usage' ? new UsageError(err.message) : err;
-      });
+      const result = await retention.run({ dryRun: args['dry-run'] });
       ctx.io.stdout.write(args.json ? `${JSON.stringify(result)}\n` : describeRun(result).map((l) => `${l}\n`).join(''));
       return 0;
     });

@@ -161,7 +161,8 @@ function resolve(argv: readonly string[], commands: readonly Command[]): Resolve
 /** The lines for an error, with its exit code: one line, or one per bad key of a config. */
 function describe(err: unknown): { lines: string[]; code: number } {
   const first = (text: string) => text.split('\n')[0] ?? '';
-  if (err instanceof UsageError) return { lines: [first(err.message)], code: EXIT_USAGE };
+  // A usage error, the command line's own (UsageError) or one a use case finds (e.g. another run holds a lock): exit 2.
+  if (err instanceof CardauthError && err.code === 'usage') return { lines: [first(err.message)], code: EXIT_USAGE };
   if (err instanceof CardauthError) {
     if (err.code === 'config_invalid') return { lines: err.message.split('\n').map((l) => `${err.code}: ${l}`), code: EXIT_USAGE };
     // Infrastructure errors say why (the Redis error); domain errors are their message alone.
