@@ -21,19 +21,25 @@ export async function actingAuditor(accounts: ActorLookup, req: Request): Promis
 }
 
 /**
- * Records a read of the audit trail (`audit.viewed`, `audit.exported`) as the acting auditor,
- * before anything is shown or sent: when it cannot be written, nothing is (`audit_unavailable`:
- * a 503), as `audit list` refuses. The auditor's pages and its JSON API both record through it.
+ * A read of the audit trail by the acting auditor: its roles as stored now are checked first
+ * (`forbidden`), before the trail is read; the function it resolves with records the read
+ * (`audit.viewed`, `audit.exported`) before anything is shown or sent: when it cannot be written,
+ * nothing is (`audit_unavailable`: a 503), as `audit list` refuses. The auditor's pages and its
+ * JSON API both read through it.
  *
  * @example
- * await recordAuditRead({ audit, accounts }, req, { type: 'audit.viewed', outcome: 'success', details: { count: 1, filter: `id=${id}` } });
+ * const record = await auditReader({ audit, accounts }, req);
+ * const entry = await query.get(id);
+ * await record({ type: 'audit.viewed', outcome: 'success', details: { count: entry ? 1 : 0, filter: `id=${id}` } });
  */
-export async function recordAuditRead(deps: { audit: AuditSink; accounts: ActorLookup }, req: Request, input: ChangeRecord): Promise<void> {
+export async function auditReader(deps: { audit: AuditSink; accounts: ActorLookup }, req: Request): Promise<(input: ChangeRecord) => Promise<void>> {
   const by = await actingAuditor(deps.accounts, req);
-  try {
-    // Where from and in which session, as a login's records say (the channel goes in the details too).
-    await appendAs(deps.audit, by, { source: requestSource(req), sessionId: req.sessionID, ...input });
-  } catch (err) {
-    throw new CardauthError('audit_unavailable', `nothing was shown: this read of the audit trail could not be recorded (${explain(err)})`, { cause: err });
-  }
+  return async (input) => {
+    try {
+      // Where from and in which session, as a login's records say (the channel goes in the details too).
+      await appendAs(deps.audit, by, { source: requestSource(req), sessionId: req.sessionID, ...input });
+    } catch (err) {
+      throw new CardauthError('audit_unavailable', `nothing was shown: this read of the audit trail could not be recorded (${explain(err)})`, { cause: err });
+    }
+  };
 }

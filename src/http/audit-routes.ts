@@ -5,7 +5,7 @@ import { isStreamId, MAX_CHART_DAYS, type AuditQueryService } from '../audit/que
 import type { AuditSink } from '../audit/record';
 import { CardauthError } from '../errors';
 import type { ActorLookup } from './acting-as';
-import { recordAuditRead } from './audit-read';
+import { auditReader } from './audit-read';
 import { parseQuery } from './validate';
 import { DAY_MS } from '../days';
 import { AUDITOR_ROLES } from '../admin/permissions';
@@ -65,20 +65,25 @@ export function createAuditRoutes(deps: AuditRoutesDeps): Router {
   const router = Router();
   const auditorOnly = deps.requireLogin({ roles: AUDITOR_ROLES, api: true });
 
-  /** Records the view first (as the acting auditor, by its roles as stored now): no record, no answer. */
-  const recordView = (req: Request, details: Record<string, string | number>) => recordAuditRead(deps, req, { type: 'audit.viewed', outcome: 'success', details });
+  /** The acting auditor (by its roles as stored now) before the read; the view recorded before the answer: no record, no answer. */
+  const viewer = async (req: Request) => {
+    const record = await auditReader(deps, req);
+    return (details: Record<string, string | number>) => record({ type: 'audit.viewed', outcome: 'success', details });
+  };
 
   router.get('/admin/api/audit', auditorOnly, async (req, res) => {
     const q = parseQuery(req, AuditQuery);
+    const recordView = await viewer(req);
     const page = await deps.query.page(toAuditFilter(q), { limit: q.limit, ...(q.cursor ? { cursor: q.cursor } : {}) });
-    await recordView(req, { count: page.entries.length, filter: describeParams(req.query, FILTER_NAMES) });
+    await recordView({ count: page.entries.length, filter: describeParams(req.query, FILTER_NAMES) });
     res.json(page);
   });
 
   router.get('/admin/api/audit/days', auditorOnly, async (req, res) => {
     const q = parseQuery(req, DaysQuery);
+    const recordView = await viewer(req);
     const days = await deps.query.days(q.since, q.until);
-    await recordView(req, { count: days.length, filter: `days ${describeParams(req.query, ['since', 'until'])}` });
+    await recordView({ count: days.length, filter: `days ${describeParams(req.query, ['since', 'until'])}` });
     res.json({ days });
   });
 
@@ -86,8 +91,9 @@ export function createAuditRoutes(deps: AuditRoutesDeps): Router {
     parseQuery(req, z.strictObject({}));
     const id = String(req.params.id);
     if (!isStreamId(id)) throw new CardauthError('bad_request', 'invalid record id: a stream id such as 1764057600000-0');
+    const recordView = await viewer(req);
     const entry = await deps.query.get(id);
-    await recordView(req, { count: entry ? 1 : 0, filter: `id=${id}` });
+    await recordView({ count: entry ? 1 : 0, filter: `id=${id}` });
     if (!entry) throw new CardauthError('not_found', 'no audit record has this id');
     res.json(entry);
   });

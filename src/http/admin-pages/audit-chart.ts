@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { MAX_CHART_DAYS, type AuditDay } from '../../audit/query-service';
 import { DAY_MS, dayOf, parseDay } from '../../days';
 import type { MessageKey } from '../i18n';
-import { recordAuditRead } from '../audit-read';
+import { auditReader } from '../audit-read';
 import type { AuditPagesDeps } from './audit-access';
 import { type AdminPage, type AdminPageKit } from './kit';
 import { AUDITOR_ROLES } from '../../admin/permissions';
@@ -76,8 +76,9 @@ export function createAuditChartPage(kit: AdminPageKit, deps: AuditPagesDeps): {
         return kit.render(req, res, { ...shown, status: 400 }, page, 'audit-chart', { form, filterError: { message: problem }, days: [], chart: null, maxDays: MAX_CHART_DAYS });
       }
       const range = { since: dayOf(since), until: dayOf(until) };
+      const record = await auditReader(deps, req);
       const days = await deps.query.days(since, until + DAY_MS);
-      await recordAuditRead(deps, req, { type: 'audit.viewed', outcome: 'success', details: { count: days.length, filter: `chart since=${range.since} until=${range.until}` } });
+      await record({ type: 'audit.viewed', outcome: 'success', details: { count: days.length, filter: `chart since=${range.since} until=${range.until}` } });
       kit.render(req, res, shown, page, 'audit-chart', { form: range, filterError: null, days, chart: chartBars(days), series: SERIES, maxDays: MAX_CHART_DAYS });
     },
   };

@@ -5,7 +5,7 @@ import { idAfter } from '../../audit/stream-id';
 import { AUDIT_EXPORT_FORMATS, exportHeader, exportLine, type AuditExportFormat } from '../../audit/export-format';
 import { CardauthError } from '../../errors';
 import { errorMessage, type Logger } from '../../logger';
-import { recordAuditRead } from '../audit-read';
+import { auditReader } from '../audit-read';
 import type { AuditPagesDeps } from './audit-access';
 import { describeFilter, parseAuditFilter } from './audit-filter';
 import { type AdminPageKit } from './kit';
@@ -33,13 +33,14 @@ export function createAuditExport(kit: AdminPageKit, deps: AuditPagesDeps, logge
     const parsed = parseAuditFilter(req.query);
     if (!parsed.ok) throw new CardauthError('bad_request', `invalid query parameter: ${parsed.field}`);
     const { filter } = parsed;
+    const record = await auditReader(deps, req);
     let count = 0;
     let last: string | undefined;
     for await (const entry of deps.query.read(filter)) {
       count += 1;
       last = entry.id;
     }
-    await recordAuditRead(deps, req, { type: 'audit.exported', outcome: 'success', details: { count, format, filter: describeFilter(parsed.form) } });
+    await record({ type: 'audit.exported', outcome: 'success', details: { count, format, filter: describeFilter(parsed.form) } });
     const stamp = new Date(kit.now()).toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
     res.setHeader('Content-Type', TYPES[format as AuditExportFormat]);
     res.setHeader('Content-Disposition', `attachment; filename="audit-${stamp}.${format}"`);

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { verifiedRecord } from '../../audit/integrity';
 import type { AuditVerifyResult } from '../../audit/verify';
 import { appendAs } from '../../admin/record-change';
-import { actingAuditor, recordAuditRead } from '../audit-read';
+import { actingAuditor, auditReader } from '../audit-read';
 import type { AuditPagesDeps } from './audit-access';
 import { type AdminPage, type AdminPageKit, type Outcome } from './kit';
 import { AUDITOR_ROLES } from '../../admin/permissions';
@@ -25,8 +25,9 @@ export function createAuditIntegrityPage(kit: AdminPageKit, deps: AuditPagesDeps
     label: 'nav_audit_integrity',
     roles: AUDITOR_ROLES,
     async show(req, res, shown) {
+      const record = await auditReader(deps, req);
       const [{ entries }, checkpoint] = await Promise.all([deps.query.page({ types: ['audit.verified'] }, { limit: 1 }), deps.integrity.latestCheckpoint()]);
-      await recordAuditRead(deps, req, { type: 'audit.viewed', outcome: 'success', details: { count: entries.length, filter: 'integrity' } });
+      await record({ type: 'audit.viewed', outcome: 'success', details: { count: entries.length, filter: 'integrity' } });
       kit.render(req, res, shown, page, 'audit-integrity', { last: entries[0] ?? null, checkpoint, result: (shown.done?.report as AuditVerifyResult | undefined) ?? null });
     },
   };

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { AUDIT_EVENT_TYPES } from '../../audit/events';
 import { CardauthError } from '../../errors';
 import { escapeInvisible, escapeInvisibleText } from '../../escape-invisible';
-import { recordAuditRead } from '../audit-read';
+import { auditReader } from '../audit-read';
 import type { AuditPagesDeps } from './audit-access';
 import { AUDIT_FAMILIES, describeFilter, filterQuery, parseAuditFilter } from './audit-filter';
 import { type AdminPage, type AdminPageKit } from './kit';
@@ -38,8 +38,9 @@ export function createAuditLogPage(kit: AdminPageKit, deps: AuditPagesDeps): { p
       }
       // A cursor the service did not hand out: its bad_request.
       const cursor = typeof req.query.cursor === 'string' && req.query.cursor ? req.query.cursor : undefined;
+      const record = await auditReader(deps, req);
       const { entries, next } = await deps.query.page(parsed.filter, { limit: PAGE_SIZE, ...(cursor ? { cursor } : {}) });
-      await recordAuditRead(deps, req, { type: 'audit.viewed', outcome: 'success', details: { count: entries.length, filter: describeFilter(parsed.form) } });
+      await record({ type: 'audit.viewed', outcome: 'success', details: { count: entries.length, filter: describeFilter(parsed.form) } });
       kit.render(req, res, shown, page, 'audit', {
         ...locals,
         filterError: null,
@@ -52,9 +53,10 @@ export function createAuditLogPage(kit: AdminPageKit, deps: AuditPagesDeps): { p
   kit.page(router, page);
   router.get('/admin/audit/records/:id', ...kit.guard(page.roles), async (req, res) => {
     const id = String(req.params.id);
+    const record = await auditReader(deps, req);
     const entry = await deps.query.get(id); // null for anything that is not a stream id
     // Recorded even when there is none: that answer says whether the id exists (as the JSON API records it).
-    await recordAuditRead(deps, req, { type: 'audit.viewed', outcome: 'success', details: { count: entry ? 1 : 0, filter: `id=${id}` } });
+    await record({ type: 'audit.viewed', outcome: 'success', details: { count: entry ? 1 : 0, filter: `id=${id}` } });
     if (!entry) throw new CardauthError('not_found', 'no audit record has this id');
     const parsed = parseAuditFilter(req.query);
     kit.render(req, res, {}, page, 'audit-record', {
