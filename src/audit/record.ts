@@ -161,16 +161,21 @@ const inputSchema = z
     }
   });
 
-/** Drops undefined values and empty objects, so equal events serialise equally. */
+/**
+ * Drops undefined values and empty objects, so equal events serialise equally, and lists every
+ * object's keys in sorted order, so {@link canonicalJson} takes its JSON.stringify path.
+ */
 function prune<T>(value: T): T {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    const p = prune(v);
+  let kept = 0;
+  for (const k of Object.keys(value).sort()) {
+    const p = prune((value as Record<string, unknown>)[k]);
     if (p === undefined || (typeof p === 'object' && p !== null && Object.keys(p).length === 0)) continue;
     out[k] = p;
+    kept++;
   }
-  return out as T;
+  return (kept === 0 ? {} : out) as T;
 }
 
 /** SHA-256 of a UTF-8 string, lowercase hex. */
@@ -192,9 +197,40 @@ export function parseAuditInput(input: AuditEventInput): AuditEvent {
     const path = issue?.path.join('.') || '(input)';
     throw new TypeError(`audit input ${path}: ${issue?.message ?? 'invalid'}`);
   }
-  const { sessionId, ...event } = r.data;
-  // prune drops the undefined detail values the input type allows
-  return prune({ ...event, ...(sessionId === undefined ? {} : { sessionIdHash: sha256Hex(sessionId) }) }) as AuditEvent;
+  const { sessionId } = r.data;
+  // r.data is zod's new object. prune drops the undefined members (sessionId, and the undefined detail values the input type allows).
+  return prune(Object.assign(r.data, { sessionId: undefined, sessionIdHash: sessionId === undefined ? undefined : sha256Hex(sessionId) })) as AuditEvent;
+}
+
+/**
+ * Whether JSON.stringify writes `value` exactly as {@link canonicalJson} does: strings, finite
+ * numbers, booleans, null, arrays of those, and plain objects (no `toJSON`) listing their keys in
+ * sorted order, undefined members allowed (both leave them out). Integer-like keys, which objects
+ * list first, fail the order check unless they sort there too.
+ */
+function stringifiesCanonically(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (value === null) return true;
+      if (Array.isArray(value)) return value.every((v) => v !== undefined && stringifiesCanonically(v));
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return false;
+      let last: string | undefined;
+      for (const k of Object.keys(value)) {
+        const v = (value as Record<string, unknown>)[k];
+        if ((last !== undefined && !(last < k)) || (v !== undefined && !stringifiesCanonically(v))) return false;
+        last = k;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
 }
 
 /**
@@ -202,22 +238,30 @@ export function parseAuditInput(input: AuditEventInput): AuditEvent {
  * left out, no whitespace. Refuses values JSON cannot carry exactly
  * (non-finite numbers, undefined in arrays, functions, bigints).
  *
+ * A value that JSON.stringify already writes so (keys in sorted order, as
+ * audit events come from parseAuditInput) goes to it: a third of the cost of
+ * building the text here, on every append.
+ *
  * @example
  * canonicalJson({ b: 1, a: { d: true, c: undefined } }) // => '{"a":{"d":true},"b":1}'
  */
 export function canonicalJson(value: unknown): string {
+  return stringifiesCanonically(value) ? JSON.stringify(value) : canonicalText(value);
+}
+
+function canonicalText(value: unknown): string {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new TypeError('canonicalJson: non-finite number');
     return JSON.stringify(value);
   }
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (Array.isArray(value)) return `[${value.map(canonicalText).join(',')}]`;
   if (typeof value === 'object') {
     const obj = value as Record<string, unknown>;
     let json = '';
     for (const k of Object.keys(obj).sort()) {
       const v = obj[k];
-      if (v !== undefined) json += `${json === '' ? '' : ','}${JSON.stringify(k)}:${canonicalJson(v)}`;
+      if (v !== undefined) json += `${json === '' ? '' : ','}${JSON.stringify(k)}:${canonicalText(v)}`;
     }
     return `{${json}}`;
   }
@@ -295,10 +339,11 @@ export function sealRecordFields(
 ): { record: AuditRecord; fields: [string, string, string, string] } {
   if (!Number.isSafeInteger(at.seq) || at.seq < 1) throw new TypeError('sealRecord: seq must be a positive integer');
   if (!HEX64.test(at.prev)) throw new TypeError('sealRecord: prev must be 64 lowercase hex digits');
-  const body = { ...event, v: RECORD_VERSION, seq: at.seq, ts: at.ts, prev: at.prev, ...(at.intake === undefined ? {} : { intake: at.intake }) };
   const json = mergeChainFields(members, at);
   const hash = sha256Hex(json);
-  return { record: { ...body, hash }, fields: [STREAM_FIELD_RECORD, json, STREAM_FIELD_HASH, hash] };
+  // Object.assign, not spread syntax: on Node 20 a spread followed by more members takes V8's slow path, ~20× the cost here (bench/README.md).
+  const record: AuditRecord = Object.assign({}, event, { v: RECORD_VERSION, seq: at.seq, ts: at.ts, prev: at.prev }, at.intake === undefined ? {} : { intake: at.intake }, { hash });
+  return { record, fields: [STREAM_FIELD_RECORD, json, STREAM_FIELD_HASH, hash] };
 }
 
 /** The chain fields' keys, in sorted order (`intake` only when given). */
@@ -387,30 +432,8 @@ function chainFields(parsed: unknown): { seq: number; prev: string } | undefined
   return ok ? { seq: seq as number, prev: prev as string } : undefined;
 }
 
-/** Whether every object in `value` lists its keys in sorted (UTF-16) order. */
-function keysSorted(value: unknown): boolean {
-  if (value === null || typeof value !== 'object') return true;
-  if (Array.isArray(value)) return value.every(keysSorted);
-  let last: string | undefined;
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (last !== undefined && !(last < k)) return false;
-    if (!keysSorted(v)) return false;
-    last = k;
-  }
-  return true;
-}
-
-/**
- * Whether `text` is the canonical JSON of `value` (what JSON.parse made of it); a value none
- * can have (a number JSON.parse made Infinity) is not.
- *
- * Fast path, for `audit verify`'s speed: when JSON.stringify gives the text back and every
- * object's keys come in sorted order, the text is canonical (canonicalJson sorts the keys and
- * writes everything else as JSON.stringify does; a parsed value holds no undefined). Otherwise
- * (e.g. integer-like keys, which objects list first) canonicalJson decides.
- */
+/** Whether `text` is the canonical JSON of `value` (what JSON.parse made of it); a value none can have (a number JSON.parse made Infinity) is not. */
 function isCanonical(value: unknown, text: string): boolean {
-  if (JSON.stringify(value) === text && keysSorted(value)) return true;
   try {
     return canonicalJson(value) === text;
   } catch {

@@ -112,6 +112,21 @@ describe('canonical hashing', () => {
     expect(canonicalJson({ a: { b: 'x', d: true }, b: 1 })).toBe(canonicalJson({ b: 1, a: { d: true, b: 'x' } }));
     expect(() => canonicalJson({ a: Number.NaN })).toThrow(TypeError);
   });
+  it('writes keys already in order exactly as keys out of order, including the values JSON.stringify would write otherwise', () => {
+    // in order at every level (JSON.stringify's path) and not: the same text
+    expect(canonicalJson({ a: [1, 'x', null, { b: false, c: undefined }], d: { e: -0.5 } })).toBe('{"a":[1,"x",null,{"b":false}],"d":{"e":-0.5}}');
+    expect(canonicalJson({ d: { e: -0.5 }, a: [1, 'x', null, { c: undefined, b: false }] })).toBe('{"a":[1,"x",null,{"b":false}],"d":{"e":-0.5}}');
+    // integer-like keys, which objects list first: UTF-16 order all the same
+    expect(canonicalJson({ 9: 'a', 10: 'b', x: 1 })).toBe('{"10":"b","9":"a","x":1}');
+    // what JSON.stringify writes but canonical JSON refuses, in sorted objects too
+    expect(() => canonicalJson({ a: Infinity })).toThrow(TypeError);
+    expect(() => canonicalJson({ a: [undefined] })).toThrow(TypeError);
+    expect(() => canonicalJson({ a: () => 1 })).toThrow(TypeError);
+    expect(() => canonicalJson({ a: 1n })).toThrow(TypeError);
+    // toJSON is not called: a Date is an object without members, whatever JSON.stringify makes of it
+    expect(canonicalJson({ a: new Date(0) })).toBe('{"a":{}}');
+    expect(() => canonicalJson({ a: { toJSON: () => 'x' } })).toThrow(TypeError);
+  });
   it('changes the hash when any field, the position or the link changes', () => {
     const event = parseAuditInput({ ...base, subject: { login: 'ivanova' } });
     const at = { seq: 1, prev: GENESIS_PREV, ts: TS };
