@@ -47,7 +47,7 @@ export type AuditLogRedis = Pick<Redis, 'xrevrange' | 'xrange' | 'defineCommand'
 /** What one batch (one group commit) cost: script calls, and compare rounds through the intake. For tests and the bench. */
 export interface AuditBatchStats {
   records: number;
-  /** Script calls: 1 on the fast path. */
+  /** Script calls: 1 on the fast path, 2 when the head had moved. */
   calls: number;
   /** Compare-and-appends of intake entries after the fast path was refused: at most 2 while the intake's backlog fits one read. */
   rounds: number;
@@ -89,6 +89,8 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  *   after the first ARGV[6]) to the intake as they are (field `r`: sealed on
  *   a head that has moved; chaining them replaces their chain fields) and
  *   returns the state.
+ * - 'try': as 'seal', but refused it writes nothing: it only returns the
+ *   state (the head that moved, the intake entries waiting).
  * - 'chain' (records chained from the intake): when the head is ARGV[1],
  *   XADDs them; when the head is one of them (another node chained the same
  *   entries on the same head: the same records), XADDs those after it. Then
@@ -128,12 +130,12 @@ local from = false
 if same and n > 0 then from = 0 end
 if not from and last then
   local upto = n
-  if mode == 'seal' then upto = p end
+  if mode ~= 'chain' then upto = p end
   for i = 0, upto - 1 do
     if head == ARGV[9 + 2 * i] then from = i + 1 end
   end
 end
-if from and mode == 'seal' then
+if from and mode ~= 'chain' then
   local after_chained = cursor
   if p > 0 then after_chained = ARGV[7] end
   if #redis.call('XRANGE', KEYS[2], '(' .. after_chained, '+', 'COUNT', 1) > 0 then from = false end
@@ -162,7 +164,7 @@ return {0, last or false, redis.call('XRANGE', KEYS[2], '(' .. cursor, '+', 'COU
 `;
 
 type StreamEntry = [id: string, fields: string[]];
-type Mode = 'seal' | 'chain';
+type Mode = 'try' | 'seal' | 'chain';
 type AppendCommand = {
   [COMMAND](key: string, intake: string, expected: string, expectedId: string, mode: Mode, n: number, firstMine: string, chained: number, cursorAfter: string, ...fields: string[]): Promise<unknown>;
 };
@@ -288,6 +290,11 @@ function seal(items: ReadonlyArray<{ event: AuditEvent; members?: CanonicalMembe
  *   log last saw entries waiting in the intake (other nodes' events that
  *   arrived while it chained), it chains those first, in the same call: the
  *   script then also needs nothing else waiting after them.
+ * - **Once more on a moved head**: the first call only tries ('try'); when
+ *   the head moved, it answers the new head and what waits in the intake,
+ *   writing nothing, and the log seals the batch anew on them and sends it
+ *   as below. Two nodes writing at once mostly land this way, in two round
+ *   trips, instead of passing their batches through the intake.
  * - **Otherwise** the same script XADDs the batch's records to the intake as
  *   they are (never refused; chaining keeps each one's event and `ts` and
  *   seals it anew) and returns the head and every intake entry the chain has not
@@ -307,7 +314,8 @@ function seal(items: ReadonlyArray<{ event: AuditEvent; members?: CanonicalMembe
  *   after that one read the head after it, so after our XADD, and so chains
  *   our entries. If our second compare is refused, such a compare has done it.
  *   Either way the log finds its records (whoever chained them) and resolves
- *   with them. The bound grows with the backlog (500 entries per read), never
+ *   with them. With the 'try' before, a batch takes at most four script
+ *   calls besides reads. The bound grows with the backlog (500 entries per read), never
  *   with the number of nodes. An intake entry is chained once: only past the
  *   head's cursor, and only on an unchanged head.
  *
@@ -376,18 +384,26 @@ export function createAuditLog({ redis, clock, key = 'audit:log', intakeKey, onB
       return p ? { event: p.event, members: p.members, ts: p.ts, intake: e[0] } : chainable(e);
     };
     try {
-      const start = known === undefined ? headOf(await lastEntry()) : known;
-      // The entries this log last saw waiting in the intake go first, then the batch.
-      const pre = seal(waiting.map(chainable), start);
-      const sealed = seal(batch, pre.records.length ? headAfter(pre.records, '') : start);
-      let reply = await call('seal', start, [...pre.fields, ...sealed.fields], pre.records.length, waiting.at(-1)?.[0] ?? '');
-      if (isWritten(reply, pre.records.length + batch.length)) {
+      /** The fast path on the head last seen: the entries seen waiting in the intake first, then the batch. */
+      const fast = async (mode: 'try' | 'seal'): Promise<{ records: AuditRecord[] } | { state: State }> => {
+        const start = known === undefined ? headOf(await lastEntry()) : known;
+        const pre = seal(waiting.map(chainable), start);
+        const sealed = seal(batch, pre.records.length ? headAfter(pre.records, '') : start);
+        const reply = await call(mode, start, [...pre.fields, ...sealed.fields], pre.records.length, waiting.at(-1)?.[0] ?? '');
+        if (!isWritten(reply, pre.records.length + batch.length)) return { state: asState(reply) };
         known = headAfter(sealed.records, reply[3]);
         waiting = [];
         onBatch?.(stats);
-        return sealed.records;
-      }
-      let state = asState(reply);
+        return { records: sealed.records };
+      };
+      // Refused, 'try' writes nothing and answers the head that moved: sealed anew on it, the batch usually lands.
+      const tried = await fast('try');
+      if ('records' in tried) return tried.records;
+      known = headOf(tried.state[1]);
+      waiting = tried.state[2];
+      const sealed = await fast('seal');
+      if ('records' in sealed) return sealed.records;
+      let state = sealed.state;
       state[3].forEach((id, i) => {
         mine.set(id, i);
         own.set(id, batch[i] as Pending);
@@ -412,7 +428,7 @@ export function createAuditLog({ redis, clock, key = 'audit:log', intakeKey, onB
         if (entries.length === 0) throw unavailable('own intake entries are neither chained nor in the intake');
         const chained = seal(entries.map(toChain), head);
         stats.rounds++;
-        reply = await call('chain', head, chained.fields, 0, entries.at(-1)?.[0]);
+        let reply = await call('chain', head, chained.fields, 0, entries.at(-1)?.[0]);
         if (isWritten(reply, chained.records.length)) {
           chained.records.forEach(take);
           known = headAfter(chained.records, reply[3]);
