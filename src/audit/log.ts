@@ -403,8 +403,7 @@ export function createAuditLog({ redis, clock, key = 'audit:log', intakeKey, onB
       waiting = tried.state[2];
       const sealed = await fast('seal');
       if ('records' in sealed) return sealed.records;
-      let state = sealed.state;
-      state[3].forEach((id, i) => {
+      sealed.state[3].forEach((id, i) => {
         mine.set(id, i);
         own.set(id, batch[i] as Pending);
       });
@@ -417,27 +416,32 @@ export function createAuditLog({ redis, clock, key = 'audit:log', intakeKey, onB
         out[i] = record;
         mine.delete(record.intake as string);
       };
+      // The chain's head, the intake entries past its cursor, and the records chained since the head this log knew.
+      let head = headOf(sealed.state[1]);
+      let entries = sealed.state[2];
+      let since = sealed.state[4];
       for (;;) {
-        const head = headOf(state[1]);
         known = head;
-        waiting = state[2];
-        await takeChained(state[4], head, take, mine);
+        waiting = entries;
+        await takeChained(since, head, take, mine);
         if (mine.size === 0) break;
         if (stats.rounds >= MAX_ROUNDS) throw unavailable(`the intake was not chained in ${MAX_ROUNDS} rounds`);
-        const entries = state[2];
         if (entries.length === 0) throw unavailable('own intake entries are neither chained nor in the intake');
         const chained = seal(entries.map(toChain), head);
         stats.rounds++;
-        let reply = await call('chain', head, chained.fields, 0, entries.at(-1)?.[0]);
+        const reply = await call('chain', head, chained.fields, 0, entries.at(-1)?.[0]);
         if (isWritten(reply, chained.records.length)) {
+          // On our own head: the reply's waiting entries are those past its cursor, and nothing was chained since.
           chained.records.forEach(take);
-          known = headAfter(chained.records, reply[3]);
-          waiting = reply[4];
-          if (mine.size === 0) break;
-          // More of ours wait past the entries just chained: read the state again (writes nothing).
-          reply = await call('chain', known, []);
+          head = headAfter(chained.records, reply[3]);
+          entries = reply[4];
+          since = [];
+        } else {
+          const state = asState(reply);
+          head = headOf(state[1]);
+          entries = state[2];
+          since = state[4];
         }
-        state = asState(reply);
       }
       onBatch?.(stats);
       return out;
