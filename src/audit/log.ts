@@ -9,6 +9,7 @@ import {
   parseAuditInput,
   sealRecordFields,
   sha256Hex,
+  storedEvent,
   type AuditEvent,
   type AuditEventInput,
   type AuditRecord,
@@ -205,6 +206,15 @@ function headOf(entry: StreamEntry | null | undefined): Head | null {
 /** What sealing puts around an event; an intake entry holding a record sealed on a moved head loses them (they are sealed anew). */
 const CHAIN_FIELDS = ['v', 'seq', 'ts', 'prev', 'intake'] as const;
 
+/** Whether `ts` is a time as records carry it: ISO-8601 UTC with milliseconds. */
+const isIsoTime = (ts: unknown): ts is string => {
+  try {
+    return typeof ts === 'string' && new Date(ts).toISOString() === ts;
+  } catch {
+    return false; // an invalid date
+  }
+};
+
 const parseJson = (json: unknown): unknown => {
   try {
     return typeof json === 'string' ? JSON.parse(json) : undefined;
@@ -216,29 +226,23 @@ const parseJson = (json: unknown): unknown => {
 /**
  * An intake entry as the event and time it holds: `r`, a record sealed on a
  * head that moved (its chain fields dropped, its `ts` kept). One that is not
- * (not written by a node) is chained as `audit.intake_rejected`,
+ * (not written by a node: not JSON, not exactly an event as `parseAuditInput`
+ * writes it (`storedEvent`), or no time as records carry it) is chained as `audit.intake_rejected`,
  * naming the entry and the hash of its fields, at the time of its id: so
  * every node chaining it builds the same record, and appends go on rather
  * than stop at it, and nothing is dropped unseen.
  */
 function intakeEvent([id, fields]: StreamEntry): { event: AuditEvent; ts: string } {
-  let event: unknown;
-  let ts: unknown;
-  if (fields.length === 2 && fields[0] === 'r') {
-    const record = parseJson(fields[1]) as Record<string, unknown> | undefined;
-    if (typeof record === 'object' && record !== null && !Array.isArray(record)) {
-      ts = record.ts;
-      event = Object.fromEntries(Object.entries(record).filter(([k]) => !(CHAIN_FIELDS as readonly string[]).includes(k)));
-    }
+  const record = fields.length === 2 && fields[0] === 'r' ? parseJson(fields[1]) : undefined;
+  if (typeof record === 'object' && record !== null && !Array.isArray(record)) {
+    const { ts } = record as { ts?: unknown };
+    const event = storedEvent(Object.fromEntries(Object.entries(record).filter(([k]) => !(CHAIN_FIELDS as readonly string[]).includes(k))));
+    if (event && isIsoTime(ts)) return { event, ts };
   }
-  const e = event as Partial<AuditEvent> | undefined;
-  if (typeof ts !== 'string' || typeof e !== 'object' || e === null || Array.isArray(e) || typeof e.type !== 'string' || (e.outcome !== 'success' && e.outcome !== 'failure')) {
-    const rejected = parseAuditInput({ type: 'audit.intake_rejected', outcome: 'failure', reason: 'unreadable_entry', details: { entry: id, sha256: sha256Hex(canonicalJson(fields)) } });
-    // An id set by hand may lie past any date: then the epoch, still the same on every node.
-    const at = new Date(Number(id.split('-')[0]));
-    return { event: rejected, ts: (Number.isNaN(at.getTime()) ? new Date(0) : at).toISOString() };
-  }
-  return { event: e as AuditEvent, ts };
+  const rejected = parseAuditInput({ type: 'audit.intake_rejected', outcome: 'failure', reason: 'unreadable_entry', details: { entry: id, sha256: sha256Hex(canonicalJson(fields)) } });
+  // An id set by hand may lie past any date: then the epoch, still the same on every node.
+  const at = new Date(Number(id.split('-')[0]));
+  return { event: rejected, ts: (Number.isNaN(at.getTime()) ? new Date(0) : at).toISOString() };
 }
 
 /** A reply saying the records are in the chain: {1, ids of those added, how many were there already, the last one's stream id, the intake entries waiting after them}. */

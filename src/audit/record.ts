@@ -203,6 +203,34 @@ export function parseAuditInput(input: AuditEventInput): AuditEvent {
 }
 
 /**
+ * An event as stored (a record without its chain fields), if it is exactly what
+ * {@link parseAuditInput} writes: a listed type, outcome and reason, only listed keys,
+ * text already clean and within its bounds, `sessionIdHash` 64 hex digits. Else undefined.
+ * For events read back from where only nodes should have written them (the intake).
+ *
+ * @example
+ * storedEvent(JSON.parse('{"outcome":"success","type":"session.logout"}')) // => the event
+ * storedEvent({ type: 'session.logout', outcome: 'success', password: 'x' }) // => undefined
+ */
+export function storedEvent(value: unknown): AuditEvent | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const { sessionIdHash, ...input } = value as Record<string, unknown>;
+  if (sessionIdHash !== undefined && (typeof sessionIdHash !== 'string' || !HEX64.test(sessionIdHash))) return undefined;
+  let event: AuditEvent;
+  try {
+    event = parseAuditInput(input as unknown as AuditEventInput);
+  } catch {
+    return undefined;
+  }
+  if (sessionIdHash !== undefined) event = prune(Object.assign(event, { sessionIdHash }));
+  try {
+    return canonicalJson(event) === canonicalJson(value) ? event : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Whether JSON.stringify writes `value` exactly as {@link canonicalJson} does: strings, finite
  * numbers, booleans, null, arrays of those, and plain objects (no `toJSON`) listing their keys in
  * sorted order, undefined members allowed (both leave them out). Integer-like keys, which objects

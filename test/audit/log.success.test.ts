@@ -259,9 +259,15 @@ describe('audit log append from several nodes (the intake)', () => {
     ['a record that is not an object', ['r', '[1]']],
     ['an entry of unknown fields', ['x', '{}']],
     ['an entry whose id, set by hand, is past any date', ['x', '{}'], '9000000000000000-0'],
+    ['a record with a key no event has', ['r', JSON.stringify({ outcome: 'success', type: 'session.logout', ts: '2026-03-01T07:59:00.000Z', password: 'x' })]],
+    ['a record of an unknown type', ['r', JSON.stringify({ outcome: 'success', type: 'session.hijacked', ts: '2026-03-01T07:59:00.000Z' })]],
+    ['a record with an unlisted reason', ['r', JSON.stringify({ outcome: 'failure', reason: 'made_up', type: 'password.checked', ts: '2026-03-01T07:59:00.000Z' })]],
+    ['a record whose text a node would have cleaned', ['r', JSON.stringify({ outcome: 'success', type: 'session.logout', subject: { login: 'a\u0000b' }, ts: '2026-03-01T07:59:00.000Z' })]],
+    ['a record with a raw session id', ['r', JSON.stringify({ outcome: 'success', type: 'session.logout', sessionId: 'sid', ts: '2026-03-01T07:59:00.000Z' })]],
+    ['a record with a time that is no date', ['r', JSON.stringify({ outcome: 'success', type: 'session.logout', ts: '2026-02-31T07:59:00.000Z' })]],
   ])('chains an intake entry that is not an event (%s) as audit.intake_rejected, at its id\'s time, and appends go on', async (_what, fields, id = '*') => {
     const client = redis.client();
-    const key = `audit:badintake${fields[0]}${fields[1]!.length}${id}`;
+    const key = `audit:badintake:${_what}`;
     const a1 = await createAuditLog({ redis: client, clock: { now: () => T0 }, key }).append({ type: 'session.logout', outcome: 'success' });
     const entry = (await client.xadd(`${key}:intake`, id, ...fields)) as string;
     const at = new Date(Number(entry.split('-')[0]));
