@@ -105,8 +105,9 @@ describe('the auditor\'s pages', () => {
     expect((await srv.client().get('/admin/audit')).headers.get('location')).toBe('/login?next=%2Fadmin%2Faudit');
   });
 
-  it('an auditor whose role was taken away since its login: 403 for every view and the export (its roles as stored now, not as logged in); nothing read is recorded', async () => {
+  it('an auditor whose role was taken away since its login: 403 for every view, the export and "verify now" (its roles as stored now, not as logged in); nothing read is recorded', async () => {
     const c = await logIn('auditor');
+    const csrf = csrfOf((await c.get('/admin/audit/integrity')).text);
     const { id: accountId } = (await srv.services.accounts.findByLogin('auditor'))!;
     await srv.services.accounts.setRoles(accountId, ['clinician'], ['auditor']);
     try {
@@ -117,6 +118,8 @@ describe('the auditor\'s pages', () => {
       }
       const page = await c.get('/admin/audit/integrity');
       expect(page.status).toBe(403);
+      const verify = await postForm(c, '/admin/audit/integrity/verify', { _csrf: csrf });
+      expect([verify.status, errorCodeOf(verify.text)]).toEqual([403, 'forbidden']);
       expect((await auditRecords(srv.redis)).slice(before).filter((r) => r.type.startsWith('audit.'))).toEqual([]);
     } finally {
       await srv.services.accounts.setRoles(accountId, ['auditor'], ['clinician']);
