@@ -338,6 +338,10 @@ describe('the auditor\'s pages', () => {
       expect([q, bad.status]).toEqual([q, 400]);
       expect(bad.text).toContain('role="alert"');
     }
+    // Read as the log viewer reads its days: a repeated one says so.
+    expect((await c.get('/admin/audit/chart?until=2026-12-01&until=2026-12-02')).text).toContain('Каждое условие отбора указывается один раз.');
+    expect((await c.get('/admin/audit/chart?since=2026-13-01')).text).toContain('Дата «с» записана неверно');
+    expect((await c.get('/admin/audit/chart?since=2026-12-11')).text).toContain('Дата «по» записана неверно');
     // The limit in the texts is MAX_CHART_DAYS's.
     expect(r.text).toContain('По умолчанию — последние 30 дней, не больше 366.');
     expect((await c.get('/admin/audit/chart?since=2025-12-09&until=2026-12-10')).text).toContain('Слишком длинный период: не больше 366 дней.');
