@@ -42,16 +42,32 @@ export function isCardauthError(err: unknown, code?: ErrorCode): err is Cardauth
 /**
  * Runs a Redis call and turns an infrastructure failure (connection lost,
  * timeout, script error) into `CardauthError('unavailable')`, so callers fail
- * closed with a 503 and never mistake an outage for a denial.
+ * closed with a 503 and never mistake an outage for a denial. A CardauthError
+ * passes through as it is.
  *
  * @example
  * const raw = await guard(redis.hgetall('acct:acc_0123456789abcdef'));
  */
-export async function guard<T>(p: Promise<T>, what = 'store'): Promise<T> {
+export function guard<T>(p: Promise<T>, what = 'store'): Promise<T> {
+  return failClosed(p, 'unavailable', `${what} unavailable`);
+}
+
+/**
+ * `guard` for the audit trail's Redis calls: a failure becomes
+ * `CardauthError('audit_unavailable', message)` (a 503), with the failure as its cause.
+ *
+ * @example
+ * const entries = await guardAudit(redis.xrange('audit:log', '-', '+'), 'cannot read the audit trail');
+ */
+export function guardAudit<T>(p: Promise<T>, message: string): Promise<T> {
+  return failClosed(p, 'audit_unavailable', message);
+}
+
+async function failClosed<T>(p: Promise<T>, code: 'unavailable' | 'audit_unavailable', message: string): Promise<T> {
   try {
     return await p;
   } catch (e) {
     if (isCardauthError(e)) throw e;
-    throw new CardauthError('unavailable', `${what} unavailable`, { cause: e });
+    throw new CardauthError(code, message, { cause: e });
   }
 }

@@ -4,7 +4,7 @@ import { base64url, CompactSign, compactVerify, createLocalJWKSet, errors, impor
 import type { JWK, createLocalJWKSet as LocalJwkSet } from 'jose' with { 'resolution-mode': 'import' };
 import { z } from 'zod';
 import type { Clock } from '../clock';
-import { CardauthError } from '../errors';
+import { CardauthError, guardAudit } from '../errors';
 import { AUDIT_KEY_ALG } from './keys';
 import type { AuditHead } from './log';
 import { fromStreamFields } from './record';
@@ -108,12 +108,7 @@ export async function checkCheckpoint(id: string, fields: readonly string[], ver
  * const checked = await readCheckpoints(redis, publicAuditJwks(readAuditKeys(file)).keys);
  */
 export async function readCheckpoints(redis: Pick<Redis, 'xrange'>, keys: readonly JWK[], key = CHECKPOINTS_KEY): Promise<CheckedCheckpoint[]> {
-  let entries: [string, string[]][];
-  try {
-    entries = await redis.xrange(key, '-', '+');
-  } catch (e) {
-    throw new CardauthError('audit_unavailable', 'audit checkpoints read failed', { cause: e });
-  }
+  const entries = await guardAudit(redis.xrange(key, '-', '+'), 'audit checkpoints read failed');
   const verifier = auditVerifier(keys);
   const out: CheckedCheckpoint[] = [];
   for (const [id, fields] of entries) out.push(await checkCheckpoint(id, fields, verifier));
@@ -141,17 +136,11 @@ export interface CheckpointWriterDeps {
 export function createCheckpointWriter({ redis, clock, keys, logKey = 'audit:log', key = CHECKPOINTS_KEY }: CheckpointWriterDeps) {
   const signer = keys[0];
   if (!signer) throw new TypeError('createCheckpointWriter: keys must hold the signing key');
-  const read = async <T>(f: () => Promise<T>) => {
-    try {
-      return await f();
-    } catch (e) {
-      throw new CardauthError('audit_unavailable', 'audit checkpoint: Redis failed', { cause: e });
-    }
-  };
+  const read = <T>(p: Promise<T>) => guardAudit(p, 'audit checkpoint: Redis failed');
 
   /** The chain's head; refuses a head that is not a readable record (verify the chain). */
   async function head(): Promise<AuditHead | null> {
-    const [last] = await read(() => redis.xrevrange(logKey, '+', '-', 'COUNT', 1));
+    const [last] = await read(redis.xrevrange(logKey, '+', '-', 'COUNT', 1));
     if (!last) return null;
     const d = fromStreamFields(last[1]);
     if (!d.ok || !d.intact) throw new CardauthError('audit_unavailable', `audit checkpoint: the head ${last[0]} is not an intact record; run cardauth audit verify`);
@@ -162,7 +151,7 @@ export function createCheckpointWriter({ redis, clock, keys, logKey = 'audit:log
     head,
     /** The last checkpoint written, as it claims (unverified: for scheduling only), or null. */
     async last(): Promise<{ seq: number; time: number } | null> {
-      const [entry] = await read(() => redis.xrevrange(key, '+', '-', 'COUNT', 1));
+      const [entry] = await read(redis.xrevrange(key, '+', '-', 'COUNT', 1));
       const c = entry?.[1][0] === 'jws' && entry[1][1] ? claimed(entry[1][1]) : {};
       return typeof c.seq === 'number' && typeof c.time === 'string' ? { seq: c.seq, time: Date.parse(c.time) } : null;
     },
@@ -172,7 +161,7 @@ export function createCheckpointWriter({ redis, clock, keys, logKey = 'audit:log
       if (!h) return null;
       const checkpoint = { seq: h.seq, headHash: h.hash, time: new Date(clock.now()).toISOString() };
       const jws = await signCheckpoint(signer, checkpoint);
-      await read(() => redis.xadd(key, '*', 'jws', jws));
+      await read(redis.xadd(key, '*', 'jws', jws));
       return { ...checkpoint, kid: String(signer.kid) };
     },
   };

@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { CardauthError } from '../errors';
+import { CardauthError, guardAudit } from '../errors';
 import { base64url } from 'jose';
 import { escapeInvisible } from '../escape-invisible';
 import { CHECKPOINTS_KEY, claimed } from './checkpoint';
@@ -52,13 +52,7 @@ export function rangeCheckpointLine(jws: string): string {
   return line({ checkpoint: jws });
 }
 
-const read = async <T>(f: () => Promise<T>) => {
-  try {
-    return await f();
-  } catch (err) {
-    throw new CardauthError('audit_unavailable', 'cannot read the audit trail', { cause: err });
-  }
-};
+const read = <T>(p: Promise<T>) => guardAudit(p, 'cannot read the audit trail');
 
 /**
  * The stream entries of seq `fromSeq..toSeq`, oldest first, as stored (a damaged one among them
@@ -71,7 +65,7 @@ export async function* readRange(redis: Pick<Redis, 'xrange'>, fromSeq: number, 
   let start = '-';
   let inside = false;
   for (;;) {
-    const entries = await read(() => redis.xrange(key, start, '+', 'COUNT', batch));
+    const entries = await read(redis.xrange(key, start, '+', 'COUNT', batch));
     for (const [, fields] of entries) {
       const seq = fromStreamFields(fields, { canonical: false }).seq;
       if (seq !== undefined && seq > toSeq) return;
@@ -88,7 +82,7 @@ export async function* readRange(redis: Pick<Redis, 'xrange'>, fromSeq: number, 
  * it, in the order written, then the first past it.
  */
 export async function coveringCheckpoints(redis: Pick<Redis, 'xrange'>, fromSeq: number, toSeq: number, key = CHECKPOINTS_KEY): Promise<string[]> {
-  const all = (await read(() => redis.xrange(key, '-', '+'))).flatMap(([, f]) => (f[0] === 'jws' && f[1] ? [{ jws: f[1], seq: claimed(f[1]).seq }] : []));
+  const all = (await read(redis.xrange(key, '-', '+'))).flatMap(([, f]) => (f[0] === 'jws' && f[1] ? [{ jws: f[1], seq: claimed(f[1]).seq }] : []));
   const seqOf = (c: { seq: unknown }) => (typeof c.seq === 'number' ? c.seq : NaN);
   const inside = all.filter((c) => seqOf(c) >= fromSeq && seqOf(c) <= toSeq);
   const after = all.filter((c) => seqOf(c) > toSeq).sort((a, b) => seqOf(a) - seqOf(b))[0];
@@ -149,6 +143,6 @@ export function parseRangeExport(text: string): RangeExport {
 
 /** The seq of the newest record, or 0 (an empty log, or a head that cannot be read: the export then says so by its range). */
 export async function headSeq(redis: Pick<Redis, 'xrevrange'>, key = 'audit:log'): Promise<number> {
-  const [last] = await read(() => redis.xrevrange(key, '+', '-', 'COUNT', 1));
+  const [last] = await read(redis.xrevrange(key, '+', '-', 'COUNT', 1));
   return (last && fromStreamFields(last[1], { canonical: false }).seq) ?? 0;
 }

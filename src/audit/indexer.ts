@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { CardauthError } from '../errors';
+import { CardauthError, guardAudit } from '../errors';
 import { chartColumn, dayKey, indexKeysOf, INDEX_CURSOR_KEY, INDEX_LIST_KEY, utcDay, type ChartColumn } from './index-plan';
 import { fromStreamFields } from './record';
 
@@ -14,12 +14,7 @@ export interface IndexCursor {
 
 /** Reads the indexer's cursor (the last entry of `audit:ix:cursor`). */
 export async function readIndexCursor(redis: Pick<Redis, 'xrevrange'>): Promise<IndexCursor> {
-  let last: [string, string[]] | undefined;
-  try {
-    [last] = await redis.xrevrange(INDEX_CURSOR_KEY, '+', '-', 'COUNT', 1);
-  } catch (err) {
-    throw new CardauthError('audit_unavailable', 'cannot read the audit index', { cause: err });
-  }
+  const [last] = await guardAudit(redis.xrevrange(INDEX_CURSOR_KEY, '+', '-', 'COUNT', 1), 'cannot read the audit index');
   if (!last) return { id: null, lo: 0, hi: 0 };
   const f = last[1];
   const num = (name: string) => {
@@ -113,12 +108,7 @@ export function createAuditIndexer({ redis, key = 'audit:log', batch = 500 }: Au
   return {
     async step() {
       const cursor = await readIndexCursor(redis);
-      let entries: [string, string[]][];
-      try {
-        entries = await redis.xrange(key, cursor.id === null ? '-' : `(${cursor.id}`, '+', 'COUNT', batch);
-      } catch (err) {
-        throw new CardauthError('audit_unavailable', 'cannot read the audit trail', { cause: err });
-      }
+      const entries = await guardAudit(redis.xrange(key, cursor.id === null ? '-' : `(${cursor.id}`, '+', 'COUNT', batch), 'cannot read the audit trail');
       if (entries.length === 0) return 0;
       let { lo, hi } = cursor;
       const keyNo = new Map<string, number>();
@@ -157,12 +147,7 @@ export function createAuditIndexer({ redis, key = 'audit:log', batch = 500 }: Au
         ...[...days.values()].flat().map(String),
         ...pairs.map((p, i) => (i % 2 === 0 ? String(Number(p) + first) : p)),
       ];
-      let reply: unknown;
-      try {
-        reply = await script[COMMAND](2 + dayKeys.length + keyNo.size, ...args);
-      } catch (err) {
-        throw new CardauthError('audit_unavailable', 'cannot write the audit index', { cause: err });
-      }
+      const reply = await guardAudit(script[COMMAND](2 + dayKeys.length + keyNo.size, ...args), 'cannot write the audit index');
       return reply === 1 ? entries.length : 0;
     },
   };

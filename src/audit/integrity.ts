@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import type { JWK } from 'jose' with { 'resolution-mode': 'import' };
-import { CardauthError } from '../errors';
+import { guardAudit } from '../errors';
 import { auditVerifier, CHECKPOINTS_KEY, checkCheckpoint, claimed, type CheckpointFault } from './checkpoint';
 import type { AuditEventInput } from './record';
 import { verifyAuditChain, type AuditVerifyResult } from './verify';
@@ -43,12 +43,7 @@ export function createAuditIntegrity({ redis, keys }: AuditIntegrityDeps): Audit
       return verifyAuditChain({ redis, ...(checkpointKeys ? { checkpointKeys } : {}) });
     },
     async latestCheckpoint() {
-      let last: [string, string[]] | undefined;
-      try {
-        [last] = await redis.xrevrange(CHECKPOINTS_KEY, '+', '-', 'COUNT', 1);
-      } catch (err) {
-        throw new CardauthError('audit_unavailable', 'audit checkpoints read failed', { cause: err });
-      }
+      const [last] = await guardAudit(redis.xrevrange(CHECKPOINTS_KEY, '+', '-', 'COUNT', 1), 'audit checkpoints read failed');
       if (!last) return null;
       const [id, fields] = last;
       const c = fields[0] === 'jws' && fields[1] ? claimed(fields[1]) : {};

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import type { Clock } from '../clock';
-import { CardauthError } from '../errors';
+import { CardauthError, guardAudit } from '../errors';
 import {
   canonicalJson,
   canonicalMembers,
@@ -185,13 +185,7 @@ interface Head extends AuditHead {
   cursor?: string;
 }
 
-async function redisCall<T>(what: string, f: () => Promise<T>): Promise<T> {
-  try {
-    return await f();
-  } catch (e) {
-    throw new CardauthError('audit_unavailable', `audit ${what} failed`, { cause: e });
-  }
-}
+const redisCall = <T>(what: 'read' | 'write', p: Promise<T>) => guardAudit(p, `audit ${what} failed`);
 
 const unavailable = (why: string) => new CardauthError('audit_unavailable', `audit write: ${why}`);
 
@@ -365,7 +359,7 @@ export function createAuditLog({ redis, clock, key = 'audit:log', intakeKey, onB
   }
   const script = redis as unknown as AppendCommand;
 
-  const lastEntry = async () => (await redisCall('read', () => redis.xrevrange(key, '+', '-', 'COUNT', 1)))[0] as StreamEntry | undefined;
+  const lastEntry = async () => (await redisCall('read', redis.xrevrange(key, '+', '-', 'COUNT', 1)))[0] as StreamEntry | undefined;
 
   /** The head this log last saw; undefined when unknown (start, or after an error). */
   let known: Head | null | undefined;
@@ -381,7 +375,7 @@ export function createAuditLog({ redis, clock, key = 'audit:log', intakeKey, onB
     const own = new Map<string, Pending>();
     const call = (mode: Mode, head: Head | null, records: readonly string[], chained = 0, cursorAfter = '') => {
       stats.calls++;
-      return redisCall('write', () => script[COMMAND](key, intake, head?.hash ?? '', head?.id ?? '', mode, records.length / 2, firstMine(), chained, cursorAfter, ...records));
+      return redisCall('write', script[COMMAND](key, intake, head?.hash ?? '', head?.id ?? '', mode, records.length / 2, firstMine(), chained, cursorAfter, ...records));
     };
     const toChain = (e: StreamEntry) => {
       const p = own.get(e[0]);
@@ -469,7 +463,7 @@ export function createAuditLog({ redis, clock, key = 'audit:log', intakeKey, onB
         if (d.ok) take(d.record);
       }
       const from = entries.at(-1)?.[0] as string;
-      entries = chainedOurs() ? ((await redisCall('read', () => redis.xrange(key, `(${from}`, '+', 'COUNT', READ_COUNT))) as StreamEntry[]) : [];
+      entries = chainedOurs() ? ((await redisCall('read', redis.xrange(key, `(${from}`, '+', 'COUNT', READ_COUNT))) as StreamEntry[]) : [];
     }
     if (chainedOurs()) throw unavailable('own records chained but not found after the head this log knew');
   }

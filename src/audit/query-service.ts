@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { CardauthError } from '../errors';
+import { CardauthError, guardAudit } from '../errors';
 import { chartColumn, dayKey, indexSourcesFor } from './index-plan';
 import { readIndexCursor } from './indexer';
 import { matchesAudit, type AuditEntry, type AuditFilter } from './query';
@@ -98,13 +98,7 @@ interface Range {
   to: Id;
 }
 
-async function redisRead<T>(f: () => Promise<T>): Promise<T> {
-  try {
-    return await f();
-  } catch (err) {
-    throw new CardauthError('audit_unavailable', 'cannot read the audit trail', { cause: err });
-  }
-}
+const redisRead = <T>(p: Promise<T>) => guardAudit(p, 'cannot read the audit trail');
 
 type Redisish = Pick<Redis, 'xrange' | 'xrevrange'>;
 
@@ -113,7 +107,7 @@ async function* streamEntries(redis: Redisish, key: string, { from, to }: Range,
   let lo = from;
   let hi = to;
   while (cmp(lo, hi) <= 0) {
-    const batch = await redisRead(() => (newestFirst ? redis.xrevrange(key, str(hi), str(lo), 'COUNT', BATCH) : redis.xrange(key, str(lo), str(hi), 'COUNT', BATCH)));
+    const batch = await redisRead(newestFirst ? redis.xrevrange(key, str(hi), str(lo), 'COUNT', BATCH) : redis.xrange(key, str(lo), str(hi), 'COUNT', BATCH));
     const full = batch.length === BATCH;
     const last = batch.length > 0 ? toId(batch[batch.length - 1]![0]) : FIRST;
     if (batch.length > 0) yield batch; // the reader may consume the array
@@ -185,7 +179,7 @@ export function createAuditQueryService({ redis, key = 'audit:log' }: AuditQuery
         }
         chunk.push(n.value);
       }
-      const found = await redisRead(() => Promise.all(chunk.map((id) => redis.xrange(key, id, id))));
+      const found = await redisRead(Promise.all(chunk.map((id) => redis.xrange(key, id, id))));
       for (const [entry] of found) {
         if (!entry) continue; // trimmed, or an index entry naming no record
         const d = fromStreamFields(entry[1]);
@@ -237,7 +231,7 @@ export function createAuditQueryService({ redis, key = 'audit:log' }: AuditQuery
     },
     async get(id) {
       if (!isStreamId(id)) return null;
-      const [entry] = await redisRead(() => redis.xrange(key, id, id));
+      const [entry] = await redisRead(redis.xrange(key, id, id));
       if (!entry) return null;
       const d = fromStreamFields(entry[1]);
       return d.ok ? { id: entry[0], record: d.record, intact: d.intact } : null;
@@ -251,7 +245,7 @@ export function createAuditQueryService({ redis, key = 'audit:log' }: AuditQuery
       // Indexed records: each day's running totals as of the cursor (a batch the indexer adds meanwhile is counted from the stream below, not twice).
       if (cursor.id !== null) {
         const upTo = cursor.id;
-        const totals = await redisRead(() => Promise.all(out.map((row) => redis.xrevrange(dayKey(row.day), upTo, '-', 'COUNT', 1))));
+        const totals = await redisRead(Promise.all(out.map((row) => redis.xrevrange(dayKey(row.day), upTo, '-', 'COUNT', 1))));
         totals.forEach(([entry], i) => {
           if (!entry) return;
           const f = entry[1];

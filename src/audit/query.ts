@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { CardauthError } from '../errors';
+import { guardAudit } from '../errors';
 import { foldLogin } from '../store/accounts';
 import type { AuditEventType } from './events';
 import { fromStreamFields, type AuditOutcome, type AuditRecord } from './record';
@@ -101,13 +101,7 @@ export async function* readAudit(redis: Pick<Redis, 'xrange' | 'xrevrange'>, opt
   let from = opts.after !== undefined ? `(${opts.after}` : newestFirst ? '+' : '-';
   let found = 0;
   for (;;) {
-    const read = newestFirst ? () => redis.xrevrange(key, from, '-', 'COUNT', batch) : () => redis.xrange(key, from, '+', 'COUNT', batch);
-    let entries: [string, string[]][];
-    try {
-      entries = await read();
-    } catch (err) {
-      throw new CardauthError('audit_unavailable', 'cannot read the audit trail', { cause: err });
-    }
+    const entries = await guardAudit(newestFirst ? redis.xrevrange(key, from, '-', 'COUNT', batch) : redis.xrange(key, from, '+', 'COUNT', batch), 'cannot read the audit trail');
     for (const [id, fields] of entries) {
       const decoded = fromStreamFields(fields);
       if (!decoded.ok) {

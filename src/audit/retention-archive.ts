@@ -115,16 +115,17 @@ export async function verifyArchive(gz: Buffer, jws: string, keys: readonly JWK[
 
 /**
  * Reads an archive and its seal (`PATH.jws`) back from disk and verifies them ({@link verifyArchive}).
- * A file that cannot be read is a failure, not an error.
+ * A file that cannot be read is a failure, not an error. `bytes`: the archive's, when the caller
+ * has read them already (`audit verify --file`, to tell an archive from an export): not read again.
  *
  * @example
  * const r = await verifyArchiveFile('/var/lib/cardauth/archive/audit-000000000001-000000001200.jsonl.gz', keys);
  */
-export async function verifyArchiveFile(path: string, keys: readonly JWK[]): Promise<ArchiveCheck> {
+export async function verifyArchiveFile(path: string, keys: readonly JWK[], { bytes }: { bytes?: Buffer } = {}): Promise<ArchiveCheck> {
   let gz: Buffer;
   let jws: string;
   try {
-    gz = readFileSync(path);
+    gz = bytes ?? readFileSync(path);
     jws = readFileSync(sealPathOf(path), 'utf8');
   } catch (err) {
     return { ok: false, why: `cannot read it or its seal ${sealPathOf(path)} (${(err as NodeJS.ErrnoException).code ?? 'error'})` };

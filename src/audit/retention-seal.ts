@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import type { JWK } from 'jose' with { 'resolution-mode': 'import' };
 import { z } from 'zod';
-import { CardauthError } from '../errors';
+import { guardAudit } from '../errors';
 import { auditVerifier, checkSigned, claimed, signAudit, type CheckpointFault } from './checkpoint';
 
 /**
@@ -90,12 +90,7 @@ export async function checkSeal(id: string, jws: string, keys: readonly JWK[]): 
  * const anchors = await readAnchors(redis, keys);
  */
 export async function readAnchors(redis: Pick<Redis, 'xrange'>, keys: readonly JWK[], key = ANCHORS_KEY): Promise<CheckedSeal[]> {
-  let entries: [string, string[]][];
-  try {
-    entries = await redis.xrange(key, '-', '+');
-  } catch (e) {
-    throw new CardauthError('audit_unavailable', 'audit anchors read failed', { cause: e });
-  }
+  const entries = await guardAudit(redis.xrange(key, '-', '+'), 'audit anchors read failed');
   const out: CheckedSeal[] = [];
   for (const [id, f] of entries) out.push(f.length === 2 && f[0] === 'jws' && f[1] ? await checkSeal(id, f[1], keys) : { ok: false, id, fault: 'checkpoint_malformed' });
   return out;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type Redis from 'ioredis';
 import type { JWK } from 'jose' with { 'resolution-mode': 'import' };
 import type { Clock } from '../clock';
-import { CardauthError } from '../errors';
+import { CardauthError, guardAudit } from '../errors';
 import { CHECKPOINTS_KEY, claimed } from './checkpoint';
 import { dayKey, INDEX_CURSOR_KEY, INDEX_LIST_KEY, INDEX_PREFIX } from './index-plan';
 import { fromStreamFields, GENESIS_PREV, type AuditEventInput } from './record';
@@ -88,19 +88,13 @@ export function createRetention(deps: RetentionDeps) {
   if (!signer) throw new TypeError('createRetention: keys must hold the signing key');
   if (!Number.isSafeInteger(days) || days < 1) throw new TypeError('createRetention: days must be a whole number from 1');
 
-  const call = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
-    try {
-      return await f();
-    } catch (err) {
-      throw new CardauthError('audit_unavailable', `audit retention: ${what} failed`, { cause: err });
-    }
-  };
+  const call = <T>(what: string, p: Promise<T>) => guardAudit(p, `audit retention: ${what} failed`);
 
   /** The entries of the stream `key`, reading from the start, BATCH at a time. */
   async function* streamEntries(key: string): AsyncGenerator<[string, string[]]> {
     let start = '-';
     for (;;) {
-      const batch = await call('read', () => redis.xrange(key, start, '+', 'COUNT', BATCH));
+      const batch = await call('read', redis.xrange(key, start, '+', 'COUNT', BATCH));
       yield* batch;
       if (batch.length < BATCH) return;
       start = `(${batch[batch.length - 1]![0]}`;
@@ -135,20 +129,20 @@ export function createRetention(deps: RetentionDeps) {
    */
   async function trim(minId: string, toSeq: number): Promise<Trimmed> {
     const trimmed: Trimmed = { log: 0, checkpoints: 0, others: 0 };
-    const xtrim = (key: string, id = minId) => call(`XTRIM ${key}`, () => redis.xtrim(key, 'MINID', id));
+    const xtrim = (key: string, id = minId) => call(`XTRIM ${key}`, redis.xtrim(key, 'MINID', id));
     // Read before the trim: the last record archived, and how far it had taken the intake.
-    const [lastArchived] = await call('read', () => redis.xrevrange(LOG_KEY, `(${minId}`, '-', 'COUNT', 1));
+    const [lastArchived] = await call('read', redis.xrevrange(LOG_KEY, `(${minId}`, '-', 'COUNT', 1));
     const decoded = lastArchived ? fromStreamFields(lastArchived[1], { canonical: false }) : undefined;
     const intakeCursor = decoded?.ok ? decoded.record.intake : undefined;
     trimmed.log = await xtrim(LOG_KEY);
-    const checkpoints = await call('read', () => redis.xrange(CHECKPOINTS_KEY, '-', '+'));
+    const checkpoints = await call('read', redis.xrange(CHECKPOINTS_KEY, '-', '+'));
     const past = checkpoints.find(([, f]) => f[0] === 'jws' && f[1] !== undefined && (claimed(f[1]).seq ?? 0) > toSeq);
     // None past toSeq: just past the last one read, so one a server adds meanwhile stays.
     const lastRead = checkpoints[checkpoints.length - 1]?.[0];
     if (past) trimmed.checkpoints = await xtrim(CHECKPOINTS_KEY, past[0]);
     else if (lastRead) trimmed.checkpoints = await xtrim(CHECKPOINTS_KEY, nextId(lastRead));
     if (intakeCursor !== undefined) trimmed.others += await xtrim(INTAKE_KEY, intakeCursor);
-    const keepLast = (key: string) => call(`XTRIM ${key}`, () => redis.xtrim(key, 'MAXLEN', 1));
+    const keepLast = (key: string) => call(`XTRIM ${key}`, redis.xtrim(key, 'MAXLEN', 1));
     trimmed.others += await keepLast(INDEX_CURSOR_KEY);
     const indexes = new Set<string>();
     for await (const [, f] of streamEntries(INDEX_LIST_KEY)) if (f[0] === 'k' && f[1] !== undefined) indexes.add(f[1]);
@@ -197,7 +191,7 @@ export function createRetention(deps: RetentionDeps) {
 
     // 2. A run that stopped between its anchor and its trim: finish it.
     let resumed: Trimmed | undefined;
-    const [first] = await call('read', () => redis.xrange(LOG_KEY, '-', '+', 'COUNT', 1));
+    const [first] = await call('read', redis.xrange(LOG_KEY, '-', '+', 'COUNT', 1));
     const firstSeq = first ? fromStreamFields(first[1], { canonical: false }).seq : undefined;
     if (anchor && firstSeq !== undefined && firstSeq <= anchor.toSeq) {
       const keepId = await idOf(anchor.toSeq + 1);
@@ -253,7 +247,7 @@ export function createRetention(deps: RetentionDeps) {
     }
 
     // 5. Anchor, 6. trim, 7. record.
-    await call('XADD audit:anchors', () => redis.xadd(ANCHORS_KEY, '*', 'jws', written.jws));
+    await call('XADD audit:anchors', redis.xadd(ANCHORS_KEY, '*', 'jws', written.jws));
     const trimmed = await trim(keepId, toSeq);
     await record({ type: 'audit.archived', outcome: 'success', details: { ...sealDetails(written.seal), ...trimDetails(trimmed) } });
     return { status: 'archived', cutoff, path: written.path, seal: written.seal, trimmed, ...(resumed ? { resumed } : {}) };

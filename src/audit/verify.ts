@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { CardauthError } from '../errors';
+import { guardAudit } from '../errors';
 import type { JWK } from 'jose' with { 'resolution-mode': 'import' };
 import { CHECKPOINTS_KEY, readCheckpoints, type CheckedCheckpoint, type CheckpointFault } from './checkpoint';
 import type { AuditHead } from './log';
@@ -144,13 +144,7 @@ type Entry = [id: string, fields: string[]];
 export async function verifyAuditChain({ redis, key = 'audit:log', batch = 1000, checkpointKeys, checkpointsKey = CHECKPOINTS_KEY, anchorsKey = ANCHORS_KEY, range }: AuditVerifyDeps): Promise<AuditVerifyResult> {
   if (!redis || typeof redis.xrange !== 'function') throw new TypeError('verifyAuditChain: redis must be an ioredis client');
   if (!Number.isSafeInteger(batch) || batch < 1 || batch > 100_000) throw new TypeError('verifyAuditChain: batch must be an integer 1..100000');
-  const xrange = async (start: string, count: number): Promise<Entry[]> => {
-    try {
-      return await redis.xrange(key, start, '+', 'COUNT', count);
-    } catch (e) {
-      throw new CardauthError('audit_unavailable', 'audit read failed', { cause: e });
-    }
-  };
+  const xrange = (start: string, count: number): Promise<Entry[]> => guardAudit(redis.xrange(key, start, '+', 'COUNT', count), 'audit read failed');
 
   const checked = checkpointKeys ? await readCheckpoints(redis, checkpointKeys, checkpointsKey) : [];
   const anchorsRead = checkpointKeys && !range ? await readAnchors(redis, checkpointKeys, anchorsKey) : [];

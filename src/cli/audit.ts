@@ -111,7 +111,7 @@ async function verifyFile(ctx: CommandContext, file: string, keys: Parameters<ty
   } catch (err) {
     throw new UsageError(`audit verify: --file: cannot read ${file} (${explain(err)})`);
   }
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) return verifyArchiveAt(ctx, file, keys, json);
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) return verifyArchiveAt(ctx, file, bytes, keys, json);
   const text = bytes.toString('utf8');
   let result: Awaited<ReturnType<typeof verifyRangeExport>>;
   try {
@@ -133,10 +133,10 @@ async function verifyFile(ctx: CommandContext, file: string, keys: Parameters<ty
   return result.ok ? 0 : 1;
 }
 
-/** `audit verify --file ARCHIVE.jsonl.gz --keys PUBLIC_JWKS`: an archive of `audit retain` with its seal, offline. */
-async function verifyArchiveAt(ctx: CommandContext, file: string, keys: Parameters<typeof verifyRangeExport>[1], json: boolean): Promise<number> {
+/** `audit verify --file ARCHIVE.jsonl.gz --keys PUBLIC_JWKS`: an archive of `audit retain` (its `bytes`, read once) with its seal, offline. */
+async function verifyArchiveAt(ctx: CommandContext, file: string, bytes: Buffer, keys: Parameters<typeof verifyRangeExport>[1], json: boolean): Promise<number> {
   if (!keys) throw new UsageError('audit verify: --file: an archive is checked against its signed seal: give --keys PUBLIC_JWKS (audit keys export)');
-  const r = await verifyArchiveFile(file, keys);
+  const r = await verifyArchiveFile(file, keys, { bytes });
   const out = (line: string) => ctx.io.stdout.write(`${line}\n`);
   if (json) out(JSON.stringify(r));
   else if (r.ok) {

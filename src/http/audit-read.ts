@@ -15,7 +15,17 @@ import { AUDITOR_ROLES } from '../admin/permissions';
  * const by = await actingAuditor(accounts, req);
  */
 export async function actingAuditor(accounts: ActorLookup, req: Request): Promise<ChangedBy> {
-  const by = await actingAs(accounts, req);
+  return asAuditor(await actingAs(accounts, req));
+}
+
+/**
+ * `by` (an {@link actingAs} answer: the account's roles as stored now) when it holds an
+ * auditor's role, else `forbidden`: for a page action, which the kit hands `by` already.
+ *
+ * @example
+ * kit.action(router, path, page, async (req, by) => read(asAuditor(by)));
+ */
+export function asAuditor(by: ChangedBy): ChangedBy {
   if (by.principal === 'system' || !by.principal.roles.some((r) => AUDITOR_ROLES.includes(r))) throw new CardauthError('forbidden', 'only an auditor reads the audit trail');
   return by;
 }

@@ -105,8 +105,9 @@ describe('the auditor\'s pages', () => {
     expect((await srv.client().get('/admin/audit')).headers.get('location')).toBe('/login?next=%2Fadmin%2Faudit');
   });
 
-  it('an auditor whose role was taken away since its login: 403 for every view and the export (its roles as stored now, not as logged in); nothing read is recorded', async () => {
+  it('an auditor whose role was taken away since its login: 403 for every view, the export and "verify now" (its roles as stored now, not as logged in); nothing read is recorded', async () => {
     const c = await logIn('auditor');
+    const csrf = csrfOf((await c.get('/admin/audit/integrity')).text);
     const { id: accountId } = (await srv.services.accounts.findByLogin('auditor'))!;
     await srv.services.accounts.setRoles(accountId, ['clinician'], ['auditor']);
     try {
@@ -117,6 +118,8 @@ describe('the auditor\'s pages', () => {
       }
       const page = await c.get('/admin/audit/integrity');
       expect(page.status).toBe(403);
+      const verify = await postForm(c, '/admin/audit/integrity/verify', { _csrf: csrf });
+      expect([verify.status, errorCodeOf(verify.text)]).toEqual([403, 'forbidden']);
       expect((await auditRecords(srv.redis)).slice(before).filter((r) => r.type.startsWith('audit.'))).toEqual([]);
     } finally {
       await srv.services.accounts.setRoles(accountId, ['auditor'], ['clinician']);
@@ -335,6 +338,10 @@ describe('the auditor\'s pages', () => {
       expect([q, bad.status]).toEqual([q, 400]);
       expect(bad.text).toContain('role="alert"');
     }
+    // Read as the log viewer reads its days: a repeated one says so.
+    expect((await c.get('/admin/audit/chart?until=2026-12-01&until=2026-12-02')).text).toContain('Каждое условие отбора указывается один раз.');
+    expect((await c.get('/admin/audit/chart?since=2026-13-01')).text).toContain('Дата «с» записана неверно');
+    expect((await c.get('/admin/audit/chart?since=2026-12-11')).text).toContain('Дата «по» записана неверно');
     // The limit in the texts is MAX_CHART_DAYS's.
     expect(r.text).toContain('По умолчанию — последние 30 дней, не больше 366.');
     expect((await c.get('/admin/audit/chart?since=2025-12-09&until=2026-12-10')).text).toContain('Слишком длинный период: не больше 366 дней.');

@@ -1,9 +1,10 @@
 import { Router } from 'express';
 import { MAX_CHART_DAYS, type AuditDay } from '../../audit/query-service';
-import { DAY_MS, dayOf, parseDay } from '../../days';
+import { DAY_MS, dayOf } from '../../days';
 import type { MessageKey } from '../i18n';
 import { auditReader } from '../audit-read';
 import type { AuditPagesDeps } from './audit-access';
+import { parseAuditFilter } from './audit-filter';
 import { type AdminPage, type AdminPageKit } from './kit';
 import { AUDITOR_ROLES } from '../../admin/permissions';
 
@@ -62,17 +63,15 @@ export function createAuditChartPage(kit: AdminPageKit, deps: AuditPagesDeps): {
     roles: AUDITOR_ROLES,
     async show(req, res, shown) {
       const today = Math.floor(kit.now() / DAY_MS) * DAY_MS;
-      const asked = (name: 'since' | 'until') => {
-        const v = req.query[name];
-        return v === undefined || v === '' ? undefined : typeof v === 'string' ? v.trim().slice(0, 20) : null;
-      };
-      const [sinceAsked, untilAsked] = [asked('since'), asked('until')];
-      const until = untilAsked === undefined ? today : untilAsked === null ? undefined : parseDay(untilAsked);
-      const since = sinceAsked === undefined ? (until ?? today) - 29 * DAY_MS : sinceAsked === null ? undefined : parseDay(sinceAsked);
-      const problem: MessageKey | null =
-        since === undefined ? 'audit_bad_since' : until === undefined || until < since ? 'audit_bad_until' : (until - since) / DAY_MS + 1 > MAX_CHART_DAYS ? 'audit_bad_range' : null;
-      if (problem || since === undefined || until === undefined) {
-        const form = { since: sinceAsked ?? '', until: untilAsked ?? '' };
+      // The days read as the log viewer reads them (a day that does not exist, `until` before
+      // `since`, a repeated one: its message); then the defaults, the range's end first.
+      const parsed = parseAuditFilter({ since: req.query.since, until: req.query.until });
+      const asked = parsed.ok ? parsed.filter : {};
+      const until = asked.until !== undefined ? asked.until - DAY_MS : today; // the filter's until is the day after
+      const since = asked.since ?? until - 29 * DAY_MS;
+      const problem: MessageKey | null = !parsed.ok ? parsed.message : until < since ? 'audit_bad_until' : (until - since) / DAY_MS + 1 > MAX_CHART_DAYS ? 'audit_bad_range' : null;
+      if (problem) {
+        const form = { since: parsed.form.since, until: parsed.form.until };
         return kit.render(req, res, { ...shown, status: 400 }, page, 'audit-chart', { form, filterError: { message: problem }, days: [], chart: null, maxDays: MAX_CHART_DAYS });
       }
       const range = { since: dayOf(since), until: dayOf(until) };
