@@ -29,6 +29,12 @@ export interface AuditNodeRun {
   key: string;
 }
 
+/** The turns run: this node's chain `key` and the other node's `other`; `first` starts. */
+export interface AuditTurnsRun extends AuditNodeRun {
+  other: string;
+  first: boolean;
+}
+
 export interface AuditNodeResult {
   load: LoadResult;
   batches: number;
@@ -69,8 +75,17 @@ const logFor = (key: string) => {
  */
 const LEAN_LUA = "for i = 1, #ARGV, 2 do redis.call('XADD', KEYS[1], '*', 'r', ARGV[i], 'h', ARGV[i + 1]) end return #ARGV / 2";
 redis.defineCommand('benchLeanAppend', { numberOfKeys: 1, lua: LEAN_LUA });
-const leanRedis = redis as unknown as { benchLeanAppend(key: string, ...fields: string[]): Promise<number> };
+/** The same, and a turn signal: one entry in `KEYS[2]` (MAXLEN 1) that the other node's blocked XREAD wakes on. */
+const TURN_LUA = `${LEAN_LUA.replace(' return #ARGV / 2', '')} redis.call('XADD', KEYS[2], 'MAXLEN', '1', '*', 'n', #ARGV / 2) return #ARGV / 2`;
+redis.defineCommand('benchTurnAppend', { numberOfKeys: 2, lua: TURN_LUA });
+const leanRedis = redis as unknown as {
+  benchLeanAppend(key: string, ...fields: string[]): Promise<number>;
+  benchTurnAppend(key: string, turn: string, ...fields: string[]): Promise<number>;
+};
 const leanHeads = new Map<string, { seq: number; hash: string }>();
+/** For the turns run: a second connection, blocked on the other node's turn signal. */
+const blocker = new Redis({ port: p.port, host: '127.0.0.1' });
+const lastTurn = new Map<string, string>();
 
 serveRpc(
   {
@@ -97,6 +112,48 @@ serveRpc(
       leanHeads.set(key, head);
       return { perSec: inWindow / (ms / 1000), completed };
     },
+    /**
+     * A bound for one shared chain if coordinating cost nothing: the lean writer, but the two nodes take
+     * strict turns. Each validates its batch as appends come, then waits until the other's batch has
+     * landed (a blocked XREAD on its turn signal: it wakes with the other's reply, after the same fsync,
+     * as soon as any node can know a head another wrote) before it seals and writes, as a shared chain
+     * needs. No compare, no refused call, no intake: what remains is the wait for each other's fsync.
+     */
+    async turns(arg): Promise<AuditLeanResult> {
+      const { ms, at, key, other, first } = arg as AuditTurnsRun;
+      const { parseAuditInput, canonicalMembers, sealRecordFields, GENESIS_PREV } = cardauth.auditRecord;
+      let head = leanHeads.get(key) ?? { seq: 0, hash: GENESIS_PREV };
+      const signal = `${other}:turn`;
+      await new Promise((r) => setTimeout(r, Math.max(0, at - Date.now())));
+      const end = performance.now() + ms;
+      let inWindow = 0;
+      let completed = 0;
+      let mine = first;
+      while (performance.now() < end) {
+        const events = Array.from({ length: p.inFlight }, () => {
+          const event = parseAuditInput(EVENT);
+          return { event, members: canonicalMembers(event), ts: new Date().toISOString() };
+        });
+        if (!mine) {
+          // The other node's turn: wait for its landing (or 200 ms, when it has stopped).
+          const got = (await blocker.xread('BLOCK', 200, 'STREAMS', signal, lastTurn.get(signal) ?? '0-0')) as Array<[string, Array<[string, string[]]>]> | null;
+          const id = got?.[0]?.[1].at(-1)?.[0];
+          if (id) lastTurn.set(signal, id);
+        }
+        mine = false;
+        const fields: string[] = [];
+        for (const { event, members, ts } of events) {
+          const { record, fields: [, r, , h] } = sealRecordFields(event, { seq: head.seq + 1, prev: head.hash, ts }, members);
+          head = record;
+          fields.push(r, h);
+        }
+        await leanRedis.benchTurnAppend(key, `${key}:turn`, ...fields);
+        completed += p.inFlight;
+        if (performance.now() <= end) inWindow += p.inFlight;
+      }
+      leanHeads.set(key, head);
+      return { perSec: inWindow / (ms / 1000), completed };
+    },
     async run(arg): Promise<AuditNodeResult> {
       const { ms, at, key } = arg as AuditNodeRun;
       const log = logFor(key);
@@ -107,5 +164,8 @@ serveRpc(
     },
   },
   null,
-  async () => redis.quit(),
+  async () => {
+    blocker.disconnect();
+    await redis.quit();
+  },
 );
