@@ -255,8 +255,6 @@ function headAfter(records: readonly AuditRecord[], id: string): Head {
   return { seq: last.seq, hash: last.hash, id, ...(last.intake === undefined ? {} : { cursor: last.intake }) };
 }
 
-/** An intake entry, ready to seal: its event, time and id. */
-const chainable = (e: StreamEntry) => ({ ...intakeEvent(e), intake: e[0] });
 
 /** Seals `items` onto `head`, in order: the records and their XADD fields. */
 function seal(items: ReadonlyArray<{ event: AuditEvent; members?: CanonicalMembers; ts: string; intake?: string }>, head: Head | null) {
@@ -377,15 +375,25 @@ export function createAuditLog({ redis, clock, key = 'audit:log', intakeKey, onB
       stats.calls++;
       return redisCall('write', script[COMMAND](key, intake, head?.hash ?? '', head?.id ?? '', mode, records.length / 2, firstMine(), chained, cursorAfter, ...records));
     };
+    /** Other nodes' intake entries, each read once in this batch however many calls seal it (an entry never changes). */
+    const read = new Map<string, { event: AuditEvent; members: CanonicalMembers; ts: string; intake: string }>();
+    /** An intake entry, ready to seal: its event, canonical members, time and id. */
     const toChain = (e: StreamEntry) => {
       const p = own.get(e[0]);
-      return p ? { event: p.event, members: p.members, ts: p.ts, intake: e[0] } : chainable(e);
+      if (p) return { event: p.event, members: p.members, ts: p.ts, intake: e[0] };
+      let entry = read.get(e[0]);
+      if (!entry) {
+        const { event, ts } = intakeEvent(e);
+        entry = { event, members: canonicalMembers(event), ts, intake: e[0] };
+        read.set(e[0], entry);
+      }
+      return entry;
     };
     try {
       /** The fast path on the head last seen: the entries seen waiting in the intake first, then the batch. */
       const fast = async (mode: 'try' | 'seal'): Promise<{ records: AuditRecord[] } | { state: State }> => {
         const start = known === undefined ? headOf(await lastEntry()) : known;
-        const pre = seal(waiting.map(chainable), start);
+        const pre = seal(waiting.map(toChain), start);
         const sealed = seal(batch, pre.records.length ? headAfter(pre.records, '') : start);
         const reply = await call(mode, start, [...pre.fields, ...sealed.fields], pre.records.length, waiting.at(-1)?.[0] ?? '');
         if (!isWritten(reply, pre.records.length + batch.length)) return { state: asState(reply) };
