@@ -200,6 +200,9 @@ function headOf(entry: StreamEntry | null | undefined): Head | null {
 /** What sealing puts around an event; an intake entry holding a record sealed on a moved head loses them (they are sealed anew). */
 const CHAIN_FIELDS = ['v', 'seq', 'ts', 'prev', 'intake'] as const;
 
+/** A record's event: its members but the chain fields. */
+const eventPart = (record: object) => Object.fromEntries(Object.entries(record).filter(([k]) => !(CHAIN_FIELDS as readonly string[]).includes(k)));
+
 /** Whether `ts` is a time as records carry it: ISO-8601 UTC with milliseconds. */
 const isIsoTime = (ts: unknown): ts is string => {
   try {
@@ -230,7 +233,7 @@ function intakeEvent([id, fields]: StreamEntry): { event: AuditEvent; ts: string
   const record = fields.length === 2 && fields[0] === 'r' ? parseJson(fields[1]) : undefined;
   if (typeof record === 'object' && record !== null && !Array.isArray(record)) {
     const { ts } = record as { ts?: unknown };
-    const event = storedEvent(Object.fromEntries(Object.entries(record).filter(([k]) => !(CHAIN_FIELDS as readonly string[]).includes(k))));
+    const event = storedEvent(eventPart(record));
     if (event && isIsoTime(ts)) return { event, ts };
   }
   const rejected = parseAuditInput({ type: 'audit.intake_rejected', outcome: 'failure', reason: 'unreadable_entry', details: { entry: id, sha256: sha256Hex(canonicalJson(fields)) } });
@@ -419,6 +422,12 @@ export function createAuditLog({ redis, clock, key = 'audit:log', intakeKey, onB
       const take = (record: AuditRecord) => {
         const i = record.intake === undefined ? undefined : mine.get(record.intake);
         if (i === undefined) return;
+        // Another node chains our entry as what it reads there: a node of another version may not know our event.
+        const p = batch[i] as Pending;
+        const { hash: _hash, ...body } = record;
+        if (body.ts !== p.ts || canonicalJson(eventPart(body)) !== `{${p.members.map(([, m]) => m).join(',')}}`) {
+          throw unavailable(`own intake entry ${record.intake} was chained as another event (do all nodes run the same version?)`);
+        }
         out[i] = record;
         mine.delete(record.intake as string);
       };

@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import { isCardauthError } from '../../src/errors';
 import { createAuditLog } from '../../src/audit/log';
+import { canonicalJson, fromStreamFields, parseAuditInput, sealRecordFields, sha256Hex, type AuditEvent } from '../../src/audit/record';
 import { verifyAuditChain } from '../../src/audit/verify';
 import { startRedis, type TestRedis } from '../helpers/redis';
 
@@ -48,6 +49,44 @@ describe('audit log append error', () => {
     await client.del('audit:swapped');
     expect(await log.append(logout)).toMatchObject({ seq: 1 });
     expect(await verifyAuditChain({ redis: client, key: 'audit:swapped' })).toMatchObject({ ok: true, count: 1 });
+  });
+
+  it('fails closed when another node chained its intake entry as another event (a node that does not know the event)', async () => {
+    const client = redis.client();
+    const other = redis.client();
+    const key = 'audit:foreign';
+    const log = createAuditLog({ redis: client, clock, key });
+    await log.append(logout);
+    const leave = (login: string) => other.xadd(`${key}:intake`, '*', 'r', JSON.stringify({ ...logout, subject: { login }, ts: '2026-03-01T07:59:00.000Z' }));
+    await leave('f1'); // the try is refused (f1 waits)
+    const command = client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    const script = command.cardauthAuditAppend!;
+    command.cardauthAuditAppend = async (...args: unknown[]) => {
+      if (args[4] === 'seal') await leave('f2'); // the seal is refused too: ours goes into the intake
+      if (args[4] === 'chain') {
+        // Before our compare, a node of another version chains the intake, ours (the last entry) as audit.intake_rejected.
+        const [[, headFields]] = (await other.xrevrange(key, '+', '-', 'COUNT', 1)) as [[string, string[]]];
+        const head = fromStreamFields(headFields);
+        if (!head.ok) throw new Error('unreadable head');
+        let at = { seq: head.seq, hash: head.hash };
+        const entries = await other.xrange(`${key}:intake`, '-', '+');
+        for (const [i, [id, fields]] of entries.entries()) {
+          const { ts, ...event } = JSON.parse(fields[1]!) as AuditEvent & { ts: string };
+          const chained = i < entries.length - 1 ? event : parseAuditInput({ type: 'audit.intake_rejected', outcome: 'failure', reason: 'unreadable_entry', details: { entry: id, sha256: sha256Hex(canonicalJson(fields)) } });
+          const { record, fields: sealed } = sealRecordFields(chained, { seq: at.seq + 1, prev: at.hash, ts, intake: id });
+          await other.xadd(key, '*', ...sealed);
+          at = record;
+        }
+      }
+      return script.apply(client, args);
+    };
+    const err = await rejectionOf(log.append({ type: 'session.created', outcome: 'success', subject: { login: 'mine' } }));
+    command.cardauthAuditAppend = script;
+    expect(isCardauthError(err, 'audit_unavailable')).toBe(true);
+    expect((err as Error).message).toMatch(/chained as another event/);
+    expect(await verifyAuditChain({ redis: client, key })).toMatchObject({ ok: true, count: 4 });
+    // the log goes on from the chain as it is
+    expect(await log.append(logout)).toMatchObject({ seq: 5 });
   });
 
   it('refuses to extend a chain whose last entry is not a readable record', async () => {
