@@ -395,10 +395,12 @@ export function createAuditLog({ redis, clock, key = 'audit:log', intakeKey, onB
     try {
       /** The fast path on the head last seen: the entries seen waiting in the intake first, then the batch. */
       const fast = async (mode: 'try' | 'seal'): Promise<{ records: AuditRecord[] } | { state: State }> => {
+        // What waits belongs to the head known now: with none known, another batch may set it while we read the head.
+        const seen = known === undefined ? [] : waiting;
         const start = known === undefined ? headOf(await lastEntry()) : known;
-        const pre = seal(waiting.map(toChain), start);
+        const pre = seal(seen.map(toChain), start);
         const sealed = seal(batch, pre.records.length ? headAfter(pre.records, '') : start);
-        const reply = await call(mode, start, [...pre.fields, ...sealed.fields], pre.records.length, waiting.at(-1)?.[0] ?? '');
+        const reply = await call(mode, start, [...pre.fields, ...sealed.fields], pre.records.length, seen.at(-1)?.[0] ?? '');
         if (!isWritten(reply, pre.records.length + batch.length)) return { state: asState(reply) };
         known = headAfter(sealed.records, reply[3]);
         waiting = [];
