@@ -245,7 +245,8 @@ function stringifiesCanonically(value: unknown): boolean {
       return Number.isFinite(value);
     case 'object': {
       if (value === null) return true;
-      if (Array.isArray(value)) return value.every((v) => v !== undefined && stringifiesCanonically(v));
+      // Every index and nothing else: no holes, no own toJSON.
+      if (Array.isArray(value)) return Object.keys(value).length === value.length && value.every((v) => v !== undefined && stringifiesCanonically(v));
       const proto: unknown = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) return false;
       let last: string | undefined;

@@ -126,6 +126,7 @@ describe('canonical hashing', () => {
     // toJSON is not called: a Date is an object without members, whatever JSON.stringify makes of it
     expect(canonicalJson({ a: new Date(0) })).toBe('{"a":{}}');
     expect(() => canonicalJson({ a: { toJSON: () => 'x' } })).toThrow(TypeError);
+    expect(canonicalJson({ a: Object.assign([1], { toJSON: () => 'x' }) })).toBe('{"a":[1]}');
   });
   it('changes the hash when any field, the position or the link changes', () => {
     const event = parseAuditInput({ ...base, subject: { login: 'ivanova' } });
