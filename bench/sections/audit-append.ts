@@ -258,7 +258,7 @@ export const auditAppendSection: Section = {
         unit: 'records/s',
         baseline: { label: 'XADD', value: xAlwaysRate, unit: '/s' },
         ratio: turnsRate / xAlwaysRate,
-        note: `one shared chain if coordinating cost nothing (workers/audit-append.ts turns): the head another node wrote is known only from a reply, which leaves after the fsync; ${fmt(turnsRate / leanRate, 3)} of the lean writer; CPU ${fmt(tCpu, 1)} µs/record`,
+        note: `one shared chain whose nodes coordinate only through Redis, at no cost (workers/audit-append.ts turns): the head another node wrote is known only from a reply, which leaves after the fsync; ${fmt(turnsRate / leanRate, 3)} of the lean writer; CPU ${fmt(tCpu, 1)} µs/record`,
       },
       {
         metric: 'CPU per record: bare XADD vs append on one chain / on a chain each (nodes + redis)',
