@@ -258,7 +258,6 @@ function headAfter(records: readonly AuditRecord[], id: string): Head {
   return { seq: last.seq, hash: last.hash, id, ...(last.intake === undefined ? {} : { cursor: last.intake }) };
 }
 
-
 /** Seals `items` onto `head`, in order: the records and their XADD fields. */
 function seal(items: ReadonlyArray<{ event: AuditEvent; members?: CanonicalMembers; ts: string; intake?: string }>, head: Head | null) {
   const records: AuditRecord[] = [];

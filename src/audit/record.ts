@@ -268,7 +268,7 @@ function stringifiesCanonically(value: unknown): boolean {
  * (non-finite numbers, undefined in arrays, functions, bigints).
  *
  * A value that JSON.stringify already writes so (keys in sorted order, as
- * audit events come from parseAuditInput) goes to it: a third of the cost of
+ * audit events come from parseAuditInput) goes to it, which is cheaper than
  * building the text here, on every append.
  *
  * @example
@@ -370,7 +370,7 @@ export function sealRecordFields(
   if (!HEX64.test(at.prev)) throw new TypeError('sealRecord: prev must be 64 lowercase hex digits');
   const json = mergeChainFields(members, at);
   const hash = sha256Hex(json);
-  // Object.assign, not spread syntax: on Node 20 a spread followed by more members takes V8's slow path, ~20× the cost here (bench/README.md).
+  // Object.assign, not spread syntax: on Node 20 a spread followed by more members takes V8's slow path, about 20× the cost here (docs/audit.md).
   const record: AuditRecord = Object.assign({}, event, { v: RECORD_VERSION, seq: at.seq, ts: at.ts, prev: at.prev }, at.intake === undefined ? {} : { intake: at.intake }, { hash });
   return { record, fields: [STREAM_FIELD_RECORD, json, STREAM_FIELD_HASH, hash] };
 }
