@@ -170,9 +170,8 @@ export async function startServer(deps: StartServerDeps): Promise<RunningServer>
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      inactivity.stop();
-      checkpoints?.stop();
-      auditIndex.stop();
+      // A job's look still running finishes before Redis closes under it.
+      await Promise.all([inactivity.stop(), checkpoints?.stop(), auditIndex.stop()]);
       await new Promise<void>((resolve) => {
         const cut = setTimeout(() => server.closeAllConnections(), graceMs);
         cut.unref();

@@ -34,7 +34,7 @@ export interface InactivityJobDeps {
  *
  * @example
  * const job = createInactivityJob({ redis, stores: services, clock, logger, days: config.CARDAUTH_INACTIVE_BLOCK_DAYS });
- * job.start(); // … job.stop() on shutdown
+ * job.start(); // … await job.stop() on shutdown, before closing Redis
  */
 export function createInactivityJob(deps: InactivityJobDeps) {
   const everyMs = deps.everyMs ?? 3_600_000;
@@ -52,18 +52,28 @@ export function createInactivityJob(deps: InactivityJobDeps) {
     return { outcome: 'ran', blocked: blocked.length };
   }
 
-  const safeTick = () => tick().catch((err: unknown) => deps.logger.error('inactive_block_failed', { err: errorMessage(err) }));
+  /** The try in flight, if any: stop() waits for it. */
+  let running: Promise<unknown> | undefined;
+  const safeTick = () => {
+    running ??= tick()
+      .catch((err: unknown) => deps.logger.error('inactive_block_failed', { err: errorMessage(err) }))
+      .finally(() => {
+        running = undefined;
+      });
+  };
 
   return {
     tick,
     /** Tries a minute after start (out of start-up's way), then every `everyMs`; the timers do not hold the process. */
     start() {
       if (timers.length > 0 || deps.days === 0) return;
-      timers.push(setTimeout(() => void safeTick(), 60_000), setInterval(() => void safeTick(), everyMs));
+      timers.push(setTimeout(safeTick, 60_000), setInterval(safeTick, everyMs));
       for (const t of timers) t.unref();
     },
-    stop() {
+    /** Stops the timers; resolves once a try still running has finished (so shutdown can close Redis after it). */
+    async stop() {
       for (const t of timers.splice(0)) clearTimeout(t);
+      await running;
     },
   };
 }

@@ -32,7 +32,7 @@ export interface CheckpointJobDeps {
  *
  * @example
  * const job = createCheckpointJob({ redis, writer, clock, logger, records: 1000, sec: 300 });
- * job.start(); // … job.stop() on shutdown
+ * job.start(); // … await job.stop() on shutdown, before closing Redis
  */
 export function createCheckpointJob(deps: CheckpointJobDeps) {
   const everyMs = deps.everyMs ?? Math.min(5000, deps.sec * 1000);
@@ -51,5 +51,5 @@ export function createCheckpointJob(deps: CheckpointJobDeps) {
 
   const safeTick = () => tick().catch((err: unknown) => deps.logger.error('audit_checkpoint_failed', { err: errorMessage(err) }));
 
-  return { tick, ...periodic(everyMs, () => void safeTick()) };
+  return { tick, ...periodic(everyMs, safeTick) };
 }

@@ -28,14 +28,15 @@ export interface IndexJobDeps {
  *
  * @example
  * const job = createIndexJob({ redis, indexer: createAuditIndexer({ redis }), logger });
- * job.start(); // … job.stop() on shutdown
+ * job.start(); // … await job.stop() on shutdown, before closing Redis
  */
 export function createIndexJob(deps: IndexJobDeps) {
   const everyMs = deps.everyMs ?? 1000;
   const leaseMs = deps.leaseMs ?? 5 * everyMs;
   const me = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
-  let busy = false;
   let failing = false;
+  /** Set by stop(): a long catch-up ends after the batch it is in, so shutdown need not wait for it. */
+  let stopping = false;
 
   /** One look: `skipped` (another node holds the lease) or the number of records indexed. */
   async function tick(): Promise<{ outcome: 'skipped' } | { outcome: 'indexed'; records: number }> {
@@ -45,7 +46,7 @@ export function createIndexJob(deps: IndexJobDeps) {
       await guard(deps.redis.pexpire(LEASE_KEY, leaseMs));
     }
     let records = 0;
-    for (let n; (n = await deps.indexer.step()) > 0; ) {
+    for (let n; !stopping && (n = await deps.indexer.step()) > 0; ) {
       records += n;
       await guard(deps.redis.pexpire(LEASE_KEY, leaseMs)); // a long catch-up keeps its lease
     }
@@ -53,8 +54,6 @@ export function createIndexJob(deps: IndexJobDeps) {
   }
 
   const safeTick = async () => {
-    if (busy) return; // a long catch-up is still running
-    busy = true;
     try {
       await tick();
       failing = false;
@@ -62,10 +61,20 @@ export function createIndexJob(deps: IndexJobDeps) {
       // Once per outage, not every second.
       if (!failing) deps.logger.error('audit_index_failed', { err: errorMessage(err) });
       failing = true;
-    } finally {
-      busy = false;
     }
   };
 
-  return { tick, ...periodic(everyMs, () => void safeTick()) };
+  // One look at a time: periodic does not start a look while a long catch-up still runs.
+  const job = periodic(everyMs, safeTick);
+  return {
+    tick,
+    start() {
+      stopping = false;
+      job.start();
+    },
+    stop() {
+      stopping = true;
+      return job.stop();
+    },
+  };
 }
