@@ -4,7 +4,6 @@ import { authorize, targetOf } from './permissions';
 import { recordChange, type ChangedBy } from './record-change';
 import { DAY_MS } from '../days';
 
-
 /**
  * When an account was last used: its last login, or its creation or last
  * unblock when later (a new account is not "unused" before it had the time).

@@ -196,7 +196,6 @@ function headOf(entry: StreamEntry | null | undefined): Head | null {
   return { seq: d.seq, hash: d.hash, id: entry[0], ...(typeof d.record.intake === 'string' ? { cursor: d.record.intake } : {}) };
 }
 
-
 /** What sealing puts around an event; an intake entry holding a record sealed on a moved head loses them (they are sealed anew). */
 const CHAIN_FIELDS = ['v', 'seq', 'ts', 'prev', 'intake'] as const;
 

@@ -21,7 +21,6 @@ export interface AuditRoutesDeps {
   requireLogin: (options: { roles: readonly string[]; api: true }) => RequestHandler;
 }
 
-
 /** The filters of `GET /admin/api/audit`, as `audit list` takes them. */
 const AuditQuery = z
   .strictObject({

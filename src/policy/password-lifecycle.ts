@@ -16,7 +16,6 @@ export interface PasswordRules extends PasswordPolicyConfig {
 /** Why a login must change its password before its session opens. */
 export type PasswordChangeReason = 'temporary' | 'expired';
 
-
 /**
  * Whether the password must be changed before a session opens: an officer
  * set it (`temporary`), or it is older than the profile allows (`expired`).

@@ -22,7 +22,6 @@ type FilterForm = Record<(typeof FILTER_FIELDS)[number], string>;
 /** The families of event types (the part before the dot), in the order of the README's table. */
 export const AUDIT_FAMILIES: readonly string[] = [...new Set(AUDIT_EVENT_TYPES.map((t) => t.slice(0, t.indexOf('.'))))];
 
-
 /** A filter as parsed: the service's filter, the form as typed, or the first bad field with the text that says how to write it. */
 type ParsedFilter = { ok: true; filter: AuditFilter; form: FilterForm } | { ok: false; form: FilterForm; field: (typeof FILTER_FIELDS)[number]; message: MessageKey };
 

@@ -14,7 +14,6 @@ import type { RequireLoginOptions } from '../require-login';
 import { requireRecentLogin } from '../require-recent-login';
 import { safeRedirectPath } from '../safe-redirect';
 
-
 /** The largest page form accepted (the router's Content-Length check has the same limit). */
 const MAX_FORM_BYTES = 16 * 1024;
 
