@@ -1,6 +1,6 @@
 /** A job that runs now and then every `everyMs`, until stopped. */
 export interface Periodic {
-  /** Runs `look` now, then every `everyMs`; the timer does not hold the process. A second start does nothing. */
+  /** Runs `look` now (or after `firstAfterMs`), then every `everyMs`; the timers do not hold the process. A second start does nothing. */
   start(): void;
   /** Stops the timer; resolves once a look still running has finished (so shutdown can close Redis after it). */
   stop(): Promise<void>;
@@ -17,8 +17,8 @@ export interface Periodic {
  * job.start();
  * await job.stop(); // on shutdown, before closing Redis
  */
-export function periodic(everyMs: number, look: () => Promise<unknown>): Periodic {
-  let timer: NodeJS.Timeout | undefined;
+export function periodic(everyMs: number, look: () => Promise<unknown>, { firstAfterMs }: { firstAfterMs?: number } = {}): Periodic {
+  let timers: NodeJS.Timeout[] = [];
   let running: Promise<unknown> | undefined;
   const run = () => {
     running ??= look().finally(() => {
@@ -27,14 +27,15 @@ export function periodic(everyMs: number, look: () => Promise<unknown>): Periodi
   };
   return {
     start() {
-      if (timer) return;
-      run();
-      timer = setInterval(run, everyMs);
-      timer.unref();
+      if (timers.length > 0) return;
+      if (firstAfterMs === undefined) run();
+      else timers.push(setTimeout(run, firstAfterMs));
+      timers.push(setInterval(run, everyMs));
+      for (const t of timers) t.unref();
     },
     async stop() {
-      clearInterval(timer);
-      timer = undefined;
+      for (const t of timers) clearTimeout(t);
+      timers = [];
       await running;
     },
   };

@@ -26,4 +26,23 @@ describe('periodic', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(looks).toBe(1);
   });
+
+  it('with firstAfterMs, looks first after that delay, then every period', async () => {
+    jest.useFakeTimers();
+    try {
+      let looks = 0;
+      const job = periodic(1000, async () => void looks++, { firstAfterMs: 60 });
+      job.start();
+      expect(looks).toBe(0);
+      await jest.advanceTimersByTimeAsync(60);
+      expect(looks).toBe(1);
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(looks).toBe(2);
+      await job.stop();
+      await jest.advanceTimersByTimeAsync(5000);
+      expect(looks).toBe(2);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });

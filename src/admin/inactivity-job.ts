@@ -3,6 +3,7 @@ import type Redis from 'ioredis';
 import type { Clock } from '../clock';
 import { guard } from '../errors';
 import { errorMessage, type Logger } from '../logger';
+import { periodic } from '../periodic';
 import type { Stores } from '../services';
 import { createInactiveAccountBlock } from './inactive-accounts';
 import { requireAuditTrail, type ChangedBy } from './record-change';
@@ -39,7 +40,6 @@ export interface InactivityJobDeps {
 export function createInactivityJob(deps: InactivityJobDeps) {
   const everyMs = deps.everyMs ?? 3_600_000;
   const blockInactive = createInactiveAccountBlock(deps.stores);
-  const timers: NodeJS.Timeout[] = [];
 
   /** One try: `off`, `skipped` (another node holds the lease) or `ran` with how many were blocked. */
   async function tick(): Promise<{ outcome: 'off' | 'skipped' } | { outcome: 'ran'; blocked: number }> {
@@ -52,28 +52,15 @@ export function createInactivityJob(deps: InactivityJobDeps) {
     return { outcome: 'ran', blocked: blocked.length };
   }
 
-  /** The try in flight, if any: stop() waits for it. */
-  let running: Promise<unknown> | undefined;
-  const safeTick = () => {
-    running ??= tick()
-      .catch((err: unknown) => deps.logger.error('inactive_block_failed', { err: errorMessage(err) }))
-      .finally(() => {
-        running = undefined;
-      });
-  };
+  const safeTick = () => tick().catch((err: unknown) => deps.logger.error('inactive_block_failed', { err: errorMessage(err) }));
+  /** A minute after start (out of start-up's way), then every `everyMs`; stop() waits for a try still running. */
+  const job = periodic(everyMs, safeTick, { firstAfterMs: 60_000 });
 
   return {
     tick,
-    /** Tries a minute after start (out of start-up's way), then every `everyMs`; the timers do not hold the process. */
     start() {
-      if (timers.length > 0 || deps.days === 0) return;
-      timers.push(setTimeout(safeTick, 60_000), setInterval(safeTick, everyMs));
-      for (const t of timers) t.unref();
+      if (deps.days !== 0) job.start();
     },
-    /** Stops the timers; resolves once a try still running has finished (so shutdown can close Redis after it). */
-    async stop() {
-      for (const t of timers.splice(0)) clearTimeout(t);
-      await running;
-    },
+    stop: job.stop,
   };
 }
