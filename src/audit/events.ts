@@ -455,7 +455,7 @@ export const AUDIT_EVENTS = {
   },
   'audit.intake_rejected': {
     meaning:
-      'An entry in the audit intake (`audit:intake`, docs/audit.md) was not an event: not written by a cardauth node (a bug, or someone with the server\'s Redis login). It is chained as this record in its place, at the time of its stream id (the epoch for an id set past any date), so appends go on and nothing is dropped unseen: `details.entry` (its stream id; it stays in the intake) and `sha256` (of its fields as stored: the canonical JSON of the field and value list).',
+      'An entry in the audit intake (`audit:intake`, docs/audit.md) was not an event exactly as this node writes one: not written by a cardauth node (a bug, or someone with the server\'s Redis login), or by a node of another version, with an event type or reason this one does not know (every node must run the same version; that writer then refuses its action). It is chained as this record in its place, at the time of its stream id (the epoch for an id set past any date), so appends go on and nothing is dropped unseen: `details.entry` (its stream id; it stays in the intake) and `sha256` (of its fields as stored: the canonical JSON of the field and value list).',
     reasons: ['unreadable_entry'],
     fields: { entry: "the intake entry's stream id", sha256: 'SHA-256 of the canonical JSON of its fields and values' },
     example: { outcome: 'failure', reason: 'unreadable_entry', details: { entry: '1772436731204-0', sha256: '3b9f2c71d04e8a65f1c2b7e093d4a8f6e15c2d7b9a0f3e6c8d1b4a7f2e5c9d03' } },
